@@ -1,0 +1,193 @@
+"""Compliance: prohibited content, duties the debtor triggers, required statements with deadlines,
+quoted amounts, and pre-call gates on metadata.
+
+:class:`ComplianceRules` is shared per playbook; :class:`ComplianceMonitor` holds one call's state
+(what was said, which anchors were reached, which deadlines are open), so live and recorded calls run
+through the same code one utterance at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from coach.analyzers.features import FeatureSpace, Features
+from coach.analyzers.matcher import CompiledMatcher
+from coach.playbook.schema import Playbook, Rule
+from coach.text.amounts import money_figures
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: Rule
+    evidence: str
+    confidence: float
+    method: str
+    utterance_id: int | None
+    time: float | None
+    speaker: str | None
+
+
+class ComplianceRules:
+    """The playbook's rules with their triggers compiled."""
+
+    def __init__(self, playbook: Playbook, space: FeatureSpace) -> None:
+        self.rules = list(playbook.rules)
+        self.triggers = {r.id: CompiledMatcher(r.trigger, space) for r in self.rules if not r.trigger.is_empty()}
+
+
+@dataclass
+class ComplianceMonitor:
+    rules: ComplianceRules
+    metadata: dict[str, Any]
+    started_at: datetime | None = None
+    #: Times anchors were reached: "call_start", "identity_verified", "stage:<id>", "intent:<id>".
+    anchors: dict[str, float] = field(default_factory=dict)
+    #: Debtor intents so far, for duties: intent id -> (utterance id, text).
+    intents_seen: dict[str, tuple[int, str]] = field(default_factory=dict)
+    satisfied: set[str] = field(default_factory=set)
+    reported_deadlines: set[str] = field(default_factory=set)
+    findings: list[Finding] = field(default_factory=list)
+
+    # -- call start ----------------------------------------------------------------------------
+
+    def check_metadata(self) -> list[Finding]:
+        """Pre-call gates: evaluated once when the call starts."""
+        found = []
+        for rule in self.rules.rules:
+            if rule.kind != "metadata" or not self._applies(rule):
+                continue
+            problem = self._metadata_problem(rule)
+            if problem:
+                found.append(Finding(rule, problem, 1.0, "metadata", None, 0.0, None))
+        self.findings += found
+        return found
+
+    def _metadata_problem(self, rule: Rule) -> str | None:
+        check = rule.metadata_check
+        assert check is not None
+        if check.check == "local_hours":
+            local = self._local_time()
+            if local is None:
+                return None
+            if not (check.earliest <= local < check.latest):
+                return f"call at {local} debtor local time, outside {check.earliest}-{check.latest}"
+            return None
+        value = self.metadata.get(check.field)
+        if value is None:
+            return None
+        if check.check == "flag_set":
+            return f"{check.field} is set" if value is True else None
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return f"{check.field} is {value!r}, not a number"
+        if check.check == "max_value" and number > check.max:
+            return f"{check.field} = {value:g} exceeds {check.max:g}"
+        if check.check == "min_value" and number < check.min:
+            return f"{check.field} = {value:g} is below {check.min:g}"
+        return None
+
+    def _local_time(self) -> str | None:
+        local = self.metadata.get("local_time")
+        if isinstance(local, str):
+            hours, minutes = local.split(":")
+            return f"{int(hours):02d}:{minutes}"
+        zone = self.metadata.get("debtor_timezone")
+        if self.started_at is None or not zone or self.started_at.tzinfo is None:
+            return None
+        try:
+            return self.started_at.astimezone(ZoneInfo(zone)).strftime("%H:%M")
+        except (ZoneInfoNotFoundError, ValueError):
+            return None
+
+    # -- each utterance ------------------------------------------------------------------------
+
+    def reach(self, anchor: str, time: float) -> None:
+        self.anchors.setdefault(anchor, time)
+
+    def on_utterance(
+        self,
+        utterance_id: int,
+        speaker: str,
+        start: float,
+        features: Features,
+        *,
+        identity_verified: bool,
+        debtor_intent: str | None,
+    ) -> list[Finding]:
+        found = self._overdue(utterance_id, start)
+        if speaker == "debtor" and debtor_intent:
+            self.intents_seen.setdefault(debtor_intent, (utterance_id, features.texts[0]))
+        for rule in self.rules.rules:
+            if rule.kind == "metadata" or rule.speaker != speaker or not self._applies(rule):
+                continue
+            if rule.kind == "prohibited" and rule.before == "identity_verified" and identity_verified:
+                continue
+            if rule.kind == "duty" and not any(i in self.intents_seen for i in rule.after_intents):
+                continue
+            if rule.kind == "required" and (rule.id in self.satisfied or rule.after not in self.anchors):
+                continue
+            match = self.rules.triggers[rule.id].match(features)
+            if match is None:
+                continue
+            if rule.kind == "required":
+                self.satisfied.add(rule.id)
+                continue
+            evidence = features.texts[0]
+            if rule.kind == "amount":
+                problem = self._amount_problem(features.texts[0])
+                if problem is None:
+                    continue
+                evidence = f"{features.texts[0]} ({problem})"
+            elif rule.kind == "duty":
+                trigger_intent = next(i for i in rule.after_intents if i in self.intents_seen)
+                _, debtor_text = self.intents_seen[trigger_intent]
+                evidence = f"{features.texts[0]} (after the debtor said: {debtor_text!r}, {trigger_intent})"
+            found.append(Finding(rule, evidence, match.confidence, match.method, utterance_id, start, speaker))
+        self.findings += found
+        return found
+
+    def _amount_problem(self, text: str) -> str | None:
+        balance = self.metadata.get("balance")
+        if balance is None:
+            return None
+        figures = [f for f in money_figures(text) if f >= 10]
+        if not figures or any(abs(f - float(balance)) <= 1.0 for f in figures):
+            return None
+        return f"quoted {', '.join(f'{f:g}' for f in figures)} but the balance is {float(balance):g}"
+
+    # -- deadlines -----------------------------------------------------------------------------
+
+    def _overdue(self, utterance_id: int | None, now: float) -> list[Finding]:
+        found = []
+        for rule in self.rules.rules:
+            if rule.kind != "required" or rule.id in self.satisfied or rule.id in self.reported_deadlines:
+                continue
+            if not self._applies(rule) or rule.after not in self.anchors:
+                continue
+            deadline = self.anchors[rule.after] + float(rule.within_seconds or 0)
+            if now > deadline:
+                self.reported_deadlines.add(rule.id)
+                evidence = f"not said within {rule.within_seconds:g} s after {rule.after.replace('_', ' ')} (at {self.anchors[rule.after]:.1f} s)"
+                found.append(Finding(rule, evidence, 0.9, "deadline", utterance_id, deadline, rule.speaker))
+        return found
+
+    def finish(self, end_time: float) -> list[Finding]:
+        """Deadlines still open when the call ends count as missed."""
+        found = self._overdue(None, float("inf"))
+        found = [Finding(f.rule, f.evidence, f.confidence, f.method, None, min(f.time or end_time, end_time), f.speaker) for f in found]
+        self.findings += found
+        return found
+
+    def _applies(self, rule: Rule) -> bool:
+        for key, expected in rule.when_metadata.items():
+            value = self.metadata.get(key)
+            if expected is False:
+                if value not in (False, None):
+                    return False
+            elif value != expected:
+                return False
+        return True

@@ -1,0 +1,66 @@
+"""Per-utterance features, computed once and shared by every analyzer.
+
+A :class:`FeatureSpace` belongs to a playbook: its lexical vocabulary is fitted on the playbook's
+own texts, and its dense part is the language's embedding model (absent for Chinese by default).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import csr_matrix, hstack
+
+from coach.embeddings import Embedder
+from coach.text.lexical import LexicalEncoder
+from coach.text.normalize import normalize
+
+#: Weight of the lexical block next to the dense block when both feed a classifier.
+LEXICAL_WEIGHT = 0.5
+
+
+@dataclass(frozen=True)
+class Features:
+    """Features of a batch of texts (one row each)."""
+
+    texts: list[str]
+    norms: list[str]
+    dense: np.ndarray | None
+    lexical: csr_matrix
+
+    def row(self, index: int) -> "Features":
+        return Features(
+            [self.texts[index]],
+            [self.norms[index]],
+            None if self.dense is None else self.dense[index : index + 1],
+            self.lexical[index],
+        )
+
+    def classifier_input(self) -> csr_matrix:
+        """Dense and lexical blocks side by side, for linear classifiers."""
+        if self.dense is None:
+            return self.lexical
+        return hstack([csr_matrix(self.dense), self.lexical * LEXICAL_WEIGHT]).tocsr()
+
+    def similarity(self, other: "Features") -> np.ndarray:
+        """Cosine similarity of every row here to every row of ``other``: dense where there is a
+        model, else lexical."""
+        if self.dense is not None and other.dense is not None:
+            return self.dense @ other.dense.T
+        return LexicalEncoder.similarity(self.lexical, other.lexical)
+
+
+class FeatureSpace:
+    def __init__(self, language: str, corpus: list[str], embedder: Embedder | None) -> None:
+        self.language = language
+        self.embedder = embedder
+        self.lexical = LexicalEncoder(language, corpus)
+
+    @property
+    def method(self) -> str:
+        return f"dense:{self.embedder.name}+lexical" if self.embedder else "lexical"
+
+    def encode(self, texts: list[str]) -> Features:
+        norms = [normalize(t, self.language) for t in texts]
+        dense = self.embedder.encode(norms) if self.embedder and texts else None
+        return Features(list(texts), norms, dense, self.lexical.encode(texts))

@@ -1,0 +1,145 @@
+"""The debtor's emotion (fixed labels) and valence in [-1, 1].
+
+Text decides by default, offline in both languages: a few-shot classifier over the playbook's emotion
+examples, its cue phrases, and lexical valence. A transformers text-classification model can be
+configured per language for valence. Acoustic cues (from the audio pipeline) shift the label between
+high-arousal (angry, anxious) and low-arousal (distressed, evasive) emotions.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from coach.analyzers.features import FeatureSpace, Features
+from coach.analyzers.matcher import CompiledMatcher
+from coach.errors import ModelUnavailableError
+from coach.models import offline_environment, resolve_model_path
+from coach.playbook.schema import Playbook
+from coach.text.valence import text_valence
+
+CUE_BOOST = 0.35
+#: Below this share of probability the analyzer says ``calm`` unless valence is clearly negative.
+EMOTION_THRESHOLD = 0.4
+HIGH_AROUSAL = ("angry", "anxious", "frustrated")
+LOW_AROUSAL = ("distressed", "evasive", "calm")
+
+
+@dataclass(frozen=True)
+class AcousticCues:
+    """Prosody relative to the speaker's own baseline in the call (z-scores), from the audio pipeline."""
+
+    pitch_z: float = 0.0
+    loudness_z: float = 0.0
+    rate_z: float = 0.0
+    #: Share of the utterance that is pause.
+    pause_ratio: float = 0.0
+
+    @property
+    def arousal(self) -> float:
+        return (self.pitch_z + self.loudness_z + self.rate_z) / 3.0
+
+
+@dataclass(frozen=True)
+class SentimentResult:
+    label: str
+    valence: float
+    confidence: float
+    evidence: list[str] = field(default_factory=list)
+    method: str = "lexical"
+
+
+class ValenceModel:
+    """A transformers text-classification model whose labels map onto valence."""
+
+    POSITIVE = ("pos", "positive", "label_1", "5 stars", "4 stars", "joy", "happy")
+    NEGATIVE = ("neg", "negative", "label_0", "1 star", "2 stars", "anger", "sadness", "fear")
+
+    def __init__(self, name: str, *, allow_downloads: bool = False, device: str = "cpu") -> None:
+        from transformers import pipeline
+
+        offline_environment(allow_downloads)
+        path = resolve_model_path(name, allow_downloads=allow_downloads, kind="sentiment model")
+        try:
+            self._pipeline = pipeline("text-classification", model=path, tokenizer=path, device=device, top_k=None)
+        except Exception as exc:
+            raise ModelUnavailableError(f"cannot load sentiment model {name!r} from {path}: {exc}") from None
+        self.name = name
+        self._lock = threading.Lock()
+
+    def valence(self, text: str) -> float:
+        with self._lock:
+            scores = self._pipeline(text[:512])
+        if scores and isinstance(scores[0], list):
+            scores = scores[0]
+        value = 0.0
+        for item in scores:
+            label = str(item["label"]).lower()
+            if label.startswith(self.POSITIVE):
+                value += float(item["score"])
+            elif label.startswith(self.NEGATIVE):
+                value -= float(item["score"])
+        return max(-1.0, min(1.0, value))
+
+
+class SentimentAnalyzer:
+    def __init__(self, playbook: Playbook, space: FeatureSpace, model: ValenceModel | None = None) -> None:
+        self.language = playbook.language
+        self.space = space
+        self.model = model
+        self.emotions = {e.id: e for e in playbook.emotions}
+        texts, labels = [], []
+        for emotion in playbook.emotions:
+            texts += emotion.examples
+            labels += [emotion.id] * len(emotion.examples)
+        self._example_features = space.encode(texts)
+        self._texts = texts
+        self._labels = np.array(labels)
+        self.classifier = LogisticRegression(C=10.0, max_iter=2000).fit(self._example_features.classifier_input(), self._labels)
+        self._cues = {e.id: CompiledMatcher(e.cues, space) for e in playbook.emotions if not e.cues.is_empty()}
+
+    def analyze(self, features: Features, acoustic: AcousticCues | None = None) -> SentimentResult:
+        text = features.texts[0]
+        probabilities = dict(
+            zip(self.classifier.classes_, self.classifier.predict_proba(features.classifier_input())[0])
+        )
+        evidence: list[str] = []
+        for emotion_id, matcher in self._cues.items():
+            match = matcher.match(features)
+            if match and match.method != "example":
+                probabilities[emotion_id] = probabilities.get(emotion_id, 0.0) + CUE_BOOST
+                evidence.append(match.evidence)
+        lexical_valence, valence_words = text_valence(text, self.language)
+        method = "lexicon+examples"
+        if self.model is not None:
+            lexical_valence = 0.5 * lexical_valence + 0.5 * self.model.valence(text)
+            method = f"model:{self.model.name}+examples"
+        if acoustic is not None:
+            self._apply_acoustics(probabilities, acoustic)
+            method += "+acoustic"
+        total = sum(probabilities.values())
+        probabilities = {k: v / total for k, v in probabilities.items()}
+        label, confidence = max(probabilities.items(), key=lambda kv: kv[1])
+        if confidence < EMOTION_THRESHOLD and not evidence and lexical_valence > -0.3:
+            label, confidence = "calm", max(probabilities.get("calm", 0.0), 1 - confidence)
+        prior = sum(p * self.emotions[k].valence for k, p in probabilities.items() if k in self.emotions)
+        valence = 0.6 * lexical_valence + 0.4 * prior if lexical_valence else prior
+        evidence += [w for w in valence_words if w not in evidence]
+        return SentimentResult(label, round(max(-1.0, min(1.0, valence)), 3), round(float(confidence), 3), evidence[:5], method)
+
+    @staticmethod
+    def _apply_acoustics(probabilities: dict[str, float], cues: AcousticCues) -> None:
+        """High arousal (louder, higher, faster than the speaker's baseline) favours angry/anxious;
+        low arousal with long pauses favours distressed."""
+        shift = max(-1.0, min(1.0, cues.arousal / 2.0))
+        for label in HIGH_AROUSAL:
+            if label in probabilities:
+                probabilities[label] *= 1.0 + shift
+        for label in LOW_AROUSAL:
+            if label in probabilities:
+                probabilities[label] *= 1.0 - shift * 0.5
+        if cues.pause_ratio > 0.4 and "distressed" in probabilities:
+            probabilities["distressed"] *= 1.0 + cues.pause_ratio

@@ -1,0 +1,91 @@
+"""Call stages: which stage the agent's words show, and when the right party is verified."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from coach.analyzers.features import FeatureSpace, Features
+from coach.analyzers.matcher import CompiledMatcher, Match
+from coach.playbook.schema import Playbook
+
+
+class StageDetector:
+    """Shared per playbook: compiled cues of every stage."""
+
+    def __init__(self, playbook: Playbook, space: FeatureSpace) -> None:
+        self.order = [s.id for s in playbook.stages]
+        self._cues = {s.id: CompiledMatcher(s.cues, space) for s in playbook.stages}
+        identity = playbook.identity_stage
+        self.identity_stage = identity.id if identity else None
+        self._confirmations = CompiledMatcher(identity.confirmations, space) if identity and identity.confirmations else None
+
+    def detect(self, features: Features) -> tuple[str, Match] | None:
+        """The stage an agent utterance shows most clearly (ties go to the later stage)."""
+        best: tuple[str, Match] | None = None
+        for stage_id in self.order:
+            match = self._cues[stage_id].match(features)
+            if match and (best is None or match.confidence >= best[1].confidence):
+                best = (stage_id, match)
+        return best
+
+    def confirms_identity(self, features: Features) -> Match | None:
+        return self._confirmations.match(features) if self._confirmations else None
+
+
+@dataclass
+class StageReached:
+    stage: str
+    utterance_id: int
+    time: float
+    evidence: str
+
+
+@dataclass
+class StageTracker:
+    """Per call: stages reached, the current stage, and identity verification."""
+
+    detector: StageDetector
+    reached: dict[str, StageReached] = field(default_factory=dict)
+    current: str | None = None
+    identity_check_pending: bool = False
+    identity_verified_at: float | None = None
+    identity_evidence: str | None = None
+
+    @property
+    def identity_verified(self) -> bool:
+        return self.identity_verified_at is not None
+
+    def on_agent(self, utterance_id: int, time: float, features: Features) -> str | None:
+        found = self.detector.detect(features)
+        self.identity_check_pending = False
+        if found is None:
+            return None
+        stage, match = found
+        self.current = stage
+        self.reached.setdefault(stage, StageReached(stage, utterance_id, time, match.evidence))
+        if stage == self.detector.identity_stage and not self.identity_verified:
+            self.identity_check_pending = True
+        return stage
+
+    def on_debtor(self, time: float, features: Features, wrong_party: bool) -> bool:
+        """Marks identity verified when this reply confirms the agent's identity check. Returns True
+        when it did."""
+        pending, self.identity_check_pending = self.identity_check_pending, False
+        if not pending or wrong_party or self.identity_verified:
+            return False
+        match = self.detector.confirms_identity(features)
+        if match is None:
+            return False
+        self.identity_verified_at = time
+        self.identity_evidence = features.texts[0]
+        return True
+
+    def order_problems(self) -> list[str]:
+        """Stages reached before a stage that should come earlier."""
+        sequence = sorted(self.reached.values(), key=lambda r: r.utterance_id)
+        index = {s: i for i, s in enumerate(self.detector.order)}
+        problems = []
+        for earlier, later in zip(sequence, sequence[1:]):
+            if index[later.stage] < index[earlier.stage]:
+                problems.append(f"{later.stage} came after {earlier.stage}")
+        return problems

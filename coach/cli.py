@@ -1,0 +1,213 @@
+"""The ``coach`` command line.
+
+User mistakes (bad files, invalid playbooks, missing models) print one clear message and exit with
+the error's code: 2 bad input, 3 invalid playbook, 4 model unavailable, 5 bad setting.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections import Counter
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from coach.errors import CoachError
+
+STYLES = {"S1": "bold white on red", "S2": "bold yellow", "S3": "yellow", "S4": "cyan"}
+SPEAKER_STYLE = {"agent": "bold blue", "debtor": "bold green", "third_party": "bold magenta", "unknown": "bold"}
+
+
+class CoachGroup(click.Group):
+    """Turns :class:`CoachError` into a message and an exit code instead of a traceback."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except CoachError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+
+@click.group(cls=CoachGroup)
+@click.version_option(package_name="coach")
+@click.option("-v", "--verbose", is_flag=True, help="Log what the engine is doing.")
+def main(verbose: bool) -> None:
+    """coach: live and post-call coaching for debt-collection calls.
+
+    \b
+    Examples:
+      coach analyze examples/en-hardship.json
+      coach analyze call.jsonl --playbook playbooks/my-playbook.yaml --format jsonl
+      coach playbook check playbooks/zh-CN-bank-collections.yaml
+    """
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    _quiet_libraries()
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--playbook", "playbook_ref", help="Built-in playbook id or path to a YAML playbook. Default: by the call's language.")
+@click.option("--format", "output_format", type=click.Choice(["text", "jsonl"]), default="text", show_default=True)
+@click.option("--language", type=click.Choice(["zh", "en"]), help="Override the call's language.")
+def analyze(file: Path, playbook_ref: str | None, output_format: str, language: str | None) -> None:
+    """Analyse a call transcript (JSON or JSON Lines) utterance by utterance.
+
+    \b
+    Examples:
+      coach analyze examples/zh-violations.json
+      coach analyze examples/en-cooperative.json --format jsonl | jq -c 'select(.type=="intent")'
+    """
+    from coach.engine import get_engine
+    from coach.transcript import load_call
+
+    call = load_call(file, language=language)
+    engine = get_engine(playbook_ref, language=call.language)
+    if output_format == "jsonl":
+        out = sys.stdout
+        for event in engine.analyze(call):
+            out.write(event.to_json() + "\n")
+        out.flush()
+        return
+    console = Console(highlight=False)
+    console.print(f"[bold]{escape(call.call_id)}[/]  language {call.language}  playbook {engine.ref}  ({engine.space.method})")
+    for event in engine.analyze(call):
+        _print_event(console, event)
+
+
+def _print_event(console: Console, event) -> None:
+    kind = event.type
+    if kind == "utterance":
+        style = SPEAKER_STYLE.get(event.speaker, "bold")
+        stage = f" [dim]({event.stage})[/]" if event.stage and event.speaker == "agent" else ""
+        console.print(f"[dim]{_clock(event.start)}[/] [{style}]{event.speaker:>6}[/] {escape(event.text)}{stage}")
+    elif kind == "sentiment":
+        colour = "red" if event.valence < -0.3 else "green" if event.valence > 0.3 else "white"
+        console.print(f"{'':16}[{colour}]emotion {event.label} valence {event.valence:+.2f} ({event.confidence:.2f})[/]")
+    elif kind == "intent":
+        console.print(
+            f"{'':16}[bold cyan]{event.kind} {event.intent}[/] ({event.confidence:.2f}) "
+            f"[dim]evidence: {escape(event.evidence)!s} · {event.method}[/]"
+        )
+        for suggestion in event.suggestions[:2]:
+            console.print(f"{'':18}[cyan]say:[/] {escape(suggestion.text)} [dim]({suggestion.stage}; {suggestion.ref})[/]")
+        if event.escalation:
+            console.print(f"{'':18}[bold magenta]escalate to {event.escalation['to']}: {escape(event.escalation['reason'])}[/]")
+    elif kind == "compliance":
+        style = STYLES.get(event.severity, "bold")
+        where = "pre-call" if event.utterance_id is None and event.method == "metadata" else ""
+        console.print(
+            f"{'':16}[{style}] {event.severity} {event.rule_id} [/] {escape(event.message)} {where}\n"
+            f"{'':18}[dim]evidence: {escape(event.evidence)} · {escape(event.citation)}[/]"
+        )
+    elif kind == "scorecard":
+        table = Table(title=f"QA scorecard: {event.score if event.score is not None else 'n/a'}/100", show_lines=False)
+        table.add_column("check")
+        table.add_column("result")
+        table.add_column("detail", overflow="fold")
+        for check in event.checks:
+            mark = "[green]pass[/]" if check.passed else "[red]fail[/]" if check.passed is False else "[dim]n/a[/]"
+            table.add_row(check.name, mark, escape(check.detail))
+        console.print(table)
+        metrics = event.metrics
+        ratio = metrics.get("agent_talk_ratio")
+        console.print(
+            f"stages: {' -> '.join(s['stage'] for s in event.stages) or 'none'} · "
+            f"agent talk ratio: {'n/a' if ratio is None else f'{ratio:.0%}'} · interruptions {metrics['interruptions']} · "
+            f"objections: {', '.join(f'{k} x{v}' for k, v in event.objections.items()) or 'none'} · "
+            f"violations: {', '.join(f'{k} x{v}' for k, v in event.violations.items()) or 'none'}"
+        )
+    elif kind == "error":
+        console.print(f"{'':16}[red]error {event.code}: {escape(event.message)}[/]")
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(seconds, 60)
+    return f"[{int(minutes):02d}:{secs:04.1f}]"
+
+
+@main.group()
+def playbook() -> None:
+    """Inspect and test playbooks."""
+
+
+@playbook.command("list")
+def playbook_list() -> None:
+    """List the built-in playbooks."""
+    from coach.playbook import builtin_playbooks, load_playbook
+
+    for playbook_id, path in builtin_playbooks().items():
+        book = load_playbook(path)
+        click.echo(f"{playbook_id}  v{book.version}  {book.language}  {book.name}  ({path})")
+
+
+@playbook.command("check")
+@click.argument("path")
+@click.option("--min-accuracy", type=float, default=None, help="Exit 1 if any intent's leave-one-out accuracy is below this (0-1).")
+def playbook_check(path: str, min_accuracy: float | None) -> None:
+    """Validate a playbook and report the leave-one-out accuracy of its own examples per intent.
+
+    Each example is classified by a model fitted on all the others, as an unseen utterance would
+    be: a low figure means the intent's examples overlap another's or are too few.
+
+    \b
+    Examples:
+      coach playbook check playbooks/en-US-collections.yaml
+      coach playbook check my-playbook.yaml --min-accuracy 0.8
+    """
+    from coach.engine import CoachEngine
+    from coach.analyzers.intent import NONE
+    from coach.playbook import load_playbook
+
+    book = load_playbook(path)
+    click.echo(
+        f"{path}: valid playbook {book.id} v{book.version} ({book.language}): {len(book.intents)} intents, "
+        f"{len(book.emotions)} emotions, {len(book.rules)} rules, {len(book.stages)} stages, {len(book.scorecard)} scorecard checks"
+    )
+    engine = CoachEngine(book)
+    results = engine.detector.leave_one_out()
+    totals: Counter[str] = Counter()
+    correct: Counter[str] = Counter()
+    confusions: dict[str, Counter[str]] = {}
+    for truth, predicted in results:
+        totals[truth] += 1
+        if truth == predicted:
+            correct[truth] += 1
+        else:
+            confusions.setdefault(truth, Counter())[predicted] += 1
+    console = Console(highlight=False)
+    table = Table(title=f"leave-one-out accuracy ({engine.space.method}; abstain below {engine.detector.threshold:.2f})")
+    table.add_column("intent")
+    table.add_column("examples", justify="right")
+    table.add_column("accuracy", justify="right")
+    table.add_column("most confused with")
+    worst = 1.0
+    for label in [i.id for i in book.intents] + [NONE]:
+        accuracy = correct[label] / totals[label] if totals[label] else 0.0
+        worst = min(worst, accuracy) if label != NONE else worst
+        confused = ", ".join(f"{k} x{v}" for k, v in confusions.get(label, Counter()).most_common(2))
+        name = "(non-objection)" if label == NONE else label
+        colour = "red" if accuracy < 0.7 else "yellow" if accuracy < 0.85 else "green"
+        table.add_row(name, str(totals[label]), f"[{colour}]{accuracy:.0%}[/]", confused)
+    console.print(table)
+    intent_total = sum(totals[i.id] for i in book.intents)
+    intent_correct = sum(correct[i.id] for i in book.intents)
+    overall = intent_correct / intent_total if intent_total else 0.0
+    click.echo(f"overall intent accuracy: {overall:.1%} ({intent_correct}/{intent_total}); non-objection kept silent: "
+               f"{correct[NONE]}/{totals[NONE]}")
+    if min_accuracy is not None and worst < min_accuracy:
+        click.echo(f"error: an intent is below --min-accuracy {min_accuracy:.0%}", err=True)
+        sys.exit(1)
+
+
+def _quiet_libraries() -> None:
+    for name in ("sentence_transformers", "transformers", "huggingface_hub", "jieba"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,45 @@
+"""Settings, from environment variables prefixed ``COACH_`` (or a ``.env`` file)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Everything an operator may configure. Model fields take a hub name or a local path.
+
+    ``embedding_model_zh`` is empty by default: no Chinese weights ship with the product, so Chinese
+    runs on lexical similarity alone unless a Chinese or multilingual model is configured.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="COACH_", env_file=".env", extra="ignore")
+
+    embedding_model_en: str = "all-MiniLM-L6-v2"
+    embedding_model_zh: str = ""
+    #: Optional zero-shot NLI model for the intent detector (e.g. a multilingual XNLI model).
+    nli_model: str = ""
+    #: Optional transformers text-classification models for sentiment, per language.
+    sentiment_model_en: str = ""
+    sentiment_model_zh: str = ""
+    #: Allow fetching models from a hub. Off by default: on-premises machines are often offline,
+    #: and a model that is not on disk must fail at once with a clear message, never hang.
+    allow_downloads: bool = False
+    device: str = "cpu"
+    #: Bad-input guards for transcripts.
+    max_transcript_bytes: int = Field(default=20_000_000, gt=0)
+    max_utterances: int = Field(default=20_000, gt=0)
+    max_utterance_chars: int = Field(default=5_000, gt=0)
+
+    def embedding_model(self, language: str) -> str:
+        return self.embedding_model_zh if language == "zh" else self.embedding_model_en
+
+    def sentiment_model(self, language: str) -> str:
+        return self.sentiment_model_zh if language == "zh" else self.sentiment_model_en
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

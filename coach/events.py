@@ -1,0 +1,125 @@
+"""The events the engine emits: one JSON form for the CLI, the WebSocket, storage and reports.
+
+Every event has ``type``, ``call_id`` and ``utterance_id`` (the utterance's index in the call, or
+null for call-level events such as pre-call gates and the scorecard) and the audio time it refers to.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+
+class BaseEvent(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    call_id: str
+    utterance_id: int | None
+    #: Audio time (seconds from call start) the event refers to.
+    time: float | None = None
+
+    def to_json(self) -> str:
+        return self.model_dump_json()
+
+
+class UtteranceEvent(BaseEvent):
+    type: Literal["utterance"] = "utterance"
+    speaker: str
+    text: str
+    start: float
+    end: float
+    #: The stage the call is in after this utterance.
+    stage: str | None = None
+
+
+class SentimentEvent(BaseEvent):
+    type: Literal["sentiment"] = "sentiment"
+    speaker: str
+    label: str
+    valence: float = Field(ge=-1, le=1)
+    confidence: float = Field(ge=0, le=1)
+    #: The words or cues the label rests on.
+    evidence: list[str] = Field(default_factory=list)
+    method: str
+
+
+class Suggestion(BaseModel):
+    text: str
+    stage: str
+    principle: str = ""
+    #: Playbook entry: ``<playbook>@<version>#intents/<id>/responses/<n>``.
+    ref: str
+
+
+class IntentEvent(BaseEvent):
+    type: Literal["intent"] = "intent"
+    intent: str
+    name: str
+    kind: str
+    confidence: float = Field(ge=0, le=1)
+    #: The playbook example (or keyword, or context) the decision rests on.
+    evidence: str
+    evidence_similarity: float | None = None
+    method: str
+    suggestions: list[Suggestion]
+    ref: str
+    escalation: dict | None = None
+    #: The runners-up, for explanation: [{intent, confidence}].
+    alternatives: list[dict] = Field(default_factory=list)
+
+
+class ComplianceEvent(BaseEvent):
+    type: Literal["compliance"] = "compliance"
+    rule_id: str
+    name: str
+    severity: Literal["S1", "S2", "S3", "S4"]
+    message: str
+    #: What was said (or which metadata) that breaks the rule.
+    evidence: str
+    citation: str
+    confidence: float = Field(ge=0, le=1)
+    #: How the rule matched: phrase, pattern, example, metadata, deadline, amount.
+    method: str
+    speaker: str | None = None
+    ref: str
+
+
+class CheckResult(BaseModel):
+    id: str
+    name: str
+    #: True passed, False failed, None not applicable to this call.
+    passed: bool | None
+    weight: float
+    detail: str = ""
+
+
+class ScorecardEvent(BaseEvent):
+    type: Literal["scorecard"] = "scorecard"
+    score: float | None = Field(description="Weighted share of applicable checks passed, 0-100")
+    checks: list[CheckResult]
+    stages: list[dict]
+    metrics: dict
+    violations: dict[str, int]
+    objections: dict[str, int]
+    ref: str
+
+
+class ErrorEvent(BaseEvent):
+    type: Literal["error"] = "error"
+    code: str
+    message: str
+
+
+Event = Annotated[
+    Union[UtteranceEvent, SentimentEvent, IntentEvent, ComplianceEvent, ScorecardEvent, ErrorEvent],
+    Field(discriminator="type"),
+]
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def parse_event(data: dict | str | bytes) -> BaseEvent:
+    """Parse one event from its JSON form (for clients and tests)."""
+    if isinstance(data, (str, bytes)):
+        return EVENT_ADAPTER.validate_json(data)
+    return EVENT_ADAPTER.validate_python(data)

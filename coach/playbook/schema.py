@@ -1,0 +1,327 @@
+"""The playbook format: a versioned YAML file of intents, emotions, compliance rules, call stages
+and scorecard checks for one locale.
+
+Every model forbids unknown keys so that a typo in a trainer's playbook fails validation with the
+field's path instead of being silently ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Severity = Literal["S1", "S2", "S3", "S4"]
+Language = Literal["en", "zh"]
+RuleSpeaker = Literal["agent", "debtor"]
+
+#: Intent ids from the product's public taxonomy (shared/reference/domain.md). Playbooks may add more.
+STANDARD_INTENTS = (
+    "already_paid", "not_my_debt", "wrong_party", "cannot_afford", "hardship", "dispute_amount",
+    "stalling", "refuse_to_pay", "stop_calling", "legal_representation", "request_validation",
+    "hostile", "settlement_request", "deceased", "scam_suspicion", "time_barred", "bad_time",
+    "promise_to_pay",
+)
+#: The fixed emotion labels.
+EMOTIONS = ("calm", "anxious", "distressed", "angry", "frustrated", "evasive")
+#: The anchors a rule's ``after`` may name besides ``stage:<id>`` and ``intent:<id>``.
+ANCHORS = ("call_start", "identity_verified")
+
+_ID = r"^[a-z][a-z0-9_]*$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Matcher(Strict):
+    """What to look for in one utterance.
+
+    ``phrases`` match as substrings after normalisation (case, width, traditional/simplified
+    Chinese); ``patterns`` are Python regular expressions searched in the normalised text;
+    ``examples`` match semantically: by embedding similarity where a model is configured for the
+    language, else by lexical similarity (words and character n-grams).
+    """
+
+    phrases: list[str] = Field(default_factory=list)
+    patterns: list[str] = Field(default_factory=list)
+    examples: list[str] = Field(default_factory=list)
+    #: Similarity an ``examples`` match needs; None uses the engine's calibrated default.
+    min_similarity: float | None = Field(default=None, ge=0.0, le=1.0)
+
+    @field_validator("patterns")
+    @classmethod
+    def _patterns_compile(cls, patterns: list[str]) -> list[str]:
+        for index, pattern in enumerate(patterns):
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"pattern {index} {pattern!r} is not a valid regular expression: {exc}") from None
+        return patterns
+
+    def is_empty(self) -> bool:
+        return not (self.phrases or self.patterns or self.examples)
+
+
+class Response(Strict):
+    """A suggested answer to an intent, for one call stage (or ``any``)."""
+
+    stage: str = "any"
+    text: str = Field(min_length=1)
+    #: Why this answer works; shown to the agent and the coach.
+    principle: str = ""
+
+
+class Escalation(Strict):
+    """Whether an intent should be escalated, and to whom."""
+
+    to: Literal["supervisor", "compliance", "specialist_team", "legal"] = "supervisor"
+    reason: str = Field(min_length=1)
+    #: Stop collection activity on this account until reviewed.
+    pause_collection: bool = False
+
+
+class Intent(Strict):
+    """A debtor intent: an objection, or a commitment such as a promise to pay."""
+
+    id: str = Field(pattern=_ID)
+    kind: Literal["objection", "commitment"] = "objection"
+    name: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    #: Debtor utterances written like ASR output: short, colloquial, no punctuation.
+    examples: list[str] = Field(min_length=15)
+    keywords: Matcher = Field(default_factory=Matcher)
+    responses: list[Response] = Field(min_length=1)
+    escalation: Escalation | None = None
+
+
+class Emotion(Strict):
+    id: Literal["calm", "anxious", "distressed", "angry", "frustrated", "evasive"]
+    description: str = Field(min_length=1)
+    #: Typical valence of this emotion in [-1, 1].
+    valence: float = Field(ge=-1.0, le=1.0)
+    cues: Matcher = Field(default_factory=Matcher)
+    examples: list[str] = Field(min_length=5)
+
+
+class Stage(Strict):
+    """A call stage. Stages are listed in the order a good call goes through them."""
+
+    id: str = Field(pattern=_ID)
+    name: str = Field(min_length=1)
+    description: str = ""
+    #: Agent speech that shows the call is in this stage.
+    cues: Matcher
+    #: Debtor replies that confirm identity. Set on the identity-verification stage only: the
+    #: engine marks the right party verified when the agent says a cue of this stage and the debtor's
+    #: next utterance matches one of these (and is not a wrong-party objection).
+    confirmations: Matcher | None = None
+
+
+class MetadataCheck(Strict):
+    """A pre-call gate evaluated on the call's metadata."""
+
+    #: ``local_hours``: the debtor's local call time must fall in [earliest, latest).
+    #: ``max_value``: ``field`` must not exceed ``max``.
+    #: ``min_value``: ``field`` must be at least ``min``.
+    #: ``flag_set``: the boolean ``field`` must not be true (e.g. a recorded cease request).
+    check: Literal["local_hours", "max_value", "min_value", "flag_set"]
+    field: str | None = None
+    max: float | None = None
+    min: float | None = None
+    earliest: str | None = Field(default=None, pattern=r"^\d{2}:\d{2}$")
+    latest: str | None = Field(default=None, pattern=r"^\d{2}:\d{2}$")
+
+    @model_validator(mode="after")
+    def _fields_for_check(self) -> "MetadataCheck":
+        need = {
+            "local_hours": ("earliest", "latest"),
+            "max_value": ("field", "max"),
+            "min_value": ("field", "min"),
+            "flag_set": ("field",),
+        }
+        missing = [name for name in need[self.check] if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"check {self.check!r} needs {', '.join(missing)}")
+        return self
+
+
+class Rule(Strict):
+    """A compliance rule.
+
+    kinds:
+      * ``prohibited``: ``speaker`` must never say what ``trigger`` matches (optionally only before
+        identity is verified: ``before: identity_verified``, the third-party disclosure rule; or only
+        when metadata says so: ``when_metadata``).
+      * ``duty``: once the debtor has expressed one of ``after_intents`` (stop calling, lawyer, dispute,
+        ...), the agent must not say what ``trigger`` matches (keep pressing for payment).
+      * ``required``: ``speaker`` must say what ``trigger`` matches within ``within_seconds`` after
+        ``after`` (``call_start``, ``identity_verified``, ``stage:<id>`` or ``intent:<id>``).
+      * ``metadata``: a pre-call gate on the call's metadata (hours, frequency, flags).
+      * ``amount``: a figure the agent quotes next to ``trigger`` must equal the metadata balance.
+    """
+
+    id: str = Field(pattern=r"^[A-Z]{2}-[A-Z0-9-]+$")
+    kind: Literal["prohibited", "duty", "required", "metadata", "amount"]
+    severity: Severity
+    name: str = Field(min_length=1)
+    message: str = Field(min_length=1)
+    citation: str = Field(min_length=1)
+    speaker: RuleSpeaker = "agent"
+    trigger: Matcher = Field(default_factory=Matcher)
+    before: Literal["identity_verified"] | None = None
+    after: str | None = None
+    within_seconds: float | None = Field(default=None, gt=0)
+    after_intents: list[str] = Field(default_factory=list)
+    #: Conditions on call metadata for the rule to apply (all must hold). A missing field counts as
+    #: null, and ``false`` also matches null, so ``{consent_outside_hours: false}`` applies unless
+    #: consent was recorded.
+    when_metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata_check: MetadataCheck | None = None
+
+    @model_validator(mode="after")
+    def _fields_for_kind(self) -> "Rule":
+        kind = self.kind
+        if kind in ("prohibited", "duty", "required", "amount") and self.trigger.is_empty():
+            raise ValueError(f"a {kind} rule needs a trigger with phrases, patterns or examples")
+        if kind == "duty" and not self.after_intents:
+            raise ValueError("a duty rule needs after_intents")
+        if kind == "required":
+            if self.after is None or self.within_seconds is None:
+                raise ValueError("a required rule needs after and within_seconds")
+            if self.after not in ANCHORS and not re.match(r"^(stage|intent):[a-z][a-z0-9_]*$", self.after):
+                raise ValueError(
+                    f"after {self.after!r} must be one of {', '.join(ANCHORS)}, stage:<id> or intent:<id>"
+                )
+        if kind == "metadata" and self.metadata_check is None:
+            raise ValueError("a metadata rule needs metadata_check")
+        if kind != "metadata" and self.metadata_check is not None:
+            raise ValueError("metadata_check belongs to metadata rules only")
+        return self
+
+
+class ScorecardCheck(Strict):
+    """One line of the QA scorecard.
+
+    kinds:
+      * ``stage``: the agent reached ``stage``.
+      * ``cue``: the agent said something ``cues`` matches (an empathy statement, an open question).
+      * ``identity_before_disclosure``: no rule with ``before: identity_verified`` fired.
+      * ``rules``: none of ``rules`` fired (ids; empty means every rule of ``severities``).
+      * ``stage_order``: the stages reached came in the playbook's order.
+      * ``objections_handled``: every objection was followed by an agent answer before the debtor spoke again.
+      * ``talk_ratio``: the agent's share of speaking time is at most ``max``.
+      * ``interruptions``: the agent talked over the debtor at most ``max`` times.
+      * ``long_silences``: at most ``max`` gaps longer than ``seconds``.
+      * ``agent_tone``: the agent never sounded angry or used abusive language.
+    """
+
+    id: str = Field(pattern=_ID)
+    name: str = Field(min_length=1)
+    kind: Literal[
+        "stage", "cue", "identity_before_disclosure", "rules", "stage_order", "objections_handled",
+        "talk_ratio", "interruptions", "long_silences", "agent_tone",
+    ]
+    weight: float = Field(default=1.0, gt=0)
+    stage: str | None = None
+    cues: Matcher | None = None
+    rules: list[str] = Field(default_factory=list)
+    severities: list[Severity] = Field(default_factory=list)
+    max: float | None = None
+    seconds: float | None = None
+
+    @model_validator(mode="after")
+    def _fields_for_kind(self) -> "ScorecardCheck":
+        if self.kind == "stage" and not self.stage:
+            raise ValueError("a stage check needs stage")
+        if self.kind == "cue" and (self.cues is None or self.cues.is_empty()):
+            raise ValueError("a cue check needs cues")
+        if self.kind in ("talk_ratio", "interruptions", "long_silences") and self.max is None:
+            raise ValueError(f"a {self.kind} check needs max")
+        if self.kind == "long_silences" and self.seconds is None:
+            raise ValueError("a long_silences check needs seconds")
+        return self
+
+
+class Playbook(Strict):
+    """A whole playbook for one locale."""
+
+    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    version: str = Field(min_length=1)
+    locale: str = Field(min_length=2)
+    language: Language
+    name: str = Field(min_length=1)
+    description: str = ""
+    #: Debtor speech that is not an objection ("yes speaking", "ok", "what is this about"): the
+    #: detector learns these as "no intent" so ordinary answers do not raise hints.
+    non_objection_examples: list[str] = Field(min_length=10)
+    #: Short affirmative / negative answers, used to read a debtor's reply in context.
+    affirmations: list[str] = Field(default_factory=list)
+    negations: list[str] = Field(default_factory=list)
+    stages: list[Stage] = Field(min_length=1)
+    intents: list[Intent] = Field(min_length=1)
+    emotions: list[Emotion] = Field(min_length=1)
+    rules: list[Rule] = Field(default_factory=list)
+    scorecard: list[ScorecardCheck] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> "Playbook":
+        errors: list[str] = []
+        _unique(errors, "stages", [s.id for s in self.stages])
+        _unique(errors, "intents", [i.id for i in self.intents])
+        _unique(errors, "emotions", [e.id for e in self.emotions])
+        _unique(errors, "rules", [r.id for r in self.rules])
+        _unique(errors, "scorecard", [c.id for c in self.scorecard])
+        stage_ids = {s.id for s in self.stages}
+        intent_ids = {i.id for i in self.intents}
+        rule_ids = {r.id for r in self.rules}
+        if sum(1 for s in self.stages if s.confirmations is not None) > 1:
+            errors.append("stages: only one stage may have confirmations")
+        for i, intent in enumerate(self.intents):
+            for j, response in enumerate(intent.responses):
+                if response.stage != "any" and response.stage not in stage_ids:
+                    errors.append(f"intents.{i}.responses.{j}.stage: unknown stage {response.stage!r}")
+        for i, rule in enumerate(self.rules):
+            for name in rule.after_intents:
+                if name not in intent_ids:
+                    errors.append(f"rules.{i}.after_intents: unknown intent {name!r}")
+            if rule.after and ":" in rule.after:
+                kind, ref = rule.after.split(":", 1)
+                known = stage_ids if kind == "stage" else intent_ids
+                if ref not in known:
+                    errors.append(f"rules.{i}.after: unknown {kind} {ref!r}")
+            if (rule.before == "identity_verified" or rule.after == "identity_verified") and not any(
+                s.confirmations for s in self.stages
+            ):
+                errors.append(f"rules.{i}: identity_verified needs a stage with confirmations")
+        for i, check in enumerate(self.scorecard):
+            if check.stage and check.stage not in stage_ids:
+                errors.append(f"scorecard.{i}.stage: unknown stage {check.stage!r}")
+            for name in check.rules:
+                if name not in rule_ids:
+                    errors.append(f"scorecard.{i}.rules: unknown rule {name!r}")
+        if errors:
+            raise ValueError("; ".join(errors))
+        return self
+
+    def intent(self, intent_id: str) -> Intent:
+        return next(i for i in self.intents if i.id == intent_id)
+
+    def stage_index(self, stage_id: str) -> int:
+        return [s.id for s in self.stages].index(stage_id)
+
+    @property
+    def identity_stage(self) -> Stage | None:
+        return next((s for s in self.stages if s.confirmations is not None), None)
+
+
+def _unique(errors: list[str], section: str, ids: list[str]) -> None:
+    seen: set[str] = set()
+    for index, ident in enumerate(ids):
+        if ident in seen:
+            errors.append(f"{section}.{index}.id: duplicate id {ident!r}")
+        seen.add(ident)
+
+
+PlaybookRef = Annotated[str, "a built-in playbook id or a path to a YAML file"]

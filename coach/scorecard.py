@@ -1,0 +1,147 @@
+"""The QA scorecard at the end of a call, computed from what the engine saw during it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from coach.analyzers.stages import StageTracker
+from coach.events import CheckResult
+from coach.playbook.schema import Playbook, ScorecardCheck
+
+#: Overlap (seconds) before an agent turn counts as talking over the debtor.
+INTERRUPTION_OVERLAP = 0.3
+
+
+@dataclass
+class CallRecord:
+    """What the scorecard needs from a call, collected utterance by utterance."""
+
+    #: (speaker, start, end) in arrival order.
+    turns: list[tuple[str, float, float]] = field(default_factory=list)
+    #: utterance ids of debtor objections, and whether the agent answered before the debtor spoke again.
+    objections: dict[int, str] = field(default_factory=dict)
+    answered: set[int] = field(default_factory=set)
+    #: objection utterance id -> the agent utterance that answered it.
+    answer_of: dict[int, int] = field(default_factory=dict)
+    #: rule id -> number of findings; and ids of rules whose findings the scorecard attributes to S-levels.
+    violations: dict[str, int] = field(default_factory=dict)
+    violation_severity: dict[str, str] = field(default_factory=dict)
+    #: scorecard cue check id -> evidence
+    cues_said: dict[str, str] = field(default_factory=dict)
+    agent_tone_problems: list[str] = field(default_factory=list)
+    #: utterance ids whose agent answer itself broke a rule.
+    bad_answers: set[int] = field(default_factory=set)
+
+
+def talk_ratio(turns: list[tuple[str, float, float]]) -> float | None:
+    agent = sum(end - start for speaker, start, end in turns if speaker == "agent")
+    total = sum(end - start for _, start, end in turns)
+    return None if total <= 0 else agent / total
+
+
+def interruptions(turns: list[tuple[str, float, float]]) -> int:
+    """Agent turns that start before the preceding debtor turn has ended."""
+    ordered = sorted(turns, key=lambda t: t[1])
+    count = 0
+    for previous, current in zip(ordered, ordered[1:]):
+        if previous[0] != "agent" and current[0] == "agent" and current[1] < previous[2] - INTERRUPTION_OVERLAP:
+            count += 1
+    return count
+
+
+def silences(turns: list[tuple[str, float, float]], seconds: float) -> list[tuple[float, float]]:
+    """Gaps longer than ``seconds`` when nobody spoke: (start, length)."""
+    ordered = sorted(turns, key=lambda t: t[1])
+    gaps = []
+    latest_end = ordered[0][2] if ordered else 0.0
+    for _, start, end in ordered[1:]:
+        if start - latest_end > seconds:
+            gaps.append((latest_end, start - latest_end))
+        latest_end = max(latest_end, end)
+    return gaps
+
+
+def evaluate(playbook: Playbook, stages: StageTracker, record: CallRecord) -> tuple[float | None, list[CheckResult], dict]:
+    results = [_check(check, playbook, stages, record) for check in playbook.scorecard]
+    applicable = [r for r in results if r.passed is not None]
+    total = sum(r.weight for r in applicable)
+    score = None if not total else round(100 * sum(r.weight for r in applicable if r.passed) / total, 1)
+    ratio = talk_ratio(record.turns)
+    metrics = {
+        "agent_talk_ratio": None if ratio is None else round(ratio, 3),
+        "interruptions": interruptions(record.turns),
+        "long_silences": len(silences(record.turns, 8.0)),
+        "duration": round(max((end for _, _, end in record.turns), default=0.0), 2),
+        "utterances": len(record.turns),
+        "identity_verified": stages.identity_verified,
+    }
+    return score, results, metrics
+
+
+def _check(check: ScorecardCheck, playbook: Playbook, stages: StageTracker, record: CallRecord) -> CheckResult:
+    passed, detail = _outcome(check, playbook, stages, record)
+    return CheckResult(id=check.id, name=check.name, passed=passed, weight=check.weight, detail=detail)
+
+
+def _outcome(check: ScorecardCheck, playbook: Playbook, stages: StageTracker, record: CallRecord) -> tuple[bool | None, str]:
+    kind = check.kind
+    if kind == "stage" and check.stage == stages.detector.identity_stage:
+        # Asking is not verifying: the identity stage counts once the debtor confirmed.
+        if stages.identity_verified:
+            return True, f"at {stages.identity_verified_at:.1f} s: {stages.identity_evidence!r}"
+        return False, "asked but not confirmed" if check.stage in stages.reached else "not reached"
+    if kind == "stage":
+        reached = stages.reached.get(check.stage or "")
+        return (True, f"at {reached.time:.1f} s: {reached.evidence!r}") if reached else (False, "not reached")
+    if kind == "cue":
+        said = record.cues_said.get(check.id)
+        return (True, f"said {said!r}") if said else (False, "not said")
+    if kind == "identity_before_disclosure":
+        ordering_rules = [r.id for r in playbook.rules if r.before == "identity_verified"]
+        broken = [r for r in ordering_rules if record.violations.get(r)]
+        if broken:
+            return False, f"debt details before verification ({', '.join(broken)})"
+        disclosure = stages.reached.get("disclosure")
+        if disclosure and not stages.identity_verified:
+            return False, "purpose disclosed without verifying identity"
+        return True, "verified first" if stages.identity_verified else "no debt details disclosed"
+    if kind == "rules":
+        hits = {
+            rule_id: n
+            for rule_id, n in record.violations.items()
+            if (not check.rules or rule_id in check.rules)
+            and (not check.severities or record.violation_severity.get(rule_id) in check.severities)
+        }
+        return (False, ", ".join(f"{k} x{v}" for k, v in sorted(hits.items()))) if hits else (True, "none")
+    if kind == "stage_order":
+        if len(stages.reached) < 2:
+            return None, "fewer than two stages reached"
+        problems = stages.order_problems()
+        return (False, "; ".join(problems)) if problems else (True, " -> ".join(stages.reached))
+    if kind == "objections_handled":
+        if not record.objections:
+            return None, "no objections"
+        unanswered = [f"{record.objections[u]} (utterance {u})" for u in record.objections if u not in record.answered]
+        badly = [f"{record.objections[u]} (utterance {u})" for u in record.objections if u in record.bad_answers]
+        if unanswered or badly:
+            parts = (["unanswered: " + ", ".join(unanswered)] if unanswered else []) + (
+                ["answered with a violation: " + ", ".join(badly)] if badly else []
+            )
+            return False, "; ".join(parts)
+        return True, f"{len(record.objections)} answered"
+    if kind == "talk_ratio":
+        ratio = talk_ratio(record.turns)
+        if ratio is None:
+            return None, "no speech"
+        return ratio <= (check.max or 1.0), f"agent spoke {ratio:.0%} of the time (max {check.max:.0%})"
+    if kind == "interruptions":
+        count = interruptions(record.turns)
+        return count <= (check.max or 0), f"{count} (max {check.max:g})"
+    if kind == "long_silences":
+        gaps = silences(record.turns, check.seconds or 8.0)
+        detail = ", ".join(f"{length:.0f} s at {start:.0f} s" for start, length in gaps) or "none"
+        return len(gaps) <= (check.max or 0), detail
+    if kind == "agent_tone":
+        problems = record.agent_tone_problems
+        return (False, "; ".join(problems[:3])) if problems else (True, "professional")
+    return None, f"unknown check kind {kind}"

@@ -1,0 +1,50 @@
+"""One normal form for matching, so that playbook phrases and ASR output meet half-way.
+
+ASR output varies in case, width, punctuation and (for Whisper on Mandarin) traditional versus
+simplified characters; playbook authors write with punctuation and apostrophes. Both sides go through
+:func:`normalize` before any comparison.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import opencc
+
+_T2S = opencc.OpenCC("t2s")
+_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_APOSTROPHE = re.compile(r"[’'`´]")
+_NON_WORD = re.compile(r"[^\w\s]", re.UNICODE)
+_SPACES = re.compile(r"\s+")
+_CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
+
+
+@lru_cache(maxsize=65536)
+def normalize(text: str, language: str) -> str:
+    """Lower-cased, NFKC, simplified Chinese, without punctuation or apostrophes.
+
+    English keeps single spaces between words; Chinese drops spaces between Chinese characters
+    (ASR sometimes inserts them) but keeps them around Latin words and digits.
+    """
+    text = unicodedata.normalize("NFKC", text).lower()
+    if language == "zh" or _CJK.search(text):
+        text = _T2S.convert(text)
+    text = _APOSTROPHE.sub("", text)
+    text = _NON_WORD.sub(" ", text).replace("_", " ")
+    text = _SPACES.sub(" ", text).strip()
+    return _CJK_GAP.sub("", text)
+
+
+def cjk_ratio(text: str) -> float:
+    """Share of Chinese characters among the non-space characters: used to guess a file's language."""
+    chars = [c for c in text if not c.isspace()]
+    if not chars:
+        return 0.0
+    return sum(1 for c in chars if _CJK.match(c)) / len(chars)
+
+
+def detect_language(texts: list[str]) -> str:
+    """``zh`` when most of the text is Chinese characters, else ``en``."""
+    return "zh" if cjk_ratio("".join(texts)) > 0.3 else "en"

@@ -1,0 +1,43 @@
+"""Tokens for lexical similarity: words plus character n-grams.
+
+Chinese has no spaces, so words come from jieba's segmenter; character n-grams make the match robust
+to segmentation errors and ASR near-misses in both languages.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import jieba  # logging quietened in coach.text
+
+from coach.text.normalize import normalize
+
+
+
+@lru_cache(maxsize=65536)
+def words(text: str, language: str) -> tuple[str, ...]:
+    norm = normalize(text, language)
+    if language == "zh":
+        return tuple(w for w in jieba.lcut(norm) if w.strip())
+    return tuple(norm.split())
+
+
+def char_ngrams(text: str, low: int, high: int) -> list[str]:
+    grams: list[str] = []
+    for n in range(low, high + 1):
+        grams.extend(text[i : i + n] for i in range(len(text) - n + 1))
+    return grams
+
+
+def lexical_features(text: str, language: str) -> list[str]:
+    """The lexical analyzer fed to TF-IDF: words, word bigrams and character n-grams."""
+    tokens = words(text, language)
+    features = [f"w:{w}" for w in tokens]
+    features += [f"b:{a}_{b}" for a, b in zip(tokens, tokens[1:])]
+    norm = normalize(text, language)
+    if language == "zh":
+        features += [f"c:{g}" for g in char_ngrams(norm.replace(" ", ""), 1, 3)]
+    else:
+        for word in tokens:
+            features += [f"c:{g}" for g in char_ngrams(f" {word} ", 3, 5)]
+    return features
