@@ -30,14 +30,16 @@ def char_ngrams(text: str, low: int, high: int) -> list[str]:
 
 
 def lexical_features(text: str, language: str) -> list[str]:
-    """The lexical analyzer fed to TF-IDF: words, word bigrams and character n-grams."""
+    """The lexical analyzer fed to TF-IDF: words plus character n-grams (and word bigrams in English)."""
     tokens = words(text, language)
     features = [f"w:{w}" for w in tokens]
-    features += [f"b:{a}_{b}" for a, b in zip(tokens, tokens[1:])]
-    norm = normalize(text, language)
     if language == "zh":
-        features += [f"c:{g}" for g in char_ngrams(norm.replace(" ", ""), 1, 3)]
+        # Character unigrams and bigrams carry Chinese better than word bigrams, which are too
+        # sparse for short colloquial utterances (10-fold CV on the zh-CN playbook: 68% vs 60%).
+        norm = normalize(text, language).replace(" ", "")
+        features += [f"c:{g}" for g in char_ngrams(norm, 1, 2)]
     else:
+        features += [f"b:{a}_{b}" for a, b in zip(tokens, tokens[1:])]
         for word in tokens:
             features += [f"c:{g}" for g in char_ngrams(f" {word} ", 3, 5)]
     return features
