@@ -208,8 +208,8 @@ class CallSession:
 
         if speaker == "agent":
             stage = self.stages.on_agent(uid, utterance.start, features)
-            if stage:
-                self.compliance.reach(f"stage:{stage}", utterance.start)
+            for reached in self.stages.reached.values():
+                self.compliance.reach(f"stage:{reached.stage}", reached.time)
             self._answer_objections(uid)
             for check_id, matcher in engine.cue_checks.items():
                 if check_id not in self.record.cues_said and matcher.match(features):

@@ -36,6 +36,9 @@ class ComplianceRules:
     def __init__(self, playbook: Playbook, space: FeatureSpace) -> None:
         self.rules = list(playbook.rules)
         self.triggers = {r.id: CompiledMatcher(r.trigger, space) for r in self.rules if not r.trigger.is_empty()}
+        self.duty_starts = {
+            r.id: CompiledMatcher(r.after_debtor, space) for r in self.rules if r.after_debtor and not r.after_debtor.is_empty()
+        }
 
 
 @dataclass
@@ -47,6 +50,8 @@ class ComplianceMonitor:
     anchors: dict[str, float] = field(default_factory=dict)
     #: Debtor intents so far, for duties: intent id -> (utterance id, text).
     intents_seen: dict[str, tuple[int, str]] = field(default_factory=dict)
+    #: Duties started by the debtor's words (after_debtor): rule id -> what the debtor said.
+    duties_started: dict[str, str] = field(default_factory=dict)
     satisfied: set[str] = field(default_factory=set)
     reported_deadlines: set[str] = field(default_factory=set)
     findings: list[Finding] = field(default_factory=list)
@@ -119,14 +124,18 @@ class ComplianceMonitor:
         debtor_intent: str | None,
     ) -> list[Finding]:
         found = self._overdue(utterance_id, start)
-        if speaker == "debtor" and debtor_intent:
-            self.intents_seen.setdefault(debtor_intent, (utterance_id, features.texts[0]))
+        if speaker == "debtor":
+            if debtor_intent:
+                self.intents_seen.setdefault(debtor_intent, (utterance_id, features.texts[0]))
+            for rule_id, matcher in self.rules.duty_starts.items():
+                if rule_id not in self.duties_started and matcher.match(features):
+                    self.duties_started[rule_id] = features.texts[0]
         for rule in self.rules.rules:
             if rule.kind == "metadata" or rule.speaker != speaker or not self._applies(rule):
                 continue
             if rule.kind == "prohibited" and rule.before == "identity_verified" and identity_verified:
                 continue
-            if rule.kind == "duty" and not any(i in self.intents_seen for i in rule.after_intents):
+            if rule.kind == "duty" and self._duty_cause(rule) is None:
                 continue
             if rule.kind == "required" and (rule.id in self.satisfied or rule.after not in self.anchors):
                 continue
@@ -143,12 +152,19 @@ class ComplianceMonitor:
                     continue
                 evidence = f"{features.texts[0]} ({problem})"
             elif rule.kind == "duty":
-                trigger_intent = next(i for i in rule.after_intents if i in self.intents_seen)
-                _, debtor_text = self.intents_seen[trigger_intent]
-                evidence = f"{features.texts[0]} (after the debtor said: {debtor_text!r}, {trigger_intent})"
+                evidence = f"{features.texts[0]} (after the debtor said: {self._duty_cause(rule)})"
             found.append(Finding(rule, evidence, match.confidence, match.method, utterance_id, start, speaker))
         self.findings += found
         return found
+
+    def _duty_cause(self, rule: Rule) -> str | None:
+        """What the debtor said that started this duty, or None if it has not started."""
+        if rule.id in self.duties_started:
+            return repr(self.duties_started[rule.id])
+        for intent in rule.after_intents:
+            if intent in self.intents_seen:
+                return f"{self.intents_seen[intent][1]!r}, {intent}"
+        return None
 
     def _amount_problem(self, text: str) -> str | None:
         balance = self.metadata.get("balance")

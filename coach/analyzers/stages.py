@@ -19,14 +19,15 @@ class StageDetector:
         self.identity_stage = identity.id if identity else None
         self._confirmations = CompiledMatcher(identity.confirmations, space) if identity and identity.confirmations else None
 
-    def detect(self, features: Features) -> tuple[str, Match] | None:
-        """The stage an agent utterance shows most clearly (ties go to the later stage)."""
-        best: tuple[str, Match] | None = None
+    def detect(self, features: Features) -> list[tuple[str, Match]]:
+        """Every stage an agent utterance shows, in playbook order ("hi, this is Sam from Acme, am I
+        speaking with Ana?" is both the opening and the identity check)."""
+        found = []
         for stage_id in self.order:
             match = self._cues[stage_id].match(features)
-            if match and (best is None or match.confidence >= best[1].confidence):
-                best = (stage_id, match)
-        return best
+            if match:
+                found.append((stage_id, match))
+        return found
 
     def confirms_identity(self, features: Features) -> Match | None:
         return self._confirmations.match(features) if self._confirmations else None
@@ -56,16 +57,17 @@ class StageTracker:
         return self.identity_verified_at is not None
 
     def on_agent(self, utterance_id: int, time: float, features: Features) -> str | None:
+        """Records the stages this agent utterance shows; returns the latest of them (now current)."""
         found = self.detector.detect(features)
         self.identity_check_pending = False
-        if found is None:
+        for stage, match in found:
+            self.reached.setdefault(stage, StageReached(stage, utterance_id, time, match.evidence))
+            if stage == self.detector.identity_stage and not self.identity_verified:
+                self.identity_check_pending = True
+        if not found:
             return None
-        stage, match = found
-        self.current = stage
-        self.reached.setdefault(stage, StageReached(stage, utterance_id, time, match.evidence))
-        if stage == self.detector.identity_stage and not self.identity_verified:
-            self.identity_check_pending = True
-        return stage
+        self.current = found[-1][0]
+        return self.current
 
     def on_debtor(self, time: float, features: Features, wrong_party: bool) -> bool:
         """Marks identity verified when this reply confirms the agent's identity check. Returns True
@@ -82,8 +84,8 @@ class StageTracker:
 
     def order_problems(self) -> list[str]:
         """Stages reached before a stage that should come earlier."""
-        sequence = sorted(self.reached.values(), key=lambda r: r.utterance_id)
         index = {s: i for i, s in enumerate(self.detector.order)}
+        sequence = sorted(self.reached.values(), key=lambda r: (r.utterance_id, index[r.stage]))
         problems = []
         for earlier, later in zip(sequence, sequence[1:]):
             if index[later.stage] < index[earlier.stage]:

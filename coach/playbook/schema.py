@@ -155,7 +155,8 @@ class Rule(Strict):
         identity is verified: ``before: identity_verified``, the third-party disclosure rule; or only
         when metadata says so: ``when_metadata``).
       * ``duty``: once the debtor has expressed one of ``after_intents`` (stop calling, lawyer, dispute,
-        ...), the agent must not say what ``trigger`` matches (keep pressing for payment).
+        ...) or said what ``after_debtor`` matches, the agent must not say what ``trigger`` matches
+        (keep pressing for payment).
       * ``required``: ``speaker`` must say what ``trigger`` matches within ``within_seconds`` after
         ``after`` (``call_start``, ``identity_verified``, ``stage:<id>`` or ``intent:<id>``).
       * ``metadata``: a pre-call gate on the call's metadata (hours, frequency, flags).
@@ -174,6 +175,9 @@ class Rule(Strict):
     after: str | None = None
     within_seconds: float | None = Field(default=None, gt=0)
     after_intents: list[str] = Field(default_factory=list)
+    #: Debtor words that start a duty, for duties narrower than an intent (a bankruptcy filing is a
+    #: ``legal_representation`` objection, but only it triggers the automatic stay).
+    after_debtor: Matcher | None = None
     #: Conditions on call metadata for the rule to apply (all must hold). A missing field counts as
     #: null, and ``false`` also matches null, so ``{consent_outside_hours: false}`` applies unless
     #: consent was recorded.
@@ -185,8 +189,8 @@ class Rule(Strict):
         kind = self.kind
         if kind in ("prohibited", "duty", "required", "amount") and self.trigger.is_empty():
             raise ValueError(f"a {kind} rule needs a trigger with phrases, patterns or examples")
-        if kind == "duty" and not self.after_intents:
-            raise ValueError("a duty rule needs after_intents")
+        if kind == "duty" and not self.after_intents and (self.after_debtor is None or self.after_debtor.is_empty()):
+            raise ValueError("a duty rule needs after_intents or after_debtor")
         if kind == "required":
             if self.after is None or self.within_seconds is None:
                 raise ValueError("a required rule needs after and within_seconds")

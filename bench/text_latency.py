@@ -1,0 +1,184 @@
+"""Warm per-utterance latency of the text engine (CallSession.process: features, sentiment, intent,
+compliance), per language, with the offline defaults (en: MiniLM embeddings + lexical; zh: lexical).
+
+The engine is loaded once per language (that cold load is reported as start-up time), warmed up, then
+every utterance of every ``examples/*.json`` call of the language is replayed ``--passes`` times, a new
+CallSession per call per pass, each ``process()`` call timed with ``time.perf_counter``.
+
+Two cache regimes, because the product caches per-text work (``Embedder`` keeps recent embeddings,
+``text_valence`` is lru-cached) and a replay of the same calls would otherwise measure cache hits:
+
+* ``uncached`` (the headline): both caches are emptied before every pass, so each distinct text is
+  seen for the first time in its pass, as on a live call.
+* ``cached``: the caches are left full, so every embedding/valence is a cache hit: a lower bound.
+
+Target (from the issue): en p95 <= 15 ms on a 2-core CPU machine.
+
+Runtime: about 1-2 minutes with the defaults on an idle 2-core machine (more under load).
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import time
+from typing import Any
+
+import _common  # noqa: F401  (puts the repo on sys.path)
+from _common import REPO, CpuContention, coach_settings, machine, percentile, write_result
+
+TARGET_P95_MS = 15.0
+
+
+def stats(times_ms: list[float]) -> dict[str, float]:
+    total_s = sum(times_ms) / 1000
+    return {
+        "n": len(times_ms),
+        "p50_ms": round(percentile(times_ms, 50), 2),
+        "p95_ms": round(percentile(times_ms, 95), 2),
+        "p99_ms": round(percentile(times_ms, 99), 2),
+        "mean_ms": round(sum(times_ms) / len(times_ms), 2),
+        "max_ms": round(max(times_ms), 2),
+        # one stream, back to back: utterances per second of process() time
+        "throughput_per_s": round(len(times_ms) / total_s, 1) if total_s else float("inf"),
+    }
+
+
+def clear_caches(engine: Any) -> None:
+    from coach.text.valence import text_valence
+
+    text_valence.cache_clear()
+    embedder = engine.space.embedder
+    if embedder is not None:
+        embedder._cache.clear()  # private, but it is the only way to measure first-sight latency
+
+
+def replay(engine: Any, calls: list[Any], *, clear: bool) -> tuple[list[float], dict[str, list[float]], int]:
+    """One pass over every call: per-utterance times (ms), the same by speaker, and error events."""
+    from coach.events import ErrorEvent
+
+    if clear:
+        clear_caches(engine)
+    times: list[float] = []
+    by_speaker: dict[str, list[float]] = {}
+    errors = 0
+    for n, call in enumerate(calls):
+        session = engine.session(f"{call.call_id}-{n}", metadata=call.metadata.model_dump(exclude_none=True),
+                                 started_at=call.started_at)
+        session.start()
+        for utterance in call.utterances:
+            start = time.perf_counter()
+            events = session.process(utterance)
+            elapsed = (time.perf_counter() - start) * 1000
+            times.append(elapsed)
+            by_speaker.setdefault(utterance.speaker, []).append(elapsed)
+            errors += sum(isinstance(e, ErrorEvent) for e in events)
+        session.finish()
+    return times, by_speaker, errors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--passes", type=int, default=20, help="measured passes over all calls per regime (default 20)")
+    parser.add_argument("--warmup", type=int, default=2, help="unmeasured warm-up passes first (default 2)")
+    parser.add_argument("--threads", type=int, nargs="+", default=[2, 1],
+                        help="torch intra-op thread counts to measure, in order; the first is also used for "
+                             "start-up (default: 2 1; 2 is torch's own default on a 2-core machine)")
+    parser.add_argument("--languages", nargs="+", default=["en", "zh"], choices=["en", "zh"])
+    parser.add_argument("--regimes", nargs="+", default=["uncached", "cached"], choices=["uncached", "cached"])
+    args = parser.parse_args()
+    started = time.perf_counter()
+
+    t0 = time.perf_counter()
+    import torch
+
+    torch_import_s = time.perf_counter() - t0
+    torch.set_num_threads(args.threads[0])
+    t0 = time.perf_counter()
+    from coach.engine import get_engine
+    from coach.transcript import load_call
+
+    coach_import_s = time.perf_counter() - t0
+
+    calls: dict[str, list[Any]] = {}
+    for path in sorted(glob.glob(str(REPO / "examples" / "*.json"))):
+        call = load_call(path)
+        calls.setdefault(call.language, []).append(call)
+
+    result: dict[str, Any] = {
+        "machine": machine(),
+        **coach_settings(),
+        "torch_threads_default": torch.get_num_threads(),
+        "passes": args.passes,
+        "warmup_passes": args.warmup,
+        "target": f"en p95 <= {TARGET_P95_MS} ms (uncached)",
+        "startup": {"torch_import_s": round(torch_import_s, 2), "coach_import_s": round(coach_import_s, 2),
+                    "torch_threads": args.threads[0]},
+        "languages": {},
+    }
+    print(f"torch import {torch_import_s:.1f}s, coach import {coach_import_s:.1f}s")
+
+    for language in args.languages:
+        if language not in calls:
+            print(f"{language}: no example calls, skipped")
+            continue
+        torch.set_num_threads(args.threads[0])
+        with CpuContention() as load:
+            t0 = time.perf_counter()
+            engine = get_engine(language=language)
+            startup_s = time.perf_counter() - t0
+        n_utt = sum(len(c.utterances) for c in calls[language])
+        entry: dict[str, Any] = {
+            "engine_startup_s": round(startup_s, 2),
+            "engine_startup_other_cores_busy": load.other_cores,
+            "method": engine.space.method,
+            "calls": [c.call_id for c in calls[language]],
+            "utterances_per_pass": n_utt,
+            "runs": [],
+        }
+        print(f"\n{language}: get_engine {startup_s:.1f}s ({engine.space.method}; {len(calls[language])} calls, "
+              f"{n_utt} utterances per pass; other processes busy {load.other_cores} cores)")
+        for threads in args.threads:
+            torch.set_num_threads(threads)
+            for regime in args.regimes:
+                clear = regime == "uncached"
+                for _ in range(args.warmup):
+                    replay(engine, calls[language], clear=clear)
+                all_times: list[float] = []
+                speakers: dict[str, list[float]] = {}
+                errors = 0
+                with CpuContention() as load:
+                    for _ in range(args.passes):
+                        times, by_speaker, errs = replay(engine, calls[language], clear=clear)
+                        all_times += times
+                        errors += errs
+                        for speaker, values in by_speaker.items():
+                            speakers.setdefault(speaker, []).extend(values)
+                run = {
+                    "torch_threads": threads,
+                    "regime": regime,
+                    **stats(all_times),
+                    "by_speaker": {s: {k: v for k, v in stats(v).items() if k in ("n", "p50_ms", "p95_ms", "mean_ms")}
+                                   for s, v in sorted(speakers.items())},
+                    "error_events": errors,
+                    "other_cores_busy": load.other_cores,
+                }
+                if language == "en":
+                    run["meets_target"] = run["p95_ms"] <= TARGET_P95_MS
+                entry["runs"].append(run)
+                flag = ""
+                if language == "en" and regime == "uncached":
+                    flag = "  [target p95<=15ms: " + ("met" if run["meets_target"] else "MISSED") + "]"
+                print(f"  threads={threads} {regime:8s}: p50 {run['p50_ms']:6.2f}  p95 {run['p95_ms']:6.2f}  "
+                      f"p99 {run['p99_ms']:6.2f}  mean {run['mean_ms']:6.2f} ms  {run['throughput_per_s']:7.1f} utt/s  "
+                      f"(n={run['n']}, other procs {load.other_cores} cores){flag}")
+                if errors:
+                    print(f"  WARNING: {errors} analyzer_failed error events: timings include failed analyses")
+        result["languages"][language] = entry
+
+    path = write_result("text_latency", result, started)
+    print(f"\nwrote {path.relative_to(REPO)} ({result['wall_seconds']}s)")
+
+
+if __name__ == "__main__":
+    main()
