@@ -131,3 +131,19 @@ def _proc_stat_busy() -> int | None:
         return None
     idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
     return sum(fields[:8]) - idle
+
+
+def wait_for_idle(max_wait_s: float, threshold_cores: float = 0.25, window_s: float = 5.0) -> dict[str, Any]:
+    """Wait (up to ``max_wait_s``) until other processes use less than ``threshold_cores`` over a
+    ``window_s`` window. Returns what happened, for the result file."""
+    started = time.perf_counter()
+    last = None
+    while True:
+        with CpuContention() as load:
+            time.sleep(window_s)
+        last = load.other_cores
+        waited = time.perf_counter() - started
+        if last is not None and last < threshold_cores:
+            return {"idle": True, "waited_s": round(waited, 1), "other_cores": last}
+        if waited >= max_wait_s:
+            return {"idle": False, "waited_s": round(waited, 1), "other_cores": last}

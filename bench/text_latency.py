@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import argparse
 import glob
+import os
 import time
 from typing import Any
 
 import _common  # noqa: F401  (puts the repo on sys.path)
-from _common import REPO, CpuContention, coach_settings, machine, percentile, write_result
+from _common import REPO, CpuContention, coach_settings, machine, percentile, wait_for_idle, write_result
 
 TARGET_P95_MS = 15.0
 
@@ -86,13 +87,30 @@ def main() -> None:
                              "start-up (default: 2 1; 2 is torch's own default on a 2-core machine)")
     parser.add_argument("--languages", nargs="+", default=["en", "zh"], choices=["en", "zh"])
     parser.add_argument("--regimes", nargs="+", default=["uncached", "cached"], choices=["uncached", "cached"])
+    parser.add_argument("--wait-idle", type=float, default=0, metavar="SECONDS",
+                        help="before each measured block, wait up to SECONDS for other processes to use < 0.25 "
+                             "cores (default 0: do not wait); the CPU used by other processes during every block "
+                             "is recorded either way")
+    parser.add_argument("--omp-wait-policy", choices=["PASSIVE", "ACTIVE"], default=None,
+                        help="set OMP_WAIT_POLICY before torch loads (default: leave the environment as it is)")
     args = parser.parse_args()
+    if args.omp_wait_policy:
+        os.environ["OMP_WAIT_POLICY"] = args.omp_wait_policy
     started = time.perf_counter()
+    idle_waits: list[dict[str, Any]] = []
+
+    def settle() -> None:
+        if args.wait_idle > 0:
+            idle_waits.append(wait_for_idle(args.wait_idle))
+            if not idle_waits[-1]["idle"]:
+                print(f"  (machine not idle after {args.wait_idle:.0f}s: other processes use "
+                      f"{idle_waits[-1]['other_cores']} cores; measuring anyway)")
 
     t0 = time.perf_counter()
     import torch
 
     torch_import_s = time.perf_counter() - t0
+    torch_default_threads = torch.get_num_threads()
     torch.set_num_threads(args.threads[0])
     t0 = time.perf_counter()
     from coach.engine import get_engine
@@ -108,7 +126,8 @@ def main() -> None:
     result: dict[str, Any] = {
         "machine": machine(),
         **coach_settings(),
-        "torch_threads_default": torch.get_num_threads(),
+        "torch_threads_default": torch_default_threads,
+        "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         "passes": args.passes,
         "warmup_passes": args.warmup,
         "target": f"en p95 <= {TARGET_P95_MS} ms (uncached)",
@@ -123,6 +142,7 @@ def main() -> None:
             print(f"{language}: no example calls, skipped")
             continue
         torch.set_num_threads(args.threads[0])
+        settle()
         with CpuContention() as load:
             t0 = time.perf_counter()
             engine = get_engine(language=language)
@@ -144,6 +164,7 @@ def main() -> None:
                 clear = regime == "uncached"
                 for _ in range(args.warmup):
                     replay(engine, calls[language], clear=clear)
+                settle()
                 all_times: list[float] = []
                 speakers: dict[str, list[float]] = {}
                 errors = 0
@@ -176,6 +197,7 @@ def main() -> None:
                     print(f"  WARNING: {errors} analyzer_failed error events: timings include failed analyses")
         result["languages"][language] = entry
 
+    result["idle_waits"] = idle_waits
     path = write_result("text_latency", result, started)
     print(f"\nwrote {path.relative_to(REPO)} ({result['wall_seconds']}s)")
 

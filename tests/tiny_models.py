@@ -35,16 +35,22 @@ def _config(num_labels: int = 2, id2label: dict[int, str] | None = None):
 def build_sentence_transformer(directory: Path) -> Path:
     """A random 32-dimensional sentence-transformers model with a Chinese character vocabulary."""
     import torch
-    from sentence_transformers import SentenceTransformer, models
+    from sentence_transformers import SentenceTransformer
     from transformers import BertModel
+
+    try:
+        from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
+    except ImportError:  # sentence-transformers < 6
+        from sentence_transformers.models import Pooling, Transformer
 
     torch.manual_seed(0)
     raw = directory / "raw"
     tokenizer = _tokenizer(raw)
     BertModel(_config()).save_pretrained(raw)
     tokenizer.save_pretrained(raw)
-    word = models.Transformer(str(raw), max_seq_length=64)
-    pooling = models.Pooling(word.get_word_embedding_dimension(), pooling_mode="mean")
+    word = Transformer(str(raw), max_seq_length=64)
+    dimension = word.get_embedding_dimension() if hasattr(word, "get_embedding_dimension") else word.get_word_embedding_dimension()
+    pooling = Pooling(dimension, pooling_mode="mean")
     out = directory / "st"
     SentenceTransformer(modules=[word, pooling], device="cpu").save(str(out))
     return out

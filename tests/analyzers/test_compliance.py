@@ -1,0 +1,141 @@
+"""Compliance rules as a supervisor relies on them: what fires, when, with what evidence."""
+
+from __future__ import annotations
+
+from conftest import of_type, run_call
+
+VERIFY_EN = [
+    ("agent", "hi this is sam calling from crestline recovery services may i speak with dana reyes"),
+    ("debtor", "yes speaking"),
+]
+
+
+def _rules(events):
+    return [e.rule_id for e in of_type(events, "compliance")]
+
+
+def test_third_party_disclosure_before_verification(en_engine):
+    events = run_call(en_engine, [
+        ("agent", "hi may i speak with dana reyes"),
+        ("third_party", "shes not here this is her brother"),
+        ("agent", "tell her she owes a past due balance on her credit card account"),
+    ])
+    hits = [e for e in of_type(events, "compliance") if e.rule_id == "US-3P"]
+    assert hits and hits[0].severity == "S1" and hits[0].utterance_id == 2
+    assert "past due balance" in hits[0].evidence and "1692" in hits[0].citation
+    assert hits[0].ref == "en-US-collections@1.0.0#rules/US-3P"
+
+
+def test_a_relatives_yes_does_not_verify_identity(en_engine):
+    events = run_call(en_engine, [
+        ("agent", "hi may i speak with dana reyes"),
+        ("third_party", "yes"),
+        ("agent", "this is about the balance you owe on your account"),
+    ])
+    assert "US-3P" in _rules(events)
+
+
+def test_same_words_after_verification_are_fine(en_engine):
+    events = run_call(en_engine, VERIFY_EN + [
+        ("agent", "this is an attempt to collect a debt and any information obtained will be used for that purpose"),
+        ("agent", "im calling about the past due balance on your credit card account"),
+    ])
+    assert "US-3P" not in _rules(events) and "US-MINI" not in _rules(events)
+
+
+def test_threat_and_impersonation(en_engine):
+    events = run_call(en_engine, VERIFY_EN + [("agent", "this is officer grant and if you dont pay today you will go to jail")])
+    rules = _rules(events)
+    assert "US-THREAT" in rules and "US-IMPERS" in rules
+
+
+def test_pressing_after_stop_calling_is_a_duty_breach(en_engine):
+    events = run_call(en_engine, VERIFY_EN + [
+        ("debtor", "stop calling me i dont want any more calls"),
+        ("agent", "so how much can you pay today"),
+    ])
+    cease = [e for e in of_type(events, "compliance") if e.rule_id == "US-CEASE"]
+    assert cease and "stop calling me" in cease[0].evidence
+
+
+def test_acknowledging_stop_calling_is_fine(en_engine):
+    events = run_call(en_engine, VERIFY_EN + [
+        ("debtor", "stop calling me i dont want any more calls"),
+        ("agent", "understood i will note your request and we will not call this number again"),
+    ])
+    assert "US-CEASE" not in _rules(events)
+
+
+def test_bankruptcy_starts_only_the_bankruptcy_duty(en_engine):
+    events = run_call(en_engine, VERIFY_EN + [
+        ("debtor", "i filed chapter 7 last month"),
+        ("agent", "ok but can you make a payment today"),
+    ])
+    rules = _rules(events)
+    assert "US-BANKRUPTCY" in rules and "US-ATTY" not in rules
+
+
+def test_missing_mini_miranda_is_reported_after_its_deadline(en_engine):
+    events = run_call(en_engine, VERIFY_EN + [("agent", "ok thanks")] * 60)
+    mini = [e for e in of_type(events, "compliance") if e.rule_id == "US-MINI"]
+    assert len(mini) == 1 and mini[0].method == "deadline"
+    assert mini[0].utterance_id is not None  # raised live, at the first utterance past the deadline
+
+
+def test_wrong_amount(en_engine):
+    events = run_call(en_engine, VERIFY_EN + [("agent", "your balance is $2,400.00")], metadata={"balance": 1687.2})
+    amount = [e for e in of_type(events, "compliance") if e.rule_id == "US-AMT"]
+    assert amount and "1687.2" in amount[0].evidence
+    right = run_call(en_engine, VERIFY_EN + [("agent", "your balance is $1,687.20")], metadata={"balance": 1687.2})
+    assert "US-AMT" not in _rules(right)
+
+
+def test_metadata_gates(en_engine):
+    events = run_call(en_engine, VERIFY_EN, metadata={"local_time": "21:40", "calls_last_7d": 9})
+    gates = [e for e in of_type(events, "compliance") if e.utterance_id is None and e.method == "metadata"]
+    assert {"US-TIME", "US-FREQ"} <= {e.rule_id for e in gates}
+    assert events[0].type == "compliance"  # reported before the first word
+    fine = run_call(en_engine, VERIFY_EN, metadata={"local_time": "10:00", "calls_last_7d": 2})
+    assert not {"US-TIME", "US-FREQ"} & set(_rules(fine))
+
+
+def test_local_time_from_timezone(en_engine):
+    from datetime import datetime, timezone
+
+    session = en_engine.session("t", metadata={"debtor_timezone": "America/Los_Angeles"},
+                                started_at=datetime(2026, 3, 10, 5, 30, tzinfo=timezone.utc))
+    assert "US-TIME" in [e.rule_id for e in session.start()]  # 22:30 the evening before in LA
+
+
+def test_time_barred_suit_threat_only_when_flagged(en_engine):
+    lines = VERIFY_EN + [("agent", "if you dont pay we will file a lawsuit against you in court")]
+    assert "US-TBD" in _rules(run_call(en_engine, lines, metadata={"time_barred": True}))
+    assert "US-TBD" not in _rules(run_call(en_engine, lines, metadata={"time_barred": False}))
+
+
+def test_chinese_prohibitions(zh_engine):
+    events = run_call(zh_engine, [
+        ("agent", "您好请问是王磊先生吗"),
+        ("debtor", "是我"),
+        ("agent", "你再不还钱就等着坐牢吧我们会把你拉进全国黑名单"),
+        ("agent", "我明天就去你公司找你领导"),
+        ("agent", "你加我微信我们私下聊"),
+    ])
+    rules = _rules(events)
+    assert "CN-MISLEAD" in rules and "CN-CHANNEL" in rules
+
+
+def test_chinese_third_party_disclosure(zh_engine):
+    events = run_call(zh_engine, [
+        ("agent", "您好请问是王磊先生吗"),
+        ("third_party", "我是他妈妈他不在家"),
+        ("agent", "他信用卡逾期欠款五千多了让他赶紧还钱"),
+    ])
+    assert "CN-3P" in _rules(events)
+
+
+def test_chinese_hours_gate(zh_engine):
+    events = run_call(zh_engine, [("agent", "您好")], metadata={"local_time": "22:40", "attempts_today": 8})
+    assert {"CN-HOURS", "CN-FREQ"} <= set(_rules(events))
+    consented = run_call(zh_engine, [("agent", "您好")], metadata={"local_time": "22:40", "consent_outside_hours": True})
+    assert "CN-HOURS" not in _rules(consented)

@@ -1,0 +1,97 @@
+"""The command line as a user runs it: real processes, exit codes, no tracebacks for user mistakes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from conftest import EXAMPLES, ROOT, write_call
+
+
+def coach(*args, timeout=600):
+    return subprocess.run(
+        [sys.executable, "-m", "coach.cli", *map(str, args)], capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
+
+
+def test_analyze_jsonl_events():
+    result = coach("analyze", EXAMPLES / "zh-hardship.json", "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert all({"type", "call_id", "utterance_id"} <= set(e) for e in events)
+    types = {e["type"] for e in events}
+    assert {"utterance", "sentiment", "intent", "scorecard"} <= types
+    intent = next(e for e in events if e["type"] == "intent")
+    assert {"intent", "confidence", "evidence", "suggestions"} <= set(intent)
+    assert {"text", "stage", "ref"} <= set(intent["suggestions"][0])
+
+
+def test_analyze_text_timeline():
+    result = coach("analyze", EXAMPLES / "en-violations.json")
+    assert result.returncode == 0, result.stderr
+    assert "US-THREAT" in result.stdout and "QA scorecard" in result.stdout and "evidence:" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "content,needle",
+    [("", "empty"), ("{not json", "not valid JSON"), ('{"call_id": "x", "language": "en", "utterances": [{"speaker": "alien", "text": "hi", "start": 0, "end": 1}]}', "unknown speaker")],
+)
+def test_bad_transcripts_exit_2_without_traceback(tmp_path, content, needle):
+    path = tmp_path / "call.json"
+    path.write_text(content)
+    result = coach("analyze", path)
+    assert result.returncode == 2
+    assert needle in result.stderr and "Traceback" not in result.stderr
+
+
+def test_missing_file_exit_2():
+    result = coach("analyze", "/nonexistent/call.json")
+    assert result.returncode == 2 and "not found" in result.stderr
+
+
+def test_invalid_playbook_exit_3(tmp_path):
+    call = write_call(tmp_path / "c.json", [{"speaker": "agent", "text": "hi", "start": 0, "end": 1}])
+    book = tmp_path / "book.yaml"
+    book.write_text(yaml.safe_dump({"id": "x", "version": "1", "language": "en"}))
+    result = coach("analyze", call, "--playbook", book)
+    assert result.returncode == 3 and "invalid playbook" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_unknown_playbook_exit_3(tmp_path):
+    call = write_call(tmp_path / "c.json", [{"speaker": "agent", "text": "hi", "start": 0, "end": 1}])
+    result = coach("analyze", call, "--playbook", "martian-collections")
+    assert result.returncode == 3 and "en-US-collections" in result.stderr
+
+
+def test_unavailable_model_exit_4_fast(tmp_path):
+    import os
+    import time
+
+    call = write_call(tmp_path / "c.json", [{"speaker": "agent", "text": "hi", "start": 0, "end": 1}])
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "coach.cli", "analyze", str(call)], capture_output=True, text=True, timeout=120, cwd=ROOT,
+        env={**os.environ, "COACH_EMBEDDING_MODEL_EN": "some-org/not-on-this-machine"},
+    )
+    assert result.returncode == 4 and "downloads are off" in result.stderr
+    assert time.monotonic() - started < 60
+
+
+def test_playbook_list():
+    result = coach("playbook", "list")
+    assert result.returncode == 0 and "en-US-collections" in result.stdout and "zh-CN-bank-collections" in result.stdout
+
+
+def test_playbook_check_reports_per_intent_accuracy():
+    result = coach("playbook", "check", "zh-CN-bank-collections", "--folds", "3")
+    assert result.returncode == 0, result.stderr
+    assert "valid playbook" in result.stdout and "cannot_afford" in result.stdout and "overall" in result.stdout
+
+
+def test_playbook_check_min_accuracy_fails():
+    result = coach("playbook", "check", "zh-CN-bank-collections", "--folds", "3", "--min-accuracy", "1.0")
+    assert result.returncode == 1 and "below" in result.stderr

@@ -1,0 +1,108 @@
+"""The engine on whole calls: the bundled samples, the event contract, and failure isolation."""
+
+from __future__ import annotations
+
+import pytest
+
+from coach.errors import InputError
+from coach.events import parse_event
+from coach.transcript import Utterance, load_call
+from conftest import EXAMPLES, of_type
+
+
+def _events(engine, name):
+    return list(engine.analyze(load_call(EXAMPLES / name)))
+
+
+def test_english_violations_call(en_engine):
+    events = _events(en_engine, "en-violations.json")
+    rules = {e.rule_id for e in of_type(events, "compliance")}
+    assert {"US-TIME", "US-FREQ", "US-3P", "US-THREAT", "US-IMPERS", "US-ABUSE", "US-CEASE", "US-ATTY", "US-AMT", "US-MINI"} <= rules
+    intents = {e.intent for e in of_type(events, "intent")}
+    assert {"wrong_party", "stop_calling", "legal_representation", "hostile"} <= intents
+    scorecard = of_type(events, "scorecard")[0]
+    assert scorecard.score < 40
+
+
+def test_english_hardship_call(en_engine):
+    events = _events(en_engine, "en-hardship.json")
+    intents = {e.intent for e in of_type(events, "intent")}
+    assert {"cannot_afford", "hardship", "dispute_amount", "stalling", "settlement_request"} <= intents
+    assert not [e for e in of_type(events, "compliance") if e.severity == "S1"]
+    assert of_type(events, "scorecard")[0].score >= 80
+
+
+def test_english_cooperative_call(en_engine):
+    events = _events(en_engine, "en-cooperative.json")
+    assert "promise_to_pay" in {e.intent for e in of_type(events, "intent")}
+    assert not of_type(events, "compliance")
+    assert of_type(events, "scorecard")[0].score >= 90
+
+
+def test_chinese_violations_call(zh_engine):
+    events = _events(zh_engine, "zh-violations.json")
+    rules = {e.rule_id for e in of_type(events, "compliance")}
+    assert {"CN-HOURS", "CN-FREQ", "CN-3P", "CN-MISLEAD", "CN-IMPERS", "CN-PRIV", "CN-CHANNEL", "CN-ABUSE", "CN-ESTATE"} <= rules
+    assert of_type(events, "scorecard")[0].score < 40
+
+
+def test_chinese_hardship_call(zh_engine):
+    events = _events(zh_engine, "zh-hardship.json")
+    intents = {e.intent for e in of_type(events, "intent")}
+    assert {"cannot_afford", "hardship", "dispute_amount", "settlement_request"} <= intents
+    assert not of_type(events, "compliance")
+
+
+def test_chinese_cooperative_call(zh_engine):
+    events = _events(zh_engine, "zh-cooperative.json")
+    assert "promise_to_pay" in {e.intent for e in of_type(events, "intent")}
+    assert of_type(events, "scorecard")[0].score >= 90
+
+
+def test_event_contract(en_engine):
+    events = _events(en_engine, "en-hardship.json")
+    for event in events:
+        data = event.model_dump(mode="json")
+        assert {"type", "call_id", "utterance_id"} <= set(data)
+        assert parse_event(event.to_json()) == event
+    intent = of_type(events, "intent")[0]
+    assert intent.suggestions and all(s.ref.startswith("en-US-collections@1.0.0#intents/") for s in intent.suggestions)
+    assert intent.evidence and 0 < intent.confidence <= 1
+    utterance_ids = [e.utterance_id for e in of_type(events, "utterance")]
+    assert utterance_ids == list(range(len(utterance_ids)))
+    assert events[-1].type == "scorecard"
+
+
+def test_suggestions_follow_the_stage(en_engine):
+    session = en_engine.session("s")
+    session.process(Utterance(speaker="agent", text="lets talk about a payment plan that works for your budget", start=0, end=3))
+    events = session.process(Utterance(speaker="debtor", text="i honestly dont have any money right now", start=3, end=5))
+    intent = of_type(events, "intent")[0]
+    assert intent.intent == "cannot_afford"
+    assert {s.stage for s in intent.suggestions} <= {"negotiation", "any"}
+
+
+def test_an_analyzer_failure_becomes_an_error_event(en_engine, monkeypatch):
+    session = en_engine.session("boom")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("model crashed")
+
+    monkeypatch.setattr(en_engine.detector, "detect", broken)
+    events = session.process(Utterance(speaker="debtor", text="i cant pay", start=0, end=1))
+    assert [e.type for e in events] == ["utterance", "error"] and "model crashed" in events[1].message
+    monkeypatch.undo()
+    after = session.process(Utterance(speaker="debtor", text="i really cant pay anything", start=1, end=2))
+    assert after[0].utterance_id == 1 and of_type(after, "intent")
+    assert session.finish()[-1].type == "scorecard"
+
+
+def test_language_mismatch(en_engine):
+    with pytest.raises(InputError, match="playbook"):
+        list(en_engine.analyze(load_call(EXAMPLES / "zh-hardship.json")))
+
+
+def test_empty_text_is_kept_but_not_analyzed(en_engine):
+    session = en_engine.session("e")
+    events = session.process(Utterance(speaker="debtor", text="   ", start=0, end=1))
+    assert [e.type for e in events] == ["utterance"]
