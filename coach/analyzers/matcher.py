@@ -29,6 +29,7 @@ class CompiledMatcher:
         self.language = language
         self._phrases = [(p, _phrase_regex(normalize(p, language), language)) for p in matcher.phrases if normalize(p, language)]
         self._patterns = [re.compile(p) for p in matcher.patterns]
+        self._unless = [re.compile(p) for p in matcher.unless]
         self._examples = matcher.examples
         self._example_features = space.encode(matcher.examples) if matcher.examples else None
         dense = space.embedder is not None
@@ -38,7 +39,7 @@ class CompiledMatcher:
     def match(self, features: Features) -> Match | None:
         """The strongest match in a one-row ``features``, or None."""
         norm = features.norms[0]
-        if not norm:
+        if not norm or any(veto.search(norm) for veto in self._unless):
             return None
         for phrase, regex in self._phrases:
             found = regex.search(norm)

@@ -47,10 +47,13 @@ class Matcher(Strict):
     phrases: list[str] = Field(default_factory=list)
     patterns: list[str] = Field(default_factory=list)
     examples: list[str] = Field(default_factory=list)
+    #: Regular expressions that veto a match: reassurances and negations ("we will not sue you",
+    #: "不会坐牢的") that contain the same words as the violation.
+    unless: list[str] = Field(default_factory=list)
     #: Similarity an ``examples`` match needs; None uses the engine's calibrated default.
     min_similarity: float | None = Field(default=None, ge=0.0, le=1.0)
 
-    @field_validator("patterns")
+    @field_validator("patterns", "unless")
     @classmethod
     def _patterns_compile(cls, patterns: list[str]) -> list[str]:
         for index, pattern in enumerate(patterns):

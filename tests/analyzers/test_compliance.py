@@ -139,3 +139,8 @@ def test_chinese_hours_gate(zh_engine):
     assert {"CN-HOURS", "CN-FREQ"} <= set(_rules(events))
     consented = run_call(zh_engine, [("agent", "您好")], metadata={"local_time": "22:40", "consent_outside_hours": True})
     assert "CN-HOURS" not in _rules(consented)
+
+
+def test_reassurance_is_not_a_threat(en_engine):
+    events = run_call(en_engine, VERIFY_EN + [("agent", "nobody is going to arrest you and we wont garnish anything")])
+    assert "US-THREAT" not in _rules(events)
