@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections import Counter
 from pathlib import Path
 
 import click
@@ -162,8 +161,8 @@ def playbook_check(path: str, min_accuracy: float | None, folds: int | None) -> 
       coach playbook check my-playbook.yaml --min-accuracy 0.8
     """
     from coach.engine import CoachEngine
-    from coach.analyzers.intent import NONE
     from coach.playbook import load_playbook
+    from coach.playbook.evaluation import evaluate_detector
 
     book = load_playbook(path)
     click.echo(
@@ -171,39 +170,25 @@ def playbook_check(path: str, min_accuracy: float | None, folds: int | None) -> 
         f"{len(book.emotions)} emotions, {len(book.rules)} rules, {len(book.stages)} stages, {len(book.scorecard)} scorecard checks"
     )
     engine = CoachEngine(book)
-    results = engine.detector.held_out_predictions(folds)
-    method = "leave-one-out" if folds is None else f"{folds}-fold cross-validated"
-    totals: Counter[str] = Counter()
-    correct: Counter[str] = Counter()
-    confusions: dict[str, Counter[str]] = {}
-    for truth, predicted in results:
-        totals[truth] += 1
-        if truth == predicted:
-            correct[truth] += 1
-        else:
-            confusions.setdefault(truth, Counter())[predicted] += 1
+    report = evaluate_detector(engine.detector, folds)
     console = Console(highlight=False)
-    table = Table(title=f"{method} accuracy ({engine.space.method}; abstain below {engine.detector.threshold:.2f})")
+    table = Table(title=f"{report.method} accuracy ({engine.space.method}; abstain below {engine.detector.threshold:.2f})")
     table.add_column("intent")
     table.add_column("examples", justify="right")
     table.add_column("accuracy", justify="right")
     table.add_column("most confused with")
-    worst = 1.0
-    for label in [i.id for i in book.intents] + [NONE]:
-        accuracy = correct[label] / totals[label] if totals[label] else 0.0
-        worst = min(worst, accuracy) if label != NONE else worst
-        confused = ", ".join(f"{k} x{v}" for k, v in confusions.get(label, Counter()).most_common(2))
-        name = "(non-objection)" if label == NONE else label
-        colour = "red" if accuracy < 0.7 else "yellow" if accuracy < 0.85 else "green"
-        table.add_row(name, str(totals[label]), f"[{colour}]{accuracy:.0%}[/]", confused)
+    for score in report.per_intent + [report.non_objection]:
+        confused = ", ".join(f"{k} x{v}" for k, v in score.confused_with.most_common(2))
+        name = "(non-objection)" if score is report.non_objection else score.intent
+        colour = "red" if score.accuracy < 0.7 else "yellow" if score.accuracy < 0.85 else "green"
+        table.add_row(name, str(score.examples), f"[{colour}]{score.accuracy:.0%}[/]", confused)
     console.print(table)
-    intent_total = sum(totals[i.id] for i in book.intents)
-    intent_correct = sum(correct[i.id] for i in book.intents)
-    overall = intent_correct / intent_total if intent_total else 0.0
-    click.echo(f"overall {method} intent accuracy: {overall:.1%} ({intent_correct}/{intent_total}); non-objection kept silent: "
-               f"{correct[NONE]}/{totals[NONE]}")
-    if min_accuracy is not None and worst < min_accuracy:
-        click.echo(f"error: an intent is below --min-accuracy {min_accuracy:.0%}", err=True)
+    click.echo(
+        f"overall {report.method} intent accuracy: {report.intent_accuracy:.1%}; non-objection kept silent: "
+        f"{report.non_objection.correct}/{report.non_objection.examples}"
+    )
+    if min_accuracy is not None and report.worst.accuracy < min_accuracy:
+        click.echo(f"error: intent {report.worst.intent} ({report.worst.accuracy:.0%}) is below --min-accuracy {min_accuracy:.0%}", err=True)
         sys.exit(1)
 
 

@@ -7,6 +7,9 @@ with the class's ``exit_code``, so scripts can tell the failure kinds apart.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 
 class CoachError(Exception):
     """Base class for errors caused by user input or configuration, not by a bug."""
@@ -44,3 +47,24 @@ class ConfigError(CoachError):
     """A setting has a value the product does not know."""
 
     exit_code = 5
+
+
+def describe_validation_error(
+    exc: Any, *, limit: int = 20, where: Callable[[list[Any]], str] | None = None,
+    message: Callable[[dict[str, Any]], str | None] | None = None,
+) -> str:
+    """One indented line per problem of a pydantic ``ValidationError``: ``  <where>: <message>``.
+
+    ``where`` turns an error location into words (default: dotted path, ``intents.3.examples``);
+    ``message`` may replace pydantic's wording for some errors.
+    """
+    lines = []
+    errors = exc.errors()
+    for error in errors[:limit]:
+        loc = list(error["loc"])
+        place = where(loc) if where else (".".join(map(str, loc)) or "(top level)")
+        text = (message(error) if message else None) or error["msg"].removeprefix("Value error, ")
+        lines.append(f"  {place}: {text}")
+    if len(errors) > limit:
+        lines.append(f"  ... and {len(errors) - limit} more")
+    return "\n".join(lines)

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from coach.config import Settings, get_settings
-from coach.errors import InputError
+from coach.errors import InputError, describe_validation_error
 from coach.text.normalize import detect_language
 
 Speaker = Literal["agent", "debtor", "third_party", "unknown"]
@@ -149,26 +149,22 @@ def validate_call(data: dict[str, Any], *, source: str = "<call>", settings: Set
     try:
         return Call.model_validate(data)
     except ValidationError as exc:
-        raise InputError(f"{source}: invalid call:\n{_describe(exc)}") from None
+        raise InputError(f"{source}: invalid call:\n{describe_validation_error(exc, limit=10, where=_where, message=_message)}") from None
 
 
-def _describe(exc: ValidationError, limit: int = 10) -> str:
-    lines = []
-    for error in exc.errors()[:limit]:
-        loc = list(error["loc"])
-        if len(loc) >= 2 and loc[0] == "utterances" and isinstance(loc[1], int):
-            where = f"utterance {loc[1]}" + (f", field {'.'.join(map(str, loc[2:]))}" if loc[2:] else "")
-        else:
-            where = "field " + ".".join(map(str, loc)) if loc else "the call"
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "literal_error" and loc and loc[-1] == "speaker":
-            message = f"unknown speaker {error['input']!r}; expected one of {', '.join(SPEAKERS)}"
-        elif error["type"] == "literal_error" and loc == ["language"]:
-            message = f"unknown language {error['input']!r}; expected 'zh' or 'en'"
-        lines.append(f"  {where}: {message}")
-    if len(exc.errors()) > limit:
-        lines.append(f"  ... and {len(exc.errors()) - limit} more")
-    return "\n".join(lines)
+def _where(loc: list[Any]) -> str:
+    if len(loc) >= 2 and loc[0] == "utterances" and isinstance(loc[1], int):
+        return f"utterance {loc[1]}" + (f", field {'.'.join(map(str, loc[2:]))}" if loc[2:] else "")
+    return "field " + ".".join(map(str, loc)) if loc else "the call"
+
+
+def _message(error: dict[str, Any]) -> str | None:
+    loc = list(error["loc"])
+    if error["type"] == "literal_error" and loc and loc[-1] == "speaker":
+        return f"unknown speaker {error['input']!r}; expected one of {', '.join(SPEAKERS)}"
+    if error["type"] == "literal_error" and loc == ["language"]:
+        return f"unknown language {error['input']!r}; expected 'zh' or 'en'"
+    return None
 
 
 def _read_text(path: Path, settings: Settings) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from coach.errors import PlaybookError
+from coach.errors import PlaybookError, describe_validation_error
 from coach.playbook.schema import Playbook
 from coach.resources import data_dir
 
@@ -64,16 +64,4 @@ def _load(path: Path, _mtime: int) -> Playbook:
     try:
         return Playbook.model_validate(data)
     except ValidationError as exc:
-        raise PlaybookError(f"{path}: invalid playbook:\n{format_validation_error(exc)}") from None
-
-
-def format_validation_error(exc: ValidationError, limit: int = 20) -> str:
-    """One line per problem: ``  intents.3.examples: List should have at least 15 items``."""
-    lines = []
-    for error in exc.errors()[:limit]:
-        field = ".".join(str(part) for part in error["loc"]) or "(top level)"
-        message = error["msg"].removeprefix("Value error, ")
-        lines.append(f"  {field}: {message}")
-    if len(exc.errors()) > limit:
-        lines.append(f"  ... and {len(exc.errors()) - limit} more")
-    return "\n".join(lines)
+        raise PlaybookError(f"{path}: invalid playbook:\n{describe_validation_error(exc)}") from None
