@@ -1,0 +1,1 @@
+"""Audio in: wire formats, voice activity and streaming transcription."""

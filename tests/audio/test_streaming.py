@@ -1,0 +1,76 @@
+"""Streaming transcription with the real tiny.en model on speech synthesised by espeak-ng."""
+
+from __future__ import annotations
+
+import subprocess
+
+import numpy as np
+import pytest
+
+from coach.audio.asr import Recognition, accept, collapse_repetitions, load_asr
+from coach.audio.streaming import Final, Partial, StreamingOptions, StreamingTranscriber
+
+
+def speak(text: str, voice: str = "en-us", speed: int = 160) -> np.ndarray:
+    """espeak-ng speech as float32 mono at 16 kHz."""
+    wav = subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "--stdout", text], capture_output=True, check=True).stdout
+    raw = subprocess.run(["sox", "-t", "wav", "-", "-t", "raw", "-r", "16000", "-e", "signed", "-b", "16", "-c", "1", "-"],
+                         input=wav, capture_output=True, check=True).stdout
+    return np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
+
+
+def silence(seconds: float) -> np.ndarray:
+    return np.zeros(int(16_000 * seconds), dtype=np.float32)
+
+
+@pytest.fixture(scope="module")
+def asr():
+    return load_asr("tiny.en")
+
+
+def stream(transcriber, audio, chunk=1600):
+    events = []
+    for i in range(0, len(audio), chunk):
+        transcriber.insert_audio(audio[i : i + chunk])
+        events += transcriber.process()
+    return events + transcriber.finish()
+
+
+def test_two_utterances_become_two_finals_with_times(asr):
+    first, second = speak("hello this is sam from crestline recovery"), speak("i lost my job and i cannot pay right now", "en-us+f3")
+    audio = np.concatenate([silence(1), first, silence(1.2), second, silence(1)])
+    events = stream(StreamingTranscriber(asr, "en"), audio)
+    finals = [e for e in events if isinstance(e, Final)]
+    assert len(finals) == 2
+    assert "sam" in finals[0].text.lower() and "job" in finals[1].text.lower()
+    assert 0.7 < finals[0].start < 1.3 and abs(finals[0].end - (1 + len(first) / 16_000)) < 0.5
+    assert finals[1].start > finals[0].end
+
+
+def test_partials_grow_and_report_a_stable_prefix(asr):
+    audio = np.concatenate([silence(0.5), speak("i already paid this bill last month with my credit card so please check again"), silence(1)])
+    events = stream(StreamingTranscriber(asr, "en"), audio)
+    partials = [e for e in events if isinstance(e, Partial)]
+    assert len(partials) >= 2
+    assert any(p.stable_text for p in partials)
+    assert all(p.text.startswith(p.stable_text) or not p.stable_text for p in partials)
+
+
+def test_silence_and_noise_produce_no_text(asr):
+    rng = np.random.default_rng(0)
+    audio = np.concatenate([silence(3), (0.01 * rng.standard_normal(16_000 * 3)).astype(np.float32)])
+    assert [e for e in stream(StreamingTranscriber(asr, "en"), audio) if isinstance(e, Final)] == []
+
+
+def test_long_monologue_is_cut(asr):
+    speech = speak("one two three four five six seven eight nine ten " * 3)
+    options = StreamingOptions(max_utterance_ms=4000, partial_interval_ms=0)
+    finals = [e for e in stream(StreamingTranscriber(asr, "en", options), np.concatenate([speech, silence(1)])) if isinstance(e, Final)]
+    assert len(finals) >= 2 and all(f.end - f.start <= 4.5 for f in finals)
+
+
+def test_guards():
+    assert accept(Recognition("Thank you.", -1.2, 0.8, 1.0), "en") is None  # hallucination on silence
+    assert accept(Recognition("I lost my job", -0.3, 0.1, 1.0), "zh") is None  # language drift
+    assert accept(Recognition("我没钱", -0.3, 0.1, 1.0), "zh") == "我没钱"
+    assert collapse_repetitions("i cant i cant i cant i cant i cant pay") == "i cant i cant pay"
