@@ -89,14 +89,15 @@ def coach_settings() -> dict[str, Any]:
     return {"settings": used, "offline_defaults": all(used[k] == getattr(defaults, k) for k in keys)}
 
 
-def write_result(name: str, result: dict[str, Any], started: float) -> Path:
+def write_result(name: str, result: dict[str, Any], started: float, tag: str | None = None) -> Path:
+    """Write ``bench/results/<name>.json`` (or ``<name>.<tag>.json`` for a variant run)."""
     result.setdefault("benchmark", name)
     result["date_utc"] = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     result["command"] = "python " + " ".join([f"bench/{name}.py", *sys.argv[1:]])
     result["wall_seconds"] = round(time.perf_counter() - started, 1)
     result.setdefault("machine", {})["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
-    path = RESULTS_DIR / f"{name}.json"
+    path = RESULTS_DIR / (f"{name}.{tag}.json" if tag else f"{name}.json")
     path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
 

@@ -2,8 +2,10 @@
 
 For each playbook: ``CoachEngine(load_playbook(path)).detector.held_out_predictions()`` (exact
 leave-one-out: every intent example and every non-objection example is classified by a model fitted
-on all the others, with the detector's calibrated abstention threshold), the same call that
-``coach playbook check`` makes. ``--folds K`` passes K through for a fast K-fold run instead.
+on all the others, with the detector's calibrated abstention threshold), tallied by
+``coach.playbook.evaluation.evaluate_detector``, the same code ``coach playbook check`` runs.
+``--folds K`` passes K through for a fast K-fold run instead. The held-out fits run in parallel on all
+cores (joblib, ``n_jobs=-1``, the library's default).
 
 Reported per playbook: accuracy per intent, overall intent accuracy (intent examples predicted as
 their own intent; abstaining counts as wrong), the share of non-objection examples kept silent
@@ -25,56 +27,51 @@ import _common  # noqa: F401
 from _common import REPO, coach_settings, machine, write_result
 
 
-def run(path: str, folds: int | None, jobs: int) -> dict[str, Any]:
+def run(path: str, folds: int | None) -> dict[str, Any]:
     from coach.analyzers.intent import NONE
     from coach.engine import CoachEngine
     from coach.playbook import load_playbook
+    from coach.playbook.evaluation import evaluate_detector
 
     book = load_playbook(path)
     t0 = time.perf_counter()
     engine = CoachEngine(book)
     build_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    results = engine.detector.held_out_predictions(folds, jobs=jobs)
+    # evaluate_detector = detector.held_out_predictions(folds), tallied: the code `coach playbook check` uses
+    report = evaluate_detector(engine.detector, folds)
     held_out_s = time.perf_counter() - t0
 
-    totals: Counter[str] = Counter()
-    correct: Counter[str] = Counter()
-    confusions: dict[str, Counter[str]] = {}
-    for truth, predicted in results:
-        totals[truth] += 1
-        if truth == predicted:
-            correct[truth] += 1
-        else:
-            confusions.setdefault(truth, Counter())[predicted] += 1
-    per_intent = {}
-    for intent in book.intents:
-        label = intent.id
-        per_intent[label] = {
-            "examples": totals[label],
-            "accuracy": round(correct[label] / totals[label], 4) if totals[label] else None,
-            "abstained": confusions.get(label, Counter())[NONE],
-            "confused_with": dict(confusions.get(label, Counter()).most_common(3)),
+    per_intent = {
+        s.intent: {
+            "examples": s.examples,
+            "accuracy": round(s.accuracy, 4),
+            "abstained": s.confused_with[NONE],
+            "confused_with": dict(s.confused_with.most_common(3)),
         }
-    intent_total = sum(totals[i.id] for i in book.intents)
-    intent_correct = sum(correct[i.id] for i in book.intents)
-    abstained = sum(confusions.get(i.id, Counter())[NONE] for i in book.intents)
+        for s in report.per_intent
+    }
+    intent_total = sum(s.examples for s in report.per_intent)
+    intent_correct = sum(s.correct for s in report.per_intent)
+    abstained = sum(s.confused_with[NONE] for s in report.per_intent)
+    silent = report.non_objection
     return {
         "playbook": f"{book.id}@{book.version}",
         "path": str(path),
         "language": book.language,
         "method": engine.space.method,
-        "evaluation": "leave-one-out" if folds is None else f"{folds}-fold cross-validation",
+        "evaluation": report.method,
         "threshold": engine.detector.threshold,
         "intents": len(book.intents),
         "intent_examples": intent_total,
-        "intent_accuracy": round(intent_correct / intent_total, 4) if intent_total else None,
+        "intent_accuracy": round(report.intent_accuracy, 4),
         "intent_correct": intent_correct,
         "intent_examples_abstained": abstained,
         "intent_examples_wrong_intent": intent_total - intent_correct - abstained,
-        "non_objection_examples": totals[NONE],
-        "non_objection_kept_silent": round(correct[NONE] / totals[NONE], 4) if totals[NONE] else None,
-        "non_objection_fired_as": dict(confusions.get(NONE, Counter()).most_common(5)),
+        "worst_intent": {"intent": report.worst.intent, "accuracy": round(report.worst.accuracy, 4)},
+        "non_objection_examples": silent.examples,
+        "non_objection_kept_silent": round(silent.accuracy, 4) if silent.examples else None,
+        "non_objection_fired_as": dict(silent.confused_with.most_common(5)),
         "per_intent": per_intent,
         "seconds": {"engine_build": round(build_s, 1), "held_out": round(held_out_s, 1)},
     }
@@ -84,14 +81,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("playbooks", nargs="*", help="playbook YAML files (default: playbooks/*.yaml)")
     parser.add_argument("--folds", type=int, default=None, help="K-fold cross-validation instead of exact LOO (fast)")
-    parser.add_argument("--jobs", type=int, default=-1, help="joblib workers for the held-out fits (default -1: all cores)")
     args = parser.parse_args()
     started = time.perf_counter()
     paths = args.playbooks or sorted(glob.glob(str(REPO / "playbooks" / "*.yaml")))
-    result: dict[str, Any] = {"machine": machine(), **coach_settings(), "folds": args.folds, "jobs": args.jobs,
+    result: dict[str, Any] = {"machine": machine(), **coach_settings(), "folds": args.folds,
                               "playbooks": []}
     for path in paths:
-        entry = run(path, args.folds, args.jobs)
+        entry = run(path, args.folds)
         result["playbooks"].append(entry)
         print(f"\n{entry['playbook']} ({entry['language']}, {entry['method']}): {entry['evaluation']}, "
               f"abstain below {entry['threshold']}")

@@ -93,6 +93,8 @@ def main() -> None:
                              "is recorded either way")
     parser.add_argument("--omp-wait-policy", choices=["PASSIVE", "ACTIVE"], default=None,
                         help="set OMP_WAIT_POLICY before torch loads (default: leave the environment as it is)")
+    parser.add_argument("--tag", default=None,
+                        help="write bench/results/text_latency.TAG.json instead (for variant runs)")
     args = parser.parse_args()
     if args.omp_wait_policy:
         os.environ["OMP_WAIT_POLICY"] = args.omp_wait_policy
@@ -198,7 +200,7 @@ def main() -> None:
         result["languages"][language] = entry
 
     result["idle_waits"] = idle_waits
-    path = write_result("text_latency", result, started)
+    path = write_result("text_latency", result, started, args.tag)
     print(f"\nwrote {path.relative_to(REPO)} ({result['wall_seconds']}s)")
 
 

@@ -129,6 +129,72 @@ def _clock(seconds: float) -> str:
     return f"[{int(minutes):02d}:{secs:04.1f}]"
 
 
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Run the live-call server: WebSocket /v1/stream, the agent console at /, docs at /docs.
+
+    \b
+    Examples:
+      coach serve
+      coach serve --host 0.0.0.0 --port 9000
+    """
+    from server.app import run
+
+    run(host=host, port=port)
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--server", "url", default="ws://127.0.0.1:8000/v1/stream", show_default=True, help="The server's stream URL.")
+@click.option("--speed", default="1", show_default=True, help="1 for real time, 2 for twice as fast, max for no pacing.")
+@click.option("--language", type=click.Choice(["zh", "en"]), default="en", show_default=True)
+@click.option("--roles", default="agent,debtor", show_default=True, help="Who is on each channel (mono: the one role).")
+@click.option("--playbook", "playbook_ref", help="Playbook id for the server to use.")
+def replay(file: Path, url: str, speed: str, language: str, roles: str, playbook_ref: str | None) -> None:
+    """Stream a recorded call (wav, flac, mp3, ...; mono or stereo) to a server, printing the
+    transcript and hints as they arrive, with their latency.
+
+    \b
+    Examples:
+      coach replay examples/audio/en-short-call.flac
+      coach replay call.mp3 --roles debtor --speed max
+    """
+    import asyncio
+
+    from coach.replay import replay as run_replay
+
+    pace = None if speed == "max" else float(speed)
+    console = Console(highlight=False)
+
+    def show(event: dict, latency: float | None) -> None:
+        kind = event.get("type")
+        lag = f" [dim](latency {latency * 1000:.0f} ms)[/]" if latency is not None else ""
+        if kind == "utterance":
+            style = SPEAKER_STYLE.get(event["speaker"], "bold")
+            console.print(f"[dim]{_clock(event['start'])}[/] [{style}]{event['speaker']:>6}[/] {escape(event['text'])}")
+        elif kind == "intent":
+            console.print(f"{'':16}[bold cyan]{event['intent']}[/] ({event['confidence']:.2f}){lag}")
+            if event["suggestions"]:
+                console.print(f"{'':18}[cyan]say:[/] {escape(event['suggestions'][0]['text'])}")
+        elif kind == "compliance":
+            console.print(f"{'':16}[{STYLES.get(event['severity'], 'bold')}] {event['severity']} {event['rule_id']} [/] {escape(event['message'])}")
+        elif kind == "sentiment":
+            console.print(f"{'':16}[magenta]emotion {event['label']} {event['valence']:+.2f}[/]")
+        elif kind == "scorecard":
+            console.print(f"[bold]QA score: {event['score']}[/]")
+        elif kind == "error":
+            console.print(f"[red]error {event['code']}: {escape(event['message'])}[/]")
+
+    result = asyncio.run(run_replay(file, url, language=language, speed=pace, channel_roles=tuple(roles.split(",")),
+                                    playbook=playbook_ref, on_event=show))
+    latencies = sorted(l for _, l in result.intent_latencies)
+    if latencies:
+        p50 = latencies[len(latencies) // 2]
+        console.print(f"[dim]{len(latencies)} hints; end-of-speech to hint latency p50 {p50 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms[/]")
+
+
 @main.group()
 def playbook() -> None:
     """Inspect and test playbooks."""

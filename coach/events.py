@@ -18,6 +18,10 @@ class BaseEvent(BaseModel):
     utterance_id: int | None
     #: Audio time (seconds from call start) the event refers to.
     time: float | None = None
+    #: Live calls only: server clock (Unix seconds) when the event was sent, and how far (seconds of
+    #: audio) the server is behind what it has received. Null for recorded transcripts.
+    emitted_at: float | None = None
+    lag: float | None = None
 
     def to_json(self) -> str:
         return self.model_dump_json()
@@ -105,6 +109,28 @@ class ScorecardEvent(BaseEvent):
     ref: str
 
 
+class ReadyEvent(BaseEvent):
+    """Live calls: the server accepted the start message and is listening."""
+
+    type: Literal["ready"] = "ready"
+    playbook: str
+    channels: list[str]
+    asr_model: str
+
+
+class PartialEvent(BaseEvent):
+    """Live calls: the words so far of an utterance still being spoken. ``stable_text`` is the prefix
+    two successive decodes agreed on; ``stable`` is true when that is all of ``text``."""
+
+    type: Literal["partial"] = "partial"
+    speaker: str
+    text: str
+    stable_text: str
+    stable: bool
+    start: float
+    end: float
+
+
 class ErrorEvent(BaseEvent):
     type: Literal["error"] = "error"
     code: str
@@ -112,7 +138,7 @@ class ErrorEvent(BaseEvent):
 
 
 Event = Annotated[
-    Union[UtteranceEvent, SentimentEvent, IntentEvent, ComplianceEvent, ScorecardEvent, ErrorEvent],
+    Union[UtteranceEvent, SentimentEvent, IntentEvent, ComplianceEvent, ScorecardEvent, ReadyEvent, PartialEvent, ErrorEvent],
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

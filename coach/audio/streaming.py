@@ -21,6 +21,8 @@ from coach.audio.asr import AsrOptions, WhisperASR, accept
 
 RATE = 16_000
 FRAME = 512  # Silero's frame at 16 kHz: 32 ms
+#: Silence inside a starting speech run that does not restart it (Silero drops single frames).
+ONSET_DROPOUT_MS = 100
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,8 @@ class StreamingTranscriber:
         self._utterance: _Utterance | None = None
         self._silence_frames = 0
         self._speech_frames = 0
+        self._onset = 0
+        self._dropout = 0
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -164,14 +168,21 @@ class StreamingTranscriber:
         options = self.options
         utterance = self._utterance
         if utterance is None:
+            # Hysteresis: a dip between the two thresholds does not restart the onset, so the
+            # utterance begins where the speech run began (a clipped first word derails Whisper).
             if probability >= options.threshold:
+                if self._speech_frames == 0:
+                    self._onset = frame_start
                 self._speech_frames += 1
+                self._dropout = 0
                 if self._speech_frames * FRAME >= self._ms(options.min_speech_ms):
-                    begin = frame_start - (self._speech_frames - 1) * FRAME
+                    begin = self._onset
                     self._utterance = _Utterance(begin, frame_start + FRAME, begin + self._ms(options.partial_interval_ms))
                     self._silence_frames = 0
-            else:
-                self._speech_frames = 0
+            elif probability < options.negative_threshold and self._speech_frames:
+                self._dropout += 1
+                if self._dropout * FRAME > self._ms(ONSET_DROPOUT_MS):
+                    self._speech_frames = 0
             return None
         if probability >= options.negative_threshold:
             utterance.last_speech_sample = frame_start + FRAME
@@ -225,7 +236,7 @@ class StreamingTranscriber:
 
     def _trim(self) -> None:
         """Drop audio no open utterance can need (keeps memory flat on long calls)."""
-        keep_from = self._scored - self._ms(self.options.pad_ms) - self._speech_frames * FRAME
+        keep_from = (self._onset if self._speech_frames else self._scored) - self._ms(self.options.pad_ms)
         if self._utterance is not None:
             keep_from = min(keep_from, self._utterance.start_sample - self._ms(self.options.pad_ms))
         drop = keep_from - self._offset

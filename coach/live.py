@@ -1,0 +1,142 @@
+"""A call streamed live: audio channels -> streaming transcribers -> the coaching engine -> events.
+
+The same :class:`~coach.engine.CallSession` that analyses transcripts analyses live speech, so a
+recorded call replayed through here gives what the agent would have seen. :meth:`LiveCall.feed` is
+cheap (decoding bytes); :meth:`LiveCall.process` and :meth:`LiveCall.finish` run the models and block,
+so servers call them off the event loop.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from coach.audio.asr import WhisperASR, load_asr
+from coach.audio.formats import AudioFormat
+from coach.audio.streaming import Final, Partial, StreamingOptions, StreamingTranscriber
+from coach.config import Settings, get_settings
+from coach.engine import CallSession, CoachEngine
+from coach.errors import ConfigError, InputError
+from coach.events import BaseEvent, PartialEvent
+from coach.transcript import SPEAKERS, Utterance
+
+
+def load_speech_model(language: str, settings: Settings | None = None) -> WhisperASR:
+    """The shared speech model for ``language``."""
+    settings = settings or get_settings()
+    name = settings.asr_model(language)
+    if not name:
+        raise ConfigError(
+            f"no speech model is configured for {language!r}",
+            hint="set COACH_ASR_MODEL_ZH to a multilingual faster-whisper model (e.g. a local copy of 'small')",
+        )
+    asr = load_asr(name, device=settings.device, compute_type=settings.asr_compute_type, cpu_threads=settings.asr_threads,
+                   workers=settings.asr_workers, allow_downloads=settings.allow_downloads)
+    if language != "en" and not asr.multilingual:
+        raise ConfigError(f"speech model {name!r} is English-only and cannot transcribe {language!r}")
+    return asr
+
+
+@dataclass(frozen=True)
+class StreamSpec:
+    """What a client declares before sending audio."""
+
+    call_id: str
+    language: str
+    audio: AudioFormat
+    channel_roles: tuple[str, ...]
+    metadata: dict[str, Any]
+
+    def __post_init__(self) -> None:
+        if len(self.channel_roles) != self.audio.channels:
+            raise InputError(f"channel_roles names {len(self.channel_roles)} parties for {self.audio.channels} channel(s)")
+        unknown = [r for r in self.channel_roles if r not in SPEAKERS]
+        if unknown:
+            raise InputError(f"unknown channel role {unknown[0]!r}; use {', '.join(SPEAKERS)}")
+
+
+class LiveCall:
+    def __init__(self, spec: StreamSpec, engine: CoachEngine, asr: WhisperASR, settings: Settings | None = None) -> None:
+        settings = settings or get_settings()
+        if engine.language != spec.language:
+            raise InputError(f"playbook {engine.playbook.id!r} is for {engine.language!r}, the call is {spec.language!r}")
+        self.spec = spec
+        self.engine = engine
+        options = StreamingOptions(end_silence_ms=settings.end_silence_ms)
+        self.transcribers = [StreamingTranscriber(asr, spec.language, options) for _ in spec.channel_roles]
+        self.session: CallSession = engine.session(spec.call_id, metadata=spec.metadata)
+        self.received_bytes = 0
+        self._transcript: list[tuple[str, str, float, float]] = []
+        self._lock = threading.Lock()  # feed() and process() may run on different threads
+        self.finished = False
+
+    @property
+    def received_seconds(self) -> float:
+        return self.spec.audio.seconds(self.received_bytes)
+
+    @property
+    def lag(self) -> float:
+        """Seconds of received audio not yet analysed."""
+        processed = min(t.processed_seconds for t in self.transcribers)
+        return max(0.0, self.received_seconds - processed)
+
+    def start(self) -> list[BaseEvent]:
+        return self._stamp(self.session.start())
+
+    def feed(self, data: bytes) -> None:
+        """Accept one binary frame (channels interleaved). Raises InputError for a malformed frame,
+        which is then ignored: audio accepted before it is kept."""
+        channels = self.spec.audio.decode(data)
+        with self._lock:
+            for transcriber, samples in zip(self.transcribers, channels):
+                transcriber.insert_audio(samples)
+            self.received_bytes += len(data)
+
+    def process(self) -> list[BaseEvent]:
+        """Transcribe and analyse what has arrived. Blocking."""
+        events: list[BaseEvent] = []
+        for role, transcriber in zip(self.spec.channel_roles, self.transcribers):
+            with self._lock:
+                found = transcriber.process()
+            events += self._handle(role, found)
+        return self._stamp(events)
+
+    def finish(self) -> list[BaseEvent]:
+        """Flush every channel, then close the call (deadlines, scorecard). Blocking; idempotent."""
+        if self.finished:
+            return []
+        self.finished = True
+        events: list[BaseEvent] = []
+        for role, transcriber in zip(self.spec.channel_roles, self.transcribers):
+            with self._lock:
+                found = transcriber.finish()
+            events += self._handle(role, found)
+        events += self.session.finish()
+        return self._stamp(events)
+
+    @property
+    def transcript(self) -> list[tuple[str, str, float, float]]:
+        """(speaker, text, start, end) of every final utterance so far."""
+        return list(self._transcript)
+
+    def _handle(self, role: str, found: list[Partial | Final]) -> list[BaseEvent]:
+        events: list[BaseEvent] = []
+        for item in found:
+            if isinstance(item, Partial):
+                events.append(PartialEvent(
+                    call_id=self.spec.call_id, utterance_id=None, time=item.start, speaker=role, text=item.text,
+                    stable_text=item.stable_text, stable=item.stable_text == item.text, start=item.start, end=item.end,
+                ))
+            else:
+                self._transcript.append((role, item.text, item.start, item.end))
+                events += self.session.process(Utterance(speaker=role, text=item.text, start=item.start, end=item.end))
+        return events
+
+    def _stamp(self, events: list[BaseEvent]) -> list[BaseEvent]:
+        now, lag = time.time(), round(self.lag, 3)
+        for event in events:
+            event.emitted_at = now
+            event.lag = lag
+        return events

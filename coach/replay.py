@@ -1,0 +1,137 @@
+"""Streams a recorded call to a coach server as a telephony client would, and measures latency.
+
+Latency of a hint = when its event arrives minus when the client finished sending the audio up to the
+end of the utterance it is about (the end-of-speech to hint latency agents experience).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from coach.errors import CoachError, InputError
+
+CHUNK_SECONDS = 0.1
+RATE = 16_000
+
+
+def load_audio(path: str | Path) -> np.ndarray:
+    """Any audio file ffmpeg can read (wav, flac, mp3, ogg...) as float32 (channels, samples) at 16 kHz."""
+    import av
+    from faster_whisper.audio import decode_audio
+
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.audio:
+                raise InputError(f"{path}: has no audio stream")
+            channels = container.streams.audio[0].channels
+        if channels >= 2:
+            left, right = decode_audio(str(path), sampling_rate=RATE, split_stereo=True)
+            audio = np.stack([left, right])
+        else:
+            audio = decode_audio(str(path), sampling_rate=RATE)[None, :]
+    except InputError:
+        raise
+    except Exception as exc:  # PyAV raises many kinds for broken files
+        raise InputError(f"{path}: cannot decode audio: {exc}") from None
+    if audio.shape[1] == 0:
+        raise InputError(f"{path}: contains no audio samples")
+    return audio.astype(np.float32)
+
+
+@dataclass
+class ReplayResult:
+    events: list[dict[str, Any]] = field(default_factory=list)
+    #: (intent event, seconds from end of the utterance's audio being sent to the event's arrival)
+    intent_latencies: list[tuple[dict[str, Any], float]] = field(default_factory=list)
+    partial_latencies: list[float] = field(default_factory=list)
+    audio_seconds: float = 0.0
+    wall_seconds: float = 0.0
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        return [e for e in self.events if e.get("type") == kind]
+
+
+async def replay(
+    path: str | Path, url: str = "ws://127.0.0.1:8000/v1/stream", *, language: str = "en", speed: float | None = 1.0,
+    channel_roles: tuple[str, ...] = ("agent", "debtor"), playbook: str | None = None, metadata: dict | None = None,
+    call_id: str | None = None, on_event: Callable[[dict[str, Any], float | None], None] | None = None,
+    audio: np.ndarray | None = None,
+) -> ReplayResult:
+    """Stream ``path`` (or ``audio``) at ``speed`` times real time (None: as fast as possible)."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import WebSocketException
+
+    audio = load_audio(path) if audio is None else audio
+    channels = audio.shape[0]
+    roles = tuple(channel_roles[:channels]) if channels > 1 else (channel_roles[-1] if len(channel_roles) == 1 else "debtor",)
+    pcm = (np.clip(audio.T, -1, 1) * 32767).astype("<i2")  # interleaved
+    chunk = int(RATE * CHUNK_SECONDS)
+    start = {
+        "type": "start", "call_id": call_id or Path(path).stem, "language": language, "encoding": "pcm_s16le",
+        "sample_rate": RATE, "channels": channels, "channel_roles": list(roles), "metadata": metadata or {},
+    }
+    if playbook:
+        start["playbook"] = playbook
+    result = ReplayResult(audio_seconds=pcm.shape[0] / RATE)
+    sent_audio: list[float] = []  # audio time at the end of each chunk sent
+    sent_wall: list[float] = []
+    utterance_end: dict[int, float] = {}
+
+    def latency_for(audio_time: float) -> float | None:
+        index = bisect.bisect_left(sent_audio, audio_time - 1e-6)
+        return None if index >= len(sent_wall) else time.monotonic() - sent_wall[index]
+
+    try:
+        async with connect(url, max_size=16 * 1024 * 1024, open_timeout=10) as ws:
+            await ws.send(json.dumps(start))
+
+            async def sender() -> None:
+                began = time.monotonic()
+                for offset in range(0, pcm.shape[0], chunk):
+                    block = pcm[offset : offset + chunk]
+                    if speed:
+                        due = began + (offset + len(block)) / RATE / speed
+                        await asyncio.sleep(max(0.0, due - time.monotonic()))
+                    await ws.send(block.tobytes())
+                    sent_audio.append((offset + len(block)) / RATE)
+                    sent_wall.append(time.monotonic())
+                await ws.send(json.dumps({"type": "stop"}))
+
+            async def receiver() -> None:
+                async for raw in ws:
+                    event = json.loads(raw)
+                    result.events.append(event)
+                    latency = None
+                    if event.get("type") == "utterance":
+                        utterance_end[event["utterance_id"]] = event["end"]
+                    elif event.get("type") == "intent" and event.get("utterance_id") in utterance_end:
+                        latency = latency_for(utterance_end[event["utterance_id"]])
+                        if latency is not None:
+                            result.intent_latencies.append((event, latency))
+                    elif event.get("type") == "partial":
+                        latency = latency_for(event["end"])
+                        if latency is not None:
+                            result.partial_latencies.append(latency)
+                    if on_event:
+                        on_event(event, latency)
+
+            began = time.monotonic()
+            send_task = asyncio.create_task(sender())
+            await receiver()
+            if not send_task.done():
+                send_task.cancel()
+            result.wall_seconds = time.monotonic() - began
+    except (OSError, WebSocketException) as exc:
+        raise CoachError(f"cannot stream to {url}: {exc}", hint="is `coach serve` running?") from None
+    return result

@@ -1,0 +1,1 @@
+"""The FastAPI + WebSocket app: a thin adapter over the ``coach`` library."""

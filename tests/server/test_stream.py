@@ -1,0 +1,148 @@
+"""The live-call WebSocket protocol against the real app and models (in-process test client)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from coach.audio.formats import encode_mulaw
+from server.app import create_app
+from tests.audio.test_streaming import silence, speak
+
+START = {"type": "start", "call_id": "t1", "language": "en", "encoding": "pcm_s16le", "sample_rate": 16000,
+         "channels": 2, "channel_roles": ["agent", "debtor"]}
+
+
+@pytest.fixture(scope="module")
+def client():
+    app = create_app()
+    with TestClient(app) as client:
+        for _ in range(300):
+            if client.get("/readyz").status_code == 200:
+                break
+            time.sleep(0.5)
+        yield client
+
+
+def pcm(channels: np.ndarray) -> bytes:
+    return (np.clip(channels.T, -1, 1) * 32767).astype("<i2").tobytes()
+
+
+def receive_until(ws, kind: str, limit: int = 500) -> list[dict]:
+    events = []
+    for _ in range(limit):
+        event = json.loads(ws.receive_text())
+        events.append(event)
+        if event["type"] == kind:
+            return events
+    raise AssertionError(f"no {kind} event")
+
+
+def test_health_and_readiness(client):
+    assert client.get("/healthz").json() == {"status": "ok"}
+    assert client.get("/readyz").json() == {"status": "ready"}
+    assert "/v1/stream" in client.get("/openapi.json").text or client.get("/docs").status_code == 200
+
+
+def test_a_call_from_start_to_scorecard(client):
+    debtor = np.concatenate([silence(0.5), speak("i lost my job and i cannot pay anything right now", "en-us+f3"), silence(1.0)])
+    audio = np.stack([np.zeros_like(debtor), debtor])
+    with client.websocket_connect("/v1/stream") as ws:
+        ws.send_text(json.dumps({**START, "call_id": "full"}))
+        ready = json.loads(ws.receive_text())
+        assert ready["type"] == "ready" and ready["channels"] == ["agent", "debtor"]
+        for offset in range(0, audio.shape[1], 1600):
+            ws.send_bytes(pcm(audio[:, offset : offset + 1600]))
+        ws.send_text(json.dumps({"type": "stop"}))
+        events = receive_until(ws, "scorecard")
+    utterances = [e for e in events if e["type"] == "utterance"]
+    assert utterances and utterances[0]["speaker"] == "debtor" and "job" in utterances[0]["text"].lower()
+    intents = [e for e in events if e["type"] == "intent"]
+    assert intents and intents[0]["intent"] == "cannot_afford"
+    assert all(e["emitted_at"] and e["lag"] is not None for e in events if e["type"] != "ready")
+
+
+def test_mulaw_8khz_mono(client):
+    speech = np.concatenate([silence(0.3), speak("please stop calling me", "en-us+f3"), silence(1.0)])
+    telephone = speech[::2]  # 8 kHz
+    with client.websocket_connect("/v1/stream") as ws:
+        ws.send_text(json.dumps({**START, "call_id": "mulaw", "encoding": "mulaw", "sample_rate": 8000, "channels": 1,
+                                 "channel_roles": ["debtor"]}))
+        assert json.loads(ws.receive_text())["type"] == "ready"
+        data = encode_mulaw(telephone)
+        for offset in range(0, len(data), 800):
+            ws.send_bytes(data[offset : offset + 800])
+        ws.send_text(json.dumps({"type": "stop"}))
+        events = receive_until(ws, "scorecard")
+    assert any(e["type"] == "utterance" and "calling" in e["text"].lower() for e in events)
+
+
+def _rejected(client, first) -> tuple[dict, int]:
+    with client.websocket_connect("/v1/stream") as ws:
+        ws.send_bytes(first) if isinstance(first, bytes) else ws.send_text(first)
+        event = json.loads(ws.receive_text())
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_text()
+    return event, closed.value.code
+
+
+def test_audio_before_start(client):
+    event, code = _rejected(client, b"\x00\x00" * 100)
+    assert event["code"] == "audio_before_start" and code == 1008
+
+
+def test_malformed_start(client):
+    event, code = _rejected(client, "{not json")
+    assert event["code"] == "bad_message" and code == 1008
+
+
+@pytest.mark.parametrize(
+    "change,needle",
+    [({"encoding": "opus"}, "unsupported encoding"), ({"sample_rate": 44100}, "sample rate"),
+     ({"channel_roles": ["agent"]}, "channel_roles"), ({"language": "fr"}, "language"),
+     ({"playbook": "martian"}, "unknown playbook"), ({"channel_roles": ["agent", "robot"]}, "unknown channel role")],
+)
+def test_bad_start_messages(client, change, needle):
+    event, code = _rejected(client, json.dumps({**START, **change}))
+    assert event["type"] == "error" and needle in event["message"] and code == 1008
+
+
+def test_bad_frames_and_messages_do_not_end_the_call(client):
+    with client.websocket_connect("/v1/stream") as ws:
+        ws.send_text(json.dumps({**START, "call_id": "bad-frames"}))
+        receive_until(ws, "ready")
+        ws.send_bytes(b"\x00" * 7)  # not a whole number of stereo samples
+        assert json.loads(ws.receive_text())["code"] == "bad_audio"
+        ws.send_bytes(b"\x00" * (2 * 1024 * 1024))
+        assert json.loads(ws.receive_text())["code"] == "frame_too_large"
+        ws.send_text("{oops")
+        assert json.loads(ws.receive_text())["code"] == "bad_message"
+        ws.send_text(json.dumps({"type": "pause"}))
+        assert json.loads(ws.receive_text())["code"] == "bad_message"
+        ws.send_bytes(pcm(np.zeros((2, 16000), dtype=np.float32)))
+        ws.send_text(json.dumps({"type": "stop"}))
+        events = receive_until(ws, "scorecard")
+    assert not [e for e in events if e["type"] == "utterance"]  # silence stays silent
+
+
+def test_client_vanishing_mid_call_keeps_the_transcript(client):
+    debtor = np.concatenate([silence(0.3), speak("i already paid this last week", "en-us+f3"), silence(1.0)])
+    with client.websocket_connect("/v1/stream") as ws:
+        ws.send_text(json.dumps({**START, "call_id": "vanished", "channels": 1, "channel_roles": ["debtor"]}))
+        receive_until(ws, "ready")
+        for offset in range(0, len(debtor), 1600):
+            ws.send_bytes(pcm(debtor[None, offset : offset + 1600]))
+        receive_until(ws, "utterance")
+    # the socket is gone; the server finishes the call and keeps what it heard
+    call = client.app.state.calls.get("vanished")
+    for _ in range(600):
+        if call.finished:
+            break
+        time.sleep(0.1)
+    assert call.finished and "paid" in call.transcript[0][1].lower()
+    assert client.get("/healthz").status_code == 200
