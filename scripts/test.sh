@@ -5,12 +5,12 @@ cd "$(dirname "$0")/.."
 COACH_EXTRAS=dev bash scripts/setup.sh
 # Audio tests synthesise speech (espeak-ng) and convert it (sox, ffmpeg); page tests drive Chromium.
 missing=""
-for tool in espeak-ng sox ffmpeg; do command -v "$tool" >/dev/null || missing="$missing $tool"; done
+for tool in espeak-ng sox ffmpeg chromium; do command -v "$tool" >/dev/null || missing="$missing $tool"; done
 if [ -n "$missing" ]; then
   if [ "$(id -u)" = 0 ]; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng sox ffmpeg >/dev/null
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng sox ffmpeg chromium >/dev/null
   else
-    echo "the tests need:$missing (sudo apt-get install espeak-ng sox ffmpeg)" >&2; exit 1
+    echo "the tests need:$missing (sudo apt-get install espeak-ng sox ffmpeg chromium)" >&2; exit 1
   fi
 fi
 exec .venv/bin/python -m pytest "$@"

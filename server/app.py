@@ -7,7 +7,9 @@ import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import FastAPI, Response, WebSocket
+import json
+
+from fastapi import FastAPI, HTTPException, Response, WebSocket
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 
@@ -15,6 +17,7 @@ from coach import __version__
 from coach.config import Settings, get_settings
 from coach.engine import get_engine
 from coach.live import load_speech_model
+from coach.resources import data_dir
 from server.stream import CallStream, RecentCalls
 
 log = logging.getLogger("coach.server")
@@ -68,12 +71,38 @@ def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = (
     async def stream(websocket: WebSocket) -> None:
         await CallStream(websocket, settings, app.state.calls).run()
 
+    @app.get("/v1/samples", tags=["samples"])
+    def samples() -> list[dict]:
+        """Bundled sample calls the console can replay: two-channel audio with the call's metadata."""
+        return [
+            {"name": path.stem, "language": meta.get("language", "en"), "metadata": meta.get("metadata", {}),
+             "audio": f"/v1/samples/{path.stem}/audio", "utterances": len(meta.get("utterances", []))}
+            for path, meta in _samples().items()
+        ]
+
+    @app.get("/v1/samples/{name}/audio", tags=["samples"])
+    def sample_audio(name: str) -> FileResponse:
+        for path in _samples():
+            if path.stem == name:
+                return FileResponse(path, media_type="audio/flac")
+        raise HTTPException(status_code=404, detail=f"no sample named {name!r}")
+
     @app.get("/", include_in_schema=False)
     def console() -> FileResponse:
         return FileResponse(STATIC / "console.html")
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+def _samples() -> dict[Path, dict]:
+    """Sample audio files (examples/audio/*.flac) and their timed transcripts."""
+    folder = data_dir("examples") / "audio"
+    out = {}
+    for path in sorted(folder.glob("*.flac")):
+        transcript = path.with_suffix(".json")
+        out[path] = json.loads(transcript.read_text(encoding="utf-8")) if transcript.exists() else {}
+    return out
 
 
 def run(host: str = "127.0.0.1", port: int = 8000) -> None:

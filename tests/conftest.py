@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import socket
+import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -63,3 +68,33 @@ def of_type(events, kind):
 def write_call(path: Path, utterances, language="en", **extra) -> Path:
     path.write_text(json.dumps({"call_id": path.stem, "language": language, "utterances": utterances, **extra}), encoding="utf-8")
     return path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """A real `coach serve` on a free port, ready (models loaded); yields the port."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "coach.cli", "serve", "--port", str(port)], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(1)
+        else:
+            raise AssertionError("server never became ready")
+        yield port
+    finally:
+        process.terminate()
+        output = process.communicate(timeout=30)[0].decode()
+        assert "Traceback" not in output, output

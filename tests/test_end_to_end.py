@@ -5,48 +5,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
-
-import pytest
 
 from coach.replay import replay
-from conftest import EXAMPLES, ROOT
+from conftest import EXAMPLES, ROOT, free_port
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server():
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "coach.cli", "serve", "--port", str(port)], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    try:
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(1)
-        else:
-            raise AssertionError("server never became ready")
-        yield port
-    finally:
-        process.terminate()
-        output = process.communicate(timeout=30)[0].decode()
-        assert "Traceback" not in output, output
-
-
-def test_real_time_call_gets_hints_and_warnings(server):
+def test_real_time_call_gets_hints_and_warnings(live_server):
+    server = live_server
     call = json.loads((EXAMPLES / "audio" / "en-short-call.json").read_text())
     result = asyncio.run(replay(EXAMPLES / "audio" / "en-short-call.flac", f"ws://127.0.0.1:{server}/v1/stream",
                                 speed=1.0, metadata=call["metadata"]))
@@ -60,7 +27,8 @@ def test_real_time_call_gets_hints_and_warnings(server):
     assert result.intent_latencies and max(latency for _, latency in result.intent_latencies) < 3.0
 
 
-def test_replay_cli_prints_hints_with_latency(server):
+def test_replay_cli_prints_hints_with_latency(live_server):
+    server = live_server
     output = subprocess.run(
         [sys.executable, "-m", "coach.cli", "replay", str(EXAMPLES / "audio" / "en-short-call.flac"),
          "--server", f"ws://127.0.0.1:{server}/v1/stream", "--speed", "max"],
@@ -70,7 +38,8 @@ def test_replay_cli_prints_hints_with_latency(server):
     assert "stop_calling" in output.stdout and "latency" in output.stdout
 
 
-def test_replay_of_a_broken_file_is_a_clear_error(server, tmp_path):
+def test_replay_of_a_broken_file_is_a_clear_error(live_server, tmp_path):
+    server = live_server
     broken = tmp_path / "broken.mp3"
     broken.write_bytes(b"ID3" + os.urandom(2000))
     output = subprocess.run([sys.executable, "-m", "coach.cli", "replay", str(broken), "--server", f"ws://127.0.0.1:{server}/v1/stream"],
