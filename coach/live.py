@@ -8,8 +8,8 @@ so servers call them off the event loop.
 
 from __future__ import annotations
 
-import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,10 @@ from coach.engine import CallSession, CoachEngine
 from coach.errors import ConfigError, InputError
 from coach.events import BaseEvent, PartialEvent
 from coach.transcript import SPEAKERS, Utterance
+
+
+#: Threads that decode the channels of calls in parallel (shared by all calls in the process).
+_CHANNEL_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="channel")
 
 
 def load_speech_model(language: str, settings: Settings | None = None) -> WhisperASR:
@@ -69,7 +73,6 @@ class LiveCall:
         self.session: CallSession = engine.session(spec.call_id, metadata=spec.metadata)
         self.received_bytes = 0
         self._transcript: list[tuple[str, str, float, float]] = []
-        self._lock = threading.Lock()  # feed() and process() may run on different threads
         self.finished = False
 
     @property
@@ -89,19 +92,28 @@ class LiveCall:
         """Accept one binary frame (channels interleaved). Raises InputError for a malformed frame,
         which is then ignored: audio accepted before it is kept."""
         channels = self.spec.audio.decode(data)
-        with self._lock:
-            for transcriber, samples in zip(self.transcribers, channels):
+        for transcriber, samples in zip(self.transcribers, channels):
+            with transcriber.lock:
                 transcriber.insert_audio(samples)
-            self.received_bytes += len(data)
+        self.received_bytes += len(data)
 
     def process(self) -> list[BaseEvent]:
-        """Transcribe and analyse what has arrived. Blocking."""
+        """Transcribe and analyse what has arrived. Blocking.
+
+        Channels decode in parallel (the speech model has several workers), so one party's final
+        never waits behind the other party's partial."""
+        if len(self.transcribers) == 1:
+            results = [self._process_channel(self.transcribers[0])]
+        else:
+            results = list(_CHANNEL_POOL.map(self._process_channel, self.transcribers))
         events: list[BaseEvent] = []
-        for role, transcriber in zip(self.spec.channel_roles, self.transcribers):
-            with self._lock:
-                found = transcriber.process()
+        for role, found in zip(self.spec.channel_roles, results):
             events += self._handle(role, found)
         return self._stamp(events)
+
+    def _process_channel(self, transcriber: StreamingTranscriber) -> list[Partial | Final]:
+        with transcriber.lock:
+            return transcriber.process()
 
     def finish(self) -> list[BaseEvent]:
         """Flush every channel, then close the call (deadlines, scorecard). Blocking; idempotent."""
@@ -110,7 +122,7 @@ class LiveCall:
         self.finished = True
         events: list[BaseEvent] = []
         for role, transcriber in zip(self.spec.channel_roles, self.transcribers):
-            with self._lock:
+            with transcriber.lock:
                 found = transcriber.finish()
             events += self._handle(role, found)
         events += self.session.finish()

@@ -13,6 +13,7 @@ shorter silence is seen, so its result is usually ready the moment the silence i
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,6 +24,8 @@ RATE = 16_000
 FRAME = 512  # Silero's frame at 16 kHz: 32 ms
 #: Silence inside a starting speech run that does not restart it (Silero drops single frames).
 ONSET_DROPOUT_MS = 100
+#: Unprocessed audio beyond which partial decodes are skipped until the channel catches up.
+BACKLOG_SKIPS_PARTIALS_MS = 300
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,8 @@ class StreamingTranscriber:
         self.options = options
         self.asr_options = asr_options
         self._detector = SpeechDetector()
+        #: Held while audio is added or processed: the network and the decoder run on different threads.
+        self.lock = threading.Lock()
         self._audio = np.zeros(0, dtype=np.float32)  # everything since _offset
         self._offset = 0  # sample index of _audio[0]
         self._scored = 0  # samples scored by the VAD
@@ -131,6 +136,8 @@ class StreamingTranscriber:
         """Run the VAD over new audio and decode what is due. Blocking."""
         out: list[Partial | Final] = []
         available = self._offset + len(self._audio) - self._scored
+        # Behind real time (a busy machine): finals matter more than partials, so skip partials.
+        behind = available > self._ms(BACKLOG_SKIPS_PARTIALS_MS)
         n_frames = available // FRAME
         if n_frames:
             start = self._scored - self._offset
@@ -142,7 +149,7 @@ class StreamingTranscriber:
                     out.append(event)
             self._scored += n_frames * FRAME
         utterance = self._utterance
-        if utterance is not None and self.options.partial_interval_ms and self._silence_frames == 0:
+        if utterance is not None and self.options.partial_interval_ms and self._silence_frames == 0 and not behind:
             if self._scored >= utterance.next_partial_sample:
                 partial = self._partial(utterance)
                 utterance.next_partial_sample = self._scored + self._ms(self.options.partial_interval_ms)

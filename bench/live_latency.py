@@ -1,0 +1,152 @@
+"""Live-call figures: end-of-speech to hint latency, partial latency, real-time factor, concurrency.
+
+    python bench/live_latency.py                 # latency (1 call at 1x) + RTF + concurrency 1,2,4,6
+    python bench/live_latency.py --calls 1 2 3 4 5 6 --samples en-short-call
+
+A real `coach serve` runs in a subprocess on a free port; clients replay the bundled two-channel
+sample calls (examples/audio) exactly as `coach replay` does. Latency of a hint = arrival of its intent
+event at the client minus the moment the client finished sending that utterance's last audio.
+Writes bench/results/live_latency.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from coach.replay import load_audio, replay  # noqa: E402
+
+SAMPLES = ROOT / "examples" / "audio"
+RESULTS = ROOT / "bench" / "results"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summary(values: list[float]) -> dict:
+    if not values:
+        return {"n": 0, "p50_ms": None, "p95_ms": None, "mean_ms": None, "max_ms": None}
+    return {"n": len(values), "p50_ms": round(percentile(values, 50) * 1000), "p95_ms": round(percentile(values, 95) * 1000),
+            "mean_ms": round(statistics.fmean(values) * 1000) if values else None, "max_ms": round(max(values) * 1000) if values else None}
+
+
+async def run_calls(url: str, sample: str, n: int, speed: float | None, pid: int) -> dict:
+    meta = json.loads((SAMPLES / f"{sample}.json").read_text())
+    audio = load_audio(SAMPLES / f"{sample}.flac")
+    peak = [rss_mb(pid)]
+
+    async def watch() -> None:
+        while True:
+            peak[0] = max(peak[0], rss_mb(pid))
+            await asyncio.sleep(0.5)
+
+    watcher = asyncio.create_task(watch())
+    started = time.monotonic()
+    results = await asyncio.gather(*[
+        replay(SAMPLES / f"{sample}.flac", url, speed=speed, metadata=meta.get("metadata"), call_id=f"{sample}-{n}-{i}", audio=audio)
+        for i in range(n)
+    ])
+    wall = time.monotonic() - started
+    watcher.cancel()
+    latencies = [latency for r in results for _, latency in r.intent_latencies]
+    partials = [latency for r in results for latency in r.partial_latencies]
+    lags = [e["lag"] for r in results for e in r.events if e.get("lag") is not None]
+    return {"calls": n, "sample": sample, "speed": speed or "max", "audio_seconds": round(results[0].audio_seconds, 1),
+            "wall_seconds": round(wall, 1), "hint_latency": summary(latencies), "partial_latency": summary(partials),
+            "max_server_lag_s": round(max(lags), 2) if lags else None, "peak_rss_mb": round(peak[0]),
+            "hints_per_call": round(len(latencies) / n, 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--samples", nargs="+", default=["en-short-call", "en-hardship"], help="samples for the 1-call latency run")
+    parser.add_argument("--calls", nargs="+", type=int, default=[1, 2, 4, 6], help="concurrency levels (short call, 1x)")
+    parser.add_argument("--limit-ms", type=float, default=1500, help="p95 that ends the concurrency sweep's 'held' range")
+    args = parser.parse_args()
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "coach.cli", "serve", "--port", str(port)], cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"ws://127.0.0.1:{port}/v1/stream"
+    try:
+        for _ in range(600):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        idle_rss = rss_mb(server.pid)
+        report: dict = {"machine": {"cpus": os.cpu_count(), "cpu": _cpu_model()}, "asr_model": "tiny.en (int8)",
+                        "idle_rss_mb": round(idle_rss), "latency": [], "rtf": [], "concurrency": []}
+        for sample in args.samples:
+            result = asyncio.run(run_calls(url, sample, 1, 1.0, server.pid))
+            report["latency"].append(result)
+            print(f"1 call, {sample} at 1x: hint latency p50 {result['hint_latency']['p50_ms']} ms, "
+                  f"p95 {result['hint_latency']['p95_ms']} ms ({result['hint_latency']['n']} hints); "
+                  f"partial p50 {result['partial_latency']['p50_ms']} ms", flush=True)
+        for sample in args.samples:
+            result = asyncio.run(run_calls(url, sample, 1, None, server.pid))
+            rtf = result["wall_seconds"] / result["audio_seconds"]
+            report["rtf"].append({"sample": sample, "audio_seconds": result["audio_seconds"], "wall_seconds": result["wall_seconds"],
+                                  "real_time_factor": round(rtf, 3)})
+            print(f"as fast as possible, {sample}: {result['audio_seconds']} s of stereo audio in {result['wall_seconds']} s "
+                  f"(real-time factor {rtf:.3f})", flush=True)
+        previous_rss = idle_rss
+        for n in args.calls:
+            result = asyncio.run(run_calls(url, "en-short-call", n, 1.0, server.pid))
+            result["rss_per_added_call_mb"] = round((result["peak_rss_mb"] - idle_rss) / n, 1)
+            report["concurrency"].append(result)
+            print(f"{n} concurrent calls at 1x: hint p50 {result['hint_latency']['p50_ms']} ms, p95 {result['hint_latency']['p95_ms']} ms, "
+                  f"max lag {result['max_server_lag_s']} s, peak RSS {result['peak_rss_mb']} MB", flush=True)
+            previous_rss = result["peak_rss_mb"]
+        held = [r["calls"] for r in report["concurrency"] if (r["hint_latency"]["p95_ms"] or 1e9) <= args.limit_ms]
+        report["max_calls_p95_within_limit"] = max(held) if held else 0
+        report["limit_ms"] = args.limit_ms
+        print(f"calls held with p95 <= {args.limit_ms:.0f} ms: {report['max_calls_p95_within_limit']}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "live_latency.json").write_text(json.dumps(report, indent=1))
+
+
+def _cpu_model() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+if __name__ == "__main__":
+    main()
