@@ -122,14 +122,12 @@ def main() -> None:
                                   "real_time_factor": round(rtf, 3)})
             print(f"as fast as possible, {sample}: {result['audio_seconds']} s of stereo audio in {result['wall_seconds']} s "
                   f"(real-time factor {rtf:.3f})", flush=True)
-        previous_rss = idle_rss
         for n in args.calls:
             result = asyncio.run(run_calls(url, "en-short-call", n, 1.0, server.pid))
             result["rss_per_added_call_mb"] = round((result["peak_rss_mb"] - idle_rss) / n, 1)
             report["concurrency"].append(result)
             print(f"{n} concurrent calls at 1x: hint p50 {result['hint_latency']['p50_ms']} ms, p95 {result['hint_latency']['p95_ms']} ms, "
                   f"max lag {result['max_server_lag_s']} s, peak RSS {result['peak_rss_mb']} MB", flush=True)
-            previous_rss = result["peak_rss_mb"]
         held = [r["calls"] for r in report["concurrency"] if (r["hint_latency"]["p95_ms"] or 1e9) <= args.limit_ms]
         report["max_calls_p95_within_limit"] = max(held) if held else 0
         report["limit_ms"] = args.limit_ms

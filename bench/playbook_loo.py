@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import glob
 import time
-from collections import Counter
 from typing import Any
 
 import _common  # noqa: F401

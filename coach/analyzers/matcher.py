@@ -27,7 +27,7 @@ class CompiledMatcher:
     def __init__(self, matcher: Matcher, space: FeatureSpace) -> None:
         language = space.language
         self.language = language
-        self._phrases = [(p, _phrase_regex(normalize(p, language), language)) for p in matcher.phrases if normalize(p, language)]
+        self._phrases = [_phrase_regex(normalize(p, language), language) for p in matcher.phrases if normalize(p, language)]
         self._patterns = [re.compile(p) for p in matcher.patterns]
         self._unless = [re.compile(p) for p in matcher.unless]
         self._examples = matcher.examples
@@ -41,7 +41,7 @@ class CompiledMatcher:
         norm = features.norms[0]
         if not norm or any(veto.search(norm) for veto in self._unless):
             return None
-        for phrase, regex in self._phrases:
+        for regex in self._phrases:
             found = regex.search(norm)
             if found:
                 return Match("phrase", found.group(0), 0.95)
