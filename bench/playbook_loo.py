@@ -79,7 +79,7 @@ def run(path: str, folds: int | None) -> dict[str, Any]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("playbooks", nargs="*", help="playbook YAML files (default: playbooks/*.yaml)")
-    parser.add_argument("--folds", type=int, default=None, help="K-fold cross-validation instead of exact LOO (fast)")
+    parser.add_argument("--folds", type=int, default=None, help="K-fold cross-validation instead of exact LOO (fast); writes playbook_loo.foldsK.json")
     args = parser.parse_args()
     started = time.perf_counter()
     paths = args.playbooks or sorted(glob.glob(str(REPO / "playbooks" / "*.yaml")))
@@ -97,7 +97,8 @@ def main() -> None:
               f"{entry['intent_examples_abstained']} abstained, {entry['intent_examples_wrong_intent']} wrong intent); "
               f"non-objection kept silent {entry['non_objection_kept_silent']:.1%} of {entry['non_objection_examples']}; "
               f"engine build {entry['seconds']['engine_build']}s, held-out {entry['seconds']['held_out']}s")
-    path = write_result("playbook_loo", result, started)
+    # a K-fold run does not overwrite the exact leave-one-out result
+    path = write_result("playbook_loo", result, started, f"folds{args.folds}" if args.folds else None)
     print(f"\nwrote {path.relative_to(REPO)} ({result['wall_seconds']}s)")
 
 
