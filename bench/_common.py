@@ -11,9 +11,9 @@ import platform
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -92,7 +92,7 @@ def coach_settings() -> dict[str, Any]:
 def write_result(name: str, result: dict[str, Any], started: float, tag: str | None = None) -> Path:
     """Write ``bench/results/<name>.json`` (or ``<name>.<tag>.json`` for a variant run)."""
     result.setdefault("benchmark", name)
-    result["date_utc"] = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    result["date_utc"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     result["command"] = "python " + " ".join([f"bench/{name}.py", *sys.argv[1:]])
     result["wall_seconds"] = round(time.perf_counter() - started, 1)
     result.setdefault("machine", {})["loadavg_at_end"] = [round(x, 2) for x in os.getloadavg()]
@@ -107,7 +107,7 @@ class CpuContention:
     process's own CPU time): 0 means we had it to ourselves, 1.0 means one full other core busy.
     Only meaningful for single-process measurements."""
 
-    def __enter__(self) -> "CpuContention":
+    def __enter__(self) -> Self:
         self._stat0 = _proc_stat_busy()
         self._own0 = time.process_time()
         self._wall0 = time.perf_counter()

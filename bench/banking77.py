@@ -33,9 +33,8 @@ import time
 from collections import Counter
 from typing import Any
 
-import numpy as np
-
 import _common
+import numpy as np
 from _common import REPO, coach_settings, machine, write_result
 
 TARGET = 0.85

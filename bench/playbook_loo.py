@@ -11,8 +11,8 @@ Reported per playbook: accuracy per intent, overall intent accuracy (intent exam
 their own intent; abstaining counts as wrong), the share of non-objection examples kept silent
 (predicted ``__none__``), the abstention threshold, and the time taken.
 
-Runtime: several minutes per playbook for exact LOO on 2 cores (about 590 fits each, run in parallel
-by joblib over all cores); well under a minute per playbook with ``--folds 5``.
+Runtime: exact LOO took 5.4 min (en, ~590 fits) and 1.4 min (zh) on an idle 2-core machine, about
+twice that with other jobs running; ``--folds 5`` takes about 30 s for both.
 """
 
 from __future__ import annotations

@@ -14,7 +14,9 @@ Two cache regimes, because the product caches per-text work (``Embedder`` keeps 
 
 Target (from the issue): en p95 <= 15 ms on a 2-core CPU machine.
 
-Runtime: about 1-2 minutes with the defaults on an idle 2-core machine (more under load).
+Runtime: about 4-7 minutes with the defaults on a 2-core machine (two languages x two thread
+settings x two regimes x 22 passes; English engine start-up alone is ~20 s idle, up to ~80 s when
+other processes are busy), plus any waiting allowed by --wait-idle.
 """
 
 from __future__ import annotations
@@ -26,7 +28,15 @@ import time
 from typing import Any
 
 import _common  # noqa: F401  (puts the repo on sys.path)
-from _common import REPO, CpuContention, coach_settings, machine, percentile, wait_for_idle, write_result
+from _common import (
+    REPO,
+    CpuContention,
+    coach_settings,
+    machine,
+    percentile,
+    wait_for_idle,
+    write_result,
+)
 
 TARGET_P95_MS = 15.0
 #: With --wait-idle, a measured pass during which other processes used this many cores is redone.
