@@ -66,6 +66,10 @@ class CoachEngine:
         self.playbook = playbook
         self.language = playbook.language
         self.ref = f"{playbook.id}@{playbook.version}"
+        if settings.torch_threads:
+            import torch
+
+            torch.set_num_threads(settings.torch_threads)
         embedder = load_embedder(
             settings.embedding_model(self.language), allow_downloads=settings.allow_downloads, device=settings.device
         )
