@@ -270,8 +270,7 @@ class CallSession:
     def _answer_objections(self, uid: int) -> None:
         """The agent is speaking: objections since the agent last spoke count as answered."""
         for objection_uid in self.record.objections:
-            if objection_uid not in self.record.answered and objection_uid < uid:
-                self.record.answered.add(objection_uid)
+            if objection_uid not in self.record.answer_of and objection_uid < uid:
                 self.record.answer_of[objection_uid] = uid
 
     def _mark_bad_answer(self, uid: int) -> None:

@@ -18,10 +18,9 @@ class CallRecord:
 
     #: (speaker, start, end) in arrival order.
     turns: list[tuple[str, float, float]] = field(default_factory=list)
-    #: utterance ids of debtor objections, and whether the agent answered before the debtor spoke again.
+    #: utterance ids of debtor objections -> intent.
     objections: dict[int, str] = field(default_factory=dict)
-    answered: set[int] = field(default_factory=set)
-    #: objection utterance id -> the agent utterance that answered it.
+    #: objection utterance id -> the agent utterance that answered it (absent: unanswered).
     answer_of: dict[int, int] = field(default_factory=dict)
     #: rule id -> number of findings; and ids of rules whose findings the scorecard attributes to S-levels.
     violations: dict[str, int] = field(default_factory=dict)
@@ -121,7 +120,7 @@ def _outcome(check: ScorecardCheck, playbook: Playbook, stages: StageTracker, re
     if kind == "objections_handled":
         if not record.objections:
             return None, "no objections"
-        unanswered = [f"{record.objections[u]} (utterance {u})" for u in record.objections if u not in record.answered]
+        unanswered = [f"{record.objections[u]} (utterance {u})" for u in record.objections if u not in record.answer_of]
         badly = [f"{record.objections[u]} (utterance {u})" for u in record.objections if u in record.bad_answers]
         if unanswered or badly:
             parts = (["unanswered: " + ", ".join(unanswered)] if unanswered else []) + (
