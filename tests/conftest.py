@@ -46,6 +46,15 @@ def tiny_models(tmp_path_factory):
     }
 
 
+@pytest.fixture(scope="session")
+def multilingual_whisper(tmp_path_factory):
+    """A tiny random multilingual Whisper in faster-whisper's format, built locally (a path for
+    ``COACH_ASR_MODEL_ZH``): no multilingual speech weights are available offline."""
+    import tiny_models
+
+    return tiny_models.build_multilingual_whisper(tmp_path_factory.mktemp("whisper-multilingual"))
+
+
 def run_call(engine, utterances, call_id="t", metadata=None):
     """Feed ``(speaker, text)`` pairs (2.5 s apart) through a session; return all events."""
     from coach.transcript import Utterance
