@@ -26,7 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from coach.replay import load_audio, replay  # noqa: E402
+from coach.audio.files import load_audio
+from coach.replay import replay  # noqa: E402
 
 SAMPLES = ROOT / "examples" / "audio"
 RESULTS = ROOT / "bench" / "results"

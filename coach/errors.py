@@ -49,6 +49,18 @@ class ConfigError(CoachError):
     exit_code = 5
 
 
+class StorageError(CoachError):
+    """The database cannot be reached, is locked, or refuses a write; nothing was half-written."""
+
+    exit_code = 6
+
+
+class NotFoundError(CoachError):
+    """A call, note or token that does not exist."""
+
+    exit_code = 2
+
+
 def describe_validation_error(
     exc: Any, *, limit: int = 20, where: Callable[[list[Any]], str] | None = None,
     message: Callable[[dict[str, Any]], str | None] | None = None,

@@ -16,37 +16,10 @@ from typing import Any, Callable
 
 import numpy as np
 
-from coach.errors import CoachError, InputError
+from coach.audio.files import RATE, load_audio
+from coach.errors import CoachError
 
 CHUNK_SECONDS = 0.1
-RATE = 16_000
-
-
-def load_audio(path: str | Path) -> np.ndarray:
-    """Any audio file ffmpeg can read (wav, flac, mp3, ogg...) as float32 (channels, samples) at 16 kHz."""
-    import av
-    from faster_whisper.audio import decode_audio
-
-    path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.audio:
-                raise InputError(f"{path}: has no audio stream")
-            channels = container.streams.audio[0].channels
-        if channels >= 2:
-            left, right = decode_audio(str(path), sampling_rate=RATE, split_stereo=True)
-            audio = np.stack([left, right])
-        else:
-            audio = decode_audio(str(path), sampling_rate=RATE)[None, :]
-    except InputError:
-        raise
-    except Exception as exc:  # PyAV raises many kinds for broken files
-        raise InputError(f"{path}: cannot decode audio: {exc}") from None
-    if audio.shape[1] == 0:
-        raise InputError(f"{path}: contains no audio samples")
-    return audio.astype(np.float32)
 
 
 @dataclass

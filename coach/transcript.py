@@ -15,6 +15,8 @@ from coach.text.normalize import detect_language
 
 Speaker = Literal["agent", "debtor", "third_party", "unknown"]
 SPEAKERS: tuple[str, ...] = ("agent", "debtor", "third_party", "unknown")
+#: Seconds one party's consecutive utterances may overlap (timestamp rounding) before it is an error.
+OVERLAP_TOLERANCE = 0.25
 #: Other names transcripts use for the same parties.
 SPEAKER_ALIASES = {
     "collector": "agent", "rep": "agent", "representative": "agent", "operator": "agent", "caller": "agent",
@@ -81,6 +83,26 @@ class Call(BaseModel):
     started_at: datetime | None = None
     metadata: CallMetadata = Field(default_factory=CallMetadata)
     utterances: list[Utterance]
+
+    @model_validator(mode="after")
+    def _times_in_order(self) -> "Call":
+        """Utterances in start order, and one party never overlapping itself (the two parties may:
+        interruptions are real and the scorecard counts them)."""
+        last_end: dict[str, tuple[int, float]] = {}
+        for index, utterance in enumerate(self.utterances):
+            if index and utterance.start < self.utterances[index - 1].start:
+                raise ValueError(
+                    f"utterance {index} starts at {utterance.start:g} s, before utterance {index - 1} "
+                    f"({self.utterances[index - 1].start:g} s): utterances must be in time order"
+                )
+            previous = last_end.get(utterance.speaker)
+            if previous and utterance.start < previous[1] - OVERLAP_TOLERANCE:
+                raise ValueError(
+                    f"utterance {index} ({utterance.speaker}) starts at {utterance.start:g} s, before the same "
+                    f"speaker's utterance {previous[0]} ends ({previous[1]:g} s): overlapping times"
+                )
+            last_end[utterance.speaker] = (index, utterance.end)
+        return self
 
     @field_validator("language", mode="before")
     @classmethod

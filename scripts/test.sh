@@ -13,4 +13,14 @@ if [ -n "$missing" ]; then
     echo "the tests need:$missing (sudo apt-get install espeak-ng sox ffmpeg chromium)" >&2; exit 1
   fi
 fi
+# Storage tests run against SQLite and a real PostgreSQL server, started here unless one is given.
+if [ -z "${COACH_TEST_POSTGRES_URL:-}" ]; then
+  if url=$(bash scripts/postgres.sh); then
+    export COACH_TEST_POSTGRES_URL="$url"
+  elif [ "${CI:-}" = true ]; then
+    echo "CI needs PostgreSQL for the storage tests" >&2; exit 1
+  else
+    echo "warning: no PostgreSQL; storage tests run on SQLite only" >&2
+  fi
+fi
 exec .venv/bin/python -m pytest "$@"

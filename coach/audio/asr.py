@@ -7,16 +7,21 @@ or repairs such output before it reaches the coaching engine.
 
 from __future__ import annotations
 
+import bisect
 import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from coach.errors import ModelUnavailableError
 from coach.models import offline_environment, resolve_model_path
 from coach.text.normalize import cjk_ratio
+
+if TYPE_CHECKING:
+    from faster_whisper import BatchedInferencePipeline
 
 #: Phrases Whisper produces from silence or noise (subtitle credits from its training data).
 HALLUCINATIONS = (
@@ -26,6 +31,8 @@ HALLUCINATIONS = (
 NO_SPEECH_THRESHOLD = 0.6
 LOGPROB_THRESHOLD = -1.0
 COMPRESSION_THRESHOLD = 2.4
+#: Whisper's input window: recorded calls are decoded this much at a time.
+WINDOW_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,7 @@ class WhisperASR:
         self.name = name
         self.multilingual = bool(self._model.model.is_multilingual)
         self._slots = threading.Semaphore(max(1, workers))
+        self._batched: BatchedInferencePipeline | None = None  # made on first use by recorded calls
 
     def recognize(self, audio: np.ndarray, language: str, options: AsrOptions = AsrOptions()) -> Recognition:
         """Transcribe one utterance (float32 mono, 16 kHz). Blocking: call it off the event loop."""
@@ -70,16 +78,114 @@ class WhisperASR:
                 initial_prompt=options.initial_prompt, temperature=0.0,
             )
             segments = list(segments)
-        if not segments:
-            return Recognition("", 0.0, 1.0, 0.0)
-        text = "".join(s.text for s in segments).strip()
-        weights = [max(1, len(s.text)) for s in segments]
-        return Recognition(
-            text=text,
-            avg_logprob=float(np.average([s.avg_logprob for s in segments], weights=weights)),
-            no_speech_prob=float(max(s.no_speech_prob for s in segments)),
-            compression_ratio=float(max(s.compression_ratio for s in segments)),
-        )
+        return _recognition(segments)
+
+    def recognize_recording(self, samples: np.ndarray, clips: list[tuple[float, float]], language: str,
+                            batch_size: int = 8) -> list[Recognition]:
+        """Transcribe a whole channel of a recorded call: one Recognition per clip (start, end seconds).
+
+        Clips are packed into 30-second windows with a one-second pause between them (far fewer
+        encoder passes than one per utterance; speech spliced without pauses, or windows with the
+        long silences of the other party's turns, make Whisper skip sentences). Windows are decoded in
+        batches and each word goes back to the clip it was spoken in. A clip left without words
+        (Whisper dropped it) is decoded again on its own. Blocking."""
+        if not clips:
+            return []
+        packed, windows, spans = pack_clips(samples, clips)
+        words: list[list[tuple[str, float]]] = [[] for _ in clips]
+        stats: list[list] = [[] for _ in clips]
+        for segment in self._decode_batched(packed, windows, language, batch_size, word_timestamps=True):
+            for word in segment.words or []:
+                index = _nearest_span((word.start + word.end) / 2, spans)
+                words[index].append((word.word, float(word.probability)))
+                if not stats[index] or stats[index][-1] is not segment:
+                    stats[index].append(segment)
+        results = [_from_words(w, st) for w, st in zip(words, stats)]
+        missing = [i for i, result in enumerate(results) if not result.text]
+        if missing:
+            again = self._decode_batched(samples, [clips[i] for i in missing], language, batch_size, word_timestamps=False)
+            for i, found in zip(missing, _group_by_window(again, [clips[i] for i in missing])):
+                results[i] = _recognition(found)
+        return results
+
+    def _decode_batched(self, audio: np.ndarray, windows: list[tuple[float, float]], language: str, batch_size: int,
+                        *, word_timestamps: bool) -> list:
+        from faster_whisper import BatchedInferencePipeline
+
+        if self._batched is None:
+            self._batched = BatchedInferencePipeline(self._model)
+        with self._slots:
+            segments, _ = self._batched.transcribe(
+                audio, language=language if self.multilingual else None, batch_size=batch_size, beam_size=1,
+                word_timestamps=word_timestamps, without_timestamps=not word_timestamps, vad_filter=False,
+                clip_timestamps=[{"start": start, "end": end} for start, end in windows], temperature=0.0,
+                condition_on_previous_text=False,
+            )
+            return list(segments)
+
+
+#: Pause put between packed clips, so Whisper hears where one utterance ends.
+PACKING_GAP_SECONDS = 1.0
+
+
+def pack_clips(samples: np.ndarray, clips: list[tuple[float, float]], rate: int = 16_000,
+               window: float = WINDOW_SECONDS) -> tuple[np.ndarray, list[tuple[float, float]], list[tuple[float, float]]]:
+    """The clips laid end to end with short pauses: (packed audio, windows of at most ``window``
+    seconds in packed time, each clip's span in packed time)."""
+    gap = np.zeros(int(PACKING_GAP_SECONDS * rate), np.float32)
+    pieces: list[np.ndarray] = []
+    windows: list[tuple[float, float]] = []
+    spans: list[tuple[float, float]] = []
+    position = window_start = 0
+    for start, end in clips:
+        piece = samples[int(start * rate) : int(end * rate)][: int(window * rate) - len(gap)]
+        if position > window_start and position + len(piece) + len(gap) - window_start > window * rate:
+            windows.append((window_start / rate, position / rate))
+            window_start = position
+        spans.append((position / rate, (position + len(piece)) / rate))
+        pieces += [piece, gap]
+        position += len(piece) + len(gap)
+    windows.append((window_start / rate, position / rate))
+    return np.concatenate(pieces), windows, spans
+
+
+def _nearest_span(time: float, spans: list[tuple[float, float]]) -> int:
+    index = max(0, bisect.bisect_right([s for s, _ in spans], time) - 1)
+    candidates = [i for i in (index, index + 1) if i < len(spans)]
+    return min(candidates, key=lambda i: 0.0 if spans[i][0] <= time <= spans[i][1] else min(abs(time - spans[i][0]), abs(time - spans[i][1])))
+
+
+def _group_by_window(segments: list, windows: list[tuple[float, float]]) -> list[list]:
+    grouped: list[list] = [[] for _ in windows]
+    starts = [start for start, _ in windows]
+    for segment in segments:
+        grouped[max(0, bisect.bisect_right(starts, (segment.start + segment.end) / 2 + 1e-3) - 1)].append(segment)
+    return grouped
+
+
+def _from_words(words: list[tuple[str, float]], segments: list) -> Recognition:
+    if not words:
+        return Recognition("", 0.0, 1.0, 0.0)
+    text = "".join(w for w, _ in words).strip()
+    return Recognition(
+        text=text,
+        avg_logprob=float(np.mean([np.log(max(p, 1e-6)) for _, p in words])),
+        no_speech_prob=float(max(s.no_speech_prob for s in segments)),
+        compression_ratio=float(max(s.compression_ratio for s in segments)),
+    )
+
+
+def _recognition(segments: list) -> Recognition:
+    if not segments:
+        return Recognition("", 0.0, 1.0, 0.0)
+    text = "".join(s.text for s in segments).strip()
+    weights = [max(1, len(s.text)) for s in segments]
+    return Recognition(
+        text=text,
+        avg_logprob=float(np.average([s.avg_logprob for s in segments], weights=weights)),
+        no_speech_prob=float(max(s.no_speech_prob for s in segments)),
+        compression_ratio=float(max(s.compression_ratio for s in segments)),
+    )
 
 
 @lru_cache(maxsize=4)

@@ -1,0 +1,1 @@
+"""Recorded calls for coaches: transcription of recordings, the review pipeline and reports."""

@@ -1,0 +1,200 @@
+"""Reviewing recorded calls: a file in, the engine's events, outcome and summary out, stored once.
+
+A recording is transcribed (one party per channel, or a mono track whose parties are told apart
+afterwards) and its utterances go through the same :class:`~coach.engine.CallSession` as a live call;
+a transcript file goes straight to it. The file's content hash recognises a re-upload.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import shutil
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from coach.config import Settings, get_settings
+from coach.engine import CoachEngine, get_engine
+from coach.errors import InputError
+from coach.events import BaseEvent
+from coach.storage import CallStore, NewCall
+from coach.transcript import SPEAKERS, Call, CallMetadata, Utterance, load_call
+
+log = logging.getLogger(__name__)
+
+TRANSCRIPT_SUFFIXES = (".json", ".jsonl", ".ndjson")
+
+
+@dataclass
+class ReviewRequest:
+    """What the coach says about a file beyond its content."""
+
+    language: str | None = None
+    playbook: str | None = None
+    #: Who is on each channel of a two-channel recording.
+    channel_roles: tuple[str, ...] = ("agent", "debtor")
+    call_id: str | None = None
+    agent_id: str | None = None
+    team: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+    started_at: datetime | None = None
+
+
+@dataclass
+class ReviewedCall:
+    call: Call
+    playbook: str
+    events: list[BaseEvent]
+    outcome: dict[str, Any] | None
+    summary: str | None
+    duration: float
+    content_hash: str | None = None
+    filename: str | None = None
+    #: The recording, when the call came from audio (kept for the review page's player).
+    audio_file: Path | None = None
+    speaker_method: str | None = None
+
+
+def file_hash(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def is_transcript(path: Path) -> bool:
+    """Transcripts by suffix, or by content for a mislabelled file (JSON starts with ``{``)."""
+    if path.suffix.lower() in TRANSCRIPT_SUFFIXES:
+        return True
+    with path.open("rb") as handle:
+        head = handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head.startswith(b"{")
+
+
+def review_file(path: str | Path, request: ReviewRequest | None = None, settings: Settings | None = None) -> ReviewedCall:
+    """Analyse one recording or transcript. Blocking (speech recognition runs here)."""
+    settings = settings or get_settings()
+    request = request or ReviewRequest()
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    if path.stat().st_size == 0:
+        raise InputError(f"{path}: the file is empty")
+    digest = file_hash(path)
+    if is_transcript(path):
+        call = load_call(path, language=request.language, settings=settings)
+        call = _with_request(call, request)
+        reviewed = review_transcript(call, _engine(request, call.language, settings))
+    else:
+        reviewed = review_recording(path, request, settings)
+    reviewed.content_hash = digest
+    reviewed.filename = path.name
+    return reviewed
+
+
+def review_transcript(call: Call, engine: CoachEngine, *, speaker_method: str | None = None) -> ReviewedCall:
+    events = list(engine.analyze(call))
+    outcome, summary = conclude(events, call.language, call.started_at)
+    duration = max((u.end for u in call.utterances), default=0.0)
+    return ReviewedCall(call=call, playbook=engine.ref, events=events, outcome=outcome, summary=summary,
+                        duration=duration, speaker_method=speaker_method)
+
+
+def review_recording(path: Path, request: ReviewRequest, settings: Settings) -> ReviewedCall:
+    from coach.audio.files import load_audio
+    from coach.live import load_speech_model
+    from coach.review.recording import transcribe_channels, utterances_from_channels
+
+    language = request.language or "en"
+    audio = load_audio(path)
+    engine = _engine(request, language, settings)
+    asr = load_speech_model(language, settings)
+    clips = transcribe_channels(audio, asr, language)
+    method = None
+    if audio.shape[0] >= 2:
+        roles = tuple(request.channel_roles)
+        if len(roles) < audio.shape[0]:
+            raise InputError(f"{path}: has {audio.shape[0]} channels but roles were given for {len(roles)}",
+                             hint="pass one role per channel, e.g. --roles agent,debtor")
+        _check_roles(roles)
+        utterances = utterances_from_channels(clips, roles)
+    else:
+        from coach.review.speakers import assign_speakers
+
+        assignment = assign_speakers(audio[0], clips, engine)
+        method = assignment.method
+        utterances = [Utterance(speaker=role, text=c.text, start=c.start, end=c.end)
+                      for c, role in zip(clips, assignment.roles)]
+        log.info("speakers of %s: %s", path.name, assignment.detail)
+    call = Call(call_id=request.call_id or path.stem, language=language, started_at=request.started_at,
+                metadata=CallMetadata(**request.metadata), utterances=utterances)
+    call = _with_request(call, request)
+    reviewed = review_transcript(call, engine, speaker_method=method)
+    reviewed.duration = audio.shape[1] / 16_000
+    reviewed.audio_file = path
+    return reviewed
+
+
+def conclude(events: list[BaseEvent], language: str, started_at: datetime | None) -> tuple[dict[str, Any], str]:
+    """The call's outcome and a short summary, from its events (live and recorded calls alike)."""
+    from coach.outcome import determine_outcome, summarize
+
+    outcome = determine_outcome(events, language, started_at)
+    return outcome.model_dump(mode="json"), summarize(events, outcome, language)
+
+
+def store_review(store: CallStore, reviewed: ReviewedCall, *, source: str, settings: Settings | None = None) -> str:
+    """Write a reviewed call in one transaction (and keep its audio for the player); its id."""
+    settings = settings or get_settings()
+    audio_path = None
+    if reviewed.audio_file is not None and settings.keep_audio and reviewed.content_hash:
+        audio_path = _keep_audio(reviewed.audio_file, reviewed.content_hash, settings.data_dir)
+    call = reviewed.call
+    metadata = call.metadata.model_dump(exclude_none=True)
+    store.save_call(
+        NewCall(call_id=call.call_id, language=call.language, playbook=reviewed.playbook, source=source,  # type: ignore[arg-type]
+                agent_id=metadata.get("agent_id"), team=metadata.get("team"), started_at=call.started_at,
+                metadata=metadata, filename=reviewed.filename, content_hash=reviewed.content_hash,
+                audio_path=audio_path, speaker_method=reviewed.speaker_method),
+        reviewed.events, outcome=reviewed.outcome, summary=reviewed.summary, duration=reviewed.duration,
+    )
+    return call.call_id
+
+
+def _keep_audio(source: Path, digest: str, data_dir: Path) -> str:
+    folder = data_dir / "audio"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{digest}{source.suffix.lower()}"
+    target = folder / name
+    if not target.exists():
+        partial = target.with_suffix(target.suffix + ".part")
+        shutil.copyfile(source, partial)
+        partial.replace(target)
+    return f"audio/{name}"
+
+
+def _engine(request: ReviewRequest, language: str, settings: Settings) -> CoachEngine:
+    return get_engine(request.playbook, language=language, settings=settings)
+
+
+def _with_request(call: Call, request: ReviewRequest) -> Call:
+    """The request's call id, agent, team and metadata override what the file says."""
+    metadata = call.metadata.model_dump(exclude_none=True) | request.metadata
+    if request.agent_id:
+        metadata["agent_id"] = request.agent_id
+    if request.team:
+        metadata["team"] = request.team
+    return call.model_copy(update={
+        "call_id": request.call_id or call.call_id,
+        "metadata": CallMetadata(**metadata),
+        "started_at": request.started_at or call.started_at,
+    })
+
+
+def _check_roles(roles: tuple[str, ...]) -> None:
+    unknown = [r for r in roles if r not in SPEAKERS]
+    if unknown:
+        raise InputError(f"unknown role {unknown[0]!r}; use {', '.join(SPEAKERS)}")

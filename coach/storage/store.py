@@ -1,0 +1,358 @@
+"""The call store: where live and reviewed calls, their events, scorecards and coach notes are kept.
+
+Live calls are written batch by batch as the server emits events, each batch its own transaction, so
+a dropped connection or a crash loses nothing already transcribed. A reviewed recording is written in
+one transaction: all of it or nothing. Free text is redacted (PII) before it reaches the database.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import UTC, datetime, time
+from typing import Any
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import Session
+
+from coach.config import Settings, get_settings
+from coach.errors import InputError, NotFoundError, StorageError
+from coach.events import BaseEvent, ComplianceEvent, IntentEvent, ScorecardEvent, SentimentEvent, UtteranceEvent
+from coach.redaction import Redaction, redact_event
+from coach.storage.database import create_database_engine, migrate, safe_url, session_factory, translate_errors
+from coach.storage.records import (
+    ROLES,
+    CallDetail,
+    CallFilter,
+    CallSummary,
+    NewCall,
+    NoteRecord,
+    RedactionRecord,
+    TokenRecord,
+    UtteranceRecord,
+    Viewer,
+)
+from coach.storage.tables import CallRow, EventRow, NoteRow, RedactionRow, ScorecardRow, TokenRow, UtteranceRow, utcnow
+
+#: Live-only events that describe the stream, not the call.
+TRANSIENT_EVENTS = ("partial", "ready")
+SEVERITY_ORDER = ("S1", "S2", "S3", "S4")
+
+
+class CallStore:
+    """One database; thread-safe (a session per operation)."""
+
+    def __init__(self, url: str, settings: Settings | None = None, *, create: bool = True) -> None:
+        self.settings = settings or get_settings()
+        self.url = safe_url(url)
+        self.engine = create_database_engine(url)
+        if create:
+            migrate(self.engine)
+        self._sessions = session_factory(self.engine)
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None) -> CallStore:
+        settings = settings or get_settings()
+        return cls(settings.database(), settings)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- writing calls -------------------------------------------------------------------------
+
+    def begin_call(self, call: NewCall) -> None:
+        """Register a call before its first event (live calls)."""
+        with self._transaction() as session:
+            if session.get(CallRow, call.call_id) is not None:
+                raise InputError(f"a call with id {call.call_id!r} is already stored; use a new call_id")
+            session.add(_call_row(call, status="live"))
+
+    def append_events(self, call_id: str, events: Sequence[BaseEvent]) -> None:
+        """Store a batch of a live call's events (one transaction)."""
+        kept = [e for e in events if e.type not in TRANSIENT_EVENTS]
+        if not kept:
+            return
+        with self._transaction() as session:
+            row = self._call(session, call_id)
+            next_seq = session.scalar(select(func.coalesce(func.max(EventRow.seq), -1)).where(EventRow.call_id == call_id)) + 1
+            self._write_events(session, row, kept, next_seq)
+
+    def finish_call(self, call_id: str, *, status: str = "complete", outcome: dict[str, Any] | None = None,
+                    summary: str | None = None) -> None:
+        with self._transaction() as session:
+            row = self._call(session, call_id)
+            row.status = status
+            row.finished_at = utcnow()
+            self._set_outcome(row, outcome, summary)
+
+    def save_call(self, call: NewCall, events: Sequence[BaseEvent], *, outcome: dict[str, Any] | None = None,
+                  summary: str | None = None, duration: float | None = None) -> None:
+        """Store a whole reviewed call in one transaction: all of it or nothing."""
+        with self._transaction() as session:
+            if session.get(CallRow, call.call_id) is not None:
+                raise InputError(f"a call with id {call.call_id!r} is already stored",
+                                 hint="give the call another id, or delete the stored one first")
+            row = _call_row(call, status="complete")
+            row.finished_at = utcnow()
+            session.add(row)
+            self._write_events(session, row, [e for e in events if e.type not in TRANSIENT_EVENTS], 0)
+            if duration is not None:
+                row.duration = duration
+            self._set_outcome(row, outcome, summary)
+
+    def find_by_hash(self, content_hash: str) -> str | None:
+        """The id of the call already stored from a file with this content, if any."""
+        with self._read() as session:
+            return session.scalar(select(CallRow.id).where(CallRow.content_hash == content_hash))
+
+    def delete_call(self, call_id: str) -> None:
+        with self._transaction() as session:
+            session.delete(self._call(session, call_id))
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def list_calls(self, filters: CallFilter | None = None, viewer: Viewer | None = None) -> list[CallSummary]:
+        filters = filters or CallFilter()
+        query = select(CallRow).where(*_visible(viewer), *_filtered(filters))
+        query = query.order_by(CallRow.created_at.desc(), CallRow.id).limit(filters.limit).offset(filters.offset)
+        with self._read() as session:
+            return [_summary(row) for row in session.scalars(query)]
+
+    def get_call(self, call_id: str, viewer: Viewer | None = None) -> CallDetail:
+        with self._read() as session:
+            row = self._visible_call(session, call_id, viewer)
+            redactions = session.scalars(select(RedactionRow).where(RedactionRow.call_id == call_id).order_by(RedactionRow.id))
+            return CallDetail(
+                **_summary(row).model_dump(), metadata=row.call_metadata or {}, summary=row.summary,
+                outcome_detail=row.outcome_detail, speaker_method=row.speaker_method, content_hash=row.content_hash,
+                utterances=[UtteranceRecord(utterance_id=u.idx, speaker=u.speaker, text=u.text, start=u.start, end=u.end,
+                                            stage=u.stage) for u in row.utterances],
+                redactions=[RedactionRecord(utterance_id=r.utterance_id, field=r.field, kind=r.kind, start=r.start,
+                                            end=r.end, digest=r.digest) for r in redactions],
+            )
+
+    def audio_path(self, call_id: str, viewer: Viewer | None = None) -> str | None:
+        with self._read() as session:
+            return self._visible_call(session, call_id, viewer).audio_path
+
+    def events(self, call_id: str, viewer: Viewer | None = None, types: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        with self._read() as session:
+            self._visible_call(session, call_id, viewer)
+            query = select(EventRow.payload).where(EventRow.call_id == call_id)
+            if types:
+                query = query.where(EventRow.type.in_(list(types)))
+            return list(session.scalars(query.order_by(EventRow.seq)))
+
+    def scorecard(self, call_id: str, viewer: Viewer | None = None) -> dict[str, Any] | None:
+        with self._read() as session:
+            self._visible_call(session, call_id, viewer)
+            row = session.get(ScorecardRow, call_id)
+            return row.payload if row else None
+
+    # -- notes ---------------------------------------------------------------------------------
+
+    def add_note(self, call_id: str, text: str, author: str, utterance_id: int | None = None,
+                 viewer: Viewer | None = None) -> NoteRecord:
+        text = text.strip()
+        if not text:
+            raise InputError("a note needs some text")
+        with self._transaction() as session:
+            call = self._visible_call(session, call_id, viewer)
+            if utterance_id is not None and not any(u.idx == utterance_id for u in call.utterances):
+                raise NotFoundError(f"call {call_id!r} has no utterance {utterance_id}")
+            note = NoteRow(call_id=call_id, utterance_id=utterance_id, author=author, text=text)
+            session.add(note)
+            session.flush()
+            return _note(note)
+
+    def notes(self, call_id: str, viewer: Viewer | None = None) -> list[NoteRecord]:
+        with self._read() as session:
+            self._visible_call(session, call_id, viewer)
+            rows = session.scalars(select(NoteRow).where(NoteRow.call_id == call_id).order_by(NoteRow.id))
+            return [_note(n) for n in rows]
+
+    # -- API tokens ----------------------------------------------------------------------------
+
+    def create_token(self, name: str, role: str, *, agent_id: str | None = None, team: str | None = None) -> tuple[str, TokenRecord]:
+        """A new token; the secret is returned once and only its hash is kept."""
+        if role not in ROLES:
+            raise InputError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
+        if role == "agent" and not agent_id:
+            raise InputError("an agent token needs --agent-id: agents see only their own calls")
+        if role == "coach" and not team:
+            raise InputError("a coach token needs --team: coaches see their team's calls")
+        secret = "coach_" + secrets.token_urlsafe(32)
+        with self._transaction() as session:
+            if session.scalar(select(TokenRow.id).where(TokenRow.name == name)) is not None:
+                raise InputError(f"a token named {name!r} already exists")
+            row = TokenRow(name=name, role=role, agent_id=agent_id, team=team, token_hash=hash_token(secret))
+            session.add(row)
+            session.flush()
+            return secret, _token(row)
+
+    def authenticate(self, secret: str) -> Viewer | None:
+        with self._read() as session:
+            row = session.scalar(select(TokenRow).where(TokenRow.token_hash == hash_token(secret), TokenRow.revoked_at.is_(None)))
+            return None if row is None else Viewer(name=row.name, role=row.role, agent_id=row.agent_id, team=row.team)
+
+    def tokens(self) -> list[TokenRecord]:
+        with self._read() as session:
+            return [_token(r) for r in session.scalars(select(TokenRow).order_by(TokenRow.id))]
+
+    def revoke_token(self, name: str) -> None:
+        with self._transaction() as session:
+            row = session.scalar(select(TokenRow).where(TokenRow.name == name))
+            if row is None:
+                raise NotFoundError(f"no token named {name!r}")
+            row.revoked_at = utcnow()
+
+    # -- internals -----------------------------------------------------------------------------
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Session]:
+        """A session that commits on success and rolls back on any error; database trouble is
+        reported as StorageError."""
+        with translate_errors(self.url), self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def _read(self) -> Iterator[Session]:
+        with translate_errors(self.url), self._sessions() as session:
+            yield session
+
+    def _call(self, session: Session, call_id: str) -> CallRow:
+        row = session.get(CallRow, call_id)
+        if row is None:
+            raise NotFoundError(f"no call {call_id!r}")
+        return row
+
+    def _visible_call(self, session: Session, call_id: str, viewer: Viewer | None) -> CallRow:
+        row = session.scalar(select(CallRow).where(CallRow.id == call_id, *_visible(viewer)))
+        if row is None:  # the same answer for "not yours" as for "not there": ids are not leaked
+            raise NotFoundError(f"no call {call_id!r}")
+        return row
+
+    def _write_events(self, session: Session, row: CallRow, events: Sequence[BaseEvent], first_seq: int) -> None:
+        redactor = Redactor(self.settings)
+        for seq, event in enumerate(events, start=first_seq):
+            event, found = redactor.redact(event)
+            for field, item in found:
+                session.add(RedactionRow(call_id=row.id, utterance_id=event.utterance_id, field=field, kind=item.kind,
+                                         start=item.start, end=item.end, digest=item.digest))
+            payload = event.model_dump(mode="json")
+            session.add(EventRow(call_id=row.id, seq=seq, type=event.type, utterance_id=event.utterance_id,
+                                 time=event.time, key=_event_key(event),
+                                 severity=event.severity if isinstance(event, ComplianceEvent) else None, payload=payload))
+            if isinstance(event, UtteranceEvent):
+                session.merge(UtteranceRow(call_id=row.id, idx=event.utterance_id, speaker=event.speaker, text=event.text,
+                                           start=event.start, end=event.end, stage=event.stage))
+                row.duration = max(row.duration or 0.0, event.end)
+            elif isinstance(event, ComplianceEvent):
+                row.violation_count = (row.violation_count or 0) + 1
+                row.worst_severity = min(filter(None, (row.worst_severity, event.severity)), key=SEVERITY_ORDER.index)
+            elif isinstance(event, ScorecardEvent):
+                session.merge(ScorecardRow(call_id=row.id, score=event.score, payload=payload))
+                row.score = event.score
+
+    @staticmethod
+    def _set_outcome(row: CallRow, outcome: dict[str, Any] | None, summary: str | None) -> None:
+        if outcome is not None:
+            row.outcome = outcome.get("kind")
+            row.outcome_detail = outcome
+        if summary is not None:
+            row.summary = summary
+
+
+class Redactor:
+    """Masks PII in an event's free text when the settings ask for it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.enabled = settings.redact_pii
+        self.kinds = list(settings.redact_kinds)
+        self.key = settings.redaction_secret()
+
+    def redact(self, event: BaseEvent) -> tuple[BaseEvent, list[tuple[str, Redaction]]]:
+        if not self.enabled:
+            return event, []
+        redacted, found = redact_event(event, self.kinds, key=self.key)
+        return redacted, [(f"{event.type}.{item.field}", item) for item in found]
+
+
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _call_row(call: NewCall, status: str) -> CallRow:
+    metadata = dict(call.metadata or {})
+    return CallRow(
+        id=call.call_id, language=call.language, playbook=call.playbook, source=call.source, status=status,
+        content_hash=call.content_hash, filename=call.filename, audio_path=call.audio_path,
+        agent_id=call.agent_id or metadata.get("agent_id"), team=call.team or metadata.get("team"),
+        started_at=call.started_at, call_metadata=metadata, speaker_method=call.speaker_method, violation_count=0,
+    )
+
+
+def _event_key(event: BaseEvent) -> str | None:
+    if isinstance(event, ComplianceEvent):
+        return event.rule_id
+    if isinstance(event, IntentEvent):
+        return event.intent
+    if isinstance(event, SentimentEvent):
+        return event.label
+    return None
+
+
+def _visible(viewer: Viewer | None) -> list[Any]:
+    if viewer is None or viewer.sees_everything:
+        return []
+    if viewer.role == "agent":
+        return [CallRow.agent_id == viewer.agent_id]
+    if viewer.role == "coach":
+        return [CallRow.team == viewer.team]
+    raise StorageError(f"unknown role {viewer.role!r}")
+
+
+def _filtered(filters: CallFilter) -> list[Any]:
+    conditions: list[Any] = []
+    for column, value in ((CallRow.agent_id, filters.agent_id), (CallRow.team, filters.team),
+                          (CallRow.language, filters.language), (CallRow.outcome, filters.outcome),
+                          (CallRow.status, filters.status)):
+        if value:
+            conditions.append(column == value)
+    if filters.date_from:
+        conditions.append(_call_date() >= datetime.combine(filters.date_from, time.min, tzinfo=UTC))
+    if filters.date_to:
+        conditions.append(_call_date() <= datetime.combine(filters.date_to, time.max, tzinfo=UTC))
+    if filters.violation:
+        wanted = filters.violation.upper() if filters.violation.upper() in SEVERITY_ORDER else filters.violation
+        match = EventRow.severity == wanted if wanted in SEVERITY_ORDER else EventRow.key == wanted
+        conditions.append(exists().where(and_(EventRow.call_id == CallRow.id, EventRow.type == "compliance", match)))
+    return conditions
+
+
+def _call_date():
+    return func.coalesce(CallRow.started_at, CallRow.created_at)
+
+
+def _summary(row: CallRow) -> CallSummary:
+    return CallSummary(
+        id=row.id, language=row.language, playbook=row.playbook, source=row.source, status=row.status,
+        filename=row.filename, agent_id=row.agent_id, team=row.team, started_at=row.started_at,
+        created_at=row.created_at, duration=row.duration, score=row.score, outcome=row.outcome,
+        violation_count=row.violation_count or 0, worst_severity=row.worst_severity, has_audio=bool(row.audio_path),
+    )
+
+
+def _note(row: NoteRow) -> NoteRecord:
+    return NoteRecord(id=row.id, call_id=row.call_id, utterance_id=row.utterance_id, author=row.author, text=row.text,
+                      created_at=row.created_at)
+
+
+def _token(row: TokenRow) -> TokenRecord:
+    return TokenRecord(id=row.id, name=row.name, role=row.role, agent_id=row.agent_id, team=row.team,
+                       created_at=row.created_at, revoked_at=row.revoked_at)
+
+
+

@@ -1,0 +1,228 @@
+"""The call store on real databases: what coaches and the API rely on."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, datetime, timezone
+
+import pytest
+
+from coach.config import Settings
+from coach.errors import InputError, NotFoundError, StorageError
+from coach.storage import CallFilter, CallStore, NewCall, Viewer
+from coach.transcript import load_call
+from tests.conftest import run_call
+
+CARD = "4111 1111 1111 1111"
+
+
+@pytest.fixture(scope="module")
+def violations_events(en_engine):
+    call = load_call("examples/en-violations.json")
+    return list(en_engine.analyze(call))
+
+
+@pytest.fixture(scope="module")
+def hardship_events(en_engine):
+    return list(en_engine.analyze(load_call("examples/en-hardship.json")))
+
+
+def new_call(call_id: str, **extra) -> NewCall:
+    base = {"language": "en", "playbook": "en-US-collections@1", "source": "cli"}
+    return NewCall(call_id=call_id, **(base | extra))
+
+
+def test_a_reviewed_call_round_trips(store, violations_events):
+    store.save_call(new_call("v1", agent_id="a7", team="north"), violations_events,
+                    outcome={"kind": "refusal"}, summary="Debtor refused.")
+    detail = store.get_call("v1")
+    utterances = [e for e in violations_events if e.type == "utterance"]
+    assert [u.utterance_id for u in detail.utterances] == [e.utterance_id for e in utterances]
+    assert detail.status == "complete" and detail.outcome == "refusal" and detail.summary == "Debtor refused."
+    compliance = [e for e in violations_events if e.type == "compliance"]
+    assert detail.violation_count == len(compliance) > 0
+    assert detail.worst_severity == min(e.severity for e in compliance)
+    stored = store.events("v1")
+    assert [e["type"] for e in stored] == [e.type for e in violations_events]
+    assert store.scorecard("v1")["score"] == detail.score is not None
+    assert [e["rule_id"] for e in store.events("v1", types=["compliance"])] == [e.rule_id for e in compliance]
+
+
+def test_lists_filter_by_agent_team_language_violation_outcome_and_date(store, violations_events, hardship_events):
+    store.save_call(new_call("v1", agent_id="a7", team="north", started_at=datetime(2026, 11, 2, 15, tzinfo=timezone.utc)),
+                    violations_events, outcome={"kind": "refusal"})
+    store.save_call(new_call("h1", agent_id="a8", team="south", started_at=datetime(2026, 11, 9, 15, tzinfo=timezone.utc)),
+                    hardship_events, outcome={"kind": "promise_to_pay"})
+
+    def ids(**filters) -> list[str]:
+        return sorted(c.id for c in store.list_calls(CallFilter(**filters)))
+
+    assert ids() == ["h1", "v1"]
+    assert ids(agent_id="a7") == ["v1"]
+    assert ids(team="south") == ["h1"]
+    assert ids(language="zh") == []
+    rule = next(e.rule_id for e in violations_events if e.type == "compliance")
+    assert ids(violation=rule) == ["v1"]
+    assert ids(violation="s1") == (["v1"] if any(e.type == "compliance" and e.severity == "S1" for e in violations_events) else [])
+    assert ids(outcome="promise_to_pay") == ["h1"]
+    assert ids(date_from=date(2026, 11, 5)) == ["h1"]
+    assert ids(date_to=date(2026, 11, 5)) == ["v1"]
+    assert len(store.list_calls(CallFilter(limit=1))) == 1
+
+
+def test_agents_see_their_calls_coaches_their_team_trainers_all(store, violations_events, hardship_events):
+    store.save_call(new_call("v1", agent_id="a7", team="north"), violations_events)
+    store.save_call(new_call("h1", agent_id="a8", team="south"), hardship_events)
+    agent = Viewer(name="ann", role="agent", agent_id="a7")
+    coach = Viewer(name="cho", role="coach", team="south")
+    trainer = Viewer(name="tom", role="trainer")
+    assert [c.id for c in store.list_calls(viewer=agent)] == ["v1"]
+    assert [c.id for c in store.list_calls(viewer=coach)] == ["h1"]
+    assert sorted(c.id for c in store.list_calls(viewer=trainer)) == ["h1", "v1"]
+    with pytest.raises(NotFoundError):
+        store.get_call("h1", viewer=agent)
+    with pytest.raises(NotFoundError):
+        store.events("v1", viewer=coach)
+    assert store.get_call("h1", viewer=coach).id == "h1"
+
+
+def test_a_live_call_is_kept_batch_by_batch_even_if_it_never_finishes(store, en_engine):
+    events = run_call(en_engine, [("agent", "Hi, this is Sam from Acme Recovery."), ("debtor", "I already paid this last month."),
+                                  ("agent", "Thanks, let me check that for you.")], call_id="live1")
+    store.begin_call(new_call("live1", source="live"))
+    body = [e for e in events if e.type != "scorecard"]
+    store.append_events("live1", body[:3])
+    store.append_events("live1", body[3:])
+    # the connection drops here: no finish
+    detail = store.get_call("live1")
+    assert detail.status == "live"
+    assert len(detail.utterances) == 3
+    assert [e["type"] for e in store.events("live1")] == [e.type for e in body]
+    store.append_events("live1", [e for e in events if e.type == "scorecard"])
+    store.finish_call("live1", status="interrupted", outcome={"kind": "dispute"}, summary="s")
+    detail = store.get_call("live1")
+    assert detail.status == "interrupted" and detail.score is not None and detail.outcome == "dispute"
+
+
+def test_the_same_file_is_recognised_and_ids_are_unique(store, hardship_events):
+    store.save_call(new_call("h1", content_hash="ab" * 32), hardship_events)
+    assert store.find_by_hash("ab" * 32) == "h1"
+    assert store.find_by_hash("cd" * 32) is None
+    with pytest.raises(InputError, match="already stored"):
+        store.save_call(new_call("h1"), hardship_events)
+    with pytest.raises(InputError, match="already stored"):
+        store.begin_call(new_call("h1", source="live"))
+
+
+def test_a_failed_write_leaves_nothing_half_written(store, hardship_events, monkeypatch):
+    from coach.storage import store as store_module
+
+    calls = {"n": 0}
+    real = store_module.Redactor.redact
+
+    def failing(self, event):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise RuntimeError("disk full")
+        return real(self, event)
+
+    monkeypatch.setattr(store_module.Redactor, "redact", failing)
+    with pytest.raises(RuntimeError):
+        store.save_call(new_call("h1"), hardship_events)
+    with pytest.raises(NotFoundError):
+        store.get_call("h1")
+    assert store.list_calls() == []
+
+
+def test_personal_data_is_masked_before_it_is_stored(store, en_engine):
+    events = run_call(en_engine, [("agent", "Can I have the card number please?"), ("debtor", f"sure it is {CARD}")])
+    store.save_call(new_call("p1"), events)
+    detail = store.get_call("p1")
+    assert "1111 1111 1111 1111" not in detail.utterances[1].text and "1111" in detail.utterances[1].text
+    assert not any("4111 1111" in str(e) for e in store.events("p1"))
+    assert [r.kind for r in detail.redactions if r.field == "utterance.text"] == ["card"]
+    assert all(CARD.replace(" ", "") not in r.digest for r in detail.redactions)
+
+
+def test_redaction_can_be_switched_off(database_url, tmp_path, en_engine):
+    store = CallStore(database_url, Settings(data_dir=tmp_path, redact_pii=False))
+    events = run_call(en_engine, [("debtor", f"my card is {CARD}")])
+    store.save_call(new_call("p2"), events)
+    assert CARD in store.get_call("p2").utterances[0].text
+    store.close()
+
+
+def test_notes_attach_to_a_call_or_an_utterance(store, hardship_events):
+    store.save_call(new_call("h1", team="south"), hardship_events)
+    store.add_note("h1", "Good empathy here", author="cho", utterance_id=2)
+    store.add_note("h1", "Overall solid call", author="cho")
+    notes = store.notes("h1")
+    assert [(n.utterance_id, n.text, n.author) for n in notes] == [(2, "Good empathy here", "cho"), (None, "Overall solid call", "cho")]
+    with pytest.raises(NotFoundError):
+        store.add_note("h1", "x", author="cho", utterance_id=9999)
+    with pytest.raises(InputError):
+        store.add_note("h1", "   ", author="cho")
+    with pytest.raises(NotFoundError):
+        store.add_note("nope", "x", author="cho")
+    with pytest.raises(NotFoundError):
+        store.add_note("h1", "x", author="ann", viewer=Viewer(name="ann", role="agent", agent_id="a1"))
+
+
+def test_tokens_are_stored_hashed_and_can_be_revoked(store):
+    secret, record = store.create_token("cho", "coach", team="south")
+    assert record.role == "coach" and secret.startswith("coach_")
+    viewer = store.authenticate(secret)
+    assert viewer == Viewer(name="cho", role="coach", agent_id=None, team="south")
+    assert store.authenticate(secret + "x") is None
+    with store._read() as session:  # noqa: SLF001  (the raw table: no secret in it)
+        from sqlalchemy import select
+
+        from coach.storage.tables import TokenRow
+
+        assert all(secret not in (row.token_hash, row.name) for row in session.scalars(select(TokenRow)))
+    store.revoke_token("cho")
+    assert store.authenticate(secret) is None
+    with pytest.raises(InputError):
+        store.create_token("x", "agent")  # an agent token needs an agent id
+    with pytest.raises(InputError):
+        store.create_token("y", "boss")
+
+
+def test_an_unreachable_database_is_a_clear_error():
+    with pytest.raises(StorageError, match="cannot reach the database") as error:
+        CallStore("postgresql+psycopg://coach:secret@127.0.0.1:1/coach")
+    assert "secret" not in str(error.value)
+    with pytest.raises(StorageError, match="invalid database URL"):
+        CallStore("not a url")
+
+
+def test_a_locked_sqlite_database_is_a_clear_error_and_writes_nothing(tmp_path, hardship_events, monkeypatch):
+    from coach.storage import database
+
+    monkeypatch.setattr(database, "SQLITE_BUSY_SECONDS", 0.2)
+    path = tmp_path / "coach.db"
+    store = CallStore(f"sqlite:///{path}", Settings(data_dir=tmp_path))
+    blocker = sqlite3.connect(path, timeout=0.1)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        with pytest.raises(StorageError, match="locked"):
+            store.save_call(new_call("h1"), hardship_events)
+    finally:
+        blocker.rollback()
+        blocker.close()
+    assert store.list_calls() == []
+    store.close()
+
+
+def test_migrations_match_the_tables(database_url):
+    """A schema change without a migration fails here, before it reaches a user's database."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from coach.storage.tables import Base
+
+    store = CallStore(database_url)
+    with store.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    store.close()
+    assert diff == []
