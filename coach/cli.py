@@ -1,7 +1,7 @@
 """The ``coach`` command line.
 
 User mistakes (bad files, invalid playbooks, missing models) print one clear message and exit with
-the error's code: 2 bad input, 3 invalid playbook, 4 model unavailable, 5 bad setting.
+the error's code: 2 bad input, 3 invalid playbook, 4 model unavailable, 5 bad setting, 6 database.
 """
 
 from __future__ import annotations
@@ -193,6 +193,132 @@ def replay(file: Path, url: str, speed: str, language: str, roles: str, playbook
     if latencies:
         p50 = latencies[len(latencies) // 2]
         console.print(f"[dim]{len(latencies)} hints; end-of-speech to hint latency p50 {p50 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms[/]")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--report", "report_path", type=click.Path(path_type=Path), help="Write one self-contained HTML report of these calls.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: every call's detail, events and scorecard on standard output.")
+@click.option("--language", type=click.Choice(["zh", "en"]), help="Language of recordings (transcripts say theirs). Default: en.")
+@click.option("--playbook", "playbook_ref", help="Built-in playbook id or path. Default: by the call's language.")
+@click.option("--roles", default="agent,debtor", show_default=True, help="Who is on each channel of a two-channel recording.")
+@click.option("--agent-id", help="The agent who made these calls.")
+@click.option("--team", help="The agent's team.")
+@click.option("--no-store", is_flag=True, help="Do not keep the calls in the database (only print or report them).")
+def review(files: tuple[Path, ...], report_path: Path | None, output_format: str, language: str | None,
+           playbook_ref: str | None, roles: str, agent_id: str | None, team: str | None, no_store: bool) -> None:
+    """Review recorded calls: audio (wav, flac, mp3, ogg...; two channels with one party each, or mono)
+    or transcripts (JSON, JSON Lines). Each call is stored (COACH_DATABASE_URL, default an SQLite file)
+    with its transcript, events, scorecard, outcome and summary; the same file twice is stored once.
+
+    \b
+    Examples:
+      coach review examples/audio/en-hardship.flac --report hardship.html
+      coach review recordings/*.wav --agent-id a17 --team north
+      coach review examples/zh-violations.json --format json --no-store
+    """
+    import json
+    import tempfile
+
+    from coach.config import get_settings
+    from coach.review.pipeline import ReviewRequest, review_into_store
+    from coach.review.report import ReportCall, write_report
+    from coach.storage import CallStore
+
+    settings = get_settings()
+    console = Console(highlight=False, stderr=output_format == "json")
+    request = ReviewRequest(language=language, playbook=playbook_ref, channel_roles=tuple(r.strip() for r in roles.split(",")),
+                            agent_id=agent_id, team=team)
+    with tempfile.TemporaryDirectory() as scratch:
+        url = f"sqlite:///{Path(scratch) / 'review.db'}" if no_store else settings.database()
+        store = CallStore(url, settings)
+        reviewed: list[str] = []
+        failure: CoachError | None = None
+        for path in files:
+            try:
+                stored = review_into_store(store, path, request, source="cli", settings=settings)
+            except CoachError as exc:
+                console.print(f"[red]error[/] {escape(str(exc))}")
+                failure = failure or exc
+                continue
+            reviewed.append(stored.call_id)
+            _print_review(console, store.get_call(stored.call_id), path, stored.duplicate)
+        if output_format == "json":
+            payload = [{"call": store.get_call(c).model_dump(mode="json"), "events": store.events(c),
+                        "scorecard": store.scorecard(c), "notes": [n.model_dump(mode="json") for n in store.notes(c)]}
+                       for c in reviewed]
+            click.echo(json.dumps(payload, ensure_ascii=False, indent=1))
+        if report_path and reviewed:
+            calls = [ReportCall(detail=store.get_call(c), events=store.events(c), notes=store.notes(c)) for c in reviewed]
+            write_report(report_path, calls)
+            console.print(f"report: {report_path}")
+        if not no_store and reviewed:
+            console.print(f"[dim]stored in {store.url}[/]")
+        store.close()
+    if failure is not None:
+        sys.exit(failure.exit_code)
+
+
+def _print_review(console: Console, call, path: Path, duplicate: bool) -> None:
+    worst = f" (worst {call.worst_severity})" if call.worst_severity else ""
+    style = STYLES.get(call.worst_severity or "", "green")
+    note = " [dim](already reviewed: not stored again)[/]" if duplicate else ""
+    score = "-" if call.score is None else f"{call.score:.0f}"
+    console.print(
+        f"[bold]{escape(call.id)}[/]  {escape(path.name)}  {_clock(call.duration or 0)}  score {score}  "
+        f"outcome {call.outcome or '-'}  [{style}]{call.violation_count} violation(s){worst}[/]{note}"
+    )
+    if call.summary:
+        console.print(f"  {escape(call.summary)}")
+
+
+@main.group()
+def token() -> None:
+    """API tokens for the REST API and the review page (stored hashed)."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["agent", "coach", "trainer", "admin"]), required=True)
+@click.option("--agent-id", help="Agents: whose calls the token sees.")
+@click.option("--team", help="Coaches: whose team's calls the token sees.")
+def token_create(name: str, role: str, agent_id: str | None, team: str | None) -> None:
+    """Create a token; it is printed once and cannot be shown again.
+
+    \b
+    Examples:
+      coach token create lee --role coach --team north
+      coach token create a17 --role agent --agent-id a17
+    """
+    from coach.storage import CallStore
+
+    store = CallStore.from_settings()
+    secret, _ = store.create_token(name, role, agent_id=agent_id, team=team)
+    click.echo(secret)
+    click.echo(f"token {name!r} ({role}) created; keep it: only its hash is stored", err=True)
+
+
+@token.command("list")
+def token_list() -> None:
+    """The tokens, without their secrets."""
+    from coach.storage import CallStore
+
+    table = Table("name", "role", "agent", "team", "created", "revoked")
+    for record in CallStore.from_settings().tokens():
+        table.add_row(record.name, record.role, record.agent_id or "", record.team or "",
+                      f"{record.created_at:%Y-%m-%d %H:%M}", f"{record.revoked_at:%Y-%m-%d %H:%M}" if record.revoked_at else "")
+    Console().print(table)
+
+
+@token.command("revoke")
+@click.argument("name")
+def token_revoke(name: str) -> None:
+    """Revoke a token at once."""
+    from coach.storage import CallStore
+
+    CallStore.from_settings().revoke_token(name)
+    click.echo(f"token {name!r} revoked", err=True)
 
 
 @main.group()

@@ -73,6 +73,7 @@ class LiveCall:
         self.session: CallSession = engine.session(spec.call_id, metadata=spec.metadata)
         self.received_bytes = 0
         self._transcript: list[tuple[str, str, float, float]] = []
+        self._events: list[BaseEvent] = []
         self.finished = False
 
     @property
@@ -146,9 +147,15 @@ class LiveCall:
                 events += self.session.process(Utterance(speaker=role, text=item.text, start=item.start, end=item.end))
         return events
 
+    @property
+    def session_events(self) -> list[BaseEvent]:
+        """Every engine event of the call so far (no partials): what outcome and summary are read from."""
+        return list(self._events)
+
     def _stamp(self, events: list[BaseEvent]) -> list[BaseEvent]:
         now, lag = time.time(), round(self.lag, 3)
         for event in events:
             event.emitted_at = now
             event.lag = lag
+        self._events += [e for e in events if not isinstance(e, PartialEvent)]
         return events

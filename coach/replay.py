@@ -51,7 +51,7 @@ async def replay(
     pcm = (np.clip(audio.T, -1, 1) * 32767).astype("<i2")  # interleaved
     chunk = int(RATE * CHUNK_SECONDS)
     start = {
-        "type": "start", "call_id": call_id or Path(path).stem, "language": language, "encoding": "pcm_s16le",
+        "type": "start", "call_id": call_id or f"{Path(path).stem}-{time.strftime('%Y%m%d-%H%M%S')}", "language": language, "encoding": "pcm_s16le",
         "sample_rate": RATE, "channels": channels, "channel_roles": list(roles), "metadata": metadata or {},
     }
     if playbook:

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from contextlib import asynccontextmanager
 from pathlib import Path
-
-import json
 
 from fastapi import FastAPI, HTTPException, Response, WebSocket
 from fastapi.responses import FileResponse
@@ -16,17 +15,21 @@ from fastapi.staticfiles import StaticFiles
 from coach import __version__
 from coach.config import Settings, get_settings
 from coach.engine import get_engine
+from coach.errors import CoachError
 from coach.live import load_speech_model
 from coach.resources import data_dir
+from coach.storage import CallStore
+from server import api
 from server.stream import CallStream, RecentCalls
 
 log = logging.getLogger("coach.server")
 STATIC = Path(__file__).resolve().parent / "static"
 
 
-def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = ("en",)) -> FastAPI:
+def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = ("en",),
+               store: CallStore | None = None) -> FastAPI:
     """The app. Models for the ``preload`` languages load in the background at start-up; ``/readyz``
-    answers 503 until they are loaded."""
+    answers 503 until they are loaded. Calls are stored in ``store`` (default: the configured database)."""
     settings = settings or get_settings()
     state = {"ready": False, "error": None}
 
@@ -51,8 +54,12 @@ def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = (
         task.cancel()
 
     app = FastAPI(title="coach", version=__version__, lifespan=lifespan,
-                  description="Live coaching for debt-collection calls: stream audio to /v1/stream, get hints back.")
+                  description="Live coaching for debt-collection calls: stream audio to /v1/stream and get hints back; "
+                              "upload and review recorded calls under /v1/calls (API token required).")
+    app.state.settings = settings
     app.state.calls = RecentCalls()
+    app.state.store, app.state.store_error = _open_store(settings, store)
+    api.install(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict:
@@ -61,15 +68,16 @@ def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = (
 
     @app.get("/readyz", tags=["health"])
     def readyz(response: Response) -> dict:
-        """Models are loaded and calls can start."""
+        """Models are loaded and calls can start; ``storage`` says whether calls are being stored."""
+        storage = "ok" if app.state.store is not None else f"unavailable: {app.state.store_error}"
         if not state["ready"]:
             response.status_code = 503
-            return {"status": "error" if state["error"] else "loading", "error": state["error"]}
-        return {"status": "ready"}
+            return {"status": "error" if state["error"] else "loading", "error": state["error"], "storage": storage}
+        return {"status": "ready", "storage": storage}
 
     @app.websocket("/v1/stream")
     async def stream(websocket: WebSocket) -> None:
-        await CallStream(websocket, settings, app.state.calls).run()
+        await CallStream(websocket, settings, app.state.calls, app.state.store).run()
 
     @app.get("/v1/samples", tags=["samples"])
     def samples() -> list[dict]:
@@ -91,8 +99,23 @@ def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = (
     def console() -> FileResponse:
         return FileResponse(STATIC / "console.html")
 
+    @app.get("/review", include_in_schema=False)
+    def review_page() -> FileResponse:
+        return FileResponse(STATIC / "review.html")
+
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+def _open_store(settings: Settings, store: CallStore | None) -> tuple[CallStore | None, str | None]:
+    """The call store, or why there is none: live calls still run (kept in memory) without one."""
+    if store is not None:
+        return store, None
+    try:
+        return CallStore.from_settings(settings), None
+    except CoachError as exc:
+        log.error("call storage unavailable: %s", exc)
+        return None, str(exc)
 
 
 def _samples() -> dict[Path, dict]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from fastapi import WebSocket, WebSocketDisconnect
@@ -19,9 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from coach.audio.formats import AudioFormat
 from coach.config import Settings
 from coach.engine import get_engine
-from coach.errors import CoachError, describe_validation_error
+from coach.errors import CoachError, StorageError, describe_validation_error
 from coach.events import BaseEvent, ErrorEvent, ReadyEvent
 from coach.live import LiveCall, StreamSpec, load_speech_model
+from coach.storage import CallStore, NewCall
 
 log = logging.getLogger("coach.server.stream")
 
@@ -65,16 +67,23 @@ class RecentCalls:
 class CallStream:
     """One WebSocket connection carrying one call."""
 
-    def __init__(self, websocket: WebSocket, settings: Settings, calls: "RecentCalls | None" = None) -> None:
+    def __init__(self, websocket: WebSocket, settings: Settings, calls: RecentCalls | None = None,
+                 store: CallStore | None = None) -> None:
         self.ws = websocket
         self.settings = settings
         self.calls = calls
+        self.store = store
+        #: Events not yet written (the database was unavailable): retried with the next batch.
+        self._unsaved: list[BaseEvent] = []
+        self._stored = False
+        self._storage_reported = False
         self.call: LiveCall | None = None
         self.call_id: str | None = None
         self._wake = asyncio.Event()
         self._stop = asyncio.Event()
         self._send_lock = asyncio.Lock()
         self._closed = False
+        self._client_left = False
 
     async def run(self) -> None:
         await self.ws.accept()
@@ -119,6 +128,7 @@ class CallStream:
                               tuple(start.channel_roles), start.metadata)
             engine, asr = await asyncio.to_thread(self._models, start)
             self.call = LiveCall(spec, engine, asr, self.settings)
+            await self._begin_storage(start, engine.ref)
             if self.calls is not None:
                 self.calls.add(self.call)
         except CoachError as exc:
@@ -126,7 +136,7 @@ class CallStream:
             return False
         await self._send([ReadyEvent(call_id=start.call_id, utterance_id=None, playbook=engine.ref,
                                      channels=list(start.channel_roles), asr_model=asr.name)])
-        await self._send(self.call.start())
+        await self._emit(self.call.start())
         log.info("call started", extra={"call_id": start.call_id, "event": "start"})
         return True
 
@@ -171,6 +181,7 @@ class CallStream:
 
     def _disconnected(self) -> None:
         self._closed = True
+        self._client_left = True
         log.warning("client left mid-call; finishing the call with what was received",
                     extra={"call_id": self.call_id, "event": "disconnect"})
 
@@ -184,15 +195,73 @@ class CallStream:
             while True:
                 await self._wake.wait()
                 self._wake.clear()
-                await self._send(await asyncio.to_thread(call.process))
+                await self._emit(await asyncio.to_thread(call.process))
                 if self._stop.is_set() and not self._wake.is_set():
                     break
-            await self._send(await asyncio.to_thread(call.finish))
+            await self._emit(await asyncio.to_thread(call.finish))
+            await self._finish_storage()
             log.info("call finished", extra={"call_id": call.spec.call_id, "event": "finish",
                                              "seconds": round(call.received_seconds, 2)})
         except Exception:  # a bug must not take the server down; tell the client
             log.exception("call processing failed", extra={"call_id": call.spec.call_id})
             await self._error("internal", "processing failed; the call so far is kept")
+
+    # -- storage -------------------------------------------------------------------------------
+
+    async def _begin_storage(self, start: StartMessage, playbook: str) -> None:
+        """Register the call before any audio, so each batch of events can be written as it happens.
+        A call id already stored is refused (InputError); a database that is down is reported and the
+        call goes on, kept in memory."""
+        if self.store is None:
+            return
+        metadata = start.metadata
+        new = NewCall(call_id=start.call_id, language=start.language, playbook=playbook, source="live",
+                      agent_id=_text(metadata.get("agent_id")), team=_text(metadata.get("team")), metadata=metadata,
+                      started_at=datetime.now(UTC))
+        try:
+            await asyncio.to_thread(self.store.begin_call, new)
+            self._stored = True
+        except StorageError as exc:
+            await self._storage_problem(exc)
+
+    async def _emit(self, events: list[BaseEvent]) -> None:
+        """Send events to the client, then write them (in order, off the event loop)."""
+        await self._send(events)
+        if not self._stored:
+            return
+        self._unsaved += [e for e in events if e.type not in ("partial", "ready")]
+        if not self._unsaved:
+            return
+        batch, self._unsaved = self._unsaved, []
+        try:
+            await asyncio.to_thread(self.store.append_events, self.call_id, batch)
+        except StorageError as exc:
+            self._unsaved = batch + self._unsaved
+            await self._storage_problem(exc)
+
+    async def _finish_storage(self) -> None:
+        if not self._stored or self.call is None:
+            return
+        from coach.review.pipeline import conclude
+
+        events = self.call.session_events
+        status = "interrupted" if self._client_left else "complete"
+        try:
+            if self._unsaved:
+                await asyncio.to_thread(self.store.append_events, self.call_id, self._unsaved)
+                self._unsaved = []
+            outcome, summary = await asyncio.to_thread(conclude, events, self.call.spec.language, None)
+            await asyncio.to_thread(self.store.finish_call, self.call_id, status=status, outcome=outcome, summary=summary)
+        except StorageError as exc:
+            log.error("could not store the end of the call (%d events unsaved): %s", len(self._unsaved), exc,
+                      extra={"call_id": self.call_id})
+            await self._storage_problem(exc)
+
+    async def _storage_problem(self, exc: StorageError) -> None:
+        log.error("storage: %s", exc, extra={"call_id": self.call_id, "event": "storage"})
+        if not self._storage_reported:
+            self._storage_reported = True
+            await self._error("storage_unavailable", f"{exc}; the call goes on and is kept in memory")
 
     # -- sending -------------------------------------------------------------------------------
 
@@ -222,3 +291,7 @@ class CallStream:
             await self.ws.close(code=code, reason=reason)
         except RuntimeError:
             pass
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)

@@ -7,6 +7,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -14,6 +15,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+# Tests never touch the user's stored calls: each session gets a throwaway data folder and database.
+os.environ["COACH_DATA_DIR"] = tempfile.mkdtemp(prefix="coach-test-data-")
+os.environ.pop("COACH_DATABASE_URL", None)
 EXAMPLES = ROOT / "examples"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 

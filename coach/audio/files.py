@@ -27,6 +27,8 @@ def load_audio(path: str | Path) -> np.ndarray:
             if not container.streams.audio:
                 raise InputError(f"{path}: has no audio stream")
             channels = container.streams.audio[0].channels
+            declared = container.duration / 1_000_000 if container.duration else None
+            estimated = container.format.name == "mp3"  # ffmpeg guesses MP3 lengths from the bit rate
         if channels >= 2:
             left, right = decode_audio(str(path), sampling_rate=RATE, split_stereo=True)
             audio = np.stack([left, right])
@@ -38,4 +40,14 @@ def load_audio(path: str | Path) -> np.ndarray:
         raise InputError(f"{path}: cannot decode audio ({type(exc).__name__}: {exc}); is it a complete audio file?") from None
     if audio.shape[1] == 0:
         raise InputError(f"{path}: contains no audio samples (truncated or empty)")
+    decoded = audio.shape[1] / RATE
+    if declared and _truncated(declared, decoded, estimated):
+        raise InputError(f"{path}: truncated: its header says {declared:.1f} s but only {decoded:.1f} s could be decoded",
+                         hint="upload the complete file")
     return audio.astype(np.float32)
+
+
+def _truncated(declared: float, decoded: float, estimated: bool) -> bool:
+    """Whether most of what the header promises is missing (a copy cut short)."""
+    share = 0.5 if estimated else 0.9
+    return decoded < share * declared and declared - decoded > 1.0

@@ -198,3 +198,37 @@ def _check_roles(roles: tuple[str, ...]) -> None:
     unknown = [r for r in roles if r not in SPEAKERS]
     if unknown:
         raise InputError(f"unknown role {unknown[0]!r}; use {', '.join(SPEAKERS)}")
+
+
+@dataclass(frozen=True)
+class StoredReview:
+    call_id: str
+    #: True when the same file had been reviewed before: nothing new was stored.
+    duplicate: bool
+
+
+def review_into_store(store: CallStore, path: str | Path, request: ReviewRequest | None = None, *, source: str,
+                      settings: Settings | None = None) -> StoredReview:
+    """Review a file and store it, unless the same content is already stored. Blocking."""
+    settings = settings or get_settings()
+    request = request or ReviewRequest()
+    path = Path(path)
+    if path.is_file():
+        existing = store.find_by_hash(file_hash(path))
+        if existing is not None:
+            return StoredReview(existing, duplicate=True)
+    reviewed = review_file(path, request, settings)
+    if request.call_id is None and _taken(store, reviewed.call.call_id):
+        # Another file had the same name: keep both, told apart by their content.
+        reviewed.call = reviewed.call.model_copy(update={"call_id": f"{reviewed.call.call_id}-{reviewed.content_hash[:8]}"})
+    return StoredReview(store_review(store, reviewed, source=source, settings=settings), duplicate=False)
+
+
+def _taken(store: CallStore, call_id: str) -> bool:
+    from coach.errors import NotFoundError
+
+    try:
+        store.get_call(call_id)
+    except NotFoundError:
+        return False
+    return True

@@ -45,7 +45,7 @@ def receive_until(ws, kind: str, limit: int = 500) -> list[dict]:
 
 def test_health_and_readiness(client):
     assert client.get("/healthz").json() == {"status": "ok"}
-    assert client.get("/readyz").json() == {"status": "ready"}
+    assert client.get("/readyz").json() == {"status": "ready", "storage": "ok"}
     assert "/v1/stream" in client.get("/openapi.json").text or client.get("/docs").status_code == 200
 
 

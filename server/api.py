@@ -1,0 +1,222 @@
+"""REST API for recorded calls under ``/v1``: upload, list with filters, detail, events, scorecard,
+notes, audio and reports. Every route needs an API token; what a token sees depends on its role."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from pydantic import BaseModel, Field
+
+from coach.config import Settings
+from coach.errors import (
+    CoachError,
+    ConfigError,
+    InputError,
+    ModelUnavailableError,
+    NotFoundError,
+    PlaybookError,
+    StorageError,
+)
+from coach.review.pipeline import ReviewRequest, review_into_store
+from coach.storage import CallDetail, CallFilter, CallStore, CallSummary, NoteRecord, Viewer
+from server.auth import current_viewer, get_store, require
+
+#: Reviews run one at a time beside the live calls, so an upload never starves a live call of CPU.
+_REVIEWS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="review")
+REVIEWERS = ("coach", "trainer", "admin")
+UPLOAD_CHUNK = 1 << 20
+
+router = APIRouter(prefix="/v1", tags=["calls"])
+Reader = Annotated[Viewer, Depends(current_viewer)]
+Store = Annotated[CallStore, Depends(get_store)]
+
+
+class CallList(BaseModel):
+    calls: list[CallSummary]
+    limit: int
+    offset: int
+
+
+class UploadResult(BaseModel):
+    call: CallSummary
+    #: True when this file had been uploaded before: the stored call is returned, nothing is added.
+    duplicate: bool
+
+
+class NewNote(BaseModel):
+    text: str = Field(min_length=1, max_length=10_000)
+    #: The utterance the note is about; omit for a note on the whole call.
+    utterance_id: int | None = None
+
+
+def call_filter(
+    agent_id: str | None = None, team: str | None = None, language: str | None = None,
+    violation: Annotated[str | None, Query(description="A rule id (e.g. US-THREAT) or a severity (S1-S4)")] = None,
+    outcome: Annotated[str | None, Query(description="promise_to_pay, refusal, callback, dispute, ...")] = None,
+    status: str | None = None, date_from: date | None = None, date_to: date | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
+) -> CallFilter:
+    return CallFilter(agent_id=agent_id, team=team, language=language, violation=violation, outcome=outcome,
+                      status=status, date_from=date_from, date_to=date_to, limit=limit, offset=offset)
+
+
+@router.get("/calls", response_model=CallList)
+async def list_calls(viewer: Reader, store: Store, filters: Annotated[CallFilter, Depends(call_filter)]) -> CallList:
+    """Calls this token may see, newest first."""
+    calls = await asyncio.to_thread(store.list_calls, filters, viewer)
+    return CallList(calls=calls, limit=filters.limit, offset=filters.offset)
+
+
+@router.post("/calls", response_model=UploadResult, status_code=201,
+             responses={200: {"model": UploadResult, "description": "The same file was uploaded before"},
+                        413: {"description": "The upload is larger than COACH_MAX_UPLOAD_BYTES"}})
+async def upload_call(
+    request: Request, store: Store, viewer: Annotated[Viewer, Depends(require(*REVIEWERS))],
+    file: Annotated[UploadFile, File(description="Audio (wav, flac, mp3, ogg...) or a transcript (JSON, JSON Lines)")],
+    language: Annotated[str | None, Form()] = None, playbook: Annotated[str | None, Form()] = None,
+    roles: Annotated[str, Form(description="Who is on each channel, e.g. agent,debtor")] = "agent,debtor",
+    call_id: Annotated[str | None, Form()] = None, agent_id: Annotated[str | None, Form()] = None,
+    team: Annotated[str | None, Form()] = None,
+    metadata: Annotated[str | None, Form(description="JSON object: debtor_timezone, balance, ...")] = None,
+) -> JSONResponse:
+    """Review a recording or transcript and store it (runs to completion before answering)."""
+    settings: Settings = request.app.state.settings
+    if language not in (None, "", "en", "zh"):
+        raise InputError(f"unknown language {language!r}; use en or zh")
+    if viewer.role == "coach" and team and team != viewer.team:
+        raise HTTPException(status_code=403, detail=f"a coach of team {viewer.team!r} cannot upload calls for team {team!r}")
+    review = ReviewRequest(
+        language=language or None, playbook=playbook or None, channel_roles=tuple(r.strip() for r in roles.split(",")),
+        call_id=call_id or None, agent_id=agent_id or None, team=team or (viewer.team if viewer.role == "coach" else None),
+        metadata=_metadata(metadata),
+    )
+    with tempfile.TemporaryDirectory(prefix="coach-upload-") as folder:
+        path = Path(folder) / (Path(file.filename or "upload").name or "upload")
+        await _save_upload(file, path, settings.max_upload_bytes)
+        loop = asyncio.get_running_loop()
+        stored = await loop.run_in_executor(_REVIEWS, lambda: review_into_store(store, path, review, source="upload",
+                                                                               settings=settings))
+    summary = await asyncio.to_thread(store.get_call, stored.call_id, viewer)
+    result = UploadResult(call=CallSummary(**summary.model_dump(include=set(CallSummary.model_fields))),
+                          duplicate=stored.duplicate)
+    return JSONResponse(result.model_dump(mode="json"), status_code=200 if stored.duplicate else 201)
+
+
+@router.get("/calls/{call_id}", response_model=CallDetail)
+async def call_detail(call_id: str, viewer: Reader, store: Store) -> CallDetail:
+    """The call with its (redacted) transcript, outcome, summary and what was masked."""
+    return await asyncio.to_thread(store.get_call, call_id, viewer)
+
+
+@router.get("/calls/{call_id}/events")
+async def call_events(call_id: str, viewer: Reader, store: Store,
+                      type: Annotated[list[str] | None, Query(description="Only these event types")] = None) -> list[dict[str, Any]]:
+    """The call's events in order, the same JSON as the live stream (docs/events.md)."""
+    return await asyncio.to_thread(store.events, call_id, viewer, type)
+
+
+@router.get("/calls/{call_id}/scorecard")
+async def call_scorecard(call_id: str, viewer: Reader, store: Store) -> dict[str, Any]:
+    scorecard = await asyncio.to_thread(store.scorecard, call_id, viewer)
+    if scorecard is None:
+        raise NotFoundError(f"call {call_id!r} has no scorecard yet (still live?)")
+    return scorecard
+
+
+@router.get("/calls/{call_id}/notes", response_model=list[NoteRecord])
+async def call_notes(call_id: str, viewer: Reader, store: Store) -> list[NoteRecord]:
+    return await asyncio.to_thread(store.notes, call_id, viewer)
+
+
+@router.post("/calls/{call_id}/notes", response_model=NoteRecord, status_code=201)
+async def add_note(call_id: str, note: NewNote, store: Store,
+                   viewer: Annotated[Viewer, Depends(require(*REVIEWERS))]) -> NoteRecord:
+    """A coach's note on the call or on one utterance."""
+    return await asyncio.to_thread(store.add_note, call_id, note.text, viewer.name, note.utterance_id, viewer)
+
+
+@router.delete("/calls/{call_id}", status_code=204)
+async def delete_call(call_id: str, store: Store, viewer: Annotated[Viewer, Depends(require("admin"))]) -> None:
+    await asyncio.to_thread(store.delete_call, call_id)
+
+
+@router.get("/calls/{call_id}/audio", response_class=FileResponse)
+async def call_audio(call_id: str, request: Request, viewer: Reader, store: Store) -> FileResponse:
+    """The recording, for the review page's player (supports range requests for seeking)."""
+    relative = await asyncio.to_thread(store.audio_path, call_id, viewer)
+    settings: Settings = request.app.state.settings
+    path = (settings.data_dir / relative) if relative else None
+    if path is None or not path.is_file():
+        raise NotFoundError(f"call {call_id!r} has no stored audio")
+    return FileResponse(path)
+
+
+@router.get("/calls/{call_id}/report", response_class=HTMLResponse, tags=["reports"])
+async def call_report(call_id: str, viewer: Reader, store: Store) -> HTMLResponse:
+    """One call's self-contained HTML report."""
+    return HTMLResponse(await asyncio.to_thread(_report, store, [call_id], viewer))
+
+
+@router.get("/reports", response_class=HTMLResponse, tags=["reports"])
+async def report(viewer: Reader, store: Store, filters: Annotated[CallFilter, Depends(call_filter)]) -> HTMLResponse:
+    """A self-contained HTML report of the calls matching the filters (at most ``limit``, default 100)."""
+    calls = await asyncio.to_thread(store.list_calls, filters, viewer)
+    if not calls:
+        raise NotFoundError("no calls match these filters")
+    return HTMLResponse(await asyncio.to_thread(_report, store, [c.id for c in calls], viewer))
+
+
+def _report(store: CallStore, call_ids: list[str], viewer: Viewer) -> str:
+    from coach.review.report import ReportCall, render_report
+
+    return render_report([ReportCall(detail=store.get_call(c, viewer), events=store.events(c, viewer),
+                                     notes=store.notes(c, viewer)) for c in call_ids])
+
+
+async def _save_upload(upload: UploadFile, path: Path, limit: int) -> None:
+    """Copy the upload to disk, refusing it as soon as it passes ``limit`` bytes."""
+    size = 0
+    with path.open("wb") as out:
+        while chunk := await upload.read(UPLOAD_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise HTTPException(status_code=413, detail=f"the upload is larger than {limit} bytes (COACH_MAX_UPLOAD_BYTES)")
+            out.write(chunk)
+    if size == 0:
+        raise InputError(f"{upload.filename or 'the upload'}: the file is empty")
+
+
+def _metadata(text: str | None) -> dict[str, Any]:
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"metadata is not valid JSON: {exc.msg}") from None
+    if not isinstance(value, dict):
+        raise InputError("metadata must be a JSON object")
+    return value
+
+
+#: HTTP status for each kind of user-facing error.
+STATUS = {NotFoundError: 404, InputError: 422, PlaybookError: 422, StorageError: 503, ModelUnavailableError: 503,
+          ConfigError: 503}
+
+
+def install(app: FastAPI) -> None:
+    """Add the routes, and answer CoachErrors with their message and a fitting status."""
+
+    async def coach_error(_request: Request, exc: Exception) -> JSONResponse:
+        status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    app.add_exception_handler(CoachError, coach_error)
+    app.include_router(router)

@@ -1,0 +1,252 @@
+"""The REST API for recorded calls, with real tokens, a real database and the real models."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from coach.config import Settings
+from coach.storage import CallStore
+from server.app import create_app
+from tests.audio.test_streaming import silence, speak
+from tests.conftest import EXAMPLES
+
+SHORT_CALL = EXAMPLES / "audio" / "en-short-call.flac"
+
+
+@pytest.fixture(scope="module")
+def app_parts(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("api")
+    settings = Settings(data_dir=folder, max_upload_bytes=5_000_000)
+    store = CallStore(settings.database(), settings)
+    tokens = {
+        "coach": store.create_token("cho", "coach", team="north")[0],
+        "other_coach": store.create_token("sam", "coach", team="south")[0],
+        "agent": store.create_token("ann", "agent", agent_id="a1")[0],
+        "agent2": store.create_token("bob", "agent", agent_id="a2")[0],
+        "trainer": store.create_token("tim", "trainer")[0],
+        "admin": store.create_token("ada", "admin")[0],
+    }
+    return settings, store, tokens
+
+
+@pytest.fixture(scope="module")
+def client(app_parts):
+    settings, store, _ = app_parts
+    with TestClient(create_app(settings, preload=(), store=store)) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def tokens(app_parts):
+    return app_parts[2]
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def upload(client, token, path: Path, name: str | None = None, **form):
+    with path.open("rb") as handle:
+        return client.post("/v1/calls", headers=auth(token), files={"file": (name or path.name, handle)}, data=form)
+
+
+@pytest.fixture(scope="module")
+def violations_call(client, tokens):
+    response = upload(client, tokens["coach"], EXAMPLES / "en-violations.json", agent_id="a1")
+    assert response.status_code == 201, response.text
+    return response.json()["call"]
+
+
+def test_every_route_needs_a_valid_token(client):
+    assert client.get("/v1/calls").status_code == 401
+    assert client.get("/v1/calls", headers=auth("coach_wrong")).status_code == 401
+    assert client.get("/v1/calls/x/events").status_code == 401
+    response = client.post("/v1/calls", files={"file": ("a.json", b"{}")})
+    assert response.status_code == 401 and "token" in response.json()["detail"]
+
+
+def test_roles_that_may_not_do_something_get_403(client, tokens, violations_call):
+    response = upload(client, tokens["agent"], EXAMPLES / "en-hardship.json")
+    assert response.status_code == 403 and "agent" in response.json()["detail"]
+    response = client.post(f"/v1/calls/{violations_call['id']}/notes", headers=auth(tokens["agent"]), json={"text": "hi"})
+    assert response.status_code == 403
+    assert client.delete(f"/v1/calls/{violations_call['id']}", headers=auth(tokens["coach"])).status_code == 403
+
+
+def test_a_coach_uploads_a_transcript_and_reviews_it(client, tokens, violations_call):
+    call_id = violations_call["id"]
+    assert violations_call["team"] == "north"  # a coach's upload belongs to their team
+    assert violations_call["violation_count"] > 0 and violations_call["worst_severity"] == "S1"
+    detail = client.get(f"/v1/calls/{call_id}", headers=auth(tokens["coach"])).json()
+    assert detail["utterances"] and detail["summary"] and detail["outcome_detail"]["kind"] == detail["outcome"]
+    events = client.get(f"/v1/calls/{call_id}/events", headers=auth(tokens["coach"])).json()
+    assert {"utterance", "sentiment", "intent", "compliance", "scorecard"} <= {e["type"] for e in events}
+    only = client.get(f"/v1/calls/{call_id}/events", params={"type": "compliance"}, headers=auth(tokens["coach"])).json()
+    assert only and {e["type"] for e in only} == {"compliance"}
+    scorecard = client.get(f"/v1/calls/{call_id}/scorecard", headers=auth(tokens["coach"])).json()
+    assert scorecard["score"] == detail["score"]
+    note = client.post(f"/v1/calls/{call_id}/notes", headers=auth(tokens["coach"]),
+                       json={"text": "Threat at 1:10: review with the agent", "utterance_id": 3})
+    assert note.status_code == 201 and note.json()["author"] == "cho"
+    notes = client.get(f"/v1/calls/{call_id}/notes", headers=auth(tokens["agent"])).json()  # the agent reads them
+    assert [n["utterance_id"] for n in notes] == [3]
+    report = client.get(f"/v1/calls/{call_id}/report", headers=auth(tokens["coach"]))
+    assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
+    assert "Threat at 1:10" in report.text and "<svg" in report.text
+
+
+def test_the_same_file_twice_is_stored_once(client, tokens, violations_call):
+    again = upload(client, tokens["coach"], EXAMPLES / "en-violations.json", name="renamed.json")
+    assert again.status_code == 200
+    assert again.json() == {"call": again.json()["call"], "duplicate": True}
+    assert again.json()["call"]["id"] == violations_call["id"]
+
+
+def test_lists_are_filtered_and_scoped_by_role(client, tokens, violations_call):
+    hardship = upload(client, tokens["other_coach"], EXAMPLES / "en-hardship.json", agent_id="a2")
+    assert hardship.status_code == 201
+    hardship_id = hardship.json()["call"]["id"]
+
+    def ids(token, **params) -> set[str]:
+        response = client.get("/v1/calls", headers=auth(token), params=params)
+        assert response.status_code == 200, response.text
+        return {c["id"] for c in response.json()["calls"]}
+
+    assert {violations_call["id"], hardship_id} <= ids(tokens["trainer"])
+    assert violations_call["id"] in ids(tokens["coach"]) and hardship_id not in ids(tokens["coach"])
+    assert ids(tokens["agent"]) >= {violations_call["id"]} and hardship_id not in ids(tokens["agent"])
+    assert ids(tokens["agent2"]) == {hardship_id}
+    assert client.get(f"/v1/calls/{violations_call['id']}", headers=auth(tokens["agent2"])).status_code == 404
+    assert ids(tokens["trainer"], violation="S1") >= {violations_call["id"]}
+    assert hardship_id not in ids(tokens["trainer"], violation="US-THREAT")
+    assert ids(tokens["trainer"], language="zh") == set()
+    assert ids(tokens["trainer"], agent_id="a2") == {hardship_id}
+    outcome = hardship.json()["call"]["outcome"]
+    assert hardship_id in ids(tokens["trainer"], outcome=outcome)
+    assert client.get("/v1/calls", headers=auth(tokens["trainer"]), params={"limit": 0}).status_code == 422
+    report = client.get("/v1/reports", headers=auth(tokens["trainer"]), params={"agent_id": "a2"})
+    assert report.status_code == 200 and hardship_id in report.text
+
+
+def test_an_uploaded_recording_is_transcribed_and_playable(client, tokens):
+    response = upload(client, tokens["coach"], SHORT_CALL, agent_id="a1")
+    assert response.status_code == 201, response.text
+    call = response.json()["call"]
+    assert call["has_audio"] and call["duration"] > 10
+    detail = client.get(f"/v1/calls/{call['id']}", headers=auth(tokens["coach"])).json()
+    speakers = {u["speaker"] for u in detail["utterances"]}
+    assert speakers == {"agent", "debtor"}
+    audio = client.get(f"/v1/calls/{call['id']}/audio", params={"access_token": tokens["agent"]})
+    assert audio.status_code == 200 and audio.content == SHORT_CALL.read_bytes()
+    seek = client.get(f"/v1/calls/{call['id']}/audio", headers=auth(tokens["coach"]) | {"Range": "bytes=0-99"})
+    assert seek.status_code == 206 and len(seek.content) == 100
+
+
+@pytest.mark.parametrize(("name", "content", "status", "message"), [
+    ("broken.wav", b"RIFF\x00\x00\x00\x00WAVEfmt garbage" * 20, 422, "cannot decode audio"),
+    ("empty.flac", b"", 422, "empty"),
+    ("call.json", b'{"call_id": "x", "language": "en", "utterances": [', 422, "not valid JSON"),
+    ("unordered.json", json.dumps({"call_id": "u", "language": "en", "utterances": [
+        {"speaker": "agent", "text": "hello", "start": 5, "end": 6},
+        {"speaker": "debtor", "text": "hi", "start": 1, "end": 2}]}).encode(), 422, "time order"),
+    ("overlap.json", json.dumps({"call_id": "o", "language": "en", "utterances": [
+        {"speaker": "agent", "text": "hello there", "start": 1, "end": 6},
+        {"speaker": "agent", "text": "and again", "start": 3, "end": 7}]}).encode(), 422, "overlapping"),
+])
+def test_bad_uploads_get_clear_errors_and_store_nothing(client, tokens, name, content, status, message):
+    before = client.get("/v1/calls", headers=auth(tokens["admin"])).json()["calls"]
+    response = client.post("/v1/calls", headers=auth(tokens["coach"]), files={"file": (name, content)})
+    assert response.status_code == status, response.text
+    assert message in response.json()["detail"]
+    assert client.get("/v1/calls", headers=auth(tokens["admin"])).json()["calls"] == before
+
+
+def test_truncated_and_mislabelled_audio(client, tokens, tmp_path):
+    truncated = tmp_path / "cut.flac"
+    truncated.write_bytes(SHORT_CALL.read_bytes()[:2000])
+    response = upload(client, tokens["coach"], truncated)
+    assert response.status_code == 422 and "cut.flac" in response.json()["detail"]
+    # a transcript that arrives with an audio name is still read as a transcript
+    disguised = upload(client, tokens["coach"], EXAMPLES / "en-cooperative.json", name="cooperative.wav")
+    assert disguised.status_code == 201, disguised.text
+
+
+def test_uploads_over_the_limit_are_refused(client, tokens, tmp_path):
+    big = tmp_path / "big.wav"
+    big.write_bytes(b"\0" * 5_000_001)
+    response = upload(client, tokens["coach"], big)
+    assert response.status_code == 413 and "COACH_MAX_UPLOAD_BYTES" in response.json()["detail"]
+
+
+def test_bad_form_fields(client, tokens):
+    path = EXAMPLES / "en-cooperative.json"
+    assert upload(client, tokens["coach"], path, metadata="{not json").status_code == 422
+    assert upload(client, tokens["coach"], path, language="fr").status_code == 422
+    response = upload(client, tokens["coach"], path, team="south")
+    assert response.status_code == 403  # a coach uploads for their own team only
+
+
+def test_an_admin_deletes_a_call(client, tokens):
+    response = upload(client, tokens["admin"], EXAMPLES / "zh-cooperative.json")
+    call_id = response.json()["call"]["id"]
+    assert client.delete(f"/v1/calls/{call_id}", headers=auth(tokens["admin"])).status_code == 204
+    assert client.get(f"/v1/calls/{call_id}", headers=auth(tokens["admin"])).status_code == 404
+
+
+def test_a_live_call_is_stored_as_it_happens(client, tokens):
+    debtor = np.concatenate([silence(0.3), speak("i already paid this last week", "en-us+f3"), silence(1.0)])
+    start = {"type": "start", "call_id": "live-api-1", "language": "en", "channels": 1, "channel_roles": ["debtor"],
+             "metadata": {"agent_id": "a1", "team": "north"}}
+    with client.websocket_connect("/v1/stream") as ws:
+        ws.send_text(json.dumps(start))
+        assert json.loads(ws.receive_text())["type"] == "ready"
+        pcm = (debtor * 32767).astype("<i2").tobytes()
+        for offset in range(0, len(pcm), 3200):
+            ws.send_bytes(pcm[offset : offset + 3200])
+        while json.loads(ws.receive_text())["type"] != "utterance":
+            pass
+        # stored while the call is still going (written just after it is sent)
+        for _ in range(100):
+            detail = client.get("/v1/calls/live-api-1", headers=auth(tokens["agent"])).json()
+            if detail["utterances"]:
+                break
+            time.sleep(0.05)
+        assert detail["status"] == "live" and "paid" in detail["utterances"][0]["text"].lower()
+    # the client vanished without "stop": the server finishes the call and marks it
+    for _ in range(300):
+        detail = client.get("/v1/calls/live-api-1", headers=auth(tokens["agent"])).json()
+        if detail["status"] != "live":
+            break
+        time.sleep(0.1)
+    assert detail["status"] == "interrupted" and detail["score"] is not None and detail["outcome"]
+    # the same call id cannot start again
+    with client.websocket_connect("/v1/stream") as ws:
+        ws.send_text(json.dumps(start))
+        error = json.loads(ws.receive_text())
+        assert error["type"] == "error" and "already stored" in error["message"]
+
+
+def test_without_a_database_live_calls_go_on_and_the_api_says_why(tmp_path):
+    settings = Settings(data_dir=tmp_path, database_url="postgresql+psycopg://coach:pw@127.0.0.1:1/coach")
+    with TestClient(create_app(settings, preload=())) as client:
+        ready = client.get("/readyz").json()
+        assert "unavailable" in ready["storage"] and "pw" not in ready["storage"]
+        response = client.get("/v1/calls", headers=auth("coach_x"))
+        assert response.status_code == 503 and "cannot reach the database" in response.json()["detail"]
+
+
+@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="needs ffmpeg")
+def test_mp3_and_ogg_recordings_are_accepted(client, tokens, tmp_path):
+    mp3 = tmp_path / "short.mp3"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-i", str(SHORT_CALL), "-t", "12", str(mp3)], check=True)
+    response = upload(client, tokens["coach"], mp3)
+    assert response.status_code == 201, response.text
+    assert response.json()["call"]["duration"] == pytest.approx(12, abs=0.5)
