@@ -8,7 +8,8 @@ Silero VAD (shipped with faster-whisper) marks speech frame by frame. While some
 growing utterance is decoded about once a second; the words two successive decodes agree on are
 reported as stable (LocalAgreement-2). When the speaker has been silent for ``end_silence_ms`` the
 utterance is decoded once more, as a final. That final decode starts speculatively as soon as a
-shorter silence is seen, so its result is usually ready the moment the silence is confirmed.
+shorter silence is seen, so its result is usually ready the moment the silence is confirmed; when it
+ends a sentence, the utterance ends right there (punctuation-aware endpointing).
 """
 
 from __future__ import annotations
@@ -39,6 +40,10 @@ class StreamingOptions:
     end_silence_ms: int = 400
     #: Silence after which the final decode starts speculatively.
     speculative_silence_ms: int = 160
+    #: End the utterance at the speculative decode, without waiting for ``end_silence_ms``, when that
+    #: decode ends a sentence (Whisper punctuates finished sentences): hints arrive ~250 ms sooner,
+    #: and a pause mid-sentence (no full stop yet) still waits for the full silence.
+    end_on_full_stop: bool = True
     #: Speech shorter than this is ignored (coughs, clicks).
     min_speech_ms: int = 250
     #: Audio kept before speech starts and after it ends.
@@ -199,10 +204,12 @@ class StreamingTranscriber:
         else:
             self._silence_frames += 1
         silence = self._silence_frames * FRAME
+        sentence_ended = False
         if silence and utterance.speculative is None and silence >= self._ms(options.speculative_silence_ms):
             utterance.speculative = (utterance.last_speech_sample, self._decode(utterance, utterance.last_speech_sample))
+            sentence_ended = options.end_on_full_stop and ends_sentence(utterance.speculative[1])
         too_long = frame_start + FRAME - utterance.start_sample >= self._ms(options.max_utterance_ms)
-        if silence >= self._ms(options.end_silence_ms) or too_long:
+        if silence >= self._ms(options.end_silence_ms) or too_long or sentence_ended:
             end = utterance.last_speech_sample if not too_long else frame_start + FRAME
             self._utterance = None
             self._speech_frames = 0
@@ -254,6 +261,12 @@ class StreamingTranscriber:
     @staticmethod
     def _ms(milliseconds: int) -> int:
         return int(milliseconds * RATE / 1000)
+
+
+def ends_sentence(text: str | None) -> bool:
+    """Whether a decode ends with a full stop, question or exclamation mark (not an ellipsis)."""
+    text = (text or "").rstrip()
+    return bool(text) and text[-1] in ".?!。？！" and not text.endswith("...") and not text.endswith("…")
 
 
 def _same(a: str, b: str) -> bool:

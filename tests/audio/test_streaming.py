@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from coach.audio.asr import Recognition, accept, collapse_repetitions, load_asr
-from coach.audio.streaming import Final, Partial, StreamingOptions, StreamingTranscriber
+from coach.audio.streaming import Final, Partial, StreamingOptions, StreamingTranscriber, ends_sentence
 
 
 def speak(text: str, voice: str = "en-us", speed: int = 160) -> np.ndarray:
@@ -74,3 +74,28 @@ def test_guards():
     assert accept(Recognition("I lost my job", -0.3, 0.1, 1.0), "zh") is None  # language drift
     assert accept(Recognition("我没钱", -0.3, 0.1, 1.0), "zh") == "我没钱"
     assert collapse_repetitions("i cant i cant i cant i cant i cant pay") == "i cant i cant pay"
+
+
+def silence_before_final(asr, options: StreamingOptions) -> float:
+    """Seconds of audio fed after the end of speech (as the VAD saw it) before the final came out."""
+    speech = speak("i already paid this last week", "en-us+f3")
+    transcriber = StreamingTranscriber(asr, "en", options)
+    audio = np.concatenate([silence(0.5), speech, silence(1.5)])
+    for i in range(0, len(audio), 512):
+        transcriber.insert_audio(audio[i : i + 512])
+        finals = [e for e in transcriber.process() if isinstance(e, Final)]
+        if finals:
+            return (i + 512) / 16_000 - finals[0].end
+    raise AssertionError("no final")
+
+
+def test_a_finished_sentence_ends_the_utterance_without_waiting_for_the_full_silence(asr):
+    early = silence_before_final(asr, StreamingOptions(partial_interval_ms=0))
+    patient = silence_before_final(asr, StreamingOptions(partial_interval_ms=0, end_on_full_stop=False))
+    assert patient >= 0.4
+    assert early < 0.35 < patient
+
+
+def test_ends_sentence():
+    assert ends_sentence("I already paid.") and ends_sentence("你是谁？") and ends_sentence("Stop calling me!")
+    assert not ends_sentence("I already paid...") and not ends_sentence("so I was") and not ends_sentence(None)
