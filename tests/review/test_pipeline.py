@@ -1,0 +1,64 @@
+"""The review pipeline on real recordings: two channels, transcripts, and what comes out."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from coach.config import Settings
+from coach.errors import InputError
+from coach.review.pipeline import ReviewRequest, review_file, review_into_store
+from coach.storage import CallStore
+from conftest import EXAMPLES
+
+SHORT = EXAMPLES / "audio" / "en-short-call.flac"
+
+
+@pytest.fixture(scope="module")
+def short_call():
+    return review_file(SHORT, ReviewRequest(language="en"))
+
+
+def test_a_two_channel_recording_becomes_the_call_it_was(short_call):
+    truth = json.loads(SHORT.with_suffix(".json").read_text())
+    utterances = short_call.call.utterances
+    assert [u.speaker for u in utterances] == [u["speaker"] for u in truth["utterances"]]
+    for heard, said in zip(utterances, truth["utterances"]):
+        assert abs(heard.start - said["start"]) < 0.6 and abs(heard.end - said["end"]) < 0.6
+    assert short_call.duration == pytest.approx(36.8, abs=0.2)
+    types = {e.type for e in short_call.events}
+    assert {"utterance", "sentiment", "intent", "scorecard"} <= types
+    assert short_call.outcome["kind"] and short_call.summary
+
+
+def test_the_recording_gives_the_same_objections_as_its_transcript(short_call, en_engine):
+    from coach.transcript import Call
+
+    transcript = Call.model_validate(json.loads(SHORT.with_suffix(".json").read_text()))
+    expected = [e.intent for e in en_engine.analyze(transcript) if e.type == "intent"]
+    heard = [e.intent for e in short_call.events if e.type == "intent"]
+    assert heard == expected
+
+
+def test_roles_must_match_the_channels(tmp_path):
+    with pytest.raises(InputError, match="roles"):
+        review_file(SHORT, ReviewRequest(channel_roles=("agent",)))
+    with pytest.raises(InputError, match="unknown role"):
+        review_file(SHORT, ReviewRequest(channel_roles=("agent", "boss")))
+
+
+def test_a_renamed_copy_is_a_duplicate_and_a_new_file_with_a_taken_name_is_kept(tmp_path):
+    settings = Settings(data_dir=tmp_path)
+    store = CallStore(settings.database(), settings)
+    first = review_into_store(store, EXAMPLES / "en-cooperative.json", source="cli", settings=settings)
+    copy = tmp_path / "copy.json"
+    copy.write_bytes((EXAMPLES / "en-cooperative.json").read_bytes())
+    assert review_into_store(store, copy, source="cli", settings=settings) == type(first)(first.call_id, duplicate=True)
+    changed = tmp_path / "en-cooperative.json"
+    data = json.loads((EXAMPLES / "en-cooperative.json").read_text())
+    data["utterances"] = data["utterances"][:-1]
+    changed.write_text(json.dumps(data))
+    second = review_into_store(store, changed, source="cli", settings=settings)
+    assert not second.duplicate and second.call_id != first.call_id and second.call_id.startswith(first.call_id)
+    store.close()

@@ -1,0 +1,71 @@
+"""`coach review` and `coach token` as a user runs them: real processes, a real database file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from conftest import EXAMPLES, ROOT
+
+
+@pytest.fixture
+def env(tmp_path) -> dict[str, str]:
+    return {**os.environ, "COACH_DATA_DIR": str(tmp_path / "data")}
+
+
+def coach(env, *args, timeout=600):
+    return subprocess.run([sys.executable, "-m", "coach.cli", *map(str, args)], capture_output=True, text=True,
+                          timeout=timeout, cwd=ROOT, env=env)
+
+
+def test_review_stores_reports_and_recognises_the_same_file(env, tmp_path):
+    report = tmp_path / "calls.html"
+    result = coach(env, "review", EXAMPLES / "en-violations.json", EXAMPLES / "zh-hardship.json", "--report", report,
+                   "--agent-id", "a7", "--team", "north")
+    assert result.returncode == 0, result.stderr
+    assert "en-violations-001" in result.stdout and "S1" in result.stdout and "promise_to_pay" in result.stdout
+    html = report.read_text(encoding="utf-8")
+    assert "en-violations-001" in html and "zh-hardship-001" in html and "http://" not in html.split("<body", 1)[1]
+    again = coach(env, "review", EXAMPLES / "en-violations.json")
+    assert again.returncode == 0 and "already reviewed" in again.stdout
+    assert (tmp_path / "data" / "coach.db").is_file()
+
+
+def test_review_json_for_machines(env):
+    result = coach(env, "review", EXAMPLES / "en-hardship.json", "--format", "json", "--no-store")
+    assert result.returncode == 0, result.stderr
+    [call] = json.loads(result.stdout)
+    assert call["call"]["id"] == "en-hardship-001" and call["call"]["outcome"]
+    assert call["scorecard"]["type"] == "scorecard" and any(e["type"] == "intent" for e in call["events"])
+    assert not (os.path.exists(os.path.join(env["COACH_DATA_DIR"], "coach.db")))  # --no-store
+
+
+def test_a_bad_file_is_reported_and_the_others_are_still_reviewed(env, tmp_path):
+    broken = tmp_path / "broken.wav"
+    broken.write_bytes(b"RIFF....WAVEjunk" * 50)
+    result = coach(env, "review", broken, EXAMPLES / "en-cooperative.json")
+    assert result.returncode == 2
+    assert "broken.wav" in result.stdout and "cannot decode audio" in result.stdout
+    assert "en-cooperative" in result.stdout and "Traceback" not in result.stdout + result.stderr
+
+
+def test_an_unreachable_database_is_exit_code_6(env):
+    env = env | {"COACH_DATABASE_URL": "postgresql+psycopg://coach:pw@127.0.0.1:1/coach"}
+    result = coach(env, "review", EXAMPLES / "en-cooperative.json")
+    assert result.returncode == 6 and "cannot reach the database" in result.stderr and "pw" not in result.stderr
+
+
+def test_tokens_are_created_listed_and_revoked(env):
+    created = coach(env, "token", "create", "lee", "--role", "coach", "--team", "north")
+    assert created.returncode == 0, created.stderr
+    secret = created.stdout.strip()
+    assert secret.startswith("coach_") and "only its hash is stored" in created.stderr
+    listed = coach(env, "token", "list")
+    assert "lee" in listed.stdout and "coach" in listed.stdout and secret not in listed.stdout
+    assert coach(env, "token", "create", "x", "--role", "agent").returncode == 2  # agents need --agent-id
+    assert coach(env, "token", "revoke", "lee").returncode == 0
+    assert coach(env, "token", "revoke", "nobody").returncode == 2
