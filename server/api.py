@@ -57,6 +57,15 @@ class NewNote(BaseModel):
     utterance_id: int | None = None
 
 
+class Me(BaseModel):
+    """Who a token belongs to and what it is scoped to."""
+
+    name: str
+    role: str
+    agent_id: str | None
+    team: str | None
+
+
 def call_filter(
     agent_id: str | None = None, team: str | None = None, language: str | None = None,
     violation: Annotated[str | None, Query(description="A rule id (e.g. US-THREAT) or a severity (S1-S4)")] = None,
@@ -66,6 +75,13 @@ def call_filter(
 ) -> CallFilter:
     return CallFilter(agent_id=agent_id, team=team, language=language, violation=violation, outcome=outcome,
                       status=status, date_from=date_from, date_to=date_to, limit=limit, offset=offset)
+
+
+@router.get("/me", response_model=Me, tags=["auth"])
+async def whoami(viewer: Reader) -> Me:
+    """The token's name and role, and the agent or team whose calls it sees (the review page asks,
+    to show only what the role may do)."""
+    return Me(name=viewer.name, role=viewer.role, agent_id=viewer.agent_id, team=viewer.team)
 
 
 @router.get("/calls", response_model=CallList)
