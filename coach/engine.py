@@ -71,7 +71,8 @@ class CoachEngine:
 
             torch.set_num_threads(settings.torch_threads)
         embedder = load_embedder(
-            settings.embedding_model(self.language), allow_downloads=settings.allow_downloads, device=settings.device
+            settings.embedding_model(self.language), allow_downloads=settings.allow_downloads, device=settings.device,
+            backend=settings.embedding_backend, cache_dir=settings.cache_dir, threads=settings.torch_threads,
         )
         self.space = FeatureSpace(self.language, playbook_corpus(playbook), embedder)
         nli = None
