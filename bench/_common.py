@@ -84,7 +84,7 @@ def coach_settings() -> dict[str, Any]:
     current = get_settings()
     defaults = Settings.model_construct()  # field defaults only: no environment, no .env
     keys = ("embedding_model_en", "embedding_model_zh", "nli_model", "sentiment_model_en", "sentiment_model_zh",
-            "allow_downloads", "device")
+            "allow_downloads", "device", "embedding_backend", "torch_threads")
     used = {k: getattr(current, k) for k in keys}
     return {"settings": used, "offline_defaults": all(used[k] == getattr(defaults, k) for k in keys)}
 

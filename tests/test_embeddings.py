@@ -1,0 +1,178 @@
+"""The embedding backends: ONNX Runtime must give PyTorch's embeddings, be cached between starts, and
+never stop the product under ``auto`` when it cannot be used."""
+
+from __future__ import annotations
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from coach import embeddings
+from coach.config import Settings
+from coach.embeddings import Embedder, OnnxUnavailable
+from coach.errors import ModelUnavailableError
+from coach.models import resolve_model_path
+
+#: Not the texts the export is verified on: one character to far beyond max_seq_length (256 tokens).
+TEXTS = [
+    "",
+    "k",
+    "no",
+    "yeah thats me",
+    "i already sent you guys the money on friday check your records",
+    "Look, I can maybe do fifty dollars a month starting in April, but not more than that.",
+    "我上个月已经还清了，你们查一下记录",
+    "我没钱",
+    "mixed 中文 and english 123",
+    "this is the third time this week you people have called me at work " * 30,
+]
+
+
+def _cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(axis=1)
+
+
+@pytest.fixture(scope="module")
+def minilm(tmp_path_factory) -> Embedder:
+    path = resolve_model_path("all-MiniLM-L6-v2", allow_downloads=False)
+    return Embedder("all-MiniLM-L6-v2", path, backend="onnx", cache_dir=tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture
+def count_exports(monkeypatch) -> list[int]:
+    """Counts calls of the exporter (which still runs)."""
+    calls: list[int] = []
+    export = embeddings._export_onnx
+
+    def counting(model):
+        calls.append(1)
+        return export(model)
+
+    monkeypatch.setattr(embeddings, "_export_onnx", counting)
+    return calls
+
+
+def test_minilm_onnx_matches_torch(minilm):
+    assert minilm.backend == "onnx" and minilm._onnx.min_cosine >= embeddings.MIN_COSINE
+    expected = embeddings._torch_encode(minilm._model, TEXTS)
+    batched = minilm._onnx.encode(TEXTS)
+    alone = np.concatenate([minilm._onnx.encode([text]) for text in TEXTS])
+    assert batched.dtype == np.float32 and batched.shape == (len(TEXTS), minilm.dimension) == (len(TEXTS), 384)
+    assert _cosines(batched, expected).min() >= 0.9999
+    assert _cosines(alone, expected).min() >= 0.9999
+    np.testing.assert_allclose(np.linalg.norm(batched, axis=1), 1, atol=1e-5)
+
+
+def test_embedder_cache_and_order(minilm):
+    texts = ["ok", "i cant pay", "ok", "stop calling me"]
+    vectors = minilm.encode(texts)
+    assert vectors.shape == (4, 384) and np.array_equal(vectors[0], vectors[2])
+    assert np.array_equal(minilm.encode(["stop calling me"])[0], vectors[3])
+    assert minilm.encode([]).shape == (0, 384)
+
+
+def test_concurrent_encodes_agree(minilm):
+    texts = [f"i can pay {n} dollars on the {n}th" for n in range(24)]
+    expected = minilm._onnx.encode(texts)
+    with ThreadPoolExecutor(4) as pool:
+        rows = list(pool.map(lambda text: minilm._onnx.encode([text])[0], texts))
+    assert _cosines(np.stack(rows), expected).min() >= 0.9999
+
+
+def test_tiny_model_runs_on_onnx(tiny_models, tmp_path):
+    embedder = Embedder("tiny", str(tiny_models["embedder"]), backend="onnx", cache_dir=tmp_path)
+    assert embedder.backend == "onnx" and embedder.dimension == 32
+    expected = embeddings._torch_encode(embedder._model, TEXTS)
+    assert _cosines(embedder.encode(TEXTS), expected).min() >= 0.9999
+
+
+def test_export_is_cached_and_reused(tiny_models, tmp_path, count_exports):
+    first = Embedder("tiny", str(tiny_models["embedder"]), cache_dir=tmp_path)
+    (cached,) = (tmp_path / "onnx").glob("*.onnx")
+    written = cached.stat().st_mtime_ns
+    second = Embedder("tiny", str(tiny_models["embedder"]), cache_dir=tmp_path)
+    assert first.backend == second.backend == "onnx"
+    assert len(count_exports) == 1 and cached.stat().st_mtime_ns == written
+    assert [p.name for p in (tmp_path / "onnx").iterdir()] == [cached.name]  # no temporary file left
+
+
+def test_new_model_version_replaces_old_export(tiny_models, tmp_path):
+    path = str(tiny_models["embedder"])
+    current = embeddings.export_cache_path(tmp_path, path)
+    old = current.with_name(current.name.split("-")[0] + "-0123456789abcdef.onnx")
+    old.parent.mkdir()
+    old.write_bytes(b"an export for older model files or libraries")
+    Embedder("tiny", path, cache_dir=tmp_path)
+    assert [p.name for p in (tmp_path / "onnx").iterdir()] == [current.name]
+
+
+def test_corrupt_cache_file_is_exported_again(tiny_models, tmp_path, count_exports):
+    path = str(tiny_models["embedder"])
+    cached = embeddings.export_cache_path(tmp_path, path)
+    cached.parent.mkdir()
+    cached.write_bytes(b"not an onnx model")
+    assert Embedder("tiny", path, cache_dir=tmp_path).backend == "onnx"
+    assert len(count_exports) == 1 and cached.stat().st_size > 1000
+
+
+def test_unwritable_cache_dir_still_runs_onnx(tiny_models, tmp_path, caplog):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")  # a directory cannot be made under a file, even as root
+    embedder = Embedder("tiny", str(tiny_models["embedder"]), backend="onnx", cache_dir=blocker / "cache")
+    assert embedder.backend == "onnx" and embedder.encode(["我没钱"]).shape == (1, 32)
+    assert "cannot cache the ONNX export" in caplog.text
+
+
+def _failing_export(model):
+    raise RuntimeError("exporter exploded")
+
+
+def test_export_failure_falls_back_to_torch_under_auto(tiny_models, tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(embeddings, "_export_onnx", _failing_export)
+    with caplog.at_level(logging.WARNING, logger="coach.embeddings"):
+        embedder = Embedder("tiny", str(tiny_models["embedder"]), backend="auto", cache_dir=tmp_path)
+    assert embedder.backend == "torch" and embedder.encode(["我没钱"]).shape == (1, 32)
+    assert "exporter exploded" in caplog.text and "runs on PyTorch" in caplog.text
+
+
+def test_export_failure_is_an_error_under_onnx(tiny_models, tmp_path, monkeypatch):
+    monkeypatch.setattr(embeddings, "_export_onnx", _failing_export)
+    with pytest.raises(ModelUnavailableError, match="ONNX Runtime: RuntimeError: exporter exploded"):
+        Embedder("tiny", str(tiny_models["embedder"]), backend="onnx", cache_dir=tmp_path)
+
+
+def test_export_that_differs_from_torch_is_rejected(tiny_models, tmp_path, monkeypatch):
+    monkeypatch.setitem(embeddings.POOLERS, "mean", embeddings._pool_cls)  # a wrong pipeline
+    assert Embedder("tiny", str(tiny_models["embedder"]), cache_dir=tmp_path).backend == "torch"
+    with pytest.raises(ModelUnavailableError, match="differ from PyTorch"):
+        Embedder("tiny", str(tiny_models["embedder"]), backend="onnx", cache_dir=tmp_path)
+    assert not list((tmp_path / "onnx").glob("*.onnx"))  # a rejected export is never cached
+
+
+def test_torch_backend_never_exports(tiny_models, tmp_path, count_exports):
+    assert Embedder("tiny", str(tiny_models["embedder"]), backend="torch", cache_dir=tmp_path).backend == "torch"
+    assert not count_exports
+
+
+def test_unsupported_pipeline_stays_on_torch(tiny_models):
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Dense
+
+    model = SentenceTransformer(str(tiny_models["embedder"]), device="cpu")
+    assert embeddings._pooling_modes(model) == ("mean",)
+    model.append(Dense(32, 16))
+    with pytest.raises(OnnxUnavailable, match="pipeline"):
+        embeddings._pooling_modes(model)
+
+
+def test_settings(monkeypatch, tmp_path):
+    monkeypatch.delenv("COACH_EMBEDDING_BACKEND", raising=False)
+    assert Settings().embedding_backend == "auto"
+    monkeypatch.setenv("COACH_EMBEDDING_BACKEND", "torch")
+    monkeypatch.setenv("COACH_CACHE_DIR", str(tmp_path))
+    settings = Settings()
+    assert settings.embedding_backend == "torch" and settings.cache_dir == tmp_path
+    with pytest.raises(ValueError):
+        Settings(embedding_backend="tensorrt")
