@@ -19,6 +19,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -74,7 +75,7 @@ async def run_calls(url: str, sample: str, n: int, speed: float | None, pid: int
     watcher = asyncio.create_task(watch())
     started = time.monotonic()
     results = await asyncio.gather(*[
-        replay(SAMPLES / f"{sample}.flac", url, speed=speed, metadata=meta.get("metadata"), call_id=f"{sample}-{n}-{i}", audio=audio)
+        replay(SAMPLES / f"{sample}.flac", url, speed=speed, metadata=meta.get("metadata"), call_id=f"{sample}-{n}-{i}-{time.time_ns()}", audio=audio)
         for i in range(n)
     ])
     wall = time.monotonic() - started
@@ -96,8 +97,12 @@ def main() -> None:
     args = parser.parse_args()
 
     port = free_port()
+    # Live calls are stored as they happen (the storage write is part of what is measured), in a
+    # throwaway SQLite database unless COACH_DATABASE_URL says otherwise.
+    data = tempfile.mkdtemp(prefix="coach-bench-")
     server = subprocess.Popen([sys.executable, "-m", "coach.cli", "serve", "--port", str(port)], cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              env={**os.environ, "COACH_DATA_DIR": os.environ.get("COACH_BENCH_DATA_DIR", data)})
     url = f"ws://127.0.0.1:{port}/v1/stream"
     try:
         for _ in range(600):

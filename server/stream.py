@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Literal
 
 from fastapi import WebSocket, WebSocketDisconnect
@@ -27,6 +30,9 @@ from coach.storage import CallStore, NewCall
 
 log = logging.getLogger("coach.server.stream")
 
+#: One thread writes every live call's events: writes stay in order, never queue behind (or delay)
+#: the speech models' work in the default thread pool, and SQLite sees one writer.
+_WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
 #: Calls still being finished, kept referenced so they are not garbage-collected mid-way.
 _RUNNING: set[asyncio.Task] = set()
 #: WebSocket close codes.
@@ -219,7 +225,7 @@ class CallStream:
                       agent_id=_text(metadata.get("agent_id")), team=_text(metadata.get("team")), metadata=metadata,
                       started_at=datetime.now(UTC))
         try:
-            await asyncio.to_thread(self.store.begin_call, new)
+            await _store_write(self.store.begin_call, new)
             self._stored = True
         except StorageError as exc:
             await self._storage_problem(exc)
@@ -234,7 +240,7 @@ class CallStream:
             return
         batch, self._unsaved = self._unsaved, []
         try:
-            await asyncio.to_thread(self.store.append_events, self.call_id, batch)
+            await _store_write(self.store.append_events, self.call_id, batch)
         except StorageError as exc:
             self._unsaved = batch + self._unsaved
             await self._storage_problem(exc)
@@ -248,10 +254,10 @@ class CallStream:
         status = "interrupted" if self._client_left else "complete"
         try:
             if self._unsaved:
-                await asyncio.to_thread(self.store.append_events, self.call_id, self._unsaved)
+                await _store_write(self.store.append_events, self.call_id, self._unsaved)
                 self._unsaved = []
-            outcome, summary = await asyncio.to_thread(conclude, events, self.call.spec.language, None)
-            await asyncio.to_thread(self.store.finish_call, self.call_id, status=status, outcome=outcome, summary=summary)
+            outcome, summary = await _store_write(conclude, events, self.call.spec.language, None)
+            await _store_write(self.store.finish_call, self.call_id, status=status, outcome=outcome, summary=summary)
         except StorageError as exc:
             log.error("could not store the end of the call (%d events unsaved): %s", len(self._unsaved), exc,
                       extra={"call_id": self.call_id})
@@ -291,6 +297,10 @@ class CallStream:
             await self.ws.close(code=code, reason=reason)
         except RuntimeError:
             pass
+
+
+async def _store_write(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+    return await asyncio.get_running_loop().run_in_executor(_WRITER, partial(function, *args, **kwargs))
 
 
 def _text(value: Any) -> str | None:

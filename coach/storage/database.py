@@ -50,6 +50,7 @@ def create_database_engine(url: str) -> Engine:
             cursor = connection.cursor()
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA journal_mode=WAL")  # readers never wait for the live-call writer
+            cursor.execute("PRAGMA synchronous=NORMAL")  # WAL's recommended setting: safe if the process dies
             cursor.close()
     else:
         connect_args = {"connect_timeout": 5} if parsed.get_backend_name() == "postgresql" else {}
