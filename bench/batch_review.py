@@ -36,7 +36,7 @@ def review_all(paths: list[str], store: CallStore, settings: Settings, passes: i
     count = 0
     for n in range(passes):
         for path in paths:
-            reviewed = review_file(path, ReviewRequest(call_id=f"{Path(path).stem}-{tag}-{n}"), settings)
+            reviewed = review_file(path, ReviewRequest(call_id=f"{Path(path).name}-{tag}-{n}"), settings)
             reviewed.content_hash = f"{reviewed.content_hash[:48]}{tag}{n:04d}".ljust(64, "0")[:64]
             store_review(store, reviewed, source="cli", settings=settings)
             count += 1
@@ -82,7 +82,7 @@ def main() -> None:
     parser.add_argument("--postgres", default="", help="Also measure live writes on this PostgreSQL URL.")
     parser.add_argument("--wait-idle", type=float, default=0, help="Wait up to this many seconds for an idle machine.")
     args = parser.parse_args()
-    began = time.time()
+    began = time.perf_counter()
     idle = wait_for_idle(args.wait_idle) if args.wait_idle else None
     recordings = sorted(glob.glob(str(REPO / "examples" / "audio" / "*.flac")))
     transcripts = sorted(glob.glob(str(REPO / "examples" / "*.json")))
