@@ -227,6 +227,8 @@ def review(files: tuple[Path, ...], report_path: Path | None, output_format: str
     from coach.storage import CallStore
 
     settings = get_settings()
+    if no_store:
+        settings = settings.model_copy(update={"keep_audio": False})
     console = Console(highlight=False, stderr=output_format == "json")
     request = ReviewRequest(language=language, playbook=playbook_ref, channel_roles=tuple(r.strip() for r in roles.split(",")),
                             agent_id=agent_id, team=team)

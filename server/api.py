@@ -25,7 +25,7 @@ from coach.errors import (
     PlaybookError,
     StorageError,
 )
-from coach.review.pipeline import ReviewRequest, review_into_store
+from coach.review.pipeline import ReviewRequest, call_metadata, review_into_store
 from coach.storage import CallDetail, CallFilter, CallStore, CallSummary, NoteRecord, Viewer
 from server.auth import current_viewer, get_store, require
 
@@ -99,8 +99,8 @@ async def upload_call(
     file: Annotated[UploadFile, File(description="Audio (wav, flac, mp3, ogg...) or a transcript (JSON, JSON Lines)")],
     language: Annotated[str | None, Form()] = None, playbook: Annotated[str | None, Form()] = None,
     roles: Annotated[str, Form(description="Who is on each channel, e.g. agent,debtor")] = "agent,debtor",
-    call_id: Annotated[str | None, Form()] = None, agent_id: Annotated[str | None, Form()] = None,
-    team: Annotated[str | None, Form()] = None,
+    call_id: Annotated[str | None, Form(max_length=200)] = None, agent_id: Annotated[str | None, Form(max_length=200)] = None,
+    team: Annotated[str | None, Form(max_length=200)] = None,
     metadata: Annotated[str | None, Form(description="JSON object: debtor_timezone, balance, ...")] = None,
 ) -> JSONResponse:
     """Review a recording or transcript and store it (runs to completion before answering)."""
@@ -115,7 +115,7 @@ async def upload_call(
         metadata=_metadata(metadata),
     )
     with tempfile.TemporaryDirectory(prefix="coach-upload-") as folder:
-        path = Path(folder) / (Path(file.filename or "upload").name or "upload")
+        path = Path(folder) / _safe_name(file.filename)
         await _save_upload(file, path, settings.max_upload_bytes)
         loop = asyncio.get_running_loop()
         stored = await loop.run_in_executor(_REVIEWS, lambda: review_into_store(store, path, review, source="upload",
@@ -210,6 +210,15 @@ async def _save_upload(upload: UploadFile, path: Path, limit: int) -> None:
         raise InputError(f"{upload.filename or 'the upload'}: the file is empty")
 
 
+def _safe_name(filename: str | None) -> str:
+    """The upload's base name (its suffix tells audio from transcripts), safe to create in a folder."""
+    name = Path(filename or "").name
+    if name in ("", ".", "..") or len(name.encode()) > 200:
+        suffix = Path(name).suffix[:10] if name not in (".", "..") else ""
+        return f"upload{suffix}"
+    return name
+
+
 def _metadata(text: str | None) -> dict[str, Any]:
     if not text:
         return {}
@@ -219,6 +228,7 @@ def _metadata(text: str | None) -> dict[str, Any]:
         raise InputError(f"metadata is not valid JSON: {exc.msg}") from None
     if not isinstance(value, dict):
         raise InputError("metadata must be a JSON object")
+    call_metadata(value)  # a wrong field is the uploader's mistake (422), found before any work
     return value
 
 

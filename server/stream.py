@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from typing import Any, Literal
@@ -23,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from coach.audio.formats import AudioFormat
 from coach.config import Settings
 from coach.engine import get_engine
-from coach.errors import CoachError, StorageError, describe_validation_error
+from coach.errors import CoachError, InputError, StorageError, describe_validation_error
 from coach.events import BaseEvent, ErrorEvent, ReadyEvent
 from coach.live import LiveCall, StreamSpec, load_speech_model
 from coach.storage import CallStore, NewCall
@@ -79,10 +81,14 @@ class CallStream:
         self.settings = settings
         self.calls = calls
         self.store = store
-        #: Events not yet written (the database was unavailable): retried with the next batch.
-        self._unsaved: list[BaseEvent] = []
-        self._stored = False
+        #: The call's writer: a queue of event batches (None: the call ended) and the task draining it.
+        self._writes: asyncio.Queue[list[BaseEvent] | None] | None = None
+        self._writer: asyncio.Task | None = None
+        self._new_call: NewCall | None = None
+        #: The id the call is stored under (the client's, or with a suffix when that one was taken).
+        self._stored_id: str | None = None
         self._storage_reported = False
+        self._failed = False
         self.call: LiveCall | None = None
         self.call_id: str | None = None
         self._wake = asyncio.Event()
@@ -205,63 +211,103 @@ class CallStream:
                 if self._stop.is_set() and not self._wake.is_set():
                     break
             await self._emit(await asyncio.to_thread(call.finish))
-            await self._finish_storage()
             log.info("call finished", extra={"call_id": call.spec.call_id, "event": "finish",
                                              "seconds": round(call.received_seconds, 2)})
         except Exception:  # a bug must not take the server down; tell the client
+            self._failed = True
             log.exception("call processing failed", extra={"call_id": call.spec.call_id})
             await self._error("internal", "processing failed; the call so far is kept")
+        finally:
+            await self._finish_storage()
 
     # -- storage -------------------------------------------------------------------------------
 
     async def _begin_storage(self, start: StartMessage, playbook: str) -> None:
-        """Register the call before any audio, so each batch of events can be written as it happens.
-        A call id already stored is refused (InputError); a database that is down is reported and the
-        call goes on, kept in memory."""
+        """Start the call's writer: it registers the call and writes each batch of events as it comes,
+        in order, on the writer thread, so the speech models never wait for the database."""
         if self.store is None:
             return
         metadata = start.metadata
-        new = NewCall(call_id=start.call_id, language=start.language, playbook=playbook, source="live",
-                      agent_id=_text(metadata.get("agent_id")), team=_text(metadata.get("team")), metadata=metadata,
-                      started_at=datetime.now(UTC))
-        try:
-            await _store_write(self.store.begin_call, new)
-            self._stored = True
-        except StorageError as exc:
-            await self._storage_problem(exc)
+        self._new_call = NewCall(call_id=start.call_id, language=start.language, playbook=playbook, source="live",
+                                 agent_id=_text(metadata.get("agent_id")), team=_text(metadata.get("team")),
+                                 metadata=metadata, started_at=datetime.now(UTC))
+        self._writes = asyncio.Queue()
+        self._writes.put_nowait([])  # register the call now, before its first event
+        self._writer = asyncio.create_task(self._write_all())
+        _RUNNING.add(self._writer)
+        self._writer.add_done_callback(_RUNNING.discard)
 
     async def _emit(self, events: list[BaseEvent]) -> None:
-        """Send events to the client, then write them (in order, off the event loop)."""
+        """Send events to the client, then hand them to the call's writer."""
         await self._send(events)
-        if not self._stored:
-            return
-        self._unsaved += [e for e in events if e.type not in ("partial", "ready")]
-        if not self._unsaved:
-            return
-        batch, self._unsaved = self._unsaved, []
-        try:
-            await _store_write(self.store.append_events, self.call_id, batch)
-        except StorageError as exc:
-            self._unsaved = batch + self._unsaved
-            await self._storage_problem(exc)
+        kept = [e for e in events if e.type not in ("partial", "ready")]
+        if kept and self._writes is not None:
+            self._writes.put_nowait(kept)
 
     async def _finish_storage(self) -> None:
-        if not self._stored or self.call is None:
+        """Let the writer store what is left and close the call; wait for it."""
+        if self._writes is None or self._writer is None:
             return
+        self._writes.put_nowait(None)
+        await self._writer
+
+    async def _write_all(self) -> None:
+        assert self._writes is not None and self._new_call is not None
+        pending: list[BaseEvent] = []
+        ended = False
+        while not ended:
+            batch = await self._writes.get()
+            ended = batch is None
+            pending += batch or []
+            while not self._writes.empty():  # catch up in one transaction when behind
+                batch = self._writes.get_nowait()
+                ended = ended or batch is None
+                pending += batch or []
+            if not await self._register():
+                continue  # the database is down: keep the events and try again with the next batch
+            try:
+                if pending:
+                    await _store_write(self.store.append_events, self._stored_id, pending)
+                    pending = []
+                if ended:
+                    await self._close_stored_call()
+            except StorageError as exc:
+                await self._storage_problem(exc)
+            except CoachError as exc:  # the stored call was deleted mid-call: stop writing it
+                log.warning("stopped storing the call: %s", exc, extra={"call_id": self.call_id})
+                return
+        if pending:
+            log.error("call ended with %d events not stored (database unavailable)", len(pending),
+                      extra={"call_id": self.call_id})
+
+    async def _register(self) -> bool:
+        """Register the call once. A call id already stored never costs the agent their hints: the
+        call is stored under the id with a suffix, and the client is told."""
+        if self._stored_id is not None:
+            return True
+        new = self._new_call
+        try:
+            try:
+                await _store_write(self.store.begin_call, new)
+            except InputError:
+                taken = new.call_id
+                new = replace(new, call_id=f"{taken[:190]}-{secrets.token_hex(3)}")
+                await _store_write(self.store.begin_call, new)
+                await self._error("call_id_taken", f"a call with id {taken!r} is already stored; this call is stored as {new.call_id!r}")
+        except StorageError as exc:
+            await self._storage_problem(exc)
+            return False
+        self._stored_id = new.call_id
+        return True
+
+    async def _close_stored_call(self) -> None:
         from coach.review.pipeline import conclude
 
-        events = self.call.session_events
-        status = "interrupted" if self._client_left else "complete"
-        try:
-            if self._unsaved:
-                await _store_write(self.store.append_events, self.call_id, self._unsaved)
-                self._unsaved = []
-            outcome, summary = await _store_write(conclude, events, self.call.spec.language, None)
-            await _store_write(self.store.finish_call, self.call_id, status=status, outcome=outcome, summary=summary)
-        except StorageError as exc:
-            log.error("could not store the end of the call (%d events unsaved): %s", len(self._unsaved), exc,
-                      extra={"call_id": self.call_id})
-            await self._storage_problem(exc)
+        assert self.call is not None and self._new_call is not None
+        status = "interrupted" if self._client_left or self._failed else "complete"
+        outcome, summary = await _store_write(conclude, self.call.session_events, self.call.spec.language,
+                                              self._new_call.started_at)
+        await _store_write(self.store.finish_call, self._stored_id, status=status, outcome=outcome, summary=summary)
 
     async def _storage_problem(self, exc: StorageError) -> None:
         log.error("storage: %s", exc, extra={"call_id": self.call_id, "event": "storage"})

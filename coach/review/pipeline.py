@@ -15,9 +15,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import ValidationError
+
 from coach.config import Settings, get_settings
 from coach.engine import CoachEngine, get_engine
-from coach.errors import InputError
+from coach.errors import InputError, describe_validation_error
 from coach.events import BaseEvent
 from coach.storage import CallStore, NewCall
 from coach.transcript import SPEAKERS, Call, CallMetadata, Utterance, load_call
@@ -129,8 +131,8 @@ def review_recording(path: Path, request: ReviewRequest, settings: Settings) -> 
         utterances = [Utterance(speaker=role, text=c.text, start=c.start, end=c.end)
                       for c, role in zip(clips, assignment.roles)]
         log.info("speakers of %s: %s", path.name, assignment.detail)
-    call = Call(call_id=request.call_id or path.stem, language=language, started_at=request.started_at,
-                metadata=CallMetadata(**request.metadata), utterances=utterances)
+    call = Call(call_id=request.call_id or path.stem[:190], language=language, started_at=request.started_at,
+                metadata=call_metadata(request.metadata), utterances=utterances)
     call = _with_request(call, request)
     reviewed = review_transcript(call, engine, speaker_method=method)
     reviewed.duration = audio.shape[1] / 16_000
@@ -151,7 +153,7 @@ def store_review(store: CallStore, reviewed: ReviewedCall, *, source: str, setti
     settings = settings or get_settings()
     audio_path = None
     if reviewed.audio_file is not None and settings.keep_audio and reviewed.content_hash:
-        audio_path = _keep_audio(reviewed.audio_file, reviewed.content_hash, settings.data_dir)
+        audio_path = f"audio/{reviewed.content_hash}{reviewed.audio_file.suffix.lower()}"
     call = reviewed.call
     metadata = call.metadata.model_dump(exclude_none=True)
     store.save_call(
@@ -161,19 +163,17 @@ def store_review(store: CallStore, reviewed: ReviewedCall, *, source: str, setti
                 audio_path=audio_path, speaker_method=reviewed.speaker_method),
         reviewed.events, outcome=reviewed.outcome, summary=reviewed.summary, duration=reviewed.duration,
     )
+    if audio_path:  # only once the call is stored: a failed save leaves no orphan file behind
+        _keep_audio(reviewed.audio_file, settings.data_dir / audio_path)
     return call.call_id
 
 
-def _keep_audio(source: Path, digest: str, data_dir: Path) -> str:
-    folder = data_dir / "audio"
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{digest}{source.suffix.lower()}"
-    target = folder / name
+def _keep_audio(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
     if not target.exists():
         partial = target.with_suffix(target.suffix + ".part")
         shutil.copyfile(source, partial)
         partial.replace(target)
-    return f"audio/{name}"
 
 
 def _engine(request: ReviewRequest, language: str, settings: Settings) -> CoachEngine:
@@ -189,9 +189,17 @@ def _with_request(call: Call, request: ReviewRequest) -> Call:
         metadata["team"] = request.team
     return call.model_copy(update={
         "call_id": request.call_id or call.call_id,
-        "metadata": CallMetadata(**metadata),
+        "metadata": call_metadata(metadata),
         "started_at": request.started_at or call.started_at,
     })
+
+
+def call_metadata(values: dict[str, Any]) -> CallMetadata:
+    """Metadata given with an upload or on the command line, checked like a transcript's."""
+    try:
+        return CallMetadata.model_validate(values)
+    except ValidationError as exc:
+        raise InputError("invalid call metadata:\n" + describe_validation_error(exc)) from None
 
 
 def _check_roles(roles: tuple[str, ...]) -> None:
@@ -220,7 +228,7 @@ def review_into_store(store: CallStore, path: str | Path, request: ReviewRequest
     reviewed = review_file(path, request, settings)
     if request.call_id is None and _taken(store, reviewed.call.call_id):
         # Another file had the same name: keep both, told apart by their content.
-        reviewed.call = reviewed.call.model_copy(update={"call_id": f"{reviewed.call.call_id}-{reviewed.content_hash[:8]}"})
+        reviewed.call = reviewed.call.model_copy(update={"call_id": f"{reviewed.call.call_id[:190]}-{reviewed.content_hash[:8]}"})
     return StoredReview(store_review(store, reviewed, source=source, settings=settings), duplicate=False)
 
 

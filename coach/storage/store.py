@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from coach.config import Settings, get_settings
 from coach.errors import InputError, NotFoundError, StorageError
 from coach.events import BaseEvent, ComplianceEvent, IntentEvent, ScorecardEvent, SentimentEvent, UtteranceEvent
-from coach.redaction import Redaction, redact_event
+from coach.redaction import Redaction, redact, redact_event
 from coach.storage.database import create_database_engine, migrate, safe_url, session_factory, translate_errors
 from coach.storage.records import (
     ROLES,
@@ -85,7 +85,7 @@ class CallStore:
             row = self._call(session, call_id)
             row.status = status
             row.finished_at = utcnow()
-            self._set_outcome(row, outcome, summary)
+            self._set_outcome(session, row, outcome, summary)
 
     def save_call(self, call: NewCall, events: Sequence[BaseEvent], *, outcome: dict[str, Any] | None = None,
                   summary: str | None = None, duration: float | None = None) -> None:
@@ -100,7 +100,7 @@ class CallStore:
             self._write_events(session, row, [e for e in events if e.type not in TRANSIENT_EVENTS], 0)
             if duration is not None:
                 row.duration = duration
-            self._set_outcome(row, outcome, summary)
+            self._set_outcome(session, row, outcome, summary)
 
     def find_by_hash(self, content_hash: str) -> str | None:
         """The id of the call already stored from a file with this content, if any."""
@@ -108,8 +108,13 @@ class CallStore:
             return session.scalar(select(CallRow.id).where(CallRow.content_hash == content_hash))
 
     def delete_call(self, call_id: str) -> None:
+        """Delete the call and everything stored with it, its kept audio included."""
         with self._transaction() as session:
-            session.delete(self._call(session, call_id))
+            row = self._call(session, call_id)
+            audio = row.audio_path
+            session.delete(row)
+        if audio:
+            (self.settings.data_dir / audio).unlink(missing_ok=True)
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -256,9 +261,18 @@ class CallStore:
                 session.merge(ScorecardRow(call_id=row.id, score=event.score, payload=payload))
                 row.score = event.score
 
-    @staticmethod
-    def _set_outcome(row: CallRow, outcome: dict[str, Any] | None, summary: str | None) -> None:
+    def _set_outcome(self, session: Session, row: CallRow, outcome: dict[str, Any] | None, summary: str | None) -> None:
+        """The outcome quotes what was said (evidence, the due-date phrase): masked like the events."""
         if outcome is not None:
+            outcome = dict(outcome)
+            redactor = Redactor(self.settings)
+            for field in ("evidence", "due_text"):
+                if isinstance(outcome.get(field), str):
+                    outcome[field], found = redactor.redact_text(outcome[field])
+                    for item in found:
+                        session.add(RedactionRow(call_id=row.id, utterance_id=outcome.get("utterance_id"),
+                                                 field=f"outcome.{field}", kind=item.kind, start=item.start,
+                                                 end=item.end, digest=item.digest))
             row.outcome = outcome.get("kind")
             row.outcome_detail = outcome
         if summary is not None:
@@ -272,6 +286,12 @@ class Redactor:
         self.enabled = settings.redact_pii
         self.kinds = list(settings.redact_kinds)
         self.key = settings.redaction_secret()
+
+    def redact_text(self, text: str) -> tuple[str, list[Redaction]]:
+        if not self.enabled:
+            return text, []
+        result = redact(text, self.kinds, key=self.key)
+        return result.text, result.redactions
 
     def redact(self, event: BaseEvent) -> tuple[BaseEvent, list[tuple[str, Redaction]]]:
         if not self.enabled:

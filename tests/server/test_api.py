@@ -227,11 +227,27 @@ def test_a_live_call_is_stored_as_it_happens(client, tokens):
             break
         time.sleep(0.1)
     assert detail["status"] == "interrupted" and detail["score"] is not None and detail["outcome"]
-    # the same call id cannot start again
+    # the same call id again still gets coaching; it is stored under a new id and the client is told
     with client.websocket_connect("/v1/stream") as ws:
         ws.send_text(json.dumps(start))
-        error = json.loads(ws.receive_text())
-        assert error["type"] == "error" and "already stored" in error["message"]
+        events = [json.loads(ws.receive_text()) for _ in range(2)]
+        assert events[0]["type"] == "ready"
+        assert events[1]["code"] == "call_id_taken" and "already stored" in events[1]["message"]
+        ws.send_text(json.dumps({"type": "stop"}))
+        while json.loads(ws.receive_text())["type"] != "scorecard":
+            pass
+    ids = [c["id"] for c in client.get("/v1/calls", headers=auth(tokens["agent"])).json()["calls"]]
+    assert sum(i.startswith("live-api-1-") for i in ids) == 1
+
+
+def test_bad_metadata_and_file_names_are_the_uploaders_mistake(client, tokens):
+    path = EXAMPLES / "en-cooperative.json"
+    response = upload(client, tokens["coach"], path, metadata=json.dumps({"local_time": "noon"}))
+    assert response.status_code == 422 and "local_time" in response.json()["detail"]
+    with path.open("rb") as handle:
+        response = client.post("/v1/calls", headers=auth(tokens["coach"]), files={"file": ("..", handle)})
+    assert response.status_code in (200, 201, 422) and response.status_code != 500
+    assert upload(client, tokens["coach"], path, call_id="x" * 201).status_code == 422
 
 
 def test_without_a_database_live_calls_go_on_and_the_api_says_why(tmp_path):

@@ -226,3 +226,24 @@ def test_migrations_match_the_tables(database_url):
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     store.close()
     assert diff == []
+
+
+def test_the_outcome_quote_is_masked_too(store, en_engine):
+    events = run_call(en_engine, [("debtor", f"i will pay with my card {CARD} on friday")])
+    outcome = {"kind": "promise_to_pay", "evidence": f"i will pay with my card {CARD} on friday", "utterance_id": 0,
+               "due_text": "friday"}
+    store.save_call(new_call("p3"), events, outcome=outcome)
+    detail = store.get_call("p3")
+    assert "1111 1111 1111" not in detail.outcome_detail["evidence"] and detail.outcome_detail["due_text"] == "friday"
+    assert any(r.field == "outcome.evidence" and r.kind == "card" for r in detail.redactions)
+
+
+def test_deleting_a_call_deletes_its_kept_audio(store, settings, hardship_events):
+    audio = settings.data_dir / "audio" / "abc.flac"
+    audio.parent.mkdir(parents=True, exist_ok=True)
+    audio.write_bytes(b"fLaC")
+    store.save_call(new_call("h1", audio_path="audio/abc.flac"), hardship_events)
+    store.delete_call("h1")
+    assert not audio.exists()
+    with pytest.raises(NotFoundError):
+        store.get_call("h1")
