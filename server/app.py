@@ -56,6 +56,13 @@ def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = (
     app = FastAPI(title="coach", version=__version__, lifespan=lifespan,
                   description="Live coaching for debt-collection calls: stream audio to /v1/stream and get hints back; "
                               "upload and review recorded calls under /v1/calls (API token required).")
+    @app.middleware("http")
+    async def no_referrer(request, call_next):  # type: ignore[no-untyped-def]
+        """Links may carry ?access_token= (audio, reports): never pass them on in a Referer header."""
+        response = await call_next(request)
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
     app.state.settings = settings
     app.state.calls = RecentCalls()
     app.state.store, app.state.store_error = _open_store(settings, store)

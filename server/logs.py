@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
+
+#: API tokens passed in a URL (``?access_token=``, for the audio player and report links).
+_TOKEN_IN_URL = re.compile(r"(access_token=)[^&\s\"']+")
 
 
 class JsonFormatter(logging.Formatter):
@@ -15,7 +19,7 @@ class JsonFormatter(logging.Formatter):
             "ts": round(record.created, 3),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": _TOKEN_IN_URL.sub(r"\1***", record.getMessage()),
         }
         for name in self.FIELDS:
             if hasattr(record, name):

@@ -146,6 +146,7 @@ def test_an_uploaded_recording_is_transcribed_and_playable(client, tokens):
     assert speakers == {"agent", "debtor"}
     audio = client.get(f"/v1/calls/{call['id']}/audio", params={"access_token": tokens["agent"]})
     assert audio.status_code == 200 and audio.content == SHORT_CALL.read_bytes()
+    assert audio.headers["referrer-policy"] == "no-referrer"  # the token in the link goes no further
     seek = client.get(f"/v1/calls/{call['id']}/audio", headers=auth(tokens["coach"]) | {"Range": "bytes=0-99"})
     assert seek.status_code == 206 and len(seek.content) == 100
 

@@ -247,3 +247,13 @@ def test_deleting_a_call_deletes_its_kept_audio(store, settings, hardship_events
     assert not audio.exists()
     with pytest.raises(NotFoundError):
         store.get_call("h1")
+
+
+def test_times_keep_their_zone_and_filter_the_same_on_every_database(store, hardship_events):
+    from datetime import timedelta
+
+    shanghai = timezone(timedelta(hours=8))
+    store.save_call(new_call("z1", started_at=datetime(2026, 1, 2, 1, 0, tzinfo=shanghai)), hardship_events)
+    detail = store.get_call("z1")
+    assert detail.started_at == datetime(2026, 1, 1, 17, 0, tzinfo=timezone.utc)
+    assert [c.id for c in store.list_calls(CallFilter(date_to=date(2026, 1, 1)))] == ["z1"]
