@@ -120,7 +120,10 @@ async def upload_call(
         loop = asyncio.get_running_loop()
         stored = await loop.run_in_executor(_REVIEWS, lambda: review_into_store(store, path, review, source="upload",
                                                                                settings=settings))
-    summary = await asyncio.to_thread(store.get_call, stored.call_id, viewer)
+    try:
+        summary = await asyncio.to_thread(store.get_call, stored.call_id, viewer)
+    except NotFoundError:  # stored before, by someone whose calls this token may not see: say no more
+        raise HTTPException(status_code=409, detail="this file was already uploaded, to calls you cannot see") from None
     result = UploadResult(call=CallSummary(**summary.model_dump(include=set(CallSummary.model_fields))),
                           duplicate=stored.duplicate)
     return JSONResponse(result.model_dump(mode="json"), status_code=200 if stored.duplicate else 201)

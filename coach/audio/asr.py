@@ -114,14 +114,20 @@ class WhisperASR:
 
         if self._batched is None:
             self._batched = BatchedInferencePipeline(self._model)
-        with self._slots:
-            segments, _ = self._batched.transcribe(
-                audio, language=language if self.multilingual else None, batch_size=batch_size, beam_size=1,
-                word_timestamps=word_timestamps, without_timestamps=not word_timestamps, vad_filter=False,
-                clip_timestamps=[{"start": start, "end": end} for start, end in windows], temperature=0.0,
-                condition_on_previous_text=False,
-            )
-            return list(segments)
+        found: list = []
+        # One batch at a time holds a decoding slot, so live calls sharing the model wait at most one
+        # batch (a second or two), never a whole recording.
+        for first in range(0, len(windows), batch_size):
+            group = windows[first : first + batch_size]
+            with self._slots:
+                segments, _ = self._batched.transcribe(
+                    audio, language=language if self.multilingual else None, batch_size=batch_size, beam_size=1,
+                    word_timestamps=word_timestamps, without_timestamps=not word_timestamps, vad_filter=False,
+                    clip_timestamps=[{"start": start, "end": end} for start, end in group], temperature=0.0,
+                    condition_on_previous_text=False,
+                )
+                found += list(segments)
+        return found
 
 
 #: Pause put between packed clips, so Whisper hears where one utterance ends.

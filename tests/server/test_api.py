@@ -108,6 +108,8 @@ def test_the_same_file_twice_is_stored_once(client, tokens, violations_call):
     assert again.status_code == 200
     assert again.json() == {"call": again.json()["call"], "duplicate": True}
     assert again.json()["call"]["id"] == violations_call["id"]
+    elsewhere = upload(client, tokens["other_coach"], EXAMPLES / "en-violations.json")  # another team's coach
+    assert elsewhere.status_code == 409 and violations_call["id"] not in elsewhere.text
 
 
 def test_lists_are_filtered_and_scoped_by_role(client, tokens, violations_call):
