@@ -29,6 +29,8 @@ def page(live_server, tmp_path_factory):
 
 def test_console_loads_with_samples(page):
     assert page.title() == "coach · agent console"
+    # the sample list is fetched after the page loads
+    page.wait_for_selector("#sample option[value='en-short-call']", state="attached", timeout=30_000)
     options = page.locator("#sample option").all_inner_texts()
     assert any("en-short-call" in o for o in options)
     assert page.errors == []
