@@ -68,12 +68,21 @@ def file_hash(path: Path) -> str:
 
 
 def is_transcript(path: Path) -> bool:
-    """Transcripts by suffix, or by content for a mislabelled file (JSON starts with ``{``)."""
-    if path.suffix.lower() in TRANSCRIPT_SUFFIXES:
-        return True
+    """Whether a file is a transcript, by its content first (JSON starts with ``{``), so a mislabelled
+    file still works: a transcript named ``.wav`` is read as a transcript, a recording named ``.json``
+    as audio. Other text with a transcript suffix is a transcript (and gets the transcript errors)."""
     with path.open("rb") as handle:
-        head = handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
-    return head.startswith(b"{")
+        head = handle.read(512)
+    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if stripped.startswith(b"{"):
+        return True
+    if path.suffix.lower() not in TRANSCRIPT_SUFFIXES:
+        return False
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        return False  # binary: most likely audio with the wrong name
+    return True
 
 
 def review_file(path: str | Path, request: ReviewRequest | None = None, settings: Settings | None = None) -> ReviewedCall:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
@@ -177,9 +178,21 @@ def test_truncated_and_mislabelled_audio(client, tokens, tmp_path):
     truncated.write_bytes(SHORT_CALL.read_bytes()[:2000])
     response = upload(client, tokens["coach"], truncated)
     assert response.status_code == 422 and "cut.flac" in response.json()["detail"]
-    # a transcript that arrives with an audio name is still read as a transcript
+    # a transcript that arrives with an audio name is still read as a transcript, and the other way round
     disguised = upload(client, tokens["coach"], EXAMPLES / "en-cooperative.json", name="cooperative.wav")
     assert disguised.status_code == 201, disguised.text
+    recording = tmp_path / "recording.json"
+    with av_trim(SHORT_CALL, recording):
+        response = upload(client, tokens["coach"], recording)
+    assert response.status_code == 201 and response.json()["call"]["has_audio"], response.text
+
+
+@contextlib.contextmanager
+def av_trim(source: Path, target: Path, seconds: int = 8):
+    """The first seconds of a recording, written to ``target`` whatever its name says (FLAC inside)."""
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-i", str(source), "-t", str(seconds), "-f", "flac", str(target)],
+                   check=True)
+    yield target
 
 
 def test_uploads_over_the_limit_are_refused(client, tokens, tmp_path):
