@@ -223,7 +223,7 @@ def review(files: tuple[Path, ...], report_path: Path | None, output_format: str
 
     from coach.config import get_settings
     from coach.review.pipeline import ReviewRequest, review_into_store
-    from coach.review.report import ReportCall, write_report
+    from coach.review.report import stored_calls, write_report
     from coach.storage import CallStore
 
     settings = get_settings()
@@ -252,8 +252,7 @@ def review(files: tuple[Path, ...], report_path: Path | None, output_format: str
                        for c in reviewed]
             click.echo(json.dumps(payload, ensure_ascii=False, indent=1))
         if report_path and reviewed:
-            calls = [ReportCall(detail=store.get_call(c), events=store.events(c), notes=store.notes(c)) for c in reviewed]
-            write_report(report_path, calls)
+            write_report(report_path, stored_calls(store, reviewed))
             console.print(f"report: {report_path}")
         if not no_store and reviewed:
             console.print(f"[dim]stored in {store.url}[/]")

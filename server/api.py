@@ -194,10 +194,9 @@ async def report(viewer: Reader, store: Store, filters: Annotated[CallFilter, De
 
 
 def _report(store: CallStore, call_ids: list[str], viewer: Viewer) -> str:
-    from coach.review.report import ReportCall, render_report
+    from coach.review.report import render_report, stored_calls
 
-    return render_report([ReportCall(detail=store.get_call(c, viewer), events=store.events(c, viewer),
-                                     notes=store.notes(c, viewer)) for c in call_ids])
+    return render_report(stored_calls(store, call_ids, viewer))
 
 
 async def _save_upload(upload: UploadFile, path: Path, limit: int) -> None:

@@ -29,6 +29,7 @@ from coach.errors import CoachError, InputError, StorageError, describe_validati
 from coach.events import BaseEvent, ErrorEvent, ReadyEvent
 from coach.live import LiveCall, StreamSpec, load_speech_model
 from coach.storage import CallStore, NewCall
+from coach.storage.store import TRANSIENT_EVENTS
 
 log = logging.getLogger("coach.server.stream")
 
@@ -240,7 +241,7 @@ class CallStream:
     async def _emit(self, events: list[BaseEvent]) -> None:
         """Send events to the client, then hand them to the call's writer."""
         await self._send(events)
-        kept = [e for e in events if e.type not in ("partial", "ready")]
+        kept = [e for e in events if e.type not in TRANSIENT_EVENTS]
         if kept and self._writes is not None:
             self._writes.put_nowait(kept)
 

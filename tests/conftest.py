@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -89,21 +90,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server():
-    """A real `coach serve` on a free port, ready (models loaded); yields the port."""
+@contextlib.contextmanager
+def serving(env: dict[str, str] | None = None):
+    """A real `coach serve` on a free port, once it is ready (models loaded); yields the port. The
+    server must exit without a traceback."""
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "coach.cli", "serve", "--port", str(port)], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               env={**(env or os.environ), "PYTHONUNBUFFERED": "1"})
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
+            assert process.poll() is None, process.communicate()[0].decode()
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
                     if response.status == 200:
                         break
             except OSError:
-                time.sleep(1)
+                time.sleep(0.5)
         else:
             raise AssertionError("server never became ready")
         yield port
@@ -111,3 +115,10 @@ def live_server():
         process.terminate()
         output = process.communicate(timeout=30)[0].decode()
         assert "Traceback" not in output, output
+
+
+@pytest.fixture(scope="session")
+def live_server():
+    """A real `coach serve` shared by the session's tests; yields the port."""
+    with serving() as port:
+        yield port

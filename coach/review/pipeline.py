@@ -85,8 +85,10 @@ def is_transcript(path: Path) -> bool:
     return True
 
 
-def review_file(path: str | Path, request: ReviewRequest | None = None, settings: Settings | None = None) -> ReviewedCall:
-    """Analyse one recording or transcript. Blocking (speech recognition runs here)."""
+def review_file(path: str | Path, request: ReviewRequest | None = None, settings: Settings | None = None,
+                *, content_hash: str | None = None) -> ReviewedCall:
+    """Analyse one recording or transcript. Blocking (speech recognition runs here). ``content_hash``:
+    the file's SHA-256 when the caller has it already."""
     settings = settings or get_settings()
     request = request or ReviewRequest()
     path = Path(path)
@@ -94,7 +96,7 @@ def review_file(path: str | Path, request: ReviewRequest | None = None, settings
         raise InputError(f"{path}: file not found")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty")
-    digest = file_hash(path)
+    digest = content_hash or file_hash(path)
     if is_transcript(path):
         call = load_call(path, language=request.language, settings=settings)
         call = _with_request(call, request)
@@ -230,22 +232,13 @@ def review_into_store(store: CallStore, path: str | Path, request: ReviewRequest
     settings = settings or get_settings()
     request = request or ReviewRequest()
     path = Path(path)
-    if path.is_file():
-        existing = store.find_by_hash(file_hash(path))
+    digest = file_hash(path) if path.is_file() else None
+    if digest is not None:
+        existing = store.find_by_hash(digest)
         if existing is not None:
             return StoredReview(existing, duplicate=True)
-    reviewed = review_file(path, request, settings)
-    if request.call_id is None and _taken(store, reviewed.call.call_id):
+    reviewed = review_file(path, request, settings, content_hash=digest)
+    if request.call_id is None and store.has_call(reviewed.call.call_id):
         # Another file had the same name: keep both, told apart by their content.
         reviewed.call = reviewed.call.model_copy(update={"call_id": f"{reviewed.call.call_id[:190]}-{reviewed.content_hash[:8]}"})
     return StoredReview(store_review(store, reviewed, source=source, settings=settings), duplicate=False)
-
-
-def _taken(store: CallStore, call_id: str) -> bool:
-    from coach.errors import NotFoundError
-
-    try:
-        store.get_call(call_id)
-    except NotFoundError:
-        return False
-    return True

@@ -24,7 +24,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from coach.storage.records import CallDetail, NoteRecord, UtteranceRecord
+from coach.storage import CallStore
+from coach.storage.records import CallDetail, NoteRecord, UtteranceRecord, Viewer
 
 SEVERITIES = ("S1", "S2", "S3", "S4")
 SEVERITY_COLOURS = {"S1": "#b3261e", "S2": "#e8710a", "S3": "#c99700", "S4": "#5f6b7a"}
@@ -73,6 +74,12 @@ class ReportCall:
     #: The call's stored events (JSON dicts as in docs/events.md), in order.
     events: list[dict]
     notes: list[NoteRecord]
+
+
+def stored_calls(store: CallStore, call_ids: list[str], viewer: Viewer | None = None) -> list[ReportCall]:
+    """The report's view of stored calls (what ``viewer`` may see): detail, events and notes."""
+    return [ReportCall(detail=store.get_call(c, viewer), events=store.events(c, viewer), notes=store.notes(c, viewer))
+            for c in call_ids]
 
 
 def render_report(calls: list[ReportCall], *, title: str | None = None, generated_at: datetime | None = None) -> str:

@@ -102,6 +102,10 @@ class CallStore:
                 row.duration = duration
             self._set_outcome(session, row, outcome, summary)
 
+    def has_call(self, call_id: str) -> bool:
+        with self._read() as session:
+            return session.get(CallRow, call_id) is not None
+
     def find_by_hash(self, content_hash: str) -> str | None:
         """The id of the call already stored from a file with this content, if any."""
         with self._read() as session:

@@ -5,16 +5,15 @@ the store hands back. It must be one self-contained file: no scripts, no network
 from __future__ import annotations
 
 import re
-import shutil
 from datetime import UTC, datetime
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 from conftest import EXAMPLES
 from markupsafe import escape
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+from tests.server.test_console import CHROMIUM
+
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 GENERATED = datetime(2026, 3, 20, 9, 30, tzinfo=UTC)
 
@@ -224,9 +223,6 @@ def test_transcript_and_notes_are_escaped(calls):
 
 
 def test_report_renders_in_chromium_without_errors_or_requests(calls, tmp_path):
-    pytest.importorskip("playwright")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("no chromium")
     from playwright.sync_api import sync_playwright
 
     from coach.review.report import write_report

@@ -6,16 +6,12 @@ Also ``GET /v1/me``, which the page uses to know the token's role."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 
-from tests.conftest import EXAMPLES, ROOT, free_port
+from tests.conftest import EXAMPLES, serving
 from tests.server.test_console import CHROMIUM, FLAGS
 
 VIOLATIONS = EXAMPLES / "en-violations.json"
@@ -38,29 +34,10 @@ def server(tmp_path_factory):
         "trainer": store.create_token("tim", "trainer")[0],
     }
     store.close()
-    port = free_port()
-    env = {**os.environ, "COACH_DATA_DIR": str(folder), "PYTHONUNBUFFERED": "1"}
+    env = {**os.environ, "COACH_DATA_DIR": str(folder)}
     env.pop("COACH_DATABASE_URL", None)
-    process = subprocess.Popen([sys.executable, "-m", "coach.cli", "serve", "--port", str(port)], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline:
-            assert process.poll() is None, process.communicate()[0].decode()
-            try:
-                with urllib.request.urlopen(f"{url}/readyz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise AssertionError("server never became ready")
-        yield SimpleNamespace(url=url, tokens=tokens, folder=folder)
-    finally:
-        process.terminate()
-        output = process.communicate(timeout=30)[0].decode()
-        assert "Traceback" not in output, output
+    with serving(env) as port:
+        yield SimpleNamespace(url=f"http://127.0.0.1:{port}", tokens=tokens, folder=folder)
 
 
 @pytest.fixture(scope="module")
