@@ -263,6 +263,10 @@ class Playbook(Strict):
     #: Debtor speech that is not an objection ("yes speaking", "ok", "what is this about"): the
     #: detector learns these as "no intent" so ordinary answers do not raise hints.
     non_objection_examples: list[str] = Field(min_length=10)
+    #: Agent speech that breaks no rule (greetings, verification, empathy, lawful plans, factual
+    #: consequences, closing): the agent-speech classifier learns these as "no violation", so it tells
+    #: a lawful "we may report this to the credit bureaus" from a threat.
+    compliant_agent_examples: list[str] = Field(default_factory=list)
     #: Short affirmative / negative answers, used to read a debtor's reply in context.
     affirmations: list[str] = Field(default_factory=list)
     negations: list[str] = Field(default_factory=list)
