@@ -8,13 +8,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-Role = Literal["agent", "coach", "trainer", "admin"]
-ROLES: tuple[str, ...] = ("agent", "coach", "trainer", "admin")
+Role = Literal["agent", "coach", "trainer", "admin", "integration"]
+ROLES: tuple[str, ...] = ("agent", "coach", "trainer", "admin", "integration")
+#: Roles that may stream live calls (``/v1/stream``): an agent's console, a telephony integration, an admin.
+STREAMERS: tuple[str, ...] = ("agent", "integration", "admin")
 
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who is asking: an agent sees only their own calls, a coach their team's, trainers and admins all."""
+    """Who is asking: an agent sees only their own calls, a coach their team's, trainers and admins all;
+    an integration (a telephony system that streams calls) sees none."""
 
     name: str
     role: str
@@ -37,7 +40,8 @@ class NewCall:
     call_id: str
     language: str
     playbook: str
-    source: Literal["live", "upload", "cli"]
+    #: demo: a bundled sample streamed from the console or `coach replay` (hidden from lists by default)
+    source: Literal["live", "upload", "cli", "demo"]
     agent_id: str | None = None
     team: str | None = None
     started_at: datetime | None = None
@@ -60,6 +64,8 @@ class CallFilter(BaseModel):
     date_to: date | None = None
     limit: int = Field(default=100, ge=1, le=1000)
     offset: int = Field(default=0, ge=0)
+    #: Demo calls (bundled samples played from the console or `coach replay`) are left out unless asked for.
+    include_demo: bool = False
 
 
 class CallSummary(BaseModel):

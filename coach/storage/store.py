@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, time
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, false, func, select, update
 from sqlalchemy.orm import Session
 
 from coach.config import Settings, get_settings
@@ -111,6 +111,33 @@ class CallStore:
         with self._read() as session:
             return session.scalar(select(CallRow.id).where(CallRow.content_hash == content_hash))
 
+    def interrupt_live_calls(self, call_ids: Iterable[str] | None = None) -> list[str]:
+        """Mark calls still ``live`` as ``interrupted``: those in ``call_ids``, or every one (at server
+        start, for calls a crash left open; their events up to the crash are kept). Returns their ids."""
+        with self._transaction() as session:
+            query = select(CallRow.id).where(CallRow.status == "live")
+            if call_ids is not None:
+                wanted = list(call_ids)
+                if not wanted:
+                    return []
+                query = query.where(CallRow.id.in_(wanted))
+            ids = list(session.scalars(query))
+            if ids:
+                session.execute(update(CallRow).where(CallRow.id.in_(ids), CallRow.status == "live")
+                                .values(status="interrupted", finished_at=utcnow()))
+            return ids
+
+    def purge_demo_calls(self) -> int:
+        """Delete every demo call (source ``demo``) with everything stored with it; returns how many."""
+        with self._transaction() as session:
+            rows = list(session.scalars(select(CallRow).where(CallRow.source == "demo")))
+            audio = [row.audio_path for row in rows if row.audio_path]
+            for row in rows:
+                session.delete(row)
+        for relative in audio:
+            (self.settings.data_dir / relative).unlink(missing_ok=True)
+        return len(rows)
+
     def delete_call(self, call_id: str) -> None:
         """Delete the call and everything stored with it, its kept audio included."""
         with self._transaction() as session:
@@ -192,6 +219,9 @@ class CallStore:
             raise InputError("an agent token needs --agent-id: agents see only their own calls")
         if role == "coach" and not team:
             raise InputError("a coach token needs --team: coaches see their team's calls")
+        if role == "integration" and agent_id:
+            raise InputError("an integration token streams calls for many agents: give it no --agent-id "
+                             "(the start message names each call's agent)")
         secret = "coach_" + secrets.token_urlsafe(32)
         with self._transaction() as session:
             if session.scalar(select(TokenRow.id).where(TokenRow.name == name)) is not None:
@@ -335,11 +365,13 @@ def _visible(viewer: Viewer | None) -> list[Any]:
         return [CallRow.agent_id == viewer.agent_id]
     if viewer.role == "coach":
         return [CallRow.team == viewer.team]
+    if viewer.role == "integration":  # streams calls, reads none
+        return [false()]
     raise StorageError(f"unknown role {viewer.role!r}")
 
 
 def _filtered(filters: CallFilter) -> list[Any]:
-    conditions: list[Any] = []
+    conditions: list[Any] = [] if filters.include_demo else [CallRow.source != "demo"]
     for column, value in ((CallRow.agent_id, filters.agent_id), (CallRow.team, filters.team),
                           (CallRow.language, filters.language), (CallRow.outcome, filters.outcome),
                           (CallRow.status, filters.status)):
