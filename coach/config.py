@@ -58,6 +58,20 @@ class Settings(BaseSettings):
     max_transcript_bytes: int = Field(default=20_000_000, gt=0)
     max_utterances: int = Field(default=20_000, gt=0)
     max_utterance_chars: int = Field(default=5_000, gt=0)
+    #: Longest plausible call (seconds): an utterance timed later is refused as bad input.
+    max_call_seconds: float = Field(default=86_400, gt=0)
+    #: One party's utterance starting up to this many seconds before their previous one ended is
+    #: repaired (the earlier one is clamped, with a warning); a larger overlap is refused.
+    max_overlap_repair_seconds: float = Field(default=5.0, ge=0)
+    #: Installed playbooks besides the shipped ones: ``<id>.yaml`` files, where ``POST /v1/playbooks``
+    #: stores uploads. Empty: ``<data_dir>/playbooks``.
+    playbook_dir: Path | None = None
+    #: Largest playbook ``POST /v1/playbooks`` accepts, and largest request body of the other API
+    #: calls (notes, ...): both checked before the body is read (bytes).
+    max_playbook_bytes: int = Field(default=1_000_000, gt=0)
+    max_request_bytes: int = Field(default=65_536, gt=0)
+    #: Time one playbook regular expression may take on one utterance (ms); over it, no match.
+    regex_timeout_ms: int = Field(default=50, gt=0)
     #: Where calls are stored: a SQLAlchemy URL (``postgresql+psycopg://user:pw@host/db``). Empty: an
     #: SQLite file in ``data_dir``, which needs no set-up.
     database_url: str = ""
@@ -88,6 +102,9 @@ class Settings(BaseSettings):
 
     def redaction_secret(self) -> bytes:
         return self.redaction_key.encode("utf-8") if self.redaction_key else DEFAULT_KEY
+
+    def playbook_folder(self) -> Path:
+        return self.playbook_dir or self.data_dir / "playbooks"
 
     def database(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'coach.db'}"

@@ -37,6 +37,17 @@ class PlaybookError(CoachError):
     exit_code = 3
 
 
+class InvalidPlaybookError(PlaybookError):
+    """A playbook that does not validate; ``problems`` are ``(field, message)`` pairs, never quoting
+    the file's content."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+        lines = "\n".join(f"  {field}: {message}" for field, message in problems)
+        super().__init__(f"{source}: invalid playbook:\n{lines}")
+        self.source = source
+        self.problems = problems
+
+
 class ModelUnavailableError(CoachError):
     """A configured model cannot be loaded (not on this machine, downloads off, wrong format)."""
 

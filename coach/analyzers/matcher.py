@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 
 from coach.analyzers.features import FeatureSpace, Features
+from coach.config import get_settings
+from coach.playbook.regexes import compile_pattern
 from coach.playbook.schema import Matcher
 from coach.text.normalize import normalize
 
@@ -28,8 +30,10 @@ class CompiledMatcher:
         language = space.language
         self.language = language
         self._phrases = [_phrase_regex(normalize(p, language), language) for p in matcher.phrases if normalize(p, language)]
-        self._patterns = [re.compile(p) for p in matcher.patterns]
-        self._unless = [re.compile(p) for p in matcher.unless]
+        # Time-limited (a search that runs out counts as no match): a playbook regex never freezes a call.
+        timeout = get_settings().regex_timeout_ms / 1000
+        self._patterns = [compile_pattern(p, timeout) for p in matcher.patterns]
+        self._unless = [compile_pattern(p, timeout) for p in matcher.unless]
         self._examples = matcher.examples
         self._example_features = space.encode(matcher.examples) if matcher.examples else None
         dense = space.embedder is not None

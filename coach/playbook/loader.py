@@ -1,4 +1,9 @@
-"""Finding, reading and validating playbooks, with errors that name the file and the field."""
+"""Finding, reading and validating playbooks, with errors that name the file and the field.
+
+Errors never quote the file's content: a YAML error gives its line, column and the problem, a field
+error the field's path and what is wrong with it. A file that is not a playbook at all (a path typed
+by mistake) is described, never shown.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,15 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from coach.errors import PlaybookError, describe_validation_error
+from coach.errors import InvalidPlaybookError, PlaybookError
 from coach.playbook.schema import Playbook
 from coach.resources import data_dir
 
 DEFAULT_PLAYBOOKS = {"en": "en-US-collections", "zh": "zh-CN-bank-collections"}
+#: Largest playbook file read (the shipped ones are under 200 kB).
+MAX_PLAYBOOK_BYTES = 2_000_000
+#: Problems listed before "... and N more".
+_MAX_PROBLEMS = 50
 
 
 def builtin_playbooks() -> dict[str, Path]:
@@ -21,18 +30,21 @@ def builtin_playbooks() -> dict[str, Path]:
 
 
 def resolve_playbook_path(ref: str | Path) -> Path:
-    """A playbook id (``en-US-collections``) or a path to a YAML file."""
+    """An installed playbook's id (shipped, or in ``COACH_PLAYBOOK_DIR``) or, for local users (the
+    command line), a path to a YAML file. Servers take ids only: see :mod:`coach.playbook.registry`."""
+    from coach.playbook.registry import PlaybookRegistry
+
+    registry = PlaybookRegistry.from_settings()
+    if isinstance(ref, str) and ref in registry.paths():
+        return registry.paths()[ref]
     path = Path(ref)
     if path.suffix in (".yaml", ".yml") or path.exists():
         if not path.is_file():
             raise PlaybookError(f"{path}: playbook file not found")
         return path
-    builtins = builtin_playbooks()
-    if str(ref) in builtins:
-        return builtins[str(ref)]
     raise PlaybookError(
-        f"unknown playbook {str(ref)!r}",
-        hint=f"use a path to a YAML file or one of: {', '.join(builtins) or '(none installed)'}",
+        f"unknown playbook {str(ref)[:100]!r}",
+        hint=f"use a path to a YAML file or one of: {', '.join(registry.ids()) or '(none installed)'}",
     )
 
 
@@ -49,19 +61,57 @@ def default_playbook_id(language: str) -> str:
 @lru_cache(maxsize=32)
 def _load(path: Path, _mtime: int) -> Playbook:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PlaybookError(f"{path}: cannot read playbook: {exc}") from None
+        size = path.stat().st_size
+        if size > MAX_PLAYBOOK_BYTES:
+            raise PlaybookError(f"{path}: {size:,} bytes is too large for a playbook (at most {MAX_PLAYBOOK_BYTES:,})")
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PlaybookError(f"{path}: cannot read playbook: {exc.strerror or type(exc).__name__}") from None
+    return parse_playbook(raw, str(path))
+
+
+def parse_playbook(raw: bytes | str, source: str) -> Playbook:
+    """Validate a playbook's text. ``source`` names it in errors (a file, or "the upload").
+
+    Raises :class:`InvalidPlaybookError`, whose ``problems`` are ``(field, message)`` pairs."""
+    if isinstance(raw, bytes):
+        if b"\x00" in raw[:4096]:
+            raise InvalidPlaybookError(source, [("(file)", "a binary file, not a YAML playbook")])
+        try:
+            raw = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InvalidPlaybookError(source, [("(file)", f"not UTF-8 text (byte {exc.start})")]) from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.safe_load(raw)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise PlaybookError(f"{path}:{where}: not valid YAML: {problem}") from None
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
+        # The problem only (e.g. "found unexpected end of stream"): str(exc) would quote the line.
+        problem = getattr(exc, "problem", None) or "cannot be parsed"
+        raise InvalidPlaybookError(source, [(where, f"not valid YAML: {problem}")]) from None
     if not isinstance(data, dict):
-        raise PlaybookError(f"{path}: a playbook is a YAML mapping with id, version, intents, ...")
+        raise InvalidPlaybookError(source, [("(file)", "not a playbook: a playbook is a YAML mapping with id, version, "
+                                                        "intents, ...")])
     try:
         return Playbook.model_validate(data)
     except ValidationError as exc:
-        raise PlaybookError(f"{path}: invalid playbook:\n{describe_validation_error(exc)}") from None
+        raise InvalidPlaybookError(source, validation_problems(exc)) from None
+
+
+def validation_problems(exc: ValidationError) -> list[tuple[str, str]]:
+    """``(field, message)`` for each problem; never the offending value itself."""
+    problems: list[tuple[str, str]] = []
+    for error in exc.errors():
+        loc = ".".join(map(str, error["loc"]))
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown field (a typo?)"
+        if not loc and ": " in message:
+            # the cross-reference check reports several "field: problem" at once
+            for part in message.split("; "):
+                field, _, text = part.partition(": ")
+                problems.append((field, text) if text else ("(top level)", part))
+        else:
+            problems.append((loc or "(top level)", message))
+    return problems[:_MAX_PROBLEMS] + ([("...", f"and {len(problems) - _MAX_PROBLEMS} more")]
+                                        if len(problems) > _MAX_PROBLEMS else [])

@@ -8,9 +8,12 @@ field's path instead of being silently ignored.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from coach.playbook.regexes import check_pattern
 
 Severity = Literal["S1", "S2", "S3", "S4"]
 Language = Literal["en", "zh"]
@@ -29,6 +32,29 @@ EMOTIONS = ("calm", "anxious", "distressed", "angry", "frustrated", "evasive")
 ANCHORS = ("call_start", "identity_verified")
 
 _ID = r"^[a-z][a-z0-9_]*$"
+#: A playbook id: also its file name (``<id>.yaml``) in the playbook folder, so never a path.
+PLAYBOOK_ID = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+
+
+#: Distinct examples (after normalisation) an intent, an emotion and the non-objection class need.
+MIN_INTENT_EXAMPLES, MIN_EMOTION_EXAMPLES, MIN_NON_OBJECTION_EXAMPLES = 15, 5, 10
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("is empty")
+    return text
+
+
+def _safe_pattern(pattern: str) -> str:
+    check_pattern(pattern)  # PatternError is a ValueError: reported at the pattern's own index
+    return pattern
+
+
+#: A phrase or example: never blank.
+Text = Annotated[str, AfterValidator(_not_blank)]
+#: A regular expression in Python ``re`` syntax, checked for catastrophic backtracking (coach.playbook.regexes).
+Pattern = Annotated[str, AfterValidator(_safe_pattern)]
 
 
 class Strict(BaseModel):
@@ -44,24 +70,14 @@ class Matcher(Strict):
     language, else by lexical similarity (words and character n-grams).
     """
 
-    phrases: list[str] = Field(default_factory=list)
-    patterns: list[str] = Field(default_factory=list)
-    examples: list[str] = Field(default_factory=list)
+    phrases: list[Text] = Field(default_factory=list)
+    patterns: list[Pattern] = Field(default_factory=list)
+    examples: list[Text] = Field(default_factory=list)
     #: Regular expressions that veto a match: reassurances and negations ("we will not sue you",
     #: "不会坐牢的") that contain the same words as the violation.
-    unless: list[str] = Field(default_factory=list)
+    unless: list[Pattern] = Field(default_factory=list)
     #: Similarity an ``examples`` match needs; None uses the engine's calibrated default.
     min_similarity: float | None = Field(default=None, ge=0.0, le=1.0)
-
-    @field_validator("patterns", "unless")
-    @classmethod
-    def _patterns_compile(cls, patterns: list[str]) -> list[str]:
-        for index, pattern in enumerate(patterns):
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"pattern {index} {pattern!r} is not a valid regular expression: {exc}") from None
-        return patterns
 
     def is_empty(self) -> bool:
         return not (self.phrases or self.patterns or self.examples)
@@ -93,7 +109,7 @@ class Intent(Strict):
     name: str = Field(min_length=1)
     description: str = Field(min_length=1)
     #: Debtor utterances written like ASR output: short, colloquial, no punctuation.
-    examples: list[str] = Field(min_length=15)
+    examples: list[Text] = Field(min_length=MIN_INTENT_EXAMPLES)
     keywords: Matcher = Field(default_factory=Matcher)
     responses: list[Response] = Field(min_length=1)
     escalation: Escalation | None = None
@@ -105,7 +121,7 @@ class Emotion(Strict):
     #: Typical valence of this emotion in [-1, 1].
     valence: float = Field(ge=-1.0, le=1.0)
     cues: Matcher = Field(default_factory=Matcher)
-    examples: list[str] = Field(min_length=5)
+    examples: list[Text] = Field(min_length=MIN_EMOTION_EXAMPLES)
 
 
 class Stage(Strict):
@@ -254,15 +270,15 @@ class ScorecardCheck(Strict):
 class Playbook(Strict):
     """A whole playbook for one locale."""
 
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-    version: str = Field(min_length=1)
+    id: str = Field(pattern=PLAYBOOK_ID, max_length=100)
+    version: str = Field(min_length=1, max_length=50)
     locale: str = Field(min_length=2)
     language: Language
     name: str = Field(min_length=1)
     description: str = ""
     #: Debtor speech that is not an objection ("yes speaking", "ok", "what is this about"): the
     #: detector learns these as "no intent" so ordinary answers do not raise hints.
-    non_objection_examples: list[str] = Field(min_length=10)
+    non_objection_examples: list[Text] = Field(min_length=MIN_NON_OBJECTION_EXAMPLES)
     #: Agent speech that breaks no rule (greetings, verification, empathy, lawful plans, factual
     #: consequences, closing): the agent-speech classifier learns these as "no violation", so it tells
     #: a lawful "we may report this to the credit bureaus" from a threat.
@@ -312,9 +328,51 @@ class Playbook(Strict):
             for name in check.rules:
                 if name not in rule_ids:
                     errors.append(f"scorecard.{i}.rules: unknown rule {name!r}")
+        errors += self._texts_survive_normalisation()
         if errors:
             raise ValueError("; ".join(errors))
         return self
+
+    def _texts_survive_normalisation(self) -> list[str]:
+        """Phrases and examples that normalise to nothing match nothing (a rule whose trigger is only
+        punctuation would never fire), and repeated examples teach nothing: count them once."""
+        from coach.text.normalize import normalize
+
+        errors: list[str] = []
+        for where, matcher in self.matchers():
+            for field in ("phrases", "examples"):
+                for j, text in enumerate(getattr(matcher, field)):
+                    if not normalize(text, self.language):
+                        errors.append(f"{where}.{field}.{j}: nothing is left of it after normalisation (punctuation only?)")
+        classes = [(f"intents.{i}.examples", intent.examples, MIN_INTENT_EXAMPLES) for i, intent in enumerate(self.intents)]
+        classes += [(f"emotions.{i}.examples", emotion.examples, MIN_EMOTION_EXAMPLES)
+                    for i, emotion in enumerate(self.emotions)]
+        classes.append(("non_objection_examples", self.non_objection_examples, MIN_NON_OBJECTION_EXAMPLES))
+        for where, examples, minimum in classes:
+            distinct = {normalize(e, self.language) for e in examples} - {""}
+            if len(distinct) < minimum:
+                repeats = len(examples) - len(distinct)
+                errors.append(f"{where}: {len(distinct)} distinct examples after normalisation ({repeats} repeat others "
+                              f"or are empty); at least {minimum} are needed")
+        return errors
+
+    def matchers(self) -> Iterator[tuple[str, Matcher]]:
+        """Every matcher in the playbook with where it is (``rules.3.trigger``)."""
+        for i, stage in enumerate(self.stages):
+            yield f"stages.{i}.cues", stage.cues
+            if stage.confirmations is not None:
+                yield f"stages.{i}.confirmations", stage.confirmations
+        for i, intent in enumerate(self.intents):
+            yield f"intents.{i}.keywords", intent.keywords
+        for i, emotion in enumerate(self.emotions):
+            yield f"emotions.{i}.cues", emotion.cues
+        for i, rule in enumerate(self.rules):
+            yield f"rules.{i}.trigger", rule.trigger
+            if rule.after_debtor is not None:
+                yield f"rules.{i}.after_debtor", rule.after_debtor
+        for i, check in enumerate(self.scorecard):
+            if check.cues is not None:
+                yield f"scorecard.{i}.cues", check.cues
 
     def intent(self, intent_id: str) -> Intent:
         return next(i for i in self.intents if i.id == intent_id)

@@ -99,7 +99,54 @@ def test_bad_regex_names_pattern(tmp_path, valid_data):
     data["rules"][0]["kind"] = "prohibited"
     data["rules"][0].pop("metadata_check", None)
     message = _error(_write(tmp_path, data))
-    assert "rules.0.trigger.patterns" in message and "(unclosed" in message
+    assert "rules.0.trigger.patterns.0: not a valid regular expression" in message
+    assert "(unclosed" not in message  # errors name the field, never quote the file
+
+
+def test_catastrophic_regex_is_refused_with_file_field_and_reason(tmp_path, valid_data):
+    data = copy.deepcopy(valid_data)
+    data["rules"][12]["trigger"]["unless"] = [r"\b(a|aa)*$"]
+    data["stages"][0]["cues"]["patterns"] = [r"(\w+\s?)+$"]
+    message = _error(_write(tmp_path, data))
+    assert "book.yaml" in message
+    assert "rules.12.trigger.unless.0: can backtrack catastrophically: overlapping alternatives" in message
+    assert "stages.0.cues.patterns.0: can backtrack catastrophically: nested quantifiers" in message
+
+
+def test_a_trigger_that_matches_everything_or_nothing_is_refused(tmp_path, valid_data):
+    data = copy.deepcopy(valid_data)
+    rule = next(i for i, r in enumerate(data["rules"]) if r["kind"] == "prohibited")
+    data["rules"][rule]["trigger"] = {"phrases": ["!!!", "   "], "patterns": ["(debt)?"]}
+    message = _error(_write(tmp_path, data))
+    assert f"rules.{rule}.trigger.phrases.1: is empty" in message
+    assert f"rules.{rule}.trigger.patterns.0: matches the empty string" in message
+    data["rules"][rule]["trigger"] = {"phrases": ["!!!"]}
+    assert f"rules.{rule}.trigger.phrases.0: nothing is left of it after normalisation" in _error(_write(tmp_path, data))
+    data["rules"][rule]["trigger"] = {}
+    assert f"rules.{rule}: a prohibited rule needs a trigger" in _error(_write(tmp_path, data))
+
+
+def test_repeated_examples_count_once(tmp_path, valid_data):
+    data = copy.deepcopy(valid_data)
+    examples = data["intents"][2]["examples"][:14]
+    data["intents"][2]["examples"] = examples + [examples[0].upper() + "!", " " + examples[1]]
+    message = _error(_write(tmp_path, data))
+    assert "intents.2.examples: 14 distinct examples after normalisation (2 repeat others" in message
+    assert "at least 15" in message
+
+
+def test_a_file_that_is_not_a_playbook_is_never_quoted(tmp_path):
+    secret = tmp_path / "passwd"
+    secret.write_text("root:x:0:0:root:/root:/bin/bash\nalice:secret-hash:1000:1000::/home/alice:/bin/sh\n")
+    message = _error(secret)
+    assert "not a playbook" in message and "root" not in message.replace(str(tmp_path), "")
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("id: x\nname: [top-secret-value\n")
+    message = _error(broken)
+    assert "line" in message and "top-secret-value" not in message
+    binary = tmp_path / "blob.yaml"
+    binary.write_bytes(b"\x00\x01secret")
+    assert "binary" in _error(binary)
 
 
 def test_unknown_stage_reference(tmp_path, valid_data):
