@@ -1,0 +1,344 @@
+"""Offensive-language detection: real models (profanity-check, the shipped COLD model) on call lines."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+from conftest import ROOT
+
+from coach.errors import CoachError, ConfigError, ModelUnavailableError
+from coach.text.offensive import (
+    LEXICON_PROBABILITY,
+    METHOD_EN_MODEL,
+    METHOD_LEXICON,
+    METHOD_ZH_MODEL,
+    THRESHOLD,
+    ZH_MODEL_PATH,
+    LinearTextModel,
+    OffensiveLanguageDetector,
+    OffensiveLexicon,
+    OffensiveScore,
+)
+
+COLD = ROOT.parent / "shared" / "data" / "cold"
+
+# Ordinary collection talk, agent and debtor, including hardship, complaints and the words the
+# models learnt from online abuse ("mother", "sick", 骂, 垃圾).
+ORDINARY_EN = [
+    "Hi, this is Mark calling from Crestline Recovery. May I speak with Dana Reyes?",
+    "i'm calling about the debt",
+    "I'm calling about the debt on your Visa account.",
+    "This is an attempt to collect a debt and any information obtained will be used for that purpose.",
+    "Your balance is $1,243.50 and it is ninety days past due.",
+    "Can you make a payment today?",
+    "We can set up a payment plan that fits your budget.",
+    "no one is going to hurt you",
+    "No one is going to hurt you, I just want to help you resolve this.",
+    "Could you please verify the last four digits of your social security number?",
+    "I understand this is a difficult time for you.",
+    "If you'd like, I can send you a validation notice in writing.",
+    "You have the right to dispute this debt within thirty days.",
+    "This call may be recorded for quality assurance.",
+    "Would a payment on the fifteenth work for you?",
+    "I can offer you a settlement of sixty percent of the balance.",
+    "Thank you for your time, have a good day.",
+    "Let me check whether any hardship program applies to your account.",
+    "What is the best time to reach you?",
+    "I lost my job last month and I can't pay anything right now.",
+    "I already paid this, I have the receipt.",
+    "Please stop calling me at work.",
+    "I'm going to talk to my lawyer about this.",
+    "I can pay fifty dollars on Friday.",
+    "This isn't my debt, I've never had an account with them.",
+    "My husband passed away and I'm dealing with a lot right now.",
+    "I don't have the money, I'm barely making rent.",
+    "Why do you keep calling me three times a day?",
+    "I'm really stressed out about this whole thing.",
+    "I'm at the hospital with my mom, can you call back tomorrow?",
+    "My mother is sick and I can't work.",
+    "The interest on this is killing me.",
+    "I'm not refusing to pay, I just need more time.",
+    "Who is the original creditor?",
+]
+ORDINARY_ZH = [
+    "您好，这里是招商银行信用卡中心，请问是张先生吗？",
+    "您的信用卡已经逾期了",
+    "逾期了",
+    "我们会上报征信",
+    "您这笔欠款已经逾期三十天了，最低还款额是两千元。",
+    "请问您今天能还多少？",
+    "如果继续逾期，可能会影响您的个人征信记录。",
+    "我们可以帮您申请分期还款。",
+    "不会骂你的",
+    "您放心，我们不会骂你的，只是提醒您还款。",
+    "这通电话可能会被录音。",
+    "请您核实一下身份证后四位。",
+    "还款的账户是尾号1234的储蓄卡。",
+    "请问你妈在家吗？",
+    "你妈妈的电话是多少？",
+    "我们是银行委托的催收机构，合法合规。",
+    "我最近失业了，实在没钱还。",
+    "我下个月发工资了就还。",
+    "你们别再打电话了，我会还的。",
+    "我已经还过了，你们查一下。",
+    "我妈妈住院了，手头很紧。",
+    "我要找律师咨询一下。",
+    "利息太高了，利滚利我根本还不起。",
+    "你们天天发垃圾短信，烦死了。",
+    "能不能减免一点罚息？",
+    "我现在在开会，晚点再打给我。",
+    "这个钱不是我借的，是我前夫借的。",
+    "我要投诉你们。",
+    "我可以先还五百吗？",
+    "我是河南人，现在在上海打工。",
+    "女人和男人都要按时还款。",
+    "好的，那我明天下午三点前转账。",
+    "我的USB键盘坏了，网银登不上去。",
+    "請問您這個月能還多少錢？",
+]
+OFFENSIVE_EN = [
+    ("You're a deadbeat and everyone knows it.", "deadbeat"),
+    ("You people never pay your bills.", "you people"),
+    ("What a pathetic excuse.", "pathetic"),
+    ("Listen, you lowlife, pay up.", "lowlife"),
+    ("You're nothing but a scumbag.", "scumbag"),
+    ("Stop being such a loser and pay.", "loser"),
+    ("Deadbeats like you make me laugh.", "deadbeats"),
+    ("Shut up and listen to me.", "shut up"),
+    ("Pay your damn bill, you fucking moron.", "fucking"),
+    ("This is bullshit, stop calling me.", "bullshit"),
+    ("Go to hell.", "go to hell"),
+    ("You worthless piece of trash.", "worthless"),
+]
+OFFENSIVE_ZH = [
+    ("你他妈的赶紧还钱", "他妈的"),
+    ("你个傻逼", "傻逼"),
+    ("傻B", "傻b"),
+    ("你真是sb", "sb"),
+    ("滚！", "滚"),
+    ("你怎么不去死", "去死"),
+    ("你就是个废物", "废物"),
+    ("你就是个老赖", "老赖"),
+    ("欠钱不还，臭不要脸", "臭不要脸"),
+    ("畜生", "畜生"),
+    ("王八蛋，还钱", "王八蛋"),
+    ("你是不是神经病", "神经病"),
+    ("操你妈", "操你妈"),
+    ("你是在找死", "找死"),
+    ("你就是个垃圾", "垃圾"),
+    ("白痴", "白痴"),
+    ("混蛋", "混蛋"),
+    ("狗东西", "狗东西"),
+    ("贱人", "贱"),
+    ("他媽的，還錢", "他妈的"),  # traditional characters, as Whisper sometimes writes Mandarin
+    ("你這個廢物", "废物"),
+]
+
+
+@pytest.fixture(scope="module")
+def en():
+    return OffensiveLanguageDetector.for_language("en")
+
+
+@pytest.fixture(scope="module")
+def zh():
+    return OffensiveLanguageDetector.for_language("zh")
+
+
+@pytest.mark.parametrize(("text", "evidence"), OFFENSIVE_EN)
+def test_english_insults_and_profanity_score_high_with_evidence(en, text, evidence):
+    [score] = en.score([text])
+    assert score.probability >= LEXICON_PROBABILITY
+    assert (score.evidence, score.method) == (evidence, METHOD_LEXICON)
+
+
+@pytest.mark.parametrize(("text", "evidence"), OFFENSIVE_ZH)
+def test_chinese_insults_and_profanity_score_high_with_evidence(zh, text, evidence):
+    [score] = zh.score([text])
+    assert score.probability >= LEXICON_PROBABILITY
+    assert (score.evidence, score.method) == (evidence, METHOD_LEXICON)
+
+
+def test_ordinary_collection_talk_scores_low(en, zh):
+    assert len(ORDINARY_EN) >= 30 and len(ORDINARY_ZH) >= 30
+    for detector, lines in ((en, ORDINARY_EN), (zh, ORDINARY_ZH)):
+        scores = detector.score(lines)
+        high = [(line, s) for line, s in zip(lines, scores) if s.probability >= THRESHOLD or s.evidence]
+        assert not high
+        assert {s.method for s in scores} == {detector.model_method}
+
+
+def test_the_model_alone_catches_profanity_and_group_abuse_and_names_the_word(en, zh):
+    [english] = en.score(["you little whore"])
+    assert english.method == METHOD_EN_MODEL and english.probability >= THRESHOLD and english.evidence == "whore"
+    [chinese] = zh.score(["你们河南人都是骗子，一个比一个无耻"])
+    assert chinese.method == METHOD_ZH_MODEL and chinese.probability >= THRESHOLD and chinese.evidence
+
+
+def test_a_lexicon_hit_keeps_the_models_support(en):
+    strong, weak = en.score(["you fucking deadbeat", "you deadbeat"])
+    assert strong.evidence == "fucking" and weak.evidence == "deadbeat"
+    assert strong.probability > weak.probability >= LEXICON_PROBABILITY
+
+
+def test_benign_phrases_that_contain_a_term_are_not_hits(en, zh):
+    for text in ("利滚利", "你妈妈的病好了吗", "我去死也还不起啊", "usb接口", "垃圾短信"):
+        assert zh.score([text])[0].evidence is None, text
+    for text in ("we had to shut up shop", "my mom is sick", "this is a moment"):
+        assert en.score([text])[0].evidence is None, text
+    # ... but a term that only overlaps one still is.
+    assert zh.score(["操你妈妈的"])[0].evidence == "操你妈"
+    assert en.score(["you make me sick"])[0].evidence == "you make me sick"
+
+
+def test_empty_text_scores_zero_and_results_keep_order(en):
+    scores = en.score(["", "  ...  ", "you loser", "thanks"])
+    assert [s.probability for s in scores[:2]] == [0.0, 0.0]
+    assert scores[2].evidence == "loser" and scores[3].evidence is None
+    assert en.score([]) == []
+
+
+def test_scores_are_frozen_dataclasses(en):
+    [score] = en.score(["you loser"])
+    assert isinstance(score, OffensiveScore)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        score.probability = 0.0  # type: ignore[misc]
+
+
+def test_detectors_are_loaded_once_per_language():
+    assert OffensiveLanguageDetector.for_language("zh") is OffensiveLanguageDetector.for_language("zh-CN")
+    assert OffensiveLanguageDetector.for_language("en") is OffensiveLanguageDetector.for_language("en-US")
+    with pytest.raises(ConfigError, match="languages: en, zh"):
+        OffensiveLanguageDetector.for_language("fr")
+
+
+def test_scoring_from_many_threads_gives_the_same_results(en, zh):
+    lines = [t for t, _ in OFFENSIVE_EN] + ORDINARY_EN
+    expected = en.score(lines), zh.score(ORDINARY_ZH)
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda i: (en.score(lines), zh.score(ORDINARY_ZH)), range(32)))
+    assert all(r == expected for r in results)
+
+
+def test_english_numpy_scorer_equals_profanity_check(en):
+    from profanity_check import predict_prob
+
+    lines = ORDINARY_EN + [t for t, _ in OFFENSIVE_EN] + ["", "Ünïcode Straße", "you little whore"]
+    ours = [en.model.predict(line)[0] for line in lines]
+    assert np.allclose(ours, predict_prob(lines), rtol=0, atol=1e-9)
+
+
+def _sklearn_pipeline(model: LinearTextModel):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=model.ngram_range, sublinear_tf=model.sublinear_tf,
+                                 vocabulary=model.index)
+    vectorizer.idf_ = model.idf
+    classifier = LogisticRegression()
+    classifier.coef_, classifier.intercept_, classifier.classes_ = model.coef, model.intercept, np.array([0, 1])
+    return lambda texts: classifier.predict_proba(vectorizer.transform(texts))[:, 1]
+
+
+def _cold_sample(split: str, n: int) -> list[str]:
+    import csv
+
+    with open(COLD / f"{split}.csv", newline="", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    return [row["TEXT"] for row in rows[:: max(1, len(rows) // n)]][:n]
+
+
+def test_chinese_numpy_scorer_equals_sklearn_on_the_shipped_model(zh):
+    from coach.text.normalize import normalize
+
+    texts = ORDINARY_ZH + [t for t, _ in OFFENSIVE_ZH] + ["", "a  b", "ABC abc 123"]
+    if (COLD / "test.csv").is_file():
+        texts += _cold_sample("test", 400)
+    texts = [normalize(t, "zh") for t in texts]
+    reference = _sklearn_pipeline(zh.model)(texts)
+    assert np.allclose([zh.model.predict(t)[0] for t in texts], reference, rtol=0, atol=1e-9)
+    assert len(zh.model.terms) <= 30_000 and ZH_MODEL_PATH.stat().st_size < 5_000_000
+
+
+def test_a_model_saved_and_loaded_scores_as_sklearn_does(tmp_path):
+    """The path the training script takes, on a toy corpus."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    texts = ["他们都是坏人", "这里的人都很懒", "那个地方的人不行", "今天天气很好", "我去上班了", "谢谢你的帮助"] * 3
+    labels = [1, 1, 1, 0, 0, 0] * 3
+    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), sublinear_tf=True, max_features=50)
+    classifier = LogisticRegression(C=4).fit(vectorizer.fit_transform(texts), labels)
+    model = LinearTextModel(vectorizer.get_feature_names_out(), vectorizer.idf_, classifier.coef_,
+                            classifier.intercept_, analyzer="char", ngram_range=(1, 3), sublinear_tf=True)
+    model.save(tmp_path / "toy.npz", note="toy")
+    loaded = LinearTextModel.load(tmp_path / "toy.npz")
+    probes = texts[:6] + ["坏人很懒", "天气", "xyz"]
+    expected = classifier.predict_proba(vectorizer.transform(probes))[:, 1]
+    assert np.allclose([loaded.predict(t)[0] for t in probes], expected, rtol=0, atol=1e-12)
+    with np.load(tmp_path / "toy.npz", allow_pickle=False) as data:  # arrays only: no pickle needed
+        assert "vocabulary" in data.files
+
+
+def test_a_missing_model_is_a_clear_coach_error(tmp_path):
+    with pytest.raises(ModelUnavailableError, match="missing") as info:
+        OffensiveLanguageDetector.load("zh", model_path=tmp_path / "offensive_zh.npz")
+    assert "train_offensive_zh.py" in str(info.value) and isinstance(info.value, CoachError)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "wrong_arrays", "pickled"])
+def test_a_corrupt_model_is_a_clear_coach_error(tmp_path, damage):
+    path = tmp_path / "offensive_zh.npz"
+    if damage == "garbage":
+        path.write_bytes(b"not a model at all")
+    elif damage == "truncated":
+        path.write_bytes(ZH_MODEL_PATH.read_bytes()[:50_000])
+    elif damage == "wrong_arrays":
+        np.savez(path, vocabulary=np.array(["a", "b"]), idf=np.ones(3), coef=np.ones((1, 2)), intercept=np.zeros(1))
+    else:
+        np.savez(path, vocabulary=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(ModelUnavailableError, match="unreadable"):
+        OffensiveLanguageDetector.load("zh", model_path=path)
+
+
+def test_a_broken_lexicon_or_a_missing_package_is_a_clear_coach_error(tmp_path, monkeypatch):
+    broken = tmp_path / "lexicon.yaml"
+    broken.write_text("en: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ModelUnavailableError, match="lexicon"):
+        OffensiveLanguageDetector.load("en", lexicon_path=broken)
+    monkeypatch.setitem(sys.modules, "profanity_check", None)  # import fails as if not installed
+    with pytest.raises(ModelUnavailableError, match="alt-profanity-check"):
+        OffensiveLanguageDetector.load("en")
+
+
+def test_lexicon_matches_whole_words_and_plurals():
+    lexicon = OffensiveLexicon("en", ["loser", "you people"], ["my people"])
+    assert lexicon.find("you losers") == "losers"
+    assert lexicon.find("closer to the date") is None
+    assert lexicon.find("what do you people want") == "you people"
+    assert OffensiveLexicon("en", []).find("anything") is None
+
+
+def test_the_wheel_carries_the_model_and_the_lexicon(tmp_path):
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path),
+         str(ROOT)],
+        check=True, timeout=300,
+    )
+    wheel = next(tmp_path.glob("coach-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    assert {"coach/text/data/offensive_zh.npz", "coach/text/data/offensive_lexicon.yaml"} <= set(names)
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+                   check=True, timeout=300)
+    probe = ("import coach.text.offensive as o; print(o.__file__); "
+             "print(o.OffensiveLanguageDetector.for_language('zh').score(['你个傻逼'])[0].evidence)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path, check=True,
+                         env={"PYTHONPATH": str(target), "PATH": "/usr/bin:/bin"}).stdout
+    assert str(target) in out and "傻逼" in out
