@@ -2,21 +2,28 @@
 
 from __future__ import annotations
 
+import codecs
 import json
+import logging
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from coach.config import Settings, get_settings
 from coach.errors import InputError, describe_validation_error
 from coach.text.normalize import detect_language
 
+log = logging.getLogger(__name__)
+
 Speaker = Literal["agent", "debtor", "third_party", "unknown"]
 SPEAKERS: tuple[str, ...] = ("agent", "debtor", "third_party", "unknown")
-#: Seconds one party's consecutive utterances may overlap (timestamp rounding) before it is an error.
+#: Seconds one party's consecutive utterances may overlap (timestamp rounding) without a word said.
 OVERLAP_TOLERANCE = 0.25
+#: Defaults of ``COACH_MAX_CALL_SECONDS`` and ``COACH_MAX_OVERLAP_REPAIR_SECONDS`` (see Settings), for
+#: calls validated without settings.
+MAX_CALL_SECONDS, MAX_OVERLAP_REPAIR_SECONDS = 86_400.0, 5.0
 #: Other names transcripts use for the same parties.
 SPEAKER_ALIASES = {
     "collector": "agent", "rep": "agent", "representative": "agent", "operator": "agent", "caller": "agent",
@@ -33,8 +40,8 @@ class Utterance(BaseModel):
 
     speaker: Speaker
     text: str
-    start: float = Field(ge=0)
-    end: float = Field(ge=0)
+    start: float = Field(ge=0, allow_inf_nan=False)
+    end: float = Field(ge=0, allow_inf_nan=False)
 
     @field_validator("speaker", mode="before")
     @classmethod
@@ -75,6 +82,14 @@ class CallMetadata(BaseModel):
     first_contact: bool | None = None
 
 
+class CallWarning(BaseModel):
+    """Something about a call's input that was repaired or dropped rather than refused."""
+
+    #: ``empty_utterance_dropped``, ``overlap_repaired``
+    code: str
+    message: str
+
+
 class Call(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -83,25 +98,60 @@ class Call(BaseModel):
     started_at: datetime | None = None
     metadata: CallMetadata = Field(default_factory=CallMetadata)
     utterances: list[Utterance]
+    #: What was repaired or dropped when the call was read (the one place such notes live).
+    warnings: list[CallWarning] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _times_in_order(self) -> "Call":
-        """Utterances in start order, and one party never overlapping itself (the two parties may:
-        interruptions are real and the scorecard counts them)."""
-        last_end: dict[str, tuple[int, float]] = {}
+    def _clean_times(self, info: ValidationInfo) -> "Call":
+        """Empty utterances dropped; times within a call's plausible span and in start order; one
+        party never overlapping itself, except by a little, which is repaired (the two parties may
+        overlap: interruptions are real and the scorecard counts them).
+
+        Messages give each utterance's index in the input. ``info.context`` may carry
+        ``max_call_seconds`` and ``max_overlap_repair_seconds``."""
+        context = info.context or {}
+        max_seconds = context.get("max_call_seconds", MAX_CALL_SECONDS)
+        max_repair = context.get("max_overlap_repair_seconds", MAX_OVERLAP_REPAIR_SECONDS)
+        kept: list[tuple[int, Utterance]] = []
         for index, utterance in enumerate(self.utterances):
-            if index and utterance.start < self.utterances[index - 1].start:
+            if not utterance.text.strip():
+                self.warnings.append(CallWarning(code="empty_utterance_dropped", message=(
+                    f"utterance {index} ({utterance.speaker}, {utterance.start:g} s) has no text: dropped")))
+                continue
+            if utterance.end > max_seconds:
                 raise ValueError(
-                    f"utterance {index} starts at {utterance.start:g} s, before utterance {index - 1} "
-                    f"({self.utterances[index - 1].start:g} s): utterances must be in time order"
-                )
-            previous = last_end.get(utterance.speaker)
-            if previous and utterance.start < previous[1] - OVERLAP_TOLERANCE:
+                    f"utterance {index} ends at {utterance.end:g} s, more than {max_seconds:g} s "
+                    f"({max_seconds / 3600:g} h) into the call; times are seconds from the call's start "
+                    f"(COACH_MAX_CALL_SECONDS sets the longest call)")
+            kept.append((index, utterance))
+        if not kept:
+            raise ValueError("no utterance has any text")
+        last: dict[str, int] = {}  # speaker -> position in kept of their latest utterance
+        for position, (index, utterance) in enumerate(kept):
+            if position and utterance.start < kept[position - 1][1].start:
+                before, earlier = kept[position - 1]
                 raise ValueError(
-                    f"utterance {index} ({utterance.speaker}) starts at {utterance.start:g} s, before the same "
-                    f"speaker's utterance {previous[0]} ends ({previous[1]:g} s): overlapping times"
+                    f"utterance {index} starts at {utterance.start:g} s, before utterance {before} "
+                    f"({earlier.start:g} s): utterances must be in time order"
                 )
-            last_end[utterance.speaker] = (index, utterance.end)
+            previous_at = last.get(utterance.speaker)
+            if previous_at is not None:
+                before, previous = kept[previous_at]
+                overlap = previous.end - utterance.start
+                if overlap > OVERLAP_TOLERANCE:
+                    if overlap > max_repair or utterance.start <= previous.start:
+                        raise ValueError(
+                            f"utterance {index} ({utterance.speaker}) starts at {utterance.start:g} s, "
+                            f"{overlap:g} s before the same speaker's utterance {before} ends ({previous.end:g} s): "
+                            f"overlapping times, more than the {max_repair:g} s that can be repaired"
+                        )
+                    kept[previous_at] = (before, previous.model_copy(update={"end": utterance.start}))
+                    self.warnings.append(CallWarning(code="overlap_repaired", message=(
+                        f"utterance {index} ({utterance.speaker}) starts {overlap:g} s before the same speaker's "
+                        f"utterance {before} ends: utterance {before} now ends at {utterance.start:g} s "
+                        f"instead of {previous.end:g} s")))
+            last[utterance.speaker] = position
+        self.utterances = [utterance for _, utterance in kept]
         return self
 
     @field_validator("language", mode="before")
@@ -168,10 +218,16 @@ def validate_call(data: dict[str, Any], *, source: str = "<call>", settings: Set
                     f"{source}: utterance {index}, field text: {len(text)} characters is more than the limit of "
                     f"{settings.max_utterance_chars}; is this really one utterance?"
                 )
+    context = {"max_call_seconds": settings.max_call_seconds,
+               "max_overlap_repair_seconds": settings.max_overlap_repair_seconds}
+    data = {key: value for key, value in data.items() if key != "warnings"}  # ours to write, not the file's
     try:
-        return Call.model_validate(data)
+        call = Call.model_validate(data, context=context)
     except ValidationError as exc:
         raise InputError(f"{source}: invalid call:\n{describe_validation_error(exc, limit=10, where=_where, message=_message)}") from None
+    for warning in call.warnings:
+        log.warning("%s: %s", source, warning.message, extra={"event": warning.code})
+    return call
 
 
 def _where(loc: list[Any]) -> str:
@@ -183,10 +239,17 @@ def _where(loc: list[Any]) -> str:
 def _message(error: dict[str, Any]) -> str | None:
     loc = list(error["loc"])
     if error["type"] == "literal_error" and loc and loc[-1] == "speaker":
-        return f"unknown speaker {error['input']!r}; expected one of {', '.join(SPEAKERS)}"
+        return f"unknown speaker {_quote(error['input'])}; expected one of {', '.join(SPEAKERS)}"
     if error["type"] == "literal_error" and loc == ["language"]:
-        return f"unknown language {error['input']!r}; expected 'zh' or 'en'"
+        return f"unknown language {_quote(error['input'])}; expected 'zh' or 'en'"
+    if error["type"] == "finite_number":
+        return "must be a finite number of seconds"
     return None
+
+
+def _quote(value: Any, limit: int = 60) -> str:
+    text = str(value)
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + "..."
 
 
 def _read_text(path: Path, settings: Settings) -> str:
@@ -204,12 +267,35 @@ def _read_text(path: Path, settings: Settings) -> str:
             hint="raise COACH_MAX_TRANSCRIPT_BYTES if this really is one call",
         )
     raw = path.read_bytes()
-    if b"\x00" in raw[:4096]:
+    encoding = text_encoding(raw[:4096])
+    if encoding is None:
         raise InputError(f"{path}: looks like a binary file, not a JSON transcript (audio goes to `coach review`)")
     try:
-        return raw.decode("utf-8-sig")
+        return raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}); save the transcript as UTF-8") from None
+        name = "UTF-8" if encoding.startswith("utf-8") else encoding.upper()
+        raise InputError(f"{path}: not {name} text (byte {exc.start}); save the transcript as UTF-8") from None
+
+
+#: Byte-order marks, UTF-32's first: its little-endian mark begins with UTF-16's.
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+         (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def text_encoding(head: bytes) -> str | None:
+    """How to decode a transcript that starts with ``head``: by its byte-order mark (UTF-8, UTF-16
+    or UTF-32, either byte order), else UTF-8 unless it has NUL bytes, which in a JSON text mean
+    UTF-16 or UTF-32 without a mark (told apart by where the NULs sit, as RFC 4627 describes).
+    None: binary, such as audio."""
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return name
+    if b"\x00" not in head:
+        return "utf-8"
+    guess = json.detect_encoding(head)
+    if guess.startswith(("utf-16", "utf-32")) and head.decode(guess, errors="ignore").lstrip().startswith(("{", "[")):
+        return guess
+    return None
 
 
 def _looks_like_jsonl(text: str) -> bool:

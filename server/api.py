@@ -9,25 +9,23 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from coach.config import Settings
-from coach.errors import (
-    CoachError,
-    ConfigError,
-    InputError,
-    ModelUnavailableError,
-    NotFoundError,
-    PlaybookError,
-    StorageError,
-)
+from coach.errors import CoachError, InputError, NotFoundError
+from coach.outcome import OutcomeKind
+from coach.playbook.registry import PlaybookRegistry
 from coach.review.pipeline import ReviewRequest, call_metadata, review_into_store
 from coach.storage import CallDetail, CallFilter, CallStore, CallSummary, NoteRecord, Viewer
+from server import errors, playbooks
 from server.auth import current_viewer, get_store, require
+from server.body_limits import BodyLimit
 
 #: Reviews run one at a time beside the live calls, so an upload never starves a live call of CPU.
 _REVIEWS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="review")
@@ -37,6 +35,11 @@ UPLOAD_CHUNK = 1 << 20
 router = APIRouter(prefix="/v1", tags=["calls"])
 Reader = Annotated[Viewer, Depends(current_viewer)]
 Store = Annotated[CallStore, Depends(get_store)]
+#: A call id in a path: never longer than the ids the store keeps.
+CallId = Annotated[str, PathParam(max_length=200)]
+SEVERITIES = ("S1", "S2", "S3", "S4")
+Status = Literal["live", "complete", "interrupted"]
+EventType = Literal["utterance", "sentiment", "intent", "compliance", "scorecard", "error"]
 
 
 class CallList(BaseModel):
@@ -67,12 +70,27 @@ class Me(BaseModel):
 
 
 def call_filter(
-    agent_id: str | None = None, team: str | None = None, language: str | None = None,
-    violation: Annotated[str | None, Query(description="A rule id (e.g. US-THREAT) or a severity (S1-S4)")] = None,
-    outcome: Annotated[str | None, Query(description="promise_to_pay, refusal, callback, dispute, ...")] = None,
-    status: str | None = None, date_from: date | None = None, date_to: date | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0,
+    request: Request,
+    agent_id: Annotated[str | None, Query(max_length=200)] = None, team: Annotated[str | None, Query(max_length=200)] = None,
+    language: Literal["en", "zh"] | None = None,
+    violation: Annotated[str | None, Query(max_length=100, description="A rule id of an installed playbook (e.g. "
+                                                                         "US-THREAT) or a severity (S1-S4), exact case")] = None,
+    outcome: OutcomeKind | None = None, status: Status | None = None,
+    date_from: Annotated[date | None, Query(description="The call's start (else when it was stored), from this day")] = None,
+    date_to: Annotated[date | None, Query(description="... up to and including this day")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> CallFilter:
+    """Filters that say what they accept: a value outside the allowed ones is a 422 naming the
+    parameter and the values allowed, never an empty list."""
+    if violation is not None and violation not in SEVERITIES:
+        settings: Settings = request.app.state.settings
+        rules = sorted(PlaybookRegistry.from_settings(settings).rule_ids())
+        if violation not in rules:
+            raise errors.invalid_parameter(
+                "violation", f"Input should be S1, S2, S3, S4 or a rule id of an installed playbook: {', '.join(rules)}",
+                violation)
+    if date_from and date_to and date_from > date_to:
+        raise errors.invalid_parameter("date_to", f"date_to ({date_to}) is before date_from ({date_from})", str(date_to))
     return CallFilter(agent_id=agent_id, team=team, language=language, violation=violation, outcome=outcome,
                       status=status, date_from=date_from, date_to=date_to, limit=limit, offset=offset)
 
@@ -97,29 +115,38 @@ async def list_calls(viewer: Reader, store: Store, filters: Annotated[CallFilter
 async def upload_call(
     request: Request, store: Store, viewer: Annotated[Viewer, Depends(require(*REVIEWERS))],
     file: Annotated[UploadFile, File(description="Audio (wav, flac, mp3, ogg...) or a transcript (JSON, JSON Lines)")],
-    language: Annotated[str | None, Form()] = None, playbook: Annotated[str | None, Form()] = None,
-    roles: Annotated[str, Form(description="Who is on each channel, e.g. agent,debtor")] = "agent,debtor",
+    language: Annotated[str | None, Form(max_length=20)] = None,
+    playbook: Annotated[str | None, Form(max_length=200, description="An installed playbook's id (GET /v1/playbooks)")] = None,
+    roles: Annotated[str, Form(max_length=200, description="Who is on each channel, e.g. agent,debtor")] = "agent,debtor",
     call_id: Annotated[str | None, Form(max_length=200)] = None, agent_id: Annotated[str | None, Form(max_length=200)] = None,
     team: Annotated[str | None, Form(max_length=200)] = None,
-    metadata: Annotated[str | None, Form(description="JSON object: debtor_timezone, balance, ...")] = None,
+    metadata: Annotated[str | None, Form(max_length=20_000, description="JSON object: debtor_timezone, balance, ...")] = None,
 ) -> JSONResponse:
     """Review a recording or transcript and store it (runs to completion before answering)."""
     settings: Settings = request.app.state.settings
     if language not in (None, "", "en", "zh"):
-        raise InputError(f"unknown language {language!r}; use en or zh")
+        raise InputError(f"unknown language {errors.clip(language)}; use en or zh")
     if viewer.role == "coach" and team and team != viewer.team:
         raise HTTPException(status_code=403, detail=f"a coach of team {viewer.team!r} cannot upload calls for team {team!r}")
+    # An installed playbook's id, never a path on this server.
+    book = PlaybookRegistry.from_settings(settings).reference(playbook or None)
     review = ReviewRequest(
-        language=language or None, playbook=playbook or None, channel_roles=tuple(r.strip() for r in roles.split(",")),
+        language=language or None, playbook=book, channel_roles=tuple(r.strip() for r in roles.split(",")),
         call_id=call_id or None, agent_id=agent_id or None, team=team or (viewer.team if viewer.role == "coach" else None),
         metadata=_metadata(metadata),
     )
     with tempfile.TemporaryDirectory(prefix="coach-upload-") as folder:
         path = Path(folder) / _safe_name(file.filename)
-        await _save_upload(file, path, settings.max_upload_bytes)
-        loop = asyncio.get_running_loop()
-        stored = await loop.run_in_executor(_REVIEWS, lambda: review_into_store(store, path, review, source="upload",
-                                                                               settings=settings))
+        try:
+            await _save_upload(file, path, settings.max_upload_bytes)
+            loop = asyncio.get_running_loop()
+            stored = await loop.run_in_executor(_REVIEWS, lambda: review_into_store(store, path, review, source="upload",
+                                                                                   settings=settings))
+        except CoachError as exc:  # the client knows its file by its own name, not by our temporary path
+            for attribute in ("message", "hint"):
+                if getattr(exc, attribute):
+                    setattr(exc, attribute, getattr(exc, attribute).replace(str(path), path.name).replace(folder, ""))
+            raise
     try:
         summary = await asyncio.to_thread(store.get_call, stored.call_id, viewer)
     except NotFoundError:  # stored before, by someone whose calls this token may not see: say no more
@@ -130,20 +157,20 @@ async def upload_call(
 
 
 @router.get("/calls/{call_id}", response_model=CallDetail)
-async def call_detail(call_id: str, viewer: Reader, store: Store) -> CallDetail:
+async def call_detail(call_id: CallId, viewer: Reader, store: Store) -> CallDetail:
     """The call with its (redacted) transcript, outcome, summary and what was masked."""
     return await asyncio.to_thread(store.get_call, call_id, viewer)
 
 
 @router.get("/calls/{call_id}/events")
-async def call_events(call_id: str, viewer: Reader, store: Store,
-                      type: Annotated[list[str] | None, Query(description="Only these event types")] = None) -> list[dict[str, Any]]:
+async def call_events(call_id: CallId, viewer: Reader, store: Store,
+                      type: Annotated[list[EventType] | None, Query(description="Only these event types")] = None) -> list[dict[str, Any]]:
     """The call's events in order, the same JSON as the live stream (docs/events.md)."""
     return await asyncio.to_thread(store.events, call_id, viewer, type)
 
 
 @router.get("/calls/{call_id}/scorecard")
-async def call_scorecard(call_id: str, viewer: Reader, store: Store) -> dict[str, Any]:
+async def call_scorecard(call_id: CallId, viewer: Reader, store: Store) -> dict[str, Any]:
     scorecard = await asyncio.to_thread(store.scorecard, call_id, viewer)
     if scorecard is None:
         raise NotFoundError(f"call {call_id!r} has no scorecard yet (still live?)")
@@ -151,24 +178,24 @@ async def call_scorecard(call_id: str, viewer: Reader, store: Store) -> dict[str
 
 
 @router.get("/calls/{call_id}/notes", response_model=list[NoteRecord])
-async def call_notes(call_id: str, viewer: Reader, store: Store) -> list[NoteRecord]:
+async def call_notes(call_id: CallId, viewer: Reader, store: Store) -> list[NoteRecord]:
     return await asyncio.to_thread(store.notes, call_id, viewer)
 
 
 @router.post("/calls/{call_id}/notes", response_model=NoteRecord, status_code=201)
-async def add_note(call_id: str, note: NewNote, store: Store,
+async def add_note(call_id: CallId, note: NewNote, store: Store,
                    viewer: Annotated[Viewer, Depends(require(*REVIEWERS))]) -> NoteRecord:
     """A coach's note on the call or on one utterance."""
     return await asyncio.to_thread(store.add_note, call_id, note.text, viewer.name, note.utterance_id, viewer)
 
 
 @router.delete("/calls/{call_id}", status_code=204)
-async def delete_call(call_id: str, store: Store, viewer: Annotated[Viewer, Depends(require("admin"))]) -> None:
+async def delete_call(call_id: CallId, store: Store, viewer: Annotated[Viewer, Depends(require("admin"))]) -> None:
     await asyncio.to_thread(store.delete_call, call_id)
 
 
 @router.get("/calls/{call_id}/audio", response_class=FileResponse)
-async def call_audio(call_id: str, request: Request, viewer: Reader, store: Store) -> FileResponse:
+async def call_audio(call_id: CallId, request: Request, viewer: Reader, store: Store) -> FileResponse:
     """The recording, for the review page's player (supports range requests for seeking)."""
     relative = await asyncio.to_thread(store.audio_path, call_id, viewer)
     settings: Settings = request.app.state.settings
@@ -179,7 +206,7 @@ async def call_audio(call_id: str, request: Request, viewer: Reader, store: Stor
 
 
 @router.get("/calls/{call_id}/report", response_class=HTMLResponse, tags=["reports"])
-async def call_report(call_id: str, viewer: Reader, store: Store) -> HTMLResponse:
+async def call_report(call_id: CallId, viewer: Reader, store: Store) -> HTMLResponse:
     """One call's self-contained HTML report."""
     return HTMLResponse(await asyncio.to_thread(_report, store, [call_id], viewer))
 
@@ -209,7 +236,7 @@ async def _save_upload(upload: UploadFile, path: Path, limit: int) -> None:
                 raise HTTPException(status_code=413, detail=f"the upload is larger than {limit} bytes (COACH_MAX_UPLOAD_BYTES)")
             out.write(chunk)
     if size == 0:
-        raise InputError(f"{upload.filename or 'the upload'}: the file is empty")
+        raise InputError(f"{_safe_name(upload.filename)}: the file is empty")
 
 
 def _safe_name(filename: str | None) -> str:
@@ -234,17 +261,11 @@ def _metadata(text: str | None) -> dict[str, Any]:
     return value
 
 
-#: HTTP status for each kind of user-facing error.
-STATUS = {NotFoundError: 404, InputError: 422, PlaybookError: 422, StorageError: 503, ModelUnavailableError: 503,
-          ConfigError: 503}
-
-
 def install(app: FastAPI) -> None:
-    """Add the routes, and answer CoachErrors with their message and a fitting status."""
-
-    async def coach_error(_request: Request, exc: Exception) -> JSONResponse:
-        status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
-        return JSONResponse({"detail": str(exc)}, status_code=status)
-
-    app.add_exception_handler(CoachError, coach_error)
+    """Add the routes and the body limits, and answer errors with a fitting status and a message that
+    echoes no long input and names no server path (server.errors)."""
+    app.add_middleware(BodyLimit, settings=app.state.settings)
+    app.add_exception_handler(CoachError, errors.coach_error)
+    app.add_exception_handler(RequestValidationError, errors.invalid_request)
     app.include_router(router)
+    app.include_router(playbooks.router)

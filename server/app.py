@@ -19,7 +19,8 @@ from coach.errors import CoachError
 from coach.live import load_speech_model
 from coach.resources import data_dir
 from coach.storage import CallStore
-from server import api
+from server import api, docs
+from server.errors import scrub_paths
 from server.stream import CallStream, RecentCalls
 
 log = logging.getLogger("coach.server")
@@ -53,7 +54,7 @@ def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = (
         yield
         task.cancel()
 
-    app = FastAPI(title="coach", version=__version__, lifespan=lifespan,
+    app = FastAPI(title="coach", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Live coaching for debt-collection calls: stream audio to /v1/stream and get hints back; "
                               "upload and review recorded calls under /v1/calls (API token required).")
     @app.middleware("http")
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = (
     app.state.calls = RecentCalls()
     app.state.store, app.state.store_error = _open_store(settings, store)
     api.install(app)
+    docs.install(app)  # /docs from this server's own files: works offline
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict:
@@ -76,10 +78,11 @@ def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = (
     @app.get("/readyz", tags=["health"])
     def readyz(response: Response) -> dict:
         """Models are loaded and calls can start; ``storage`` says whether calls are being stored."""
-        storage = "ok" if app.state.store is not None else f"unavailable: {app.state.store_error}"
+        storage = "ok" if app.state.store is not None else scrub_paths(f"unavailable: {app.state.store_error}")
         if not state["ready"]:
             response.status_code = 503
-            return {"status": "error" if state["error"] else "loading", "error": state["error"], "storage": storage}
+            error = scrub_paths(state["error"]) if state["error"] else None
+            return {"status": "error" if error else "loading", "error": error, "storage": storage}
         return {"status": "ready", "storage": storage}
 
     @app.websocket("/v1/stream")
@@ -138,7 +141,12 @@ def _samples() -> dict[Path, dict]:
 def run(host: str = "127.0.0.1", port: int = 8000) -> None:
     import uvicorn
 
-    from server import logs
+    from server import logs, preflight
 
     logs.configure()
-    uvicorn.run(create_app(), host=host, port=port, log_config=None, ws_max_size=16 * 1024 * 1024)
+    settings = get_settings()
+    # Before anything starts: a missing speech model exits 4, a port that cannot be had 5 (README).
+    preflight.check_speech_models(settings)
+    sock = preflight.bind(host, port)
+    config = uvicorn.Config(create_app(settings), host=host, port=port, log_config=None, ws_max_size=16 * 1024 * 1024)
+    uvicorn.Server(config).run(sockets=[sock])

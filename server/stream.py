@@ -28,6 +28,7 @@ from coach.engine import get_engine
 from coach.errors import CoachError, InputError, StorageError, describe_validation_error
 from coach.events import BaseEvent, ErrorEvent, ReadyEvent
 from coach.live import LiveCall, StreamSpec, load_speech_model
+from coach.playbook.registry import PlaybookRegistry
 from coach.storage import CallStore, NewCall
 from coach.storage.store import TRANSIENT_EVENTS
 
@@ -154,7 +155,10 @@ class CallStream:
         return True
 
     def _models(self, start: StartMessage):
-        engine = get_engine(start.playbook, language=start.language, settings=self.settings)
+        # An installed playbook's id (GET /v1/playbooks), never a file on this server; an unknown one
+        # is refused with the list of ids.
+        book = PlaybookRegistry.from_settings(self.settings).reference(start.playbook)
+        engine = get_engine(book, language=start.language, settings=self.settings)
         return engine, load_speech_model(start.language, self.settings)
 
     # -- receive -------------------------------------------------------------------------------

@@ -69,3 +69,16 @@ def test_tokens_are_created_listed_and_revoked(env):
     assert coach(env, "token", "create", "x", "--role", "agent").returncode == 2  # agents need --agent-id
     assert coach(env, "token", "revoke", "lee").returncode == 0
     assert coach(env, "token", "revoke", "nobody").returncode == 2
+
+
+def test_review_json_carries_the_calls_warnings(env, tmp_path):
+    document = json.loads((EXAMPLES / "en-hardship.json").read_text(encoding="utf-8"))
+    first = next(i for i, u in enumerate(document["utterances"][1:], 1) if u["speaker"] == document["utterances"][0]["speaker"])
+    document["utterances"][0]["end"] = document["utterances"][first]["start"] + 2  # the same speaker overlaps by 2 s
+    document["utterances"].insert(1, {**document["utterances"][1], "text": " "})
+    path = tmp_path / "exported.json"
+    path.write_bytes(json.dumps(document).encode("utf-16"))
+    result = coach(env, "review", path, "--format", "json", "--no-store")
+    assert result.returncode == 0, result.stderr
+    [reviewed] = json.loads(result.stdout)
+    assert [w["code"] for w in reviewed["call"]["warnings"]] == ["empty_utterance_dropped", "overlap_repaired"]

@@ -141,3 +141,72 @@ def test_bad_jsonl_line(tmp_path):
     path = tmp_path / "c.jsonl"
     path.write_text(json.dumps(GOOD[0]) + "\n{oops\n")
     assert "line 2" in _error(path)
+
+
+def test_times_beyond_a_plausible_call_are_refused(tmp_path):
+    utterances = GOOD + [{"speaker": "agent", "text": "still here", "start": 1e15, "end": 1e15 + 2}]
+    message = _error(write_call(tmp_path / "c.json", utterances))
+    assert "utterance 2 ends at 1e+15 s" in message and "86400 s (24 h)" in message and "COACH_MAX_CALL_SECONDS" in message
+    assert "more than 100 s" in _error(write_call(tmp_path / "d.json", GOOD + [
+        {"speaker": "agent", "text": "late", "start": 99, "end": 101}]), settings=Settings(max_call_seconds=100))
+    path = tmp_path / "inf.json"
+    path.write_text('{"language": "en", "utterances": [{"speaker": "agent", "text": "hi", "start": 0, "end": Infinity}]}')
+    assert "utterance 0, field end: must be a finite number" in _error(path)
+
+
+def test_empty_utterances_are_dropped_with_a_warning(tmp_path):
+    utterances = [GOOD[0], {"speaker": "debtor", "text": "  ", "start": 1.0, "end": 1.1}, GOOD[1]]
+    call = load_call(write_call(tmp_path / "c.json", utterances, warnings=[{"code": "forged", "message": "x"}]))
+    assert [u.text for u in call.utterances] == ["hello", "hi"]
+    assert [w.model_dump() for w in call.warnings] == [
+        {"code": "empty_utterance_dropped", "message": "utterance 1 (debtor, 1 s) has no text: dropped"}]
+    only_empty = [{"speaker": "agent", "text": "", "start": 0, "end": 1}]
+    assert "no utterance has any text" in _error(write_call(tmp_path / "e.json", only_empty))
+    # indices in later errors are still the file's
+    unordered = [GOOD[0], {"speaker": "debtor", "text": "", "start": 0.5, "end": 0.6},
+                 {"speaker": "debtor", "text": "hm", "start": 5, "end": 6}, {"speaker": "agent", "text": "so", "start": 2, "end": 3}]
+    assert "utterance 3 starts at 2 s, before utterance 2" in _error(write_call(tmp_path / "u.json", unordered))
+
+
+def test_a_small_same_speaker_overlap_is_repaired_with_a_warning(tmp_path):
+    utterances = [{"speaker": "agent", "text": "hello there this is sam", "start": 1, "end": 6},
+                  {"speaker": "debtor", "text": "yes", "start": 4, "end": 4.5},
+                  {"speaker": "agent", "text": "and again", "start": 4.8, "end": 7}]
+    call = load_call(write_call(tmp_path / "c.json", utterances))
+    assert [(u.start, u.end) for u in call.utterances] == [(1, 4.8), (4, 4.5), (4.8, 7)]
+    [warning] = call.warnings
+    assert warning.code == "overlap_repaired" and "utterance 2 (agent) starts 1.2 s before" in warning.message
+    assert "utterance 0 now ends at 4.8 s instead of 6 s" in warning.message
+    tiny = [{"speaker": "agent", "text": "a", "start": 0, "end": 2.1}, {"speaker": "agent", "text": "b", "start": 2, "end": 3}]
+    assert load_call(write_call(tmp_path / "t.json", tiny)).warnings == []  # timestamp rounding: left alone
+
+
+@pytest.mark.parametrize(("first", "second"), [((1, 20), (3, 25)), ((1, 6), (1, 3))])
+def test_an_overlap_that_cannot_be_repaired_is_refused(tmp_path, first, second):
+    utterances = [{"speaker": "agent", "text": "hello there", "start": first[0], "end": first[1]},
+                  {"speaker": "agent", "text": "and again", "start": second[0], "end": second[1]}]
+    message = _error(write_call(tmp_path / "c.json", utterances))
+    assert "utterance 1 (agent)" in message and "overlapping times, more than the 5 s that can be repaired" in message
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_text_encodings_are_detected(tmp_path, encoding):
+    from coach.review.pipeline import is_transcript
+
+    document = {"call_id": "enc", "language": "zh", "utterances": [
+        {"speaker": "agent", "text": "您好，请问是王先生吗", "start": 0, "end": 2},
+        {"speaker": "debtor", "text": "是我", "start": 2.2, "end": 3}]}
+    path = tmp_path / "call.json"
+    path.write_bytes(json.dumps(document, ensure_ascii=False).encode(encoding))
+    call = load_call(path)
+    assert call.utterances[0].text == "您好，请问是王先生吗" and call.language == "zh"
+    assert is_transcript(path) and is_transcript(path.rename(tmp_path / "call.wav"))
+
+
+def test_audio_is_never_taken_for_text():
+    from coach.review.pipeline import is_transcript
+    from coach.transcript import text_encoding
+
+    flac = EXAMPLES / "audio" / "en-short-call.flac"
+    assert text_encoding(flac.read_bytes()[:4096]) is None and not is_transcript(flac)
+    assert text_encoding(b"RIFF\x24\x00\x00\x00WAVEfmt ") is None

@@ -22,7 +22,7 @@ from coach.engine import CoachEngine, get_engine
 from coach.errors import InputError, describe_validation_error
 from coach.events import BaseEvent
 from coach.storage import CallStore, NewCall
-from coach.transcript import SPEAKERS, Call, CallMetadata, Utterance, load_call
+from coach.transcript import SPEAKERS, Call, CallMetadata, Utterance, load_call, text_encoding
 
 log = logging.getLogger(__name__)
 
@@ -68,21 +68,17 @@ def file_hash(path: Path) -> str:
 
 
 def is_transcript(path: Path) -> bool:
-    """Whether a file is a transcript, by its content first (JSON starts with ``{``), so a mislabelled
-    file still works: a transcript named ``.wav`` is read as a transcript, a recording named ``.json``
-    as audio. Other text with a transcript suffix is a transcript (and gets the transcript errors)."""
+    """Whether a file is a transcript, by its content first (JSON starts with ``{``, in UTF-8 or, with
+    or without a byte-order mark, UTF-16/32: the encoding is told before any audio sniffing), so a
+    mislabelled file still works: a transcript named ``.wav`` is read as a transcript, a recording
+    named ``.json`` as audio. Other text with a transcript suffix is a transcript (and gets the
+    transcript errors); binary with one is audio with the wrong name."""
     with path.open("rb") as handle:
-        head = handle.read(512)
-    stripped = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-    if stripped.startswith(b"{"):
+        head = handle.read(4096)
+    encoding = text_encoding(head)
+    if encoding is not None and head.decode(encoding, errors="ignore").lstrip("\ufeff \t\r\n").startswith("{"):
         return True
-    if path.suffix.lower() not in TRANSCRIPT_SUFFIXES:
-        return False
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError:
-        return False  # binary: most likely audio with the wrong name
-    return True
+    return encoding is not None and path.suffix.lower() in TRANSCRIPT_SUFFIXES
 
 
 def review_file(path: str | Path, request: ReviewRequest | None = None, settings: Settings | None = None,
@@ -171,7 +167,8 @@ def store_review(store: CallStore, reviewed: ReviewedCall, *, source: str, setti
         NewCall(call_id=call.call_id, language=call.language, playbook=reviewed.playbook, source=source,  # type: ignore[arg-type]
                 agent_id=metadata.get("agent_id"), team=metadata.get("team"), started_at=call.started_at,
                 metadata=metadata, filename=reviewed.filename, content_hash=reviewed.content_hash,
-                audio_path=audio_path, speaker_method=reviewed.speaker_method),
+                audio_path=audio_path, speaker_method=reviewed.speaker_method,
+                warnings=[w.model_dump() for w in call.warnings] or None),
         reviewed.events, outcome=reviewed.outcome, summary=reviewed.summary, duration=reviewed.duration,
     )
     if audio_path:  # only once the call is stored: a failed save leaves no orphan file behind

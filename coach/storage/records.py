@@ -50,6 +50,8 @@ class NewCall:
     content_hash: str | None = None
     audio_path: str | None = None
     speaker_method: str | None = None
+    #: What was repaired or dropped when the call was read: [{"code", "message"}].
+    warnings: list[dict[str, str]] | None = None
 
 
 class CallFilter(BaseModel):
@@ -114,12 +116,19 @@ class RedactionRecord(BaseModel):
     digest: str
 
 
+class CallWarningRecord(BaseModel):
+    code: str
+    message: str
+
+
 class CallDetail(CallSummary):
     metadata: dict[str, Any]
     summary: str | None
     outcome_detail: dict[str, Any] | None
     speaker_method: str | None
     content_hash: str | None
+    #: What was repaired or dropped when the call was read (overlaps clamped, empty utterances).
+    warnings: list[CallWarningRecord] = Field(default_factory=list)
     utterances: list[UtteranceRecord]
     redactions: list[RedactionRecord]
 

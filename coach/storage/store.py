@@ -163,6 +163,7 @@ class CallStore:
             return CallDetail(
                 **_summary(row).model_dump(), metadata=row.call_metadata or {}, summary=row.summary,
                 outcome_detail=row.outcome_detail, speaker_method=row.speaker_method, content_hash=row.content_hash,
+                warnings=row.warnings or [],
                 utterances=[UtteranceRecord(utterance_id=u.idx, speaker=u.speaker, text=u.text, start=u.start, end=u.end,
                                             stage=u.stage) for u in row.utterances],
                 redactions=[RedactionRecord(utterance_id=r.utterance_id, field=r.field, kind=r.kind, start=r.start,
@@ -345,6 +346,7 @@ def _call_row(call: NewCall, status: str) -> CallRow:
         content_hash=call.content_hash, filename=call.filename, audio_path=call.audio_path,
         agent_id=call.agent_id or metadata.get("agent_id"), team=call.team or metadata.get("team"),
         started_at=call.started_at, call_metadata=metadata, speaker_method=call.speaker_method, violation_count=0,
+        warnings=call.warnings or None,
     )
 
 

@@ -70,6 +70,8 @@ class CallRow(Base):
     worst_severity: Mapped[str | None] = mapped_column(String(2))
     #: How the parties of a mono recording were told apart (None: one party per channel or transcript).
     speaker_method: Mapped[str | None] = mapped_column(String(64))
+    #: What was repaired or dropped when the call was read: [{code, message}] (None: nothing).
+    warnings: Mapped[list | None] = mapped_column(JSON)
 
     utterances: Mapped[list[UtteranceRow]] = relationship(back_populates="call", cascade="all, delete-orphan",
                                                             order_by="UtteranceRow.idx")

@@ -162,8 +162,10 @@ def test_an_uploaded_recording_is_transcribed_and_playable(client, tokens):
         {"speaker": "agent", "text": "hello", "start": 5, "end": 6},
         {"speaker": "debtor", "text": "hi", "start": 1, "end": 2}]}).encode(), 422, "time order"),
     ("overlap.json", json.dumps({"call_id": "o", "language": "en", "utterances": [
-        {"speaker": "agent", "text": "hello there", "start": 1, "end": 6},
-        {"speaker": "agent", "text": "and again", "start": 3, "end": 7}]}).encode(), 422, "overlapping"),
+        {"speaker": "agent", "text": "hello there", "start": 1, "end": 20},
+        {"speaker": "agent", "text": "and again", "start": 3, "end": 25}]}).encode(), 422, "overlapping"),
+    ("far.json", json.dumps({"call_id": "f", "language": "en", "utterances": [
+        {"speaker": "agent", "text": "hello there", "start": 1e15, "end": 1e15 + 1}]}).encode(), 422, "COACH_MAX_CALL_SECONDS"),
 ])
 def test_bad_uploads_get_clear_errors_and_store_nothing(client, tokens, name, content, status, message):
     before = client.get("/v1/calls", headers=auth(tokens["admin"])).json()["calls"]
@@ -221,7 +223,7 @@ def test_a_live_call_is_stored_as_it_happens(client, tokens):
     debtor = np.concatenate([silence(0.3), speak("i already paid this last week", "en-us+f3"), silence(1.0)])
     start = {"type": "start", "call_id": "live-api-1", "language": "en", "channels": 1, "channel_roles": ["debtor"],
              "metadata": {"agent_id": "a1", "team": "north"}}
-    with client.websocket_connect("/v1/stream") as ws:
+    with client.websocket_connect("/v1/stream", headers=auth(tokens["agent"])) as ws:
         ws.send_text(json.dumps(start))
         assert json.loads(ws.receive_text())["type"] == "ready"
         pcm = (debtor * 32767).astype("<i2").tobytes()
@@ -244,7 +246,7 @@ def test_a_live_call_is_stored_as_it_happens(client, tokens):
         time.sleep(0.1)
     assert detail["status"] == "interrupted" and detail["score"] is not None and detail["outcome"]
     # the same call id again still gets coaching; it is stored under a new id and the client is told
-    with client.websocket_connect("/v1/stream") as ws:
+    with client.websocket_connect("/v1/stream", headers=auth(tokens["agent"])) as ws:
         ws.send_text(json.dumps(start))
         events = [json.loads(ws.receive_text()) for _ in range(2)]
         assert events[0]["type"] == "ready"
@@ -282,3 +284,97 @@ def test_mp3_and_ogg_recordings_are_accepted(client, tokens, tmp_path):
     response = upload(client, tokens["coach"], mp3)
     assert response.status_code == 201, response.text
     assert response.json()["call"]["duration"] == pytest.approx(12, abs=0.5)
+
+
+def test_filters_refuse_values_outside_their_sets(client, tokens):
+    def get(**params):
+        return client.get("/v1/calls", headers=auth(tokens["trainer"]), params=params)
+
+    for params in ({"violation": "S1"}, {"violation": "US-THREAT"}, {"violation": "CN-HOURS"}, {"outcome": "refusal"},
+                   {"status": "interrupted"}, {"language": "zh"}, {"date_from": "2026-01-01", "date_to": "2026-01-01"}):
+        assert get(**params).status_code == 200, params
+    for params, name, allowed in [
+        ({"violation": "S9"}, "violation", "US-THREAT"), ({"violation": "s1"}, "violation", "S1, S2, S3, S4"),
+        ({"violation": "us-threat"}, "violation", "CN-HOURS"), ({"outcome": "banana"}, "outcome", "promise_to_pay"),
+        ({"status": "banana"}, "status", "'interrupted'"), ({"language": "fr"}, "language", "'zh'"),
+        ({"date_from": "2026-13-01"}, "date_from", "date"), ({"date_from": "2026-02-01", "date_to": "2026-01-31"}, "date_to", "before"),
+        ({"limit": 5000}, "limit", "1000"), ({"offset": -1}, "offset", "0"),
+    ]:
+        response = get(**params)
+        assert response.status_code == 422, (params, response.text)
+        [error] = response.json()["detail"]
+        assert error["loc"] == ["query", name] and allowed in error["msg"], (params, error)
+    report = client.get("/v1/reports", headers=auth(tokens["trainer"]), params={"outcome": "banana"})
+    assert report.status_code == 422
+    events = client.get("/v1/calls/x/events", headers=auth(tokens["trainer"]), params={"type": "gossip"})
+    assert events.status_code == 422 and "compliance" in events.text
+
+
+def test_long_input_is_never_echoed(client, tokens):
+    long = "A" * 5000
+    for response in (client.get("/v1/calls", headers=auth(tokens["trainer"]), params={"agent_id": long}),
+                     client.get("/v1/calls", headers=auth(tokens["trainer"]), params={"violation": long}),
+                     client.get(f"/v1/calls/{long}", headers=auth(tokens["trainer"])),
+                     upload(client, tokens["coach"], EXAMPLES / "en-cooperative.json", language=long[:20]),
+                     upload(client, tokens["coach"], EXAMPLES / "en-cooperative.json", playbook=long[:200])):
+        assert response.status_code == 422, response.text
+        assert "A" * 201 not in response.text and len(response.text) < 2000
+
+
+def test_a_huge_note_is_refused_before_it_is_read(client, tokens):
+    note = {"text": "x" * 20_000_000}
+    response = client.post("/v1/calls/any/notes", headers=auth(tokens["coach"]), json=note)
+    assert response.status_code == 413 and "COACH_MAX_REQUEST_BYTES" in response.json()["detail"]
+    assert len(response.content) < 500
+    # no Content-Length (chunked): counted as it arrives
+    chunks = (b"x" * 65_536 for _ in range(40))
+    response = client.post("/v1/calls/any/notes", headers=auth(tokens["coach"]) | {"Content-Type": "application/json"},
+                           content=chunks)
+    assert response.status_code == 413 and len(response.content) < 500
+    # within the limit but over the note's own: 422 without the text
+    response = client.post("/v1/calls/any/notes", headers=auth(tokens["coach"]), json={"text": "y" * 20_000})
+    assert response.status_code == 422 and "y" * 201 not in response.text
+
+
+def test_an_upload_over_the_limit_is_refused_from_its_length(client, tokens):
+    response = client.post("/v1/calls", headers=auth(tokens["coach"]) | {"Content-Type": "multipart/form-data; boundary=x",
+                                                                         "Content-Length": str(50_000_000)},
+                           content=b"--x\r\n")
+    assert response.status_code == 413 and "COACH_MAX_UPLOAD_BYTES" in response.json()["detail"]
+
+
+def test_errors_name_no_server_path(client, tokens):
+    response = client.post("/v1/calls", headers=auth(tokens["coach"]),
+                           files={"file": ("broken.wav", b"RIFF\x00\x00\x00\x00WAVEfmt garbage" * 20)})
+    assert response.status_code == 422 and response.json()["detail"].startswith("broken.wav: cannot decode audio")
+    assert "/tmp" not in response.text and "coach-upload" not in response.text
+
+
+def test_a_client_chooses_a_playbook_by_id_only(client, tokens, tmp_path):
+    from coach.playbook import builtin_playbooks
+
+    for ref in ("/etc/passwd", "../../../../etc/passwd", str(builtin_playbooks()["en-US-collections"]), "martian"):
+        response = upload(client, tokens["coach"], EXAMPLES / "en-cooperative.json", playbook=ref)
+        assert response.status_code == 422, response.text
+        detail = response.json()["detail"]
+        assert "unknown playbook" in detail and "installed playbooks: en-US-collections, zh-CN-bank-collections" in detail
+        assert "root" not in detail and "not found" not in detail
+    call = json.loads((EXAMPLES / "en-hardship.json").read_text(encoding="utf-8")) | {"call_id": "by-id"}
+    (path := tmp_path / "by-id.json").write_text(json.dumps(call), encoding="utf-8")
+    response = upload(client, tokens["coach"], path, playbook="en-US-collections")
+    assert response.status_code == 201, response.text
+    assert response.json()["call"]["playbook"].startswith("en-US-collections@")
+
+
+def test_a_repaired_call_says_what_was_repaired(client, tokens):
+    document = {"call_id": "repaired", "language": "en", "utterances": [
+        {"speaker": "agent", "text": "hi this is sam from acme calling about your account", "start": 0, "end": 6},
+        {"speaker": "agent", "text": "am i speaking with jordan", "start": 3, "end": 7},
+        {"speaker": "debtor", "text": "", "start": 7.5, "end": 8},
+        {"speaker": "debtor", "text": "yes speaking", "start": 8, "end": 9}]}
+    response = client.post("/v1/calls", headers=auth(tokens["coach"]),
+                           files={"file": ("repaired.json", "\ufeff".encode("utf-16-le") + json.dumps(document).encode("utf-16-le"))})
+    assert response.status_code == 201, response.text
+    detail = client.get("/v1/calls/repaired", headers=auth(tokens["coach"])).json()
+    assert [w["code"] for w in detail["warnings"]] == ["empty_utterance_dropped", "overlap_repaired"]
+    assert [u["end"] for u in detail["utterances"]][:2] == [3, 7] and len(detail["utterances"]) == 3

@@ -105,11 +105,14 @@ def test_malformed_start(client):
     "change,needle",
     [({"encoding": "opus"}, "unsupported encoding"), ({"sample_rate": 44100}, "sample rate"),
      ({"channel_roles": ["agent"]}, "channel_roles"), ({"language": "fr"}, "language"),
-     ({"playbook": "martian"}, "unknown playbook"), ({"channel_roles": ["agent", "robot"]}, "unknown channel role")],
+     ({"playbook": "martian"}, "unknown playbook"), ({"channel_roles": ["agent", "robot"]}, "unknown channel role"),
+     ({"playbook": "/etc/passwd"}, "installed playbooks: en-US-collections, zh-CN-bank-collections"),
+     ({"playbook": "../../playbooks/en-US-collections.yaml"}, "unknown playbook")],
 )
 def test_bad_start_messages(client, change, needle):
     event, code = _rejected(client, json.dumps({**START, **change}))
     assert event["type"] == "error" and needle in event["message"] and code == 1008
+    assert "root:" not in event["message"] and "not found" not in event["message"]  # no file is read or probed
 
 
 def test_bad_frames_and_messages_do_not_end_the_call(client):

@@ -1,0 +1,79 @@
+"""Error answers of the HTTP API: a fitting status, a message that says what to fix, and nothing a
+client should not see: no input echoed beyond 200 characters, no server path."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from coach.errors import (
+    CoachError,
+    ConfigError,
+    InputError,
+    InvalidPlaybookError,
+    ModelUnavailableError,
+    NotFoundError,
+    PlaybookError,
+    StorageError,
+)
+
+#: Longest piece of a client's input an error may repeat.
+ECHO_LIMIT = 200
+#: Longest error message (a safety net: messages are short by construction).
+DETAIL_LIMIT = 4000
+#: An absolute path's folders (``/tmp/coach-upload-x1/``): errors keep only the file's name.
+_FOLDERS = re.compile(r"/(?:[^/\s'\"]+/)+")
+
+#: HTTP status for each kind of user-facing error.
+STATUS: dict[type[CoachError], int] = {
+    NotFoundError: 404, InputError: 422, PlaybookError: 422, StorageError: 503, ModelUnavailableError: 503,
+    ConfigError: 503,
+}
+
+
+def clip(value: Any, limit: int = 60) -> str:
+    """``repr`` of a client's value, cut to ``limit`` characters, for quoting in a message."""
+    text = str(value)
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + f"... ({len(text)} characters)"
+
+
+def scrub_paths(text: str) -> str:
+    """``text`` with every absolute path reduced to its last component."""
+    return _FOLDERS.sub("", text)
+
+
+def detail(exc: CoachError) -> str:
+    text = scrub_paths(str(exc))
+    return text if len(text) <= DETAIL_LIMIT else text[:DETAIL_LIMIT] + " ..."
+
+
+async def coach_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CoachError)
+    status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
+    body: dict[str, Any] = {"detail": detail(exc)}
+    if isinstance(exc, InvalidPlaybookError):
+        body = {"detail": "invalid playbook", "errors": [{"field": f, "message": scrub_paths(m)} for f, m in exc.problems]}
+    return JSONResponse(body, status_code=status)
+
+
+async def invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422 (parameter, message, allowed values), without the input when it is long."""
+    assert isinstance(exc, RequestValidationError)
+    errors = []
+    for error in exc.errors():
+        item: dict[str, Any] = {"type": error.get("type"), "loc": [str(part) for part in error.get("loc", ())],
+                                "msg": str(error.get("msg", ""))[:1000]}
+        value = error.get("input")
+        if isinstance(value, (str, int, float, bool)) and len(str(value)) <= ECHO_LIMIT:
+            item["input"] = value
+        errors.append(item)
+    return JSONResponse({"detail": errors}, status_code=422)
+
+
+def invalid_parameter(name: str, message: str, value: Any, where: str = "query") -> RequestValidationError:
+    """A 422 for one parameter, shaped like FastAPI's own."""
+    return RequestValidationError([{"type": "value_error", "loc": (where, name), "msg": message, "input": value}])

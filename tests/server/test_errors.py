@@ -1,0 +1,54 @@
+"""Error answers: no long input echoed, no server path."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.testclient import TestClient
+
+from coach.errors import CoachError, InputError, StorageError
+from server import errors
+
+
+def make_client() -> TestClient:
+    app = FastAPI()
+    app.add_exception_handler(CoachError, errors.coach_error)
+    app.add_exception_handler(RequestValidationError, errors.invalid_request)
+
+    @app.get("/colour")
+    def colour(name: Literal["red", "green"], note: str = "") -> dict:
+        if note:
+            raise InputError(f"/tmp/coach-upload-abc123/{note}: cannot decode audio", hint="see /usr/lib/python3/x.py")
+        return {"name": name}
+
+    @app.get("/db")
+    def db() -> dict:
+        raise StorageError("cannot reach the database sqlite:////home/lee/.local/share/coach/coach.db")
+
+    return TestClient(app)
+
+
+def test_validation_errors_name_the_parameter_and_allowed_values_without_long_input():
+    client = make_client()
+    response = client.get("/colour", params={"name": "blue"})
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["query", "name"] and "'red' or 'green'" in error["msg"] and error["input"] == "blue"
+    response = client.get("/colour", params={"name": "b" * 5000})
+    assert "input" not in response.json()["detail"][0] and "b" * 201 not in response.text
+
+
+def test_coach_errors_keep_file_names_and_drop_server_folders():
+    client = make_client()
+    response = client.get("/colour", params={"name": "red", "note": "call.wav"})
+    assert response.status_code == 422
+    assert response.json()["detail"] == "call.wav: cannot decode audio\n  hint: see x.py"
+    response = client.get("/db")
+    assert response.status_code == 503 and "/home/lee" not in response.text and "cannot reach the database" in response.text
+
+
+def test_clip_cuts_long_values():
+    assert errors.clip("fr") == "'fr'"
+    assert errors.clip("x" * 500).startswith("'" + "x" * 60 + "'") and "500 characters" in errors.clip("x" * 500)
