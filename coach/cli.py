@@ -329,12 +329,26 @@ def playbook() -> None:
 
 @playbook.command("list")
 def playbook_list() -> None:
-    """List the built-in playbooks."""
-    from coach.playbook import builtin_playbooks, load_playbook
+    """List the installed playbooks: the shipped ones and the <id>.yaml files in COACH_PLAYBOOK_DIR
+    (the ids a live stream or an upload may name). A file there that does not load says why.
 
-    for playbook_id, path in builtin_playbooks().items():
-        book = load_playbook(path)
-        click.echo(f"{playbook_id}  v{book.version}  {book.language}  {book.name}  ({path})")
+    \b
+    Examples:
+      coach playbook list
+      COACH_PLAYBOOK_DIR=/srv/coach/playbooks coach playbook list
+    """
+    from coach.playbook import PlaybookRegistry, load_playbook
+
+    registry = PlaybookRegistry.from_settings()
+    shipped = registry.shipped()
+    for playbook_id, path in registry.paths().items():
+        origin = "shipped" if playbook_id in shipped else "installed"
+        try:
+            book = load_playbook(path)
+        except CoachError as exc:
+            click.echo(f"{playbook_id}  invalid ({exc.message.splitlines()[-1].strip()})  {origin}: {path}")
+            continue
+        click.echo(f"{playbook_id}  v{book.version}  {book.language}  {book.name}  {origin}: {path}")
 
 
 @playbook.command("check")

@@ -95,3 +95,25 @@ def test_playbook_check_reports_per_intent_accuracy():
 def test_playbook_check_min_accuracy_fails():
     result = coach("playbook", "check", "zh-CN-bank-collections", "--folds", "3", "--min-accuracy", "1.0")
     assert result.returncode == 1 and "below" in result.stderr
+
+
+def test_installed_playbooks_are_listed_and_checked_by_id(tmp_path):
+    import os
+
+    from coach.playbook import builtin_playbooks
+
+    data = yaml.safe_load(builtin_playbooks()["en-US-collections"].read_text(encoding="utf-8"))
+    data.update({"id": "acme", "version": "9.9.9"})
+    data["rules"][12]["trigger"]["unless"] = [r"\b(not|no)(\s+\w+)*\s*$", r"(\w+\s?)+$"]
+    (tmp_path / "acme.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    (tmp_path / "junk.yaml").write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
+    env = {**os.environ, "COACH_PLAYBOOK_DIR": str(tmp_path)}
+    listed = subprocess.run([sys.executable, "-m", "coach.cli", "playbook", "list"], capture_output=True, text=True,
+                            cwd=ROOT, env=env, timeout=300)
+    assert "en-US-collections  v1" in listed.stdout and "shipped" in listed.stdout
+    assert "acme  invalid" in listed.stdout and "junk  invalid ((file): not a playbook" in listed.stdout
+    assert "/root" not in listed.stdout
+    checked = subprocess.run([sys.executable, "-m", "coach.cli", "playbook", "check", "acme"], capture_output=True,
+                             text=True, cwd=ROOT, env=env, timeout=300)
+    assert checked.returncode == 3 and "acme.yaml" in checked.stderr
+    assert "rules.12.trigger.unless.1: can backtrack catastrophically: nested quantifiers" in checked.stderr
