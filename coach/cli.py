@@ -132,17 +132,27 @@ def _clock(seconds: float) -> str:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
+@click.option("--allow-anonymous-stream", is_flag=True,
+              help="Let clients stream live calls without a token. A lab only: anyone who reaches the port can "
+                   "store calls under any agent or team.")
+def serve(host: str, port: int, allow_anonymous_stream: bool) -> None:
     """Run the live-call server: WebSocket /v1/stream, the agent console at /, docs at /docs.
+
+    Streaming a call needs an API token of an agent, an integration or an admin
+    (coach token create ... --role agent|integration|admin) unless --allow-anonymous-stream.
 
     \b
     Examples:
       coach serve
-      coach serve --host 0.0.0.0 --port 9000
+      coach serve --host 0.0.0.0 --port 9000      # behind a TLS reverse proxy: see docs/security.md
+      coach serve --allow-anonymous-stream        # a lab machine
     """
     from server.app import run
 
-    run(host=host, port=port)
+    if allow_anonymous_stream:
+        click.secho("warning: anonymous live streams are allowed: anyone who can reach this port can stream and "
+                    "store calls under any agent or team", fg="red", bold=True, err=True)
+    run(host=host, port=port, allow_anonymous_stream=allow_anonymous_stream)
 
 
 @main.command()
@@ -152,20 +162,45 @@ def serve(host: str, port: int) -> None:
 @click.option("--language", type=click.Choice(["zh", "en"]), default="en", show_default=True)
 @click.option("--roles", default="agent,debtor", show_default=True, help="Who is on each channel (mono: the one role).")
 @click.option("--playbook", "playbook_ref", help="Playbook id for the server to use.")
-def replay(file: Path, url: str, speed: str, language: str, roles: str, playbook_ref: str | None) -> None:
+@click.option("--token", envvar="COACH_TOKEN", help="API token (an agent's, an integration's or an admin's). Default: $COACH_TOKEN.")
+@click.option("--call-id", help="The call's id. Default: the file name and the time.")
+@click.option("--agent-id", help="The agent on the call (an agent token's own id wins).")
+@click.option("--team", help="The agent's team (a token's own team wins).")
+@click.option("--metadata", "metadata_json", help='Call metadata, a JSON object: \'{"local_time": "14:05", "balance": 1243.5}\'. '
+                                                  "Default for a bundled sample: the sample's.")
+@click.option("--demo/--no-demo", default=None,
+              help="Store the call as a demo (hidden from call lists). Default: only for the bundled samples.")
+def replay(file: Path, url: str, speed: str, language: str, roles: str, playbook_ref: str | None, token: str | None,
+           call_id: str | None, agent_id: str | None, team: str | None, metadata_json: str | None, demo: bool | None) -> None:
     """Stream a recorded call (wav, flac, mp3, ...; mono or stereo) to a server, printing the
     transcript and hints as they arrive, with their latency.
 
     \b
     Examples:
-      coach replay examples/audio/en-short-call.flac
-      coach replay call.mp3 --roles debtor --speed max
+      export COACH_TOKEN=...   # coach token create a17 --role agent --agent-id a17
+      coach replay examples/audio/en-short-call.flac                 # a demo call
+      coach replay call.mp3 --roles debtor --speed max --agent-id a17 --team north
+      coach replay call.wav --call-id c-42 --metadata '{"local_time": "14:05", "calls_last_7d": 2}'
     """
     import asyncio
+    import json
 
+    from coach.replay import bundled_sample
     from coach.replay import replay as run_replay
 
     pace = None if speed == "max" else float(speed)
+    sample = bundled_sample(file)
+    metadata = dict((sample or {}).get("metadata") or {})
+    if metadata_json is not None:
+        try:
+            given = json.loads(metadata_json)
+        except json.JSONDecodeError as exc:
+            raise click.BadParameter(f"not valid JSON: {exc.msg}", param_hint="--metadata") from None
+        if not isinstance(given, dict):
+            raise click.BadParameter("must be a JSON object", param_hint="--metadata")
+        metadata = given
+    metadata.update({k: v for k, v in (("agent_id", agent_id), ("team", team)) if v})
+    demo = sample is not None if demo is None else demo
     console = Console(highlight=False)
 
     def show(event: dict, latency: float | None) -> None:
@@ -188,7 +223,8 @@ def replay(file: Path, url: str, speed: str, language: str, roles: str, playbook
             console.print(f"[red]error {event['code']}: {escape(event['message'])}[/]")
 
     result = asyncio.run(run_replay(file, url, language=language, speed=pace, channel_roles=tuple(roles.split(",")),
-                                    playbook=playbook_ref, on_event=show))
+                                    playbook=playbook_ref, on_event=show, token=token, metadata=metadata,
+                                    call_id=call_id, demo=demo))
     latencies = sorted(l for _, l in result.intent_latencies)
     if latencies:
         p50 = latencies[len(latencies) // 2]
@@ -281,16 +317,18 @@ def token() -> None:
 
 @token.command("create")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["agent", "coach", "trainer", "admin"]), required=True)
-@click.option("--agent-id", help="Agents: whose calls the token sees.")
-@click.option("--team", help="Coaches: whose team's calls the token sees.")
+@click.option("--role", type=click.Choice(["agent", "coach", "trainer", "admin", "integration"]), required=True,
+              help="integration: a telephony system that streams calls (and reads none).")
+@click.option("--agent-id", help="Agents: whose calls the token sees (and streams as).")
+@click.option("--team", help="Coaches: whose team's calls the token sees; agents and integrations: the team their calls are stored under.")
 def token_create(name: str, role: str, agent_id: str | None, team: str | None) -> None:
     """Create a token; it is printed once and cannot be shown again.
 
     \b
     Examples:
       coach token create lee --role coach --team north
-      coach token create a17 --role agent --agent-id a17
+      coach token create a17 --role agent --agent-id a17 --team north
+      coach token create dialer --role integration
     """
     from coach.storage import CallStore
 
@@ -320,6 +358,28 @@ def token_revoke(name: str) -> None:
 
     CallStore.from_settings().revoke_token(name)
     click.echo(f"token {name!r} revoked", err=True)
+
+
+@main.group()
+def calls() -> None:
+    """Stored calls."""
+
+
+@calls.command("purge-demo")
+def calls_purge_demo() -> None:
+    """Delete every demo call (bundled samples played from the console or with coach replay), with
+    its events, notes and audio.
+
+    \b
+    Examples:
+      coach calls purge-demo
+    """
+    from coach.storage import CallStore
+
+    store = CallStore.from_settings()
+    count = store.purge_demo_calls()
+    store.close()
+    click.echo(f"deleted {count} demo call(s) from {store.url}", err=True)
 
 
 @main.group()

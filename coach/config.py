@@ -90,6 +90,18 @@ class Settings(BaseSettings):
     #: default (``coach.redaction.DEFAULT_KEY``), with which the hash of a short value such as an SSN
     #: can be reversed by trying every value: operators should set their own secret.
     redaction_key: str = ""
+    #: Let clients stream live calls without a token (a lab only: anyone who reaches the port could
+    #: store calls). ``coach serve --allow-anonymous-stream`` sets it.
+    allow_anonymous_stream: bool = False
+    #: Per-token rate limits, a minute (0: none): uploads (``POST /v1/calls``) and live-call starts.
+    uploads_per_minute: int = Field(default=30, ge=0)
+    streams_per_minute: int = Field(default=60, ge=0)
+    #: A live-call connection that sends nothing for this long (seconds) is closed; its call is
+    #: finished with what arrived and stored as interrupted.
+    stream_idle_seconds: float = Field(default=60.0, gt=0)
+    #: On SIGTERM, seconds the calls in progress get to finish before they are marked interrupted;
+    #: the process exits within 10 s whatever happens.
+    shutdown_grace_seconds: float = Field(default=5.0, ge=0, le=7)
 
     @field_validator("redact_kinds", mode="before")
     @classmethod

@@ -2,16 +2,21 @@
 
 The same :class:`~coach.engine.CallSession` that analyses transcripts analyses live speech, so a
 recorded call replayed through here gives what the agent would have seen. :meth:`LiveCall.feed` is
-cheap (decoding bytes); :meth:`LiveCall.process` and :meth:`LiveCall.finish` run the models and block,
-so servers call them off the event loop.
+cheap and never waits (it checks a frame and queues it); :meth:`LiveCall.process` and
+:meth:`LiveCall.finish` decode the queued frames and run the models, and block, so servers call them
+off the event loop.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from coach.audio.asr import WhisperASR, load_asr
 from coach.audio.formats import AudioFormat
@@ -72,6 +77,9 @@ class LiveCall:
         self.transcribers = [StreamingTranscriber(asr, spec.language, options) for _ in spec.channel_roles]
         self.session: CallSession = engine.session(spec.call_id, metadata=spec.metadata)
         self.received_bytes = 0
+        #: Frames accepted by feed() and not yet given to the transcribers (process() takes them).
+        self._frames: deque[bytes] = deque()
+        self._frames_lock = threading.Lock()
         self._transcript: list[tuple[str, str, float, float]] = []
         self._events: list[BaseEvent] = []
         self.finished = False
@@ -91,18 +99,34 @@ class LiveCall:
 
     def feed(self, data: bytes) -> None:
         """Accept one binary frame (channels interleaved). Raises InputError for a malformed frame,
-        which is then ignored: audio accepted before it is kept."""
-        channels = self.spec.audio.decode(data)
-        for transcriber, samples in zip(self.transcribers, channels):
+        which is then ignored: audio accepted before it is kept.
+
+        Never waits for the models (the event loop calls it while a decode may hold a channel): the
+        frame is queued, and decoded and handed to the transcribers by the next process()."""
+        self.spec.audio.check(data)
+        with self._frames_lock:
+            self._frames.append(bytes(data))
+            self.received_bytes += len(data)
+
+    def _take_frames(self) -> None:
+        """Decode the queued frames and give each channel its samples (on the processing thread)."""
+        with self._frames_lock:
+            frames = list(self._frames)
+            self._frames.clear()
+        if not frames:
+            return
+        decoded = [self.spec.audio.decode(frame) for frame in frames]
+        for index, transcriber in enumerate(self.transcribers):
+            samples = np.concatenate([channels[index] for channels in decoded])
             with transcriber.lock:
                 transcriber.insert_audio(samples)
-        self.received_bytes += len(data)
 
     def process(self) -> list[BaseEvent]:
         """Transcribe and analyse what has arrived. Blocking.
 
         Channels decode in parallel (the speech model has several workers), so one party's final
         never waits behind the other party's partial."""
+        self._take_frames()
         if len(self.transcribers) == 1:
             results = [self._process_channel(self.transcribers[0])]
         else:
@@ -121,6 +145,7 @@ class LiveCall:
         if self.finished:
             return []
         self.finished = True
+        self._take_frames()
         events: list[BaseEvent] = []
         for role, transcriber in zip(self.spec.channel_roles, self.transcribers):
             with transcriber.lock:

@@ -2,12 +2,16 @@
 
 Latency of a hint = when its event arrives minus when the client finished sending the audio up to the
 end of the utterance it is about (the end-of-speech to hint latency agents experience).
+
+Replays of the bundled sample calls are demo calls: the server stores them as such and leaves them
+out of call lists (see :func:`bundled_sample`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import bisect
+import contextlib
 import json
 import time
 from dataclasses import dataclass, field
@@ -18,6 +22,7 @@ import numpy as np
 
 from coach.audio.files import RATE, load_audio
 from coach.errors import CoachError
+from coach.resources import data_dir
 
 CHUNK_SECONDS = 0.1
 
@@ -35,15 +40,29 @@ class ReplayResult:
         return [e for e in self.events if e.get("type") == kind]
 
 
+def bundled_sample(path: str | Path) -> dict[str, Any] | None:
+    """The transcript (with its metadata) of a bundled sample call (``examples/audio/*.flac``), or None
+    when ``path`` is not one."""
+    folder = (data_dir("examples") / "audio").resolve()
+    path = Path(path).resolve()
+    transcript = path.with_suffix(".json")
+    if path.parent != folder or path.suffix != ".flac" or not transcript.is_file():
+        return None
+    return json.loads(transcript.read_text(encoding="utf-8"))
+
+
 async def replay(
     path: str | Path, url: str = "ws://127.0.0.1:8000/v1/stream", *, language: str = "en", speed: float | None = 1.0,
     channel_roles: tuple[str, ...] = ("agent", "debtor"), playbook: str | None = None, metadata: dict | None = None,
     call_id: str | None = None, on_event: Callable[[dict[str, Any], float | None], None] | None = None,
-    audio: np.ndarray | None = None,
+    audio: np.ndarray | None = None, token: str | None = None, demo: bool = False,
 ) -> ReplayResult:
-    """Stream ``path`` (or ``audio``) at ``speed`` times real time (None: as fast as possible)."""
+    """Stream ``path`` (or ``audio``) at ``speed`` times real time (None: as fast as possible), with
+    the API ``token`` (an agent's, an integration's or an admin's). ``demo`` marks the call as a
+    demonstration (stored as a demo call). A call the server refuses or cuts off is a CoachError
+    with the server's reason."""
     from websockets.asyncio.client import connect
-    from websockets.exceptions import WebSocketException
+    from websockets.exceptions import ConnectionClosed, WebSocketException
 
     audio = load_audio(path) if audio is None else audio
     channels = audio.shape[0]
@@ -56,6 +75,9 @@ async def replay(
     }
     if playbook:
         start["playbook"] = playbook
+    if demo:
+        start["demo"] = True
+    headers = {"Authorization": f"Bearer {token}"} if token else None
     result = ReplayResult(audio_seconds=pcm.shape[0] / RATE)
     sent_audio: list[float] = []  # audio time at the end of each chunk sent
     sent_wall: list[float] = []
@@ -65,9 +87,11 @@ async def replay(
         index = bisect.bisect_left(sent_audio, audio_time - 1e-6)
         return None if index >= len(sent_wall) else time.monotonic() - sent_wall[index]
 
+    close_code: int | None = None
     try:
-        async with connect(url, max_size=16 * 1024 * 1024, open_timeout=10) as ws:
-            await ws.send(json.dumps(start))
+        async with connect(url, max_size=16 * 1024 * 1024, open_timeout=10, additional_headers=headers) as ws:
+            with contextlib.suppress(ConnectionClosed):
+                await ws.send(json.dumps(start))
 
             async def sender() -> None:
                 began = time.monotonic()
@@ -82,29 +106,40 @@ async def replay(
                 await ws.send(json.dumps({"type": "stop"}))
 
             async def receiver() -> None:
-                async for raw in ws:
-                    event = json.loads(raw)
-                    result.events.append(event)
-                    latency = None
-                    if event.get("type") == "utterance":
-                        utterance_end[event["utterance_id"]] = event["end"]
-                    elif event.get("type") == "intent" and event.get("utterance_id") in utterance_end:
-                        latency = latency_for(utterance_end[event["utterance_id"]])
-                        if latency is not None:
-                            result.intent_latencies.append((event, latency))
-                    elif event.get("type") == "partial":
-                        latency = latency_for(event["end"])
-                        if latency is not None:
-                            result.partial_latencies.append(latency)
-                    if on_event:
-                        on_event(event, latency)
+                with contextlib.suppress(ConnectionClosed):
+                    async for raw in ws:
+                        handle(json.loads(raw))
+
+            def handle(event: dict[str, Any]) -> None:
+                result.events.append(event)
+                latency = None
+                if event.get("type") == "utterance":
+                    utterance_end[event["utterance_id"]] = event["end"]
+                elif event.get("type") == "intent" and event.get("utterance_id") in utterance_end:
+                    latency = latency_for(utterance_end[event["utterance_id"]])
+                    if latency is not None:
+                        result.intent_latencies.append((event, latency))
+                elif event.get("type") == "partial":
+                    latency = latency_for(event["end"])
+                    if latency is not None:
+                        result.partial_latencies.append(latency)
+                if on_event:
+                    on_event(event, latency)
 
             began = time.monotonic()
             send_task = asyncio.create_task(sender())
             await receiver()
-            if not send_task.done():
-                send_task.cancel()
+            send_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ConnectionClosed):
+                await send_task
             result.wall_seconds = time.monotonic() - began
+            close_code = ws.close_code
     except (OSError, WebSocketException) as exc:
         raise CoachError(f"cannot stream to {url}: {exc}", hint="is `coach serve` running?") from None
+    if close_code != 1000 or not result.of_type("scorecard"):
+        errors = [e for e in result.of_type("error") if e.get("code") not in ("call_id_taken", "storage_unavailable")]
+        reason = f"{errors[-1]['code']}: {errors[-1]['message']}" if errors else f"close code {close_code}"
+        raise CoachError(f"the server ended the call before its end ({reason})",
+                         hint="coach replay needs an API token: --token or COACH_TOKEN (coach token create NAME "
+                              "--role agent --agent-id ID)" if errors and errors[-1]["code"] == "unauthorized" else None)
     return result

@@ -79,6 +79,8 @@ def call_filter(
     date_from: Annotated[date | None, Query(description="The call's start (else when it was stored), from this day")] = None,
     date_to: Annotated[date | None, Query(description="... up to and including this day")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
+    include_demo: Annotated[bool, Query(description="Also list demo calls (bundled samples played from the "
+                                                    "console or with coach replay)")] = False,
 ) -> CallFilter:
     """Filters that say what they accept: a value outside the allowed ones is a 422 naming the
     parameter and the values allowed, never an empty list."""
@@ -92,7 +94,8 @@ def call_filter(
     if date_from and date_to and date_from > date_to:
         raise errors.invalid_parameter("date_to", f"date_to ({date_to}) is before date_from ({date_from})", str(date_to))
     return CallFilter(agent_id=agent_id, team=team, language=language, violation=violation, outcome=outcome,
-                      status=status, date_from=date_from, date_to=date_to, limit=limit, offset=offset)
+                      status=status, date_from=date_from, date_to=date_to, limit=limit, offset=offset,
+                      include_demo=include_demo)
 
 
 @router.get("/me", response_model=Me, tags=["auth"])

@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import threading
+import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import uvicorn
 from fastapi import FastAPI, HTTPException, Response, WebSocket
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
@@ -15,16 +19,23 @@ from fastapi.staticfiles import StaticFiles
 from coach import __version__
 from coach.config import Settings, get_settings
 from coach.engine import get_engine
-from coach.errors import CoachError
+from coach.errors import CoachError, StorageError
 from coach.live import load_speech_model
 from coach.resources import data_dir
 from coach.storage import CallStore
 from server import api, docs
 from server.errors import scrub_paths
-from server.stream import CallStream, RecentCalls
+from server.auth import StreamGate
+from server.limits import RateLimiter, UploadRateLimit
+from server.stream import ActiveStreams, CallStream, RecentCalls
 
 log = logging.getLogger("coach.server")
 STATIC = Path(__file__).resolve().parent / "static"
+#: SIGTERM (or Ctrl+C) ends the process within this many seconds, whatever is still running.
+EXIT_DEADLINE_SECONDS = 9.0
+#: At shutdown, after uvicorn's grace period: how long calls still open get to be stored, and how
+#: long marking the rest as interrupted may take.
+DRAIN_SECONDS, MARK_SECONDS = 1.0, 2.0
 
 
 def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = ("en",),
@@ -50,9 +61,15 @@ def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = (
                 state["error"] = str(exc)
                 log.exception("model loading failed")
 
+        if settings.allow_anonymous_stream:
+            log.warning("ANONYMOUS LIVE STREAMS ARE ALLOWED (--allow-anonymous-stream): anyone who can reach this "
+                        "port can stream calls and store them under any agent or team. Use this only in a lab.",
+                        extra={"event": "anonymous_stream"})
+        await _recover_live_calls(app.state.store)
         task = asyncio.create_task(warm())
         yield
         task.cancel()
+        await _finish_streams(app.state.streams, app.state.store)
 
     app = FastAPI(title="coach", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Live coaching for debt-collection calls: stream audio to /v1/stream and get hints back; "
@@ -66,7 +83,11 @@ def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = (
 
     app.state.settings = settings
     app.state.calls = RecentCalls()
+    app.state.streams = ActiveStreams()
     app.state.store, app.state.store_error = _open_store(settings, store)
+    app.state.stream_gate = StreamGate(settings, app.state.store)
+    app.add_middleware(UploadRateLimit, limiter=RateLimiter(settings.uploads_per_minute, what="uploads",
+                                                            setting="COACH_UPLOADS_PER_MINUTE"))
     api.install(app)
     docs.install(app)  # /docs from this server's own files: works offline
 
@@ -87,7 +108,8 @@ def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = (
 
     @app.websocket("/v1/stream")
     async def stream(websocket: WebSocket) -> None:
-        await CallStream(websocket, settings, app.state.calls, app.state.store).run()
+        await CallStream(websocket, settings, app.state.calls, app.state.store, gate=app.state.stream_gate,
+                         active=app.state.streams).run()
 
     @app.get("/v1/samples", tags=["samples"])
     def samples() -> list[dict]:
@@ -128,6 +150,35 @@ def _open_store(settings: Settings, store: CallStore | None) -> tuple[CallStore 
         return None, str(exc)
 
 
+async def _recover_live_calls(store: CallStore | None) -> None:
+    """Calls still marked live when the server starts were cut off by a crash: mark them interrupted
+    (their events up to the crash are kept). One server per database is assumed."""
+    if store is None:
+        return
+    try:
+        ids = await asyncio.to_thread(store.interrupt_live_calls)
+    except StorageError as exc:
+        log.error("could not check for calls left live: %s", exc)
+        return
+    if ids:
+        log.warning("%d call(s) left live by an earlier run marked interrupted: %s", len(ids), ", ".join(ids[:20]),
+                    extra={"event": "recovered"})
+
+
+async def _finish_streams(streams: ActiveStreams, store: CallStore | None) -> None:
+    """At shutdown: let calls still in progress be stored, then mark those that were not as interrupted."""
+    if not len(streams):
+        return
+    left = await streams.drain(DRAIN_SECONDS)
+    if not left or store is None:
+        return
+    try:
+        await asyncio.wait_for(asyncio.to_thread(store.interrupt_live_calls, left), MARK_SECONDS)
+        log.warning("shutting down: %d call(s) in progress marked interrupted", len(left), extra={"event": "shutdown"})
+    except (TimeoutError, StorageError) as exc:
+        log.error("shutting down: could not mark %d call(s) interrupted: %s", len(left), exc or "timed out")
+
+
 def _samples() -> dict[Path, dict]:
     """Sample audio files (examples/audio/*.flac) and their timed transcripts."""
     folder = data_dir("examples") / "audio"
@@ -138,15 +189,36 @@ def _samples() -> dict[Path, dict]:
     return out
 
 
-def run(host: str = "127.0.0.1", port: int = 8000) -> None:
-    import uvicorn
-
+def run(host: str = "127.0.0.1", port: int = 8000, *, allow_anonymous_stream: bool = False) -> None:
     from server import logs, preflight
 
     logs.configure()
     settings = get_settings()
+    if allow_anonymous_stream:
+        settings = settings.model_copy(update={"allow_anonymous_stream": True})
     # Before anything starts: a missing speech model exits 4, a port that cannot be had 5 (README).
     preflight.check_speech_models(settings)
     sock = preflight.bind(host, port)
-    config = uvicorn.Config(create_app(settings), host=host, port=port, log_config=None, ws_max_size=16 * 1024 * 1024)
-    uvicorn.Server(config).run(sockets=[sock])
+    config = uvicorn.Config(create_app(settings), host=host, port=port, log_config=None, ws_max_size=16 * 1024 * 1024,
+                            timeout_graceful_shutdown=settings.shutdown_grace_seconds)
+    _Server(config).run(sockets=[sock])
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server with a deadline: after SIGTERM or Ctrl+C the process is gone within
+    EXIT_DEADLINE_SECONDS, even if something it waits for never ends. Within it, uvicorn closes the
+    connections (live calls see close code 1012), waits up to COACH_SHUTDOWN_GRACE_SECONDS for the
+    calls to be finished and stored, and the app marks those still open as interrupted."""
+
+    def handle_exit(self, sig, frame) -> None:  # type: ignore[no-untyped-def]
+        if not self.should_exit:
+            threading.Thread(target=_exit_after, args=(EXIT_DEADLINE_SECONDS,), name="exit-deadline", daemon=True).start()
+        super().handle_exit(sig, frame)
+
+
+def _exit_after(seconds: float) -> None:
+    time.sleep(seconds)
+    log.error("shutdown took longer than %g s: exiting now", seconds, extra={"event": "forced_exit"})
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    os._exit(1)

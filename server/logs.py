@@ -7,8 +7,9 @@ import logging
 import re
 import time
 
-#: API tokens passed in a URL (``?access_token=``, for the audio player and report links).
-_TOKEN_IN_URL = re.compile(r"(access_token=)[^&\s\"']+")
+#: API tokens passed in a URL (``?access_token=`` for the audio player and report links, ``?token=``
+#: for the live-call WebSocket from a browser).
+_TOKEN_IN_URL = re.compile(r"([?&](?:access_)?token=)[^&\s\"']+")
 
 
 class JsonFormatter(logging.Formatter):

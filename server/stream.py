@@ -1,9 +1,11 @@
 """The live-call WebSocket protocol (``/v1/stream``).
 
-Client: a JSON ``start`` message, then binary audio frames (channels interleaved), then ``stop``.
+Client: a token (``Authorization: Bearer`` or ``?token=``, checked before anything is read), a JSON
+``start`` message, then binary audio frames (channels interleaved), then ``stop``.
 Server: ``ready``, then ``partial`` and the engine's events as they happen, ``error`` for anything
 wrong, and the ``scorecard`` after ``stop``. A bad frame or message gets an ``error`` event and the
-call goes on; a client that vanishes still has its call finished, so nothing transcribed is lost.
+call goes on; a client that vanishes or falls silent still has its call finished, so nothing
+transcribed is lost. All model work runs off the event loop.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ from coach.errors import CoachError, InputError, StorageError, describe_validati
 from coach.events import BaseEvent, ErrorEvent, ReadyEvent
 from coach.live import LiveCall, StreamSpec, load_speech_model
 from coach.playbook.registry import PlaybookRegistry
-from coach.storage import CallStore, NewCall
+from coach.storage import CallStore, NewCall, Viewer
 from coach.storage.store import TRANSIENT_EVENTS
+from server.auth import StreamGate, StreamRefused
 
 log = logging.getLogger("coach.server.stream")
 
@@ -39,8 +42,10 @@ log = logging.getLogger("coach.server.stream")
 _WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
 #: Calls still being finished, kept referenced so they are not garbage-collected mid-way.
 _RUNNING: set[asyncio.Task] = set()
-#: WebSocket close codes.
+#: WebSocket close codes (refusals of the token are in server.auth: 4401, 4403, 4429, 1013).
 NORMAL, POLICY, UNSUPPORTED, INTERNAL = 1000, 1008, 1003, 1011
+#: The client sent nothing for ``stream_idle_seconds``.
+IDLE_TIMEOUT = 4408
 
 
 class StartMessage(BaseModel):
@@ -55,6 +60,8 @@ class StartMessage(BaseModel):
     channel_roles: list[str] = Field(default_factory=lambda: ["debtor"])
     playbook: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
+    #: A bundled sample played for a demonstration: stored as a demo call, hidden from lists.
+    demo: bool = False
 
 
 class RecentCalls:
@@ -74,15 +81,49 @@ class RecentCalls:
         return self._calls.get(call_id)
 
 
+class ActiveStreams:
+    """The connections in progress, so that a shutdown can let their calls finish and then mark the
+    ones that did not as interrupted."""
+
+    def __init__(self) -> None:
+        self._streams: set[CallStream] = set()
+
+    def add(self, stream: CallStream) -> None:
+        self._streams.add(stream)
+
+    def discard(self, stream: CallStream) -> None:
+        self._streams.discard(stream)
+
+    def __len__(self) -> int:
+        return len(self._streams)
+
+    async def drain(self, timeout: float) -> list[str]:
+        """Wait up to ``timeout`` seconds for every call in progress to be finished and stored; the
+        stored ids of the calls still open after that."""
+        waiting = [asyncio.create_task(s.done.wait()) for s in list(self._streams)]
+        if waiting:
+            _, late = await asyncio.wait(waiting, timeout=max(0.0, timeout))
+            for task in late:
+                task.cancel()
+        return [s.stored_id for s in list(self._streams) if s.stored_id]
+
+
 class CallStream:
     """One WebSocket connection carrying one call."""
 
     def __init__(self, websocket: WebSocket, settings: Settings, calls: RecentCalls | None = None,
-                 store: CallStore | None = None) -> None:
+                 store: CallStore | None = None, *, gate: StreamGate | None = None,
+                 active: ActiveStreams | None = None) -> None:
         self.ws = websocket
         self.settings = settings
         self.calls = calls
         self.store = store
+        self.gate = gate or StreamGate(settings, store)
+        self.active = active
+        #: Whose token opened the stream (None: anonymous, where the server allows it).
+        self.viewer: Viewer | None = None
+        #: Set once the call is finished and stored (or never began).
+        self.done = asyncio.Event()
         #: The call's writer: a queue of event batches (None: the call ended) and the task draining it.
         self._writes: asyncio.Queue[list[BaseEvent] | None] | None = None
         self._writer: asyncio.Task | None = None
@@ -98,11 +139,20 @@ class CallStream:
         self._send_lock = asyncio.Lock()
         self._closed = False
         self._client_left = False
+        self._idle = False
+
+    @property
+    def stored_id(self) -> str | None:
+        """The id the call is stored under, once registered."""
+        return self._stored_id
 
     async def run(self) -> None:
         await self.ws.accept()
+        if self.active is not None:
+            self.active.add(self)
+        pump: asyncio.Task | None = None
         try:
-            if not await self._start():
+            if not await self._admit() or not await self._start():
                 return
             pump = asyncio.create_task(self._pump())
             _RUNNING.add(pump)
@@ -112,47 +162,103 @@ class CallStream:
             finally:
                 self._stop.set()
                 self._wake.set()
-                # Shielded: if the connection's task is cancelled (client gone, server closing the
-                # socket), the call is still transcribed to the end and finished.
-                await asyncio.shield(pump)
-            await self._close(NORMAL)
+            # Shielded: if the connection's task is cancelled (client gone, server closing the
+            # socket), the call is still transcribed to the end and finished.
+            await asyncio.shield(pump)
+            if self._idle:
+                await self._close(IDLE_TIMEOUT, "idle timeout")
+            else:
+                await self._close(NORMAL)
         except WebSocketDisconnect:
             pass
+        except asyncio.CancelledError:
+            # The server is stopping and has waited long enough: the call goes on finishing in the
+            # background, and the shutdown marks it interrupted if it cannot. Not an error.
+            log.info("connection closed by the shutdown", extra={"call_id": self.call_id, "event": "shutdown"})
+        finally:
+            if pump is None:
+                self._done()
 
-    # -- start ---------------------------------------------------------------------------------
+    def _done(self) -> None:
+        self.done.set()
+        if self.active is not None:
+            self.active.discard(self)
+
+    # -- admission and start -------------------------------------------------------------------
+
+    async def _admit(self) -> bool:
+        """Check the token (and the rate limit) before reading anything from the client."""
+        try:
+            self.viewer = await self.gate.admit(self.ws)
+        except StreamRefused as refused:
+            log.warning("stream refused: %s", refused.message, extra={"code": refused.code, "event": "refused",
+                                                                      "client": _client(self.ws)})
+            await self._fail(refused.code, refused.message, refused.close_code)
+            return False
+        return True
+
+    async def _next(self) -> dict | None:
+        """The client's next message, or None when it has sent nothing for ``stream_idle_seconds``."""
+        try:
+            return await asyncio.wait_for(self.ws.receive(), self.settings.stream_idle_seconds)
+        except TimeoutError:
+            self._idle = True
+            return None
 
     async def _start(self) -> bool:
-        message = await self.ws.receive()
+        message = await self._next()
+        if message is None:
+            await self._fail("idle_timeout", f"no start message within {self.settings.stream_idle_seconds:g} s",
+                             IDLE_TIMEOUT)
+            return False
         if message["type"] == "websocket.disconnect":
             return False
         if message.get("bytes") is not None:
             await self._fail("audio_before_start", "send a JSON start message before any audio", POLICY)
             return False
         try:
-            start = StartMessage.model_validate(json.loads(message.get("text") or ""))
-        except json.JSONDecodeError as exc:
-            await self._fail("bad_message", f"the start message is not valid JSON: {exc.msg}", POLICY)
-            return False
+            start = StartMessage.model_validate(_json(message.get("text")))
         except ValidationError as exc:
             await self._fail("bad_start", "invalid start message:\n" + describe_validation_error(exc), POLICY)
             return False
+        except ValueError as exc:  # not JSON
+            await self._fail("bad_message", f"the start message is not valid JSON: {exc}", POLICY)
+            return False
         self.call_id = start.call_id
+        metadata = self._owned(start.metadata)
         try:
             spec = StreamSpec(start.call_id, start.language, AudioFormat(start.encoding, start.sample_rate, start.channels),
-                              tuple(start.channel_roles), start.metadata)
+                              tuple(start.channel_roles), metadata)
             engine, asr = await asyncio.to_thread(self._models, start)
-            self.call = LiveCall(spec, engine, asr, self.settings)
-            await self._begin_storage(start, engine.ref)
-            if self.calls is not None:
-                self.calls.add(self.call)
+            call = LiveCall(spec, engine, asr, self.settings)
+            opening = await asyncio.to_thread(call.start)  # pre-call gates: engine work, off the loop
         except CoachError as exc:
             await self._fail("bad_start", str(exc), POLICY)
             return False
+        except Exception:  # a bug: the client hears that, never a traceback
+            log.exception("call could not start", extra={"call_id": start.call_id})
+            await self._fail("internal", "the call could not start (server error)", INTERNAL)
+            return False
+        self.call = call
+        await self._begin_storage(start, engine.ref, metadata)
+        if self.calls is not None:
+            self.calls.add(call)
         await self._send([ReadyEvent(call_id=start.call_id, utterance_id=None, playbook=engine.ref,
                                      channels=list(start.channel_roles), asr_model=asr.name)])
-        await self._emit(self.call.start())
+        await self._emit(opening)
         log.info("call started", extra={"call_id": start.call_id, "event": "start"})
         return True
+
+    def _owned(self, metadata: dict[str, Any]) -> dict[str, Any]:
+        """The start message's metadata, with the token's agent and team in place of the client's
+        (a token without one leaves the client's value)."""
+        owned = dict(metadata)
+        if self.viewer is not None:
+            for key in ("agent_id", "team"):
+                value = getattr(self.viewer, key)
+                if value:
+                    owned[key] = value
+        return owned
 
     def _models(self, start: StartMessage):
         # An installed playbook's id (GET /v1/playbooks), never a file on this server; an unknown one
@@ -167,9 +273,15 @@ class CallStream:
         assert self.call is not None
         while True:
             try:
-                message = await self.ws.receive()
+                message = await self._next()
             except WebSocketDisconnect:
                 self._disconnected()
+                return
+            if message is None:
+                log.warning("client sent nothing for %g s; finishing the call", self.settings.stream_idle_seconds,
+                            extra={"call_id": self.call_id, "event": "idle"})
+                await self._error("idle_timeout", f"nothing received for {self.settings.stream_idle_seconds:g} s; "
+                                                  "the call is finished with what arrived")
                 return
             if message["type"] == "websocket.disconnect":
                 self._disconnected()
@@ -187,14 +299,14 @@ class CallStream:
                 self._wake.set()
                 continue
             try:
-                control = json.loads(message.get("text") or "")
-            except json.JSONDecodeError as exc:
-                await self._error("bad_message", f"not valid JSON: {exc.msg}")
+                control = _json(message.get("text"))
+            except ValueError as exc:
+                await self._error("bad_message", f"not valid JSON: {exc}")
                 continue
             kind = control.get("type") if isinstance(control, dict) else None
             if kind == "stop":
                 return
-            await self._error("bad_message", f"unknown message type {kind!r}; expected 'stop' or binary audio")
+            await self._error("bad_message", f"unknown message type {_short(kind)}; expected 'stop' or binary audio")
 
     def _disconnected(self) -> None:
         self._closed = True
@@ -224,16 +336,17 @@ class CallStream:
             await self._error("internal", "processing failed; the call so far is kept")
         finally:
             await self._finish_storage()
+            self._done()
 
     # -- storage -------------------------------------------------------------------------------
 
-    async def _begin_storage(self, start: StartMessage, playbook: str) -> None:
+    async def _begin_storage(self, start: StartMessage, playbook: str, metadata: dict[str, Any]) -> None:
         """Start the call's writer: it registers the call and writes each batch of events as it comes,
         in order, on the writer thread, so the speech models never wait for the database."""
         if self.store is None:
             return
-        metadata = start.metadata
-        self._new_call = NewCall(call_id=start.call_id, language=start.language, playbook=playbook, source="live",
+        self._new_call = NewCall(call_id=start.call_id, language=start.language, playbook=playbook,
+                                 source="demo" if start.demo else "live",
                                  agent_id=_text(metadata.get("agent_id")), team=_text(metadata.get("team")),
                                  metadata=metadata, started_at=datetime.now(UTC))
         self._writes = asyncio.Queue()
@@ -309,7 +422,7 @@ class CallStream:
         from coach.review.pipeline import conclude
 
         assert self.call is not None and self._new_call is not None
-        status = "interrupted" if self._client_left or self._failed else "complete"
+        status = "interrupted" if self._client_left or self._failed or self._idle else "complete"
         outcome, summary = await _store_write(conclude, self.call.session_events, self.call.spec.language,
                                               self._new_call.started_at)
         await _store_write(self.store.finish_call, self._stored_id, status=status, outcome=outcome, summary=summary)
@@ -344,8 +457,8 @@ class CallStream:
         if self._closed:
             return
         self._closed = True
-        try:
-            await self.ws.close(code=code, reason=reason)
+        try:  # a close reason is at most 123 bytes of UTF-8
+            await self.ws.close(code=code, reason=reason.encode()[:120].decode("utf-8", "ignore"))
         except RuntimeError:
             pass
 
@@ -354,5 +467,25 @@ async def _store_write(function: Callable[..., Any], *args: Any, **kwargs: Any) 
     return await asyncio.get_running_loop().run_in_executor(_WRITER, partial(function, *args, **kwargs))
 
 
+def _json(text: str | None) -> Any:
+    """A client's JSON message; ValueError (with a short reason, never the input) if it is not JSON."""
+    try:
+        return json.loads(text or "")
+    except json.JSONDecodeError as exc:
+        raise ValueError(exc.msg) from None
+    except RecursionError:
+        raise ValueError("nested too deeply") from None
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """A client's value for a message: its repr, cut short (errors never echo long input)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+def _client(websocket: WebSocket) -> str:
+    return f"{websocket.client.host}:{websocket.client.port}" if websocket.client else "?"

@@ -12,6 +12,7 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -90,31 +91,61 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+class Served(int):
+    """The port of a server started by :func:`serving`, with its process and what it printed so far."""
+
+    process: subprocess.Popen
+    log: Any
+
+    def output(self) -> str:
+        self.log.seek(0)
+        return self.log.read().decode("utf-8", "replace")
+
+
 @contextlib.contextmanager
-def serving(env: dict[str, str] | None = None):
-    """A real `coach serve` on a free port, once it is ready (models loaded); yields the port. The
-    server must exit without a traceback."""
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-m", "coach.cli", "serve", "--port", str(port)], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                               env={**(env or os.environ), "PYTHONUNBUFFERED": "1"})
+def serving(env: dict[str, str] | None = None, args: tuple[str, ...] = ()):
+    """A real `coach serve` on a free port (with ``args``), once it is ready (models loaded); yields
+    the port (a :class:`Served`). The server must exit without a traceback. Its output goes to a file,
+    never a pipe nobody reads, so a chatty server cannot block on a full pipe."""
+    served = Served(free_port())
+    served.log = tempfile.TemporaryFile()
+    served.process = process = subprocess.Popen(
+        [sys.executable, "-m", "coach.cli", "serve", "--port", str(served), *args], cwd=ROOT, stdout=served.log,
+        stderr=subprocess.STDOUT, env={**(env or os.environ), "PYTHONUNBUFFERED": "1"})
     try:
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
-            assert process.poll() is None, process.communicate()[0].decode()
+            assert process.poll() is None, served.output()
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+                with urllib.request.urlopen(f"http://127.0.0.1:{served}/readyz", timeout=2) as response:
                     if response.status == 200:
                         break
             except OSError:
                 time.sleep(0.5)
         else:
             raise AssertionError("server never became ready")
-        yield port
+        yield served
     finally:
-        process.terminate()
-        output = process.communicate(timeout=30)[0].decode()
+        if process.poll() is None:
+            process.terminate()
+        process.wait(timeout=30)
+        output = served.output()
+        served.log.close()
         assert "Traceback" not in output, output
+
+
+@pytest.fixture(scope="session")
+def agent_token() -> str:
+    """An agent's API token (agent a-test, team north) in the session's database, the one the
+    in-process apps and ``live_server`` use: live streams need a token."""
+    import uuid
+
+    from coach.storage import CallStore
+
+    store = CallStore.from_settings()
+    secret, _ = store.create_token(f"test-agent-{uuid.uuid4().hex[:8]}", "agent", agent_id="a-test", team="north")
+    store.close()
+    return secret
 
 
 @pytest.fixture(scope="session")

@@ -117,3 +117,21 @@ def test_installed_playbooks_are_listed_and_checked_by_id(tmp_path):
                              text=True, cwd=ROOT, env=env, timeout=300)
     assert checked.returncode == 3 and "acme.yaml" in checked.stderr
     assert "rules.12.trigger.unless.1: can backtrack catastrophically: nested quantifiers" in checked.stderr
+
+def test_integration_tokens_and_purging_demo_calls():
+    import uuid
+
+    from coach.storage import CallStore, NewCall
+
+    name = f"dialer-{uuid.uuid4().hex[:6]}"
+    result = coach("token", "create", name, "--role", "integration", "--team", "east")
+    assert result.returncode == 0 and result.stdout.startswith("coach_"), result.stderr
+    store = CallStore.from_settings()
+    assert store.authenticate(result.stdout.strip()).role == "integration"
+    base = {"language": "en", "playbook": "en-US-collections@1"}
+    store.save_call(NewCall(call_id=f"{name}-sample", source="demo", **base), [])
+    store.save_call(NewCall(call_id=f"{name}-real", source="live", **base), [])
+    result = coach("calls", "purge-demo")
+    assert result.returncode == 0 and "demo call(s)" in result.stderr, result.stderr
+    assert not store.has_call(f"{name}-sample") and store.has_call(f"{name}-real")
+    store.close()

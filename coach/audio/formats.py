@@ -56,13 +56,17 @@ class AudioFormat:
     def seconds(self, n_bytes: int) -> float:
         return n_bytes / self.bytes_per_frame / self.sample_rate
 
-    def decode(self, data: bytes) -> np.ndarray:
-        """Bytes -> float32 array of shape (channels, samples) at 16 kHz."""
+    def check(self, data: bytes) -> None:
+        """Raise InputError unless ``data`` is a whole number of samples on every channel (cheap)."""
         if len(data) % self.bytes_per_frame:
             raise InputError(
                 f"audio frame of {len(data)} bytes is not a whole number of {self.bytes_per_frame}-byte samples "
                 f"({self.encoding}, {self.channels} channel(s))"
             )
+
+    def decode(self, data: bytes) -> np.ndarray:
+        """Bytes -> float32 array of shape (channels, samples) at 16 kHz."""
+        self.check(data)
         if self.encoding == "pcm_s16le":
             samples = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
         else:

@@ -1,15 +1,22 @@
 // The agent console: streams a call (a bundled sample, or the microphone) to /v1/stream and shows
 // the transcript and hint cards as events arrive. Plain browser JavaScript, no build step.
+//
+// Streaming needs an API token (an agent's, an integration's or an admin's), entered once like on the
+// review page, which shares it: a browser cannot send headers on a WebSocket, so it goes in ?token=
+// (the server masks it in its logs).
 "use strict";
 
 const RATE = 16000;
 const CHUNK = RATE / 10; // 100 ms frames
+const TOKEN_KEY = "coach.review.token"; // the review page's: one sign-in for both pages
+const STREAMERS = new Set(["agent", "integration", "admin"]);
 const $ = (id) => document.getElementById(id);
-const state = { ws: null, stop: null, lines: new Map(), hints: 0, started: 0 };
+const state = { ws: null, stop: null, lines: new Map(), hints: 0, started: 0, token: null, me: null };
 
 function wsUrl() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  return `${scheme}://${location.host}/v1/stream`;
+  const query = state.token ? `?token=${encodeURIComponent(state.token)}` : "";
+  return `${scheme}://${location.host}/v1/stream${query}`;
 }
 
 function setStatus(text, kind) {
@@ -48,7 +55,10 @@ function onEvent(event) {
     case "intent": showIntent(event); break;
     case "compliance": showWarning(event); break;
     case "scorecard": showScorecard(event); break;
-    case "error": setStatus(`error: ${event.message}`, "error"); break;
+    case "error":
+      setStatus(`error: ${event.message}`, "error");
+      if (event.code === "unauthorized" || event.code === "forbidden") showSignIn(event.message);
+      break;
   }
   if (event.lag !== undefined && event.lag !== null) $("stats").textContent = `server lag ${event.lag.toFixed(2)} s · ${state.hints} hints`;
 }
@@ -156,8 +166,9 @@ async function playSample() {
   const resampled = await offline.startRendering();
   const channels = [...Array(resampled.numberOfChannels).keys()].map((c) => resampled.getChannelData(c));
   const roles = channels.length > 1 ? ["agent", "debtor"] : ["debtor"];
+  // demo: the server stores it as a demo call, left out of the call lists
   const ws = await connect({ type: "start", call_id: `${name}-${Date.now()}`, language: sample.language, encoding: "pcm_s16le",
-    sample_rate: RATE, channels: channels.length, channel_roles: roles, metadata: sample.metadata });
+    sample_rate: RATE, channels: channels.length, channel_roles: roles, metadata: sample.metadata, demo: true });
   const speaker = decoder.createBufferSource();
   speaker.buffer = decoded;
   speaker.connect(decoder.destination);
@@ -165,6 +176,7 @@ async function playSample() {
   state.started = performance.now();
   let offset = 0;
   const timer = setInterval(() => {
+    if (ws.readyState > WebSocket.OPEN) { finish(); return; } // refused or cut off: stop playing too
     const due = Math.min(channels[0].length, Math.floor(((performance.now() - state.started) / 1000) * RATE));
     while (offset + CHUNK <= due || (due === channels[0].length && offset < due)) {
       const end = Math.min(offset + CHUNK, channels[0].length);
@@ -210,7 +222,88 @@ function finish() {
   $("mic").disabled = !(navigator.mediaDevices && navigator.mediaDevices.getUserMedia);
 }
 
+// -- signing in ----------------------------------------------------------------------------------
+
+function storedToken() {
+  try { return localStorage.getItem(TOKEN_KEY) || sessionStorage.getItem(TOKEN_KEY); } catch { return null; }
+}
+
+function storeToken(token, remember) {
+  try {
+    localStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(TOKEN_KEY);
+    if (token) (remember ? localStorage : sessionStorage).setItem(TOKEN_KEY, token);
+  } catch { /* storage disabled: the token lives until the page closes */ }
+}
+
+/** Who the token belongs to; an Error that says why not. */
+async function whoami(token) {
+  let response;
+  try {
+    response = await fetch("/v1/me", { headers: { Authorization: `Bearer ${token}` } });
+  } catch {
+    throw new Error("cannot reach the server");
+  }
+  if (!response.ok) {
+    let detail = response.statusText;
+    try { detail = (await response.json()).detail || detail; } catch { /* not JSON */ }
+    throw new Error(response.status === 401 ? `the server refused the token: ${detail}` : `error ${response.status}: ${detail}`);
+  }
+  return response.json();
+}
+
+async function signIn(token, remember) {
+  const me = await whoami(token);
+  if (!STREAMERS.has(me.role)) throw new Error(`a ${me.role}'s token cannot stream calls: sign in with an agent's token`);
+  state.token = token;
+  state.me = me;
+  if (remember !== null) storeToken(token, remember);
+  const scope = me.agent_id ? ` · agent ${me.agent_id}` : "";
+  $("whoami").replaceChildren(el("strong", {}, me.name), ` · ${me.role}${scope}${me.team ? ` · team ${me.team}` : ""}`);
+  $("signin").hidden = true;
+  $("signed-in").hidden = false;
+  $("signin-error").hidden = true;
+}
+
+function showSignIn(reason) {
+  $("signed-in").hidden = true;
+  $("signin").hidden = false;
+  $("signin-error").textContent = reason || "";
+  $("signin-error").hidden = !reason;
+}
+
+function signOut() {
+  storeToken(null);
+  state.token = null;
+  state.me = null;
+  $("token").value = "";
+  showSignIn();
+}
+
+function wireSignIn() {
+  $("signin").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const token = $("token").value.trim();
+    if (!token) return;
+    try {
+      await signIn(token, $("remember").checked);
+      $("token").value = "";
+    } catch (error) {
+      showSignIn(error.message);
+    }
+  });
+  $("sign-out").addEventListener("click", signOut);
+}
+
 async function init() {
+  wireSignIn();
+  const token = storedToken();
+  if (token) {
+    // a token the review page keeps may be a coach's: say why it cannot stream, but keep it for that page
+    signIn(token, null).catch((error) => showSignIn(error.message));
+  } else {
+    showSignIn();
+  }
   state.samples = await (await fetch("/v1/samples")).json();
   $("sample").replaceChildren(...state.samples.map((s) => el("option", { value: s.name }, `${s.name} (${s.language})`)));
   $("play").onclick = () => { $("play").disabled = true; $("mic").disabled = true; playSample().catch((e) => { setStatus(e.message, "error"); finish(); }); };

@@ -108,7 +108,7 @@ def test_chinese_live_audio_without_a_model_is_refused_at_start(zh_engine):
 
     start = {"type": "start", "call_id": "zh-none", "language": "zh", "encoding": "pcm_s16le", "sample_rate": 16000,
              "channels": 1, "channel_roles": ["debtor"]}
-    app = create_app(Settings(asr_model_zh=""), preload=())
+    app = create_app(Settings(asr_model_zh="", allow_anonymous_stream=True), preload=())
     with TestClient(app) as client, client.websocket_connect("/v1/stream") as ws:
         ws.send_text(json.dumps(start))
         event = json.loads(ws.receive_text())

@@ -19,13 +19,15 @@ START = {"type": "start", "call_id": "t1", "language": "en", "encoding": "pcm_s1
 
 
 @pytest.fixture(scope="module")
-def client():
+def client(agent_token):
     app = create_app()
     with TestClient(app) as client:
         for _ in range(300):
             if client.get("/readyz").status_code == 200:
                 break
             time.sleep(0.5)
+        # every stream of these tests carries an agent's token
+        client.headers["Authorization"] = f"Bearer {agent_token}"
         yield client
 
 

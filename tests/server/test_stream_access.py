@@ -1,0 +1,190 @@
+"""Who may stream live calls: tokens, roles, whose call it is, rate limits, idle connections, demo calls.
+
+In-process apps on their own database; the real speech model and engine where a call starts."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from coach.config import Settings
+from coach.storage import CallFilter, CallStore
+from server.app import create_app
+
+START = {"type": "start", "call_id": "s1", "language": "en", "channels": 1, "channel_roles": ["debtor"]}
+SILENCE = np.zeros(3200, dtype="<i2").tobytes()  # 0.1 s at 16 kHz
+
+
+@pytest.fixture(scope="module")
+def parts(tmp_path_factory):
+    settings = Settings(data_dir=tmp_path_factory.mktemp("stream-access"), streams_per_minute=0, uploads_per_minute=0)
+    store = CallStore(settings.database(), settings)
+    tokens = {
+        "agent": store.create_token("ann", "agent", agent_id="a1", team="north")[0],
+        "agent_no_team": store.create_token("bob", "agent", agent_id="a2")[0],
+        "integration": store.create_token("dialer", "integration", team="east")[0],
+        "admin": store.create_token("ada", "admin")[0],
+        "coach": store.create_token("cho", "coach", team="north")[0],
+        "revoked": store.create_token("old", "agent", agent_id="a9")[0],
+    }
+    store.revoke_token("old")
+    return settings, store, tokens
+
+
+@pytest.fixture(scope="module")
+def client(parts):
+    settings, store, _ = parts
+    with TestClient(create_app(settings, preload=(), store=store)) as client:
+        yield client
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def refused(client, path="/v1/stream", headers=None, first: bytes | str | None = None) -> tuple[dict, int]:
+    """The error event and close code of a stream the server refuses."""
+    with client.websocket_connect(path, headers=headers or {}) as ws:
+        if first is not None:
+            ws.send_bytes(first) if isinstance(first, bytes) else ws.send_text(first)
+        event = json.loads(ws.receive_text())
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_text()
+    return event, closed.value.code
+
+
+def stream_call(client, start: dict, headers=None, path="/v1/stream") -> list[dict]:
+    """Start a call, send a little silence, stop; every event up to the scorecard."""
+    with client.websocket_connect(path, headers=headers or {}) as ws:
+        ws.send_text(json.dumps(start))
+        events = [json.loads(ws.receive_text())]
+        assert events[0]["type"] == "ready", events
+        ws.send_bytes(SILENCE)
+        ws.send_text(json.dumps({"type": "stop"}))
+        while events[-1]["type"] != "scorecard":
+            events.append(json.loads(ws.receive_text()))
+    return events
+
+
+def stored(store, call_id: str, wait: float = 30):
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if store.has_call(call_id) and store.get_call(call_id).status != "live":
+            break
+        time.sleep(0.05)
+    return store.get_call(call_id)
+
+
+def test_a_stream_without_a_token_is_refused_before_anything_is_read(client):
+    event, code = refused(client, first=SILENCE)  # audio first: refused for the token, never accepted
+    assert event["type"] == "error" and event["code"] == "unauthorized" and code == 4401
+    assert "token" in event["message"] and "Traceback" not in event["message"]
+
+
+@pytest.mark.parametrize("how", ["header", "query"])
+def test_wrong_and_revoked_tokens_are_refused(client, parts, how):
+    for secret in ("coach_not-a-token", parts[2]["revoked"]):
+        if how == "header":
+            event, code = refused(client, headers=bearer(secret), first=json.dumps(START))
+        else:
+            event, code = refused(client, path=f"/v1/stream?token={secret}", first=json.dumps(START))
+        assert (event["code"], code) == ("unauthorized", 4401) and "invalid or revoked" in event["message"]
+
+
+def test_roles_that_do_not_stream_are_refused(client, parts):
+    event, code = refused(client, headers=bearer(parts[2]["coach"]))
+    assert (event["code"], code) == ("forbidden", 4403)
+    assert "coach role may not stream" in event["message"] and "agent" in event["message"]
+
+
+def test_the_tokens_agent_and_team_override_the_start_message(client, parts):
+    _, store, tokens = parts
+    claimed = {"agent_id": "someone-else", "team": "south", "balance": 12.5}
+    stream_call(client, {**START, "call_id": "as-agent", "metadata": claimed}, headers=bearer(tokens["agent"]))
+    call = stored(store, "as-agent")
+    assert (call.agent_id, call.team) == ("a1", "north")
+    assert call.metadata["agent_id"] == "a1" and call.metadata["team"] == "north" and call.metadata["balance"] == 12.5
+    # a token without a team leaves the client's; an integration names no agent, so the client's stays
+    stream_call(client, {**START, "call_id": "as-bob", "metadata": claimed}, headers=bearer(tokens["agent_no_team"]))
+    assert (stored(store, "as-bob").agent_id, stored(store, "as-bob").team) == ("a2", "south")
+    stream_call(client, {**START, "call_id": "via-dialer", "metadata": claimed},
+                path=f"/v1/stream?token={tokens['integration']}")
+    assert (stored(store, "via-dialer").agent_id, stored(store, "via-dialer").team) == ("someone-else", "east")
+    stream_call(client, {**START, "call_id": "as-admin", "metadata": claimed}, headers=bearer(tokens["admin"]))
+    assert stored(store, "as-admin").agent_id == "someone-else"
+
+
+def test_a_sample_played_as_a_demo_is_stored_as_one_and_hidden(client, parts):
+    _, store, tokens = parts
+    stream_call(client, {**START, "call_id": "demo-1", "demo": True}, headers=bearer(tokens["agent"]))
+    assert stored(store, "demo-1").source == "demo"
+    assert "demo-1" not in [c.id for c in store.list_calls()]
+    assert "demo-1" in [c.id for c in store.list_calls(CallFilter(include_demo=True))]
+    listed = client.get("/v1/calls", headers=bearer(tokens["agent"])).json()["calls"]
+    assert "demo-1" not in [c["id"] for c in listed]
+    listed = client.get("/v1/calls?include_demo=true", headers=bearer(tokens["agent"])).json()["calls"]
+    assert "demo-1" in [c["id"] for c in listed]
+
+
+def test_anonymous_streams_only_where_the_server_allows_them(parts, tmp_path):
+    settings, store, tokens = parts
+    lab = settings.model_copy(update={"allow_anonymous_stream": True})
+    with TestClient(create_app(lab, preload=(), store=store)) as client:
+        stream_call(client, {**START, "call_id": "anonymous-1", "metadata": {"agent_id": "x1"}})
+        assert stored(store, "anonymous-1").agent_id == "x1"
+        # a token that is sent is still checked
+        event, code = refused(client, headers=bearer("coach_wrong"))
+        assert (event["code"], code) == ("unauthorized", 4401)
+
+
+def test_stream_starts_are_rate_limited_per_token(parts):
+    settings, store, tokens = parts
+    limited = settings.model_copy(update={"streams_per_minute": 2})
+    with TestClient(create_app(limited, preload=(), store=store)) as client:
+        for n in range(2):
+            stream_call(client, {**START, "call_id": f"limited-{n}"}, headers=bearer(tokens["admin"]))
+        event, code = refused(client, headers=bearer(tokens["admin"]))
+        assert (event["code"], code) == ("rate_limited", 4429)
+        assert "at most 2 a minute" in event["message"] and "retry in" in event["message"]
+        # another token has its own allowance
+        stream_call(client, {**START, "call_id": "limited-other"}, headers=bearer(tokens["agent"]))
+
+
+def test_uploads_are_rate_limited_per_token_with_retry_after(parts):
+    settings, store, tokens = parts
+    limited = settings.model_copy(update={"uploads_per_minute": 1})
+    with TestClient(create_app(limited, preload=(), store=store)) as client:
+        empty = {"file": ("empty.json", b"")}
+        assert client.post("/v1/calls", headers=bearer(tokens["admin"]), files=empty).status_code == 422
+        response = client.post("/v1/calls", headers=bearer(tokens["admin"]), files=empty)
+        assert response.status_code == 429 and int(response.headers["Retry-After"]) >= 1
+        assert "at most 1 a minute" in response.json()["detail"]
+        # other tokens, and other routes, are not affected
+        assert client.post("/v1/calls", headers=bearer(tokens["coach"]), files=empty).status_code == 422
+        assert client.get("/v1/calls", headers=bearer(tokens["admin"])).status_code == 200
+
+
+def test_a_silent_connection_is_closed_and_its_call_stored_as_interrupted(parts):
+    settings, store, tokens = parts
+    impatient = settings.model_copy(update={"stream_idle_seconds": 1.0})
+    with TestClient(create_app(impatient, preload=(), store=store)) as client:
+        with client.websocket_connect("/v1/stream", headers=bearer(tokens["agent"])) as ws:
+            ws.send_text(json.dumps({**START, "call_id": "idle-1"}))
+            assert json.loads(ws.receive_text())["type"] == "ready"
+            ws.send_bytes(SILENCE)
+            events = []
+            with pytest.raises(WebSocketDisconnect) as closed:
+                while True:
+                    events.append(json.loads(ws.receive_text()))
+        assert closed.value.code == 4408
+        assert [e["code"] for e in events if e["type"] == "error"] == ["idle_timeout"]
+        assert events[-1]["type"] == "scorecard"  # finished with what arrived
+        assert stored(store, "idle-1").status == "interrupted"
+        # a connection that never says what it is gets the same
+        event, code = refused(client, headers=bearer(tokens["agent"]))
+        assert (event["code"], code) == ("idle_timeout", 4408)
