@@ -111,8 +111,17 @@ class SafePattern:
         self._compiled = regex.compile(self.source)
 
     def search(self, text: str) -> regex.Match | None:
+        return self._run(self._compiled.search, text)
+
+    def match(self, text: str) -> regex.Match | None:
+        return self._run(self._compiled.match, text)
+
+    def fullmatch(self, text: str) -> regex.Match | None:
+        return self._run(self._compiled.fullmatch, text)
+
+    def _run(self, method, text: str) -> regex.Match | None:  # type: ignore[no-untyped-def]
         try:
-            return self._compiled.search(text, timeout=self.timeout)
+            return method(text, timeout=self.timeout)
         except TimeoutError:
             log.warning("pattern %r gave up after %.0f ms on a %d-character utterance; counted as no match",
                         self.source[:80], self.timeout * 1000, len(text))

@@ -93,3 +93,14 @@ def test_shipped_patterns_pass_and_match_as_python_re_does(playbook_id):
         for text in texts:
             expected, got = plain.search(text), safe.search(text)
             assert (expected and expected.span()) == (got and got.span()), (pattern, text)
+
+
+def test_built_regexes_get_the_same_limit():
+    """What code builds from playbook words can use the same guard: the affirmation vocabulary of the
+    shipped Chinese playbook (对, 对对, 对对对, ...) under a repetition backtracks exponentially on a
+    long run of 对 with plain re."""
+    pattern = SafePattern(r"^(?:(?:对对对|对对|对|嗯)\s*)+$", timeout=0.05)
+    started = time.perf_counter()
+    assert pattern.match("对" * 60 + "x") is None
+    assert time.perf_counter() - started < 1.0
+    assert pattern.match("对对 嗯").group(0) == "对对 嗯" and pattern.fullmatch("嗯嗯") is not None
