@@ -63,7 +63,7 @@ def clear_caches(engine: Any) -> None:
     text_valence.cache_clear()
     embedder = engine.space.embedder
     if embedder is not None:
-        embedder._cache.clear()  # private, but it is the only way to measure first-sight latency
+        embedder.clear_cache()
 
 
 def replay(engine: Any, calls: list[Any], *, clear: bool) -> tuple[list[float], dict[str, list[float]], int]:

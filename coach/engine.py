@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from coach import engine_cache
+from coach.analyzers.base import Analyzer, Turn, analyzer_classes
 from coach.analyzers.compliance import ComplianceMonitor, ComplianceRules, Finding
-from coach.analyzers.features import FeatureSpace, Features
+from coach.analyzers.features import FeatureSpace
 from coach.analyzers.intent import IntentContext, IntentResult, ObjectionDetector
-from coach.analyzers.matcher import CompiledMatcher
 from coach.analyzers.nli import ZeroShotScorer
 from coach.analyzers.sentiment import AcousticCues, SentimentAnalyzer, ValenceModel
 from coach.analyzers.stages import StageDetector, StageTracker
@@ -30,7 +31,6 @@ from coach.events import (
     ErrorEvent,
     IntentEvent,
     ScorecardEvent,
-    SentimentEvent,
     Suggestion,
     UtteranceEvent,
 )
@@ -39,6 +39,10 @@ from coach.scorecard import CallRecord, evaluate
 from coach.transcript import Call, Utterance
 
 log = logging.getLogger(__name__)
+
+#: The order of an utterance's events, whichever analyzer found them first: what the debtor feels,
+#: then the hints (the first intent event is the top hint), then the rules broken, then any failure.
+EVENT_ORDER = {"sentiment": 0, "intent": 1, "compliance": 2, "error": 3}
 
 #: Stages whose agent utterances count as a payment proposal for reading a bare "yes".
 PROPOSAL_STAGES = ("negotiation", "commitment")
@@ -59,10 +63,17 @@ def playbook_corpus(playbook: Playbook) -> list[str]:
 
 
 class CoachEngine:
-    """Everything shared by the calls of one playbook. Thread-safe for concurrent sessions."""
+    """Everything shared by the calls of one playbook. Thread-safe for concurrent sessions.
+
+    The fitted parts (feature space, classifiers, calibrations) come from the on-disk cache when an
+    identical playbook was fitted with identical settings before (:mod:`coach.engine_cache`), so a
+    start takes seconds; the models themselves (embedder, optional NLI and valence models) always load
+    fresh and are attached to them.
+    """
 
     def __init__(self, playbook: Playbook, settings: Settings | None = None) -> None:
         settings = settings or get_settings()
+        self.settings = settings
         self.playbook = playbook
         self.language = playbook.language
         self.ref = f"{playbook.id}@{playbook.version}"
@@ -74,7 +85,6 @@ class CoachEngine:
             settings.embedding_model(self.language), allow_downloads=settings.allow_downloads, device=settings.device,
             backend=settings.embedding_backend, cache_dir=settings.cache_dir, threads=settings.torch_threads,
         )
-        self.space = FeatureSpace(self.language, playbook_corpus(playbook), embedder)
         nli = None
         if settings.nli_model:
             nli = ZeroShotScorer(
@@ -86,11 +96,41 @@ class CoachEngine:
             valence_model = ValenceModel(
                 settings.sentiment_model(self.language), allow_downloads=settings.allow_downloads, device=settings.device
             )
-        self.detector = ObjectionDetector(playbook, self.space, nli)
-        self.sentiment = SentimentAnalyzer(playbook, self.space, valence_model)
+        classes = analyzer_classes(settings.analyzers or None)
+        key = engine_cache.cache_key(playbook, embedder, [c.name for c in classes])
+        fitted = engine_cache.load(settings.cache_dir, playbook.id, key)
+        if fitted is None:
+            fitted = self._fit(embedder, classes)
+            engine_cache.store(settings.cache_dir, playbook.id, key, fitted)
+        self.space: FeatureSpace = fitted["space"]
+        self.space.embedder = embedder
+        self.detector: ObjectionDetector = fitted["detector"]
+        self.detector.nli = nli
+        self.sentiment: SentimentAnalyzer = fitted["sentiment"]
+        self.sentiment.model = valence_model
+        self.stages: StageDetector = fitted["stages"]
+        self.rules: ComplianceRules = fitted["rules"]
+        self.analyzers: list[Analyzer] = fitted["analyzers"]
+        for analyzer in self.analyzers:
+            analyzer.attach(self)
+        #: Seconds one analyzer may take on one utterance before its result is dropped for an error event.
+        self.analyzer_budget = settings.analyzer_budget_ms / 1000.0
+
+    def _fit(self, embedder: Any, classes: list[type[Analyzer]]) -> dict[str, Any]:
+        """Everything fitted on the playbook, as one picklable bundle (the embedder is attached after)."""
+        playbook = self.playbook
+        self.space = FeatureSpace(self.language, playbook_corpus(playbook), embedder)
+        self.space.warm(playbook_corpus(playbook))
+        self.detector = ObjectionDetector(playbook, self.space)
+        self.sentiment = SentimentAnalyzer(playbook, self.space)
         self.stages = StageDetector(playbook, self.space)
         self.rules = ComplianceRules(playbook, self.space)
-        self.cue_checks = {c.id: CompiledMatcher(c.cues, self.space) for c in playbook.scorecard if c.kind == "cue" and c.cues}
+        analyzers = [cls(self) for cls in classes]
+        return {"space": self.space, "detector": self.detector, "sentiment": self.sentiment, "stages": self.stages,
+                "rules": self.rules, "analyzers": analyzers}
+
+    def analyzer(self, name: str) -> Analyzer | None:
+        return next((a for a in self.analyzers if a.name == name), None)
 
     def session(
         self,
@@ -98,7 +138,7 @@ class CoachEngine:
         *,
         metadata: dict[str, Any] | None = None,
         started_at: datetime | None = None,
-    ) -> "CallSession":
+    ) -> CallSession:
         return CallSession(self, call_id, metadata or {}, started_at)
 
     def analyze(self, call: Call) -> Iterator[BaseEvent]:
@@ -132,14 +172,12 @@ def get_engine(playbook_ref: str | None = None, *, language: str | None = None, 
         return _ENGINES[key]
 
 
-@dataclass
-class _Analysis:
-    features: Features
-    intent: IntentResult | None = None
-
-
 class CallSession:
-    """One call in progress: feed utterances in order, then :meth:`finish`."""
+    """One call in progress: feed utterances in order, then :meth:`finish`.
+
+    It holds the call's shared context (stages, identity, compliance anchors, the scorecard record,
+    the agent's last question) and each analyzer's own per-call state in :attr:`state`.
+    """
 
     def __init__(self, engine: CoachEngine, call_id: str, metadata: dict[str, Any], started_at: datetime | None) -> None:
         self.engine = engine
@@ -152,16 +190,17 @@ class CallSession:
         self.previous_agent: tuple[str, str | None] | None = None  # (text, stage)
         self.last_end = 0.0
         self.finished = False
+        self.state: dict[str, Any] = {a.name: a.new_call(self) for a in engine.analyzers}
 
     # -- lifecycle -----------------------------------------------------------------------------
 
     def start(self) -> list[BaseEvent]:
         """Pre-call gates on metadata, reported before the first word."""
         self.compliance.reach("call_start", 0.0)
-        return [self._compliance_event(f) for f in self.compliance.check_metadata()]
+        return [self.compliance_event(f) for f in self.compliance.check_metadata()]
 
     def process(self, utterance: Utterance, acoustic: AcousticCues | None = None) -> list[BaseEvent]:
-        """Events for one final utterance: the utterance, then sentiment, intent and compliance."""
+        """Events for one final utterance: the utterance, then what each analyzer found in it."""
         if self.finished:
             raise RuntimeError("the call has finished")
         uid = self.next_id
@@ -169,21 +208,52 @@ class CallSession:
         text = utterance.text.strip()
         self.record.turns.append((utterance.speaker, utterance.start, utterance.end))
         self.last_end = max(self.last_end, utterance.end)
-        events: list[BaseEvent] = []
+        if not text:
+            return [self._utterance_event(uid, utterance)]
         try:
-            events += self._analyze(uid, utterance, text, acoustic)
-        except Exception as exc:  # one bad utterance must not end the call
-            log.exception("analysis failed on %s utterance %d", self.call_id, uid)
-            events.insert(0, self._utterance_event(uid, utterance))
-            events.append(ErrorEvent(call_id=self.call_id, utterance_id=uid, time=utterance.start, code="analyzer_failed", message=str(exc)))
-        return events
+            features = self.engine.space.encode([text])
+        except Exception as exc:  # the embedder failing must not end the call either
+            log.exception("encoding failed on %s utterance %d", self.call_id, uid)
+            return [self._utterance_event(uid, utterance), self._error(uid, utterance.start, "features", exc)]
+        turn = Turn(uid, utterance, text, features, facts={"acoustic": acoustic})
+        found: list[BaseEvent] = []
+        for analyzer in self.engine.analyzers:
+            if utterance.speaker not in analyzer.speakers:
+                continue
+            began = time.perf_counter()
+            try:
+                events = analyzer.analyze(turn, self)
+            except Exception as exc:  # one analyzer failing must not silence the others or end the call
+                log.exception("analyzer %s failed on %s utterance %d", analyzer.name, self.call_id, uid)
+                found.append(self._error(uid, utterance.start, analyzer.name, exc))
+                continue
+            spent = time.perf_counter() - began
+            if spent > self.engine.analyzer_budget:
+                log.warning("analyzer %s took %.0f ms on %s utterance %d", analyzer.name, spent * 1000, self.call_id, uid)
+                found.append(self._error(uid, utterance.start, analyzer.name,
+                                         f"took {spent * 1000:.0f} ms, over its budget of "
+                                         f"{self.engine.analyzer_budget * 1000:.0f} ms; its result was dropped"))
+                continue
+            found += events
+        if utterance.speaker == "agent":
+            self.previous_agent = (text, turn.facts.get("stage"))
+        else:
+            self.previous_agent = None
+        found.sort(key=lambda e: EVENT_ORDER.get(e.type, len(EVENT_ORDER)))  # stable: analyzers' order within a type
+        return [self._utterance_event(uid, utterance), *found]
 
     def finish(self) -> list[BaseEvent]:
-        """Deadlines that were never met, then the scorecard."""
+        """Deadlines that were never met, what analyzers conclude at the end, then the scorecard."""
         if self.finished:
             return []
         self.finished = True
-        events: list[BaseEvent] = [self._compliance_event(f) for f in self.compliance.finish(self.last_end)]
+        events: list[BaseEvent] = []
+        for analyzer in self.engine.analyzers:
+            try:
+                events += analyzer.finish(self)
+            except Exception as exc:
+                log.exception("analyzer %s failed finishing %s", analyzer.name, self.call_id)
+                events.append(self._error(None, self.last_end, analyzer.name, exc))
         score, checks, metrics = evaluate(self.engine.playbook, self.stages, self.record)
         stages = [
             {"stage": r.stage, "utterance_id": r.utterance_id, "time": r.time, "evidence": r.evidence}
@@ -198,67 +268,9 @@ class CallSession:
         )
         return events
 
-    # -- analysis ------------------------------------------------------------------------------
+    # -- call context for analyzers ------------------------------------------------------------
 
-    def _analyze(self, uid: int, utterance: Utterance, text: str, acoustic: AcousticCues | None) -> list[BaseEvent]:
-        engine = self.engine
-        speaker = utterance.speaker
-        if not text:
-            return [self._utterance_event(uid, utterance)]
-        features = engine.space.encode([text])
-        events: list[BaseEvent] = []
-        sentiment_event: SentimentEvent | None = None
-        intent_event: IntentEvent | None = None
-        intent: IntentResult | None = None
-
-        if speaker == "agent":
-            stage = self.stages.on_agent(uid, utterance.start, features)
-            for reached in self.stages.reached.values():
-                self.compliance.reach(f"stage:{reached.stage}", reached.time)
-            self._answer_objections(uid)
-            for check_id, matcher in engine.cue_checks.items():
-                if check_id not in self.record.cues_said and matcher.match(features):
-                    self.record.cues_said[check_id] = text
-            tone = engine.sentiment.analyze(features, acoustic)
-            if tone.label == "angry" and tone.confidence >= 0.5:
-                self.record.agent_tone_problems.append(f"utterance {uid}: sounded angry ({text!r})")
-            self.previous_agent = (text, stage)
-        else:
-            result = engine.sentiment.analyze(features, acoustic)
-            sentiment_event = SentimentEvent(
-                call_id=self.call_id, utterance_id=uid, time=utterance.start, speaker=speaker, label=result.label,
-                valence=result.valence, confidence=result.confidence, evidence=result.evidence, method=result.method,
-            )
-            if speaker in ("debtor", "unknown", "third_party"):
-                intent = engine.detector.detect(features, self._intent_context())
-            if intent is not None:
-                intent_event = self._intent_event(uid, utterance.start, intent)
-                if engine.playbook.intent(intent.intent).kind == "objection":
-                    self.record.objections[uid] = intent.intent
-                self.compliance.reach(f"intent:{intent.intent}", utterance.start)
-            # Only the debtor can confirm their own identity: a relative's "yes" verifies nothing.
-            not_the_debtor = speaker != "debtor" or bool(intent and intent.intent == "wrong_party")
-            if self.stages.on_debtor(utterance.start, features, wrong_party=not_the_debtor):
-                self.compliance.reach("identity_verified", utterance.start)
-            self.previous_agent = None
-
-        findings = self.compliance.on_utterance(
-            uid, speaker, utterance.start, features,
-            identity_verified=self.stages.identity_verified,
-            debtor_intent=intent.intent if intent else None,
-        )
-        for finding in findings:
-            if finding.utterance_id == uid and speaker == "agent":
-                self._mark_bad_answer(uid)
-        events.append(self._utterance_event(uid, utterance))
-        if sentiment_event:
-            events.append(sentiment_event)
-        if intent_event:
-            events.append(intent_event)
-        events += [self._compliance_event(f) for f in findings]
-        return events
-
-    def _intent_context(self) -> IntentContext:
+    def intent_context(self) -> IntentContext:
         if self.previous_agent is None:
             return IntentContext()
         text, stage = self.previous_agent
@@ -268,18 +280,22 @@ class CallSession:
             previous_agent_payment_proposal=stage in PROPOSAL_STAGES,
         )
 
-    def _answer_objections(self, uid: int) -> None:
+    def answer_objections(self, uid: int) -> None:
         """The agent is speaking: objections since the agent last spoke count as answered."""
         for objection_uid in self.record.objections:
             if objection_uid not in self.record.answer_of and objection_uid < uid:
                 self.record.answer_of[objection_uid] = uid
 
-    def _mark_bad_answer(self, uid: int) -> None:
+    def mark_bad_answer(self, uid: int) -> None:
         for objection_uid, answer_uid in self.record.answer_of.items():
             if answer_uid == uid:
                 self.record.bad_answers.add(objection_uid)
 
     # -- event construction --------------------------------------------------------------------
+
+    def _error(self, uid: int | None, at: float, analyzer: str, problem: Exception | str) -> ErrorEvent:
+        return ErrorEvent(call_id=self.call_id, utterance_id=uid, time=at, code="analyzer_failed",
+                          message=f"{analyzer}: {problem}")
 
     def _utterance_event(self, uid: int, utterance: Utterance) -> UtteranceEvent:
         return UtteranceEvent(
@@ -287,7 +303,7 @@ class CallSession:
             text=utterance.text, start=utterance.start, end=utterance.end, stage=self.stages.current,
         )
 
-    def _intent_event(self, uid: int, time: float, result: IntentResult) -> IntentEvent:
+    def intent_event(self, uid: int, time: float, result: IntentResult) -> IntentEvent:
         playbook = self.engine.playbook
         intent = playbook.intent(result.intent)
         stage = self.stages.current or playbook.stages[0].id
@@ -307,7 +323,7 @@ class CallSession:
             alternatives=[{"intent": i, "confidence": p} for i, p in result.alternatives],
         )
 
-    def _compliance_event(self, finding: Finding) -> ComplianceEvent:
+    def compliance_event(self, finding: Finding) -> ComplianceEvent:
         rule = finding.rule
         self.record.violations[rule.id] = self.record.violations.get(rule.id, 0) + 1
         self.record.violation_severity[rule.id] = rule.severity

@@ -71,6 +71,9 @@ class IntentEvent(BaseEvent):
     escalation: dict | None = None
     #: The runners-up, for explanation: [{intent, confidence}].
     alternatives: list[dict] = Field(default_factory=list)
+    #: A commitment's terms as heard: amount, currency, due (the words naming the date), channel,
+    #: card_or_account_digits. Absent for objections.
+    details: dict | None = None
 
 
 class ComplianceEvent(BaseEvent):

@@ -90,7 +90,9 @@ def test_an_analyzer_failure_becomes_an_error_event(en_engine, monkeypatch):
 
     monkeypatch.setattr(en_engine.detector, "detect", broken)
     events = session.process(Utterance(speaker="debtor", text="i cant pay", start=0, end=1))
-    assert [e.type for e in events] == ["utterance", "error"] and "model crashed" in events[1].message
+    # the objection head failed; the emotion head still answers
+    assert [e.type for e in events] == ["utterance", "sentiment", "error"]
+    assert events[2].code == "analyzer_failed" and "objections: model crashed" in events[2].message
     monkeypatch.undo()
     after = session.process(Utterance(speaker="debtor", text="i really cant pay anything", start=1, end=2))
     assert after[0].utterance_id == 1 and of_type(after, "intent")

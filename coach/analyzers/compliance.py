@@ -10,13 +10,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from coach.analyzers.features import FeatureSpace, Features
+from coach.analyzers.base import EVERYONE, Analyzer, Turn, register
+from coach.analyzers.features import Features, FeatureSpace
 from coach.analyzers.matcher import CompiledMatcher
+from coach.events import BaseEvent
+from coach.languages import language_pack
 from coach.playbook.schema import Playbook, Rule
 from coach.text.amounts import money_figures
+
+if TYPE_CHECKING:
+    from coach.engine import CallSession
 
 
 @dataclass(frozen=True)
@@ -62,7 +68,7 @@ class ComplianceMonitor:
         """Pre-call gates: evaluated once when the call starts."""
         found = []
         for rule in self.rules.rules:
-            if rule.kind != "metadata" or not self._applies(rule):
+            if rule.kind != "metadata" or not self.applies(rule):
                 continue
             problem = self._metadata_problem(rule)
             if problem:
@@ -121,21 +127,21 @@ class ComplianceMonitor:
         features: Features,
         *,
         identity_verified: bool,
-        debtor_intent: str | None,
+        debtor_intents: list[str] | tuple[str, ...] = (),
     ) -> list[Finding]:
         found = self._overdue(utterance_id, start)
         if speaker == "debtor":
-            if debtor_intent:
-                self.intents_seen.setdefault(debtor_intent, (utterance_id, features.texts[0]))
+            for intent in debtor_intents:
+                self.intents_seen.setdefault(intent, (utterance_id, features.texts[0]))
             for rule_id, matcher in self.rules.duty_starts.items():
                 if rule_id not in self.duties_started and matcher.match(features):
                     self.duties_started[rule_id] = features.texts[0]
         for rule in self.rules.rules:
-            if rule.kind == "metadata" or rule.speaker != speaker or not self._applies(rule):
+            if rule.kind == "metadata" or rule.speaker != speaker or not self.applies(rule):
                 continue
             if rule.kind == "prohibited" and rule.before == "identity_verified" and identity_verified:
                 continue
-            if rule.kind == "duty" and self._duty_cause(rule) is None:
+            if rule.kind == "duty" and self.duty_cause(rule) is None:
                 continue
             if rule.kind == "required" and (rule.id in self.satisfied or rule.after not in self.anchors):
                 continue
@@ -152,12 +158,12 @@ class ComplianceMonitor:
                     continue
                 evidence = f"{features.texts[0]} ({problem})"
             elif rule.kind == "duty":
-                evidence = f"{features.texts[0]} (after the debtor said: {self._duty_cause(rule)})"
+                evidence = f"{features.texts[0]} (after the debtor said: {self.duty_cause(rule)})"
             found.append(Finding(rule, evidence, match.confidence, match.method, utterance_id, start, speaker))
         self.findings += found
         return found
 
-    def _duty_cause(self, rule: Rule) -> str | None:
+    def duty_cause(self, rule: Rule) -> str | None:
         """What the debtor said that started this duty, or None if it has not started."""
         if rule.id in self.duties_started:
             return repr(self.duties_started[rule.id])
@@ -182,7 +188,7 @@ class ComplianceMonitor:
         for rule in self.rules.rules:
             if rule.kind != "required" or rule.id in self.satisfied or rule.id in self.reported_deadlines:
                 continue
-            if not self._applies(rule) or rule.after not in self.anchors:
+            if not self.applies(rule) or rule.after not in self.anchors:
                 continue
             deadline = self.anchors[rule.after] + float(rule.within_seconds or 0)
             if now > deadline:
@@ -198,7 +204,7 @@ class ComplianceMonitor:
         self.findings += found
         return found
 
-    def _applies(self, rule: Rule) -> bool:
+    def applies(self, rule: Rule) -> bool:
         for key, expected in rule.when_metadata.items():
             value = self.metadata.get(key)
             if expected is False:
@@ -207,3 +213,47 @@ class ComplianceMonitor:
             elif value != expected:
                 return False
         return True
+
+
+@register
+class ComplianceAnalyzer(Analyzer):
+    """Every rule on every utterance: prohibited speech, duties the debtor started, deadlines, amounts."""
+
+    name = "compliance"
+    speakers = EVERYONE
+    order = 70
+
+    def __init__(self, engine) -> None:
+        super().__init__(engine)
+        self.pack = language_pack(engine.language)
+
+    def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
+        findings = session.compliance.on_utterance(
+            turn.uid, turn.speaker, turn.time, turn.features,
+            identity_verified=session.stages.identity_verified,
+            debtor_intents=turn.facts.get("intents", ()),
+        )
+        if turn.speaker == "agent" and self.pack.reassures(turn.features.norms[0]):
+            # "nobody is going to arrest you": a threat's words, negated (profanity stays abuse)
+            findings = [f for f in findings if not _reassurance_clears(f)]
+        found = {f.rule.id for f in findings}
+        for extra in turn.facts.get("extra_findings", []):
+            if extra.rule.id not in found:
+                found.add(extra.rule.id)
+                findings.append(extra)
+                session.compliance.findings.append(extra)
+        for finding in findings:
+            if finding.utterance_id == turn.uid and turn.speaker == "agent":
+                session.mark_bad_answer(turn.uid)
+        return [session.compliance_event(f) for f in findings]
+
+    def finish(self, session: CallSession) -> list[BaseEvent]:
+        """Deadlines still open when the call ends."""
+        return [session.compliance_event(f) for f in session.compliance.finish(session.last_end)]
+
+
+def _reassurance_clears(finding: Finding) -> bool:
+    """A negated line clears what a prohibited rule's words matched, but not a third-party disclosure
+    (the debt is named either way) nor offensive language."""
+    rule = finding.rule
+    return rule.kind == "prohibited" and rule.before is None and finding.method in ("phrase", "pattern", "example")

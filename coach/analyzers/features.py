@@ -28,7 +28,7 @@ class Features:
     dense: np.ndarray | None
     lexical: csr_matrix
 
-    def row(self, index: int) -> "Features":
+    def row(self, index: int) -> Features:
         return Features(
             [self.texts[index]],
             [self.norms[index]],
@@ -42,7 +42,7 @@ class Features:
             return self.lexical
         return hstack([csr_matrix(self.dense), self.lexical * LEXICAL_WEIGHT]).tocsr()
 
-    def similarity(self, other: "Features") -> np.ndarray:
+    def similarity(self, other: Features) -> np.ndarray:
         """Cosine similarity of every row here to every row of ``other``: dense where there is a
         model, else lexical."""
         if self.dense is not None and other.dense is not None:
@@ -55,6 +55,17 @@ class FeatureSpace:
         self.language = language
         self.embedder = embedder
         self.lexical = LexicalEncoder(language, corpus)
+
+    def __getstate__(self) -> dict:
+        """Cached on disk without the embedder: models load fresh and are attached after."""
+        state = dict(self.__dict__)
+        state["embedder"] = None
+        return state
+
+    def warm(self, texts: list[str]) -> None:
+        """Embed ``texts`` in one batch, so the many small encodes of building analyzers hit the cache."""
+        if self.embedder is not None and texts:
+            self.embedder.encode(list(dict.fromkeys(normalize(t, self.language) for t in texts)))
 
     @property
     def method(self) -> str:

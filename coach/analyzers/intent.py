@@ -8,18 +8,27 @@ detector abstains below a threshold calibrated by cross-validation on the playbo
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
-from coach.analyzers.features import FeatureSpace, Features
+from coach.analyzers.base import DEBTOR_SIDE, Analyzer, Turn, register
+from coach.analyzers.features import Features, FeatureSpace
 from coach.analyzers.matcher import CompiledMatcher
 from coach.analyzers.nli import ZeroShotScorer
+from coach.events import BaseEvent
+from coach.languages import language_pack
 from coach.playbook.schema import Playbook
 from coach.text.normalize import normalize
+
+if TYPE_CHECKING:
+    from coach.engine import CallSession
+
+#: Dialogue acts (see :mod:`coach.analyzers.dialogue`) that answer the agent's question.
+ANSWER_ACTS = ("identity_confirm", "identity_answer")
 
 NONE = "__none__"
 #: Inverse regularisation strength; large because there are few examples per class (BANKING77
@@ -73,8 +82,8 @@ class ObjectionDetector:
         self._keywords = {
             i.id: CompiledMatcher(i.keywords, space) for i in playbook.intents if not i.keywords.is_empty()
         }
-        self._affirmations = _vocabulary(playbook.affirmations, playbook.language)
-        self._negations = _vocabulary(playbook.negations, playbook.language)
+        self.affirmations = _vocabulary(playbook.affirmations, playbook.language)
+        self.negations = _vocabulary(playbook.negations, playbook.language)
         self.threshold = self._calibrate()
 
     # -- inference -----------------------------------------------------------------------------
@@ -124,12 +133,12 @@ class ObjectionDetector:
         if not answer or context.previous_agent_text is None:
             return None
         question = context.previous_agent_text
-        if context.previous_agent_identity_check and only_words_from(answer, self._negations):
+        if context.previous_agent_identity_check and only_words_from(answer, self.negations):
             if "wrong_party" in self.classes:
                 return IntentResult(
                     "wrong_party", 0.6, f"answered {features.texts[0]!r} to the identity check {question!r}", None, "context"
                 )
-        if context.previous_agent_payment_proposal and only_words_from(answer, self._affirmations):
+        if context.previous_agent_payment_proposal and only_words_from(answer, self.affirmations):
             if "promise_to_pay" in self.classes:
                 return IntentResult(
                     "promise_to_pay", 0.6, f"agreed ({features.texts[0]!r}) to the proposal {question!r}", None, "context"
@@ -152,8 +161,11 @@ class ObjectionDetector:
             return None
         out = np.zeros((len(self._labels), len(self.classes)))
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
+        warm = (self.classifier.coef_, self.classifier.intercept_, self.classifier.classes_)
         for train, test in splitter.split(self._matrix, self._labels):
-            model = _fit(self._matrix[train], self._labels[train])
+            # warm-started from the full model: the problem is convex, so the fold lands on its own
+            # optimum, in a fraction of the iterations of a cold start
+            model = _fit(self._matrix[train], self._labels[train], warm)
             columns = [self.classes.index(c) for c in model.classes_]
             out[np.ix_(test, columns)] = model.predict_proba(self._matrix[test])
         return out
@@ -226,23 +238,92 @@ def calibrate_threshold(probabilities: np.ndarray, labels: np.ndarray, classes: 
     return round(best_threshold, 3)
 
 
-def _fit(matrix, labels: np.ndarray) -> LogisticRegression:
-    return LogisticRegression(C=REGULARISATION_C, max_iter=2000).fit(matrix, labels)
+def _fit(matrix, labels: np.ndarray, warm=None) -> LogisticRegression:
+    """The classifier; ``warm`` (coef, intercept, classes of a model on the same classes) starts it
+    from that solution."""
+    if warm is None or not np.array_equal(np.unique(labels), warm[2]):
+        return LogisticRegression(C=REGULARISATION_C, max_iter=2000).fit(matrix, labels)
+    model = LogisticRegression(C=REGULARISATION_C, max_iter=2000, warm_start=True)
+    model.coef_, model.intercept_, model.classes_ = warm[0].copy(), warm[1].copy(), warm[2]
+    return model.fit(matrix, labels)
 
 
-FILLERS = ("um", "uh", "uhm", "er", "oh", "well", "嗯", "啊", "哦", "呃", "那个", "就是")
+@dataclass(frozen=True)
+class Vocabulary:
+    """Short answers made only of known words ("no no", "uh yeah", "嗯是的"), with the language's
+    fillers. Read by segmentation, not a regular expression: overlapping entries (对, 对对, 对对对)
+    under a repetition make a regex backtrack exponentially on "对对对对...".
+    """
+
+    words: frozenset[str]
+    language: str
+    longest: int
+
+    def covers(self, text: str) -> bool:
+        if self.language == "zh":
+            units = text.replace(" ", "")
+            joiner = ""
+        else:
+            units = text.split()
+            joiner = " "
+        if not units:
+            return False
+        # reachable[i]: units[:i] splits into known words; each word spans at most `longest` units
+        reachable = [True] + [False] * len(units)
+        for end in range(1, len(units) + 1):
+            for start in range(max(0, end - self.longest), end):
+                if reachable[start] and joiner.join(units[start:end]) in self.words:
+                    reachable[end] = True
+                    break
+        return reachable[-1]
 
 
-def _vocabulary(entries: list[str], language: str) -> re.Pattern[str] | None:
-    """A regex matching a text made only of ``entries`` (and fillers): "no no", "uh yeah", "嗯是的"."""
-    words = sorted({normalize(e, language) for e in entries} - {""}, key=len, reverse=True)
+def _vocabulary(entries: list[str], language: str) -> Vocabulary | None:
+    words = {normalize(e, language) for e in entries} - {""}
     if not words:
         return None
-    alternatives = "|".join(re.escape(w) for w in words + list(FILLERS))
-    if language == "zh":
-        return re.compile(rf"^(?:(?:{alternatives})\s*)+$")
-    return re.compile(rf"^(?:(?:{alternatives})(?:\s+|$))+$")
+    words |= set(language_pack(language).fillers)
+    longest = max(len(w.replace(" ", "")) if language == "zh" else len(w.split()) for w in words)
+    return Vocabulary(frozenset(words), language, longest)
 
 
-def only_words_from(text: str, vocabulary: re.Pattern[str] | None) -> bool:
-    return bool(vocabulary and vocabulary.match(text))
+def only_words_from(text: str, vocabulary: Vocabulary | None) -> bool:
+    return bool(vocabulary and vocabulary.covers(text))
+
+
+@register
+class ObjectionAnalyzer(Analyzer):
+    """The debtor's objection or commitment: the top hint the agent reads, with suggested answers.
+
+    An answer to the agent's identity question ("yes this is dana", a date of birth) is not an
+    objection: the dialogue act (see :mod:`coach.analyzers.dialogue`) raises the bar for those.
+    """
+
+    name = "objections"
+    speakers = DEBTOR_SIDE
+    order = 40
+    #: Confidence an intent needs on a reply the dialogue act read as an answer to an identity question.
+    ANSWER_CONFIDENCE = 0.8
+    #: The classifier's confidence below which clear commitment terms make ``promise_to_pay`` the top hint.
+    COMMITMENT_OVERRIDES = 0.6
+
+    def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
+        result = self.engine.detector.detect(turn.features, session.intent_context())
+        if result is not None and turn.facts.get("act") in ANSWER_ACTS and result.confidence < self.ANSWER_CONFIDENCE:
+            result = None
+        commitment = turn.facts.get("commitment")
+        if commitment is not None and commitment.is_promise and turn.facts.get("act") not in ANSWER_ACTS:
+            if result is None or (result.intent != "promise_to_pay" and result.confidence < self.COMMITMENT_OVERRIDES):
+                alternatives = [] if result is None else [(result.intent, result.confidence)] + result.alternatives[:2]
+                result = IntentResult("promise_to_pay", 0.75, commitment.evidence(), None, "commitment", alternatives)
+        if result is None:
+            return []
+        turn.facts["intent"] = result
+        turn.facts.setdefault("intents", []).append(result.intent)
+        if self.playbook.intent(result.intent).kind == "objection":
+            session.record.objections[turn.uid] = result.intent
+        session.compliance.reach(f"intent:{result.intent}", turn.time)
+        event = session.intent_event(turn.uid, turn.time, result)
+        if result.intent == "promise_to_pay" and commitment is not None:
+            event.details = commitment.details() or None
+        return [event]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from coach.analyzers.features import FeatureSpace, Features
+from coach.analyzers.features import Features, FeatureSpace
 from coach.config import get_settings
 from coach.playbook.regexes import compile_pattern
 from coach.playbook.schema import Matcher
@@ -40,10 +40,14 @@ class CompiledMatcher:
         default = DENSE_MATCH_THRESHOLD if dense else LEXICAL_MATCH_THRESHOLD
         self.threshold = matcher.min_similarity if matcher.min_similarity is not None else default
 
+    def vetoed(self, norm: str) -> bool:
+        """An ``unless`` pattern matches the normalised text (a reassurance, a negation)."""
+        return any(veto.search(norm) for veto in self._unless)
+
     def match(self, features: Features) -> Match | None:
         """The strongest match in a one-row ``features``, or None."""
         norm = features.norms[0]
-        if not norm or any(veto.search(norm) for veto in self._unless):
+        if not norm or self.vetoed(norm):
             return None
         for regex in self._phrases:
             found = regex.search(norm)

@@ -10,18 +10,28 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from coach.analyzers.features import FeatureSpace, Features
+from coach.analyzers.base import EVERYONE, Analyzer, Turn, register
+from coach.analyzers.features import Features, FeatureSpace
 from coach.analyzers.matcher import CompiledMatcher
 from coach.errors import ModelUnavailableError
+from coach.events import BaseEvent, SentimentEvent
 from coach.models import offline_environment, resolve_model_path
 from coach.playbook.schema import Playbook
 from coach.text.valence import text_valence
 
+if TYPE_CHECKING:
+    from coach.engine import CallSession, CoachEngine
+
 CUE_BOOST = 0.35
+#: Weight of what the conversation suggests (an intent, a repetition), next to the words' classifier.
+CONTEXT_BOOST = 0.3
+#: Similarity to one of the debtor's earlier utterances that counts as saying it again.
+REPEAT_SIMILARITY = 0.8
 #: Below this share of probability the analyzer says ``calm`` unless valence is clearly negative.
 EMOTION_THRESHOLD = 0.4
 HIGH_AROUSAL = ("angry", "anxious", "frustrated")
@@ -101,12 +111,19 @@ class SentimentAnalyzer:
         self.classifier = LogisticRegression(C=10.0, max_iter=2000).fit(self._example_features.classifier_input(), self._labels)
         self._cues = {e.id: CompiledMatcher(e.cues, space) for e in playbook.emotions if not e.cues.is_empty()}
 
-    def analyze(self, features: Features, acoustic: AcousticCues | None = None) -> SentimentResult:
+    def analyze(
+        self, features: Features, acoustic: AcousticCues | None = None, context: dict[str, str] | None = None
+    ) -> SentimentResult:
+        """``context``: emotions the conversation suggests (emotion id -> why: an intent said in the
+        same breath, a repetition), each weighed like a cue phrase."""
         text = features.texts[0]
         probabilities = dict(
             zip(self.classifier.classes_, self.classifier.predict_proba(features.classifier_input())[0])
         )
         evidence: list[str] = []
+        for emotion_id, why in (context or {}).items():
+            probabilities[emotion_id] = probabilities.get(emotion_id, 0.0) + CONTEXT_BOOST
+            evidence.append(why)
         for emotion_id, matcher in self._cues.items():
             match = matcher.match(features)
             if match and match.method != "example":
@@ -143,3 +160,40 @@ class SentimentAnalyzer:
                 probabilities[label] *= 1.0 - shift * 0.5
         if cues.pause_ratio > 0.4 and "distressed" in probabilities:
             probabilities["distressed"] *= 1.0 + cues.pause_ratio
+
+
+@register
+class EmotionAnalyzer(Analyzer):
+    """The debtor's emotion and valence on each of their utterances; the agent's tone for the scorecard."""
+
+    name = "emotion"
+    speakers = EVERYONE
+    order = 50  # after the intent heads, whose findings it weighs
+
+    def __init__(self, engine: CoachEngine) -> None:
+        super().__init__(engine)
+        self.intent_emotions = {i: e.id for e in engine.playbook.emotions for i in e.intents}
+
+    def new_call(self, session: CallSession) -> list[tuple[int, Features]]:
+        return []  # the debtor's earlier utterances
+
+    def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
+        if turn.speaker == "agent":
+            result = self.engine.sentiment.analyze(turn.features, turn.facts.get("acoustic"))
+            if result.label == "angry" and result.confidence >= 0.5:
+                session.record.agent_tone_problems.append(f"utterance {turn.uid}: sounded angry ({turn.text!r})")
+            return []
+        context = {self.intent_emotions[i]: f"intent {i}" for i in turn.facts.get("intents", ()) if i in self.intent_emotions}
+        earlier: list[tuple[int, Features]] = session.state[self.name]
+        if "frustrated" in self.engine.sentiment.emotions and len(turn.features.norms[0]) >= 6:
+            for uid, features in earlier:
+                if float(turn.features.similarity(features)[0][0]) >= REPEAT_SIMILARITY:
+                    context.setdefault("frustrated", f"says again what they said at utterance {uid}")
+                    break
+        earlier.append((turn.uid, turn.features))
+        result = self.engine.sentiment.analyze(turn.features, turn.facts.get("acoustic"), context)
+        turn.facts["emotion"] = result
+        return [SentimentEvent(
+            call_id=session.call_id, utterance_id=turn.uid, time=turn.time, speaker=turn.speaker, label=result.label,
+            valence=result.valence, confidence=result.confidence, evidence=result.evidence, method=result.method,
+        )]

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from coach.analyzers.features import FeatureSpace, Features
+from coach.analyzers.base import AGENT_SIDE, Analyzer, Turn, register
+from coach.analyzers.features import Features, FeatureSpace
 from coach.analyzers.matcher import CompiledMatcher, Match
+from coach.events import BaseEvent
 from coach.playbook.schema import Playbook
+
+if TYPE_CHECKING:
+    from coach.engine import CallSession, CoachEngine
 
 
 class StageDetector:
@@ -69,14 +75,13 @@ class StageTracker:
         self.current = found[-1][0]
         return self.current
 
-    def on_debtor(self, time: float, features: Features, wrong_party: bool) -> bool:
-        """Marks identity verified when this reply confirms the agent's identity check. Returns True
-        when it did."""
+    def on_debtor(self, time: float, features: Features, wrong_party: bool, confirmed: bool = False) -> bool:
+        """Marks identity verified when this reply confirms the agent's identity check (a playbook
+        confirmation, or ``confirmed`` by the dialogue act). Returns True when it did."""
         pending, self.identity_check_pending = self.identity_check_pending, False
         if not pending or wrong_party or self.identity_verified:
             return False
-        match = self.detector.confirms_identity(features)
-        if match is None:
+        if not confirmed and self.detector.confirms_identity(features) is None:
             return False
         self.identity_verified_at = time
         self.identity_evidence = features.texts[0]
@@ -91,3 +96,28 @@ class StageTracker:
             if index[later.stage] < index[earlier.stage]:
                 problems.append(f"{later.stage} came after {earlier.stage}")
         return problems
+
+
+@register
+class StagesAnalyzer(Analyzer):
+    """The agent's side of the call's structure: stages reached, objections answered, scorecard cues."""
+
+    name = "stages"
+    speakers = AGENT_SIDE
+    order = 10
+
+    def __init__(self, engine: CoachEngine) -> None:
+        super().__init__(engine)
+        self.cue_checks = {
+            c.id: CompiledMatcher(c.cues, engine.space) for c in engine.playbook.scorecard if c.kind == "cue" and c.cues
+        }
+
+    def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
+        turn.facts["stage"] = session.stages.on_agent(turn.uid, turn.time, turn.features)
+        for reached in session.stages.reached.values():
+            session.compliance.reach(f"stage:{reached.stage}", reached.time)
+        session.answer_objections(turn.uid)
+        for check_id, matcher in self.cue_checks.items():
+            if check_id not in session.record.cues_said and matcher.match(turn.features):
+                session.record.cues_said[check_id] = turn.text
+        return []

@@ -122,6 +122,9 @@ class Emotion(Strict):
     valence: float = Field(ge=-1.0, le=1.0)
     cues: Matcher = Field(default_factory=Matcher)
     examples: list[Text] = Field(min_length=MIN_EMOTION_EXAMPLES)
+    #: Debtor intents that suggest this emotion when said in the same breath (hostile -> angry,
+    #: hardship -> distressed, stalling -> evasive): the emotion head weighs them with the words.
+    intents: list[str] = Field(default_factory=list)
 
 
 class Stage(Strict):
@@ -202,6 +205,9 @@ class Rule(Strict):
     #: consent was recorded.
     when_metadata: dict[str, Any] = Field(default_factory=dict)
     metadata_check: MetadataCheck | None = None
+    #: Prohibited rules only: the offensive-language model (profanity, insults; see
+    #: :mod:`coach.text.offensive`) also triggers this rule, beyond what ``trigger`` lists.
+    offensive_language: bool = False
 
     @model_validator(mode="after")
     def _fields_for_kind(self) -> "Rule":
@@ -309,10 +315,16 @@ class Playbook(Strict):
             for j, response in enumerate(intent.responses):
                 if response.stage != "any" and response.stage not in stage_ids:
                     errors.append(f"intents.{i}.responses.{j}.stage: unknown stage {response.stage!r}")
+        for i, emotion in enumerate(self.emotions):
+            for name in emotion.intents:
+                if name not in intent_ids:
+                    errors.append(f"emotions.{i}.intents: unknown intent {name!r}")
         for i, rule in enumerate(self.rules):
             for name in rule.after_intents:
                 if name not in intent_ids:
                     errors.append(f"rules.{i}.after_intents: unknown intent {name!r}")
+            if rule.offensive_language and rule.kind != "prohibited":
+                errors.append(f"rules.{i}.offensive_language: only prohibited rules can be triggered by offensive language")
             if rule.after and ":" in rule.after:
                 kind, ref = rule.after.split(":", 1)
                 known = stage_ids if kind == "stage" else intent_ids

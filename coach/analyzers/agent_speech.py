@@ -1,0 +1,156 @@
+"""Prohibited agent speech by meaning, not only by phrase lists.
+
+A classifier over the playbook's examples of each prohibited rule (threats, abuse, impersonation,
+misleading consequences, ...) against everything an agent may lawfully say (the playbook's
+``compliant_agent_examples``, its stage cues and its own suggested answers), so "things are going to
+get a lot worse for you" is a threat although it names no legal step, and "if it stays unpaid it may
+be reported to the credit bureaus" is not one. Rules marked ``offensive_language`` also fire on the
+offensive-language model (profanity, insults) in either language. A rule's ``unless`` vetoes
+(reassurances such as "nobody is going to arrest you") apply as they do to its trigger.
+
+Findings go to the compliance analyzer (``turn.facts["extra_findings"]``), which reports a rule once
+per utterance however many ways it matched.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+
+from coach.analyzers.base import AGENT_SIDE, Analyzer, Turn, register
+from coach.analyzers.compliance import Finding
+from coach.events import BaseEvent
+from coach.languages import language_pack
+from coach.playbook.schema import Playbook, Rule
+from coach.text.offensive import OffensiveLanguageDetector
+
+if TYPE_CHECKING:
+    from coach.engine import CallSession, CoachEngine
+
+NONE = "__compliant__"
+#: Offensive-language probability that counts as abuse in an agent's mouth.
+OFFENSIVE_THRESHOLD = 0.7
+#: Bounds of the calibrated threshold: precision first, since a false S1 interrupts a lawful call.
+THRESHOLD_RANGE = (0.35, 0.9)
+CALIBRATION_BETA = 0.5
+#: A negated line ("nobody is going to arrest you") counts only when the classifier is this sure.
+REASSURANCE_CONFIDENCE = 0.9
+
+
+def classified_rules(playbook: Playbook) -> list[Rule]:
+    """Prohibited agent rules that hold whoever is on the line (not the third-party rule, which
+    depends on verification, and not amount or duty rules)."""
+    return [r for r in playbook.rules if r.kind == "prohibited" and r.speaker == "agent" and r.before is None]
+
+
+def compliant_texts(playbook: Playbook) -> list[str]:
+    texts = list(playbook.compliant_agent_examples)
+    for stage in playbook.stages:
+        texts += stage.cues.examples
+    for intent in playbook.intents:
+        texts += [r.text for r in intent.responses]
+    return list(dict.fromkeys(texts))
+
+
+@register
+class ProhibitedSpeechAnalyzer(Analyzer):
+    name = "prohibited_speech"
+    speakers = AGENT_SIDE
+    order = 65
+
+    def __init__(self, engine: CoachEngine) -> None:
+        super().__init__(engine)
+        playbook = engine.playbook
+        self.pack = language_pack(engine.language)
+        self.rules = {r.id: r for r in classified_rules(playbook)}
+        self.offensive_rules = [r for r in playbook.rules if r.offensive_language and r.kind == "prohibited"]
+        texts: list[str] = []
+        labels: list[str] = []
+        for rule in self.rules.values():
+            texts += rule.trigger.examples
+            labels += [rule.id] * len(rule.trigger.examples)
+        compliant = compliant_texts(playbook)
+        texts += compliant
+        labels += [NONE] * len(compliant)
+        self.texts = texts
+        self.labels = np.array(labels)
+        self.classifier: LogisticRegression | None = None
+        self.threshold = THRESHOLD_RANGE[1]
+        if len(set(labels)) < 2 or not self.rules:
+            return
+        self.features = engine.space.encode(texts)
+        matrix = self.features.classifier_input()
+        self.classifier = LogisticRegression(C=20.0, max_iter=2000).fit(matrix, self.labels)
+        self.threshold = self._calibrate(matrix)
+
+    def _calibrate(self, matrix) -> float:
+        """The threshold with the best F-beta (beta 0.5) in 5-fold cross-validation."""
+        counts = np.unique(self.labels, return_counts=True)[1]
+        folds = min(5, int(counts.min()))
+        if folds < 2:
+            return THRESHOLD_RANGE[1]
+        classes = list(self.classifier.classes_)
+        probabilities = np.zeros((len(self.labels), len(classes)))
+        for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(matrix, self.labels):
+            model = LogisticRegression(C=20.0, max_iter=2000).fit(matrix[train], self.labels[train])
+            columns = [classes.index(c) for c in model.classes_]
+            probabilities[np.ix_(test, columns)] = model.predict_proba(matrix[test])
+        best = probabilities.argmax(axis=1)
+        predicted = np.array(classes)[best]
+        top = probabilities.max(axis=1)
+        is_violation = self.labels != NONE
+        best_threshold, best_score = THRESHOLD_RANGE[1], -1.0
+        b2 = CALIBRATION_BETA**2
+        for threshold in np.arange(THRESHOLD_RANGE[0], THRESHOLD_RANGE[1] + 1e-9, 0.025):
+            fired = (predicted != NONE) & (top >= threshold)
+            tp = np.sum(fired & (predicted == self.labels))
+            fp = np.sum(fired & (predicted != self.labels))
+            fn = np.sum(is_violation) - tp
+            score = (1 + b2) * tp / max(1, (1 + b2) * tp + b2 * fn + fp)
+            if score > best_score + 1e-9:
+                best_threshold, best_score = float(threshold), score
+        return round(best_threshold, 3)
+
+    def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
+        findings: list[Finding] = []
+        norm = turn.features.norms[0]
+        monitor = session.compliance
+        if self.classifier is not None:
+            probabilities = self.classifier.predict_proba(turn.features.classifier_input())[0]
+            order = np.argsort(probabilities)[::-1]
+            for index in order[:2]:
+                label, p = str(self.classifier.classes_[index]), float(probabilities[index])
+                if label == NONE or p < self.threshold:
+                    break
+                rule = self.rules[label]
+                if not monitor.applies(rule) or _vetoed(rule, norm, monitor):
+                    continue
+                if p < REASSURANCE_CONFIDENCE and self.pack.reassures(norm):
+                    continue  # "your wages are not being garnished": the words of a threat, negated
+                example = self._nearest(turn, label)
+                findings.append(Finding(rule, f"{turn.text} (reads like {example!r})", round(p, 3),
+                                        "classifier", turn.uid, turn.time, turn.speaker))
+                break
+        if self.offensive_rules:
+            score = OffensiveLanguageDetector.for_language(self.engine.language).score([turn.text])[0]
+            if score.probability >= OFFENSIVE_THRESHOLD:
+                for rule in self.offensive_rules:
+                    if monitor.applies(rule) and all(f.rule.id != rule.id for f in findings):
+                        evidence = f"{turn.text} ({score.evidence})" if score.evidence else turn.text
+                        findings.append(Finding(rule, evidence, round(score.probability, 3), f"offensive:{score.method}",
+                                                turn.uid, turn.time, turn.speaker))
+        turn.facts.setdefault("extra_findings", []).extend(findings)
+        return []
+
+    def _nearest(self, turn: Turn, label: str) -> str:
+        sims = turn.features.similarity(self.features)[0]
+        sims = np.where(self.labels == label, sims, -np.inf)
+        return self.texts[int(sims.argmax())]
+
+
+def _vetoed(rule: Rule, norm: str, monitor) -> bool:
+    matcher = monitor.rules.triggers.get(rule.id)
+    return bool(matcher is not None and matcher.vetoed(norm))

@@ -1,0 +1,97 @@
+"""The commitment head: a promise to pay read from what was said, with its terms.
+
+A debtor who says "put two hundred on my visa friday", reads out a card number, or answers the
+agent's proposal with "ok let's do that" has made a commitment, whatever the objection classifier
+thinks of the words. This head finds the terms (amount and date with the grammar of
+:mod:`coach.outcome`, a payment channel, card or account digits, a commitment verb) and leaves them in
+``turn.facts["commitment"]``; the objection head (:mod:`coach.analyzers.intent`) makes it the top hint
+when the classifier is unsure, and attaches the terms to every ``promise_to_pay`` event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from coach.analyzers.base import DEBTOR_SIDE, Analyzer, Turn, register
+from coach.events import BaseEvent
+from coach.languages import language_pack
+from coach.outcome import find_amount, find_due_date
+
+if TYPE_CHECKING:
+    from coach.engine import CallSession, CoachEngine
+
+COMMITMENT_INTENT = "promise_to_pay"
+
+
+@dataclass(frozen=True)
+class Commitment:
+    """Terms found in one debtor utterance, and whether they add up to a promise."""
+
+    amount: float | None
+    currency: str | None
+    due: str | None
+    channel: str | None
+    digits: bool
+    verb: str | None
+    vetoed: bool
+
+    @property
+    def is_promise(self) -> bool:
+        if self.vetoed:
+            return False
+        terms = self.amount is not None or self.due is not None
+        return bool(self.digits or (terms and (self.channel or self.verb)) or (self.channel and self.verb))
+
+    def details(self) -> dict:
+        found = {"amount": self.amount, "currency": self.currency, "due": self.due, "channel": self.channel,
+                 "card_or_account_digits": self.digits or None}
+        return {k: v for k, v in found.items() if v is not None}
+
+    def evidence(self) -> str:
+        parts = []
+        if self.amount is not None:
+            parts.append(f"amount {self.amount:g} {self.currency or ''}".strip())
+        if self.due:
+            parts.append(f"date {self.due!r}")
+        if self.channel:
+            parts.append(f"channel {self.channel!r}")
+        if self.digits:
+            parts.append("card or account digits given")
+        if self.verb:
+            parts.append(f"commitment {self.verb!r}")
+        return "; ".join(parts)
+
+
+def read_commitment(text: str, language: str) -> Commitment:
+    pack = language_pack(language)
+    lowered = text.lower()
+    amount = find_amount(text, language)
+    due = find_due_date(text, language, None)
+    channel = pack.payment_channel.search(lowered) if pack.payment_channel else None
+    verb = pack.promise_verb.search(lowered) if pack.promise_verb else None
+    digits = bool(pack.card_digits.search(lowered)) if pack.card_digits else False
+    vetoed = bool(pack.commitment_veto.search(lowered)) if pack.commitment_veto else False
+    if digits:  # a card number read out is not an amount
+        amount = None
+    return Commitment(
+        amount=amount[0] if amount else None, currency=amount[1] if amount else None, due=due[1] if due else None,
+        channel=channel.group(0) if channel else None, digits=digits, verb=verb.group(0) if verb else None,
+        vetoed=vetoed,
+    )
+
+
+@register
+class CommitmentAnalyzer(Analyzer):
+    name = "commitment"
+    speakers = DEBTOR_SIDE
+    order = 35
+
+    def __init__(self, engine: CoachEngine) -> None:
+        super().__init__(engine)
+        self.enabled = any(i.id == COMMITMENT_INTENT for i in engine.playbook.intents)
+
+    def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
+        if self.enabled:
+            turn.facts["commitment"] = read_commitment(turn.text, self.engine.language)
+        return []

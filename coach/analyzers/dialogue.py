@@ -1,0 +1,79 @@
+"""The dialogue act of a debtor's reply in context, and identity verification.
+
+A reply to "can you confirm your date of birth" that gives a date is an answer, not an objection
+(the date's numbers once raised ``time_barred``); a reply to "am I speaking with Dana" that says
+"speaking", "this is she", a name or the last four digits confirms the right party, so the
+third-party disclosure rule stops applying. Only the debtor can confirm: a relative's "yes" or a
+"he's not here" verifies nothing.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from coach.analyzers.base import DEBTOR_SIDE, Analyzer, Turn, register
+from coach.analyzers.intent import only_words_from
+from coach.events import BaseEvent
+from coach.languages import LanguagePack, language_pack
+
+if TYPE_CHECKING:
+    from coach.engine import CallSession, CoachEngine
+
+
+def identity_reply(text: str, norm: str, pack: LanguagePack, confirmation: bool, negation: bool) -> str | None:
+    """How a reply to an identity question reads: ``identity_confirm`` (yes, it's me),
+    ``identity_answer`` (gives the details asked for), ``identity_deny`` or None (something else,
+    e.g. a question back)."""
+    if not norm:
+        return None
+    if negation or pack.identity_denial.search(norm):
+        return "identity_deny"
+    if pack.question.search(text.strip().lower()) and not confirmation:
+        return None
+    if confirmation:
+        return "identity_confirm"
+    if pack.identity_details.search(norm):
+        return "identity_answer"
+    if pack.name_reply is not None and pack.length(norm) <= pack.name_reply_max and pack.name_reply.match(norm):
+        return "identity_answer"
+    return None
+
+
+@register
+class DialogueActAnalyzer(Analyzer):
+    """Reads a debtor reply against the agent's previous question (before the objection head runs)."""
+
+    name = "dialogue_act"
+    speakers = DEBTOR_SIDE
+    order = 30
+
+    def __init__(self, engine: CoachEngine) -> None:
+        super().__init__(engine)
+        self.pack = language_pack(engine.language)
+
+    def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
+        if not session.stages.identity_check_pending:
+            return []
+        norm = turn.features.norms[0]
+        confirmation = session.engine.stages.confirms_identity(turn.features) is not None
+        detector = session.engine.detector
+        negation = only_words_from(norm, detector.negations)
+        turn.facts["act"] = identity_reply(turn.text, norm, self.pack, confirmation, negation)
+        return []
+
+
+@register
+class IdentityAnalyzer(Analyzer):
+    """Marks the right party verified when the debtor confirms the agent's identity check."""
+
+    name = "identity"
+    speakers = DEBTOR_SIDE
+    order = 55
+
+    def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
+        intent = turn.facts.get("intent")
+        not_the_debtor = turn.speaker != "debtor" or bool(intent and intent.intent in ("wrong_party", "deceased"))
+        confirmed = turn.facts.get("act") in ("identity_confirm", "identity_answer")
+        if session.stages.on_debtor(turn.time, turn.features, wrong_party=not_the_debtor, confirmed=confirmed):
+            session.compliance.reach("identity_verified", turn.time)
+        return []

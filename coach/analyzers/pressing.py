@@ -1,0 +1,89 @@
+"""Pressing on after the debtor asked to stop: any collection talk counts.
+
+Once the debtor has asked to stop calling, named a lawyer, filed for bankruptcy or disputed the debt,
+a duty rule forbids further collection talk. What the agent says next is rarely one of the trigger's
+phrases: "so when do you think you could send something", "i understand but the balance is still
+open". This classifier learns collection talk (the duty rules' trigger examples and the negotiation
+and commitment stages' cues) against the lawful way out (the playbook's own suggested answers to
+those requests, and the closing, opening and identity cues), and raises the started duty rules when
+an agent line reads as collection talk.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from coach.analyzers.base import AGENT_SIDE, Analyzer, Turn, register
+from coach.analyzers.compliance import Finding
+from coach.events import BaseEvent
+from coach.playbook.schema import Playbook
+
+if TYPE_CHECKING:
+    from coach.engine import CallSession, CoachEngine
+
+#: Probability of collection talk that raises a started duty rule.
+PRESSING_THRESHOLD = 0.6
+#: Stages whose agent cues are collection talk, and stages whose cues are not.
+COLLECTION_STAGES = ("negotiation", "commitment", "discovery")
+LAWFUL_STAGES = ("opening", "identity_verification", "closing")
+
+
+def training_texts(playbook: Playbook) -> tuple[list[str], list[str]]:
+    """(collection talk, lawful responses to a request to stop)."""
+    duties = [r for r in playbook.rules if r.kind == "duty"]
+    pressing: list[str] = []
+    for rule in duties:
+        pressing += rule.trigger.examples
+    for stage in playbook.stages:
+        if stage.id in COLLECTION_STAGES:
+            pressing += stage.cues.examples
+    lawful: list[str] = []
+    stopping = {i for rule in duties for i in rule.after_intents}
+    for intent in playbook.intents:
+        if intent.id in stopping:
+            lawful += [r.text for r in intent.responses]
+    for stage in playbook.stages:
+        if stage.id in LAWFUL_STAGES:
+            lawful += stage.cues.examples
+    return list(dict.fromkeys(pressing)), list(dict.fromkeys(lawful))
+
+
+@register
+class PressingAnalyzer(Analyzer):
+    name = "pressing"
+    speakers = AGENT_SIDE
+    order = 66
+
+    def __init__(self, engine: CoachEngine) -> None:
+        super().__init__(engine)
+        self.duties = [r for r in engine.playbook.rules if r.kind == "duty" and r.speaker == "agent"]
+        pressing, lawful = training_texts(engine.playbook)
+        self.classifier: LogisticRegression | None = None
+        if self.duties and len(pressing) >= 5 and len(lawful) >= 5:
+            matrix = engine.space.encode(pressing + lawful).classifier_input()
+            labels = np.array([1] * len(pressing) + [0] * len(lawful))
+            self.classifier = LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced").fit(matrix, labels)
+
+    def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
+        if self.classifier is None:
+            return []
+        monitor = session.compliance
+        started = [r for r in self.duties if monitor.applies(r) and monitor.duty_cause(r) is not None]
+        if not started:
+            return []
+        p = float(self.classifier.predict_proba(turn.features.classifier_input())[0][1])
+        if p < PRESSING_THRESHOLD:
+            return []
+        norm = turn.features.norms[0]
+        for rule in started:
+            matcher = monitor.rules.triggers.get(rule.id)
+            if matcher is not None and matcher.vetoed(norm):
+                continue
+            evidence = f"{turn.text} (collection talk after the debtor said: {monitor.duty_cause(rule)})"
+            turn.facts.setdefault("extra_findings", []).append(
+                Finding(rule, evidence, round(p, 3), "classifier", turn.uid, turn.time, turn.speaker)
+            )
+        return []

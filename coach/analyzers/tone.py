@@ -1,0 +1,67 @@
+"""The debtor's tone: hostile, profane, threatening to complain or sue.
+
+A head of its own, not a competitor of the objection: "i already paid this you idiot" is an
+``already_paid`` objection (the top hint, what the agent answers) and a hostile tone (a second intent
+event, for de-escalation and the supervisor). It fires on the playbook's ``hostile`` examples
+(a binary classifier against every other debtor example) or on offensive language.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from coach.analyzers.base import DEBTOR_SIDE, Analyzer, Turn, register
+from coach.analyzers.intent import NONE, IntentResult
+from coach.events import BaseEvent
+from coach.text.offensive import OffensiveLanguageDetector
+
+if TYPE_CHECKING:
+    from coach.engine import CallSession, CoachEngine
+
+TONE_INTENT = "hostile"
+#: Probability the classifier needs; the playbook's hostile examples are few and varied.
+TONE_THRESHOLD = 0.5
+OFFENSIVE_THRESHOLD = 0.7
+
+
+@register
+class ToneAnalyzer(Analyzer):
+    name = "tone"
+    speakers = DEBTOR_SIDE
+    order = 45
+
+    def __init__(self, engine: CoachEngine) -> None:
+        super().__init__(engine)
+        detector = engine.detector
+        self.enabled = TONE_INTENT in detector.classes
+        if not self.enabled:
+            return
+        labels = np.array([label == TONE_INTENT for label in detector.labels])
+        self.classifier = LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced").fit(
+            detector._matrix, labels
+        )
+
+    def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
+        if not self.enabled or TONE_INTENT in turn.facts.get("intents", ()):
+            return []
+        p = float(self.classifier.predict_proba(turn.features.classifier_input())[0][1])
+        result = None
+        offensive = OffensiveLanguageDetector.for_language(self.engine.language).score([turn.text])[0]
+        if offensive.probability >= OFFENSIVE_THRESHOLD:
+            evidence = offensive.evidence or turn.text
+            result = IntentResult(TONE_INTENT, round(max(offensive.probability, p), 3), evidence, None, offensive.method)
+        elif p >= TONE_THRESHOLD and turn.facts.get("act") is None:
+            evidence, similarity = self.engine.detector.nearest_example(turn.features, TONE_INTENT)
+            result = IntentResult(TONE_INTENT, round(p, 3), evidence, similarity, "tone:" + self.space.method)
+        if result is None:
+            return []
+        turn.facts.setdefault("intents", []).append(TONE_INTENT)
+        turn.facts.setdefault("intent", result)
+        session.compliance.reach(f"intent:{TONE_INTENT}", turn.time)
+        return [session.intent_event(turn.uid, turn.time, result)]
+
+
+__all__ = ["NONE", "ToneAnalyzer"]

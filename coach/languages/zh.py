@@ -1,0 +1,29 @@
+"""Chinese (Mandarin, simplified; text is normalised to simplified before it gets here)."""
+
+import re
+
+from coach.languages import LanguagePack
+
+_DIGIT = r"[0-9零〇一二两三四五六七八九幺十]"
+
+PACK = LanguagePack(
+    code="zh",
+    fillers=("嗯", "啊", "哦", "呃", "那个", "就是", "喂", "额"),
+    identity_details=re.compile(
+        rf"{_DIGIT}{{3,}}|{_DIGIT}+\s*(?:年|月|号|日)|后四位|尾号|身份证|生日|出生|住在|地址|[路街道巷号]\s*{_DIGIT}"
+        r"|^(?:对|是|嗯|对的|是的)?\s*我(?:叫|姓)"
+    ),
+    identity_denial=re.compile(r"不是|不在|打错|没这个人|没有这个人|不认识|不知道|去世|过世|走了|我是他|我是她"),
+    question=re.compile(r"^(?:谁|什么|干嘛|干什么|为什么|怎么|哪)|(?:吗|呢|谁|啥|什么事|干嘛)[?？]?$|[?？]$"),
+    name_reply_max=5,
+    name_reply=re.compile(r"^(?:对|是|嗯|对的|是的)?\s*(?:我就?是|本人)?\s*[\u4e00-\u9fff]{2,3}$"),
+    payment_channel=re.compile(r"支付宝|微信|手机银行|网银|网上银行|柜台|柜面|转账|自动扣款|代扣|还款账户|银行卡|储蓄卡|app|掌上生活|云闪付"),
+    promise_verb=re.compile(
+        r"(?:我|就|先|会|能|可以|马上|今天|明天|回头|下午|晚上|周[一二三四五六日末]|号)(?:先|就|会|能)?(?:还|转|打|存|交|付|凑)"
+        r"|(?:行|好|可以|没问题|就这么办|就这样|那就这样|按你说的)(?:吧|的|啊)?$|答应|保证|一定还|肯定还|分期(?:吧|也行|可以)"
+    ),
+    card_digits=re.compile(r"(?:卡号|账号|尾号)?[0-9零〇一二两三四五六七八九幺]{8,}"),
+    negation=re.compile(r"不会|不是|不用|不要担心|没有|没人|并不|绝不|不可能|别担心|放心"),
+    condition=re.compile(r"如果|要是|假如|否则|不然|再不|还不|不还|除非|之前|以前|等着"),
+    commitment_veto=re.compile(r"不|没|别|无法|还不了|还不起|不可能|除非|如果|要是|已经还|还过了|还清了"),
+)

@@ -1,0 +1,66 @@
+"""Prohibited agent speech by meaning, and pressing on after a request to stop (phrasings written for
+these tests, in no playbook)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import of_type, run_call
+
+VERIFY_EN = [("agent", "hi this is sam from crestline am i speaking with dana reyes"), ("debtor", "yes speaking")]
+VERIFY_ZH = [("agent", "您好 我是招商银行信用卡中心的 请问是李明先生本人吗"), ("debtor", "对 是我")]
+
+
+def _rules_on(events, uid):
+    return {e.rule_id for e in of_type(events, "compliance") if e.utterance_id == uid and e.method != "deadline"}
+
+
+@pytest.mark.parametrize("line", [
+    "you really dont want to see what happens if this isnt paid by friday",
+    "we know where you work and we can make things very uncomfortable there",
+])
+def test_vague_threats_are_caught(en_engine, line):
+    events = run_call(en_engine, VERIFY_EN + [("agent", line)])
+    assert _rules_on(events, 2) & {"US-THREAT", "US-ABUSE"}
+
+
+def test_collector_profanity_is_abuse_with_evidence(en_engine):
+    events = run_call(en_engine, VERIFY_EN + [("agent", "pay your damn bill you lazy piece of shit")])
+    abuse = [e for e in of_type(events, "compliance") if e.rule_id == "US-ABUSE"]
+    assert abuse and abuse[0].severity == "S1" and abuse[0].evidence
+
+
+@pytest.mark.parametrize("line", [
+    "if the account stays unpaid it may be reported to the credit bureaus as the law allows",
+    "nobody is going to arrest you over a credit card balance",
+    "i understand this is stressful lets find a plan that works for your budget",
+])
+def test_lawful_lines_raise_no_s1(en_engine, line):
+    events = run_call(en_engine, VERIFY_EN + [("agent", line)])
+    assert not [e for e in of_type(events, "compliance") if e.utterance_id == 2 and e.severity == "S1"]
+
+
+@pytest.mark.parametrize("line", ["你等着瞧 有你好果子吃", "你这个老赖真不要脸"])
+def test_chinese_menace_and_insults_are_abuse(zh_engine, line):
+    events = run_call(zh_engine, VERIFY_ZH + [("agent", line)])
+    assert _rules_on(events, 2) & {"CN-ABUSE", "CN-MISLEAD"}
+
+
+def test_lawful_chinese_consequence_is_fine(zh_engine):
+    events = run_call(zh_engine, VERIFY_ZH + [("agent", "如果一直逾期 记录会按规定报送到征信系统")])
+    assert not [e for e in of_type(events, "compliance") if e.utterance_id == 2 and e.severity == "S1"]
+
+
+def test_any_collection_talk_after_stop_calling_is_pressing(en_engine):
+    events = run_call(en_engine, VERIFY_EN + [
+        ("debtor", "i want you people to quit phoning me"),
+        ("agent", "i hear you but when do you think you could send something in"),
+    ])
+    assert "US-CEASE" in _rules_on(events, 3)
+
+
+def test_acknowledging_a_stop_request_is_fine(en_engine):
+    events = run_call(en_engine, VERIFY_EN + [
+        ("debtor", "i want you people to quit phoning me"),
+        ("agent", "understood ill note your request on the account and we will stop calling this number"),
+    ])
+    assert "US-CEASE" not in _rules_on(events, 3)

@@ -1,0 +1,115 @@
+"""The engine's heads on a debtor's turn: objection, tone, commitment and dialogue act, each as a
+user relies on it (phrasings written for these tests, in no playbook)."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import of_type, run_call
+
+from coach.analyzers.commitment import read_commitment
+from coach.analyzers.dialogue import identity_reply
+from coach.languages import language_pack
+
+
+def _intents(events, uid):
+    return [e for e in of_type(events, "intent") if e.utterance_id == uid]
+
+
+def test_a_hostile_objection_keeps_the_objection_as_the_top_hint(en_engine):
+    events = run_call(en_engine, [("debtor", "i already paid this bill you useless idiot")])
+    intents = [e.intent for e in _intents(events, 0)]
+    assert intents[0] == "already_paid" and "hostile" in intents
+
+
+def test_profanity_alone_is_a_hostile_tone(en_engine):
+    events = run_call(en_engine, [("debtor", "go fuck yourself")])
+    hostile = [e for e in _intents(events, 0) if e.intent == "hostile"]
+    assert hostile and hostile[0].evidence
+
+
+def test_chinese_profanity_is_a_hostile_tone(zh_engine):
+    events = run_call(zh_engine, [("debtor", "你他妈的烦不烦啊")])
+    assert "hostile" in [e.intent for e in _intents(events, 0)]
+
+
+@pytest.mark.parametrize("text, language, amount, channel", [
+    ("ok put two hundred on my visa this friday", "en", 200.0, "visa"),
+    ("i can do fifty bucks on the fifteenth through zelle", "en", 50.0, "zelle"),
+    ("我这周五用支付宝先还两千", "zh", 2000.0, "支付宝"),
+])
+def test_commitment_terms_are_read(text, language, amount, channel):
+    commitment = read_commitment(text, language)
+    assert commitment.is_promise and commitment.amount == amount and commitment.channel == channel
+
+
+@pytest.mark.parametrize("text, language", [
+    ("i cant pay two hundred on friday", "en"),
+    ("i already paid fifty dollars with my card", "en"),
+    ("这个月我真的还不了五千", "zh"),
+])
+def test_refusals_with_terms_are_not_promises(text, language):
+    assert not read_commitment(text, language).is_promise
+
+
+def test_card_number_read_out_is_a_promise_with_its_terms(en_engine):
+    events = run_call(en_engine, [
+        ("agent", "would you like to take care of the two hundred today"),
+        ("debtor", "yeah the card is four one two one three three four four five five six six seven seven"),
+    ])
+    top = _intents(events, 1)[0]
+    assert top.intent == "promise_to_pay" and top.details["card_or_account_digits"] is True
+
+
+def test_promise_event_carries_amount_date_and_channel(en_engine):
+    events = run_call(en_engine, [("debtor", "alright put two hundred on my debit card next friday")])
+    top = _intents(events, 0)[0]
+    assert top.intent == "promise_to_pay"
+    assert top.details["amount"] == 200.0 and top.details["channel"] == "debit card" and top.details["due"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("speaking", "identity_confirm"),
+    ("yes this is her speaking yeah", "identity_confirm"),
+    ("march third nineteen eighty", "identity_answer"),
+    ("four two one one", "identity_answer"),
+    ("1432 elm street", "identity_answer"),
+    ("dennis walker", "identity_answer"),
+    ("no hes not here", "identity_deny"),
+    ("who is this", None),
+])
+def test_english_identity_replies(en_engine, text, expected):
+    from coach.text.normalize import normalize
+
+    confirmation = en_engine.stages.confirms_identity(en_engine.space.encode([text])) is not None
+    assert identity_reply(text, normalize(text, "en"), language_pack("en"), confirmation, False) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("身份证后四位是三七二一", "identity_answer"),
+    ("我叫王芳", "identity_answer"),
+    ("不是 我是他老婆", "identity_deny"),
+    ("你是谁啊", None),
+])
+def test_chinese_identity_replies(text, expected):
+    assert identity_reply(text, text, language_pack("zh"), False, False) == expected
+
+
+@pytest.mark.parametrize("answer", ["oh four twelve eighty six", "its 1432 elm street apartment 2", "yep thats me"])
+def test_an_identity_answer_verifies_and_raises_no_hint(en_engine, answer):
+    events = run_call(en_engine, [
+        ("agent", "hi this is sam with crestline for verification can you confirm your date of birth or address"),
+        ("debtor", answer),
+        ("agent", "thank you im calling about the past due balance of 812 dollars on your account"),
+    ])
+    assert not _intents(events, 1)
+    assert "US-3P" not in [e.rule_id for e in of_type(events, "compliance")]
+
+
+def test_chinese_benshen_verifies(zh_engine):
+    events = run_call(zh_engine, [
+        ("agent", "您好 这里是招商银行信用卡中心 请问是李明先生本人吗"),
+        ("debtor", "嗯 本人"),
+        ("agent", "您的信用卡账单已经逾期了 欠款五千三百元"),
+    ])
+    assert "CN-3P" not in [e.rule_id for e in of_type(events, "compliance")]
+    assert not _intents(events, 1)

@@ -1,0 +1,94 @@
+"""The fitted engine is cached on disk: a second start loads it, and a corrupt, stale or foreign file
+is rebuilt, never trusted."""
+
+from __future__ import annotations
+
+import logging
+import pickle
+
+import pytest
+import yaml
+
+from coach import engine_cache
+from coach.analyzers import intent as intent_module
+from coach.config import Settings
+from coach.engine import CoachEngine
+from coach.playbook import load_playbook
+from coach.resources import data_dir
+
+
+@pytest.fixture(scope="module")
+def small_book(tmp_path_factory):
+    """The Chinese playbook cut down to a few examples of everything: quick to fit, lexical only."""
+    data = yaml.safe_load((data_dir("playbooks") / "zh-CN-bank-collections.yaml").read_text(encoding="utf-8"))
+    for intent in data["intents"]:
+        intent["examples"] = intent["examples"][:16]
+    data["non_objection_examples"] = data["non_objection_examples"][:30]
+    data["compliant_agent_examples"] = data.get("compliant_agent_examples", [])[:30]
+    for emotion in data["emotions"]:
+        emotion["examples"] = emotion["examples"][:12]
+    data["id"] = "small-zh"
+    path = tmp_path_factory.mktemp("book") / "small-zh.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return load_playbook(path)
+
+
+def _settings(tmp_path) -> Settings:
+    return Settings(cache_dir=tmp_path, embedding_model_zh="none")
+
+
+def _cached_files(tmp_path):
+    return sorted((tmp_path / "engines").glob("*.pkl"))
+
+
+def _top(engine, text):
+    result = engine.detector.detect(engine.space.encode([text]))
+    return None if result is None else result.intent
+
+
+def test_a_second_start_loads_the_fit(small_book, tmp_path, monkeypatch):
+    first = CoachEngine(small_book, _settings(tmp_path))
+    assert len(_cached_files(tmp_path)) == 1
+
+    def no_fitting(*args, **kwargs):
+        raise AssertionError("fitted again instead of loading the cache")
+
+    monkeypatch.setattr(intent_module.ObjectionDetector, "__init__", no_fitting)
+    second = CoachEngine(small_book, _settings(tmp_path))
+    for text in ("别再给我打电话了", "我已经还清了", "好的"):
+        assert _top(second, text) == _top(first, text)
+    assert [a.name for a in second.analyzers] == [a.name for a in first.analyzers]
+
+
+def test_a_corrupt_cache_file_is_rebuilt(small_book, tmp_path, caplog):
+    CoachEngine(small_book, _settings(tmp_path))
+    (path,) = _cached_files(tmp_path)
+    path.write_bytes(b"not a pickle at all")
+    with caplog.at_level(logging.WARNING, logger="coach.engine_cache"):
+        engine = CoachEngine(small_book, _settings(tmp_path))
+    assert "not usable" in caplog.text and _top(engine, "别再给我打电话了") == "stop_calling"
+    stored = pickle.loads(path.read_bytes())
+    assert isinstance(stored, dict) and "parts" in stored
+
+
+def test_a_file_stored_under_another_key_is_not_trusted(small_book, tmp_path):
+    key = engine_cache.cache_key(small_book, None, ["objections"])
+    path = tmp_path / "engines" / f"small-zh@{key[:24]}.pkl"
+    path.parent.mkdir(parents=True)
+    path.write_bytes(pickle.dumps({"key": "someone else's", "parts": {}}))
+    assert engine_cache.load(tmp_path, "small-zh", key) is None
+
+
+def test_the_key_follows_the_playbook_and_the_analyzers(small_book):
+    changed = small_book.model_copy(update={"version": small_book.version + ".1"})
+    key = engine_cache.cache_key(small_book, None, ["objections"])
+    assert engine_cache.cache_key(changed, None, ["objections"]) != key
+    assert engine_cache.cache_key(small_book, None, ["objections", "tone"]) != key
+    assert engine_cache.cache_key(small_book, None, ["objections"]) == key
+
+
+def test_an_unwritable_cache_only_means_fitting_again(small_book, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    engine = CoachEngine(small_book, _settings(blocker / "cache"))  # a folder under a file cannot exist
+    assert _top(engine, "别再给我打电话了") == "stop_calling"
