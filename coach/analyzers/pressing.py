@@ -19,6 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from coach.analyzers.base import AGENT_SIDE, Analyzer, Turn, register
 from coach.analyzers.compliance import Finding
 from coach.events import BaseEvent
+from coach.languages import language_pack
 from coach.playbook.schema import Playbook
 
 if TYPE_CHECKING:
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 
 #: Probability of collection talk that raises a started duty rule.
 PRESSING_THRESHOLD = 0.6
+#: A negated line ("we won't ask for payment") counts only when the classifier is this sure.
+REASSURANCE_CONFIDENCE = 0.9
 #: Stages whose agent cues are collection talk, and stages whose cues are not.
 COLLECTION_STAGES = ("negotiation", "commitment", "discovery")
 LAWFUL_STAGES = ("opening", "identity_verification", "closing")
@@ -59,6 +62,7 @@ class PressingAnalyzer(Analyzer):
 
     def __init__(self, engine: CoachEngine) -> None:
         super().__init__(engine)
+        self.pack = language_pack(engine.language)
         self.duties = [r for r in engine.playbook.rules if r.kind == "duty" and r.speaker == "agent"]
         pressing, lawful = training_texts(engine.playbook)
         self.classifier: LogisticRegression | None = None
@@ -78,6 +82,8 @@ class PressingAnalyzer(Analyzer):
         if p < PRESSING_THRESHOLD:
             return []
         norm = turn.features.norms[0]
+        if p < REASSURANCE_CONFIDENCE and self.pack.reassures(norm):
+            return []  # "we won't ask you for any payment while it is reviewed"
         for rule in started:
             matcher = monitor.rules.triggers.get(rule.id)
             if matcher is not None and matcher.vetoed(norm):

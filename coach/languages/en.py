@@ -45,7 +45,9 @@ PACK = LanguagePack(
         r"|doesn.?t|didn.?t|can.?t|cannot|shouldn.?t|wouldn.?t)\b"
     ),
     condition=re.compile(
-        r"\b(?:if|unless|or else|otherwise|until|before|or we|or you|or your|or i|better|or the)\b|\bdon.?t (?:want|make)\b"
+        r"\b(?:if|unless|or else|otherwise|until|before|or we|or you|or your|or i|better|or the)\b"
+        r"|\b(?:want|wish|warn\w*|like it|pretty|escalat\w*|next level|trouble|consequences|worse|coming back|mess around"
+        r"|nice|shoes)\b"
     ),
     commitment_veto=re.compile(
         r"\b(?:can.?t|cannot|can not|won.?t|will not|wont|don.?t|dont|not|no way|never|unable|nothing|only if|if i|maybe|might"

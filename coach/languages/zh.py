@@ -24,6 +24,6 @@ PACK = LanguagePack(
     ),
     card_digits=re.compile(r"(?:卡号|账号|尾号)?[0-9零〇一二两三四五六七八九幺]{8,}"),
     negation=re.compile(r"不会|不是|不用|不要担心|没有|没人|并不|绝不|不可能|别担心|放心"),
-    condition=re.compile(r"如果|要是|假如|否则|不然|再不|还不|不还|除非|之前|以前|等着"),
+    condition=re.compile(r"如果|要是|假如|否则|不然|再不|还不|不还|除非|之前|以前|等着|后果|好看|走着瞧|好果子|别怪|警告|后悔"),
     commitment_veto=re.compile(r"不|没|别|无法|还不了|还不起|不可能|除非|如果|要是|已经还|还过了|还清了"),
 )

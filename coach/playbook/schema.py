@@ -205,6 +205,9 @@ class Rule(Strict):
     #: consent was recorded.
     when_metadata: dict[str, Any] = Field(default_factory=dict)
     metadata_check: MetadataCheck | None = None
+    #: Duty rules: debtor intents that lift the duty once it has started (the debtor re-opened payment
+    #: talk themselves: "can I pay it in instalments" after a dispute).
+    released_by_intents: list[str] = Field(default_factory=list)
     #: Prohibited rules only: the offensive-language model (profanity, insults; see
     #: :mod:`coach.text.offensive`) also triggers this rule, beyond what ``trigger`` lists.
     offensive_language: bool = False
@@ -323,6 +326,9 @@ class Playbook(Strict):
             for name in rule.after_intents:
                 if name not in intent_ids:
                     errors.append(f"rules.{i}.after_intents: unknown intent {name!r}")
+            for name in rule.released_by_intents:
+                if name not in intent_ids:
+                    errors.append(f"rules.{i}.released_by_intents: unknown intent {name!r}")
             if rule.offensive_language and rule.kind != "prohibited":
                 errors.append(f"rules.{i}.offensive_language: only prohibited rules can be triggered by offensive language")
             if rule.after and ":" in rule.after:
