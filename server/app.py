@@ -92,12 +92,12 @@ def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = (
     docs.install(app)  # /docs from this server's own files: works offline
 
     @app.get("/healthz", tags=["health"])
-    def healthz() -> dict:
-        """The process is up."""
+    async def healthz() -> dict:
+        """The process is up (answered on the event loop itself: no worker thread to wait for)."""
         return {"status": "ok"}
 
     @app.get("/readyz", tags=["health"])
-    def readyz(response: Response) -> dict:
+    async def readyz(response: Response) -> dict:
         """Models are loaded and calls can start; ``storage`` says whether calls are being stored."""
         storage = "ok" if app.state.store is not None else scrub_paths(f"unavailable: {app.state.store_error}")
         if not state["ready"]:

@@ -229,9 +229,9 @@ class CallStream:
         try:
             spec = StreamSpec(start.call_id, start.language, AudioFormat(start.encoding, start.sample_rate, start.channels),
                               tuple(start.channel_roles), metadata)
-            engine, asr = await asyncio.to_thread(self._models, start)
-            call = LiveCall(spec, engine, asr, self.settings)
-            opening = await asyncio.to_thread(call.start)  # pre-call gates: engine work, off the loop
+            call = await asyncio.to_thread(self._open_call, start, spec)  # engine work: off the loop
+            engine = call.engine
+            opening = await asyncio.to_thread(call.start)  # pre-call gates
         except CoachError as exc:
             await self._fail("bad_start", str(exc), POLICY)
             return False
@@ -244,7 +244,7 @@ class CallStream:
         if self.calls is not None:
             self.calls.add(call)
         await self._send([ReadyEvent(call_id=start.call_id, utterance_id=None, playbook=engine.ref,
-                                     channels=list(start.channel_roles), asr_model=asr.name)])
+                                     channels=list(start.channel_roles), asr_model=call.transcribers[0].asr.name)])
         await self._emit(opening)
         log.info("call started", extra={"call_id": start.call_id, "event": "start"})
         return True
@@ -259,6 +259,11 @@ class CallStream:
                 if value:
                     owned[key] = value
         return owned
+
+    def _open_call(self, start: StartMessage, spec: StreamSpec) -> LiveCall:
+        """The call's engine session and transcribers (blocking: models load on first use)."""
+        engine, asr = self._models(start)
+        return LiveCall(spec, engine, asr, self.settings)
 
     def _models(self, start: StartMessage):
         # An installed playbook's id (GET /v1/playbooks), never a file on this server; an unknown one

@@ -11,7 +11,7 @@ const SVG_NS = "http://www.w3.org/2000/svg";
 const TOKEN_KEY = "coach.review.token";
 const REVIEWERS = new Set(["coach", "trainer", "admin"]);
 const PAGE_SIZE = 25;
-const FILTERS = ["agent_id", "team", "language", "violation", "outcome", "status", "date_from", "date_to"];
+const FILTERS = ["agent_id", "team", "language", "violation", "outcome", "status", "date_from", "date_to", "include_demo"];
 const EMOTIONS = ["calm", "anxious", "frustrated", "evasive", "distressed", "angry"];
 const SEVERITIES = ["S1", "S2", "S3", "S4"];
 
@@ -326,7 +326,8 @@ function callRow(call) {
   el("td", { class: "nowrap" }, when(call.started_at || call.created_at)),
   el("td", { class: "id" }, el("a", { href: `#call=${encodeURIComponent(call.id)}` }, call.id),
     call.has_audio ? el("span", { class: "audio-mark", title: "has a recording" }, " ♪") : "",
-    call.status !== "complete" ? el("span", { class: `status-chip ${call.status}` }, call.status) : ""),
+    call.status !== "complete" ? el("span", { class: `status-chip ${call.status}` }, call.status) : "",
+    call.source === "demo" ? el("span", { class: "status-chip demo", title: "a bundled sample played as a demo" }, "demo") : ""),
   el("td", {}, call.agent_id || "–"),
   el("td", {}, call.team || "–"),
   el("td", {}, call.language),

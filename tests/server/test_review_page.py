@@ -338,3 +338,25 @@ def test_an_agent_sees_only_their_calls_and_cannot_add_notes(tab, server, calls)
     page.wait_for_selector("#message:not([hidden])")
     assert "404" in page.inner_text("#message")
     tab.check_clean(allowed=("404 (Not Found)",))
+
+
+def test_demo_calls_are_hidden_until_asked_for(tab, server, calls):
+    from coach.config import Settings
+    from coach.storage import CallStore, NewCall
+
+    settings = Settings(data_dir=server.folder, database_url="")
+    store = CallStore(settings.database(), settings)
+    store.save_call(NewCall(call_id="sample-demo", language="en", playbook="en-US-collections@1", source="demo",
+                            agent_id="a1", team="north"), [])
+    store.close()
+    page = tab.page
+    tab.sign_in(server.tokens["coach"])
+    page.wait_for_selector(f"#calls tr[data-call='{calls.violations['id']}']")
+    assert "sample-demo" not in tab.rows()
+    page.select_option("#filters select[name=include_demo]", "true")
+    page.click("#filters button[type=submit]")
+    page.wait_for_selector("#calls tr[data-call='sample-demo'] .status-chip.demo")
+    assert "include_demo=true" in page.evaluate("location.hash") and calls.violations["id"] in tab.rows()
+    page.click("#filters-reset")
+    page.wait_for_function("!document.querySelector(\"#calls tr[data-call='sample-demo']\")", timeout=30_000)
+    tab.check_clean()
