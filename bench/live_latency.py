@@ -62,7 +62,7 @@ def summary(values: list[float]) -> dict:
             "mean_ms": round(statistics.fmean(values) * 1000) if values else None, "max_ms": round(max(values) * 1000) if values else None}
 
 
-async def run_calls(url: str, sample: str, n: int, speed: float | None, pid: int) -> dict:
+async def run_calls(url: str, sample: str, n: int, speed: float | None, pid: int, token: str) -> dict:
     meta = json.loads((SAMPLES / f"{sample}.json").read_text())
     audio = load_audio(SAMPLES / f"{sample}.flac")
     peak = [rss_mb(pid)]
@@ -75,7 +75,8 @@ async def run_calls(url: str, sample: str, n: int, speed: float | None, pid: int
     watcher = asyncio.create_task(watch())
     started = time.monotonic()
     results = await asyncio.gather(*[
-        replay(SAMPLES / f"{sample}.flac", url, speed=speed, metadata=meta.get("metadata"), call_id=f"{sample}-{n}-{i}-{time.time_ns()}", audio=audio)
+        replay(SAMPLES / f"{sample}.flac", url, speed=speed, metadata=meta.get("metadata"), call_id=f"{sample}-{n}-{i}-{time.time_ns()}", audio=audio,
+               token=token)
         for i in range(n)
     ])
     wall = time.monotonic() - started
@@ -99,10 +100,17 @@ def main() -> None:
     port = free_port()
     # Live calls are stored as they happen (the storage write is part of what is measured), in a
     # throwaway SQLite database unless COACH_DATABASE_URL says otherwise.
-    data = tempfile.mkdtemp(prefix="coach-bench-")
+    data = os.environ.get("COACH_BENCH_DATA_DIR") or tempfile.mkdtemp(prefix="coach-bench-")
+    # Streams need a token: an agent's, in the database the server will use (a fresh name each run).
+    from coach.config import Settings
+    from coach.storage import CallStore
+
+    store = CallStore(Settings(data_dir=Path(data)).database())
+    token = store.create_token(f"bench-{time.time_ns()}", "agent", agent_id="bench", team="bench")[0]
+    store.close()
     server = subprocess.Popen([sys.executable, "-m", "coach.cli", "serve", "--port", str(port)], cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                              env={**os.environ, "COACH_DATA_DIR": os.environ.get("COACH_BENCH_DATA_DIR", data)})
+                              env={**os.environ, "COACH_DATA_DIR": data})
     url = f"ws://127.0.0.1:{port}/v1/stream"
     try:
         for _ in range(600):
@@ -116,20 +124,20 @@ def main() -> None:
         report: dict = {"machine": {"cpus": os.cpu_count(), "cpu": _cpu_model()}, "asr_model": "tiny.en (int8)",
                         "idle_rss_mb": round(idle_rss), "latency": [], "rtf": [], "concurrency": []}
         for sample in args.samples:
-            result = asyncio.run(run_calls(url, sample, 1, 1.0, server.pid))
+            result = asyncio.run(run_calls(url, sample, 1, 1.0, server.pid, token))
             report["latency"].append(result)
             print(f"1 call, {sample} at 1x: hint latency p50 {result['hint_latency']['p50_ms']} ms, "
                   f"p95 {result['hint_latency']['p95_ms']} ms ({result['hint_latency']['n']} hints); "
                   f"partial p50 {result['partial_latency']['p50_ms']} ms", flush=True)
         for sample in args.samples:
-            result = asyncio.run(run_calls(url, sample, 1, None, server.pid))
+            result = asyncio.run(run_calls(url, sample, 1, None, server.pid, token))
             rtf = result["wall_seconds"] / result["audio_seconds"]
             report["rtf"].append({"sample": sample, "audio_seconds": result["audio_seconds"], "wall_seconds": result["wall_seconds"],
                                   "real_time_factor": round(rtf, 3)})
             print(f"as fast as possible, {sample}: {result['audio_seconds']} s of stereo audio in {result['wall_seconds']} s "
                   f"(real-time factor {rtf:.3f})", flush=True)
         for n in args.calls:
-            result = asyncio.run(run_calls(url, "en-short-call", n, 1.0, server.pid))
+            result = asyncio.run(run_calls(url, "en-short-call", n, 1.0, server.pid, token))
             result["rss_per_added_call_mb"] = round((result["peak_rss_mb"] - idle_rss) / n, 1)
             report["concurrency"].append(result)
             print(f"{n} concurrent calls at 1x: hint p50 {result['hint_latency']['p50_ms']} ms, p95 {result['hint_latency']['p95_ms']} ms, "
