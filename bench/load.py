@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import os
 import subprocess
@@ -138,7 +139,7 @@ def check_call(port: int, token: str, call: dict) -> dict:
     status, stored_events = request(f"http://127.0.0.1:{port}/v1/calls/{call['call_id']}/events", token)
     _, detail = request(f"http://127.0.0.1:{port}/v1/calls/{call['call_id']}", token)
     stored_events = stored_events if status == 200 else []
-    key = lambda e: (e.get("type"), e.get("utterance_id"), e.get("intent") or e.get("rule_id") or e.get("label"))  # noqa: E731
+    key = lambda e: (e.get("type"), e.get("utterance_id"), e.get("intent") or e.get("rule_id") or e.get("label"))
     got, kept = [key(e) for e in received], [key(e) for e in stored_events]
     utterances = [e for e in received if e.get("type") == "utterance"]
     stored_utterances = {(u["utterance_id"], u["speaker"], u["start"]) for u in (detail or {}).get("utterances", [])}
@@ -148,7 +149,7 @@ def check_call(port: int, token: str, call: dict) -> dict:
     by_speaker: dict[str, list[float]] = {}
     for u in utterances:
         by_speaker.setdefault(u["speaker"], []).append(u["start"])
-    inversions = sum(1 for a, b in zip(utterances, utterances[1:]) if b["start"] < a["start"])
+    inversions = sum(1 for a, b in itertools.pairwise(utterances) if b["start"] < a["start"])
     return {
         "call_id": call["call_id"], "status": (detail or {}).get("status"), "events_received": len(got),
         "events_stored": len(kept), "all_stored_in_order": got == kept, "utterances": len(utterances),

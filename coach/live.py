@@ -27,7 +27,6 @@ from coach.errors import ConfigError, InputError
 from coach.events import BaseEvent, PartialEvent
 from coach.transcript import SPEAKERS, Utterance
 
-
 #: Threads that decode the channels of calls in parallel (shared by all calls in the process).
 _CHANNEL_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="channel")
 

@@ -25,8 +25,8 @@ from coach.live import load_speech_model
 from coach.resources import data_dir
 from coach.storage import CallStore
 from server import api, docs
-from server.errors import scrub_paths
 from server.auth import StreamGate
+from server.errors import scrub_paths
 from server.limits import RateLimiter, UploadRateLimit
 from server.stream import ActiveStreams, CallStream, RecentCalls
 

@@ -80,7 +80,7 @@ def test_sigterm_stops_the_server_within_10_s_and_no_call_is_left_live(server_en
 def test_calls_a_crash_left_live_are_marked_interrupted_at_the_next_start(server_env):
     env, store, token = server_env
     with serving(env) as port:
-        threads, all_heard = start_calls(port, token, 1)
+        _, all_heard = start_calls(port, token, 1)
         assert all_heard.wait(120), port.output()
         time.sleep(0.5)  # let the writer store the utterance
         port.process.kill()

@@ -131,8 +131,8 @@ def test_a_sample_played_as_a_demo_is_stored_as_one_and_hidden(client, parts):
     assert "demo-1" in [c["id"] for c in listed]
 
 
-def test_anonymous_streams_only_where_the_server_allows_them(parts, tmp_path):
-    settings, store, tokens = parts
+def test_anonymous_streams_only_where_the_server_allows_them(parts):
+    settings, store, _ = parts
     lab = settings.model_copy(update={"allow_anonymous_stream": True})
     with TestClient(create_app(lab, preload=(), store=store)) as client:
         stream_call(client, {**START, "call_id": "anonymous-1", "metadata": {"agent_id": "x1"}})

@@ -15,7 +15,6 @@ import time
 import urllib.request
 
 import numpy as np
-import pytest
 
 from coach.audio.files import RATE, load_audio
 from tests.conftest import EXAMPLES
