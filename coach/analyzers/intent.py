@@ -174,8 +174,8 @@ class ObjectionDetector:
         """(true label, predicted label or NONE) for every example, each predicted by a model that
         never saw it: exact leave-one-out by default, or ``folds``-fold cross-validation (faster).
 
-        Leave-one-out fits are warm-started from the full model and run to a tight tolerance; the
-        problem is convex, so they land on the same optimum as a cold start, in fewer iterations.
+        Held-out fits are warm-started from the full model and run to a tight tolerance; the problem
+        is convex, so they land on the same optimum as a cold start, in fewer iterations.
         """
         from joblib import Parallel, delayed
 
@@ -187,7 +187,7 @@ class ObjectionDetector:
             groups = [test for _, test in splitter.split(self._matrix, self._labels)]
         warm = (self.classifier.coef_, self.classifier.intercept_, self.classifier.classes_)
         batches = Parallel(n_jobs=jobs)(
-            delayed(_held_out)(self._matrix, self._labels, test, warm if len(test) == 1 else None, self.threshold)
+            delayed(_held_out)(self._matrix, self._labels, test, warm, self.threshold)
             for test in groups
         )
         predicted: dict[int, str] = {}
@@ -199,8 +199,8 @@ class ObjectionDetector:
 def _held_out(matrix, labels: np.ndarray, test: np.ndarray, warm, threshold: float) -> list[str]:
     keep = np.ones(len(labels), dtype=bool)
     keep[test] = False
-    if warm is None:
-        model = _fit(matrix[keep], labels[keep])
+    if warm is None or len(test) > 1:
+        model = _fit(matrix[keep], labels[keep], warm)
     else:
         model = LogisticRegression(C=REGULARISATION_C, max_iter=5000, tol=1e-6, warm_start=True)
         model.coef_, model.intercept_, model.classes_ = warm[0].copy(), warm[1].copy(), warm[2]
