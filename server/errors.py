@@ -23,6 +23,8 @@ from coach.errors import (
 
 #: Longest piece of a client's input an error may repeat.
 ECHO_LIMIT = 200
+#: Most validation errors listed in one 422 (the rest are counted).
+MAX_ERRORS = 20
 #: Longest error message (a safety net: messages are short by construction).
 DETAIL_LIMIT = 4000
 #: An absolute path's folders (``/tmp/coach-upload-x1/``): errors keep only the file's name.
@@ -64,13 +66,16 @@ async def invalid_request(_request: Request, exc: Exception) -> JSONResponse:
     """FastAPI's 422 (parameter, message, allowed values), without the input when it is long."""
     assert isinstance(exc, RequestValidationError)
     errors = []
-    for error in exc.errors():
+    found = exc.errors()
+    for error in found[:MAX_ERRORS]:
         item: dict[str, Any] = {"type": error.get("type"), "loc": [str(part) for part in error.get("loc", ())],
                                 "msg": str(error.get("msg", ""))[:1000]}
         value = error.get("input")
         if isinstance(value, (str, int, float, bool)) and len(str(value)) <= ECHO_LIMIT:
             item["input"] = value
         errors.append(item)
+    if len(found) > MAX_ERRORS:  # 3,000 repeated bad parameters must not make a 500 kB answer
+        errors.append({"type": "too_many_errors", "loc": [], "msg": f"... and {len(found) - MAX_ERRORS} more"})
     return JSONResponse({"detail": errors}, status_code=422)
 
 

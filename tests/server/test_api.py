@@ -321,6 +321,13 @@ def test_long_input_is_never_echoed(client, tokens):
         assert "A" * 201 not in response.text and len(response.text) < 2000
 
 
+def test_many_bad_parameters_give_a_short_answer(client, tokens):
+    params = [("type", f"bad{n}") for n in range(3000)]
+    response = client.get("/v1/calls/any/events", headers=auth(tokens["trainer"]), params=params)
+    assert response.status_code == 422 and len(response.content) < 20_000
+    assert "and 2980 more" in response.text
+
+
 def test_a_huge_note_is_refused_before_it_is_read(client, tokens):
     note = {"text": "x" * 20_000_000}
     response = client.post("/v1/calls/any/notes", headers=auth(tokens["coach"]), json=note)
