@@ -22,6 +22,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from coach.analyzers.base import AGENT_SIDE, Analyzer, Turn, register
 from coach.analyzers.compliance import Finding
+from coach.analyzers.intent import calibrate_threshold
 from coach.events import BaseEvent
 from coach.languages import language_pack
 from coach.playbook.schema import Playbook, Rule
@@ -35,7 +36,6 @@ NONE = "__compliant__"
 OFFENSIVE_THRESHOLD = 0.7
 #: Bounds of the calibrated threshold: precision first, since a false S1 interrupts a lawful call.
 THRESHOLD_RANGE = (0.35, 0.9)
-CALIBRATION_BETA = 0.5
 #: A negated line ("nobody is going to arrest you") counts only when the classifier is this sure.
 REASSURANCE_CONFIDENCE = 0.9
 
@@ -98,21 +98,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
             model = LogisticRegression(C=20.0, max_iter=2000).fit(matrix[train], self.labels[train])
             columns = [classes.index(c) for c in model.classes_]
             probabilities[np.ix_(test, columns)] = model.predict_proba(matrix[test])
-        best = probabilities.argmax(axis=1)
-        predicted = np.array(classes)[best]
-        top = probabilities.max(axis=1)
-        is_violation = self.labels != NONE
-        best_threshold, best_score = THRESHOLD_RANGE[1], -1.0
-        b2 = CALIBRATION_BETA**2
-        for threshold in np.arange(THRESHOLD_RANGE[0], THRESHOLD_RANGE[1] + 1e-9, 0.025):
-            fired = (predicted != NONE) & (top >= threshold)
-            tp = np.sum(fired & (predicted == self.labels))
-            fp = np.sum(fired & (predicted != self.labels))
-            fn = np.sum(is_violation) - tp
-            score = (1 + b2) * tp / max(1, (1 + b2) * tp + b2 * fn + fp)
-            if score > best_score + 1e-9:
-                best_threshold, best_score = float(threshold), score
-        return round(best_threshold, 3)
+        return calibrate_threshold(probabilities, self.labels, classes, none=NONE, bounds=THRESHOLD_RANGE)
 
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         findings: list[Finding] = []

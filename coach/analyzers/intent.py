@@ -218,19 +218,23 @@ def _held_out(matrix, labels: np.ndarray, test: np.ndarray, warm, threshold: flo
 CALIBRATION_BETA = 0.5
 
 
-def calibrate_threshold(probabilities: np.ndarray, labels: np.ndarray, classes: list[str]) -> float:
-    """Pick the threshold with the best F-beta, where a hit is the right intent above the threshold and
-    everything else predicted above it (a wrong intent, or any intent on a non-objection) is a false alarm."""
+def calibrate_threshold(
+    probabilities: np.ndarray, labels: np.ndarray, classes: list[str], *, none: str = NONE,
+    bounds: tuple[float, float] = THRESHOLD_RANGE,
+) -> float:
+    """Pick the threshold with the best F-beta, where a hit is the right class above the threshold and
+    everything else predicted above it (a wrong class, or any class on a ``none`` example) is a false
+    alarm. Shared by every head that abstains below a threshold."""
     best_index = probabilities.argmax(axis=1)
     best_p = probabilities.max(axis=1)
     predicted = np.array(classes)[best_index]
-    is_intent = labels != NONE
-    best_threshold, best_f1 = THRESHOLD_RANGE[0], -1.0
-    for threshold in np.arange(THRESHOLD_RANGE[0], THRESHOLD_RANGE[1] + 1e-9, 0.025):
-        fired = (predicted != NONE) & (best_p >= threshold)
+    is_positive = labels != none
+    best_threshold, best_f1 = bounds[0], -1.0
+    for threshold in np.arange(bounds[0], bounds[1] + 1e-9, 0.025):
+        fired = (predicted != none) & (best_p >= threshold)
         true_positive = np.sum(fired & (predicted == labels))
         false_positive = np.sum(fired & (predicted != labels))
-        false_negative = np.sum(is_intent) - true_positive
+        false_negative = np.sum(is_positive) - true_positive
         b2 = CALIBRATION_BETA**2
         f1 = (1 + b2) * true_positive / max(1, (1 + b2) * true_positive + b2 * false_negative + false_positive)
         if f1 > best_f1 + 1e-9:
