@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import io
+import json
 import logging
 import os
 import tempfile
@@ -192,10 +193,10 @@ def export_cache_path(cache_dir: Path, model_path: str) -> Path:
     return cache_dir / "onnx" / f"{model}-{version.hexdigest()[:16]}.onnx"
 
 
-def _store(path: Path, data: bytes) -> None:
-    """Write the export atomically (temporary file, then rename), so a concurrent process never reads
-    half a file, and delete older exports of the same model (each is as large as the model). An
-    unwritable cache only costs the next start an export."""
+def _store(path: Path, data: bytes, *, prune: bool = True) -> None:
+    """Write the export (or its spec) atomically (temporary file, then rename), so a concurrent process
+    never reads half a file, and with ``prune`` delete older exports of the same model and their specs
+    (each export is as large as the model). An unwritable cache only costs the next start an export."""
     temporary: Path | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -204,8 +205,8 @@ def _store(path: Path, data: bytes) -> None:
             handle.write(data)
         os.replace(temporary, path)
         model = path.name.split("-")[0]
-        for old in path.parent.glob(f"{model}-*.onnx"):
-            if old != path:
+        for old in path.parent.glob(f"{model}-*.*") if prune else ():
+            if old.stem != path.stem and old.suffix in (".onnx", ".json"):
                 old.unlink(missing_ok=True)
     except OSError as exc:
         log.warning("cannot cache the ONNX export in %s (%s): the next start exports again", path.parent, exc)
@@ -228,50 +229,102 @@ def _session(model: str | bytes, threads: int) -> InferenceSession:
 
 class OnnxEncoder:
     """Tokenizer -> ONNX Runtime transformer -> pooling -> L2 normalisation, like the model's own
-    sentence-transformers pipeline."""
+    sentence-transformers pipeline.
 
-    def __init__(self, model: SentenceTransformer, session: InferenceSession, modes: tuple[str, ...]) -> None:
+    The tokenizer is the model's fast (Rust) tokenizer run directly, so a start that finds the export
+    and its spec in the cache (:meth:`from_cache`) needs neither PyTorch nor sentence-transformers:
+    importing them is most of the start-up time of ``coach analyze``.
+    """
+
+    def __init__(self, spec: dict[str, Any], session: InferenceSession) -> None:
+        from tokenizers import Tokenizer
+
         self.session = session
-        self.modes = modes
-        self._tokenizer = model[0].tokenizer
-        self._max_length = model.max_seq_length
+        self.spec = spec
+        self.modes = tuple(spec["modes"])
+        self.dimension = int(spec["dimension"])
+        self._tokenizer = Tokenizer.from_str(spec["tokenizer"])
+        self._tokenizer.enable_truncation(spec["max_length"], strategy="longest_first",
+                                          direction=spec["truncation_side"])
+        self._tokenizer.enable_padding(pad_id=spec["pad_id"], pad_token=spec["pad_token"],
+                                       pad_type_id=spec["pad_type_id"], direction=spec["padding_side"])
         self._input_names = [i.name for i in session.get_inputs()]
-        # Fast tokenizers set their padding/truncation state on every call: one caller at a time.
-        self._tokenizer_lock = threading.Lock()
-        #: The lowest cosine to PyTorch seen when this encoder was verified.
+        #: The lowest cosine to the reference (PyTorch) seen when this encoder was verified.
         self.min_cosine = float("nan")
+
+    @staticmethod
+    def spec_of(model: SentenceTransformer, modes: tuple[str, ...]) -> dict[str, Any]:
+        """What it takes to run ``model`` without loading it: tokenizer, its settings, pooling."""
+        tokenizer = model[0].tokenizer
+        backend = getattr(tokenizer, "backend_tokenizer", None)
+        if backend is None:
+            raise OnnxUnavailable("the model has no fast tokenizer")
+        getter = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return {
+            "modes": list(modes), "dimension": int(getter()), "max_length": int(model.max_seq_length),
+            "tokenizer": backend.to_str(), "truncation_side": tokenizer.truncation_side,
+            "pad_id": int(tokenizer.pad_token_id or 0), "pad_token": str(tokenizer.pad_token or "[PAD]"),
+            "pad_type_id": int(tokenizer.pad_token_type_id or 0), "padding_side": tokenizer.padding_side,
+        }
 
     @classmethod
     def load(cls, model: SentenceTransformer, model_path: str, cache_dir: Path | None, threads: int) -> OnnxEncoder:
         """A verified encoder for ``model``: the cached export when it still matches, else a new one.
+        Either way the spec (with reference embeddings from PyTorch) is cached beside it, for
+        :meth:`from_cache`.
 
         Raises :class:`OnnxUnavailable` when the pipeline is not supported or the export does not match
         PyTorch; other exceptions come from the exporter or the runtime.
         """
-        modes = _pooling_modes(model)
+        spec = cls.spec_of(model, _pooling_modes(model))
+        spec["reference"] = _torch_encode(model, list(VERIFY_TEXTS[:3])).tolist()
         cached = None  # a hub name being downloaded has no local files to key the cache on
         if cache_dir is not None and Path(model_path).is_dir():
             cached = export_cache_path(cache_dir, model_path)
         if cached is not None and cached.is_file():
             try:
-                encoder = cls(model, _session(str(cached), threads), modes)
+                encoder = cls(spec, _session(str(cached), threads))
                 encoder.verify(model, VERIFY_TEXTS[:3])
+                _store(_spec_path(cached), json.dumps(spec).encode(), prune=False)
                 log.info("embedding model runs on ONNX Runtime, export reused from %s", cached)
                 return encoder
             except Exception as exc:  # a stale or unreadable file: export again and overwrite it
                 log.warning("cached ONNX export %s not usable (%s): exporting again", cached, exc)
         data = _export_onnx(model)
-        encoder = cls(model, _session(data, threads), modes)
+        encoder = cls(spec, _session(data, threads))
         encoder.verify(model, VERIFY_TEXTS)
         if cached is not None:
             _store(cached, data)
+            _store(_spec_path(cached), json.dumps(spec).encode(), prune=False)
         log.info("embedding model runs on ONNX Runtime (exported; min cosine to PyTorch %.6f)", encoder.min_cosine)
+        return encoder
+
+    @classmethod
+    def from_cache(cls, model_path: str, cache_dir: Path, threads: int) -> OnnxEncoder | None:
+        """The cached export of the model at ``model_path``, without loading the model, or None when
+        there is none or it no longer gives its reference embeddings (the caller then loads the model)."""
+        if not Path(model_path).is_dir():
+            return None
+        cached = export_cache_path(cache_dir, model_path)
+        if not cached.is_file() or not _spec_path(cached).is_file():
+            return None
+        try:
+            spec = json.loads(_spec_path(cached).read_text(encoding="utf-8"))
+            encoder = cls(spec, _session(str(cached), threads))
+            encoder.check(np.asarray(spec["reference"], dtype=np.float32), VERIFY_TEXTS[:3])
+        except Exception as exc:  # unreadable, or a different model: the full path re-verifies it
+            log.warning("cached ONNX export %s not usable on its own (%s): loading the model", cached, exc)
+            return None
+        log.info("embedding model runs on ONNX Runtime from %s (model not loaded)", cached)
         return encoder
 
     def verify(self, model: SentenceTransformer, texts: tuple[str, ...]) -> None:
         """Raise :class:`OnnxUnavailable` unless every text embeds as PyTorch embeds it, both alone
         and in one padded batch."""
-        expected = _torch_encode(model, list(texts))
+        self.check(_torch_encode(model, list(texts)), texts)
+
+    def check(self, expected: np.ndarray, texts: tuple[str, ...]) -> None:
+        """Raise :class:`OnnxUnavailable` unless ``texts`` embed as ``expected``, alone and batched."""
         alone = np.concatenate([self.encode([text]) for text in texts])
         batched = self.encode(list(texts))
         cosines = np.minimum((alone * expected).sum(axis=1), (batched * expected).sum(axis=1))
@@ -292,13 +345,20 @@ class OnnxEncoder:
         return vectors
 
     def _encode_batch(self, texts: list[str]) -> np.ndarray:
-        with self._tokenizer_lock:
-            inputs = self._tokenizer(texts, padding=True, truncation="longest_first", max_length=self._max_length,
-                                     return_tensors="np")
-        (tokens,) = self.session.run(None, {name: inputs[name] for name in self._input_names})
-        mask = inputs["attention_mask"]
+        encodings = self._tokenizer.encode_batch(texts, add_special_tokens=True)
+        columns = {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
+        (tokens,) = self.session.run(None, {name: columns[name] for name in self._input_names})
+        mask = columns["attention_mask"]
         pooled = np.concatenate([POOLERS[mode](tokens, mask) for mode in self.modes], axis=1)
         return _normalise(pooled).astype(np.float32)
+
+
+def _spec_path(export: Path) -> Path:
+    return export.with_suffix(".json")
 
 
 # -- the shared embedder ---------------------------------------------------------------------------
@@ -333,14 +393,19 @@ class Embedder:
 
     def __init__(self, name: str, path: str, device: str = "cpu", *, backend: Backend = "auto",
                  cache_dir: Path | None = None, threads: int = 1) -> None:
-        from sentence_transformers import SentenceTransformer
-
         self.name = name
-        try:
-            self._model = SentenceTransformer(path, device=device)
-        except Exception as exc:  # any loader failure is a configuration problem for the user
-            raise ModelUnavailableError(f"cannot load embedding model {name!r} from {path}: {exc}") from None
-        self._onnx = self._start_onnx(path, device, backend, cache_dir, threads)
+        self._model: SentenceTransformer | None = None
+        self._onnx: OnnxEncoder | None = None
+        if backend != "torch" and device == "cpu" and cache_dir is not None:
+            self._onnx = OnnxEncoder.from_cache(path, cache_dir, threads)
+        if self._onnx is None:
+            from sentence_transformers import SentenceTransformer
+
+            try:
+                self._model = SentenceTransformer(path, device=device)
+            except Exception as exc:  # any loader failure is a configuration problem for the user
+                raise ModelUnavailableError(f"cannot load embedding model {name!r} from {path}: {exc}") from None
+            self._onnx = self._start_onnx(path, device, backend, cache_dir, threads)
         #: "onnx" or "torch": what actually runs the model.
         self.backend = "torch" if self._onnx is None else "onnx"
         self._recent = RecentEmbeddings(self._compute, lambda: self.dimension)
@@ -351,6 +416,7 @@ class Embedder:
         warning; ``onnx`` raises instead)."""
         if backend == "torch" or (backend == "auto" and device != "cpu"):
             return None
+        assert self._model is not None
         try:
             if device != "cpu":
                 raise OnnxUnavailable(f"it runs on CPU only, and the device is {device!r}")
@@ -366,7 +432,10 @@ class Embedder:
             return None
 
     def _compute(self, texts: list[str]) -> np.ndarray:
-        return _torch_encode(self._model, texts) if self._onnx is None else self._onnx.encode(texts)
+        if self._onnx is not None:
+            return self._onnx.encode(texts)
+        assert self._model is not None
+        return _torch_encode(self._model, texts)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """L2-normalised embeddings, one row per text."""
@@ -378,6 +447,9 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
+        if self._onnx is not None:
+            return self._onnx.dimension
+        assert self._model is not None
         # renamed in sentence-transformers 6; the old name still works there but warns
         getter = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
         return int(getter())

@@ -8,6 +8,7 @@ transcriber finalises them; recorded calls feed them in a loop: the same code pa
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -77,10 +78,6 @@ class CoachEngine:
         self.playbook = playbook
         self.language = playbook.language
         self.ref = f"{playbook.id}@{playbook.version}"
-        if settings.torch_threads:
-            import torch
-
-            torch.set_num_threads(settings.torch_threads)
         embedder = load_embedder(
             settings.embedding_model(self.language), allow_downloads=settings.allow_downloads, device=settings.device,
             backend=settings.embedding_backend, cache_dir=settings.cache_dir, threads=settings.torch_threads,
@@ -96,6 +93,10 @@ class CoachEngine:
             valence_model = ValenceModel(
                 settings.sentiment_model(self.language), allow_downloads=settings.allow_downloads, device=settings.device
             )
+        if settings.torch_threads and "torch" in sys.modules:  # not imported at all when nothing runs on it
+            import torch
+
+            torch.set_num_threads(settings.torch_threads)
         classes = analyzer_classes(settings.analyzers or None)
         key = engine_cache.cache_key(playbook, embedder, [c.name for c in classes])
         fitted = engine_cache.load(settings.cache_dir, playbook.id, key)

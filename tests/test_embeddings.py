@@ -95,7 +95,33 @@ def test_export_is_cached_and_reused(tiny_models, tmp_path, count_exports):
     second = Embedder("tiny", str(tiny_models["embedder"]), cache_dir=tmp_path)
     assert first.backend == second.backend == "onnx"
     assert len(count_exports) == 1 and cached.stat().st_mtime_ns == written
-    assert [p.name for p in (tmp_path / "onnx").iterdir()] == [cached.name]  # no temporary file left
+    # no temporary file left: the export and its spec
+    assert sorted(p.name for p in (tmp_path / "onnx").iterdir()) == [cached.with_suffix(".json").name, cached.name]
+
+
+def test_cached_export_runs_without_loading_the_model(tiny_models, tmp_path):
+    """A start that finds the export never loads the model through sentence-transformers (importing it
+    and PyTorch is most of ``coach analyze``'s start-up), and embeds exactly as the first start did."""
+    first = Embedder("tiny", str(tiny_models["embedder"]), cache_dir=tmp_path)
+    second = Embedder("tiny", str(tiny_models["embedder"]), cache_dir=tmp_path)
+    assert first._model is not None and second._model is None and second.backend == "onnx"
+    assert second.dimension == first.dimension == 32
+    np.testing.assert_allclose(second.encode(TEXTS), first.encode(TEXTS), atol=1e-6)
+
+
+def test_cached_spec_that_no_longer_matches_reloads_the_model(tiny_models, tmp_path, caplog):
+    import json
+
+    Embedder("tiny", str(tiny_models["embedder"]), cache_dir=tmp_path)
+    (spec_path,) = (tmp_path / "onnx").glob("*.json")
+    spec = json.loads(spec_path.read_text())
+    spec["reference"] = [[-value for value in row] for row in spec["reference"]]  # not what the export gives
+    spec_path.write_text(json.dumps(spec))
+    with caplog.at_level(logging.WARNING, logger="coach.embeddings"):
+        embedder = Embedder("tiny", str(tiny_models["embedder"]), cache_dir=tmp_path)
+    assert embedder._model is not None and embedder.backend == "onnx" and "not usable on its own" in caplog.text
+    spec_path.write_text("{not json")
+    assert Embedder("tiny", str(tiny_models["embedder"]), cache_dir=tmp_path)._model is not None
 
 
 def test_new_model_version_replaces_old_export(tiny_models, tmp_path):
@@ -104,8 +130,9 @@ def test_new_model_version_replaces_old_export(tiny_models, tmp_path):
     old = current.with_name(current.name.split("-")[0] + "-0123456789abcdef.onnx")
     old.parent.mkdir()
     old.write_bytes(b"an export for older model files or libraries")
+    old.with_suffix(".json").write_text("{}")
     Embedder("tiny", path, cache_dir=tmp_path)
-    assert [p.name for p in (tmp_path / "onnx").iterdir()] == [current.name]
+    assert sorted(p.name for p in (tmp_path / "onnx").iterdir()) == [current.with_suffix(".json").name, current.name]
 
 
 def test_corrupt_cache_file_is_exported_again(tiny_models, tmp_path, count_exports):

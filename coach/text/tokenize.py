@@ -8,17 +8,15 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import jieba  # logging quietened in coach.text
-
 from coach.text.normalize import normalize
-
+from coach.text.segment import segment
 
 
 @lru_cache(maxsize=65536)
 def words(text: str, language: str) -> tuple[str, ...]:
     norm = normalize(text, language)
     if language == "zh":
-        return tuple(w for w in jieba.lcut(norm) if w.strip())
+        return tuple(segment(norm))
     return tuple(norm.split())
 
 

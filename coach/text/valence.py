@@ -10,16 +10,14 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 
-import jieba
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
 from coach.text import valence_zh
 from coach.text.normalize import normalize
+from coach.text.segment import segment
 
 _ALPHA = 15.0  # VADER's normalisation constant
 _vader = SentimentIntensityAnalyzer()
-for _word in valence_zh.POSITIVE_WORDS | valence_zh.NEGATIVE_WORDS | set(valence_zh.NEGATORS) | set(valence_zh.DEGREE):
-    jieba.add_word(_word, freq=2000)
 
 
 @lru_cache(maxsize=16384)
@@ -35,7 +33,7 @@ def text_valence(text: str, language: str) -> tuple[float, tuple[str, ...]]:
 
 
 def _chinese_valence(text: str) -> tuple[float, tuple[str, ...]]:
-    tokens = [t for t in jieba.lcut(text) if t.strip()]
+    tokens = segment(text)
     total = 0.0
     evidence: list[str] = []
     for index, token in enumerate(tokens):
