@@ -28,10 +28,10 @@ def identity_reply(text: str, norm: str, pack: LanguagePack, confirmation: bool,
         return None
     if negation or pack.identity_denial.search(norm):
         return "identity_deny"
-    if pack.question.search(text.strip().lower()) and not confirmation:
+    if (confirmation and not pack.mentions_other(norm)) or pack.affirms_identity(norm):
+        return "identity_confirm"  # "yeah who's this?" still says yes first
+    if pack.question.search(text.strip().lower()):
         return None
-    if confirmation:
-        return "identity_confirm"
     if pack.identity_details.search(norm):
         return "identity_answer"
     if pack.name_reply is not None and pack.length(norm) <= pack.name_reply_max and pack.name_reply.match(norm):
@@ -73,7 +73,7 @@ class IdentityAnalyzer(Analyzer):
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         intent = turn.facts.get("intent")
         not_the_debtor = turn.speaker != "debtor" or bool(intent and intent.intent in ("wrong_party", "deceased"))
-        confirmed = turn.facts.get("act") in ("identity_confirm", "identity_answer")
+        confirmed = turn.facts["act"] in ("identity_confirm", "identity_answer") if "act" in turn.facts else None
         if session.stages.on_debtor(turn.time, turn.features, wrong_party=not_the_debtor, confirmed=confirmed):
             session.compliance.reach("identity_verified", turn.time)
         return []

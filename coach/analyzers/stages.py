@@ -75,13 +75,16 @@ class StageTracker:
         self.current = found[-1][0]
         return self.current
 
-    def on_debtor(self, time: float, features: Features, wrong_party: bool, confirmed: bool = False) -> bool:
-        """Marks identity verified when this reply confirms the agent's identity check (a playbook
-        confirmation, or ``confirmed`` by the dialogue act). Returns True when it did."""
+    def on_debtor(self, time: float, features: Features, wrong_party: bool, confirmed: bool | None = None) -> bool:
+        """Marks identity verified when this reply confirms the agent's identity check: as the dialogue
+        act read it (``confirmed``), or, with no reading (None), by the playbook's confirmations alone.
+        Returns True when it did."""
         pending, self.identity_check_pending = self.identity_check_pending, False
         if not pending or wrong_party or self.identity_verified:
             return False
-        if not confirmed and self.detector.confirms_identity(features) is None:
+        if confirmed is None:
+            confirmed = self.detector.confirms_identity(features) is not None
+        if not confirmed:
             return False
         self.identity_verified_at = time
         self.identity_evidence = features.texts[0]

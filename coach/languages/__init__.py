@@ -28,6 +28,14 @@ class LanguagePack:
     name_reply_max: int
     #: Words of a name reply ("this is", "我叫").
     name_reply: re.Pattern[str] | None = None
+    #: A reply that opens by saying yes to "am I speaking with ...?" ("yeah it is", "that would be
+    #: me", "是啊 快说", "本人接听") whatever follows, unless it brings in someone else.
+    identity_affirm: re.Pattern[str] | None = None
+    #: Someone other than the speaker: a relative, a colleague, "he", "let me get her".
+    third_party: re.Pattern[str] | None = None
+    #: The speaker naming themselves in the third person ("this is she", "我是她本人"): removed
+    #: before looking for a third party.
+    self_reference: re.Pattern[str] | None = None
     #: A commitment to pay: a payment channel or a "i'll pay / let's do" verb (with an amount or a
     #: date, see :mod:`coach.analyzers.commitment`), or card / account digits read out.
     payment_channel: re.Pattern[str] | None = None
@@ -45,6 +53,15 @@ class LanguagePack:
         if self.negation is None or not self.negation.search(text):
             return False
         return not (self.condition is not None and self.condition.search(text))
+
+    def affirms_identity(self, norm: str) -> bool:
+        """A yes to the identity question that does not hand the call to someone else."""
+        return bool(self.identity_affirm is not None and self.identity_affirm.search(norm)) and not self.mentions_other(norm)
+
+    def mentions_other(self, norm: str) -> bool:
+        """The reply brings in someone other than the speaker ("yes this is his wife", "我叫他")."""
+        rest = self.self_reference.sub(" ", norm) if self.self_reference is not None else norm
+        return bool(self.third_party is not None and self.third_party.search(rest))
 
     def length(self, text: str) -> int:
         return len(text.split()) if " " in text.strip() or self.code != "zh" else len(text.replace(" ", ""))

@@ -25,6 +25,22 @@ PACK = LanguagePack(
         r"^(?:(?:yes|yeah|yep|yup|sure|right|correct|hi|hello)\s+)?(?:(?:this is|it.?s|i.?m|im|my name is|speaking)\s+)?"
         r"[a-z]+(?:\s+[a-z]+){0,2}(?:\s+(?:here|speaking))?$"
     ),
+    identity_affirm=re.compile(
+        r"^(?:(?:um|uh|oh|well|hi|hello|hey|ah)\s+)*(?:yes|yeah|yep|yup|yea|ya|yah|yes sir|yes maam|sure|correct|right"
+        r"|speaking|mhm|mm hmm|uh huh|affirmative|you got (?:him|her|me|it)|you found (?:him|her|me)"
+        r"|(?:thats|that is|this is|it is|its|that would be|that.?d be|that will be) me"
+        r"|(?:this|that) is (?:he|she|him|her)|(?:i am|im|i.?m) (?:the account holder|the one|the person))\b"
+    ),
+    third_party=re.compile(
+        r"\b(?:he|she|him|his|hers|her|hes|shes|they|them|their|wife|husband|mother|mom|mum|mama|dad|father|son"
+        r"|daughter|brother|sister|roommate|room mate|boss|friend|neighbor|neighbour|landlord|landlady|aunt|uncle"
+        r"|grandma|grandmother|grandpa|grandfather|cousin|girlfriend|boyfriend|fiance|relative|tenant|coworker"
+        r"|co worker|secretary|assistant|receptionist|hold on|one moment|one sec|let me get|take a message)\b"
+    ),
+    self_reference=re.compile(
+        r"\b(?:this|that|it) is (?:he|she|him|her)(?: speaking)?\b|\b(?:him|her) speaking\b"
+        r"|\b(?:you.?re|youre|you are) (?:speaking|talking) (?:to|with) (?:him|her)\b|\byou (?:got|found) (?:him|her)\b"
+    ),
     payment_channel=re.compile(
         r"\b(?:visa|mastercard|master card|amex|american express|discover card|debit card|credit card|my card|the card"
         r"|checking|savings account|bank account|routing number|account number|zelle|venmo|paypal|cash app|cashapp"

@@ -79,6 +79,13 @@ VERIFIES = {"identity_confirm", "identity_answer"}
     ("dennis walker", VERIFIES),
     ("no hes not here", {"identity_deny"}),
     ("who is this", {None}),
+    # a yes first, whatever follows, confirms; a yes that hands the call on does not
+    ("that would be me", {"identity_confirm"}),
+    ("yeah whos calling", {"identity_confirm"}),
+    ("yea yeah it is", {"identity_confirm"}),
+    ("you're talking to her", {"identity_confirm"}),
+    ("yes this is his wife", {None}),
+    ("yeah hold on let me get her", {None}),
 ])
 def test_english_identity_replies(en_engine, text, expected):
     from coach.text.normalize import normalize
@@ -91,7 +98,14 @@ def test_english_identity_replies(en_engine, text, expected):
     ("身份证后四位是三七二一", "identity_answer"),
     ("我叫王芳", "identity_answer"),
     ("不是 我是他老婆", "identity_deny"),
+    ("我是她妈妈", "identity_deny"),
     ("你是谁啊", None),
+    ("对 我是她本人", "identity_confirm"),
+    ("我是她 有事吗", "identity_confirm"),
+    ("本人接听 什么事", "identity_confirm"),
+    ("是啊 快说 我在上班", "identity_confirm"),
+    ("对不起 他出去了", None),
+    ("嗯 你稍等 我叫他", None),
 ])
 def test_chinese_identity_replies(text, expected):
     assert identity_reply(text, text, language_pack("zh"), False, False) == expected
@@ -106,6 +120,25 @@ def test_an_identity_answer_verifies_and_raises_no_hint(en_engine, answer):
     ])
     assert not _intents(events, 1)
     assert "US-3P" not in [e.rule_id for e in of_type(events, "compliance")]
+
+
+def test_an_identity_check_without_a_question_form_is_still_one(en_engine):
+    """"this is for andre thompson" asks for the right party too; his "yup" verifies him."""
+    events = run_call(en_engine, [
+        ("agent", "hey this is for andre thompson"),
+        ("debtor", "yup"),
+        ("agent", "andre thanks im calling about your 2,004 balance with the bank"),
+    ])
+    assert "US-3P" not in [e.rule_id for e in of_type(events, "compliance")]
+
+
+def test_a_yes_that_hands_the_call_on_verifies_nobody(en_engine):
+    events = run_call(en_engine, [
+        ("agent", "may i speak with dana reyes"),
+        ("debtor", "yes this is his wife"),
+        ("agent", "ok well dana is behind on the discover card by 900 dollars"),
+    ])
+    assert "US-3P" in [e.rule_id for e in of_type(events, "compliance")]
 
 
 def test_chinese_benshen_verifies(zh_engine):
