@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import os
@@ -58,6 +59,10 @@ def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = (
         async def warm() -> None:
             try:
                 await asyncio.to_thread(load)
+                # The models' objects (vocabularies, fitted classifiers) live as long as the server:
+                # moved out of the collector's reach, a full collection no longer walks them while
+                # every thread, the event loop included, waits.
+                gc.freeze()
                 state["ready"] = True
                 log.info("models loaded", extra={"event": "ready"})
             except Exception as exc:  # reported by /readyz
