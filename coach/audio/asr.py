@@ -12,13 +12,14 @@ import re
 import threading
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from coach.errors import ModelUnavailableError
 from coach.models import offline_environment, resolve_model_path
-from coach.text.normalize import cjk_ratio
+from coach.text.normalize import cjk_ratio, to_simplified
 
 if TYPE_CHECKING:
     from faster_whisper import BatchedInferencePipeline
@@ -54,11 +55,11 @@ class AsrOptions:
 
 class WhisperASR:
     def __init__(self, name: str, *, device: str = "cpu", compute_type: str = "int8", cpu_threads: int = 0,
-                 workers: int = 1, allow_downloads: bool = False) -> None:
+                 workers: int = 1, allow_downloads: bool = False, cache_dir: Path | None = None) -> None:
         from faster_whisper import WhisperModel
 
         offline_environment(allow_downloads)
-        path = resolve_model_path(name, allow_downloads=allow_downloads, kind="speech model")
+        path = resolve_model_path(name, allow_downloads=allow_downloads, kind="speech model", cache_dir=cache_dir)
         try:
             self._model = WhisperModel(path, device=device, compute_type=compute_type, cpu_threads=cpu_threads,
                                        num_workers=workers, local_files_only=not allow_downloads)
@@ -196,9 +197,9 @@ def _recognition(segments: list) -> Recognition:
 
 @lru_cache(maxsize=4)
 def load_asr(name: str, *, device: str = "cpu", compute_type: str = "int8", cpu_threads: int = 0, workers: int = 1,
-             allow_downloads: bool = False) -> WhisperASR:
+             allow_downloads: bool = False, cache_dir: Path | None = None) -> WhisperASR:
     return WhisperASR(name, device=device, compute_type=compute_type, cpu_threads=cpu_threads, workers=workers,
-                      allow_downloads=allow_downloads)
+                      allow_downloads=allow_downloads, cache_dir=cache_dir)
 
 
 def accept(result: Recognition, language: str) -> str | None:
@@ -216,7 +217,7 @@ def accept(result: Recognition, language: str) -> str | None:
         chinese = cjk_ratio("".join(letters))
         if (language == "zh" and chinese < 0.3) or (language == "en" and chinese > 0.3):
             return None  # drifted into another language
-    return text
+    return to_simplified(text) if language == "zh" else text
 
 
 def collapse_repetitions(text: str, max_repeats: int = 2) -> str:

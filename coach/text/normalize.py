@@ -22,6 +22,12 @@ _CJK_GAP = re.compile(r"(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 
 
 @lru_cache(maxsize=65536)
+def to_simplified(text: str) -> str:
+    """Traditional characters as Simplified (Whisper writes Mandarin in either), nothing else changed:
+    what a Chinese call's transcript stores and shows."""
+    return _T2S.convert(text)
+
+
 def normalize(text: str, language: str) -> str:
     """Lower-cased, NFKC, simplified Chinese, without punctuation or apostrophes.
 

@@ -119,3 +119,38 @@ def test_chinese_live_audio_without_a_model_is_refused_at_start(zh_engine):
 def test_an_english_only_model_is_refused_for_chinese():
     with pytest.raises(ConfigError, match="English-only"):
         load_speech_model("zh", Settings(asr_model_zh="tiny.en"))
+
+
+def _characters_found(reference: str, heard: str) -> float:
+    """Share of the reference's characters that the transcript has, in order (1 - a rough CER)."""
+    from difflib import SequenceMatcher
+
+    reference = reference.replace(" ", "")
+    matcher = SequenceMatcher(None, reference, heard.replace(" ", ""), autojunk=False)
+    return sum(block.size for block in matcher.get_matching_blocks()) / len(reference)
+
+
+def test_chinese_speech_is_transcribed_out_of_the_box(tmp_path):
+    """The default settings transcribe Mandarin offline: Whisper base, assembled from its two PyPI
+    packages, decoding with the language fixed to Chinese, Simplified characters out."""
+    from pypinyin import Style, lazy_pinyin
+
+    from coach.audio.asr import accept
+
+    settings = Settings(cache_dir=tmp_path, asr_workers=1)
+    assert settings.asr_model_zh == "whisper-base"
+    asr = load_speech_model("zh", settings)
+    sentence = "我上个月已经还过了 你们别再打电话了"
+    pinyin = " ".join(lazy_pinyin(sentence.replace(" ", ""), style=Style.TONE3, neutral_tone_with_five=True))
+    audio = np.concatenate([silence(0.3), speak(pinyin, "cmn-latn-pinyin+f3"), silence(0.3)])
+    text = accept(asr.recognize(audio, "zh"), "zh")
+    assert text and _characters_found(sentence, text) >= 0.7, text
+
+
+def test_traditional_characters_are_stored_as_simplified():
+    from coach.audio.asr import accept
+
+    heard = Recognition(text="我們已經還過了，別再打電話了", avg_logprob=-0.2, no_speech_prob=0.01, compression_ratio=1.1)
+    assert accept(heard, "zh") == "我们已经还过了，别再打电话了"
+    assert accept(Recognition(text="I already paid", avg_logprob=-0.2, no_speech_prob=0.01, compression_ratio=1.1),
+                  "en") == "I already paid"
