@@ -1,7 +1,13 @@
 """Synthesise two-channel (agent left, debtor right) call recordings from transcripts with espeak-ng.
 
-    python scripts/make_sample_audio.py            # all English samples + the short test call
-    python scripts/make_sample_audio.py examples/en-hardship.json
+    python scripts/make_sample_audio.py            # every sample (English and Chinese) + the short test call
+    python scripts/make_sample_audio.py examples/zh-hardship.json
+
+Chinese is read by espeak-ng's Mandarin voice, which takes tone-numbered pinyin only: the text is
+converted with pypinyin (Style.TONE3). Only its female variant f3 comes out of Whisper base close to
+the text (the male voices and f1/f2/f4/f5 are garbled or silent), so the two parties differ by pitch.
+One call per language is also written as a phone line delivers it: 8 kHz G.711 mu-law, two channels
+(``<name>.8k-ulaw.wav``).
 
 Each utterance is spoken with its party's voice and placed on its own channel; the timeline is laid
 out from the synthesised durations (short gaps, an occasional overlap where the transcript has one),
@@ -22,7 +28,14 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "examples" / "audio"
 RATE = 16_000
-VOICES = {"agent": ("en-us", 160), "debtor": ("en-us+f3", 150), "third_party": ("en-us+m7", 150)}
+#: (voice, words a minute, pitch 0-99) per language and party.
+VOICES = {
+    "en": {"agent": ("en-us", 160, 50), "debtor": ("en-us+f3", 150, 50), "third_party": ("en-us+m7", 150, 50)},
+    "zh": {"agent": ("cmn-latn-pinyin+f3", 150, 35), "debtor": ("cmn-latn-pinyin+f3", 150, 60),
+           "third_party": ("cmn-latn-pinyin+f3", 140, 80)},
+}
+#: The calls also written at 8 kHz G.711 mu-law.
+TELEPHONE = ("en-short-call", "zh-violations")
 GAP = 0.6
 
 SHORT_CALL = {
@@ -43,9 +56,20 @@ SHORT_CALL = {
 }
 
 
-def speak(text: str, speaker: str) -> np.ndarray:
-    voice, speed = VOICES.get(speaker, VOICES["debtor"])
-    wav = subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "--stdout", text], capture_output=True, check=True).stdout
+def pinyin(text: str) -> str:
+    """Chinese as tone-numbered pinyin (5 for the neutral tone), what espeak-ng's Mandarin voice reads."""
+    from pypinyin import Style, lazy_pinyin
+
+    return " ".join(lazy_pinyin(text.replace(" ", "，"), style=Style.TONE3, neutral_tone_with_five=True))
+
+
+def speak(text: str, speaker: str, language: str = "en") -> np.ndarray:
+    voices = VOICES["zh" if language == "zh" else "en"]
+    voice, speed, pitch = voices.get(speaker, voices["debtor"])
+    if language == "zh":
+        text = pinyin(text)
+    wav = subprocess.run(["espeak-ng", "-v", voice, "-s", str(speed), "-p", str(pitch), "--stdout", text],
+                         capture_output=True, check=True).stdout
     raw = subprocess.run(["sox", "-t", "wav", "-", "-t", "raw", "-r", str(RATE), "-e", "signed", "-b", "16", "-c", "1", "-"],
                          input=wav, capture_output=True, check=True).stdout
     audio = np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
@@ -58,7 +82,7 @@ def synthesise(call: dict, name: str) -> Path:
     clips, timeline, clock = [], [], 1.0
     original = call["utterances"]
     for index, utterance in enumerate(original):
-        audio = speak(utterance["text"], utterance["speaker"])
+        audio = speak(utterance["text"], utterance["speaker"], call.get("language", "en"))
         start = clock
         if index and "start" in utterance and utterance["start"] < original[index - 1].get("end", 0):
             start = max(1.0, clock - GAP - 0.8)  # the transcript has the speaker talking over the other
@@ -79,6 +103,9 @@ def synthesise(call: dict, name: str) -> Path:
         target = OUT / f"{name}.flac"
         subprocess.run(["sox", "-t", "raw", "-r", str(RATE), "-e", "signed", "-b", "16", "-c", "2", str(raw),
                         "-r", str(RATE), str(target)], check=True)
+        if name in TELEPHONE:
+            subprocess.run(["sox", "-t", "raw", "-r", str(RATE), "-e", "signed", "-b", "16", "-c", "2", str(raw),
+                            "-r", "8000", "-e", "u-law", "-b", "8", str(OUT / f"{name}.8k-ulaw.wav")], check=True)
     transcript = {key: value for key, value in call.items() if key != "utterances"}
     transcript.update(call_id=name, utterances=timeline)
     (OUT / f"{name}.json").write_text(json.dumps(transcript, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
@@ -88,7 +115,7 @@ def synthesise(call: dict, name: str) -> Path:
 def main(paths: list[str]) -> None:
     if not paths:
         print(synthesise(SHORT_CALL, "en-short-call"))
-        paths = [str(p) for p in sorted((ROOT / "examples").glob("en-*.json"))]
+        paths = [str(p) for p in sorted((ROOT / "examples").glob("*.json"))]
     for path in paths:
         call = json.loads(Path(path).read_text(encoding="utf-8"))
         print(synthesise(call, Path(path).stem))

@@ -62,3 +62,22 @@ def test_a_renamed_copy_is_a_duplicate_and_a_new_file_with_a_taken_name_is_kept(
     second = review_into_store(store, changed, source="cli", settings=settings)
     assert not second.duplicate and second.call_id != first.call_id and second.call_id.startswith(first.call_id)
     store.close()
+
+
+def test_a_phone_line_recording_keeps_the_turns_and_the_hints():
+    """The same call as it arrives from a phone system, 8 kHz G.711 mu-law (scripts/make_sample_audio.py):
+    every turn is found on its party's channel, and the debtor's request to stop calling still comes
+    through the narrower band."""
+    call = review_file(EXAMPLES / "audio" / "en-short-call.8k-ulaw.wav", ReviewRequest(language="en"))
+    truth = json.loads(SHORT.with_suffix(".json").read_text())
+    assert [u.speaker for u in call.call.utterances] == [u["speaker"] for u in truth["utterances"]]
+    assert "stop_calling" in [e.intent for e in call.events if e.type == "intent"]
+
+
+def test_a_chinese_recording_is_reviewed_with_the_default_speech_model():
+    call = review_file(EXAMPLES / "audio" / "zh-violations.flac", ReviewRequest(language="zh"))
+    truth = json.loads((EXAMPLES / "audio" / "zh-violations.json").read_text())
+    assert len(call.call.utterances) >= 0.8 * len(truth["utterances"])
+    assert all(u.speaker in ("agent", "debtor") for u in call.call.utterances)
+    assert sum(ch >= "\u4e00" for u in call.call.utterances for ch in u.text) > 300  # Chinese, not gibberish
+    assert "CN-ABUSE" in [e.rule_id for e in call.events if e.type == "compliance"]
