@@ -236,7 +236,9 @@ def replay(file: Path, url: str, speed: str, language: str, roles: str, playbook
 @click.option("--report", "report_path", type=click.Path(path_type=Path), help="Write one self-contained HTML report of these calls.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: every call's detail, events and scorecard on standard output.")
-@click.option("--language", type=click.Choice(["zh", "en"]), help="Language of recordings (transcripts say theirs). Default: en.")
+@click.option("--language", type=click.Choice(["zh", "en", "auto"]),
+              help="Language of recordings (transcripts say theirs); auto: the language each recording is spoken in. "
+                   "Default: en.")
 @click.option("--playbook", "playbook_ref", help="Built-in playbook id or path. Default: by the call's language.")
 @click.option("--roles", default="agent,debtor", show_default=True, help="Who is on each channel of a two-channel recording.")
 @click.option("--agent-id", help="The agent who made these calls.")
@@ -308,6 +310,8 @@ def _print_review(console: Console, call, path: Path, duplicate: bool) -> None:
     )
     if call.summary:
         console.print(f"  {escape(call.summary)}")
+    for warning in call.warnings or []:
+        console.print(f"  [yellow]warning[/] {escape(warning.code)}: {escape(warning.message)}")
 
 
 @main.group()

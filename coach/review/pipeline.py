@@ -22,7 +22,7 @@ from coach.engine import CoachEngine, get_engine
 from coach.errors import InputError, describe_validation_error
 from coach.events import BaseEvent
 from coach.storage import CallStore, NewCall
-from coach.transcript import SPEAKERS, Call, CallMetadata, Utterance, load_call, text_encoding
+from coach.transcript import SPEAKERS, Call, CallMetadata, CallWarning, Utterance, load_call, text_encoding
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +94,8 @@ def review_file(path: str | Path, request: ReviewRequest | None = None, settings
         raise InputError(f"{path}: the file is empty")
     digest = content_hash or file_hash(path)
     if is_transcript(path):
-        call = load_call(path, language=request.language, settings=settings)
+        # a transcript says its language; "auto" means take it
+        call = load_call(path, language=None if request.language == "auto" else request.language, settings=settings)
         call = _with_request(call, request)
         reviewed = review_transcript(call, _engine(request, call.language, settings))
     else:
@@ -115,13 +116,30 @@ def review_transcript(call: Call, engine: CoachEngine, *, speaker_method: str | 
 def review_recording(path: Path, request: ReviewRequest, settings: Settings) -> ReviewedCall:
     from coach.audio.files import load_audio
     from coach.live import load_speech_model
-    from coach.review.recording import transcribe_channels, utterances_from_channels
+    from coach.review.language import MISMATCH_PROBABILITY, NAMES, SUPPORTED, spoken_language
+    from coach.review.recording import channel_speech, transcribe_channels, utterances_from_channels
 
-    language = request.language or "en"
     audio = load_audio(path)
+    speech = channel_speech(audio)
+    heard = spoken_language(audio, speech, settings)
+    language = request.language or "en"
+    warnings: list[CallWarning] = []
+    if language == "auto":
+        if heard is None:
+            raise InputError(f"{path.name}: cannot tell which language is spoken (too little speech, or "
+                             "COACH_LANGUAGE_ID_MODEL is empty)", hint="pass --language en or --language zh")
+        if heard.code not in SUPPORTED:
+            raise InputError(f"{path.name}: the speech sounds like {heard.name} ({heard.probability:.0%}); "
+                             "coach reviews English and Chinese calls", hint="pass --language to review it anyway")
+        language = heard.code
+    elif heard is not None and heard.code != language and heard.probability >= MISMATCH_PROBABILITY:
+        warnings.append(CallWarning(code="language_mismatch", message=(
+            f"the speech sounds like {heard.name} ({heard.probability:.0%}), but the call was reviewed as "
+            f"{NAMES.get(language, language)}: its transcript is most likely wrong"
+            + (f"; review it again with --language {heard.code} (or auto)" if heard.code in SUPPORTED else ""))))
     engine = _engine(request, language, settings)
     asr = load_speech_model(language, settings)
-    clips = transcribe_channels(audio, asr, language)
+    clips = transcribe_channels(audio, asr, language, speech=speech)
     method = None
     if audio.shape[0] >= 2:
         roles = tuple(request.channel_roles)
@@ -141,6 +159,7 @@ def review_recording(path: Path, request: ReviewRequest, settings: Settings) -> 
     call = Call(call_id=request.call_id or path.stem[:190], language=language, started_at=request.started_at,
                 metadata=call_metadata(request.metadata), utterances=utterances)
     call = _with_request(call, request)
+    call.warnings.extend(warnings)
     reviewed = review_transcript(call, engine, speaker_method=method)
     reviewed.duration = audio.shape[1] / 16_000
     reviewed.audio_file = path

@@ -41,12 +41,18 @@ def speech_clips(samples: np.ndarray, pause_ms: int) -> list[tuple[float, float]
     return [(s["start"] / RATE, s["end"] / RATE) for s in get_speech_timestamps(samples, options)]
 
 
-def transcribe_channels(audio: np.ndarray, asr: WhisperASR, language: str, *, batch_size: int = 8) -> list[Clip]:
-    """Every channel's speech, transcribed and guarded against Whisper's failure modes, in time order."""
+def channel_speech(audio: np.ndarray) -> list[list[tuple[float, float]]]:
+    """Each channel's stretches of speech (seconds)."""
     pause = STEREO_PAUSE_MS if audio.shape[0] > 1 else MONO_PAUSE_MS
+    return [speech_clips(samples, pause) for samples in audio]
+
+
+def transcribe_channels(audio: np.ndarray, asr: WhisperASR, language: str, *, batch_size: int = 8,
+                        speech: list[list[tuple[float, float]]] | None = None) -> list[Clip]:
+    """Every channel's speech (found here unless ``speech`` gives it), transcribed and guarded against
+    Whisper's failure modes, in time order."""
     found: list[Clip] = []
-    for channel, samples in enumerate(audio):
-        clips = speech_clips(samples, pause)
+    for channel, (samples, clips) in enumerate(zip(audio, speech or channel_speech(audio))):
         for (start, end), recognition in zip(clips, asr.recognize_recording(samples, clips, language, batch_size)):
             text = accept(recognition, language)
             if text:
