@@ -127,8 +127,8 @@ async def upload_call(
 ) -> JSONResponse:
     """Review a recording or transcript and store it (runs to completion before answering)."""
     settings: Settings = request.app.state.settings
-    if language not in (None, "", "en", "zh"):
-        raise InputError(f"unknown language {errors.clip(language)}; use en or zh")
+    if language not in (None, "", "en", "zh", "auto"):
+        raise InputError(f"unknown language {errors.clip(language)}; use en, zh or auto (recordings: the language spoken)")
     if viewer.role == "coach" and team and team != viewer.team:
         raise HTTPException(status_code=403, detail=f"a coach of team {viewer.team!r} cannot upload calls for team {team!r}")
     # An installed playbook's id, never a path on this server.
