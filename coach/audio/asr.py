@@ -97,20 +97,27 @@ class WhisperASR:
         encoder passes than one per utterance; speech spliced without pauses, or windows with the
         long silences of the other party's turns, make Whisper skip sentences). Windows are decoded in
         batches and each word goes back to the clip it was spoken in. A clip left without words
-        (Whisper dropped it) is decoded again on its own. Blocking."""
+        (Whisper dropped it), or in a window where Whisper repeated one sentence over and over, is
+        decoded again on its own. Blocking."""
         if not clips:
             return []
         packed, windows, spans = pack_clips(samples, clips)
         words: list[list[tuple[str, float]]] = [[] for _ in clips]
         stats: list[list] = [[] for _ in clips]
-        for segment in self._decode_batched(packed, windows, language, batch_size, word_timestamps=True):
+        segments = self._decode_batched(packed, windows, language, batch_size, word_timestamps=True)
+        looping = {w for w, group in enumerate(_group_by_window(segments, windows)) if _loops(group)}
+        window_starts = [start for start, _ in windows]
+        for segment in segments:
             for word in segment.words or []:
                 index = _nearest_span((word.start + word.end) / 2, spans)
                 words[index].append((word.word, float(word.probability)))
                 if not stats[index] or stats[index][-1] is not segment:
                     stats[index].append(segment)
         results = [_from_words(w, st) for w, st in zip(words, stats)]
-        missing = [i for i, result in enumerate(results) if not result.text]
+        # A clip Whisper dropped, or one in a window where it fell into a loop (one clip's words
+        # repeated over the next clips' audio), is decoded again on its own.
+        missing = [i for i, result in enumerate(results)
+                   if not result.text or bisect.bisect_right(window_starts, spans[i][0]) - 1 in looping]
         if missing:
             again = self._decode_batched(samples, [clips[i] for i in missing], language, batch_size, word_timestamps=False)
             for i, found in zip(missing, _group_by_window(again, [clips[i] for i in missing])):
@@ -168,6 +175,15 @@ def _nearest_span(time: float, spans: list[tuple[float, float]]) -> int:
     index = max(0, bisect.bisect_right([s for s, _ in spans], time) - 1)
     candidates = [i for i in (index, index + 1) if i < len(spans)]
     return min(candidates, key=lambda i: 0.0 if spans[i][0] <= time <= spans[i][1] else min(abs(time - spans[i][0]), abs(time - spans[i][1])))
+
+
+def _loops(segments: list) -> bool:
+    """Whisper fell into a loop in this window: one text is at least half of three or more segments."""
+    texts = [re.sub(r"[^\w]+", " ", s.text.lower()).strip() for s in segments]
+    texts = [t for t in texts if t]
+    if len(texts) < 3:
+        return False
+    return max(texts.count(t) for t in set(texts)) >= max(3, len(texts) / 2)
 
 
 def _group_by_window(segments: list, windows: list[tuple[float, float]]) -> list[list]:

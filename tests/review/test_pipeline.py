@@ -81,3 +81,20 @@ def test_a_chinese_recording_is_reviewed_with_the_default_speech_model():
     assert all(u.speaker in ("agent", "debtor") for u in call.call.utterances)
     assert sum(ch >= "\u4e00" for u in call.call.utterances for ch in u.text) > 300  # Chinese, not gibberish
     assert "CN-ABUSE" in [e.rule_id for e in call.events if e.type == "compliance"]
+
+
+def test_a_window_where_whisper_loops_is_decoded_again_clip_by_clip():
+    """In en-violations the agent's first words ("hi this is mark from summit") come out of tiny.en as
+    a phrase it then repeats over the agent's next three turns when they share a 30 s window; those
+    turns are decoded again on their own, so the collector's own threat is heard."""
+    from types import SimpleNamespace
+
+    from coach.audio.asr import _loops
+
+    said = [SimpleNamespace(text=t) for t in ["Nip in Marca.", "nip in marca", "Nip in Marca", "the balance is due"]]
+    assert _loops(said)
+    assert not _loops([SimpleNamespace(text=t) for t in ["yes", "yes", "the balance is due", "ok thanks", "bye"]])
+    call = review_file(EXAMPLES / "audio" / "en-violations.flac", ReviewRequest(language="en"))
+    agent = [u.text.lower() for u in call.call.utterances if u.speaker == "agent"]
+    assert len(set(agent[:4])) == 4  # no turn is another turn's words
+    assert any("legal department" in text for text in agent[:3])
