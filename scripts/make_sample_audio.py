@@ -4,7 +4,7 @@
     python scripts/make_sample_audio.py examples/zh-hardship.json
 
 Chinese is read by espeak-ng's Mandarin voice, which takes tone-numbered pinyin only: the text is
-converted with pypinyin (Style.TONE3). Only its female variant f3 comes out of Whisper base close to
+converted with pypinyin (Style.TONE3; in the dev extras). Only its female variant f3 comes out of Whisper base close to
 the text (the male voices and f1/f2/f4/f5 are garbled or silent), so the two parties differ by pitch.
 One call per language is also written as a phone line delivers it: 8 kHz G.711 mu-law, two channels
 (``<name>.8k-ulaw.wav``).
