@@ -51,3 +51,20 @@ def _truncated(declared: float, decoded: float, estimated: bool) -> bool:
     """Whether most of what the header promises is missing (a copy cut short)."""
     share = 0.5 if estimated else 0.9
     return decoded < share * declared and declared - decoded > 1.0
+
+
+#: Correlation above which two channels count as one signal (exact copies correlate at 1.0; lossy
+#: joint-stereo codecs keep them above 0.99; two parties on their own channels stay near 0).
+DUPLICATE_CORRELATION = 0.98
+
+
+def duplicate_channels(audio: np.ndarray) -> bool:
+    """A two-channel recording whose channels carry the same signal: a mono call saved as stereo, which
+    would otherwise be transcribed twice as if each party had said everything."""
+    if audio.shape[0] < 2:
+        return False
+    left, right = audio[0, : RATE * 120], audio[1, : RATE * 120]
+    if float(np.std(left)) < 1e-4 or float(np.std(right)) < 1e-4:
+        return False  # a silent channel is a different case (one party not recorded)
+    return float(np.corrcoef(left, right)[0, 1]) >= DUPLICATE_CORRELATION
+

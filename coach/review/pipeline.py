@@ -114,16 +114,21 @@ def review_transcript(call: Call, engine: CoachEngine, *, speaker_method: str | 
 
 
 def review_recording(path: Path, request: ReviewRequest, settings: Settings) -> ReviewedCall:
-    from coach.audio.files import load_audio
+    from coach.audio.files import duplicate_channels, load_audio
     from coach.live import load_speech_model
     from coach.review.language import MISMATCH_PROBABILITY, NAMES, SUPPORTED, spoken_language
     from coach.review.recording import channel_speech, transcribe_channels, utterances_from_channels
 
     audio = load_audio(path)
+    warnings: list[CallWarning] = []
+    if duplicate_channels(audio):
+        audio = audio[:1]
+        warnings.append(CallWarning(code="duplicate_channels", message=(
+            "both channels carry the same signal (a mono call saved as stereo): reviewed as one channel, "
+            "the parties told apart by their voices")))
     speech = channel_speech(audio)
     heard = spoken_language(audio, speech, settings)
     language = request.language or "en"
-    warnings: list[CallWarning] = []
     if language == "auto":
         if heard is None:
             raise InputError(f"{path.name}: cannot tell which language is spoken (too little speech, or "

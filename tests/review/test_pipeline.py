@@ -98,3 +98,22 @@ def test_a_window_where_whisper_loops_is_decoded_again_clip_by_clip():
     agent = [u.text.lower() for u in call.call.utterances if u.speaker == "agent"]
     assert len(set(agent[:4])) == 4  # no turn is another turn's words
     assert any("legal department" in text for text in agent[:3])
+
+
+def test_a_mono_call_saved_as_stereo_is_reviewed_once_as_mono(tmp_path):
+    """Both channels the same signal: reviewed as one channel with the parties told apart by voice
+    (not every turn twice, once per "party"), and the call says so."""
+    import subprocess
+
+    from coach.audio.files import duplicate_channels, load_audio
+
+    stereo = tmp_path / "mono-as-stereo.wav"
+    subprocess.run(["sox", str(SHORT), "-c", "1", str(tmp_path / "mono.wav"), "remix", "1,2"], check=True)
+    subprocess.run(["sox", str(tmp_path / "mono.wav"), "-c", "2", str(stereo)], check=True)
+    assert duplicate_channels(load_audio(stereo)) and not duplicate_channels(load_audio(SHORT))
+    call = review_file(stereo, ReviewRequest(language="en"))
+    (warning,) = [w for w in call.call.warnings if w.code == "duplicate_channels"]
+    assert "same signal" in warning.message
+    truth = json.loads(SHORT.with_suffix(".json").read_text())
+    assert len(call.call.utterances) <= len(truth["utterances"]) + 3  # once, not twice
+    assert {u.speaker for u in call.call.utterances} == {"agent", "debtor"}
