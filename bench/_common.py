@@ -70,6 +70,24 @@ def machine() -> dict[str, Any]:
     return info
 
 
+def wait_until_ready(port: int, server: subprocess.Popen, timeout_s: float = 600) -> None:
+    """Wait for a `coach serve` started by a benchmark to answer /readyz (its models loaded); exit with
+    a message if it dies or never gets there."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit("the server exited while starting")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise SystemExit("the server never became ready")
+
+
 def percentile(values: list[float], q: float) -> float:
     """Linear-interpolated percentile (numpy's default), q in [0, 100]."""
     import numpy as np

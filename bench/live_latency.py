@@ -21,11 +21,12 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from _common import wait_until_ready
 
 from coach.audio.files import load_audio
 from coach.replay import replay  # noqa: E402
@@ -113,13 +114,7 @@ def main() -> None:
                               env={**os.environ, "COACH_DATA_DIR": data})
     url = f"ws://127.0.0.1:{port}/v1/stream"
     try:
-        for _ in range(600):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
+        wait_until_ready(port, server)
         idle_rss = rss_mb(server.pid)
         report: dict = {"machine": {"cpus": os.cpu_count(), "cpu": _cpu_model()}, "asr_model": "tiny.en (int8)",
                         "idle_rss_mb": round(idle_rss), "latency": [], "rtf": [], "concurrency": []}

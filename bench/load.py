@@ -38,7 +38,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from _common import REPO, machine, percentile, write_result
+from _common import REPO, machine, percentile, wait_until_ready, write_result
 
 SAMPLES = REPO / "examples" / "audio"
 TRANSCRIPTS = ["en-cooperative", "en-violations", "en-hardship", "zh-cooperative", "zh-violations", "zh-hardship"]
@@ -192,18 +192,7 @@ def main() -> int:
     report: dict = {"machine": machine(), "calls": args.calls, "speed": args.speed, "sample": args.sample,
                     "uploads_requested": args.uploads}
     try:
-        deadline = time.monotonic() + 600
-        while time.monotonic() < deadline:
-            if server.poll() is not None:
-                raise SystemExit("the server exited while starting")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise SystemExit("the server never became ready")
+        wait_until_ready(port, server)
         audio = load_audio(SAMPLES / f"{args.sample}.flac")
         url = f"ws://127.0.0.1:{port}/v1/stream"
         files = ([f"{name}.json" for name in TRANSCRIPTS] + [f"{name}.flac" for name in RECORDINGS]) * args.uploads

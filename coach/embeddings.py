@@ -277,14 +277,15 @@ class OnnxEncoder:
         PyTorch; other exceptions come from the exporter or the runtime.
         """
         spec = cls.spec_of(model, _pooling_modes(model))
-        spec["reference"] = _torch_encode(model, list(VERIFY_TEXTS[:3])).tolist()
+        reference = _torch_encode(model, list(VERIFY_TEXTS[:3]))
+        spec["reference"] = reference.tolist()
         cached = None  # a hub name being downloaded has no local files to key the cache on
         if cache_dir is not None and Path(model_path).is_dir():
             cached = export_cache_path(cache_dir, model_path)
         if cached is not None and cached.is_file():
             try:
                 encoder = cls(spec, _session(str(cached), threads))
-                encoder.verify(model, VERIFY_TEXTS[:3])
+                encoder.check(reference, VERIFY_TEXTS[:3])
                 _store(_spec_path(cached), json.dumps(spec).encode(), prune=False)
                 log.info("embedding model runs on ONNX Runtime, export reused from %s", cached)
                 return encoder
@@ -292,7 +293,7 @@ class OnnxEncoder:
                 log.warning("cached ONNX export %s not usable (%s): exporting again", cached, exc)
         data = _export_onnx(model)
         encoder = cls(spec, _session(data, threads))
-        encoder.verify(model, VERIFY_TEXTS)
+        encoder.check(np.concatenate([reference, _torch_encode(model, list(VERIFY_TEXTS[3:]))]), VERIFY_TEXTS)
         if cached is not None:
             _store(cached, data)
             _store(_spec_path(cached), json.dumps(spec).encode(), prune=False)
@@ -318,13 +319,9 @@ class OnnxEncoder:
         log.info("embedding model runs on ONNX Runtime from %s (model not loaded)", cached)
         return encoder
 
-    def verify(self, model: SentenceTransformer, texts: tuple[str, ...]) -> None:
-        """Raise :class:`OnnxUnavailable` unless every text embeds as PyTorch embeds it, both alone
-        and in one padded batch."""
-        self.check(_torch_encode(model, list(texts)), texts)
-
     def check(self, expected: np.ndarray, texts: tuple[str, ...]) -> None:
-        """Raise :class:`OnnxUnavailable` unless ``texts`` embed as ``expected``, alone and batched."""
+        """Raise :class:`OnnxUnavailable` unless ``texts`` embed as ``expected`` (PyTorch's embeddings),
+        both alone and in one padded batch."""
         alone = np.concatenate([self.encode([text]) for text in texts])
         batched = self.encode(list(texts))
         cosines = np.minimum((alone * expected).sum(axis=1), (batched * expected).sum(axis=1))

@@ -40,11 +40,16 @@ def load_speech_model(language: str, settings: Settings | None = None) -> Whispe
             f"no speech model is configured for {language!r}",
             hint="set COACH_ASR_MODEL_ZH to a multilingual faster-whisper model (the default is 'whisper-base', bundled)",
         )
-    asr = load_asr(name, device=settings.device, compute_type=settings.asr_compute_type, cpu_threads=settings.asr_threads,
-                   workers=settings.asr_workers, allow_downloads=settings.allow_downloads, cache_dir=settings.cache_dir)
+    asr = speech_model_named(name, settings)
     if language != "en" and not asr.multilingual:
         raise ConfigError(f"speech model {name!r} is English-only and cannot transcribe {language!r}")
     return asr
+
+
+def speech_model_named(name: str, settings: Settings) -> WhisperASR:
+    """The shared speech model ``name``, loaded with the configured device, threads and cache."""
+    return load_asr(name, device=settings.device, compute_type=settings.asr_compute_type, cpu_threads=settings.asr_threads,
+                    workers=settings.asr_workers, allow_downloads=settings.allow_downloads, cache_dir=settings.cache_dir)
 
 
 @dataclass(frozen=True)

@@ -53,10 +53,7 @@ def spoken_language(audio: np.ndarray, speech: list[list[tuple[float, float]]], 
     sample = speech_sample(audio, speech)
     if len(sample) < MIN_SPEECH_SECONDS * RATE:
         return None
-    from coach.audio.asr import load_asr
+    from coach.live import speech_model_named
 
-    model = load_asr(settings.language_id_model, device=settings.device, compute_type=settings.asr_compute_type,
-                     cpu_threads=settings.asr_threads, workers=settings.asr_workers,
-                     allow_downloads=settings.allow_downloads, cache_dir=settings.cache_dir)
-    code, probability = model.detect_language(sample)
+    code, probability = speech_model_named(settings.language_id_model, settings).detect_language(sample)
     return SpokenLanguage(code, round(probability, 3))
