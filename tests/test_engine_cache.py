@@ -92,3 +92,24 @@ def test_an_unwritable_cache_only_means_fitting_again(small_book, tmp_path):
     blocker.write_text("x")
     engine = CoachEngine(small_book, _settings(blocker / "cache"))  # a folder under a file cannot exist
     assert _top(engine, "别再给我打电话了") == "stop_calling"
+
+
+def test_the_key_follows_the_fitting_code_not_the_speech_or_storage_code(tmp_path, monkeypatch):
+    """Editing an analyzer refits; editing the speech front end or the command line keeps the fit."""
+    package = tmp_path / "coach"
+    for relative in ("engine.py", "analyzers/intent.py", "audio/streaming.py", "cli.py"):
+        (package / relative).parent.mkdir(parents=True, exist_ok=True)
+        (package / relative).write_text("# v1\n")
+    monkeypatch.setattr(engine_cache, "__file__", str(package / "engine_cache.py"))
+
+    def digest() -> str:
+        engine_cache._code_digest.cache_clear()
+        return engine_cache._code_digest()
+
+    base = digest()
+    (package / "audio/streaming.py").write_text("# v2\n")
+    (package / "cli.py").write_text("# v2\n")
+    assert digest() == base
+    (package / "analyzers/intent.py").write_text("# v2\n")
+    assert digest() != base
+    engine_cache._code_digest.cache_clear()
