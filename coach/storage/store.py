@@ -188,6 +188,59 @@ class CallStore:
             row = session.get(ScorecardRow, call_id)
             return row.payload if row else None
 
+    # -- reading many calls (mining) -------------------------------------------------------------
+
+    def call_pages(self, filters: CallFilter | None = None, viewer: Viewer | None = None, *, page_size: int = 500,
+                   max_calls: int | None = None) -> Iterator[list[CallSummary]]:
+        """Every call matching ``filters`` (its ``limit`` and ``offset`` are ignored), newest first, in
+        pages of ``page_size``, stopping after ``max_calls``: mining reads thousands of calls without
+        holding them all in one query's result."""
+        filters = filters or CallFilter()
+        seen = 0
+        while max_calls is None or seen < max_calls:
+            size = page_size if max_calls is None else min(page_size, max_calls - seen)
+            query = (select(CallRow).where(*_visible(viewer), *_filtered(filters))
+                     .order_by(CallRow.created_at.desc(), CallRow.id).limit(size).offset(seen))
+            with self._read() as session:
+                page = [_summary(row) for row in session.scalars(query)]
+            if not page:
+                return
+            seen += len(page)
+            yield page
+            if len(page) < size:
+                return
+
+    def utterances_of(self, call_ids: Sequence[str], viewer: Viewer | None = None) -> dict[str, list[UtteranceRecord]]:
+        """The (redacted) transcripts of many calls in one query, by call id; calls the viewer may not
+        see are left out."""
+        out: dict[str, list[UtteranceRecord]] = {c: [] for c in call_ids}
+        if not call_ids:
+            return out
+        query = (select(UtteranceRow).join(CallRow, CallRow.id == UtteranceRow.call_id)
+                 .where(UtteranceRow.call_id.in_(list(call_ids)), *_visible(viewer))
+                 .order_by(UtteranceRow.call_id, UtteranceRow.idx))
+        with self._read() as session:
+            for u in session.scalars(query):
+                out[u.call_id].append(UtteranceRecord(utterance_id=u.idx, speaker=u.speaker, text=u.text, start=u.start,
+                                                      end=u.end, stage=u.stage))
+        return out
+
+    def events_of(self, call_ids: Sequence[str], viewer: Viewer | None = None,
+                  types: Iterable[str] | None = None) -> dict[str, list[dict[str, Any]]]:
+        """The events of many calls in one query, by call id, each call's in order; calls the viewer
+        may not see are left out."""
+        out: dict[str, list[dict[str, Any]]] = {c: [] for c in call_ids}
+        if not call_ids:
+            return out
+        query = (select(EventRow.call_id, EventRow.payload).join(CallRow, CallRow.id == EventRow.call_id)
+                 .where(EventRow.call_id.in_(list(call_ids)), *_visible(viewer)))
+        if types:
+            query = query.where(EventRow.type.in_(list(types)))
+        with self._read() as session:
+            for call_id, payload in session.execute(query.order_by(EventRow.call_id, EventRow.seq)):
+                out[call_id].append(payload)
+        return out
+
     # -- notes ---------------------------------------------------------------------------------
 
     def add_note(self, call_id: str, text: str, author: str, utterance_id: int | None = None,

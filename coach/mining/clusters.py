@@ -1,0 +1,166 @@
+"""What the playbook misses: what debtors say that no intent stands for, clustered into candidate
+objections.
+
+Every debtor utterance that is not an ordinary answer (:mod:`coach.mining.ordinary`) is embedded with
+the engine's own embedder (the space the objection detector works in, so a cluster exported as an
+intent is learned in the space it was found in) and clustered by density with scikit-learn's HDBSCAN:
+no number of clusters to guess, and an utterance like no other stays noise instead of being forced
+into a topic. Known topics are clustered too, and then set aside: a cluster most of whose members one
+intent claimed (at :data:`LOW_CONFIDENCE` or more) is that intent, not news. What remains is what the
+playbook misses, including the utterances the detector pinned, for want of anything better, on
+whichever intents were nearest: a topic the playbook lacks is scattered over several of them, or over
+none. This is BERTopic's zero-shot idea (match known topics first, cluster the rest) with the playbook's
+own detector as the matcher. One language at a time: English and Chinese never share a cluster.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.cluster import HDBSCAN
+from sklearn.preprocessing import normalize as l2_normalize
+
+from coach.analyzers.features import Features
+from coach.engine import CoachEngine
+from coach.mining.corpus import DEBTOR_SPEAKERS, Corpus, Deadline, MinedCall
+from coach.mining.keywords import class_tfidf
+from coach.mining.models import Cluster, Member, UtteranceRef, WeekTally
+from coach.mining.ordinary import OrdinaryAnswers
+
+#: An intent event below this confidence does not claim its utterance.
+LOW_CONFIDENCE = 0.5
+#: A cluster in which one intent claimed this share of the members is that intent's, not a new topic.
+KNOWN_SHARE = 0.5
+DEFAULT_MIN_CLUSTER_SIZE = 5
+#: Representative utterances shown per cluster.
+REPRESENTATIVES = 5
+#: Words in a cluster's label.
+LABEL_WORDS = 3
+
+
+@dataclass(frozen=True)
+class Candidate:
+    call: MinedCall
+    utterance_id: int
+    text: str
+    #: The intent that claimed it with confidence (its top hint), if any.
+    claimed: str | None
+
+
+def candidates(corpus: Corpus, language: str) -> list[Candidate]:
+    """The debtor utterances of ``language``'s calls, with the intent (if any) that claimed each."""
+    out = []
+    for call in corpus.calls:
+        if call.language != language:
+            continue
+        claims: dict[int, str] = {}
+        for hit in call.intents:
+            if hit.confidence >= LOW_CONFIDENCE:
+                claims.setdefault(hit.utterance_id, hit.intent)
+        out += [Candidate(call, u.utterance_id, u.text, claims.get(u.utterance_id)) for u in call.utterances
+                if u.speaker in DEBTOR_SPEAKERS and u.text.strip()]
+    return out
+
+
+def find_clusters(corpus: Corpus, engines: dict[str, CoachEngine], *, min_cluster_size: int = DEFAULT_MIN_CLUSTER_SIZE,
+                  deadline: Deadline | None = None) -> list[Cluster]:
+    """The clusters of every language no known intent accounts for, largest first; ids ``<language>-<n>``."""
+    deadline = deadline or Deadline(None)
+    out: list[Cluster] = []
+    for language, engine in engines.items():
+        pool = candidates(corpus, language)
+        if len(pool) < min_cluster_size:
+            continue
+        features = engine.space.encode([c.text for c in pool])
+        keep = ~OrdinaryAnswers(engine).mask(features)
+        deadline.check("reading what debtors said")
+        pool = [c for c, k in zip(pool, keep) if k]
+        if len(pool) < min_cluster_size:
+            continue
+        vectors = _vectors(features, keep)
+        labels = HDBSCAN(min_cluster_size=min_cluster_size, min_samples=max(2, min_cluster_size // 2),
+                         copy=True).fit_predict(vectors)
+        deadline.check("clustering")
+        groups: dict[int, list[int]] = defaultdict(list)
+        for index, label in enumerate(labels):
+            if label >= 0:
+                groups[int(label)].append(index)
+        missed = [rows for rows in groups.values() if not _known(pool[i] for i in rows)]
+        missed = [rows for rows in (_without_known(rows, pool, vectors) for rows in missed)
+                  if len(rows) >= min_cluster_size and not _known(pool[i] for i in rows)]
+        missed.sort(key=lambda rows: (-len(rows), rows[0]))
+        reported = {i for rows in missed for i in rows}
+        background = [pool[i].text for i in range(len(pool)) if i not in reported]
+        keywords = class_tfidf([[pool[i].text for i in rows] for rows in missed], language, background=background)
+        for number, (rows, words) in enumerate(zip(missed, keywords), start=1):
+            out.append(_cluster(f"{language}-{number}", language, [pool[i] for i in rows], vectors[rows], words,
+                                corpus.weeks))
+    return out
+
+
+def _known(members) -> bool:
+    members = list(members)
+    claims = Counter(c.claimed for c in members if c.claimed)
+    return bool(claims) and claims.most_common(1)[0][1] >= KNOWN_SHARE * len(members)
+
+
+def _without_known(rows: list[int], pool: list[Candidate], vectors: np.ndarray) -> list[int]:
+    """The cluster less the members that belong to a known intent: a member an intent claimed leaves
+    when it is nearer the other utterances that intent claimed (anywhere in the calls) than the
+    cluster's unclaimed core. Density clustering can join the edge of a known topic ("i already paid
+    that") to a new one ("will paying this come off my credit report"); the detector's own claim,
+    checked against its other claims, tells them apart. A claim that is the intent's only one stays:
+    with nothing to compare it with, it is more likely a misreading than a topic."""
+    core = [i for i in rows if pool[i].claimed is None] or rows
+    centre = l2_normalize(vectors[core].mean(axis=0, keepdims=True))[0]
+    kept = []
+    for i in rows:
+        intent = pool[i].claimed
+        if intent is not None:
+            others = [j for j, c in enumerate(pool) if c.claimed == intent and j != i]
+            if others:
+                known = l2_normalize(vectors[others].mean(axis=0, keepdims=True))[0]
+                if vectors[i] @ known > vectors[i] @ centre:
+                    continue
+        kept.append(i)
+    return kept
+
+
+def _vectors(features: Features, keep: np.ndarray) -> np.ndarray:
+    """Unit-length embeddings of the kept rows (lexical vectors where the language has no embedding
+    model), so Euclidean distance ranks like cosine similarity."""
+    if features.dense is not None:
+        matrix = np.asarray(features.dense)[keep]
+    else:
+        matrix = features.lexical[np.flatnonzero(keep)].toarray()
+    return l2_normalize(matrix.astype(np.float64))
+
+
+def _cluster(cluster_id: str, language: str, found: list[Candidate], vectors: np.ndarray, keywords: list[str],
+             weeks: list[str]) -> Cluster:
+    centre = vectors.mean(axis=0)
+    representatives: list[str] = []
+    for index in np.argsort(-(vectors @ centre), kind="stable"):
+        text = found[int(index)].text
+        if text not in representatives:
+            representatives.append(text)
+        if len(representatives) == REPRESENTATIVES:
+            break
+    per_week: dict[str, WeekTally] = {w: WeekTally(week=w) for w in weeks}
+    for candidate in found:
+        tally = per_week[candidate.call.week]
+        tally.utterances += 1
+        tally.utterance_refs.append(UtteranceRef(call_id=candidate.call.call_id, utterance_id=candidate.utterance_id))
+        if candidate.call.call_id not in tally.call_ids:
+            tally.call_ids.append(candidate.call.call_id)
+            tally.calls += 1
+    first_week = min(c.call.week for c in found)
+    return Cluster(
+        id=cluster_id, label=" / ".join(keywords[:LABEL_WORDS]) or representatives[0][:40], language=language,
+        size=len(found), calls=len({c.call.call_id for c in found}), keywords=keywords,
+        representatives=representatives, claimed=dict(Counter(c.claimed for c in found if c.claimed).most_common()),
+        weekly=list(per_week.values()), first_week=first_week, new=len(weeks) > 1 and first_week == weeks[-1],
+        members=[Member(call_id=c.call.call_id, utterance_id=c.utterance_id, text=c.text) for c in found],
+    )

@@ -1,0 +1,171 @@
+"""The stored calls mining reads: each call's facts, transcript and intent events, read from the store
+in pages so thousands of calls never sit in one query's result.
+
+Mining reads what the engine said when the call was reviewed (its stored intent events), not a new
+analysis: the landscape a trainer sees is the one coaches and agents saw.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+from coach.errors import CoachError, InputError, NotFoundError
+from coach.storage import CallFilter, CallStore, Viewer
+
+#: Call outcomes that count as "it worked": the debtor promised to pay, or paid, in the same call.
+SUCCESS_OUTCOMES = ("promise_to_pay", "payment_made")
+#: Who speaks for the debtor's side in mining (a third party's words are not the debtor's objections).
+DEBTOR_SPEAKERS = ("debtor", "unknown")
+#: Calls read per page.
+PAGE_SIZE = 200
+
+
+class MiningTimeout(CoachError):
+    """Mining took longer than it may; nothing was changed."""
+
+    exit_code = 5
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A point in time after which mining gives up (checked between steps, so the work stops soon after)."""
+
+    at: float | None
+
+    @classmethod
+    def after(cls, seconds: float | None) -> Deadline:
+        return cls(None if not seconds else time.monotonic() + seconds)
+
+    def check(self, step: str) -> None:
+        if self.at is not None and time.monotonic() > self.at:
+            raise MiningTimeout(f"mining took too long ({step}); nothing was changed",
+                                hint="narrow the filters (dates, team, agent, language) or mine fewer calls")
+
+
+@dataclass(frozen=True)
+class MinedUtterance:
+    utterance_id: int
+    speaker: str
+    text: str
+
+
+@dataclass(frozen=True)
+class IntentHit:
+    """An intent event: the intent the engine read in one debtor utterance."""
+
+    utterance_id: int
+    intent: str
+    kind: str
+    name: str
+    confidence: float
+
+
+@dataclass
+class MinedCall:
+    call_id: str
+    language: str
+    playbook: str
+    agent_id: str | None
+    team: str | None
+    outcome: str | None
+    when: datetime
+    utterances: list[MinedUtterance] = field(default_factory=list)
+    intents: list[IntentHit] = field(default_factory=list)
+
+    @property
+    def week(self) -> str:
+        return iso_week(self.when.date())
+
+    @property
+    def succeeded(self) -> bool:
+        return self.outcome in SUCCESS_OUTCOMES
+
+
+@dataclass
+class Corpus:
+    calls: list[MinedCall]
+    #: More calls matched than ``max_calls``: only the newest were read.
+    truncated: bool
+    max_calls: int
+
+    @property
+    def weeks(self) -> list[str]:
+        """Every ISO week from the first call's to the last's, empty weeks included (trend lines need them)."""
+        if not self.calls:
+            return []
+        first = min(c.when for c in self.calls).date()
+        last = max(c.when for c in self.calls).date()
+        monday = first - timedelta(days=first.weekday())
+        weeks = []
+        while monday <= last:
+            weeks.append(iso_week(monday))
+            monday += timedelta(days=7)
+        return weeks
+
+    def languages(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for call in self.calls:
+            out[call.language] = out.get(call.language, 0) + 1
+        return dict(sorted(out.items()))
+
+
+def iso_week(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+def check_filters(filters: CallFilter) -> None:
+    """A date range backwards matches nothing by construction: say so instead of mining nothing."""
+    if filters.date_from and filters.date_to and filters.date_from > filters.date_to:
+        raise InputError(f"the date range is backwards: --until {filters.date_to} is before --since {filters.date_from}")
+
+
+def load_corpus(store: CallStore, filters: CallFilter | None = None, viewer: Viewer | None = None, *,
+                max_calls: int = 2000, deadline: Deadline | None = None) -> Corpus:
+    """The calls matching ``filters`` that ``viewer`` may see (the newest ``max_calls``), with their
+    transcripts and intent events. No call matching is a :class:`NotFoundError`."""
+    filters = filters or CallFilter()
+    check_filters(filters)
+    deadline = deadline or Deadline(None)
+    calls: list[MinedCall] = []
+    truncated = False
+    for page in store.call_pages(filters, viewer, page_size=PAGE_SIZE, max_calls=max_calls + 1):
+        if len(calls) + len(page) > max_calls:
+            page = page[: max_calls - len(calls)]
+            truncated = True
+        ids = [c.id for c in page]
+        transcripts = store.utterances_of(ids, viewer)
+        events = store.events_of(ids, viewer, types=["intent"])
+        for summary in page:
+            call = MinedCall(call_id=summary.id, language=summary.language, playbook=summary.playbook,
+                             agent_id=summary.agent_id, team=summary.team, outcome=summary.outcome,
+                             when=_utc(summary.started_at or summary.created_at))
+            call.utterances = [MinedUtterance(u.utterance_id, u.speaker, u.text) for u in transcripts.get(summary.id, [])]
+            call.intents = list(_intent_hits(events.get(summary.id, [])))
+            calls.append(call)
+        deadline.check("reading calls")
+        if truncated:
+            break
+    if not calls:
+        raise NotFoundError("no stored calls match these filters", hint="check the filters (dates, team, agent, language, "
+                                                                      "outcome), or store calls first with coach review")
+    calls.sort(key=lambda c: (c.when, c.call_id))
+    return Corpus(calls=calls, truncated=truncated, max_calls=max_calls)
+
+
+def _intent_hits(events: Iterable[dict]) -> Iterable[IntentHit]:
+    seen: set[tuple[int, str]] = set()
+    for event in events:
+        uid = event.get("utterance_id")
+        if uid is None or (uid, event["intent"]) in seen:
+            continue
+        seen.add((uid, event["intent"]))
+        yield IntentHit(utterance_id=uid, intent=event["intent"], kind=event.get("kind", "objection"),
+                        name=event.get("name", event["intent"]), confidence=float(event.get("confidence", 0.0)))
+
+
+def _utc(value: datetime) -> datetime:
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)

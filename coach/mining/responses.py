@@ -1,0 +1,144 @@
+"""What works: for each objection, what the agent answered, grouped by the playbook response it
+resembles (or ``off_script``), and how often the call then ended in a promise to pay or a payment.
+
+The agent's answer is the agent's turns after the objection, up to the debtor's next words (at most
+:data:`ANSWER_TURNS`). It resembles a playbook response when, in the engine's own embedding space,
+its nearest neighbour among the playbook's responses and its ordinary agent lines (the compliant
+agent examples and stage cues) is a response, at a similarity above what ordinary agent talk reaches
+against the responses (calibrated on the playbook itself, so it holds for any embedding model).
+Outcomes are per call: a call counts once per objection and response group.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from coach.engine import CoachEngine
+from coach.mining.corpus import DEBTOR_SPEAKERS, Corpus, Deadline, MinedCall
+from coach.mining.space import playbook_features
+from coach.mining.models import AgentRate, ObjectionResponses, ResponseGroup, UtteranceRef
+from coach.mining.stats import rank, rate_fields
+
+OFF_SCRIPT = "off_script"
+#: Agent turns read as the answer to an objection.
+ANSWER_TURNS = 2
+#: Bounds of the calibrated similarity a turn needs to resemble a response.
+SIMILARITY_BOUNDS = (0.6, 0.9)
+#: Percentile of ordinary agent lines' similarity to the responses that a resemblance must reach: high,
+#: because a line on the same subject with the opposite stance ("the balance is due today" against
+#: "no need to decide anything today") is as similar as a loose paraphrase.
+CALIBRATION_PERCENTILE = 99.5
+
+
+class ResponseMatcher:
+    """Which playbook response (if any) an agent turn resembles."""
+
+    def __init__(self, engine: CoachEngine) -> None:
+        self.engine = engine
+        book = engine.playbook
+        self.refs: list[str] = []
+        self.texts: list[str] = []
+        for intent in book.intents:
+            for n, response in enumerate(intent.responses):
+                self.refs.append(f"{engine.ref}#intents/{intent.id}/responses/{n}")
+                self.texts.append(response.text)
+        background = list(book.compliant_agent_examples)
+        for stage in book.stages:
+            background += stage.cues.examples
+        self.responses = playbook_features(engine, self.texts)
+        self.background = playbook_features(engine, background) if background else None
+        if self.background is not None:
+            ordinary = self.responses.similarity(self.background).ravel()
+            self.threshold = float(np.clip(np.percentile(ordinary, CALIBRATION_PERCENTILE), *SIMILARITY_BOUNDS))
+        else:
+            self.threshold = SIMILARITY_BOUNDS[1]
+
+    def text_of(self, ref: str) -> str:
+        return self.texts[self.refs.index(ref)] if ref in self.refs else ""
+
+    def match(self, texts: list[str]) -> list[tuple[str | None, float]]:
+        """(response ref or None, similarity) for each text."""
+        if not texts:
+            return []
+        features = self.engine.space.encode(texts)
+        to_responses = features.similarity(self.responses)
+        best = to_responses.argmax(axis=1)
+        best_sim = to_responses.max(axis=1)
+        to_background = features.similarity(self.background).max(axis=1) if self.background is not None else None
+        out: list[tuple[str | None, float]] = []
+        for row, (index, similarity) in enumerate(zip(best, best_sim)):
+            beaten = to_background is not None and to_background[row] > similarity
+            ref = self.refs[int(index)] if similarity >= self.threshold and not beaten else None
+            out.append((ref, round(float(similarity), 3)))
+        return out
+
+
+@dataclass
+class _Answer:
+    call: MinedCall
+    intent: str
+    name: str
+    turns: list[UtteranceRef]
+    texts: list[str]
+
+
+def answers(call: MinedCall) -> list[_Answer]:
+    """Each objection in the call with the agent's turns that answered it (none: not answered)."""
+    out = []
+    position = {u.utterance_id: i for i, u in enumerate(call.utterances)}
+    for hit in call.intents:
+        if hit.kind != "objection" or hit.utterance_id not in position:
+            continue
+        turns, texts = [], []
+        for utterance in call.utterances[position[hit.utterance_id] + 1:]:
+            if utterance.speaker in DEBTOR_SPEAKERS:
+                break
+            if utterance.speaker == "agent":
+                turns.append(UtteranceRef(call_id=call.call_id, utterance_id=utterance.utterance_id))
+                texts.append(utterance.text)
+                if len(turns) == ANSWER_TURNS:
+                    break
+        if turns:
+            out.append(_Answer(call, hit.intent, hit.name, turns, texts))
+    return out
+
+
+def what_works(corpus: Corpus, engines: dict[str, CoachEngine], min_calls: int,
+               deadline: Deadline | None = None) -> list[ObjectionResponses]:
+    """Per language and objection: the response groups and the agents, ranked where there are enough calls."""
+    deadline = deadline or Deadline(None)
+    out: list[ObjectionResponses] = []
+    for language, engine in engines.items():
+        found = [a for call in corpus.calls if call.language == language for a in answers(call)]
+        if not found:
+            continue
+        matcher = ResponseMatcher(engine)
+        flat = [text for a in found for text in a.texts]
+        matches = iter(matcher.match(flat))
+        deadline.check("matching answers to the playbook")
+        groups: dict[str, dict[str, dict[str, MinedCall]]] = defaultdict(lambda: defaultdict(dict))
+        turns: dict[str, dict[str, list[UtteranceRef]]] = defaultdict(lambda: defaultdict(list))
+        agents: dict[str, dict[str | None, dict[str, MinedCall]]] = defaultdict(lambda: defaultdict(dict))
+        names: dict[str, str] = {}
+        for answer in found:
+            scored = [next(matches) for _ in answer.texts]
+            on_script = [(s, ref) for ref, s in scored if ref is not None]
+            group = max(on_script)[1] if on_script else OFF_SCRIPT
+            names[answer.intent] = answer.name
+            groups[answer.intent][group][answer.call.call_id] = answer.call
+            turns[answer.intent][group] += answer.turns
+            agents[answer.intent][answer.call.agent_id][answer.call.call_id] = answer.call
+        for intent in sorted(groups, key=lambda i: -len({c for g in groups[i].values() for c in g})):
+            rows = [ResponseGroup(response=ref, text=matcher.text_of(ref), turns=turns[intent][ref],
+                                  call_ids=list(calls), **rate_fields(sum(c.succeeded for c in calls.values()), len(calls)))
+                    for ref, calls in groups[intent].items()]
+            by_agent = [AgentRate(agent_id=agent, call_ids=list(calls),
+                                  **rate_fields(sum(c.succeeded for c in calls.values()), len(calls)))
+                        for agent, calls in agents[intent].items()]
+            all_calls = {c for g in groups[intent].values() for c in g}
+            out.append(ObjectionResponses(intent=intent, name=names[intent], language=language, calls=len(all_calls),
+                                          groups=rank(rows, min_calls), by_agent=rank(by_agent, min_calls)))
+    return out

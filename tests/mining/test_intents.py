@@ -1,0 +1,46 @@
+"""The intents landscape over the stored mining calls (tests/mining/calls.py)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from tests.mining.calls import EN_KNOWN, transcripts
+
+
+def figures(mined, intent):
+    return next(f for f in mined.intents if f.intent == intent)
+
+
+def test_counts_shares_and_splits_match_the_calls(mined):
+    documents = transcripts()
+    languages = Counter(d["language"] for d in documents)
+    assert mined.window.calls == len(documents) and mined.window.languages == dict(languages)
+    afford = figures(mined, "cannot_afford")
+    # every English "can't afford" call opens on one (two debtor lines may say it, e.g. "i really cant do anything")
+    en_afford = [d["call_id"] for d in documents if d["call_id"].startswith("en-cannot_afford")]
+    assert set(en_afford) <= set(afford.call_ids)
+    assert afford.calls == len(set(afford.call_ids)) and afford.utterances == len(afford.utterance_refs) >= afford.calls
+    assert afford.share_of_calls == round(afford.calls / len(documents), 4)
+    by_language = {g.key: g for g in afford.by_language}
+    assert by_language["en"].calls == len({c for c in afford.call_ids if c.startswith("en-")})
+    assert by_language["en"].share_of_calls == round(by_language["en"].calls / languages["en"], 4)
+    assert sum(g.calls for g in afford.by_team) == afford.calls == sum(g.calls for g in afford.by_agent)
+    assert sum(w.calls for w in afford.weekly) == afford.calls
+    assert [w.week for w in afford.weekly] == mined.window.weeks == ["2026-W41", "2026-W42", "2026-W43", "2026-W44"]
+
+
+def test_each_figure_names_the_utterances_behind_it(mined, mined_store):
+    paid = figures(mined, "already_paid")
+    said = {(r.call_id, r.utterance_id) for r in paid.utterance_refs}
+    lines = {text for texts in EN_KNOWN.values() for text in texts}
+    transcripts_by_call = mined_store.utterances_of(sorted({c for c, _ in said}))
+    heard = Counter(next(u.text for u in transcripts_by_call[c] if u.utterance_id == i) for c, i in said)
+    assert set(EN_KNOWN["already_paid"]) <= set(heard)
+    assert all(text in lines or not text.isascii() or "paid" in text for text in heard)
+    for week in paid.weekly:
+        assert week.calls == len(week.call_ids) and week.utterances == len(week.utterance_refs)
+
+
+def test_intents_are_ordered_by_calls(mined):
+    calls = [f.calls for f in mined.intents]
+    assert calls == sorted(calls, reverse=True) and calls[0] > 0
