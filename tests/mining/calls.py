@@ -35,6 +35,12 @@ EN_PLANTED = [
     "can you take this off experian and equifax if i pay it today",
     "does paying this raise my credit score at all",
     "im applying for a mortgage and this collection is on my credit report what happens if i pay it",
+    "so if i pay you today do you update the credit bureaus or do i have to dispute it myself",
+    "this thing is killing my credit i cant even get a car loan",
+    "um will it show as a charge off on my credit even after i pay",
+    "whats this gonna do to my credit if i only pay half",
+    "i got denied for an apartment because this is on my credit report",
+    "can you send something to transunion saying its been paid once i pay",
 ]
 ZH_PLANTED = [
     "我还了以后征信能不能恢复",
@@ -47,6 +53,13 @@ ZH_PLANTED = [
     "我下个月要办房贷 征信有逾期会不会批不下来",
     "能不能帮我把征信上的逾期记录删掉",
     "还了钱以后能给我开个证明去修复征信吗",
+    "我这个逾期已经上征信了吗",
+    "征信报告上显示的是你们银行报的吗",
+    "我现在去银行贷款 说我征信有问题 是不是你们这个",
+    "要是只还一部分 征信还是会显示逾期吗",
+    "车贷批不下来 说是征信有逾期记录",
+    "你们能不能给征信中心发个更正",
+    "征信有污点以后孩子考公务员会不会受影响",
 ]
 
 EN_KNOWN = {

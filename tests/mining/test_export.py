@@ -1,0 +1,90 @@
+"""Closing the loop: a cluster exported as a new intent or as more examples of one, into a playbook
+that `coach playbook check` accepts; nothing is written when something is wrong."""
+
+from __future__ import annotations
+
+import pytest
+from click.testing import CliRunner
+
+from coach.cli import main
+from coach.errors import InputError, InvalidPlaybookError
+from coach.mining.export import PLACEHOLDER_RESPONSE, export_cluster
+from coach.playbook import load_playbook
+from coach.playbook.loader import builtin_playbooks
+from tests.mining.calls import EN_PLANTED, ZH_PLANTED
+
+
+def planted(mined, language, lines):
+    return max((c for c in mined.clusters if c.language == language),
+               key=lambda c: sum(m.text in lines for m in c.members))
+
+
+def test_a_cluster_becomes_a_new_intent_that_playbook_check_accepts(mined, en_engine, tmp_path):
+    cluster = planted(mined, "en", EN_PLANTED)
+    out = tmp_path / "en-credit.yaml"
+    result = export_cluster(cluster, en_engine, out, as_intent="credit_report", name="Credit report worries",
+                            folds=3)
+    book = load_playbook(out)
+    intent = book.intent("credit_report")
+    assert book.id == "en-US-collections-mined" and book.id != en_engine.playbook.id
+    assert intent.name == "Credit report worries" and len(intent.examples) == result.examples_added >= 15
+    assert set(intent.examples) <= {m.text for m in cluster.members}
+    assert intent.responses[0].text == PLACEHOLDER_RESPONSE and result.todo
+    assert out.read_text(encoding="utf-8").startswith("# en-US-collections-mined: en-US-collections@")
+    assert "credit_report" not in result.before.per_intent and "credit_report" in result.after.per_intent
+    assert result.before.method == result.after.method == "3-fold cross-validated"
+    assert result.after.per_intent["credit_report"] >= 0.6
+    assert len(book.intents) == len(en_engine.playbook.intents) + 1
+    checked = CliRunner().invoke(main, ["playbook", "check", str(out), "--folds", "3"])
+    assert checked.exit_code == 0, checked.output
+    assert "valid playbook en-US-collections-mined" in checked.output and "credit_report" in checked.output
+
+
+def test_a_cluster_adds_examples_to_an_existing_intent(mined, zh_engine, tmp_path):
+    cluster = planted(mined, "zh", ZH_PLANTED)
+    out = tmp_path / "zh.yaml"
+    result = export_cluster(cluster, zh_engine, out, into_intent="request_validation", playbook_id="zh-credit",
+                            evaluate=False)
+    book = load_playbook(out)
+    before = zh_engine.playbook.intent("request_validation").examples
+    assert book.intent("request_validation").examples[: len(before)] == before
+    assert len(book.intent("request_validation").examples) == len(before) + result.examples_added
+    assert result.action == "more_examples" and result.before is None and book.id == "zh-credit"
+
+
+def test_bad_exports_say_why_and_write_nothing(mined, en_engine, zh_engine, tmp_path):
+    cluster = planted(mined, "en", EN_PLANTED)
+    out = tmp_path / "x.yaml"
+    cases = [
+        (dict(as_intent="Credit Report"), "not an intent id"),
+        (dict(as_intent="cannot_afford"), "already has an intent"),
+        (dict(into_intent="no_such_intent"), "has no intent"),
+        (dict(), "one of the two"),
+        (dict(as_intent="a", into_intent="cannot_afford"), "one of the two"),
+    ]
+    for options, message in cases:
+        with pytest.raises(InputError, match=message):
+            export_cluster(cluster, en_engine, out, evaluate=False, **options)
+    with pytest.raises(InputError, match="is in 'en' but playbook"):
+        export_cluster(cluster, zh_engine, out, as_intent="credit_report", evaluate=False)
+    with pytest.raises(InvalidPlaybookError, match="id"):  # the patched playbook would not validate
+        export_cluster(cluster, en_engine, out, as_intent="credit_report", playbook_id="bad/id", evaluate=False)
+    shipped = builtin_playbooks()["en-US-collections"]
+    before = shipped.read_bytes()
+    with pytest.raises(InputError, match="shipped playbook"):
+        export_cluster(cluster, en_engine, shipped, as_intent="credit_report", evaluate=False)
+    assert shipped.read_bytes() == before
+    assert list(tmp_path.iterdir()) == []
+    out.write_text("mine", encoding="utf-8")
+    with pytest.raises(InputError, match="already exists"):
+        export_cluster(cluster, en_engine, out, as_intent="credit_report", evaluate=False)
+    assert out.read_text(encoding="utf-8") == "mine"
+
+
+def test_a_cluster_too_small_for_an_intent_can_still_add_examples(mined, en_engine, tmp_path):
+    cluster = planted(mined, "en", EN_PLANTED).model_copy()
+    cluster.members = cluster.members[:8]
+    with pytest.raises(InputError, match="needs at least 15"):
+        export_cluster(cluster, en_engine, tmp_path / "small.yaml", as_intent="credit_report", evaluate=False)
+    result = export_cluster(cluster, en_engine, tmp_path / "small.yaml", into_intent="time_barred", evaluate=False)
+    assert result.examples_added == 8
