@@ -463,6 +463,204 @@ def playbook_check(path: str, min_accuracy: float | None, folds: int | None) -> 
         sys.exit(1)
 
 
+@main.group(invoke_without_command=True)
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Calls from this day (YYYY-MM-DD).")
+@click.option("--until", type=click.DateTime(formats=["%Y-%m-%d"]), help="Calls up to and including this day.")
+@click.option("--team", help="Only this team's calls.")
+@click.option("--agent", "agent_id", help="Only this agent's calls.")
+@click.option("--language", type=click.Choice(["zh", "en"]), help="Only calls in this language.")
+@click.option("--outcome", type=click.Choice(["promise_to_pay", "payment_made", "refusal", "callback", "dispute",
+                                              "wrong_party", "no_contact", "none"]), help="Only calls that came to this.")
+@click.option("--playbook", "playbook_ref", help="Playbook (id or path) for its language's calls. Default: each language's.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: the whole result on standard output (docs/mining.md).")
+@click.option("--report", "report_path", type=click.Path(path_type=Path), help="Write a self-contained HTML report.")
+@click.option("--min-calls", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Fewer calls than this: a rate is shown but not ranked (too few calls).")
+@click.option("--max-calls", type=click.IntRange(min=1), default=None,
+              help="Mine at most the newest N calls. Default: COACH_MINING_MAX_CALLS (2000).")
+@click.option("--min-cluster-size", type=click.IntRange(min=2), default=5, show_default=True,
+              help="Smallest group of utterances reported as a cluster.")
+@click.pass_context
+def mine(ctx: click.Context, since, until, team: str | None, agent_id: str | None, language: str | None,
+         outcome: str | None, playbook_ref: str | None, output_format: str, report_path: Path | None, min_calls: int,
+         max_calls: int | None, min_cluster_size: int) -> None:
+    """Trainers: mine the stored calls (COACH_DATABASE_URL) for the objections that come up, the answers
+    that lead to a promise to pay, and what debtors say that the playbook misses (clusters).
+
+    \b
+    Examples:
+      coach mine
+      coach mine --since 2026-10-01 --team north --format json > mined.json
+      coach mine --language zh --report mining.html
+      coach mine --since 2026-10-01 export --cluster en-1 --as-intent credit_report --out my-book.yaml
+    """
+    from coach.mining import MiningOptions, MiningSettings
+    from coach.mining.corpus import check_filters
+    from coach.storage import CallFilter
+
+    filters = CallFilter(date_from=since.date() if since else None, date_to=until.date() if until else None, team=team,
+                         agent_id=agent_id, language=language, outcome=outcome)
+    check_filters(filters)
+    limits = MiningSettings()
+    options = MiningOptions(max_calls=max_calls or limits.max_calls, min_calls=min_calls,
+                            min_cluster_size=min_cluster_size, playbook=playbook_ref)
+    ctx.obj = {"filters": filters, "options": options}
+    if ctx.invoked_subcommand is not None:
+        return
+    import json
+
+    from coach.config import get_settings
+    from coach.mining import mine as run_mining
+    from coach.storage import CallStore
+
+    settings = get_settings()
+    store = CallStore(settings.database(), settings)
+    try:
+        result = run_mining(store, filters, options=options, settings=settings)
+    finally:
+        store.close()
+    if output_format == "json":
+        click.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=1))
+    else:
+        _print_mining(Console(highlight=False), result)
+    if report_path:
+        from coach.mining.report import write_mining_report
+
+        write_mining_report(report_path, result)
+        Console(highlight=False, stderr=True).print(f"report: {report_path}")
+
+
+@mine.command("export")
+@click.option("--cluster", "cluster_id", required=True, help="The cluster's id, as coach mine lists it (e.g. en-1).")
+@click.option("--as-intent", help="Make it a new intent with this id (e.g. credit_report).")
+@click.option("--into-intent", help="Add its utterances to the examples of this existing intent.")
+@click.option("--out", "out_path", required=True, type=click.Path(path_type=Path),
+              help="Where to write the patched playbook (never a shipped playbook).")
+@click.option("--name", help="The new intent's name, as agents see it. Default: from its id.")
+@click.option("--response", help="What the agent should say to it (the new intent's first response). Default: a "
+                                 "placeholder to replace.")
+@click.option("--playbook-id", help="The patched playbook's id. Default: <base id>-mined.")
+@click.option("--folds", type=click.IntRange(min=2), default=None,
+              help="K-fold cross-validation instead of exact leave-one-out for the before/after figures (faster).")
+@click.option("--no-evaluate", is_flag=True, help="Skip the before/after accuracy figures.")
+@click.option("--overwrite", is_flag=True, help="Replace --out if it exists.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.pass_context
+def mine_export(ctx: click.Context, cluster_id: str, as_intent: str | None, into_intent: str | None, out_path: Path,
+                name: str | None, response: str | None, playbook_id: str | None, folds: int | None, no_evaluate: bool,
+                overwrite: bool, output_format: str) -> None:
+    """Export a cluster into a playbook: as a new intent or as more examples of one. The patched
+    playbook goes to --out, validated as coach playbook check does; the shipped one is never touched.
+    Give the same filters as when the cluster was listed (they come before `export`).
+
+    \b
+    Examples:
+      coach mine export --cluster en-1 --as-intent credit_report --name "Credit report worries" --out en-credit.yaml
+      coach mine --language zh export --cluster zh-2 --into-intent settlement_request --out zh-patch.yaml --folds 10
+      coach playbook check en-credit.yaml
+    """
+    import dataclasses
+    import json
+
+    from coach.config import get_settings
+    from coach.errors import InputError
+    from coach.mining.corpus import load_corpus
+    from coach.mining.export import export_cluster
+    from coach.mining.miner import engines_for, mine_corpus
+    from coach.storage import CallStore
+
+    filters, options = ctx.obj["filters"], ctx.obj["options"]
+    options = dataclasses.replace(options, parts=frozenset({"clusters"}))
+    settings = get_settings()
+    store = CallStore(settings.database(), settings)
+    try:
+        corpus = load_corpus(store, filters, max_calls=options.max_calls)
+    finally:
+        store.close()
+    engines = engines_for(corpus, options.playbook, settings)
+    result = mine_corpus(corpus, filters, options, settings=settings, engines=engines)
+    cluster = next((c for c in result.clusters if c.id == cluster_id), None)
+    if cluster is None:
+        known = ", ".join(f"{c.id} ({c.label})" for c in result.clusters) or "none"
+        raise InputError(f"no cluster {cluster_id[:60]!r} in these calls; their clusters: {known}",
+                         hint="give the same filters as when you listed the clusters (before `export`)")
+    exported = export_cluster(cluster, engines[cluster.language], out_path, as_intent=as_intent, into_intent=into_intent,
+                              name=name, response=response, playbook_id=playbook_id, folds=folds,
+                              evaluate=not no_evaluate, overwrite=overwrite)
+    if output_format == "json":
+        click.echo(json.dumps(exported.model_dump(mode="json"), ensure_ascii=False, indent=1))
+        return
+    what = "new intent" if exported.action == "new_intent" else "more examples of"
+    click.echo(f"wrote {exported.path}: playbook {exported.playbook_id} = {exported.base} + cluster {exported.cluster} "
+               f"as {what} {exported.intent} ({exported.examples_added} examples, {exported.skipped} already in the "
+               "playbook or repeated)")
+    if exported.before and exported.after:
+        click.echo(f"{exported.after.method} intent accuracy: {exported.before.intent_accuracy:.1%} before, "
+                   f"{exported.after.intent_accuracy:.1%} after; non-objection kept silent "
+                   f"{exported.before.non_objection_silent:.1%} before, {exported.after.non_objection_silent:.1%} after")
+        table = Table("intent", "before", "after", title="intents whose accuracy changed", title_justify="left")
+        for intent, after in exported.after.per_intent.items():
+            before = exported.before.per_intent.get(intent)
+            if before is None or abs(after - before) >= 0.01:
+                table.add_row(intent, "-" if before is None else f"{before:.0%}", f"{after:.0%}")
+        Console(highlight=False).print(table)
+    for item in exported.todo:
+        click.echo(f"todo: {item}")
+    click.echo(f"check it: coach playbook check {exported.path}")
+
+
+def _print_mining(console: Console, result) -> None:
+    """The mining result as tables: intents, what works, clusters."""
+    window = result.window
+    span = f"{window.weeks[0]} to {window.weeks[-1]}" if window.weeks else "-"
+    languages = ", ".join(f"{k} {v}" for k, v in window.languages.items())
+    console.print(f"[bold]{window.calls} calls[/] ({languages}), {span}")
+    if window.truncated:
+        console.print(f"[yellow]more calls match: the newest {window.max_calls} were mined (--max-calls)[/]")
+    table = Table(title="Intents", title_justify="left")
+    for column in ("intent", "calls", "share", "utterances", "weekly trend", "top team"):
+        table.add_column(column, justify="right" if column in ("calls", "share", "utterances") else "left")
+    for item in result.intents:
+        top = item.by_team[0] if item.by_team else None
+        table.add_row(item.intent, str(item.calls), f"{item.share_of_calls:.0%}", str(item.utterances),
+                      _sparkline([w.calls for w in item.weekly]),
+                      f"{top.key or '-'} ({top.share_of_calls:.0%})" if top else "-")
+    console.print(table)
+    for objection in result.responses:
+        table = Table(title=f"What works: {objection.intent} ({objection.language}, {objection.calls} calls)",
+                      title_justify="left")
+        for column in ("rank", "answer", "calls", "promise/paid", "95% interval"):
+            table.add_column(column)
+        for group in objection.groups:
+            answer = "off script" if group.response == "off_script" else group.response.split("#intents/")[-1]
+            table.add_row(str(group.rank) if group.rank else f"[dim]{group.note}[/]",
+                          f"{escape(answer)} [dim]{escape(group.text[:60])}[/]", str(group.calls),
+                          f"{group.successes} ({group.rate:.0%})", f"{group.low:.0%}-{group.high:.0%}")
+        if objection.by_agent:
+            table.add_section()
+        for agent in objection.by_agent:
+            table.add_row(str(agent.rank) if agent.rank else f"[dim]{agent.note}[/]", f"agent {escape(agent.agent_id or '-')}",
+                          str(agent.calls), f"{agent.successes} ({agent.rate:.0%})", f"{agent.low:.0%}-{agent.high:.0%}")
+        console.print(table)
+    table = Table(title="What the playbook misses (clusters)", title_justify="left")
+    for column in ("id", "label", "size", "calls", "new", "weekly trend", "keywords", "for example"):
+        table.add_column(column, overflow="fold")
+    for cluster in result.clusters:
+        table.add_row(cluster.id, escape(cluster.label), str(cluster.size), str(cluster.calls), "new" if cluster.new else "",
+                      _sparkline([w.utterances for w in cluster.weekly]), escape(", ".join(cluster.keywords[:6])),
+                      escape(" | ".join(cluster.representatives[:2])))
+    console.print(table)
+    if result.clusters:
+        console.print(f"[dim]export one: coach mine export --cluster {result.clusters[0].id} --as-intent NAME --out FILE.yaml[/]")
+
+
+def _sparkline(values: list[int]) -> str:
+    bars = "▁▂▃▄▅▆▇█"
+    top = max(values, default=0)
+    return "".join(bars[0] if not top else bars[round(v / top * (len(bars) - 1))] for v in values)
+
+
 def _quiet_libraries() -> None:
     for name in ("sentence_transformers", "transformers", "huggingface_hub", "jieba"):
         logging.getLogger(name).setLevel(logging.ERROR)

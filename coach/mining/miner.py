@@ -32,6 +32,13 @@ def mine(store: CallStore, filters: CallFilter | None = None, viewer: Viewer | N
     filters = filters or CallFilter()
     deadline = Deadline.after(options.timeout_seconds)
     corpus = load_corpus(store, filters, viewer, max_calls=options.max_calls, deadline=deadline)
+    return mine_corpus(corpus, filters, options, settings=settings, engines=engines, deadline=deadline)
+
+
+def mine_corpus(corpus: Corpus, filters: CallFilter, options: MiningOptions, *, settings: Settings | None = None,
+                engines: dict[str, CoachEngine] | None = None, deadline: Deadline | None = None) -> MiningResult:
+    """Mine calls already read (see :func:`coach.mining.corpus.load_corpus`)."""
+    deadline = deadline or Deadline.after(options.timeout_seconds)
     needs_engines = bool({"responses", "clusters"} & set(options.parts))
     if engines is None:
         engines = engines_for(corpus, options.playbook, settings) if needs_engines else {}
