@@ -25,7 +25,7 @@ from coach.errors import CoachError, StorageError
 from coach.live import load_speech_model
 from coach.resources import data_dir
 from coach.storage import CallStore
-from server import api, docs
+from server import api, docs, mining
 from server.auth import StreamGate
 from server.errors import scrub_paths
 from server.limits import RateLimiter, UploadRateLimit
@@ -97,6 +97,7 @@ def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = (
     app.add_middleware(UploadRateLimit, limiter=RateLimiter(settings.uploads_per_minute, what="uploads",
                                                             setting="COACH_UPLOADS_PER_MINUTE"))
     api.install(app)
+    mining.install(app)
     docs.install(app)  # /docs from this server's own files: works offline
 
     @app.get("/healthz", tags=["health"])

@@ -1,0 +1,124 @@
+"""``/v1/mining``: what trainers mine from the stored calls (docs/mining.md), over the same filters as
+``/v1/calls``. Coaches see what their team's calls say (the store scopes them); agents may not mine.
+
+Mining reads many calls and runs the embedding model: it runs on a worker thread of its own, one
+request at a time (a trainer's question must never starve a live call of CPU), on at most
+``COACH_MINING_MAX_CALLS`` calls (the newest) and for at most ``COACH_MINING_TIMEOUT_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from concurrent.futures import ThreadPoolExecutor
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
+from pydantic import BaseModel
+
+from coach.config import Settings
+from coach.mining import MiningOptions, MiningResult, MiningSettings, mine
+from coach.mining.clusters import DEFAULT_MIN_CLUSTER_SIZE
+from coach.mining.corpus import MiningTimeout
+from coach.mining.models import Cluster, IntentFigures, ObjectionResponses, Window
+from coach.mining.stats import DEFAULT_MIN_CALLS
+from coach.playbook.registry import PlaybookRegistry
+from coach.storage import CallFilter, CallStore, Viewer
+from server.api import call_filter
+from server.auth import get_store, require
+
+MINERS = ("coach", "trainer", "admin")
+_MINING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mining")
+
+router = APIRouter(prefix="/v1/mining", tags=["mining"])
+Miner = Annotated[Viewer, Depends(require(*MINERS))]
+Store = Annotated[CallStore, Depends(get_store)]
+Filters = Annotated[CallFilter, Depends(call_filter)]
+
+
+class IntentsAnswer(BaseModel):
+    window: Window
+    intents: list[IntentFigures]
+
+
+class ResponsesAnswer(BaseModel):
+    window: Window
+    responses: list[ObjectionResponses]
+
+
+class ClustersAnswer(BaseModel):
+    window: Window
+    clusters: list[Cluster]
+
+
+def mining_options(
+    request: Request,
+    min_calls: Annotated[int, Query(ge=1, le=100_000, description="Fewer calls: shown, not ranked")] = DEFAULT_MIN_CALLS,
+    min_cluster_size: Annotated[int, Query(ge=2, le=10_000)] = DEFAULT_MIN_CLUSTER_SIZE,
+    max_calls: Annotated[int | None, Query(ge=1, description="Mine at most the newest N calls (capped by "
+                                                             "COACH_MINING_MAX_CALLS)")] = None,
+    playbook: Annotated[str | None, Query(max_length=200, description="An installed playbook's id (GET /v1/playbooks) "
+                                                                      "for its language's calls")] = None,
+) -> MiningOptions:
+    limits: MiningSettings = request.app.state.mining
+    settings: Settings = request.app.state.settings
+    book = PlaybookRegistry.from_settings(settings).reference(playbook) if playbook else None  # ids only, never a path
+    return MiningOptions(max_calls=min(max_calls or limits.max_calls, limits.max_calls), min_calls=min_calls,
+                         min_cluster_size=min_cluster_size, timeout_seconds=limits.timeout_seconds or None,
+                         playbook=book)
+
+
+Options = Annotated[MiningOptions, Depends(mining_options)]
+
+
+async def _mine(request: Request, store: CallStore, filters: CallFilter, viewer: Viewer, options: MiningOptions,
+                parts: set[str]) -> MiningResult:
+    settings: Settings = request.app.state.settings
+    options = dataclasses.replace(options, parts=frozenset(parts))
+    loop = asyncio.get_running_loop()
+    try:
+        return await loop.run_in_executor(_MINING, lambda: mine(store, filters, viewer, options, settings=settings))
+    except MiningTimeout as exc:
+        raise HTTPException(status_code=503, detail=str(exc)) from None
+
+
+@router.get("/intents", response_model=IntentsAnswer)
+async def mining_intents(request: Request, viewer: Miner, store: Store, filters: Filters, options: Options) -> IntentsAnswer:
+    """Per intent: calls, utterances, share of calls, weekly trend, and the split by language, team and
+    agent, each with the calls and utterances behind it."""
+    result = await _mine(request, store, filters, viewer, options, {"intents"})
+    return IntentsAnswer(window=result.window, intents=result.intents)
+
+
+@router.get("/responses", response_model=ResponsesAnswer)
+async def mining_responses(request: Request, viewer: Miner, store: Store, filters: Filters,
+                           options: Options) -> ResponsesAnswer:
+    """Per objection: the agents' answers by the playbook response they resemble (or off script), how
+    often the call ended in a promise to pay or a payment, with Wilson intervals; per agent too."""
+    result = await _mine(request, store, filters, viewer, options, {"responses"})
+    return ResponsesAnswer(window=result.window, responses=result.responses)
+
+
+@router.get("/clusters", response_model=ClustersAnswer)
+async def mining_clusters(request: Request, viewer: Miner, store: Store, filters: Filters,
+                          options: Options) -> ClustersAnswer:
+    """What debtors say that no intent stands for, clustered: candidate objections, each with every member."""
+    result = await _mine(request, store, filters, viewer, options, {"clusters"})
+    return ClustersAnswer(window=result.window, clusters=result.clusters)
+
+
+@router.get("/report", response_class=HTMLResponse, tags=["reports"])
+async def mining_report(request: Request, viewer: Miner, store: Store, filters: Filters,
+                        options: Options) -> HTMLResponse:
+    """All three as one self-contained HTML report (what ``coach mine --report`` writes)."""
+    from coach.mining.report import render_mining_report
+
+    result = await _mine(request, store, filters, viewer, options, {"intents", "responses", "clusters"})
+    return HTMLResponse(await asyncio.to_thread(render_mining_report, result))
+
+
+def install(app: FastAPI, limits: MiningSettings | None = None) -> None:
+    """Add the routes, with the mining limits (default: from the environment)."""
+    app.state.mining = limits or MiningSettings()
+    app.include_router(router)
