@@ -61,8 +61,15 @@ class Settings(BaseSettings):
     #: Parallel decodes per model (CTranslate2 workers) and threads per decode; 0 threads = library default.
     asr_workers: int = Field(default=2, ge=1)
     asr_threads: int = Field(default=0, ge=0)
-    #: Silence (ms) that ends an utterance in live audio.
+    #: Silence (ms) that ends an utterance, in live audio and two-channel recordings alike.
     end_silence_ms: int = Field(default=400, ge=100)
+    #: End a live utterance 160 ms into a pause when its speculative decode ends a sentence (hints
+    #: come ~250 ms sooner); off, live calls are cut exactly as their recordings are.
+    end_on_full_stop: bool = True
+    #: Longest wait (ms of audio) for the other party's speech in progress before an utterance that
+    #: started later is analysed anyway: utterances reach the engine in spoken order, except when
+    #: one party talks over the other for longer than this.
+    spoken_order_wait_ms: int = Field(default=1500, ge=0, le=20_000)
     #: Largest binary WebSocket frame accepted (bytes).
     max_frame_bytes: int = Field(default=1_048_576, gt=0)
     #: Bad-input guards for transcripts.

@@ -9,6 +9,8 @@ off the event loop.
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
 import time
 from collections import deque
@@ -18,8 +20,9 @@ from typing import Any
 
 import numpy as np
 
-from coach.audio.asr import WhisperASR, load_asr
 from coach.audio.formats import AudioFormat
+from coach.audio.recognizer import SpeechRecognizer, load_recognizer
+from coach.audio.segmenter import SegmenterOptions
 from coach.audio.streaming import Final, Partial, StreamingOptions, StreamingTranscriber
 from coach.config import Settings, get_settings
 from coach.engine import CallSession, CoachEngine
@@ -31,7 +34,7 @@ from coach.transcript import SPEAKERS, Utterance
 _CHANNEL_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="channel")
 
 
-def load_speech_model(language: str, settings: Settings | None = None) -> WhisperASR:
+def load_speech_model(language: str, settings: Settings | None = None) -> SpeechRecognizer:
     """The shared speech model for ``language``."""
     settings = settings or get_settings()
     name = settings.asr_model(language)
@@ -46,10 +49,10 @@ def load_speech_model(language: str, settings: Settings | None = None) -> Whispe
     return asr
 
 
-def speech_model_named(name: str, settings: Settings) -> WhisperASR:
+def speech_model_named(name: str, settings: Settings) -> SpeechRecognizer:
     """The shared speech model ``name``, loaded with the configured device, threads and cache."""
-    return load_asr(name, device=settings.device, compute_type=settings.asr_compute_type, cpu_threads=settings.asr_threads,
-                    workers=settings.asr_workers, allow_downloads=settings.allow_downloads, cache_dir=settings.cache_dir)
+    return load_recognizer(name, device=settings.device, compute_type=settings.asr_compute_type, cpu_threads=settings.asr_threads,
+                           workers=settings.asr_workers, allow_downloads=settings.allow_downloads, cache_dir=settings.cache_dir)
 
 
 @dataclass(frozen=True)
@@ -71,13 +74,14 @@ class StreamSpec:
 
 
 class LiveCall:
-    def __init__(self, spec: StreamSpec, engine: CoachEngine, asr: WhisperASR, settings: Settings | None = None) -> None:
+    def __init__(self, spec: StreamSpec, engine: CoachEngine, asr: SpeechRecognizer, settings: Settings | None = None) -> None:
         settings = settings or get_settings()
         if engine.language != spec.language:
             raise InputError(f"playbook {engine.playbook.id!r} is for {engine.language!r}, the call is {spec.language!r}")
         self.spec = spec
         self.engine = engine
-        options = StreamingOptions(end_silence_ms=settings.end_silence_ms)
+        options = StreamingOptions(segmenter=SegmenterOptions(end_silence_ms=settings.end_silence_ms),
+                                   end_on_full_stop=settings.end_on_full_stop)
         self.transcribers = [StreamingTranscriber(asr, spec.language, options) for _ in spec.channel_roles]
         self.session: CallSession = engine.session(spec.call_id, metadata=spec.metadata)
         self.received_bytes = 0
@@ -85,6 +89,10 @@ class LiveCall:
         self._frames: deque[bytes] = deque()
         self._frames_lock = threading.Lock()
         self._transcript: list[tuple[str, str, float, float]] = []
+        #: Finals not analysed yet: (start, channel, arrival, final), a heap in spoken order.
+        self._held: list[tuple[float, int, int, Final]] = []
+        self._arrivals = itertools.count()
+        self._order_wait = settings.spoken_order_wait_ms / 1000
         self._events: list[BaseEvent] = []
         self.finished = False
 
@@ -135,9 +143,8 @@ class LiveCall:
             results = [self._process_channel(self.transcribers[0])]
         else:
             results = list(_CHANNEL_POOL.map(self._process_channel, self.transcribers))
-        events: list[BaseEvent] = []
-        for role, found in zip(self.spec.channel_roles, results):
-            events += self._handle(role, found)
+        events = self._partials_and_hold(results)
+        events += self._release(self._settled())
         return self._stamp(events)
 
     def _process_channel(self, transcriber: StreamingTranscriber) -> list[Partial | Final]:
@@ -150,30 +157,59 @@ class LiveCall:
             return []
         self.finished = True
         self._take_frames()
-        events: list[BaseEvent] = []
-        for role, transcriber in zip(self.spec.channel_roles, self.transcribers):
+        results = []
+        for transcriber in self.transcribers:
             with transcriber.lock:
-                found = transcriber.finish()
-            events += self._handle(role, found)
+                results.append(transcriber.finish())
+        events = self._partials_and_hold(results)
+        events += self._release(None)
         events += self.session.finish()
         return self._stamp(events)
 
     @property
     def transcript(self) -> list[tuple[str, str, float, float]]:
-        """(speaker, text, start, end) of every final utterance so far."""
+        """(speaker, text, start, end) of every final utterance analysed so far."""
         return list(self._transcript)
 
-    def _handle(self, role: str, found: list[Partial | Final]) -> list[BaseEvent]:
+    def _partials_and_hold(self, results: list[list[Partial | Final]]) -> list[BaseEvent]:
+        """Partials go out at once; finals wait in :attr:`_held` for their turn."""
         events: list[BaseEvent] = []
-        for item in found:
-            if isinstance(item, Partial):
-                events.append(PartialEvent(
-                    call_id=self.spec.call_id, utterance_id=None, time=item.start, speaker=role, text=item.text,
-                    stable_text=item.stable_text, stable=item.stable_text == item.text, start=item.start, end=item.end,
-                ))
-            else:
-                self._transcript.append((role, item.text, item.start, item.end))
-                events += self.session.process(Utterance(speaker=role, text=item.text, start=item.start, end=item.end))
+        for channel, (role, found) in enumerate(zip(self.spec.channel_roles, results)):
+            for item in found:
+                if isinstance(item, Partial):
+                    events.append(PartialEvent(
+                        call_id=self.spec.call_id, utterance_id=None, time=item.start, speaker=role, text=item.text,
+                        stable_text=item.stable_text, stable=item.stable_text == item.text, start=item.start,
+                        end=item.end,
+                    ))
+                else:
+                    heapq.heappush(self._held, (item.start, channel, next(self._arrivals), item))
+        return events
+
+    def _settled(self) -> list[float]:
+        return [t.settled_seconds for t in self.transcribers]
+
+    def _release(self, settled: list[float] | None) -> list[BaseEvent]:
+        """Analyse the held finals in spoken order (by start time across channels).
+
+        A final is analysed once no other channel can still report an utterance that started before
+        it (``settled``: each channel's :attr:`StreamingTranscriber.settled_seconds`; None at the end
+        of the call releases everything), or once the other party has talked over it for
+        ``spoken_order_wait_ms`` of audio past its end (the wait is bounded, so a long overlap never
+        holds back the hints)."""
+        events: list[BaseEvent] = []
+        wait = self._order_wait
+        while self._held:
+            start, channel, _, final = self._held[0]
+            if settled is not None:
+                blocked = [c for c, time in enumerate(settled) if c != channel and time < start]
+                heard = min(t.processed_seconds for t in self.transcribers)
+                if blocked and heard - final.end < wait:
+                    break
+            heapq.heappop(self._held)
+            role = self.spec.channel_roles[channel]
+            self._transcript.append((role, final.text, final.start, final.end))
+            events += self.session.process(Utterance(speaker=role, text=final.text, start=final.start, end=final.end))
         return events
 
     @property

@@ -10,13 +10,13 @@ from __future__ import annotations
 import bisect
 import re
 import threading
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from coach.audio.recognizer import AsrOptions, Recognition, SpeechRecognizer, register_backend
 from coach.errors import ModelUnavailableError
 from coach.models import offline_environment, resolve_model_path
 from coach.text.normalize import cjk_ratio, to_simplified
@@ -36,24 +36,12 @@ COMPRESSION_THRESHOLD = 2.4
 WINDOW_SECONDS = 30.0
 
 
-@dataclass(frozen=True)
-class Recognition:
-    text: str
-    avg_logprob: float
-    no_speech_prob: float
-    compression_ratio: float
-
-
-@dataclass(frozen=True)
-class AsrOptions:
-    """Decoding options; greedy decoding keeps the end-of-speech latency low on CPUs."""
-
-    beam_size: int = 1
-    #: Biases decoding towards the call's vocabulary (agency names, "balance", ...).
-    initial_prompt: str | None = None
+__all__ = ["AsrOptions", "Recognition", "SpeechRecognizer", "WhisperASR", "accept", "load_asr"]
 
 
 class WhisperASR:
+    """Whisper through faster-whisper (CTranslate2): the built-in :class:`SpeechRecognizer`."""
+
     def __init__(self, name: str, *, device: str = "cpu", compute_type: str = "int8", cpu_threads: int = 0,
                  workers: int = 1, allow_downloads: bool = False, cache_dir: Path | None = None) -> None:
         from faster_whisper import WhisperModel
@@ -89,7 +77,7 @@ class WhisperASR:
             segments = list(segments)
         return _recognition(segments)
 
-    def recognize_recording(self, samples: np.ndarray, clips: list[tuple[float, float]], language: str,
+    def recognize_batch(self, samples: np.ndarray, clips: list[tuple[float, float]], language: str,
                             batch_size: int = 8) -> list[Recognition]:
         """Transcribe a whole channel of a recorded call: one Recognition per clip (start, end seconds).
 
@@ -222,8 +210,12 @@ def _recognition(segments: list) -> Recognition:
 @lru_cache(maxsize=4)
 def load_asr(name: str, *, device: str = "cpu", compute_type: str = "int8", cpu_threads: int = 0, workers: int = 1,
              allow_downloads: bool = False, cache_dir: Path | None = None) -> WhisperASR:
+    """The shared Whisper model ``name`` (one per process and settings)."""
     return WhisperASR(name, device=device, compute_type=compute_type, cpu_threads=cpu_threads, workers=workers,
                       allow_downloads=allow_downloads, cache_dir=cache_dir)
+
+
+register_backend("whisper", load_asr)
 
 
 def accept(result: Recognition, language: str) -> str | None:

@@ -19,12 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from coach.audio.asr import AsrOptions, WhisperASR, accept
+from coach.audio.asr import AsrOptions, SpeechRecognizer, accept
+from coach.audio.segmenter import FRAME, RATE, PauseStarted, Segment, Segmenter, SegmenterOptions, SpeechDetector
 
-RATE = 16_000
-FRAME = 512  # Silero's frame at 16 kHz: 32 ms
-#: Silence inside a starting speech run that does not restart it (Silero drops single frames).
-ONSET_DROPOUT_MS = 100
 #: Unprocessed audio beyond which partial decodes are skipped until the channel catches up.
 BACKLOG_SKIPS_PARTIALS_MS = 300
 
@@ -33,25 +30,16 @@ BACKLOG_SKIPS_PARTIALS_MS = 300
 class StreamingOptions:
     """Tunable behaviour of the streaming transcriber (all times in milliseconds)."""
 
-    #: Speech probability above which a frame is speech, and below which it is silence again.
-    threshold: float = 0.5
-    negative_threshold: float = 0.35
-    #: Silence that ends an utterance.
-    end_silence_ms: int = 400
-    #: Silence after which the final decode starts speculatively.
-    speculative_silence_ms: int = 160
-    #: End the utterance at the speculative decode, without waiting for ``end_silence_ms``, when that
+    #: Where utterances start and end (shared with recorded calls).
+    segmenter: SegmenterOptions = field(default_factory=SegmenterOptions)
+    #: End the utterance at the speculative decode, without waiting for the full pause, when that
     #: decode ends a sentence (Whisper punctuates finished sentences): hints arrive ~250 ms sooner,
     #: and a pause mid-sentence (no full stop yet) still waits for the full silence.
     end_on_full_stop: bool = True
-    #: Speech shorter than this is ignored (coughs, clicks).
-    min_speech_ms: int = 250
     #: Audio kept before speech starts and after it ends.
     pad_ms: int = 200
     #: Interval between partial decodes while someone is speaking (0 disables partials).
     partial_interval_ms: int = 1000
-    #: An utterance longer than this is cut and finalised (monologues, stuck VAD).
-    max_utterance_ms: int = 20_000
 
 
 @dataclass(frozen=True)
@@ -69,58 +57,33 @@ class Final:
     end: float
 
 
-class SpeechDetector:
-    """Frame-level speech probabilities from the shared Silero model.
-
-    faster-whisper's Silero wrapper scores each 512-sample frame with a fixed 64-sample context and no
-    recurrent state, so scoring new frames with the previous frame prepended gives exactly the batch
-    result.
-    """
-
-    def __init__(self) -> None:
-        from faster_whisper.vad import get_vad_model
-
-        self._model = get_vad_model()
-        self._previous = np.zeros(FRAME, dtype=np.float32)
-
-    def probabilities(self, frames: np.ndarray) -> np.ndarray:
-        """Speech probability per 512-sample frame of ``frames`` (length a multiple of 512)."""
-        if not len(frames):
-            return np.zeros(0, dtype=np.float32)
-        scores = self._model(np.concatenate([self._previous, frames]))
-        self._previous = frames[-FRAME:].copy()
-        return np.asarray(scores).reshape(-1)[1:]
-
-
 @dataclass
-class _Utterance:
-    start_sample: int
-    last_speech_sample: int
+class _Decodes:
+    """What was decoded of the utterance in progress."""
+
+    start: int
     next_partial_sample: int
     previous_hypothesis: list[str] = field(default_factory=list)
-    speculative: tuple[int, str | None] | None = None  # (end sample, text) decoded at silence onset
+    speculative: tuple[int, str | None] | None = None  # (end sample, text) decoded at the pause
 
 
 class StreamingTranscriber:
     """One channel (one party) of a call."""
 
-    def __init__(self, asr: WhisperASR, language: str, options: StreamingOptions = StreamingOptions(),
+    def __init__(self, asr: SpeechRecognizer, language: str, options: StreamingOptions = StreamingOptions(),
                  asr_options: AsrOptions = AsrOptions()) -> None:
         self.asr = asr
         self.language = language
         self.options = options
         self.asr_options = asr_options
         self._detector = SpeechDetector()
+        self._segmenter = Segmenter(options.segmenter)
         #: Held while audio is added or processed: the network and the decoder run on different threads.
         self.lock = threading.Lock()
         self._audio = np.zeros(0, dtype=np.float32)  # everything since _offset
         self._offset = 0  # sample index of _audio[0]
         self._scored = 0  # samples scored by the VAD
-        self._utterance: _Utterance | None = None
-        self._silence_frames = 0
-        self._speech_frames = 0
-        self._onset = 0
-        self._dropout = 0
+        self._decodes: _Decodes | None = None
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -135,6 +98,14 @@ class StreamingTranscriber:
     def processed_seconds(self) -> float:
         return self._scored / RATE
 
+    @property
+    def settled_seconds(self) -> float:
+        """Time before which this channel will report no new utterance: where speech in progress
+        began, or else how far the audio has been scored. The other party's utterances that start
+        earlier can be analysed without waiting for this channel."""
+        pending = self._segmenter.pending_start
+        return (pending if pending is not None else self._scored) / RATE
+
     # -- processing ----------------------------------------------------------------------------
 
     def process(self) -> list[Partial | Final]:
@@ -148,16 +119,15 @@ class StreamingTranscriber:
             start = self._scored - self._offset
             frames = self._audio[start : start + n_frames * FRAME]
             for index, probability in enumerate(self._detector.probabilities(frames)):
-                frame_start = self._scored + index * FRAME
-                event = self._on_frame(frame_start, float(probability))
+                event = self._on_frame(self._scored + index * FRAME, float(probability))
                 if event is not None:
                     out.append(event)
             self._scored += n_frames * FRAME
-        utterance = self._utterance
-        if utterance is not None and self.options.partial_interval_ms and self._silence_frames == 0 and not behind:
-            if self._scored >= utterance.next_partial_sample:
-                partial = self._partial(utterance)
-                utterance.next_partial_sample = self._scored + self._ms(self.options.partial_interval_ms)
+        decodes = self._decodes
+        if decodes is not None and self.options.partial_interval_ms and not self._segmenter.in_pause and not behind:
+            if self._scored >= decodes.next_partial_sample:
+                partial = self._partial(decodes)
+                decodes.next_partial_sample = self._scored + self._ms(self.options.partial_interval_ms)
                 if partial is not None:
                     out.append(partial)
         self._trim()
@@ -169,79 +139,56 @@ class StreamingTranscriber:
         if remainder:
             self.insert_audio(np.zeros(FRAME - remainder, dtype=np.float32))
         out = [e for e in self.process() if isinstance(e, Final)]
-        if self._utterance is not None:
-            final = self._finalise(self._utterance, self._utterance.last_speech_sample)
-            self._utterance = None
-            if final is not None:
-                out.append(final)
+        final = self._finalise(self._segmenter.flush())
+        if final is not None:
+            out.append(final)
         return out
 
     def _on_frame(self, frame_start: int, probability: float) -> Final | None:
-        options = self.options
-        utterance = self._utterance
-        if utterance is None:
-            # Hysteresis: a dip between the two thresholds does not restart the onset, so the
-            # utterance begins where the speech run began (a clipped first word derails Whisper).
-            if probability >= options.threshold:
-                if self._speech_frames == 0:
-                    self._onset = frame_start
-                self._speech_frames += 1
-                self._dropout = 0
-                if self._speech_frames * FRAME >= self._ms(options.min_speech_ms):
-                    begin = self._onset
-                    self._utterance = _Utterance(begin, frame_start + FRAME, begin + self._ms(options.partial_interval_ms))
-                    self._silence_frames = 0
-            elif probability < options.negative_threshold and self._speech_frames:
-                self._dropout += 1
-                if self._dropout * FRAME > self._ms(ONSET_DROPOUT_MS):
-                    self._speech_frames = 0
+        signal = self._segmenter.push(frame_start, probability)
+        if self._decodes is None and self._segmenter.open_start is not None:
+            begin = self._segmenter.open_start
+            self._decodes = _Decodes(begin, begin + self._ms(self.options.partial_interval_ms))
+        if isinstance(signal, PauseStarted) and self._decodes is not None:
+            # Decode now, while the pause may still turn out to be the end: the final is then
+            # usually ready the moment the pause is confirmed.
+            text = self._decode(self._decodes.start, signal.end)
+            self._decodes.speculative = (signal.end, text)
+            if self.options.end_on_full_stop and ends_sentence(text):
+                return self._finalise(self._segmenter.cut())
             return None
-        if probability >= options.negative_threshold:
-            utterance.last_speech_sample = frame_start + FRAME
-            if self._silence_frames:
-                utterance.speculative = None  # speech resumed: the speculative decode is stale
-            self._silence_frames = 0
-        else:
-            self._silence_frames += 1
-        silence = self._silence_frames * FRAME
-        sentence_ended = False
-        if silence and utterance.speculative is None and silence >= self._ms(options.speculative_silence_ms):
-            utterance.speculative = (utterance.last_speech_sample, self._decode(utterance, utterance.last_speech_sample))
-            sentence_ended = options.end_on_full_stop and ends_sentence(utterance.speculative[1])
-        too_long = frame_start + FRAME - utterance.start_sample >= self._ms(options.max_utterance_ms)
-        if silence >= self._ms(options.end_silence_ms) or too_long or sentence_ended:
-            end = utterance.last_speech_sample if not too_long else frame_start + FRAME
-            self._utterance = None
-            self._speech_frames = 0
-            self._silence_frames = 0
-            return self._finalise(utterance, end)
+        if isinstance(signal, Segment):
+            return self._finalise(signal)
         return None
 
-    def _finalise(self, utterance: _Utterance, end: int) -> Final | None:
-        if utterance.speculative is not None and utterance.speculative[0] == end:
-            text = utterance.speculative[1]
+    def _finalise(self, segment: Segment | None) -> Final | None:
+        decodes, self._decodes = self._decodes, None
+        if segment is None:
+            return None
+        if decodes is not None and decodes.speculative is not None and decodes.speculative[0] == segment.end:
+            text = decodes.speculative[1]
         else:
-            text = self._decode(utterance, end)
+            text = self._decode(segment.start, segment.end)
         if not text:
             return None
-        return Final(text, utterance.start_sample / RATE, end / RATE)
+        return Final(text, segment.start / RATE, segment.end / RATE)
 
-    def _partial(self, utterance: _Utterance) -> Partial | None:
-        text = self._decode(utterance, self._scored, pad_after=False)
+    def _partial(self, decodes: _Decodes) -> Partial | None:
+        text = self._decode(decodes.start, self._scored, pad_after=False)
         if not text:
             return None
         words = text.split() if " " in text else list(text)
-        previous = utterance.previous_hypothesis
+        previous = decodes.previous_hypothesis
         agreed = 0
         while agreed < min(len(words), len(previous)) and _same(words[agreed], previous[agreed]):
             agreed += 1
-        utterance.previous_hypothesis = words
+        decodes.previous_hypothesis = words
         joiner = " " if " " in text else ""
-        return Partial(text, joiner.join(words[:agreed]), utterance.start_sample / RATE, self._scored / RATE)
+        return Partial(text, joiner.join(words[:agreed]), decodes.start / RATE, self._scored / RATE)
 
-    def _decode(self, utterance: _Utterance, end: int, pad_after: bool = True) -> str | None:
+    def _decode(self, start: int, end: int, pad_after: bool = True) -> str | None:
         pad = self._ms(self.options.pad_ms)
-        begin = max(self._offset, utterance.start_sample - pad)
+        begin = max(self._offset, start - pad)
         stop = min(self._offset + len(self._audio), end + (pad if pad_after else 0))
         audio = self._audio[begin - self._offset : stop - self._offset]
         if len(audio) < FRAME:
@@ -250,9 +197,8 @@ class StreamingTranscriber:
 
     def _trim(self) -> None:
         """Drop audio no open utterance can need (keeps memory flat on long calls)."""
-        keep_from = (self._onset if self._speech_frames else self._scored) - self._ms(self.options.pad_ms)
-        if self._utterance is not None:
-            keep_from = min(keep_from, self._utterance.start_sample - self._ms(self.options.pad_ms))
+        pending = self._segmenter.pending_start
+        keep_from = (pending if pending is not None else self._scored) - self._ms(self.options.pad_ms)
         drop = keep_from - self._offset
         if drop > RATE:
             self._audio = self._audio[drop:]

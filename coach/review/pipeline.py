@@ -114,20 +114,41 @@ def review_transcript(call: Call, engine: CoachEngine, *, speaker_method: str | 
 
 
 def review_recording(path: Path, request: ReviewRequest, settings: Settings) -> ReviewedCall:
-    from coach.audio.files import duplicate_channels, load_audio
+    from coach.audio.files import duplicate_channels, load_recording
     from coach.live import load_speech_model
-    from coach.review.language import MISMATCH_PROBABILITY, NAMES, SUPPORTED, spoken_language
+    from coach.review.language import (
+        MISMATCH_PROBABILITY,
+        NAMES,
+        SUPPORTED,
+        at_double_rate,
+        half_speed_language,
+        spoken_language,
+    )
     from coach.review.recording import channel_speech, transcribe_channels, utterances_from_channels
 
-    audio = load_audio(path)
+    recording = load_recording(path)
+    audio = recording.audio
     warnings: list[CallWarning] = []
+    if recording.truncated:
+        declared, decoded = recording.truncated
+        warnings.append(CallWarning(code="truncated", message=(
+            f"the file is cut short: its header says {declared:.1f} s but only {decoded:.1f} s could be decoded; "
+            f"the call was reviewed up to {decoded:.1f} s")))
     if duplicate_channels(audio):
         audio = audio[:1]
         warnings.append(CallWarning(code="duplicate_channels", message=(
             "both channels carry the same signal (a mono call saved as stereo): reviewed as one channel, "
             "the parties told apart by their voices")))
-    speech = channel_speech(audio)
+    speech = channel_speech(audio, settings.end_silence_ms)
     heard = spoken_language(audio, speech, settings)
+    slowed = half_speed_language(audio, speech, heard, settings)
+    if slowed is not None:
+        audio, heard = at_double_rate(audio), slowed
+        speech = channel_speech(audio, settings.end_silence_ms)
+        warnings.append(CallWarning(code="wrong_sample_rate", message=(
+            "the recording plays twice as fast as speech: its samples are 8 kHz audio labelled 16 kHz. It was "
+            "reviewed at 8 kHz; fix the file's header (for example: sox -r 8000 <file> fixed.wav) before "
+            "playing it")))
     language = request.language or "en"
     if language == "auto":
         if heard is None:
@@ -145,6 +166,13 @@ def review_recording(path: Path, request: ReviewRequest, settings: Settings) -> 
     engine = _engine(request, language, settings)
     asr = load_speech_model(language, settings)
     clips = transcribe_channels(audio, asr, language, speech=speech)
+    if not clips:
+        found = sum(len(stretches) for stretches in speech)
+        raise InputError(f"{path.name}: no speech was recognised in the recording" + (
+            " (silence or noise only)" if not found else
+            f": none of its {found} stretches of sound gave usable words (music, noise, another language, or audio "
+            "at the wrong sample rate)"), hint="check that the file is the call's recording")
+    warnings += speech_warnings(speech, clips, tuple(request.channel_roles) if audio.shape[0] >= 2 else None)
     method = None
     if audio.shape[0] >= 2:
         roles = tuple(request.channel_roles)
@@ -169,6 +197,29 @@ def review_recording(path: Path, request: ReviewRequest, settings: Settings) -> 
     reviewed.duration = audio.shape[1] / 16_000
     reviewed.audio_file = path
     return reviewed
+
+
+#: Share of the stretches of sound that may give no usable words before the review says so.
+UNRECOGNISED_SHARE = 0.5
+
+
+def speech_warnings(speech: list[list[tuple[float, float]]], clips: list, roles: tuple[str, ...] | None) -> list[CallWarning]:
+    """What the transcript cannot show about the audio: a party's channel without speech, or sound
+    that mostly gave no usable words (music, noise, the wrong sample rate)."""
+    found = sum(len(stretches) for stretches in speech)
+    warnings: list[CallWarning] = []
+    if roles is not None:
+        for channel, role in enumerate(roles[: len(speech)]):
+            if not any(c.channel == channel for c in clips):
+                warnings.append(CallWarning(code="silent_channel", message=(
+                    f"no speech on channel {channel + 1} ({role}): was that party recorded? The review shows "
+                    "one side of the call")))
+    unrecognised = found - len(clips)
+    if found >= 4 and unrecognised / found > UNRECOGNISED_SHARE:
+        warnings.append(CallWarning(code="unrecognised_speech", message=(
+            f"{unrecognised} of {found} stretches of sound gave no usable words (music, noise, another language, "
+            "or audio at the wrong sample rate): the transcript is incomplete")))
+    return warnings
 
 
 def conclude(events: list[BaseEvent], language: str, started_at: datetime | None) -> tuple[dict[str, Any], str]:

@@ -1,8 +1,11 @@
-"""Turning a recorded call into utterances: speech found by Silero VAD, decoded in batches.
+"""Turning a recorded call into utterances: cut by the live calls' segmenter, decoded in batches.
 
 A two-channel recording has one party per channel (the usual call-centre format), so each channel's
 speech belongs to that channel's role. A mono recording is cut at shorter pauses (turns change
-quickly) and its parties are told apart afterwards (:mod:`coach.review.speakers`).
+quickly) and its parties are told apart afterwards (:mod:`coach.review.speakers`). Utterances are
+found by the same :class:`~coach.audio.segmenter.Segmenter` as in a live call (with the same pause
+that ends an utterance), so a call reviewed from its recording and the same call streamed live give
+the engine the same utterances.
 """
 
 from __future__ import annotations
@@ -11,15 +14,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coach.audio.asr import WhisperASR, accept
+from coach.audio.asr import accept
 from coach.audio.files import RATE
+from coach.audio.recognizer import SpeechRecognizer
+from coach.audio.segmenter import SegmenterOptions, speech_segments
 from coach.transcript import Utterance
 
-#: Pause (ms) that ends an utterance: a little longer than live calls use, since nobody is waiting.
-STEREO_PAUSE_MS = 500
 #: Mono recordings hold both parties on one track; a shorter pause keeps their turns apart.
 MONO_PAUSE_MS = 300
-MAX_UTTERANCE_S = 20.0
+#: Audio decoded before and after each stretch of speech, as live calls do.
+PAD_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -34,26 +38,25 @@ class Clip:
 
 def speech_clips(samples: np.ndarray, pause_ms: int) -> list[tuple[float, float]]:
     """(start, end) seconds of each stretch of speech in one channel."""
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    options = VadOptions(min_silence_duration_ms=pause_ms, speech_pad_ms=150, max_speech_duration_s=MAX_UTTERANCE_S,
-                         min_speech_duration_ms=200)
-    return [(s["start"] / RATE, s["end"] / RATE) for s in get_speech_timestamps(samples, options)]
+    return [(s.start / RATE, s.end / RATE) for s in speech_segments(samples, SegmenterOptions(end_silence_ms=pause_ms))]
 
 
-def channel_speech(audio: np.ndarray) -> list[list[tuple[float, float]]]:
-    """Each channel's stretches of speech (seconds)."""
-    pause = STEREO_PAUSE_MS if audio.shape[0] > 1 else MONO_PAUSE_MS
+def channel_speech(audio: np.ndarray, pause_ms: int = SegmenterOptions.end_silence_ms) -> list[list[tuple[float, float]]]:
+    """Each channel's stretches of speech (seconds); ``pause_ms`` ends an utterance on a two-channel
+    recording (a live call's pause, COACH_END_SILENCE_MS), a mono one is cut at shorter pauses."""
+    pause = pause_ms if audio.shape[0] > 1 else MONO_PAUSE_MS
     return [speech_clips(samples, pause) for samples in audio]
 
 
-def transcribe_channels(audio: np.ndarray, asr: WhisperASR, language: str, *, batch_size: int = 8,
+def transcribe_channels(audio: np.ndarray, asr: SpeechRecognizer, language: str, *, batch_size: int = 8,
                         speech: list[list[tuple[float, float]]] | None = None) -> list[Clip]:
     """Every channel's speech (found here unless ``speech`` gives it), transcribed and guarded against
-    Whisper's failure modes, in time order."""
+    Whisper's failure modes, in spoken order (by start time across channels)."""
     found: list[Clip] = []
     for channel, (samples, clips) in enumerate(zip(audio, speech or channel_speech(audio))):
-        for (start, end), recognition in zip(clips, asr.recognize_recording(samples, clips, language, batch_size)):
+        duration = len(samples) / RATE
+        padded = [(max(0.0, start - PAD_SECONDS), min(duration, end + PAD_SECONDS)) for start, end in clips]
+        for (start, end), recognition in zip(clips, asr.recognize_batch(samples, padded, language, batch_size)):
             text = accept(recognition, language)
             if text:
                 found.append(Clip(channel, round(start, 3), round(end, 3), text))

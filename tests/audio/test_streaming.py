@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from coach.audio.asr import Recognition, accept, collapse_repetitions, load_asr
+from coach.audio.segmenter import SegmenterOptions
 from coach.audio.streaming import Final, Partial, StreamingOptions, StreamingTranscriber, ends_sentence
 
 
@@ -64,7 +65,7 @@ def test_silence_and_noise_produce_no_text(asr):
 
 def test_long_monologue_is_cut(asr):
     speech = speak("one two three four five six seven eight nine ten " * 3)
-    options = StreamingOptions(max_utterance_ms=4000, partial_interval_ms=0)
+    options = StreamingOptions(SegmenterOptions(max_utterance_ms=4000), partial_interval_ms=0)
     finals = [e for e in stream(StreamingTranscriber(asr, "en", options), np.concatenate([speech, silence(1)])) if isinstance(e, Final)]
     assert len(finals) >= 2 and all(f.end - f.start <= 4.5 for f in finals)
 
