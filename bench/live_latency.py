@@ -2,6 +2,7 @@
 
     python bench/live_latency.py                 # latency (1 call at 1x) + RTF + concurrency 1,2,4,6
     python bench/live_latency.py --calls 1 2 3 4 5 6 --samples en-short-call
+    python bench/live_latency.py --samples zh-violations --concurrency-sample zh-violations --calls 1 2 3 4 --seconds 60
 
 A real `coach serve` runs in a subprocess on a free port; clients replay the bundled two-channel
 sample calls (examples/audio) exactly as `coach replay` does. Latency of a hint = arrival of its intent
@@ -63,9 +64,11 @@ def summary(values: list[float]) -> dict:
             "mean_ms": round(statistics.fmean(values) * 1000) if values else None, "max_ms": round(max(values) * 1000) if values else None}
 
 
-async def run_calls(url: str, sample: str, n: int, speed: float | None, pid: int, token: str) -> dict:
+async def run_calls(url: str, sample: str, n: int, speed: float | None, pid: int, token: str, seconds: float | None = None) -> dict:
     meta = json.loads((SAMPLES / f"{sample}.json").read_text())
     audio = load_audio(SAMPLES / f"{sample}.flac")
+    if seconds:
+        audio = audio[:, : int(seconds * 16_000)]
     peak = [rss_mb(pid)]
 
     async def watch() -> None:
@@ -76,7 +79,7 @@ async def run_calls(url: str, sample: str, n: int, speed: float | None, pid: int
     watcher = asyncio.create_task(watch())
     started = time.monotonic()
     results = await asyncio.gather(*[
-        replay(SAMPLES / f"{sample}.flac", url, speed=speed, metadata=meta.get("metadata"), call_id=f"{sample}-{n}-{i}-{time.time_ns()}", audio=audio,
+        replay(SAMPLES / f"{sample}.flac", url, language=meta["language"], speed=speed, metadata=meta.get("metadata"), call_id=f"{sample}-{n}-{i}-{time.time_ns()}", audio=audio,
                token=token)
         for i in range(n)
     ])
@@ -96,6 +99,8 @@ def main() -> None:
     parser.add_argument("--samples", nargs="+", default=["en-short-call", "en-hardship"], help="samples for the 1-call latency run")
     parser.add_argument("--calls", nargs="+", type=int, default=[1, 2, 4, 6], help="concurrency levels (short call, 1x)")
     parser.add_argument("--limit-ms", type=float, default=1500, help="p95 that ends the concurrency sweep's 'held' range")
+    parser.add_argument("--concurrency-sample", default="en-short-call", help="sample replayed by the concurrency sweep")
+    parser.add_argument("--seconds", type=float, default=None, help="replay only the first SECONDS of each sample")
     args = parser.parse_args()
 
     port = free_port()
@@ -106,7 +111,8 @@ def main() -> None:
     from coach.config import Settings
     from coach.storage import CallStore
 
-    store = CallStore(Settings(data_dir=Path(data)).database())
+    settings = Settings(data_dir=Path(data))
+    store = CallStore(settings.database())
     token = store.create_token(f"bench-{time.time_ns()}", "agent", agent_id="bench", team="bench")[0]
     store.close()
     server = subprocess.Popen([sys.executable, "-m", "coach.cli", "serve", "--port", str(port)], cwd=ROOT,
@@ -116,26 +122,26 @@ def main() -> None:
     try:
         wait_until_ready(port, server)
         idle_rss = rss_mb(server.pid)
-        report: dict = {"machine": {"cpus": os.cpu_count(), "cpu": _cpu_model()}, "asr_model": "tiny.en (int8)",
+        report: dict = {"machine": {"cpus": os.cpu_count(), "cpu": _cpu_model()}, "asr_models": {"en": settings.asr_model_en, "zh": settings.asr_model_zh},
                         "idle_rss_mb": round(idle_rss), "latency": [], "rtf": [], "concurrency": []}
         for sample in args.samples:
-            result = asyncio.run(run_calls(url, sample, 1, 1.0, server.pid, token))
+            result = asyncio.run(run_calls(url, sample, 1, 1.0, server.pid, token, args.seconds))
             report["latency"].append(result)
             print(f"1 call, {sample} at 1x: hint latency p50 {result['hint_latency']['p50_ms']} ms, "
                   f"p95 {result['hint_latency']['p95_ms']} ms ({result['hint_latency']['n']} hints); "
                   f"partial p50 {result['partial_latency']['p50_ms']} ms", flush=True)
         for sample in args.samples:
-            result = asyncio.run(run_calls(url, sample, 1, None, server.pid, token))
+            result = asyncio.run(run_calls(url, sample, 1, None, server.pid, token, args.seconds))
             rtf = result["wall_seconds"] / result["audio_seconds"]
             report["rtf"].append({"sample": sample, "audio_seconds": result["audio_seconds"], "wall_seconds": result["wall_seconds"],
                                   "real_time_factor": round(rtf, 3)})
             print(f"as fast as possible, {sample}: {result['audio_seconds']} s of stereo audio in {result['wall_seconds']} s "
                   f"(real-time factor {rtf:.3f})", flush=True)
         for n in args.calls:
-            result = asyncio.run(run_calls(url, "en-short-call", n, 1.0, server.pid, token))
+            result = asyncio.run(run_calls(url, args.concurrency_sample, n, 1.0, server.pid, token, args.seconds))
             result["rss_per_added_call_mb"] = round((result["peak_rss_mb"] - idle_rss) / n, 1)
             report["concurrency"].append(result)
-            print(f"{n} concurrent calls at 1x: hint p50 {result['hint_latency']['p50_ms']} ms, p95 {result['hint_latency']['p95_ms']} ms, "
+            print(f"{n} concurrent calls ({args.concurrency_sample}) at 1x: hint p50 {result['hint_latency']['p50_ms']} ms, p95 {result['hint_latency']['p95_ms']} ms, "
                   f"max lag {result['max_server_lag_s']} s, peak RSS {result['peak_rss_mb']} MB", flush=True)
         held = [r["calls"] for r in report["concurrency"] if (r["hint_latency"]["p95_ms"] or 1e9) <= args.limit_ms]
         report["max_calls_p95_within_limit"] = max(held) if held else 0
@@ -145,7 +151,8 @@ def main() -> None:
         server.terminate()
         server.wait(timeout=30)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "live_latency.json").write_text(json.dumps(report, indent=1))
+    name = "live_latency.json" if args.concurrency_sample.startswith("en") else f"live_latency_{args.concurrency_sample}.json"
+    (RESULTS / name).write_text(json.dumps(report, indent=1))
 
 
 def _cpu_model() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -11,9 +12,29 @@ from coach.errors import InputError
 RATE = 16_000
 
 
+#: A file cut short still gets reviewed when at least this much of it decodes.
+MIN_PARTIAL_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class Recording:
+    """A decoded recording, and what is wrong with the file when it could be read anyway."""
+
+    audio: np.ndarray
+    #: (seconds the header declares, seconds decoded) of a file cut short, else None.
+    truncated: tuple[float, float] | None = None
+
+
 def load_audio(path: str | Path) -> np.ndarray:
     """The file as float32 (channels, samples) at 16 kHz: one row per channel, so a two-channel
-    call-centre recording keeps its parties apart."""
+    call-centre recording keeps its parties apart. A file cut short is refused."""
+    recording = load_recording(path, min_partial_seconds=float("inf"))
+    return recording.audio
+
+
+def load_recording(path: str | Path, *, min_partial_seconds: float = MIN_PARTIAL_SECONDS) -> Recording:
+    """The file decoded; one cut short (an interrupted copy or upload) is kept with what decodes when
+    that is at least ``min_partial_seconds``, and refused otherwise."""
     import av
     from faster_whisper.audio import decode_audio
 
@@ -29,6 +50,8 @@ def load_audio(path: str | Path) -> np.ndarray:
             channels = container.streams.audio[0].channels
             declared = container.duration / 1_000_000 if container.duration else None
             estimated = container.format.name == "mp3"  # ffmpeg guesses MP3 lengths from the bit rate
+            if container.format.name == "wav":  # ffmpeg takes a WAV's length from the file's size
+                declared = wav_declared_seconds(path) or declared
         if channels >= 2:
             left, right = decode_audio(str(path), sampling_rate=RATE, split_stereo=True)
             audio = np.stack([left, right])
@@ -41,10 +64,31 @@ def load_audio(path: str | Path) -> np.ndarray:
     if audio.shape[1] == 0:
         raise InputError(f"{path}: contains no audio samples (truncated or empty)")
     decoded = audio.shape[1] / RATE
+    truncated = None
     if declared and _truncated(declared, decoded, estimated):
-        raise InputError(f"{path}: truncated: its header says {declared:.1f} s but only {decoded:.1f} s could be decoded",
-                         hint="upload the complete file")
-    return audio.astype(np.float32)
+        if decoded < min_partial_seconds:
+            raise InputError(f"{path}: truncated: its header says {declared:.1f} s but only {decoded:.1f} s could be decoded",
+                             hint="upload the complete file")
+        truncated = (round(declared, 1), round(decoded, 1))
+    return Recording(audio.astype(np.float32), truncated)
+
+
+def wav_declared_seconds(path: Path) -> float | None:
+    """The length a WAV file's header declares (its data chunk's size over the byte rate), which a
+    copy cut short no longer has; None when the header does not say."""
+    with path.open("rb") as handle:
+        head = handle.read(1 << 16)
+    if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        return None
+    position, byte_rate = 12, 0
+    while position + 8 <= len(head):
+        chunk, size = head[position : position + 4], int.from_bytes(head[position + 4 : position + 8], "little")
+        if chunk == b"fmt " and size >= 12:
+            byte_rate = int.from_bytes(head[position + 16 : position + 20], "little")
+        elif chunk == b"data":
+            return size / byte_rate if byte_rate and size < 0xFFFFFFF0 else None  # streamed WAVs leave it unset
+        position += 8 + size + (size & 1)
+    return None
 
 
 def _truncated(declared: float, decoded: float, estimated: bool) -> bool:
