@@ -5,7 +5,8 @@ Every debtor utterance that is not an ordinary answer (:mod:`coach.mining.ordina
 the engine's own embedder (the space the objection detector works in, so a cluster exported as an
 intent is learned in the space it was found in) and clustered by density with scikit-learn's HDBSCAN:
 no number of clusters to guess, and an utterance like no other stays noise instead of being forced
-into a topic. Known topics are clustered too, and then set aside: a cluster most of whose members one
+into a topic. Distinct wordings are clustered, so a topic is several ways of saying a thing, not many
+copies of one sentence. Known topics are clustered too, and then set aside: a cluster most of whose members one
 intent claimed (at :data:`LOW_CONFIDENCE` or more) is that intent, not news. What remains is what the
 playbook misses, including the utterances the detector pinned, for want of anything better, on
 whichever intents were nearest: a topic the playbook lacks is scattered over several of them, or over
@@ -34,6 +35,10 @@ LOW_CONFIDENCE = 0.5
 #: A cluster in which one intent claimed this share of the members is that intent's, not a new topic.
 KNOWN_SHARE = 0.5
 DEFAULT_MIN_CLUSTER_SIZE = 5
+#: Fewest distinct wordings HDBSCAN may make a cluster of.
+MIN_WORDINGS = 3
+#: HDBSCAN membership strength below which a wording counts as noise, not as the cluster's edge.
+MIN_MEMBERSHIP = 0.1
 #: Representative utterances shown per cluster.
 REPRESENTATIVES = 5
 #: Words in a cluster's label.
@@ -80,8 +85,7 @@ def find_clusters(corpus: Corpus, engines: dict[str, CoachEngine], *, min_cluste
         if len(pool) < min_cluster_size:
             continue
         vectors = _vectors(features, keep)
-        labels = HDBSCAN(min_cluster_size=min_cluster_size, min_samples=max(2, min_cluster_size // 2),
-                         copy=True).fit_predict(vectors)
+        labels = _density_labels(vectors, [n for n, k in zip(features.norms, keep) if k], min_cluster_size)
         deadline.check("clustering")
         groups: dict[int, list[int]] = defaultdict(list)
         for index, label in enumerate(labels):
@@ -100,6 +104,34 @@ def find_clusters(corpus: Corpus, engines: dict[str, CoachEngine], *, min_cluste
     return out
 
 
+def _density_labels(vectors: np.ndarray, norms: list[str], min_cluster_size: int) -> np.ndarray:
+    """A cluster label per utterance (-1: noise). The distinct wordings are clustered, not the
+    utterances: a sentence said word for word in many calls ("can you send me that in writing") is
+    one point, so clusters gather different wordings of one topic instead of copies of one phrase.
+    A wording repeated ``min_cluster_size`` times or more that joined no cluster is a cluster of its own."""
+    first: dict[str, int] = {}
+    for row, norm in enumerate(norms):
+        first.setdefault(norm, row)
+    distinct = list(first.values())
+    # HDBSCAN finds no structure among a few dozen points with a large minimum cluster size: with few
+    # wordings the minimum shrinks (to MIN_WORDINGS); the size reported is still counted in utterances.
+    wordings = max(MIN_WORDINGS, min(min_cluster_size, len(distinct) // 20))
+    if len(distinct) > wordings:
+        model = HDBSCAN(min_cluster_size=wordings, min_samples=2, copy=True).fit(vectors[distinct])
+        # a point attached only at a cluster's edge (far from everything, so nearest to it) stays noise
+        found = np.where(model.probabilities_ >= MIN_MEMBERSHIP, model.labels_, -1)
+    else:
+        found = np.full(len(distinct), -1)
+    by_wording = {norm: int(label) for norm, label in zip(first, found)}
+    repeats = Counter(norms)
+    next_label = max(by_wording.values(), default=-1) + 1
+    for norm, label in by_wording.items():
+        if label < 0 and repeats[norm] >= min_cluster_size:
+            by_wording[norm] = next_label
+            next_label += 1
+    return np.array([by_wording[norm] for norm in norms])
+
+
 def _known(members) -> bool:
     members = list(members)
     claims = Counter(c.claimed for c in members if c.claimed)
@@ -111,15 +143,16 @@ def _without_known(rows: list[int], pool: list[Candidate], vectors: np.ndarray) 
     when it is nearer the other utterances that intent claimed (anywhere in the calls) than the
     cluster's unclaimed core. Density clustering can join the edge of a known topic ("i already paid
     that") to a new one ("will paying this come off my credit report"); the detector's own claim,
-    checked against its other claims, tells them apart. A claim that is the intent's only one stays:
-    with nothing to compare it with, it is more likely a misreading than a topic."""
+    checked against its other claims, tells them apart. Only other wordings count (the same sentence
+    in other calls proves nothing), and a claim that is the intent's only wording stays: with nothing
+    to compare it with, it is more likely a misreading than a topic."""
     core = [i for i in rows if pool[i].claimed is None] or rows
     centre = l2_normalize(vectors[core].mean(axis=0, keepdims=True))[0]
     kept = []
     for i in rows:
         intent = pool[i].claimed
         if intent is not None:
-            others = [j for j, c in enumerate(pool) if c.claimed == intent and j != i]
+            others = [j for j, c in enumerate(pool) if c.claimed == intent and c.text != pool[i].text]
             if others:
                 known = l2_normalize(vectors[others].mean(axis=0, keepdims=True))[0]
                 if vectors[i] @ known > vectors[i] @ centre:

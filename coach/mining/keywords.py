@@ -23,7 +23,7 @@ _EN_SPOKEN = frozenset({"um", "uh", "yeah", "ok", "okay", "like", "just", "im", 
                         "thats", "youre", "ive", "its", "cant", "didnt", "doesnt", "isnt", "theres", "know", "right",
                         "really", "got", "get", "going", "want", "say", "said", "guys", "oh", "hey", "hi", "yes",
                         "no", "sure", "well", "mean", "thing", "things", "tell", "ill", "id", "youll", "does", "did",
-                        "guess", "gonna", "kinda", "sorta", "whats", "hes", "shes", "theyre", "wont", "lot"})
+                        "guess", "kinda", "sorta", "whats", "hes", "shes", "theyre", "wont", "lot"})
 #: Chinese function words and fillers (segmented words of two characters or more; single characters
 #: are dropped anyway).
 _ZH_STOP = frozenset({"我们", "你们", "他们", "这个", "那个", "什么", "怎么", "就是", "然后", "一下", "现在", "还是",

@@ -76,7 +76,10 @@ def interval(rate: float | None, low: float | None, high: float | None, width: i
     """The success rate as a dot on its Wilson 95 % interval, on a 0-100 % axis."""
     if rate is None or low is None or high is None:
         return Markup("")
-    x = lambda v: round(4 + (width - 8) * v, 1)  # noqa: E731
+
+    def x(value: float) -> float:
+        return round(4 + (width - 8) * value, 1)
+
     return Markup(
         f'<svg class="interval" width="{width}" height="14" viewBox="0 0 {width} 14" role="img" '
         f'aria-label="{rate:.0%} ({low:.0%} to {high:.0%})"><line x1="4" y1="7" x2="{width - 4}" y2="7" stroke="#dfe3e8"/>'

@@ -18,8 +18,8 @@ import numpy as np
 
 from coach.engine import CoachEngine
 from coach.mining.corpus import DEBTOR_SPEAKERS, Corpus, Deadline, MinedCall
-from coach.mining.space import playbook_features
 from coach.mining.models import AgentRate, ObjectionResponses, ResponseGroup, UtteranceRef
+from coach.mining.space import playbook_features
 from coach.mining.stats import rank, rate_fields
 
 OFF_SCRIPT = "off_script"

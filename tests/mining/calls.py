@@ -80,14 +80,14 @@ EN_KNOWN = {
 }
 EN_ON_SCRIPT = {  # the playbook's responses as agents say them: reworded, not read out
     "cannot_afford": [
-        "i get that money is tight right now and thanks for being honest with me can you tell me a little about "
-        "what changed so i can see which options fit you",
-        "okay lets work from what you can actually manage after rent and food and utilities what would be a "
-        "realistic amount each month even a small amount is a start",
+        ("i get that money is tight right now and thanks for being honest with me can you tell me a little about "
+         "what changed so i can see which options fit you"),
+        ("okay lets work from what you can actually manage after rent and food and utilities what would be a "
+         "realistic amount each month even a small amount is a start"),
     ],
     "already_paid": [
-        "thanks for letting me know i want to make sure that payment gets credited can you give me the date the "
-        "amount and how you paid so i can look it up",
+        ("thanks for letting me know i want to make sure that payment gets credited can you give me the date the "
+         "amount and how you paid so i can look it up"),
     ],
     "credit": ["i understand your concern lets go over your options"],
 }
@@ -98,8 +98,9 @@ EN_OFF_SCRIPT = [
 ]
 EN_IDENTITY = ["yeah this is {first}", "speaking", "yes it is", "yep thats me", "this is {first}", "uh yeah thats me"]
 EN_ACKS = ["okay", "alright", "uh huh", "ok go ahead", "yeah i know", "mm hmm"]
-EN_PROMISE = ["okay i can do fifty dollars on friday with my debit card", "alright i can pay a hundred dollars on the "
-              "fifteenth by debit card", "fine ill pay seventy five dollars next friday with my card"]
+EN_PROMISE = ["okay i can do fifty dollars on friday with my debit card",
+              "alright i can pay a hundred dollars on the fifteenth by debit card",
+              "fine ill pay seventy five dollars next friday with my card"]
 EN_NO = ["no im still not paying anything today", "i really cant do anything right now sorry", "no not today"]
 
 ZH_KNOWN = {
@@ -150,8 +151,8 @@ def en_call(rng: random.Random, number: int, topic: str, objection: str, answer:
     lines = [
         ("agent", f"hi this is sam with crestline recovery am i speaking with {full}"),
         ("debtor", rng.choice(EN_IDENTITY).format(first=first)),
-        ("agent", "thanks this is a communication from a debt collector and this call is recorded im calling about "
-                  "your bluewater bank account with a balance of twelve hundred dollars"),
+        ("agent", ("thanks this is a communication from a debt collector and this call is recorded im calling about "
+                   "your bluewater bank account with a balance of twelve hundred dollars")),
         ("debtor", rng.choice(EN_ACKS)),
         ("agent", "are you able to take care of that today"),
         ("debtor", objection),

@@ -9,8 +9,8 @@ import pytest
 from coach.config import Settings
 from coach.mining import mine
 from coach.storage import CallStore
-from tests.storage.conftest import database_url, settings, store  # noqa: F401  (the store tests' fixtures)
 from tests.mining.calls import stored_database
+from tests.storage.conftest import database_url, settings, store  # noqa: F401  (the store tests' fixtures)
 
 
 @pytest.fixture(scope="session")
@@ -22,9 +22,9 @@ def engines(en_engine, zh_engine):
 def mined_store(engines, tmp_path_factory):
     """A store holding the mining calls (its own copy per module)."""
     folder = tmp_path_factory.mktemp("mined")
-    store = CallStore(stored_database(engines, folder), Settings(data_dir=folder))
-    yield store
-    store.close()
+    calls = CallStore(stored_database(engines, folder), Settings(data_dir=folder))
+    yield calls
+    calls.close()
 
 
 @pytest.fixture(scope="module")

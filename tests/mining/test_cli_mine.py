@@ -21,7 +21,7 @@ def env(engines, tmp_path_factory) -> dict[str, str]:
 
 
 def coach(env, *args, timeout=600):
-    return subprocess.run([sys.executable, "-m", "coach.cli", *map(str, args)], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "coach.cli", *map(str, args)], capture_output=True, text=True, check=False,
                           timeout=timeout, cwd=ROOT, env=env)
 
 

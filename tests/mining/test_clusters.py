@@ -9,13 +9,12 @@ from tests.mining.calls import EN_ACKS, EN_IDENTITY, EN_PLANTED, ZH_ACKS, ZH_IDE
 
 def planted_cluster(mined, language, planted):
     clusters = [c for c in mined.clusters if c.language == language]
-    best = max(clusters, key=lambda c: sum(m.text in planted for m in c.members))
-    return best, clusters
+    return max(clusters, key=lambda c: sum(m.text in planted for m in c.members))
 
 
 def test_the_planted_topic_is_one_cluster_with_most_of_its_utterances_and_little_else(mined):
     for language, planted, word in (("en", EN_PLANTED, "credit"), ("zh", ZH_PLANTED, "征信")):
-        cluster, clusters = planted_cluster(mined, language, planted)
+        cluster = planted_cluster(mined, language, planted)
         found = sum(m.text in planted for m in cluster.members)
         assert found >= 0.8 * len(planted), (language, [m.text for m in cluster.members])
         assert found >= 0.8 * cluster.size, (language, [m.text for m in cluster.members])
@@ -32,8 +31,8 @@ def test_ordinary_answers_form_no_cluster(mined):
 
 
 def test_a_topic_first_heard_in_the_last_week_is_new(mined):
-    zh, _ = planted_cluster(mined, "zh", ZH_PLANTED)
-    en, _ = planted_cluster(mined, "en", EN_PLANTED)
+    zh = planted_cluster(mined, "zh", ZH_PLANTED)
+    en = planted_cluster(mined, "en", EN_PLANTED)
     assert zh.new and zh.first_week == mined.window.weeks[-1]
     assert not en.new and en.first_week == "2026-W43"
 
@@ -45,3 +44,25 @@ def test_the_ordinary_answer_filter_on_its_own(en_engine, zh_engine):
     assert mask.tolist() == [True] * 6 + [False] * 2
     chinese = ["喂 哪位", "是我", "嗯嗯", "好的 你说吧", "这个会不会影响我征信 我要买房的"]
     assert OrdinaryAnswers(zh_engine).mask(zh_engine.space.encode(chinese)).tolist() == [True] * 4 + [False]
+
+
+def test_wordings_are_clustered_not_copies_and_a_phrase_said_often_is_a_cluster_of_its_own():
+    import numpy as np
+
+    from coach.mining.clusters import _density_labels
+
+    rng = np.random.default_rng(0)
+
+    def wordings(count: int) -> np.ndarray:  # ways of saying one thing: close to one direction
+        return rng.normal(size=(1, 384)) + rng.normal(scale=0.05, size=(count, 384))
+
+    said_often = np.repeat(wordings(8), 10, axis=0)     # 8 wordings, each in 10 calls
+    said_once = wordings(6)                              # another topic: 6 wordings, once each
+    lone = np.repeat(wordings(1), 6, axis=0)             # one sentence, word for word in 6 calls
+    vectors = np.vstack([said_often, said_once, lone])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms = [f"often {i // 10}" for i in range(80)] + [f"once {i}" for i in range(6)] + ["lone"] * 6
+    labels = _density_labels(vectors, norms, min_cluster_size=5)
+    groups = {int(label): set(np.flatnonzero(labels == label)) for label in set(labels)}
+    assert -1 not in groups
+    assert sorted(map(sorted, groups.values())) == [list(range(80)), list(range(80, 86)), list(range(86, 92))]

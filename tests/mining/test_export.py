@@ -56,11 +56,11 @@ def test_bad_exports_say_why_and_write_nothing(mined, en_engine, zh_engine, tmp_
     cluster = planted(mined, "en", EN_PLANTED)
     out = tmp_path / "x.yaml"
     cases = [
-        (dict(as_intent="Credit Report"), "not an intent id"),
-        (dict(as_intent="cannot_afford"), "already has an intent"),
-        (dict(into_intent="no_such_intent"), "has no intent"),
-        (dict(), "one of the two"),
-        (dict(as_intent="a", into_intent="cannot_afford"), "one of the two"),
+        ({"as_intent": "Credit Report"}, "not an intent id"),
+        ({"as_intent": "cannot_afford"}, "already has an intent"),
+        ({"into_intent": "no_such_intent"}, "has no intent"),
+        ({}, "one of the two"),
+        ({"as_intent": "a", "into_intent": "cannot_afford"}, "one of the two"),
     ]
     for options, message in cases:
         with pytest.raises(InputError, match=message):
