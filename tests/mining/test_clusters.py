@@ -66,3 +66,13 @@ def test_wordings_are_clustered_not_copies_and_a_phrase_said_often_is_a_cluster_
     groups = {int(label): set(np.flatnonzero(labels == label)) for label in set(labels)}
     assert -1 not in groups
     assert sorted(map(sorted, groups.values())) == [list(range(80)), list(range(80, 86)), list(range(86, 92))]
+
+
+def test_a_cluster_mostly_claimed_by_known_intents_is_not_news():
+    from coach.mining.clusters import Candidate, _known
+
+    def members(*claims):
+        return [Candidate(None, i, "x", claim) for i, claim in enumerate(claims)]  # type: ignore[arg-type]
+
+    assert _known(members("promise_to_pay", "refuse_to_pay", "promise_to_pay", None))   # a mix of known intents
+    assert not _known(members(None, None, "time_barred", "hostile", None))              # mostly unclaimed
