@@ -170,8 +170,14 @@ def serve(host: str, port: int, allow_anonymous_stream: bool) -> None:
                                                   "Default for a bundled sample: the sample's.")
 @click.option("--demo/--no-demo", default=None,
               help="Store the call as a demo (hidden from call lists). Default: only for the bundled samples.")
+@click.option("--protocol", type=click.Choice(["coach", "twilio"]), default="coach", show_default=True,
+              help="coach: /v1/stream, hints printed as they come; twilio: a Twilio Media Stream to "
+                   "/v1/telephony/twilio, message for message (an integration token; the call is stored, nothing comes back).")
+@click.option("--encoding", type=click.Choice(["pcm_s16le", "mulaw"]), default="pcm_s16le", show_default=True,
+              help="Audio sent on /v1/stream: 16 kHz PCM, or 8 kHz G.711 mu-law as a phone line carries it.")
 def replay(file: Path, url: str, speed: str, language: str, roles: str, playbook_ref: str | None, token: str | None,
-           call_id: str | None, agent_id: str | None, team: str | None, metadata_json: str | None, demo: bool | None) -> None:
+           call_id: str | None, agent_id: str | None, team: str | None, metadata_json: str | None, demo: bool | None,
+           protocol: str, encoding: str) -> None:
     """Stream a recorded call (wav, flac, mp3, ...; mono or stereo) to a server, printing the
     transcript and hints as they arrive, with their latency.
 
@@ -181,9 +187,11 @@ def replay(file: Path, url: str, speed: str, language: str, roles: str, playbook
       coach replay examples/audio/en-short-call.flac                 # a demo call
       coach replay call.mp3 --roles debtor --speed max --agent-id a17 --team north
       coach replay call.wav --call-id c-42 --metadata '{"local_time": "14:05", "calls_last_7d": 2}'
+      coach replay call.wav --protocol twilio --token $PBX_TOKEN --call-id CA123   # as Twilio sends it
     """
     import asyncio
     import json
+    import time
 
     from coach.replay import bundled_sample
     from coach.replay import replay as run_replay
@@ -222,9 +230,20 @@ def replay(file: Path, url: str, speed: str, language: str, roles: str, playbook
         elif kind == "error":
             console.print(f"[red]error {event['code']}: {escape(event['message'])}[/]")
 
+    if protocol == "twilio":
+        from coach.replay import replay_twilio
+
+        if url.endswith("/v1/stream"):
+            url = url[: -len("/v1/stream")] + "/v1/telephony/twilio"
+        call_sid = call_id or f"CA{time.strftime('%Y%m%d%H%M%S')}{file.stem[:16]}"
+        sent = asyncio.run(replay_twilio(file, url, call_sid=call_sid, token=token, language=language, speed=pace,
+                                         channel_roles=tuple(roles.split(",")), playbook=playbook_ref, metadata=metadata))
+        console.print(f"sent {sent.audio_seconds:.1f} s as a Twilio Media Stream in {sent.wall_seconds:.1f} s; "
+                      f"the call is stored as {call_sid}")
+        return
     result = asyncio.run(run_replay(file, url, language=language, speed=pace, channel_roles=tuple(roles.split(",")),
                                     playbook=playbook_ref, on_event=show, token=token, metadata=metadata,
-                                    call_id=call_id, demo=demo))
+                                    call_id=call_id, demo=demo, encoding=encoding))
     latencies = sorted(l for _, l in result.intent_latencies)
     if latencies:
         p50 = latencies[len(latencies) // 2]

@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     asr_threads: int = Field(default=0, ge=0)
     #: Silence (ms) that ends an utterance, in live audio and two-channel recordings alike.
     end_silence_ms: int = Field(default=400, ge=100)
+    #: Who is on a Twilio stream's inbound track (the called or calling party); the outbound track is
+    #: the other party.
+    twilio_inbound_role: Literal["debtor", "agent"] = "debtor"
     #: End a live utterance 160 ms into a pause when its speculative decode ends a sentence (hints
     #: come ~250 ms sooner); off, live calls are cut exactly as their recordings are.
     end_on_full_stop: bool = True

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from coach.audio.formats import AudioFormat
+from coach.audio.formats import AudioFormat, StreamDecoder
 from coach.audio.recognizer import SpeechRecognizer, load_recognizer
 from coach.audio.segmenter import SegmenterOptions
 from coach.audio.streaming import Final, Partial, StreamingOptions, StreamingTranscriber
@@ -85,6 +85,7 @@ class LiveCall:
         self.transcribers = [StreamingTranscriber(asr, spec.language, options) for _ in spec.channel_roles]
         self.session: CallSession = engine.session(spec.call_id, metadata=spec.metadata)
         self.received_bytes = 0
+        self._decoder: StreamDecoder | None = StreamDecoder(spec.audio)
         #: Frames accepted by feed() and not yet given to the transcribers (process() takes them).
         self._frames: deque[bytes] = deque()
         self._frames_lock = threading.Lock()
@@ -120,18 +121,18 @@ class LiveCall:
             self._frames.append(bytes(data))
             self.received_bytes += len(data)
 
-    def _take_frames(self) -> None:
+    def _take_frames(self, *, last: bool = False) -> None:
         """Decode the queued frames and give each channel its samples (on the processing thread)."""
         with self._frames_lock:
             frames = list(self._frames)
             self._frames.clear()
-        if not frames:
+        if not frames and not last:
             return
-        decoded = [self.spec.audio.decode(frame) for frame in frames]
+        assert self._decoder is not None, "audio after the call finished"
+        decoded = self._decoder.decode(b"".join(frames), last=last)
         for index, transcriber in enumerate(self.transcribers):
-            samples = np.concatenate([channels[index] for channels in decoded])
             with transcriber.lock:
-                transcriber.insert_audio(samples)
+                transcriber.insert_audio(decoded[index])
 
     def process(self) -> list[BaseEvent]:
         """Transcribe and analyse what has arrived. Blocking.
@@ -156,7 +157,8 @@ class LiveCall:
         if self.finished:
             return []
         self.finished = True
-        self._take_frames()
+        self._take_frames(last=True)
+        self._decoder = None  # its resampler is done; freed now rather than at interpreter exit
         results = []
         for transcriber in self.transcribers:
             with transcriber.lock:

@@ -55,7 +55,7 @@ async def replay(
     path: str | Path, url: str = "ws://127.0.0.1:8000/v1/stream", *, language: str = "en", speed: float | None = 1.0,
     channel_roles: tuple[str, ...] = ("agent", "debtor"), playbook: str | None = None, metadata: dict | None = None,
     call_id: str | None = None, on_event: Callable[[dict[str, Any], float | None], None] | None = None,
-    audio: np.ndarray | None = None, token: str | None = None, demo: bool = False,
+    audio: np.ndarray | None = None, token: str | None = None, demo: bool = False, encoding: str = "pcm_s16le",
 ) -> ReplayResult:
     """Stream ``path`` (or ``audio``) at ``speed`` times real time (None: as fast as possible), with
     the API ``token`` (an agent's, an integration's or an admin's). ``demo`` marks the call as a
@@ -67,18 +67,29 @@ async def replay(
     audio = load_audio(path) if audio is None else audio
     channels = audio.shape[0]
     roles = tuple(channel_roles[:channels]) if channels > 1 else (channel_roles[-1] if len(channel_roles) == 1 else "debtor",)
-    pcm = (np.clip(audio.T, -1, 1) * 32767).astype("<i2")  # interleaved
-    chunk = int(RATE * CHUNK_SECONDS)
+    if encoding == "mulaw":  # as a phone line delivers it: G.711 at 8 kHz, 20 ms frames
+        from scipy.signal import resample_poly
+
+        from coach.audio.formats import encode_mulaw
+
+        rate = 8_000
+        narrow = resample_poly(audio, 1, 2, axis=1)
+        pcm = np.frombuffer(encode_mulaw(narrow.T.reshape(-1)), dtype=np.uint8).reshape(-1, channels)
+        chunk = rate // 50
+    else:
+        rate = RATE
+        pcm = (np.clip(audio.T, -1, 1) * 32767).astype("<i2")  # interleaved
+        chunk = int(RATE * CHUNK_SECONDS)
     start = {
-        "type": "start", "call_id": call_id or f"{Path(path).stem}-{time.strftime('%Y%m%d-%H%M%S')}", "language": language, "encoding": "pcm_s16le",
-        "sample_rate": RATE, "channels": channels, "channel_roles": list(roles), "metadata": metadata or {},
+        "type": "start", "call_id": call_id or f"{Path(path).stem}-{time.strftime('%Y%m%d-%H%M%S')}", "language": language, "encoding": encoding,
+        "sample_rate": rate, "channels": channels, "channel_roles": list(roles), "metadata": metadata or {},
     }
     if playbook:
         start["playbook"] = playbook
     if demo:
         start["demo"] = True
     headers = {"Authorization": f"Bearer {token}"} if token else None
-    result = ReplayResult(audio_seconds=pcm.shape[0] / RATE)
+    result = ReplayResult(audio_seconds=pcm.shape[0] / rate)
     sent_audio: list[float] = []  # audio time at the end of each chunk sent
     sent_wall: list[float] = []
     utterance_end: dict[int, float] = {}
@@ -98,10 +109,10 @@ async def replay(
                 for offset in range(0, pcm.shape[0], chunk):
                     block = pcm[offset : offset + chunk]
                     if speed:
-                        due = began + (offset + len(block)) / RATE / speed
+                        due = began + (offset + len(block)) / rate / speed
                         await asyncio.sleep(max(0.0, due - time.monotonic()))
                     await ws.send(block.tobytes())
-                    sent_audio.append((offset + len(block)) / RATE)
+                    sent_audio.append((offset + len(block)) / rate)
                     sent_wall.append(time.monotonic())
                 await ws.send(json.dumps({"type": "stop"}))
 
@@ -142,4 +153,48 @@ async def replay(
         raise CoachError(f"the server ended the call before its end ({reason})",
                          hint="coach replay needs an API token: --token or COACH_TOKEN (coach token create NAME "
                               "--role agent --agent-id ID)" if errors and errors[-1]["code"] == "unauthorized" else None)
+    return result
+
+
+async def replay_twilio(
+    path: str | Path, url: str = "ws://127.0.0.1:8000/v1/telephony/twilio", *, call_sid: str, token: str | None,
+    language: str = "en", speed: float | None = 1.0, channel_roles: tuple[str, ...] = ("agent", "debtor"),
+    playbook: str | None = None, metadata: dict | None = None, audio: np.ndarray | None = None,
+) -> ReplayResult:
+    """Stream a two-channel recording as a Twilio Media Stream would, message for message (the agent
+    on the outbound track, the debtor on the inbound one). Twilio hears nothing back: the call's
+    events are stored under ``call_sid``. A refusal (bad token, bad start) is a CoachError."""
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed, WebSocketException
+
+    from coach.telephony.twilio import twilio_messages
+
+    audio = load_audio(path) if audio is None else audio
+    if audio.shape[0] != 2:
+        raise CoachError("a Twilio replay needs a two-channel recording (agent and debtor)")
+    tracks = tuple("outbound" if role == "agent" else "inbound" for role in channel_roles[:2])
+    parameters = {"language": language, **{k: str(v) for k, v in (metadata or {}).items()}}
+    if token:
+        parameters["token"] = token
+    if playbook:
+        parameters["playbook"] = playbook
+    result = ReplayResult(audio_seconds=audio.shape[1] / RATE)
+    try:
+        async with connect(url, open_timeout=10) as ws:
+            began = time.monotonic()
+            with contextlib.suppress(ConnectionClosed):
+                for audio_time, message in twilio_messages(audio, call_sid=call_sid, tracks=tracks,
+                                                           custom_parameters=parameters):
+                    if speed:
+                        await asyncio.sleep(max(0.0, began + audio_time / speed - time.monotonic()))
+                    await ws.send(message)
+                async for _ in ws:  # Twilio reads nothing; wait for the server to finish the call
+                    pass
+            result.wall_seconds = time.monotonic() - began
+            close_code, reason = ws.close_code, ws.close_reason
+    except (OSError, WebSocketException) as exc:
+        raise CoachError(f"cannot stream to {url}: {exc}", hint="is `coach serve` running?") from None
+    if close_code != 1000:
+        raise CoachError(f"the server ended the Twilio stream (close code {close_code}: {reason or 'no reason'})",
+                         hint="the stream needs an integration token: coach token create pbx --role integration")
     return result

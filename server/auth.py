@@ -97,6 +97,11 @@ class StreamGate:
         """The token's viewer (None: an anonymous stream on a server that allows them), or
         :class:`StreamRefused`."""
         secret = bearer_secret(dict(websocket.headers), dict(websocket.query_params), "token", "access_token")
+        return await self.admit_secret(secret, websocket)
+
+    async def admit_secret(self, secret: str | None, websocket: WebSocket, roles: tuple[str, ...] = STREAMERS) -> Viewer | None:
+        """:meth:`admit` for a token found elsewhere than the headers (a platform that sends it in its
+        first message), allowing only ``roles``."""
         if secret is None:
             if not self.allow_anonymous:
                 raise StreamRefused(
@@ -106,9 +111,10 @@ class StreamGate:
             viewer, key = None, f"anonymous:{websocket.client.host if websocket.client else '?'}"
         else:
             viewer, key = await self._authenticate(secret), token_key(secret)
-            if viewer.role not in STREAMERS:
-                raise StreamRefused("forbidden", f"the {viewer.role} role may not stream calls; it needs "
-                                                 f"{', '.join(STREAMERS[:-1])} or {STREAMERS[-1]}", FORBIDDEN)
+            if viewer.role not in roles:
+                raise StreamRefused("forbidden", f"the {viewer.role} role may not stream calls here; it needs "
+                                                 f"{', '.join(roles[:-1]) + ' or ' if len(roles) > 1 else ''}{roles[-1]}",
+                                    FORBIDDEN)
         wait = self.limiter.hit(key)
         if wait:
             raise StreamRefused("rate_limited", self.limiter.message(wait), RATE_LIMITED)

@@ -224,6 +224,11 @@ class CallStream:
         except ValueError as exc:  # not JSON
             await self._fail("bad_message", f"the start message is not valid JSON: {exc}", POLICY)
             return False
+        return await self._open(start)
+
+    async def _open(self, start: StartMessage) -> bool:
+        """Open the call a start message describes (every protocol's start ends here): the engine
+        session and transcribers, the call's storage, ``ready``, the pre-call gates' events."""
         self.call_id = start.call_id
         metadata = self._owned(start.metadata)
         try:

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from scipy.signal import resample_poly
 
 from coach.errors import InputError
 
@@ -65,16 +64,37 @@ class AudioFormat:
             )
 
     def decode(self, data: bytes) -> np.ndarray:
-        """Bytes -> float32 array of shape (channels, samples) at 16 kHz."""
-        self.check(data)
-        if self.encoding == "pcm_s16le":
+        """Bytes of a whole stretch -> float32 array of shape (channels, samples) at 16 kHz."""
+        return StreamDecoder(self).decode(data, last=True)
+
+
+class StreamDecoder:
+    """One stream's bytes -> float32 (channels, samples) at 16 kHz, frame after frame.
+
+    Resampling each frame on its own (a filter starting from silence at every frame edge) would put
+    a click every 20 ms into an 8 kHz telephone stream and make what the models hear depend on how
+    the stream was cut into frames. One resampler per stream (soxr's streaming mode) carries its
+    filter state across frames: any framing gives exactly the same samples. Its output trails the
+    input by a few milliseconds until ``last`` flushes it."""
+
+    def __init__(self, audio: AudioFormat) -> None:
+        self.format = audio
+        self._resampler = None
+        if audio.sample_rate != TARGET_RATE:
+            import soxr
+
+            self._resampler = soxr.ResampleStream(audio.sample_rate, TARGET_RATE, audio.channels, dtype="float32")
+
+    def decode(self, data: bytes, *, last: bool = False) -> np.ndarray:
+        self.format.check(data)
+        if self.format.encoding == "pcm_s16le":
             samples = np.frombuffer(data, dtype="<i2").astype(np.float32) / 32768.0
         else:
-            samples = MULAW_TO_FLOAT[np.frombuffer(data, dtype=np.uint8)]
-        channels = samples.reshape(-1, self.channels).T
-        if self.sample_rate != TARGET_RATE:
-            channels = resample_poly(channels, TARGET_RATE, self.sample_rate, axis=1).astype(np.float32)
-        return np.ascontiguousarray(channels)
+            samples = MULAW_TO_FLOAT[np.frombuffer(data, dtype=np.uint8)].astype(np.float32)
+        interleaved = samples.reshape(-1, self.format.channels)
+        if self._resampler is not None:
+            interleaved = self._resampler.resample_chunk(interleaved, last=last)
+        return np.ascontiguousarray(interleaved.T, dtype=np.float32)
 
 
 def encode_mulaw(samples: np.ndarray) -> bytes:

@@ -49,3 +49,24 @@ def test_unsupported_formats(encoding, rate, channels, needle):
 def test_odd_length_frame():
     with pytest.raises(InputError, match="not a whole number"):
         AudioFormat("pcm_s16le", 16_000, 2).decode(b"\x00" * 7)
+
+
+def test_a_stream_decodes_the_same_however_it_is_framed():
+    """Twilio sends 20 ms frames, a replay 100 ms ones: an 8 kHz stream must reach the models as the
+    same samples either way, with no click at the frame edges."""
+    from coach.audio.formats import StreamDecoder
+
+    stereo = np.stack([_tone(8_000), _tone(8_000)[::-1]], axis=1).reshape(-1)
+    data = encode_mulaw(stereo)
+    audio = AudioFormat("mulaw", 8_000, 2)
+
+    def decoded(frame_bytes: int) -> np.ndarray:
+        decoder = StreamDecoder(audio)
+        pieces = [decoder.decode(data[i : i + frame_bytes]) for i in range(0, len(data), frame_bytes)]
+        return np.concatenate(pieces + [decoder.decode(b"", last=True)], axis=1)
+
+    twenty_ms, hundred_ms = decoded(320), decoded(1600)
+    assert np.array_equal(twenty_ms, hundred_ms)
+    assert twenty_ms.shape == (2, len(stereo))  # 8 kHz stereo in, twice the samples per channel out
+    steps = np.abs(np.diff(twenty_ms[0, 1000:-1000]))
+    assert steps.max() < 3 * np.median(steps) + 0.05  # smooth across the 160 frame edges

@@ -1,0 +1,72 @@
+"""Joining a call's separately sent tracks (one per party) into interleaved two-channel frames.
+
+Platforms send each party's audio as its own stream of small chunks, each stamped with its place in
+the call; the chunks of the two tracks arrive interleaved but not in lockstep, and a track may skip
+(silence suppression, a lost packet) or stop. :class:`TrackMixer` places every chunk at its
+timestamp, fills what is missing with silence, and releases audio once both tracks have it, or once
+one track is ``max_skew_ms`` ahead of the other (a track that went quiet does not hold the call
+back).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: G.711 mu-law's code for a zero sample.
+MULAW_SILENCE = 0xFF
+
+
+class TrackMixer:
+    """One call's tracks, in 8-bit samples (mu-law), joined in time order."""
+
+    def __init__(self, tracks: list[str], *, sample_rate: int = 8_000, max_skew_ms: int = 500,
+                 silence: int = MULAW_SILENCE) -> None:
+        if not tracks or len(set(tracks)) != len(tracks):
+            raise ValueError("tracks must be distinct names")
+        self.tracks = list(tracks)
+        self.rate = sample_rate
+        self.max_skew = int(max_skew_ms * sample_rate / 1000)
+        self.silence = silence
+        self._buffers = {track: bytearray() for track in tracks}
+        self._released = 0  # samples per track already given out
+
+    @property
+    def released_seconds(self) -> float:
+        return self._released / self.rate
+
+    def add(self, track: str, timestamp_ms: int, payload: bytes) -> bytes:
+        """Place one chunk; the interleaved frames now ready (possibly none). A chunk for a place
+        already released (a late duplicate) is dropped."""
+        buffer = self._buffers[track]
+        start = int(timestamp_ms * self.rate / 1000) - self._released
+        end = self._released + len(buffer)
+        if start < 0:
+            payload, start = payload[-start:], 0
+        if start > len(buffer):
+            buffer.extend(bytes([self.silence]) * (start - len(buffer)))  # a gap: silence
+        buffer[start : start + len(payload)] = payload
+        del end
+        return self._release(flush=False)
+
+    def flush(self) -> bytes:
+        """Everything left, the shorter tracks padded with silence (the end of the call)."""
+        return self._release(flush=True)
+
+    def _release(self, *, flush: bool) -> bytes:
+        lengths = [len(self._buffers[t]) for t in self.tracks]
+        ready = max(lengths) if flush else min(lengths)
+        if not flush and max(lengths) - ready > self.max_skew:
+            ready = max(lengths) - self.max_skew  # a track went quiet: do not hold the other back
+        if ready <= 0:
+            return b""
+        channels = []
+        for track in self.tracks:
+            buffer = self._buffers[track]
+            if len(buffer) < ready:
+                buffer.extend(bytes([self.silence]) * (ready - len(buffer)))
+            channels.append(np.frombuffer(bytes(buffer[:ready]), dtype=np.uint8))
+            del buffer[:ready]
+        self._released += ready
+        if len(channels) == 1:
+            return channels[0].tobytes()
+        return np.stack(channels, axis=1).reshape(-1).tobytes()

@@ -1,0 +1,114 @@
+"""Telephony adapters against a real `coach serve` on a real port: a bundled call played exactly as the
+platform sends it gives the same stored events as the same audio through /v1/stream."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import uuid
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+from coach.audio.files import load_audio
+from coach.errors import CoachError
+from coach.replay import replay, replay_twilio
+from coach.storage import CallStore
+from tests.conftest import EXAMPLES
+
+SHORT_CALL = EXAMPLES / "audio" / "en-short-call.flac"
+
+
+@pytest.fixture(scope="module")
+def store():
+    store = CallStore.from_settings()
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def integration_token(store) -> str:
+    return store.create_token(f"pbx-{uuid.uuid4().hex[:8]}", "integration")[0]
+
+
+def _what_happened(events: list[dict]) -> list[tuple]:
+    return [(e["type"], e.get("speaker"), e.get("intent") or e.get("rule_id") or e.get("label") or e.get("stage"))
+            for e in events if e["type"] not in ("partial", "ready", "error")]
+
+
+def test_a_twilio_stream_gives_the_hints_of_the_same_call_on_v1_stream(live_server, store, integration_token, agent_token):
+    audio = load_audio(SHORT_CALL)
+    metadata = json.loads(SHORT_CALL.with_suffix(".json").read_text())["metadata"]
+    call_sid = f"CA{uuid.uuid4().hex}"
+    asyncio.run(replay_twilio(SHORT_CALL, f"ws://127.0.0.1:{live_server}/v1/telephony/twilio", call_sid=call_sid,
+                              token=integration_token, speed=None, audio=audio,
+                              metadata={**metadata, "agent_id": "a-twilio", "team": "north"}))
+    through_stream = f"stream-{uuid.uuid4().hex[:8]}"
+    asyncio.run(replay(SHORT_CALL, f"ws://127.0.0.1:{live_server}/v1/stream", speed=None, audio=audio, token=agent_token,
+                       encoding="mulaw", call_id=through_stream, metadata=metadata))
+    twilio = store.get_call(call_sid)
+    assert twilio.agent_id == "a-twilio" and twilio.team == "north" and twilio.status == "complete"
+    twilio_events, stream_events = store.events(call_sid), store.events(through_stream)
+    assert _what_happened(twilio_events) == _what_happened(stream_events)
+    said = [e for e in twilio_events if e["type"] == "utterance"]
+    assert [e["speaker"] for e in said][:2] == ["agent", "debtor"]  # outbound is the agent, inbound the debtor
+    assert {"US-THREAT"} <= {e.get("rule_id") for e in twilio_events}
+    assert {"stop_calling"} <= {e.get("intent") for e in twilio_events}
+
+
+async def _twilio_start(port: int, parameters: dict) -> tuple[int | None, str]:
+    from coach.telephony.twilio import twilio_messages
+    import numpy as np
+
+    async with connect(f"ws://127.0.0.1:{port}/v1/telephony/twilio") as ws:
+        messages = twilio_messages(np.zeros((2, 1600), np.float32), call_sid=f"CA{uuid.uuid4().hex}",
+                                   custom_parameters=parameters)
+        for _, text in list(messages)[:2]:
+            await ws.send(text)
+        with contextlib.suppress(ConnectionClosed):
+            async for _ in ws:
+                pass
+        return ws.close_code, ws.close_reason
+
+
+@pytest.mark.parametrize("who, code", [(None, 4401), ("bogus-token", 4401), ("agent", 4403)])
+def test_a_stream_without_an_integration_token_is_refused(live_server, agent_token, who, code):
+    token = agent_token if who == "agent" else who
+    parameters = {"token": token} if token else {}
+    close_code, reason = asyncio.run(_twilio_start(live_server, parameters))
+    assert close_code == code, reason
+    if who is None:
+        assert "customParameters.token" in reason
+
+
+def test_bad_start_parameters_and_bad_messages(live_server, integration_token, store):
+    close_code, reason = asyncio.run(_twilio_start(live_server, {"token": integration_token, "language": "fr"}))
+    assert close_code == 1008 and "customParameters" in reason
+
+    async def noisy_call(call_sid: str) -> int | None:
+        from coach.telephony.twilio import twilio_messages
+        import numpy as np
+
+        async with connect(f"ws://127.0.0.1:{live_server}/v1/telephony/twilio") as ws:
+            for n, (_, text) in enumerate(twilio_messages(np.zeros((2, 8000), np.float32), call_sid=call_sid,
+                                                          custom_parameters={"token": integration_token})):
+                await ws.send(text)
+                if n == 3:  # garbage mid-call: logged and skipped, the call goes on
+                    await ws.send("{not json")
+                    await ws.send(b"\x00\x01")
+                    await ws.send(json.dumps({"event": "media", "media": {"track": "inbound", "timestamp": "1", "payload": "***"}}))
+            async for _ in ws:
+                pass
+            return ws.close_code
+
+    call_sid = f"CA{uuid.uuid4().hex}"
+    assert asyncio.run(noisy_call(call_sid)) == 1000
+    assert store.get_call(call_sid).status == "complete"
+
+
+def test_coach_replay_twilio_needs_a_token(live_server):
+    with pytest.raises(CoachError, match="4401"):
+        asyncio.run(replay_twilio(SHORT_CALL, f"ws://127.0.0.1:{live_server}/v1/telephony/twilio", call_sid="CAx",
+                                  token=None, speed=None))
