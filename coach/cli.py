@@ -170,9 +170,10 @@ def serve(host: str, port: int, allow_anonymous_stream: bool) -> None:
                                                   "Default for a bundled sample: the sample's.")
 @click.option("--demo/--no-demo", default=None,
               help="Store the call as a demo (hidden from call lists). Default: only for the bundled samples.")
-@click.option("--protocol", type=click.Choice(["coach", "twilio"]), default="coach", show_default=True,
+@click.option("--protocol", type=click.Choice(["coach", "twilio", "audiohook"]), default="coach", show_default=True,
               help="coach: /v1/stream, hints printed as they come; twilio: a Twilio Media Stream to "
-                   "/v1/telephony/twilio, message for message (an integration token; the call is stored, nothing comes back).")
+                   "/v1/telephony/twilio, message for message (an integration token; the call is stored, nothing comes "
+                   "back); audiohook: a Genesys Cloud AudioHook session to /v1/telephony/audiohook (hints come back).")
 @click.option("--encoding", type=click.Choice(["pcm_s16le", "mulaw"]), default="pcm_s16le", show_default=True,
               help="Audio sent on /v1/stream: 16 kHz PCM, or 8 kHz G.711 mu-law as a phone line carries it.")
 def replay(file: Path, url: str, speed: str, language: str, roles: str, playbook_ref: str | None, token: str | None,
@@ -240,6 +241,21 @@ def replay(file: Path, url: str, speed: str, language: str, roles: str, playbook
                                          channel_roles=tuple(roles.split(",")), playbook=playbook_ref, metadata=metadata))
         console.print(f"sent {sent.audio_seconds:.1f} s as a Twilio Media Stream in {sent.wall_seconds:.1f} s; "
                       f"the call is stored as {call_sid}")
+        return
+    if protocol == "audiohook":
+        from coach.replay import replay_audiohook
+
+        if url.endswith("/v1/stream"):
+            url = url[: -len("/v1/stream")] + "/v1/telephony/audiohook"
+        conversation = call_id or f"{file.stem[:40]}-{time.strftime('%Y%m%d-%H%M%S')}"
+        config = {k: v for k, v in metadata.items() if isinstance(v, (str, int, float, bool))}
+        if playbook_ref:
+            config["playbook"] = playbook_ref
+        sent = asyncio.run(replay_audiohook(file, url, conversation_id=conversation, api_key=token, language=language,
+                                            speed=pace, channel_roles=tuple(roles.split(",")), custom_config=config,
+                                            on_event=show))
+        console.print(f"sent {sent.audio_seconds:.1f} s as a Genesys AudioHook session in {sent.wall_seconds:.1f} s; "
+                      f"{len(sent.events)} events came back; the call is stored as {conversation}")
         return
     result = asyncio.run(run_replay(file, url, language=language, speed=pace, channel_roles=tuple(roles.split(",")),
                                     playbook=playbook_ref, on_event=show, token=token, metadata=metadata,

@@ -198,3 +198,96 @@ async def replay_twilio(
         raise CoachError(f"the server ended the Twilio stream (close code {close_code}: {reason or 'no reason'})",
                          hint="the stream needs an integration token: coach token create pbx --role integration")
     return result
+
+
+async def replay_audiohook(
+    path: str | Path, url: str = "ws://127.0.0.1:8000/v1/telephony/audiohook", *, conversation_id: str,
+    api_key: str | None, language: str = "en", speed: float | None = 1.0, audio: np.ndarray | None = None,
+    channel_roles: tuple[str, ...] = ("agent", "debtor"), custom_config: dict | None = None,
+    on_event: Callable[[dict[str, Any], float | None], None] | None = None,
+) -> ReplayResult:
+    """Play a two-channel recording as a Genesys Cloud AudioHook client: ``open`` (PCMU 8 kHz, external
+    = the debtor, internal = the agent), ``opened`` awaited, a ``ping``, 100 ms stereo frames, then
+    ``close`` and ``closed``. The hints the server sends back (``event`` messages) are collected."""
+    import uuid
+
+    from scipy.signal import resample_poly
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed, WebSocketException
+
+    from coach.audio.formats import encode_mulaw
+
+    audio = load_audio(path) if audio is None else audio
+    if audio.shape[0] != 2:
+        raise CoachError("an AudioHook replay needs a two-channel recording (agent and debtor)")
+    by_role = dict(zip(channel_roles, audio))
+    narrow = resample_poly(np.stack([by_role["debtor"], by_role["agent"]]), 1, 2, axis=1)  # external, internal
+    frames = np.frombuffer(encode_mulaw(narrow.T.reshape(-1)), dtype=np.uint8)
+    session = str(uuid.uuid4())
+    seq = 0
+    server_seq = 0
+
+    def message(kind: str, parameters: dict[str, Any], position: float) -> str:
+        nonlocal seq
+        seq += 1
+        return json.dumps({"version": "2", "type": kind, "seq": seq, "serverseq": server_seq, "id": session,
+                           "position": f"PT{position:.3f}S", "parameters": parameters})
+
+    result = ReplayResult(audio_seconds=audio.shape[1] / RATE)
+    headers = {"X-API-KEY": api_key} if api_key else {}
+    headers.update({"Audiohook-Session-Id": session, "Audiohook-Organization-Id": str(uuid.UUID(int=0)),
+                    "Audiohook-Correlation-Id": str(uuid.uuid4())})
+    opened = asyncio.Event()
+    closed = asyncio.Event()
+    refusal: list[str] = []
+
+    async def receiver(ws) -> None:
+        nonlocal server_seq
+        with contextlib.suppress(ConnectionClosed):
+            async for raw in ws:
+                reply = json.loads(raw)
+                server_seq = reply.get("seq", server_seq)
+                kind = reply.get("type")
+                if kind == "opened":
+                    opened.set()
+                elif kind == "closed":
+                    closed.set()
+                elif kind == "disconnect":
+                    refusal.append(reply.get("parameters", {}).get("info", "disconnected"))
+                    opened.set()
+                elif kind == "event":
+                    for entity in reply.get("parameters", {}).get("entities", []):
+                        result.events.append(entity.get("data", {}))
+                        if on_event:
+                            on_event(entity.get("data", {}), None)
+
+    try:
+        async with connect(url, open_timeout=10, additional_headers=headers) as ws:
+            listening = asyncio.create_task(receiver(ws))
+            began = time.monotonic()
+            with contextlib.suppress(ConnectionClosed):
+                await ws.send(message("open", {
+                    "organizationId": str(uuid.UUID(int=0)), "conversationId": conversation_id,
+                    "participant": {"id": str(uuid.uuid4()), "ani": "+15550100", "aniName": "Debtor", "dnis": "+15550199"},
+                    "media": [{"type": "audio", "format": "PCMU", "channels": ["external", "internal"], "rate": 8000},
+                              {"type": "audio", "format": "PCMU", "channels": ["external"], "rate": 8000}],
+                    "language": "zh-CN" if language == "zh" else "en-US", "customConfig": custom_config or {},
+                }, 0.0))
+                await asyncio.wait_for(opened.wait(), 60)
+                if not refusal:
+                    await ws.send(message("ping", {}, 0.0))
+                    step = 8_000 // 10 * 2  # 100 ms of stereo
+                    for offset in range(0, len(frames), step):
+                        if speed:
+                            await asyncio.sleep(max(0.0, began + (offset + step) / 2 / 8_000 / speed - time.monotonic()))
+                        await ws.send(frames[offset : offset + step].tobytes())
+                    await ws.send(message("close", {"reason": "end"}, len(frames) / 2 / 8_000))
+                    await asyncio.wait_for(closed.wait(), 600)
+            await listening
+            result.wall_seconds = time.monotonic() - began
+    except (OSError, WebSocketException, TimeoutError) as exc:
+        raise CoachError(f"cannot stream to {url}: {exc}", hint="is `coach serve` running?") from None
+    if refusal or not closed.is_set():
+        raise CoachError(f"the server ended the AudioHook session: {refusal[0] if refusal else 'no closed message'}",
+                         hint="the session needs an integration token as its API key: coach token create genesys --role integration")
+    return result

@@ -1,4 +1,5 @@
-"""Telephony platforms' stream endpoints: their wire format in, the same live call as ``/v1/stream``.
+"""Telephony platforms' stream endpoints: their wire format in, the same live call as ``/v1/stream``
+(docs/telephony.md). Twilio Media Streams and Genesys Cloud AudioHook.
 
 ``/v1/telephony/twilio`` takes a Twilio Media Stream (``<Connect><Stream url="wss://.../v1/telephony/
 twilio">`` in TwiML, both tracks). Twilio cannot send headers, so the call is admitted on its
@@ -11,17 +12,22 @@ they are stored as they happen, like every live call, for the agent's console an
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
+
+from fastapi import WebSocketDisconnect
 
 from pydantic import ValidationError
 
 from coach.errors import CoachError, InputError, describe_validation_error
 from coach.events import BaseEvent
-from coach.telephony.tracks import TrackMixer
+from coach.telephony.audiohook import AudioHookMessage, ServerMessages, audio_format, roles, seconds
+from coach.telephony.audiohook import parse_message as parse_audiohook
+from coach.telephony.tracks import MULAW_SILENCE, TrackMixer
 from coach.telephony.twilio import StreamStart, TwilioMessage, parse_message
 from server.auth import UNAUTHORIZED, StreamRefused
-from server.stream import IDLE_TIMEOUT, POLICY, CallStream, StartMessage
+from server.stream import IDLE_TIMEOUT, NORMAL, POLICY, CallStream, StartMessage
 
 log = logging.getLogger("coach.server.telephony")
 
@@ -143,3 +149,156 @@ class TwilioStream(CallStream):
 
     async def _send(self, events: list[BaseEvent]) -> None:
         """Twilio reads nothing on a one-way stream: events are stored, not sent (errors are logged)."""
+
+
+class AudioHookStream(CallStream):
+    """One Genesys Cloud AudioHook session (one conversation, both channels) on ``/v1/telephony/audiohook``.
+
+    Admitted on its ``X-API-KEY`` header (an integration token). The conversation id is the stored
+    call's id. Hints (objections, compliance warnings) go back as AudioHook ``event`` messages, each
+    entity ``{"type": "coach.<event type>", "data": <the event as /v1/stream sends it>}``."""
+
+    protocol = "audiohook"
+    #: Events sent back to Genesys (the rest are stored only).
+    SENT = ("intent", "compliance", "sentiment", "commitment", "scorecard")
+    #: Longest pause (a hold) filled with silence, so times after it stay the call's times.
+    MAX_DISCARDED_SECONDS = 3600.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._messages: ServerMessages | None = None
+        self._received_seconds = 0.0
+        self._closing = False
+
+    async def _admit(self) -> bool:
+        key = self.ws.headers.get("x-api-key")
+        try:
+            if not key and not self.gate.allow_anonymous:
+                raise StreamRefused("unauthorized", "an AudioHook session needs an integration token as its API key "
+                                    "(X-API-KEY; coach token create genesys --role integration)", UNAUTHORIZED)
+            self.viewer = await self.gate.admit_secret(key, self.ws, INTEGRATIONS)
+        except StreamRefused as refused:
+            log.warning("AudioHook session refused: %s", refused.message, extra={"code": refused.code, "event": "refused"})
+            await self._fail(refused.code, refused.message, refused.close_code)
+            return False
+        return True
+
+    async def _start(self) -> bool:
+        raw = await self._next()
+        if raw is None:
+            await self._fail("idle_timeout", f"no open message within {self.settings.stream_idle_seconds:g} s", IDLE_TIMEOUT)
+            return False
+        if raw["type"] == "websocket.disconnect":
+            return False
+        try:
+            message = self._parse(raw)
+            self._messages = ServerMessages(message.id)
+            self._messages.clientseq = message.seq
+            if message.type != "open":
+                raise InputError(f"expected an open message, got {message.type!r}")
+            parameters = message.open_parameters()
+            media = parameters.chosen_media()
+            language = parameters.call_language()
+        except InputError as exc:
+            await self._fail("bad_start", str(exc), POLICY)
+            return False
+        metadata: dict[str, Any] = {**parameters.inputVariables, **parameters.customConfig}
+        metadata = {k: v for k, v in metadata.items() if k not in _CONTROL and isinstance(v, (str, int, float, bool))}
+        metadata.update({"audiohook_session_id": message.id, "telephony": self.protocol})
+        audio = audio_format(media)
+        try:
+            opening = StartMessage(type="start", call_id=parameters.conversationId, language=language,
+                                   encoding=audio.encoding, sample_rate=audio.sample_rate, channels=audio.channels,
+                                   channel_roles=roles(media), playbook=_text_or_none(parameters.customConfig.get("playbook")),
+                                   metadata=metadata)
+        except ValidationError as exc:
+            await self._fail("bad_start", "invalid open parameters:\n" + describe_validation_error(exc), POLICY)
+            return False
+        await self._reply("opened", {"startPaused": False, "media": [media.model_dump()]})
+        return await self._open(opening)
+
+    async def _receive(self) -> None:
+        assert self.call is not None and self._messages is not None
+        while True:
+            raw = await self._next()
+            if raw is None:
+                await self._error("idle_timeout", f"nothing received for {self.settings.stream_idle_seconds:g} s; "
+                                                  "the call is finished with what arrived")
+                return
+            if raw["type"] == "websocket.disconnect":
+                self._disconnected()
+                return
+            data = raw.get("bytes")
+            try:
+                if data is not None:
+                    if len(data) > self.settings.max_frame_bytes:
+                        raise InputError(f"audio frame of {len(data)} bytes exceeds {self.settings.max_frame_bytes}")
+                    self.call.feed(data)
+                    self._received_seconds += self.call.spec.audio.seconds(len(data))
+                    self._wake.set()
+                    continue
+                message = self._parse(raw)
+                self._messages.clientseq = message.seq
+                if message.type == "ping":
+                    await self._reply("pong", {})
+                elif message.type == "close":
+                    self._closing = True  # answered with closed once the call is finished and stored
+                    return
+                elif message.type == "discarded":
+                    self._fill(seconds(str(message.parameters.get("discarded", "PT0S"))))
+                elif message.type in ("paused", "resumed", "update", "error", "pause", "resume"):
+                    log.info("AudioHook %s", message.type, extra={"call_id": self.call_id, "event": message.type})
+                else:
+                    raise InputError(f"unknown AudioHook message type {message.type!r}")
+            except CoachError as exc:
+                await self._error("bad_message", f"{exc}; message ignored")
+
+    def _fill(self, gap: float) -> None:
+        """Audio left out (a hold): silence, so later utterances keep the call's times."""
+        assert self.call is not None
+        gap = min(max(0.0, gap), self.MAX_DISCARDED_SECONDS)
+        audio = self.call.spec.audio
+        self.call.feed(bytes([MULAW_SILENCE]) * int(gap * audio.sample_rate) * audio.channels)
+        self._received_seconds += gap
+        self._wake.set()
+
+    async def _close(self, code: int, reason: str = "") -> None:
+        if self._closing and code == NORMAL and not self._closed and self._messages is not None:
+            await self._reply("closed", {})
+        await super()._close(code, reason)
+
+    async def _fail(self, code: str, message: str, close_code: int) -> None:
+        log.info(message, extra={"call_id": self.call_id, "code": code, "event": "error"})
+        if self._messages is None:
+            self._messages = ServerMessages("-")
+        await self._reply("disconnect", {"reason": "unauthorized" if close_code == UNAUTHORIZED else "error",
+                                         "info": message[:500]})
+        await CallStream._close(self, close_code, message[:120])
+
+    async def _send(self, events: list[BaseEvent]) -> None:
+        """Hints go back as AudioHook ``event`` messages; errors as ``event`` entities too (the
+        session goes on)."""
+        entities = [{"type": f"coach.{e.type}", "data": json.loads(e.to_json())} for e in events
+                    if e.type in self.SENT or e.type == "error"]
+        if entities:
+            await self._reply("event", {"entities": entities})
+
+    async def _reply(self, kind: str, parameters: dict[str, Any]) -> None:
+        if self._closed or self._messages is None:
+            return
+        text = self._messages.make(kind, parameters, position=self._received_seconds)
+        async with self._send_lock:
+            try:
+                await self.ws.send_text(text)
+            except (WebSocketDisconnect, RuntimeError):
+                self._closed = True
+
+    def _parse(self, raw: dict) -> AudioHookMessage:
+        text = raw.get("text") or ""
+        if len(text) > self.settings.max_frame_bytes:
+            raise InputError(f"message of {len(text)} bytes exceeds {self.settings.max_frame_bytes}")
+        return parse_audiohook(text)
+
+
+def _text_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)

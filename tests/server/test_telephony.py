@@ -14,7 +14,7 @@ from websockets.exceptions import ConnectionClosed
 
 from coach.audio.files import load_audio
 from coach.errors import CoachError
-from coach.replay import replay, replay_twilio
+from coach.replay import replay, replay_audiohook, replay_twilio
 from coach.storage import CallStore
 from tests.conftest import EXAMPLES
 
@@ -38,20 +38,27 @@ def _what_happened(events: list[dict]) -> list[tuple]:
             for e in events if e["type"] not in ("partial", "ready", "error")]
 
 
-def test_a_twilio_stream_gives_the_hints_of_the_same_call_on_v1_stream(live_server, store, integration_token, agent_token):
-    audio = load_audio(SHORT_CALL)
-    metadata = json.loads(SHORT_CALL.with_suffix(".json").read_text())["metadata"]
+METADATA = json.loads(SHORT_CALL.with_suffix(".json").read_text())["metadata"]
+
+
+@pytest.fixture(scope="module")
+def through_stream(live_server, store, agent_token) -> list[dict]:
+    """The events stored for the sample call sent on /v1/stream as 8 kHz mu-law (a phone line's audio)."""
+    call_id = f"stream-{uuid.uuid4().hex[:8]}"
+    asyncio.run(replay(SHORT_CALL, f"ws://127.0.0.1:{live_server}/v1/stream", speed=None, audio=load_audio(SHORT_CALL),
+                       token=agent_token, encoding="mulaw", call_id=call_id, metadata=METADATA))
+    return store.events(call_id)
+
+
+def test_a_twilio_stream_gives_the_hints_of_the_same_call_on_v1_stream(live_server, store, integration_token, through_stream):
     call_sid = f"CA{uuid.uuid4().hex}"
     asyncio.run(replay_twilio(SHORT_CALL, f"ws://127.0.0.1:{live_server}/v1/telephony/twilio", call_sid=call_sid,
-                              token=integration_token, speed=None, audio=audio,
-                              metadata={**metadata, "agent_id": "a-twilio", "team": "north"}))
-    through_stream = f"stream-{uuid.uuid4().hex[:8]}"
-    asyncio.run(replay(SHORT_CALL, f"ws://127.0.0.1:{live_server}/v1/stream", speed=None, audio=audio, token=agent_token,
-                       encoding="mulaw", call_id=through_stream, metadata=metadata))
+                              token=integration_token, speed=None, audio=load_audio(SHORT_CALL),
+                              metadata={**METADATA, "agent_id": "a-twilio", "team": "north"}))
     twilio = store.get_call(call_sid)
     assert twilio.agent_id == "a-twilio" and twilio.team == "north" and twilio.status == "complete"
-    twilio_events, stream_events = store.events(call_sid), store.events(through_stream)
-    assert _what_happened(twilio_events) == _what_happened(stream_events)
+    twilio_events = store.events(call_sid)
+    assert _what_happened(twilio_events) == _what_happened(through_stream)
     said = [e for e in twilio_events if e["type"] == "utterance"]
     assert [e["speaker"] for e in said][:2] == ["agent", "debtor"]  # outbound is the agent, inbound the debtor
     assert {"US-THREAT"} <= {e.get("rule_id") for e in twilio_events}
@@ -112,3 +119,60 @@ def test_coach_replay_twilio_needs_a_token(live_server):
     with pytest.raises(CoachError, match="4401"):
         asyncio.run(replay_twilio(SHORT_CALL, f"ws://127.0.0.1:{live_server}/v1/telephony/twilio", call_sid="CAx",
                                   token=None, speed=None))
+
+
+def test_an_audiohook_session_gets_the_hints_back_and_stores_the_same_call(live_server, store, integration_token,
+                                                                         through_stream):
+    conversation = str(uuid.uuid4())
+    result = asyncio.run(replay_audiohook(SHORT_CALL, f"ws://127.0.0.1:{live_server}/v1/telephony/audiohook",
+                                          conversation_id=conversation, api_key=integration_token, speed=None,
+                                          audio=load_audio(SHORT_CALL),
+                                          custom_config={**METADATA, "agent_id": "a-genesys", "team": "north"}))
+    stored = store.events(conversation)
+    assert _what_happened(stored) == _what_happened(through_stream)
+    sent_back = {e["type"] for e in result.events}
+    assert {"intent", "compliance", "scorecard"} <= sent_back
+    assert "utterance" not in sent_back and "partial" not in sent_back  # hints, not the transcript
+    call = store.get_call(conversation)
+    assert call.agent_id == "a-genesys" and call.status == "complete"
+
+
+@pytest.mark.parametrize("who, code", [(None, 4401), ("agent", 4403)])
+def test_an_audiohook_session_without_an_integration_key_is_disconnected(live_server, agent_token, who, code):
+    with pytest.raises(CoachError, match="unauthorized|integration"):
+        asyncio.run(replay_audiohook(SHORT_CALL, f"ws://127.0.0.1:{live_server}/v1/telephony/audiohook",
+                                     conversation_id=str(uuid.uuid4()), api_key=agent_token if who else None,
+                                     speed=None))
+
+
+def test_audiohook_pings_bad_messages_and_media_coach_cannot_take(live_server, integration_token):
+    async def session(open_media: list[dict], then: list) -> list[dict]:
+        replies: list[dict] = []
+        async with connect(f"ws://127.0.0.1:{live_server}/v1/telephony/audiohook",
+                           additional_headers={"X-API-KEY": integration_token}) as ws:
+            base = {"version": "2", "serverseq": 0, "id": str(uuid.uuid4()), "position": "PT0S"}
+            await ws.send(json.dumps({**base, "type": "open", "seq": 1, "parameters": {
+                "conversationId": str(uuid.uuid4()), "media": open_media, "language": "en-US"}}))
+            for n, item in enumerate(then, start=2):
+                await ws.send(item if isinstance(item, (str, bytes)) else json.dumps({**base, "seq": n, **item}))
+            with contextlib.suppress(ConnectionClosed):
+                async for raw in ws:
+                    replies.append(json.loads(raw))
+                    if replies[-1]["type"] in ("closed", "disconnect"):
+                        break
+        return replies
+
+    pcmu = [{"type": "audio", "format": "PCMU", "channels": ["external", "internal"], "rate": 8000}]
+    replies = asyncio.run(session(pcmu, [
+        {"type": "ping", "parameters": {}}, "{not json", json.dumps({"version": "1", "type": "ping", "seq": 9, "id": "x"}),
+        b"\xff" * 1600, {"type": "discarded", "parameters": {"start": "PT0.1S", "discarded": "PT2S"}},
+        {"type": "close", "parameters": {"reason": "end"}}]))
+    kinds = [r["type"] for r in replies]
+    assert kinds[0] == "opened" and replies[0]["parameters"]["media"] == pcmu and replies[0]["clientseq"] == 1
+    assert "pong" in kinds and kinds[-1] == "closed"
+    errors = [e["data"]["message"] for r in replies if r["type"] == "event" for e in r["parameters"]["entities"]
+              if e["type"] == "coach.error"]
+    assert any("not a JSON message" in m for m in errors) and any("version" in m for m in errors)
+    assert [r["seq"] for r in replies] == list(range(1, len(replies) + 1))
+    wide = asyncio.run(session([{"type": "audio", "format": "L16", "channels": ["external"], "rate": 16000}], []))
+    assert wide[-1]["type"] == "disconnect" and "PCMU" in wide[-1]["parameters"]["info"]
