@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from sklearn.cluster import HDBSCAN
-from sklearn.decomposition import PCA
+from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.preprocessing import normalize as l2_normalize
 
 from coach.analyzers.features import Features
@@ -43,6 +43,8 @@ MIN_WORDINGS = 3
 #: Above this many distinct wordings, they are projected (PCA) to REDUCED_DIMENSIONS before clustering.
 REDUCE_ABOVE = 1000
 REDUCED_DIMENSIONS = 48
+#: Dimensions kept of lexical vectors (languages without an embedding model).
+LEXICAL_DIMENSIONS = 100
 #: HDBSCAN membership strength below which a wording counts as noise, not as the cluster's edge.
 MIN_MEMBERSHIP = 0.1
 #: Representative utterances shown per cluster.
@@ -173,13 +175,17 @@ def _without_known(rows: list[int], pool: list[Candidate], vectors: np.ndarray) 
 
 
 def _vectors(features: Features, keep: np.ndarray) -> np.ndarray:
-    """Unit-length embeddings of the kept rows (lexical vectors where the language has no embedding
-    model), so Euclidean distance ranks like cosine similarity."""
+    """Unit-length embeddings of the kept rows, so Euclidean distance ranks like cosine similarity.
+    Where the language has no embedding model (``COACH_EMBEDDING_MODEL_ZH=none``), the lexical
+    vectors, reduced by truncated SVD (latent semantic analysis) rather than made dense at their tens of
+    thousands of dimensions."""
     if features.dense is not None:
-        matrix = np.asarray(features.dense)[keep]
-    else:
-        matrix = features.lexical[np.flatnonzero(keep)].toarray()
-    return l2_normalize(matrix.astype(np.float64))
+        return l2_normalize(np.asarray(features.dense)[keep].astype(np.float64))
+    lexical = features.lexical[np.flatnonzero(keep)]
+    dimensions = min(LEXICAL_DIMENSIONS, lexical.shape[0] - 1, lexical.shape[1] - 1)
+    if dimensions < 2:
+        return l2_normalize(lexical.toarray().astype(np.float64))
+    return l2_normalize(TruncatedSVD(dimensions, random_state=0).fit_transform(lexical))
 
 
 def _cluster(cluster_id: str, language: str, found: list[Candidate], vectors: np.ndarray, keywords: list[str],

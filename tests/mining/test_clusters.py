@@ -76,3 +76,20 @@ def test_a_cluster_mostly_claimed_by_known_intents_is_not_news():
 
     assert _known(members("promise_to_pay", "refuse_to_pay", "promise_to_pay", None))   # a mix of known intents
     assert not _known(members(None, None, "time_barred", "hostile", None))              # mostly unclaimed
+
+
+def test_without_an_embedding_model_the_lexical_vectors_are_reduced_not_made_dense(zh_engine):
+    import numpy as np
+
+    from coach.analyzers.features import Features
+    from coach.mining.clusters import _vectors
+
+    texts = ["这个会不会影响我征信", "征信上的逾期记录什么时候能消掉", "我上周已经还过了啊", "我最近失业了 真的没钱还"] * 5
+    lexical = zh_engine.space.encode(texts)
+    features = Features(lexical.texts, lexical.norms, None, lexical.lexical)
+    keep = np.ones(len(texts), dtype=bool)
+    vectors = _vectors(features, keep)
+    assert vectors.shape[0] == len(texts) and vectors.shape[1] < lexical.lexical.shape[1]
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0)
+    similarity = vectors @ vectors.T
+    assert similarity[0, 4] > 0.99 and similarity[0, 2] < similarity[0, 4]   # the same text, another text
