@@ -356,16 +356,18 @@ def token() -> None:
 
 @token.command("create")
 @click.argument("name")
-@click.option("--role", type=click.Choice(["agent", "coach", "trainer", "admin", "integration"]), required=True,
-              help="integration: a telephony system that streams calls (and reads none).")
+@click.option("--role", type=click.Choice(["agent", "coach", "supervisor", "trainer", "admin", "integration"]), required=True,
+              help="integration: a telephony system that streams calls (and reads none); supervisor: watches its "
+                   "team's calls live (/supervisor).")
 @click.option("--agent-id", help="Agents: whose calls the token sees (and streams as).")
-@click.option("--team", help="Coaches: whose team's calls the token sees; agents and integrations: the team their calls are stored under.")
+@click.option("--team", help="Coaches and supervisors: whose team's calls the token sees; agents and integrations: the team their calls are stored under.")
 def token_create(name: str, role: str, agent_id: str | None, team: str | None) -> None:
     """Create a token; it is printed once and cannot be shown again.
 
     \b
     Examples:
       coach token create lee --role coach --team north
+      coach token create sam --role supervisor --team north
       coach token create a17 --role agent --agent-id a17 --team north
       coach token create dialer --role integration
     """

@@ -123,6 +123,15 @@ class Settings(BaseSettings):
     #: On SIGTERM, seconds the calls in progress get to finish before they are marked interrupted;
     #: the process exits within 10 s whatever happens.
     shutdown_grace_seconds: float = Field(default=5.0, ge=0, le=7)
+    #: Where alerts for supervisors (S1 violations, self-harm and vulnerability cues, lawyer,
+    #: bankruptcy and stop-calling requests) are also POSTed as JSON (empty: nowhere), signed with
+    #: HMAC-SHA256 under ``alert_webhook_secret`` (docs/supervisor.md), tried up to
+    #: ``alert_webhook_attempts`` times with exponential back-off, each try waiting at most
+    #: ``alert_webhook_timeout_seconds``.
+    alert_webhook_url: str = ""
+    alert_webhook_secret: str = ""
+    alert_webhook_attempts: int = Field(default=5, ge=1, le=20)
+    alert_webhook_timeout_seconds: float = Field(default=5.0, gt=0, le=60)
 
     @field_validator("redact_kinds", "analyzers", mode="before")
     @classmethod

@@ -8,15 +8,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-Role = Literal["agent", "coach", "trainer", "admin", "integration"]
-ROLES: tuple[str, ...] = ("agent", "coach", "trainer", "admin", "integration")
+Role = Literal["agent", "coach", "supervisor", "trainer", "admin", "integration"]
+ROLES: tuple[str, ...] = ("agent", "coach", "supervisor", "trainer", "admin", "integration")
+#: Roles that may watch the live floor (``/v1/supervisor``): supervisors and coaches their team's calls, admins all.
+WATCHERS: tuple[str, ...] = ("supervisor", "coach", "admin")
 #: Roles that may stream live calls (``/v1/stream``): an agent's console, a telephony integration, an admin.
 STREAMERS: tuple[str, ...] = ("agent", "integration", "admin")
 
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who is asking: an agent sees only their own calls, a coach their team's, trainers and admins all;
+    """Who is asking: an agent sees only their own calls, a coach or a supervisor their team's, trainers
+    and admins all;
     an integration (a telephony system that streams calls) sees none."""
 
     name: str

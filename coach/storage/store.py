@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from coach.config import Settings, get_settings
 from coach.errors import InputError, NotFoundError, StorageError
+from coach.alerts import Alert
 from coach.events import BaseEvent, ComplianceEvent, IntentEvent, ScorecardEvent, SentimentEvent, UtteranceEvent
 from coach.redaction import Redaction, redact, redact_event
 from coach.storage.database import create_database_engine, migrate, safe_url, session_factory, translate_errors
@@ -34,7 +35,17 @@ from coach.storage.records import (
     UtteranceRecord,
     Viewer,
 )
-from coach.storage.tables import CallRow, EventRow, NoteRow, RedactionRow, ScorecardRow, TokenRow, UtteranceRow, utcnow
+from coach.storage.tables import (
+    AlertRow,
+    CallRow,
+    EventRow,
+    NoteRow,
+    RedactionRow,
+    ScorecardRow,
+    TokenRow,
+    UtteranceRow,
+    utcnow,
+)
 
 #: Live-only events that describe the stream, not the call.
 TRANSIENT_EVENTS = ("partial", "ready")
@@ -263,6 +274,47 @@ class CallStore:
             rows = session.scalars(select(NoteRow).where(NoteRow.call_id == call_id).order_by(NoteRow.id))
             return [_note(n) for n in rows]
 
+    # -- supervisors' alerts -------------------------------------------------------------------
+
+    def add_alert(self, alert: Alert) -> Alert:
+        """Keep an alert raised during a live call (its evidence masked like the events); returns it
+        as stored."""
+        evidence, _ = Redactor(self.settings).redact_text(alert.evidence)
+        with self._transaction() as session:
+            row = AlertRow(id=alert.id, call_id=alert.call_id, kind=alert.kind, rule_id=alert.rule_id, intent=alert.intent,
+                           severity=alert.severity, evidence=evidence, message=alert.message, time=alert.time,
+                           utterance_id=alert.utterance_id, agent_id=alert.agent_id, team=alert.team,
+                           raised_at=alert.at, acknowledged_by=alert.acknowledged_by,
+                           acknowledged_at=alert.acknowledged_at)
+            session.merge(row)
+            session.flush()
+            return _alert(row)
+
+    def alerts(self, viewer: Viewer | None = None, *, call_id: str | None = None, open_only: bool = False,
+               limit: int = 100, offset: int = 0) -> list[Alert]:
+        """Alerts the viewer may see (a coach's or supervisor's team, an agent's own), newest first."""
+        query = select(AlertRow).where(*_alerts_visible(viewer))
+        if call_id is not None:
+            query = query.where(AlertRow.call_id == call_id)
+        if open_only:
+            query = query.where(AlertRow.acknowledged_at.is_(None))
+        query = query.order_by(AlertRow.raised_at.desc(), AlertRow.id).limit(limit).offset(offset)
+        with self._read() as session:
+            return [_alert(row) for row in session.scalars(query)]
+
+    def acknowledge_alert(self, alert_id: str, by: str, viewer: Viewer | None = None) -> tuple[Alert, bool]:
+        """Record that ``by`` acknowledged the alert now; the first acknowledgement stands. Returns the
+        alert and whether this call acknowledged it (False: it already was)."""
+        with self._transaction() as session:
+            row = session.scalar(select(AlertRow).where(AlertRow.id == alert_id, *_alerts_visible(viewer)))
+            if row is None:
+                raise NotFoundError(f"no alert {alert_id!r}")
+            if row.acknowledged_at is not None:
+                return _alert(row), False
+            row.acknowledged_by, row.acknowledged_at = by, utcnow()
+            session.flush()
+            return _alert(row), True
+
     # -- API tokens ----------------------------------------------------------------------------
 
     def create_token(self, name: str, role: str, *, agent_id: str | None = None, team: str | None = None) -> tuple[str, TokenRecord]:
@@ -271,8 +323,8 @@ class CallStore:
             raise InputError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
         if role == "agent" and not agent_id:
             raise InputError("an agent token needs --agent-id: agents see only their own calls")
-        if role == "coach" and not team:
-            raise InputError("a coach token needs --team: coaches see their team's calls")
+        if role in ("coach", "supervisor") and not team:
+            raise InputError(f"a {role} token needs --team: {role}s see their team's calls")
         if role == "integration" and agent_id:
             raise InputError("an integration token streams calls for many agents: give it no --agent-id "
                              "(the start message names each call's agent)")
@@ -418,11 +470,30 @@ def _visible(viewer: Viewer | None) -> list[Any]:
         return []
     if viewer.role == "agent":
         return [CallRow.agent_id == viewer.agent_id]
-    if viewer.role == "coach":
+    if viewer.role in ("coach", "supervisor"):
         return [CallRow.team == viewer.team]
     if viewer.role == "integration":  # streams calls, reads none
         return [false()]
     raise StorageError(f"unknown role {viewer.role!r}")
+
+
+def _alerts_visible(viewer: Viewer | None) -> list[Any]:
+    if viewer is None or viewer.sees_everything:
+        return []
+    if viewer.role == "agent":
+        return [AlertRow.agent_id == viewer.agent_id]
+    if viewer.role in ("coach", "supervisor"):
+        return [AlertRow.team == viewer.team]
+    if viewer.role == "integration":
+        return [false()]
+    raise StorageError(f"unknown role {viewer.role!r}")
+
+
+def _alert(row: AlertRow) -> Alert:
+    return Alert(id=row.id, call_id=row.call_id, kind=row.kind, rule_id=row.rule_id, intent=row.intent,
+                 severity=row.severity, evidence=row.evidence, message=row.message, at=row.raised_at, time=row.time,
+                 utterance_id=row.utterance_id, agent_id=row.agent_id, team=row.team,
+                 acknowledged_by=row.acknowledged_by, acknowledged_at=row.acknowledged_at)
 
 
 def _filtered(filters: CallFilter) -> list[Any]:

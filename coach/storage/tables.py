@@ -1,4 +1,5 @@
-"""The database tables: calls, utterances, events, scorecards, coach notes, redactions and API tokens.
+"""The database tables: calls, utterances, events, scorecards, coach notes, redactions, API tokens and
+supervisors' alerts.
 
 Events are stored whole (their JSON) so every client sees what the live agent saw; the columns beside
 the JSON (``type``, ``key``, ``severity``) exist only so lists can be filtered in SQL on any database.
@@ -158,3 +159,27 @@ class TokenRow(Base):
     team: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AlertRow(Base):
+    """An alert raised during a live call (coach.alerts), and who acknowledged it when. Not tied to a
+    stored call by a foreign key: a call whose storage failed still had its alerts."""
+
+    __tablename__ = "alerts"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    rule_id: Mapped[str | None] = mapped_column(String(100))
+    intent: Mapped[str | None] = mapped_column(String(100))
+    severity: Mapped[str] = mapped_column(String(2))
+    #: What was said (PII masked like the events).
+    evidence: Mapped[str] = mapped_column(Text)
+    message: Mapped[str] = mapped_column(String(300))
+    time: Mapped[float | None] = mapped_column(Float)
+    utterance_id: Mapped[int | None] = mapped_column(Integer)
+    agent_id: Mapped[str | None] = mapped_column(String(200), index=True)
+    team: Mapped[str | None] = mapped_column(String(200), index=True)
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(200))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
