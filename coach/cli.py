@@ -170,10 +170,11 @@ def serve(host: str, port: int, allow_anonymous_stream: bool) -> None:
                                                   "Default for a bundled sample: the sample's.")
 @click.option("--demo/--no-demo", default=None,
               help="Store the call as a demo (hidden from call lists). Default: only for the bundled samples.")
-@click.option("--protocol", type=click.Choice(["coach", "twilio", "audiohook"]), default="coach", show_default=True,
+@click.option("--protocol", type=click.Choice(["coach", "twilio", "audiohook", "audiofork"]), default="coach", show_default=True,
               help="coach: /v1/stream, hints printed as they come; twilio: a Twilio Media Stream to "
                    "/v1/telephony/twilio, message for message (an integration token; the call is stored, nothing comes "
-                   "back); audiohook: a Genesys Cloud AudioHook session to /v1/telephony/audiohook (hints come back).")
+                   "back); audiohook: a Genesys Cloud AudioHook session to /v1/telephony/audiohook (hints come back); "
+                   "audiofork: FreeSWITCH mod_audio_fork to /v1/telephony/audiofork.")
 @click.option("--encoding", type=click.Choice(["pcm_s16le", "mulaw"]), default="pcm_s16le", show_default=True,
               help="Audio sent on /v1/stream: 16 kHz PCM, or 8 kHz G.711 mu-law as a phone line carries it.")
 def replay(file: Path, url: str, speed: str, language: str, roles: str, playbook_ref: str | None, token: str | None,
@@ -241,6 +242,19 @@ def replay(file: Path, url: str, speed: str, language: str, roles: str, playbook
                                          channel_roles=tuple(roles.split(",")), playbook=playbook_ref, metadata=metadata))
         console.print(f"sent {sent.audio_seconds:.1f} s as a Twilio Media Stream in {sent.wall_seconds:.1f} s; "
                       f"the call is stored as {call_sid}")
+        return
+    if protocol == "audiofork":
+        from coach.replay import replay_audiofork
+
+        if url.endswith("/v1/stream"):
+            url = url[: -len("/v1/stream")] + "/v1/telephony/audiofork"
+        fork = call_id or f"{file.stem[:40]}-{time.strftime('%Y%m%d-%H%M%S')}"
+        details = {"uuid": fork, "language": language, "roles": roles.split(","), **metadata}
+        if playbook_ref:
+            details["playbook"] = playbook_ref
+        sent = asyncio.run(replay_audiofork(file, url, token=token, metadata=details, speed=pace, on_event=show))
+        console.print(f"sent {sent.audio_seconds:.1f} s as a FreeSWITCH audio fork in {sent.wall_seconds:.1f} s; "
+                      f"the call is stored as {fork}")
         return
     if protocol == "audiohook":
         from coach.replay import replay_audiohook

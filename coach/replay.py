@@ -56,6 +56,7 @@ async def replay(
     channel_roles: tuple[str, ...] = ("agent", "debtor"), playbook: str | None = None, metadata: dict | None = None,
     call_id: str | None = None, on_event: Callable[[dict[str, Any], float | None], None] | None = None,
     audio: np.ndarray | None = None, token: str | None = None, demo: bool = False, encoding: str = "pcm_s16le",
+    sample_rate: int = RATE,
 ) -> ReplayResult:
     """Stream ``path`` (or ``audio``) at ``speed`` times real time (None: as fast as possible), with
     the API ``token`` (an agent's, an integration's or an admin's). ``demo`` marks the call as a
@@ -77,9 +78,13 @@ async def replay(
         pcm = np.frombuffer(encode_mulaw(narrow.T.reshape(-1)), dtype=np.uint8).reshape(-1, channels)
         chunk = rate // 50
     else:
-        rate = RATE
+        rate = sample_rate
+        if rate != RATE:
+            from scipy.signal import resample_poly
+
+            audio = resample_poly(audio, rate, RATE, axis=1)
         pcm = (np.clip(audio.T, -1, 1) * 32767).astype("<i2")  # interleaved
-        chunk = int(RATE * CHUNK_SECONDS)
+        chunk = int(rate * CHUNK_SECONDS)
     start = {
         "type": "start", "call_id": call_id or f"{Path(path).stem}-{time.strftime('%Y%m%d-%H%M%S')}", "language": language, "encoding": encoding,
         "sample_rate": rate, "channels": channels, "channel_roles": list(roles), "metadata": metadata or {},
@@ -290,4 +295,59 @@ async def replay_audiohook(
     if refusal or not closed.is_set():
         raise CoachError(f"the server ended the AudioHook session: {refusal[0] if refusal else 'no closed message'}",
                          hint="the session needs an integration token as its API key: coach token create genesys --role integration")
+    return result
+
+
+async def replay_audiofork(
+    path: str | Path, url: str = "ws://127.0.0.1:8000/v1/telephony/audiofork", *, token: str | None,
+    metadata: dict[str, Any], speed: float | None = 1.0, audio: np.ndarray | None = None, sample_rate: int = 8_000,
+    on_event: Callable[[dict[str, Any], float | None], None] | None = None,
+) -> ReplayResult:
+    """Play a recording as FreeSWITCH's mod_audio_fork does: the sub-protocol ``audio.drachtio.org``,
+    the metadata as the first text frame, then 20 ms frames of 16-bit PCM (stereo for a two-channel
+    recording: its channels in the order ``metadata["roles"]`` names), and a close at the end. The
+    hints sent back (``{"type": "json", "data": ...}``) are collected."""
+    from urllib.parse import urlencode
+
+    from scipy.signal import resample_poly
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed, WebSocketException
+
+    audio = load_audio(path) if audio is None else audio
+    channels = audio.shape[0]
+    narrow = resample_poly(audio, sample_rate, RATE, axis=1) if sample_rate != RATE else audio
+    pcm = (np.clip(narrow.T, -1, 1) * 32767).astype("<i2")
+    query = {"mix": "stereo" if channels == 2 else "mono", "rate": f"{sample_rate // 1000}k"}
+    if token:
+        query["token"] = token
+    result = ReplayResult(audio_seconds=audio.shape[1] / RATE)
+    step = sample_rate // 50
+    try:
+        async with connect(f"{url}?{urlencode(query)}", open_timeout=10, subprotocols=["audio.drachtio.org"]) as ws:
+
+            async def receiver() -> None:
+                with contextlib.suppress(ConnectionClosed):
+                    async for raw in ws:
+                        event = json.loads(raw).get("data", {})
+                        result.events.append(event)
+                        if on_event:
+                            on_event(event, None)
+
+            listening = asyncio.create_task(receiver())
+            began = time.monotonic()
+            with contextlib.suppress(ConnectionClosed):
+                await ws.send(json.dumps(metadata))
+                for offset in range(0, len(pcm), step):
+                    if speed:
+                        await asyncio.sleep(max(0.0, began + (offset + step) / sample_rate / speed - time.monotonic()))
+                    await ws.send(pcm[offset : offset + step].tobytes())
+                await ws.close()  # FreeSWITCH hangs up: the end of the call
+            await listening
+            result.wall_seconds = time.monotonic() - began
+            close_code, reason = ws.close_code, ws.close_reason
+    except (OSError, WebSocketException) as exc:
+        raise CoachError(f"cannot stream to {url}: {exc}", hint="is `coach serve` running?") from None
+    if close_code != 1000:
+        raise CoachError(f"the server ended the audio fork (close code {close_code}: {reason or 'no reason'})",
+                         hint="the fork needs an integration token: coach token create freeswitch --role integration")
     return result

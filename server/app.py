@@ -30,7 +30,7 @@ from server.auth import StreamGate
 from server.errors import scrub_paths
 from server.limits import RateLimiter, UploadRateLimit
 from server.stream import ActiveStreams, CallStream, RecentCalls
-from server.telephony import AudioHookStream, TwilioStream
+from server.telephony import AudioForkStream, AudioHookStream, TwilioStream
 
 log = logging.getLogger("coach.server")
 STATIC = Path(__file__).resolve().parent / "static"
@@ -131,6 +131,12 @@ def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = (
     async def audiohook_stream(websocket: WebSocket) -> None:
         """A Genesys Cloud AudioHook session (docs/telephony.md): the token in X-API-KEY."""
         await AudioHookStream(websocket, settings, app.state.calls, app.state.store, gate=app.state.stream_gate,
+                              active=app.state.streams).run()
+
+    @app.websocket("/v1/telephony/audiofork")
+    async def audiofork_stream(websocket: WebSocket) -> None:
+        """A FreeSWITCH mod_audio_fork stream (docs/telephony.md): ?token=...&mix=stereo&rate=8k."""
+        await AudioForkStream(websocket, settings, app.state.calls, app.state.store, gate=app.state.stream_gate,
                               active=app.state.streams).run()
 
     @app.get("/v1/samples", tags=["samples"])

@@ -1,5 +1,5 @@
 """Telephony platforms' stream endpoints: their wire format in, the same live call as ``/v1/stream``
-(docs/telephony.md). Twilio Media Streams and Genesys Cloud AudioHook.
+(docs/telephony.md). Twilio Media Streams, Genesys Cloud AudioHook and FreeSWITCH mod_audio_fork.
 
 ``/v1/telephony/twilio`` takes a Twilio Media Stream (``<Connect><Stream url="wss://.../v1/telephony/
 twilio">`` in TwiML, both tracks). Twilio cannot send headers, so the call is admitted on its
@@ -12,8 +12,10 @@ they are stored as they happen, like every live call, for the agent's console an
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
+import secrets
 from typing import Any
 
 from fastapi import WebSocketDisconnect
@@ -27,6 +29,7 @@ from coach.telephony.audiohook import parse_message as parse_audiohook
 from coach.telephony.tracks import MULAW_SILENCE, TrackMixer
 from coach.telephony.twilio import StreamStart, TwilioMessage, parse_message
 from server.auth import UNAUTHORIZED, StreamRefused
+from server.limits import bearer_secret
 from server.stream import IDLE_TIMEOUT, NORMAL, POLICY, CallStream, StartMessage
 
 log = logging.getLogger("coach.server.telephony")
@@ -302,3 +305,114 @@ class AudioHookStream(CallStream):
 
 def _text_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
+
+
+class AudioForkStream(CallStream):
+    """One FreeSWITCH ``mod_audio_fork`` stream (``uuid_audio_fork <uuid> start <url> <mix> <rate> <metadata>``)
+    on ``/v1/telephony/audiofork``.
+
+    The module sends its metadata as the first text frame, then binary frames of 16-bit linear PCM.
+    What it does not send in band comes in the URL's query: ``mix`` (``stereo``, the default: the
+    caller on the left, the callee on the right; ``mono`` or ``mixed``: one channel) and ``rate``
+    (``8k``, the default, or ``16k``), with ``token`` (an integration token; the module's basic-auth
+    password works too). The metadata JSON may say ``call_id`` (else its ``uuid``), ``language``,
+    ``playbook``, ``roles`` (who is on each channel; stereo default ``["agent", "debtor"]``: the
+    dialler's agent leg calls the debtor), ``agent_id``, ``team`` and other call metadata. FreeSWITCH
+    ends the stream by closing the socket (the end of the call, not an interruption). Hints go back as
+    ``{"type": "json", "data": <event>}`` text frames, which the module raises as FreeSWITCH events."""
+
+    protocol = "audiofork"
+    SENT = AudioHookStream.SENT
+    #: The WebSocket sub-protocol mod_audio_fork asks for (libwebsockets drops a connection whose
+    #: server does not agree to it).
+    SUBPROTOCOL = "audio.drachtio.org"
+    MIXES = {"stereo": 2, "mono": 1, "mixed": 1}
+    RATES = {"8k": 8_000, "8000": 8_000, "16k": 16_000, "16000": 16_000}
+
+    def __init__(self, websocket: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(websocket, *args, **kwargs)
+        if self.SUBPROTOCOL in websocket.scope.get("subprotocols", []):
+            accept = websocket.accept
+            websocket.accept = lambda: accept(subprotocol=self.SUBPROTOCOL)  # agree to what the module asks
+
+    async def _admit(self) -> bool:
+        secret = bearer_secret(dict(self.ws.headers), dict(self.ws.query_params), "token", "access_token")
+        if secret is None:
+            secret = _basic_password(self.ws.headers.get("authorization"))
+        try:
+            if not secret and not self.gate.allow_anonymous:
+                raise StreamRefused("unauthorized", "a FreeSWITCH audio fork needs an integration token: ?token=... in "
+                                    "the stream URL (coach token create freeswitch --role integration)", UNAUTHORIZED)
+            self.viewer = await self.gate.admit_secret(secret, self.ws, INTEGRATIONS)
+        except StreamRefused as refused:
+            log.warning("audio fork refused: %s", refused.message, extra={"code": refused.code, "event": "refused"})
+            await self._fail(refused.code, refused.message, refused.close_code)
+            return False
+        return True
+
+    async def _start(self) -> bool:
+        query = self.ws.query_params
+        mix, rate = query.get("mix", "stereo").lower(), self.RATES.get(query.get("rate", "8k").lower())
+        if mix not in self.MIXES or rate is None:
+            await self._fail("bad_start", "the stream URL's mix must be stereo, mono or mixed and its rate 8k or 16k",
+                             POLICY)
+            return False
+        raw = await self._next()
+        if raw is None:
+            await self._fail("idle_timeout", f"no metadata within {self.settings.stream_idle_seconds:g} s", IDLE_TIMEOUT)
+            return False
+        if raw["type"] == "websocket.disconnect":
+            return False
+        try:
+            text = raw.get("text")
+            if text is None or len(text) > self.settings.max_frame_bytes:
+                raise InputError("the first frame must be the fork's JSON metadata (uuid_audio_fork ... <metadata>)")
+            metadata = json.loads(text)
+            if not isinstance(metadata, dict):
+                raise InputError("the fork's metadata must be a JSON object")
+        except (ValueError, RecursionError, InputError) as exc:
+            await self._fail("bad_start", str(exc) if isinstance(exc, InputError) else "the metadata is not valid JSON",
+                             POLICY)
+            return False
+        channels = self.MIXES[mix]
+        roles = metadata.get("roles") or (["agent", "debtor"] if channels == 2 else ["debtor"])
+        call_id = str(metadata.get("call_id") or metadata.get("uuid") or f"fs-{secrets.token_hex(6)}")
+        described = {k: v for k, v in metadata.items()
+                     if k not in ("token", "language", "playbook", "roles", "call_id") and isinstance(v, (str, int, float, bool))}
+        described.update({"telephony": self.protocol})
+        try:
+            opening = StartMessage(type="start", call_id=call_id[:200], language=metadata.get("language", "en"),
+                                   encoding="pcm_s16le", sample_rate=rate, channels=channels, channel_roles=roles,
+                                   playbook=_text_or_none(metadata.get("playbook")), metadata=described)
+        except ValidationError as exc:
+            await self._fail("bad_start", "invalid metadata:\n" + describe_validation_error(exc), POLICY)
+            return False
+        return await self._open(opening)
+
+    def _disconnected(self) -> None:
+        self._closed = True  # FreeSWITCH hangs up by closing the socket: the call ended, it was not cut
+
+    async def _send(self, events: list[BaseEvent]) -> None:
+        for event in events:
+            if event.type in self.SENT or event.type == "error":
+                await self._send_text(json.dumps({"type": "json", "data": json.loads(event.to_json())}, ensure_ascii=False))
+
+    async def _send_text(self, text: str) -> None:
+        if self._closed:
+            return
+        async with self._send_lock:
+            try:
+                await self.ws.send_text(text)
+            except (WebSocketDisconnect, RuntimeError):
+                self._closed = True
+
+
+def _basic_password(header: str | None) -> str | None:
+    """The password of an ``Authorization: Basic`` header (mod_audio_fork's basic auth)."""
+    if not header or not header.lower().startswith("basic "):
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return decoded.partition(":")[2] or None

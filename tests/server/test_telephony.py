@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 import uuid
 
 import pytest
@@ -14,8 +15,9 @@ from websockets.exceptions import ConnectionClosed
 
 from coach.audio.files import load_audio
 from coach.errors import CoachError
-from coach.replay import replay, replay_audiohook, replay_twilio
+from coach.replay import replay, replay_audiofork, replay_audiohook, replay_twilio
 from coach.storage import CallStore
+from server.telephony import AudioForkStream, _basic_password
 from tests.conftest import EXAMPLES
 
 SHORT_CALL = EXAMPLES / "audio" / "en-short-call.flac"
@@ -176,3 +178,42 @@ def test_audiohook_pings_bad_messages_and_media_coach_cannot_take(live_server, i
     assert [r["seq"] for r in replies] == list(range(1, len(replies) + 1))
     wide = asyncio.run(session([{"type": "audio", "format": "L16", "channels": ["external"], "rate": 16000}], []))
     assert wide[-1]["type"] == "disconnect" and "PCMU" in wide[-1]["parameters"]["info"]
+
+
+def _stored(store, call_id: str, timeout: float = 120.0):
+    """The call once it is finished and stored (a platform that hangs up does not wait for that)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if store.has_call(call_id) and store.get_call(call_id).status != "live":
+            return store.get_call(call_id)
+        time.sleep(0.5)
+    raise AssertionError(f"{call_id} was not finished in {timeout:.0f} s")
+
+
+def test_a_freeswitch_audio_fork_stores_the_same_call_as_v1_stream(live_server, store, integration_token, agent_token):
+    audio = load_audio(SHORT_CALL)
+    reference = f"stream-l16-{uuid.uuid4().hex[:8]}"
+    asyncio.run(replay(SHORT_CALL, f"ws://127.0.0.1:{live_server}/v1/stream", speed=None, audio=audio, token=agent_token,
+                       sample_rate=8_000, call_id=reference, metadata=METADATA))
+    fork = str(uuid.uuid4())
+    result = asyncio.run(replay_audiofork(SHORT_CALL, f"ws://127.0.0.1:{live_server}/v1/telephony/audiofork",
+                                          token=integration_token, audio=audio, speed=None,
+                                          metadata={"uuid": fork, "language": "en", "roles": ["agent", "debtor"],
+                                                    "agent_id": "a-fs", **METADATA}))
+    call = _stored(store, fork)
+    assert call.status == "complete" and call.agent_id == "a-fs"  # a hang-up is the end of the call, not a cut
+    assert _what_happened(store.events(fork)) == _what_happened(store.events(reference))
+    assert all(e.get("type") in AudioForkStream.SENT + ("error",) for e in result.events)
+
+
+def test_a_freeswitch_audio_fork_needs_an_integration_token(live_server):
+    with pytest.raises(CoachError, match="4401"):
+        asyncio.run(replay_audiofork(SHORT_CALL, f"ws://127.0.0.1:{live_server}/v1/telephony/audiofork", token=None,
+                                     metadata={"uuid": "x"}, speed=None))
+
+
+def test_the_basic_auth_password_of_mod_audio_fork_is_read():
+    import base64
+
+    assert _basic_password("Basic " + base64.b64encode(b"coach:s3cret").decode()) == "s3cret"
+    assert _basic_password("Basic !!!") is None and _basic_password("Bearer x") is None
