@@ -170,16 +170,20 @@ def serve(host: str, port: int, allow_anonymous_stream: bool) -> None:
                                                   "Default for a bundled sample: the sample's.")
 @click.option("--demo/--no-demo", default=None,
               help="Store the call as a demo (hidden from call lists). Default: only for the bundled samples.")
-@click.option("--protocol", type=click.Choice(["coach", "twilio", "audiohook", "audiofork"]), default="coach", show_default=True,
+@click.option("--protocol", type=click.Choice(["coach", "twilio", "audiohook", "audiofork", "audiosocket"]), default="coach",
+              show_default=True,
               help="coach: /v1/stream, hints printed as they come; twilio: a Twilio Media Stream to "
                    "/v1/telephony/twilio, message for message (an integration token; the call is stored, nothing comes "
                    "back); audiohook: a Genesys Cloud AudioHook session to /v1/telephony/audiohook (hints come back); "
-                   "audiofork: FreeSWITCH mod_audio_fork to /v1/telephony/audiofork.")
+                   "audiofork: FreeSWITCH mod_audio_fork to /v1/telephony/audiofork; audiosocket: Asterisk AudioSocket "
+                   "legs over TCP (--audiosocket), registered first on the server.")
+@click.option("--audiosocket", "audiosocket_address", default="127.0.0.1:9092", show_default=True,
+              help="The server's AudioSocket listener (COACH_AUDIOSOCKET_PORT), for --protocol audiosocket.")
 @click.option("--encoding", type=click.Choice(["pcm_s16le", "mulaw"]), default="pcm_s16le", show_default=True,
               help="Audio sent on /v1/stream: 16 kHz PCM, or 8 kHz G.711 mu-law as a phone line carries it.")
 def replay(file: Path, url: str, speed: str, language: str, roles: str, playbook_ref: str | None, token: str | None,
            call_id: str | None, agent_id: str | None, team: str | None, metadata_json: str | None, demo: bool | None,
-           protocol: str, encoding: str) -> None:
+           protocol: str, encoding: str, audiosocket_address: str) -> None:
     """Stream a recorded call (wav, flac, mp3, ...; mono or stereo) to a server, printing the
     transcript and hints as they arrive, with their latency.
 
@@ -242,6 +246,23 @@ def replay(file: Path, url: str, speed: str, language: str, roles: str, playbook
                                          channel_roles=tuple(roles.split(",")), playbook=playbook_ref, metadata=metadata))
         console.print(f"sent {sent.audio_seconds:.1f} s as a Twilio Media Stream in {sent.wall_seconds:.1f} s; "
                       f"the call is stored as {call_sid}")
+        return
+    if protocol == "audiosocket":
+        from urllib.parse import urlsplit
+
+        from coach.replay import replay_audiosocket
+
+        parts = urlsplit(url)
+        api = f"{'https' if parts.scheme == 'wss' else 'http'}://{parts.netloc}"
+        host, _, port = audiosocket_address.rpartition(":")
+        if not port.isdigit():
+            raise click.BadParameter("HOST:PORT, e.g. 127.0.0.1:9092", param_hint="--audiosocket")
+        leg_call = call_id or f"{file.stem[:40]}-{time.strftime('%Y%m%d-%H%M%S')}"
+        sent = asyncio.run(replay_audiosocket(file, api, (host or "127.0.0.1", int(port)), call_id=leg_call, token=token,
+                                              language=language, speed=pace, channel_roles=tuple(roles.split(",")),
+                                              metadata=metadata))
+        console.print(f"sent {sent.audio_seconds:.1f} s as Asterisk AudioSocket legs in {sent.wall_seconds:.1f} s; "
+                      f"the call is stored as {leg_call}")
         return
     if protocol == "audiofork":
         from coach.replay import replay_audiofork

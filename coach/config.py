@@ -63,6 +63,10 @@ class Settings(BaseSettings):
     asr_threads: int = Field(default=0, ge=0)
     #: Silence (ms) that ends an utterance, in live audio and two-channel recordings alike.
     end_silence_ms: int = Field(default=400, ge=100)
+    #: Asterisk AudioSocket listener (TCP; 0: off). AudioSocket carries no credentials: keep it on
+    #: the PBX's network (the default host only takes local connections); legs must be registered.
+    audiosocket_host: str = "127.0.0.1"
+    audiosocket_port: int = Field(default=0, ge=0, le=65_535)
     #: Who is on a Twilio stream's inbound track (the called or calling party); the outbound track is
     #: the other party.
     twilio_inbound_role: Literal["debtor", "agent"] = "debtor"

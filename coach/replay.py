@@ -351,3 +351,57 @@ async def replay_audiofork(
         raise CoachError(f"the server ended the audio fork (close code {close_code}: {reason or 'no reason'})",
                          hint="the fork needs an integration token: coach token create freeswitch --role integration")
     return result
+
+
+async def replay_audiosocket(
+    path: str | Path, api_url: str = "http://127.0.0.1:8000", audiosocket: tuple[str, int] = ("127.0.0.1", 9092), *,
+    call_id: str, token: str | None, language: str = "en", speed: float | None = 1.0, audio: np.ndarray | None = None,
+    channel_roles: tuple[str, ...] = ("agent", "debtor"), metadata: dict | None = None,
+) -> ReplayResult:
+    """Play a two-channel recording as Asterisk would with AudioSocket: register the call and one UUID
+    per party's leg (``POST /v1/telephony/audiosocket/calls``, an integration token), then open one
+    TCP connection per leg and send each party's audio in 20 ms frames, then hang up."""
+    import urllib.error
+    import urllib.request
+    import uuid
+
+    from scipy.signal import resample_poly
+
+    from coach.telephony.audiosocket import leg_frames
+
+    audio = load_audio(path) if audio is None else audio
+    roles = tuple(channel_roles[: audio.shape[0]])
+    legs = {role: uuid.uuid4() for role in roles}
+    body = {"call_id": call_id, "language": language, "metadata": metadata or {},
+            "legs": {role: str(leg) for role, leg in legs.items()}}
+    request = urllib.request.Request(f"{api_url}/v1/telephony/audiosocket/calls", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json",
+                                              **({"Authorization": f"Bearer {token}"} if token else {})})
+    try:
+        await asyncio.to_thread(urllib.request.urlopen, request, timeout=10)
+    except urllib.error.HTTPError as exc:
+        raise CoachError(f"the server refused to register the call ({exc.code}: {exc.read().decode()[:200]})") from None
+    except OSError as exc:
+        raise CoachError(f"cannot reach {api_url}: {exc}", hint="is `coach serve` running?") from None
+    narrow = resample_poly(audio, 1, 2, axis=1)
+    began = time.monotonic()
+
+    async def leg(role: str, samples: np.ndarray) -> None:
+        reader, writer = await asyncio.open_connection(*audiosocket)
+        try:
+            for audio_time, data in leg_frames(samples, legs[role]):
+                if speed:
+                    await asyncio.sleep(max(0.0, began + audio_time / speed - time.monotonic()))
+                writer.write(data)
+                await writer.drain()
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+
+    try:
+        await asyncio.gather(*(leg(role, narrow[index]) for index, role in enumerate(roles)))
+    except OSError as exc:
+        raise CoachError(f"cannot stream to AudioSocket at {audiosocket[0]}:{audiosocket[1]}: {exc}",
+                         hint="is COACH_AUDIOSOCKET_PORT set on the server?") from None
+    return ReplayResult(audio_seconds=audio.shape[1] / RATE, wall_seconds=time.monotonic() - began)

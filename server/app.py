@@ -25,7 +25,7 @@ from coach.errors import CoachError, StorageError
 from coach.live import load_speech_model
 from coach.resources import data_dir
 from coach.storage import CallStore
-from server import api, docs, mining
+from server import api, audiosocket, docs, mining
 from server.auth import StreamGate
 from server.errors import scrub_paths
 from server.limits import RateLimiter, UploadRateLimit
@@ -76,8 +76,10 @@ def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = (
                         extra={"event": "anonymous_stream"})
         await _recover_live_calls(app.state.store)
         task = asyncio.create_task(warm())
+        await audiosocket.start(app)
         yield
         task.cancel()
+        await audiosocket.stop(app)
         await _finish_streams(app.state.streams, app.state.store)
 
     app = FastAPI(title="coach", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
@@ -100,6 +102,7 @@ def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = (
     api.install(app)
     mining.install(app)
     docs.install(app)  # /docs from this server's own files: works offline
+    audiosocket.install(app, settings)  # Asterisk AudioSocket (TCP) when COACH_AUDIOSOCKET_PORT is set
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict:

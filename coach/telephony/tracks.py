@@ -17,35 +17,38 @@ MULAW_SILENCE = 0xFF
 
 
 class TrackMixer:
-    """One call's tracks, in 8-bit samples (mu-law), joined in time order."""
+    """One call's tracks joined in time order: mu-law bytes by default, or 16-bit linear PCM
+    (``sample_width=2``, silence ``b"\0\0"``)."""
 
     def __init__(self, tracks: list[str], *, sample_rate: int = 8_000, max_skew_ms: int = 500,
-                 silence: int = MULAW_SILENCE) -> None:
+                 silence: int = MULAW_SILENCE, sample_width: int = 1) -> None:
         if not tracks or len(set(tracks)) != len(tracks):
             raise ValueError("tracks must be distinct names")
         self.tracks = list(tracks)
         self.rate = sample_rate
-        self.max_skew = int(max_skew_ms * sample_rate / 1000)
-        self.silence = silence
+        self.width = sample_width
+        self.max_skew = int(max_skew_ms * sample_rate / 1000) * sample_width
+        self._silence = bytes([silence]) if sample_width == 1 else b"\0" * sample_width
         self._buffers = {track: bytearray() for track in tracks}
         self._released = 0  # samples per track already given out
 
     @property
     def released_seconds(self) -> float:
+        """Audio given out so far, per track."""
         return self._released / self.rate
 
     def add(self, track: str, timestamp_ms: int, payload: bytes) -> bytes:
         """Place one chunk; the interleaved frames now ready (possibly none). A chunk for a place
         already released (a late duplicate) is dropped."""
+        if len(payload) % self.width:
+            raise ValueError(f"a chunk of {len(payload)} bytes is not whole {self.width}-byte samples")
         buffer = self._buffers[track]
-        start = int(timestamp_ms * self.rate / 1000) - self._released
-        end = self._released + len(buffer)
+        start = (int(timestamp_ms * self.rate / 1000) - self._released) * self.width
         if start < 0:
             payload, start = payload[-start:], 0
         if start > len(buffer):
-            buffer.extend(bytes([self.silence]) * (start - len(buffer)))  # a gap: silence
+            buffer.extend(self._silence * ((start - len(buffer)) // self.width))  # a gap: silence
         buffer[start : start + len(payload)] = payload
-        del end
         return self._release(flush=False)
 
     def flush(self) -> bytes:
@@ -53,20 +56,21 @@ class TrackMixer:
         return self._release(flush=True)
 
     def _release(self, *, flush: bool) -> bytes:
-        lengths = [len(self._buffers[t]) for t in self.tracks]
+        lengths = [len(self._buffers[t]) // self.width * self.width for t in self.tracks]
         ready = max(lengths) if flush else min(lengths)
         if not flush and max(lengths) - ready > self.max_skew:
             ready = max(lengths) - self.max_skew  # a track went quiet: do not hold the other back
         if ready <= 0:
             return b""
         channels = []
+        dtype = np.uint8 if self.width == 1 else np.dtype(f"V{self.width}")
         for track in self.tracks:
             buffer = self._buffers[track]
             if len(buffer) < ready:
-                buffer.extend(bytes([self.silence]) * (ready - len(buffer)))
-            channels.append(np.frombuffer(bytes(buffer[:ready]), dtype=np.uint8))
+                buffer.extend(self._silence * ((ready - len(buffer)) // self.width))
+            channels.append(np.frombuffer(bytes(buffer[:ready]), dtype=dtype))
             del buffer[:ready]
-        self._released += ready
+        self._released += ready // self.width
         if len(channels) == 1:
             return channels[0].tobytes()
         return np.stack(channels, axis=1).reshape(-1).tobytes()

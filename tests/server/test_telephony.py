@@ -15,7 +15,7 @@ from websockets.exceptions import ConnectionClosed
 
 from coach.audio.files import load_audio
 from coach.errors import CoachError
-from coach.replay import replay, replay_audiofork, replay_audiohook, replay_twilio
+from coach.replay import replay, replay_audiofork, replay_audiohook, replay_audiosocket, replay_twilio
 from coach.storage import CallStore
 from server.telephony import AudioForkStream, _basic_password
 from tests.conftest import EXAMPLES
@@ -217,3 +217,44 @@ def test_the_basic_auth_password_of_mod_audio_fork_is_read():
 
     assert _basic_password("Basic " + base64.b64encode(b"coach:s3cret").decode()) == "s3cret"
     assert _basic_password("Basic !!!") is None and _basic_password("Bearer x") is None
+
+
+@pytest.fixture(scope="module")
+def audiosocket_server():
+    """A real `coach serve` with its AudioSocket listener on: (HTTP port, AudioSocket port)."""
+    import os
+
+    from tests.conftest import free_port, serving
+
+    tcp = free_port()
+    with serving({**os.environ, "COACH_AUDIOSOCKET_PORT": str(tcp)}) as port:
+        yield int(str(port)), tcp
+
+
+def test_asterisk_audiosocket_legs_become_one_call(audiosocket_server, store, integration_token):
+    http, tcp = audiosocket_server
+    call_id = f"asterisk-{uuid.uuid4().hex[:8]}"
+    # Paced (twice real time) as Asterisk paces its legs: a leg far ahead of the other counts as the
+    # other having gone quiet.
+    asyncio.run(replay_audiosocket(SHORT_CALL, f"http://127.0.0.1:{http}", ("127.0.0.1", tcp), call_id=call_id,
+                                   token=integration_token, speed=2.0, audio=load_audio(SHORT_CALL),
+                                   metadata={**METADATA, "agent_id": "a-asterisk"}))
+    call = _stored(store, call_id)
+    assert call.agent_id == "a-asterisk" and call.status == "complete"
+    said = [e for e in store.events(call_id) if e["type"] == "utterance"]
+    assert len(said) >= 8 and [e["speaker"] for e in said][:2] == ["agent", "debtor"]
+    assert {"US-THREAT"} <= {e.get("rule_id") for e in store.events(call_id)}
+
+
+def test_audiosocket_legs_must_be_registered_by_an_integration(audiosocket_server, agent_token, store):
+    import socket
+
+    from coach.telephony.audiosocket import HANGUP, UUID, frame
+
+    http, tcp = audiosocket_server
+    with pytest.raises(CoachError, match="403"):
+        asyncio.run(replay_audiosocket(SHORT_CALL, f"http://127.0.0.1:{http}", ("127.0.0.1", tcp), call_id="x",
+                                       token=agent_token, speed=None))
+    with socket.create_connection(("127.0.0.1", tcp), timeout=10) as leg:  # a UUID nobody registered
+        leg.sendall(frame(UUID, uuid.uuid4().bytes))
+        assert leg.recv(3) == frame(HANGUP)

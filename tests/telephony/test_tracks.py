@@ -45,3 +45,14 @@ def test_a_track_that_goes_quiet_does_not_hold_the_call_back():
 def test_one_track_is_mono():
     mixer = TrackMixer(["inbound"])
     assert mixer.add("inbound", 0, b"\x05" * 160) == b"\x05" * 160
+
+
+def test_16_bit_linear_tracks_keep_whole_samples():
+    mixer = TrackMixer(["agent", "debtor"], sample_width=2)
+    mixer.add("agent", 0, b"\x01\x02" * 80)
+    out = mixer.add("debtor", 10, b"\x03\x04" * 80)  # starts 10 ms (80 samples) in: its first 80 are silence
+    frames = np.frombuffer(out, dtype="<i2").reshape(-1, 2)
+    assert len(frames) == 80 and set(frames[:, 1]) == {0}
+    assert set(frames[:, 0]) == {int.from_bytes(b"\x01\x02", "little")}
+    rest = np.frombuffer(mixer.flush(), dtype="<i2").reshape(-1, 2)
+    assert len(rest) == 80 and set(rest[:, 0]) == {0} and set(rest[:, 1]) == {int.from_bytes(b"\x03\x04", "little")}
