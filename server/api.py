@@ -29,7 +29,9 @@ from server.body_limits import BodyLimit
 
 #: Reviews run one at a time beside the live calls, so an upload never starves a live call of CPU.
 _REVIEWS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="review")
-REVIEWERS = ("coach", "trainer", "admin")
+REVIEWERS = ("coach", "supervisor", "trainer", "admin")
+#: Roles scoped to one team (they see, upload and annotate that team's calls).
+TEAM_ROLES = ("coach", "supervisor")
 UPLOAD_CHUNK = 1 << 20
 
 router = APIRouter(prefix="/v1", tags=["calls"])
@@ -129,13 +131,13 @@ async def upload_call(
     settings: Settings = request.app.state.settings
     if language not in (None, "", "en", "zh", "auto"):
         raise InputError(f"unknown language {errors.clip(language)}; use en, zh or auto (recordings: the language spoken)")
-    if viewer.role == "coach" and team and team != viewer.team:
-        raise HTTPException(status_code=403, detail=f"a coach of team {viewer.team!r} cannot upload calls for team {team!r}")
+    if viewer.role in TEAM_ROLES and team and team != viewer.team:
+        raise HTTPException(status_code=403, detail=f"a {viewer.role} of team {viewer.team!r} cannot upload calls for team {team!r}")
     # An installed playbook's id, never a path on this server.
     book = PlaybookRegistry.from_settings(settings).reference(playbook or None)
     review = ReviewRequest(
         language=language or None, playbook=book, channel_roles=tuple(r.strip() for r in roles.split(",")),
-        call_id=call_id or None, agent_id=agent_id or None, team=team or (viewer.team if viewer.role == "coach" else None),
+        call_id=call_id or None, agent_id=agent_id or None, team=team or (viewer.team if viewer.role in TEAM_ROLES else None),
         metadata=_metadata(metadata),
     )
     with tempfile.TemporaryDirectory(prefix="coach-upload-") as folder:

@@ -25,7 +25,7 @@ from coach.errors import CoachError, StorageError
 from coach.live import load_speech_model
 from coach.resources import data_dir
 from coach.storage import CallStore
-from server import api, audiosocket, docs, mining
+from server import api, audiosocket, docs, mining, supervisor
 from server.auth import StreamGate
 from server.errors import scrub_paths
 from server.limits import RateLimiter, UploadRateLimit
@@ -81,6 +81,8 @@ def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = (
         task.cancel()
         await audiosocket.stop(app)
         await _finish_streams(app.state.streams, app.state.store)
+        await app.state.supervisor.settled()
+        app.state.supervisor.close()
 
     app = FastAPI(title="coach", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Live coaching for debt-collection calls: stream audio to /v1/stream and get hints back; "
@@ -97,12 +99,14 @@ def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = (
     app.state.streams = ActiveStreams()
     app.state.store, app.state.store_error = _open_store(settings, store)
     app.state.stream_gate = StreamGate(settings, app.state.store)
+    app.state.supervisor = supervisor.SupervisorHub(settings, app.state.store)
     app.add_middleware(UploadRateLimit, limiter=RateLimiter(settings.uploads_per_minute, what="uploads",
                                                             setting="COACH_UPLOADS_PER_MINUTE"))
     api.install(app)
     mining.install(app)
     docs.install(app)  # /docs from this server's own files: works offline
     audiosocket.install(app, settings)  # Asterisk AudioSocket (TCP) when COACH_AUDIOSOCKET_PORT is set
+    supervisor.install(app, STATIC)  # /v1/supervisor, /v1/alerts, /supervisor
 
     @app.get("/healthz", tags=["health"])
     async def healthz() -> dict:
@@ -122,25 +126,25 @@ def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = (
     @app.websocket("/v1/stream")
     async def stream(websocket: WebSocket) -> None:
         await CallStream(websocket, settings, app.state.calls, app.state.store, gate=app.state.stream_gate,
-                         active=app.state.streams).run()
+                         active=app.state.streams, hub=app.state.supervisor).run()
 
     @app.websocket("/v1/telephony/twilio")
     async def twilio_stream(websocket: WebSocket) -> None:
         """A Twilio Media Stream (docs/telephony.md): the token in customParameters.token."""
         await TwilioStream(websocket, settings, app.state.calls, app.state.store, gate=app.state.stream_gate,
-                           active=app.state.streams).run()
+                           active=app.state.streams, hub=app.state.supervisor).run()
 
     @app.websocket("/v1/telephony/audiohook")
     async def audiohook_stream(websocket: WebSocket) -> None:
         """A Genesys Cloud AudioHook session (docs/telephony.md): the token in X-API-KEY."""
         await AudioHookStream(websocket, settings, app.state.calls, app.state.store, gate=app.state.stream_gate,
-                              active=app.state.streams).run()
+                              active=app.state.streams, hub=app.state.supervisor).run()
 
     @app.websocket("/v1/telephony/audiofork")
     async def audiofork_stream(websocket: WebSocket) -> None:
         """A FreeSWITCH mod_audio_fork stream (docs/telephony.md): ?token=...&mix=stereo&rate=8k."""
         await AudioForkStream(websocket, settings, app.state.calls, app.state.store, gate=app.state.stream_gate,
-                              active=app.state.streams).run()
+                              active=app.state.streams, hub=app.state.supervisor).run()
 
     @app.get("/v1/samples", tags=["samples"])
     def samples() -> list[dict]:

@@ -120,6 +120,20 @@ class StreamGate:
             raise StreamRefused("rate_limited", self.limiter.message(wait), RATE_LIMITED)
         return viewer
 
+    async def admit_watcher(self, websocket: WebSocket, roles: tuple[str, ...]) -> Viewer:
+        """The viewer of a socket that watches calls rather than streams one (``/v1/supervisor``): a
+        token (header or ``?token=``) of one of ``roles``; never anonymous."""
+        secret = bearer_secret(dict(websocket.headers), dict(websocket.query_params), "token", "access_token")
+        if secret is None:
+            raise StreamRefused("unauthorized", "this socket needs an API token: send 'Authorization: Bearer <token>' or "
+                                                "?token=<token> (a supervisor's: coach token create NAME --role supervisor "
+                                                "--team TEAM)", UNAUTHORIZED)
+        viewer = await self._authenticate(secret)
+        if viewer.role not in roles:
+            raise StreamRefused("forbidden", f"the {viewer.role} role may not watch live calls; it needs "
+                                             f"{', '.join(roles[:-1])} or {roles[-1]}", FORBIDDEN)
+        return viewer
+
     async def _authenticate(self, secret: str) -> Viewer:
         key = token_key(secret)
         try:

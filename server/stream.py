@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -34,6 +34,9 @@ from coach.playbook.registry import PlaybookRegistry
 from coach.storage import CallStore, NewCall, Viewer
 from coach.storage.store import TRANSIENT_EVENTS
 from server.auth import StreamGate, StreamRefused
+
+if TYPE_CHECKING:
+    from server.supervisor import SupervisorHub
 
 log = logging.getLogger("coach.server.stream")
 
@@ -113,13 +116,16 @@ class CallStream:
 
     def __init__(self, websocket: WebSocket, settings: Settings, calls: RecentCalls | None = None,
                  store: CallStore | None = None, *, gate: StreamGate | None = None,
-                 active: ActiveStreams | None = None) -> None:
+                 active: ActiveStreams | None = None, hub: SupervisorHub | None = None) -> None:
         self.ws = websocket
         self.settings = settings
         self.calls = calls
         self.store = store
         self.gate = gate or StreamGate(settings, store)
         self.active = active
+        #: The supervisors' floor the call is shown on (server.supervisor), and its id there.
+        self.hub = hub
+        self.floor_id: str | None = None
         #: Whose token opened the stream (None: anonymous, where the server allows it).
         self.viewer: Viewer | None = None
         #: Set once the call is finished and stored (or never began).
@@ -180,6 +186,10 @@ class CallStream:
                 self._done()
 
     def _done(self) -> None:
+        if self.hub is not None and self.floor_id is not None:  # finished and stored: off the floor
+            status = "interrupted" if self._client_left or self._failed or self._idle else "complete"
+            self.hub.call_closed(self.floor_id, status=status, stored_id=self._stored_id)
+            self.floor_id = None
         self.done.set()
         if self.active is not None:
             self.active.discard(self)
@@ -248,6 +258,9 @@ class CallStream:
         await self._begin_storage(start, engine.ref, metadata)
         if self.calls is not None:
             self.calls.add(call)
+        if self.hub is not None:
+            self.floor_id = self.hub.call_opened(self, start.call_id, language=start.language, playbook=engine.ref,
+                                                 metadata=metadata, demo=start.demo)
         await self._send([ReadyEvent(call_id=start.call_id, utterance_id=None, playbook=engine.ref,
                                      channels=list(start.channel_roles), asr_model=call.transcribers[0].asr.name)])
         await self._emit(opening)
@@ -368,6 +381,8 @@ class CallStream:
     async def _emit(self, events: list[BaseEvent]) -> None:
         """Send events to the client, then hand them to the call's writer."""
         await self._send(events)
+        if self.hub is not None and self.floor_id is not None:
+            self.hub.call_events(self.floor_id, events)
         kept = [e for e in events if e.type not in TRANSIENT_EVENTS]
         if kept and self._writes is not None:
             self._writes.put_nowait(kept)
@@ -454,6 +469,11 @@ class CallStream:
                     await self.ws.send_text(event.to_json())
             except (WebSocketDisconnect, RuntimeError):
                 self._closed = True
+
+    async def send_note(self, note: BaseEvent) -> bool:
+        """A supervisor's note to the agent (server.supervisor); False when the connection is gone."""
+        await self._send([note])
+        return not self._closed
 
     async def _error(self, code: str, message: str) -> None:
         log.info(message, extra={"call_id": self.call_id, "code": code, "event": "error"})

@@ -1,0 +1,282 @@
+"""The supervisors' live floor against the real app, models and database (in-process test client): a
+call streamed through /v1/stream shows up on /v1/supervisor with an S1 alert, a note reaches the agent,
+the acknowledgement is stored with who and when, the webhook gets a signed POST, other teams and other
+roles see nothing, and bad messages get clear errors."""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
+
+from coach.alerts import verify
+from coach.config import Settings
+from coach.storage import CallStore
+from server.app import create_app
+from tests.audio.test_streaming import silence, speak
+from tests.test_floor import Receiver
+
+THREAT = "if you dont pay today you will go to jail"
+START = {"type": "start", "language": "en", "encoding": "pcm_s16le", "sample_rate": 16000, "channels": 2,
+         "channel_roles": ["agent", "debtor"]}
+SECRET = "hook-secret"
+
+
+class Inbox:
+    """A socket's messages, read on a thread, so a test waits for one with a timeout (never forever)."""
+
+    def __init__(self, ws) -> None:
+        self.ws = ws
+        self.messages: queue.Queue[dict] = queue.Queue()
+        self.seen: list[dict] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        try:
+            while True:
+                message = json.loads(self.ws.receive_text())
+                message["_at"] = time.monotonic()
+                self.messages.put(message)
+        except WebSocketDisconnect as exc:
+            self.messages.put({"type": "_closed", "code": exc.code})
+        except Exception as exc:  # the session ended another way
+            self.messages.put({"type": "_closed", "code": None, "error": repr(exc)})
+
+    def until(self, predicate, timeout: float = 90.0) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(f"no such message within {timeout:g} s; got {[(m.get('type'), round(m.get('_at', 0) % 1000, 1)) for m in self.seen]}")
+            try:
+                message = self.messages.get(timeout=left)
+            except queue.Empty:
+                continue
+            self.seen.append(message)
+            if predicate(message):
+                return message
+            if message["type"] == "_closed":
+                raise AssertionError(f"socket closed ({message}) before the message came; got {[(m.get('type'), round(m.get('_at', 0) % 1000, 1)) for m in self.seen]}")
+
+    def of(self, kind: str, timeout: float = 90.0, **fields) -> dict:
+        return self.until(lambda m: m["type"] == kind and all(m.get(k) == v for k, v in fields.items()), timeout)
+
+    def drain(self, seconds: float = 0.5) -> list[dict]:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                self.seen.append(self.messages.get(timeout=0.05))
+            except queue.Empty:
+                pass
+        return self.seen
+
+
+def pcm(channels: np.ndarray) -> bytes:
+    return (np.clip(channels.T, -1, 1) * 32767).astype("<i2").tobytes()
+
+
+def threat_call() -> np.ndarray:
+    agent = np.concatenate([silence(0.3), speak(THREAT, "en-us"), silence(1.2)])
+    return np.stack([agent, np.zeros_like(agent)])
+
+
+def send_audio(ws, audio: np.ndarray) -> None:
+    for offset in range(0, audio.shape[1], 1600):
+        ws.send_bytes(pcm(audio[:, offset : offset + 1600]))
+
+
+@pytest.fixture(scope="module")
+def receiver():
+    receiver = Receiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture(scope="module")
+def setup(receiver, tmp_path_factory):
+    settings = Settings(data_dir=tmp_path_factory.mktemp("supervisor"), streams_per_minute=0,
+                        alert_webhook_url=receiver.url, alert_webhook_secret=SECRET, alert_webhook_attempts=2,
+                        stream_idle_seconds=20)
+    store = CallStore(settings.database(), settings)
+    tokens = {
+        "agent": store.create_token("ann", "agent", agent_id="a1", team="north")[0],
+        "supervisor": store.create_token("sam", "supervisor", team="north")[0],
+        "coach": store.create_token("cho", "coach", team="north")[0],
+        "south": store.create_token("sue", "supervisor", team="south")[0],
+        "admin": store.create_token("ada", "admin")[0],
+        "trainer": store.create_token("tia", "trainer")[0],
+        "integration": store.create_token("pbx", "integration")[0],
+    }
+    app = create_app(settings, store=store)
+    with TestClient(app) as client:
+        for _ in range(300):
+            if client.get("/readyz").status_code == 200:
+                break
+            time.sleep(0.5)
+        yield client, store, tokens
+
+
+def watch(client, token):
+    return client.websocket_connect(f"/v1/supervisor?token={token}")
+
+
+def test_a_threat_on_a_live_call_reaches_the_supervisors_of_its_team(setup, receiver):
+    client, store, tokens = setup
+    with watch(client, tokens["supervisor"]) as sup_ws, watch(client, tokens["south"]) as south_ws, \
+            watch(client, tokens["admin"]) as admin_ws:
+        sup, south, admin = Inbox(sup_ws), Inbox(south_ws), Inbox(admin_ws)
+        snapshot = sup.of("snapshot")
+        assert snapshot["viewer"] == {"name": "sam", "role": "supervisor", "team": "north"}
+        assert snapshot["calls"] == [] and snapshot["limits"]["note_chars"] == 500
+        south.of("snapshot")
+        admin.of("snapshot")
+        with client.websocket_connect("/v1/stream", headers={"Authorization": f"Bearer {tokens['agent']}"}) as agent_ws:
+            agent = Inbox(agent_ws)
+            agent_ws.send_text(json.dumps({**START, "call_id": "floor-1"}))
+            agent.of("ready")
+            tile = sup.of("call")["call"]
+            assert tile["call_id"] == "floor-1" and tile["agent_id"] == "a1" and tile["team"] == "north"
+            sup_ws.send_text(json.dumps({"type": "subscribe", "call_id": "floor-1"}))
+            subscribed = sup.of("subscribed", call_id="floor-1")
+            assert subscribed["call"]["language"] == "en"
+            send_audio(agent_ws, threat_call())
+            alert = sup.of("alert", rule_id="US-THREAT")
+            assert alert["kind"] == "violation" and alert["severity"] == "S1" and alert["call_id"] == "floor-1"
+            assert "jail" in alert["evidence"] and alert["at"] and alert["agent_id"] == "a1"
+            risky = [m["call"] for m in sup.seen if m["type"] == "call" and m["call"]["s1_violations"]]
+            assert risky and risky[0]["risk_reasons"][0] == "S1 violation" and risky[0]["open_alerts"] == 1
+            # subscribed: the call's events as they happen, the agent's words included
+            live = [m for m in sup.seen if m["type"] == "events"]
+            assert live and all(m["call_id"] == "floor-1" for m in live)
+            assert any(e["type"] == "utterance" and "jail" in e["text"] for m in live for e in m["events"])
+            assert admin.of("alert", rule_id="US-THREAT")["id"] == alert["id"]
+            # a private note reaches the agent's console during the call
+            sup_ws.send_text(json.dumps({"type": "note", "call_id": "floor-1", "text": "Stop. Apologise and retract that."}))
+            sup.of("note_sent", call_id="floor-1")
+            note = agent.of("supervisor_note")
+            assert note["text"] == "Stop. Apologise and retract that." and note["author"] == "sam" and note["call_id"] == "floor-1"
+            agent_ws.send_text(json.dumps({"type": "stop"}))
+            agent.of("scorecard")
+        ended = sup.of("ended", call_id="floor-1")
+        assert ended["status"] == "complete" and ended["review"] == "/v1/calls/floor-1"
+        assert client.get(ended["review"], headers={"Authorization": f"Bearer {tokens['supervisor']}"}).status_code == 200
+        # acknowledged by a click: who and when is stored, and every watcher hears of it
+        sup_ws.send_text(json.dumps({"type": "ack", "alert_id": alert["id"]}))
+        acked = sup.of("alert_ack", id=alert["id"])
+        assert acked["acknowledged_by"] == "sam" and acked["acknowledged_at"]
+        assert admin.of("alert_ack", id=alert["id"])["acknowledged_by"] == "sam"
+        # the other team's supervisor saw nothing of it
+        assert not [m for m in south.drain() if m.get("call_id") == "floor-1" or m.get("call", {}).get("call_id") == "floor-1"]
+    stored = client.get("/v1/alerts?call_id=floor-1", headers={"Authorization": f"Bearer {tokens['supervisor']}"}).json()["alerts"]
+    threat = next(a for a in stored if a["id"] == alert["id"])
+    assert threat["acknowledged_by"] == "sam" and threat["acknowledged_at"] and threat["rule_id"] == "US-THREAT"
+    # the first acknowledgement stands
+    again = client.post(f"/v1/alerts/{alert['id']}/ack", headers={"Authorization": f"Bearer {tokens['admin']}"})
+    assert again.status_code == 200 and again.json()["acknowledged_by"] == "sam"
+    assert client.get("/v1/alerts", headers={"Authorization": f"Bearer {tokens['south']}"}).json()["alerts"] == []
+    # the webhook got the alert, signed
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any(json.loads(b)["id"] == alert["id"] for _, b, _ in receiver.requests):
+        time.sleep(0.05)
+    headers, body, _ = next((h, b, t) for h, b, t in receiver.requests if json.loads(b)["id"] == alert["id"])
+    assert verify(body, SECRET, headers["X-Coach-Timestamp"], headers["X-Coach-Signature"])
+    assert json.loads(body)["rule_id"] == "US-THREAT"
+
+
+def test_the_rest_routes_need_a_watching_role(setup):
+    client, store, tokens = setup
+    assert client.get("/v1/alerts").status_code == 401
+    assert client.get("/v1/alerts", headers={"Authorization": f"Bearer {tokens['agent']}"}).status_code == 403
+    assert client.post("/v1/alerts/nope/ack", headers={"Authorization": f"Bearer {tokens['trainer']}"}).status_code == 403
+    assert client.post("/v1/alerts/nope/ack", headers={"Authorization": f"Bearer {tokens['supervisor']}"}).status_code == 404
+    assert client.get("/v1/alerts?limit=0", headers={"Authorization": f"Bearer {tokens['admin']}"}).status_code == 422
+
+
+def test_supervisors_read_their_teams_calls_like_coaches(setup):
+    client, store, tokens = setup
+    me = client.get("/v1/me", headers={"Authorization": f"Bearer {tokens['supervisor']}"}).json()
+    assert me == {"name": "sam", "role": "supervisor", "agent_id": None, "team": "north"}
+    calls = client.get("/v1/calls", headers={"Authorization": f"Bearer {tokens['supervisor']}"}).json()["calls"]
+    assert all(c["team"] == "north" for c in calls)
+    with pytest.raises(Exception, match="team"):
+        store.create_token("no-team", "supervisor")
+
+
+@pytest.mark.parametrize("who,code", [("agent", 4403), ("trainer", 4403), ("integration", 4403), (None, 4401),
+                                      ("coach_wrong", 4401)])
+def test_other_roles_are_refused(setup, who, code):
+    client, store, tokens = setup
+    url = "/v1/supervisor" if who is None else f"/v1/supervisor?token={tokens.get(who, 'coach_not-a-token')}"
+    with client.websocket_connect(url) as ws:
+        error = json.loads(ws.receive_text())
+        assert error["type"] == "error" and error["code"] in ("forbidden", "unauthorized")
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_text()
+    assert closed.value.code == code
+
+
+def test_bad_messages_get_clear_errors_and_the_socket_stays(setup):
+    client, store, tokens = setup
+    with watch(client, tokens["coach"]) as ws:
+        inbox = Inbox(ws)
+        inbox.of("snapshot")
+        cases = [
+            ("{not json", "bad_message", "unknown or missing message type"),
+            (json.dumps({"type": "dance"}), "bad_message", "'dance'"),
+            (json.dumps({"type": "subscribe"}), "bad_message", "call_id"),
+            (json.dumps({"type": "subscribe", "call_id": "nobody"}), "unknown_call", "no call 'nobody'"),
+            (json.dumps({"type": "note", "call_id": "nobody", "text": "hi"}), "unknown_call", "no call"),
+            (json.dumps({"type": "note", "call_id": "x", "text": "a" * 501}), "bad_message", "500"),
+            (json.dumps({"type": "ack", "alert_id": "0" * 32}), "unknown_alert", "no alert"),
+            (json.dumps({"type": "ping", "extra": 1}), "bad_message", "extra"),
+            ("x" * 20_000, "message_too_large", "16384"),
+        ]
+        for text, code, needle in cases:
+            ws.send_text(text)
+            error = inbox.of("error")
+            assert error["code"] == code and needle in error["message"], (text[:40], error)
+            assert "Traceback" not in error["message"] and len(error["message"]) < 600
+        ws.send_bytes(b"\x00\x01")
+        assert inbox.of("error")["code"] == "bad_message"
+        ws.send_text(json.dumps({"type": "ping"}))
+        inbox.of("pong")
+
+
+def test_a_failing_webhook_never_delays_the_call(tmp_path, setup):
+    _, _, _ = setup  # the models are loaded
+    hanging = Receiver(delay=3.0)
+    settings = Settings(data_dir=tmp_path, streams_per_minute=0, alert_webhook_url=hanging.url, alert_webhook_secret="k",
+                        alert_webhook_attempts=5, alert_webhook_timeout_seconds=2.0)
+    store = CallStore(settings.database(), settings)
+    agent = store.create_token("ann", "agent", agent_id="a1", team="north")[0]
+    app = create_app(settings, store=store)
+    audio = threat_call()
+    with TestClient(app) as client:
+        for _ in range(300):
+            if client.get("/readyz").status_code == 200:
+                break
+            time.sleep(0.5)
+        hub = app.state.supervisor
+        with client.websocket_connect("/v1/stream", headers={"Authorization": f"Bearer {agent}"}) as ws:
+            inbox = Inbox(ws)
+            ws.send_text(json.dumps({**START, "call_id": "slow-hook"}))
+            inbox.of("ready")
+            send_audio(ws, audio)
+            inbox.of("compliance", rule_id="US-THREAT")
+            alerted = time.monotonic()
+            ws.send_text(json.dumps({"type": "stop"}))
+            inbox.of("scorecard")
+            finished = time.monotonic()
+        # the call ended while the webhook was still hanging on its first try
+        assert finished - alerted < 3.0 and hub.webhook.delivered == 0 and hub.webhook.failed == 0
+        deadline = time.monotonic() + 5
+        while not hanging.requests and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert hanging.requests and json.loads(hanging.requests[0][1])["rule_id"] == "US-THREAT"
+    hanging.close()
