@@ -36,8 +36,8 @@ function el(tag, attrs = {}, ...children) {
 }
 
 function reset() {
-  for (const id of ["lines", "cards", "warnings"]) $(id).replaceChildren();
-  for (const id of ["partial-agent", "partial-debtor", "alarm", "scorecard"]) $(id).hidden = true;
+  for (const id of ["lines", "cards", "warnings", "notes"]) $(id).replaceChildren();
+  for (const id of ["partial-agent", "partial-debtor", "alarm", "scorecard", "notes"]) $(id).hidden = true;
   $("emotion").textContent = "–";
   $("emotion").className = "emotion";
   state.lines.clear();
@@ -55,6 +55,7 @@ function onEvent(event) {
     case "intent": showIntent(event); break;
     case "compliance": showWarning(event); break;
     case "scorecard": showScorecard(event); break;
+    case "supervisor_note": showNote(event); break;
     case "error":
       setStatus(`error: ${event.message}`, "error");
       if (event.code === "unauthorized" || event.code === "forbidden") showSignIn(event.message);
@@ -113,6 +114,15 @@ function showWarning(event) {
     alarm.textContent = `⚠ ${event.rule_id}: ${event.message}`;
     alarm.hidden = false;
   }
+}
+
+/** A supervisor's private note, newest first, for the agent's eyes only. */
+function showNote(event) {
+  const at = new Date(event.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const item = el("li", { class: "note" }, el("strong", {}, `Supervisor ${event.author} · ${at}: `), event.text);
+  $("notes").prepend(item);
+  while ($("notes").children.length > 3) $("notes").lastElementChild.remove();
+  $("notes").hidden = false;
 }
 
 function showScorecard(event) {
