@@ -42,6 +42,8 @@ MAX_MESSAGE_BYTES = 16_384
 MAX_NOTE_CHARS = 500
 MAX_SUBSCRIPTIONS = 10
 MAX_WATCHERS = 500
+#: Alerts not acknowledged yet that a new connection is shown (the latest).
+SNAPSHOT_ALERTS = 50
 #: Messages a watcher may send in ``RATE_WINDOW`` seconds; more are refused with an error.
 RATE_MESSAGES, RATE_WINDOW = 30, 10.0
 #: Messages waiting for a slow watcher before it is dropped (it reconnects and gets a snapshot).
@@ -207,13 +209,26 @@ class SupervisorHub:
                 watcher.subscriptions.discard(message.call_id)
             watcher.put(out)
 
-    def snapshot(self, viewer: Viewer) -> dict[str, Any]:
+    async def stored_open_alerts(self, viewer: Viewer) -> list[Alert]:
+        """The latest alerts not acknowledged yet, of calls that may have ended (none without a database)."""
+        if self.store is None:
+            return []
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                _ALERTS, lambda: self.store.alerts(viewer, open_only=True, limit=SNAPSHOT_ALERTS))
+        except CoachError as exc:
+            log.error("open alerts not read: %s", exc)
+            return []
+
+    def snapshot(self, viewer: Viewer, stored: list[Alert] = ()) -> dict[str, Any]:
         def visible(tile: CallTile) -> bool:
             return may_see(viewer, tile.team)
 
+        alerts = {a.id: a for a in stored}
+        alerts.update((a.id, a) for a in self.floor.open_alerts(visible))
         return {"type": "snapshot", "viewer": {"name": viewer.name, "role": viewer.role, "team": viewer.team},
                 "calls": [t.model_dump(mode="json") for t in self.floor.tiles(visible)],
-                "alerts": [a.message_json() for a in self.floor.open_alerts(visible)],
+                "alerts": [a.message_json() for a in sorted(alerts.values(), key=lambda a: a.at)],
                 "limits": {"note_chars": MAX_NOTE_CHARS, "subscriptions": MAX_SUBSCRIPTIONS,
                            "message_bytes": MAX_MESSAGE_BYTES}}
 
@@ -270,9 +285,10 @@ class Watcher:
                                                     "try again later", TRY_AGAIN_LATER)
             return
         self.hub._loop = asyncio.get_running_loop()
+        stored = await self.hub.stored_open_alerts(self.viewer)
         # registered and snapshotted in one step of the loop: every later change arrives after the snapshot
         self.hub.watchers.add(self)
-        self._queue.put_nowait(self.hub.snapshot(self.viewer))
+        self._queue.put_nowait(self.hub.snapshot(self.viewer, stored))
         sender = asyncio.create_task(self._send_all())
         try:
             await self._receive_all(sender)

@@ -166,6 +166,12 @@ def test_a_threat_on_a_live_call_reaches_the_supervisors_of_its_team(setup, rece
         ended = sup.of("ended", call_id="floor-1")
         assert ended["status"] == "complete" and ended["review"] == "/v1/calls/floor-1"
         assert client.get(ended["review"], headers={"Authorization": f"Bearer {tokens['supervisor']}"}).status_code == 200
+        # a supervisor who connects after the call ended is still shown the alert not acknowledged yet
+        with watch(client, tokens["coach"]) as late_ws:
+            late = Inbox(late_ws).of("snapshot")
+            assert late["calls"] == [] and alert["id"] in {a["id"] for a in late["alerts"]}
+        with watch(client, tokens["south"]) as other_ws:
+            assert Inbox(other_ws).of("snapshot")["alerts"] == []
         # acknowledged by a click: who and when is stored, and every watcher hears of it
         sup_ws.send_text(json.dumps({"type": "ack", "alert_id": alert["id"]}))
         acked = sup.of("alert_ack", id=alert["id"])
@@ -173,6 +179,9 @@ def test_a_threat_on_a_live_call_reaches_the_supervisors_of_its_team(setup, rece
         assert admin.of("alert_ack", id=alert["id"])["acknowledged_by"] == "sam"
         # the other team's supervisor saw nothing of it
         assert not [m for m in south.drain() if m.get("call_id") == "floor-1" or m.get("call", {}).get("call_id") == "floor-1"]
+    # once acknowledged, a supervisor who connects later is not shown it again
+    with watch(client, tokens["supervisor"]) as late_ws:
+        assert alert["id"] not in {a["id"] for a in Inbox(late_ws).of("snapshot")["alerts"]}
     stored = client.get("/v1/alerts?call_id=floor-1", headers={"Authorization": f"Bearer {tokens['supervisor']}"}).json()["alerts"]
     threat = next(a for a in stored if a["id"] == alert["id"])
     assert threat["acknowledged_by"] == "sam" and threat["acknowledged_at"] and threat["rule_id"] == "US-THREAT"
