@@ -115,8 +115,10 @@ def main() -> None:
     store = CallStore(settings.database())
     token = store.create_token(f"bench-{time.time_ns()}", "agent", agent_id="bench", team="bench")[0]
     store.close()
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    server_log = (RESULTS / "live_latency_server.log").open("wb")  # the server's own log, for what went wrong
     server = subprocess.Popen([sys.executable, "-m", "coach.cli", "serve", "--port", str(port)], cwd=ROOT,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              stdout=server_log, stderr=subprocess.STDOUT,
                               env={**os.environ, "COACH_DATA_DIR": data})
     url = f"ws://127.0.0.1:{port}/v1/stream"
     try:
