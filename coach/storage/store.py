@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import and_, exists, false, func, select, update
 from sqlalchemy.orm import Session
 
+from coach.alerts import Alert
 from coach.config import Settings, get_settings
 from coach.errors import InputError, NotFoundError, StorageError
-from coach.alerts import Alert
 from coach.events import BaseEvent, ComplianceEvent, IntentEvent, ScorecardEvent, SentimentEvent, UtteranceEvent
 from coach.redaction import Redaction, redact, redact_event
 from coach.storage.database import create_database_engine, migrate, safe_url, session_factory, translate_errors

@@ -17,7 +17,8 @@ from starlette.websockets import WebSocketDisconnect
 
 from coach.alerts import verify
 from coach.config import Settings
-from coach.storage import CallStore
+from coach.errors import InputError
+from coach.storage import CallStore, NewCall
 from server.app import create_app
 from tests.audio.test_streaming import silence, speak
 from tests.test_floor import Receiver
@@ -45,7 +46,7 @@ class Inbox:
                 self.messages.put(message)
         except WebSocketDisconnect as exc:
             self.messages.put({"type": "_closed", "code": exc.code})
-        except Exception as exc:  # the session ended another way
+        except Exception as exc:  # noqa: BLE001 (the session ended another way: say so, never hang)
             self.messages.put({"type": "_closed", "code": None, "error": repr(exc)})
 
     def until(self, predicate, timeout: float = 90.0) -> dict:
@@ -127,7 +128,7 @@ def watch(client, token):
 
 
 def test_a_threat_on_a_live_call_reaches_the_supervisors_of_its_team(setup, receiver):
-    client, store, tokens = setup
+    client, _, tokens = setup
     with watch(client, tokens["supervisor"]) as sup_ws, watch(client, tokens["south"]) as south_ws, \
             watch(client, tokens["admin"]) as admin_ws:
         sup, south, admin = Inbox(sup_ws), Inbox(south_ws), Inbox(admin_ws)
@@ -199,7 +200,7 @@ def test_a_threat_on_a_live_call_reaches_the_supervisors_of_its_team(setup, rece
 
 
 def test_the_rest_routes_need_a_watching_role(setup):
-    client, store, tokens = setup
+    client, _, tokens = setup
     assert client.get("/v1/alerts").status_code == 401
     assert client.get("/v1/alerts", headers={"Authorization": f"Bearer {tokens['agent']}"}).status_code == 403
     assert client.post("/v1/alerts/nope/ack", headers={"Authorization": f"Bearer {tokens['trainer']}"}).status_code == 403
@@ -211,16 +212,20 @@ def test_supervisors_read_their_teams_calls_like_coaches(setup):
     client, store, tokens = setup
     me = client.get("/v1/me", headers={"Authorization": f"Bearer {tokens['supervisor']}"}).json()
     assert me == {"name": "sam", "role": "supervisor", "agent_id": None, "team": "north"}
+    for team in ("north", "south"):
+        store.begin_call(NewCall(call_id=f"stored-{team}", language="en", playbook="en-US-collections", source="live",
+                                 agent_id="a5", team=team))
     calls = client.get("/v1/calls", headers={"Authorization": f"Bearer {tokens['supervisor']}"}).json()["calls"]
-    assert all(c["team"] == "north" for c in calls)
-    with pytest.raises(Exception, match="team"):
+    assert "stored-north" in {c["id"] for c in calls} and all(c["team"] == "north" for c in calls)
+    assert client.get("/v1/calls/stored-south", headers={"Authorization": f"Bearer {tokens['supervisor']}"}).status_code == 404
+    with pytest.raises(InputError, match="team"):
         store.create_token("no-team", "supervisor")
 
 
 @pytest.mark.parametrize("who,code", [("agent", 4403), ("trainer", 4403), ("integration", 4403), (None, 4401),
                                       ("coach_wrong", 4401)])
 def test_other_roles_are_refused(setup, who, code):
-    client, store, tokens = setup
+    client, _, tokens = setup
     url = "/v1/supervisor" if who is None else f"/v1/supervisor?token={tokens.get(who, 'coach_not-a-token')}"
     with client.websocket_connect(url) as ws:
         error = json.loads(ws.receive_text())
@@ -231,7 +236,7 @@ def test_other_roles_are_refused(setup, who, code):
 
 
 def test_bad_messages_get_clear_errors_and_the_socket_stays(setup):
-    client, store, tokens = setup
+    client, _, tokens = setup
     with watch(client, tokens["coach"]) as ws:
         inbox = Inbox(ws)
         inbox.of("snapshot")
