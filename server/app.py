@@ -123,28 +123,18 @@ def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = (
             return {"status": "error" if error else "loading", "error": error, "storage": storage}
         return {"status": "ready", "storage": storage}
 
-    @app.websocket("/v1/stream")
-    async def stream(websocket: WebSocket) -> None:
-        await CallStream(websocket, settings, app.state.calls, app.state.store, gate=app.state.stream_gate,
-                         active=app.state.streams, hub=app.state.supervisor).run()
-
-    @app.websocket("/v1/telephony/twilio")
-    async def twilio_stream(websocket: WebSocket) -> None:
-        """A Twilio Media Stream (docs/telephony.md): the token in customParameters.token."""
-        await TwilioStream(websocket, settings, app.state.calls, app.state.store, gate=app.state.stream_gate,
+    def live_call(protocol: type[CallStream]):
+        async def endpoint(websocket: WebSocket) -> None:
+            await protocol(websocket, settings, app.state.calls, app.state.store, gate=app.state.stream_gate,
                            active=app.state.streams, hub=app.state.supervisor).run()
 
-    @app.websocket("/v1/telephony/audiohook")
-    async def audiohook_stream(websocket: WebSocket) -> None:
-        """A Genesys Cloud AudioHook session (docs/telephony.md): the token in X-API-KEY."""
-        await AudioHookStream(websocket, settings, app.state.calls, app.state.store, gate=app.state.stream_gate,
-                              active=app.state.streams, hub=app.state.supervisor).run()
+        endpoint.__doc__ = protocol.__doc__
+        return endpoint
 
-    @app.websocket("/v1/telephony/audiofork")
-    async def audiofork_stream(websocket: WebSocket) -> None:
-        """A FreeSWITCH mod_audio_fork stream (docs/telephony.md): ?token=...&mix=stereo&rate=8k."""
-        await AudioForkStream(websocket, settings, app.state.calls, app.state.store, gate=app.state.stream_gate,
-                              active=app.state.streams, hub=app.state.supervisor).run()
+    # One live-call path, several wire formats: coach's own and the telephony platforms' (docs/telephony.md).
+    for path, protocol in (("/v1/stream", CallStream), ("/v1/telephony/twilio", TwilioStream),
+                           ("/v1/telephony/audiohook", AudioHookStream), ("/v1/telephony/audiofork", AudioForkStream)):
+        app.add_api_websocket_route(path, live_call(protocol), name=path.rsplit("/", 1)[-1])
 
     @app.get("/v1/samples", tags=["samples"])
     def samples() -> list[dict]:

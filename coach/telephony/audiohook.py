@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from coach.audio.formats import AudioFormat
 from coach.errors import InputError, describe_validation_error
+from coach.telephony.messages import parse_json_message
 
 VERSION = "2"
 #: The one media format coach takes: what Genesys offers by default.
@@ -87,16 +88,7 @@ class AudioHookMessage(BaseModel):
 
 def parse_message(text: str | None) -> AudioHookMessage:
     """A client message, or InputError saying what is wrong with it (never echoing it)."""
-    try:
-        data = json.loads(text or "")
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise InputError(f"not a JSON message ({type(exc).__name__})") from None
-    if not isinstance(data, dict):
-        raise InputError("an AudioHook message is a JSON object")
-    try:
-        message = AudioHookMessage.model_validate(data)
-    except ValidationError as exc:
-        raise InputError("invalid AudioHook message:\n" + describe_validation_error(exc)) from None
+    message = parse_json_message(text, AudioHookMessage, "AudioHook")
     if message.version != VERSION:
         raise InputError(f"AudioHook protocol version {message.version[:10]!r}; coach speaks version {VERSION}")
     return message

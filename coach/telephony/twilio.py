@@ -22,10 +22,11 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from coach.audio.formats import AudioFormat, encode_mulaw
-from coach.errors import InputError, describe_validation_error
+from coach.errors import InputError
+from coach.telephony.messages import parse_json_message
 
 #: Twilio's audio: G.711 mu-law, 8 kHz, one channel per track.
 TWILIO_ENCODING = "audio/x-mulaw"
@@ -93,16 +94,7 @@ class TwilioMessage(BaseModel):
 
 def parse_message(text: str | None) -> TwilioMessage:
     """A Twilio message, or InputError saying what is wrong with it (never echoing it)."""
-    try:
-        data = json.loads(text or "")
-    except (json.JSONDecodeError, RecursionError) as exc:
-        raise InputError(f"not a JSON message ({type(exc).__name__})") from None
-    if not isinstance(data, dict):
-        raise InputError("a Twilio message is a JSON object")
-    try:
-        message = TwilioMessage.model_validate(data)
-    except ValidationError as exc:
-        raise InputError("invalid Twilio message:\n" + describe_validation_error(exc)) from None
+    message = parse_json_message(text, TwilioMessage, "Twilio")
     if message.event == "start" and message.start is None:
         raise InputError("a start message needs its 'start' object")
     if message.event == "media" and message.media is None:
