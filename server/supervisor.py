@@ -42,6 +42,8 @@ MAX_MESSAGE_BYTES = 16_384
 MAX_NOTE_CHARS = 500
 MAX_SUBSCRIPTIONS = 10
 MAX_WATCHERS = 500
+#: How a note sent to the agent reads among the call's notes.
+NOTE_PREFIX = "Note to the agent during the call: "
 #: Alerts not acknowledged yet that a new connection is shown (the latest).
 SNAPSHOT_ALERTS = 50
 #: Messages a watcher may send in ``RATE_WINDOW`` seconds; more are refused with an error.
@@ -153,6 +155,22 @@ class SupervisorHub:
         self.streams.pop(key, None)
         self.demo.discard(key)
         self.floor.close(key, status=status, stored_id=stored_id)
+
+    def keep_note(self, stored_id: str | None, text: str, viewer: Viewer) -> None:
+        """A note sent to the agent is kept with the call (a note on the whole call, by its author),
+        so its review shows what the agent was told; on the alerts' thread, never waited for."""
+        if self.store is None or stored_id is None:
+            return
+
+        def write() -> None:
+            try:
+                self.store.add_note(stored_id, f"{NOTE_PREFIX}{text}", viewer.name, None, viewer)
+            except CoachError as exc:
+                log.error("supervisor note not kept with the call: %s", exc, extra={"call_id": stored_id})
+
+        future = asyncio.get_running_loop().run_in_executor(_ALERTS, write)
+        self._pending.add(future)
+        future.add_done_callback(self._pending.discard)
 
     def _store_alert(self, alert: Alert) -> None:
         try:
@@ -395,6 +413,7 @@ class Watcher:
             return self._error("agent_gone", "the agent's connection has closed; the note was not delivered",
                                call_id=request.call_id)
         log.info("supervisor note sent", extra={"call_id": request.call_id, "event": "supervisor_note"})
+        self.hub.keep_note(stream.stored_id, text, self.viewer)
         self.put({"type": "note_sent", "call_id": request.call_id, "text": text, "at": now.isoformat()})
 
     def _error(self, code: str, message: str, **extra: Any) -> None:

@@ -186,6 +186,10 @@ def test_a_threat_on_a_live_call_reaches_the_supervisors_of_its_team(setup, rece
     stored = client.get("/v1/alerts?call_id=floor-1", headers={"Authorization": f"Bearer {tokens['supervisor']}"}).json()["alerts"]
     threat = next(a for a in stored if a["id"] == alert["id"])
     assert threat["acknowledged_by"] == "sam" and threat["acknowledged_at"] and threat["rule_id"] == "US-THREAT"
+    # the note is kept with the call, so its review shows what the agent was told
+    notes = client.get("/v1/calls/floor-1/notes", headers={"Authorization": f"Bearer {tokens['supervisor']}"}).json()
+    told = "Note to the agent during the call: Stop. Apologise and retract that."
+    assert [(n["author"], n["text"]) for n in notes] == [("sam", told)]
     # the first acknowledgement stands
     again = client.post(f"/v1/alerts/{alert['id']}/ack", headers={"Authorization": f"Bearer {tokens['admin']}"})
     assert again.status_code == 200 and again.json()["acknowledged_by"] == "sam"
@@ -294,3 +298,45 @@ def test_a_failing_webhook_never_delays_the_call(tmp_path, setup):
             time.sleep(0.05)
         assert hanging.requests and json.loads(hanging.requests[0][1])["rule_id"] == "US-THREAT"
     hanging.close()
+
+
+def test_fifty_busy_calls_and_an_alert_on_the_socket_within_a_second(setup):
+    """50 calls publishing from their own threads (as the speech models do), 10 batches a second each:
+    an S1 on one of them reaches a watching supervisor within 1 s."""
+    from coach.events import ComplianceEvent, UtteranceEvent
+
+    client, _, tokens = setup
+    floor = client.app.state.supervisor.floor
+    keys = [floor.open(f"busy-{i}", language="en", agent_id=f"b{i}", team="north") for i in range(50)]
+    stop = threading.Event()
+
+    def talk(key: str) -> None:
+        uid = 0
+        while not stop.is_set():
+            floor.publish(key, [UtteranceEvent(call_id=key, utterance_id=uid, speaker="debtor", text="i cant pay this month",
+                                               start=uid, end=uid + 0.9, stage="negotiation")])
+            uid += 1
+            time.sleep(0.1)
+
+    threads = [threading.Thread(target=talk, args=(k,), daemon=True) for k in keys]
+    try:
+        with watch(client, tokens["supervisor"]) as ws:
+            inbox = Inbox(ws)
+            assert {c["call_id"] for c in inbox.of("snapshot")["calls"]} >= set(keys)
+            for thread in threads:
+                thread.start()
+            time.sleep(1.0)
+            raised = time.monotonic()
+            floor.publish(keys[37], [ComplianceEvent(
+                call_id=keys[37], utterance_id=999, rule_id="US-THREAT", name="Threat", severity="S1", message="m",
+                evidence="you will go to jail", citation="1692e", confidence=0.9, method="phrase", speaker="agent", ref="r")])
+            alert = inbox.of("alert", call_id=keys[37], timeout=5)
+            assert alert["_at"] - raised < 1.0, alert["_at"] - raised
+            top = inbox.until(lambda m: m["type"] == "call" and m["call"]["call_id"] == keys[37], timeout=5)
+            assert top["call"]["risk"] >= 4
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=2)
+        for key in keys:
+            floor.close(key)
