@@ -322,7 +322,7 @@ class Watcher:
                     await self._close(TRY_AGAIN_LATER, "too slow: reconnect for a fresh snapshot")
                     return
                 await self.ws.send_text(json.dumps(message, ensure_ascii=False))
-        except (WebSocketDisconnect, RuntimeError):
+        except (WebSocketDisconnect, RuntimeError, OSError):  # the supervisor has gone
             pass
 
     async def _receive_all(self, sender: asyncio.Task) -> None:
@@ -338,7 +338,11 @@ class Watcher:
                 return
             if message["type"] == "websocket.disconnect":
                 return
-            await self._handle(message)
+            try:
+                await self._handle(message)
+            except Exception:  # a bug: the supervisor hears that, never a traceback, and the socket stays
+                log.exception("supervisor message failed")
+                self._error("internal", "the message could not be handled (server error)")
 
     async def _handle(self, message: dict[str, Any]) -> None:
         now = time.monotonic()

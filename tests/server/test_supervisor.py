@@ -110,6 +110,7 @@ def setup(receiver, tmp_path_factory):
         "supervisor": store.create_token("sam", "supervisor", team="north")[0],
         "coach": store.create_token("cho", "coach", team="north")[0],
         "south": store.create_token("sue", "supervisor", team="south")[0],
+        "coach_south": store.create_token("cas", "coach", team="south")[0],
         "admin": store.create_token("ada", "admin")[0],
         "trainer": store.create_token("tia", "trainer")[0],
         "integration": store.create_token("pbx", "integration")[0],
@@ -171,8 +172,10 @@ def test_a_threat_on_a_live_call_reaches_the_supervisors_of_its_team(setup, rece
         with watch(client, tokens["coach"]) as late_ws:
             late = Inbox(late_ws).of("snapshot")
             assert late["calls"] == [] and alert["id"] in {a["id"] for a in late["alerts"]}
-        with watch(client, tokens["south"]) as other_ws:
+        with watch(client, tokens["coach_south"]) as other_ws:  # a coach of another team: nothing
             assert Inbox(other_ws).of("snapshot")["alerts"] == []
+        with watch(client, tokens["admin"]) as all_ws:
+            assert alert["id"] in {a["id"] for a in Inbox(all_ws).of("snapshot")["alerts"]}
         # acknowledged by a click: who and when is stored, and every watcher hears of it
         sup_ws.send_text(json.dumps({"type": "ack", "alert_id": alert["id"]}))
         acked = sup.of("alert_ack", id=alert["id"])
