@@ -259,3 +259,16 @@ def test_a_slow_or_dead_webhook_never_blocks_the_sender():
 def test_the_webhook_url_must_be_http():
     with pytest.raises(ValueError):
         AlertWebhook("file:///etc/passwd")
+
+
+def test_the_floor_never_imports_the_web_stack():
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    code = ("import sys, coach.floor, coach.alerts; "
+            "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('fastapi', 'starlette', 'uvicorn', 'server')); "
+            "print(bad); sys.exit(1 if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
