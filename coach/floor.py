@@ -185,16 +185,18 @@ class Floor:
         return fresh
 
     def acknowledge(self, alert: Alert) -> None:
-        """An alert was acknowledged: the call may raise that kind of alert again, and watchers hear of it."""
+        """An alert was acknowledged: the call may raise that kind of alert again, and watchers hear of it
+        (under the call's id on the floor, whatever id the alert was stored under)."""
         messages = []
         with self._lock:
-            call = self._calls.get(alert.call_id)
-            if call is not None:
+            for key, call in self._calls.items():
                 held = call.open_alerts.get(alert.key)
                 if held is not None and held.id == alert.id:
                     del call.open_alerts[alert.key]
-                call.tile.open_alerts = len(call.open_alerts)
-                messages.append(_message("call", call.tile))
+                    call.tile.open_alerts = len(call.open_alerts)
+                    alert = alert.model_copy(update={"call_id": key})
+                    messages.append(_message("call", call.tile))
+                    break
         messages.insert(0, FloorMessage("ack", alert.call_id, alert.team, alert.agent_id, alert.message_json()))
         self._tell(messages)
 

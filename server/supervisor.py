@@ -142,13 +142,16 @@ class SupervisorHub:
         for alert in self.floor.publish(key, events):
             log.warning("alert %s on call %s: %s", alert.kind, alert.call_id, alert.message,
                         extra={"call_id": alert.call_id, "event": "alert"})
+            # kept and posted under the id the call is stored as (not its id here when that one was taken)
+            stored_id = getattr(self.streams.get(key), "stored_id", None)
+            kept = alert.model_copy(update={"call_id": stored_id}) if stored_id and stored_id != key else alert
             if self.store is not None:
-                future = asyncio.get_running_loop().run_in_executor(_ALERTS, self._store_alert, alert)
+                future = asyncio.get_running_loop().run_in_executor(_ALERTS, self._store_alert, kept)
                 self._pending.add(future)
                 future.add_done_callback(self._pending.discard)
             if self.webhook is not None and key not in self.demo:
-                evidence, _ = self.redactor.redact_text(alert.evidence)
-                self.webhook.send(alert.model_copy(update={"evidence": evidence}))
+                evidence, _ = self.redactor.redact_text(kept.evidence)
+                self.webhook.send(kept.model_copy(update={"evidence": evidence}))
 
     def call_closed(self, key: str, *, status: str, stored_id: str | None) -> None:
         """The call is finished and stored: off the floor."""

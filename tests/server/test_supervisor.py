@@ -206,6 +206,31 @@ def test_a_threat_on_a_live_call_reaches_the_supervisors_of_its_team(setup, rece
     assert json.loads(body)["rule_id"] == "US-THREAT"
 
 
+def test_a_call_stored_under_another_id_keeps_its_alerts_and_review_there(setup):
+    client, store, tokens = setup
+    store.begin_call(NewCall(call_id="taken-1", language="en", playbook="en-US-collections", source="live", team="north"))
+    with watch(client, tokens["supervisor"]) as sup_ws:
+        sup = Inbox(sup_ws)
+        sup.of("snapshot")
+        with client.websocket_connect("/v1/stream", headers={"Authorization": f"Bearer {tokens['agent']}"}) as agent_ws:
+            agent = Inbox(agent_ws)
+            agent_ws.send_text(json.dumps({**START, "call_id": "taken-1"}))
+            taken = agent.of("error", code="call_id_taken")
+            stored_id = taken["message"].split("stored as ")[1].strip("'")
+            send_audio(agent_ws, threat_call())
+            alert = sup.of("alert", rule_id="US-THREAT")
+            assert alert["call_id"] == "taken-1"  # the call's id on the floor
+            agent_ws.send_text(json.dumps({"type": "stop"}))
+            agent.of("scorecard")
+        ended = sup.of("ended", call_id="taken-1")
+        assert ended["review"] == f"/v1/calls/{stored_id}" and stored_id.startswith("taken-1-")
+        stored = client.get(f"/v1/alerts?call_id={stored_id}", headers={"Authorization": f"Bearer {tokens['admin']}"}).json()
+        assert [a["id"] for a in stored["alerts"]] == [alert["id"]]
+        assert client.post(f"/v1/alerts/{alert['id']}/ack", headers={"Authorization": f"Bearer {tokens['coach']}"}).json()[
+            "acknowledged_by"] == "cho"
+        assert sup.of("alert_ack", id=alert["id"])["acknowledged_by"] == "cho"
+
+
 def test_the_rest_routes_need_a_watching_role(setup):
     client, _, tokens = setup
     assert client.get("/v1/alerts").status_code == 401
