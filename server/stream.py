@@ -13,12 +13,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import secrets
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from datetime import UTC, datetime
-from functools import partial
 from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import WebSocket, WebSocketDisconnect
@@ -27,12 +22,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from coach.audio.formats import AudioFormat
 from coach.config import Settings
 from coach.engine import get_engine
-from coach.errors import CoachError, InputError, StorageError, describe_validation_error
+from coach.errors import CoachError, describe_validation_error
 from coach.events import BaseEvent, ErrorEvent, ReadyEvent
 from coach.live import LiveCall, StreamSpec, load_speech_model
 from coach.playbook.registry import PlaybookRegistry
+from coach.recorder import CallRecorder
 from coach.storage import CallStore, NewCall, Viewer
-from coach.storage.store import TRANSIENT_EVENTS
 from server.auth import StreamGate, StreamRefused
 
 if TYPE_CHECKING:
@@ -40,9 +35,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("coach.server.stream")
 
-#: One thread writes every live call's events: writes stay in order, never queue behind (or delay)
-#: the speech models' work in the default thread pool, and SQLite sees one writer.
-_WRITER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="store")
 #: Calls still being finished, kept referenced so they are not garbage-collected mid-way.
 _RUNNING: set[asyncio.Task] = set()
 #: WebSocket close codes (refusals of the token are in server.auth: 4401, 4403, 4429, 1013).
@@ -130,13 +122,9 @@ class CallStream:
         self.viewer: Viewer | None = None
         #: Set once the call is finished and stored (or never began).
         self.done = asyncio.Event()
-        #: The call's writer: a queue of event batches (None: the call ended) and the task draining it.
-        self._writes: asyncio.Queue[list[BaseEvent] | None] | None = None
-        self._writer: asyncio.Task | None = None
+        #: The call's storage (None: no database, or not started yet).
+        self._recorder: CallRecorder | None = None
         self._new_call: NewCall | None = None
-        #: The id the call is stored under (the client's, or with a suffix when that one was taken).
-        self._stored_id: str | None = None
-        self._storage_reported = False
         self._failed = False
         self.call: LiveCall | None = None
         self.call_id: str | None = None
@@ -149,8 +137,9 @@ class CallStream:
 
     @property
     def stored_id(self) -> str | None:
-        """The id the call is stored under, once registered."""
-        return self._stored_id
+        """The id the call is stored under (the client's, or with a suffix when that one was taken),
+        once registered."""
+        return self._recorder.stored_id if self._recorder is not None else None
 
     async def run(self) -> None:
         await self.ws.accept()
@@ -188,7 +177,7 @@ class CallStream:
     def _done(self) -> None:
         if self.hub is not None and self.floor_id is not None:  # finished and stored: off the floor
             status = "interrupted" if self._client_left or self._failed or self._idle else "complete"
-            self.hub.call_closed(self.floor_id, status=status, stored_id=self._stored_id)
+            self.hub.call_closed(self.floor_id, status=status, stored_id=self.stored_id)
             self.floor_id = None
         self.done.set()
         if self.active is not None:
@@ -364,99 +353,37 @@ class CallStream:
     # -- storage -------------------------------------------------------------------------------
 
     async def _begin_storage(self, start: StartMessage, playbook: str, metadata: dict[str, Any]) -> None:
-        """Start the call's writer: it registers the call and writes each batch of events as it comes,
-        in order, on the writer thread, so the speech models never wait for the database."""
+        """Start the call's recorder (coach.recorder): it registers the call now and stores each batch of
+        events as it comes, in order, on its writer thread, so the speech models never wait for the
+        database. What goes wrong there (a taken call id, a database outage) reaches the client."""
         if self.store is None:
             return
         self._new_call = NewCall(call_id=start.call_id, language=start.language, playbook=playbook,
                                  source="demo" if start.demo else "live",
                                  agent_id=_text(metadata.get("agent_id")), team=_text(metadata.get("team")),
                                  metadata=metadata, started_at=datetime.now(UTC))
-        self._writes = asyncio.Queue()
-        self._writes.put_nowait([])  # register the call now, before its first event
-        self._writer = asyncio.create_task(self._write_all())
-        _RUNNING.add(self._writer)
-        self._writer.add_done_callback(_RUNNING.discard)
+        loop = asyncio.get_running_loop()
+
+        def tell(code: str, message: str) -> None:  # from the writer thread
+            loop.call_soon_threadsafe(lambda: _keep(asyncio.ensure_future(self._error(code, message))))
+
+        self._recorder = CallRecorder(self.store, self._new_call, on_problem=tell)
 
     async def _emit(self, events: list[BaseEvent]) -> None:
-        """Send events to the client, then hand them to the call's writer."""
+        """Send events to the client, then hand them to the call's recorder."""
         await self._send(events)
         if self.hub is not None and self.floor_id is not None:
             self.hub.call_events(self.floor_id, events)
-        kept = [e for e in events if e.type not in TRANSIENT_EVENTS]
-        if kept and self._writes is not None:
-            self._writes.put_nowait(kept)
+        if self._recorder is not None:
+            self._recorder.append(events)
 
     async def _finish_storage(self) -> None:
-        """Let the writer store what is left and close the call; wait for it."""
-        if self._writes is None or self._writer is None:
+        """Let the recorder store what is left and close the call with its outcome; wait for it."""
+        if self._recorder is None or self._new_call is None or self.call is None:
             return
-        self._writes.put_nowait(None)
-        await self._writer
-
-    async def _write_all(self) -> None:
-        assert self._writes is not None and self._new_call is not None
-        pending: list[BaseEvent] = []
-        ended = False
-        while not ended:
-            batch = await self._writes.get()
-            ended = batch is None
-            pending += batch or []
-            while not self._writes.empty():  # catch up in one transaction when behind
-                batch = self._writes.get_nowait()
-                ended = ended or batch is None
-                pending += batch or []
-            if not await self._register():
-                continue  # the database is down: keep the events and try again with the next batch
-            try:
-                if pending:
-                    await _store_write(self.store.append_events, self._stored_id, pending)
-                    pending = []
-                if ended:
-                    await self._close_stored_call()
-            except StorageError as exc:
-                await self._storage_problem(exc)
-            except CoachError as exc:  # the stored call was deleted mid-call: stop writing it
-                log.warning("stopped storing the call: %s", exc, extra={"call_id": self.call_id})
-                return
-        if pending:
-            log.error("call ended with %d events not stored (database unavailable)", len(pending),
-                      extra={"call_id": self.call_id})
-
-    async def _register(self) -> bool:
-        """Register the call once. A call id already stored never costs the agent their hints: the
-        call is stored under the id with a suffix, and the client is told."""
-        if self._stored_id is not None:
-            return True
-        new = self._new_call
-        try:
-            try:
-                await _store_write(self.store.begin_call, new)
-            except InputError:
-                taken = new.call_id
-                new = replace(new, call_id=f"{taken[:190]}-{secrets.token_hex(3)}")
-                await _store_write(self.store.begin_call, new)
-                await self._error("call_id_taken", f"a call with id {taken!r} is already stored; this call is stored as {new.call_id!r}")
-        except StorageError as exc:
-            await self._storage_problem(exc)
-            return False
-        self._stored_id = new.call_id
-        return True
-
-    async def _close_stored_call(self) -> None:
-        from coach.review.pipeline import conclude
-
-        assert self.call is not None and self._new_call is not None
         status = "interrupted" if self._client_left or self._failed or self._idle else "complete"
-        outcome, summary = await _store_write(conclude, self.call.session_events, self.call.spec.language,
-                                              self._new_call.started_at)
-        await _store_write(self.store.finish_call, self._stored_id, status=status, outcome=outcome, summary=summary)
-
-    async def _storage_problem(self, exc: StorageError) -> None:
-        log.error("storage: %s", exc, extra={"call_id": self.call_id, "event": "storage"})
-        if not self._storage_reported:
-            self._storage_reported = True
-            await self._error("storage_unavailable", f"{exc}; the call goes on and is kept in memory")
+        await asyncio.wrap_future(self._recorder.finish(status, self.call.session_events, self.call.spec.language,
+                                                        self._new_call.started_at))
 
     # -- sending -------------------------------------------------------------------------------
 
@@ -493,8 +420,10 @@ class CallStream:
             pass
 
 
-async def _store_write(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    return await asyncio.get_running_loop().run_in_executor(_WRITER, partial(function, *args, **kwargs))
+def _keep(task: asyncio.Future) -> None:
+    """Keep a fire-and-forget task referenced until it is done."""
+    _RUNNING.add(task)
+    task.add_done_callback(_RUNNING.discard)
 
 
 def _json(text: str | None) -> Any:

@@ -1,0 +1,85 @@
+"""The live-call recorder: a call stored as it happens, whatever the database does."""
+
+from __future__ import annotations
+
+from coach.config import Settings
+from coach.errors import StorageError
+from coach.events import PartialEvent, UtteranceEvent
+from coach.recorder import CallRecorder
+from coach.storage import CallStore, NewCall
+
+
+def said(uid: int, text: str, speaker: str = "debtor") -> UtteranceEvent:
+    return UtteranceEvent(call_id="r1", utterance_id=uid, time=float(uid), speaker=speaker, text=text,
+                          start=float(uid), end=uid + 0.5)
+
+
+def partial() -> PartialEvent:
+    return PartialEvent(call_id="r1", utterance_id=None, time=0.0, speaker="debtor", text="i lo", stable_text="i",
+                        stable=False, start=0.0, end=0.4)
+
+
+def store_in(tmp_path) -> CallStore:
+    settings = Settings(data_dir=tmp_path)
+    return CallStore(settings.database(), settings)
+
+
+def test_a_call_is_stored_as_it_happens_and_closed_with_its_outcome(tmp_path):
+    store = store_in(tmp_path)
+    told: list[tuple[str, str]] = []
+    recorder = CallRecorder(store, NewCall(call_id="r1", language="en", playbook="en-US-collections", source="live"),
+                            on_problem=lambda code, message: told.append((code, message)))
+    recorder.append([said(0, "hello"), partial()]).result(10)
+    assert store.get_call("r1").status == "live"  # registered and written before the call ends
+    assert [e["text"] for e in store.events("r1")] == ["hello"]  # partials are not stored
+    events = [said(1, "i will pay 200 dollars on friday by card")]
+    recorder.append(events)
+    recorder.finish("complete", [said(0, "hello")] + events, "en", None).result(30)
+    call = store.get_call("r1")
+    assert call.status == "complete" and call.summary
+    assert [e["text"] for e in store.events("r1")] == ["hello", "i will pay 200 dollars on friday by card"]
+    assert told == []
+
+
+def test_a_taken_call_id_gets_a_suffix_and_the_caller_is_told(tmp_path):
+    store = store_in(tmp_path)
+    store.begin_call(NewCall(call_id="r1", language="en", playbook="p", source="live"))
+    told: list[str] = []
+    recorder = CallRecorder(store, NewCall(call_id="r1", language="en", playbook="p", source="live"),
+                            on_problem=lambda code, message: told.append(code))
+    recorder.append([said(0, "hi")]).result(10)
+    assert told == ["call_id_taken"] and recorder.stored_id.startswith("r1-")
+    assert [e["text"] for e in store.events(recorder.stored_id)] == ["hi"]
+
+
+class FlakyStore:
+    """The real store, with a database that is down until ``up`` is set."""
+
+    def __init__(self, store: CallStore) -> None:
+        self.store, self.up = store, False
+
+    def __getattr__(self, name):
+        method = getattr(self.store, name)
+
+        def call(*args, **kwargs):
+            if not self.up:
+                raise StorageError("the database is unavailable")
+            return method(*args, **kwargs)
+
+        return call
+
+
+def test_a_database_outage_keeps_the_events_and_says_so_once(tmp_path):
+    store = store_in(tmp_path)
+    flaky = FlakyStore(store)
+    told: list[str] = []
+    recorder = CallRecorder(flaky, NewCall(call_id="r1", language="en", playbook="p", source="live"),  # type: ignore[arg-type]
+                            on_problem=lambda code, message: told.append(code))
+    recorder.append([said(0, "one")]).result(10)
+    recorder.append([said(1, "two")]).result(10)
+    assert told == ["storage_unavailable"] and not store.has_call("r1")
+    flaky.up = True
+    recorder.append([said(2, "three")]).result(10)
+    assert [e["text"] for e in store.events("r1")] == ["one", "two", "three"]  # nothing accepted was lost
+    recorder.finish("interrupted", [], "en", None).result(30)
+    assert store.get_call("r1").status == "interrupted"
