@@ -258,3 +258,46 @@ def test_audiosocket_legs_must_be_registered_by_an_integration(audiosocket_serve
     with socket.create_connection(("127.0.0.1", tcp), timeout=10) as leg:  # a UUID nobody registered
         leg.sendall(frame(UUID, uuid.uuid4().bytes))
         assert leg.recv(3) == frame(HANGUP)
+
+
+def test_twilio_media_before_start_is_refused(live_server, integration_token):
+    async def media_first() -> tuple[int | None, str]:
+        async with connect(f"ws://127.0.0.1:{live_server}/v1/telephony/twilio") as ws:
+            await ws.send(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
+            await ws.send(json.dumps({"event": "media", "sequenceNumber": "2", "streamSid": "MZ1",
+                                      "media": {"track": "inbound", "chunk": "1", "timestamp": "0", "payload": ""}}))
+            with contextlib.suppress(ConnectionClosed):
+                async for _ in ws:
+                    pass
+            return ws.close_code, ws.close_reason
+
+    code, reason = asyncio.run(media_first())
+    assert code == 1008 and "start" in reason
+
+
+def test_audiosocket_bad_frames_are_skipped_and_the_call_kept(audiosocket_server, store, integration_token):
+    import socket
+    import urllib.request
+
+    from coach.telephony.audiosocket import AUDIO, frame, leg_frames
+
+    http, tcp = audiosocket_server
+    call_id, leg = f"asterisk-bad-{uuid.uuid4().hex[:6]}", uuid.uuid4()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{http}/v1/telephony/audiosocket/calls", method="POST",
+        data=json.dumps({"call_id": call_id, "legs": {"debtor": str(leg)}}).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {integration_token}"})
+    assert urllib.request.urlopen(request, timeout=10).status == 201
+    from scipy.signal import resample_poly
+
+    debtor = resample_poly(load_audio(SHORT_CALL)[1, : 16_000 * 20], 1, 2)
+    frames = [data for _, data in leg_frames(debtor, leg)]
+    with socket.create_connection(("127.0.0.1", tcp), timeout=10) as connection:
+        connection.sendall(b"".join(frames[:200]))  # 4 s of speech, as Asterisk sends it
+        connection.sendall(frame(AUDIO, b"\x01\x02\x03"))  # an odd length: not whole samples
+        connection.sendall(bytes([0x42]) + (2).to_bytes(2, "big") + b"\x00\x00")  # a kind nobody defined
+        connection.sendall(b"".join(frames[200:-1]))
+        connection.sendall(bytes([AUDIO]) + (320).to_bytes(2, "big") + b"\x00" * 100)  # cut short: the leg ends
+    call = _stored(store, call_id)
+    said = [e["text"].lower() for e in store.events(call_id) if e["type"] == "utterance"]
+    assert call.status == "complete" and any("lost my job" in text for text in said)  # what came before is kept
