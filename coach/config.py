@@ -73,6 +73,11 @@ class Settings(BaseSettings):
     #: End a live utterance 160 ms into a pause when its speculative decode ends a sentence (hints
     #: come ~250 ms sooner); off, live calls are cut exactly as their recordings are.
     end_on_full_stop: bool = True
+    #: Interval between partial transcripts of an utterance still being spoken, per language (0: no
+    #: partials). Each partial is a decode: on a small CPU a heavier model (Whisper base for Chinese)
+    #: gets its finals out sooner without them.
+    partial_interval_ms: int = Field(default=1000, ge=0, le=10_000)
+    partial_interval_ms_zh: int = Field(default=1000, ge=0, le=10_000)
     #: Longest wait (ms of audio) for the other party's speech in progress before an utterance that
     #: started later is analysed anyway: utterances reach the engine in spoken order, except when
     #: one party talks over the other for longer than this.

@@ -81,7 +81,9 @@ class LiveCall:
         self.spec = spec
         self.engine = engine
         options = StreamingOptions(segmenter=SegmenterOptions(end_silence_ms=settings.end_silence_ms),
-                                   end_on_full_stop=settings.end_on_full_stop)
+                                   end_on_full_stop=settings.end_on_full_stop,
+                                   partial_interval_ms=settings.partial_interval_ms_zh if spec.language == "zh"
+                                   else settings.partial_interval_ms)
         self.transcribers = [StreamingTranscriber(asr, spec.language, options) for _ in spec.channel_roles]
         self.session: CallSession = engine.session(spec.call_id, metadata=spec.metadata)
         self.received_bytes = 0
