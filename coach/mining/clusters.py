@@ -8,9 +8,10 @@ no number of clusters to guess, and an utterance like no other stays noise inste
 into a topic. Distinct wordings are clustered, so a topic is several ways of saying a thing, not many
 copies of one sentence.
 
-Known topics are clustered too, and then set aside: a cluster half or more of whose members some
-intent claimed (at :data:`LOW_CONFIDENCE` or more) is what the playbook already covers, whether one
-intent or a mix of neighbours (promises next to refusals). What remains is mostly unclaimed, plus the
+Known topics are clustered too, and then set aside: once the members that belong to a known intent
+are taken out of a cluster (:func:`_without_known`), a cluster half or more of whose remaining members
+some intent claimed (at :data:`LOW_CONFIDENCE` or more) is what the playbook already covers, whether
+one intent or a mix of neighbours (promises next to refusals). What remains is mostly unclaimed, plus the
 utterances the detector pinned, for want of anything better, on whichever intents were nearest: a
 topic the playbook lacks is ignored by the detector or scattered over several intents. This is
 BERTopic's zero-shot idea (match known topics first, cluster the rest) with the playbook's own
@@ -99,9 +100,10 @@ def find_clusters(corpus: Corpus, engines: dict[str, CoachEngine], *, min_cluste
         for index, label in enumerate(labels):
             if label >= 0:
                 groups[int(label)].append(index)
-        missed = [rows for rows in groups.values() if not _known(pool[i] for i in rows)]
-        missed = [rows for rows in (_without_known(rows, pool, vectors) for rows in missed)
-                  if len(rows) >= min_cluster_size and not _known(pool[i] for i in rows)]
+        # first take out the members that belong to a known intent, then judge what is left: the edge
+        # of a known topic must not hide a new one (nor make a known one look new)
+        trimmed = (_without_known(rows, pool, vectors) for rows in groups.values())
+        missed = [rows for rows in trimmed if len(rows) >= min_cluster_size and not _known(pool[i] for i in rows)]
         missed.sort(key=lambda rows: (-len(rows), rows[0]))
         reported = {i for rows in missed for i in rows}
         background = [pool[i].text for i in range(len(pool)) if i not in reported]
