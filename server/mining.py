@@ -1,5 +1,6 @@
 """``/v1/mining``: what trainers mine from the stored calls (docs/mining.md), over the same filters as
-``/v1/calls``. Coaches see what their team's calls say (the store scopes them); agents may not mine.
+``/v1/calls``. Coaches and supervisors see what their team's calls say (the store scopes them); agents
+and integrations may not mine.
 
 Mining reads many calls and runs the embedding model: it runs on a worker thread of its own, one
 request at a time (a trainer's question must never starve a live call of CPU), on at most
@@ -28,7 +29,7 @@ from coach.storage import CallFilter, CallStore, Viewer
 from server.api import call_filter
 from server.auth import get_store, require
 
-MINERS = ("coach", "trainer", "admin")
+MINERS = ("coach", "supervisor", "trainer", "admin")
 _MINING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mining")
 
 router = APIRouter(prefix="/v1/mining", tags=["mining"])

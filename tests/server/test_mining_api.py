@@ -29,6 +29,7 @@ def parts(engines, tmp_path_factory):
         "trainer": store.create_token("tia", "trainer")[0],
         "admin": store.create_token("ada", "admin")[0],
         "coach": store.create_token("cho", "coach", team="south")[0],
+        "supervisor": store.create_token("sue", "supervisor", team="north")[0],
         "agent": store.create_token("ann", "agent", agent_id="a1")[0],
         "integration": store.create_token("dialer", "integration")[0],
     }
@@ -80,6 +81,9 @@ def test_coaches_mine_only_their_teams_calls(client, tokens):
     # asking for another team's calls finds none of them
     other = client.get("/v1/mining/intents", params={"team": "north"}, headers=auth(tokens["coach"]))
     assert other.status_code == 404 and "no stored calls match" in other.json()["detail"]
+    supervisor = client.get("/v1/mining/intents", headers=auth(tokens["supervisor"])).json()
+    assert {g["key"] for i in supervisor["intents"] for g in i["by_team"]} == {"north"}
+    assert supervisor["window"]["calls"] + coach["window"]["calls"] == everything["window"]["calls"]
 
 
 def test_clusters_and_responses_over_the_same_filters(client, tokens):
