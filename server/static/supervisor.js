@@ -7,8 +7,8 @@
 const TOKEN_KEY = "coach.review.token"; // the review page's: one sign-in for the pages
 const WATCHERS = new Set(["supervisor", "coach", "admin"]);
 const $ = (id) => document.getElementById(id);
-const state = { token: null, me: null, ws: null, retry: 0, calls: new Map(), alerts: new Map(), open: null, audio: null,
-                beeps: 0, timer: null };
+const state = { token: null, me: null, ws: null, retry: 0, calls: new Map(), tiles: new Map(), alerts: new Map(), open: null,
+                audio: null, beeps: 0, timer: null };
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -115,10 +115,19 @@ function sparkline(values) {
   return svg;
 }
 
+/** The call's tile: one element per call, kept while it is on the floor (only its content changes,
+ * so a click is never lost to an update arriving under the pointer). */
 function tile(call) {
+  let item = state.tiles.get(call.call_id);
+  if (!item) {
+    item = el("li", { "data-call": call.call_id, tabindex: "0" });
+    item.addEventListener("click", () => openCall(call.call_id));
+    item.addEventListener("keydown", (event) => { if (event.key === "Enter") openCall(call.call_id); });
+    state.tiles.set(call.call_id, item);
+  }
   const arrow = { worsening: "↘ worsening", improving: "↗ improving", steady: "→ steady" }[call.emotion_trend] || "";
-  const item = el("li", { class: `tile ${riskClass(call)}${call.call_id === state.open ? " open" : ""}`, "data-call": call.call_id,
-                          tabindex: "0" },
+  item.className = `tile ${riskClass(call)}${call.call_id === state.open ? " open" : ""}`;
+  item.replaceChildren(
     el("div", { class: "top" }, el("span", {}, call.agent_id ? `Agent ${call.agent_id}` : "Agent ?"),
        el("span", { class: "time", "data-started": call.started_at }, onCall((Date.now() - Date.parse(call.started_at)) / 1000))),
     el("div", { class: "sub" }, [call.team && `team ${call.team}`, call.language, call.stage && `stage: ${call.stage}`, call.call_id]
@@ -132,14 +141,20 @@ function tile(call) {
   for (const v of call.s1_violations.slice(-2)) item.append(el("p", { class: "s1" }, `⚠ ${v.rule_id} ${v.name}`));
   if (call.unhandled_objection) item.append(el("p", { class: "hint" }, `Unanswered: ${call.unhandled_objection.name}`));
   else if (call.last_hint) item.append(el("p", { class: "hint" }, `${call.last_hint.name}${call.last_hint.say ? ` → ${call.last_hint.say}` : ""}`));
-  item.addEventListener("click", () => openCall(call.call_id));
-  item.addEventListener("keydown", (event) => { if (event.key === "Enter") openCall(call.call_id); });
   return item;
 }
 
 function renderFloor() {
   const calls = [...state.calls.values()].sort((a, b) => b.risk - a.risk || Date.parse(a.started_at) - Date.parse(b.started_at));
-  $("tiles").replaceChildren(...calls.map(tile));
+  const items = calls.map(tile);
+  for (const [callId, item] of state.tiles) {
+    if (!state.calls.has(callId)) {
+      item.remove();
+      state.tiles.delete(callId);
+    }
+  }
+  const list = $("tiles");
+  if (items.some((item, i) => list.children[i] !== item)) list.replaceChildren(...items); // only when the order changed
   $("call-count").textContent = String(calls.length);
   $("empty").hidden = calls.length > 0;
   if (state.open && state.calls.has(state.open)) $("detail-title").textContent = title(state.calls.get(state.open));

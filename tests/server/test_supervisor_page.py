@@ -66,9 +66,9 @@ def test_the_supervisor_watches_a_call_alerts_and_notes(pages):
     agent.select_option("#sample", "en-short-call")
     agent.click("#play")
 
-    tile = supervisor.wait_for_selector(".tile", timeout=60_000)
-    assert "a-test" in tile.inner_text()
-    tile.click()
+    supervisor.wait_for_selector(".tile", timeout=60_000)
+    assert supervisor.locator(".tile").count() == 1 and "a-test" in supervisor.inner_text(".tile")
+    supervisor.click(".tile")  # the tile is updated as the call goes on: the click must still land
     supervisor.wait_for_selector("#detail:not([hidden])")
     supervisor.fill("#note", "Slow down and offer the hardship plan.")
     supervisor.click("#note-form button[type=submit]")
@@ -82,7 +82,7 @@ def test_the_supervisor_watches_a_call_alerts_and_notes(pages):
     supervisor.wait_for_function("Number(document.body.dataset.beeps || 0) >= 2", timeout=10_000)  # a sound was played
     supervisor.wait_for_selector(".tile.risk-s1", timeout=30_000)
     alert_id = alert.get_attribute("data-alert")
-    alert.query_selector("button.ack").click()
+    supervisor.click(f".alert[data-alert='{alert_id}'] button.ack")
     supervisor.wait_for_selector(f".alert.acked[data-alert='{alert_id}']", timeout=30_000)
     assert f"acknowledged by {pages['name']}" in supervisor.inner_text(f".alert[data-alert='{alert_id}']")
 
