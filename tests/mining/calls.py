@@ -242,7 +242,10 @@ def stored_database(engines: dict, folder) -> str:
     from coach.storage import CallStore
 
     if "path" not in _BUILT:
+        import atexit
+
         built = Path(tempfile.mkdtemp(prefix="coach-mining-calls-")) / "calls.db"
+        atexit.register(shutil.rmtree, built.parent, ignore_errors=True)  # no folder left behind in /tmp
         store = CallStore(f"sqlite:///{built}", Settings(data_dir=built.parent))
         store_calls(store, engines)
         store.close()
