@@ -9,7 +9,7 @@
 const $ = (id) => document.getElementById(id);
 const SVG_NS = "http://www.w3.org/2000/svg";
 const TOKEN_KEY = "coach.review.token";
-const REVIEWERS = new Set(["coach", "trainer", "admin"]);
+const REVIEWERS = new Set(["coach", "supervisor", "trainer", "admin"]);
 const PAGE_SIZE = 25;
 const FILTERS = ["agent_id", "team", "language", "violation", "outcome", "status", "date_from", "date_to", "include_demo"];
 const EMOTIONS = ["calm", "anxious", "frustrated", "evasive", "distressed", "angry"];
@@ -231,7 +231,7 @@ async function signIn(token, remember) {
   $("whoami").hidden = false;
   $("sign-out").hidden = false;
   $("upload-toggle").hidden = !isReviewer();
-  $("upload-team").placeholder = me.role === "coach" && me.team ? me.team : "";
+  $("upload-team").placeholder = (me.role === "coach" || me.role === "supervisor") && me.team ? me.team : "";
   $("signin-error").hidden = true;
 }
 
