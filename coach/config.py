@@ -75,9 +75,9 @@ class Settings(BaseSettings):
     end_on_full_stop: bool = True
     #: Interval between partial transcripts of an utterance still being spoken, per language (0: no
     #: partials). Each partial is a decode: on a small CPU a heavier model (Whisper base for Chinese)
-    #: gets its finals out sooner without them.
+    #: gets its finals out sooner without them, so Chinese calls have none by default.
     partial_interval_ms: int = Field(default=1000, ge=0, le=10_000)
-    partial_interval_ms_zh: int = Field(default=1000, ge=0, le=10_000)
+    partial_interval_ms_zh: int = Field(default=0, ge=0, le=10_000)
     #: Longest wait (ms of audio) for the other party's speech in progress before an utterance that
     #: started later is analysed anyway: utterances reach the engine in spoken order, except when
     #: one party talks over the other for longer than this.
