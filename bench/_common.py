@@ -166,3 +166,12 @@ def wait_for_idle(max_wait_s: float, threshold_cores: float = 0.25, window_s: fl
             return {"idle": True, "waited_s": round(waited, 1), "other_cores": last}
         if waited >= max_wait_s:
             return {"idle": False, "waited_s": round(waited, 1), "other_cores": last}
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now, for a benchmark's own server."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

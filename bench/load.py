@@ -38,21 +38,13 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from _common import REPO, machine, percentile, wait_until_ready, write_result
+from _common import REPO, free_port, machine, percentile, wait_until_ready, write_result
 
 SAMPLES = REPO / "examples" / "audio"
 TRANSCRIPTS = ["en-cooperative", "en-violations", "en-hardship", "zh-cooperative", "zh-violations", "zh-hardship"]
 RECORDINGS = ["en-cooperative", "en-violations"]
 #: Events that describe the stream, not the call: never stored (errors are told to the client only).
 TRANSIENT = {"partial", "ready", "error"}
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def request(url: str, token: str, *, data: bytes | None = None, content_type: str | None = None,
