@@ -239,8 +239,7 @@ def replay(file: Path, url: str, speed: str, language: str, roles: str, playbook
     if protocol == "twilio":
         from coach.replay import replay_twilio
 
-        if url.endswith("/v1/stream"):
-            url = url[: -len("/v1/stream")] + "/v1/telephony/twilio"
+        url = _platform_url(url, "twilio")
         call_sid = call_id or f"CA{time.strftime('%Y%m%d%H%M%S')}{file.stem[:16]}"
         sent = asyncio.run(replay_twilio(file, url, call_sid=call_sid, token=token, language=language, speed=pace,
                                          channel_roles=tuple(roles.split(",")), playbook=playbook_ref, metadata=metadata))
@@ -267,8 +266,7 @@ def replay(file: Path, url: str, speed: str, language: str, roles: str, playbook
     if protocol == "audiofork":
         from coach.replay import replay_audiofork
 
-        if url.endswith("/v1/stream"):
-            url = url[: -len("/v1/stream")] + "/v1/telephony/audiofork"
+        url = _platform_url(url, "audiofork")
         fork = call_id or f"{file.stem[:40]}-{time.strftime('%Y%m%d-%H%M%S')}"
         details = {"uuid": fork, "language": language, "roles": roles.split(","), **metadata}
         if playbook_ref:
@@ -280,8 +278,7 @@ def replay(file: Path, url: str, speed: str, language: str, roles: str, playbook
     if protocol == "audiohook":
         from coach.replay import replay_audiohook
 
-        if url.endswith("/v1/stream"):
-            url = url[: -len("/v1/stream")] + "/v1/telephony/audiohook"
+        url = _platform_url(url, "audiohook")
         conversation = call_id or f"{file.stem[:40]}-{time.strftime('%Y%m%d-%H%M%S')}"
         config = {k: v for k, v in metadata.items() if isinstance(v, (str, int, float, bool))}
         if playbook_ref:
@@ -299,6 +296,11 @@ def replay(file: Path, url: str, speed: str, language: str, roles: str, playbook
     if latencies:
         p50 = latencies[len(latencies) // 2]
         console.print(f"[dim]{len(latencies)} hints; end-of-speech to hint latency p50 {p50 * 1000:.0f} ms, max {latencies[-1] * 1000:.0f} ms[/]")
+
+
+def _platform_url(url: str, platform: str) -> str:
+    """The default /v1/stream URL turned into the platform's endpoint on the same server."""
+    return url[: -len("/v1/stream")] + f"/v1/telephony/{platform}" if url.endswith("/v1/stream") else url
 
 
 @main.command()

@@ -142,7 +142,7 @@ class CallStream:
         return self._recorder.stored_id if self._recorder is not None else None
 
     async def run(self) -> None:
-        await self.ws.accept()
+        await self.ws.accept(subprotocol=self.subprotocol())
         if self.active is not None:
             self.active.add(self)
         pump: asyncio.Task | None = None
@@ -387,13 +387,21 @@ class CallStream:
 
     # -- sending -------------------------------------------------------------------------------
 
+    def subprotocol(self) -> str | None:
+        """The WebSocket sub-protocol to agree to (a platform's client may insist on one)."""
+        return None
+
     async def _send(self, events: list[BaseEvent]) -> None:
-        if self._closed or not events:
+        await self._send_texts([event.to_json() for event in events])
+
+    async def _send_texts(self, texts: list[str]) -> None:
+        """Send text messages in order; a connection gone is noted, never an error."""
+        if self._closed or not texts:
             return
         async with self._send_lock:
             try:
-                for event in events:
-                    await self.ws.send_text(event.to_json())
+                for text in texts:
+                    await self.ws.send_text(text)
             except (WebSocketDisconnect, RuntimeError):
                 self._closed = True
 

@@ -18,8 +18,6 @@ import logging
 import secrets
 from typing import Any
 
-from fastapi import WebSocketDisconnect
-
 from pydantic import ValidationError
 
 from coach.errors import CoachError, InputError, describe_validation_error
@@ -289,12 +287,7 @@ class AudioHookStream(CallStream):
     async def _reply(self, kind: str, parameters: dict[str, Any]) -> None:
         if self._closed or self._messages is None:
             return
-        text = self._messages.make(kind, parameters, position=self._received_seconds)
-        async with self._send_lock:
-            try:
-                await self.ws.send_text(text)
-            except (WebSocketDisconnect, RuntimeError):
-                self._closed = True
+        await self._send_texts([self._messages.make(kind, parameters, position=self._received_seconds)])
 
     def _parse(self, raw: dict) -> AudioHookMessage:
         text = raw.get("text") or ""
@@ -329,11 +322,8 @@ class AudioForkStream(CallStream):
     MIXES = {"stereo": 2, "mono": 1, "mixed": 1}
     RATES = {"8k": 8_000, "8000": 8_000, "16k": 16_000, "16000": 16_000}
 
-    def __init__(self, websocket: Any, *args: Any, **kwargs: Any) -> None:
-        super().__init__(websocket, *args, **kwargs)
-        if self.SUBPROTOCOL in websocket.scope.get("subprotocols", []):
-            accept = websocket.accept
-            websocket.accept = lambda: accept(subprotocol=self.SUBPROTOCOL)  # agree to what the module asks
+    def subprotocol(self) -> str | None:
+        return self.SUBPROTOCOL if self.SUBPROTOCOL in self.ws.scope.get("subprotocols", []) else None
 
     async def _admit(self) -> bool:
         secret = bearer_secret(dict(self.ws.headers), dict(self.ws.query_params), "token", "access_token")
@@ -393,18 +383,8 @@ class AudioForkStream(CallStream):
         self._closed = True  # FreeSWITCH hangs up by closing the socket: the call ended, it was not cut
 
     async def _send(self, events: list[BaseEvent]) -> None:
-        for event in events:
-            if event.type in self.SENT or event.type == "error":
-                await self._send_text(json.dumps({"type": "json", "data": json.loads(event.to_json())}, ensure_ascii=False))
-
-    async def _send_text(self, text: str) -> None:
-        if self._closed:
-            return
-        async with self._send_lock:
-            try:
-                await self.ws.send_text(text)
-            except (WebSocketDisconnect, RuntimeError):
-                self._closed = True
+        await self._send_texts([json.dumps({"type": "json", "data": json.loads(event.to_json())}, ensure_ascii=False)
+                                for event in events if event.type in self.SENT or event.type == "error"])
 
 
 def _basic_password(header: str | None) -> str | None:
