@@ -103,7 +103,7 @@ def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = (
     app.add_middleware(UploadRateLimit, limiter=RateLimiter(settings.uploads_per_minute, what="uploads",
                                                             setting="COACH_UPLOADS_PER_MINUTE"))
     api.install(app)
-    mining.install(app)
+    mining.install(app, static=STATIC)  # /v1/mining, /trainer
     docs.install(app)  # /docs from this server's own files: works offline
     audiosocket.install(app, settings)  # Asterisk AudioSocket (TCP) when COACH_AUDIOSOCKET_PORT is set
     supervisor.install(app, STATIC)  # /v1/supervisor, /v1/alerts, /supervisor

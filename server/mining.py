@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel
 
 from coach.config import Settings
@@ -30,6 +31,8 @@ from server.api import call_filter
 from server.auth import get_store, require
 
 MINERS = ("coach", "supervisor", "trainer", "admin")
+#: The trainer page (server/static): charts over these routes, signed in with the review page's token.
+STATIC_PAGE = "trainer.html"
 _MINING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mining")
 
 router = APIRouter(prefix="/v1/mining", tags=["mining"])
@@ -119,7 +122,13 @@ async def mining_report(request: Request, viewer: Miner, store: Store, filters: 
     return HTMLResponse(await asyncio.to_thread(render_mining_report, result))
 
 
-def install(app: FastAPI, limits: MiningSettings | None = None) -> None:
-    """Add the routes, with the mining limits (default: from the environment)."""
+def install(app: FastAPI, limits: MiningSettings | None = None, static: Path | None = None) -> None:
+    """Add the routes, with the mining limits (default: from the environment), and the trainer page
+    ``/trainer`` from the ``static`` folder. The page itself needs no token, like the review page: it
+    holds no data, and asks for a token before it calls the API."""
     app.state.mining = limits or MiningSettings()
     app.include_router(router)
+    if static is not None:
+        @app.get("/trainer", include_in_schema=False)
+        def trainer_page() -> FileResponse:
+            return FileResponse(static / STATIC_PAGE)
