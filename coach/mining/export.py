@@ -7,6 +7,10 @@ of its own (a shipped id cannot be installed over) and is written only where the
 over a shipped playbook, and only once it validates: an export that would break the playbook writes
 nothing. Leave-one-out figures of the objection detector (what `coach playbook check` prints) come
 before and after, so the trainer sees what the new examples cost the other intents.
+
+A new intent needs what the agent should say to it: the response is what agents are shown on live
+calls, so there is no placeholder to fill in later (a "TODO" shipped to agents is worse than no
+intent); the playbook's validation refuses such a text too.
 """
 
 from __future__ import annotations
@@ -33,8 +37,6 @@ from coach.playbook.schema import MIN_INTENT_EXAMPLES
 from coach.text.normalize import normalize
 
 _INTENT_ID = re.compile(r"^[a-z][a-z0-9_]*$")
-PLACEHOLDER_RESPONSE = "TODO: write what the agent should say when a debtor says this."
-PLACEHOLDER_PRINCIPLE = "Added by coach mine export: replace it before the playbook is used on calls."
 
 
 class HeldOut(BaseModel):
@@ -67,21 +69,28 @@ class ExportResult(BaseModel):
     skipped: int
     before: HeldOut | None
     after: HeldOut | None
-    #: Things the trainer must still do (a placeholder response to replace).
+    #: What the trainer may still want to do (a new intent's response has no principle yet).
     todo: list[str]
 
 
 def export_cluster(cluster: Cluster, engine: CoachEngine, out: str | Path, *, as_intent: str | None = None,
                    into_intent: str | None = None, name: str | None = None, response: str | None = None,
-                   playbook_id: str | None = None, folds: int | None = None, evaluate: bool = True,
-                   overwrite: bool = False) -> ExportResult:
-    """Write ``engine``'s playbook with ``cluster`` added (as the new intent ``as_intent``, or as
-    examples of ``into_intent``) to ``out``, and report held-out accuracy before and after
-    (``folds``: k-fold instead of exact leave-one-out, much faster)."""
+                   principle: str | None = None, playbook_id: str | None = None, folds: int | None = None,
+                   evaluate: bool = True, overwrite: bool = False) -> ExportResult:
+    """Write ``engine``'s playbook with ``cluster`` added (as the new intent ``as_intent``, whose
+    agents are told to say ``response`` (why: ``principle``), or as examples of ``into_intent``) to
+    ``out``, and report held-out accuracy before and after (``folds``: k-fold instead of exact
+    leave-one-out, much faster)."""
     base = engine.playbook
     if (as_intent is None) == (into_intent is None):
         raise InputError("say what the cluster becomes: a new intent (--as-intent NAME) or examples of an existing "
                          "one (--into-intent ID), one of the two")
+    said, why = (response or "").strip(), (principle or "").strip()
+    if as_intent is not None and not said:
+        raise InputError(f"a new intent needs what the agent should say when a debtor says this: give it with "
+                         f"--response TEXT (cluster {cluster.id}: {cluster.label})",
+                         hint="agents are shown it on live calls, so there is no placeholder to fill in later; or add "
+                              "the utterances to an existing intent with --into-intent ID")
     if cluster.language != base.language:
         raise InputError(f"cluster {cluster.id} is in {cluster.language!r} but playbook {base.id!r} is for {base.language!r}")
     path = _writable(Path(out), overwrite)
@@ -103,12 +112,12 @@ def export_cluster(cluster: Cluster, engine: CoachEngine, out: str | Path, *, as
             "description": f"Mined from cluster {cluster.id} ({cluster.label}): {cluster.size} debtor utterances in "
                            f"{cluster.calls} calls, first heard {cluster.first_week}.",
             "examples": examples,
-            "responses": [{"stage": "any", "text": response or PLACEHOLDER_RESPONSE,
-                           "principle": "" if response else PLACEHOLDER_PRINCIPLE}],
+            "responses": [{"stage": "any", "text": said, "principle": why}],
         })
         action = "new_intent"
-        if not response:
-            todo.append(f"intents/{intent_id}/responses/0 is a placeholder: write what the agent should say")
+        if not why:
+            todo.append(f"intents/{intent_id}/responses/0 has no principle: add why this answer works (agents and "
+                        "coaches are shown it beside the response)")
     else:
         intent_id = into_intent  # type: ignore[assignment]
         entry = next((i for i in data["intents"] if i["id"] == intent_id), None)

@@ -46,6 +46,21 @@ def _not_blank(text: str) -> str:
     return text
 
 
+#: What a placeholder starts with: a note to the writer ("TODO: write what the agent should say"),
+#: never words to suggest to an agent on a call.
+_PLACEHOLDER = re.compile(r"^\W*(todo|tbd|fixme)\b", re.IGNORECASE)
+
+
+def _not_placeholder(text: str) -> str:
+    """A response is shown to agents on live calls as what to say: one that is still a placeholder
+    would put a trainer's note in an agent's mouth, so the playbook does not validate until it is written."""
+    found = _PLACEHOLDER.match(text)
+    if found:
+        raise ValueError(f"starts with {found.group(1).upper()}: a placeholder, not what an agent should say; "
+                         "write the response")
+    return text
+
+
 def _safe_pattern(pattern: str) -> str:
     check_pattern(pattern)  # PatternError is a ValueError: reported at the pattern's own index
     return pattern
@@ -87,7 +102,7 @@ class Response(Strict):
     """A suggested answer to an intent, for one call stage (or ``any``)."""
 
     stage: str = "any"
-    text: str = Field(min_length=1)
+    text: Annotated[str, AfterValidator(_not_placeholder)] = Field(min_length=1)
     #: Why this answer works; shown to the agent and the coach.
     principle: str = ""
 

@@ -8,10 +8,13 @@ from click.testing import CliRunner
 
 from coach.cli import main
 from coach.errors import InputError, InvalidPlaybookError
-from coach.mining.export import PLACEHOLDER_RESPONSE, export_cluster
+from coach.mining.export import export_cluster
 from coach.playbook import load_playbook
 from coach.playbook.loader import builtin_playbooks
 from tests.mining.calls import EN_PLANTED, ZH_PLANTED
+
+SAY = ("I understand. Paying this account is reported as paid, but I can't tell you how a bureau will score it: "
+       "the bureau decides that. Would you like the payment options?")
 
 
 def planted(mined, language, lines):
@@ -23,13 +26,15 @@ def test_a_cluster_becomes_a_new_intent_that_playbook_check_accepts(mined, en_en
     cluster = planted(mined, "en", EN_PLANTED)
     out = tmp_path / "en-credit.yaml"
     result = export_cluster(cluster, en_engine, out, as_intent="credit_report", name="Credit report worries",
-                            folds=3)
+                            response=f"  {SAY} ", folds=3)
     book = load_playbook(out)
     intent = book.intent("credit_report")
     assert book.id == "en-US-collections-mined" and book.id != en_engine.playbook.id
     assert intent.name == "Credit report worries" and len(intent.examples) == result.examples_added >= 15
     assert set(intent.examples) <= {m.text for m in cluster.members}
-    assert intent.responses[0].text == PLACEHOLDER_RESPONSE and result.todo
+    assert intent.responses[0].text == SAY and intent.responses[0].principle == ""
+    [todo] = result.todo
+    assert todo.startswith("intents/credit_report/responses/0 has no principle")
     assert out.read_text(encoding="utf-8").startswith("# en-US-collections-mined: en-US-collections@")
     assert "credit_report" not in result.before.per_intent and "credit_report" in result.after.per_intent
     assert result.before.method == result.after.method == "3-fold cross-validated"
@@ -56,8 +61,8 @@ def test_bad_exports_say_why_and_write_nothing(mined, en_engine, zh_engine, tmp_
     cluster = planted(mined, "en", EN_PLANTED)
     out = tmp_path / "x.yaml"
     cases = [
-        ({"as_intent": "Credit Report"}, "not an intent id"),
-        ({"as_intent": "cannot_afford"}, "already has an intent"),
+        ({"as_intent": "Credit Report", "response": SAY}, "not an intent id"),
+        ({"as_intent": "cannot_afford", "response": SAY}, "already has an intent"),
         ({"into_intent": "no_such_intent"}, "has no intent"),
         ({}, "one of the two"),
         ({"as_intent": "a", "into_intent": "cannot_afford"}, "one of the two"),
@@ -66,18 +71,19 @@ def test_bad_exports_say_why_and_write_nothing(mined, en_engine, zh_engine, tmp_
         with pytest.raises(InputError, match=message):
             export_cluster(cluster, en_engine, out, evaluate=False, **options)
     with pytest.raises(InputError, match="is in 'en' but playbook"):
-        export_cluster(cluster, zh_engine, out, as_intent="credit_report", evaluate=False)
+        export_cluster(cluster, zh_engine, out, as_intent="credit_report", response=SAY, evaluate=False)
     with pytest.raises(InvalidPlaybookError, match="id"):  # the patched playbook would not validate
-        export_cluster(cluster, en_engine, out, as_intent="credit_report", playbook_id="bad/id", evaluate=False)
+        export_cluster(cluster, en_engine, out, as_intent="credit_report", response=SAY, playbook_id="bad/id",
+                       evaluate=False)
     shipped = builtin_playbooks()["en-US-collections"]
     before = shipped.read_bytes()
     with pytest.raises(InputError, match="shipped playbook"):
-        export_cluster(cluster, en_engine, shipped, as_intent="credit_report", evaluate=False)
+        export_cluster(cluster, en_engine, shipped, as_intent="credit_report", response=SAY, evaluate=False)
     assert shipped.read_bytes() == before
     assert list(tmp_path.iterdir()) == []
     out.write_text("mine", encoding="utf-8")
     with pytest.raises(InputError, match="already exists"):
-        export_cluster(cluster, en_engine, out, as_intent="credit_report", evaluate=False)
+        export_cluster(cluster, en_engine, out, as_intent="credit_report", response=SAY, evaluate=False)
     assert out.read_text(encoding="utf-8") == "mine"
 
 
@@ -85,6 +91,28 @@ def test_a_cluster_too_small_for_an_intent_can_still_add_examples(mined, en_engi
     cluster = planted(mined, "en", EN_PLANTED).model_copy()
     cluster.members = cluster.members[:8]
     with pytest.raises(InputError, match="needs at least 15"):
-        export_cluster(cluster, en_engine, tmp_path / "small.yaml", as_intent="credit_report", evaluate=False)
+        export_cluster(cluster, en_engine, tmp_path / "small.yaml", as_intent="credit_report", response=SAY,
+                       evaluate=False)
     result = export_cluster(cluster, en_engine, tmp_path / "small.yaml", into_intent="time_barred", evaluate=False)
     assert result.examples_added == 8
+
+
+def test_a_new_intent_without_what_to_say_is_refused_and_nothing_is_written(mined, en_engine, tmp_path):
+    """A placeholder response would reach agents on live calls: the export asks for the words instead."""
+    cluster = planted(mined, "en", EN_PLANTED)
+    out = tmp_path / "en-credit.yaml"
+    for response in (None, "", "   "):
+        with pytest.raises(InputError, match="needs what the agent should say") as refused:
+            export_cluster(cluster, en_engine, out, as_intent="credit_report", response=response, evaluate=False)
+        assert "--response" in str(refused.value) and "--into-intent" in refused.value.hint
+    # a placeholder given as the response: the playbook does not validate, so nothing is written
+    with pytest.raises(InvalidPlaybookError) as invalid:
+        export_cluster(cluster, en_engine, out, as_intent="credit_report", response="TODO: ask legal what to say",
+                       evaluate=False)
+    [(field, message)] = invalid.value.problems
+    assert field.endswith(".responses.0.text") and message.startswith("starts with TODO")
+    assert list(tmp_path.iterdir()) == []
+    # with the words and why they work, nothing is left to do
+    result = export_cluster(cluster, en_engine, out, as_intent="credit_report", response=SAY,
+                            principle="Answer the worry honestly, then bring the call back to a plan.", evaluate=False)
+    assert result.todo == [] and load_playbook(out).intent("credit_report").responses[0].principle.startswith("Answer")
