@@ -13,7 +13,7 @@ import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -23,6 +23,11 @@ from coach.errors import InputError, describe_validation_error
 from coach.events import BaseEvent
 from coach.storage import CallStore, NewCall
 from coach.transcript import SPEAKERS, Call, CallMetadata, CallWarning, Utterance, load_call, text_encoding
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from coach.review.recording import Clip
 
 log = logging.getLogger(__name__)
 
@@ -88,18 +93,36 @@ def review_file(path: str | Path, request: ReviewRequest | None = None, settings
     settings = settings or get_settings()
     request = request or ReviewRequest()
     path = Path(path)
+    check_file(path)
+    digest = content_hash or file_hash(path)
+    read = read_file(path, request, settings)
+    reviewed = analyse_call(read, request, settings) if isinstance(read, Call) else review_decoded(read, request, settings)
+    return from_file(reviewed, path, digest)
+
+
+def check_file(path: Path) -> None:
+    """Refuse a path that is not a file, or an empty one, before anything reads it."""
     if not path.is_file():
         raise InputError(f"{path}: file not found")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty")
-    digest = content_hash or file_hash(path)
-    if is_transcript(path):
-        # a transcript says its language; "auto" means take it
-        call = load_call(path, language=None if request.language == "auto" else request.language, settings=settings)
-        call = _with_request(call, request)
-        reviewed = review_transcript(call, _engine(request, call.language, settings))
-    else:
-        reviewed = review_recording(path, request, settings)
+
+
+def read_file(path: Path, request: ReviewRequest, settings: Settings) -> Call | DecodedRecording:
+    """The stage that needs no model: a transcript read and checked, or a recording decoded and cut
+    into stretches of speech."""
+    return read_transcript(path, request, settings) if is_transcript(path) else decode_recording(path, settings)
+
+
+def read_transcript(path: Path, request: ReviewRequest, settings: Settings) -> Call:
+    """A transcript file as the call to analyse, with the request's ids and metadata."""
+    # a transcript says its language; "auto" means take it
+    call = load_call(path, language=None if request.language == "auto" else request.language, settings=settings)
+    return _with_request(call, request)
+
+
+def from_file(reviewed: ReviewedCall, path: Path, digest: str) -> ReviewedCall:
+    """Mark a reviewed call with the file it came from (its content hash recognises a re-upload)."""
     reviewed.content_hash = digest
     reviewed.filename = path.name
     return reviewed
@@ -113,18 +136,58 @@ def review_transcript(call: Call, engine: CoachEngine, *, speaker_method: str | 
                         duration=duration, speaker_method=speaker_method)
 
 
+@dataclass
+class DecodedRecording:
+    """A recording decoded and cut into stretches of speech: the part of a review that needs no model
+    (a distributed review runs it in plain CPU tasks, see :mod:`coach.review.distributed`)."""
+
+    path: Path
+    #: (channels, samples) at 16 kHz.
+    audio: np.ndarray
+    #: Each channel's stretches of speech, (start, end) seconds.
+    speech: list[list[tuple[float, float]]]
+    warnings: list[CallWarning]
+
+
+@dataclass
+class HeardRecording:
+    """What speech recognition made of a recording, and all the analysis still needs of its audio:
+    the mono track only (its voices tell the parties apart); a two-channel call's audio is not kept."""
+
+    path: Path
+    language: str
+    clips: list[Clip]
+    channels: int
+    #: Seconds of audio reviewed.
+    duration: float
+    warnings: list[CallWarning]
+    mono: np.ndarray | None = None
+
+
 def review_recording(path: Path, request: ReviewRequest, settings: Settings) -> ReviewedCall:
+    """Decode, identify the language, transcribe and analyse one recording: the stages a distributed
+    review runs apart (CPU tasks, speech recognition actors, analysis actors), here in one process."""
+    return review_decoded(decode_recording(path, settings), request, settings)
+
+
+def review_decoded(decoded: DecodedRecording, request: ReviewRequest, settings: Settings) -> ReviewedCall:
+    language, decoded = recording_language(decoded, request, settings)
+    review_engine(request, language, settings)  # a playbook that cannot be used is refused before recognition
+    return analyse_call(recognize_recording(decoded, language, request, settings), request, settings)
+
+
+def analyse_call(read: Call | HeardRecording, request: ReviewRequest, settings: Settings) -> ReviewedCall:
+    """The analysis stage: a transcript's call, or a transcribed recording, through its playbook's engine."""
+    engine = review_engine(request, read.language, settings)
+    if isinstance(read, HeardRecording):
+        return analyse_recording(read, request, engine)
+    return review_transcript(read, engine)
+
+
+def decode_recording(path: Path, settings: Settings) -> DecodedRecording:
+    """Decode a recording (refusing a corrupt or empty one) and find its stretches of speech."""
     from coach.audio.files import duplicate_channels, load_recording
-    from coach.live import load_speech_model
-    from coach.review.language import (
-        MISMATCH_PROBABILITY,
-        NAMES,
-        SUPPORTED,
-        at_double_rate,
-        half_speed_language,
-        spoken_language,
-    )
-    from coach.review.recording import channel_speech, transcribe_channels, utterances_from_channels
+    from coach.review.recording import channel_speech
 
     recording = load_recording(path)
     audio = recording.audio
@@ -139,7 +202,25 @@ def review_recording(path: Path, request: ReviewRequest, settings: Settings) -> 
         warnings.append(CallWarning(code="duplicate_channels", message=(
             "both channels carry the same signal (a mono call saved as stereo): reviewed as one channel, "
             "the parties told apart by their voices")))
-    speech = channel_speech(audio, settings.end_silence_ms)
+    return DecodedRecording(path, audio, channel_speech(audio, settings.end_silence_ms), warnings)
+
+
+def recording_language(decoded: DecodedRecording, request: ReviewRequest, settings: Settings) -> tuple[str, DecodedRecording]:
+    """The language to review the recording in (the request's, or the one heard with ``auto``), and
+    the recording to review: the same, or played at double rate when its samples turn out to be 8 kHz
+    audio labelled 16 kHz. Uses the language-identification speech model."""
+    from coach.review.language import (
+        MISMATCH_PROBABILITY,
+        NAMES,
+        SUPPORTED,
+        at_double_rate,
+        half_speed_language,
+        spoken_language,
+    )
+    from coach.review.recording import channel_speech
+
+    path, audio, speech = decoded.path, decoded.audio, decoded.speech
+    warnings = list(decoded.warnings)
     heard = spoken_language(audio, speech, settings)
     slowed = half_speed_language(audio, speech, heard, settings)
     if slowed is not None:
@@ -163,7 +244,16 @@ def review_recording(path: Path, request: ReviewRequest, settings: Settings) -> 
             f"the speech sounds like {heard.name} ({heard.probability:.0%}), but the call was reviewed as "
             f"{NAMES.get(language, language)}: its transcript is most likely wrong"
             + (f"; review it again with --language {heard.code} (or auto)" if heard.code in SUPPORTED else ""))))
-    engine = _engine(request, language, settings)
+    return language, DecodedRecording(path, audio, speech, warnings)
+
+
+def recognize_recording(decoded: DecodedRecording, language: str, request: ReviewRequest, settings: Settings) -> HeardRecording:
+    """Transcribe every channel's speech with the language's speech model (refusing a recording in
+    which nothing usable is heard)."""
+    from coach.live import load_speech_model
+    from coach.review.recording import transcribe_channels
+
+    path, audio, speech = decoded.path, decoded.audio, decoded.speech
     asr = load_speech_model(language, settings)
     clips = transcribe_channels(audio, asr, language, speech=speech)
     if not clips:
@@ -172,29 +262,39 @@ def review_recording(path: Path, request: ReviewRequest, settings: Settings) -> 
             " (silence or noise only)" if not found else
             f": none of its {found} stretches of sound gave usable words (music, noise, another language, or audio "
             "at the wrong sample rate)"), hint="check that the file is the call's recording")
-    warnings += speech_warnings(speech, clips, tuple(request.channel_roles) if audio.shape[0] >= 2 else None)
+    warnings = decoded.warnings + speech_warnings(speech, clips, tuple(request.channel_roles) if audio.shape[0] >= 2 else None)
+    return HeardRecording(path, language, clips, channels=audio.shape[0], duration=audio.shape[1] / 16_000,
+                          warnings=warnings, mono=audio[0] if audio.shape[0] == 1 else None)
+
+
+def analyse_recording(heard: HeardRecording, request: ReviewRequest, engine: CoachEngine) -> ReviewedCall:
+    """The transcribed recording as a call (whose parties, on a mono track, are told apart by voice
+    and words), through the engine."""
+    path, clips = heard.path, heard.clips
     method = None
-    if audio.shape[0] >= 2:
+    if heard.channels >= 2:
+        from coach.review.recording import utterances_from_channels
+
         roles = tuple(request.channel_roles)
-        if len(roles) < audio.shape[0]:
-            raise InputError(f"{path}: has {audio.shape[0]} channels but roles were given for {len(roles)}",
+        if len(roles) < heard.channels:
+            raise InputError(f"{path}: has {heard.channels} channels but roles were given for {len(roles)}",
                              hint="pass one role per channel, e.g. --roles agent,debtor")
         _check_roles(roles)
         utterances = utterances_from_channels(clips, roles)
     else:
         from coach.review.speakers import assign_speakers
 
-        assignment = assign_speakers(audio[0], clips, engine)
+        assignment = assign_speakers(heard.mono, clips, engine)
         method = assignment.method
         utterances = [Utterance(speaker=role, text=c.text, start=c.start, end=c.end)
                       for c, role in zip(clips, assignment.roles)]
         log.info("speakers of %s: %s", path.name, assignment.detail)
-    call = Call(call_id=request.call_id or path.stem[:190], language=language, started_at=request.started_at,
+    call = Call(call_id=request.call_id or path.stem[:190], language=heard.language, started_at=request.started_at,
                 metadata=call_metadata(request.metadata), utterances=utterances)
     call = _with_request(call, request)
-    call.warnings.extend(warnings)
+    call.warnings.extend(heard.warnings)
     reviewed = review_transcript(call, engine, speaker_method=method)
-    reviewed.duration = audio.shape[1] / 16_000
+    reviewed.duration = heard.duration
     reviewed.audio_file = path
     return reviewed
 
@@ -259,7 +359,8 @@ def _keep_audio(source: Path, target: Path) -> None:
         partial.replace(target)
 
 
-def _engine(request: ReviewRequest, language: str, settings: Settings) -> CoachEngine:
+def review_engine(request: ReviewRequest, language: str, settings: Settings) -> CoachEngine:
+    """The engine of the request's playbook, or of the language's default one (shared in the process)."""
     return get_engine(request.playbook, language=language, settings=settings)
 
 
@@ -305,11 +406,22 @@ def review_into_store(store: CallStore, path: str | Path, request: ReviewRequest
     request = request or ReviewRequest()
     path = Path(path)
     digest = file_hash(path) if path.is_file() else None
-    if digest is not None:
-        existing = store.find_by_hash(digest)
-        if existing is not None:
-            return StoredReview(existing, duplicate=True)
+    existing = stored_duplicate(store, digest)
+    if existing is not None:
+        return existing
     reviewed = review_file(path, request, settings, content_hash=digest)
+    return store_reviewed(store, reviewed, request, source=source, settings=settings)
+
+
+def stored_duplicate(store: CallStore, digest: str | None) -> StoredReview | None:
+    """The call already stored from a file with this content (``digest``), if any."""
+    existing = store.find_by_hash(digest) if digest is not None else None
+    return StoredReview(existing, duplicate=True) if existing is not None else None
+
+
+def store_reviewed(store: CallStore, reviewed: ReviewedCall, request: ReviewRequest, *, source: str,
+                   settings: Settings) -> StoredReview:
+    """Store a call reviewed from a file, under a new id when another file's call has its name."""
     if request.call_id is None and store.has_call(reviewed.call.call_id):
         # Another file had the same name: keep both, told apart by their content.
         reviewed.call = reviewed.call.model_copy(update={"call_id": f"{reviewed.call.call_id[:190]}-{reviewed.content_hash[:8]}"})
