@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -16,6 +18,11 @@ from rich.markup import escape
 from rich.table import Table
 
 from coach.errors import CoachError
+
+if TYPE_CHECKING:
+    from coach.config import Settings
+    from coach.review.pipeline import ReviewRequest, StoredReview
+    from coach.storage import CallStore
 
 STYLES = {"S1": "bold white on red", "S2": "bold yellow", "S3": "yellow", "S4": "cyan"}
 SPEAKER_STYLE = {"agent": "bold blue", "debtor": "bold green", "third_party": "bold magenta", "unknown": "bold"}
@@ -316,8 +323,15 @@ def _platform_url(url: str, platform: str) -> str:
 @click.option("--agent-id", help="The agent who made these calls.")
 @click.option("--team", help="The agent's team.")
 @click.option("--no-store", is_flag=True, help="Do not keep the calls in the database (only print or report them).")
+@click.option("--ray", "use_ray", is_flag=True,
+              help="Review on Ray Data (pip install 'coach[ray]'): a local Ray on this machine's cores, or the cluster "
+                   "of --ray-address. Same results as without it.")
+@click.option("--ray-address", metavar="HOST:PORT",
+              help="A Ray cluster's head node (`ray start --head` prints it; implies --ray). The files and playbooks "
+                   "must be at the same paths on every node.")
 def review(files: tuple[Path, ...], report_path: Path | None, output_format: str, language: str | None,
-           playbook_ref: str | None, roles: str, agent_id: str | None, team: str | None, no_store: bool) -> None:
+           playbook_ref: str | None, roles: str, agent_id: str | None, team: str | None, no_store: bool,
+           use_ray: bool, ray_address: str | None) -> None:
     """Review recorded calls: audio (wav, flac, mp3, ogg...; two channels with one party each, or mono)
     or transcripts (JSON, JSON Lines). Each call is stored (COACH_DATABASE_URL, default an SQLite file)
     with its transcript, events, scorecard, outcome and summary; the same file twice is stored once.
@@ -327,12 +341,15 @@ def review(files: tuple[Path, ...], report_path: Path | None, output_format: str
       coach review examples/audio/en-hardship.flac --report hardship.html
       coach review recordings/*.wav --agent-id a17 --team north
       coach review examples/zh-violations.json --format json --no-store
+      coach review recordings/*.wav --ray                          # local Ray, every core
+      coach review /shared/recordings/*.wav --ray-address 10.0.0.5:6379
     """
+    import contextlib
     import json
     import tempfile
 
     from coach.config import get_settings
-    from coach.review.pipeline import ReviewRequest, review_into_store
+    from coach.review.pipeline import ReviewRequest
     from coach.review.report import stored_calls, write_report
     from coach.storage import CallStore
 
@@ -342,20 +359,30 @@ def review(files: tuple[Path, ...], report_path: Path | None, output_format: str
     console = Console(highlight=False, stderr=output_format == "json")
     request = ReviewRequest(language=language, playbook=playbook_ref, channel_roles=tuple(r.strip() for r in roles.split(",")),
                             agent_id=agent_id, team=team)
-    with tempfile.TemporaryDirectory() as scratch:
+    with contextlib.ExitStack() as stack:
+        if use_ray or ray_address:  # joined before the database is opened: a cluster that fails us changes nothing
+            from coach.review.distributed import ray_session
+
+            stack.enter_context(ray_session(ray_address, verbose=logging.getLogger().isEnabledFor(logging.INFO)))
+        scratch = stack.enter_context(tempfile.TemporaryDirectory())
         url = f"sqlite:///{Path(scratch) / 'review.db'}" if no_store else settings.database()
         store = CallStore(url, settings)
+        stack.callback(store.close)
+        if use_ray or ray_address:
+            from coach.review.distributed import review_on_ray
+
+            outcomes = review_on_ray(store, files, request, source="cli", settings=settings)
+        else:
+            outcomes = _review_each(store, files, request, settings)
         reviewed: list[str] = []
         failure: CoachError | None = None
-        for path in files:
-            try:
-                stored = review_into_store(store, path, request, source="cli", settings=settings)
-            except CoachError as exc:
-                console.print(f"[red]error[/] {escape(str(exc))}")
-                failure = failure or exc
+        for path, outcome in outcomes:
+            if isinstance(outcome, CoachError):
+                console.print(f"[red]error[/] {escape(str(outcome))}")
+                failure = failure or outcome
                 continue
-            reviewed.append(stored.call_id)
-            _print_review(console, store.get_call(stored.call_id), path, stored.duplicate)
+            reviewed.append(outcome.call_id)
+            _print_review(console, store.get_call(outcome.call_id), path, outcome.duplicate)
         if output_format == "json":
             payload = [{"call": store.get_call(c).model_dump(mode="json"), "events": store.events(c),
                         "scorecard": store.scorecard(c), "notes": [n.model_dump(mode="json") for n in store.notes(c)]}
@@ -366,9 +393,20 @@ def review(files: tuple[Path, ...], report_path: Path | None, output_format: str
             console.print(f"report: {report_path}")
         if not no_store and reviewed:
             console.print(f"[dim]stored in {store.url}[/]")
-        store.close()
     if failure is not None:
         sys.exit(failure.exit_code)
+
+
+def _review_each(store: CallStore, files: tuple[Path, ...], request: ReviewRequest,
+                 settings: Settings) -> Iterator[tuple[Path, StoredReview | CoachError]]:
+    """The plain review, one file after another in this process: (path, stored call or the user's mistake)."""
+    from coach.review.pipeline import review_into_store
+
+    for path in files:
+        try:
+            yield path, review_into_store(store, path, request, source="cli", settings=settings)
+        except CoachError as exc:
+            yield path, exc
 
 
 def _print_review(console: Console, call, path: Path, duplicate: bool) -> None:
