@@ -39,6 +39,28 @@ def zh_engine():
 
 
 @pytest.fixture(scope="session")
+def small_zh_book(tmp_path_factory):
+    """The Chinese playbook cut down to a few examples of everything: quick to fit, for tests of how
+    an engine is built (cache, configured models), not of its judgement."""
+    import yaml
+
+    from coach.playbook import load_playbook
+    from coach.resources import data_dir
+
+    data = yaml.safe_load((data_dir("playbooks") / "zh-CN-bank-collections.yaml").read_text(encoding="utf-8"))
+    for intent in data["intents"]:
+        intent["examples"] = intent["examples"][:16]
+    data["non_objection_examples"] = data["non_objection_examples"][:30]
+    data["compliant_agent_examples"] = data.get("compliant_agent_examples", [])[:30]
+    for emotion in data["emotions"]:
+        emotion["examples"] = emotion["examples"][:12]
+    data["id"] = "small-zh"
+    path = tmp_path_factory.mktemp("book") / "small-zh.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return load_playbook(path)
+
+
+@pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory):
     """Tiny random models built locally: a Chinese-vocabulary sentence embedder, an NLI classifier
     and a sentiment classifier."""

@@ -7,30 +7,17 @@ import logging
 import pickle
 
 import pytest
-import yaml
 
 from coach import engine_cache
 from coach.analyzers import intent as intent_module
 from coach.config import Settings
 from coach.engine import CoachEngine
 from coach.playbook import load_playbook
-from coach.resources import data_dir
 
 
 @pytest.fixture(scope="module")
-def small_book(tmp_path_factory):
-    """The Chinese playbook cut down to a few examples of everything: quick to fit, lexical only."""
-    data = yaml.safe_load((data_dir("playbooks") / "zh-CN-bank-collections.yaml").read_text(encoding="utf-8"))
-    for intent in data["intents"]:
-        intent["examples"] = intent["examples"][:16]
-    data["non_objection_examples"] = data["non_objection_examples"][:30]
-    data["compliant_agent_examples"] = data.get("compliant_agent_examples", [])[:30]
-    for emotion in data["emotions"]:
-        emotion["examples"] = emotion["examples"][:12]
-    data["id"] = "small-zh"
-    path = tmp_path_factory.mktemp("book") / "small-zh.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
-    return load_playbook(path)
+def small_book(small_zh_book):
+    return small_zh_book
 
 
 def _settings(tmp_path) -> Settings:

@@ -41,9 +41,9 @@ def test_broken_model_folder(tmp_path):
         load_embedder(str(tmp_path))
 
 
-def test_configured_chinese_embedder_is_used(tiny_models):
+def test_configured_chinese_embedder_is_used(tiny_models, small_zh_book):
     settings = Settings(embedding_model_zh=str(tiny_models["embedder"]))
-    engine = CoachEngine(load_playbook("zh-CN-bank-collections"), settings)
+    engine = CoachEngine(small_zh_book, settings)
     assert engine.space.embedder is not None and engine.space.method.startswith("dense:")
     events = engine.session("z").process(Utterance(speaker="debtor", text="我现在没有钱还", start=0, end=1))
     assert events[0].type == "utterance" and any(e.type == "sentiment" for e in events)
