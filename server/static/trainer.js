@@ -252,7 +252,10 @@ function setStatus(part, text, kind = "") {
   node.hidden = !text;
 }
 
+/** Say that ``part`` is drawn: in ``body[data-loaded]`` (tests wait on it) and as a performance mark
+ * (``coach:intents``: milliseconds since the page was opened; bench/mining_scale.py reads it). */
 function loaded(part) {
+  performance.mark(`coach:${part}`);
   const parts = new Set((document.body.dataset.loaded || "").split(" ").filter(Boolean));
   parts.add(part);
   document.body.dataset.loaded = [...parts].sort().join(" ");
@@ -320,8 +323,10 @@ function showNoCalls(detail) {
   $("results").hidden = true;
   $("report").hidden = true;
   const filtered = [...filterQuery(new URLSearchParams(location.hash.slice(1))).keys()].some((k) => k !== "min_calls");
+  const team = state.me && (state.me.role === "coach" || state.me.role === "supervisor") && state.me.team;
   $("no-calls").replaceChildren(
-    el("strong", {}, filtered ? "No stored calls match these filters." : "No calls are stored yet."),
+    el("strong", {}, filtered ? "No stored calls match these filters."
+      : team ? `No calls of team ${team} are stored yet.` : "No calls are stored yet."),
     " ",
     filtered ? "Widen the dates or clear a filter (Reset)."
       : "Calls reviewed with coach review, uploaded on the review page or taken live show here once stored.",
