@@ -60,14 +60,20 @@ def test_export_writes_a_playbook_and_refuses_unknown_clusters(env, tmp_path):
     out = tmp_path / "en-credit.yaml"
     listed = json.loads(coach(env, "mine", "--language", "en", "--format", "json").stdout)
     cluster = max(listed["clusters"], key=lambda c: sum(m["text"] in EN_PLANTED for m in c["members"]))
+    response = "I can explain what we report to the credit bureaus and when."
+    bare = coach(env, "mine", "--language", "en", "export", "--cluster", cluster["id"], "--as-intent", "credit_report",
+                 "--out", out, "--no-evaluate")
+    assert bare.returncode == 2 and "--response" in bare.stderr and "Traceback" not in bare.stderr
+    assert not out.exists()
     result = coach(env, "mine", "--language", "en", "export", "--cluster", cluster["id"], "--as-intent", "credit_report",
-                   "--out", out, "--no-evaluate")
+                   "--response", response, "--out", out, "--no-evaluate")
     assert result.returncode == 0, result.stderr
     assert "new intent credit_report" in result.stdout and "todo" in result.stdout
     assert load_playbook(out).intent("credit_report").examples
     again = coach(env, "mine", "--language", "en", "export", "--cluster", cluster["id"], "--as-intent", "credit_report",
-                  "--out", out, "--no-evaluate")
+                  "--response", response, "--out", out, "--no-evaluate")
     assert again.returncode == 2 and "already exists" in again.stderr
-    unknown = coach(env, "mine", "export", "--cluster", "en-99", "--as-intent", "x", "--out", tmp_path / "x.yaml")
+    unknown = coach(env, "mine", "export", "--cluster", "en-99", "--as-intent", "x", "--response", response,
+                    "--out", tmp_path / "x.yaml")
     assert unknown.returncode == 2 and "no cluster 'en-99'" in unknown.stderr and cluster["id"] in unknown.stderr
     assert not (tmp_path / "x.yaml").exists()
