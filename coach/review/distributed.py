@@ -66,11 +66,11 @@ log = logging.getLogger(__name__)
 PROBE_SECONDS = 3.0
 #: How long joining a cluster that answers may take (a healthy one takes one to three seconds).
 CONNECT_SECONDS = 15.0
-#: One analysis actor for this many CPUs: analysing a call costs a few per cent of recognising it
-#: (docs/scaling.md), so a small pool keeps up with many speech recognition actors.
+#: One analysis actor for this many CPUs: analysing a call takes 3-5 % of its CPU time, reading it
+#: (decoding, voice activity) 5-10 %, speech recognition the rest (measured: docs/scaling.md).
 CPUS_PER_ANALYSER = 16
-#: CPUs kept for the read tasks (decoding, voice activity) for this many CPUs.
-CPUS_PER_READER = 16
+#: One CPU for the read tasks for this many CPUs.
+CPUS_PER_READER = 8
 
 
 class RemoteError(CoachError):
@@ -206,8 +206,9 @@ def _join(ray: Any, address: str, options: dict[str, Any]) -> None:
     threading.Thread(target=connect, name="ray-connect", daemon=True).start()
     if not finished.wait(CONNECT_SECONDS):
         raise InputError(f"the Ray cluster at {address} did not let us join within {CONNECT_SECONDS:.0f} s; nothing was "
-                         "reviewed", hint="check that the address is the head node's GCS port (ray start --head prints it) "
-                                          "and that this machine has the cluster's token (RAY_AUTH_TOKEN)")
+                         "reviewed", hint="check that the address is the head node's GCS port (ray start --head prints it); "
+                                          "a cluster with token authentication (Ray's default) also needs RAY_AUTH_MODE=token "
+                                          "and its token here (~/.ray/auth_token or RAY_AUTH_TOKEN)")
     if "error" not in outcome:  # an unexpected failure, already reported on the thread
         raise InputError(f"cannot join the Ray cluster at {address}; nothing was reviewed")
     error = outcome["error"]
