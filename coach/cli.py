@@ -356,7 +356,7 @@ def review(files: tuple[Path, ...], report_path: Path | None, output_format: str
     settings = get_settings()
     if no_store:
         settings = settings.model_copy(update={"keep_audio": False})
-    console = Console(highlight=False, stderr=output_format == "json")
+    console = Console(highlight=False, stderr=output_format == "json", soft_wrap=True)  # paths stay whole, for copying
     request = ReviewRequest(language=language, playbook=playbook_ref, channel_roles=tuple(r.strip() for r in roles.split(",")),
                             agent_id=agent_id, team=team)
     with contextlib.ExitStack() as stack:
