@@ -20,9 +20,12 @@ detector as the matcher. One language at a time: English and Chinese never share
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.sparse import csr_matrix
+from scipy.sparse import vstack as sp_vstack
 from sklearn.cluster import HDBSCAN
 from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.preprocessing import normalize as l2_normalize
@@ -63,10 +66,10 @@ class Candidate:
     claimed: str | None
 
 
-def candidates(corpus: Corpus, language: str) -> list[Candidate]:
+def candidates(calls: Iterable[MinedCall], language: str) -> list[Candidate]:
     """The debtor utterances of ``language``'s calls, with the intent (if any) that claimed each."""
     out = []
-    for call in corpus.calls:
+    for call in calls:
         if call.language != language:
             continue
         claims: dict[int, str] = {}
@@ -78,40 +81,105 @@ def candidates(corpus: Corpus, language: str) -> list[Candidate]:
     return out
 
 
+@dataclass
+class CandidateRows:
+    """What one page of calls (one language) gives clustering: its debtor utterances that are not
+    ordinary answers, and their vectors as the embedder gave them (float32), or, for a language
+    without an embedding model, their lexical rows (sparse). Rows of several pages are put together
+    with :meth:`joined` before clustering, which is global."""
+
+    call_ids: list[str] = field(default_factory=list)
+    utterance_ids: list[int] = field(default_factory=list)
+    texts: list[str] = field(default_factory=list)
+    claimed: list[str | None] = field(default_factory=list)
+    norms: list[str] = field(default_factory=list)
+    dense: np.ndarray | None = None
+    lexical: csr_matrix | None = None
+
+    def __len__(self) -> int:
+        return len(self.call_ids)
+
+    @classmethod
+    def joined(cls, parts: list[CandidateRows], rank: dict[str, int]) -> CandidateRows:
+        """The rows of ``parts`` in one, ordered by their call's ``rank`` (stable: a call's utterances
+        keep their order)."""
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return cls()
+        call_ids = [c for p in parts for c in p.call_ids]
+        order = sorted(range(len(call_ids)), key=lambda i: rank[call_ids[i]])
+
+        def pick(values: list) -> list:
+            return [values[i] for i in order]
+
+        dense = lexical = None
+        if all(p.dense is not None for p in parts):
+            dense = np.concatenate([p.dense for p in parts])[order]
+        else:
+            lexical = sp_vstack([p.lexical for p in parts]).tocsr()[order]
+        return cls(call_ids=pick(call_ids), utterance_ids=pick([u for p in parts for u in p.utterance_ids]),
+                   texts=pick([t for p in parts for t in p.texts]), claimed=pick([c for p in parts for c in p.claimed]),
+                   norms=pick([n for p in parts for n in p.norms]), dense=dense, lexical=lexical)
+
+
+def page_candidates(calls: Iterable[MinedCall], engine: CoachEngine,
+                    ordinary: Callable[[], OrdinaryAnswers]) -> CandidateRows:
+    """The debtor utterances of ``calls`` in ``engine``'s language that may be a topic, embedded (a
+    page's share of the embedding work). ``ordinary`` is called only when there is something to sort."""
+    pool = candidates(calls, engine.language)
+    if not pool:
+        return CandidateRows()
+    features = engine.space.encode([c.text for c in pool])
+    keep = ~ordinary().mask(features)
+    rows = np.flatnonzero(keep)
+    kept = [pool[i] for i in rows]
+    dense = None if features.dense is None else np.asarray(features.dense)[rows]
+    return CandidateRows(call_ids=[c.call.call_id for c in kept], utterance_ids=[c.utterance_id for c in kept],
+                         texts=[c.text for c in kept], claimed=[c.claimed for c in kept],
+                         norms=[features.norms[i] for i in rows], dense=dense,
+                         lexical=features.lexical[rows] if dense is None else None)
+
+
 def find_clusters(corpus: Corpus, engines: dict[str, CoachEngine], *, min_cluster_size: int = DEFAULT_MIN_CLUSTER_SIZE,
                   deadline: Deadline | None = None) -> list[Cluster]:
-    """The clusters of every language no known intent accounts for, largest first; ids ``<language>-<n>``."""
+    """The clusters of every language no known intent accounts for, largest first; ids ``<language>-<n>``
+    (the corpus as one page: :func:`page_candidates`, then :func:`cluster_candidates`)."""
     deadline = deadline or Deadline(None)
+    by_id = {call.call_id: call for call in corpus.calls}
     out: list[Cluster] = []
     for language, engine in engines.items():
-        pool = candidates(corpus, language)
-        if len(pool) < min_cluster_size:
-            continue
-        features = engine.space.encode([c.text for c in pool])
-        keep = ~OrdinaryAnswers(engine).mask(features)
+        rows = page_candidates(corpus.calls, engine, lambda e=engine: OrdinaryAnswers(e))
         deadline.check("reading what debtors said")
-        pool = [c for c, k in zip(pool, keep) if k]
-        if len(pool) < min_cluster_size:
-            continue
-        vectors = _vectors(features, keep)
-        labels = _density_labels(vectors, [n for n, k in zip(features.norms, keep) if k], min_cluster_size)
-        deadline.check("clustering")
-        groups: dict[int, list[int]] = defaultdict(list)
-        for index, label in enumerate(labels):
-            if label >= 0:
-                groups[int(label)].append(index)
-        # first take out the members that belong to a known intent, then judge what is left: the edge
-        # of a known topic must not hide a new one (nor make a known one look new)
-        trimmed = (_without_known(rows, pool, vectors) for rows in groups.values())
-        missed = [rows for rows in trimmed if len(rows) >= min_cluster_size and not _known(pool[i] for i in rows)]
-        missed.sort(key=lambda rows: (-len(rows), rows[0]))
-        reported = {i for rows in missed for i in rows}
-        background = [pool[i].text for i in range(len(pool)) if i not in reported]
-        keywords = class_tfidf([[pool[i].text for i in rows] for rows in missed], language, background=background)
-        for number, (rows, words) in enumerate(zip(missed, keywords), start=1):
-            out.append(_cluster(f"{language}-{number}", language, [pool[i] for i in rows], vectors[rows], words,
-                                corpus.weeks))
+        out += cluster_candidates(language, rows, by_id, corpus.weeks, min_cluster_size=min_cluster_size, deadline=deadline)
     return out
+
+
+def cluster_candidates(language: str, rows: CandidateRows, calls: dict[str, MinedCall], weeks: list[str], *,
+                       min_cluster_size: int = DEFAULT_MIN_CLUSTER_SIZE, deadline: Deadline | None = None) -> list[Cluster]:
+    """The clusters of one language's candidate utterances (every page's, in the calls' order; ``calls``
+    by id), largest first. Density clustering is global: it runs where the rows are gathered."""
+    deadline = deadline or Deadline(None)
+    if len(rows) < min_cluster_size:
+        return []
+    pool = [Candidate(calls[call_id], utterance_id, text, claimed)
+            for call_id, utterance_id, text, claimed in zip(rows.call_ids, rows.utterance_ids, rows.texts, rows.claimed)]
+    vectors = _vectors(Features(rows.texts, rows.norms, rows.dense, rows.lexical), np.ones(len(rows), dtype=bool))
+    labels = _density_labels(vectors, rows.norms, min_cluster_size)
+    deadline.check("clustering")
+    groups: dict[int, list[int]] = defaultdict(list)
+    for index, label in enumerate(labels):
+        if label >= 0:
+            groups[int(label)].append(index)
+    # first take out the members that belong to a known intent, then judge what is left: the edge
+    # of a known topic must not hide a new one (nor make a known one look new)
+    trimmed = (_without_known(members, pool, vectors) for members in groups.values())
+    missed = [members for members in trimmed if len(members) >= min_cluster_size and not _known(pool[i] for i in members)]
+    missed.sort(key=lambda members: (-len(members), members[0]))
+    reported = {i for members in missed for i in members}
+    background = [pool[i].text for i in range(len(pool)) if i not in reported]
+    keywords = class_tfidf([[pool[i].text for i in members] for members in missed], language, background=background)
+    return [_cluster(f"{language}-{number}", language, [pool[i] for i in members], vectors[members], words, weeks)
+            for number, (members, words) in enumerate(zip(missed, keywords), start=1)]
 
 
 def _density_labels(vectors: np.ndarray, norms: list[str], min_cluster_size: int) -> np.ndarray:

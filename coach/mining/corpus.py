@@ -8,12 +8,12 @@ analysis: the landscape a trainer sees is the one coaches and agents saw.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
 from coach.errors import CoachError, InputError, NotFoundError
-from coach.storage import CallFilter, CallStore, Viewer
+from coach.storage import CallFilter, CallStore, CallSummary, Viewer
 
 #: Call outcomes that count as "it worked": the debtor promised to pay, or paid, in the same call.
 SUCCESS_OUTCOMES = ("promise_to_pay", "payment_made")
@@ -123,6 +123,37 @@ def check_filters(filters: CallFilter) -> None:
         raise InputError(f"the date range is backwards: --until {filters.date_to} is before --since {filters.date_from}")
 
 
+def summary_pages(store: CallStore, filters: CallFilter, viewer: Viewer | None = None, *,
+                  max_calls: int = 2000) -> Iterator[tuple[list[CallSummary], bool]]:
+    """The calls matching ``filters`` that ``viewer`` may see, newest first, in pages of
+    :data:`PAGE_SIZE` (their facts only: no transcripts, no events), at most ``max_calls``; each page
+    with whether more calls matched than were kept (true on the last page only). What both the plain
+    and the Ray path mine, page by page."""
+    seen = 0
+    for page in store.call_pages(filters, viewer, page_size=PAGE_SIZE, max_calls=max_calls + 1):
+        if seen + len(page) > max_calls:
+            yield page[: max_calls - seen], True
+            return
+        seen += len(page)
+        yield page, False
+
+
+def read_page(store: CallStore, page: list[CallSummary], viewer: Viewer | None = None) -> list[MinedCall]:
+    """One page of calls with their transcripts and intent events (two queries for the page)."""
+    ids = [c.id for c in page]
+    transcripts = store.utterances_of(ids, viewer)
+    events = store.events_of(ids, viewer, types=["intent"])
+    calls = []
+    for summary in page:
+        call = MinedCall(call_id=summary.id, language=summary.language, playbook=summary.playbook,
+                         agent_id=summary.agent_id, team=summary.team, outcome=summary.outcome,
+                         when=_utc(summary.started_at or summary.created_at))
+        call.utterances = [MinedUtterance(u.utterance_id, u.speaker, u.text) for u in transcripts.get(summary.id, [])]
+        call.intents = list(_intent_hits(events.get(summary.id, [])))
+        calls.append(call)
+    return calls
+
+
 def load_corpus(store: CallStore, filters: CallFilter | None = None, viewer: Viewer | None = None, *,
                 max_calls: int = 2000, deadline: Deadline | None = None) -> Corpus:
     """The calls matching ``filters`` that ``viewer`` may see (the newest ``max_calls``), with their
@@ -132,23 +163,16 @@ def load_corpus(store: CallStore, filters: CallFilter | None = None, viewer: Vie
     deadline = deadline or Deadline(None)
     calls: list[MinedCall] = []
     truncated = False
-    for page in store.call_pages(filters, viewer, page_size=PAGE_SIZE, max_calls=max_calls + 1):
-        if len(calls) + len(page) > max_calls:
-            page = page[: max_calls - len(calls)]
-            truncated = True
-        ids = [c.id for c in page]
-        transcripts = store.utterances_of(ids, viewer)
-        events = store.events_of(ids, viewer, types=["intent"])
-        for summary in page:
-            call = MinedCall(call_id=summary.id, language=summary.language, playbook=summary.playbook,
-                             agent_id=summary.agent_id, team=summary.team, outcome=summary.outcome,
-                             when=_utc(summary.started_at or summary.created_at))
-            call.utterances = [MinedUtterance(u.utterance_id, u.speaker, u.text) for u in transcripts.get(summary.id, [])]
-            call.intents = list(_intent_hits(events.get(summary.id, [])))
-            calls.append(call)
+    for page, cut in summary_pages(store, filters, viewer, max_calls=max_calls):
+        calls += read_page(store, page, viewer)
+        truncated |= cut
         deadline.check("reading calls")
-        if truncated:
-            break
+    return corpus_of(calls, truncated=truncated, max_calls=max_calls)
+
+
+def corpus_of(calls: list[MinedCall], *, truncated: bool, max_calls: int) -> Corpus:
+    """The calls read, oldest first (the order every figure lists its calls in); none is a
+    :class:`NotFoundError`."""
     if not calls:
         raise NotFoundError("no stored calls match these filters", hint="check the filters (dates, team, agent, language, "
                                                                       "outcome), or store calls first with coach review")

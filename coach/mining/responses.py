@@ -12,6 +12,7 @@ Outcomes are per call: a call counts once per objection and response group.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -106,39 +107,77 @@ def answers(call: MinedCall) -> list[_Answer]:
     return out
 
 
+@dataclass
+class ScoredAnswer:
+    """An objection answered, with the response group its turns resemble: what one page of calls gives
+    the driver for :func:`tally_answers` (no texts but the group's)."""
+
+    call_id: str
+    intent: str
+    name: str
+    turns: list[UtteranceRef]
+    #: A playbook response's ref, or :data:`OFF_SCRIPT`.
+    response: str
+    text: str
+
+
+def score_answers(calls: Iterable[MinedCall], matcher: Callable[[], ResponseMatcher]) -> list[ScoredAnswer]:
+    """The answered objections of ``calls`` (one language), each with its response group (a page's
+    share of the embedding work). ``matcher`` is called only when something was answered."""
+    found = [a for call in calls for a in answers(call)]
+    if not found:
+        return []
+    chosen = matcher()
+    matches = iter(chosen.match([text for a in found for text in a.texts]))
+    out = []
+    for answer in found:
+        scored = [next(matches) for _ in answer.texts]
+        on_script = [(s, ref) for ref, s in scored if ref is not None]
+        group = max(on_script)[1] if on_script else OFF_SCRIPT
+        out.append(ScoredAnswer(call_id=answer.call.call_id, intent=answer.intent, name=answer.name, turns=answer.turns,
+                                response=group, text=chosen.text_of(group)))
+    return out
+
+
+def tally_answers(language: str, scored: Iterable[ScoredAnswer], calls: dict[str, MinedCall],
+                  min_calls: int) -> list[ObjectionResponses]:
+    """Per objection: the response groups and the agents, ranked where there are enough calls.
+    ``scored`` in the calls' order (oldest first); ``calls`` by id."""
+    groups: dict[str, dict[str, dict[str, MinedCall]]] = defaultdict(lambda: defaultdict(dict))
+    turns: dict[str, dict[str, list[UtteranceRef]]] = defaultdict(lambda: defaultdict(list))
+    agents: dict[str, dict[str | None, dict[str, MinedCall]]] = defaultdict(lambda: defaultdict(dict))
+    names: dict[str, str] = {}
+    texts: dict[str, str] = {}
+    for answer in scored:
+        call = calls[answer.call_id]
+        names[answer.intent] = answer.name
+        texts.setdefault(answer.response, answer.text)
+        groups[answer.intent][answer.response][call.call_id] = call
+        turns[answer.intent][answer.response] += answer.turns
+        agents[answer.intent][call.agent_id][call.call_id] = call
+    out = []
+    for intent in sorted(groups, key=lambda i: -len({c for g in groups[i].values() for c in g})):
+        rows = [ResponseGroup(response=ref, text=texts[ref], turns=turns[intent][ref],
+                              call_ids=list(members), **rate_fields(sum(c.succeeded for c in members.values()), len(members)))
+                for ref, members in groups[intent].items()]
+        by_agent = [AgentRate(agent_id=agent, call_ids=list(members),
+                              **rate_fields(sum(c.succeeded for c in members.values()), len(members)))
+                    for agent, members in agents[intent].items()]
+        all_calls = {c for g in groups[intent].values() for c in g}
+        out.append(ObjectionResponses(intent=intent, name=names[intent], language=language, calls=len(all_calls),
+                                      groups=rank(rows, min_calls), by_agent=rank(by_agent, min_calls)))
+    return out
+
+
 def what_works(corpus: Corpus, engines: dict[str, CoachEngine], min_calls: int,
                deadline: Deadline | None = None) -> list[ObjectionResponses]:
-    """Per language and objection: the response groups and the agents, ranked where there are enough calls."""
+    """Per language and objection: the response groups and the agents, ranked where there are enough
+    calls (the corpus as one page: :func:`score_answers`, then :func:`tally_answers`)."""
     deadline = deadline or Deadline(None)
+    by_id = {call.call_id: call for call in corpus.calls}
     out: list[ObjectionResponses] = []
     for language, engine in engines.items():
-        found = [a for call in corpus.calls if call.language == language for a in answers(call)]
-        if not found:
-            continue
-        matcher = ResponseMatcher(engine)
-        flat = [text for a in found for text in a.texts]
-        matches = iter(matcher.match(flat))
+        scored = score_answers((c for c in corpus.calls if c.language == language), lambda e=engine: ResponseMatcher(e))
         deadline.check("matching answers to the playbook")
-        groups: dict[str, dict[str, dict[str, MinedCall]]] = defaultdict(lambda: defaultdict(dict))
-        turns: dict[str, dict[str, list[UtteranceRef]]] = defaultdict(lambda: defaultdict(list))
-        agents: dict[str, dict[str | None, dict[str, MinedCall]]] = defaultdict(lambda: defaultdict(dict))
-        names: dict[str, str] = {}
-        for answer in found:
-            scored = [next(matches) for _ in answer.texts]
-            on_script = [(s, ref) for ref, s in scored if ref is not None]
-            group = max(on_script)[1] if on_script else OFF_SCRIPT
-            names[answer.intent] = answer.name
-            groups[answer.intent][group][answer.call.call_id] = answer.call
-            turns[answer.intent][group] += answer.turns
-            agents[answer.intent][answer.call.agent_id][answer.call.call_id] = answer.call
-        for intent in sorted(groups, key=lambda i: -len({c for g in groups[i].values() for c in g})):
-            rows = [ResponseGroup(response=ref, text=matcher.text_of(ref), turns=turns[intent][ref],
-                                  call_ids=list(calls), **rate_fields(sum(c.succeeded for c in calls.values()), len(calls)))
-                    for ref, calls in groups[intent].items()]
-            by_agent = [AgentRate(agent_id=agent, call_ids=list(calls),
-                                  **rate_fields(sum(c.succeeded for c in calls.values()), len(calls)))
-                        for agent, calls in agents[intent].items()]
-            all_calls = {c for g in groups[intent].values() for c in g}
-            out.append(ObjectionResponses(intent=intent, name=names[intent], language=language, calls=len(all_calls),
-                                          groups=rank(rows, min_calls), by_agent=rank(by_agent, min_calls)))
+        out += tally_answers(language, scored, by_id, min_calls)
     return out
