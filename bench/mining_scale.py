@@ -3,6 +3,7 @@ page's first view, and whether a planted topic the playbooks lack is found (docs
 
     python bench/mining_scale.py                   # 15 seeds: 1,065 calls
     python bench/mining_scale.py --seeds 3 --keep  # a smaller set, and keep its database to look at
+    python bench/mining_scale.py --ray --no-page   # plain coach mine against coach mine --ray, no page
 
 The calls are the mining tests' (tests/mining/calls.py: English and Chinese, four weeks, three agents
 and two teams per language, objections the playbooks know answered on or off script, and questions
@@ -94,12 +95,14 @@ def warm_engines(env: dict[str, str]) -> float:
     return round(time.perf_counter() - began, 1)
 
 
-def mine_once(env: dict[str, str]) -> tuple[dict, dict]:
-    """`coach mine --format json` as its own process: (figures, the JSON it printed)."""
+def mine_once(env: dict[str, str], *extra: str) -> tuple[dict, dict]:
+    """`coach mine --format json` (with ``extra`` arguments, such as --ray) as its own process:
+    (figures, the JSON it printed). With --ray the peak memory is the driver's (where clustering
+    runs): Ray's actors are other processes, not its children."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, CpuContention() as load:
         began = time.perf_counter()
-        process = subprocess.Popen([sys.executable, "-m", "coach.cli", "mine", "--format", "json"], cwd=REPO, env=env,
-                                   stdout=out, stderr=err)
+        process = subprocess.Popen([sys.executable, "-m", "coach.cli", "mine", "--format", "json", *extra], cwd=REPO,
+                                   env=env, stdout=out, stderr=err)
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - began
         process.returncode = os.waitstatus_to_exitcode(status)
@@ -210,6 +213,10 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=15, help="seeds of tests/mining/calls.py (71 calls each)")
     parser.add_argument("--runs", type=int, default=2, help="times `coach mine` runs")
     parser.add_argument("--openings", type=int, default=2, help="times the trainer page is opened (at least 1)")
+    parser.add_argument("--ray", action="store_true",
+                        help="also time `coach mine --ray` (a local Ray on this machine) as many times, and check that "
+                             "its JSON is the plain one's")
+    parser.add_argument("--no-page", action="store_true", help="skip the trainer page (coach serve and Chromium)")
     parser.add_argument("--keep", action="store_true", help="keep the database's folder (printed) instead of deleting it")
     args = parser.parse_args()
     if args.seeds < 1 or args.runs < 1 or args.openings < 1:
@@ -228,20 +235,28 @@ def main() -> None:
             figures, mined = mine_once(env)
             runs.append(figures)
             print(f"  coach mine: {figures}", file=sys.stderr, flush=True)
+        ray_runs = []
+        for _ in range(args.runs if args.ray else 0):
+            figures, on_ray = mine_once(env, "--ray")
+            figures["same_json_as_plain"] = on_ray == mined
+            ray_runs.append(figures)
+            print(f"  coach mine --ray: {figures}", file=sys.stderr, flush=True)
         topic = planted_topic(mined, built["planted_utterances"])
         from coach.config import Settings
         from coach.storage import CallStore
 
-        store = CallStore(database, Settings(data_dir=folder))
-        token = store.create_token("bench-trainer", "trainer")[0]
-        store.close()
-        served = serve_and_time(env, token, args.openings)
+        served = None
+        if not args.no_page:
+            store = CallStore(database, Settings(data_dir=folder))
+            token = store.create_token("bench-trainer", "trainer")[0]
+            store.close()
+            served = serve_and_time(env, token, args.openings)
     finally:
         if args.keep:
             print(f"kept {folder}", file=sys.stderr)
         else:
             shutil.rmtree(folder, ignore_errors=True)
-    result = {"calls": built, "mine": runs, "mined_window": mined["window"] if mined else None, "planted_topic": topic,
+    result = {"calls": built, "mine": runs, "mine_ray": ray_runs, "mined_window": mined["window"] if mined else None, "planted_topic": topic,
               "server": served, "uptime_before": load_before, "uptime_after": uptime(), "machine": machine()}
     path = write_result("mining_scale", result, began)
     print_table(result)
@@ -254,6 +269,10 @@ def print_table(result: dict) -> None:
     for i, run in enumerate(result["mine"], 1):
         figures = f"{run['wall_s']} s, peak {run['peak_rss_mb']} MB, other cores busy {run['other_cores_busy']}"
         rows.append((f"coach mine, run {i}", figures))
+    for i, run in enumerate(result.get("mine_ray") or [], 1):
+        figures = (f"{run['wall_s']} s, driver's peak {run['peak_rss_mb']} MB, other cores busy {run['other_cores_busy']}, "
+                   f"same JSON as plain: {run['same_json_as_plain']}")
+        rows.append((f"coach mine --ray, run {i}", figures))
     for language, found in result["planted_topic"].items():
         figures = "not found"
         if found.get("found"):
@@ -261,10 +280,11 @@ def print_table(result: dict) -> None:
                        f"({found['recall']:.0%}), purity {found['purity']:.0%}")
         rows.append((f"planted topic ({language})", figures))
     server = result["server"]
-    for i, page in enumerate(server["page"], 1):
+    for i, page in enumerate(server["page"] if server else [], 1):
         rows.append((f"trainer page, opening {i}", f"first view {page['first_view_s']} s, everything {page['everything_s']} s"))
-    api = server["api_warm"]
-    rows.append(("its API requests, warm", ", ".join(f"{p} {api[p]} s ({api[p + '_kb']} kB)" for p in PARTS)))
+    if server:
+        api = server["api_warm"]
+        rows.append(("its API requests, warm", ", ".join(f"{p} {api[p]} s ({api[p + '_kb']} kB)" for p in PARTS)))
     before, after = (result[k].split("load average:")[-1].strip() for k in ("uptime_before", "uptime_after"))
     rows.append(("load average before / after", f"{before} / {after}"))
     width = max(len(label) for label, _ in rows)
