@@ -22,7 +22,8 @@ its seed. Each is reviewed by the real engine of its language and stored as `coa
   nothing yet, then the three mining requests the page makes (intents, responses, clusters) timed
   alone, then the page again (``--openings`` in all).
 
-Writes bench/results/mining_scale.json.
+Writes bench/results/mining_scale.json (mining_scale.ray.json with --ray, mining_scale.no-page.json with
+only --no-page).
 """
 
 from __future__ import annotations
@@ -81,6 +82,18 @@ def build(database: str, seeds: int) -> dict:
     return {"calls": calls, "seeds": seeds, "planted_utterances": planted_calls, "engines_load_s": round(loaded, 1),
             "review_and_store_s": round(seconds - loaded, 1),
             "calls_per_s": round(calls / max(seconds - loaded, 1e-9), 1)}
+
+
+def planted_counts(seeds: int) -> dict[str, int]:
+    """Calls with a planted utterance per language, as :func:`build` counts them (without storing)."""
+    from tests.mining.calls import EN_PLANTED, ZH_PLANTED, transcripts
+
+    planted = {"en": set(EN_PLANTED), "zh": set(ZH_PLANTED)}
+    out = {"en": 0, "zh": 0}
+    for seed in range(seeds):
+        for document in transcripts(seed):
+            out[document["language"]] += any(u["text"] in planted[document["language"]] for u in document["utterances"])
+    return out
 
 
 # -- coach mine ----------------------------------------------------------------------------------
@@ -217,17 +230,24 @@ def main() -> None:
                         help="also time `coach mine --ray` (a local Ray on this machine) as many times, and check that "
                              "its JSON is the plain one's")
     parser.add_argument("--no-page", action="store_true", help="skip the trainer page (coach serve and Chromium)")
+    parser.add_argument("--reuse", type=Path, metavar="FOLDER",
+                        help="mine the database a run with --keep left in FOLDER (built with the same --seeds) instead of "
+                             "building the calls again")
     parser.add_argument("--keep", action="store_true", help="keep the database's folder (printed) instead of deleting it")
     args = parser.parse_args()
     if args.seeds < 1 or args.runs < 1 or args.openings < 1:
         parser.error("--seeds, --runs and --openings are at least 1")
     began = time.perf_counter()
     load_before = uptime()
-    folder = Path(tempfile.mkdtemp(prefix="coach-mining-scale-"))
+    folder = args.reuse.resolve() if args.reuse else Path(tempfile.mkdtemp(prefix="coach-mining-scale-"))
     try:
         database = f"sqlite:///{folder / 'coach.db'}"
-        print(f"building the calls in {folder}", file=sys.stderr)
-        built = build(database, args.seeds)
+        if args.reuse:
+            built = {"reused": str(folder), "calls": None, "calls_per_s": None,
+                     "planted_utterances": planted_counts(args.seeds)}
+        else:
+            print(f"building the calls in {folder}", file=sys.stderr)
+            built = build(database, args.seeds)
         env = {**os.environ, "COACH_DATA_DIR": str(folder), "COACH_DATABASE_URL": database}
         built["engines_warm_s"] = warm_engines(env)
         runs, mined = [], None
@@ -252,20 +272,22 @@ def main() -> None:
             store.close()
             served = serve_and_time(env, token, args.openings)
     finally:
-        if args.keep:
+        if args.keep or args.reuse:
             print(f"kept {folder}", file=sys.stderr)
         else:
             shutil.rmtree(folder, ignore_errors=True)
     result = {"calls": built, "mine": runs, "mine_ray": ray_runs, "mined_window": mined["window"] if mined else None, "planted_topic": topic,
               "server": served, "uptime_before": load_before, "uptime_after": uptime(), "machine": machine()}
-    path = write_result("mining_scale", result, began)
+    # the trainer page's figures (bench/results/mining_scale.json) are kept when this run has none
+    path = write_result("mining_scale", result, began, tag="ray" if args.ray else ("no-page" if args.no_page else None))
     print_table(result)
     print(f"written to {path}")
 
 
 def print_table(result: dict) -> None:
     calls = result["calls"]
-    rows = [("calls stored", f"{calls['calls']} ({calls['calls_per_s']} calls/s reviewed and stored)")]
+    rows = [("calls stored", f"{calls['calls']} ({calls['calls_per_s']} calls/s reviewed and stored)" if not calls.get("reused")
+             else f"reused {calls['reused']}")]
     for i, run in enumerate(result["mine"], 1):
         figures = f"{run['wall_s']} s, peak {run['peak_rss_mb']} MB, other cores busy {run['other_cores_busy']}"
         rows.append((f"coach mine, run {i}", figures))
