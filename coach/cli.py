@@ -363,7 +363,7 @@ def review(files: tuple[Path, ...], report_path: Path | None, output_format: str
         if use_ray or ray_address:  # joined before the database is opened: a cluster that fails us changes nothing
             from coach.review.distributed import ray_session
 
-            stack.enter_context(ray_session(ray_address, verbose=logging.getLogger().isEnabledFor(logging.INFO)))
+            stack.enter_context(ray_session(ray_address, settings, verbose=logging.getLogger().isEnabledFor(logging.INFO)))
         scratch = stack.enter_context(tempfile.TemporaryDirectory())
         url = f"sqlite:///{Path(scratch) / 'review.db'}" if no_store else settings.database()
         store = CallStore(url, settings)
