@@ -593,10 +593,16 @@ def playbook_check(path: str, min_accuracy: float | None, folds: int | None) -> 
               help="Mine at most the newest N calls. Default: COACH_MINING_MAX_CALLS (2000).")
 @click.option("--min-cluster-size", type=click.IntRange(min=2), default=5, show_default=True,
               help="Smallest group of utterances reported as a cluster.")
+@click.option("--ray", "use_ray", is_flag=True,
+              help="Read and embed the calls' pages in Ray actors (pip install 'coach[ray]'): a local Ray on this "
+                   "machine's cores, or the cluster of --ray-address; clustering runs here. Same result as without it.")
+@click.option("--ray-address", metavar="HOST:PORT",
+              help="A Ray cluster's head node (`ray start --head` prints it; implies --ray). Its nodes must reach "
+                   "COACH_DATABASE_URL.")
 @click.pass_context
 def mine(ctx: click.Context, since, until, team: str | None, agent_id: str | None, language: str | None,
          outcome: str | None, playbook_ref: str | None, output_format: str, report_path: Path | None, min_calls: int,
-         max_calls: int | None, min_cluster_size: int) -> None:
+         max_calls: int | None, min_cluster_size: int, use_ray: bool, ray_address: str | None) -> None:
     """Trainers: mine the stored calls (COACH_DATABASE_URL) for the objections that come up, the answers
     that lead to a promise to pay, and what debtors say that the playbook misses (clusters).
 
@@ -605,6 +611,7 @@ def mine(ctx: click.Context, since, until, team: str | None, agent_id: str | Non
       coach mine
       coach mine --since 2026-10-01 --team north --format json > mined.json
       coach mine --language zh --report mining.html
+      coach mine --ray --format json > mined.json                # pages read and embedded on a local Ray
       coach mine --since 2026-10-01 export --cluster en-1 --as-intent credit_report --out my-book.yaml
     """
     from coach.mining import MiningOptions, MiningSettings
@@ -620,6 +627,7 @@ def mine(ctx: click.Context, since, until, team: str | None, agent_id: str | Non
     ctx.obj = {"filters": filters, "options": options}
     if ctx.invoked_subcommand is not None:
         return
+    import contextlib
     import json
 
     from coach.config import get_settings
@@ -627,11 +635,17 @@ def mine(ctx: click.Context, since, until, team: str | None, agent_id: str | Non
     from coach.storage import CallStore
 
     settings = get_settings()
-    store = CallStore(settings.database(), settings)
-    try:
-        result = run_mining(store, filters, options=options, settings=settings)
-    finally:
-        store.close()
+    with contextlib.ExitStack() as stack:
+        if use_ray or ray_address:  # joined before the database is opened: a cluster that fails us changes nothing
+            from coach.mining.distributed import mine_on_ray, mining_ray_session
+
+            stack.enter_context(mining_ray_session(ray_address, verbose=logging.getLogger().isEnabledFor(logging.INFO)))
+        store = CallStore(settings.database(), settings)
+        stack.callback(store.close)
+        if use_ray or ray_address:
+            result = mine_on_ray(store, filters, options=options, settings=settings, database_url=settings.database())
+        else:
+            result = run_mining(store, filters, options=options, settings=settings)
     if output_format == "json":
         click.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=1))
     else:

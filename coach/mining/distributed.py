@@ -18,7 +18,6 @@ and only when asked for.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -48,36 +47,17 @@ class PageReader:
 @contextlib.contextmanager
 def mining_ray_session(address: str | None = None, *, num_cpus: int | None = None, verbose: bool = False) -> Iterator[Any]:
     """Ray for the length of the mining, joined as ``coach review --ray`` joins it
-    (:func:`coach.review.distributed.ray_session`: a local Ray by default; an address that does not
-    answer is refused within seconds, one that answers but does not let us join within 15 s)."""
+    (:func:`coach.review.distributed.ray_session`: a local Ray of its own by default, never a cluster
+    that ``ray start`` left recorded; an address that does not answer is refused within seconds, one
+    that answers but does not let us join within 15 s)."""
     from coach.review.distributed import ray_session
 
     with contextlib.ExitStack() as stack:
         try:
-            with _local_unless(address):
-                ray = stack.enter_context(ray_session(address, num_cpus=num_cpus, verbose=verbose))
+            ray = stack.enter_context(ray_session(address, num_cpus=num_cpus, verbose=verbose))
         except InputError as exc:  # the same refusal, in mining's words
             raise InputError(exc.message.replace("nothing was reviewed", "nothing was mined"), hint=exc.hint) from None
         yield ray
-
-
-@contextlib.contextmanager
-def _local_unless(address: str | None) -> Iterator[None]:
-    """Without an address, a Ray of this machine's own: ``ray.init()`` without one would otherwise join
-    the cluster that ``ray start`` last recorded in /tmp/ray (or RAY_ADDRESS names), and hang or fail
-    where that cluster has gone."""
-    if address:
-        yield
-        return
-    before = os.environ.get("RAY_ADDRESS")
-    os.environ["RAY_ADDRESS"] = "local"
-    try:
-        yield
-    finally:
-        if before is None:
-            os.environ.pop("RAY_ADDRESS", None)
-        else:
-            os.environ["RAY_ADDRESS"] = before
 
 
 def mine_on_ray(store: CallStore, filters: CallFilter | None = None, viewer: Viewer | None = None,
