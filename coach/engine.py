@@ -99,6 +99,8 @@ class CoachEngine:
             torch.set_num_threads(settings.torch_threads)
         classes = analyzer_classes(settings.analyzers or None)
         key = engine_cache.cache_key(playbook, embedder, [c.name for c in classes])
+        #: What the fit depends on: models fitted on top of this engine are cached under it too.
+        self.cache_key = key
         fitted = engine_cache.load(settings.cache_dir, playbook.id, key)
         if fitted is None:
             fitted = self._fit(embedder, classes)

@@ -23,9 +23,11 @@ The method's limits are set out in docs/review.md ("Mono recordings: who is spea
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import weakref
 from dataclasses import dataclass
+from pathlib import Path
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -323,19 +325,42 @@ _CLASSIFIERS_LOCK = threading.Lock()
 
 
 def role_classifier(engine: CoachEngine) -> LogisticRegression:
-    """Agent-vs-debtor logistic regression on the playbook's own texts, fitted once per engine."""
+    """Agent-vs-debtor logistic regression on the playbook's own texts, fitted once per engine and
+    cached on disk beside it: embedding every text of a playbook takes a minute on a small CPU, which
+    each `coach review` of a mono call would otherwise pay again."""
     with _CLASSIFIERS_LOCK:
         model = _CLASSIFIERS.get(engine)
         if model is None:
-            from sklearn.linear_model import LogisticRegression
+            from coach import engine_cache
 
-            agent, debtor = role_texts(engine.playbook)
-            features = engine.space.encode(agent + debtor)
-            labels = np.array([1] * len(agent) + [0] * len(debtor))
-            model = LogisticRegression(C=ROLE_CLASSIFIER_C, class_weight="balanced", max_iter=2000)
-            model.fit(features.classifier_input(), labels)
+            cache_dir = engine.settings.cache_dir
+            key = _role_cache_key(engine)
+            cached = engine_cache.load(cache_dir, f"{engine.playbook.id}-roles", key) if key else None
+            model = cached["roles"] if cached else None
+            if model is None:
+                model = _fit_role_classifier(engine)
+                if key:
+                    engine_cache.store(cache_dir, f"{engine.playbook.id}-roles", key, {"roles": model})
             _CLASSIFIERS[engine] = model
         return model
+
+
+def _role_cache_key(engine: CoachEngine) -> str | None:
+    """The engine's own key and this module's code: a change to either fits again."""
+    engine_key = getattr(engine, "cache_key", None)
+    if not engine_key:
+        return None
+    return hashlib.sha256(engine_key.encode() + Path(__file__).read_bytes()).hexdigest()
+
+
+def _fit_role_classifier(engine: CoachEngine) -> LogisticRegression:
+    from sklearn.linear_model import LogisticRegression
+
+    agent, debtor = role_texts(engine.playbook)
+    features = engine.space.encode(agent + debtor)
+    labels = np.array([1] * len(agent) + [0] * len(debtor))
+    model = LogisticRegression(C=ROLE_CLASSIFIER_C, class_weight="balanced", max_iter=2000)
+    return model.fit(features.classifier_input(), labels)
 
 
 def role_texts(playbook: Playbook) -> tuple[list[str], list[str]]:

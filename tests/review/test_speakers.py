@@ -172,3 +172,27 @@ def test_role_texts_come_from_both_sides_of_the_playbook(en_engine, zh_engine):
         agent, debtor = role_texts(engine.playbook)
         assert len(agent) > 100 and len(debtor) > 300
         assert not set(agent) & set(engine.playbook.intents[0].examples)
+
+
+def test_the_role_classifier_is_fitted_once_and_cached_beside_the_engine(small_zh_book, tmp_path, monkeypatch):
+    """A mono recording's roles need a classifier over every text of the playbook: fitted once, then
+    every later process loads it (with the engine) instead of embedding the playbook again."""
+    from coach.config import Settings
+    from coach.engine import CoachEngine
+    from coach.review import speakers
+
+    settings = Settings(cache_dir=tmp_path, embedding_model_zh="none")
+    first = CoachEngine(small_zh_book, settings)
+    fitted = speakers.role_classifier(first)
+    assert list((tmp_path / "engines").glob("small-zh-roles@*.pkl"))
+    second = CoachEngine(small_zh_book, settings)  # as a new process would build it
+
+    def no_fitting(engine):
+        raise AssertionError("fitted again")
+
+    monkeypatch.setattr(speakers, "_fit_role_classifier", no_fitting)
+    loaded = speakers.role_classifier(second)
+    texts = ["您好 我是银行信用卡中心的", "我没钱 下个月再说"]
+    features = second.space.encode(texts).classifier_input()
+    assert np.allclose(loaded.decision_function(features), fitted.decision_function(features))
+    assert speakers.agent_log_odds(second, texts)[0] > speakers.agent_log_odds(second, texts)[1]
