@@ -37,18 +37,19 @@ def local_ray():
 @pytest.fixture(scope="module")
 def files(tmp_path_factory) -> list[Path]:
     """Two short two-channel recordings with the same name in different folders (the same call, the
-    second as a phone line records it, 8 kHz mu-law), a transcript and a copy of it, a broken file and a
-    missing one. (Mono recordings take the same functions; they are left out because telling their
-    parties apart first fits a classifier on the playbook's texts, over a minute per process.)"""
+    second as a phone line records it, 8 kHz mu-law), its first 16 s mixed to mono (the parties told
+    apart in the analysis actor), a transcript and a copy of it, a broken file and a missing one."""
     folder = tmp_path_factory.mktemp("ray-review")
     (folder / "line").mkdir()
     line = folder / "line" / "en-short-call.wav"
     line.write_bytes((EXAMPLES / "audio" / "en-short-call.8k-ulaw.wav").read_bytes())
+    mono = folder / "en-short-call-mono.wav"
+    subprocess.run(["sox", str(SHORT), "-c", "1", str(mono), "remix", "1,2", "trim", "0", "16"], check=True)
     copy = folder / "copy-of-violations.json"
     copy.write_bytes((EXAMPLES / "en-violations.json").read_bytes())
     broken = folder / "broken.wav"
     broken.write_bytes(b"RIFF....WAVEjunk" * 50)
-    return [SHORT, line, EXAMPLES / "en-violations.json", copy, broken, folder / "missing.flac"]
+    return [SHORT, line, mono, EXAMPLES / "en-violations.json", copy, broken, folder / "missing.flac"]
 
 
 def review(tmp_path: Path, name: str, files: list[Path], *extra: str, monkeypatch) -> tuple[int, list, str, Path]:
@@ -81,17 +82,18 @@ def test_ray_review_stores_and_prints_what_the_plain_review_does(local_ray, file
     assert plain_code == ray_code == 2  # the broken and the missing file, reported in their places
     ids = [call["call"]["id"] for call in plain]
     assert ids == ["en-short-call", f"en-short-call-{hashlib.sha256(files[1].read_bytes()).hexdigest()[:8]}",
-                   "en-violations-001", "en-violations-001"]  # a taken name gets a suffix; a copy is the same call
+                   "en-short-call-mono", "en-violations-001", "en-violations-001"]  # a taken name gets a suffix; a copy is the same call
     assert without_times(on_ray) == without_times(plain)
+    assert plain[2]["call"]["speaker_method"]  # the mono call's parties were told apart
     assert ray_text.split("stored in")[0] == plain_text.split("stored in")[0]  # the same lines, in the same order
     assert "already reviewed" in plain_text and "broken.wav" in plain_text and "missing.flac: file not found" in plain_text
     for data in (plain_data, ray_data):  # the recordings are kept for the review page's player
         assert sorted(p.name for p in (data / "audio").iterdir()) == sorted(
-            f"{hashlib.sha256(f.read_bytes()).hexdigest()}{f.suffix}" for f in files[:2])
+            f"{hashlib.sha256(f.read_bytes()).hexdigest()}{f.suffix}" for f in files[:3])
     # again: every file is already stored (or still broken); nothing is reviewed twice
     again_code, again, again_text, _ = review(tmp_path, "ray", files, "--ray", monkeypatch=monkeypatch)
     assert again_code == 2 and [c["call"]["id"] for c in again] == ids
-    assert again_text.count("already reviewed") == 4
+    assert again_text.count("already reviewed") == 5
 
 
 def test_a_cluster_that_does_not_answer_is_refused_quickly_and_changes_nothing(tmp_path):
