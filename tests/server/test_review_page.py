@@ -360,3 +360,13 @@ def test_demo_calls_are_hidden_until_asked_for(tab, server, calls):
     page.click("#filters-reset")
     page.wait_for_function("!document.querySelector(\"#calls tr[data-call='sample-demo']\")", timeout=30_000)
     tab.check_clean()
+
+
+def test_the_header_leads_to_the_other_pages(tab, server):
+    page = tab.page
+    page.goto(f"{server.url}/review")
+    for label, title in (("Trainer", "trainer"), ("Supervisor", "supervisor"), ("Agent console", "console")):
+        page.goto(f"{server.url}/review")
+        with page.expect_navigation():
+            page.click(f"header a:text-is('{label}')")
+        assert title in page.title().lower() or title in page.url, (label, page.title(), page.url)
