@@ -96,8 +96,21 @@ def load(cache_dir: Path | None, playbook_id: str, key: str) -> dict[str, Any] |
         return None
 
 
+#: Fits kept per playbook: a few configurations of one playbook (another embedder for a benchmark, a
+#: test's settings) do not evict each other, and the folder still cannot grow without bound.
+KEEP_PER_PLAYBOOK = 3
+
+
+def _prune(path: Path, playbook_id: str) -> None:
+    """Remove all but the newest :data:`KEEP_PER_PLAYBOOK` files of ``playbook_id``; ``path`` stays."""
+    others = [p for p in path.parent.glob(f"{playbook_id}@*.pkl") if p != path]
+    others.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in others[KEEP_PER_PLAYBOOK - 1:]:
+        old.unlink(missing_ok=True)
+
+
 def store(cache_dir: Path | None, playbook_id: str, key: str, parts: dict[str, Any]) -> None:
-    """Write the fitted parts atomically, replacing older files of the same playbook."""
+    """Write the fitted parts atomically; older files of the same playbook beyond the newest few go."""
     if cache_dir is None:
         return
     path = _path(cache_dir, playbook_id, key)
@@ -110,9 +123,7 @@ def store(cache_dir: Path | None, playbook_id: str, key: str, parts: dict[str, A
             handle.write(data)
         os.replace(temporary, path)
         temporary = None
-        for old in path.parent.glob(f"{playbook_id}@*.pkl"):
-            if old != path:
-                old.unlink(missing_ok=True)
+        _prune(path, playbook_id)
     except Exception as exc:  # an optimisation: never stop the product
         log.warning("cannot cache the fitted engine in %s (%s): the next start fits again", path.parent, exc)
         if temporary is not None:

@@ -100,3 +100,19 @@ def test_the_key_follows_the_fitting_code_not_the_speech_or_storage_code(tmp_pat
     (package / "analyzers/intent.py").write_text("# v2\n")
     assert digest() != base
     engine_cache._code_digest.cache_clear()
+
+
+def test_a_few_configurations_of_one_playbook_keep_their_fits(tmp_path):
+    """A benchmark with another embedder must not evict the default fit; the folder stays bounded."""
+    import os
+
+    for index in range(engine_cache.KEEP_PER_PLAYBOOK + 2):
+        engine_cache.store(tmp_path, "book", str(index) * 64, {"n": index})
+        for path in _cached_files(tmp_path):  # one write a second, as far as the clock can tell
+            if path.name.startswith(f"book@{index}"):
+                os.utime(path, (1_000_000 + index, 1_000_000 + index))
+    assert len(_cached_files(tmp_path)) == engine_cache.KEEP_PER_PLAYBOOK
+    newest = engine_cache.KEEP_PER_PLAYBOOK + 1
+    assert engine_cache.load(tmp_path, "book", str(newest) * 64) == {"n": newest}
+    assert engine_cache.load(tmp_path, "book", str(newest - 2) * 64) == {"n": newest - 2}
+    assert engine_cache.load(tmp_path, "book", "0" * 64) is None
