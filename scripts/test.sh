@@ -23,9 +23,14 @@ if [ -z "${COACH_TEST_POSTGRES_URL:-}" ]; then
     echo "warning: no PostgreSQL; storage tests run on SQLite only" >&2
   fi
 fi
-# Fit both shipped playbooks' engines once, before the workers start: each would otherwise fit its own
+# Fit both shipped playbooks' engines (and their speaker-role classifiers) once, before the workers start: each would otherwise fit its own
 # copy at the same moment (the fit is cached on disk, keyed by the playbook and the fitting code).
-.venv/bin/python -c "from coach.engine import get_engine; get_engine('en-US-collections'); get_engine('zh-CN-bank-collections')"
+.venv/bin/python -c "
+from coach.engine import get_engine
+from coach.review.speakers import role_classifier
+for playbook in ('en-US-collections', 'zh-CN-bank-collections'):
+    role_classifier(get_engine(playbook))  # mono recordings' speaker roles, cached beside the engine
+"
 # Two workers (COACH_TEST_WORKERS; 0 runs in this process): most tests wait on servers, subprocesses
 # and models, so two share two cores well. A test file stays on one worker (its module fixtures).
 exec .venv/bin/python -m pytest -n "${COACH_TEST_WORKERS:-2}" --dist loadfile "$@"
