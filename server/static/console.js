@@ -8,9 +8,7 @@
 
 const RATE = 16000;
 const CHUNK = RATE / 10; // 100 ms frames
-const TOKEN_KEY = "coach.review.token"; // the review page's: one sign-in for both pages
 const STREAMERS = new Set(["agent", "integration", "admin"]);
-const $ = (id) => document.getElementById(id);
 const state = { ws: null, stop: null, lines: new Map(), hints: 0, started: 0, token: null, me: null };
 
 function wsUrl() {
@@ -23,16 +21,6 @@ function setStatus(text, kind) {
   const el = $("status");
   el.textContent = text;
   el.className = `status ${kind || ""}`;
-}
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "class") node.className = value;
-    else node.setAttribute(key, value);
-  }
-  for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(child ?? ""));
-  return node;
 }
 
 function reset() {
@@ -233,18 +221,6 @@ function finish() {
 }
 
 // -- signing in ----------------------------------------------------------------------------------
-
-function storedToken() {
-  try { return localStorage.getItem(TOKEN_KEY) || sessionStorage.getItem(TOKEN_KEY); } catch { return null; }
-}
-
-function storeToken(token, remember) {
-  try {
-    localStorage.removeItem(TOKEN_KEY);
-    sessionStorage.removeItem(TOKEN_KEY);
-    if (token) (remember ? localStorage : sessionStorage).setItem(TOKEN_KEY, token);
-  } catch { /* storage disabled: the token lives until the page closes */ }
-}
 
 /** Who the token belongs to; an Error that says why not. */
 async function whoami(token) {

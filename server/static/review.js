@@ -6,9 +6,6 @@
 // Everything the API returns is user content: it goes into the page as text nodes and attributes,
 // never as HTML.
 
-const $ = (id) => document.getElementById(id);
-const SVG_NS = "http://www.w3.org/2000/svg";
-const TOKEN_KEY = "coach.review.token";
 const REVIEWERS = new Set(["coach", "supervisor", "trainer", "admin"]);
 const PAGE_SIZE = 25;
 const FILTERS = ["agent_id", "team", "language", "violation", "outcome", "status", "date_from", "date_to", "include_demo"];
@@ -26,38 +23,6 @@ const state = {
 };
 
 // -- small helpers -------------------------------------------------------------------------------
-
-/** An element with attributes and children; strings become text nodes (never HTML). */
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  setAttrs(node, attrs);
-  append(node, children);
-  return node;
-}
-
-/** An SVG element, the same way. */
-function svg(tag, attrs = {}, ...children) {
-  const node = document.createElementNS(SVG_NS, tag);
-  setAttrs(node, attrs);
-  append(node, children);
-  return node;
-}
-
-function setAttrs(node, attrs) {
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
-    else if (key === "class") node.setAttribute("class", value);
-    else node.setAttribute(key, value === true ? "" : String(value));
-  }
-}
-
-function append(node, children) {
-  for (const child of children.flat()) {
-    if (child === undefined || child === null || child === false || child === "") continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-}
 
 function clock(seconds) {
   if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return "–";
@@ -170,16 +135,6 @@ function explain(error) {
   }
 }
 
-function showMessage(text, kind = "error") {
-  $("message-text").textContent = text;
-  $("message").className = `message ${kind}`;
-  $("message").hidden = false;
-}
-
-function clearMessage() {
-  $("message").hidden = true;
-}
-
 /** Report an error; a 401 means the token is no good any more, so sign out. */
 function fail(error) {
   if (error instanceof ApiError && error.status === 401) {
@@ -194,22 +149,6 @@ function setFooter(text) {
 }
 
 // -- signing in ----------------------------------------------------------------------------------
-
-function storedToken() {
-  try {
-    return localStorage.getItem(TOKEN_KEY) || sessionStorage.getItem(TOKEN_KEY);
-  } catch {
-    return null;
-  }
-}
-
-function storeToken(token, remember) {
-  try {
-    localStorage.removeItem(TOKEN_KEY);
-    sessionStorage.removeItem(TOKEN_KEY);
-    if (token) (remember ? localStorage : sessionStorage).setItem(TOKEN_KEY, token);
-  } catch { /* storage disabled: the token lives until the page closes */ }
-}
 
 function isReviewer() {
   return Boolean(state.me && REVIEWERS.has(state.me.role));

@@ -4,21 +4,9 @@
 // browser JavaScript, no build step, no external assets.
 "use strict";
 
-const TOKEN_KEY = "coach.review.token"; // the review page's: one sign-in for the pages
 const WATCHERS = new Set(["supervisor", "coach", "admin"]);
-const $ = (id) => document.getElementById(id);
 const state = { token: null, me: null, ws: null, retry: 0, calls: new Map(), tiles: new Map(), alerts: new Map(), open: null,
                 audio: null, beeps: 0, timer: null };
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "class") node.className = value;
-    else node.setAttribute(key, value);
-  }
-  for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(child ?? ""));
-  return node;
-}
 
 function setStatus(text, kind) {
   $("status").textContent = text;
@@ -301,18 +289,6 @@ function beep(times) {
 }
 
 // -- signing in ----------------------------------------------------------------------------------
-
-function storedToken() {
-  try { return localStorage.getItem(TOKEN_KEY) || sessionStorage.getItem(TOKEN_KEY); } catch { return null; }
-}
-
-function storeToken(token, remember) {
-  try {
-    localStorage.removeItem(TOKEN_KEY);
-    sessionStorage.removeItem(TOKEN_KEY);
-    if (token) (remember ? localStorage : sessionStorage).setItem(TOKEN_KEY, token);
-  } catch { /* storage disabled: the token lives until the page closes */ }
-}
 
 async function whoami(token) {
   let response;

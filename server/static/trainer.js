@@ -9,9 +9,6 @@
 // Everything the API returns is user content (what people said, ids, team names): it goes into the
 // page as text nodes and attributes, never as HTML.
 
-const $ = (id) => document.getElementById(id);
-const SVG_NS = "http://www.w3.org/2000/svg";
-const TOKEN_KEY = "coach.review.token"; // the review page's: one sign-in for the pages
 const MINERS = new Set(["trainer", "admin", "coach", "supervisor"]); // server/mining.py MINERS
 const FILTERS = ["date_from", "date_to", "team", "agent_id", "language", "outcome", "min_calls"];
 const COLOURS = ["#2563eb", "#db2777", "#059669", "#d97706", "#7c3aed", "#0891b2", "#dc2626", "#65a30d"];
@@ -26,37 +23,6 @@ const state = {
 };
 
 // -- small helpers -------------------------------------------------------------------------------
-
-/** An element with attributes and children; strings become text nodes (never HTML). */
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  setAttrs(node, attrs);
-  append(node, children);
-  return node;
-}
-
-/** An SVG element, the same way. */
-function svg(tag, attrs = {}, ...children) {
-  const node = document.createElementNS(SVG_NS, tag);
-  setAttrs(node, attrs);
-  append(node, children);
-  return node;
-}
-
-function setAttrs(node, attrs) {
-  for (const [key, value] of Object.entries(attrs)) {
-    if (value === undefined || value === null || value === false) continue;
-    if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
-    else node.setAttribute(key, value === true ? "" : String(value));
-  }
-}
-
-function append(node, children) {
-  for (const child of children.flat()) {
-    if (child === undefined || child === null || child === false || child === "") continue;
-    node.append(child instanceof Node ? child : document.createTextNode(String(child)));
-  }
-}
 
 function percent(value) {
   if (typeof value !== "number") return "–";
@@ -143,29 +109,7 @@ function explain(error) {
   }
 }
 
-function showMessage(text, kind = "error") {
-  $("message-text").textContent = text;
-  $("message").className = `message ${kind}`;
-  $("message").hidden = false;
-}
-
-function clearMessage() {
-  $("message").hidden = true;
-}
-
 // -- signing in ----------------------------------------------------------------------------------
-
-function storedToken() {
-  try { return localStorage.getItem(TOKEN_KEY) || sessionStorage.getItem(TOKEN_KEY); } catch { return null; }
-}
-
-function storeToken(token, remember) {
-  try {
-    localStorage.removeItem(TOKEN_KEY);
-    sessionStorage.removeItem(TOKEN_KEY);
-    if (token) (remember ? localStorage : sessionStorage).setItem(TOKEN_KEY, token);
-  } catch { /* storage disabled: the token lives until the page closes */ }
-}
 
 /** Sign in with ``token``; ``remember`` null keeps the stored token as it is. Roles that may not mine
  * are refused here, with the same rule as the API (which would answer 403). */

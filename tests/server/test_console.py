@@ -39,6 +39,22 @@ def test_console_loads_with_samples(page):
     assert page.errors == []
 
 
+def test_the_pages_load_the_shared_helpers_first(live_server):
+    """server/static/common.js (the DOM builder, the token's storage, the message banner) is served as
+    JavaScript, and every page loads it before its own script."""
+    base = f"http://127.0.0.1:{live_server}"
+    with urllib.request.urlopen(f"{base}/static/common.js", timeout=30) as response:
+        assert response.status == 200 and "javascript" in response.headers["Content-Type"]
+        common = response.read().decode()
+    assert 'const TOKEN_KEY = "coach.review.token"' in common and "function el(" in common
+    for path, script in (("/", "console.js"), ("/review", "review.js"), ("/supervisor", "supervisor.js"),
+                         ("/trainer", "trainer.js")):
+        with urllib.request.urlopen(base + path, timeout=30) as response:
+            html = response.read().decode()
+        assert '<script src="/static/common.js"></script>' in html, path
+        assert html.index('src="/static/common.js"') < html.index(f'src="/static/{script}"'), path
+
+
 def test_streaming_needs_a_token_that_may_stream(page):
     assert page.is_visible("#signin")  # no token yet: the sign-in form shows
     page.select_option("#sample", "en-short-call")
@@ -60,6 +76,8 @@ def test_an_agent_signs_in(page, agent_token):
     page.click("#signin button[type=submit]")
     page.wait_for_selector("#signed-in:not([hidden])", timeout=30_000)
     assert "a-test" in page.inner_text("#whoami") and not page.is_visible("#signin")
+    # remembered under the key every page shares (server/static/common.js)
+    assert page.evaluate("localStorage.getItem('coach.review.token')") == agent_token
     assert page.errors == []
 
 

@@ -158,6 +158,7 @@ def test_a_bad_token_is_refused_clearly_and_sign_out_forgets_the_token(tab, serv
     page.click("#signin button[type=submit]")
     page.wait_for_selector("#calls tbody tr")
     assert "cho" in page.inner_text("#whoami") and "coach" in page.inner_text("#whoami")
+    assert page.evaluate("localStorage.getItem('coach.review.token')") == server.tokens["coach"]
     page.reload()  # the token is remembered
     page.wait_for_selector("#calls tbody tr")
     page.click("#sign-out")

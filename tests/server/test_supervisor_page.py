@@ -58,6 +58,7 @@ def test_the_supervisor_watches_a_call_alerts_and_notes(pages):
     sign_in(supervisor, pages["token"])
     supervisor.wait_for_selector("#status.live", timeout=30_000)
     assert "team north" in supervisor.inner_text("#whoami") and supervisor.is_visible("#empty")
+    assert supervisor.evaluate("localStorage.getItem('coach.review.token')") == pages["token"]  # the pages' shared key
 
     agent.goto(f"http://127.0.0.1:{port}/")
     sign_in(agent, pages["agent_token"])

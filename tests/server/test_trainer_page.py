@@ -151,6 +151,7 @@ def test_a_trainer_sees_every_intent_and_opens_the_calls_behind_a_figure(tab, se
     tab.sign_in(server.tokens["trainer"])
     tab.wait_loaded("intents", "responses", "clusters")
     assert page.title() == "coach · trainer" and "tia" in page.inner_text("#whoami")
+    assert page.evaluate("localStorage.getItem('coach.review.token')") == server.tokens["trainer"]  # the pages' shared key
     assert f"{total} calls" in page.inner_text("#window")
 
     # one bar per stored intent, with its number of calls
