@@ -371,10 +371,11 @@ class OnnxEncoder:
         batched = self.encode(list(texts))
         cosines = np.minimum((alone * expected).sum(axis=1), (batched * expected).sum(axis=1))
         self.min_cosine = float(cosines.min())
-        if not self.min_cosine >= (MIN_COSINE_INT8 if self.quantised else MIN_COSINE):  # also catches NaN
+        required = MIN_COSINE_INT8 if self.quantised else MIN_COSINE
+        if not self.min_cosine >= required:  # also catches NaN
             worst = texts[int(np.argmin(np.nan_to_num(cosines, nan=-1.0)))]
-            raise OnnxUnavailable(f"ONNX embeddings differ from PyTorch: cosine {self.min_cosine:.6f} "
-                                  f"< {MIN_COSINE} for {worst[:40]!r}")
+            raise OnnxUnavailable(f"ONNX embeddings{' (8-bit weights)' if self.quantised else ''} differ from "
+                                  f"PyTorch: cosine {self.min_cosine:.6f} < {required} for {worst[:40]!r}")
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """L2-normalised embeddings, one row per text; similar lengths batched together.

@@ -22,6 +22,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from coach.analyzers.base import AGENT_SIDE, Analyzer, Turn, register
 from coach.analyzers.compliance import Finding
+from coach.analyzers.features import class_probabilities
 from coach.analyzers.intent import calibrate_threshold
 from coach.events import BaseEvent
 from coach.languages import language_pack
@@ -105,7 +106,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         norm = turn.features.norms[0]
         monitor = session.compliance
         if self.classifier is not None:
-            probabilities = self.classifier.predict_proba(turn.features.classifier_input())[0]
+            probabilities = class_probabilities(self.classifier, turn.features.classifier_input())[0]
             order = np.argsort(probabilities)[::-1]
             for index in order[:2]:
                 label, p = str(self.classifier.classes_[index]), float(probabilities[index])

@@ -16,7 +16,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 from coach.analyzers.base import DEBTOR_SIDE, Analyzer, Turn, register
-from coach.analyzers.features import Features, FeatureSpace
+from coach.analyzers.features import Features, FeatureSpace, class_probabilities
 from coach.analyzers.matcher import CompiledMatcher
 from coach.analyzers.nli import ZeroShotScorer
 from coach.events import BaseEvent
@@ -118,7 +118,7 @@ class ObjectionDetector:
         return self.texts[index], round(float(sims[index]), 3)
 
     def _scores(self, features: Features) -> dict[str, float]:
-        probabilities = self.classifier.predict_proba(features.classifier_input())[0]
+        probabilities = class_probabilities(self.classifier, features.classifier_input())[0]
         scores = dict(zip(self.classes, map(float, probabilities)))
         if self.nli is not None:
             nli_scores = self.nli.score(features.texts[0])

@@ -18,6 +18,7 @@ from sklearn.linear_model import LogisticRegression
 
 from coach.analyzers.base import AGENT_SIDE, Analyzer, Turn, register
 from coach.analyzers.compliance import Finding
+from coach.analyzers.features import class_probabilities
 from coach.events import BaseEvent
 from coach.languages import language_pack
 from coach.playbook.schema import Playbook
@@ -78,7 +79,7 @@ class PressingAnalyzer(Analyzer):
         started = [r for r in self.duties if monitor.applies(r) and monitor.duty_cause(r) is not None]
         if not started:
             return []
-        p = float(self.classifier.predict_proba(turn.features.classifier_input())[0][1])
+        p = float(class_probabilities(self.classifier, turn.features.classifier_input())[0][1])
         if p < PRESSING_THRESHOLD:
             return []
         norm = turn.features.norms[0]

@@ -16,7 +16,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from coach.analyzers.base import EVERYONE, Analyzer, Turn, register
-from coach.analyzers.features import Features, FeatureSpace
+from coach.analyzers.features import Features, FeatureSpace, class_probabilities
 from coach.analyzers.matcher import CompiledMatcher
 from coach.errors import ModelUnavailableError
 from coach.events import BaseEvent, SentimentEvent
@@ -118,7 +118,7 @@ class SentimentAnalyzer:
         same breath, a repetition), each weighed like a cue phrase."""
         text = features.texts[0]
         probabilities = dict(
-            zip(self.classifier.classes_, self.classifier.predict_proba(features.classifier_input())[0])
+            zip(self.classifier.classes_, class_probabilities(self.classifier, features.classifier_input())[0])
         )
         evidence: list[str] = []
         for emotion_id, why in (context or {}).items():

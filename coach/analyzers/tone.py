@@ -14,6 +14,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from coach.analyzers.base import DEBTOR_SIDE, Analyzer, Turn, register
+from coach.analyzers.features import class_probabilities
 from coach.analyzers.intent import IntentResult
 from coach.events import BaseEvent
 from coach.text.offensive import OffensiveLanguageDetector
@@ -47,7 +48,7 @@ class ToneAnalyzer(Analyzer):
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         if not self.enabled or TONE_INTENT in turn.facts.get("intents", ()):
             return []
-        p = float(self.classifier.predict_proba(turn.features.classifier_input())[0][1])
+        p = float(class_probabilities(self.classifier, turn.features.classifier_input())[0][1])
         result = None
         offensive = OffensiveLanguageDetector.for_language(self.engine.language).score([turn.text])[0]
         if offensive.probability >= OFFENSIVE_THRESHOLD:
