@@ -614,6 +614,7 @@ def mine(ctx: click.Context, since, until, team: str | None, agent_id: str | Non
       coach mine --ray --format json > mined.json                # pages read and embedded on a local Ray
       coach mine --since 2026-10-01 export --cluster en-1 --as-intent credit_report --out my-book.yaml
     """
+    from coach.config import read_settings
     from coach.mining import MiningOptions, MiningSettings
     from coach.mining.corpus import check_filters
     from coach.storage import CallFilter
@@ -621,7 +622,7 @@ def mine(ctx: click.Context, since, until, team: str | None, agent_id: str | Non
     filters = CallFilter(date_from=since.date() if since else None, date_to=until.date() if until else None, team=team,
                          agent_id=agent_id, language=language, outcome=outcome)
     check_filters(filters)
-    limits = MiningSettings()
+    limits = read_settings(MiningSettings)
     options = MiningOptions(max_calls=max_calls or limits.max_calls, min_calls=min_calls,
                             min_cluster_size=min_cluster_size, playbook=playbook_ref)
     ctx.obj = {"filters": filters, "options": options}

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from coach.errors import ConfigError
 from coach.redaction import ALL_KINDS, DEFAULT_KEY, PiiKind
+
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
 
 
 class Settings(BaseSettings):
@@ -179,4 +182,19 @@ class Settings(BaseSettings):
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    return Settings()
+    return read_settings(Settings)
+
+
+def read_settings(kind: type[SettingsT]) -> SettingsT:
+    """Settings of ``kind`` from the environment (and ``.env``); a value the product does not accept is
+    a :class:`ConfigError` naming the variable, what it holds and what it may hold, not a traceback."""
+    try:
+        return kind()
+    except ValidationError as exc:
+        prefix = str(kind.model_config.get("env_prefix", ""))
+        problems = []
+        for error in exc.errors():
+            variable = prefix + "_".join(str(part) for part in error["loc"]).upper()
+            problems.append(f"{variable}={error.get('input')!r}: {error['msg']}")
+        raise ConfigError("invalid setting: " + "; ".join(problems),
+                          hint="the settings are listed under Configuration in README.md") from None

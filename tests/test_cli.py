@@ -135,3 +135,28 @@ def test_integration_tokens_and_purging_demo_calls():
     assert result.returncode == 0 and "demo call(s)" in result.stderr, result.stderr
     assert not store.has_call(f"{name}-sample") and store.has_call(f"{name}-real")
     store.close()
+
+
+@pytest.mark.parametrize("variable,value,needle", [
+    ("COACH_EMBEDDING_WEIGHTS", "int4", "'auto', 'int8' or 'float32'"),
+    ("COACH_TORCH_THREADS", "many", "valid integer"),
+])
+def test_a_setting_the_product_does_not_accept_is_a_clear_error(variable, value, needle):
+    """A mistyped environment variable names itself and what it may hold: exit 5, no traceback."""
+    import os
+
+    result = subprocess.run([sys.executable, "-m", "coach.cli", "analyze", str(EXAMPLES / "en-hardship.json")],
+                            capture_output=True, text=True, timeout=120, cwd=ROOT, env={**os.environ, variable: value})
+    assert result.returncode == 5, result.stderr
+    assert f"invalid setting: {variable}={value!r}" in result.stderr and needle in result.stderr
+    assert "Traceback" not in result.stderr and "Configuration" in result.stderr
+
+
+def test_a_mining_setting_the_product_does_not_accept_is_a_clear_error(tmp_path):
+    import os
+
+    env = {**os.environ, "COACH_MINING_MAX_CALLS": "lots", "COACH_DATA_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "coach.cli", "mine"], capture_output=True, text=True, timeout=120,
+                            cwd=ROOT, env=env)
+    assert result.returncode == 5, result.stderr
+    assert "COACH_MINING_MAX_CALLS='lots'" in result.stderr and "Traceback" not in result.stderr
