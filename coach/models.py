@@ -14,6 +14,7 @@ import os
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,23 +77,50 @@ def _package_file(module_name: str, relative: str, kind: str, name: str) -> Path
     return Path(module.__file__).parent / relative
 
 
-def assemble_split_model(name: str, spec: SplitModel, cache_dir: Path, *, kind: str = "model") -> str:
-    """The directory holding ``spec`` assembled: reused when already there, else joined from its
-    parts into a temporary directory, verified, and renamed into place (atomic: a concurrent process
-    or a crash never leaves a half-written model where a loader would read it)."""
-    target = cache_dir / "models" / f"{name}-{spec.sha256[:12]}"
-    files = [_package_file(m, f, kind, name) for m, f in spec.files]
-    if (target / spec.output).is_file() and (target / spec.output).stat().st_size == spec.size \
-            and all((target / f.name).is_file() for f in files):
-        return str(target)
-    parts = [_package_file(m, f, kind, name) for m, f in spec.parts]
+def build_directory(target: Path, write: Callable[[Path], None], *, ready: Callable[[Path], bool], failure: str,
+                    room: str) -> Path:
+    """``target``, filled by ``write`` in a temporary directory beside it and renamed into place
+    (atomic: a concurrent process or a crash never leaves half a model where a loader would read it).
+    When another process renamed its copy first, that copy is kept if ``ready`` says it is complete,
+    else replaced. ``failure`` opens the error message ("cannot assemble speech model 'x'"); ``room``
+    is the free space the hint asks for."""
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         scratch = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
     except OSError as exc:
-        raise ModelUnavailableError(f"cannot assemble {kind} {name!r} in {target.parent}: {exc.strerror or exc}",
+        raise ModelUnavailableError(f"{failure} in {target.parent}: {exc.strerror or exc}",
                                     hint="set COACH_CACHE_DIR to a writable directory") from None
     try:
+        write(scratch)
+        try:
+            os.rename(scratch, target)
+        except OSError:  # made meanwhile by another process (or a damaged copy): keep or replace it
+            if ready(target):
+                return target
+            shutil.rmtree(target, ignore_errors=True)
+            os.rename(scratch, target)
+        return target
+    except OSError as exc:
+        raise ModelUnavailableError(f"{failure} in {target.parent}: {exc.strerror or exc}",
+                                    hint=f"set COACH_CACHE_DIR to a writable directory with {room} free") from None
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def assemble_split_model(name: str, spec: SplitModel, cache_dir: Path, *, kind: str = "model") -> str:
+    """The directory holding ``spec`` assembled: reused when already there, else joined from its
+    parts, verified, and put in place by :func:`build_directory`."""
+    target = cache_dir / "models" / f"{name}-{spec.sha256[:12]}"
+    files = [_package_file(m, f, kind, name) for m, f in spec.files]
+
+    def complete(folder: Path) -> bool:
+        return (folder / spec.output).is_file() and (folder / spec.output).stat().st_size == spec.size
+
+    if complete(target) and all((target / f.name).is_file() for f in files):
+        return str(target)
+    parts = [_package_file(m, f, kind, name) for m, f in spec.parts]
+
+    def write(scratch: Path) -> None:
         digest = hashlib.sha256()
         size = 0
         with open(scratch / spec.output, "wb") as out:
@@ -110,20 +138,10 @@ def assemble_split_model(name: str, spec: SplitModel, cache_dir: Path, *, kind: 
             )
         for file in files:
             shutil.copyfile(file, scratch / file.name)
-        try:
-            os.rename(scratch, target)
-        except OSError:  # assembled meanwhile by another process (or a damaged copy): replace it
-            if (target / spec.output).is_file() and (target / spec.output).stat().st_size == spec.size:
-                return str(target)
-            shutil.rmtree(target, ignore_errors=True)
-            os.rename(scratch, target)
-        log.info("assembled %s %r in %s", kind, name, target)
-        return str(target)
-    except OSError as exc:
-        raise ModelUnavailableError(f"cannot assemble {kind} {name!r} in {target.parent}: {exc.strerror or exc}",
-                                    hint="set COACH_CACHE_DIR to a writable directory with 300 MB free") from None
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+
+    build_directory(target, write, ready=complete, failure=f"cannot assemble {kind} {name!r}", room="300 MB")
+    log.info("assembled %s %r in %s", kind, name, target)
+    return str(target)
 
 
 def resolve_model_path(name: str, *, allow_downloads: bool, kind: str = "model", cache_dir: Path | None = None) -> str:

