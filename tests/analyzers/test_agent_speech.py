@@ -64,3 +64,13 @@ def test_acknowledging_a_stop_request_is_fine(en_engine):
         ("agent", "understood ill note your request on the account and we will stop calling this number"),
     ])
     assert "US-CEASE" not in _rules_on(events, 3)
+
+
+def test_offensive_language_model_loads_with_the_engine_not_on_the_first_line(en_engine, monkeypatch):
+    """Loading it takes ~1.5 s: on a call's first agent line that would count against the analyzer's
+    time budget (and a threat could be dropped under load)."""
+    from coach.text.offensive import OffensiveLanguageDetector
+
+    monkeypatch.setattr(OffensiveLanguageDetector, "_cache", {})
+    en_engine.analyzer("prohibited_speech").attach(en_engine)
+    assert "en" in OffensiveLanguageDetector._cache
