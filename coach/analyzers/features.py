@@ -6,7 +6,8 @@ own texts, and its dense part is the language's embedding model (absent for Chin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from functools import cached_property
 
 import numpy as np
@@ -19,7 +20,7 @@ from coach.text.lexical import LexicalEncoder
 from coach.text.normalize import normalize
 
 #: Weight of the lexical block next to the dense block when both feed a classifier.
-LEXICAL_WEIGHT = 0.5
+LEXICAL_WEIGHT = 1.0
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class Features:
     norms: list[str]
     dense: np.ndarray | None
     lexical: csr_matrix
+    #: Values derived from these features that several analyzers read (see :meth:`cached`).
+    _derived: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
     def row(self, index: int) -> Features:
         return Features(
@@ -38,6 +41,13 @@ class Features:
             None if self.dense is None else self.dense[index : index + 1],
             self.lexical[index],
         )
+
+    def cached(self, name: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """``compute()``, once per Features: the similarity of an utterance to the playbook's examples
+        is read by both the score and the evidence."""
+        if name not in self._derived:
+            self._derived[name] = compute()
+        return self._derived[name]
 
     def classifier_input(self) -> csr_matrix:
         """Dense and lexical blocks side by side, for linear classifiers (built once: every head of an

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from coach.analyzers.intent import IntentContext, calibrate_threshold
+from coach.analyzers.intent import IntentContext, calibrate_threshold, nearest_example_probabilities
 from coach.playbook import load_playbook
 
 EN_UNSEEN = [
@@ -115,3 +115,28 @@ def test_held_out_predictions_kfold(zh_engine):
     assert len(results) == len(zh_engine.detector.labels)
     accuracy = sum(t == p for t, p in results) / len(results)
     assert accuracy > 0.4
+
+
+def test_nearest_example_view_favours_the_class_of_the_closest_example():
+    """The second opinion beside the classifier: mass goes to the class whose best example is
+    closest, and a class with no examples (absent from a cross-validation fold) gets none."""
+    import numpy as np
+
+    similarities = np.array([[0.9, 0.2, 0.5], [0.1, 0.3, 0.35]])
+    columns = [np.array([0]), np.array([1, 2]), np.array([], dtype=int)]
+    probabilities = nearest_example_probabilities(similarities, columns)
+    assert probabilities.shape == (2, 3)
+    assert np.allclose(probabilities.sum(axis=1), 1.0)
+    assert probabilities[0].argmax() == 0 and probabilities[1].argmax() == 1
+    assert probabilities[0, 0] > 0.99
+    assert np.all(probabilities[:, 2] == 0.0)
+
+
+def test_utterance_similarities_are_computed_once(en_engine):
+    """The score and the evidence read the same similarity row."""
+    features = en_engine.space.encode(["stop calling me at work"])
+    detector = en_engine.detector
+    first = detector._similarities(features)
+    assert detector._similarities(features) is first
+    result = detector.detect(features)
+    assert result is not None and result.evidence_similarity is not None
