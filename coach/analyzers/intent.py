@@ -185,9 +185,8 @@ class ObjectionDetector:
             # warm-started from the full model: the problem is convex, so the fold lands on its own
             # optimum, in a fraction of the iterations of a cold start
             model = _fit(self._matrix[train], self._labels[train], warm)
-            columns = [self.classes.index(c) for c in model.classes_]
-            out[np.ix_(test, columns)] = (1 - NEAREST_WEIGHT) * model.predict_proba(self._matrix[test])
-            out[test] += NEAREST_WEIGHT * _nearest_in(similarities, self._labels, self.classes, train, test)
+            nearest = _nearest_in(similarities, self._labels, self.classes, train, test)
+            out[test] = _blend(model, self._matrix[test], self.classes, nearest)
         return out
 
     def held_out_predictions(self, folds: int | None = None, jobs: int = -1) -> list[tuple[str, str]]:
@@ -207,13 +206,12 @@ class ObjectionDetector:
             groups = [test for _, test in splitter.split(self._matrix, self._labels)]
         warm = (self.classifier.coef_, self.classifier.intercept_, self.classifier.classes_)
         similarities = self.example_features.similarity(self.example_features)
-        nearest = {}
-        for test in groups:
-            train = np.setdiff1d(np.arange(n), test)
-            nearest[test[0]] = _nearest_in(similarities, self._labels, self.classes, train, test)
+        nearest = [
+            _nearest_in(similarities, self._labels, self.classes, np.setdiff1d(np.arange(n), test), test) for test in groups
+        ]
         batches = Parallel(n_jobs=jobs)(
-            delayed(_held_out)(self._matrix, self._labels, test, warm, self.threshold, nearest[test[0]])
-            for test in groups
+            delayed(_held_out)(self._matrix, self._labels, test, warm, self.threshold, near)
+            for test, near in zip(groups, nearest)
         )
         predicted: dict[int, str] = {}
         for test, labels in zip(groups, batches):
@@ -237,6 +235,14 @@ def _nearest_in(similarities: np.ndarray, labels: np.ndarray, classes: list[str]
     return nearest_example_probabilities(sub, [np.flatnonzero(labels[train] == c) for c in classes])
 
 
+def _blend(model: LogisticRegression, matrix, classes: list[str], nearest: np.ndarray) -> np.ndarray:
+    """A held-out model's probabilities over ``classes`` (a fold may lack some), blended with the
+    nearest-example view as :meth:`ObjectionDetector._scores` blends them."""
+    blended = NEAREST_WEIGHT * nearest
+    blended[:, [classes.index(c) for c in model.classes_]] += (1 - NEAREST_WEIGHT) * model.predict_proba(matrix)
+    return blended
+
+
 def _held_out(matrix, labels: np.ndarray, test: np.ndarray, warm, threshold: float, nearest: np.ndarray) -> list[str]:
     keep = np.ones(len(labels), dtype=bool)
     keep[test] = False
@@ -247,11 +253,8 @@ def _held_out(matrix, labels: np.ndarray, test: np.ndarray, warm, threshold: flo
         model.coef_, model.intercept_, model.classes_ = warm[0].copy(), warm[1].copy(), warm[2]
         model.fit(matrix[keep], labels[keep])
     classes = list(warm[2]) if warm is not None else list(np.unique(labels))
-    blended = np.zeros((len(test), len(classes)))
-    blended[:, [classes.index(c) for c in model.classes_]] = (1 - NEAREST_WEIGHT) * model.predict_proba(matrix[test])
-    blended += NEAREST_WEIGHT * nearest
     out = []
-    for probabilities in blended:
+    for probabilities in _blend(model, matrix[test], classes, nearest):
         best = int(probabilities.argmax())
         label = str(classes[best])
         out.append(NONE if label != NONE and probabilities[best] < threshold else label)
