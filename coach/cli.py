@@ -545,7 +545,7 @@ def playbook_check(path: str, min_accuracy: float | None, folds: int | None) -> 
     """
     from coach.engine import CoachEngine
     from coach.playbook import load_playbook
-    from coach.playbook.evaluation import evaluate_detector
+    from coach.playbook.evaluation import evaluate_calibration, evaluate_detector
 
     book = load_playbook(path)
     click.echo(
@@ -570,6 +570,13 @@ def playbook_check(path: str, min_accuracy: float | None, folds: int | None) -> 
         f"overall {report.method} intent accuracy: {report.intent_accuracy:.1%}; non-objection kept silent: "
         f"{report.non_objection.correct}/{report.non_objection.examples}"
     )
+    calibration = evaluate_calibration(engine.detector)
+    if calibration is not None:
+        click.echo(
+            f"calibration examples (written apart from the training examples; the threshold is chosen on them): top hint right "
+            f"{calibration.top_hint_right}/{calibration.with_intent}, a hint on "
+            f"{calibration.false_hints}/{calibration.without_intent} that carry none"
+        )
     if min_accuracy is not None and report.worst.accuracy < min_accuracy:
         click.echo(f"error: intent {report.worst.intent} ({report.worst.accuracy:.0%}) is below --min-accuracy {min_accuracy:.0%}", err=True)
         sys.exit(1)

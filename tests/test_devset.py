@@ -41,6 +41,7 @@ def _playbook_examples(playbook_id: str) -> set[str]:
 
     playbook = load_playbook(playbook_id)
     walk(playbook.model_dump())
+    found |= {e.text for e in playbook.calibration_examples}  # tuned on, so kept apart too
     return {normalize(t, playbook.language) for t in found}
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from coach.analyzers.intent import NONE, ObjectionDetector
 
 
@@ -50,3 +52,31 @@ def evaluate_detector(detector: ObjectionDetector, folds: int | None = None) -> 
     method = "leave-one-out" if folds is None else f"{folds}-fold cross-validated"
     non_objection = scores.pop(NONE)
     return PlaybookReport(method, list(scores.values()), non_objection)
+
+
+@dataclass(frozen=True)
+class CalibrationReport:
+    """The detector on the playbook's calibration examples, at its threshold. They were written apart
+    from the training examples, but the threshold was chosen on them: a slightly optimistic figure,
+    unlike a development set's."""
+
+    with_intent: int
+    top_hint_right: int
+    without_intent: int
+    false_hints: int
+
+
+def evaluate_calibration(detector: ObjectionDetector) -> CalibrationReport | None:
+    held_out = detector.calibration_scores()
+    if held_out is None:
+        return None
+    scores, labels = held_out
+    predicted = np.array(detector.classes)[scores.argmax(axis=1)]
+    fired = (predicted != NONE) & (scores.max(axis=1) >= detector.threshold)
+    has_intent = labels != NONE
+    return CalibrationReport(
+        with_intent=int(has_intent.sum()),
+        top_hint_right=int((fired & (predicted == labels) & has_intent).sum()),
+        without_intent=int((~has_intent).sum()),
+        false_hints=int((fired & ~has_intent).sum()),
+    )

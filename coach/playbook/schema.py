@@ -142,6 +142,19 @@ class Emotion(Strict):
     intents: list[str] = Field(default_factory=list)
 
 
+class CalibrationExample(Strict):
+    """A debtor utterance kept out of training, written apart from the examples: the objection head's
+    abstention threshold is calibrated on these. Cross-validation on the training examples cannot
+    place it, because examples written together are too alike (every threshold scores the same)."""
+
+    text: Text
+    #: The top hint the agent should see: an intent id, or ``none`` for no hint.
+    intent: str
+    emotion: Literal["calm", "anxious", "distressed", "angry", "frustrated", "evasive"] | None = None
+    #: The agent's line just before, where the reply's meaning depends on it.
+    after: str | None = None
+
+
 class Stage(Strict):
     """A call stage. Stages are listed in the order a good call goes through them."""
 
@@ -307,6 +320,9 @@ class Playbook(Strict):
     #: consequences, closing): the agent-speech classifier learns these as "no violation", so it tells
     #: a lawful "we may report this to the credit bureaus" from a threat.
     compliant_agent_examples: list[str] = Field(default_factory=list)
+    #: Held-out debtor utterances that calibrate the objection head (see :class:`CalibrationExample`);
+    #: without them the threshold comes from cross-validation on the intents' examples.
+    calibration_examples: list[CalibrationExample] = Field(default_factory=list)
     #: Short affirmative / negative answers, used to read a debtor's reply in context.
     affirmations: list[str] = Field(default_factory=list)
     negations: list[str] = Field(default_factory=list)
@@ -337,6 +353,9 @@ class Playbook(Strict):
             for name in emotion.intents:
                 if name not in intent_ids:
                     errors.append(f"emotions.{i}.intents: unknown intent {name!r}")
+        for i, example in enumerate(self.calibration_examples):
+            if example.intent != "none" and example.intent not in intent_ids:
+                errors.append(f"calibration_examples.{i}.intent: unknown intent {example.intent!r} (an intent id or none)")
         for i, rule in enumerate(self.rules):
             for name in rule.after_intents:
                 if name not in intent_ids:

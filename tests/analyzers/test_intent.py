@@ -140,3 +140,45 @@ def test_utterance_similarities_are_computed_once(en_engine):
     assert detector._similarities(features) is first
     result = detector.detect(features)
     assert result is not None and result.evidence_similarity is not None
+
+
+def test_threshold_is_calibrated_on_the_calibration_examples(en_engine):
+    """Where a playbook has calibration examples the threshold comes from them, scored as detect()
+    scores a line; without any it falls back to cross-validation on the training examples."""
+    import numpy as np
+
+    from coach.analyzers.intent import OBJECTION_CALIBRATION_BETA
+
+    detector = en_engine.detector
+    scores, labels = detector.calibration_scores()
+    assert scores.shape == (len(labels), len(detector.classes))
+    # bare yes/no lines are read from the question, so they are not calibrated on
+    assert len(labels) < len(detector.playbook.calibration_examples)
+    assert detector.threshold == calibrate_threshold(scores, labels, detector.classes, beta=OBJECTION_CALIBRATION_BETA)
+    text = next(e.text for e in detector.playbook.calibration_examples if e.intent != "none")
+    row = detector.space.encode([text])
+    expected, _ = detector._decision_scores(row)
+    index = [e.text for e in detector.playbook.calibration_examples if not detector._is_bare_answer(
+        detector.space.encode([e.text]).norms[0])].index(text)
+    assert np.allclose(scores[index], [expected[c] for c in detector.classes])
+
+
+def test_calibration_report_counts_right_and_unwanted_hints(en_engine):
+    from coach.playbook.evaluation import evaluate_calibration
+
+    report = evaluate_calibration(en_engine.detector)
+    _, labels = en_engine.detector.calibration_scores()
+    assert report.with_intent + report.without_intent == len(labels)
+    assert 0.5 < report.top_hint_right / report.with_intent <= 1.0
+    assert 0 <= report.false_hints < report.without_intent / 2
+
+
+def test_calibration_beta_moves_the_threshold():
+    """F1 takes a hit that F0.5 gives up for precision."""
+    import numpy as np
+
+    classes = ["__none__", "a"]
+    labels = np.array(["a", "a", "__none__"])
+    probabilities = np.array([[0.1, 0.9], [0.45, 0.55], [0.4, 0.6]])
+    assert calibrate_threshold(probabilities, labels, classes, beta=1.0) <= 0.55
+    assert calibrate_threshold(probabilities, labels, classes, beta=0.25) > 0.6

@@ -178,3 +178,16 @@ def test_unknown_emotion_label(tmp_path, valid_data):
     data = copy.deepcopy(valid_data)
     data["emotions"][0]["id"] = "grumpy"
     assert "emotions.0.id" in _error(_write(tmp_path, data))
+
+
+def test_calibration_example_with_an_unknown_intent_is_refused(tmp_path, valid_data):
+    data = copy.deepcopy(valid_data)
+    data["calibration_examples"][3]["intent"] = "already_payed"
+    assert "calibration_examples.3.intent: unknown intent 'already_payed'" in _error(_write(tmp_path, data))
+
+
+def test_shipped_playbooks_carry_calibration_examples_for_every_intent():
+    for playbook_id in SHIPPED:
+        book = load_playbook(playbook_id)
+        labelled = {e.intent for e in book.calibration_examples}
+        assert labelled == {i.id for i in book.intents} | {"none"}
