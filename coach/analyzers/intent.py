@@ -103,13 +103,15 @@ class ObjectionDetector:
         if self._is_bare_answer(features.norms[0]):
             # a bare "no" or "yeah" objects to nothing by itself: what it means is read from the question
             return self._from_context(features, context)
-        scores, keyword_hit = self._decision_scores(features)
-        ranked = sorted(((p, c) for c, p in scores.items() if c != NONE), reverse=True)
-        best_p, best = ranked[0]
-        alternatives = [(c, round(p, 3)) for p, c in ranked[1:4]]
+        scores, keyword_hits = self._decision_scores(features)
+        # two keyword hits tie at the keyword confidence: the classifier's own score breaks the tie
+        ranked = sorted(((p, keyword_hits[c][1] if c in keyword_hits else p, c) for c, p in scores.items() if c != NONE),
+                        reverse=True)
+        best_p, _, best = ranked[0]
+        alternatives = [(c, round(p, 3)) for p, _, c in ranked[1:4]]
         if best_p >= self.threshold and best_p > scores.get(NONE, 0.0):
-            if keyword_hit and keyword_hit[0] == best and best_p == KEYWORD_CONFIDENCE:
-                return IntentResult(best, best_p, keyword_hit[1], None, "keyword", alternatives)
+            if best in keyword_hits and best_p == KEYWORD_CONFIDENCE:
+                return IntentResult(best, best_p, keyword_hits[best][0], None, "keyword", alternatives)
             evidence, similarity = self.nearest_example(features, best)
             method = self.space.method + ("+nli" if self.nli else "")
             return IntentResult(best, round(best_p, 3), evidence, similarity, method, alternatives)
@@ -127,17 +129,17 @@ class ObjectionDetector:
         """Cosine similarity to every playbook example, computed once per utterance."""
         return features.cached("example_similarities", lambda: features.similarity(self.example_features))
 
-    def _decision_scores(self, features: Features) -> tuple[dict[str, float], tuple[str, str] | None]:
+    def _decision_scores(self, features: Features) -> tuple[dict[str, float], dict[str, tuple[str, float]]]:
         """What :meth:`detect` weighs: the blended scores, raised to the keyword confidence where a
-        playbook keyword matches, and the keyword hit (intent, evidence) if any."""
+        playbook keyword matches, and those keyword hits (intent -> evidence, score before raising)."""
         scores = self._scores(features)
-        keyword_hit = None
+        keyword_hits: dict[str, tuple[str, float]] = {}
         for intent_id, matcher in self._keywords.items():
             match = matcher.match(features)
             if match and scores[intent_id] < KEYWORD_CONFIDENCE:
+                keyword_hits[intent_id] = (match.evidence, scores[intent_id])
                 scores[intent_id] = KEYWORD_CONFIDENCE
-                keyword_hit = (intent_id, match.evidence)
-        return scores, keyword_hit
+        return scores, keyword_hits
 
     def _is_bare_answer(self, norm: str) -> bool:
         return only_words_from(norm, self.negations) or only_words_from(norm, self.affirmations)

@@ -42,10 +42,25 @@ def test_commitment_terms_are_read(text, language, amount, channel):
     assert commitment.is_promise and commitment.amount == amount and commitment.channel == channel
 
 
+@pytest.mark.parametrize("text", [
+    "行 没问题 月底前一次性结清",            # agreement and a settlement verb, no amount
+    "好 那我明天中午之前转五百",              # a time said before the verb
+    "这个月二十号换款 你帮我记一下",          # 还款 heard as 换款
+    "卡号我念一下 六二二五 八八零一 三四五六 七七八",  # a card number read out in groups
+    "我下了班去取款机存两千进去",              # a channel and an amount
+    "一分不少 下周三全部还上",                # 不 inside 一分不少 is no refusal
+])
+def test_chinese_promises_in_everyday_words_are_read(text):
+    assert read_commitment(text, "zh").is_promise
+
+
 @pytest.mark.parametrize("text, language", [
     ("i cant pay two hundred on friday", "en"),
     ("i already paid fifty dollars with my card", "en"),
     ("这个月我真的还不了五千", "zh"),
+    ("我昨天用支付宝还了一千", "zh"),           # a payment already made
+    ("我手机号是一三八 一二三四 五六七八", "zh"),  # digits given for verification
+    ("没钱 下个月也没钱", "zh"),
 ])
 def test_refusals_with_terms_are_not_promises(text, language):
     assert not read_commitment(text, language).is_promise
