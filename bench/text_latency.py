@@ -12,7 +12,8 @@ Two cache regimes, because the product caches per-text work (``Embedder`` keeps 
   seen for the first time in its pass, as on a live call.
 * ``cached``: the caches are left full, so every embedding/valence is a cache hit: a lower bound.
 
-Target (from the issue): en p95 <= 15 ms on a 2-core CPU machine.
+Target (issue 8): p95 <= 25 ms warm with every analyzer on, on a 2-core CPU machine (an earlier issue asked 15 ms of the
+embedding-only engine).
 
 Runtime: about 4-7 minutes with the defaults on a 2-core machine (two languages x two thread
 settings x two regimes x 22 passes; English engine start-up alone is ~20 s idle, up to ~80 s when
@@ -38,7 +39,7 @@ from _common import (
     write_result,
 )
 
-TARGET_P95_MS = 15.0
+TARGET_P95_MS = 25.0
 #: With --wait-idle, a measured pass during which other processes used this many cores is redone.
 IDLE_CORES = 0.25
 
@@ -228,7 +229,7 @@ def main() -> None:
                 entry["runs"].append(run)
                 flag = ""
                 if language == "en" and regime == "uncached":
-                    flag = "  [target p95<=15ms: " + ("met" if run["meets_target"] else "MISSED") + "]"
+                    flag = "  [target p95<=25ms: " + ("met" if run["meets_target"] else "MISSED") + "]"
                 print(f"  threads={threads} {regime:8s}: p50 {run['p50_ms']:6.2f}  p95 {run['p95_ms']:6.2f}  "
                       f"p99 {run['p99_ms']:6.2f}  mean {run['mean_ms']:6.2f} ms  {run['throughput_per_s']:7.1f} utt/s  "
                       f"(n={run['n']}, other procs {max((b for b in pass_load if b is not None), default=None)} cores "

@@ -29,7 +29,6 @@ import tempfile
 import threading
 import warnings
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
@@ -671,14 +670,9 @@ class JointEmbedder:
         self.name = name
         self.backend = "+".join(str(getattr(p, "backend", "?")) for p in parts)
         self.parts = parts
-        # The views run side by side: ONNX Runtime and torch release the GIL while they compute, so on
-        # a machine with a free core an utterance waits for the slower model, not for both in turn.
-        # Sized to the cores, not to the views, so concurrent calls never queue behind one worker.
-        self._pool = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 1), thread_name_prefix="embed-view")
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        others = [self._pool.submit(p.encode, texts) for p in self.parts[1:]]
-        views = [self.parts[0].encode(texts)] + [future.result() for future in others]
+        views = [p.encode(texts) for p in self.parts]
         return np.hstack(views).astype(np.float32) / np.float32(np.sqrt(len(views)))
 
     def clear_cache(self) -> None:

