@@ -121,6 +121,7 @@ def test_english_identity_replies(en_engine, text, expected):
     ("是啊 快说 我在上班", "identity_confirm"),
     ("对不起 他出去了", None),
     ("嗯 你稍等 我叫他", None),
+    ("係我 乜嘢事啊", "identity_confirm"),  # Cantonese-flavoured 是我
 ])
 def test_chinese_identity_replies(text, expected):
     assert identity_reply(text, text, language_pack("zh"), False, False) == expected
@@ -164,3 +165,9 @@ def test_chinese_benshen_verifies(zh_engine):
     ])
     assert "CN-3P" not in [e.rule_id for e in of_type(events, "compliance")]
     assert not _intents(events, 1)
+
+
+@pytest.mark.parametrize("question", ["what is the zip code on the account", "can i get the date of birth on file"])
+def test_a_question_about_the_accounts_details_is_an_identity_check(en_engine, question):
+    found = en_engine.stages.detect(en_engine.space.encode([question]))
+    assert "identity_verification" in [stage for stage, _ in found]
