@@ -93,6 +93,9 @@ class ObjectionDetector:
         }
         self.affirmations = _vocabulary(playbook.affirmations, playbook.language)
         self.negations = _vocabulary(playbook.negations, playbook.language)
+        #: Scores and labels of the playbook's calibration examples (None without any), kept for
+        #: `coach playbook check` so they are encoded once.
+        self.calibration = self.calibration_scores()
         self.threshold = self._calibrate()
 
     # -- inference -----------------------------------------------------------------------------
@@ -180,9 +183,8 @@ class ObjectionDetector:
         """The abstention threshold that maximises F-beta of intent detection on the playbook's
         calibration examples (written apart from the training examples), or without them in 5-fold
         cross-validation on the training examples."""
-        held_out = self.calibration_scores()
-        if held_out is not None:
-            return calibrate_threshold(*held_out, self.classes, beta=OBJECTION_CALIBRATION_BETA)
+        if self.calibration is not None:
+            return calibrate_threshold(*self.calibration, self.classes, beta=OBJECTION_CALIBRATION_BETA)
         probabilities = self.cross_validated_probabilities(folds=5)
         if probabilities is None:
             return THRESHOLD_RANGE[0]

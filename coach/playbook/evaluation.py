@@ -67,10 +67,9 @@ class CalibrationReport:
 
 
 def evaluate_calibration(detector: ObjectionDetector) -> CalibrationReport | None:
-    held_out = detector.calibration_scores()
-    if held_out is None:
+    if detector.calibration is None:
         return None
-    scores, labels = held_out
+    scores, labels = detector.calibration
     predicted = np.array(detector.classes)[scores.argmax(axis=1)]
     fired = (predicted != NONE) & (scores.max(axis=1) >= detector.threshold)
     has_intent = labels != NONE

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
@@ -27,7 +27,8 @@ STANDARD_INTENTS = (
     "promise_to_pay",
 )
 #: The fixed emotion labels.
-EMOTIONS = ("calm", "anxious", "distressed", "angry", "frustrated", "evasive")
+EmotionId = Literal["calm", "anxious", "distressed", "angry", "frustrated", "evasive"]
+EMOTIONS: tuple[str, ...] = get_args(EmotionId)
 #: The anchors a rule's ``after`` may name besides ``stage:<id>`` and ``intent:<id>``.
 ANCHORS = ("call_start", "identity_verified")
 
@@ -131,7 +132,7 @@ class Intent(Strict):
 
 
 class Emotion(Strict):
-    id: Literal["calm", "anxious", "distressed", "angry", "frustrated", "evasive"]
+    id: EmotionId
     description: str = Field(min_length=1)
     #: Typical valence of this emotion in [-1, 1].
     valence: float = Field(ge=-1.0, le=1.0)
@@ -150,7 +151,7 @@ class CalibrationExample(Strict):
     text: Text
     #: The top hint the agent should see: an intent id, or ``none`` for no hint.
     intent: str
-    emotion: Literal["calm", "anxious", "distressed", "angry", "frustrated", "evasive"] | None = None
+    emotion: EmotionId | None = None
     #: The agent's line just before, where the reply's meaning depends on it.
     after: str | None = None
 
@@ -320,7 +321,7 @@ class Playbook(Strict):
     #: consequences, closing): the agent-speech classifier learns these as "no violation", so it tells
     #: a lawful "we may report this to the credit bureaus" from a threat.
     compliant_agent_examples: list[str] = Field(default_factory=list)
-    #: Held-out debtor utterances that calibrate the objection head (see :class:`CalibrationExample`);
+    #: Debtor utterances written apart from the examples that calibrate the objection head (see :class:`CalibrationExample`);
     #: without them the threshold comes from cross-validation on the intents' examples.
     calibration_examples: list[CalibrationExample] = Field(default_factory=list)
     #: Short affirmative / negative answers, used to read a debtor's reply in context.

@@ -158,8 +158,9 @@ def test_threshold_is_calibrated_on_the_calibration_examples(en_engine):
     text = next(e.text for e in detector.playbook.calibration_examples if e.intent != "none")
     row = detector.space.encode([text])
     expected, _ = detector._decision_scores(row)
-    index = [e.text for e in detector.playbook.calibration_examples if not detector._is_bare_answer(
-        detector.space.encode([e.text]).norms[0])].index(text)
+    texts = [e.text for e in detector.playbook.calibration_examples]
+    norms = detector.space.encode(texts).norms
+    index = [t for t, norm in zip(texts, norms) if not detector._is_bare_answer(norm)].index(text)
     assert np.allclose(scores[index], [expected[c] for c in detector.classes])
 
 
