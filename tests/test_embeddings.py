@@ -81,6 +81,30 @@ def test_concurrent_encodes_agree(minilm):
     assert _cosines(np.stack(rows), expected).min() >= 0.9999
 
 
+def test_minilm_in_eight_bits_stays_close_to_full_precision(minilm, tmp_path):
+    """The English default runs MiniLM with 8-bit weights ("auto"): each text alone, close to PyTorch."""
+    path = resolve_model_path("all-MiniLM-L6-v2", allow_downloads=False)
+    int8 = Embedder("all-MiniLM-L6-v2", path, backend="onnx", cache_dir=tmp_path, weights="auto")
+    assert int8.backend == "onnx-int8"
+    cosines = _cosines(int8.encode(TEXTS[1:]), minilm.encode(TEXTS[1:]))
+    assert cosines.min() >= embeddings.MIN_COSINE_INT8 and cosines.mean() >= 0.98
+
+
+def test_auto_weights_fall_back_to_full_precision_not_pytorch(tiny_models, tmp_path, monkeypatch, caplog):
+    """An 8-bit export that changes the embeddings too much is not used; under "auto" the model still
+    runs on ONNX Runtime, in full precision (and the next start finds that export in the cache)."""
+    monkeypatch.setattr(embeddings, "MIN_COSINE_INT8", 1.01)  # no 8-bit export can pass
+    with caplog.at_level(logging.INFO, logger="coach.embeddings"):
+        first = Embedder("tiny", str(tiny_models["embedder"]), cache_dir=tmp_path, weights="auto")
+    assert first.backend == "onnx" and "full-precision weights" in caplog.text
+    second = Embedder("tiny", str(tiny_models["embedder"]), cache_dir=tmp_path, weights="auto")
+    assert second.backend == "onnx" and second._model is None
+    # asked for 8 bits explicitly, the same failure keeps PyTorch (auto backend) or is an error (onnx)
+    assert Embedder("tiny", str(tiny_models["embedder"]), cache_dir=tmp_path / "b", weights="int8").backend == "torch"
+    with pytest.raises(ModelUnavailableError, match="8-bit"):
+        Embedder("tiny", str(tiny_models["embedder"]), backend="onnx", cache_dir=tmp_path / "c", weights="int8")
+
+
 def test_tiny_model_runs_on_onnx(tiny_models, tmp_path):
     embedder = Embedder("tiny", str(tiny_models["embedder"]), backend="onnx", cache_dir=tmp_path)
     assert embedder.backend == "onnx" and embedder.dimension == 32

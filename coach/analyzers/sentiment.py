@@ -105,10 +105,18 @@ class SentimentAnalyzer:
         for emotion in playbook.emotions:
             texts += emotion.examples
             labels += [emotion.id] * len(emotion.examples)
+        # Calibration lines are whole debtor turns written apart from the examples: their emotion
+        # labels widen what the head has seen (the objection head only calibrates on them).
+        for example in playbook.calibration_examples:
+            if example.emotion is not None:
+                texts.append(example.text)
+                labels.append(example.emotion)
         self._example_features = space.encode(texts)
         self._texts = texts
         self._labels = np.array(labels)
-        self.classifier = LogisticRegression(C=10.0, max_iter=2000).fit(self._example_features.classifier_input(), self._labels)
+        # Balanced: most debtor turns are calm, and the head is judged by its recall of every label.
+        self.classifier = LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced").fit(
+            self._example_features.classifier_input(), self._labels)
         self._cues = {e.id: CompiledMatcher(e.cues, space) for e in playbook.emotions if not e.cues.is_empty()}
 
     def analyze(

@@ -144,8 +144,9 @@ class Emotion(Strict):
 
 
 class CalibrationExample(Strict):
-    """A debtor utterance kept out of training, written apart from the examples: the objection head's
-    abstention threshold is calibrated on these. Cross-validation on the training examples cannot
+    """A debtor utterance kept out of the objection head's training, written apart from the examples:
+    that head's abstention threshold is calibrated on these (their emotion labels do train the emotion
+    head). Cross-validation on the training examples cannot
     place it, because examples written together are too alike (every threshold scores the same)."""
 
     text: Text
