@@ -32,6 +32,8 @@ CUE_BOOST = 0.35
 CONTEXT_BOOST = 0.3
 #: Similarity to one of the debtor's earlier utterances that counts as saying it again.
 REPEAT_SIMILARITY = 0.8
+#: Pseudo-counts that pull each intent's emotion mix (from the calibration lines) towards the overall one.
+PRIOR_SMOOTHING = 5.0
 #: Below this share of probability the analyzer says ``calm`` unless valence is clearly negative.
 EMOTION_THRESHOLD = 0.4
 HIGH_AROUSAL = ("angry", "anxious", "frustrated")
@@ -118,12 +120,33 @@ class SentimentAnalyzer:
         self.classifier = LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced").fit(
             self._example_features.classifier_input(), self._labels)
         self._cues = {e.id: CompiledMatcher(e.cues, space) for e in playbook.emotions if not e.cues.is_empty()}
+        self.intent_priors = self._intent_priors(playbook, list(self.classifier.classes_))
+
+    @staticmethod
+    def _intent_priors(playbook: Playbook, classes: list[str]) -> dict[str, dict[str, float]]:
+        """Per intent (or ``none``), how much likelier each emotion is among the calibration lines
+        with that intent than among all of them: P(emotion | intent) / P(emotion), smoothed. A debtor
+        who cannot pay is more often anxious, one who already paid more often frustrated; Bayes' rule
+        folds that into what the words say."""
+        pairs = [(e.intent, e.emotion) for e in playbook.calibration_examples if e.emotion in classes]
+        if not pairs:
+            return {}
+        overall = np.array([sum(emotion == c for _, emotion in pairs) for c in classes], dtype=float) / len(pairs)
+        overall = np.maximum(overall, 1e-3)
+        priors = {}
+        for intent in {intent for intent, _ in pairs}:
+            counts = np.array([sum(i == intent and e == c for i, e in pairs) for c in classes], dtype=float)
+            mix = (counts + PRIOR_SMOOTHING * overall) / (counts.sum() + PRIOR_SMOOTHING)
+            priors[intent] = dict(zip(classes, (mix / overall).tolist()))
+        return priors
 
     def analyze(
-        self, features: Features, acoustic: AcousticCues | None = None, context: dict[str, str] | None = None
+        self, features: Features, acoustic: AcousticCues | None = None, context: dict[str, str] | None = None,
+        intent: str | None = None,
     ) -> SentimentResult:
         """``context``: emotions the conversation suggests (emotion id -> why: an intent said in the
-        same breath, a repetition), each weighed like a cue phrase."""
+        same breath, a repetition), each weighed like a cue phrase. ``intent``: the utterance's top
+        hint (``none`` for none; None when not known, as for the agent's lines)."""
         text = features.texts[0]
         probabilities = dict(
             zip(self.classifier.classes_, class_probabilities(self.classifier, features.classifier_input())[0])
@@ -147,6 +170,11 @@ class SentimentAnalyzer:
             method += "+acoustic"
         total = sum(probabilities.values())
         probabilities = {k: v / total for k, v in probabilities.items()}
+        intent_prior = self.intent_priors.get(intent) if intent is not None else None
+        if intent_prior is not None:
+            probabilities = {k: v * intent_prior.get(k, 1.0) for k, v in probabilities.items()}
+            total = sum(probabilities.values())
+            probabilities = {k: v / total for k, v in probabilities.items()}
         label, confidence = max(probabilities.items(), key=lambda kv: kv[1])
         if confidence < EMOTION_THRESHOLD and not evidence and lexical_valence > -0.3:
             label, confidence = "calm", max(probabilities.get("calm", 0.0), 1 - confidence)
@@ -199,7 +227,8 @@ class EmotionAnalyzer(Analyzer):
                     context.setdefault("frustrated", f"says again what they said at utterance {uid}")
                     break
         earlier.append((turn.uid, turn.features))
-        result = self.engine.sentiment.analyze(turn.features, turn.facts.get("acoustic"), context)
+        intents = turn.facts.get("intents") or ["none"]
+        result = self.engine.sentiment.analyze(turn.features, turn.facts.get("acoustic"), context, intents[0])
         turn.facts["emotion"] = result
         return [SentimentEvent(
             call_id=session.call_id, utterance_id=turn.uid, time=turn.time, speaker=turn.speaker, label=result.label,

@@ -60,3 +60,37 @@ def test_chinese_negation_flips_valence():
     assert text_valence("服务很好", "zh")[0] > 0
     assert text_valence("服务不好", "zh")[0] < 0
     assert text_valence("不满意", "zh")[0] < 0
+
+
+def test_calibration_lines_train_the_emotion_head(en_engine):
+    playbook = en_engine.playbook
+    labelled = [e for e in playbook.calibration_examples if e.emotion is not None]
+    assert labelled
+    assert len(en_engine.sentiment._texts) == sum(len(e.examples) for e in playbook.emotions) + len(labelled)
+
+
+def test_intent_prior_is_each_intents_emotion_mix_over_the_overall_one():
+    from types import SimpleNamespace
+
+    from coach.analyzers.sentiment import SentimentAnalyzer
+
+    lines = ([("cannot_afford", "anxious")] * 8 + [("cannot_afford", "calm")] * 2
+             + [("none", "calm")] * 20 + [("none", "anxious")] * 2)
+    playbook = SimpleNamespace(calibration_examples=[SimpleNamespace(intent=i, emotion=e) for i, e in lines])
+    priors = SentimentAnalyzer._intent_priors(playbook, ["anxious", "calm"])
+    assert priors["cannot_afford"]["anxious"] > 2 > 1 > priors["cannot_afford"]["calm"]
+    assert priors["none"]["calm"] > 1 > priors["none"]["anxious"]
+    assert SentimentAnalyzer._intent_priors(SimpleNamespace(calibration_examples=[]), ["calm"]) == {}
+
+
+def test_the_top_hint_shifts_the_emotion(en_engine):
+    """The same words read as more anxious from a debtor who cannot pay, when the playbook's
+    calibration lines say such debtors are often anxious."""
+    sentiment = en_engine.sentiment
+    prior = sentiment.intent_priors["cannot_afford"]
+    assert prior["anxious"] > 1
+    features = en_engine.space.encode(["i dont know what to do about this"])
+    plain = sentiment.analyze(features, intent=None)
+    with_intent = sentiment.analyze(features, intent="cannot_afford")
+    assert with_intent.label == plain.label or with_intent.label == "anxious"
+    assert (with_intent.label == "anxious") >= (plain.label == "anxious")
