@@ -64,16 +64,24 @@ class DialogueActAnalyzer(Analyzer):
 
 @register
 class IdentityAnalyzer(Analyzer):
-    """Marks the right party verified when the debtor confirms the agent's identity check."""
+    """Marks the right party verified when the debtor confirms the agent's identity check, or speaks
+    of the debt as their own before any check."""
 
     name = "identity"
     speakers = DEBTOR_SIDE
     order = 55
+
+    def __init__(self, engine: CoachEngine) -> None:
+        super().__init__(engine)
+        self.identifying = {i.id for i in engine.playbook.intents if i.identifies_debtor}
 
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         intent = turn.facts.get("intent")
         not_the_debtor = turn.speaker != "debtor" or bool(intent and intent.intent in ("wrong_party", "deceased"))
         confirmed = turn.facts["act"] in ("identity_confirm", "identity_answer") if "act" in turn.facts else None
         if session.stages.on_debtor(turn.time, turn.features, wrong_party=not_the_debtor, confirmed=confirmed):
+            session.compliance.reach("identity_verified", turn.time)
+        elif (turn.speaker == "debtor" and intent and intent.intent in self.identifying
+              and session.stages.on_self_identification(turn.time, turn.text)):
             session.compliance.reach("identity_verified", turn.time)
         return []

@@ -90,6 +90,16 @@ class StageTracker:
         self.identity_evidence = features.texts[0]
         return True
 
+    def on_self_identification(self, time: float, text: str) -> bool:
+        """Marks the right party identified when the debtor, before any identity check passed, speaks
+        of the debt as their own (an intent the playbook marks ``identifies_debtor``). Returns True
+        when it did."""
+        if self.identity_verified:
+            return False
+        self.identity_verified_at = time
+        self.identity_evidence = text
+        return True
+
     def order_problems(self) -> list[str]:
         """Stages reached before a stage that should come earlier."""
         index = {s: i for i, s in enumerate(self.detector.order)}

@@ -129,6 +129,10 @@ class Intent(Strict):
     keywords: Matcher = Field(default_factory=Matcher)
     responses: list[Response] = Field(min_length=1)
     escalation: Escalation | None = None
+    #: Only the debtor says this of the debt (I already paid it, I filed for bankruptcy, that charge
+    #: isn't mine): said unprompted before any identity check, it identifies the right party, and the
+    #: agent who answers it discloses nothing to a third party.
+    identifies_debtor: bool = False
 
 
 class Emotion(Strict):

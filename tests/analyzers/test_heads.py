@@ -157,6 +157,26 @@ def test_a_yes_that_hands_the_call_on_verifies_nobody(en_engine):
     assert "US-3P" in [e.rule_id for e in of_type(events, "compliance")]
 
 
+@pytest.mark.parametrize("engine_name,debtor,agent,rule", [
+    ("en_engine", "i filed chapter seven last month", "ok can i get the case number ill note the account and stop collection", "US-3P"),
+    ("zh_engine", "这笔钱我上个月已经还了", "好的 您这笔欠款我们核实一下还款记录", "CN-3P"),
+])
+def test_speaking_of_the_debt_as_ones_own_identifies_the_debtor(request, engine_name, debtor, agent, rule):
+    """A debtor who volunteers "I filed for bankruptcy" before any identity check is the right party:
+    the agent's answer about the account discloses nothing to a third party."""
+    events = run_call(request.getfixturevalue(engine_name), [("debtor", debtor), ("agent", agent)])
+    assert rule not in [e.rule_id for e in of_type(events, "compliance")]
+
+
+def test_a_third_party_speaking_of_the_debtor_identifies_nobody(en_engine):
+    events = run_call(en_engine, [
+        ("debtor", "hello"),
+        ("debtor", "wrong number there is no dana here"),
+        ("agent", "ok well dana is behind on the discover card by 900 dollars"),
+    ])
+    assert "US-3P" in [e.rule_id for e in of_type(events, "compliance")]
+
+
 def test_chinese_benshen_verifies(zh_engine):
     events = run_call(zh_engine, [
         ("agent", "您好 这里是招商银行信用卡中心 请问是李明先生本人吗"),
