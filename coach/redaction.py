@@ -109,7 +109,8 @@ def redact_event(
     """A copy of ``event`` with its free-text fields masked, and what was masked (``field`` says where).
 
     Covers what people said as it reaches events: utterance and partial text, intent and compliance
-    evidence, sentiment evidence, and the scorecard's stage evidence.
+    evidence, sentiment evidence, and the scorecard's stage evidence and check details (the identity
+    check quotes the reply that verified the debtor, often a date of birth or card digits).
     """
     updates: dict[str, object] = {}
     found: list[Redaction] = []
@@ -135,6 +136,10 @@ def redact_event(
                 stage = {**stage, "evidence": clean(f"stages[{n}].evidence", evidence)}
             stages.append(stage)
         updates["stages"] = stages
+        updates["checks"] = [
+            check.model_copy(update={"detail": clean(f"checks[{n}].detail", check.detail)}) if check.detail else check
+            for n, check in enumerate(event.checks)
+        ]
     if not found:
         return event, []
     return event.model_copy(update=updates), found

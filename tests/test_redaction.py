@@ -208,7 +208,9 @@ def test_redact_event_on_each_type():
                                evidence=["ok", "mail john@doe.com"], method="lexical")
     stages = [{"stage": "opening", "utterance_id": 0, "time": 0.0, "evidence": f"id {CN_ID}"},
               {"stage": "closing", "utterance_id": 9, "time": 9.0, "evidence": None}]
-    scorecard = ScorecardEvent(**_base(None), score=90, checks=[CheckResult(id="a", name="a", passed=True, weight=1)],
+    checks = [CheckResult(id="a", name="a", passed=True, weight=1),
+              CheckResult(id="identity_verified", name="b", passed=True, weight=1, detail=f"at 3.0 s: 'yes {CARD}'")]
+    scorecard = ScorecardEvent(**_base(None), score=90, checks=checks,
                                stages=stages, metrics={}, violations={}, objections={}, ref="r")
 
     cleaned, found = redact_event(utterance)
@@ -231,6 +233,8 @@ def test_redact_event_on_each_type():
     cleaned, found = redact_event(scorecard)
     assert cleaned.stages[0]["evidence"] == "id [CN_ID]" and found[0].field == "stages[0].evidence"
     assert cleaned.stages[1] == scorecard.stages[1]
+    assert cleaned.checks[0] == checks[0]
+    assert cleaned.checks[1].detail == "at 3.0 s: 'yes [CARD ••••1111]'" and found[1].field == "checks[1].detail"
 
 
 def test_redact_event_without_pii_returns_the_event():
