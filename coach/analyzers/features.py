@@ -7,7 +7,7 @@ own texts, and its dense part is the language's embedding model (absent for Chin
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -19,8 +19,14 @@ from coach.embeddings import Embedder
 from coach.text.lexical import LexicalEncoder
 from coach.text.normalize import normalize
 
-#: Weight of the lexical block next to the dense block when both feed a classifier.
+#: Weight of the lexical block next to the dense block when both feed a classifier (both blocks are
+#: unit length). A playbook whose objection examples classify clearly better with less weight on the
+#: words gets :data:`SPARSE_LEXICAL_WEIGHT` instead (:func:`choose_lexical_weight`).
 LEXICAL_WEIGHT = 1.0
+SPARSE_LEXICAL_WEIGHT = 0.5
+#: How much better (share of examples, in cross-validation) the lower weight must classify to be chosen:
+#: five-fold accuracy moves by about a point with the fold count alone.
+LEXICAL_WEIGHT_MARGIN = 0.01
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,7 @@ class Features:
     norms: list[str]
     dense: np.ndarray | None
     lexical: csr_matrix
+    lexical_weight: float = LEXICAL_WEIGHT
     #: Values derived from these features that several analyzers read (see :meth:`cached`).
     _derived: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
@@ -40,6 +47,7 @@ class Features:
             [self.norms[index]],
             None if self.dense is None else self.dense[index : index + 1],
             self.lexical[index],
+            self.lexical_weight,
         )
 
     def cached(self, name: str, compute: Callable[[], np.ndarray]) -> np.ndarray:
@@ -58,7 +66,7 @@ class Features:
     def _classifier_input(self) -> csr_matrix:
         if self.dense is None:
             return self.lexical
-        return hstack([csr_matrix(self.dense), self.lexical * LEXICAL_WEIGHT]).tocsr()
+        return hstack([csr_matrix(self.dense), self.lexical * self.lexical_weight]).tocsr()
 
     def similarity(self, other: Features) -> np.ndarray:
         """Cosine similarity of every row here to every row of ``other``: dense where there is a
@@ -73,6 +81,8 @@ class FeatureSpace:
         self.language = language
         self.embedder = embedder
         self.lexical = LexicalEncoder(language, corpus)
+        #: Set once by the objection head, before any other head is fitted (:func:`choose_lexical_weight`).
+        self.lexical_weight = LEXICAL_WEIGHT
 
     def __getstate__(self) -> dict:
         """Cached on disk without the embedder: models load fresh and are attached after."""
@@ -92,7 +102,32 @@ class FeatureSpace:
     def encode(self, texts: list[str]) -> Features:
         norms = [normalize(t, self.language) for t in texts]
         dense = self.embedder.encode(norms) if self.embedder and texts else None
-        return Features(list(texts), norms, dense, self.lexical.encode(texts))
+        return Features(list(texts), norms, dense, self.lexical.encode(texts), self.lexical_weight)
+
+
+def choose_lexical_weight(features: Features, labels: np.ndarray, fit: Callable, folds: int = 5) -> float:
+    """:data:`SPARSE_LEXICAL_WEIGHT` when ``fit(matrix, labels)`` classifies ``features`` better with it
+    than with :data:`LEXICAL_WEIGHT` by more than :data:`LEXICAL_WEIGHT_MARGIN` in stratified
+    cross-validation, else :data:`LEXICAL_WEIGHT`. Few, varied examples (BANKING77's ten per intent:
+    +1.4 to +2.6 points) lean on the dense view; the shipped playbooks' many examples, written in one
+    register, lean on shared words (en -1.1, zh -1.8 points)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    counts = np.unique(labels, return_counts=True)[1]
+    folds = min(folds, int(counts.min()))
+    if features.dense is None or folds < 2:
+        return LEXICAL_WEIGHT
+    splits = list(StratifiedKFold(n_splits=folds, shuffle=True, random_state=0).split(features.lexical, labels))
+
+    def accuracy(weight: float) -> float:
+        matrix = replace(features, lexical_weight=weight, _derived={}).classifier_input()
+        right = sum(int(np.sum(fit(matrix[train], labels[train]).predict(matrix[test]) == labels[test]))
+                    for train, test in splits)
+        return right / len(labels)
+
+    if accuracy(SPARSE_LEXICAL_WEIGHT) > accuracy(LEXICAL_WEIGHT) + LEXICAL_WEIGHT_MARGIN:
+        return SPARSE_LEXICAL_WEIGHT
+    return LEXICAL_WEIGHT
 
 
 def class_probabilities(model: LogisticRegression, matrix: csr_matrix) -> np.ndarray:

@@ -8,7 +8,7 @@ detector abstains below a threshold calibrated by cross-validation on the playbo
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -17,7 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
 from coach.analyzers.base import DEBTOR_SIDE, Analyzer, Turn, register
-from coach.analyzers.features import Features, FeatureSpace, class_probabilities
+from coach.analyzers.features import Features, FeatureSpace, choose_lexical_weight, class_probabilities
 from coach.analyzers.matcher import CompiledMatcher
 from coach.analyzers.nli import ZeroShotScorer
 from coach.events import BaseEvent
@@ -82,9 +82,13 @@ class ObjectionDetector:
             self.labels += [intent.id] * len(intent.examples)
         self.texts += playbook.non_objection_examples
         self.labels += [NONE] * len(playbook.non_objection_examples)
-        self.example_features = space.encode(self.texts)
-        self._matrix = self.example_features.classifier_input()
         self._labels = np.array(self.labels)
+        features = space.encode(self.texts)
+        # The shared feature space takes the lexical weight this head classifies best with; every head
+        # fitted after it (emotion, stages, rules, agent speech) reads features with that weight.
+        space.lexical_weight = choose_lexical_weight(features, self._labels, _fit)
+        self.example_features = replace(features, lexical_weight=space.lexical_weight, _derived={})
+        self._matrix = self.example_features.classifier_input()
         self.classifier = _fit(self._matrix, self._labels)
         self.classes: list[str] = list(self.classifier.classes_)
         self._class_columns = [np.flatnonzero(self._labels == c) for c in self.classes]

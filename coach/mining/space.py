@@ -40,4 +40,4 @@ def playbook_features(engine: CoachEngine, texts: list[str]) -> Features:
     if all(sources[s].dense is not None for s, _ in rows):
         dense = np.vstack([sources[s].dense[r] for s, r in rows])
     return Features(list(texts), [sources[s].norms[r] for s, r in rows], dense,
-                    vstack([sources[s].lexical[r] for s, r in rows]).tocsr())
+                    vstack([sources[s].lexical[r] for s, r in rows]).tocsr(), engine.space.lexical_weight)

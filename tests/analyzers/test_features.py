@@ -17,3 +17,39 @@ def test_class_probabilities_are_scikit_learns(en_engine, zh_engine):
         for model in models:
             expected = model.predict_proba(features.classifier_input())
             assert np.allclose(class_probabilities(model, features.classifier_input()), expected, atol=1e-12)
+
+
+def test_lexical_weight_is_chosen_by_cross_validation(en_engine):
+    """The lower weight only where it classifies clearly better in cross-validation (a fake classifier
+    stands in for the scoring; the real choice is checked on the shipped playbook below and on
+    BANKING77 by bench/banking77.py)."""
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    from coach.analyzers.features import LEXICAL_WEIGHT, SPARSE_LEXICAL_WEIGHT, Features, choose_lexical_weight
+
+    labels = np.repeat(np.array(["a", "b"]), 20)
+    order = np.arange(40, dtype=float)[:, None]  # which row is which: the fake reads it from the dense block
+    lexical = csr_matrix(np.ones((40, 1)))  # unit length: its value in the matrix is the weight itself
+
+    class Fake:
+        def __init__(self, right_when) -> None:
+            self.right_when = right_when
+
+        def predict(self, matrix):
+            rows = matrix[:, 0].toarray().ravel().astype(int)
+            weight = matrix[0, 1]
+            return labels[rows] if self.right_when(weight) else np.full(len(rows), "a")
+
+    def fitted(right_when):
+        return lambda matrix, y: Fake(right_when)
+
+    texts = [""] * 40
+    features = Features(texts, texts, order, lexical)
+    assert choose_lexical_weight(features, labels, fitted(lambda w: w < 0.75)) == SPARSE_LEXICAL_WEIGHT
+    assert choose_lexical_weight(features, labels, fitted(lambda w: w > 0.75)) == LEXICAL_WEIGHT
+    assert choose_lexical_weight(features, labels, fitted(lambda w: True)) == LEXICAL_WEIGHT  # a tie keeps 1.0
+    assert choose_lexical_weight(Features(texts, texts, None, lexical), labels, fitted(lambda w: w < 0.75)) == LEXICAL_WEIGHT
+    # the shipped playbook keeps the words' full weight, and every head reads features with it
+    assert en_engine.space.lexical_weight == en_engine.detector.example_features.lexical_weight == LEXICAL_WEIGHT
+    assert en_engine.space.encode(["ok"]).lexical_weight == LEXICAL_WEIGHT
