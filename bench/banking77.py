@@ -146,6 +146,7 @@ def main() -> None:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    from coach.config import get_settings
     from coach.embeddings import load_embedder
 
     train, test = read("train"), read("test")
@@ -157,11 +158,10 @@ def main() -> None:
         "anchors": ANCHORS, "features": {},
     }
     print(f"BANKING77: {len(train)} train rows, {len(test)} test rows; {args.shots} shots x 77 intents; seeds {args.seeds}")
+    settings = get_settings()
+    models = {"default": settings.embedding_model_en, "minilm": "all-MiniLM-L6-v2", "lexical": ""}
     for feature_set in args.features:
-        from coach.config import get_settings
-
-        models = {"default": get_settings().embedding_model_en, "minilm": "all-MiniLM-L6-v2", "lexical": ""}
-        embedder = load_embedder(models[feature_set], weights=get_settings().embedding_weights)
+        embedder = load_embedder(models[feature_set], weights=settings.embedding_weights)
         runs = []
         for seed in args.seeds:
             run = evaluate(sample(train, args.shots, seed), test, embedder)

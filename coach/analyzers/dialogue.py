@@ -82,6 +82,6 @@ class IdentityAnalyzer(Analyzer):
         if session.stages.on_debtor(turn.time, turn.features, wrong_party=not_the_debtor, confirmed=confirmed):
             session.compliance.reach("identity_verified", turn.time)
         elif (turn.speaker == "debtor" and intent and intent.intent in self.identifying
-              and session.stages.on_self_identification(turn.time, turn.text)):
+              and session.stages.mark_identified(turn.time, turn.text)):
             session.compliance.reach("identity_verified", turn.time)
         return []

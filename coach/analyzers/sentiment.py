@@ -170,7 +170,7 @@ class SentimentAnalyzer:
             method += "+acoustic"
         total = sum(probabilities.values())
         probabilities = {k: v / total for k, v in probabilities.items()}
-        intent_prior = self.intent_priors.get(intent) if intent is not None else None
+        intent_prior = self.intent_priors.get(intent)
         if intent_prior is not None:
             probabilities = {k: v * intent_prior.get(k, 1.0) for k, v in probabilities.items()}
             total = sum(probabilities.values())

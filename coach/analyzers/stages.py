@@ -86,14 +86,12 @@ class StageTracker:
             confirmed = self.detector.confirms_identity(features) is not None
         if not confirmed:
             return False
-        self.identity_verified_at = time
-        self.identity_evidence = features.texts[0]
-        return True
+        return self.mark_identified(time, features.texts[0])
 
-    def on_self_identification(self, time: float, text: str) -> bool:
-        """Marks the right party identified when the debtor, before any identity check passed, speaks
-        of the debt as their own (an intent the playbook marks ``identifies_debtor``). Returns True
-        when it did."""
+    def mark_identified(self, time: float, text: str) -> bool:
+        """Marks the right party identified by ``text``: a reply confirming the identity check, or,
+        before any check passed, the debtor speaking of the debt as their own (an intent the playbook
+        marks ``identifies_debtor``). Returns True when it did (False when already identified)."""
         if self.identity_verified:
             return False
         self.identity_verified_at = time
