@@ -50,12 +50,14 @@ PROPOSAL_STAGES = ("negotiation", "commitment")
 
 
 def playbook_corpus(playbook: Playbook) -> list[str]:
-    """Every text in the playbook: the lexical vocabulary is fitted on these."""
+    """The playbook's texts that the shared lexical vocabulary is fitted on: all but the emotion
+    examples, which the emotion head fits a vocabulary of its own on (:class:`SentimentAnalyzer`), so
+    that more of them do not shift what the objection and rule heads read."""
     texts = list(playbook.non_objection_examples)
     for intent in playbook.intents:
         texts += intent.examples + intent.keywords.phrases + intent.keywords.examples
     for emotion in playbook.emotions:
-        texts += emotion.examples + emotion.cues.phrases + emotion.cues.examples
+        texts += emotion.cues.phrases + emotion.cues.examples
     for stage in playbook.stages:
         texts += stage.cues.phrases + stage.cues.examples
     for rule in playbook.rules:

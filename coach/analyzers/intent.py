@@ -313,28 +313,35 @@ CALIBRATION_BETA = 0.5
 OBJECTION_CALIBRATION_BETA = 1.0
 
 
+#: F-beta within this of the best counts as the top of the calibration curve.
+PLATEAU_TOLERANCE = 0.005
+
+
 def calibrate_threshold(
     probabilities: np.ndarray, labels: np.ndarray, classes: list[str], *, none: str = NONE,
     bounds: tuple[float, float] = THRESHOLD_RANGE, beta: float = CALIBRATION_BETA,
 ) -> float:
-    """Pick the threshold with the best F-beta, where a hit is the right class above the threshold and
+    """Pick the threshold with the best F-beta (the middle of its plateau), where a hit is the right class above the threshold and
     everything else predicted above it (a wrong class, or any class on a ``none`` example) is a false
     alarm. Shared by every head that abstains below a threshold."""
     best_index = probabilities.argmax(axis=1)
     best_p = probabilities.max(axis=1)
     predicted = np.array(classes)[best_index]
     is_positive = labels != none
-    best_threshold, best_f1 = bounds[0], -1.0
-    for threshold in np.arange(bounds[0], bounds[1] + 1e-9, 0.025):
+    thresholds = np.arange(bounds[0], bounds[1] + 1e-9, 0.025)
+    scores = []
+    for threshold in thresholds:
         fired = (predicted != none) & (best_p >= threshold)
         true_positive = np.sum(fired & (predicted == labels))
         false_positive = np.sum(fired & (predicted != labels))
         false_negative = np.sum(is_positive) - true_positive
         b2 = beta**2
-        f1 = (1 + b2) * true_positive / max(1, (1 + b2) * true_positive + b2 * false_negative + false_positive)
-        if f1 > best_f1 + 1e-9:
-            best_threshold, best_f1 = float(threshold), f1
-    return round(best_threshold, 3)
+        scores.append((1 + b2) * true_positive / max(1, (1 + b2) * true_positive + b2 * false_negative + false_positive))
+    # The curve is flat near its top (a few examples either way), so its argmax jumps when a playbook
+    # gains a line; the middle of the thresholds within PLATEAU_TOLERANCE of the best stays put.
+    scores = np.array(scores)
+    near_best = thresholds[scores >= scores.max() - PLATEAU_TOLERANCE]
+    return round(float(np.median(near_best)), 3)
 
 
 def _fit(matrix, labels: np.ndarray, warm=None) -> LogisticRegression:

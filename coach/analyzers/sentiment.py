@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.sparse import csr_matrix, hstack
 from sklearn.linear_model import LogisticRegression
 
 from coach.analyzers.base import EVERYONE, Analyzer, Turn, register
@@ -22,6 +23,7 @@ from coach.errors import ModelUnavailableError
 from coach.events import BaseEvent, SentimentEvent
 from coach.models import offline_environment, resolve_model_path
 from coach.playbook.schema import Playbook
+from coach.text.lexical import LexicalEncoder
 from coach.text.valence import text_valence
 
 if TYPE_CHECKING:
@@ -113,14 +115,27 @@ class SentimentAnalyzer:
             if example.emotion is not None:
                 texts.append(example.text)
                 labels.append(example.emotion)
+        # A vocabulary of its own, fitted on what it learns from: emotion examples then widen this
+        # head without shifting the words (and so the judgement) of the objection and rule heads.
+        self.lexical = LexicalEncoder(self.language, texts)
         self._example_features = space.encode(texts)
         self._texts = texts
         self._labels = np.array(labels)
         # Balanced: most debtor turns are calm, and the head is judged by its recall of every label.
         self.classifier = LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced").fit(
-            self._example_features.classifier_input(), self._labels)
+            self.classifier_input(self._example_features), self._labels)
         self._cues = {e.id: CompiledMatcher(e.cues, space) for e in playbook.emotions if not e.cues.is_empty()}
         self.intent_priors = self._intent_priors(playbook, list(self.classifier.classes_))
+
+    def classifier_input(self, features: Features) -> csr_matrix:
+        """The utterance's dense block beside its words in this head's own vocabulary."""
+        def stack() -> csr_matrix:
+            lexical = self.lexical.encode(features.texts)
+            if features.dense is None:
+                return lexical
+            return hstack([csr_matrix(features.dense), lexical * features.lexical_weight]).tocsr()
+
+        return features.cached("emotion_input", stack)
 
     @staticmethod
     def _intent_priors(playbook: Playbook, classes: list[str]) -> dict[str, dict[str, float]]:
@@ -149,7 +164,7 @@ class SentimentAnalyzer:
         hint (``none`` for none; None when not known, as for the agent's lines)."""
         text = features.texts[0]
         probabilities = dict(
-            zip(self.classifier.classes_, class_probabilities(self.classifier, features.classifier_input())[0])
+            zip(self.classifier.classes_, class_probabilities(self.classifier, self.classifier_input(features))[0])
         )
         evidence: list[str] = []
         for emotion_id, why in (context or {}).items():

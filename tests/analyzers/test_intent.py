@@ -183,3 +183,16 @@ def test_calibration_beta_moves_the_threshold():
     probabilities = np.array([[0.1, 0.9], [0.45, 0.55], [0.4, 0.6]])
     assert calibrate_threshold(probabilities, labels, classes, beta=1.0) <= 0.55
     assert calibrate_threshold(probabilities, labels, classes, beta=0.25) > 0.6
+
+
+def test_calibration_takes_the_middle_of_a_flat_top():
+    """Where several thresholds score the same, the middle one: the argmax of a flat curve jumps to
+    its edge when a playbook gains one line."""
+    import numpy as np
+
+    classes = ["__none__", "a"]
+    # two hits (0.7, 0.68) and a false alarm (0.56): every threshold from 0.575 to 0.675 scores best
+    labels = np.array(["a", "a", "__none__"])
+    probabilities = np.array([[0.3, 0.7], [0.32, 0.68], [0.44, 0.56]])
+    assert calibrate_threshold(probabilities, labels, classes, bounds=(0.4, 0.8)) == 0.625
+    assert calibrate_threshold(probabilities, labels, classes, bounds=(0.3, 0.9)) == 0.625

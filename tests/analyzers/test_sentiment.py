@@ -94,3 +94,22 @@ def test_the_top_hint_shifts_the_emotion(en_engine):
     with_intent = sentiment.analyze(features, intent="cannot_afford")
     assert with_intent.label == plain.label or with_intent.label == "anxious"
     assert (with_intent.label == "anxious") >= (plain.label == "anxious")
+
+
+def test_emotion_examples_widen_the_emotion_head_only(en_engine):
+    """The emotion head reads words in a vocabulary of its own: more emotion examples do not move the
+    shared vocabulary that the objection and rule heads read."""
+    from coach.analyzers.features import FeatureSpace
+    from coach.analyzers.sentiment import SentimentAnalyzer
+    from coach.engine import playbook_corpus
+
+    playbook = en_engine.playbook
+    emotions = [e.model_copy(update={"examples": e.examples + ["zorblatt zorblatt this whole thing is a nightmare"]})
+                if e.id == "frustrated" else e for e in playbook.emotions]
+    widened = playbook.model_copy(update={"emotions": emotions})
+    assert playbook_corpus(widened) == playbook_corpus(playbook)
+    space = FeatureSpace("en", playbook_corpus(widened), None)
+    assert "w:zorblatt" not in space.lexical._vectorizer.vocabulary_
+    head = SentimentAnalyzer(widened, space)
+    assert "w:zorblatt" in head.lexical._vectorizer.vocabulary_
+    assert head.analyze(space.encode(["zorblatt zorblatt"])).label == "frustrated"
