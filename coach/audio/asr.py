@@ -53,6 +53,7 @@ class WhisperASR:
                                        num_workers=workers, local_files_only=not allow_downloads)
         except Exception as exc:
             raise ModelUnavailableError(f"cannot load speech model {name!r} from {path}: {exc}") from None
+        self._model.feature_extractor = _steady_features(self._model.feature_extractor)
         self.name = name
         self.multilingual = bool(self._model.model.is_multilingual)
         self._slots = threading.Semaphore(max(1, workers))
@@ -132,6 +133,23 @@ class WhisperASR:
                 )
                 found += list(segments)
         return found
+
+
+def _steady_features(extractor):
+    """``extractor`` computing its mel filter bank product in float64: in float32 the product's
+    rounding depends on how many threads OpenBLAS splits it over, and the last bit of one feature can
+    change a greedy decode (a Ray worker, held to one thread, heard "press-line recovery" where the
+    same recording reviewed in one process gave "Kressine Recovery"). Transcripts then do not depend
+    on the machine's core count or the process's thread settings."""
+    from faster_whisper.feature_extractor import FeatureExtractor
+
+    class SteadyFeatureExtractor(FeatureExtractor):
+        def __call__(self, waveform: np.ndarray, padding: int = 160, chunk_length: int | None = None) -> np.ndarray:
+            return super().__call__(waveform, padding, chunk_length).astype(np.float32)
+
+    extractor.__class__ = SteadyFeatureExtractor
+    extractor.mel_filters = extractor.mel_filters.astype(np.float64)
+    return extractor
 
 
 #: Pause put between packed clips, so Whisper hears where one utterance ends.
