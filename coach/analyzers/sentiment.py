@@ -9,11 +9,11 @@ high-arousal (angry, anxious) and low-arousal (distressed, evasive) emotions.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse import csr_matrix, hstack
+from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
 
 from coach.analyzers.base import EVERYONE, Analyzer, Turn, register
@@ -129,13 +129,8 @@ class SentimentAnalyzer:
 
     def classifier_input(self, features: Features) -> csr_matrix:
         """The utterance's dense block beside its words in this head's own vocabulary."""
-        def stack() -> csr_matrix:
-            lexical = self.lexical.encode(features.texts)
-            if features.dense is None:
-                return lexical
-            return hstack([csr_matrix(features.dense), lexical * features.lexical_weight]).tocsr()
-
-        return features.cached("emotion_input", stack)
+        return features.cached("emotion_input", lambda: replace(
+            features, lexical=self.lexical.encode(features.texts), _derived={}).classifier_input())
 
     @staticmethod
     def _intent_priors(playbook: Playbook, classes: list[str]) -> dict[str, dict[str, float]]:
