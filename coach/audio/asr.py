@@ -79,42 +79,57 @@ class WhisperASR:
         return _recognition(segments)
 
     def recognize_batch(self, samples: np.ndarray, clips: list[tuple[float, float]], language: str,
-                            batch_size: int = 8) -> list[Recognition]:
-        """Transcribe a whole channel of a recorded call: one Recognition per clip (start, end seconds).
+                        batch_size: int = 8) -> list[Recognition]:
+        """Transcribe many clips (start, end seconds) of one recording: one Recognition per clip.
 
         Clips are packed into 30-second windows with a one-second pause between them (far fewer
         encoder passes than one per utterance; speech spliced without pauses, or windows with the
-        long silences of the other party's turns, make Whisper skip sentences). Windows are decoded in
-        batches and each word goes back to the clip it was spoken in. A clip left without words
-        (Whisper dropped it), or in a window where Whisper repeated one sentence over and over, is
-        decoded again on its own. Blocking."""
-        if not clips:
-            return []
-        packed, windows, spans = pack_clips(samples, clips)
-        words: list[list[tuple[str, float]]] = [[] for _ in clips]
-        stats: list[list] = [[] for _ in clips]
-        segments = self._decode_batched(packed, windows, language, batch_size, word_timestamps=True)
-        looping = {w for w, group in enumerate(_group_by_window(segments, windows)) if _loops(group)}
-        window_starts = [start for start, _ in windows]
-        for segment in segments:
-            for word in segment.words or []:
-                index = _nearest_span((word.start + word.end) / 2, spans)
-                words[index].append((word.word, float(word.probability)))
-                if not stats[index] or stats[index][-1] is not segment:
-                    stats[index].append(segment)
-        results = [_from_words(w, st) for w, st in zip(words, stats)]
-        # A clip Whisper dropped, or one in a window where it fell into a loop (one clip's words
-        # repeated over the next clips' audio), is decoded again on its own.
-        missing = [i for i, result in enumerate(results)
-                   if not result.text or bisect.bisect_right(window_starts, spans[i][0]) - 1 in looping]
-        if missing:
-            again = self._decode_batched(samples, [clips[i] for i in missing], language, batch_size, word_timestamps=False)
-            for i, found in zip(missing, _group_by_window(again, [clips[i] for i in missing])):
-                results[i] = _recognition(found)
+        long silences of the other party's turns, make Whisper skip sentences), decoded in batches
+        with segment timestamps, and each segment goes back to the clip it was spoken in (the
+        pauses between clips are where Whisper ends its segments; aligning every word instead cost
+        a fifth of the decoding time and gave the same transcripts). A clip Whisper left empty, in a
+        window where it repeated one sentence over and over, or sharing a segment with another clip
+        is decoded again: packed with the other such clips, then on its own. Blocking."""
+        results = [_NOTHING] * len(clips)
+        pending = list(range(len(clips)))
+        for packed in (True, True, False):
+            if not pending:
+                break
+            chosen = [clips[i] for i in pending]
+            if packed:
+                found, again = self._decode_packed(samples, chosen, language, batch_size)
+            else:
+                segments = self._decode_batched(samples, chosen, language, batch_size, timestamps=False)
+                found, again = [_recognition(group) for group in _group_by_window(segments, chosen)], []
+            for i, recognition in zip(pending, found):
+                results[i] = recognition
+            pending = [pending[j] for j in again]
         return results
 
+    def _decode_packed(self, samples: np.ndarray, clips: list[tuple[float, float]], language: str,
+                       batch_size: int) -> tuple[list[Recognition], list[int]]:
+        """Each clip's recognition from packed windows, and the clips to decode again."""
+        packed, windows, spans = pack_clips(samples, clips)
+        segments = self._decode_batched(packed, windows, language, batch_size, timestamps=True)
+        heard: list[list] = [[] for _ in clips]
+        again: set[int] = set()
+        for segment in segments:
+            overlaps = _overlapping(segment, spans)
+            if len(overlaps) > 1:
+                again.update(overlaps)  # one segment over two clips: whose words are whose is unknown
+            elif overlaps:
+                heard[overlaps[0]].append(segment)
+            else:
+                heard[_nearest_span((segment.start + segment.end) / 2, spans)].append(segment)
+        window_starts = [start for start, _ in windows]
+        looping = {w for w, group in enumerate(_group_by_window(segments, windows)) if _loops(group)}
+        results = [_recognition(group) for group in heard]
+        again.update(i for i, result in enumerate(results)
+                     if not result.text or bisect.bisect_right(window_starts, spans[i][0]) - 1 in looping)
+        return results, sorted(again)
+
     def _decode_batched(self, audio: np.ndarray, windows: list[tuple[float, float]], language: str, batch_size: int,
-                        *, word_timestamps: bool) -> list:
+                        *, timestamps: bool) -> list:
         from faster_whisper import BatchedInferencePipeline
 
         if self._batched is None:
@@ -127,7 +142,7 @@ class WhisperASR:
             with self._slots:
                 segments, _ = self._batched.transcribe(
                     audio, language=language if self.multilingual else None, batch_size=batch_size, beam_size=1,
-                    word_timestamps=word_timestamps, without_timestamps=not word_timestamps, vad_filter=False,
+                    without_timestamps=not timestamps, vad_filter=False,
                     clip_timestamps=[{"start": start, "end": end} for start, end in group], temperature=0.0,
                     condition_on_previous_text=False,
                 )
@@ -158,29 +173,59 @@ PACKING_GAP_SECONDS = 1.0
 
 def pack_clips(samples: np.ndarray, clips: list[tuple[float, float]], rate: int = 16_000,
                window: float = WINDOW_SECONDS) -> tuple[np.ndarray, list[tuple[float, float]], list[tuple[float, float]]]:
-    """The clips laid end to end with short pauses: (packed audio, windows of at most ``window``
-    seconds in packed time, each clip's span in packed time)."""
-    gap = np.zeros(int(PACKING_GAP_SECONDS * rate), np.float32)
-    pieces: list[np.ndarray] = []
+    """The clips laid out in windows of at most ``window`` seconds with short pauses between them:
+    (packed audio, each window's span in packed time, each clip's span in packed time).
+
+    Each clip, in spoken order, goes into the first window with room for it, so windows come out
+    nearly full (every window is one encoder pass, however little it holds) and each keeps its
+    clips in the order they were said."""
+    gap = int(PACKING_GAP_SECONDS * rate)
+    limit = int(window * rate)
+    pieces = [samples[int(start * rate) : int(end * rate)][: limit - gap] for start, end in clips]
+    members: list[list[int]] = []
+    fill: list[int] = []
+    for index, piece in enumerate(pieces):
+        size = len(piece) + gap
+        room = next((w for w, used in enumerate(fill) if used + size <= limit), None)
+        if room is None:
+            members.append([])
+            fill.append(0)
+            room = len(members) - 1
+        members[room].append(index)
+        fill[room] += size
+    silence = np.zeros(gap, np.float32)
+    laid: list[np.ndarray] = []
     windows: list[tuple[float, float]] = []
-    spans: list[tuple[float, float]] = []
-    position = window_start = 0
-    for start, end in clips:
-        piece = samples[int(start * rate) : int(end * rate)][: int(window * rate) - len(gap)]
-        if position > window_start and position + len(piece) + len(gap) - window_start > window * rate:
-            windows.append((window_start / rate, position / rate))
-            window_start = position
-        spans.append((position / rate, (position + len(piece)) / rate))
-        pieces += [piece, gap]
-        position += len(piece) + len(gap)
-    windows.append((window_start / rate, position / rate))
-    return np.concatenate(pieces), windows, spans
+    spans: list[tuple[float, float]] = [(0.0, 0.0)] * len(clips)
+    position = 0
+    for indices in members:
+        window_start = position
+        for index in indices:
+            spans[index] = (position / rate, (position + len(pieces[index])) / rate)
+            laid += [pieces[index], silence]
+            position += len(pieces[index]) + gap
+        windows.append((window_start / rate, position / rate))
+    return (np.concatenate(laid) if laid else np.zeros(0, np.float32)), windows, spans
+
+
+#: A segment overlapping more than one clip by this much (seconds) holds words of both.
+STRADDLE_SECONDS = 0.2
+
+
+def _overlapping(segment, spans: list[tuple[float, float]]) -> list[int]:
+    """The clips (indices into ``spans``) that ``segment`` overlaps by more than STRADDLE_SECONDS, or
+    the one it overlaps most when it overlaps each only a little."""
+    overlap = [(min(segment.end, end) - max(segment.start, start), i) for i, (start, end) in enumerate(spans)]
+    clear = [i for amount, i in overlap if amount > STRADDLE_SECONDS]
+    if clear:
+        return clear
+    best = max(overlap, default=(0.0, -1))
+    return [best[1]] if best[0] > 0 else []
 
 
 def _nearest_span(time: float, spans: list[tuple[float, float]]) -> int:
-    index = max(0, bisect.bisect_right([s for s, _ in spans], time) - 1)
-    candidates = [i for i in (index, index + 1) if i < len(spans)]
-    return min(candidates, key=lambda i: 0.0 if spans[i][0] <= time <= spans[i][1] else min(abs(time - spans[i][0]), abs(time - spans[i][1])))
+    return min(range(len(spans)), key=lambda i: 0.0 if spans[i][0] <= time <= spans[i][1]
+               else min(abs(time - spans[i][0]), abs(time - spans[i][1])))
 
 
 def _loops(segments: list) -> bool:
@@ -200,21 +245,13 @@ def _group_by_window(segments: list, windows: list[tuple[float, float]]) -> list
     return grouped
 
 
-def _from_words(words: list[tuple[str, float]], segments: list) -> Recognition:
-    if not words:
-        return Recognition("", 0.0, 1.0, 0.0)
-    text = "".join(w for w, _ in words).strip()
-    return Recognition(
-        text=text,
-        avg_logprob=float(np.mean([np.log(max(p, 1e-6)) for _, p in words])),
-        no_speech_prob=float(max(s.no_speech_prob for s in segments)),
-        compression_ratio=float(max(s.compression_ratio for s in segments)),
-    )
+#: What a clip with no words comes back as.
+_NOTHING = Recognition("", 0.0, 1.0, 0.0)
 
 
 def _recognition(segments: list) -> Recognition:
     if not segments:
-        return Recognition("", 0.0, 1.0, 0.0)
+        return _NOTHING
     text = "".join(s.text for s in segments).strip()
     weights = [max(1, len(s.text)) for s in segments]
     return Recognition(

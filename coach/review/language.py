@@ -71,9 +71,10 @@ def half_speed_language(audio: np.ndarray, speech: list[list[tuple[float, float]
     the recording as declared is not: its samples are 8 kHz audio labelled 16 kHz (it plays twice as
     fast, and Whisper hears babble). None when the recording sounds right, or cannot be checked.
 
-    Only checked when the speech as declared is not clearly identified (a recording at the right rate
-    scores 0.75 or more), so the usual recording costs nothing more."""
-    if heard is None or heard.probability >= HALF_SPEED_PROBABILITY + HALF_SPEED_GAIN:
+    Only checked when the half-speed recording could still win by :data:`HALF_SPEED_GAIN`: speech
+    heard as declared with more than 1 - HALF_SPEED_GAIN (a recording at the right rate usually
+    scores 0.75 or more) costs no second listen."""
+    if heard is None or heard.probability > 1 - HALF_SPEED_GAIN:
         return None
     from scipy.signal import resample_poly
 

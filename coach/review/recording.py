@@ -57,23 +57,18 @@ def transcribe_channels(audio: np.ndarray, asr: SpeechRecognizer, language: str,
     """Every channel's speech (found here unless ``speech`` gives it), transcribed and guarded against
     Whisper's failure modes, in spoken order (by start time across channels).
 
-    The channels are decoded at the same time: the speech model has several workers, and while one
-    channel's batch is in the model the other's audio features and word alignment are computed
-    (about a third faster on two cores)."""
+    The channels are laid end to end and decoded as one: their clips share the speech model's
+    windows and batches (each channel decoded on its own left two part-filled windows a call)."""
     speech = speech or channel_speech(audio)
     duration = audio.shape[1] / RATE
-
-    def one_channel(channel: int) -> list[Clip]:
-        clips = speech[channel]
-        padded = [(max(0.0, start - PAD_SECONDS), min(duration, end + PAD_SECONDS)) for start, end in clips]
-        found = []
-        for (start, end), recognition in zip(clips, asr.recognize_batch(audio[channel], padded, language, batch_size)):
-            text = accept(recognition, language)
-            if text:
-                found.append(Clip(channel, round(start, 3), round(end, 3), text))
-        return found
-
-    found = [clip for clips in _CHANNELS.map(one_channel, range(audio.shape[0])) for clip in clips]
+    placed = [(channel, start, end) for channel, clips in enumerate(speech) for start, end in clips]
+    padded = [(channel * duration + max(0.0, start - PAD_SECONDS), channel * duration + min(duration, end + PAD_SECONDS))
+              for channel, start, end in placed]
+    found = []
+    for (channel, start, end), recognition in zip(placed, asr.recognize_batch(audio.reshape(-1), padded, language, batch_size)):
+        text = accept(recognition, language)
+        if text:
+            found.append(Clip(channel, round(start, 3), round(end, 3), text))
     return sorted(found, key=lambda c: (c.start, c.channel))
 
 
