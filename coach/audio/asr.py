@@ -85,11 +85,12 @@ class WhisperASR:
         Clips are packed into 30-second windows with a one-second pause between them (far fewer
         encoder passes than one per utterance; speech spliced without pauses, or windows with the
         long silences of the other party's turns, make Whisper skip sentences), decoded in batches
-        with segment timestamps, and each segment goes back to the clip it was spoken in (the
-        pauses between clips are where Whisper ends its segments; aligning every word instead cost
-        a fifth of the decoding time and gave the same transcripts). A clip Whisper left empty, in a
-        window where it repeated one sentence over and over, or sharing a segment with another clip
-        is decoded again: packed with the other such clips, then on its own. Blocking."""
+        with segment timestamps, and each segment goes back to the clip it overlaps (the pauses
+        between clips are where Whisper ends its segments; aligning every word instead cost an
+        eighth of the decoding time). In timestamp mode Whisper sometimes ends a window early and
+        drops its last clips, so a clip left empty, in a window where Whisper repeated one sentence
+        over and over, or sharing a segment with another clip is decoded again: packed with the
+        other such clips, then on its own. Blocking."""
         results = [_NOTHING] * len(clips)
         pending = list(range(len(clips)))
         for packed in (True, True, False):

@@ -25,7 +25,7 @@ from coach.transcript import Utterance
 MONO_PAUSE_MS = 300
 #: Audio decoded before and after each stretch of speech, as live calls do.
 PAD_SECONDS = 0.2
-#: Decodes a recording's channels side by side (shared by every review in the process).
+#: Finds speech in a recording's channels side by side (shared by every review in the process).
 _CHANNELS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="review-channel")
 
 
