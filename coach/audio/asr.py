@@ -118,10 +118,8 @@ class WhisperASR:
             overlaps = _overlapping(segment, spans)
             if len(overlaps) > 1:
                 again.update(overlaps)  # one segment over two clips: whose words are whose is unknown
-            elif overlaps:
-                heard[overlaps[0]].append(segment)
             else:
-                heard[_nearest_span((segment.start + segment.end) / 2, spans)].append(segment)
+                heard[overlaps[0]].append(segment)
         window_starts = [start for start, _ in windows]
         looping = {w for w, group in enumerate(_group_by_window(segments, windows)) if _loops(group)}
         results = [_recognition(group) for group in heard]
@@ -215,18 +213,10 @@ STRADDLE_SECONDS = 0.2
 
 def _overlapping(segment, spans: list[tuple[float, float]]) -> list[int]:
     """The clips (indices into ``spans``) that ``segment`` overlaps by more than STRADDLE_SECONDS, or
-    the one it overlaps most when it overlaps each only a little."""
+    else the one it overlaps most, or else (a segment in a pause) the nearest one."""
     overlap = [(min(segment.end, end) - max(segment.start, start), i) for i, (start, end) in enumerate(spans)]
     clear = [i for amount, i in overlap if amount > STRADDLE_SECONDS]
-    if clear:
-        return clear
-    best = max(overlap, default=(0.0, -1))
-    return [best[1]] if best[0] > 0 else []
-
-
-def _nearest_span(time: float, spans: list[tuple[float, float]]) -> int:
-    return min(range(len(spans)), key=lambda i: 0.0 if spans[i][0] <= time <= spans[i][1]
-               else min(abs(time - spans[i][0]), abs(time - spans[i][1])))
+    return clear or [max(overlap)[1]]
 
 
 def _loops(segments: list) -> bool:

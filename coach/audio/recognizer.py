@@ -54,7 +54,8 @@ class SpeechRecognizer(Protocol):
 
     def recognize_batch(self, samples: np.ndarray, clips: list[tuple[float, float]], language: str,
                         batch_size: int = 8) -> list[Recognition]:
-        """Many utterances of one channel: one Recognition per (start, end) clip, in seconds. Blocking."""
+        """Many utterances of one recording (its channels laid end to end): one Recognition per (start,
+        end) clip, in seconds. Blocking."""
         ...
 
 

@@ -111,7 +111,7 @@ class Plan:
     @classmethod
     def for_cluster(cls, cpus: float, settings: Settings) -> Plan:
         """Actors for a cluster's CPUs. A speech recognition actor takes as many CPUs as the model has
-        workers (``COACH_ASR_WORKERS``: a call's two channels are decoded side by side); analysis and
+        workers (``COACH_ASR_WORKERS``: CTranslate2 decodes a call's batch of windows on both); analysis and
         reading get their measured shares. On a machine smaller than one of each, the reservations are
         scaled down to fit: they are Ray's bookkeeping, not limits, and the processes share the cores
         as the plain review's threads do."""
