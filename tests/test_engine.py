@@ -108,3 +108,13 @@ def test_empty_text_is_kept_but_not_analyzed(en_engine):
     session = en_engine.session("e")
     events = session.process(Utterance(speaker="debtor", text="   ", start=0, end=1))
     assert [e.type for e in events] == ["utterance"]
+
+
+def test_blas_is_held_to_the_engine_thread_count(en_engine):
+    """OpenBLAS's spare threads spin on the core the second embedding view and speech need."""
+    from threadpoolctl import threadpool_info
+
+    from coach.config import get_settings
+
+    blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
+    assert blas and all(pool["num_threads"] == get_settings().torch_threads for pool in blas)
