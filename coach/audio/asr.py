@@ -34,6 +34,14 @@ LOGPROB_THRESHOLD = -1.0
 COMPRESSION_THRESHOLD = 2.4
 #: Whisper's input window: recorded calls are decoded this much at a time.
 WINDOW_SECONDS = 30.0
+RATE = 16_000
+#: Encoder input for one utterance on its own (live calls): a third of Whisper's window.
+SHORT_CONTEXT_SECONDS = 10.0
+#: Silence an utterance leaves at the end of that input at least; a longer one gets 30 s windows.
+SHORT_CONTEXT_MARGIN_SECONDS = 1.0
+#: Most tokens a decode may write per second of audio (speech is ~3-5 a second in English, ~5-8 in
+#: Chinese): a repetition loop ends there instead of at Whisper's 448.
+MAX_TOKENS_PER_SECOND = 15
 
 
 __all__ = ["AsrOptions", "Recognition", "SpeechRecognizer", "WhisperASR", "accept", "load_asr"]
@@ -68,8 +76,14 @@ class WhisperASR:
         return language, float(probability)
 
     def recognize(self, audio: np.ndarray, language: str, options: AsrOptions = AsrOptions()) -> Recognition:
-        """Transcribe one utterance (float32 mono, 16 kHz). Blocking: call it off the event loop."""
+        """Transcribe one utterance (float32 mono, 16 kHz). Blocking: call it off the event loop.
+
+        An utterance that fits in :data:`SHORT_CONTEXT_SECONDS` less a margin is heard through a
+        shorter encoder input (:meth:`_recognize_short`); a longer one goes through faster-whisper's
+        own 30-second windows."""
         with self._slots:
+            if len(audio) / RATE <= SHORT_CONTEXT_SECONDS - SHORT_CONTEXT_MARGIN_SECONDS:
+                return self._recognize_short(audio, language, options)
             segments, _ = self._model.transcribe(
                 audio, language=language if self.multilingual else None, beam_size=options.beam_size,
                 condition_on_previous_text=False, without_timestamps=True, vad_filter=False,
@@ -77,6 +91,43 @@ class WhisperASR:
             )
             segments = list(segments)
         return _recognition(segments)
+
+    def _recognize_short(self, audio: np.ndarray, language: str, options: AsrOptions) -> Recognition:
+        """One utterance decoded from :data:`SHORT_CONTEXT_SECONDS` of encoder input instead of 30.
+
+        Whisper's encoder costs the same for any 30 s window however little speech it holds, and on
+        a live call it is most of the wait between the end of speech and the hint: a 3 s utterance
+        took ~0.6 s to decode with tiny.en on two cores, ~0.2 s with 10 s of input. CTranslate2's
+        encoder takes the shorter input as it is (its positions are the first of the 30 s), and the
+        decode is otherwise faster-whisper's (greedy, no timestamps, its suppressed tokens). Cut
+        much shorter, to the utterance itself, Whisper loses the silence it expects after speech and
+        repeats itself; at 10 s, English WER on the sample calls' utterances went from 35.9 to 37.1 %
+        (docs/benchmarks.md §20). Tokens are capped by the audio's length, so a loop stays short."""
+        from faster_whisper.audio import pad_or_trim
+        from faster_whisper.tokenizer import Tokenizer
+        from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
+
+        model = self._model
+        tokenizer = Tokenizer(model.hf_tokenizer, model.model.is_multilingual, task="transcribe",
+                              language=language if self.multilingual else None)
+        previous = tokenizer.encode(" " + options.initial_prompt.strip()) if options.initial_prompt else []
+        prompt = model.get_prompt(tokenizer, previous, without_timestamps=True)
+        features = model.feature_extractor(audio)[..., :-1]  # faster-whisper drops the last frame too
+        frames = int(SHORT_CONTEXT_SECONDS * model.feature_extractor.sampling_rate / model.feature_extractor.hop_length)
+        encoded = model.encode(pad_or_trim(features, frames))
+        budget = int(MAX_TOKENS_PER_SECOND * len(audio) / RATE) + 8
+        (result,) = model.model.generate(
+            encoded, [prompt], beam_size=options.beam_size, max_length=min(model.max_length, len(prompt) + budget),
+            return_scores=True, return_no_speech_prob=True, suppress_blank=True,
+            suppress_tokens=get_suppressed_tokens(tokenizer, [-1]), sampling_temperature=0.0,
+        )
+        tokens = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
+        text = tokenizer.decode(tokens).strip()
+        if not text:
+            return _NOTHING
+        # faster-whisper's avg_logprob: the sum over the tokens and the end-of-text, over their number
+        avg_logprob = result.scores[0] * len(result.sequences_ids[0]) / (len(result.sequences_ids[0]) + 1)
+        return Recognition(text, float(avg_logprob), float(result.no_speech_prob), float(get_compression_ratio(text)))
 
     def recognize_batch(self, samples: np.ndarray, clips: list[tuple[float, float]], language: str,
                         batch_size: int = 8) -> list[Recognition]:

@@ -63,13 +63,17 @@ def test_transcribing_chinese_is_well_formed(zh_asr):
 
 def test_a_live_chinese_call_runs_to_its_scorecard(zh_asr, zh_settings, zh_engine, monkeypatch):
     asked: list[str | None] = []
-    transcribe = zh_asr._model.transcribe
+    recognize = zh_asr.recognize
 
-    def spy(audio, *args, **kwargs):
-        asked.append(kwargs.get("language"))
-        return transcribe(audio, *args, **kwargs)
+    def spy(audio, language, *args, **kwargs):
+        asked.append(language)
+        return recognize(audio, language, *args, **kwargs)
 
-    monkeypatch.setattr(zh_asr._model, "transcribe", spy)
+    def never(*args, **kwargs):
+        raise AssertionError("a live call's language is fixed, never detected")
+
+    monkeypatch.setattr(zh_asr, "recognize", spy)
+    monkeypatch.setattr(zh_asr._model, "detect_language", never)
     agent = np.concatenate([silence(0.3), speak("ni3 hao3 wo3 shi4 yin2 hang2 de5 ke4 fu2", PINYIN), silence(2.6)])
     debtor = np.concatenate([silence(2.4), speak("wo3 yi3 jing1 huan2 le5 bu2 yao4 zai4 da3 dian4 hua4 le5", PINYIN),
                              silence(0.8)])

@@ -100,3 +100,24 @@ def test_a_finished_sentence_ends_the_utterance_without_waiting_for_the_full_sil
 def test_ends_sentence():
     assert ends_sentence("I already paid.") and ends_sentence("你是谁？") and ends_sentence("Stop calling me!")
     assert not ends_sentence("I already paid...") and not ends_sentence("so I was") and not ends_sentence(None)
+
+
+def test_an_utterance_is_heard_through_a_ten_second_encoder_input(asr, monkeypatch):
+    """A live utterance costs a third of Whisper's 30 s window; one too long for 10 s keeps 30."""
+    frames: list[int] = []
+    encode = asr._model.encode
+
+    def spy(features):
+        frames.append(features.shape[-1])
+        return encode(features)
+
+    monkeypatch.setattr(asr._model, "encode", spy)
+    said = speak("I already paid this bill last month.")
+    heard = asr.recognize(np.concatenate([silence(0.2), said, silence(0.2)]), "en")
+    assert "paid" in heard.text.lower() and heard.avg_logprob > -1.0 and heard.no_speech_prob < 0.6
+    assert frames == [1000]
+    long = np.concatenate([said, silence(5.0), said, silence(5.0), said])
+    assert len(long) / 16_000 > 10
+    assert "paid" in asr.recognize(long, "en").text.lower()
+    assert frames[1:] == [3000]
+
