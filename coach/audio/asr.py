@@ -141,7 +141,8 @@ class WhisperASR:
         eighth of the decoding time). In timestamp mode Whisper sometimes ends a window early and
         drops its last clips, so a clip left empty, in a window where Whisper repeated one sentence
         over and over, or sharing a segment with another clip is decoded again: packed with the
-        other such clips, then on its own. Blocking."""
+        other such clips, then on its own through :meth:`recognize`, as a live call decodes an
+        utterance (a third of the encoder's cost for a short clip). Blocking."""
         results = [_NOTHING] * len(clips)
         pending = list(range(len(clips)))
         for packed in (True, True, False):
@@ -150,9 +151,9 @@ class WhisperASR:
             chosen = [clips[i] for i in pending]
             if packed:
                 found, again = self._decode_packed(samples, chosen, language, batch_size)
-            else:
-                segments = self._decode_batched(samples, chosen, language, batch_size, timestamps=False)
-                found, again = [_recognition(group) for group in _group_by_window(segments, chosen)], []
+            else:  # alone, as a live call decodes an utterance
+                found, again = [self.recognize(samples[int(start * RATE) : int(end * RATE)], language)
+                                for start, end in chosen], []
             for i, recognition in zip(pending, found):
                 results[i] = recognition
             pending = [pending[j] for j in again]

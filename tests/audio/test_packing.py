@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from coach.audio.asr import PACKING_GAP_SECONDS, WINDOW_SECONDS, WhisperASR, pack_clips
+from coach.audio.asr import PACKING_GAP_SECONDS, WINDOW_SECONDS, Recognition, WhisperASR, pack_clips
 
 RATE = 16_000
 
@@ -43,8 +43,10 @@ def test_a_clip_longer_than_a_window_is_cut_to_fit():
     assert spans[0][1] - spans[0][0] == WINDOW_SECONDS - PACKING_GAP_SECONDS
 
 
-def scripted_model(script):
-    """A WhisperASR whose decoder answers from ``script(audio, windows, timestamps)``; records calls."""
+def scripted_model(script, alone):
+    """A WhisperASR whose packed decoder answers from ``script(windows, timestamps)`` and whose
+    single-utterance decoder (the last resort, as on a live call) from ``alone(n)`` for its n-th
+    call; records calls as (windows, timestamps)."""
     asr = WhisperASR.__new__(WhisperASR)
     asr.calls = []
 
@@ -52,7 +54,12 @@ def scripted_model(script):
         asr.calls.append((len(windows), timestamps))
         return script(windows, timestamps)
 
+    def recognize(audio, language, options=None):
+        asr.calls.append((1, False))
+        return Recognition(alone(sum(1 for _, timestamps in asr.calls if not timestamps) - 1), -0.2, 0.01, 1.2)
+
     asr._decode_batched = decode
+    asr.recognize = recognize
     return asr
 
 
@@ -71,11 +78,10 @@ def test_segments_go_back_to_their_clips_and_only_unclear_clips_are_decoded_agai
             return [segment(a[0], a[1], "first"),
                     segment(b[0] + 0.5, c[0] + 2.0, "second and third"),  # runs over two clips
                     ]  # the fourth clip dropped
-        if timestamps:  # packed again: the three unclear clips, the dropped one still dropped
-            return [segment(0.0, 4.0, "second"), segment(5.0, 9.0, "third")]
-        return [segment(start, end, "fourth on its own") for start, end in windows]
+        assert timestamps  # packed again: the three unclear clips, the dropped one still dropped
+        return [segment(0.0, 4.0, "second"), segment(5.0, 9.0, "third")]
 
-    asr = scripted_model(script)
+    asr = scripted_model(script, alone=lambda n: "fourth on its own")
     results = asr.recognize_batch(samples, clips, "en")
 
     assert [r.text for r in results] == ["first", "second", "third", "fourth on its own"]
@@ -90,10 +96,9 @@ def test_a_window_in_a_loop_is_decoded_again():
     def script(windows, timestamps):
         if timestamps and len(asr.calls) == 1:
             return [segment(start, end, "nip in marca") for start, end in spans]
-        if timestamps:
-            return [segment(start, end, "nip in marca") for start, end in pack_clips(samples, clips)[2]]
-        return [segment(start, end, f"turn {i}") for i, (start, end) in enumerate(windows)]
+        assert timestamps
+        return [segment(start, end, "nip in marca") for start, end in pack_clips(samples, clips)[2]]
 
-    asr = scripted_model(script)
+    asr = scripted_model(script, alone=lambda n: f"turn {n}")
     results = asr.recognize_batch(samples, clips, "en")
     assert [r.text for r in results] == ["turn 0", "turn 1", "turn 2"]
