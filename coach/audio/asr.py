@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from coach.audio.recognizer import AsrOptions, Recognition, SpeechRecognizer, register_backend
+from coach.audio.segmenter import RATE
 from coach.errors import ModelUnavailableError
 from coach.models import offline_environment, resolve_model_path
 from coach.text.normalize import cjk_ratio, to_simplified
@@ -34,7 +35,6 @@ LOGPROB_THRESHOLD = -1.0
 COMPRESSION_THRESHOLD = 2.4
 #: Whisper's input window: recorded calls are decoded this much at a time.
 WINDOW_SECONDS = 30.0
-RATE = 16_000
 #: Encoder input for one utterance on its own (live calls): a third of Whisper's window.
 SHORT_CONTEXT_SECONDS = 10.0
 #: Silence an utterance leaves at the end of that input at least; a longer one gets 30 s windows.
@@ -163,7 +163,7 @@ class WhisperASR:
                        batch_size: int) -> tuple[list[Recognition], list[int]]:
         """Each clip's recognition from packed windows, and the clips to decode again."""
         packed, windows, spans = pack_clips(samples, clips)
-        segments = self._decode_batched(packed, windows, language, batch_size, timestamps=True)
+        segments = self._decode_batched(packed, windows, language, batch_size)
         heard: list[list] = [[] for _ in clips]
         again: set[int] = set()
         for segment in segments:
@@ -179,8 +179,9 @@ class WhisperASR:
                      if not result.text or bisect.bisect_right(window_starts, spans[i][0]) - 1 in looping)
         return results, sorted(again)
 
-    def _decode_batched(self, audio: np.ndarray, windows: list[tuple[float, float]], language: str, batch_size: int,
-                        *, timestamps: bool) -> list:
+    def _decode_batched(self, audio: np.ndarray, windows: list[tuple[float, float]], language: str,
+                        batch_size: int) -> list:
+        """The segments, with timestamps, of packed ``windows`` of ``audio``."""
         from faster_whisper import BatchedInferencePipeline
 
         if self._batched is None:
@@ -193,7 +194,7 @@ class WhisperASR:
             with self._slots:
                 segments, _ = self._batched.transcribe(
                     audio, language=language if self.multilingual else None, batch_size=batch_size, beam_size=1,
-                    without_timestamps=not timestamps, vad_filter=False,
+                    without_timestamps=False, vad_filter=False,
                     clip_timestamps=[{"start": start, "end": end} for start, end in group], temperature=0.0,
                     condition_on_previous_text=False,
                 )
@@ -222,7 +223,7 @@ def _steady_features(extractor):
 PACKING_GAP_SECONDS = 1.0
 
 
-def pack_clips(samples: np.ndarray, clips: list[tuple[float, float]], rate: int = 16_000,
+def pack_clips(samples: np.ndarray, clips: list[tuple[float, float]], rate: int = RATE,
                window: float = WINDOW_SECONDS) -> tuple[np.ndarray, list[tuple[float, float]], list[tuple[float, float]]]:
     """The clips laid out in windows of at most ``window`` seconds with short pauses between them:
     (packed audio, each window's span in packed time, each clip's span in packed time).
