@@ -3,6 +3,12 @@
     python bench/live_latency.py                 # latency (1 call at 1x) + RTF + concurrency 1,2,4,6
     python bench/live_latency.py --calls 1 2 3 4 5 6 --samples en-short-call
     python bench/live_latency.py --samples zh-violations --concurrency-sample zh-violations --calls 1 2 3 4 --seconds 60
+    python bench/live_latency.py ... --stagger 7.3     # concurrent calls start 7.3 s apart
+
+By default the concurrent calls are the same recording started together, so every call's utterances
+end at the same moment and all their decodes queue at once: the worst case. ``--stagger`` starts call
+i that many seconds after call i-1, as independent calls arrive (a stagger that is not a multiple of
+the sample's turn length keeps their utterances from lining up again).
 
 A real `coach serve` runs in a subprocess on a free port; clients replay the bundled two-channel
 sample calls (examples/audio) exactly as `coach replay` does. Latency of a hint = arrival of its intent
@@ -57,7 +63,8 @@ def summary(values: list[float]) -> dict:
             "mean_ms": round(statistics.fmean(values) * 1000) if values else None, "max_ms": round(max(values) * 1000) if values else None}
 
 
-async def run_calls(url: str, sample: str, n: int, speed: float | None, pid: int, token: str, seconds: float | None = None) -> dict:
+async def run_calls(url: str, sample: str, n: int, speed: float | None, pid: int, token: str, seconds: float | None = None,
+                    stagger: float = 0.0) -> dict:
     meta = json.loads((SAMPLES / f"{sample}.json").read_text())
     audio = load_audio(SAMPLES / f"{sample}.flac")
     if seconds:
@@ -71,11 +78,12 @@ async def run_calls(url: str, sample: str, n: int, speed: float | None, pid: int
 
     watcher = asyncio.create_task(watch())
     started = time.monotonic()
-    results = await asyncio.gather(*[
-        replay(SAMPLES / f"{sample}.flac", url, language=meta["language"], speed=speed, metadata=meta.get("metadata"), call_id=f"{sample}-{n}-{i}-{time.time_ns()}", audio=audio,
-               token=token)
-        for i in range(n)
-    ])
+    async def call(i: int):
+        await asyncio.sleep(i * stagger)
+        return await replay(SAMPLES / f"{sample}.flac", url, language=meta["language"], speed=speed, metadata=meta.get("metadata"),
+                            call_id=f"{sample}-{n}-{i}-{time.time_ns()}", audio=audio, token=token)
+
+    results = await asyncio.gather(*[call(i) for i in range(n)])
     wall = time.monotonic() - started
     watcher.cancel()
     latencies = [latency for r in results for _, latency in r.intent_latencies]
@@ -94,6 +102,8 @@ def main() -> None:
     parser.add_argument("--limit-ms", type=float, default=1500, help="p95 that ends the concurrency sweep's 'held' range")
     parser.add_argument("--concurrency-sample", default="en-short-call", help="sample replayed by the concurrency sweep")
     parser.add_argument("--seconds", type=float, default=None, help="replay only the first SECONDS of each sample")
+    parser.add_argument("--stagger", type=float, default=0.0,
+                        help="seconds between the starts of concurrent calls (0: all at once, the worst case)")
     args = parser.parse_args()
 
     port = free_port()
@@ -133,10 +143,11 @@ def main() -> None:
             print(f"as fast as possible, {sample}: {result['audio_seconds']} s of stereo audio in {result['wall_seconds']} s "
                   f"(real-time factor {rtf:.3f})", flush=True)
         for n in args.calls:
-            result = asyncio.run(run_calls(url, args.concurrency_sample, n, 1.0, server.pid, token, args.seconds))
+            result = asyncio.run(run_calls(url, args.concurrency_sample, n, 1.0, server.pid, token, args.seconds, args.stagger))
+            result["stagger_s"] = args.stagger
             result["rss_per_added_call_mb"] = round((result["peak_rss_mb"] - idle_rss) / n, 1)
             report["concurrency"].append(result)
-            print(f"{n} concurrent calls ({args.concurrency_sample}) at 1x: hint p50 {result['hint_latency']['p50_ms']} ms, p95 {result['hint_latency']['p95_ms']} ms, "
+            print(f"{n} concurrent calls ({args.concurrency_sample}, {args.stagger:g} s apart) at 1x: hint p50 {result['hint_latency']['p50_ms']} ms, p95 {result['hint_latency']['p95_ms']} ms, "
                   f"max lag {result['max_server_lag_s']} s, peak RSS {result['peak_rss_mb']} MB", flush=True)
         held = [r["calls"] for r in report["concurrency"] if (r["hint_latency"]["p95_ms"] or 1e9) <= args.limit_ms]
         report["max_calls_p95_within_limit"] = max(held) if held else 0

@@ -10,13 +10,15 @@ from __future__ import annotations
 import bisect
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
-from coach.audio.recognizer import AsrOptions, Recognition, SpeechRecognizer, register_backend
+from coach.audio.recognizer import AsrOptions, EngineBusy, Recognition, SpeechRecognizer, register_backend
 from coach.audio.segmenter import RATE
 from coach.errors import ModelUnavailableError
 from coach.models import offline_environment, resolve_model_path
@@ -61,13 +63,13 @@ class WhisperASR:
         self._model.feature_extractor = _steady_features(self._model.feature_extractor)
         self.name = name
         self.multilingual = bool(self._model.model.is_multilingual)
-        self._slots = threading.Semaphore(max(1, workers))
+        self._slots = DecodingSlots(workers)
 
     def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
         """The language Whisper hears in ``audio`` (16 kHz mono, up to 30 s used) and its probability."""
         if not self.multilingual:
             raise ModelUnavailableError(f"speech model {self.name!r} is English-only and cannot tell languages apart")
-        with self._slots:
+        with self._slots.hold():
             language, probability, _ = self._model.detect_language(audio)
         return language, float(probability)
 
@@ -76,8 +78,9 @@ class WhisperASR:
 
         An utterance that fits in :data:`SHORT_CONTEXT_SECONDS` less a margin is heard through a
         shorter encoder input (:meth:`_recognize_short`); a longer one goes through faster-whisper's
-        own 30-second windows."""
-        with self._slots:
+        own 30-second windows. With ``options.only_when_idle`` it raises :class:`EngineBusy` rather
+        than wait for another decode."""
+        with self._slots.hold(only_when_idle=options.only_when_idle):
             if len(audio) / RATE <= SHORT_CONTEXT_SECONDS - SHORT_CONTEXT_MARGIN_SECONDS:
                 return self._recognize_short(audio, language, options)
             segments, _ = self._model.transcribe(
@@ -196,7 +199,7 @@ class WhisperASR:
         # batch (a second or two), never a whole recording.
         for first in range(0, len(windows), batch_size):
             group = windows[first : first + batch_size]
-            with self._slots:
+            with self._slots.hold():
                 encoded = [np.asarray(model.encode(pad_or_trim(
                     model.feature_extractor(audio[int(start * RATE) : int(end * RATE)])[..., :-1], frames)))
                     for start, end in group]
@@ -235,6 +238,31 @@ class WindowSegment:
     avg_logprob: float
     no_speech_prob: float
     compression_ratio: float
+
+
+class DecodingSlots:
+    """The model's parallel decodes (one per CTranslate2 worker), and whether any is taken or awaited.
+
+    Knowing that is what lets a live partial step aside: two calls' partials queued in front of a
+    third call's final were what held live Chinese calls to two per machine."""
+
+    def __init__(self, workers: int) -> None:
+        self._free = threading.Semaphore(max(1, workers))
+        self._lock = threading.Lock()
+        self._wanted = 0  # decodes running or waiting for a slot
+
+    @contextmanager
+    def hold(self, only_when_idle: bool = False) -> Iterator[None]:
+        with self._lock:
+            if only_when_idle and self._wanted:
+                raise EngineBusy("the speech model is busy")
+            self._wanted += 1
+        try:
+            with self._free:
+                yield
+        finally:
+            with self._lock:
+                self._wanted -= 1
 
 
 def _steady_features(extractor):

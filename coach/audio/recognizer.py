@@ -38,6 +38,15 @@ class AsrOptions:
     beam_size: int = 1
     #: Biases decoding towards the call's vocabulary (agency names, "balance", ...).
     initial_prompt: str | None = None
+    #: A decode worth doing only when the engine has nothing else to do (a live partial, superseded a
+    #: second later): an engine that is decoding or has decodes waiting raises :class:`EngineBusy`
+    #: instead of queueing it, so the finals that hints wait for are not held up behind it. An
+    #: engine that cannot tell may decode anyway.
+    only_when_idle: bool = False
+
+
+class EngineBusy(RuntimeError):
+    """An ``only_when_idle`` decode was refused: the engine is busy."""
 
 
 @runtime_checkable

@@ -5,8 +5,9 @@ The interface follows ufal/whisper_streaming: :meth:`StreamingTranscriber.insert
 :meth:`StreamingTranscriber.finish` flushes the last utterance.
 
 Silero VAD (shipped with faster-whisper) marks speech frame by frame. While someone speaks, the
-growing utterance is decoded about once a second; the words two successive decodes agree on are
-reported as stable (LocalAgreement-2). When the speaker has been silent for ``end_silence_ms`` the
+growing utterance is decoded about once a second, when the speech model has nothing else to do
+(finals come first); the words two successive decodes agree on are reported as stable
+(LocalAgreement-2). When the speaker has been silent for ``end_silence_ms`` the
 utterance is decoded once more, as a final. That final decode starts speculatively as soon as a
 shorter silence is seen, so its result is usually ready the moment the silence is confirmed; when it
 ends a sentence, the utterance ends right there (punctuation-aware endpointing).
@@ -15,11 +16,12 @@ ends a sentence, the utterance ends right there (punctuation-aware endpointing).
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from coach.audio.asr import AsrOptions, SpeechRecognizer, accept
+from coach.audio.recognizer import EngineBusy
 from coach.audio.segmenter import FRAME, RATE, PauseStarted, Segment, Segmenter, SegmenterOptions, SpeechDetector
 
 #: Unprocessed audio beyond which partial decodes are skipped until the channel catches up.
@@ -126,8 +128,12 @@ class StreamingTranscriber:
         decodes = self._decodes
         if decodes is not None and self.options.partial_interval_ms and not self._segmenter.in_pause and not behind:
             if self._scored >= decodes.next_partial_sample:
-                partial = self._partial(decodes)
-                decodes.next_partial_sample = self._scored + self._ms(self.options.partial_interval_ms)
+                try:
+                    partial = self._partial(decodes)
+                except EngineBusy:  # tried again with the next audio, once the engine is free
+                    partial = None
+                else:
+                    decodes.next_partial_sample = self._scored + self._ms(self.options.partial_interval_ms)
                 if partial is not None:
                     out.append(partial)
         self._trim()
@@ -174,7 +180,8 @@ class StreamingTranscriber:
         return Final(text, segment.start / RATE, segment.end / RATE)
 
     def _partial(self, decodes: _Decodes) -> Partial | None:
-        text = self._decode(decodes.start, self._scored, pad_after=False)
+        """The utterance so far, decoded only when the speech model is idle (raises EngineBusy)."""
+        text = self._decode(decodes.start, self._scored, pad_after=False, only_when_idle=True)
         if not text:
             return None
         words = text.split() if " " in text else list(text)
@@ -186,14 +193,15 @@ class StreamingTranscriber:
         joiner = " " if " " in text else ""
         return Partial(text, joiner.join(words[:agreed]), decodes.start / RATE, self._scored / RATE)
 
-    def _decode(self, start: int, end: int, pad_after: bool = True) -> str | None:
+    def _decode(self, start: int, end: int, pad_after: bool = True, only_when_idle: bool = False) -> str | None:
         pad = self._ms(self.options.pad_ms)
         begin = max(self._offset, start - pad)
         stop = min(self._offset + len(self._audio), end + (pad if pad_after else 0))
         audio = self._audio[begin - self._offset : stop - self._offset]
         if len(audio) < FRAME:
             return None
-        return accept(self.asr.recognize(audio, self.language, self.asr_options), self.language)
+        options = replace(self.asr_options, only_when_idle=True) if only_when_idle else self.asr_options
+        return accept(self.asr.recognize(audio, self.language, options), self.language)
 
     def _trim(self) -> None:
         """Drop audio no open utterance can need (keeps memory flat on long calls)."""

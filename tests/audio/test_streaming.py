@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import subprocess
+import threading
 
 import numpy as np
 import pytest
 
-from coach.audio.asr import Recognition, accept, collapse_repetitions, load_asr
+from coach.audio.asr import DecodingSlots, Recognition, accept, collapse_repetitions, load_asr
+from coach.audio.recognizer import AsrOptions, EngineBusy
 from coach.audio.segmenter import SegmenterOptions
 from coach.audio.streaming import Final, Partial, StreamingOptions, StreamingTranscriber, ends_sentence
 
@@ -121,3 +123,64 @@ def test_an_utterance_is_heard_through_a_ten_second_encoder_input(asr, monkeypat
     assert "paid" in asr.recognize(long, "en").text.lower()
     assert frames[1:] == [3000]
 
+
+
+def test_a_partial_waits_for_an_idle_engine_and_a_final_never_does(asr):
+    """Partials step aside while another call decodes (they are superseded a second later anyway);
+    the final that the hint waits for is decoded regardless, and partials resume once it is idle."""
+    busy = threading.Event()
+
+    class SharedEngine:
+        name, multilingual = asr.name, asr.multilingual
+
+        def __init__(self):
+            self.calls: list[bool] = []
+
+        def recognize(self, audio, language, options=AsrOptions()):
+            self.calls.append(options.only_when_idle)
+            if options.only_when_idle and busy.is_set():
+                raise EngineBusy("another call is decoding")
+            return asr.recognize(audio, language, options)
+
+    engine = SharedEngine()
+    transcriber = StreamingTranscriber(engine, "en")
+    said = speak("i already paid this bill last month with my credit card so please check your records again")
+    audio = np.concatenate([silence(0.5), said, silence(1.2)])
+    half = int(16_000 * 2.5)
+    busy.set()
+    events = []
+    for i in range(0, half, 1600):
+        transcriber.insert_audio(audio[i : i + 1600])
+        events += transcriber.process()
+    refused = len(engine.calls)
+    assert refused >= 5 and all(engine.calls)  # a partial was tried with every new chunk, and refused
+    assert not [e for e in events if isinstance(e, Partial)]
+    busy.clear()
+    transcriber.insert_audio(audio[half : half + 1600])
+    assert [e for e in transcriber.process() if isinstance(e, Partial)]  # at once, not a second later
+    events = stream(transcriber, audio[half + 1600 :])
+    finals = [e for e in events if isinstance(e, Final)]
+    assert len(finals) == 1 and "paid" in finals[0].text.lower()
+    assert engine.calls[-1] is False  # the final asked to be decoded whatever the load
+
+
+def test_only_when_idle_is_refused_while_any_decode_runs_or_waits():
+    slots = DecodingSlots(workers=2)
+    with slots.hold(only_when_idle=True):
+        pass  # idle: allowed
+    with slots.hold():  # one decode running, a slot still free
+        with pytest.raises(EngineBusy):
+            with slots.hold(only_when_idle=True):
+                pass
+        with slots.hold():  # an ordinary decode takes the free slot
+            pass
+    with slots.hold(only_when_idle=True):
+        pass
+
+
+def test_the_whisper_engine_refuses_an_idle_only_decode_while_it_decodes(asr):
+    said = np.concatenate([silence(0.2), speak("please stop calling me"), silence(0.2)])
+    with asr._slots.hold():  # another call's decode in progress
+        with pytest.raises(EngineBusy):
+            asr.recognize(said, "en", AsrOptions(only_when_idle=True))
+    assert "calling" in asr.recognize(said, "en", AsrOptions(only_when_idle=True)).text.lower()
