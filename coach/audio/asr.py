@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -23,6 +24,9 @@ from coach.audio.segmenter import RATE
 from coach.errors import ModelUnavailableError
 from coach.models import offline_environment, resolve_model_path
 from coach.text.normalize import cjk_ratio, to_simplified
+
+if TYPE_CHECKING:
+    from faster_whisper.tokenizer import Tokenizer
 
 #: Phrases Whisper produces from silence or noise (subtitle credits from its training data).
 HALLUCINATIONS = (
@@ -64,6 +68,7 @@ class WhisperASR:
         self.name = name
         self.multilingual = bool(self._model.model.is_multilingual)
         self._slots = DecodingSlots(workers)
+        self._tokenizers: dict[str | None, tuple[Tokenizer, list[int]]] = {}
 
     def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
         """The language Whisper hears in ``audio`` (16 kHz mono, up to 30 s used) and its probability."""
@@ -103,10 +108,10 @@ class WhisperASR:
         repeats itself; at 10 s, English WER on the sample calls' utterances went from 35.9 to 37.1 %
         (docs/benchmarks.md §20). Tokens are capped by the audio's length, so a loop stays short."""
         from faster_whisper.audio import pad_or_trim
-        from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
+        from faster_whisper.transcribe import get_compression_ratio
 
         model = self._model
-        tokenizer = self._tokenizer(language)
+        tokenizer, suppressed = self._tokenizer(language)
         previous = tokenizer.encode(" " + options.initial_prompt.strip()) if options.initial_prompt else []
         prompt = model.get_prompt(tokenizer, previous, without_timestamps=True)
         features = model.feature_extractor(audio)[..., :-1]  # faster-whisper drops the last frame too
@@ -116,15 +121,13 @@ class WhisperASR:
         (result,) = model.model.generate(
             encoded, [prompt], beam_size=options.beam_size, max_length=min(model.max_length, len(prompt) + budget),
             return_scores=True, return_no_speech_prob=True, suppress_blank=True,
-            suppress_tokens=get_suppressed_tokens(tokenizer, [-1]), sampling_temperature=0.0,
+            suppress_tokens=suppressed, sampling_temperature=0.0,
         )
         tokens = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
         text = tokenizer.decode(tokens).strip()
         if not text:
             return _NOTHING
-        # faster-whisper's avg_logprob: the sum over the tokens and the end-of-text, over their number
-        avg_logprob = result.scores[0] * len(result.sequences_ids[0]) / (len(result.sequences_ids[0]) + 1)
-        return Recognition(text, float(avg_logprob), float(result.no_speech_prob), float(get_compression_ratio(text)))
+        return Recognition(text, _avg_logprob(result), float(result.no_speech_prob), float(get_compression_ratio(text)))
 
     def recognize_batch(self, samples: np.ndarray, clips: list[tuple[float, float]], language: str,
                         batch_size: int = 8) -> list[Recognition]:
@@ -187,12 +190,11 @@ class WhisperASR:
         (greedy, segment timestamps, its suppressed tokens) with the same output."""
         import ctranslate2
         from faster_whisper.audio import pad_or_trim
-        from faster_whisper.transcribe import get_compression_ratio, get_suppressed_tokens
+        from faster_whisper.transcribe import get_compression_ratio
 
         model = self._model
-        tokenizer = self._tokenizer(language)
+        tokenizer, suppressed = self._tokenizer(language)
         prompt = model.get_prompt(tokenizer, [], without_timestamps=False)
-        suppressed = get_suppressed_tokens(tokenizer, [-1])
         frames = model.feature_extractor.nb_max_frames
         found: list[WindowSegment] = []
         # One batch at a time holds a decoding slot, so live calls sharing the model wait at most one
@@ -209,10 +211,9 @@ class WhisperASR:
                     suppress_tokens=suppressed, sampling_temperature=0.0,
                 )
             for (start, end), result in zip(group, results):
-                tokens = result.sequences_ids[0]
-                avg_logprob = float(result.scores[0] * len(tokens) / (len(tokens) + 1))
+                avg_logprob = _avg_logprob(result)
                 pieces, _, _ = model._split_segments_by_timestamps(
-                    tokenizer=tokenizer, tokens=tokens, time_offset=start,
+                    tokenizer=tokenizer, tokens=result.sequences_ids[0], time_offset=start,
                     segment_size=int(np.ceil(end - start) * model.frames_per_second), segment_duration=end - start,
                     seek=0)
                 for piece in pieces:
@@ -221,11 +222,24 @@ class WhisperASR:
                                                float(result.no_speech_prob), float(get_compression_ratio(text))))
         return found
 
-    def _tokenizer(self, language: str):
+    def _tokenizer(self, language: str) -> tuple[Tokenizer, list[int]]:
+        """The tokenizer for ``language`` and the tokens faster-whisper suppresses with it: made once
+        per language (building them took 1-2 ms, on every live decode)."""
         from faster_whisper.tokenizer import Tokenizer
+        from faster_whisper.transcribe import get_suppressed_tokens
 
-        return Tokenizer(self._model.hf_tokenizer, self.multilingual, task="transcribe",
-                         language=language if self.multilingual else None)
+        key = language if self.multilingual else None
+        if key not in self._tokenizers:
+            tokenizer = Tokenizer(self._model.hf_tokenizer, self.multilingual, task="transcribe", language=key)
+            self._tokenizers[key] = (tokenizer, get_suppressed_tokens(tokenizer, [-1]))
+        return self._tokenizers[key]
+
+
+def _avg_logprob(result) -> float:
+    """faster-whisper's avg_logprob of a generated sequence: its summed log-probability (the tokens'
+    and the end-of-text's) over their number."""
+    length = len(result.sequences_ids[0])
+    return float(result.scores[0] * length / (length + 1))
 
 
 @dataclass(frozen=True)
@@ -243,8 +257,8 @@ class WindowSegment:
 class DecodingSlots:
     """The model's parallel decodes (one per CTranslate2 worker), and whether any is taken or awaited.
 
-    Knowing that is what lets a live partial step aside: two calls' partials queued in front of a
-    third call's final were what held live Chinese calls to two per machine."""
+    Knowing that is what lets a live partial step aside: other calls' partials queued in front of a
+    call's final held English calls on two cores to four at p95 ≤ 1.5 s (docs/benchmarks.md §21)."""
 
     def __init__(self, workers: int) -> None:
         self._free = threading.Semaphore(max(1, workers))

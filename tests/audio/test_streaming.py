@@ -124,7 +124,6 @@ def test_an_utterance_is_heard_through_a_ten_second_encoder_input(asr, monkeypat
     assert frames[1:] == [3000]
 
 
-
 def test_a_partial_waits_for_an_idle_engine_and_a_final_never_does(asr):
     """Partials step aside while another call decodes (they are superseded a second later anyway);
     the final that the hint waits for is decoded regardless, and partials resume once it is idle."""
