@@ -45,6 +45,9 @@ SHORT_CONTEXT_MARGIN_SECONDS = 1.0
 #: Most tokens a decode may write per second of audio (speech is ~3-5 a second in English, ~5-8 in
 #: Chinese): a repetition loop ends there instead of at Whisper's 448.
 MAX_TOKENS_PER_SECOND = 15
+#: Clips a packed decode left empty are packed again only when they hold this much audio (seconds):
+#: two thirds of a window, where one window costs about what four short clips decoded alone cost.
+REPACK_SECONDS = 20.0
 
 
 __all__ = ["AsrOptions", "Recognition", "SpeechRecognizer", "WhisperASR", "accept", "load_asr"]
@@ -139,45 +142,52 @@ class WhisperASR:
         with segment timestamps, and each segment goes back to the clip it overlaps (the pauses
         between clips are where Whisper ends its segments; aligning every word instead cost an
         eighth of the decoding time). In timestamp mode Whisper sometimes ends a window early and
-        drops its last clips, so a clip left empty, in a window where Whisper repeated one sentence
-        over and over, or sharing a segment with another clip is decoded again: packed with the
-        other such clips, then on its own through :meth:`recognize`, as a live call decodes an
-        utterance (a third of the encoder's cost for a short clip). Blocking."""
+        drops its last clips: the clips left empty are decoded again, packed together, when they fill
+        two thirds of a window (:data:`REPACK_SECONDS`); fewer are cheaper decoded one by one, and
+        a window of a few short clips and much silence made Whisper base loop. A clip in a window
+        where Whisper repeated one sentence over and over, or sharing a segment with another clip,
+        would meet the same neighbours again when re-packed (clips keep their spoken order), so it
+        is decoded on its own. A clip decoded on its own goes through :meth:`recognize`, as a live
+        call decodes an utterance (a third of the encoder's cost for a short clip). Blocking."""
         results = [_NOTHING] * len(clips)
         pending = list(range(len(clips)))
-        for packed in (True, True, False):
+        alone: list[int] = []
+        for _ in range(2):  # the first packing, and at most one more for the clips it dropped
             if not pending:
                 break
-            chosen = [clips[i] for i in pending]
-            if packed:
-                found, again = self._decode_packed(samples, chosen, language, batch_size)
-            else:  # alone, as a live call decodes an utterance
-                found, again = [self.recognize(samples[int(start * RATE) : int(end * RATE)], language)
-                                for start, end in chosen], []
+            found, empty, tangled = self._decode_packed(samples, [clips[i] for i in pending], language, batch_size)
             for i, recognition in zip(pending, found):
                 results[i] = recognition
-            pending = [pending[j] for j in again]
+            alone += [pending[j] for j in tangled]
+            pending = [pending[j] for j in empty]
+            if sum(clips[i][1] - clips[i][0] for i in pending) < REPACK_SECONDS:
+                break
+        alone += pending
+        for i in sorted(alone):
+            start, end = clips[i]
+            results[i] = self.recognize(samples[int(start * RATE) : int(end * RATE)], language)
         return results
 
     def _decode_packed(self, samples: np.ndarray, clips: list[tuple[float, float]], language: str,
-                       batch_size: int) -> tuple[list[Recognition], list[int]]:
-        """Each clip's recognition from packed windows, and the clips to decode again."""
+                       batch_size: int) -> tuple[list[Recognition], list[int], list[int]]:
+        """Each clip's recognition from packed windows, the clips that came back empty, and the clips
+        tangled with others (a segment over two clips, or a window where Whisper looped)."""
         packed, windows, spans = pack_clips(samples, clips)
         segments = self._decode_batched(packed, windows, language, batch_size)
         heard: list[list] = [[] for _ in clips]
-        again: set[int] = set()
+        tangled: set[int] = set()
         for segment in segments:
             overlaps = _overlapping(segment, spans)
             if len(overlaps) > 1:
-                again.update(overlaps)  # one segment over two clips: whose words are whose is unknown
+                tangled.update(overlaps)  # one segment over two clips: whose words are whose is unknown
             else:
                 heard[overlaps[0]].append(segment)
         window_starts = [start for start, _ in windows]
         looping = {w for w, group in enumerate(_group_by_window(segments, windows)) if _loops(group)}
+        tangled.update(i for i, (start, _) in enumerate(spans) if bisect.bisect_right(window_starts, start) - 1 in looping)
         results = [_recognition(group) for group in heard]
-        again.update(i for i, result in enumerate(results)
-                     if not result.text or bisect.bisect_right(window_starts, spans[i][0]) - 1 in looping)
-        return results, sorted(again)
+        empty = [i for i, result in enumerate(results) if not result.text and i not in tangled]
+        return results, empty, sorted(tangled)
 
     def _decode_batched(self, audio: np.ndarray, windows: list[tuple[float, float]], language: str,
                         batch_size: int) -> list[WindowSegment]:
