@@ -73,13 +73,23 @@ class WhisperASR:
         self._slots = DecodingSlots(workers)
         self._tokenizers: dict[str | None, tuple[Tokenizer, list[int]]] = {}
 
-    def detect_language(self, audio: np.ndarray) -> tuple[str, float]:
-        """The language Whisper hears in ``audio`` (16 kHz mono, up to 30 s used) and its probability."""
+    def detect_language(self, audio: np.ndarray, seconds: float = WINDOW_SECONDS) -> tuple[str, float]:
+        """The language Whisper hears in ``audio`` (16 kHz mono) and its probability, from the first
+        ``seconds`` of it: under 30, the encoder input is cut to that length (its cost falls with it,
+        as for a live utterance; see :meth:`_recognize_short`)."""
         if not self.multilingual:
             raise ModelUnavailableError(f"speech model {self.name!r} is English-only and cannot tell languages apart")
         with self._slots.hold():
-            language, probability, _ = self._model.detect_language(audio)
-        return language, float(probability)
+            if seconds >= WINDOW_SECONDS:
+                language, probability, _ = self._model.detect_language(audio)
+                return language, float(probability)
+            from faster_whisper.audio import pad_or_trim
+
+            model = self._model
+            frames = int(seconds * model.feature_extractor.sampling_rate / model.feature_extractor.hop_length)
+            features = model.feature_extractor(audio[: int(seconds * RATE)])[..., :-1]
+            ((token, probability), *_), = model.model.detect_language(model.encode(pad_or_trim(features, frames)))
+        return token[2:-2], float(probability)  # "<|zh|>" -> "zh"
 
     def recognize(self, audio: np.ndarray, language: str, options: AsrOptions = AsrOptions()) -> Recognition:
         """Transcribe one utterance (float32 mono, 16 kHz). Blocking: call it off the event loop.

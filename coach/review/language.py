@@ -21,6 +21,13 @@ SUPPORTED = ("en", "zh")
 MISMATCH_PROBABILITY = 0.8
 #: Speech listened to (Whisper identifies a language from one 30 s window).
 SAMPLE_SECONDS = 30
+#: A first listen to this much speech, with Whisper's encoder input cut to it (a third of the full
+#: check's cost: Whisper base 0.4-0.5 s against 1.2-1.4 s on two cores), ...
+QUICK_SAMPLE_SECONDS = 15
+#: ... answers when it hears a language at least this surely; else the full 30 s decide. On the
+#: bundled calls the quick listen heard English at 0.77-0.98 (three of four above this) and the
+#: synthesised Mandarin at 0.53-0.70, which the full listen hears at 0.79-0.94.
+QUICK_PROBABILITY = 0.85
 #: Less speech than this is not enough to tell.
 MIN_SPEECH_SECONDS = 1.0
 NAMES = {"en": "English", "zh": "Chinese"}
@@ -47,7 +54,8 @@ def speech_sample(audio: np.ndarray, speech: list[list[tuple[float, float]]]) ->
 
 def spoken_language(audio: np.ndarray, speech: list[list[tuple[float, float]]], settings: Settings) -> SpokenLanguage | None:
     """The language of the speech, or None when it is not checked (no model configured) or there is
-    too little speech to tell."""
+    too little speech to tell. A quick listen to the first 15 s of the sample settles most calls;
+    an unsure one is heard again in full."""
     if not settings.language_id_model:
         return None
     sample = speech_sample(audio, speech)
@@ -55,7 +63,10 @@ def spoken_language(audio: np.ndarray, speech: list[list[tuple[float, float]]], 
         return None
     from coach.live import speech_model_named
 
-    code, probability = speech_model_named(settings.language_id_model, settings).detect_language(sample)
+    model = speech_model_named(settings.language_id_model, settings)
+    code, probability = model.detect_language(sample, QUICK_SAMPLE_SECONDS)
+    if probability < QUICK_PROBABILITY:
+        code, probability = model.detect_language(sample)
     return SpokenLanguage(code, round(probability, 3))
 
 

@@ -60,3 +60,48 @@ def test_english_reviewed_as_english_has_no_warning():
 
     reviewed = review_file(EXAMPLES / "audio" / "en-short-call.flac", ReviewRequest(language="en"))
     assert not reviewed.call.warnings
+
+
+class ScriptedListener:
+    """A language-identification model that answers the quick listen and the full one from a script."""
+
+    def __init__(self, quick: tuple[str, float], full: tuple[str, float]) -> None:
+        self.answers = {"quick": quick, "full": full}
+        self.heard: list[tuple[str, float]] = []
+
+    def detect_language(self, audio: np.ndarray, seconds: float = 30.0) -> tuple[str, float]:
+        kind = "quick" if seconds < 30 else "full"
+        self.heard.append((kind, round(min(len(audio) / 16_000, seconds), 1)))
+        return self.answers[kind]
+
+
+@pytest.mark.parametrize(("quick", "expected", "listens"), [
+    (("en", 0.97), ("en", 0.97), ["quick"]),                # sure at once: one short listen
+    (("en", 0.62), ("zh", 0.91), ["quick", "full"]),        # unsure: the full 30 s decide
+    (("zh", 0.90), ("zh", 0.90), ["quick"]),                # another language, surely: a mismatch at once
+])
+def test_a_quick_listen_settles_a_sure_language_and_an_unsure_one_is_heard_in_full(monkeypatch, quick, expected, listens):
+    import coach.live
+    from coach.review.language import QUICK_SAMPLE_SECONDS, spoken_language
+
+    listener = ScriptedListener(quick=quick, full=("zh", 0.91))
+    monkeypatch.setattr(coach.live, "speech_model_named", lambda name, settings: listener)
+    audio = np.zeros((2, 60 * 16_000), np.float32)
+    speech = [[(0.0, 25.0)], [(30.0, 50.0)]]
+
+    heard = spoken_language(audio, speech, Settings())
+
+    assert (heard.code, heard.probability) == expected
+    assert [kind for kind, _ in listener.heard] == listens
+    assert listener.heard[0] == ("quick", QUICK_SAMPLE_SECONDS)
+    if len(listens) > 1:
+        assert listener.heard[1] == ("full", 30.0)
+
+
+def test_whisper_tells_english_from_a_short_listen():
+    from coach.live import speech_model_named
+
+    model = speech_model_named(Settings().language_id_model, Settings())
+    english = speak("I already paid this account last month, please stop calling me at work.", "en-us")
+    code, probability = model.detect_language(np.concatenate([english, silence(1.0)]), 15)
+    assert code == "en" and probability > 0.5
