@@ -83,12 +83,7 @@ class WhisperASR:
             if seconds >= WINDOW_SECONDS:
                 language, probability, _ = self._model.detect_language(audio)
                 return language, float(probability)
-            from faster_whisper.audio import pad_or_trim
-
-            model = self._model
-            frames = int(seconds * model.feature_extractor.sampling_rate / model.feature_extractor.hop_length)
-            features = model.feature_extractor(audio[: int(seconds * RATE)])[..., :-1]
-            ((token, probability), *_), = model.model.detect_language(model.encode(pad_or_trim(features, frames)))
+            ((token, probability), *_), = self._model.model.detect_language(self._encode(audio, seconds))
         return token[2:-2], float(probability)  # "<|zh|>" -> "zh"
 
     def recognize(self, audio: np.ndarray, language: str, options: AsrOptions = AsrOptions()) -> Recognition:
@@ -120,16 +115,13 @@ class WhisperASR:
         much shorter, to the utterance itself, Whisper loses the silence it expects after speech and
         repeats itself; at 10 s, English WER on the sample calls' utterances went from 35.9 to 37.1 %
         (docs/benchmarks.md §20). Tokens are capped by the audio's length, so a loop stays short."""
-        from faster_whisper.audio import pad_or_trim
         from faster_whisper.transcribe import get_compression_ratio
 
         model = self._model
         tokenizer, suppressed = self._tokenizer(language)
         previous = tokenizer.encode(" " + options.initial_prompt.strip()) if options.initial_prompt else []
         prompt = model.get_prompt(tokenizer, previous, without_timestamps=True)
-        features = model.feature_extractor(audio)[..., :-1]  # faster-whisper drops the last frame too
-        frames = int(SHORT_CONTEXT_SECONDS * model.feature_extractor.sampling_rate / model.feature_extractor.hop_length)
-        encoded = model.encode(pad_or_trim(features, frames))
+        encoded = self._encode(audio, SHORT_CONTEXT_SECONDS)
         budget = int(MAX_TOKENS_PER_SECOND * len(audio) / RATE) + 8
         (result,) = model.model.generate(
             encoded, [prompt], beam_size=options.beam_size, max_length=min(model.max_length, len(prompt) + budget),
@@ -209,22 +201,19 @@ class WhisperASR:
         cache), while decoding gains from the batch. The decode is faster-whisper's batched one
         (greedy, segment timestamps, its suppressed tokens) with the same output."""
         import ctranslate2
-        from faster_whisper.audio import pad_or_trim
         from faster_whisper.transcribe import get_compression_ratio
 
         model = self._model
         tokenizer, suppressed = self._tokenizer(language)
         prompt = model.get_prompt(tokenizer, [], without_timestamps=False)
-        frames = model.feature_extractor.nb_max_frames
         found: list[WindowSegment] = []
         # One batch at a time holds a decoding slot, so live calls sharing the model wait at most one
         # batch (a second or two), never a whole recording.
         for first in range(0, len(windows), batch_size):
             group = windows[first : first + batch_size]
             with self._slots.hold():
-                encoded = [np.asarray(model.encode(pad_or_trim(
-                    model.feature_extractor(audio[int(start * RATE) : int(end * RATE)])[..., :-1], frames)))
-                    for start, end in group]
+                encoded = [np.asarray(self._encode(audio[int(start * RATE) : int(end * RATE)], WINDOW_SECONDS))
+                           for start, end in group]
                 results = model.model.generate(
                     ctranslate2.StorageView.from_array(np.concatenate(encoded)), [prompt] * len(group), beam_size=1,
                     max_length=model.max_length, return_scores=True, return_no_speech_prob=True, suppress_blank=True,
@@ -241,6 +230,16 @@ class WhisperASR:
                     found.append(WindowSegment(piece["start"], piece["end"], text, avg_logprob,
                                                float(result.no_speech_prob), float(get_compression_ratio(text))))
         return found
+
+    def _encode(self, audio: np.ndarray, seconds: float):
+        """Whisper's encoder output for ``audio`` cut or padded to ``seconds`` of input (30: a full
+        window; less: CTranslate2 takes the shorter input as it is, at a lower cost)."""
+        from faster_whisper.audio import pad_or_trim
+
+        model = self._model
+        frames = int(seconds * model.feature_extractor.sampling_rate / model.feature_extractor.hop_length)
+        features = model.feature_extractor(audio[: int(seconds * RATE)])[..., :-1]  # faster-whisper drops the last frame too
+        return model.encode(pad_or_trim(features, frames))
 
     def _tokenizer(self, language: str) -> tuple[Tokenizer, list[int]]:
         """The tokenizer for ``language`` and the tokens faster-whisper suppresses with it: made once
