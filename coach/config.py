@@ -93,6 +93,9 @@ class Settings(BaseSettings):
     #: started later is analysed anyway: utterances reach the engine in spoken order, except when
     #: one party talks over the other for longer than this.
     spoken_order_wait_ms: int = Field(default=1500, ge=0, le=20_000)
+    #: Audio of a live call (seconds) that may wait for the speech model before the server stops reading
+    #: the connection until it catches up: a client streaming faster than real time is slowed down.
+    max_stream_backlog_seconds: float = Field(default=30.0, gt=0)
     #: Largest binary WebSocket frame accepted (bytes).
     max_frame_bytes: int = Field(default=1_048_576, gt=0)
     #: Bad-input guards for transcripts.
@@ -101,6 +104,9 @@ class Settings(BaseSettings):
     max_utterance_chars: int = Field(default=5_000, gt=0)
     #: Longest plausible call (seconds): an utterance timed later is refused as bad input.
     max_call_seconds: float = Field(default=86_400, gt=0)
+    #: Longest recording reviewed (seconds); a longer one is refused before it fills memory (two
+    #: hours of two-channel audio is ~0.9 GB decoded).
+    max_recording_seconds: float = Field(default=7_200, gt=0)
     #: One party's utterance starting up to this many seconds before their previous one ended is
     #: repaired (the earlier one is clamped, with a warning); a larger overlap is refused.
     max_overlap_repair_seconds: float = Field(default=5.0, ge=0)

@@ -14,6 +14,11 @@ RATE = 16_000
 
 #: A file cut short still gets reviewed when at least this much of it decodes.
 MIN_PARTIAL_SECONDS = 2.0
+#: Longest recording reviewed (seconds), unless the caller says otherwise (COACH_MAX_RECORDING_SECONDS):
+#: two hours of two-channel audio is ~0.9 GB decoded.
+MAX_RECORDING_SECONDS = 7_200.0
+#: Samples handed to the resampler at a time (faster-whisper's grouping).
+DECODE_GROUP_SAMPLES = 500_000
 
 
 @dataclass(frozen=True)
@@ -32,11 +37,14 @@ def load_audio(path: str | Path) -> np.ndarray:
     return recording.audio
 
 
-def load_recording(path: str | Path, *, min_partial_seconds: float = MIN_PARTIAL_SECONDS) -> Recording:
+def load_recording(path: str | Path, *, min_partial_seconds: float = MIN_PARTIAL_SECONDS,
+                   max_seconds: float = MAX_RECORDING_SECONDS) -> Recording:
     """The file decoded; one cut short (an interrupted copy or upload) is kept with what decodes when
-    that is at least ``min_partial_seconds``, and refused otherwise."""
+    that is at least ``min_partial_seconds``, and refused otherwise. A recording longer than
+    ``max_seconds`` is refused: by its header before anything is decoded, or else as soon as that
+    much has decoded (a few megabytes of compressed silence can hold hours of audio, which decoded
+    would fill the server's memory)."""
     import av
-    from faster_whisper.audio import decode_audio
 
     path = Path(path)
     if not path.is_file():
@@ -52,11 +60,9 @@ def load_recording(path: str | Path, *, min_partial_seconds: float = MIN_PARTIAL
             estimated = container.format.name == "mp3"  # ffmpeg guesses MP3 lengths from the bit rate
             if container.format.name == "wav":  # ffmpeg takes a WAV's length from the file's size
                 declared = wav_declared_seconds(path) or declared
-        if channels >= 2:
-            left, right = decode_audio(str(path), sampling_rate=RATE, split_stereo=True)
-            audio = np.stack([left, right])
-        else:
-            audio = decode_audio(str(path), sampling_rate=RATE)[None, :]
+            if declared and declared > max_seconds:
+                raise _too_long(path, max_seconds, f"its header says {declared / 60:.0f} min")
+            audio = decode_samples(container, stereo=channels >= 2, max_seconds=max_seconds, path=path)
     except InputError:
         raise
     except Exception as exc:  # PyAV raises many kinds for broken files
@@ -71,6 +77,52 @@ def load_recording(path: str | Path, *, min_partial_seconds: float = MIN_PARTIAL
                              hint="upload the complete file")
         truncated = (round(declared, 1), round(decoded, 1))
     return Recording(audio.astype(np.float32), truncated)
+
+
+def decode_samples(container, *, stereo: bool, max_seconds: float, path: Path) -> np.ndarray:
+    """The container's first audio stream as float32 (channels, samples) at 16 kHz, refused once it
+    passes ``max_seconds``. faster-whisper's ``decode_audio`` (whose steps these are: frames that do
+    not decode skipped, grouped for the resampler, 16-bit samples) has no such bound."""
+    import av
+
+    resampler = av.audio.resampler.AudioResampler(format="s16", layout="stereo" if stereo else "mono", rate=RATE)
+    fifo = av.audio.fifo.AudioFifo()
+    pieces: list[np.ndarray] = []
+    limit = int(max_seconds * RATE)
+    decoded = 0
+
+    def resample(group) -> None:
+        nonlocal decoded
+        for frame in resampler.resample(group):
+            piece = frame.to_ndarray().reshape(-1)
+            pieces.append(piece)
+            decoded += len(piece) // (2 if stereo else 1)
+        if decoded > limit:
+            raise _too_long(path, max_seconds, "it is longer")
+
+    frames = container.decode(audio=0)
+    while True:
+        try:
+            frame = next(frames)
+        except StopIteration:
+            break
+        except av.error.InvalidDataError:  # a damaged frame: skip it, as faster-whisper does
+            continue
+        frame.pts = None
+        fifo.write(frame)
+        if fifo.samples >= DECODE_GROUP_SAMPLES:
+            resample(fifo.read())
+    if fifo.samples:
+        resample(fifo.read())
+    resample(None)  # flush the resampler
+    samples = np.concatenate(pieces) if pieces else np.zeros(0, np.int16)
+    audio = samples.astype(np.float32) / 32768.0
+    return audio.reshape(-1, 2).T.copy() if stereo else audio[None, :]
+
+
+def _too_long(path: Path, max_seconds: float, why: str) -> InputError:
+    return InputError(f"{path}: the recording is too long to review ({why}; at most {max_seconds / 60:.0f} min)",
+                      hint="split it into calls, or raise COACH_MAX_RECORDING_SECONDS")
 
 
 def wav_declared_seconds(path: Path) -> float | None:

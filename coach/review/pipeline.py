@@ -189,7 +189,7 @@ def decode_recording(path: Path, settings: Settings) -> DecodedRecording:
     from coach.audio.files import duplicate_channels, load_recording
     from coach.review.recording import channel_speech
 
-    recording = load_recording(path)
+    recording = load_recording(path, max_seconds=settings.max_recording_seconds)
     audio = recording.audio
     warnings: list[CallWarning] = []
     if recording.truncated:

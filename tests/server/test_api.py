@@ -189,6 +189,20 @@ def test_truncated_and_mislabelled_audio(client, tokens, tmp_path):
     assert response.status_code == 201 and response.json()["call"]["has_audio"], response.text
 
 
+def test_a_recording_of_hours_of_silence_is_refused_at_once(client, tokens, tmp_path):
+    """A decompression bomb: 2.5 hours of silence in ~1 MB would decode to gigabytes. Refused by
+    its header in well under a second of work, and nothing is stored."""
+    bomb = tmp_path / "bomb.flac"
+    subprocess.run(["ffmpeg", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "anullsrc=r=8000:cl=mono", "-t", "9000",
+                    "-c:a", "flac", "-compression_level", "12", str(bomb)], check=True)
+    before = client.get("/v1/calls", headers=auth(tokens["admin"])).json()["calls"]
+    started = time.perf_counter()
+    response = upload(client, tokens["coach"], bomb)
+    assert response.status_code == 422 and "too long to review" in response.json()["detail"], response.text
+    assert time.perf_counter() - started < 10
+    assert client.get("/v1/calls", headers=auth(tokens["admin"])).json()["calls"] == before
+
+
 @contextlib.contextmanager
 def av_trim(source: Path, target: Path, seconds: int = 8):
     """The first seconds of a recording, written to ``target`` whatever its name says (FLAC inside)."""
