@@ -23,6 +23,9 @@ _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DEFAULT_PLAYBOOKS = {"en": "en-US-collections", "zh": "zh-CN-bank-collections"}
 #: Largest playbook file read (the shipped ones are under 200 kB).
 MAX_PLAYBOOK_BYTES = 2_000_000
+#: Largest a playbook may grow when its YAML aliases are expanded (characters of text): ten times the
+#: largest file read.
+MAX_EXPANDED_CHARACTERS = 10 * MAX_PLAYBOOK_BYTES
 #: Problems listed before "... and N more".
 _MAX_PROBLEMS = 50
 
@@ -85,6 +88,7 @@ def parse_playbook(raw: bytes | str, source: str) -> Playbook:
         except UnicodeDecodeError as exc:
             raise InvalidPlaybookError(source, [("(file)", f"not UTF-8 text (byte {exc.start})")]) from None
     try:
+        _refuse_alias_bombs(raw, source)
         data = yaml.load(raw, Loader=_YAML_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
@@ -99,6 +103,37 @@ def parse_playbook(raw: bytes | str, source: str) -> Playbook:
         return Playbook.model_validate(data)
     except ValidationError as exc:
         raise InvalidPlaybookError(source, validation_problems(exc)) from None
+
+
+def _refuse_alias_bombs(raw: str, source: str) -> None:
+    """Refuse a playbook whose YAML aliases (``*name``) expand it past :data:`MAX_EXPANDED_CHARACTERS`:
+    aliases of aliases ("billion laughs") turn a few kilobytes into gigabytes once anything walks the
+    playbook (its cache key, its export). A few aliases of a shared block stay allowed."""
+    if "*" not in raw:  # no alias without one: most playbooks skip the second parse
+        return
+    sizes: dict[str, int] = {}  # each anchored node's expanded size (characters)
+    open_nodes: list[tuple[str | None, int]] = [(None, 0)]  # (anchor, size so far) of each open collection
+    for event in yaml.parse(raw, Loader=_YAML_LOADER):
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            open_nodes.append((event.anchor, 0))
+            continue
+        if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            anchor, size = open_nodes.pop()
+        elif isinstance(event, yaml.ScalarEvent):
+            anchor, size = event.anchor, len(event.value) + 1
+        elif isinstance(event, yaml.AliasEvent):
+            anchor, size = None, sizes.get(event.anchor, 1)
+        else:
+            continue
+        if anchor is not None:
+            sizes[anchor] = size
+        parent_anchor, parent_size = open_nodes[-1]
+        open_nodes[-1] = (parent_anchor, parent_size + size)
+        if parent_size + size > MAX_EXPANDED_CHARACTERS:
+            mark = event.start_mark
+            where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
+            raise InvalidPlaybookError(source, [(where, "its YAML aliases (*name) expand the playbook past "
+                                                        f"{MAX_EXPANDED_CHARACTERS:,} characters")])
 
 
 def validation_problems(exc: ValidationError) -> list[tuple[str, str]]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import yaml
 
@@ -78,6 +80,21 @@ def test_an_invalid_upload_lists_its_field_errors_and_stores_nothing(tmp_path, o
     for raw in (b"\x00\x01\x02", b"- just\n- a list\n", "名字: [unclosed".encode()):
         with pytest.raises(InvalidPlaybookError):
             PlaybookRegistry(tmp_path).install(raw)
+
+
+def test_a_billion_laughs_upload_is_refused_before_it_expands(tmp_path, own_book):
+    """Aliases of aliases: a few kilobytes that expand to gigabytes when the playbook is walked (its
+    cache key, its export). Refused with the line where it passes the limit; nothing is stored. (The
+    shipped en-US playbook uses an alias itself: a few stay allowed.)"""
+    laughs = "".join(f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 10)}]\n" for n in range(1, 9))
+    raw = own_book.decode() + "laughs:\n  l0: &l0 [lol, lol]\n" + "".join(f"  {line}\n" for line in laughs.splitlines())
+    started = time.perf_counter()
+    with pytest.raises(InvalidPlaybookError) as info:
+        PlaybookRegistry(tmp_path).install(raw.encode())
+    assert time.perf_counter() - started < 2
+    (where, message), = info.value.problems
+    assert where.startswith("line ") and "aliases (*name) expand the playbook past 20,000,000 characters" in message
+    assert not list(tmp_path.iterdir())
 
 
 def test_files_in_the_folder_that_do_not_load_are_skipped(tmp_path, own_book):
