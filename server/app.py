@@ -39,6 +39,8 @@ EXIT_DEADLINE_SECONDS = 9.0
 #: At shutdown, after uvicorn's grace period: how long calls still open get to be stored, and how
 #: long marking the rest as interrupted may take.
 DRAIN_SECONDS, MARK_SECONDS = 1.0, 2.0
+#: WebSocket messages uvicorn queues for the app per connection (its default: 32 of up to 16 MB each).
+WS_MAX_QUEUE = 8
 #: Seconds a thread holds the GIL before another may have it (Python's default: 0.005).
 SWITCH_INTERVAL_SECONDS = 0.001
 
@@ -227,8 +229,10 @@ def run(host: str = "127.0.0.1", port: int = 8000, *, allow_anonymous_stream: bo
     # Before anything starts: a missing speech model exits 4, a port that cannot be had 5 (README).
     preflight.check_speech_models(settings)
     sock = preflight.bind(host, port)
+    # A WebSocket's messages queue here until the app reads them: few, so a client the app has stopped
+    # reading (its audio ahead of the models, server.stream) is held back by TCP, not by memory.
     config = uvicorn.Config(create_app(settings), host=host, port=port, log_config=None, ws_max_size=16 * 1024 * 1024,
-                            timeout_graceful_shutdown=settings.shutdown_grace_seconds)
+                            ws_max_queue=WS_MAX_QUEUE, timeout_graceful_shutdown=settings.shutdown_grace_seconds)
     _Server(config).run(sockets=[sock])
 
 

@@ -41,6 +41,8 @@ _RUNNING: set[asyncio.Task] = set()
 NORMAL, POLICY, UNSUPPORTED, INTERNAL = 1000, 1008, 1003, 1011
 #: The client sent nothing for ``stream_idle_seconds``.
 IDLE_TIMEOUT = 4408
+#: How often a connection whose audio is ahead of the models looks again (seconds).
+BACKLOG_POLL_SECONDS = 0.05
 
 
 class StartMessage(BaseModel):
@@ -134,6 +136,8 @@ class CallStream:
         self._closed = False
         self._client_left = False
         self._idle = False
+        #: The task that runs the models on the call's audio (see _run_call).
+        self._pump: asyncio.Task | None = None
 
     @property
     def stored_id(self) -> str | None:
@@ -149,7 +153,7 @@ class CallStream:
         try:
             if not await self._admit() or not await self._start():
                 return
-            pump = asyncio.create_task(self._pump())
+            pump = self._pump = asyncio.create_task(self._run_call())
             _RUNNING.add(pump)
             pump.add_done_callback(_RUNNING.discard)
             try:
@@ -309,6 +313,7 @@ class CallStream:
                     await self._error("bad_audio", f"{exc}; frame ignored")
                     continue
                 self._wake.set()
+                await self._keep_up()
                 continue
             try:
                 control = _json(message.get("text"))
@@ -320,6 +325,15 @@ class CallStream:
                 return
             await self._error("bad_message", f"unknown message type {_short(kind)}; expected 'stop' or binary audio")
 
+    async def _keep_up(self) -> None:
+        """Read no further while more than ``max_stream_backlog_seconds`` of the call's audio waits for
+        the models: a client sending faster than real time (``coach replay --speed max``, or one
+        flooding the server) is slowed to the speed the call is transcribed at, by TCP's own flow
+        control, and what it sent before leaving is a bounded amount of work, not hours of it."""
+        assert self.call is not None
+        while self.call.lag > self.settings.max_stream_backlog_seconds and not (self._pump and self._pump.done()):
+            await asyncio.sleep(BACKLOG_POLL_SECONDS)
+
     def _disconnected(self) -> None:
         self._closed = True
         self._client_left = True
@@ -328,7 +342,7 @@ class CallStream:
 
     # -- processing ----------------------------------------------------------------------------
 
-    async def _pump(self) -> None:
+    async def _run_call(self) -> None:
         """Runs the models off the event loop whenever audio arrives; finishes the call at the end."""
         assert self.call is not None
         call = self.call

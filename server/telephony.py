@@ -124,6 +124,7 @@ class TwilioStream(CallStream):
                     if media.track not in self._mixer.tracks:
                         raise InputError(f"media for track {media.track!r}, which the start message did not announce")
                     self._feed(self._mixer.add(media.track, int(media.timestamp), media.audio()))
+                    await self._keep_up()
                 elif message.event == "stop":
                     break
                 elif message.event == "dtmf":
@@ -237,6 +238,7 @@ class AudioHookStream(CallStream):
                     self.call.feed(data)
                     self._received_seconds += self.call.spec.audio.seconds(len(data))
                     self._wake.set()
+                    await self._keep_up()
                     continue
                 message = self._parse(raw)
                 self._messages.clientseq = message.seq

@@ -151,3 +151,33 @@ def test_client_vanishing_mid_call_keeps_the_transcript(client):
         time.sleep(0.1)
     assert call.finished and "paid" in call.transcript[0][1].lower()
     assert client.get("/healthz").status_code == 200
+
+
+def test_a_client_streaming_faster_than_real_time_is_held_to_the_models_pace(agent_token):
+    """Audio sent all at once waits in the client's queue, not the server's: the server stops reading
+    while more than max_stream_backlog_seconds of it waits for the models (a flood is bounded work),
+    and every second of it is still transcribed."""
+    from coach.config import get_settings
+
+    settings = get_settings().model_copy(update={"max_stream_backlog_seconds": 2.0})
+    said = ["i already paid this last week", "please stop calling me at work", "i can pay fifty dollars on friday"]
+    debtor = np.concatenate([part for text in said for part in (speak(text, "en-us+f3"), silence(1.0))])
+    lags: list[float] = []
+    with TestClient(create_app(settings)) as flood:
+        flood.headers["Authorization"] = f"Bearer {agent_token}"
+        with flood.websocket_connect("/v1/stream") as ws:
+            ws.send_text(json.dumps({**START, "call_id": "flood", "channels": 1, "channel_roles": ["debtor"]}))
+            receive_until(ws, "ready")
+            call = flood.app.state.calls.get("flood")
+            for offset in range(0, len(debtor), 8000):  # half a second a frame, as fast as it goes
+                ws.send_bytes(pcm(debtor[None, offset : offset + 8000]))
+            ws.send_text(json.dumps({"type": "stop"}))
+            for _ in range(600):
+                lags.append(call.lag)
+                if call.finished:
+                    break
+                time.sleep(0.05)
+            events = receive_until(ws, "scorecard")
+    assert len(debtor) / 16_000 > 8 and max(lags) <= 2.0 + 0.5 + 0.1, max(lags)  # the limit, plus the frame that passed it
+    heard = " ".join(e["text"].lower() for e in events if e["type"] == "utterance")
+    assert "paid" in heard and "calling" in heard and "friday" in heard
