@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from coach import jsontext
 from coach.config import Settings, get_settings
 from coach.errors import InputError, describe_validation_error
 from coach.text.normalize import detect_language
@@ -181,9 +182,9 @@ def load_call(path: str | Path, *, language: str | None = None, settings: Settin
     data: Any
     if stripped.startswith("{") and not _looks_like_jsonl(stripped):
         try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"{path}: line {exc.lineno}, column {exc.colno}: not valid JSON: {exc.msg}") from None
+            data = jsontext.loads(text)
+        except jsontext.JsonError as exc:
+            raise InputError(f"{path}: {exc.where}not valid JSON: {exc.msg}") from None
     elif stripped.startswith("{"):
         data = _parse_jsonl(path, text)
     else:
@@ -303,8 +304,8 @@ def _looks_like_jsonl(text: str) -> bool:
     if not first_line.endswith("}"):
         return False
     try:
-        json.loads(first_line)
-    except json.JSONDecodeError:
+        jsontext.loads(first_line)
+    except jsontext.JsonError:
         return False
     rest = text.split("\n", 1)[1].strip() if "\n" in text else ""
     return bool(rest)
@@ -317,8 +318,8 @@ def _parse_jsonl(path: Path, text: str) -> dict[str, Any]:
         if not line.strip():
             continue
         try:
-            item = json.loads(line)
-        except json.JSONDecodeError as exc:
+            item = jsontext.loads(line)
+        except jsontext.JsonError as exc:
             raise InputError(f"{path}: line {number}: not valid JSON: {exc.msg}") from None
         if isinstance(item, dict) and "text" not in item and not utterances and not header:
             header = item

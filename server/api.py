@@ -4,7 +4,6 @@ notes, audio and reports. Every route needs an API token; what a token sees depe
 from __future__ import annotations
 
 import asyncio
-import json
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
@@ -21,6 +20,7 @@ from coach.config import Settings
 from coach.errors import CoachError, InputError, NotFoundError
 from coach.outcome import OutcomeKind
 from coach.playbook.registry import PlaybookRegistry
+from coach import jsontext
 from coach.review.pipeline import ReviewRequest, call_metadata, review_into_store
 from coach.storage import CallDetail, CallFilter, CallStore, CallSummary, NoteRecord, Viewer
 from server import errors, playbooks
@@ -257,8 +257,8 @@ def _metadata(text: str | None) -> dict[str, Any]:
     if not text:
         return {}
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
+        value = jsontext.loads(text)
+    except jsontext.JsonError as exc:
         raise InputError(f"metadata is not valid JSON: {exc.msg}") from None
     if not isinstance(value, dict):
         raise InputError("metadata must be a JSON object")

@@ -11,7 +11,6 @@ transcribed is lost. All model work runs off the event loop.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -19,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from coach import jsontext
 from coach.audio.formats import AudioFormat
 from coach.config import Settings
 from coach.engine import get_engine
@@ -29,6 +29,7 @@ from coach.playbook.registry import PlaybookRegistry
 from coach.recorder import CallRecorder
 from coach.storage import CallStore, NewCall, Viewer
 from server.auth import StreamGate, StreamRefused
+from server.errors import scrub_paths
 
 if TYPE_CHECKING:
     from server.supervisor import SupervisorHub
@@ -425,12 +426,15 @@ class CallStream:
         return not self._closed
 
     async def _error(self, code: str, message: str) -> None:
+        """Tell the client (and the log) what went wrong; the client never sees this server's paths
+        (a database file, a playbook folder), which the log keeps."""
         log.info(message, extra={"call_id": self.call_id, "code": code, "event": "error"})
-        await self._send([ErrorEvent(call_id=self.call_id or "", utterance_id=None, code=code, message=message)])
+        await self._send([ErrorEvent(call_id=self.call_id or "", utterance_id=None, code=code,
+                                     message=scrub_paths(message))])
 
     async def _fail(self, code: str, message: str, close_code: int) -> None:
         await self._error(code, message)
-        await self._close(close_code, message[:120])
+        await self._close(close_code, scrub_paths(message)[:120])
 
     async def _close(self, code: int, reason: str = "") -> None:
         if self._closed:
@@ -450,12 +454,7 @@ def _keep(task: asyncio.Future) -> None:
 
 def _json(text: str | None) -> Any:
     """A client's JSON message; ValueError (with a short reason, never the input) if it is not JSON."""
-    try:
-        return json.loads(text or "")
-    except json.JSONDecodeError as exc:
-        raise ValueError(exc.msg) from None
-    except RecursionError:
-        raise ValueError("nested too deeply") from None
+    return jsontext.loads(text or "")  # its JsonError is a ValueError with a short reason
 
 
 def _short(value: Any, limit: int = 60) -> str:

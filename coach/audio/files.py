@@ -65,8 +65,9 @@ def load_recording(path: str | Path, *, min_partial_seconds: float = MIN_PARTIAL
             audio = decode_samples(container, stereo=channels >= 2, max_seconds=max_seconds, path=path)
     except InputError:
         raise
-    except Exception as exc:  # PyAV raises many kinds for broken files
-        raise InputError(f"{path}: cannot decode audio ({type(exc).__name__}: {exc}); is it a complete audio file?") from None
+    except Exception as exc:  # PyAV raises many kinds for broken files; FFmpeg's own words, without its errno
+        reason = getattr(exc, "strerror", None) or f"{type(exc).__name__}: {exc}"
+        raise InputError(f"{path}: cannot decode audio ({reason}); is it a complete audio file?") from None
     if audio.shape[1] == 0:
         raise InputError(f"{path}: contains no audio samples (truncated or empty)")
     decoded = audio.shape[1] / RATE

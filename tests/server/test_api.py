@@ -166,6 +166,10 @@ def test_an_uploaded_recording_is_transcribed_and_playable(client, tokens):
         {"speaker": "agent", "text": "and again", "start": 3, "end": 25}]}).encode(), 422, "overlapping"),
     ("far.json", json.dumps({"call_id": "f", "language": "en", "utterances": [
         {"speaker": "agent", "text": "hello there", "start": 1e15, "end": 1e15 + 1}]}).encode(), 422, "COACH_MAX_CALL_SECONDS"),
+    ("deep.json", b'{"call_id": "d", "language": "en", "utterances": ' + b"[" * 5000 + b"]" * 5000 + b"}", 422,
+     "nested too deeply"),
+    ("digits.json", b'{"call_id": "n", "language": "en", "utterances": [{"speaker": "agent", "text": "hi", "start": '
+     + b"9" * 5000 + b', "end": 1}]}', 422, "a number is too long"),
 ])
 def test_bad_uploads_get_clear_errors_and_store_nothing(client, tokens, name, content, status, message):
     before = client.get("/v1/calls", headers=auth(tokens["admin"])).json()["calls"]
@@ -187,6 +191,14 @@ def test_truncated_and_mislabelled_audio(client, tokens, tmp_path):
     with av_trim(SHORT_CALL, recording):
         response = upload(client, tokens["coach"], recording)
     assert response.status_code == 201 and response.json()["call"]["has_audio"], response.text
+
+
+def test_metadata_nested_or_numbered_beyond_reason_is_a_clear_error(client, tokens):
+    for metadata, reason in (("[" * 5000 + "]" * 5000, "nested too deeply"), ('{"balance": ' + "9" * 5000 + "}",
+                                                                               "a number is too long")):
+        response = client.post("/v1/calls", headers=auth(tokens["coach"]), data={"metadata": metadata},
+                               files={"file": ("call.json", (EXAMPLES / "en-cooperative.json").read_bytes())})
+        assert response.status_code == 422 and response.json()["detail"] == f"metadata is not valid JSON: {reason}"
 
 
 def test_a_recording_of_hours_of_silence_is_refused_at_once(client, tokens, tmp_path):

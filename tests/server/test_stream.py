@@ -181,3 +181,25 @@ def test_a_client_streaming_faster_than_real_time_is_held_to_the_models_pace(age
     assert len(debtor) / 16_000 > 8 and max(lags) <= 2.0 + 0.5 + 0.1, max(lags)  # the limit, plus the frame that passed it
     heard = " ".join(e["text"].lower() for e in events if e["type"] == "utterance")
     assert "paid" in heard and "calling" in heard and "friday" in heard
+
+
+def test_a_storage_outage_is_told_without_the_servers_paths(client, monkeypatch):
+    """The client hears that storage is down and that the call goes on; the database's file path
+    stays in the server's log."""
+    from coach.errors import StorageError
+
+    store = client.app.state.store
+
+    def locked(*_args, **_kwargs):
+        raise StorageError("the database sqlite:////srv/private/coach-data/coach.db is locked by another process; "
+                           "nothing was written")
+
+    monkeypatch.setattr(store, "begin_call", locked)
+    with client.websocket_connect("/v1/stream") as ws:
+        ws.send_text(json.dumps({**START, "call_id": "outage"}))
+        receive_until(ws, "ready")
+        ws.send_bytes(pcm(np.zeros((2, 16000), dtype=np.float32)))
+        ws.send_text(json.dumps({"type": "stop"}))
+        events = receive_until(ws, "scorecard")
+    (told,) = [e for e in events if e["type"] == "error" and e["code"] == "storage_unavailable"]
+    assert "is locked" in told["message"] and "/srv/private" not in told["message"]
