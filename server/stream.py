@@ -262,14 +262,17 @@ class CallStream:
         return True
 
     def _owned(self, metadata: dict[str, Any]) -> dict[str, Any]:
-        """The start message's metadata, with the token's agent and team in place of the client's
-        (a token without one leaves the client's value)."""
+        """The start message's metadata, with the token's agent and team in place of the client's. A
+        token without one leaves the client's value (a dialer's integration token names the agent),
+        except an agent's: an agent without a team files calls under no team, never a team they name."""
         owned = dict(metadata)
         if self.viewer is not None:
             for key in ("agent_id", "team"):
                 value = getattr(self.viewer, key)
                 if value:
                     owned[key] = value
+                elif self.viewer.role == "agent":
+                    owned.pop(key, None)
         return owned
 
     def _open_call(self, start: StartMessage, spec: StreamSpec) -> LiveCall:

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, time
 from typing import Any
 
-from sqlalchemy import and_, exists, false, func, select, update
+from sqlalchemy import and_, exists, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from coach.alerts import Alert
@@ -468,8 +468,9 @@ def _event_key(event: BaseEvent) -> str | None:
 def _visible(viewer: Viewer | None) -> list[Any]:
     if viewer is None or viewer.sees_everything:
         return []
-    if viewer.role == "agent":
-        return [CallRow.agent_id == viewer.agent_id]
+    if viewer.role == "agent":  # their own calls, and not another team's agent with the same id
+        return [CallRow.agent_id == viewer.agent_id] + (
+            [or_(CallRow.team == viewer.team, CallRow.team.is_(None))] if viewer.team else [])
     if viewer.role in ("coach", "supervisor"):
         return [CallRow.team == viewer.team]
     if viewer.role == "integration":  # streams calls, reads none
@@ -481,7 +482,8 @@ def _alerts_visible(viewer: Viewer | None) -> list[Any]:
     if viewer is None or viewer.sees_everything:
         return []
     if viewer.role == "agent":
-        return [AlertRow.agent_id == viewer.agent_id]
+        return [AlertRow.agent_id == viewer.agent_id] + (
+            [or_(AlertRow.team == viewer.team, AlertRow.team.is_(None))] if viewer.team else [])
     if viewer.role in ("coach", "supervisor"):
         return [AlertRow.team == viewer.team]
     if viewer.role == "integration":

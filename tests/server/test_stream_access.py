@@ -109,9 +109,11 @@ def test_the_tokens_agent_and_team_override_the_start_message(client, parts):
     call = stored(store, "as-agent")
     assert (call.agent_id, call.team) == ("a1", "north")
     assert call.metadata["agent_id"] == "a1" and call.metadata["team"] == "north" and call.metadata["balance"] == 12.5
-    # a token without a team leaves the client's; an integration names no agent, so the client's stays
+    # an agent's token without a team files the call under none, never the team the client names; an
+    # integration names no agent, so the client's stays
     stream_call(client, {**START, "call_id": "as-bob", "metadata": claimed}, headers=bearer(tokens["agent_no_team"]))
-    assert (stored(store, "as-bob").agent_id, stored(store, "as-bob").team) == ("a2", "south")
+    assert (stored(store, "as-bob").agent_id, stored(store, "as-bob").team) == ("a2", None)
+    assert "team" not in stored(store, "as-bob").metadata
     stream_call(client, {**START, "call_id": "via-dialer", "metadata": claimed},
                 path=f"/v1/stream?token={tokens['integration']}")
     assert (stored(store, "via-dialer").agent_id, stored(store, "via-dialer").team) == ("someone-else", "east")

@@ -86,6 +86,20 @@ def test_agents_see_their_calls_coaches_their_team_trainers_all(store, violation
     assert store.get_call("h1", viewer=coach).id == "h1"
 
 
+def test_an_agent_of_one_team_does_not_see_another_teams_agent_with_the_same_id(store, violations_events):
+    """Agent ids are chosen by each team: b22 of south must not see north's b22 (or a call a north
+    coach filed under that id). A call filed under no team is still the agent's."""
+    store.save_call(new_call("north-b22", agent_id="b22", team="north"), violations_events)
+    store.save_call(new_call("south-b22", agent_id="b22", team="south"), violations_events)
+    store.save_call(new_call("teamless-b22", agent_id="b22"), violations_events)
+    south_agent = Viewer(name="b22", role="agent", agent_id="b22", team="south")
+    assert sorted(c.id for c in store.list_calls(viewer=south_agent)) == ["south-b22", "teamless-b22"]
+    with pytest.raises(NotFoundError):
+        store.get_call("north-b22", viewer=south_agent)
+    teamless_agent = Viewer(name="b22", role="agent", agent_id="b22")
+    assert {"north-b22", "south-b22", "teamless-b22"} <= {c.id for c in store.list_calls(viewer=teamless_agent)}
+
+
 def test_a_live_call_is_kept_batch_by_batch_even_if_it_never_finishes(store, en_engine):
     events = run_call(en_engine, [("agent", "Hi, this is Sam from Acme Recovery."), ("debtor", "I already paid this last month."),
                                   ("agent", "Thanks, let me check that for you.")], call_id="live1")
