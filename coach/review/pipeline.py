@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from coach.config import Settings, get_settings
 from coach.engine import CoachEngine, get_engine
-from coach.errors import InputError, describe_validation_error
+from coach.errors import InputError, StorageError, describe_validation_error
 from coach.events import BaseEvent
 from coach.storage import CallStore, NewCall
 from coach.transcript import SPEAKERS, Call, CallMetadata, CallWarning, Utterance, load_call, text_encoding
@@ -425,4 +425,12 @@ def store_reviewed(store: CallStore, reviewed: ReviewedCall, request: ReviewRequ
     if request.call_id is None and store.has_call(reviewed.call.call_id):
         # Another file had the same name: keep both, told apart by their content.
         reviewed.call = reviewed.call.model_copy(update={"call_id": f"{reviewed.call.call_id[:190]}-{reviewed.content_hash[:8]}"})
-    return StoredReview(store_review(store, reviewed, source=source, settings=settings), duplicate=False)
+    try:
+        return StoredReview(store_review(store, reviewed, source=source, settings=settings), duplicate=False)
+    except StorageError:
+        # The same file reviewed twice at once (two uploads, two `coach review`s): the other one
+        # stored it while this one was transcribing. That is a duplicate, not a database failure.
+        existing = stored_duplicate(store, reviewed.content_hash)
+        if existing is None:
+            raise
+        return existing

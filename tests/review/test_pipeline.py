@@ -64,6 +64,30 @@ def test_a_renamed_copy_is_a_duplicate_and_a_new_file_with_a_taken_name_is_kept(
     store.close()
 
 
+def test_the_same_file_reviewed_twice_at_once_is_stored_once_and_both_are_told(tmp_path, monkeypatch):
+    """Two reviews of one file started together both pass the duplicate check before either has
+    stored it; the second to store hears "already reviewed", not a database error."""
+    import coach.review.pipeline as pipeline
+
+    settings = Settings(data_dir=tmp_path)
+    store = CallStore(settings.database(), settings)
+    first_check = pipeline.stored_duplicate
+    racing = []
+
+    def checked_before_the_other_stored(store, digest):
+        if not racing:  # the first look finds nothing: the other review has not stored it yet
+            racing.append(digest)
+            return None
+        return first_check(store, digest)
+
+    other = review_into_store(store, EXAMPLES / "en-cooperative.json", source="cli", settings=settings)
+    monkeypatch.setattr(pipeline, "stored_duplicate", checked_before_the_other_stored)
+    late = review_into_store(store, EXAMPLES / "en-cooperative.json", source="cli", settings=settings)
+    assert late.duplicate and late.call_id == other.call_id
+    assert [c.id for c in store.list_calls()] == [other.call_id]
+    store.close()
+
+
 def test_a_phone_line_recording_keeps_the_turns_and_the_hints():
     """The same call as it arrives from a phone system, 8 kHz G.711 mu-law (scripts/make_sample_audio.py):
     every turn is found on its party's channel, and the debtor's request to stop calling still comes
