@@ -7,6 +7,7 @@ the error's code: 2 bad input, 3 invalid playbook, 4 model unavailable, 5 bad se
 from __future__ import annotations
 
 import logging
+import math
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,8 +29,15 @@ STYLES = {"S1": "bold white on red", "S2": "bold yellow", "S3": "yellow", "S4": 
 SPEAKER_STYLE = {"agent": "bold blue", "debtor": "bold green", "third_party": "bold magenta", "unknown": "bold"}
 
 
+#: Exit status of a command stopped by Ctrl-C: 128 + SIGINT, as shells report it. Click's own
+#: "Aborted!" and status 1 would read as a failed --min-accuracy check to a script.
+INTERRUPTED_EXIT_CODE = 130
+
+
 class CoachGroup(click.Group):
-    """Turns :class:`CoachError` into a message and an exit code instead of a traceback."""
+    """Turns :class:`CoachError` into a message and an exit code instead of a traceback, and Ctrl-C
+    into "interrupted" and status 130. Every command runs inside this ``invoke``, so this is the one
+    place either needs handling."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
@@ -37,6 +45,30 @@ class CoachGroup(click.Group):
         except CoachError as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except (KeyboardInterrupt, click.Abort):  # Abort: click's form of Ctrl-C at a prompt
+            click.echo("interrupted", err=True)
+            ctx.exit(INTERRUPTED_EXIT_CODE)
+
+
+class ReplaySpeed(click.ParamType):
+    """``coach replay --speed``: a multiple of real time above 0, or ``max`` for no pacing (None).
+    Checked here, before any connection, because 0, negative, nan or inf paces nothing sensible and
+    a word other than max would otherwise surface as a traceback."""
+
+    name = "speed"
+    _number = click.FloatRange(min=0, min_open=True)
+
+    def convert(self, value, param: click.Parameter | None, ctx: click.Context | None) -> float | None:
+        if isinstance(value, str) and value.strip().lower() == "max":
+            return None
+        try:
+            number = self._number.convert(value, param, ctx)
+        except click.BadParameter:
+            number = math.nan
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a speed: give a number above 0 (1 real time, 2 twice as fast) "
+                      "or max (no pacing)", param, ctx)
+        return number
 
 
 @click.group(cls=CoachGroup)
@@ -165,7 +197,8 @@ def serve(host: str, port: int, allow_anonymous_stream: bool) -> None:
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--server", "url", default="ws://127.0.0.1:8000/v1/stream", show_default=True, help="The server's stream URL.")
-@click.option("--speed", default="1", show_default=True, help="1 for real time, 2 for twice as fast, max for no pacing.")
+@click.option("--speed", type=ReplaySpeed(), default="1", show_default=True, metavar="NUMBER|max",
+              help="1 for real time, 2 for twice as fast, max for no pacing.")
 @click.option("--language", type=click.Choice(["zh", "en"]), default="en", show_default=True)
 @click.option("--roles", default="agent,debtor", show_default=True, help="Who is on each channel (mono: the one role).")
 @click.option("--playbook", "playbook_ref", help="Playbook id for the server to use.")
@@ -188,9 +221,9 @@ def serve(host: str, port: int, allow_anonymous_stream: bool) -> None:
               help="The server's AudioSocket listener (COACH_AUDIOSOCKET_PORT), for --protocol audiosocket.")
 @click.option("--encoding", type=click.Choice(["pcm_s16le", "mulaw"]), default="pcm_s16le", show_default=True,
               help="Audio sent on /v1/stream: 16 kHz PCM, or 8 kHz G.711 mu-law as a phone line carries it.")
-def replay(file: Path, url: str, speed: str, language: str, roles: str, playbook_ref: str | None, token: str | None,
-           call_id: str | None, agent_id: str | None, team: str | None, metadata_json: str | None, demo: bool | None,
-           protocol: str, encoding: str, audiosocket_address: str) -> None:
+def replay(file: Path, url: str, speed: float | None, language: str, roles: str, playbook_ref: str | None,
+           token: str | None, call_id: str | None, agent_id: str | None, team: str | None, metadata_json: str | None,
+           demo: bool | None, protocol: str, encoding: str, audiosocket_address: str) -> None:
     """Stream a recorded call (wav, flac, mp3, ...; mono or stereo) to a server, printing the
     transcript and hints as they arrive, with their latency.
 
@@ -209,7 +242,6 @@ def replay(file: Path, url: str, speed: str, language: str, roles: str, playbook
     from coach.replay import bundled_sample
     from coach.replay import replay as run_replay
 
-    pace = None if speed == "max" else float(speed)
     sample = bundled_sample(file)
     metadata = dict((sample or {}).get("metadata") or {})
     if metadata_json is not None:
@@ -248,7 +280,7 @@ def replay(file: Path, url: str, speed: str, language: str, roles: str, playbook
 
         url = _platform_url(url, "twilio")
         call_sid = call_id or f"CA{time.strftime('%Y%m%d%H%M%S')}{file.stem[:16]}"
-        sent = asyncio.run(replay_twilio(file, url, call_sid=call_sid, token=token, language=language, speed=pace,
+        sent = asyncio.run(replay_twilio(file, url, call_sid=call_sid, token=token, language=language, speed=speed,
                                          channel_roles=tuple(roles.split(",")), playbook=playbook_ref, metadata=metadata))
         console.print(f"sent {sent.audio_seconds:.1f} s as a Twilio Media Stream in {sent.wall_seconds:.1f} s; "
                       f"the call is stored as {call_sid}")
@@ -265,7 +297,7 @@ def replay(file: Path, url: str, speed: str, language: str, roles: str, playbook
             raise click.BadParameter("HOST:PORT, e.g. 127.0.0.1:9092", param_hint="--audiosocket")
         leg_call = call_id or f"{file.stem[:40]}-{time.strftime('%Y%m%d-%H%M%S')}"
         sent = asyncio.run(replay_audiosocket(file, api, (host or "127.0.0.1", int(port)), call_id=leg_call, token=token,
-                                              language=language, speed=pace, channel_roles=tuple(roles.split(",")),
+                                              language=language, speed=speed, channel_roles=tuple(roles.split(",")),
                                               metadata=metadata))
         console.print(f"sent {sent.audio_seconds:.1f} s as Asterisk AudioSocket legs in {sent.wall_seconds:.1f} s; "
                       f"the call is stored as {leg_call}")
@@ -278,7 +310,7 @@ def replay(file: Path, url: str, speed: str, language: str, roles: str, playbook
         details = {"uuid": fork, "language": language, "roles": roles.split(","), **metadata}
         if playbook_ref:
             details["playbook"] = playbook_ref
-        sent = asyncio.run(replay_audiofork(file, url, token=token, metadata=details, speed=pace, on_event=show))
+        sent = asyncio.run(replay_audiofork(file, url, token=token, metadata=details, speed=speed, on_event=show))
         console.print(f"sent {sent.audio_seconds:.1f} s as a FreeSWITCH audio fork in {sent.wall_seconds:.1f} s; "
                       f"the call is stored as {fork}")
         return
@@ -291,12 +323,12 @@ def replay(file: Path, url: str, speed: str, language: str, roles: str, playbook
         if playbook_ref:
             config["playbook"] = playbook_ref
         sent = asyncio.run(replay_audiohook(file, url, conversation_id=conversation, api_key=token, language=language,
-                                            speed=pace, channel_roles=tuple(roles.split(",")), custom_config=config,
+                                            speed=speed, channel_roles=tuple(roles.split(",")), custom_config=config,
                                             on_event=show))
         console.print(f"sent {sent.audio_seconds:.1f} s as a Genesys AudioHook session in {sent.wall_seconds:.1f} s; "
                       f"{len(sent.events)} events came back; the call is stored as {conversation}")
         return
-    result = asyncio.run(run_replay(file, url, language=language, speed=pace, channel_roles=tuple(roles.split(",")),
+    result = asyncio.run(run_replay(file, url, language=language, speed=speed, channel_roles=tuple(roles.split(",")),
                                     playbook=playbook_ref, on_event=show, token=token, metadata=metadata,
                                     call_id=call_id, demo=demo, encoding=encoding))
     latencies = sorted(l for _, l in result.intent_latencies)
@@ -672,8 +704,9 @@ def mine(ctx: click.Context, since, until, team: str | None, agent_id: str | Non
 @click.option("--out", "out_path", required=True, type=click.Path(path_type=Path),
               help="Where to write the patched playbook (never a shipped playbook).")
 @click.option("--name", help="The new intent's name, as agents see it. Default: from its id.")
-@click.option("--response", help="What the agent should say to it (the new intent's first response). Default: a "
-                                 "placeholder to replace.")
+@click.option("--response", help="What the agent should say to it (the new intent's first response). Required "
+                                 "with --as-intent: agents are shown it on live calls, so there is no placeholder; "
+                                 "not used with --into-intent.")
 @click.option("--playbook-id", help="The patched playbook's id. Default: <base id>-mined.")
 @click.option("--folds", type=click.IntRange(min=2), default=None,
               help="K-fold cross-validation instead of exact leave-one-out for the before/after figures (faster).")

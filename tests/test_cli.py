@@ -160,3 +160,63 @@ def test_a_mining_setting_the_product_does_not_accept_is_a_clear_error(tmp_path)
                             cwd=ROOT, env=env)
     assert result.returncode == 5, result.stderr
     assert "COACH_MINING_MAX_CALLS='lots'" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("speed", ["fast", "0", "-1", "nan", "inf"])
+def test_replay_speed_that_is_not_a_pace_is_a_usage_error_before_connecting(speed):
+    from click.testing import CliRunner
+
+    from coach.cli import main
+
+    # No server listens on port 9: the error must come from the option, before any connection.
+    result = CliRunner().invoke(main, ["replay", str(EXAMPLES / "audio" / "en-short-call.flac"), "--speed", speed,
+                                       "--server", "ws://127.0.0.1:9/v1/stream"])
+    assert result.exit_code == 2, result.output
+    assert "--speed" in result.output and "max" in result.output and "above 0" in result.output
+    assert not isinstance(result.exception, ValueError) and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("speed,pace", [("max", None), ("MAX", None), ("1", 1.0), ("0.5", 0.5), ("4", 4.0)])
+def test_replay_speed_accepts_numbers_and_max(monkeypatch, speed, pace):
+    import types
+
+    from click.testing import CliRunner
+
+    import coach.replay
+    from coach.cli import main
+
+    paces = []
+
+    async def fake_replay(path, url, *, speed, **_):
+        paces.append(speed)
+        return types.SimpleNamespace(intent_latencies=[])
+
+    monkeypatch.setattr(coach.replay, "replay", fake_replay)
+    result = CliRunner().invoke(main, ["replay", str(EXAMPLES / "audio" / "en-short-call.flac"), "--speed", speed])
+    assert result.exit_code == 0, result.output
+    assert paces == [pace]
+
+
+def test_ctrl_c_exits_130_not_the_min_accuracy_status(monkeypatch):
+    from click.testing import CliRunner
+
+    import coach.cli
+
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(coach.cli, "_review_each", interrupted)
+    result = CliRunner().invoke(coach.cli.main, ["review", str(EXAMPLES / "en-hardship.json"), "--no-store"])
+    assert result.exit_code == 130
+    assert "interrupted" in result.stderr and "Aborted" not in result.output
+
+
+def test_mine_export_help_does_not_promise_a_placeholder_response():
+    from click.testing import CliRunner
+
+    from coach.cli import main
+
+    result = CliRunner().invoke(main, ["mine", "export", "--help"])
+    assert result.exit_code == 0
+    help_text = " ".join(result.output.split())  # the same words however the help is wrapped
+    assert "placeholder to replace" not in help_text and "Required with --as-intent" in help_text
