@@ -414,7 +414,7 @@ def review(files: tuple[Path, ...], report_path: Path | None, output_format: str
                 failure = failure or outcome
                 continue
             reviewed.append(outcome.call_id)
-            _print_review(console, store.get_call(outcome.call_id), path, outcome.duplicate)
+            _print_review(console, store.get_call(outcome.call_id), path, outcome)
         if output_format == "json":
             payload = [{"call": store.get_call(c).model_dump(mode="json"), "events": store.events(c),
                         "scorecard": store.scorecard(c), "notes": [n.model_dump(mode="json") for n in store.notes(c)]}
@@ -441,10 +441,12 @@ def _review_each(store: CallStore, files: tuple[Path, ...], request: ReviewReque
             yield path, exc
 
 
-def _print_review(console: Console, call, path: Path, duplicate: bool) -> None:
+def _print_review(console: Console, call, path: Path, stored) -> None:
     worst = f" (worst {call.worst_severity})" if call.worst_severity else ""
     style = STYLES.get(call.worst_severity or "", "green")
-    note = " [dim](already reviewed: not stored again)[/]" if duplicate else ""
+    note = (" [dim](already reviewed: not stored again; --language or --playbook other than its own reviews it "
+            "again)[/]" if stored.duplicate else
+            f" [dim](reviewed again: replaces {escape(stored.replaced)})[/]" if getattr(stored, "replaced", None) else "")
     score = "-" if call.score is None else f"{call.score:.0f}"
     console.print(
         f"[bold]{escape(call.id)}[/]  {escape(path.name)}  {_clock(call.duration or 0)}  score {score}  "

@@ -54,6 +54,9 @@ class UploadResult(BaseModel):
     call: CallSummary
     #: True when this file had been uploaded before: the stored call is returned, nothing is added.
     duplicate: bool
+    #: The earlier review of this file that this one replaced: the upload named another language or
+    #: playbook than it was reviewed with (and the uploader may see it).
+    replaced: str | None = None
 
 
 class NewNote(BaseModel):
@@ -146,7 +149,7 @@ async def upload_call(
             await _save_upload(file, path, settings.max_upload_bytes)
             loop = asyncio.get_running_loop()
             stored = await loop.run_in_executor(_REVIEWS, lambda: review_into_store(store, path, review, source="upload",
-                                                                                   settings=settings))
+                                                                                   settings=settings, viewer=viewer))
         except CoachError as exc:  # the client knows its file by its own name, not by our temporary path
             for attribute in ("message", "hint"):
                 if getattr(exc, attribute):
@@ -157,7 +160,7 @@ async def upload_call(
     except NotFoundError:  # stored before, by someone whose calls this token may not see: say no more
         raise HTTPException(status_code=409, detail="this file was already uploaded, to calls you cannot see") from None
     result = UploadResult(call=CallSummary(**summary.model_dump(include=set(CallSummary.model_fields))),
-                          duplicate=stored.duplicate)
+                          duplicate=stored.duplicate, replaced=stored.replaced)
     return JSONResponse(result.model_dump(mode="json"), status_code=200 if stored.duplicate else 201)
 
 

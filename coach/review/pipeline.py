@@ -19,9 +19,9 @@ from pydantic import ValidationError
 
 from coach.config import Settings, get_settings
 from coach.engine import CoachEngine, get_engine
-from coach.errors import InputError, StorageError, describe_validation_error
+from coach.errors import InputError, NotFoundError, StorageError, describe_validation_error
 from coach.events import BaseEvent
-from coach.storage import CallStore, NewCall
+from coach.storage import SYSTEM, CallStore, NewCall, Viewer
 from coach.transcript import SPEAKERS, Call, CallMetadata, CallWarning, Utterance, load_call, text_encoding
 
 if TYPE_CHECKING:
@@ -397,20 +397,48 @@ class StoredReview:
     call_id: str
     #: True when the same file had been reviewed before: nothing new was stored.
     duplicate: bool
+    #: The earlier review of the same file this one replaced (asked for in another language or playbook).
+    replaced: str | None = None
 
 
 def review_into_store(store: CallStore, path: str | Path, request: ReviewRequest | None = None, *, source: str,
-                      settings: Settings | None = None) -> StoredReview:
-    """Review a file and store it, unless the same content is already stored. Blocking."""
+                      settings: Settings | None = None, viewer: Viewer = SYSTEM) -> StoredReview:
+    """Review a file and store it, unless the same content is already stored. Blocking.
+
+    A file stored before is reviewed again, and replaces that review, when the request names another
+    language or playbook than it was reviewed with and ``viewer`` may see it: a recording reviewed
+    in the wrong language is told so (``language_mismatch``: "review it again with --language
+    zh"), and that advice must work. The earlier review is deleted only once the new one is done."""
     settings = settings or get_settings()
     request = request or ReviewRequest()
     path = Path(path)
     digest = file_hash(path) if path.is_file() else None
     existing = stored_duplicate(store, digest)
-    if existing is not None:
+    if existing is not None and not _asks_for_another_review(store, existing.call_id, request, viewer):
         return existing
     reviewed = review_file(path, request, settings, content_hash=digest)
+    if existing is not None:
+        store.delete_call(existing.call_id)
+        stored = store_reviewed(store, reviewed, request, source=source, settings=settings)
+        return StoredReview(stored.call_id, duplicate=False, replaced=existing.call_id)
     return store_reviewed(store, reviewed, request, source=source, settings=settings)
+
+
+def _asks_for_another_review(store: CallStore, call_id: str, request: ReviewRequest, viewer: Viewer) -> bool:
+    """Whether the request names a language or playbook other than the stored review's, of a call
+    ``viewer`` may see (one they cannot see is never replaced, nor its existence told)."""
+    try:
+        stored = store.get_call(call_id, viewer)
+    except NotFoundError:
+        return False
+    other_language = request.language not in (None, "auto") and request.language != stored.language
+    other_playbook = request.playbook is not None and _playbook_id(request.playbook) != stored.playbook.split("@")[0]
+    return other_language or other_playbook
+
+
+def _playbook_id(reference: str) -> str:
+    """A request's playbook (a shipped id, or an installed ``<id>.yaml`` file) as its id."""
+    return Path(reference).stem if reference.endswith((".yaml", ".yml")) else reference
 
 
 def stored_duplicate(store: CallStore, digest: str | None) -> StoredReview | None:

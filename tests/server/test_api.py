@@ -107,10 +107,28 @@ def test_a_coach_uploads_a_transcript_and_reviews_it(client, tokens, violations_
 def test_the_same_file_twice_is_stored_once(client, tokens, violations_call):
     again = upload(client, tokens["coach"], EXAMPLES / "en-violations.json", name="renamed.json")
     assert again.status_code == 200
-    assert again.json() == {"call": again.json()["call"], "duplicate": True}
+    assert again.json() == {"call": again.json()["call"], "duplicate": True, "replaced": None}
     assert again.json()["call"]["id"] == violations_call["id"]
     elsewhere = upload(client, tokens["other_coach"], EXAMPLES / "en-violations.json")  # another team's coach
     assert elsewhere.status_code == 409 and violations_call["id"] not in elsewhere.text
+
+
+def test_a_recording_uploaded_again_in_another_language_replaces_its_review(client, tokens, tmp_path):
+    """The language_mismatch warning says "review it again with --language zh": doing so reviews the
+    file again and replaces the stored review. Another team's coach can neither replace it nor learn
+    more than before."""
+    with av_trim(EXAMPLES / "audio" / "zh-violations.flac", tmp_path / "clip.flac", seconds=12) as clip:
+        first = upload(client, tokens["coach"], clip)  # no language given: reviewed as English
+        assert first.status_code == 201 and first.json()["call"]["language"] == "en", first.text
+        same = upload(client, tokens["coach"], clip, language="en")
+        assert same.status_code == 200 and same.json()["duplicate"]
+        elsewhere = upload(client, tokens["other_coach"], clip, language="zh")
+        assert elsewhere.status_code == 409
+        again = upload(client, tokens["coach"], clip, language="zh")
+    assert again.status_code == 201, again.text
+    assert again.json()["replaced"] == first.json()["call"]["id"] and again.json()["call"]["language"] == "zh"
+    mine = [c for c in client.get("/v1/calls", headers=auth(tokens["coach"])).json()["calls"] if c["id"].startswith("clip")]
+    assert [c["language"] for c in mine] == ["zh"]
 
 
 def test_lists_are_filtered_and_scoped_by_role(client, tokens, violations_call):
