@@ -82,6 +82,20 @@ def test_missing_mini_miranda_is_reported_after_its_deadline(en_engine):
     assert mini[0].utterance_id is not None  # raised live, at the first utterance past the deadline
 
 
+def test_the_disclosure_as_speech_recognition_hears_it_is_still_the_disclosure(en_engine):
+    """tiny.en's transcript of en-short-call: "may speak with" (the "I" lost) still asks for the
+    right party, and "an attempt to collect a net" is still the mini-Miranda, so the recording gets the
+    events its transcript and its live replay get (no false S2 US-MINI)."""
+    events = run_call(en_engine, [
+        ("agent", "The load is in Sam calling from Kressine Recovery Services May speak with Dana Ray's."),
+        ("debtor", "Yes, this is Dana."),
+        ("agent", "Thank you Dana, this is an attempt to collect a net and then information obtained will be used "
+                  "for net purpose."),
+        ("debtor", "Look I lost my job last month and I cannot pay anything right now."),
+    ] + [("agent", "ok thanks")] * 40)
+    assert "US-MINI" not in _rules(events) and "US-3P" not in _rules(events)
+
+
 def test_wrong_amount(en_engine):
     events = run_call(en_engine, VERIFY_EN + [("agent", "your balance is $2,400.00")], metadata={"balance": 1687.2})
     amount = [e for e in of_type(events, "compliance") if e.rule_id == "US-AMT"]
