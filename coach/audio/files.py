@@ -117,6 +117,7 @@ def decode_samples(container, *, stereo: bool, max_seconds: float, path: Path) -
         resample(fifo.read())
     resample(None)  # flush the resampler
     samples = np.concatenate(pieces) if pieces else np.zeros(0, np.int16)
+    pieces.clear()  # the 16-bit pieces are copied: let them go before the float copy is made
     audio = samples.astype(np.float32) / 32768.0
     return audio.reshape(-1, 2).T.copy() if stereo else audio[None, :]
 
