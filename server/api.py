@@ -16,11 +16,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
+from coach import jsontext
 from coach.config import Settings
 from coach.errors import CoachError, InputError, NotFoundError
 from coach.outcome import OutcomeKind
 from coach.playbook.registry import PlaybookRegistry
-from coach import jsontext
 from coach.review.pipeline import ReviewRequest, call_metadata, review_into_store
 from coach.storage import CallDetail, CallFilter, CallStore, CallSummary, NoteRecord, Viewer
 from server import errors, playbooks

@@ -150,7 +150,6 @@ class CallStream:
         await self.ws.accept(subprotocol=self.subprotocol())
         if self.active is not None:
             self.active.add(self)
-        pump: asyncio.Task | None = None
         try:
             if not await self._admit() or not await self._start():
                 return
@@ -176,7 +175,7 @@ class CallStream:
             # background, and the shutdown marks it interrupted if it cannot. Not an error.
             log.info("connection closed by the shutdown", extra={"call_id": self.call_id, "event": "shutdown"})
         finally:
-            if pump is None:
+            if self._pump is None:
                 self._done()
 
     def _done(self) -> None:
@@ -221,7 +220,7 @@ class CallStream:
             await self._fail("audio_before_start", "send a JSON start message before any audio", POLICY)
             return False
         try:
-            start = StartMessage.model_validate(_json(message.get("text")))
+            start = StartMessage.model_validate(jsontext.loads(message.get("text") or ""))
         except ValidationError as exc:
             await self._fail("bad_start", "invalid start message:\n" + describe_validation_error(exc), POLICY)
             return False
@@ -320,7 +319,7 @@ class CallStream:
                 await self._keep_up()
                 continue
             try:
-                control = _json(message.get("text"))
+                control = jsontext.loads(message.get("text") or "")
             except ValueError as exc:
                 await self._error("bad_message", f"not valid JSON: {exc}")
                 continue
@@ -453,11 +452,6 @@ def _keep(task: asyncio.Future) -> None:
     """Keep a fire-and-forget task referenced until it is done."""
     _RUNNING.add(task)
     task.add_done_callback(_RUNNING.discard)
-
-
-def _json(text: str | None) -> Any:
-    """A client's JSON message; ValueError (with a short reason, never the input) if it is not JSON."""
-    return jsontext.loads(text or "")  # its JsonError is a ValueError with a short reason
 
 
 def _short(value: Any, limit: int = 60) -> str:

@@ -109,7 +109,7 @@ def _refuse_alias_bombs(raw: str, source: str) -> None:
     """Refuse a playbook whose YAML aliases (``*name``) expand it past :data:`MAX_EXPANDED_CHARACTERS`:
     aliases of aliases ("billion laughs") turn a few kilobytes into gigabytes once anything walks the
     playbook (its cache key, its export). A few aliases of a shared block stay allowed."""
-    if "*" not in raw:  # no alias without one: most playbooks skip the second parse
+    if "&" not in raw or "*" not in raw:  # no alias without an anchor and a "*": most playbooks skip the second parse
         return
     sizes: dict[str, int] = {}  # each anchored node's expanded size (characters)
     open_nodes: list[tuple[str | None, int]] = [(None, 0)]  # (anchor, size so far) of each open collection

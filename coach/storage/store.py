@@ -466,27 +466,23 @@ def _event_key(event: BaseEvent) -> str | None:
 
 
 def _visible(viewer: Viewer | None) -> list[Any]:
-    if viewer is None or viewer.sees_everything:
-        return []
-    if viewer.role == "agent":  # their own calls, and not another team's agent with the same id
-        return [CallRow.agent_id == viewer.agent_id] + (
-            [or_(CallRow.team == viewer.team, CallRow.team.is_(None))] if viewer.team else [])
-    if viewer.role in ("coach", "supervisor"):
-        return [CallRow.team == viewer.team]
-    if viewer.role == "integration":  # streams calls, reads none
-        return [false()]
-    raise StorageError(f"unknown role {viewer.role!r}")
+    return _scope(viewer, CallRow)
 
 
 def _alerts_visible(viewer: Viewer | None) -> list[Any]:
+    return _scope(viewer, AlertRow)
+
+
+def _scope(viewer: Viewer | None, row: type[CallRow] | type[AlertRow]) -> list[Any]:
+    """What of ``row`` (calls or alerts: both carry agent_id and team) ``viewer`` may see."""
     if viewer is None or viewer.sees_everything:
         return []
-    if viewer.role == "agent":
-        return [AlertRow.agent_id == viewer.agent_id] + (
-            [or_(AlertRow.team == viewer.team, AlertRow.team.is_(None))] if viewer.team else [])
+    if viewer.role == "agent":  # their own, and not another team's agent with the same id
+        return [row.agent_id == viewer.agent_id] + (
+            [or_(row.team == viewer.team, row.team.is_(None))] if viewer.team else [])
     if viewer.role in ("coach", "supervisor"):
-        return [AlertRow.team == viewer.team]
-    if viewer.role == "integration":
+        return [row.team == viewer.team]
+    if viewer.role == "integration":  # streams calls, reads none
         return [false()]
     raise StorageError(f"unknown role {viewer.role!r}")
 
