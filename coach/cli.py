@@ -349,7 +349,7 @@ def _platform_url(url: str, platform: str) -> str:
               help="json: every call's detail, events and scorecard on standard output.")
 @click.option("--language", type=click.Choice(["zh", "en", "auto"]),
               help="Language of recordings (transcripts say theirs); auto: the language each recording is spoken in. "
-                   "Default: en.")
+                   "Default: the playbook's language, else the language heard when it is clear, else en.")
 @click.option("--playbook", "playbook_ref", help="Built-in playbook id or path. Default: by the call's language.")
 @click.option("--roles", default="agent,debtor", show_default=True, help="Who is on each channel of a two-channel recording.")
 @click.option("--agent-id", help="The agent who made these calls.")

@@ -73,18 +73,19 @@ class WhisperASR:
         self._slots = DecodingSlots(workers)
         self._tokenizers: dict[str | None, tuple[Tokenizer, list[int]]] = {}
 
-    def detect_language(self, audio: np.ndarray, seconds: float = WINDOW_SECONDS) -> tuple[str, float]:
-        """The language Whisper hears in ``audio`` (16 kHz mono) and its probability, from the first
-        ``seconds`` of it: under 30, the encoder input is cut to that length (its cost falls with it,
-        as for a live utterance; see :meth:`_recognize_short`)."""
+    def detect_language(self, audio: np.ndarray, seconds: float = WINDOW_SECONDS) -> dict[str, float]:
+        """Each language's probability in ``audio`` (16 kHz mono), most likely first, as Whisper hears
+        the first ``seconds`` of it: under 30, the encoder input is cut to that length (its cost falls
+        with it, as for a live utterance; see :meth:`_recognize_short`). All of them, not only the top
+        one: how unlikely the declared language is says as much as which one wins."""
         if not self.multilingual:
             raise ModelUnavailableError(f"speech model {self.name!r} is English-only and cannot tell languages apart")
         with self._slots.hold():
             if seconds >= WINDOW_SECONDS:
-                language, probability, _ = self._model.detect_language(audio)
-                return language, float(probability)
-            ((token, probability), *_), = self._model.model.detect_language(self._encode(audio, seconds))
-        return token[2:-2], float(probability)  # "<|zh|>" -> "zh"
+                _, _, ranked = self._model.detect_language(audio)
+                return {code: float(p) for code, p in ranked}
+            (ranked,) = self._model.model.detect_language(self._encode(audio, seconds))
+        return {token[2:-2]: float(p) for token, p in ranked}  # "<|zh|>" -> "zh"
 
     def recognize(self, audio: np.ndarray, language: str, options: AsrOptions = AsrOptions()) -> Recognition:
         """Transcribe one utterance (float32 mono, 16 kHz). Blocking: call it off the event loop.

@@ -8,7 +8,7 @@ warning, and ``--language auto`` reviews each recording in the language it is sp
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -17,8 +17,13 @@ from coach.config import Settings
 
 #: Languages the product reviews (a playbook and a speech model each).
 SUPPORTED = ("en", "zh")
-#: Probability above which a language other than the declared one counts as a mismatch.
+#: Probability above which a language other than the declared one counts as a mismatch, ...
 MISMATCH_PROBABILITY = 0.8
+#: ... or above which it does when the declared language is heard at most at
+#: :data:`DECLARED_UNLIKELY`: the synthesised Mandarin call heard as Chinese at 0.79 scores English
+#: 0.06, while the bundled English calls score English 0.80-0.94.
+LIKELY_PROBABILITY = 0.5
+DECLARED_UNLIKELY = 0.1
 #: Speech listened to (Whisper identifies a language from one 30 s window).
 SAMPLE_SECONDS = 30
 #: A first listen to this much speech, with Whisper's encoder input cut to it (a third of the full
@@ -37,10 +42,31 @@ NAMES = {"en": "English", "zh": "Chinese"}
 class SpokenLanguage:
     code: str
     probability: float
+    #: Every language's probability, as heard (empty: only the top one is known).
+    probabilities: dict[str, float] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def heard(cls, probabilities: dict[str, float]) -> SpokenLanguage:
+        code = max(probabilities, key=probabilities.__getitem__)
+        return cls(code, round(probabilities[code], 3), probabilities)
 
     @property
     def name(self) -> str:
         return NAMES.get(self.code, self.code)
+
+    @property
+    def sure(self) -> bool:
+        """Heard clearly enough to review the recording in it when no language was asked for."""
+        return self.code in SUPPORTED and self.probability >= LIKELY_PROBABILITY
+
+    def contradicts(self, declared: str) -> bool:
+        """Whether the speech is surely not in the ``declared`` language: another one heard at
+        :data:`MISMATCH_PROBABILITY`, or heard likely while the declared one is very unlikely."""
+        if self.code == declared:
+            return False
+        declared_probability = self.probabilities.get(declared, 1.0 if not self.probabilities else 0.0)
+        return self.probability >= MISMATCH_PROBABILITY or (
+            self.probability >= LIKELY_PROBABILITY and declared_probability <= DECLARED_UNLIKELY)
 
 
 def speech_sample(audio: np.ndarray, speech: list[list[tuple[float, float]]]) -> np.ndarray:
@@ -64,10 +90,10 @@ def spoken_language(audio: np.ndarray, speech: list[list[tuple[float, float]]], 
     from coach.live import speech_model_named
 
     model = speech_model_named(settings.language_id_model, settings)
-    code, probability = model.detect_language(sample, QUICK_SAMPLE_SECONDS)
-    if probability < QUICK_PROBABILITY:
-        code, probability = model.detect_language(sample)
-    return SpokenLanguage(code, round(probability, 3))
+    heard = SpokenLanguage.heard(model.detect_language(sample, QUICK_SAMPLE_SECONDS))
+    if heard.probability < QUICK_PROBABILITY:
+        heard = SpokenLanguage.heard(model.detect_language(sample))
+    return heard
 
 
 #: A recording whose speech is identified this much more surely when played at half speed was
@@ -93,9 +119,9 @@ def half_speed_language(audio: np.ndarray, speech: list[list[tuple[float, float]
 
     sample = speech_sample(audio, speech)
     slowed = resample_poly(sample, 2, 1).astype(np.float32)[: SAMPLE_SECONDS * RATE]
-    code, probability = speech_model_named(settings.language_id_model, settings).detect_language(slowed)
-    if probability >= HALF_SPEED_PROBABILITY and probability >= heard.probability + HALF_SPEED_GAIN:
-        return SpokenLanguage(code, round(probability, 3))
+    slow = SpokenLanguage.heard(speech_model_named(settings.language_id_model, settings).detect_language(slowed))
+    if slow.probability >= HALF_SPEED_PROBABILITY and slow.probability >= heard.probability + HALF_SPEED_GAIN:
+        return slow
     return None
 
 

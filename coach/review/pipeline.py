@@ -21,6 +21,7 @@ from coach.config import Settings, get_settings
 from coach.engine import CoachEngine, get_engine
 from coach.errors import InputError, NotFoundError, StorageError, describe_validation_error
 from coach.events import BaseEvent
+from coach.playbook.loader import load_playbook
 from coach.storage import SYSTEM, CallStore, NewCall, Viewer
 from coach.transcript import SPEAKERS, Call, CallMetadata, CallWarning, Utterance, load_call, text_encoding
 
@@ -32,12 +33,16 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TRANSCRIPT_SUFFIXES = (".json", ".jsonl", ".ndjson")
+#: A recording's language when none is asked for, no playbook names one and none is clearly heard.
+DEFAULT_LANGUAGE = "en"
 
 
 @dataclass
 class ReviewRequest:
     """What the coach says about a file beyond its content."""
 
+    #: "en", "zh", "auto" (the language heard, or an error), or None: the playbook's language, else
+    #: the language heard when it is clear, else :data:`DEFAULT_LANGUAGE`.
     language: str | None = None
     playbook: str | None = None
     #: Who is on each channel of a two-channel recording.
@@ -206,11 +211,10 @@ def decode_recording(path: Path, settings: Settings) -> DecodedRecording:
 
 
 def recording_language(decoded: DecodedRecording, request: ReviewRequest, settings: Settings) -> tuple[str, DecodedRecording]:
-    """The language to review the recording in (the request's, or the one heard with ``auto``), and
-    the recording to review: the same, or played at double rate when its samples turn out to be 8 kHz
+    """The language to review the recording in (the request's or its playbook's, else the one heard),
+    and the recording to review: the same, or played at double rate when its samples turn out to be 8 kHz
     audio labelled 16 kHz. Uses the language-identification speech model."""
     from coach.review.language import (
-        MISMATCH_PROBABILITY,
         NAMES,
         SUPPORTED,
         at_double_rate,
@@ -230,7 +234,9 @@ def recording_language(decoded: DecodedRecording, request: ReviewRequest, settin
             "the recording plays twice as fast as speech: its samples are 8 kHz audio labelled 16 kHz. It was "
             "reviewed at 8 kHz; fix the file's header (for example: sox -r 8000 <file> fixed.wav) before "
             "playing it")))
-    language = request.language or "en"
+    language = request.language or _playbook_language(request)
+    if language is None:  # nothing asked for: the language heard, when it is clear
+        language = heard.code if heard is not None and heard.sure else DEFAULT_LANGUAGE
     if language == "auto":
         if heard is None:
             raise InputError(f"{path.name}: cannot tell which language is spoken (too little speech, or "
@@ -239,12 +245,17 @@ def recording_language(decoded: DecodedRecording, request: ReviewRequest, settin
             raise InputError(f"{path.name}: the speech sounds like {heard.name} ({heard.probability:.0%}); "
                              "coach reviews English and Chinese calls", hint="pass --language to review it anyway")
         language = heard.code
-    elif heard is not None and heard.code != language and heard.probability >= MISMATCH_PROBABILITY:
+    elif heard is not None and heard.contradicts(language):
         warnings.append(CallWarning(code="language_mismatch", message=(
             f"the speech sounds like {heard.name} ({heard.probability:.0%}), but the call was reviewed as "
             f"{NAMES.get(language, language)}: its transcript is most likely wrong"
             + (f"; review it again with --language {heard.code} (or auto)" if heard.code in SUPPORTED else ""))))
     return language, DecodedRecording(path, audio, speech, warnings)
+
+
+def _playbook_language(request: ReviewRequest) -> str | None:
+    """The language of the request's playbook (None without one)."""
+    return load_playbook(request.playbook).language if request.playbook else None
 
 
 def recognize_recording(decoded: DecodedRecording, language: str, request: ReviewRequest, settings: Settings) -> HeardRecording:

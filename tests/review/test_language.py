@@ -49,6 +49,33 @@ def test_auto_reviews_the_recording_in_the_language_it_is_spoken_in(chinese_call
     assert sum("\u4e00" <= ch <= "\u9fff" for u in reviewed.call.utterances for ch in u.text) > 10
 
 
+def test_without_a_language_the_recording_is_reviewed_in_the_one_heard(chinese_call):
+    """A Chinese recording reviewed with no --language is reviewed in Chinese, not English gibberish."""
+    reviewed = review_file(chinese_call, ReviewRequest())
+    assert reviewed.call.language == "zh" and not reviewed.call.warnings
+
+
+def test_without_a_language_a_playbook_says_it(chinese_call):
+    """--playbook names the language (the Chinese call reviewed with the English playbook: English,
+    with the mismatch named)."""
+    reviewed = review_file(chinese_call, ReviewRequest(playbook="en-US-collections"))
+    assert reviewed.call.language == "en" and reviewed.playbook.startswith("en-US")
+    assert [w.code for w in reviewed.call.warnings] == ["language_mismatch"]
+
+
+@pytest.mark.parametrize(("probabilities", "declared", "contradicts"), [
+    ({"zh": 0.94, "en": 0.01}, "en", True),    # another language, surely
+    ({"zh": 0.79, "en": 0.06}, "en", True),    # likely, and the declared one very unlikely (zh-cooperative)
+    ({"zh": 0.79, "en": 0.15}, "en", False),   # likely, but the declared one is not ruled out
+    ({"la": 0.45, "en": 0.40}, "en", False),   # unsure
+    ({"en": 0.80, "la": 0.12}, "en", False),   # the declared one
+])
+def test_a_mismatch_is_another_language_heard_surely_or_the_declared_one_ruled_out(probabilities, declared, contradicts):
+    from coach.review.language import SpokenLanguage
+
+    assert SpokenLanguage.heard(probabilities).contradicts(declared) is contradicts
+
+
 def test_auto_without_a_language_model_is_a_clear_error(chinese_call):
     with pytest.raises(InputError, match="cannot tell which language") as error:
         review_file(chinese_call, ReviewRequest(language="auto"), Settings(language_id_model=""))
@@ -69,10 +96,11 @@ class ScriptedListener:
         self.answers = {"quick": quick, "full": full}
         self.heard: list[tuple[str, float]] = []
 
-    def detect_language(self, audio: np.ndarray, seconds: float = 30.0) -> tuple[str, float]:
+    def detect_language(self, audio: np.ndarray, seconds: float = 30.0) -> dict[str, float]:
         kind = "quick" if seconds < 30 else "full"
         self.heard.append((kind, round(min(len(audio) / 16_000, seconds), 1)))
-        return self.answers[kind]
+        code, probability = self.answers[kind]
+        return {code: probability, "cy": 1 - probability}
 
 
 @pytest.mark.parametrize(("quick", "expected", "listens"), [
@@ -103,5 +131,6 @@ def test_whisper_tells_english_from_a_short_listen():
 
     model = speech_model_named(Settings().language_id_model, Settings())
     english = speak("I already paid this account last month, please stop calling me at work.", "en-us")
-    code, probability = model.detect_language(np.concatenate([english, silence(1.0)]), 15)
-    assert code == "en" and probability > 0.5
+    probabilities = model.detect_language(np.concatenate([english, silence(1.0)]), 15)
+    assert max(probabilities, key=probabilities.get) == "en" and probabilities["en"] > 0.5
+    assert list(probabilities.values()) == sorted(probabilities.values(), reverse=True) and "zh" in probabilities

@@ -118,7 +118,7 @@ def test_a_recording_uploaded_again_in_another_language_replaces_its_review(clie
     file again and replaces the stored review. Another team's coach can neither replace it nor learn
     more than before."""
     with av_trim(EXAMPLES / "audio" / "zh-violations.flac", tmp_path / "clip.flac", seconds=12) as clip:
-        first = upload(client, tokens["coach"], clip)  # no language given: reviewed as English
+        first = upload(client, tokens["coach"], clip, language="en")
         assert first.status_code == 201 and first.json()["call"]["language"] == "en", first.text
         same = upload(client, tokens["coach"], clip, language="en")
         assert same.status_code == 200 and same.json()["duplicate"]
