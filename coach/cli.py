@@ -209,7 +209,8 @@ def serve(host: str, port: int, allow_anonymous_stream: bool) -> None:
 @click.option("--metadata", "metadata_json", help='Call metadata, a JSON object: \'{"local_time": "14:05", "balance": 1243.5}\'. '
                                                   "Default for a bundled sample: the sample's.")
 @click.option("--demo/--no-demo", default=None,
-              help="Store the call as a demo (hidden from call lists). Default: only for the bundled samples.")
+              help="Play a bundled sample as a demo call (hidden from call lists): the server feeds the call its own "
+                   "copy of the sample. Default: for the bundled samples; --no-demo streams one as a real call.")
 @click.option("--protocol", type=click.Choice(["coach", "twilio", "audiohook", "audiofork", "audiosocket"]), default="coach",
               show_default=True,
               help="coach: /v1/stream, hints printed as they come; twilio: a Twilio Media Stream to "
@@ -253,6 +254,9 @@ def replay(file: Path, url: str, speed: float | None, language: str, roles: str,
             raise click.BadParameter("must be a JSON object", param_hint="--metadata")
         metadata = given
     metadata.update({k: v for k, v in (("agent_id", agent_id), ("team", team)) if v})
+    if demo and sample is None:
+        raise click.BadParameter("only a bundled sample (examples/audio/*.flac) can be played as a demo: "
+                                 "the server decides which calls are demos", param_hint="--demo")
     demo = sample is not None if demo is None else demo
     console = Console(highlight=False)
 
@@ -330,7 +334,7 @@ def replay(file: Path, url: str, speed: float | None, language: str, roles: str,
         return
     result = asyncio.run(run_replay(file, url, language=language, speed=speed, channel_roles=tuple(roles.split(",")),
                                     playbook=playbook_ref, on_event=show, token=token, metadata=metadata,
-                                    call_id=call_id, demo=demo, encoding=encoding))
+                                    call_id=call_id, sample=file.stem if demo else None, encoding=encoding))
     latencies = sorted(l for _, l in result.intent_latencies)
     if latencies:
         p50 = latencies[len(latencies) // 2]

@@ -3,8 +3,9 @@
 Latency of a hint = when its event arrives minus when the client finished sending the audio up to the
 end of the utterance it is about (the end-of-speech to hint latency agents experience).
 
-Replays of the bundled sample calls are demo calls: the server stores them as such and leaves them
-out of call lists (see :func:`bundled_sample`).
+Replays of the bundled sample calls are demo calls: the client names the sample (see
+:func:`bundled_sample`), the server feeds the call its own copy of it, stores it as a demo and leaves
+it out of call lists. The server never takes a client's word that a call is a demo.
 """
 
 from __future__ import annotations
@@ -55,13 +56,14 @@ async def replay(
     path: str | Path, url: str = "ws://127.0.0.1:8000/v1/stream", *, language: str = "en", speed: float | None = 1.0,
     channel_roles: tuple[str, ...] = ("agent", "debtor"), playbook: str | None = None, metadata: dict | None = None,
     call_id: str | None = None, on_event: Callable[[dict[str, Any], float | None], None] | None = None,
-    audio: np.ndarray | None = None, token: str | None = None, demo: bool = False, encoding: str = "pcm_s16le",
+    audio: np.ndarray | None = None, token: str | None = None, sample: str | None = None, encoding: str = "pcm_s16le",
     sample_rate: int = RATE,
 ) -> ReplayResult:
     """Stream ``path`` (or ``audio``) at ``speed`` times real time (None: as fast as possible), with
-    the API ``token`` (an agent's, an integration's or an admin's). ``demo`` marks the call as a
-    demonstration (stored as a demo call). A call the server refuses or cuts off is a CoachError
-    with the server's reason."""
+    the API ``token`` (an agent's, an integration's or an admin's). ``sample``, the name of a bundled
+    sample (``path``'s stem), plays it as a demo call: the server swaps in its own copy of the sample
+    for the audio sent, which then only sets the pace. A call the server refuses or cuts off is a
+    CoachError with the server's reason."""
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed, WebSocketException
 
@@ -91,8 +93,8 @@ async def replay(
     }
     if playbook:
         start["playbook"] = playbook
-    if demo:
-        start["demo"] = True
+    if sample:
+        start["sample"] = sample
     headers = {"Authorization": f"Bearer {token}"} if token else None
     result = ReplayResult(audio_seconds=pcm.shape[0] / rate)
     sent_audio: list[float] = []  # audio time at the end of each chunk sent

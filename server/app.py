@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import json
 import logging
 import os
 import sys
@@ -23,12 +22,12 @@ from coach.config import Settings, get_settings
 from coach.engine import get_engine
 from coach.errors import CoachError, StorageError
 from coach.live import load_speech_model
-from coach.resources import data_dir
 from coach.storage import CallStore
 from server import api, audiosocket, docs, mining, supervisor
 from server.auth import StreamGate
 from server.errors import scrub_paths
 from server.limits import RateLimiter, UploadRateLimit
+from server.samples import bundled as bundled_samples
 from server.stream import ActiveStreams, CallStream, RecentCalls
 from server.telephony import AudioForkStream, AudioHookStream, TwilioStream
 
@@ -140,19 +139,20 @@ def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = (
 
     @app.get("/v1/samples", tags=["samples"])
     def samples() -> list[dict]:
-        """Bundled sample calls the console can replay: two-channel audio with the call's metadata."""
+        """Bundled sample calls the console can play (``"sample": "<name>"`` in a stream's start
+        message: a demo call): two-channel audio with the call's metadata."""
         return [
-            {"name": path.stem, "language": meta.get("language", "en"), "metadata": meta.get("metadata", {}),
-             "audio": f"/v1/samples/{path.stem}/audio", "utterances": len(meta.get("utterances", []))}
-            for path, meta in _samples().items()
+            {"name": sample.name, "language": sample.language, "metadata": sample.transcript.get("metadata", {}),
+             "audio": f"/v1/samples/{sample.name}/audio", "utterances": len(sample.transcript.get("utterances", []))}
+            for sample in bundled_samples().values()
         ]
 
     @app.get("/v1/samples/{name}/audio", tags=["samples"])
     def sample_audio(name: str) -> FileResponse:
-        for path in _samples():
-            if path.stem == name:
-                return FileResponse(path, media_type="audio/flac")
-        raise HTTPException(status_code=404, detail=f"no sample named {name!r}")
+        sample = bundled_samples().get(name)  # a name from the list, never a path
+        if sample is None:
+            raise HTTPException(status_code=404, detail=f"no sample named {name[:60]!r}")
+        return FileResponse(sample.path, media_type="audio/flac")
 
     @app.get("/", include_in_schema=False)
     def console() -> FileResponse:
@@ -204,16 +204,6 @@ async def _finish_streams(streams: ActiveStreams, store: CallStore | None) -> No
         log.warning("shutting down: %d call(s) in progress marked interrupted", len(left), extra={"event": "shutdown"})
     except (TimeoutError, StorageError) as exc:
         log.error("shutting down: could not mark %d call(s) interrupted: %s", len(left), exc or "timed out")
-
-
-def _samples() -> dict[Path, dict]:
-    """Sample audio files (examples/audio/*.flac) and their timed transcripts."""
-    folder = data_dir("examples") / "audio"
-    out = {}
-    for path in sorted(folder.glob("*.flac")):
-        transcript = path.with_suffix(".json")
-        out[path] = json.loads(transcript.read_text(encoding="utf-8")) if transcript.exists() else {}
-    return out
 
 
 def run(host: str = "127.0.0.1", port: int = 8000, *, allow_anonymous_stream: bool = False) -> None:

@@ -30,6 +30,7 @@ from coach.recorder import CallRecorder
 from coach.storage import CallStore, NewCall, Viewer
 from server.auth import StreamGate, StreamRefused
 from server.errors import scrub_paths
+from server.samples import SamplePlayback, bundled as bundled_samples
 
 if TYPE_CHECKING:
     from server.supervisor import SupervisorHub
@@ -58,7 +59,11 @@ class StartMessage(BaseModel):
     channel_roles: list[str] = Field(default_factory=lambda: ["debtor"])
     playbook: str | None = None
     metadata: dict[str, Any] = Field(default_factory=dict)
-    #: A bundled sample played for a demonstration: stored as a demo call, hidden from lists.
+    #: A bundled sample to play as a demo call (a name from GET /v1/samples, never a path): the server
+    #: feeds the call its own copy of it (server.samples). Only such a call is a demo.
+    sample: str | None = Field(default=None, min_length=1, max_length=200)
+    #: Read only to refuse ``true``: a client cannot make its own call a demo (hidden from the lists,
+    #: no alert posted, deleted by ``coach calls purge-demo``); ``sample`` is how to play one.
     demo: bool = False
 
 
@@ -139,6 +144,13 @@ class CallStream:
         self._idle = False
         #: The task that runs the models on the call's audio (see _run_call).
         self._pump: asyncio.Task | None = None
+        #: The bundled sample this call plays in place of the client's audio (a demo call), if any.
+        self._sample: SamplePlayback | None = None
+
+    @property
+    def demo(self) -> bool:
+        """Whether the call is a demo: decided by the server, only for a bundled sample it feeds itself."""
+        return self._sample is not None
 
     @property
     def stored_id(self) -> str | None:
@@ -234,9 +246,16 @@ class CallStream:
         session and transcribers, the call's storage, ``ready``, the pre-call gates' events."""
         self.call_id = start.call_id
         metadata = self._owned(start.metadata)
+        if start.demo and start.sample is None:
+            await self._fail("bad_start", "\"demo\" is not for the client to set: a call is a demo only when the "
+                             "server plays a bundled sample itself; send \"sample\" with the sample's name (one of "
+                             f"{', '.join(bundled_samples())}), or leave \"demo\" out for a real call", POLICY)
+            return False
         try:
             spec = StreamSpec(start.call_id, start.language, AudioFormat(start.encoding, start.sample_rate, start.channels),
                               tuple(start.channel_roles), metadata)
+            if start.sample is not None:  # decoding a sample the first time it is played: off the loop
+                self._sample = await asyncio.to_thread(SamplePlayback.open, start.sample, spec.audio, start.language)
             call = await asyncio.to_thread(self._open_call, start, spec)  # engine work: off the loop
             engine = call.engine
             opening = await asyncio.to_thread(call.start)  # pre-call gates
@@ -253,7 +272,7 @@ class CallStream:
             self.calls.add(call)
         if self.hub is not None:
             self.floor_id = self.hub.call_opened(self, start.call_id, language=start.language, playbook=engine.ref,
-                                                 metadata=metadata, demo=start.demo)
+                                                 metadata=metadata, demo=self.demo)
         await self._send([ReadyEvent(call_id=start.call_id, utterance_id=None, playbook=engine.ref,
                                      channels=list(start.channel_roles), asr_model=call.transcribers[0].asr.name)])
         await self._emit(opening)
@@ -311,6 +330,8 @@ class CallStream:
                     await self._error("frame_too_large", f"audio frame of {len(data)} bytes exceeds {self.settings.max_frame_bytes}; send smaller frames (e.g. 100 ms)")
                     continue
                 try:
+                    if self._sample is not None:  # a demo: the bundled sample's audio, never the client's
+                        data = self._sample.take(data)
                     self.call.feed(data)
                 except CoachError as exc:
                     await self._error("bad_audio", f"{exc}; frame ignored")
@@ -376,7 +397,7 @@ class CallStream:
         if self.store is None:
             return
         self._new_call = NewCall(call_id=start.call_id, language=start.language, playbook=playbook,
-                                 source="demo" if start.demo else "live",
+                                 source="demo" if self.demo else "live",
                                  agent_id=_text(metadata.get("agent_id")), team=_text(metadata.get("team")),
                                  metadata=metadata, started_at=datetime.now(UTC))
         loop = asyncio.get_running_loop()

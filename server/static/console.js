@@ -164,9 +164,10 @@ async function playSample() {
   const resampled = await offline.startRendering();
   const channels = [...Array(resampled.numberOfChannels).keys()].map((c) => resampled.getChannelData(c));
   const roles = channels.length > 1 ? ["agent", "debtor"] : ["debtor"];
-  // demo: the server stores it as a demo call, left out of the call lists
+  // sample: the server feeds the call its own copy of this bundled sample, frame for frame as ours
+  // arrive (they only set the pace), and stores it as a demo call, left out of the call lists
   const ws = await connect({ type: "start", call_id: `${name}-${Date.now()}`, language: sample.language, encoding: "pcm_s16le",
-    sample_rate: RATE, channels: channels.length, channel_roles: roles, metadata: sample.metadata, demo: true });
+    sample_rate: RATE, channels: channels.length, channel_roles: roles, metadata: sample.metadata, sample: name });
   const speaker = decoder.createBufferSource();
   speaker.buffer = decoded;
   speaker.connect(decoder.destination);

@@ -12,12 +12,19 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from coach.audio.files import load_audio
+from coach.audio.formats import AudioFormat
 from coach.config import Settings
+from coach.errors import InputError
 from coach.storage import CallFilter, CallStore
 from server.app import create_app
+from server.samples import SamplePlayback, bundled
 
 START = {"type": "start", "call_id": "s1", "language": "en", "channels": 1, "channel_roles": ["debtor"]}
 SILENCE = np.zeros(3200, dtype="<i2").tobytes()  # 0.1 s at 16 kHz
+#: What the console sends to play a bundled sample (server/static/console.js, playSample).
+SAMPLE_START = {"type": "start", "call_id": "demo", "language": "en", "encoding": "pcm_s16le", "sample_rate": 16000,
+                "channels": 2, "channel_roles": ["agent", "debtor"], "sample": "en-short-call"}
 
 
 @pytest.fixture(scope="module")
@@ -122,8 +129,9 @@ def test_the_tokens_agent_and_team_override_the_start_message(client, parts):
 
 
 def test_a_sample_played_as_a_demo_is_stored_as_one_and_hidden(client, parts):
+    """The console's "play a sample": the start names a bundled sample, and the call is a demo."""
     _, store, tokens = parts
-    stream_call(client, {**START, "call_id": "demo-1", "demo": True}, headers=bearer(tokens["agent"]))
+    stream_call(client, {**SAMPLE_START, "call_id": "demo-1"}, headers=bearer(tokens["agent"]))
     assert stored(store, "demo-1").source == "demo"
     assert "demo-1" not in [c.id for c in store.list_calls()]
     assert "demo-1" in [c.id for c in store.list_calls(CallFilter(include_demo=True))]
@@ -190,3 +198,78 @@ def test_a_silent_connection_is_closed_and_its_call_stored_as_interrupted(parts)
         # a connection that never says what it is gets the same
         event, code = refused(client, headers=bearer(tokens["agent"]))
         assert (event["code"], code) == ("idle_timeout", 4408)
+
+
+def test_a_client_cannot_make_its_own_call_a_demo(client, parts):
+    """A demo call is hidden from the lists, posts no alert and is purged: a client saying ``demo``
+    is refused, so a real call is never stored as one; streamed without it, it is an ordinary call."""
+    _, store, tokens = parts
+    sneaky = json.dumps({**START, "call_id": "mine-1", "demo": True})
+    event, code = refused(client, headers=bearer(tokens["agent"]), first=sneaky)
+    assert (event["code"], code) == ("bad_start", 1008)
+    assert '"sample"' in event["message"] and "en-short-call" in event["message"]  # how to play a sample instead
+    assert "Traceback" not in event["message"]
+    assert not store.has_call("mine-1")
+    stream_call(client, {**START, "call_id": "mine-1", "demo": False}, headers=bearer(tokens["agent"]))
+    assert stored(store, "mine-1").source == "live"
+    stream_call(client, {**SAMPLE_START, "call_id": "sample-1", "demo": True}, headers=bearer(tokens["agent"]))
+    assert stored(store, "sample-1").source == "demo"  # with a sample, the server's own copy: a demo
+    listed = client.get("/v1/calls", headers=bearer(tokens["agent"])).json()["calls"]
+    assert "mine-1" in [c["id"] for c in listed] and "sample-1" not in [c["id"] for c in listed]
+    store.purge_demo_calls()  # what `coach calls purge-demo` does
+    assert store.has_call("mine-1") and not store.has_call("sample-1")
+
+
+@pytest.mark.parametrize(("change", "needle"), [
+    ({"sample": "../../../etc/passwd"}, "no bundled sample named '..passwd'; the samples: en-cooperative"),
+    ({"sample": "/work/main/examples/audio/en-short-call.flac"}, "no bundled sample named"),
+    ({"sample": "en-short-call.flac"}, "the samples: en-cooperative, en-hardship, en-short-call"),
+    ({"sample": "x" * 500}, "at most 200 characters"),
+    ({"sample": ""}, "at least 1 character"),
+    ({"sample": ["en-short-call"]}, "sample"),
+    ({"sample": "zh-violations"}, "send \"language\": \"zh\""),
+    ({"channels": 1, "channel_roles": ["debtor"]}, "send \"channels\": 2"),
+])
+def test_a_sample_only_by_a_name_from_the_list_and_as_it_is(client, parts, change, needle):
+    """A sample is chosen by name from the server's fixed list, never by a path, and must be declared as
+    it is (language, channels); anything else is a clear ``bad_start``."""
+    _, store, tokens = parts
+    start = json.dumps({**SAMPLE_START, "call_id": "bad-sample", **change})
+    event, code = refused(client, headers=bearer(tokens["agent"]), first=start)
+    assert (event["code"], code) == ("bad_start", 1008), event
+    assert needle in event["message"] and "Traceback" not in event["message"], event
+    assert "/work/" not in event["message"] and "examples/audio" not in event["message"], event
+    assert not store.has_call("bad-sample")
+
+
+def test_the_server_plays_its_own_copy_of_a_sample_whatever_the_client_sends():
+    """Each frame the client sends on a sample call is replaced by as many bytes of the sample, in the
+    call's wire format: the frames only set the pace, so a real call cannot pass as a sample."""
+    audio = load_audio(bundled()["en-short-call"].path)
+    playback = SamplePlayback.open("en-short-call", AudioFormat("pcm_s16le", 16000, 2), "en")
+    noise = np.random.default_rng(0).integers(-32768, 32767, 1600, dtype="<i2").tobytes()  # 800 stereo samples
+    first, second = playback.take(noise), playback.take(noise)
+    expected = (np.clip(audio[:, :1600].T, -1, 1) * 32767).astype("<i2").tobytes()
+    assert first + second == expected != noise + noise
+    with pytest.raises(InputError, match="whole number"):
+        playback.take(b"\x00" * 3)  # not a whole sample on both channels: refused, nothing skipped
+    assert playback.take(b"\x00" * 4) == (np.clip(audio[:, 1600:1601].T, -1, 1) * 32767).astype("<i2").tobytes()
+    whole = audio.shape[1] * 4  # bytes of the whole sample: 2 channels of 2 bytes
+    assert len(playback.take(b"\x00" * whole)) == whole - 6404  # to the end, not beyond
+    assert playback.take(SILENCE) == b""  # the sample is over: the client's frames add nothing
+    mulaw = SamplePlayback.open("en-short-call", AudioFormat("mulaw", 8000, 2), "en")
+    assert len(mulaw.take(b"\x00" * 1600)) == 1600  # a phone line's format: the sample encoded as such
+
+
+def test_the_upload_api_has_no_demo_flag(client, parts, tmp_path):
+    """An uploaded call is stored as an upload whatever the form or its metadata say."""
+    _, store, tokens = parts
+    transcript = tmp_path / "up.json"
+    transcript.write_text(json.dumps({"call_id": "upload-demo", "language": "en", "utterances": [
+        {"speaker": "agent", "text": "hello this is sam from crestline", "start": 0.0, "end": 2.0}]}))
+    with transcript.open("rb") as file:
+        response = client.post("/v1/calls", headers=bearer(tokens["admin"]), files={"file": ("up.json", file)},
+                               data={"demo": "true", "source": "demo", "metadata": json.dumps({"demo": True})})
+    assert response.status_code == 201, response.text
+    assert response.json()["call"]["source"] == "upload"
+    assert "upload-demo" in [c.id for c in store.list_calls()]

@@ -206,6 +206,58 @@ def test_a_threat_on_a_live_call_reaches_the_supervisors_of_its_team(setup, rece
     assert json.loads(body)["rule_id"] == "US-THREAT"
 
 
+def test_an_agent_cannot_pass_a_real_call_off_as_a_demo(setup, receiver):
+    """A demo call is hidden from the lists, posts no alert and is purged, so only the server makes one:
+    ``demo`` from the client is refused, and a call naming a sample is fed the sample, never the agent's
+    audio. The threat streamed as it must be is an ordinary call: its S1 alert reaches the webhook."""
+    client, store, tokens = setup
+    agent = {"Authorization": f"Bearer {tokens['agent']}"}
+    threat = np.concatenate([threat_call(), np.zeros((2, 16_000 * 6), np.float32)], axis=1)  # 10 s
+    with client.websocket_connect("/v1/stream", headers=agent) as ws:
+        ws.send_text(json.dumps({**START, "call_id": "sneaky-demo", "demo": True}))
+        refusal = json.loads(ws.receive_text())
+        with pytest.raises(WebSocketDisconnect) as closed:
+            ws.receive_text()
+    assert (refusal["type"], refusal["code"], closed.value.code) == ("error", "bad_start", 1008)
+    assert '"sample"' in refusal["message"] and not store.has_call("sneaky-demo")
+    # naming a sample: the server plays the sample's first 10 s for the agent's 10 s; the threat is never heard
+    with client.websocket_connect("/v1/stream", headers=agent) as ws:
+        played = Inbox(ws)
+        ws.send_text(json.dumps({**START, "call_id": "sneaky-sample", "sample": "en-cooperative"}))
+        played.of("ready")
+        send_audio(ws, threat)
+        ws.send_text(json.dumps({"type": "stop"}))
+        played.of("scorecard")
+    heard = " ".join(e["text"] for e in played.seen if e["type"] == "utterance").lower()
+    assert "jail" not in heard and any(word in heard for word in ("afternoon", "angela", "crestline")), heard
+    assert not [e for e in played.seen if e.get("rule_id") == "US-THREAT"]
+    assert store.get_call("sneaky-sample").source == "demo"
+    # the threat as an ordinary call: listed, alerted, and kept by `coach calls purge-demo`
+    with client.websocket_connect("/v1/stream", headers=agent) as ws:
+        real = Inbox(ws)
+        ws.send_text(json.dumps({**START, "call_id": "sneaky-real"}))
+        real.of("ready")
+        send_audio(ws, threat)
+        ws.send_text(json.dumps({"type": "stop"}))
+        real.of("scorecard")
+    assert [e for e in real.seen if e.get("rule_id") == "US-THREAT"]
+
+    def posted() -> set[str]:
+        return {json.loads(body)["call_id"] for _, body, _ in receiver.requests}
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and "sneaky-real" not in posted():
+        time.sleep(0.05)
+    assert "sneaky-real" in posted() and "sneaky-sample" not in posted()
+    for _ in range(200):  # stored once the call is closed
+        if store.get_call("sneaky-real").status != "live":
+            break
+        time.sleep(0.05)
+    assert "sneaky-real" in [c["id"] for c in client.get("/v1/calls", headers=agent).json()["calls"]]
+    store.purge_demo_calls()
+    assert store.has_call("sneaky-real") and not store.has_call("sneaky-sample")
+
+
 def test_a_call_stored_under_another_id_keeps_its_alerts_and_review_there(setup):
     client, store, tokens = setup
     store.begin_call(NewCall(call_id="taken-1", language="en", playbook="en-US-collections", source="live", team="north"))

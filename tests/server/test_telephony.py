@@ -212,6 +212,25 @@ def test_a_freeswitch_audio_fork_needs_an_integration_token(live_server):
                                      metadata={"uuid": "x"}, speed=None))
 
 
+def test_a_platform_cannot_mark_its_call_a_demo(live_server, store, integration_token):
+    """Telephony starts have no demo flag: ``demo`` or ``sample`` among Twilio's custom parameters or a
+    fork's metadata is only metadata, and the call an ordinary one (listed, alerted, never purged)."""
+    import numpy as np
+
+    audio = np.zeros((2, 8000), np.float32)
+    claims = {"demo": "true", "sample": "en-short-call"}
+    call_sid = f"CA{uuid.uuid4().hex}"
+    asyncio.run(replay_twilio(SHORT_CALL, f"ws://127.0.0.1:{live_server}/v1/telephony/twilio", call_sid=call_sid,
+                              token=integration_token, speed=None, audio=audio, metadata=claims))
+    fork = str(uuid.uuid4())
+    asyncio.run(replay_audiofork(SHORT_CALL, f"ws://127.0.0.1:{live_server}/v1/telephony/audiofork",
+                                 token=integration_token, audio=audio, speed=None,
+                                 metadata={"uuid": fork, "language": "en", "roles": ["agent", "debtor"], **claims}))
+    for call_id in (call_sid, fork):
+        call = _stored(store, call_id)
+        assert call.source == "live" and call.metadata["demo"] == "true", call_id
+
+
 def test_the_basic_auth_password_of_mod_audio_fork_is_read():
     import base64
 
