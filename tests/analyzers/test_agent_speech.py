@@ -74,3 +74,30 @@ def test_offensive_language_model_loads_with_the_engine_not_on_the_first_line(en
     monkeypatch.setattr(OffensiveLanguageDetector, "_cache", {})
     en_engine.analyzer("prohibited_speech").attach(en_engine)
     assert "en" in OffensiveLanguageDetector._cache
+
+
+@pytest.mark.parametrize("line", [
+    # what tiny.en made of a Chinese call: fluent nonsense the threat classifier read as threats at 0.8
+    "And then, we're in the kurfoo, in the kurfoo",
+    "When in power, we're filled in turning and seeing the unkachons In the kurfoo, in the kurfoo",
+])
+def test_garbled_lines_far_from_every_example_raise_no_s1(en_engine, line):
+    events = run_call(en_engine, VERIFY_EN + [("agent", line)])
+    assert not [e for e in of_type(events, "compliance") if e.utterance_id == 2 and e.severity == "S1"]
+
+
+def test_a_classifier_finding_needs_an_example_of_its_rule_nearby(en_engine, monkeypatch):
+    """The support floor is what stops a sure classifier far from every example of the rule: with it
+    above any similarity, a plain threat is no longer raised by the classifier; without it, it is."""
+    from coach.analyzers.agent_speech import ProhibitedSpeechAnalyzer
+
+    analyzer = next(a for a in en_engine.analyzers if isinstance(a, ProhibitedSpeechAnalyzer))
+    assert 0.2 < analyzer.support_floor < 0.6  # the embedding's scale, from the rule's own examples
+    line = VERIFY_EN + [("agent", "people who cross us end up sorry")]
+
+    def classified(events) -> set[str]:
+        return {e.rule_id for e in of_type(events, "compliance") if e.utterance_id == 2 and e.method == "classifier"}
+
+    assert "US-THREAT" in classified(run_call(en_engine, line))
+    monkeypatch.setattr(analyzer, "support_floor", 1.01)
+    assert "US-THREAT" not in classified(run_call(en_engine, line))
