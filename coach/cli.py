@@ -194,6 +194,25 @@ def serve(host: str, port: int, allow_anonymous_stream: bool) -> None:
     run(host=host, port=port, allow_anonymous_stream=allow_anonymous_stream)
 
 
+class ChannelRoles(click.ParamType):
+    """``coach review --roles``: one known role per channel, none twice. Checked as an option, so a
+    mistake is a usage error before any file is read (a long recording takes minutes to decode and
+    transcribe before its roles are used); their number against the file's channels is checked
+    from each file's header."""
+
+    name = "roles"
+
+    def convert(self, value, param: click.Parameter | None, ctx: click.Context | None) -> tuple[str, ...]:
+        if isinstance(value, tuple):
+            return value
+        from coach.review.pipeline import parse_roles
+
+        try:
+            return parse_roles(value)
+        except CoachError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--server", "url", default="ws://127.0.0.1:8000/v1/stream", show_default=True, help="The server's stream URL.")
@@ -355,7 +374,9 @@ def _platform_url(url: str, platform: str) -> str:
               help="Language of recordings (transcripts say theirs); auto: the language each recording is spoken in. "
                    "Default: the playbook's language, else the language heard when it is clear, else en.")
 @click.option("--playbook", "playbook_ref", help="Built-in playbook id or path. Default: by the call's language.")
-@click.option("--roles", default="agent,debtor", show_default=True, help="Who is on each channel of a two-channel recording.")
+@click.option("--roles", type=ChannelRoles(), default="agent,debtor", show_default=True,
+              help="Who is on each channel of a two-channel recording, in channel order, none twice (agent, debtor, "
+                   "third_party, unknown). Mono recordings: not used, the parties are told apart by voice.")
 @click.option("--agent-id", help="The agent who made these calls.")
 @click.option("--team", help="The agent's team.")
 @click.option("--no-store", is_flag=True, help="Do not keep the calls in the database (only print or report them).")
@@ -366,7 +387,7 @@ def _platform_url(url: str, platform: str) -> str:
               help="A Ray cluster's head node (`ray start --head` prints it; implies --ray). The files and playbooks "
                    "must be at the same paths on every node.")
 def review(files: tuple[Path, ...], report_path: Path | None, output_format: str, language: str | None,
-           playbook_ref: str | None, roles: str, agent_id: str | None, team: str | None, no_store: bool,
+           playbook_ref: str | None, roles: tuple[str, ...], agent_id: str | None, team: str | None, no_store: bool,
            use_ray: bool, ray_address: str | None) -> None:
     """Review recorded calls: audio (wav, flac, mp3, ogg...; two channels with one party each, or mono)
     or transcripts (JSON, JSON Lines). Each call is stored (COACH_DATABASE_URL, default an SQLite file)
@@ -385,7 +406,7 @@ def review(files: tuple[Path, ...], report_path: Path | None, output_format: str
     import tempfile
 
     from coach.config import get_settings
-    from coach.review.pipeline import ReviewRequest
+    from coach.review.pipeline import ReviewRequest, check_request
     from coach.review.report import stored_calls, write_report
     from coach.storage import CallStore
 
@@ -393,8 +414,8 @@ def review(files: tuple[Path, ...], report_path: Path | None, output_format: str
     if no_store:
         settings = settings.model_copy(update={"keep_audio": False})
     console = Console(highlight=False, stderr=output_format == "json", soft_wrap=True)  # paths stay whole, for copying
-    request = ReviewRequest(language=language, playbook=playbook_ref, channel_roles=tuple(r.strip() for r in roles.split(",")),
-                            agent_id=agent_id, team=team)
+    request = ReviewRequest(language=language, playbook=playbook_ref, channel_roles=roles, agent_id=agent_id, team=team)
+    check_request(request)  # an unusable playbook is refused before any file is read
     with contextlib.ExitStack() as stack:
         if use_ray or ray_address:  # joined before the database is opened: a cluster that fails us changes nothing
             from coach.review.distributed import ray_session
@@ -418,7 +439,7 @@ def review(files: tuple[Path, ...], report_path: Path | None, output_format: str
                 failure = failure or outcome
                 continue
             reviewed.append(outcome.call_id)
-            _print_review(console, store.get_call(outcome.call_id), path, outcome)
+            _print_review(console, store.get_call(outcome.call_id), path, outcome, stored=not no_store)
         if output_format == "json":
             payload = [{"call": store.get_call(c).model_dump(mode="json"), "events": store.events(c),
                         "scorecard": store.scorecard(c), "notes": [n.model_dump(mode="json") for n in store.notes(c)]}
@@ -445,12 +466,19 @@ def _review_each(store: CallStore, files: tuple[Path, ...], request: ReviewReque
             yield path, exc
 
 
-def _print_review(console: Console, call, path: Path, stored) -> None:
+def _print_review(console: Console, call, path: Path, outcome: StoredReview, *, stored: bool = True) -> None:
+    """One reviewed call's line, summary and warnings. ``stored``: False under --no-store, where the
+    calls live in a scratch database for this run only, so nothing said may be about storing."""
     worst = f" (worst {call.worst_severity})" if call.worst_severity else ""
     style = STYLES.get(call.worst_severity or "", "green")
-    note = (" [dim](already reviewed: not stored again; --language or --playbook other than its own reviews it "
-            "again)[/]" if stored.duplicate else
-            f" [dim](reviewed again: replaces {escape(stored.replaced)})[/]" if getattr(stored, "replaced", None) else "")
+    if outcome.duplicate and not stored:
+        note = " [dim](the same content as an earlier file: reviewed once)[/]"
+    elif outcome.duplicate:
+        note = (" [dim](already reviewed: not stored again; --language or --playbook other than its own reviews it "
+                "again)[/]")
+    else:
+        replaced = getattr(outcome, "replaced", None)
+        note = f" [dim](reviewed again: replaces {escape(replaced)})[/]" if replaced else ""
     score = "-" if call.score is None else f"{call.score:.0f}"
     console.print(
         f"[bold]{escape(call.id)}[/]  {escape(path.name)}  {_clock(call.duration or 0)}  score {score}  "

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from coach import jsontext
 from coach.config import Settings, get_settings
 from coach.errors import InputError, describe_validation_error
-from coach.text.normalize import detect_language
+from coach.text.normalize import clear_language, detect_language
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,8 @@ class CallMetadata(BaseModel):
 class CallWarning(BaseModel):
     """Something about a call's input that was repaired or dropped rather than refused."""
 
-    #: ``empty_utterance_dropped``, ``overlap_repaired``
+    #: ``empty_utterance_dropped``, ``overlap_repaired``, ``language_mismatch`` (and, for recordings,
+    #: the codes :mod:`coach.review.pipeline` adds)
     code: str
     message: str
 
@@ -200,6 +201,24 @@ def load_call(path: str | Path, *, language: str | None = None, settings: Settin
     return validate_call(data, source=str(path), settings=settings)
 
 
+#: Languages by name, for messages.
+LANGUAGE_NAMES = {"en": "English", "zh": "Chinese"}
+
+
+def language_warning(call: Call) -> CallWarning | None:
+    """``language_mismatch`` when the transcript's text is clearly in the other language than the
+    call is analysed in (``--language zh`` on an English transcript, or a file that declares the wrong
+    language): the analysis runs, but matches the other language's phrases against it, so its
+    intents, compliance findings and score are most likely wrong, and nothing else would say so."""
+    written = clear_language([u.text for u in call.utterances])
+    if written is None or written == call.language:
+        return None
+    name, analysed = LANGUAGE_NAMES[written], LANGUAGE_NAMES.get(call.language, call.language)
+    return CallWarning(code="language_mismatch", message=(
+        f"the transcript's text is {name}, but the call was analysed as {analysed}: its intents, compliance "
+        f"findings and score are most likely wrong; analyse it as {name} (--language {written})"))
+
+
 def validate_call(data: dict[str, Any], *, source: str = "<call>", settings: Settings | None = None) -> Call:
     """Validate a call document, reporting the utterance index and field of the first problems."""
     settings = settings or get_settings()
@@ -226,6 +245,9 @@ def validate_call(data: dict[str, Any], *, source: str = "<call>", settings: Set
         call = Call.model_validate(data, context=context)
     except ValidationError as exc:
         raise InputError(f"{source}: invalid call:\n{describe_validation_error(exc, limit=10, where=_where, message=_message)}") from None
+    mismatch = language_warning(call)
+    if mismatch is not None:
+        call.warnings.append(mismatch)
     for warning in call.warnings:
         log.warning("%s: %s", source, warning.message, extra={"event": warning.code})
     return call

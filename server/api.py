@@ -21,7 +21,7 @@ from coach.config import Settings
 from coach.errors import CoachError, InputError, NotFoundError
 from coach.outcome import OutcomeKind
 from coach.playbook.registry import PlaybookRegistry
-from coach.review.pipeline import ReviewRequest, call_metadata, review_into_store
+from coach.review.pipeline import ReviewRequest, call_metadata, check_request, parse_roles, review_into_store
 from coach.storage import CallDetail, CallFilter, CallStore, CallSummary, NoteRecord, Viewer
 from server import errors, playbooks
 from server.auth import current_viewer, get_store, require
@@ -125,7 +125,9 @@ async def upload_call(
     file: Annotated[UploadFile, File(description="Audio (wav, flac, mp3, ogg...) or a transcript (JSON, JSON Lines)")],
     language: Annotated[str | None, Form(max_length=20)] = None,
     playbook: Annotated[str | None, Form(max_length=200, description="An installed playbook's id (GET /v1/playbooks)")] = None,
-    roles: Annotated[str, Form(max_length=200, description="Who is on each channel, e.g. agent,debtor")] = "agent,debtor",
+    roles: Annotated[str, Form(max_length=200, description="Who is on each channel of a two-channel recording, in "
+                                                        "channel order: agent, debtor, third_party or unknown, none "
+                                                        "twice, e.g. agent,debtor (mono: not used)")] = "agent,debtor",
     call_id: Annotated[str | None, Form(max_length=200)] = None, agent_id: Annotated[str | None, Form(max_length=200)] = None,
     team: Annotated[str | None, Form(max_length=200)] = None,
     metadata: Annotated[str | None, Form(max_length=20_000, description="JSON object: debtor_timezone, balance, ...")] = None,
@@ -139,10 +141,11 @@ async def upload_call(
     # An installed playbook's id, never a path on this server.
     book = PlaybookRegistry.from_settings(settings).reference(playbook or None)
     review = ReviewRequest(
-        language=language or None, playbook=book, channel_roles=tuple(r.strip() for r in roles.split(",")),
+        language=language or None, playbook=book, channel_roles=parse_roles(roles),
         call_id=call_id or None, agent_id=agent_id or None, team=team or (viewer.team if viewer.role in TEAM_ROLES else None),
         metadata=_metadata(metadata),
     )
+    check_request(review)  # roles and playbook refused (422) before the upload is saved, let alone decoded
     with tempfile.TemporaryDirectory(prefix="coach-upload-") as folder:
         path = Path(folder) / _safe_name(file.filename)
         try:

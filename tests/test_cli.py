@@ -220,3 +220,66 @@ def test_mine_export_help_does_not_promise_a_placeholder_response():
     assert result.exit_code == 0
     help_text = " ".join(result.output.split())  # the same words however the help is wrapped
     assert "placeholder to replace" not in help_text and "Required with --as-intent" in help_text
+
+
+@pytest.fixture
+def never_decoded(monkeypatch):
+    """Decoding a recording fails the command: what is checked must be refused before it."""
+    import coach.review.pipeline
+
+    def decode(path, settings):
+        raise AssertionError(f"{path} was decoded before the request was refused")
+
+    monkeypatch.setattr(coach.review.pipeline, "decode_recording", decode)
+
+
+@pytest.mark.parametrize(("roles", "message"), [
+    ("agent,debtor,agent", "name 'agent' twice"),
+    ("agent,boss", "unknown role 'boss'"),
+    ("agent,,debtor", "a role is empty"),
+])
+def test_review_roles_that_cannot_be_right_are_a_usage_error_before_decoding(never_decoded, roles, message):
+    from click.testing import CliRunner
+
+    import coach.cli
+
+    result = CliRunner().invoke(coach.cli.main, ["review", str(EXAMPLES / "audio" / "en-short-call.flac"),
+                                                 "--roles", roles, "--no-store"])
+    assert result.exit_code == 2, result.output
+    assert "--roles" in result.output and message in result.output and "agent,debtor" in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_review_more_roles_than_channels_is_refused_from_the_header(never_decoded):
+    from click.testing import CliRunner
+
+    import coach.cli
+
+    result = CliRunner().invoke(coach.cli.main, ["review", str(EXAMPLES / "audio" / "en-short-call.flac"),
+                                                 "--roles", "agent,debtor,third_party", "--no-store"])
+    assert result.exit_code == 2, result.output
+    assert "has 2 channels but roles were given for 3 (agent, debtor, third_party)" in result.output
+    assert "Traceback" not in result.output and not isinstance(result.exception, AssertionError)
+
+
+@pytest.mark.parametrize(("options", "code", "message"), [
+    (["--playbook", "martian"], 3, "unknown playbook 'martian'"),
+    (["--playbook", "zh-CN-bank-collections", "--language", "en"], 2, "is for Chinese calls, but the call is English"),
+])
+def test_review_playbook_that_cannot_be_used_is_refused_before_decoding(never_decoded, options, code, message):
+    from click.testing import CliRunner
+
+    import coach.cli
+
+    result = CliRunner().invoke(coach.cli.main, ["review", str(EXAMPLES / "audio" / "en-short-call.flac"), *options,
+                                                 "--no-store"])
+    assert result.exit_code == code, result.output
+    assert message in result.stderr and not isinstance(result.exception, AssertionError)
+
+
+def test_analyze_in_the_other_language_warns():
+    result = coach("analyze", EXAMPLES / "en-hardship.json", "--language", "zh", "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    assert "the transcript's text is English, but the call was analysed as Chinese" in result.stderr
+    assert "--language en" in result.stderr
+    assert "analysed as" not in coach("analyze", EXAMPLES / "zh-hardship.json", "--format", "jsonl").stderr

@@ -82,3 +82,17 @@ def test_review_json_carries_the_calls_warnings(env, tmp_path):
     assert result.returncode == 0, result.stderr
     [reviewed] = json.loads(result.stdout)
     assert [w["code"] for w in reviewed["call"]["warnings"]] == ["empty_utterance_dropped", "overlap_repaired"]
+
+
+def test_no_store_says_nothing_about_storing(env, tmp_path):
+    """--no-store keeps the calls in a scratch database for the run only: no "stored in", and the
+    same file twice is "reviewed once", not "not stored again"."""
+    copy = tmp_path / "copy.json"
+    copy.write_bytes((EXAMPLES / "en-hardship.json").read_bytes())
+    result = coach(env, "review", EXAMPLES / "en-hardship.json", copy, "--no-store")
+    assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert "stored" not in output and "database" not in output and "reviewed once" in output
+    assert not (tmp_path / "data" / "coach.db").exists()
+    stored = coach(env, "review", EXAMPLES / "en-hardship.json", copy)
+    assert "stored in" in stored.stdout and "not stored again" in stored.stdout

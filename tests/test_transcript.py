@@ -210,3 +210,25 @@ def test_audio_is_never_taken_for_text():
     flac = EXAMPLES / "audio" / "en-short-call.flac"
     assert text_encoding(flac.read_bytes()[:4096]) is None and not is_transcript(flac)
     assert text_encoding(b"RIFF\x24\x00\x00\x00WAVEfmt ") is None
+
+
+@pytest.mark.parametrize(("text", "written"), [
+    ("hello this is sam from acme calling about your account", "en"),
+    ("您好，这里是招商银行信用卡中心，请问是李明先生本人吗", "zh"),
+    ("我的 credit card 这个月还不了, 能不能 delay 一下", None),  # code-switched: not clearly either
+    ("hello sam", None),  # too little text to judge
+])
+def test_a_transcript_in_the_other_language_than_it_is_analysed_in_is_warned(tmp_path, text, written):
+    """``language_mismatch`` when the words are clearly the other language, whether the file
+    declares the wrong one or --language overrides it; never on mixed or scant text."""
+    utterances = [{"speaker": "agent", "text": text, "start": 0, "end": 3}]
+    for analysed, other in (("en", "zh"), ("zh", "en")):
+        declared = load_call(write_call(tmp_path / f"{analysed}.json", utterances, language=analysed))
+        overridden = load_call(write_call(tmp_path / f"{other}-as-{analysed}.json", utterances, language=other),
+                               language=analysed)
+        expected = ["language_mismatch"] if written not in (None, analysed) else []
+        for call in (declared, overridden):
+            assert call.language == analysed and [w.code for w in call.warnings] == expected
+            if expected:
+                name = {"en": "English", "zh": "Chinese"}[written]
+                assert f"analyse it as {name} (--language {written})" in call.warnings[0].message

@@ -10,6 +10,8 @@ import numpy as np
 from coach.errors import InputError
 
 RATE = 16_000
+#: Most channels a recording is decoded to: one with more is mixed down to two (see decode_samples).
+MAX_CHANNELS = 2
 
 
 #: A file cut short still gets reviewed when at least this much of it decodes.
@@ -35,6 +37,20 @@ def load_audio(path: str | Path) -> np.ndarray:
     call-centre recording keeps its parties apart. A file cut short is refused."""
     recording = load_recording(path, min_partial_seconds=float("inf"))
     return recording.audio
+
+
+def probe_channels(path: str | Path) -> int | None:
+    """The number of channels a recording's header declares, read without decoding anything, so a
+    request that cannot fit the file (more roles than channels) is refused at once instead of after
+    minutes of decoding a long call. None when the header cannot be read: decoding then says why."""
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            streams = container.streams.audio
+            return int(streams[0].channels) if streams else None
+    except Exception:  # PyAV raises many kinds for broken files; load_recording reports them
+        return None
 
 
 def load_recording(path: str | Path, *, min_partial_seconds: float = MIN_PARTIAL_SECONDS,

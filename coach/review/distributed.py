@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from coach.config import Settings
+from coach.engine import get_engine
 from coach.errors import CoachError, ConfigError, InputError
 from coach.review.pipeline import (
     DecodedRecording,
@@ -49,12 +50,13 @@ from coach.review.pipeline import (
     StoredReview,
     analyse_call,
     check_file,
+    check_playbook_language,
+    check_recording_roles,
     file_hash,
     from_file,
     read_file,
     recognize_recording,
     recording_language,
-    review_engine,
     store_reviewed,
     stored_duplicate,
 )
@@ -284,18 +286,20 @@ class Recognizer:
         if isinstance(work.stage, DecodedRecording):
             try:
                 language, decoded = recording_language(work.stage, self.request, self.settings)
-                _check_playbook(self.request, language)
+                _check_playbook(self.request, language, str(work.path))
                 work.stage = recognize_recording(decoded, language, self.request, self.settings)
             except CoachError as exc:
                 work.fail(exc)
         return row
 
 
-def _check_playbook(request: ReviewRequest, language: str) -> None:
-    """The plain review refuses an unusable playbook before recognition; so does this stage (the
-    engine itself is fitted in the analysis actors, which report the same error)."""
+def _check_playbook(request: ReviewRequest, language: str, source: str) -> None:
+    """The plain review refuses an unusable playbook (or one for another language than the one
+    heard) before recognition; so does this stage (the engine itself is fitted in the analysis
+    actors, which report the same error)."""
     from coach.playbook.loader import default_playbook_id, load_playbook
 
+    check_playbook_language(request, language, source)
     load_playbook(request.playbook or default_playbook_id(language))
 
 
@@ -306,7 +310,9 @@ class Analyser:
         _in_directory(directory)
         self.request, self.settings = request, settings
         with contextlib.suppress(CoachError):  # warm-up only; a call whose playbook cannot be used reports it
-            review_engine(request, request.language if request.language in ("en", "zh") else "en", settings)
+            # the engine itself (review_engine would refuse a playbook for the guessed language, and warm nothing)
+            get_engine(request.playbook, language=request.language if request.language in ("en", "zh") else "en",
+                       settings=settings)
 
     def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
         work: _Work = row["work"]
@@ -388,6 +394,7 @@ def _store(store: CallStore, path: Path, digest: str | None, work: _Work | None,
     try:
         duplicate = stored_duplicate(store, digest)
         if duplicate is not None:
+            check_recording_roles(path, request)  # as the plain review: wrong roles are no duplicate's
             return duplicate
         if work is None:  # not reviewed because stored before the run, and since deleted: not expected
             raise InputError(f"{path}: was stored when the review began and is gone now; review it again")

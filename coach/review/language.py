@@ -14,6 +14,7 @@ import numpy as np
 
 from coach.audio.files import RATE
 from coach.config import Settings
+from coach.transcript import LANGUAGE_NAMES
 
 #: Languages the product reviews (a playbook and a speech model each).
 SUPPORTED = ("en", "zh")
@@ -35,7 +36,7 @@ QUICK_SAMPLE_SECONDS = 15
 QUICK_PROBABILITY = 0.85
 #: Less speech than this is not enough to tell.
 MIN_SPEECH_SECONDS = 1.0
-NAMES = {"en": "English", "zh": "Chinese"}
+NAMES = LANGUAGE_NAMES
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,16 @@ from coach.errors import InputError, NotFoundError, StorageError, describe_valid
 from coach.events import BaseEvent
 from coach.playbook.loader import load_playbook
 from coach.storage import SYSTEM, CallStore, NewCall, Viewer
-from coach.transcript import SPEAKERS, Call, CallMetadata, CallWarning, Utterance, load_call, text_encoding
+from coach.transcript import (
+    LANGUAGE_NAMES,
+    SPEAKERS,
+    Call,
+    CallMetadata,
+    CallWarning,
+    Utterance,
+    load_call,
+    text_encoding,
+)
 
 if TYPE_CHECKING:
     import numpy as np
@@ -45,7 +54,7 @@ class ReviewRequest:
     #: the language heard when it is clear, else :data:`DEFAULT_LANGUAGE`.
     language: str | None = None
     playbook: str | None = None
-    #: Who is on each channel of a two-channel recording.
+    #: Who is on each channel of a two-channel recording (see :func:`check_roles`).
     channel_roles: tuple[str, ...] = ("agent", "debtor")
     call_id: str | None = None
     agent_id: str | None = None
@@ -98,11 +107,78 @@ def review_file(path: str | Path, request: ReviewRequest | None = None, settings
     settings = settings or get_settings()
     request = request or ReviewRequest()
     path = Path(path)
+    check_request(request)
     check_file(path)
     digest = content_hash or file_hash(path)
     read = read_file(path, request, settings)
     reviewed = analyse_call(read, request, settings) if isinstance(read, Call) else review_decoded(read, request, settings)
     return from_file(reviewed, path, digest)
+
+
+def check_request(request: ReviewRequest) -> None:
+    """Refuse what the request alone shows cannot work (roles, an unknown or invalid playbook, a
+    playbook for another language than the one asked for) before any file is read: a long recording
+    takes minutes to decode and transcribe, and the mistake would only surface after that."""
+    check_roles(request.channel_roles)
+    if request.playbook is not None:
+        load_playbook(request.playbook)  # an unknown or invalid playbook: its error now
+        if request.language in LANGUAGE_NAMES:
+            check_playbook_language(request, request.language, f"--language {request.language}")
+
+
+def parse_roles(text: str) -> tuple[str, ...]:
+    """``--roles`` and the upload's ``roles`` ("agent,debtor": one per channel, in channel order),
+    refused when wrong whatever the file (see :func:`check_roles`)."""
+    roles = tuple(part.strip() for part in text.split(","))
+    check_roles(roles)
+    return roles
+
+
+def check_roles(roles: tuple[str, ...]) -> None:
+    """Refuse channel roles that are wrong whatever the file: an empty or unknown name, or a party
+    named twice (each channel of a recording carries one party, so two channels of "agent" would
+    leave the call without a debtor). Their number is checked against the file's channels later
+    (:func:`check_channel_roles`)."""
+    given = ",".join(roles)
+    hint = "name one role per channel, in channel order, e.g. agent,debtor"
+    if not roles or not all(roles):
+        raise InputError(f"roles {given!r}: a role is empty", hint=hint)
+    unknown = next((role for role in roles if role not in SPEAKERS), None)
+    if unknown is not None:
+        raise InputError(f"unknown role {unknown!r} in roles {given!r}; use {', '.join(SPEAKERS)}", hint=hint)
+    repeated = next((role for index, role in enumerate(roles) if role in roles[:index]), None)
+    if repeated is not None:
+        raise InputError(f"roles {given!r} name {repeated!r} twice: each channel carries a different party", hint=hint)
+
+
+def check_channel_roles(path: Path, roles: tuple[str, ...], channels: int) -> None:
+    """One role per channel of a recording with two channels (a file with more is mixed down to two).
+    A mono recording's parties are told apart by their voices, so its roles are not used: the
+    default two are no mistake there."""
+    from coach.audio.files import MAX_CHANNELS
+
+    reviewed = min(channels, MAX_CHANNELS)
+    if reviewed < 2 or len(roles) == reviewed:
+        return
+    described = f"{channels} channels" if channels == reviewed else f"{channels} channels, reviewed as {reviewed}"
+    raise InputError(f"{path}: has {described} but roles were given for {len(roles)} ({', '.join(roles)})",
+                     hint="give one role per channel, in channel order, e.g. --roles agent,debtor")
+
+
+def check_playbook_language(request: ReviewRequest, language: str, source: str | None = None) -> None:
+    """Refuse the request's playbook when it is written for another language than the call is
+    reviewed in (``source``: the file or call, for the message): its phrases and rules would match
+    nothing, or the wrong things. Cheap (the playbook file only), so it runs before the engine is
+    built and before speech recognition."""
+    if request.playbook is None:
+        return
+    book = load_playbook(request.playbook)
+    if book.language != language:
+        where = f"{source}: " if source else ""
+        raise InputError(f"{where}playbook {book.id!r} is for {LANGUAGE_NAMES.get(book.language, book.language)} "
+                         f"calls, but the call is {LANGUAGE_NAMES.get(language, language)}",
+                         hint="leave out the playbook (each language has its own default), or choose one for the "
+                              "call's language (coach playbook list)")
 
 
 def check_file(path: Path) -> None:
@@ -115,8 +191,25 @@ def check_file(path: Path) -> None:
 
 def read_file(path: Path, request: ReviewRequest, settings: Settings) -> Call | DecodedRecording:
     """The stage that needs no model: a transcript read and checked, or a recording decoded and cut
-    into stretches of speech."""
-    return read_transcript(path, request, settings) if is_transcript(path) else decode_recording(path, settings)
+    into stretches of speech. A recording's roles are checked against the channels its header
+    declares first: decoding a long call takes minutes."""
+    if is_transcript(path):
+        return read_transcript(path, request, settings)
+    check_recording_roles(path, request)
+    return decode_recording(path, settings)
+
+
+def check_recording_roles(path: Path, request: ReviewRequest) -> None:
+    """The request's roles against the channels a recording's header declares (a transcript has no
+    channels): read without decoding, so a mistake is refused at once, also for a file stored
+    before (its stored review is no answer to a request that cannot be right)."""
+    from coach.audio.files import probe_channels
+
+    if not path.is_file() or is_transcript(path):
+        return
+    channels = probe_channels(path)
+    if channels is not None:  # an unreadable header: decoding says what is wrong with the file
+        check_channel_roles(path, tuple(request.channel_roles), channels)
 
 
 def read_transcript(path: Path, request: ReviewRequest, settings: Settings) -> Call:
@@ -177,13 +270,15 @@ def review_recording(path: Path, request: ReviewRequest, settings: Settings) -> 
 
 def review_decoded(decoded: DecodedRecording, request: ReviewRequest, settings: Settings) -> ReviewedCall:
     language, decoded = recording_language(decoded, request, settings)
-    review_engine(request, language, settings)  # a playbook that cannot be used is refused before recognition
+    # a playbook that cannot be used is refused before recognition
+    review_engine(request, language, settings, source=str(decoded.path))
     return analyse_call(recognize_recording(decoded, language, request, settings), request, settings)
 
 
 def analyse_call(read: Call | HeardRecording, request: ReviewRequest, settings: Settings) -> ReviewedCall:
     """The analysis stage: a transcript's call, or a transcribed recording, through its playbook's engine."""
-    engine = review_engine(request, read.language, settings)
+    source = str(read.path) if isinstance(read, HeardRecording) else f"call {read.call_id!r}"
+    engine = review_engine(request, read.language, settings, source=source)
     if isinstance(read, HeardRecording):
         return analyse_recording(read, request, engine)
     return review_transcript(read, engine)
@@ -287,10 +382,8 @@ def analyse_recording(heard: HeardRecording, request: ReviewRequest, engine: Coa
         from coach.review.recording import utterances_from_channels
 
         roles = tuple(request.channel_roles)
-        if len(roles) < heard.channels:
-            raise InputError(f"{path}: has {heard.channels} channels but roles were given for {len(roles)}",
-                             hint="pass one role per channel, e.g. --roles agent,debtor")
-        _check_roles(roles)
+        check_roles(roles)  # checked before decoding too; again here for callers that skip read_file
+        check_channel_roles(path, roles, heard.channels)
         utterances = utterances_from_channels(clips, roles)
     else:
         from coach.review.speakers import assign_speakers
@@ -370,8 +463,12 @@ def _keep_audio(source: Path, target: Path) -> None:
         partial.replace(target)
 
 
-def review_engine(request: ReviewRequest, language: str, settings: Settings) -> CoachEngine:
-    """The engine of the request's playbook, or of the language's default one (shared in the process)."""
+def review_engine(request: ReviewRequest, language: str, settings: Settings, *,
+                  source: str | None = None) -> CoachEngine:
+    """The engine of the request's playbook, or of the language's default one (shared in the process).
+    A playbook for another language is refused before the engine is built (and, for a recording,
+    before its speech is transcribed)."""
+    check_playbook_language(request, language, source)
     return get_engine(request.playbook, language=language, settings=settings)
 
 
@@ -397,12 +494,6 @@ def call_metadata(values: dict[str, Any]) -> CallMetadata:
         raise InputError("invalid call metadata:\n" + describe_validation_error(exc)) from None
 
 
-def _check_roles(roles: tuple[str, ...]) -> None:
-    unknown = [r for r in roles if r not in SPEAKERS]
-    if unknown:
-        raise InputError(f"unknown role {unknown[0]!r}; use {', '.join(SPEAKERS)}")
-
-
 @dataclass(frozen=True)
 class StoredReview:
     call_id: str
@@ -423,6 +514,8 @@ def review_into_store(store: CallStore, path: str | Path, request: ReviewRequest
     settings = settings or get_settings()
     request = request or ReviewRequest()
     path = Path(path)
+    check_request(request)
+    check_recording_roles(path, request)
     digest = file_hash(path) if path.is_file() else None
     existing = stored_duplicate(store, digest)
     if existing is not None and not _asks_for_another_review(store, existing.call_id, request, viewer):

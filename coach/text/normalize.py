@@ -54,3 +54,22 @@ def cjk_ratio(text: str) -> float:
 def detect_language(texts: list[str]) -> str:
     """``zh`` when most of the text is Chinese characters, else ``en``."""
     return "zh" if cjk_ratio("".join(texts)) > 0.3 else "en"
+
+
+#: Shares of Chinese characters beyond which a text's language is not in doubt: Chinese at or above
+#: the first (code-switched Chinese, "我的 credit card 这个月还不了", is ~0.45 and is left alone),
+#: English at or below the second (a Chinese name or two in an English call stays under it).
+CLEARLY_CHINESE, CLEARLY_ENGLISH = 0.5, 0.05
+#: Fewer non-space characters than this say too little to judge a text's language.
+MIN_JUDGED_CHARACTERS = 20
+
+
+def clear_language(texts: list[str]) -> str | None:
+    """``zh`` or ``en`` when the text is beyond doubt in that language, else None (mixed, or too
+    short): unlike :func:`detect_language`, which must always guess, this one only speaks up when a
+    warning that the text is in another language would surely be right."""
+    text = "".join(texts)
+    if sum(1 for c in text if not c.isspace()) < MIN_JUDGED_CHARACTERS:
+        return None
+    share = cjk_ratio(text)
+    return "zh" if share >= CLEARLY_CHINESE else "en" if share <= CLEARLY_ENGLISH else None

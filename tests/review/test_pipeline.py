@@ -41,11 +41,81 @@ def test_the_recording_gives_the_same_objections_as_its_transcript(short_call, e
     assert heard == expected
 
 
-def test_roles_must_match_the_channels(tmp_path):
-    with pytest.raises(InputError, match="roles"):
-        review_file(SHORT, ReviewRequest(channel_roles=("agent",)))
-    with pytest.raises(InputError, match="unknown role"):
-        review_file(SHORT, ReviewRequest(channel_roles=("agent", "boss")))
+@pytest.fixture
+def never_decoded(monkeypatch):
+    """Decoding a recording fails the test: what is checked must be refused before it."""
+    import coach.review.pipeline as pipeline
+
+    def decode(path, settings):
+        raise AssertionError(f"{path} was decoded before the request was refused")
+
+    monkeypatch.setattr(pipeline, "decode_recording", decode)
+
+
+@pytest.mark.parametrize(("roles", "message"), [
+    (("agent",), "has 2 channels but roles were given for 1"),
+    (("agent", "debtor", "third_party"), "has 2 channels but roles were given for 3"),
+    (("agent", "boss"), "unknown role 'boss'"),
+    (("agent", "debtor", "agent"), "name 'agent' twice"),
+    (("agent", "agent"), "name 'agent' twice"),
+    (("agent", ""), "a role is empty"),
+])
+def test_roles_must_match_the_channels_and_are_refused_before_decoding(never_decoded, roles, message):
+    """A long recording takes minutes to decode and transcribe: roles wrong whatever the file, or
+    wrong for the channels its header declares, are refused before any of it."""
+    with pytest.raises(InputError, match=message) as error:
+        review_file(SHORT, ReviewRequest(channel_roles=roles))
+    assert "one role per channel" in error.value.hint
+
+
+def test_roles_wrong_for_a_file_stored_before_are_refused_too(never_decoded, tmp_path, monkeypatch):
+    """The stored review of the same file is no answer to a request that cannot be right."""
+    import coach.review.pipeline as pipeline
+    from coach.review.pipeline import StoredReview
+
+    settings = Settings(data_dir=tmp_path)
+    store = CallStore(settings.database(), settings)
+    monkeypatch.setattr(pipeline, "stored_duplicate", lambda store, digest: StoredReview("stored", duplicate=True))
+    with pytest.raises(InputError, match="has 2 channels but roles were given for 3"):
+        review_into_store(store, SHORT, ReviewRequest(channel_roles=("agent", "debtor", "unknown")), source="cli",
+                          settings=settings)
+    assert review_into_store(store, SHORT, ReviewRequest(), source="cli", settings=settings).duplicate
+    store.close()
+
+
+def test_roles_are_parsed_from_the_option_and_the_form_field():
+    from coach.review.pipeline import check_channel_roles, parse_roles
+
+    assert parse_roles(" agent , debtor ") == ("agent", "debtor")
+    assert parse_roles("debtor,third_party") == ("debtor", "third_party")
+    with pytest.raises(InputError, match="twice"):
+        parse_roles("debtor,debtor")
+    check_channel_roles(SHORT, ("agent", "debtor"), 1)  # mono: parties told apart by voice, roles unused
+    with pytest.raises(InputError, match="has 6 channels, reviewed as 2"):
+        check_channel_roles(SHORT, ("agent", "debtor", "third_party"), 6)
+
+
+def test_a_playbook_that_cannot_be_used_is_refused_before_decoding(never_decoded):
+    from coach.errors import PlaybookError
+
+    with pytest.raises(PlaybookError, match="unknown playbook"):
+        review_file(SHORT, ReviewRequest(playbook="martian"))
+    with pytest.raises(InputError, match="--language en: playbook 'zh-CN-bank-collections' is for Chinese calls, "
+                                         "but the call is English") as error:
+        review_file(SHORT, ReviewRequest(language="en", playbook="zh-CN-bank-collections"))
+    assert "leave out the playbook" in error.value.hint
+
+
+def test_a_playbook_for_another_language_than_the_one_heard_is_refused_before_recognition(monkeypatch):
+    """--language auto: the language is known only once heard, and the playbook is checked then,
+    before the speech model transcribes anything."""
+    import coach.review.pipeline as pipeline
+
+    monkeypatch.setattr(pipeline, "recording_language", lambda decoded, request, settings: ("zh", decoded))
+    monkeypatch.setattr(pipeline, "recognize_recording", lambda *args: pytest.fail("transcribed"))
+    with pytest.raises(InputError, match="is for English calls, but the call is Chinese") as error:
+        review_file(SHORT, ReviewRequest(language="auto", playbook="en-US-collections"))
+    assert str(SHORT) in str(error.value) and "leave out the playbook" in error.value.hint
 
 
 def test_a_renamed_copy_is_a_duplicate_and_a_new_file_with_a_taken_name_is_kept(tmp_path):
@@ -141,3 +211,15 @@ def test_a_mono_call_saved_as_stereo_is_reviewed_once_as_mono(tmp_path):
     truth = json.loads(SHORT.with_suffix(".json").read_text())
     assert len(call.call.utterances) <= len(truth["utterances"]) + 3  # once, not twice
     assert {u.speaker for u in call.call.utterances} == {"agent", "debtor"}
+
+
+def test_a_transcript_analysed_in_the_other_language_says_so():
+    """--language zh on an English transcript runs the Chinese playbook over English words: nothing
+    matches, and only the warning says why."""
+    reviewed = review_file(EXAMPLES / "en-hardship.json", ReviewRequest(language="zh"))
+    (warning,) = [w for w in reviewed.call.warnings if w.code == "language_mismatch"]
+    assert "text is English" in warning.message and "analysed as Chinese" in warning.message
+    assert "--language en" in warning.message
+    reviewed = review_file(EXAMPLES / "zh-hardship.json", ReviewRequest(language="en"))
+    assert [w.code for w in reviewed.call.warnings] == ["language_mismatch"]
+    assert not review_file(EXAMPLES / "en-hardship.json", ReviewRequest(language="en")).call.warnings

@@ -258,6 +258,38 @@ def test_bad_form_fields(client, tokens):
     assert response.status_code == 403  # a coach uploads for their own team only
 
 
+@pytest.mark.parametrize(("roles", "extra", "message"), [
+    ("agent,debtor,agent", {}, "name 'agent' twice"),
+    ("agent,boss", {}, "unknown role 'boss'"),
+    ("agent,", {}, "a role is empty"),
+    ("agent,debtor,third_party", {}, "en-short-call.flac: has 2 channels but roles were given for 3"),
+    ("agent,debtor", {"language": "en", "playbook": "zh-CN-bank-collections"}, "is for Chinese calls"),
+])
+def test_roles_and_playbooks_that_cannot_be_used_are_refused_before_decoding(client, tokens, monkeypatch, roles, extra,
+                                                                               message):
+    """The same rules as coach review --roles: one known role per channel, none twice; refused with
+    422 before the recording is decoded (a long one takes minutes), and nothing is stored."""
+    import coach.review.pipeline
+
+    monkeypatch.setattr(coach.review.pipeline, "decode_recording", lambda path, settings: pytest.fail("decoded"))
+    before = client.get("/v1/calls", headers=auth(tokens["admin"])).json()["calls"]
+    # the trainer: the coach's uploads in this module come near COACH_UPLOADS_PER_MINUTE
+    response = upload(client, tokens["trainer"], SHORT_CALL, roles=roles, **extra)
+    assert response.status_code == 422, response.text
+    assert message in response.json()["detail"] and "/tmp" not in response.text
+    assert client.get("/v1/calls", headers=auth(tokens["admin"])).json()["calls"] == before
+
+
+def test_a_transcript_uploaded_in_the_other_language_carries_the_warning(client, tokens, tmp_path):
+    call = json.loads((EXAMPLES / "en-cooperative.json").read_text(encoding="utf-8")) | {"call_id": "en-as-zh"}
+    (path := tmp_path / "en-as-zh.json").write_text(json.dumps(call), encoding="utf-8")
+    response = upload(client, tokens["coach"], path, language="zh")
+    assert response.status_code == 201, response.text
+    detail = client.get("/v1/calls/en-as-zh", headers=auth(tokens["coach"])).json()
+    assert [w["code"] for w in detail["warnings"]] == ["language_mismatch"]
+    assert "--language en" in detail["warnings"][0]["message"]
+
+
 def test_an_admin_deletes_a_call(client, tokens):
     response = upload(client, tokens["admin"], EXAMPLES / "zh-cooperative.json")
     call_id = response.json()["call"]["id"]
