@@ -87,8 +87,16 @@ class _Signal:
     source: str
 
 
-def determine_outcome(events: Iterable[BaseEvent], language: str, started_at: datetime | None = None) -> Outcome:
-    """The outcome of a finished call from its events; relative dates resolve against ``started_at``."""
+#: A promised amount above this multiple of the call's balance (when the call's metadata has one) is
+#: a misheard figure, not a promise: digits that speech recognition ran together ("还 五千二百三" heard
+#: as "海5200348" on a 5,230 yuan balance), a phone or card number.
+PLAUSIBLE_BALANCE_MULTIPLE = 1.5
+
+
+def determine_outcome(events: Iterable[BaseEvent], language: str, started_at: datetime | None = None,
+                      balance: float | None = None) -> Outcome:
+    """The outcome of a finished call from its events; relative dates resolve against ``started_at``,
+    and an amount far above ``balance`` is not taken for the promised one."""
     events, language = list(events), _language(language)
     utterances = {e.utterance_id: e for e in events if isinstance(e, UtteranceEvent) and e.utterance_id is not None}
     if not any(u.speaker != "agent" and u.text.strip() for u in utterances.values()):
@@ -108,7 +116,7 @@ def determine_outcome(events: Iterable[BaseEvent], language: str, started_at: da
         source=winner.source,
     )
     if winner.kind in _WITH_TERMS:
-        _read_terms(outcome, episode, utterances, language, started_at.date() if started_at else None)
+        _read_terms(outcome, episode, utterances, language, started_at.date() if started_at else None, balance)
     return outcome
 
 
@@ -185,7 +193,8 @@ def _confidence(winner: _Signal, episode: list[_Signal]) -> float:
 
 
 def _read_terms(
-    outcome: Outcome, episode: list[_Signal], utterances: dict[int, UtteranceEvent], language: str, base: date | None
+    outcome: Outcome, episode: list[_Signal], utterances: dict[int, UtteranceEvent], language: str, base: date | None,
+    balance: float | None = None,
 ) -> None:
     """Amount and due date: from the agent's recap first, then the debtor's words, then what the
     agent proposed just before (a bare "yes that works" carries no figure)."""
@@ -205,6 +214,8 @@ def _read_terms(
             if outcome.terms_utterance_id is None:
                 outcome.terms_utterance_id = uid
         amount = find_amount(text, language) if outcome.amount is None and outcome.kind != "callback" else None
+        if amount and balance and amount[0] > PLAUSIBLE_BALANCE_MULTIPLE * balance:
+            amount = None  # a misheard figure: the next utterance in line may say the real one
         if amount:
             outcome.amount, outcome.currency = amount
             outcome.terms_utterance_id = uid

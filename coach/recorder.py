@@ -13,6 +13,7 @@ caller (the server's event loop, or a Python program driving :class:`~coach.live
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 import threading
 from collections.abc import Callable, Sequence
@@ -111,7 +112,7 @@ class CallRecorder:
             log.error("call ended with %d events not stored (database unavailable)", len(self._pending),
                       extra={"call_id": self.call.call_id})
             return
-        outcome, summary = conclude(events, language, started_at)
+        outcome, summary = conclude(events, language, started_at, _balance(self.call.metadata))
         try:
             self.store.finish_call(self.stored_id, status=status, outcome=outcome, summary=summary)
         except StorageError as exc:
@@ -124,3 +125,13 @@ class CallRecorder:
         if not self._reported_outage:
             self._reported_outage = True
             self.on_problem("storage_unavailable", f"{exc}; the call goes on and is kept in memory")
+
+
+def _balance(metadata: dict | None) -> float | None:
+    """The balance a live call's client sent in its metadata, when it is a usable number."""
+    value = (metadata or {}).get("balance")
+    try:
+        balance = float(value) if value is not None and not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None
+    return balance if balance is not None and math.isfinite(balance) and balance > 0 else None

@@ -90,6 +90,18 @@ def test_promise_without_recap_reads_the_debtor_and_the_agents_proposal():
     assert outcome.due_date == date(2026, 3, 31) and outcome.terms_utterance_id == 0
 
 
+def test_a_figure_far_above_the_balance_is_misheard_not_promised():
+    """Speech recognition ran "还 五千二百三是吧" together into "海5200348" (the zh-cooperative sample,
+    a 5,230 yuan balance): not a promise of 5.2 million; the agent's proposal before it is read instead."""
+    call = (Call().say("agent", "您看今天能还五千二百三十元吗")
+            .say("debtor", "我今天下午去用手机银行海5200348", "promise_to_pay", kind="commitment"))
+    assert determine_outcome(call.events, "zh", STARTED).amount == 5200348  # no balance known: as heard
+    outcome = determine_outcome(call.events, "zh", STARTED, balance=5230.0)
+    assert outcome.kind == "promise_to_pay" and outcome.amount == 5230 and outcome.terms_utterance_id == 0
+    paying_it_all = Call().say("debtor", "ill pay the whole 1240 today", "promise_to_pay", kind="commitment")
+    assert determine_outcome(paying_it_all.events, "en", STARTED, balance=1243.5).amount == 1240
+
+
 def test_without_a_start_time_the_date_stays_text():
     call = Call().say("debtor", "ill pay fifty dollars next friday", "promise_to_pay", kind="commitment")
     outcome = determine_outcome(call.events, "en")

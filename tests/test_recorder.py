@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from coach.config import Settings
 from coach.errors import StorageError
 from coach.events import PartialEvent, UtteranceEvent
@@ -83,3 +85,15 @@ def test_a_database_outage_keeps_the_events_and_says_so_once(tmp_path):
     assert [e["text"] for e in store.events("r1")] == ["one", "two", "three"]  # nothing accepted was lost
     recorder.finish("interrupted", [], "en", None).result(30)
     assert store.get_call("r1").status == "interrupted"
+
+
+@pytest.mark.parametrize(("metadata", "balance"), [
+    ({"balance": 1243.5}, 1243.5), ({"balance": "5230"}, 5230.0), ({}, None), (None, None),
+    ({"balance": "lots"}, None), ({"balance": True}, None), ({"balance": float("nan")}, None), ({"balance": -5}, None),
+])
+def test_a_live_calls_balance_is_read_only_when_it_is_a_usable_number(metadata, balance):
+    """A live client's metadata is whatever it sent: only a positive finite number tells the outcome
+    which figures are too large to be a promise."""
+    from coach.recorder import _balance
+
+    assert _balance(metadata) == balance

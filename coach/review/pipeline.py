@@ -228,7 +228,7 @@ def from_file(reviewed: ReviewedCall, path: Path, digest: str) -> ReviewedCall:
 
 def review_transcript(call: Call, engine: CoachEngine, *, speaker_method: str | None = None) -> ReviewedCall:
     events = list(engine.analyze(call))
-    outcome, summary = conclude(events, call.language, call.started_at)
+    outcome, summary = conclude(events, call.language, call.started_at, call.metadata.balance)
     duration = max((u.end for u in call.utterances), default=0.0)
     return ReviewedCall(call=call, playbook=engine.ref, events=events, outcome=outcome, summary=summary,
                         duration=duration, speaker_method=speaker_method)
@@ -426,11 +426,13 @@ def speech_warnings(speech: list[list[tuple[float, float]]], clips: list, roles:
     return warnings
 
 
-def conclude(events: list[BaseEvent], language: str, started_at: datetime | None) -> tuple[dict[str, Any], str]:
-    """The call's outcome and a short summary, from its events (live and recorded calls alike)."""
+def conclude(events: list[BaseEvent], language: str, started_at: datetime | None,
+             balance: float | None = None) -> tuple[dict[str, Any], str]:
+    """The call's outcome and a short summary, from its events (live and recorded calls alike);
+    ``balance``, the call's metadata's, tells a misheard figure from a promised amount."""
     from coach.outcome import determine_outcome, summarize
 
-    outcome = determine_outcome(events, language, started_at)
+    outcome = determine_outcome(events, language, started_at, balance)
     return outcome.model_dump(mode="json"), summarize(events, outcome, language)
 
 
