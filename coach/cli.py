@@ -218,7 +218,8 @@ class ChannelRoles(click.ParamType):
 @click.option("--server", "url", default="ws://127.0.0.1:8000/v1/stream", show_default=True, help="The server's stream URL.")
 @click.option("--speed", type=ReplaySpeed(), default="1", show_default=True, metavar="NUMBER|max",
               help="1 for real time, 2 for twice as fast, max for no pacing.")
-@click.option("--language", type=click.Choice(["zh", "en"]), default="en", show_default=True)
+@click.option("--language", type=click.Choice(["zh", "en"]),
+              help="The call's language. Default: a bundled sample's own, else en.")
 @click.option("--roles", default="agent,debtor", show_default=True, help="Who is on each channel (mono: the one role).")
 @click.option("--playbook", "playbook_ref", help="Playbook id for the server to use.")
 @click.option("--token", envvar="COACH_TOKEN", help="API token (an agent's, an integration's or an admin's). Default: $COACH_TOKEN.")
@@ -241,7 +242,7 @@ class ChannelRoles(click.ParamType):
               help="The server's AudioSocket listener (COACH_AUDIOSOCKET_PORT), for --protocol audiosocket.")
 @click.option("--encoding", type=click.Choice(["pcm_s16le", "mulaw"]), default="pcm_s16le", show_default=True,
               help="Audio sent on /v1/stream: 16 kHz PCM, or 8 kHz G.711 mu-law as a phone line carries it.")
-def replay(file: Path, url: str, speed: float | None, language: str, roles: str, playbook_ref: str | None,
+def replay(file: Path, url: str, speed: float | None, language: str | None, roles: str, playbook_ref: str | None,
            token: str | None, call_id: str | None, agent_id: str | None, team: str | None, metadata_json: str | None,
            demo: bool | None, protocol: str, encoding: str, audiosocket_address: str) -> None:
     """Stream a recorded call (wav, flac, mp3, ...; mono or stereo) to a server, printing the
@@ -263,6 +264,7 @@ def replay(file: Path, url: str, speed: float | None, language: str, roles: str,
     from coach.replay import replay as run_replay
 
     sample = bundled_sample(file)
+    language = language or str((sample or {}).get("language") or "en")
     metadata = dict((sample or {}).get("metadata") or {})
     if metadata_json is not None:
         try:

@@ -15,6 +15,7 @@ recognition writes ("March sixteenth", "the fifteenth", "end of the month") nor 
 from __future__ import annotations
 
 import calendar
+import math
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -116,7 +117,8 @@ def determine_outcome(events: Iterable[BaseEvent], language: str, started_at: da
         source=winner.source,
     )
     if winner.kind in _WITH_TERMS:
-        _read_terms(outcome, episode, utterances, language, started_at.date() if started_at else None, balance)
+        usable = balance if balance is not None and math.isfinite(balance) and balance > 0 else None
+        _read_terms(outcome, episode, utterances, language, started_at.date() if started_at else None, usable)
     return outcome
 
 

@@ -13,7 +13,6 @@ caller (the server's event loop, or a Python program driving :class:`~coach.live
 from __future__ import annotations
 
 import logging
-import math
 import secrets
 import threading
 from collections.abc import Callable, Sequence
@@ -128,10 +127,12 @@ class CallRecorder:
 
 
 def _balance(metadata: dict | None) -> float | None:
-    """The balance a live call's client sent in its metadata, when it is a usable number."""
+    """The balance a live call's client sent in its metadata, as a number when it is one (the outcome
+    uses only a positive, finite one)."""
     value = (metadata or {}).get("balance")
+    if value is None or isinstance(value, bool):
+        return None
     try:
-        balance = float(value) if value is not None and not isinstance(value, bool) else None
+        return float(value)
     except (TypeError, ValueError):
         return None
-    return balance if balance is not None and math.isfinite(balance) and balance > 0 else None

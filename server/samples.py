@@ -92,11 +92,11 @@ class SamplePlayback:
         return chunk
 
 
-@lru_cache(maxsize=8)
 def _wire_audio(name: str, encoding: str, sample_rate: int) -> tuple[int, bytes]:
     """Sample ``name``'s channel count, and its audio as a client would send it: ``encoding`` at
-    ``sample_rate``, channels interleaved. Kept, as the console plays the same few samples again."""
-    samples = load_audio(bundled()[name].path)  # float32 (channels, samples) at 16 kHz
+    ``sample_rate``, channels interleaved (converted for each play: a few hundred ms at most, off the
+    event loop; only the decoded samples are kept)."""
+    samples = _decoded(name)  # float32 (channels, samples) at 16 kHz
     if sample_rate != TARGET_RATE:
         from scipy.signal import resample_poly
 
@@ -104,3 +104,10 @@ def _wire_audio(name: str, encoding: str, sample_rate: int) -> tuple[int, bytes]
     interleaved = np.clip(samples.T.reshape(-1), -1.0, 1.0)
     wire = encode_mulaw(interleaved) if encoding == "mulaw" else (interleaved * 32767).astype("<i2").tobytes()
     return int(samples.shape[0]), wire
+
+
+@lru_cache(maxsize=16)
+def _decoded(name: str) -> np.ndarray:
+    """A bundled sample decoded once (the console plays the same few again and again); one entry per
+    sample, whatever formats it is played in."""
+    return load_audio(bundled()[name].path)

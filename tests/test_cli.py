@@ -197,6 +197,31 @@ def test_replay_speed_accepts_numbers_and_max(monkeypatch, speed, pace):
     assert paces == [pace]
 
 
+@pytest.mark.parametrize(("sample", "options", "language"), [
+    ("zh-violations", [], "zh"),          # a bundled sample's own language: the server refuses another
+    ("en-short-call", [], "en"),
+    ("zh-violations", ["--no-demo", "--language", "en"], "en"),
+])
+def test_replay_of_a_bundled_sample_speaks_its_language(monkeypatch, sample, options, language):
+    import types
+
+    from click.testing import CliRunner
+
+    import coach.replay
+    from coach.cli import main
+
+    sent = []
+
+    async def fake_replay(path, url, *, language, **_):
+        sent.append(language)
+        return types.SimpleNamespace(intent_latencies=[])
+
+    monkeypatch.setattr(coach.replay, "replay", fake_replay)
+    result = CliRunner().invoke(main, ["replay", str(EXAMPLES / "audio" / f"{sample}.flac"), *options])
+    assert result.exit_code == 0, result.output
+    assert sent == [language]
+
+
 def test_ctrl_c_exits_130_not_the_min_accuracy_status(monkeypatch):
     from click.testing import CliRunner
 

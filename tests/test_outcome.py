@@ -98,6 +98,8 @@ def test_a_figure_far_above_the_balance_is_misheard_not_promised():
     assert determine_outcome(call.events, "zh", STARTED).amount == 5200348  # no balance known: as heard
     outcome = determine_outcome(call.events, "zh", STARTED, balance=5230.0)
     assert outcome.kind == "promise_to_pay" and outcome.amount == 5230 and outcome.terms_utterance_id == 0
+    for unusable in (0.0, -5.0, float("nan")):  # metadata accepts any float: such a balance says nothing
+        assert determine_outcome(call.events, "zh", STARTED, balance=unusable).amount == 5200348
     paying_it_all = Call().say("debtor", "ill pay the whole 1240 today", "promise_to_pay", kind="commitment")
     assert determine_outcome(paying_it_all.events, "en", STARTED, balance=1243.5).amount == 1240
 

@@ -89,11 +89,10 @@ def test_a_database_outage_keeps_the_events_and_says_so_once(tmp_path):
 
 @pytest.mark.parametrize(("metadata", "balance"), [
     ({"balance": 1243.5}, 1243.5), ({"balance": "5230"}, 5230.0), ({}, None), (None, None),
-    ({"balance": "lots"}, None), ({"balance": True}, None), ({"balance": float("nan")}, None), ({"balance": -5}, None),
+    ({"balance": "lots"}, None), ({"balance": True}, None), ({"balance": [1]}, None),
 ])
-def test_a_live_calls_balance_is_read_only_when_it_is_a_usable_number(metadata, balance):
-    """A live client's metadata is whatever it sent: only a positive finite number tells the outcome
-    which figures are too large to be a promise."""
+def test_a_live_calls_balance_is_read_only_when_it_is_a_number(metadata, balance):
+    """A live client's metadata is whatever it sent: a balance that is no number is no balance."""
     from coach.recorder import _balance
 
     assert _balance(metadata) == balance

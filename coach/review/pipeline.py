@@ -123,7 +123,7 @@ def check_request(request: ReviewRequest) -> None:
     if request.playbook is not None:
         load_playbook(request.playbook)  # an unknown or invalid playbook: its error now
         if request.language in LANGUAGE_NAMES:
-            check_playbook_language(request, request.language, f"--language {request.language}")
+            check_playbook_language(request, request.language, f"language {request.language!r}")
 
 
 def parse_roles(text: str) -> tuple[str, ...]:
@@ -162,7 +162,7 @@ def check_channel_roles(path: Path, roles: tuple[str, ...], channels: int) -> No
         return
     described = f"{channels} channels" if channels == reviewed else f"{channels} channels, reviewed as {reviewed}"
     raise InputError(f"{path}: has {described} but roles were given for {len(roles)} ({', '.join(roles)})",
-                     hint="give one role per channel, in channel order, e.g. --roles agent,debtor")
+                     hint="give one role per channel, in channel order, e.g. agent,debtor")
 
 
 def check_playbook_language(request: ReviewRequest, language: str, source: str | None = None) -> None:
@@ -344,7 +344,9 @@ def recording_language(decoded: DecodedRecording, request: ReviewRequest, settin
         warnings.append(CallWarning(code="language_mismatch", message=(
             f"the speech sounds like {heard.name} ({heard.probability:.0%}), but the call was reviewed as "
             f"{NAMES.get(language, language)}: its transcript is most likely wrong"
-            + (f"; review it again with --language {heard.code} (or auto)" if heard.code in SUPPORTED else ""))))
+            + (f"; review it again with --language {heard.code} (or auto)" if heard.code in SUPPORTED else "")
+            + (f" and a {heard.name} playbook (or without --playbook)"
+               if heard.code in SUPPORTED and request.playbook else ""))))
     return language, DecodedRecording(path, audio, speech, warnings)
 
 

@@ -60,7 +60,9 @@ def test_without_a_language_a_playbook_says_it(chinese_call):
     with the mismatch named)."""
     reviewed = review_file(chinese_call, ReviewRequest(playbook="en-US-collections"))
     assert reviewed.call.language == "en" and reviewed.playbook.startswith("en-US")
-    assert [w.code for w in reviewed.call.warnings] == ["language_mismatch"]
+    (warning,) = reviewed.call.warnings
+    assert warning.code == "language_mismatch" and "--language zh" in warning.message
+    assert "a Chinese playbook (or without --playbook)" in warning.message  # --language zh alone is refused
 
 
 @pytest.mark.parametrize(("probabilities", "declared", "contradicts"), [

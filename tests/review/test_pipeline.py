@@ -100,7 +100,7 @@ def test_a_playbook_that_cannot_be_used_is_refused_before_decoding(never_decoded
 
     with pytest.raises(PlaybookError, match="unknown playbook"):
         review_file(SHORT, ReviewRequest(playbook="martian"))
-    with pytest.raises(InputError, match="--language en: playbook 'zh-CN-bank-collections' is for Chinese calls, "
+    with pytest.raises(InputError, match="language 'en': playbook 'zh-CN-bank-collections' is for Chinese calls, "
                                          "but the call is English") as error:
         review_file(SHORT, ReviewRequest(language="en", playbook="zh-CN-bank-collections"))
     assert "leave out the playbook" in error.value.hint
