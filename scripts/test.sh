@@ -14,9 +14,12 @@ if [ -n "$missing" ]; then
   fi
 fi
 # Storage tests run against SQLite and a real PostgreSQL server, started here unless one is given.
+pg_dir=""
 if [ -z "${COACH_TEST_POSTGRES_URL:-}" ]; then
-  if url=$(bash scripts/postgres.sh); then
-    export COACH_TEST_POSTGRES_URL="$url"
+  if started=$(bash scripts/postgres.sh); then
+    export COACH_TEST_POSTGRES_URL="${started%%$'\n'*}"
+    pg_dir="${started#*$'\n'}"
+    trap 'bash scripts/postgres.sh stop "$pg_dir"' EXIT  # the server started here goes with the run
   elif [ "${CI:-}" = true ]; then
     echo "CI needs PostgreSQL for the storage tests" >&2; exit 1
   else
@@ -33,4 +36,4 @@ for playbook in ('en-US-collections', 'zh-CN-bank-collections'):
 "
 # Two workers (COACH_TEST_WORKERS; 0 runs in this process): most tests wait on servers, subprocesses
 # and models, so two share two cores well. A test file stays on one worker (its module fixtures).
-exec .venv/bin/python -m pytest -n "${COACH_TEST_WORKERS:-2}" --dist loadfile "$@"
+.venv/bin/python -m pytest -n "${COACH_TEST_WORKERS:-2}" --dist loadfile "$@"
