@@ -36,7 +36,6 @@ QUICK_SAMPLE_SECONDS = 15
 QUICK_PROBABILITY = 0.85
 #: Less speech than this is not enough to tell.
 MIN_SPEECH_SECONDS = 1.0
-NAMES = LANGUAGE_NAMES
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ class SpokenLanguage:
 
     @property
     def name(self) -> str:
-        return NAMES.get(self.code, self.code)
+        return LANGUAGE_NAMES.get(self.code, self.code)
 
     @property
     def sure(self) -> bool:

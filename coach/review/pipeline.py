@@ -310,7 +310,6 @@ def recording_language(decoded: DecodedRecording, request: ReviewRequest, settin
     and the recording to review: the same, or played at double rate when its samples turn out to be 8 kHz
     audio labelled 16 kHz. Uses the language-identification speech model."""
     from coach.review.language import (
-        NAMES,
         SUPPORTED,
         at_double_rate,
         half_speed_language,
@@ -343,7 +342,7 @@ def recording_language(decoded: DecodedRecording, request: ReviewRequest, settin
     elif heard is not None and heard.contradicts(language):
         warnings.append(CallWarning(code="language_mismatch", message=(
             f"the speech sounds like {heard.name} ({heard.probability:.0%}), but the call was reviewed as "
-            f"{NAMES.get(language, language)}: its transcript is most likely wrong"
+            f"{LANGUAGE_NAMES.get(language, language)}: its transcript is most likely wrong"
             + (f"; review it again with --language {heard.code} (or auto)" if heard.code in SUPPORTED else "")
             + (f" and a {heard.name} playbook (or without --playbook)"
                if heard.code in SUPPORTED and request.playbook else ""))))
