@@ -213,6 +213,25 @@ class ChannelRoles(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
+class JsonObject(click.ParamType):
+    """``--metadata``: a JSON object, checked as an option (a usage error before any file is read)."""
+
+    name = "json"
+
+    def convert(self, value, param: click.Parameter | None, ctx: click.Context | None) -> dict:
+        if isinstance(value, dict):
+            return value
+        import json
+
+        try:
+            given = json.loads(value)
+        except json.JSONDecodeError as exc:
+            self.fail(f"not valid JSON: {exc.msg}", param, ctx)
+        if not isinstance(given, dict):
+            self.fail("must be a JSON object", param, ctx)
+        return given
+
+
 @main.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--server", "url", default="ws://127.0.0.1:8000/v1/stream", show_default=True, help="The server's stream URL.")
@@ -226,7 +245,7 @@ class ChannelRoles(click.ParamType):
 @click.option("--call-id", help="The call's id. Default: the file name and the time.")
 @click.option("--agent-id", help="The agent on the call (an agent token's own id wins).")
 @click.option("--team", help="The agent's team (a token's own team wins).")
-@click.option("--metadata", "metadata_json", help='Call metadata, a JSON object: \'{"local_time": "14:05", "balance": 1243.5}\'. '
+@click.option("--metadata", "given_metadata", type=JsonObject(), help='Call metadata, a JSON object: \'{"local_time": "14:05", "balance": 1243.5}\'. '
                                                   "Default for a bundled sample: the sample's.")
 @click.option("--demo/--no-demo", default=None,
               help="Play a bundled sample as a demo call (hidden from call lists): the server feeds the call its own "
@@ -243,7 +262,7 @@ class ChannelRoles(click.ParamType):
 @click.option("--encoding", type=click.Choice(["pcm_s16le", "mulaw"]), default="pcm_s16le", show_default=True,
               help="Audio sent on /v1/stream: 16 kHz PCM, or 8 kHz G.711 mu-law as a phone line carries it.")
 def replay(file: Path, url: str, speed: float | None, language: str | None, roles: str, playbook_ref: str | None,
-           token: str | None, call_id: str | None, agent_id: str | None, team: str | None, metadata_json: str | None,
+           token: str | None, call_id: str | None, agent_id: str | None, team: str | None, given_metadata: dict | None,
            demo: bool | None, protocol: str, encoding: str, audiosocket_address: str) -> None:
     """Stream a recorded call (wav, flac, mp3, ...; mono or stereo) to a server, printing the
     transcript and hints as they arrive, with their latency.
@@ -257,7 +276,6 @@ def replay(file: Path, url: str, speed: float | None, language: str | None, role
       coach replay call.wav --protocol twilio --token $PBX_TOKEN --call-id CA123   # as Twilio sends it
     """
     import asyncio
-    import json
     import time
 
     from coach.replay import bundled_sample
@@ -265,15 +283,7 @@ def replay(file: Path, url: str, speed: float | None, language: str | None, role
 
     sample = bundled_sample(file)
     language = language or str((sample or {}).get("language") or "en")
-    metadata = dict((sample or {}).get("metadata") or {})
-    if metadata_json is not None:
-        try:
-            given = json.loads(metadata_json)
-        except json.JSONDecodeError as exc:
-            raise click.BadParameter(f"not valid JSON: {exc.msg}", param_hint="--metadata") from None
-        if not isinstance(given, dict):
-            raise click.BadParameter("must be a JSON object", param_hint="--metadata")
-        metadata = given
+    metadata = dict(given_metadata if given_metadata is not None else (sample or {}).get("metadata") or {})
     metadata.update({k: v for k, v in (("agent_id", agent_id), ("team", team)) if v})
     if demo and sample is None:
         raise click.BadParameter("only a bundled sample (examples/audio/*.flac) can be played as a demo: "
@@ -381,6 +391,10 @@ def _platform_url(url: str, platform: str) -> str:
                    "third_party, unknown). Mono recordings: not used, the parties are told apart by voice.")
 @click.option("--agent-id", help="The agent who made these calls.")
 @click.option("--team", help="The agent's team.")
+@click.option("--metadata", "given_metadata", type=JsonObject(),
+              help='What the CRM knows about these calls, a JSON object: \'{"balance": 1243.5, "local_time": "14:05"}\' '
+                   "(the rules' metadata; a promised amount far above the balance is taken as misheard). "
+                   "--agent-id and --team win over its agent_id and team.")
 @click.option("--no-store", is_flag=True, help="Do not keep the calls in the database (only print or report them).")
 @click.option("--ray", "use_ray", is_flag=True,
               help="Review on Ray Data (pip install 'coach[ray]'): a local Ray on this machine's cores, or the cluster "
@@ -389,8 +403,8 @@ def _platform_url(url: str, platform: str) -> str:
               help="A Ray cluster's head node (`ray start --head` prints it; implies --ray). The files and playbooks "
                    "must be at the same paths on every node.")
 def review(files: tuple[Path, ...], report_path: Path | None, output_format: str, language: str | None,
-           playbook_ref: str | None, roles: tuple[str, ...], agent_id: str | None, team: str | None, no_store: bool,
-           use_ray: bool, ray_address: str | None) -> None:
+           playbook_ref: str | None, roles: tuple[str, ...], agent_id: str | None, team: str | None,
+           given_metadata: dict | None, no_store: bool, use_ray: bool, ray_address: str | None) -> None:
     """Review recorded calls: audio (wav, flac, mp3, ogg...; two channels with one party each, or mono)
     or transcripts (JSON, JSON Lines). Each call is stored (COACH_DATABASE_URL, default an SQLite file)
     with its transcript, events, scorecard, outcome and summary; the same file twice is stored once.
@@ -399,6 +413,7 @@ def review(files: tuple[Path, ...], report_path: Path | None, output_format: str
     Examples:
       coach review examples/audio/en-hardship.flac --report hardship.html
       coach review recordings/*.wav --agent-id a17 --team north
+      coach review call.wav --metadata '{"balance": 5230, "currency": "CNY", "local_time": "10:05"}'
       coach review examples/zh-violations.json --format json --no-store
       coach review recordings/*.wav --ray                          # local Ray, every core
       coach review /shared/recordings/*.wav --ray-address 10.0.0.5:6379
@@ -416,7 +431,8 @@ def review(files: tuple[Path, ...], report_path: Path | None, output_format: str
     if no_store:
         settings = settings.model_copy(update={"keep_audio": False})
     console = Console(highlight=False, stderr=output_format == "json", soft_wrap=True)  # paths stay whole, for copying
-    request = ReviewRequest(language=language, playbook=playbook_ref, channel_roles=roles, agent_id=agent_id, team=team)
+    request = ReviewRequest(language=language, playbook=playbook_ref, channel_roles=roles, agent_id=agent_id, team=team,
+                            metadata=given_metadata or {})
     check_request(request)  # an unusable playbook is refused before any file is read
     with contextlib.ExitStack() as stack:
         if use_ray or ray_address:  # joined before the database is opened: a cluster that fails us changes nothing

@@ -96,3 +96,34 @@ def test_no_store_says_nothing_about_storing(env, tmp_path):
     assert not (tmp_path / "data" / "coach.db").exists()
     stored = coach(env, "review", EXAMPLES / "en-hardship.json", copy)
     assert "stored in" in stored.stdout and "not stored again" in stored.stdout
+
+
+def test_review_metadata_gives_the_balance_a_misheard_amount_is_checked_against(env, tmp_path):
+    """--metadata is what the CRM knows: with the balance, "海5200348" (speech recognition running
+    "还 五千二百三是吧" together) is no promise of 5.2 million yuan."""
+    call = {"call_id": "zh-misheard", "language": "zh", "utterances": [
+        {"speaker": "agent", "text": "您看今天能还五千二百三十元吗", "start": 0, "end": 3},
+        {"speaker": "debtor", "text": "行 我今天下午去用手机银行海5200348", "start": 3.5, "end": 7}]}
+    path = tmp_path / "misheard.json"
+    path.write_text(json.dumps(call, ensure_ascii=False), encoding="utf-8")
+    as_heard = coach(env, "review", path, "--format", "json", "--no-store")
+    assert as_heard.returncode == 0, as_heard.stderr
+    assert "5,200,348" in json.loads(as_heard.stdout)[0]["call"]["summary"]
+    result = coach(env, "review", path, "--format", "json", "--no-store", "--team", "north",
+                   "--metadata", '{"balance": 5230, "currency": "CNY", "team": "south"}')
+    assert result.returncode == 0, result.stderr
+    [reviewed] = json.loads(result.stdout)
+    assert reviewed["call"]["metadata"]["balance"] == 5230 and reviewed["call"]["team"] == "north"  # --team wins
+    assert "5,200,348" not in reviewed["call"]["summary"] and "5,230" in reviewed["call"]["summary"]
+
+
+@pytest.mark.parametrize(("given", "said"), [
+    ("{balance: 12}", "not valid JSON"),
+    ("[1, 2]", "must be a JSON object"),
+    ('{"local_time": "25 past"}', "invalid call metadata"),
+])
+def test_bad_review_metadata_is_a_usage_error_before_any_file_is_read(env, tmp_path, given, said):
+    missing = tmp_path / "not-there.wav"  # never opened: the mistake is the option's
+    result = coach(env, "review", missing, "--metadata", given, "--no-store")
+    assert result.returncode == 2 and said in result.stdout + result.stderr
+    assert "not-there" not in result.stdout + result.stderr and "Traceback" not in result.stderr

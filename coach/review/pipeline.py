@@ -120,6 +120,7 @@ def check_request(request: ReviewRequest) -> None:
     playbook for another language than the one asked for) before any file is read: a long recording
     takes minutes to decode and transcribe, and the mistake would only surface after that."""
     check_roles(request.channel_roles)
+    call_metadata(request.metadata)  # a balance that is no number, a local time that is no time
     if request.playbook is not None:
         load_playbook(request.playbook)  # an unknown or invalid playbook: its error now
         if request.language in LANGUAGE_NAMES:
