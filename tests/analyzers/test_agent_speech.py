@@ -17,6 +17,7 @@ def _rules_on(events, uid):
 @pytest.mark.parametrize("line", [
     "you really dont want to see what happens if this isnt paid by friday",
     "we know where you work and we can make things very uncomfortable there",
+    "dont make me send somebody out to your place",  # negated, yet no reassurance
 ])
 def test_vague_threats_are_caught(en_engine, line):
     events = run_call(en_engine, VERIFY_EN + [("agent", line)])
@@ -33,6 +34,8 @@ def test_collector_profanity_is_abuse_with_evidence(en_engine):
     "if the account stays unpaid it may be reported to the credit bureaus as the law allows",
     "nobody is going to arrest you over a credit card balance",
     "i understand this is stressful lets find a plan that works for your budget",
+    "im gonna transfer you over to our billing team now",  # what the agent does next is no threat
+    "okay im going to send that receipt to your email",
 ])
 def test_lawful_lines_raise_no_s1(en_engine, line):
     events = run_call(en_engine, VERIFY_EN + [("agent", line)])

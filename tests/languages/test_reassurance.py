@@ -1,0 +1,34 @@
+"""A negated line is a reassurance ("nobody is going to arrest you") only when what it negates is the
+harm: a negated command, the debtor's not paying, or a sweeping consequence keep a threat a threat.
+(Lines written for these tests, in no playbook.)"""
+
+from __future__ import annotations
+
+import pytest
+
+from coach.languages import language_pack
+
+
+@pytest.mark.parametrize(("language", "line"), [
+    ("en", "nobody is going to arrest you over a credit card balance"),
+    ("en", "dont worry we will not contact your employer about this"),
+    ("en", "your benefits are protected and we cant touch them"),
+    ("zh", "您放心 我们不会去您单位"),
+    ("zh", "这个不会影响您家人 您别担心"),
+])
+def test_a_negated_harm_reassures(language, line):
+    assert language_pack(language).reassures(line)
+
+
+@pytest.mark.parametrize(("language", "line"), [
+    ("en", "dont make me drive out there myself"),          # a negated command
+    ("en", "dont you dare test me on this"),
+    ("en", "folks who dont pay us tend to regret it"),     # the debtor's not paying
+    ("en", "you borrowed it knowing you would never pay it back"),
+    ("en", "we will not stop until this is paid if thats what it takes"),  # a condition
+    ("zh", "今天还三千 剩下的就不用还了"),                    # promises what the bank will not give
+    ("zh", "以后你再也不可能贷到款了"),                      # a sweeping consequence
+    ("zh", "要是不还 后果不是你能承担的"),
+])
+def test_a_negation_that_keeps_the_threat_does_not_reassure(language, line):
+    assert not language_pack(language).reassures(line)
