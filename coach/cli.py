@@ -307,6 +307,8 @@ def replay(file: Path, url: str, speed: float | None, language: str | None, role
             console.print(f"{'':16}[magenta]emotion {event['label']} {event['valence']:+.2f}[/]")
         elif kind == "scorecard":
             console.print(f"[bold]QA score: {event['score']}[/]")
+        elif kind == "warning":
+            console.print(f"[yellow]warning {event['code']}: {escape(event['message'])}[/]")
         elif kind == "error":
             console.print(f"[red]error {event['code']}: {escape(event['message'])}[/]")
 

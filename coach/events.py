@@ -134,6 +134,16 @@ class PartialEvent(BaseEvent):
     end: float
 
 
+class WarningEvent(BaseEvent):
+    """Something that makes the whole call's analysis doubtful, told as soon as it is known: the same
+    ``code`` and ``message`` are kept in the stored call's ``warnings`` (``language_mismatch``: the
+    speech is not in the language the call was started with)."""
+
+    type: Literal["warning"] = "warning"
+    code: str
+    message: str
+
+
 class ErrorEvent(BaseEvent):
     type: Literal["error"] = "error"
     code: str
@@ -141,7 +151,8 @@ class ErrorEvent(BaseEvent):
 
 
 Event = Annotated[
-    Union[UtteranceEvent, SentimentEvent, IntentEvent, ComplianceEvent, ScorecardEvent, ReadyEvent, PartialEvent, ErrorEvent],
+    Union[UtteranceEvent, SentimentEvent, IntentEvent, ComplianceEvent, ScorecardEvent, ReadyEvent, PartialEvent,
+          WarningEvent, ErrorEvent],
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

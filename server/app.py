@@ -21,7 +21,7 @@ from coach import __version__
 from coach.config import Settings, get_settings
 from coach.engine import get_engine
 from coach.errors import CoachError, StorageError
-from coach.live import load_speech_model
+from coach.live import load_speech_model, speech_model_named
 from coach.storage import CallStore
 from server import api, audiosocket, docs, mining, supervisor
 from server.auth import StreamGate
@@ -56,6 +56,16 @@ def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = (
             get_engine(language=language, settings=settings)
             load_speech_model(language, settings)
 
+    def load_language_id() -> None:
+        """The model live calls' language checks use, loaded once the server is ready rather than during
+        the first call; without it, calls go on unchecked (coach.live.LanguageCheck), so no error here."""
+        if not settings.language_id_model:
+            return
+        try:
+            speech_model_named(settings.language_id_model, settings)
+        except Exception as exc:  # noqa: BLE001 (any failure: the calls go on unchecked)
+            log.warning("live calls' languages will not be checked: %s", exc, extra={"event": "language_check"})
+
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         async def warm() -> None:
@@ -70,6 +80,9 @@ def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = (
             except Exception as exc:  # reported by /readyz
                 state["error"] = str(exc)
                 log.exception("model loading failed")
+                return
+            if preload:  # an app that preloads nothing (a test's) loads this model only when a call needs it
+                await asyncio.to_thread(load_language_id)
 
         if settings.allow_anonymous_stream:
             log.warning("ANONYMOUS LIVE STREAMS ARE ALLOWED (--allow-anonymous-stream): anyone who can reach this "

@@ -162,7 +162,7 @@ class AudioHookStream(CallStream):
 
     protocol = "audiohook"
     #: Events sent back to Genesys (the rest are stored only).
-    SENT = ("intent", "compliance", "sentiment", "commitment", "scorecard")
+    SENT = ("intent", "compliance", "sentiment", "commitment", "warning", "scorecard")
     #: Longest pause (a hold) filled with silence, so times after it stay the call's times.
     MAX_DISCARDED_SECONDS = 3600.0
 

@@ -222,6 +222,27 @@ def test_replay_of_a_bundled_sample_speaks_its_language(monkeypatch, sample, opt
     assert sent == [language]
 
 
+def test_replay_prints_a_warning_about_the_call(monkeypatch):
+    """The server's ``warning`` event (a call streamed in another language than it was started
+    with) reaches the person replaying it."""
+    import types
+
+    from click.testing import CliRunner
+
+    import coach.replay
+    from coach.cli import main
+
+    async def fake_replay(path, url, *, on_event, **_):
+        on_event({"type": "warning", "code": "language_mismatch", "message": "the speech sounds like Chinese (91%)"}, None)
+        return types.SimpleNamespace(intent_latencies=[])
+
+    monkeypatch.setattr(coach.replay, "replay", fake_replay)
+    result = CliRunner().invoke(main, ["replay", str(EXAMPLES / "audio" / "zh-violations.flac"), "--no-demo",
+                                       "--language", "en"])
+    assert result.exit_code == 0, result.output
+    assert "warning language_mismatch: the speech sounds like Chinese (91%)" in result.output
+
+
 def test_ctrl_c_exits_130_not_the_min_accuracy_status(monkeypatch):
     from click.testing import CliRunner
 

@@ -168,3 +168,168 @@ def test_the_wait_for_the_other_party_is_bounded(en_engine):
     assert [speaker for speaker, *_ in bounded.transcript][:2] == ["debtor", "agent"]
     patient = _stream(audio, en_engine, Settings(spoken_order_wait_ms=20_000, end_on_full_stop=False), chunk_seconds=0.5)
     assert [speaker for speaker, *_ in patient.transcript][:2] == ["agent", "debtor"]
+
+
+# -- the language check -------------------------------------------------------------------------
+
+class FixedRecognizer:
+    """A speech engine that hears the same words in every utterance: the language check is about the
+    audio, not the words (the real model is in tests/server/test_stream.py)."""
+
+    name = "fixed"
+    multilingual = False
+
+    def recognize(self, audio, language, options=None) -> Recognition:
+        return Recognition("i can pay next week", -0.1, 0.01, 1.2)
+
+
+class FakeListener:
+    """A language-identification model that hears ``quick`` in a quick listen and ``full`` (default:
+    the same) in a full one, or fails with ``error``."""
+
+    def __init__(self, quick: dict[str, float] | None = None, full: dict[str, float] | None = None,
+                 error: Exception | None = None) -> None:
+        self.answers = {"quick": quick or {}, "full": full or quick or {}}
+        self.error = error
+        self.listens: list[tuple[str, float]] = []  # (quick or full, seconds of speech given)
+
+    def detect_language(self, audio, seconds=30.0) -> dict[str, float]:
+        kind = "quick" if seconds < 30 else "full"
+        self.listens.append((kind, round(len(audio) / 16_000, 1)))
+        if self.error is not None:
+            raise self.error
+        return dict(self.answers[kind])
+
+
+SENTENCES = ["hello this is sam from crestline recovery calling about your account",
+             "i already paid this bill last month so please check again", "i lost my job and i cannot pay right now",
+             "can we set up a payment plan for the balance", "please stop calling me at work",
+             "the balance is one thousand two hundred dollars", "i will call you back on friday afternoon",
+             "thank you for your time and have a good day", "my wife handles the bills so you should talk to her",
+             "i need to see a letter before i pay anything at all", "the last payment was made on the first of june",
+             "we can take a card payment over the phone today"]
+
+
+@pytest.fixture(scope="module")
+def speech_turns():
+    """Twelve English sentences (about 38 s of speech), each followed by a second of silence."""
+    return [np.concatenate([speak(text, "en-us+f3"), np.zeros(16_000, np.float32)]) for text in SENTENCES]
+
+
+def _language_call(engine, turns, listener, monkeypatch, settings=None):
+    """A one-channel call streamed turn by turn, the language heard by ``listener``. Returns the call,
+    the events of each process() (one list per turn; each turn waits for a listen in progress, as
+    the next audio would on a real call) and those of finish()."""
+    from concurrent.futures import wait
+
+    import coach.live
+
+    monkeypatch.setattr(coach.live, "speech_model_named", lambda name, settings: listener)
+    spec = StreamSpec("lang-1", "en", AudioFormat("pcm_s16le", 16_000, 1), ("debtor",), {})
+    call = LiveCall(spec, engine, FixedRecognizer(), settings or Settings(end_on_full_stop=False))
+    call.start()
+    steps = []
+    for turn in turns:
+        call.feed((np.clip(turn, -1, 1) * 32767).astype("<i2").tobytes())
+        steps.append(call.process())
+        if call.language_check is not None and call.language_check._listening is not None:
+            wait([call.language_check._listening], 30)
+    return call, steps, call.finish()
+
+
+def _warnings(events):
+    return [e for e in events if e.type == "warning"]
+
+
+def _spoken(turns) -> float:
+    return sum(len(turn) for turn in turns) / 16_000
+
+
+def test_speech_in_another_language_is_told_once_during_the_call(en_engine, speech_turns, monkeypatch):
+    """A quick listen once the call has 15 s of speech (the speech alone, no silence), sure of another
+    language: the warning goes out with the next batch of events, not at the end of the call, and it is
+    one of the call's events (the recorder stores it)."""
+    listener = FakeListener({"zh": 0.94, "en": 0.01})
+    call, steps, last = _language_call(en_engine, speech_turns, listener, monkeypatch)
+
+    assert [kind for kind, _ in listener.listens] == ["quick"] and 15 <= listener.listens[0][1] < 20
+    during = [(index, e) for index, events in enumerate(steps) for e in _warnings(events)]
+    assert len(during) == 1 and not _warnings(last)
+    index, warning = during[0]
+    assert index < len(steps) - 1  # while the call goes on
+    assert listener.listens[0][1] < _spoken(speech_turns[:index + 1]) - index  # the silence between turns is left out
+    assert warning.code == "language_mismatch" and warning.time <= _spoken(speech_turns[:index + 1]) and warning.emitted_at
+    assert warning.message.startswith("the speech sounds like Chinese (94%), but the call was started as English")
+    assert "restart the call with language zh" in warning.message
+    assert _warnings(call.session_events) == [warning]
+    assert call.language_check.heard.code == "zh" and call.language_check.done
+    assert all(not t.keep_speech and not t.take_speech() for t in call.transcribers)  # nothing more is kept
+
+
+def test_an_unsure_quick_listen_is_settled_by_a_full_listen_to_30_seconds_of_speech(en_engine, speech_turns, monkeypatch):
+    listener = FakeListener(quick={"zh": 0.6, "en": 0.3}, full={"zh": 0.88, "en": 0.05})
+    call, steps, _last = _language_call(en_engine, speech_turns, listener, monkeypatch)
+    assert [kind for kind, _ in listener.listens] == ["quick", "full"] and listener.listens[1][1] == 30.0
+    (warning,) = _warnings(call.session_events)
+    assert warning in [e for events in steps for e in events] and "Chinese (88%)" in warning.message
+
+
+def test_a_call_ending_before_the_full_listen_is_heard_in_full_at_the_end(en_engine, speech_turns, monkeypatch):
+    listener = FakeListener(quick={"zh": 0.6, "en": 0.3}, full={"zh": 0.88, "en": 0.05})
+    call, _steps, last = _language_call(en_engine, speech_turns[:7], listener, monkeypatch)
+    assert [kind for kind, _ in listener.listens] == ["quick", "full"] and 15 <= listener.listens[1][1] < 25
+    (warning,) = _warnings(last)
+    assert [e.type for e in last][-1] == "scorecard" and _warnings(call.session_events) == [warning]
+
+
+def test_speech_in_the_declared_language_gives_no_warning(en_engine, speech_turns, monkeypatch):
+    listener = FakeListener({"en": 0.91, "cy": 0.03})
+    call, _steps, _last = _language_call(en_engine, speech_turns, listener, monkeypatch)
+    assert len(listener.listens) == 1 and call.language_check.heard.code == "en"
+    assert not _warnings(call.session_events)
+
+
+def test_a_call_with_too_little_speech_is_not_checked(en_engine, speech_turns, monkeypatch):
+    listener = FakeListener({"zh": 0.94, "en": 0.01})
+    call, _, last = _language_call(en_engine, speech_turns[:3], listener, monkeypatch)
+    assert listener.listens == [] and not call.language_check.started and 5 < call.language_check.speech_seconds < 15
+    assert not _warnings(call.session_events) and last[-1].type == "scorecard"
+
+
+def test_a_check_that_fails_is_logged_and_the_call_goes_on(en_engine, speech_turns, monkeypatch, caplog):
+    from coach.errors import ModelUnavailableError
+
+    for error in (ModelUnavailableError("speech model 'whisper-base' is not installed"), RuntimeError("boom")):
+        caplog.clear()
+        call, _steps, last = _language_call(en_engine, speech_turns[:8], FakeListener(error=error), monkeypatch)
+        assert not _warnings(call.session_events) and call.language_check.heard is None and call.language_check.done
+        assert last[-1].type == "scorecard" and len([e for e in call.session_events if e.type == "utterance"]) == 8
+        assert any("could not be checked" in r.getMessage() and str(error) in r.getMessage() for r in caplog.records)
+
+
+def test_without_a_language_model_nothing_is_checked_or_kept(en_engine, speech_turns, monkeypatch):
+    listener = FakeListener({"zh": 0.94, "en": 0.01})
+    call, _, _ = _language_call(en_engine, speech_turns[:2], listener, monkeypatch,
+                                Settings(language_id_model="", end_on_full_stop=False))
+    assert call.language_check is None and not any(t.keep_speech for t in call.transcribers)
+    assert listener.listens == []
+
+
+@pytest.mark.parametrize(("probabilities", "declared", "words"), [
+    ({"zh": 0.94, "en": 0.01}, "en", ("the speech sounds like Chinese (94%), but the call was started as English: its "
+                                     "transcript and hints are most likely wrong; restart the call with language zh (Chinese)")),
+    ({"en": 0.86, "zh": 0.02}, "zh", "the speech sounds like English (86%), but the call was started as Chinese"),
+    ({"es": 0.9, "en": 0.02}, "en", "coach coaches English and Chinese calls only"),
+    ({"en": 0.62, "zh": 0.3}, "en", None),   # the declared language
+    ({"zh": 0.6, "en": 0.3}, "en", None),    # not sure enough: the review's rule (SpokenLanguage.contradicts)
+])
+def test_the_live_warning_says_what_was_heard_as_the_review_does_and_what_to_do(probabilities, declared, words):
+    from coach.live import live_language_warning
+    from coach.review.language import SpokenLanguage
+
+    heard = SpokenLanguage.heard(probabilities)
+    warning = live_language_warning(heard, declared)
+    if words is None:
+        assert warning is None
+    else:
+        assert warning.code == "language_mismatch" and warning.message.startswith(heard.described) and words in warning.message

@@ -6,7 +6,7 @@ import pytest
 
 from coach.config import Settings
 from coach.errors import StorageError
-from coach.events import PartialEvent, UtteranceEvent
+from coach.events import PartialEvent, UtteranceEvent, WarningEvent
 from coach.recorder import CallRecorder
 from coach.storage import CallStore, NewCall
 
@@ -41,6 +41,22 @@ def test_a_call_is_stored_as_it_happens_and_closed_with_its_outcome(tmp_path):
     assert call.status == "complete" and call.summary
     assert [e["text"] for e in store.events("r1")] == ["hello", "i will pay 200 dollars on friday by card"]
     assert told == []
+
+
+def test_a_warning_event_is_also_the_stored_calls_warning(tmp_path):
+    """A live call's language check tells the agent with a warning event; the stored call carries the
+    same warning (what the call detail, the API and the review page show), once."""
+    store = store_in(tmp_path)
+    recorder = CallRecorder(store, NewCall(call_id="r1", language="en", playbook="en-US-collections", source="live"))
+    warning = WarningEvent(call_id="r1", utterance_id=None, time=21.5, code="language_mismatch",
+                           message="the speech sounds like Chinese (94%), but the call was started as English")
+    recorder.append([said(0, "hello"), warning]).result(10)
+    assert [w.model_dump() for w in store.get_call("r1").warnings] == [{"code": warning.code, "message": warning.message}]
+    recorder.append([warning.model_copy()])
+    recorder.finish("complete", [said(0, "hello"), warning], "en", None).result(30)
+    call = store.get_call("r1")
+    assert call.status == "complete" and len(call.warnings) == 1
+    assert store.events("r1", types=["warning"])[0]["message"] == warning.message  # the event is kept too
 
 
 def test_a_taken_call_id_gets_a_suffix_and_the_caller_is_told(tmp_path):

@@ -73,6 +73,12 @@ class WhisperASR:
         self._slots = DecodingSlots(workers)
         self._tokenizers: dict[str | None, tuple[Tokenizer, list[int]]] = {}
 
+    @property
+    def busy(self) -> bool:
+        """Whether the model is decoding or has decodes waiting (work that can wait, such as a live
+        call's language check, waits for it to be idle)."""
+        return self._slots.busy
+
     def detect_language(self, audio: np.ndarray, seconds: float = WINDOW_SECONDS) -> dict[str, float]:
         """Each language's probability in ``audio`` (16 kHz mono), most likely first, as Whisper hears
         the first ``seconds`` of it: under 30, the encoder input is cut to that length (its cost falls
@@ -284,6 +290,11 @@ class DecodingSlots:
         self._free = threading.Semaphore(max(1, workers))
         self._lock = threading.Lock()
         self._wanted = 0  # decodes running or waiting for a slot
+
+    @property
+    def busy(self) -> bool:
+        """Whether a decode is running or waiting for a slot."""
+        return self._wanted > 0
 
     @contextmanager
     def hold(self, only_when_idle: bool = False) -> Iterator[None]:

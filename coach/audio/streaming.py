@@ -86,11 +86,20 @@ class StreamingTranscriber:
         self._offset = 0  # sample index of _audio[0]
         self._scored = 0  # samples scored by the VAD
         self._decodes: _Decodes | None = None
+        #: Keep the speech of each finalised utterance (its segment, without padding), whether or not
+        #: its decode gave words, for :meth:`take_speech` (a live call's language check).
+        self.keep_speech = False
+        self._speech: list[np.ndarray] = []
 
     # -- input ---------------------------------------------------------------------------------
 
     def insert_audio(self, samples: np.ndarray) -> None:
         self._audio = np.concatenate([self._audio, samples.astype(np.float32, copy=False)])
+
+    def take_speech(self) -> list[np.ndarray]:
+        """The speech kept (see :attr:`keep_speech`) since the last call, each utterance's samples."""
+        speech, self._speech = self._speech, []
+        return speech
 
     @property
     def received_seconds(self) -> float:
@@ -171,6 +180,9 @@ class StreamingTranscriber:
         decodes, self._decodes = self._decodes, None
         if segment is None:
             return None
+        if self.keep_speech:
+            begin = max(segment.start, self._offset) - self._offset
+            self._speech.append(self._audio[begin : max(begin, segment.end - self._offset)].copy())
         if decodes is not None and decodes.speculative is not None and decodes.speculative[0] == segment.end:
             text = decodes.speculative[1]
         else:

@@ -9,6 +9,7 @@ warning, and ``--language auto`` reviews each recording in the language it is sp
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -55,6 +56,16 @@ class SpokenLanguage:
         return LANGUAGE_NAMES.get(self.code, self.code)
 
     @property
+    def described(self) -> str:
+        """What was heard, in the words every ``language_mismatch`` message opens with."""
+        return f"the speech sounds like {self.name} ({self.probability:.0%})"
+
+    @property
+    def settled(self) -> bool:
+        """Heard surely enough by a quick listen that the full one is not needed."""
+        return self.probability >= QUICK_PROBABILITY
+
+    @property
     def sure(self) -> bool:
         """Heard clearly enough to review the recording in it when no language was asked for."""
         return self.code in SUPPORTED and self.probability >= LIKELY_PROBABILITY
@@ -81,7 +92,8 @@ def speech_sample(audio: np.ndarray, speech: list[list[tuple[float, float]]]) ->
 def spoken_language(audio: np.ndarray, speech: list[list[tuple[float, float]]], settings: Settings) -> SpokenLanguage | None:
     """The language of the speech, or None when it is not checked (no model configured) or there is
     too little speech to tell. A quick listen to the first 15 s of the sample settles most calls;
-    an unsure one is heard again in full."""
+    an unsure one is heard again in full. (A live call listens the same way, as its speech comes:
+    :class:`coach.live.LanguageCheck`.)"""
     if not settings.language_id_model:
         return None
     sample = speech_sample(audio, speech)
@@ -90,10 +102,18 @@ def spoken_language(audio: np.ndarray, speech: list[list[tuple[float, float]]], 
     from coach.live import speech_model_named
 
     model = speech_model_named(settings.language_id_model, settings)
-    heard = SpokenLanguage.heard(model.detect_language(sample, QUICK_SAMPLE_SECONDS))
-    if heard.probability < QUICK_PROBABILITY:
-        heard = SpokenLanguage.heard(model.detect_language(sample))
-    return heard
+    heard = listen(model, sample, quick=True)
+    return heard if heard.settled else listen(model, sample, quick=False)
+
+
+def listen(model: Any, sample: np.ndarray, *, quick: bool) -> SpokenLanguage:
+    """What ``model`` (a language-identification model: ``detect_language``) hears in ``sample``: quick, its first
+    :data:`QUICK_SAMPLE_SECONDS` with Whisper's encoder input cut to them, or in full (its first
+    :data:`SAMPLE_SECONDS`). Blocking."""
+    sample = sample[: SAMPLE_SECONDS * RATE]
+    if quick:
+        return SpokenLanguage.heard(model.detect_language(sample, QUICK_SAMPLE_SECONDS))
+    return SpokenLanguage.heard(model.detect_language(sample))
 
 
 #: A recording whose speech is identified this much more surely when played at half speed was

@@ -337,12 +337,12 @@ def recording_language(decoded: DecodedRecording, request: ReviewRequest, settin
             raise InputError(f"{path.name}: cannot tell which language is spoken (too little speech, or "
                              "COACH_LANGUAGE_ID_MODEL is empty)", hint="pass --language en or --language zh")
         if heard.code not in SUPPORTED:
-            raise InputError(f"{path.name}: the speech sounds like {heard.name} ({heard.probability:.0%}); "
+            raise InputError(f"{path.name}: {heard.described}; "
                              "coach reviews English and Chinese calls", hint="pass --language to review it anyway")
         language = heard.code
     elif heard is not None and heard.contradicts(language):
         warnings.append(CallWarning(code="language_mismatch", message=(
-            f"the speech sounds like {heard.name} ({heard.probability:.0%}), but the call was reviewed as "
+            f"{heard.described}, but the call was reviewed as "
             f"{LANGUAGE_NAMES.get(language, language)}: its transcript is most likely wrong"
             + (f"; review it again with --language {heard.code} (or auto)" if heard.code in SUPPORTED else "")
             + (f" and a {heard.name} playbook (or without --playbook)"

@@ -20,7 +20,15 @@ from sqlalchemy.orm import Session
 from coach.alerts import Alert
 from coach.config import Settings, get_settings
 from coach.errors import InputError, NotFoundError, StorageError
-from coach.events import BaseEvent, ComplianceEvent, IntentEvent, ScorecardEvent, SentimentEvent, UtteranceEvent
+from coach.events import (
+    BaseEvent,
+    ComplianceEvent,
+    IntentEvent,
+    ScorecardEvent,
+    SentimentEvent,
+    UtteranceEvent,
+    WarningEvent,
+)
 from coach.redaction import Redaction, redact, redact_event
 from coach.storage.database import create_database_engine, migrate, safe_url, session_factory, translate_errors
 from coach.storage.records import (
@@ -400,6 +408,10 @@ class CallStore:
             elif isinstance(event, ScorecardEvent):
                 session.merge(ScorecardRow(call_id=row.id, score=event.score, payload=payload))
                 row.score = event.score
+            elif isinstance(event, WarningEvent):  # a live call's warning is the stored call's too
+                warning = {"code": event.code, "message": event.message}
+                if warning not in (row.warnings or []):
+                    row.warnings = [*(row.warnings or []), warning]  # a new list: the JSON column sees it
 
     def _set_outcome(self, session: Session, row: CallRow, outcome: dict[str, Any] | None, summary: str | None) -> None:
         """The outcome quotes what was said (evidence, the due-date phrase): masked like the events."""

@@ -24,8 +24,8 @@ function setStatus(text, kind) {
 }
 
 function reset() {
-  for (const id of ["lines", "cards", "warnings", "notes"]) $(id).replaceChildren();
-  for (const id of ["partial-agent", "partial-debtor", "alarm", "scorecard", "notes"]) $(id).hidden = true;
+  for (const id of ["lines", "cards", "warnings", "call-warnings", "notes"]) $(id).replaceChildren();
+  for (const id of ["partial-agent", "partial-debtor", "alarm", "call-warnings", "scorecard", "notes"]) $(id).hidden = true;
   $("emotion").textContent = "–";
   $("emotion").className = "emotion";
   state.lines.clear();
@@ -44,6 +44,7 @@ function onEvent(event) {
     case "compliance": showWarning(event); break;
     case "scorecard": showScorecard(event); break;
     case "supervisor_note": showNote(event); break;
+    case "warning": showCallWarning(event); break;
     case "error":
       setStatus(`error: ${event.message}`, "error");
       if (event.code === "unauthorized" || event.code === "forbidden") showSignIn(event.message);
@@ -102,6 +103,15 @@ function showWarning(event) {
     alarm.textContent = `⚠ ${event.rule_id}: ${event.message}`;
     alarm.hidden = false;
   }
+}
+
+/** A warning about the whole call (the speech is not in the language the call was started with):
+ * a banner that stays until the next call, since every hint of this one is in doubt. */
+function showCallWarning(event) {
+  const list = $("call-warnings");
+  if ([...list.children].some((item) => item.dataset.code === event.code)) return;
+  list.append(el("li", { class: "call-warning", "data-code": event.code }, el("strong", {}, "⚠ Check the call: "), event.message));
+  list.hidden = false;
 }
 
 /** A supervisor's private note, newest first, for the agent's eyes only. */

@@ -444,6 +444,9 @@ function renderHeader(call) {
   banner.textContent = s1.length
     ? `⚠ ${s1.length} S1 violation${s1.length === 1 ? "" : "s"}: ${[...new Set(s1.map((v) => v.rule_id))].join(", ")}`
     : "";
+  const warnings = d.warnings || [];
+  $("call-warnings").replaceChildren(...warnings.map((w) => el("li", { "data-code": w.code }, el("strong", {}, `${words(w.code)}: `), w.message)));
+  $("call-warnings").hidden = warnings.length === 0;
   $("call-summary").textContent = d.summary || "";
   $("call-summary").hidden = !d.summary;
   const metadata = Object.entries(d.metadata || {});

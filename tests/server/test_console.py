@@ -108,3 +108,17 @@ def test_sample_call_plays_and_hints_appear(page, tmp_path, live_server, agent_t
     played = [c for c in calls("?include_demo=true") if c["id"].startswith("en-short-call-") and c["id"][14:].isdigit()]
     assert played and all(c["source"] == "demo" and c["agent_id"] == "a-test" for c in played)
     assert not [c for c in calls() if c["source"] == "demo"]
+
+
+def test_a_call_warning_is_a_banner_until_the_next_call(page):
+    """A ``warning`` event (a live call spoken in another language than it was started with) shows
+    above the transcript, once however often it comes, and the next call starts without it."""
+    warning = {"type": "warning", "call_id": "c", "utterance_id": None, "time": 21.3, "code": "language_mismatch",
+               "message": "the speech sounds like Chinese (91%), but the call was started as English: its transcript "
+                          "and hints are most likely wrong; restart the call with language zh (Chinese)"}
+    page.evaluate("(event) => { onEvent(event); onEvent(event); }", warning)
+    assert page.is_visible("#call-warnings")
+    assert page.locator("#call-warnings li").all_inner_texts() == [f"⚠ Check the call: {warning['message']}"]
+    page.evaluate("reset()")
+    assert not page.is_visible("#call-warnings") and page.locator("#call-warnings li").count() == 0
+    assert page.errors == []

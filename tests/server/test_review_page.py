@@ -371,3 +371,27 @@ def test_the_header_leads_to_the_other_pages(tab, server):
         with page.expect_navigation():
             page.click(f"header a:text-is('{label}')")
         assert title in page.title().lower() or title in page.url, (label, page.title(), page.url)
+
+
+def test_a_live_calls_warning_is_shown_with_the_call(tab, server):
+    """A live call stored with a warning event (the language check's) shows that warning in its header."""
+    from coach.config import Settings
+    from coach.events import UtteranceEvent, WarningEvent
+    from coach.storage import CallStore, NewCall
+
+    message = ("the speech sounds like Chinese (91%), but the call was started as English: its transcript and hints "
+               "are most likely wrong; restart the call with language zh (Chinese)")
+    settings = Settings(data_dir=server.folder, database_url="")
+    store = CallStore(settings.database(), settings)
+    store.save_call(NewCall(call_id="live-zh-as-en", language="en", playbook="en-US-collections", source="live",
+                            agent_id="a1", team="north"),
+                    [UtteranceEvent(call_id="live-zh-as-en", utterance_id=0, time=0.8, speaker="agent", text="I'll tell you",
+                                    start=0.8, end=7.5),
+                     WarningEvent(call_id="live-zh-as-en", utterance_id=None, time=21.3, code="language_mismatch",
+                                  message=message)])
+    store.close()
+    page = tab.page
+    tab.sign_in(server.tokens["coach"], hash="#call=live-zh-as-en")
+    page.wait_for_selector("#call-warnings:not([hidden])")
+    assert page.inner_text("#call-warnings") == f"language mismatch: {message}"
+    tab.check_clean()
