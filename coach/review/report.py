@@ -137,6 +137,7 @@ def _call_view(call: ReportCall, number: int) -> dict[str, Any]:
         "duration": _clock(duration), "balance": _balance(detail.metadata),
         "score": score, "score_text": "n/a" if score is None else f"{score:g}", "score_class": _score_class(score),
         "outcome": _outcome(detail.outcome_detail, detail.outcome), "summary": detail.summary or "",
+        "warnings": [(_humanize(w.code), w.message) for w in detail.warnings or []],
         "severity_counts": [(s, counts[s]) for s in SEVERITIES if counts[s]],
         "worst": next((s for s in SEVERITIES if counts[s]), None),
         "s1_count": counts["S1"], "s1_rules": [g["rule_id"] for g in violations if g["severity"] == "S1"],

@@ -198,6 +198,21 @@ def test_outcome_summary_and_notes(calls):
     assert "Listen again to this part (zh-hardship)." in html and "coach-li" in html
 
 
+def test_a_calls_warnings_are_in_its_report_escaped(calls):
+    """The coach reading the e-mailed report is told what the review page says: the transcript of a
+    call heard in another language is most likely wrong."""
+    from coach.review.report import ReportCall
+    from coach.storage.records import CallWarningRecord
+
+    call = calls["en-violations"]
+    assert "call-warnings" not in render(call).split("</style>", 1)[1]  # none stored: no box
+    warning = CallWarningRecord(code="language_mismatch", message="the speech sounds like Chinese (91%) <b>")
+    detail = call.detail.model_copy(update={"warnings": [warning]})
+    html = render(ReportCall(detail, call.events, call.notes))
+    assert "Language mismatch:</strong> the speech sounds like Chinese (91%) &lt;b&gt;" in html
+    assert Document(html).problems == []
+
+
 def test_chinese_calls_get_chinese_labels_and_english_calls_do_not(calls):
     zh_html, en_html = render(calls["zh-hardship"]), render(calls["en-violations"])
     for label in ("通话记录", "合规问题", "质检评分", "客户情绪"):
