@@ -36,4 +36,5 @@ for playbook in ('en-US-collections', 'zh-CN-bank-collections'):
 "
 # Two workers (COACH_TEST_WORKERS; 0 runs in this process): most tests wait on servers, subprocesses
 # and models, so two share two cores well. A test file stays on one worker (its module fixtures).
-.venv/bin/python -m pytest -n "${COACH_TEST_WORKERS:-2}" --dist loadfile "$@"
+# The slowest tests are listed at the end: the suite's time is a budget (~7 min on two cores).
+.venv/bin/python -m pytest -n "${COACH_TEST_WORKERS:-2}" --dist loadfile --durations=25 "$@"
