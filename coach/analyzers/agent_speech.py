@@ -6,7 +6,8 @@ misleading consequences, ...) against everything an agent may lawfully say (the 
 get a lot worse for you" is a threat although it names no legal step, and "if it stays unpaid it may
 be reported to the credit bureaus" is not one. Rules marked ``offensive_language`` also fire on the
 offensive-language model (profanity, insults) in either language. A rule's ``unless`` vetoes
-(reassurances such as "nobody is going to arrest you") apply as they do to its trigger.
+(reassurances such as "nobody is going to arrest you") apply as they do to its trigger. A line the
+speech model looped on (:mod:`coach.text.repetition`) is not judged by the classifier.
 
 Findings go to the compliance analyzer (``turn.facts["extra_findings"]``), which reports a rule once
 per utterance however many ways it matched.
@@ -28,6 +29,7 @@ from coach.events import BaseEvent
 from coach.languages import language_pack
 from coach.playbook.schema import Playbook, Rule
 from coach.text.offensive import OffensiveLanguageDetector
+from coach.text.repetition import looped
 
 if TYPE_CHECKING:
     from coach.engine import CallSession, CoachEngine
@@ -127,7 +129,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         findings: list[Finding] = []
         norm = turn.features.norms[0]
         monitor = session.compliance
-        if self.classifier is not None:
+        if self.classifier is not None and not looped(turn.text, self.engine.language):
             probabilities = class_probabilities(self.classifier, turn.features.classifier_input())[0]
             order = np.argsort(probabilities)[::-1]
             for index in order[:2]:

@@ -104,3 +104,20 @@ def test_a_classifier_finding_needs_an_example_of_its_rule_nearby(en_engine, mon
     assert "US-THREAT" in classified(run_call(en_engine, line))
     monkeypatch.setattr(analyzer, "support_floor", 1.01)
     assert "US-THREAT" not in classified(run_call(en_engine, line))
+
+
+def test_a_line_the_speech_model_looped_on_is_not_judged_a_threat(en_engine, monkeypatch):
+    """What tiny.en wrote on a Chinese call ("I want this, I'm here, I want this, ...") read as a threat;
+    the loop check is what stops it, and the offensive-language check still hears such a line."""
+    import coach.analyzers.agent_speech as agent_speech
+
+    line = VERIFY_EN + [("agent", "I want this, I'm here, I want this, I'm here, I want this, I'm")]
+
+    def s1s(events) -> set[str]:
+        return {e.rule_id for e in of_type(events, "compliance") if e.utterance_id == 2 and e.severity == "S1"}
+
+    assert not s1s(run_call(en_engine, line))
+    cursing = VERIFY_EN + [("agent", "pay up you stupid bitch, pay up you stupid bitch, pay up")]
+    assert "US-ABUSE" in s1s(run_call(en_engine, cursing))
+    monkeypatch.setattr(agent_speech, "looped", lambda text, language: False)
+    assert s1s(run_call(en_engine, line))
