@@ -533,15 +533,20 @@ def review_into_store(store: CallStore, path: str | Path, request: ReviewRequest
 
 
 def _asks_for_another_review(store: CallStore, call_id: str, request: ReviewRequest, viewer: Viewer) -> bool:
-    """Whether the request names a language or playbook other than the stored review's, of a call
-    ``viewer`` may see (one they cannot see is never replaced, nor its existence told)."""
+    """Whether the request names a language or playbook other than the stored review's, or leaves
+    both to the recording while the stored review was made in a language the speech contradicts
+    (``language_mismatch``: a Chinese call reviewed as English before the language heard became the
+    default), of a call ``viewer`` may see (one they cannot see is never replaced, nor its existence
+    told)."""
     try:
         stored = store.get_call(call_id, viewer)
     except NotFoundError:
         return False
     other_language = request.language not in (None, "auto") and request.language != stored.language
     other_playbook = request.playbook is not None and _playbook_id(request.playbook) != stored.playbook.split("@")[0]
-    return other_language or other_playbook
+    left_to_the_speech = request.language in (None, "auto") and request.playbook is None
+    heard_otherwise = left_to_the_speech and any(w.code == "language_mismatch" for w in stored.warnings or [])
+    return other_language or other_playbook or heard_otherwise
 
 
 def _playbook_id(reference: str) -> str:

@@ -136,3 +136,20 @@ def test_whisper_tells_english_from_a_short_listen():
     probabilities = model.detect_language(np.concatenate([english, silence(1.0)]), 15)
     assert max(probabilities, key=probabilities.get) == "en" and probabilities["en"] > 0.5
     assert list(probabilities.values()) == sorted(probabilities.values(), reverse=True) and "zh" in probabilities
+
+
+def test_a_review_in_a_contradicted_language_is_replaced_when_the_language_is_left_to_the_speech(chinese_call, tmp_path):
+    """A Chinese recording stored as an English review (language_mismatch) is not a duplicate to a
+    request that leaves the language to the speech: it is reviewed again, in Chinese, and replaces it.
+    A review in the language heard is a duplicate as before."""
+    from coach.review.pipeline import review_into_store
+    from coach.storage import CallStore
+
+    settings = Settings(data_dir=tmp_path)
+    store = CallStore(settings.database(), settings)
+    wrong = review_into_store(store, chinese_call, ReviewRequest(language="en"), source="cli", settings=settings)
+    again = review_into_store(store, chinese_call, ReviewRequest(), source="cli", settings=settings)
+    assert not again.duplicate and again.replaced == wrong.call_id
+    assert store.get_call(again.call_id).language == "zh" and not store.get_call(again.call_id).warnings
+    assert review_into_store(store, chinese_call, ReviewRequest(), source="cli", settings=settings).duplicate
+    store.close()
