@@ -52,13 +52,13 @@ from coach.review.pipeline import (
     check_file,
     check_playbook_language,
     check_recording_roles,
+    earlier_review,
     file_hash,
     from_file,
     read_file,
     recognize_recording,
     recording_language,
-    store_reviewed,
-    stored_duplicate,
+    store_replacing,
 )
 from coach.storage import CallStore
 
@@ -346,20 +346,23 @@ def review_on_ray(store: CallStore, paths: Sequence[Path], request: ReviewReques
     hashed = ray.data.from_items(rows, override_num_blocks=len(rows)).map(
         _hash, fn_kwargs={"directory": directory}, num_cpus=plan.reader_cpus)
     digests: dict[int, str | None] = {row["index"]: row["digest"] for row in hashed.iter_rows()}
-    # content stored before this run is not reviewed again (within the run, the write-time check decides)
-    todo = [i for i in range(len(paths)) if stored_duplicate(store, digests[i]) is None]
+    # content stored before this run is not reviewed again, unless the request asks for another review
+    # (within the run, the write-time check decides)
+    earlier = {i: earlier_review(store, digests[i], request) for i in range(len(paths))}
+    todo = [i for i in range(len(paths)) if earlier[i][0] is None]
     results = _review([_Work(paths[i], digests[i]) for i in todo], todo, request, settings, directory, plan)
     waiting: dict[int, _Work] = {}
     pending = iter(todo)
     upcoming = next(pending, None)
     for index in range(len(paths)):
         if index != upcoming:
-            yield paths[index], _store(store, paths[index], digests[index], None, request, source, settings)
+            yield paths[index], _store(store, paths[index], digests[index], None, None, request, source, settings)
             continue
         while index not in waiting:
             done_index, work = next(results)
             waiting[done_index] = work
-        yield paths[index], _store(store, paths[index], digests[index], waiting.pop(index), request, source, settings)
+        yield paths[index], _store(store, paths[index], digests[index], waiting.pop(index), earlier[index][1], request,
+                                   source, settings)
         upcoming = next(pending, None)
 
 
@@ -386,13 +389,13 @@ def _review(works: list[_Work], indexes: list[int], request: ReviewRequest, sett
         yield row["index"], row["work"]
 
 
-def _store(store: CallStore, path: Path, digest: str | None, work: _Work | None, request: ReviewRequest, source: str,
-           settings: Settings) -> StoredReview | CoachError:
+def _store(store: CallStore, path: Path, digest: str | None, work: _Work | None, replacing: str | None,
+           request: ReviewRequest, source: str, settings: Settings) -> StoredReview | CoachError:
     """What the plain review gives for this file, decided now, in the files' order: a duplicate when
-    its content is stored (before this run or by an earlier file of it), else its error, else the
-    stored call."""
+    its content is stored and answers the request (before this run or by an earlier file of it), else
+    its error, else the stored call (replacing the earlier review of it the request asked to redo)."""
     try:
-        duplicate = stored_duplicate(store, digest)
+        duplicate, _ = earlier_review(store, digest, request)
         if duplicate is not None:
             check_recording_roles(path, request)  # as the plain review: wrong roles are no duplicate's
             return duplicate
@@ -401,7 +404,7 @@ def _store(store: CallStore, path: Path, digest: str | None, work: _Work | None,
         if work.error is not None:
             return RemoteError(*work.error)
         reviewed: ReviewedCall = work.stage
-        return store_reviewed(store, reviewed, request, source=source, settings=settings)
+        return store_replacing(store, reviewed, request, replacing, source=source, settings=settings)
     except CoachError as exc:
         return exc
 

@@ -521,15 +521,35 @@ def review_into_store(store: CallStore, path: str | Path, request: ReviewRequest
     check_request(request)
     check_recording_roles(path, request)
     digest = file_hash(path) if path.is_file() else None
-    existing = stored_duplicate(store, digest)
-    if existing is not None and not _asks_for_another_review(store, existing.call_id, request, viewer):
-        return existing
+    standing, replacing = earlier_review(store, digest, request, viewer)
+    if standing is not None:
+        return standing
     reviewed = review_file(path, request, settings, content_hash=digest)
-    if existing is not None:
-        store.delete_call(existing.call_id)
-        stored = store_reviewed(store, reviewed, request, source=source, settings=settings)
-        return StoredReview(stored.call_id, duplicate=False, replaced=existing.call_id)
-    return store_reviewed(store, reviewed, request, source=source, settings=settings)
+    return store_replacing(store, reviewed, request, replacing, source=source, settings=settings)
+
+
+def earlier_review(store: CallStore, digest: str | None, request: ReviewRequest,
+                   viewer: Viewer = SYSTEM) -> tuple[StoredReview | None, str | None]:
+    """What is stored of a file with this content, for this request: (the review that answers it, a
+    duplicate; None when the file is to be reviewed) and the id of the stored review a new one is to
+    replace (the request asks for another language or playbook, see :func:`_asks_for_another_review`)."""
+    existing = stored_duplicate(store, digest)
+    if existing is None:
+        return None, None
+    if _asks_for_another_review(store, existing.call_id, request, viewer):
+        return None, existing.call_id
+    return existing, None
+
+
+def store_replacing(store: CallStore, reviewed: ReviewedCall, request: ReviewRequest, replacing: str | None, *,
+                    source: str, settings: Settings) -> StoredReview:
+    """Store a reviewed file; the earlier review it replaces (``replacing``) is deleted only now that
+    the new one is done."""
+    if replacing is None:
+        return store_reviewed(store, reviewed, request, source=source, settings=settings)
+    store.delete_call(replacing)
+    stored = store_reviewed(store, reviewed, request, source=source, settings=settings)
+    return StoredReview(stored.call_id, duplicate=False, replaced=replacing)
 
 
 def _asks_for_another_review(store: CallStore, call_id: str, request: ReviewRequest, viewer: Viewer) -> bool:

@@ -94,6 +94,11 @@ def test_ray_review_stores_and_prints_what_the_plain_review_does(local_ray, file
     again_code, again, again_text, _ = review(tmp_path, "ray", files, "--ray", monkeypatch=monkeypatch)
     assert again_code == 2 and [c["call"]["id"] for c in again] == ids
     assert again_text.count("already reviewed") == 5
+    # a stored file the request asks to review in another language is reviewed again and replaced, as
+    # the plain review does, once: its copy in the same run is then the new review's duplicate
+    redo_code, redone, redo_text, _ = review(tmp_path, "ray", files[3:5], "--ray", "--language", "zh", monkeypatch=monkeypatch)
+    assert redo_code == 0 and "replaces en-violations-001" in redo_text and redo_text.count("already reviewed") == 1
+    assert redone[0]["call"]["id"] == redone[1]["call"]["id"]
 
 
 def test_a_cluster_that_does_not_answer_is_refused_quickly_and_changes_nothing(tmp_path):
