@@ -71,7 +71,10 @@ class IntentContext:
 
 
 class ObjectionDetector:
-    def __init__(self, playbook: Playbook, space: FeatureSpace, nli: ZeroShotScorer | None = None) -> None:
+    def __init__(self, playbook: Playbook, space: FeatureSpace, nli: ZeroShotScorer | None = None, *,
+                 lexical_weight: float | None = None) -> None:
+        """``lexical_weight``: the weight of the lexical view, when known (a playbook patched from one
+        whose engine chose it); else it is chosen here, by cross-validation (most of a fit's time)."""
         self.playbook = playbook
         self.space = space
         self.nli = nli
@@ -86,7 +89,8 @@ class ObjectionDetector:
         features = space.encode(self.texts)
         # The shared feature space takes the lexical weight this head classifies best with; every head
         # fitted after it (emotion, stages, rules, agent speech) reads features with that weight.
-        space.lexical_weight = choose_lexical_weight(features, self._labels, _fit)
+        space.lexical_weight = (lexical_weight if lexical_weight is not None
+                                else choose_lexical_weight(features, self._labels, _fit))
         self.example_features = replace(features, lexical_weight=space.lexical_weight, _derived={})
         self._matrix = self.example_features.classifier_input()
         self.classifier = _fit(self._matrix, self._labels)
