@@ -24,7 +24,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from coach.alerts import Alert, alerts_in
-from coach.events import BaseEvent, ComplianceEvent, IntentEvent, SentimentEvent, UtteranceEvent
+from coach.events import BaseEvent, ComplianceEvent, IntentEvent, SentimentEvent, UtteranceEvent, WarningEvent
 
 log = logging.getLogger("coach.floor")
 
@@ -72,6 +72,8 @@ class CallTile(BaseModel):
     s1_violations: list[dict[str, Any]] = Field(default_factory=list)
     #: The debtor's last objection while the agent has not spoken since: {intent, name, utterance_id, time}.
     unhandled_objection: dict[str, Any] | None = None
+    #: What makes the whole call's analysis doubtful: [{code, message}] (``language_mismatch``).
+    warnings: list[dict[str, str]] = Field(default_factory=list)
     #: Alerts of this call not acknowledged yet.
     open_alerts: int = 0
     #: Why the call is risky, most serious first; ``risk`` orders the floor (higher first).
@@ -266,6 +268,10 @@ def _update(tile: CallTile, event: BaseEvent) -> None:
         if event.kind == "objection" and event.utterance_id is not None:
             tile.unhandled_objection = {"intent": event.intent, "name": event.name, "utterance_id": event.utterance_id,
                                         "time": event.time}
+    elif isinstance(event, WarningEvent):
+        warning = {"code": event.code, "message": event.message[:300]}
+        if warning not in tile.warnings:
+            tile.warnings = [*tile.warnings, warning]
     elif isinstance(event, ComplianceEvent) and event.severity == "S1":
         tile.s1_violations = [*tile.s1_violations, {"rule_id": event.rule_id, "name": event.name,
                                                     "evidence": event.evidence[:300], "time": event.time}][-20:]
@@ -281,15 +287,18 @@ def _trend(valences: list[float]) -> Literal["worsening", "improving", "steady"]
 
 
 def _score(tile: CallTile) -> None:
-    """Risk: an S1 violation first, then the debtor's emotion worsening into the negative, then an
-    objection left unanswered (time on the call breaks ties)."""
+    """Risk: an S1 violation first, then a call whose speech is not in its language (its hints are
+    most likely wrong), then the debtor's emotion worsening into the negative, then an objection left
+    unanswered (time on the call breaks ties)."""
     reasons = []
     if tile.s1_violations:
         reasons.append("S1 violation")
+    if any(w["code"] == "language_mismatch" for w in tile.warnings):
+        reasons.append("language mismatch")
     if tile.emotion_trend == "worsening" and (tile.valence or 0.0) < 0:
         reasons.append("negative emotion rising")
     if tile.unhandled_objection is not None:
         reasons.append("objection unanswered")
-    weights = {"S1 violation": 4, "negative emotion rising": 2, "objection unanswered": 1}
+    weights = {"S1 violation": 8, "language mismatch": 4, "negative emotion rising": 2, "objection unanswered": 1}
     tile.risk_reasons = reasons
     tile.risk = sum(weights[r] for r in reasons)

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 
 from coach.alerts import Alert, AlertWebhook, alerts_in, self_harm_cue, sign, verify
-from coach.events import ComplianceEvent, IntentEvent, SentimentEvent, UtteranceEvent
+from coach.events import ComplianceEvent, IntentEvent, SentimentEvent, UtteranceEvent, WarningEvent
 from coach.floor import Floor
 from tests.conftest import run_call
 
@@ -97,6 +97,23 @@ def test_risk_order_s1_then_worsening_emotion_then_unanswered_objection_then_tim
     assert floor.tile(objecting).unhandled_objection is None  # the agent answered
     assert [t.call_id for t in floor.tiles()][-2:] == [calm, objecting]  # equal risk: longest on the call first
     assert [t.call_id for t in floor.tiles(lambda t: t.call_id != s1)] == [upset, calm, objecting]
+
+
+def test_a_call_not_spoken_in_its_language_ranks_after_an_s1_and_says_why():
+    """Its hints are most likely wrong: above an upset debtor and an unanswered objection together,
+    below an S1 violation."""
+    floor = Floor()
+    upset = floor.open("upset", language="en")
+    wrong = floor.open("wrong", language="en")
+    s1 = floor.open("s1", language="en")
+    floor.publish(upset, [utterance(0, "debtor", "i cant pay"), objection(0), sentiment(0, 0.1), sentiment(1, -0.6, "angry")])
+    floor.publish(s1, [utterance(0, "agent", "jail"), violation(0)])
+    warning = WarningEvent(call_id=wrong, utterance_id=None, time=21.0, code="language_mismatch",
+                           message="the speech sounds like Chinese (91%), but the call was started as English")
+    floor.publish(wrong, [warning, warning.model_copy()])
+    assert [t.call_id for t in floor.tiles()] == [s1, wrong, upset]
+    tile = floor.tile(wrong)
+    assert tile.risk_reasons == ["language mismatch"] and tile.warnings == [{"code": warning.code, "message": warning.message}]
 
 
 def test_two_calls_with_one_id_are_two_tiles():

@@ -81,7 +81,8 @@ function onError(message) {
 
 function riskClass(call) {
   const first = call.risk_reasons[0] || "";
-  return first.startsWith("S1") ? "risk-s1" : first.startsWith("negative") ? "risk-emotion" : first ? "risk-objection" : "";
+  return first.startsWith("S1") ? "risk-s1" : first.startsWith("language") || first.startsWith("negative") ? "risk-emotion"
+    : first ? "risk-objection" : "";
 }
 
 function sparkline(values) {
@@ -127,6 +128,7 @@ function tile(call) {
   }
   for (const line of call.last_lines.slice(-3)) item.append(el("p", { class: `line ${line.speaker}` }, line.text));
   for (const v of call.s1_violations.slice(-2)) item.append(el("p", { class: "s1" }, `⚠ ${v.rule_id} ${v.name}`));
+  for (const w of call.warnings || []) item.append(el("p", { class: "warning" }, `⚠ ${w.message}`));
   if (call.unhandled_objection) item.append(el("p", { class: "hint" }, `Unanswered: ${call.unhandled_objection.name}`));
   else if (call.last_hint) item.append(el("p", { class: "hint" }, `${call.last_hint.name}${call.last_hint.say ? ` → ${call.last_hint.say}` : ""}`));
   return item;
