@@ -7,7 +7,7 @@ get a lot worse for you" is a threat although it names no legal step, and "if it
 be reported to the credit bureaus" is not one. Rules marked ``offensive_language`` also fire on the
 offensive-language model (profanity, insults) in either language. A rule's ``unless`` vetoes
 (reassurances such as "nobody is going to arrest you") apply as they do to its trigger. A line the
-speech model looped on (:mod:`coach.text.repetition`) is not judged by the classifier.
+speech model looped on (:mod:`coach.text.repetition`) counts only when the classifier is sure of it.
 
 Findings go to the compliance analyzer (``turn.facts["extra_findings"]``), which reports a rule once
 per utterance however many ways it matched.
@@ -41,6 +41,11 @@ OFFENSIVE_THRESHOLD = 0.7
 THRESHOLD_RANGE = (0.35, 0.9)
 #: A negated line ("nobody is going to arrest you") counts only when the classifier is this sure.
 REASSURANCE_CONFIDENCE = 0.9
+#: A line the speech model looped on ("I want this, I'm here, I want this, I'm here, ...") counts
+#: only when the classifier is this sure: Whisper's loops on the bundled calls read as threats at
+#: 0.68-0.80; "pay today or we will have you arrested" said twice at 0.97. A vague threat said twice
+#: under it ("people who cross us end up sorry" twice: 0.81) is missed: the price of no false S1s.
+LOOPED_CONFIDENCE = 0.85
 
 
 def classified_rules(playbook: Playbook) -> list[Rule]:
@@ -129,12 +134,14 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         findings: list[Finding] = []
         norm = turn.features.norms[0]
         monitor = session.compliance
-        if self.classifier is not None and not looped(turn.text, self.engine.language):
+        if self.classifier is not None:
+            # a line the speech model looped on counts only when the classifier is sure of it
+            threshold = max(self.threshold, LOOPED_CONFIDENCE) if looped(turn.text, self.engine.language) else self.threshold
             probabilities = class_probabilities(self.classifier, turn.features.classifier_input())[0]
             order = np.argsort(probabilities)[::-1]
             for index in order[:2]:
                 label, p = str(self.classifier.classes_[index]), float(probabilities[index])
-                if label == NONE or p < self.threshold:
+                if label == NONE or p < threshold:
                     break
                 rule = self.rules[label]
                 if not monitor.applies(rule) or _vetoed(rule, norm, monitor):

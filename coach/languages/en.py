@@ -64,10 +64,12 @@ PACK = LanguagePack(
         r"\b(?:if|unless|or else|otherwise|until|before|or we|or you|or your|or i|better|or the)\b"
         r"|\b(?:want|wish|warn\w*|like it|pretty|escalat\w*|next level|trouble|consequences|worse|coming back|mess around"
         r"|nice|shoes)\b"
-        # the debtor's not paying ("people who dont pay", "you wouldnt pay it back"), not the harm negated
-        r"|\b(?:don.?t|dont|won.?t|wont|wouldn.?t|didn.?t|not|never|no) (?:\w+ ){0,2}(?:pay|paying|paid)\b"
+        # someone's not paying ("people who dont pay", "you wouldnt pay it back"), not the harm negated
+        # ("nobody is arrested for not paying" stays a reassurance)
+        r"|\b(?:who|that|you|they|people|folks|those) (?:\w+ )?(?:don.?t|dont|won.?t|wont|wouldn.?t|didn.?t|never|do not"
+        r"|did not|will not|would not) (?:\w+ )?(?:pay|pays|paying|paid)\b"
         # a negated command ("dont make me come find you", "dont say nobody warned you"), not "dont worry"
-        r"|\b(?:don.?t|dont) (?:you )?(?:make|test|push|dare|say|even|try|play|mess|ignore|think|tell me|get smart|get cute)\b"
+        r"|\b(?:don.?t|dont) (?:you )?(?:make|test|push|dare|say|even|try|play|mess|ignore|tell me|get smart|get cute)\b"
     ),
     commitment_veto=re.compile(
         r"\b(?:can.?t|cannot|can not|won.?t|will not|wont|don.?t|dont|not|no way|never|unable|nothing|only if|if i|maybe|might"

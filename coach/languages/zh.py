@@ -45,10 +45,10 @@ PACK = LanguagePack(
     # a card or account number read out, in groups or at once ("六二一七 零零零一 ..."); ASR puts spaces between groups
     card_digits=re.compile(r"(?:卡号|账号|尾号)?(?:[0-9零〇一二两三四五六七八九幺]\s?){8,}"),
     negation=re.compile(r"不会|不是|不用|不要担心|没有|没人|并不|绝不|不可能|别担心|放心"),
-    # a condition, a menace, the debtor's (not) paying ("剩下的就不用还了" promises what the bank will
-    # not give), or a sweeping consequence ("所有银行都不会再给你开户"): not a reassurance
+    # a condition, a menace, or the debtor's not paying ("剩下的就不用还了" promises what the bank will
+    # not give): not a reassurance
     condition=re.compile(r"如果|要是|假如|否则|不然|再不|还不|不还|除非|之前|以前|等着|后果|好看|走着瞧|好果子|别怪|警告|后悔"
-                         r"|不用(?:再)?还|不必还|不需要还|再也不|永远不|都不会再"),
+                         r"|不用(?:再)?还|不必还|不需要还"),
     # refusal, inability, a condition or a payment already made; a bare 不/没/别 is not one ("一分不少",
     # "没问题", "别再打了" said while promising)
     commitment_veto=re.compile(

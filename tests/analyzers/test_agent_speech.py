@@ -108,7 +108,7 @@ def test_a_classifier_finding_needs_an_example_of_its_rule_nearby(en_engine, mon
 
 def test_a_line_the_speech_model_looped_on_is_not_judged_a_threat(en_engine, monkeypatch):
     """What tiny.en wrote on a Chinese call ("I want this, I'm here, I want this, ...") read as a threat;
-    the loop check is what stops it, and the offensive-language check still hears such a line."""
+    the loop check is what stops it. A sure threat said twice, and cursing said twice, still count."""
     import coach.analyzers.agent_speech as agent_speech
 
     line = VERIFY_EN + [("agent", "I want this, I'm here, I want this, I'm here, I want this, I'm")]
@@ -119,5 +119,7 @@ def test_a_line_the_speech_model_looped_on_is_not_judged_a_threat(en_engine, mon
     assert not s1s(run_call(en_engine, line))
     cursing = VERIFY_EN + [("agent", "pay up you stupid bitch, pay up you stupid bitch, pay up")]
     assert "US-ABUSE" in s1s(run_call(en_engine, cursing))
+    twice = VERIFY_EN + [("agent", "pay up today or we will have you arrested, pay up today or we will have you arrested")]
+    assert "US-THREAT" in s1s(run_call(en_engine, twice))
     monkeypatch.setattr(agent_speech, "looped", lambda text, language: False)
     assert s1s(run_call(en_engine, line))

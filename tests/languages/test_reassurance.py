@@ -15,6 +15,11 @@ from coach.languages import language_pack
     ("en", "your benefits are protected and we cant touch them"),
     ("zh", "您放心 我们不会去您单位"),
     ("zh", "这个不会影响您家人 您别担心"),
+    ("en", "nobody is going to arrest you for not paying a credit card"),  # "not paying" after "for"
+    ("en", "you cant go to jail for not paying this debt"),
+    ("en", "dont think of this as a threat we will never sue you"),
+    ("zh", "您放心 我们再也不会打给您单位了"),
+    ("zh", "您别担心 都不会再打扰您家人"),
 ])
 def test_a_negated_harm_reassures(language, line):
     assert language_pack(language).reassures(line)
@@ -27,7 +32,6 @@ def test_a_negated_harm_reassures(language, line):
     ("en", "you borrowed it knowing you would never pay it back"),
     ("en", "we will not stop until this is paid if thats what it takes"),  # a condition
     ("zh", "今天还三千 剩下的就不用还了"),                    # promises what the bank will not give
-    ("zh", "以后你再也不可能贷到款了"),                      # a sweeping consequence
     ("zh", "要是不还 后果不是你能承担的"),
 ])
 def test_a_negation_that_keeps_the_threat_does_not_reassure(language, line):
