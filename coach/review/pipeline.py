@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import shutil
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -547,6 +548,10 @@ def store_replacing(store: CallStore, reviewed: ReviewedCall, request: ReviewReq
     the new one is done."""
     if replacing is None:
         return store_reviewed(store, reviewed, request, source=source, settings=settings)
+    if request.call_id is not None and request.call_id != replacing and store.has_call(request.call_id):
+        # refused before the earlier review is deleted: a mistake must not cost the call already stored
+        raise InputError(f"a call with id {request.call_id!r} is already stored",
+                         hint="give the call another id, or leave it out")
     store.delete_call(replacing)
     stored = store_reviewed(store, reviewed, request, source=source, settings=settings)
     return StoredReview(stored.call_id, duplicate=False, replaced=replacing)
@@ -565,8 +570,18 @@ def _asks_for_another_review(store: CallStore, call_id: str, request: ReviewRequ
     other_language = request.language not in (None, "auto") and request.language != stored.language
     other_playbook = request.playbook is not None and _playbook_id(request.playbook) != stored.playbook.split("@")[0]
     left_to_the_speech = request.language in (None, "auto") and request.playbook is None
-    heard_otherwise = left_to_the_speech and any(w.code == "language_mismatch" for w in stored.warnings or [])
+    heard_otherwise = left_to_the_speech and any(_language_advised(w.message) not in (None, stored.language)
+                                                 for w in stored.warnings or [] if w.code == "language_mismatch")
     return other_language or other_playbook or heard_otherwise
+
+
+def _language_advised(message: str) -> str | None:
+    """The language a recording's ``language_mismatch`` warning advises reviewing it in ("review it
+    again with --language zh"). Only English or Chinese heard in a recording get that advice: a call
+    in another language, or a transcript (whose own language a new review would keep), would be
+    stored again with the same warning, again and again."""
+    advised = re.search(r"review it again with --language (en|zh)\b", message)
+    return advised.group(1) if advised else None
 
 
 def _playbook_id(reference: str) -> str:

@@ -153,3 +153,17 @@ def test_a_review_in_a_contradicted_language_is_replaced_when_the_language_is_le
     assert store.get_call(again.call_id).language == "zh" and not store.get_call(again.call_id).warnings
     assert review_into_store(store, chinese_call, ReviewRequest(), source="cli", settings=settings).duplicate
     store.close()
+
+
+@pytest.mark.parametrize(("message", "advised"), [
+    ("the speech sounds like Chinese (91%), but the call was reviewed as English: its transcript is most likely "
+     "wrong; review it again with --language zh (or auto)", "zh"),
+    ("the speech sounds like Spanish (88%), but the call was reviewed as English: its transcript is most likely wrong",
+     None),  # reviewed again it would be English again, with the same warning
+    ("the transcript's text is Chinese, but the call was analysed as English: ...; analyse it as Chinese "
+     "(--language zh)", None),  # a transcript keeps its own language
+])
+def test_only_a_recording_heard_in_english_or_chinese_is_reviewed_again(message, advised):
+    from coach.review.pipeline import _language_advised
+
+    assert _language_advised(message) == advised

@@ -223,3 +223,17 @@ def test_a_transcript_analysed_in_the_other_language_says_so():
     reviewed = review_file(EXAMPLES / "zh-hardship.json", ReviewRequest(language="en"))
     assert [w.code for w in reviewed.call.warnings] == ["language_mismatch"]
     assert not review_file(EXAMPLES / "en-hardship.json", ReviewRequest(language="en")).call.warnings
+
+
+def test_a_review_again_under_a_taken_call_id_is_refused_and_the_earlier_review_kept(tmp_path):
+    """Reviewing a stored file again (another language) under a call id another call has is the
+    user's mistake: refused before the earlier review is deleted, not after."""
+    settings = Settings(data_dir=tmp_path)
+    store = CallStore(settings.database(), settings)
+    first = review_into_store(store, EXAMPLES / "en-cooperative.json", source="cli", settings=settings)
+    other = review_into_store(store, EXAMPLES / "en-violations.json", source="cli", settings=settings)
+    with pytest.raises(InputError, match="already stored"):
+        review_into_store(store, EXAMPLES / "en-cooperative.json", ReviewRequest(language="zh", call_id=other.call_id),
+                          source="cli", settings=settings)
+    assert store.has_call(first.call_id) and store.has_call(other.call_id)
+    store.close()
