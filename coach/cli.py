@@ -396,7 +396,8 @@ def _platform_url(url: str, platform: str) -> str:
 @click.option("--metadata", "given_metadata", type=JsonObject(),
               help='What the CRM knows about these calls, a JSON object: \'{"balance": 1243.5, "local_time": "14:05"}\' '
                    "(the rules' metadata; a promised amount far above the balance is taken as misheard). "
-                   "--agent-id and --team win over its agent_id and team.")
+                   "--agent-id and --team win over its agent_id and team. A file already stored is not reviewed "
+                   "again for it.")
 @click.option("--no-store", is_flag=True, help="Do not keep the calls in the database (only print or report them).")
 @click.option("--ray", "use_ray", is_flag=True,
               help="Review on Ray Data (pip install 'coach[ray]'): a local Ray on this machine's cores, or the cluster "

@@ -45,8 +45,9 @@ _CHANNEL_POOL = ThreadPoolExecutor(max_workers=4, thread_name_prefix="channel")
 _LANGUAGE_POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="language")
 #: Longest a language check waits for the speech models to be idle (seconds) before it listens anyway.
 LANGUAGE_CHECK_PATIENCE = 5.0
-#: Longest the end of a call waits for its language check still listening (seconds).
-LANGUAGE_CHECK_WAIT = 15.0
+#: Longest the end of a call waits for its language check, all listens together (seconds): the
+#: scorecard waits for it, on a thread the server's other calls share.
+LANGUAGE_CHECK_WAIT = 8.0
 
 
 def load_speech_model(language: str, settings: Settings | None = None) -> SpeechRecognizer:
@@ -146,15 +147,16 @@ class LanguageCheck:
         """Gather ``speech`` (the call's newly finalised utterances), take a listen's answer when it is
         in, and start the next listen when it is due. Returns the ``language_mismatch`` warning the
         moment the check finds one (once). ``ending``: the call is over, so listen to what there is
-        and wait up to ``wait`` seconds for each listen."""
+        (without waiting for the speech models to be idle) and wait up to ``wait`` seconds in all."""
         if self.done:
             return None
         self._gather(speech)
+        deadline = time.monotonic() + wait
         while True:
             if self._listening is not None:
                 if not ending and not self._listening.done():
                     return None
-                heard = self._answer(self._listening, wait)
+                heard = self._answer(self._listening, max(0.01, deadline - time.monotonic()) if ending else None)
                 self._listening = None
                 if heard is None:
                     return None
@@ -170,7 +172,7 @@ class LanguageCheck:
                 if ending:  # too little speech to tell
                     self._finish()
                 return None
-            self._listen(full)
+            self._listen(full, patient=not ending)
 
     def _gather(self, speech: Sequence[np.ndarray]) -> None:
         for stretch in speech:
@@ -181,29 +183,31 @@ class LanguageCheck:
                 self._speech.append(stretch)
                 self._gathered += len(stretch)
 
-    def _listen(self, full: bool) -> None:
+    def _listen(self, full: bool, *, patient: bool = True) -> None:
         sample = np.concatenate(self._speech)
         self._speech = [sample]
         self.listens += 1
         self._listening_in_full = full
-        self._listening = _LANGUAGE_POOL.submit(self._hear, sample, full)
+        self._listening = _LANGUAGE_POOL.submit(self._hear, sample, full, patient)
 
-    def _hear(self, sample: np.ndarray, full: bool) -> SpokenLanguage:
+    def _hear(self, sample: np.ndarray, full: bool, patient: bool = True) -> SpokenLanguage:
         """On the language thread: one listen, once the speech models are idle (or have been busy for
-        :data:`LANGUAGE_CHECK_PATIENCE`)."""
+        :data:`LANGUAGE_CHECK_PATIENCE`; at once when not ``patient``: the call has ended)."""
         from coach.review.language import listen
 
         model = speech_model_named(self.settings.language_id_model, self.settings)
-        deadline = time.monotonic() + LANGUAGE_CHECK_PATIENCE
+        deadline = time.monotonic() + (LANGUAGE_CHECK_PATIENCE if patient else 0.0)
         while time.monotonic() < deadline and any(getattr(m, "busy", False) for m in (model, *self.yield_to)):
             time.sleep(0.05)
         return listen(model, sample, quick=not full)
 
-    def _answer(self, listening: Future[SpokenLanguage], wait: float) -> SpokenLanguage | None:
-        """A listen's answer; None, and the check given up, when it failed or took too long."""
+    def _answer(self, listening: Future[SpokenLanguage], wait: float | None) -> SpokenLanguage | None:
+        """A listen's answer (waiting up to ``wait`` seconds; None: it is done); None, and the check
+        given up, when it failed or took too long (a listen still queued is then dropped)."""
         try:
-            return listening.result(timeout=wait or None)
+            return listening.result(timeout=wait)
         except FutureTimeout:
+            listening.cancel()
             log.warning("the call's language check took more than %g s; the call ends unchecked", wait,
                         extra={"call_id": self.call_id, "event": "language_check"})
         except Exception as exc:  # a missing model, one that cannot tell languages apart, a bug

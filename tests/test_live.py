@@ -307,6 +307,33 @@ def test_a_check_that_fails_is_logged_and_the_call_goes_on(en_engine, speech_tur
         assert any("could not be checked" in r.getMessage() and str(error) in r.getMessage() for r in caplog.records)
 
 
+def test_the_end_of_a_call_waits_for_its_language_check_a_bounded_time(en_engine, speech_turns, monkeypatch, caplog):
+    """A listen the language thread cannot finish in time (the server busy with other calls) is given
+    up at the end of the call after LANGUAGE_CHECK_WAIT in all, not held for: the scorecard comes."""
+    import time
+
+    import coach.live
+
+    class SlowListener(FakeListener):
+        def detect_language(self, audio, seconds=30.0):
+            time.sleep(1.5)
+            return super().detect_language(audio, seconds)
+
+    monkeypatch.setattr(coach.live, "LANGUAGE_CHECK_WAIT", 0.3)
+    listener = SlowListener(quick={"zh": 0.6, "en": 0.3}, full={"zh": 0.88, "en": 0.05})
+    monkeypatch.setattr(coach.live, "speech_model_named", lambda name, settings: listener)
+    spec = StreamSpec("lang-slow", "en", AudioFormat("pcm_s16le", 16_000, 1), ("debtor",), {})
+    call = LiveCall(spec, en_engine, FixedRecognizer(), Settings(end_on_full_stop=False))
+    call.start()
+    for turn in speech_turns[:7]:  # ~20 s of speech: the quick listen starts and is still going at the end
+        call.feed((np.clip(turn, -1, 1) * 32767).astype("<i2").tobytes())
+        call.process()
+    started = time.monotonic()
+    last = call.finish()
+    assert time.monotonic() - started < 1.5 and last[-1].type == "scorecard" and not _warnings(last)
+    assert call.language_check.done and any("ends unchecked" in r.getMessage() for r in caplog.records)
+
+
 def test_without_a_language_model_nothing_is_checked_or_kept(en_engine, speech_turns, monkeypatch):
     listener = FakeListener({"zh": 0.94, "en": 0.01})
     call, _, _ = _language_call(en_engine, speech_turns[:2], listener, monkeypatch,
