@@ -94,11 +94,31 @@ def test_ray_review_stores_and_prints_what_the_plain_review_does(local_ray, file
     again_code, again, again_text, _ = review(tmp_path, "ray", files, "--ray", monkeypatch=monkeypatch)
     assert again_code == 2 and [c["call"]["id"] for c in again] == ids
     assert again_text.count("already reviewed") == 5
-    # a stored file the request asks to review in another language is reviewed again and replaced, as
-    # the plain review does, once: its copy in the same run is then the new review's duplicate
-    redo_code, redone, redo_text, _ = review(tmp_path, "ray", files[3:5], "--ray", "--language", "zh", monkeypatch=monkeypatch)
-    assert redo_code == 0 and "replaces en-violations-001" in redo_text and redo_text.count("already reviewed") == 1
-    assert redone[0]["call"]["id"] == redone[1]["call"]["id"]
+
+
+def test_the_driver_replaces_a_stored_review_the_request_asks_to_redo_as_the_plain_review_does(tmp_path):
+    """The driver's decisions, without a cluster: a file stored before whose request names another
+    language is to be reviewed (not a duplicate), its new review replaces the stored one, and a copy
+    of it later in the same run is then the new review's duplicate."""
+    from coach.config import Settings
+    from coach.review.distributed import _store, _Work
+    from coach.review.pipeline import ReviewRequest, earlier_review, file_hash, review_file, review_into_store
+    from coach.storage import CallStore
+
+    settings = Settings(data_dir=tmp_path)
+    store = CallStore(settings.database(), settings)
+    path = EXAMPLES / "en-violations.json"
+    first = review_into_store(store, path, source="cli", settings=settings)
+    digest = file_hash(path)
+    request = ReviewRequest(language="zh")
+    standing, replacing = earlier_review(store, digest, request)
+    assert standing is None and replacing == first.call_id
+    work = _Work(path, digest, stage=review_file(path, request, settings, content_hash=digest))
+    redone = _store(store, path, digest, work, replacing, request, "cli", settings)
+    assert not redone.duplicate and redone.replaced == first.call_id and store.has_call(redone.call_id)
+    copy = _store(store, path, digest, None, None, request, "cli", settings)
+    assert copy.duplicate and copy.call_id == redone.call_id
+    store.close()
 
 
 def test_a_cluster_that_does_not_answer_is_refused_quickly_and_changes_nothing(tmp_path):
