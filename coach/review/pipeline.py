@@ -46,6 +46,10 @@ TRANSCRIPT_SUFFIXES = (".json", ".jsonl", ".ndjson")
 #: A recording's language when none is asked for, no playbook names one and none is clearly heard.
 DEFAULT_LANGUAGE = "en"
 
+#: The advice a recording's ``language_mismatch`` warning ends with, followed by the language heard:
+#: written by :func:`recording_language`, read back by :func:`_language_advised`.
+REVIEW_AGAIN = "review it again with --language"
+
 
 @dataclass
 class ReviewRequest:
@@ -345,7 +349,7 @@ def recording_language(decoded: DecodedRecording, request: ReviewRequest, settin
         warnings.append(CallWarning(code="language_mismatch", message=(
             f"{heard.described}, but the call was reviewed as "
             f"{LANGUAGE_NAMES.get(language, language)}: its transcript is most likely wrong"
-            + (f"; review it again with --language {heard.code} (or auto)" if heard.code in SUPPORTED else "")
+            + (f"; {REVIEW_AGAIN} {heard.code} (or auto)" if heard.code in SUPPORTED else "")
             + (f" and a {heard.name} playbook (or without --playbook)"
                if heard.code in SUPPORTED and request.playbook else ""))))
     return language, DecodedRecording(path, audio, speech, warnings)
@@ -580,7 +584,7 @@ def _language_advised(message: str) -> str | None:
     again with --language zh"). Only English or Chinese heard in a recording get that advice: a call
     in another language, or a transcript (whose own language a new review would keep), would be
     stored again with the same warning, again and again."""
-    advised = re.search(r"review it again with --language (en|zh)\b", message)
+    advised = re.search(rf"{REVIEW_AGAIN} (en|zh)\b", message)
     return advised.group(1) if advised else None
 
 
