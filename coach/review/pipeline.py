@@ -443,8 +443,10 @@ def conclude(events: list[BaseEvent], language: str, started_at: datetime | None
     return outcome.model_dump(mode="json"), summarize(events, outcome, language)
 
 
-def store_review(store: CallStore, reviewed: ReviewedCall, *, source: str, settings: Settings | None = None) -> str:
-    """Write a reviewed call in one transaction (and keep its audio for the player); its id."""
+def store_review(store: CallStore, reviewed: ReviewedCall, *, source: str, settings: Settings | None = None,
+                 replacing: str | None = None) -> str:
+    """Write a reviewed call in one transaction (and keep its audio for the player); its id.
+    ``replacing``: the stored review of the same file this one replaces, in the same transaction."""
     settings = settings or get_settings()
     audio_path = None
     if reviewed.audio_file is not None and settings.keep_audio and reviewed.content_hash:
@@ -458,6 +460,7 @@ def store_review(store: CallStore, reviewed: ReviewedCall, *, source: str, setti
                 audio_path=audio_path, speaker_method=reviewed.speaker_method,
                 warnings=[w.model_dump() for w in call.warnings] or None),
         reviewed.events, outcome=reviewed.outcome, summary=reviewed.summary, duration=reviewed.duration,
+        replacing=replacing,
     )
     if audio_path:  # only once the call is stored: a failed save leaves no orphan file behind
         _keep_audio(reviewed.audio_file, settings.data_dir / audio_path)
@@ -519,7 +522,8 @@ def review_into_store(store: CallStore, path: str | Path, request: ReviewRequest
     A file stored before is reviewed again, and replaces that review, when the request names another
     language or playbook than it was reviewed with and ``viewer`` may see it: a recording reviewed
     in the wrong language is told so (``language_mismatch``: "review it again with --language
-    zh"), and that advice must work. The earlier review is deleted only once the new one is done."""
+    zh"), and that advice must work. The earlier review is deleted in the transaction that stores the
+    new one, and its coach notes move to the new one."""
     settings = settings or get_settings()
     request = request or ReviewRequest()
     path = Path(path)
@@ -548,16 +552,16 @@ def earlier_review(store: CallStore, digest: str | None, request: ReviewRequest,
 
 def store_replacing(store: CallStore, reviewed: ReviewedCall, request: ReviewRequest, replacing: str | None, *,
                     source: str, settings: Settings) -> StoredReview:
-    """Store a reviewed file; the earlier review it replaces (``replacing``) is deleted only now that
-    the new one is done."""
+    """Store a reviewed file; the earlier review it replaces (``replacing``) is deleted in the same
+    transaction, so a mistake (a taken call id) or a database failure costs nothing already stored."""
     if replacing is None:
         return store_reviewed(store, reviewed, request, source=source, settings=settings)
-    if request.call_id is not None and request.call_id != replacing and store.has_call(request.call_id):
-        # refused before the earlier review is deleted: a mistake must not cost the call already stored
-        raise InputError(f"a call with id {request.call_id!r} is already stored",
-                         hint="give the call another id, or leave it out")
-    store.delete_call(replacing)
-    stored = store_reviewed(store, reviewed, request, source=source, settings=settings)
+    try:
+        stored = store_reviewed(store, reviewed, request, source=source, settings=settings, replacing=replacing)
+    except NotFoundError:  # deleted meanwhile (by an admin, or by the same file reviewed again at once)
+        return store_reviewed(store, reviewed, request, source=source, settings=settings)
+    if stored.duplicate:
+        return stored
     return StoredReview(stored.call_id, duplicate=False, replaced=replacing)
 
 
@@ -600,17 +604,19 @@ def stored_duplicate(store: CallStore, digest: str | None) -> StoredReview | Non
 
 
 def store_reviewed(store: CallStore, reviewed: ReviewedCall, request: ReviewRequest, *, source: str,
-                   settings: Settings) -> StoredReview:
+                   settings: Settings, replacing: str | None = None) -> StoredReview:
     """Store a call reviewed from a file, under a new id when another file's call has its name."""
-    if request.call_id is None and store.has_call(reviewed.call.call_id):
+    call_id = reviewed.call.call_id
+    if request.call_id is None and call_id != replacing and store.has_call(call_id):
         # Another file had the same name: keep both, told apart by their content.
-        reviewed.call = reviewed.call.model_copy(update={"call_id": f"{reviewed.call.call_id[:190]}-{reviewed.content_hash[:8]}"})
+        reviewed.call = reviewed.call.model_copy(update={"call_id": f"{call_id[:190]}-{reviewed.content_hash[:8]}"})
     try:
-        return StoredReview(store_review(store, reviewed, source=source, settings=settings), duplicate=False)
+        return StoredReview(store_review(store, reviewed, source=source, settings=settings, replacing=replacing),
+                            duplicate=False)
     except StorageError:
         # The same file reviewed twice at once (two uploads, two `coach review`s): the other one
         # stored it while this one was transcribing. That is a duplicate, not a database failure.
         existing = stored_duplicate(store, reviewed.content_hash)
-        if existing is None:
+        if existing is None or existing.call_id == replacing:  # the review to replace is not an answer
             raise
         return existing

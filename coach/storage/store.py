@@ -107,9 +107,24 @@ class CallStore:
             self._set_outcome(session, row, outcome, summary)
 
     def save_call(self, call: NewCall, events: Sequence[BaseEvent], *, outcome: dict[str, Any] | None = None,
-                  summary: str | None = None, duration: float | None = None) -> None:
-        """Store a whole reviewed call in one transaction: all of it or nothing."""
+                  summary: str | None = None, duration: float | None = None, replacing: str | None = None) -> None:
+        """Store a whole reviewed call in one transaction: all of it or nothing.
+
+        ``replacing`` names an earlier review of the same file that this one replaces (asked for in
+        another language or playbook). It is deleted in the same transaction, so a failure leaves the
+        earlier review as it was, and its coach notes move to the new review (see :func:`_moved_notes`)."""
+        old_audio = None
         with self._transaction() as session:
+            notes: list[tuple[NoteRow, UtteranceRow | None]] = []
+            if replacing is not None:
+                old = self._call(session, replacing)
+                old_audio = old.audio_path
+                spoken = {u.idx: u for u in old.utterances}
+                notes = [(n, spoken.get(n.utterance_id) if n.utterance_id is not None else None)
+                         for n in session.scalars(select(NoteRow).where(NoteRow.call_id == replacing).order_by(NoteRow.id))]
+                session.expunge_all()  # the notes outlive their rows' deletion, read as they were
+                session.delete(session.get(CallRow, replacing))
+                session.flush()  # frees the id and the content hash for the new review
             if session.get(CallRow, call.call_id) is not None:
                 raise InputError(f"a call with id {call.call_id!r} is already stored",
                                  hint="give the call another id, or delete the stored one first")
@@ -120,6 +135,12 @@ class CallStore:
             if duration is not None:
                 row.duration = duration
             self._set_outcome(session, row, outcome, summary)
+            if notes:
+                session.flush()
+                spoken_now = list(session.scalars(select(UtteranceRow).where(UtteranceRow.call_id == row.id)))
+                session.add_all(_moved_notes(notes, row.id, spoken_now))
+        if old_audio and old_audio != call.audio_path:
+            (self.settings.data_dir / old_audio).unlink(missing_ok=True)
 
     def has_call(self, call_id: str) -> bool:
         with self._read() as session:
@@ -454,6 +475,27 @@ class Redactor:
 
 def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _moved_notes(notes: Sequence[tuple[NoteRow, UtteranceRow | None]], call_id: str,
+                 utterances: Sequence[UtteranceRow]) -> list[NoteRow]:
+    """A replaced review's coach notes, on the new review of the same call. A note on an utterance
+    goes to the new utterance that overlaps the old one's time the most (a recording transcribed
+    again: the same moment, other words), or, with no time to go by, to the utterance with the same
+    index (a transcript analysed again: the same words); with neither, it is a note on the whole call."""
+    moved = []
+    for note, spoken in notes:
+        target = None
+        if spoken is not None:
+            overlap = {u.idx: min(u.end, spoken.end) - max(u.start, spoken.start) for u in utterances}
+            best = max(overlap, key=lambda idx: overlap[idx], default=None)
+            if best is not None and overlap[best] > 0:
+                target = best
+            elif any(u.idx == spoken.idx for u in utterances):
+                target = spoken.idx
+        moved.append(NoteRow(call_id=call_id, utterance_id=target, author=note.author, text=note.text,
+                             created_at=note.created_at))
+    return moved
 
 
 def _call_row(call: NewCall, status: str) -> CallRow:

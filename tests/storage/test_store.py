@@ -271,3 +271,75 @@ def test_times_keep_their_zone_and_filter_the_same_on_every_database(store, hard
     detail = store.get_call("z1")
     assert detail.started_at == datetime(2026, 1, 1, 17, 0, tzinfo=timezone.utc)
     assert [c.id for c in store.list_calls(CallFilter(date_to=date(2026, 1, 1)))] == ["z1"]
+
+
+def _shifted(events, seconds: float):
+    """The same call transcribed again with every utterance ``seconds`` later (a review in another
+    language: the same moments, cut a little differently)."""
+    return [e.model_copy(update={"start": e.start + seconds, "end": e.end + seconds}) if e.type == "utterance" else e
+            for e in events]
+
+
+def test_a_review_replacing_another_keeps_its_notes_and_audio_in_one_step(store, settings, hardship_events):
+    audio = settings.data_dir / "audio" / "abc.flac"
+    audio.parent.mkdir(parents=True, exist_ok=True)
+    audio.write_bytes(b"fLaC")
+    store.save_call(new_call("h1", content_hash="ab" * 32, audio_path="audio/abc.flac"), hardship_events)
+    spoken = store.get_call("h1").utterances
+    store.add_note("h1", "Good empathy here", author="cho", utterance_id=2)
+    store.add_note("h1", "Overall solid call", author="cho")
+
+    store.save_call(new_call("h1", language="zh", content_hash="ab" * 32, audio_path="audio/abc.flac"),
+                    _shifted(hardship_events, 0.2), replacing="h1")
+    again = store.get_call("h1")
+    assert again.language == "zh" and audio.exists()  # the same file's audio, still there for the player
+    assert [(n.utterance_id, n.text, n.author) for n in store.notes("h1")] == [
+        (2, "Good empathy here", "cho"), (None, "Overall solid call", "cho")]
+    assert spoken[2].start != again.utterances[2].start
+    assert store.find_by_hash("ab" * 32) == "h1"
+
+
+def test_a_note_follows_the_moment_it_was_on_to_the_new_review(store, hardship_events):
+    store.save_call(new_call("h1", content_hash="ab" * 32), hardship_events)
+    store.add_note("h1", "listen to this", author="cho", utterance_id=1)
+    later = store.get_call("h1").utterances[1]
+    # the new transcription split the call differently: the old utterance 1 is now utterance 3
+    renumbered = [e.model_copy(update={"utterance_id": e.utterance_id + 2}) if e.utterance_id is not None else e
+                  for e in hardship_events]
+    store.save_call(new_call("h2", content_hash="ab" * 32), renumbered, replacing="h1")
+    assert not store.has_call("h1")
+    (note,) = store.notes("h2")
+    assert note.utterance_id == 3 and store.get_call("h2").utterances[1].start == later.start
+
+
+def test_a_replacement_that_fails_keeps_the_earlier_review_whole(store, settings, hardship_events, monkeypatch):
+    from coach.storage import store as store_module
+
+    audio = settings.data_dir / "audio" / "abc.flac"
+    audio.parent.mkdir(parents=True, exist_ok=True)
+    audio.write_bytes(b"fLaC")
+    store.save_call(new_call("h1", content_hash="ab" * 32, audio_path="audio/abc.flac"), hardship_events)
+    store.add_note("h1", "Overall solid call", author="cho")
+    store.save_call(new_call("taken"), hardship_events)
+    before = store.get_call("h1")
+
+    with pytest.raises(InputError, match="already stored"):  # the user's mistake: an id another call has
+        store.save_call(new_call("taken", content_hash="ab" * 32), hardship_events, replacing="h1")
+
+    calls = {"n": 0}
+    real = store_module.Redactor.redact
+
+    def failing(self, event):
+        calls["n"] += 1
+        if calls["n"] == 5:
+            raise StorageError("the database went away")
+        return real(self, event)
+
+    monkeypatch.setattr(store_module.Redactor, "redact", failing)
+    with pytest.raises(StorageError):
+        store.save_call(new_call("h2", language="zh", content_hash="ab" * 32), hardship_events, replacing="h1")
+    assert store.get_call("h1") == before and audio.exists()
+    assert [n.text for n in store.notes("h1")] == ["Overall solid call"]
+    assert not store.has_call("h2")
+    with pytest.raises(NotFoundError):
+        store.save_call(new_call("h3"), hardship_events, replacing="gone")
