@@ -8,13 +8,14 @@ one transaction: all of it or nothing. Free text is redacted (PII) before it rea
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, time
 from typing import Any
 
-from sqlalchemy import and_, exists, false, func, or_, select, update
+from sqlalchemy import and_, delete, exists, false, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from coach.alerts import Alert
@@ -54,6 +55,8 @@ from coach.storage.tables import (
     UtteranceRow,
     utcnow,
 )
+
+log = logging.getLogger(__name__)
 
 #: Live-only events that describe the stream, not the call.
 TRANSIENT_EVENTS = ("partial", "ready")
@@ -117,14 +120,19 @@ class CallStore:
         with self._transaction() as session:
             notes: list[tuple[NoteRow, UtteranceRow | None]] = []
             if replacing is not None:
+                # A write first: it locks the earlier review (a row lock on PostgreSQL, the database
+                # on SQLite) before it is read, so a note added or an admin's delete meanwhile is
+                # either all before this or waits for it, never half seen.
+                locked = session.execute(update(CallRow).where(CallRow.id == replacing).values(status=CallRow.status))
+                if locked.rowcount != 1:
+                    raise NotFoundError(f"no call {replacing!r}")
                 old = self._call(session, replacing)
                 old_audio = old.audio_path
                 spoken = {u.idx: u for u in old.utterances}
                 notes = [(n, spoken.get(n.utterance_id) if n.utterance_id is not None else None)
                          for n in session.scalars(select(NoteRow).where(NoteRow.call_id == replacing).order_by(NoteRow.id))]
                 session.expunge_all()  # the notes outlive their rows' deletion, read as they were
-                session.delete(session.get(CallRow, replacing))
-                session.flush()  # frees the id and the content hash for the new review
+                session.execute(delete(CallRow).where(CallRow.id == replacing))  # the database cascades the rest
             if session.get(CallRow, call.call_id) is not None:
                 raise InputError(f"a call with id {call.call_id!r} is already stored",
                                  hint="give the call another id, or delete the stored one first")
@@ -137,10 +145,14 @@ class CallStore:
             self._set_outcome(session, row, outcome, summary)
             if notes:
                 session.flush()
-                spoken_now = list(session.scalars(select(UtteranceRow).where(UtteranceRow.call_id == row.id)))
+                spoken_now = list(session.scalars(select(UtteranceRow).where(UtteranceRow.call_id == row.id)
+                                                  .order_by(UtteranceRow.idx)))
                 session.add_all(_moved_notes(notes, row.id, spoken_now))
         if old_audio and old_audio != call.audio_path:
-            (self.settings.data_dir / old_audio).unlink(missing_ok=True)
+            try:
+                (self.settings.data_dir / old_audio).unlink(missing_ok=True)
+            except OSError as exc:  # the new review is stored: a file left behind is not its failure
+                log.warning("could not delete the replaced review's audio %s: %s", old_audio, exc)
 
     def has_call(self, call_id: str) -> bool:
         with self._read() as session:
@@ -477,25 +489,41 @@ def hash_token(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+#: How far (seconds) from its old place a note on an utterance may move to the nearest new utterance.
+NOTE_DRIFT = 1.0
+
+
 def _moved_notes(notes: Sequence[tuple[NoteRow, UtteranceRow | None]], call_id: str,
                  utterances: Sequence[UtteranceRow]) -> list[NoteRow]:
     """A replaced review's coach notes, on the new review of the same call. A note on an utterance
-    goes to the new utterance that overlaps the old one's time the most (a recording transcribed
-    again: the same moment, other words), or, with no time to go by, to the utterance with the same
-    index (a transcript analysed again: the same words); with neither, it is a note on the whole call."""
+    goes to the new utterance spoken at the same moment: the one overlapping the old one's time the
+    most (a recording transcribed again: the same moment, cut and worded differently), else the
+    nearest within :data:`NOTE_DRIFT`; an utterance without a duration (a transcript without times)
+    to the one with the same index. With none of these it becomes a note on the whole call that
+    says where it was."""
     moved = []
     for note, spoken in notes:
-        target = None
+        target, text = None, note.text
         if spoken is not None:
-            overlap = {u.idx: min(u.end, spoken.end) - max(u.start, spoken.start) for u in utterances}
-            best = max(overlap, key=lambda idx: overlap[idx], default=None)
-            if best is not None and overlap[best] > 0:
-                target = best
-            elif any(u.idx == spoken.idx for u in utterances):
-                target = spoken.idx
-        moved.append(NoteRow(call_id=call_id, utterance_id=target, author=note.author, text=note.text,
+            target = _same_moment(spoken, utterances)
+            if target is None:
+                text = f"[at {spoken.start:.1f} s] {note.text}"
+        moved.append(NoteRow(call_id=call_id, utterance_id=target, author=note.author, text=text,
                              created_at=note.created_at))
     return moved
+
+
+def _same_moment(spoken: UtteranceRow, utterances: Sequence[UtteranceRow]) -> int | None:
+    """The index of the utterance among ``utterances`` spoken when ``spoken`` was (see :func:`_moved_notes`)."""
+    if spoken.end <= spoken.start:
+        return spoken.idx if any(u.idx == spoken.idx for u in utterances) else None
+    overlap = {u.idx: min(u.end, spoken.end) - max(u.start, spoken.start) for u in utterances}
+    best = max(overlap, key=lambda idx: overlap[idx], default=None)
+    if best is None:
+        return None
+    if overlap[best] > 0:
+        return best
+    return best if -overlap[best] <= NOTE_DRIFT else None  # no overlap: the gap to the nearest
 
 
 def _call_row(call: NewCall, status: str) -> CallRow:

@@ -343,3 +343,63 @@ def test_a_replacement_that_fails_keeps_the_earlier_review_whole(store, settings
     assert not store.has_call("h2")
     with pytest.raises(NotFoundError):
         store.save_call(new_call("h3"), hardship_events, replacing="gone")
+
+
+def test_a_note_with_no_new_utterance_at_its_moment_stays_on_the_call_and_says_where_it_was(store, settings):
+    from coach.events import UtteranceEvent
+
+    def spoken(call_id: str, times: list[tuple[float, float]]) -> list[UtteranceEvent]:
+        return [UtteranceEvent(call_id=call_id, utterance_id=i, speaker="agent", text=f"line {i}", start=start, end=end)
+                for i, (start, end) in enumerate(times)]
+
+    old_audio = settings.data_dir / "audio" / "old.wav"
+    old_audio.parent.mkdir(parents=True, exist_ok=True)
+    old_audio.write_bytes(b"RIFF")
+    store.save_call(new_call("m1", content_hash="ab" * 32, audio_path="audio/old.wav"),
+                    spoken("m1", [(0, 2), (10, 12), (30, 32)]))
+    store.add_note("m1", "threat here", author="cho", utterance_id=1)
+    store.add_note("m1", "good close", author="cho", utterance_id=2)
+    # the new cut heard nothing at 10-12 s, and its last utterance starts just after the old one ends
+    store.save_call(new_call("m1", content_hash="ab" * 32), spoken("m1", [(0, 2), (20, 25), (32.5, 34)]), replacing="m1")
+    assert [(n.utterance_id, n.text) for n in store.notes("m1")] == [(None, "[at 10.0 s] threat here"), (2, "good close")]
+    assert not old_audio.exists()  # the new review keeps no audio of it: the earlier one's file goes
+
+
+def test_a_replacement_waits_for_an_admin_deleting_the_earlier_review_and_brings_nothing_back(
+        store, database_url, settings, hardship_events):
+    import threading
+
+    from sqlalchemy import event
+
+    store.save_call(new_call("h1", content_hash="ab" * 32), hardship_events)
+    store.add_note("h1", "private note", author="cho")
+    admin, reviewer = CallStore(database_url, settings, create=False), CallStore(database_url, settings, create=False)
+    deleting, go = threading.Event(), threading.Event()
+
+    @event.listens_for(admin._sessions, "after_flush")
+    def pause(session, context):  # the admin's delete is sent, not yet committed
+        deleting.set()
+        go.wait(10)
+
+    outcome = {}
+
+    def replace():
+        try:
+            reviewer.save_call(new_call("h1", language="zh", content_hash="ab" * 32), hardship_events, replacing="h1")
+            outcome["replace"] = "stored"
+        except NotFoundError:
+            outcome["replace"] = "not found"
+
+    deleter = threading.Thread(target=admin.delete_call, args=("h1",))
+    deleter.start()
+    assert deleting.wait(10)
+    replacer = threading.Thread(target=replace)
+    replacer.start()
+    replacer.join(1.0)
+    assert replacer.is_alive()  # waits on the admin's transaction instead of reading around it
+    go.set()
+    deleter.join(10)
+    replacer.join(30)
+    assert outcome == {"replace": "not found"} and not store.has_call("h1")
+    admin.close()
+    reviewer.close()
