@@ -100,10 +100,11 @@ def analyze(file: Path, playbook_ref: str | None, output_format: str, language: 
       coach analyze examples/zh-violations.json
       coach analyze examples/en-cooperative.json --format jsonl | jq -c 'select(.type=="intent")'
     """
-    from coach.engine import get_engine
     from coach.transcript import load_call
 
-    call = load_call(file, language=language)
+    call = load_call(file, language=language)  # a bad file is told before the models' libraries load (~3 s)
+    from coach.engine import get_engine
+
     engine = get_engine(playbook_ref, language=call.language)
     if output_format == "jsonl":
         out = sys.stdout
@@ -788,10 +789,11 @@ def mine_export(ctx: click.Context, cluster_id: str, as_intent: str | None, into
     from coach.config import get_settings
     from coach.errors import InputError
     from coach.mining.corpus import load_corpus
-    from coach.mining.export import export_cluster
+    from coach.mining.export import check_export, export_cluster
     from coach.mining.miner import engines_for, mine_corpus
     from coach.storage import CallStore
 
+    check_export(out_path, as_intent=as_intent, into_intent=into_intent, response=response, overwrite=overwrite)
     filters, options = ctx.obj["filters"], ctx.obj["options"]
     options = dataclasses.replace(options, parts=frozenset({"clusters"}))
     settings = get_settings()

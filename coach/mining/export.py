@@ -82,18 +82,11 @@ def export_cluster(cluster: Cluster, engine: CoachEngine, out: str | Path, *, as
     ``out``, and report held-out accuracy before and after (``folds``: k-fold instead of exact
     leave-one-out, much faster)."""
     base = engine.playbook
-    if (as_intent is None) == (into_intent is None):
-        raise InputError("say what the cluster becomes: a new intent (--as-intent NAME) or examples of an existing "
-                         "one (--into-intent ID), one of the two")
+    path = check_export(out, as_intent=as_intent, into_intent=into_intent, response=response, overwrite=overwrite,
+                        cluster=cluster)
     said, why = (response or "").strip(), (principle or "").strip()
-    if as_intent is not None and not said:
-        raise InputError(f"a new intent needs what the agent should say when a debtor says this: give it with "
-                         f"--response TEXT (cluster {cluster.id}: {cluster.label})",
-                         hint="agents are shown it on live calls, so there is no placeholder to fill in later; or add "
-                              "the utterances to an existing intent with --into-intent ID")
     if cluster.language != base.language:
         raise InputError(f"cluster {cluster.id} is in {cluster.language!r} but playbook {base.id!r} is for {base.language!r}")
-    path = _writable(Path(out), overwrite)
     data = base.model_dump(mode="json", exclude_defaults=True)
     known = {normalize(e, base.language) for intent in base.intents for e in intent.examples}
     known |= {normalize(e, base.language) for e in base.non_objection_examples}
@@ -144,6 +137,23 @@ def export_cluster(cluster: Cluster, engine: CoachEngine, out: str | Path, *, as
     return ExportResult(path=str(path), playbook_id=patched.id, base=engine.ref, cluster=cluster.id, intent=intent_id,
                         action=action, examples_added=len(examples), skipped=skipped, before=before, after=after,
                         todo=todo)
+
+
+def check_export(out: str | Path, *, as_intent: str | None, into_intent: str | None, response: str | None,
+                 overwrite: bool, cluster: Cluster | None = None) -> Path:
+    """The export request's own mistakes (what the cluster becomes, a new intent without a response,
+    an --out that is taken or shipped), told before the calls are mined: that takes minutes on a big
+    store. Returns where the patch may be written."""
+    if (as_intent is None) == (into_intent is None):
+        raise InputError("say what the cluster becomes: a new intent (--as-intent NAME) or examples of an existing "
+                         "one (--into-intent ID), one of the two")
+    if as_intent is not None and not (response or "").strip():
+        which = f" (cluster {cluster.id}: {cluster.label})" if cluster is not None else ""
+        raise InputError(f"a new intent needs what the agent should say when a debtor says this: give it with "
+                         f"--response TEXT{which}",
+                         hint="agents are shown it on live calls, so there is no placeholder to fill in later; or add "
+                              "the utterances to an existing intent with --into-intent ID")
+    return _writable(Path(out), overwrite)
 
 
 def _new_intent(base: Playbook, intent_id: str, examples: int, cluster: Cluster) -> str:
