@@ -2,6 +2,7 @@
 
     python bench/devset.py                      # both languages, summary + per intent / rule
     python bench/devset.py --languages zh --errors 30 --json out.json
+    python bench/devset.py --set holdout        # the sealed second set (holdout/README.md): figures only
 
 Debtor turns: the top hint (first intent event) against the label, the share of turns without an
 objection that raise a hint anyway, emotion recall per label. Collector lines: each rule caught (the
@@ -36,12 +37,12 @@ VERIFY = {
 THREAT_ABUSE = {"US-THREAT", "US-ABUSE", "CN-ABUSE", "CN-MISLEAD"}
 
 
-def check_frozen() -> list[str]:
-    """Files whose SHA-256 differs from devset/FROZEN."""
+def check_frozen(folder: Path = DEVSET) -> list[str]:
+    """Files whose SHA-256 differs from the set's FROZEN list."""
     changed = []
-    for line in (DEVSET / "FROZEN").read_text().splitlines():
+    for line in (folder / "FROZEN").read_text().splitlines():
         digest, name = line.split()
-        if hashlib.sha256((DEVSET / name).read_bytes()).hexdigest() != digest:
+        if hashlib.sha256((folder / name).read_bytes()).hexdigest() != digest:
             changed.append(name)
     return changed
 
@@ -217,20 +218,25 @@ def calls_report(engine, calls: list[dict], errors: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--set", dest="which", choices=("devset", "holdout"), default="devset",
+                        help="devset (default), or holdout: the sealed set, whose mistakes are never listed")
     parser.add_argument("--languages", nargs="+", default=["en", "zh"])
     parser.add_argument("--parts", nargs="+", default=["debtor", "agent", "calls"])
     parser.add_argument("--errors", type=int, default=0, help="list this many mistakes per part")
     parser.add_argument("--json", type=Path, help="write the full report here")
     args = parser.parse_args()
-    changed = check_frozen()
+    root = ROOT / args.which
+    if args.which == "holdout" and args.errors:
+        parser.error("the held-out set's mistakes are not listed (holdout/README.md): no --errors")
+    changed = check_frozen(root)
     if changed:
-        print(f"warning: dev-set files changed since frozen: {', '.join(changed)}", file=sys.stderr)
-    report: dict = {"frozen_intact": not changed}
+        print(f"warning: {args.which} files changed since frozen: {', '.join(changed)}", file=sys.stderr)
+    report: dict = {"set": args.which, "frozen_intact": not changed}
     for language in args.languages:
         began = time.perf_counter()
         engine = get_engine(language=language)
         entry: dict = {"engine_start_s": round(time.perf_counter() - began, 1), "method": engine.space.method}
-        folder = DEVSET / language
+        folder = root / language
         if "debtor" in args.parts:
             entry["debtor"] = debtor_report(engine, yaml.safe_load((folder / "debtor.yaml").read_text())["items"], args.errors)
         if "agent" in args.parts:

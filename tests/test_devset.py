@@ -1,20 +1,23 @@
-"""The development set stays apart from the playbooks and frozen (see devset/README.md)."""
+"""The development set and the sealed held-out set stay apart from the playbooks and frozen (see
+devset/README.md, holdout/README.md)."""
 
 from __future__ import annotations
 
 import hashlib
 from pathlib import Path
 
+import pytest
 import yaml
 
 from coach.playbook import load_playbook
 from coach.text.normalize import normalize
 
-DEVSET = Path(__file__).resolve().parents[1] / "devset"
+ROOT = Path(__file__).resolve().parents[1]
+SETS = ("devset", "holdout")
 
 
-def _devset_texts(language: str) -> set[str]:
-    folder = DEVSET / language
+def _devset_texts(language: str, which: str = "devset") -> set[str]:
+    folder = ROOT / which / language
     texts = [i["text"] for i in yaml.safe_load((folder / "debtor.yaml").read_text())["items"]]
     texts += [i["text"] for i in yaml.safe_load((folder / "agent.yaml").read_text())["items"]]
     for call in yaml.safe_load((folder / "calls.yaml").read_text())["calls"]:
@@ -45,14 +48,19 @@ def _playbook_examples(playbook_id: str) -> set[str]:
     return {normalize(t, playbook.language) for t in found}
 
 
-def test_no_devset_text_is_in_a_playbook():
+@pytest.mark.parametrize("which", SETS)
+def test_no_devset_text_is_in_a_playbook(which):
     for language, playbook_id in (("en", "en-US-collections"), ("zh", "zh-CN-bank-collections")):
         # short generic replies ("ok", "是我") may be in both by chance; longer ones may not
-        shared = {t for t in _devset_texts(language) & _playbook_examples(playbook_id) if len(t) > (12 if language == "en" else 5)}
-        assert not shared, f"dev-set texts copied into {playbook_id}: {sorted(shared)[:10]}"
+        shared = {t for t in _devset_texts(language, which) & _playbook_examples(playbook_id)
+                  if len(t) > (12 if language == "en" else 5)}
+        assert not shared, f"{which} texts copied into {playbook_id}: {sorted(shared)[:10]}"
 
 
-def test_devset_is_frozen():
-    for line in (DEVSET / "FROZEN").read_text().splitlines():
+@pytest.mark.parametrize("which", SETS)
+def test_devset_is_frozen(which):
+    listed = (ROOT / which / "FROZEN").read_text().splitlines()
+    assert len(listed) == 6  # debtor, agent and calls, in each language
+    for line in listed:
         digest, name = line.split()
-        assert hashlib.sha256((DEVSET / name).read_bytes()).hexdigest() == digest, f"devset/{name} changed after freezing"
+        assert hashlib.sha256((ROOT / which / name).read_bytes()).hexdigest() == digest, f"{which}/{name} changed after freezing"
