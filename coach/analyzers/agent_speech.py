@@ -4,7 +4,9 @@ A classifier over the playbook's examples of each prohibited rule (threats, abus
 misleading consequences, ...) against everything an agent may lawfully say (the playbook's
 ``compliant_agent_examples``, its stage cues and its own suggested answers), so "things are going to
 get a lot worse for you" is a threat although it names no legal step, and "if it stays unpaid it may
-be reported to the credit bureaus" is not one. Rules marked ``offensive_language`` also fire on the
+be reported to the credit bureaus" is not one. A line is a violation when the rules together
+outweigh the compliant class (a visit that is also a menace is split between two rules); the
+violation is of the likeliest rule. Rules marked ``offensive_language`` also fire on the
 offensive-language model (profanity, insults) in either language. A rule's ``unless`` vetoes
 (reassurances such as "nobody is going to arrest you") apply as they do to its trigger. A line the
 speech model looped on (:mod:`coach.text.repetition`) counts only when the classifier is sure of it.
@@ -38,11 +40,11 @@ NONE = "__compliant__"
 #: Offensive-language probability that counts as abuse in an agent's mouth.
 OFFENSIVE_THRESHOLD = 0.7
 #: Bounds of the calibrated threshold: precision first, since a false S1 interrupts a lawful call.
-THRESHOLD_RANGE = (0.35, 0.9)
-#: A negated line ("nobody is going to arrest you") counts only when the classifier is this sure.
+THRESHOLD_RANGE = (0.5, 0.9)  # a violation is over one half in all (see _violation)
+#: A negated line ("nobody is going to arrest you") counts only when the rule's own probability is this high.
 REASSURANCE_CONFIDENCE = 0.9
 #: A line the speech model looped on ("I want this, I'm here, I want this, I'm here, ...") counts
-#: only when the classifier is this sure: Whisper's loops on the bundled calls read as threats at
+#: only when the rule's own probability is this high: Whisper's loops on the bundled calls read as threats at
 #: 0.68-0.80; "pay today or we will have you arrested" said twice at 0.97. A vague threat said twice
 #: under it ("people who cross us end up sorry" twice: 0.81) is missed: the price of no false S1s.
 LOOPED_CONFIDENCE = 0.85
@@ -93,6 +95,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         self.features = engine.space.encode(texts)
         matrix = self.features.classifier_input()
         self.classifier = LogisticRegression(C=20.0, max_iter=2000).fit(matrix, self.labels)
+        self._none = list(self.classifier.classes_).index(NONE)
         self.threshold = self._calibrate(matrix)
         self.support_floor = self._support_floor()
 
@@ -115,7 +118,8 @@ class ProhibitedSpeechAnalyzer(Analyzer):
             model = LogisticRegression(C=20.0, max_iter=2000).fit(matrix[train], self.labels[train])
             columns = [classes.index(c) for c in model.classes_]
             probabilities[np.ix_(test, columns)] = model.predict_proba(matrix[test])
-        return calibrate_threshold(probabilities, self.labels, classes, none=NONE, bounds=THRESHOLD_RANGE)
+        return calibrate_threshold(_collapsed(probabilities, classes.index(NONE)), self.labels, classes, none=NONE,
+                                   bounds=THRESHOLD_RANGE)
 
     def _support_floor(self) -> float:
         """How close a line must come to one of a rule's examples for the classifier's finding to
@@ -135,22 +139,21 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         norm = turn.features.norms[0]
         monitor = session.compliance
         if self.classifier is not None:
-            # a line the speech model looped on counts only when the classifier is sure of it
-            threshold = max(self.threshold, LOOPED_CONFIDENCE) if looped(turn.text, self.engine.language) else self.threshold
+            # a line the speech model looped on counts only when the classifier is sure of the rule itself
+            sure = LOOPED_CONFIDENCE if looped(turn.text, self.engine.language) else 0.0
             probabilities = class_probabilities(self.classifier, turn.features.classifier_input())[0]
-            order = np.argsort(probabilities)[::-1]
+            p, order = _violation(probabilities, self._none)
             for index in order[:2]:
-                label, p = str(self.classifier.classes_[index]), float(probabilities[index])
-                if label == NONE or p < threshold:
+                if p < self.threshold:
                     break
-                rule = self.rules[label]
-                if not monitor.applies(rule) or _vetoed(rule, norm, monitor):
+                own = float(probabilities[index])  # the rule's own share: the bars for a sure finding
+                rule = self.rules[str(self.classifier.classes_[index])]
+                example, support = self._nearest(turn, rule.id)
+                if (not monitor.applies(rule) or _vetoed(rule, norm, monitor) or own < sure
+                        or (own < REASSURANCE_CONFIDENCE and self.pack.reassures(norm))  # a threat's words, negated
+                        or support < self.support_floor):  # nothing the rule was taught is near: garbled speech
+                    p -= own  # the next rule stands on what is left, never on this one's share
                     continue
-                if p < REASSURANCE_CONFIDENCE and self.pack.reassures(norm):
-                    continue  # "your wages are not being garnished": the words of a threat, negated
-                example, support = self._nearest(turn, label)
-                if support < self.support_floor:
-                    continue  # nothing the rule was taught is near: garbled or off-topic speech
                 findings.append(Finding(rule, f"{turn.text} (reads like {example!r})", round(p, 3),
                                         "classifier", turn.uid, turn.time, turn.speaker))
                 break
@@ -171,6 +174,28 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         sims = np.where(self.labels == label, sims, -np.inf)
         nearest = int(sims.argmax())
         return self.texts[nearest], float(sims[nearest])
+
+
+def _violation(probabilities: np.ndarray, none: int) -> tuple[float, np.ndarray]:
+    """Whether a line breaks a rule, and which: the probability of breaking any (one minus that of
+    a compliant line) and the rules' indices, likeliest first. A line between two rules (a visit
+    that is also a threat: CN-CHANNEL and CN-ABUSE at 0.35 each, compliant at 0.3) is a violation
+    even though no single rule beats the compliant class; it counts only when the rules together do
+    (over one half)."""
+    violation = 1.0 - float(probabilities[none])
+    order = [int(i) for i in np.argsort(probabilities)[::-1] if i != none]
+    return (violation if violation > 0.5 else 0.0), np.array(order)
+
+
+def _collapsed(probabilities: np.ndarray, none: int) -> np.ndarray:
+    """Cross-validated probabilities as :func:`_violation` decides: each line's likeliest rule
+    carries the probability of any violation, so the threshold is calibrated on the decision made."""
+    collapsed = np.zeros_like(probabilities)
+    for row, line in enumerate(probabilities):
+        violation, order = _violation(line, none)
+        collapsed[row, none] = float(line[none])
+        collapsed[row, order[0]] = violation
+    return collapsed
 
 
 def _vetoed(rule: Rule, norm: str, monitor) -> bool:

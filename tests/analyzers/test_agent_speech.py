@@ -123,3 +123,29 @@ def test_a_line_the_speech_model_looped_on_is_not_judged_a_threat(en_engine, mon
     assert "US-THREAT" in s1s(run_call(en_engine, twice))
     monkeypatch.setattr(agent_speech, "looped", lambda text, language: False)
     assert s1s(run_call(en_engine, line))
+
+
+def test_a_line_between_two_rules_is_a_violation_of_the_likelier():
+    """A visit that is also a menace splits the classifier between two rules; together they outweigh
+    the compliant class, so the line is a violation, of the likelier rule, with their joint
+    probability. Half or less in all is no violation."""
+    import numpy as np
+
+    from coach.analyzers.agent_speech import _collapsed, _violation
+
+    none = 0  # classes: compliant, CN-ABUSE, CN-CHANNEL
+    split = np.array([0.3, 0.38, 0.32])
+    p, order = _violation(split, none)
+    assert p == pytest.approx(0.7) and list(order) == [1, 2]
+    assert _violation(np.array([0.55, 0.25, 0.2]), none)[0] == 0.0
+    collapsed = _collapsed(np.array([split, [0.55, 0.25, 0.2]]), none)
+    assert collapsed.argmax(axis=1).tolist() == [1, 0] and collapsed[0, 1] == pytest.approx(0.7)
+
+
+def test_a_vetoed_rule_lends_its_probability_to_no_other(en_engine):
+    """A line the classifier gives to one rule whose own `unless` clears it (impersonation vetoed by
+    the credit-bureau wording) is not reported as the next rule on the first one's probability."""
+    line = "we are reporting it to the credit bureaus, this is the federal debt enforcement agency"
+    events = run_call(en_engine, VERIFY_EN + [("agent", line)])
+    threats = [e for e in of_type(events, "compliance") if e.utterance_id == 2 and e.rule_id == "US-THREAT"]
+    assert not threats
