@@ -12,7 +12,7 @@ import time
 import pytest
 
 from coach.config import Settings
-from coach.errors import CoachError
+from coach.errors import CoachError, NotFoundError
 from coach.replay import replay
 from coach.storage import CallStore
 from tests.conftest import EXAMPLES, serving
@@ -82,7 +82,9 @@ def test_calls_a_crash_left_live_are_marked_interrupted_at_the_next_start(server
     with serving(env) as port:
         _, all_heard = start_calls(port, token, 1)
         assert all_heard.wait(120), port.output()
-        time.sleep(0.5)  # let the writer store the utterance
+        deadline = time.monotonic() + 30  # the writer stores the utterance a moment after it is sent
+        while not _stored_utterances(store, "stopped-0") and time.monotonic() < deadline:
+            time.sleep(0.1)
         port.process.kill()
         port.process.wait(timeout=30)
     assert store.get_call("stopped-0").status == "live"
@@ -90,3 +92,10 @@ def test_calls_a_crash_left_live_are_marked_interrupted_at_the_next_start(server
         detail = store.get_call("stopped-0")
         assert detail.status == "interrupted" and detail.utterances
         assert "left live by an earlier run marked interrupted" in port.output()
+
+
+def _stored_utterances(store, call_id: str) -> list:
+    try:
+        return store.get_call(call_id).utterances
+    except NotFoundError:
+        return []
