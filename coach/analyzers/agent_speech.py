@@ -148,10 +148,12 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                     break
                 own = float(probabilities[index])  # the rule's own share: the bars for a sure finding
                 rule = self.rules[str(self.classifier.classes_[index])]
-                example, support = self._nearest(turn, rule.id)
-                if (not monitor.applies(rule) or _vetoed(rule, norm, monitor) or own < sure
-                        or (own < REASSURANCE_CONFIDENCE and self.pack.reassures(norm))  # a threat's words, negated
-                        or support < self.support_floor):  # nothing the rule was taught is near: garbled speech
+                skipped = (not monitor.applies(rule) or _vetoed(rule, norm, monitor) or own < sure
+                           or (own < REASSURANCE_CONFIDENCE and self.pack.reassures(norm)))  # a threat's words, negated
+                if not skipped:
+                    example, support = self._nearest(turn, rule.id)
+                    skipped = support < self.support_floor  # nothing the rule was taught is near: garbled speech
+                if skipped:
                     p -= own  # the next rule stands on what is left, never on this one's share
                     continue
                 findings.append(Finding(rule, f"{turn.text} (reads like {example!r})", round(p, 3),

@@ -123,10 +123,8 @@ class CallStore:
                 # A write first: it locks the earlier review (a row lock on PostgreSQL, the database
                 # on SQLite) before it is read, so a note added or an admin's delete meanwhile is
                 # either all before this or waits for it, never half seen.
-                locked = session.execute(update(CallRow).where(CallRow.id == replacing).values(status=CallRow.status))
-                if locked.rowcount != 1:
-                    raise NotFoundError(f"no call {replacing!r}")
-                old = self._call(session, replacing)
+                session.execute(update(CallRow).where(CallRow.id == replacing).values(status=CallRow.status))
+                old = self._call(session, replacing)  # NotFoundError when it was deleted meanwhile
                 old_audio = old.audio_path
                 spoken = {u.idx: u for u in old.utterances}
                 notes = [(n, spoken.get(n.utterance_id) if n.utterance_id is not None else None)
@@ -519,11 +517,8 @@ def _same_moment(spoken: UtteranceRow, utterances: Sequence[UtteranceRow]) -> in
         return spoken.idx if any(u.idx == spoken.idx for u in utterances) else None
     overlap = {u.idx: min(u.end, spoken.end) - max(u.start, spoken.start) for u in utterances}
     best = max(overlap, key=lambda idx: overlap[idx], default=None)
-    if best is None:
-        return None
-    if overlap[best] > 0:
-        return best
-    return best if -overlap[best] <= NOTE_DRIFT else None  # no overlap: the gap to the nearest
+    # an overlap, or else (a negative overlap is the gap) the nearest within NOTE_DRIFT
+    return best if best is not None and overlap[best] >= -NOTE_DRIFT else None
 
 
 def _call_row(call: NewCall, status: str) -> CallRow:

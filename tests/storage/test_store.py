@@ -128,7 +128,8 @@ def test_the_same_file_is_recognised_and_ids_are_unique(store, hardship_events):
         store.begin_call(new_call("h1", source="live"))
 
 
-def test_a_failed_write_leaves_nothing_half_written(store, hardship_events, monkeypatch):
+def _failing_at_the_fifth_event(monkeypatch, error: Exception) -> None:
+    """Writes fail half-way through a call's events, with ``error``."""
     from coach.storage import store as store_module
 
     calls = {"n": 0}
@@ -137,10 +138,22 @@ def test_a_failed_write_leaves_nothing_half_written(store, hardship_events, monk
     def failing(self, event):
         calls["n"] += 1
         if calls["n"] == 5:
-            raise RuntimeError("disk full")
+            raise error
         return real(self, event)
 
     monkeypatch.setattr(store_module.Redactor, "redact", failing)
+
+
+def _kept_audio(settings, name: str, content: bytes = b"fLaC"):
+    """A recording kept for the review page's player, as ``audio/<name>`` in the data folder."""
+    audio = settings.data_dir / "audio" / name
+    audio.parent.mkdir(parents=True, exist_ok=True)
+    audio.write_bytes(content)
+    return audio
+
+
+def test_a_failed_write_leaves_nothing_half_written(store, hardship_events, monkeypatch):
+    _failing_at_the_fifth_event(monkeypatch, RuntimeError("disk full"))
     with pytest.raises(RuntimeError):
         store.save_call(new_call("h1"), hardship_events)
     with pytest.raises(NotFoundError):
@@ -253,9 +266,7 @@ def test_the_outcome_quote_is_masked_too(store, en_engine):
 
 
 def test_deleting_a_call_deletes_its_kept_audio(store, settings, hardship_events):
-    audio = settings.data_dir / "audio" / "abc.flac"
-    audio.parent.mkdir(parents=True, exist_ok=True)
-    audio.write_bytes(b"fLaC")
+    audio = _kept_audio(settings, "abc.flac")
     store.save_call(new_call("h1", audio_path="audio/abc.flac"), hardship_events)
     store.delete_call("h1")
     assert not audio.exists()
@@ -281,9 +292,7 @@ def _shifted(events, seconds: float):
 
 
 def test_a_review_replacing_another_keeps_its_notes_and_audio_in_one_step(store, settings, hardship_events):
-    audio = settings.data_dir / "audio" / "abc.flac"
-    audio.parent.mkdir(parents=True, exist_ok=True)
-    audio.write_bytes(b"fLaC")
+    audio = _kept_audio(settings, "abc.flac")
     store.save_call(new_call("h1", content_hash="ab" * 32, audio_path="audio/abc.flac"), hardship_events)
     spoken = store.get_call("h1").utterances
     store.add_note("h1", "Good empathy here", author="cho", utterance_id=2)
@@ -313,11 +322,7 @@ def test_a_note_follows_the_moment_it_was_on_to_the_new_review(store, hardship_e
 
 
 def test_a_replacement_that_fails_keeps_the_earlier_review_whole(store, settings, hardship_events, monkeypatch):
-    from coach.storage import store as store_module
-
-    audio = settings.data_dir / "audio" / "abc.flac"
-    audio.parent.mkdir(parents=True, exist_ok=True)
-    audio.write_bytes(b"fLaC")
+    audio = _kept_audio(settings, "abc.flac")
     store.save_call(new_call("h1", content_hash="ab" * 32, audio_path="audio/abc.flac"), hardship_events)
     store.add_note("h1", "Overall solid call", author="cho")
     store.save_call(new_call("taken"), hardship_events)
@@ -326,16 +331,7 @@ def test_a_replacement_that_fails_keeps_the_earlier_review_whole(store, settings
     with pytest.raises(InputError, match="already stored"):  # the user's mistake: an id another call has
         store.save_call(new_call("taken", content_hash="ab" * 32), hardship_events, replacing="h1")
 
-    calls = {"n": 0}
-    real = store_module.Redactor.redact
-
-    def failing(self, event):
-        calls["n"] += 1
-        if calls["n"] == 5:
-            raise StorageError("the database went away")
-        return real(self, event)
-
-    monkeypatch.setattr(store_module.Redactor, "redact", failing)
+    _failing_at_the_fifth_event(monkeypatch, StorageError("the database went away"))
     with pytest.raises(StorageError):
         store.save_call(new_call("h2", language="zh", content_hash="ab" * 32), hardship_events, replacing="h1")
     assert store.get_call("h1") == before and audio.exists()
@@ -352,9 +348,7 @@ def test_a_note_with_no_new_utterance_at_its_moment_stays_on_the_call_and_says_w
         return [UtteranceEvent(call_id=call_id, utterance_id=i, speaker="agent", text=f"line {i}", start=start, end=end)
                 for i, (start, end) in enumerate(times)]
 
-    old_audio = settings.data_dir / "audio" / "old.wav"
-    old_audio.parent.mkdir(parents=True, exist_ok=True)
-    old_audio.write_bytes(b"RIFF")
+    old_audio = _kept_audio(settings, "old.wav", b"RIFF")
     store.save_call(new_call("m1", content_hash="ab" * 32, audio_path="audio/old.wav"),
                     spoken("m1", [(0, 2), (10, 12), (30, 32)]))
     store.add_note("m1", "threat here", author="cho", utterance_id=1)
