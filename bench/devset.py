@@ -191,6 +191,7 @@ def agent_report(engine, language: str, items: list[dict], errors: int) -> dict:
 def calls_report(engine, calls: list[dict], errors: int) -> dict:
     stats: dict[str, Counter] = defaultdict(Counter)
     mistakes = []
+    duties = {r.id for r in engine.playbook.rules if r.kind == "duty"}
     for call in calls:
         feeder = Feeder(engine, f"dev-c-{call['id']}", call.get("metadata"))
         kind = call.get("kind", "other")
@@ -204,6 +205,9 @@ def calls_report(engine, calls: list[dict], errors: int) -> dict:
             if want:
                 stats[kind]["violations"] += 1
                 stats[kind]["caught"] += want <= fired
+                # the set's writers knew only domain.md's rules: a request to stop that the playbook
+                # answers with a rule of its own (CN-CEASE) is still pressing caught
+                stats[kind]["caught_as_duty"] += bool(want & duties and fired & duties)
             else:
                 stats[kind]["clean"] += 1
                 stats[kind]["false_alarm"] += bool(fired)
@@ -212,6 +216,7 @@ def calls_report(engine, calls: list[dict], errors: int) -> dict:
     return {
         kind: {"caught": _rate(s["caught"], s["violations"]), "violations": s["violations"],
                "false_alarm_on_clean_turns": _rate(s["false_alarm"], s["clean"]), "clean": s["clean"]}
+        | ({"caught_by_a_duty_rule": _rate(s["caught_as_duty"], s["violations"])} if kind == "pressing" else {})
         for kind, s in stats.items()
     } | {"mistakes": mistakes[:errors]}
 

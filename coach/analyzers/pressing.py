@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 #: Probability of collection talk that raises a started duty rule.
 PRESSING_THRESHOLD = 0.6
-#: A negated line ("we won't ask for payment") counts only when the classifier is this sure.
+#: A line saying collection pauses ("we won't ask for payment") counts only when the classifier is this sure.
 REASSURANCE_CONFIDENCE = 0.9
 #: Stages whose agent cues are collection talk, and stages whose cues are not.
 COLLECTION_STAGES = ("negotiation", "commitment", "discovery")
@@ -83,7 +83,7 @@ class PressingAnalyzer(Analyzer):
         if p < PRESSING_THRESHOLD:
             return []
         norm = turn.features.norms[0]
-        if p < REASSURANCE_CONFIDENCE and self.pack.reassures(norm):
+        if p < REASSURANCE_CONFIDENCE and self.pack.pauses_collection(norm):
             return []  # "we won't ask you for any payment while it is reviewed"
         for rule in started:
             matcher = monitor.rules.triggers.get(rule.id)

@@ -47,10 +47,20 @@ class LanguagePack:
     #: keeps a threat a threat despite its negation ("if you don't pay", "要是不还").
     negation: re.Pattern[str] | None = None
     condition: re.Pattern[str] | None = None
+    #: The agent saying collection stops or pauses ("we won't call you again", "no one will ask you
+    #: for payment while it's reviewed", "期间不会催您还"): what makes a line after a request to stop
+    #: lawful. Narrower than ``negation``: pressing lines carry negations of their own ("这不是小数目").
+    collection_pause: re.Pattern[str] | None = None
 
     def reassures(self, text: str) -> bool:
         """A negated statement that is not a conditional threat: "nobody is going to arrest you"."""
         if self.negation is None or not self.negation.search(text):
+            return False
+        return not (self.condition is not None and self.condition.search(text))
+
+    def pauses_collection(self, text: str) -> bool:
+        """The line says collection stops or waits, without a condition attached."""
+        if self.collection_pause is None or not self.collection_pause.search(text):
             return False
         return not (self.condition is not None and self.condition.search(text))
 

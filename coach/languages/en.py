@@ -60,6 +60,12 @@ PACK = LanguagePack(
         r"\b(?:not|no|never|nobody|no one|nothing|none|neither|won.?t|wont|isn.?t|aren.?t|wasn.?t|weren.?t|don.?t|dont"
         r"|doesn.?t|didn.?t|can.?t|cannot|shouldn.?t|wouldn.?t)\b"
     ),
+    collection_pause=re.compile(
+        r"\b(?:won.?t|wont|will not|not going to|no one|nobody|don.?t|dont|do not|no more|not|never|stop|cease)"
+        r"(?: \w+){0,3}? (?:ask|asks|asked|asking|call|calls|called|calling|contact\w*|collect\w*|press\w*|pursu\w*"
+        r"|bother\w*|chas\w*|demand\w*|reach\w*|hear from us)\b"
+        r"|\b(?:on hold|a hold on|pause\w*|suspend\w*|do not call|mark\w* (?:\w+ ){0,2}(?:as )?disputed)\b"
+    ),
     condition=re.compile(
         r"\b(?:if|unless|or else|otherwise|until|before|or we|or you|or your|or i|better|or the)\b"
         r"|\b(?:want|wish|warn\w*|like it|pretty|escalat\w*|next level|trouble|consequences|worse|coming back|mess around"

@@ -47,6 +47,10 @@ PACK = LanguagePack(
     negation=re.compile(r"不会|不是|不用|不要担心|没有|没人|并不|绝不|不可能|别担心|放心"),
     # a condition, a menace, or the debtor's not paying ("剩下的就不用还了" promises what the bank will
     # not give): not a reassurance
+    collection_pause=re.compile(
+        r"(?:不会|不再|先不|暂时不|暂不|停止|不用再|没人会|不会有人).{0,4}?(?:催|打电话|打给|打扰|打搅|骚扰|联系|找您|找你"
+        r"|要求.{0,3}还|让您还|让你还|谈还款)|暂停|停催|挂起|冻结催收|登记(?:为)?(?:争议|异议)"
+    ),
     condition=re.compile(r"如果|要是|假如|否则|不然|再不|还不|不还|除非|之前|以前|等着|后果|好看|走着瞧|好果子|别怪|警告|后悔"
                          r"|不用(?:再)?还|不必还|不需要还"),
     # refusal, inability, a condition or a payment already made; a bare 不/没/别 is not one ("一分不少",

@@ -69,6 +69,40 @@ def test_acknowledging_a_stop_request_is_fine(en_engine):
     assert "US-CEASE" not in _rules_on(events, 3)
 
 
+@pytest.mark.parametrize(("language", "calls", "rule"), [
+    ("en", [("debtor", "i paid that off back in june i have the confirmation"),
+            ("agent", "well our system still shows it open so what can you put down today")], "US-DISPUTE"),
+    ("zh", [("debtor", "这笔我上个月就已经还清了 有转账记录"),
+            ("agent", "系统里还是显示欠着 您今天先把钱还上吧")], "CN-DISPUTE"),
+])
+def test_already_paid_is_a_dispute_and_pressing_on_breaks_it(en_engine, zh_engine, language, calls, rule):
+    """A debtor who says they already paid disputes what is owed: asking for money next is pressing."""
+    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+    assert rule in _rules_on(run_call(engine, verify + calls), 3)
+
+
+@pytest.mark.parametrize(("language", "calls"), [
+    # a negation that is not about collection does not excuse the demand that follows it
+    ("zh", [("debtor", "这笔消费不是我刷的 我要申诉"), ("agent", "这可不是小数目 您今天到底能还多少")]),
+    ("en", [("debtor", "that debt is not mine i never opened that card"),
+            ("agent", "no i get it but can you put something down today anyway")]),
+])
+def test_a_negation_does_not_excuse_pressing(en_engine, zh_engine, language, calls):
+    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+    assert _rules_on(run_call(engine, verify + calls), 3) & {"US-DISPUTE", "CN-DISPUTE"}
+
+
+@pytest.mark.parametrize(("language", "calls"), [
+    ("zh", [("debtor", "这笔消费不是我刷的 我要申诉"),
+            ("agent", "好的 我先给您登记异议 核实期间不会再催您还这笔钱")]),
+    ("en", [("debtor", "that debt is not mine i never opened that card"),
+            ("agent", "okay ive marked the account as disputed and nobody will ask you for payment while we look into it")]),
+])
+def test_saying_collection_pauses_is_not_pressing(en_engine, zh_engine, language, calls):
+    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+    assert not _rules_on(run_call(engine, verify + calls), 3) & {"US-DISPUTE", "CN-DISPUTE"}
+
+
 def test_offensive_language_model_loads_with_the_engine_not_on_the_first_line(en_engine, monkeypatch):
     """Loading it takes ~1.5 s: on a call's first agent line that would count against the analyzer's
     time budget (and a threat could be dropped under load)."""

@@ -36,3 +36,20 @@ def test_a_negated_harm_reassures(language, line):
 ])
 def test_a_negation_that_keeps_the_threat_does_not_reassure(language, line):
     assert not language_pack(language).reassures(line)
+
+
+@pytest.mark.parametrize(("language", "line", "pauses"), [
+    ("en", "understood we wont call this number again", True),
+    ("en", "ive put the account on hold while the dispute is reviewed", True),
+    ("en", "no one will ask you for payment while the dispute is open", True),
+    ("en", "we wont stop calling until this is paid", False),                # a condition
+    ("en", "no i hear you but how much can you pay today", False),          # a negation, then the demand
+    ("en", "we dont want to keep calling you so lets settle it now", False),  # a condition
+    ("zh", "好的 核实期间我们不会再催您还款", True),
+    ("zh", "我这边先给您暂停催收 等核实结果", True),
+    ("zh", "这不是小数目 您今天能还多少", False),
+])
+def test_a_pause_in_collection_is_told_apart_from_any_negation(language, line, pauses):
+    """After a request to stop, only a line that says collection stops or waits excuses collection
+    words in it; any other negation ("这不是小数目") does not."""
+    assert language_pack(language).pauses_collection(line) is pauses
