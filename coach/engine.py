@@ -35,6 +35,8 @@ from coach.events import (
     Suggestion,
     UtteranceEvent,
 )
+from coach.languages import language_pack
+from coach.outcome import find_amount, find_due_date
 from coach.playbook import Playbook, default_playbook_id, load_playbook
 from coach.scorecard import CallRecord, evaluate
 from coach.transcript import Call, Utterance
@@ -297,8 +299,16 @@ class CallSession:
         return IntentContext(
             previous_agent_text=text,
             previous_agent_identity_check=stage is not None and stage == self.engine.stages.identity_stage,
-            previous_agent_payment_proposal=stage in PROPOSAL_STAGES,
+            previous_agent_payment_proposal=stage in PROPOSAL_STAGES or self._offers_payment(text),
         )
+
+    def _offers_payment(self, text: str) -> bool:
+        """An agent line that puts a payment to the debtor: an offer's words with an amount or a date.
+        The stage cues miss most concrete offers ("could you do 40 dollars on the 18th")."""
+        pack = language_pack(self.engine.language)
+        if pack.payment_offer is None or not pack.payment_offer.search(text.lower()):
+            return False
+        return bool(find_amount(text, self.engine.language) or find_due_date(text, self.engine.language, None))
 
     def answer_objections(self, uid: int) -> None:
         """The agent is speaking: objections since the agent last spoke count as answered."""

@@ -99,6 +99,7 @@ class ObjectionDetector:
         self._keywords = {
             i.id: CompiledMatcher(i.keywords, space) for i in playbook.intents if not i.keywords.is_empty()
         }
+        self.language = language_pack(playbook.language)
         self.affirmations = _vocabulary(playbook.affirmations, playbook.language)
         self.negations = _vocabulary(playbook.negations, playbook.language)
         #: Scores and labels of the playbook's calibration examples (None without any), kept for
@@ -178,7 +179,9 @@ class ObjectionDetector:
                 return IntentResult(
                     "wrong_party", 0.6, f"answered {features.texts[0]!r} to the identity check {question!r}", None, "context"
                 )
-        if context.previous_agent_payment_proposal and only_words_from(answer, self.affirmations):
+        if context.previous_agent_payment_proposal and (
+            only_words_from(answer, self.affirmations) or self.language.accepts_proposal(answer)
+        ):
             if "promise_to_pay" in self.classes:
                 return IntentResult(
                     "promise_to_pay", 0.6, f"agreed ({features.texts[0]!r}) to the proposal {question!r}", None, "context"

@@ -43,6 +43,12 @@ class LanguagePack:
     card_digits: re.Pattern[str] | None = None
     #: Words that turn a would-be promise into its opposite ("i can't pay 50", "我还不了").
     commitment_veto: re.Pattern[str] | None = None
+    #: Words that take up what the agent just proposed ("go ahead and set it up", "就按你说的办"):
+    #: a reply to a payment proposal that says them is a promise, even when not only yes-words.
+    proposal_acceptance: re.Pattern[str] | None = None
+    #: How an agent puts a payment to the debtor ("could you do", "how about", "分六期 您看行吗"): with
+    #: an amount or a date in the same line, the line proposes a payment whatever stage it reads as.
+    payment_offer: re.Pattern[str] | None = None
     #: A negated statement ("your wages are not being garnished", "不会让你坐牢") and a condition that
     #: keeps a threat a threat despite its negation ("if you don't pay", "要是不还").
     negation: re.Pattern[str] | None = None
@@ -63,6 +69,14 @@ class LanguagePack:
         if self.collection_pause is None or not self.collection_pause.search(text):
             return False
         return not (self.condition is not None and self.condition.search(text))
+
+    def accepts_proposal(self, norm: str) -> bool:
+        """The reply takes up a proposal: acceptance words, no veto ("can't", "不行"), not a question."""
+        if self.proposal_acceptance is None or not self.proposal_acceptance.search(norm):
+            return False
+        if self.commitment_veto is not None and self.commitment_veto.search(norm):
+            return False
+        return not self.question.search(norm)
 
     def affirms_identity(self, norm: str) -> bool:
         """A yes to the identity question that does not hand the call to someone else."""

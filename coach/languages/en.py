@@ -77,6 +77,16 @@ PACK = LanguagePack(
         # a negated command ("dont make me come find you", "dont say nobody warned you"), not "dont worry"
         r"|\b(?:don.?t|dont) (?:you )?(?:make|test|push|dare|say|even|try|play|mess|ignore|tell me|get smart|get cute)\b"
     ),
+    payment_offer=re.compile(
+        r"\b(?:could you|can you|would you|will you|how about|what about|we can|i can|we could|i could|let.?s"
+        r"|set (?:you |it |that |this )?up|payments? of|agree|works? for you|does that work|plan|arrangement|schedule"
+        r"|put you down|starting|if you (?:pay|can pay|send|make)|settle|waive)\b"
+    ),
+    proposal_acceptance=re.compile(
+        r"\b(?:i agree|agreed|go ahead|sign me up|put me down|set (?:it|that|me|them) up|schedule (?:it|that|them)"
+        r"|book (?:it|that)|lock (?:it|that) in|let.?s do (?:it|that|this|those)|lets do|that works|works for me|doable"
+        r"|i can do (?:that|it|those)|i can swing (?:that|it)|i can manage (?:that|it)|deal|count me in|sounds good|fair enough)\b"
+    ),
     commitment_veto=re.compile(
         r"\b(?:can.?t|cannot|can not|won.?t|will not|wont|don.?t|dont|not|no way|never|unable|nothing|only if|if i|maybe|might"
         r"|already paid|already sent|i paid)\b"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from conftest import of_type, run_call
 
 from coach.analyzers.intent import IntentContext, calibrate_threshold, nearest_example_probabilities
 from coach.playbook import load_playbook
@@ -93,6 +94,22 @@ def test_yes_to_a_payment_proposal_is_a_promise(en_engine):
     context = IntentContext(previous_agent_text="so two hundred on friday by debit card", previous_agent_payment_proposal=True)
     result = _detect(en_engine, "uh yeah ok", context)
     assert result is not None and result.intent == "promise_to_pay"
+
+
+@pytest.mark.parametrize(("language", "offer", "reply", "promise"), [
+    # a concrete offer, whatever stage its words read as, taken up in more than yes-words
+    ("en", "could you do 40 dollars on the 18th", "uh yeah okay thats doable", True),
+    ("en", "i can set you up with three payments of 120 starting friday", "sure go ahead and set it up", True),
+    ("en", "could you do 40 dollars on the 18th", "yeah i cant do that", False),        # vetoed
+    ("en", "your balance is 480 dollars as of today", "okay sounds good", False),     # a balance is no offer
+    ("zh", "分六期 每期一千 您看行吗", "行 就按你说的办", True),
+    ("zh", "分六期 每期一千 您看行吗", "不行 这个我同意不了", False),
+])
+def test_taking_up_a_payment_offer_is_a_promise(en_engine, zh_engine, language, offer, reply, promise):
+    engine = en_engine if language == "en" else zh_engine
+    events = run_call(engine, [("agent", offer), ("debtor", reply)])
+    intents = [e.intent for e in of_type(events, "intent") if e.utterance_id == 1]
+    assert (intents[:1] == ["promise_to_pay"]) is promise
 
 
 def test_calibrated_threshold_is_in_range(en_engine, zh_engine):
