@@ -10,6 +10,7 @@ when the classifier is unsure, and attaches the terms to every ``promise_to_pay`
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -63,7 +64,9 @@ class Commitment:
         return "; ".join(parts)
 
 
-def read_commitment(text: str, language: str) -> Commitment:
+def read_commitment(text: str, language: str, asked: str | None = None) -> Commitment:
+    """``asked``: the agent's line just before, when the debtor answers it: digits given for a phone
+    number or a verification detail are no payment details, a short cvv named as one is."""
     pack = language_pack(language)
     lowered = text.lower()
     amount = find_amount(text, language)
@@ -71,6 +74,13 @@ def read_commitment(text: str, language: str) -> Commitment:
     channel = pack.payment_channel.search(lowered) if pack.payment_channel else None
     verb = pack.promise_verb.search(lowered) if pack.promise_verb else None
     digits = bool(pack.card_digits.search(lowered)) if pack.card_digits else False
+    named = bool(pack.payment_details and pack.payment_details.search(lowered))
+    if named and not digits and _has_digits(lowered):
+        digits = True  # "the cvv is three four seven", "expiration oh three twenty eight"
+    question = (asked or "").lower()
+    if (digits and not named and pack.contact_request is not None and pack.contact_request.search(question)
+            and not (pack.payment_details and pack.payment_details.search(question))):
+        digits = False  # "is there a good callback number" - "five eight seven four ..."
     vetoed = bool(pack.commitment_veto.search(lowered)) if pack.commitment_veto else False
     if digits:  # a card number read out is not an amount
         amount = None
@@ -79,6 +89,13 @@ def read_commitment(text: str, language: str) -> Commitment:
         channel=channel.group(0) if channel else None, digits=digits, verb=verb.group(0) if verb else None,
         vetoed=vetoed,
     )
+
+
+_DIGIT = re.compile(r"[0-9零〇一二两三四五六七八九幺]|\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)\b")
+
+
+def _has_digits(text: str) -> bool:
+    return bool(_DIGIT.search(text))
 
 
 @register
@@ -93,5 +110,6 @@ class CommitmentAnalyzer(Analyzer):
 
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         if self.enabled:
-            turn.facts["commitment"] = read_commitment(turn.text, self.engine.language)
+            asked = session.previous_agent[0] if session.previous_agent else None
+            turn.facts["commitment"] = read_commitment(turn.text, self.engine.language, asked)
         return []

@@ -41,6 +41,12 @@ class LanguagePack:
     payment_channel: re.Pattern[str] | None = None
     promise_verb: re.Pattern[str] | None = None
     card_digits: re.Pattern[str] | None = None
+    #: Card or account particulars named ("the cvv is ...", "卡号", "有效期"): digits said with them are
+    #: payment details however few they are.
+    payment_details: re.Pattern[str] | None = None
+    #: An agent asking for a phone number or a verification detail ("best number to reach you", "身份证后
+    #: 四位"): the digits in the reply are not a card to pay from.
+    contact_request: re.Pattern[str] | None = None
     #: Words that turn a would-be promise into its opposite ("i can't pay 50", "我还不了").
     commitment_veto: re.Pattern[str] | None = None
     #: Words that take up what the agent just proposed ("go ahead and set it up", "就按你说的办"):

@@ -53,6 +53,13 @@ PACK = LanguagePack(
         r"|\b(?:sounds good|that works|works for me|deal|okay lets do|ok lets do|go ahead and (?:run|charge|take|put|set))\b"
         r"|\b(?:charge|run|put) (?:it|that|the payment) (?:on|to|through)\b|\bpost.?dat"
     ),
+    payment_details=re.compile(
+        r"\b(?:card number|account number|routing number|cvv|cvc|security code|expiration|expiry|exp date|card ending)\b"
+    ),
+    contact_request=re.compile(
+        r"\b(?:phone|callback|call ?back|reach you|cell|best number|another number|good number|social security|ssn"
+        r"|date of birth|birthday|zip code)\b"
+    ),
     card_digits=re.compile(
         r"(?:\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|[0-9])\b[\s-]*){8,}|\b[0-9]{4}[\s-]?[0-9]{4}[\s-]?[0-9]{4}"
     ),

@@ -43,6 +43,8 @@ PACK = LanguagePack(
         r"|(?:还|补|交)上(?!了)|还掉(?!了)|存进去(?!了)"
     ),
     # a card or account number read out, in groups or at once ("六二一七 零零零一 ..."); ASR puts spaces between groups
+    payment_details=re.compile(r"卡号|账号|安全码|有效期|cvv|cvc"),
+    contact_request=re.compile(r"手机|电话|号码是|联系方式|身份证|证件|预留"),
     card_digits=re.compile(r"(?:卡号|账号|尾号)?(?:[0-9零〇一二两三四五六七八九幺]\s?){8,}"),
     negation=re.compile(r"不会|不是|不用|不要担心|没有|没人|并不|绝不|不可能|别担心|放心"),
     # a condition, a menace, or the debtor's not paying ("剩下的就不用还了" promises what the bank will

@@ -66,6 +66,19 @@ def test_refusals_with_terms_are_not_promises(text, language):
     assert not read_commitment(text, language).is_promise
 
 
+@pytest.mark.parametrize(("text", "language", "asked", "promise"), [
+    ("it's uh the cvv is two nine one", "en", "and the three digits on the back", True),          # few digits, named
+    ("exp date is oh four twenty nine", "en", "when does the card expire", True),
+    ("four oh four five five five two six seven one", "en", "whats the best number to reach you", False),
+    ("six one seven two two three three four four five", "en", "whats the card number", True),  # asked for a card
+    ("一三九 八八七六 五四三二", "zh", "您现在用的手机号码是多少", False),
+    ("安全码是四五六", "zh", "卡背面的三位数字麻烦报一下", True),
+])
+def test_digits_are_payment_details_by_what_was_asked_or_named(text, language, asked, promise):
+    """A phone number read out for a callback is no card; a cvv is one however short."""
+    assert read_commitment(text, language, asked).is_promise is promise
+
+
 def test_card_number_read_out_is_a_promise_with_its_terms(en_engine):
     events = run_call(en_engine, [
         ("agent", "would you like to take care of the two hundred today"),
