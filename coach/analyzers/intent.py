@@ -38,6 +38,8 @@ REGULARISATION_C = 100.0
 KEYWORD_CONFIDENCE = 0.85
 #: Weight of the zero-shot NLI scores when an NLI model is configured.
 NLI_WEIGHT = 0.3
+#: Confidence an intent needs on a reply made only of yes- or no-words that the question does not explain.
+BARE_ANSWER_CONFIDENCE = 0.9
 #: Abstention threshold bounds: calibration picks a value in between.
 THRESHOLD_RANGE = (0.15, 0.7)
 #: Weight of the nearest-example view next to the classifier's probabilities. The classifier spreads
@@ -112,10 +114,18 @@ class ObjectionDetector:
     def detect(self, features: Features, context: IntentContext | None = None) -> IntentResult | None:
         """The debtor's intent in a one-row ``features``, or None to abstain."""
         context = context or IntentContext()
-        if self._is_bare_answer(features.norms[0]):
+        bare = self._is_bare_answer(features.norms[0])
+        if bare:
             # a bare "no" or "yeah" objects to nothing by itself: what it means is read from the question
-            return self._from_context(features, context)
+            found = self._from_context(features, context)
+            if found is not None:
+                return found
         scores, keyword_hits = self._decision_scores(features)
+        if bare:
+            # ... unless the words say it themselves ("wrong number", "打错了打错了") and the classifier is sure
+            best = max((c for c in scores if c != NONE), key=scores.get)
+            if scores[best] < BARE_ANSWER_CONFIDENCE:
+                return None
         # two keyword hits tie at the keyword confidence: the classifier's own score breaks the tie
         ranked = sorted(((p, keyword_hits[c][1] if c in keyword_hits else p, c) for c, p in scores.items() if c != NONE),
                         reverse=True)

@@ -112,6 +112,18 @@ def test_taking_up_a_payment_offer_is_a_promise(en_engine, zh_engine, language, 
     assert (intents[:1] == ["promise_to_pay"]) is promise
 
 
+@pytest.mark.parametrize(("language", "text", "intent"), [
+    ("zh", "没这个人 打错了打错了", "wrong_party"),   # no-words that say it themselves
+    ("en", "no no wrong number", "wrong_party"),
+    ("zh", "不行", None),                           # a bare no, nothing asked: nothing to read
+    ("en", "nope", None),
+])
+def test_a_reply_of_no_words_counts_when_the_words_say_it(en_engine, zh_engine, language, text, intent):
+    engine = en_engine if language == "en" else zh_engine
+    result = _detect(engine, text, None)
+    assert (result.intent if result else None) == intent
+
+
 def test_calibrated_threshold_is_in_range(en_engine, zh_engine):
     for engine in (en_engine, zh_engine):
         assert 0.15 <= engine.detector.threshold <= 0.7
