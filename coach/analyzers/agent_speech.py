@@ -160,7 +160,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                                         "classifier", turn.uid, turn.time, turn.speaker))
                 break
         if self.offensive_rules:
-            score = OffensiveLanguageDetector.for_language(self.engine.language).score([turn.text])[0]
+            score = turn.offensive(self.engine.language)
             if score.probability >= OFFENSIVE_THRESHOLD:
                 for rule in self.offensive_rules:
                     if monitor.applies(rule) and all(f.rule.id != rule.id for f in findings):

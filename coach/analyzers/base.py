@@ -22,6 +22,7 @@ from coach.analyzers.features import Features, FeatureSpace
 from coach.errors import ConfigError
 from coach.events import BaseEvent
 from coach.playbook.schema import Playbook
+from coach.text.offensive import OffensiveLanguageDetector, OffensiveScore
 from coach.transcript import Utterance
 
 if TYPE_CHECKING:
@@ -52,6 +53,12 @@ class Turn:
     @property
     def time(self) -> float:
         return self.utterance.start
+
+    def offensive(self, language: str) -> OffensiveScore:
+        """How offensive the line is, scored once for every head that weighs it (tone, agent speech)."""
+        if "offensive" not in self.facts:
+            self.facts["offensive"] = OffensiveLanguageDetector.for_language(language).score([self.text])[0]
+        return self.facts["offensive"]
 
 
 class Analyzer(ABC):

@@ -38,6 +38,10 @@ REPEAT_SIMILARITY = 0.8
 PRIOR_SMOOTHING = 5.0
 #: Below this share of probability the analyzer says ``calm`` unless valence is clearly negative.
 EMOTION_THRESHOLD = 0.4
+#: Offensive-language probability that fails the agent-tone check (as it is abuse in agent speech).
+AGENT_OFFENSIVE_THRESHOLD = 0.7
+#: Arousal (mean z-score of pitch, loudness and rate against the speaker's baseline) of a raised voice.
+RAISED_VOICE = 1.0
 HIGH_AROUSAL = ("angry", "anxious", "frustrated")
 LOW_AROUSAL = ("distressed", "evasive", "calm")
 
@@ -223,11 +227,25 @@ class EmotionAnalyzer(Analyzer):
     def new_call(self, session: CallSession) -> list[tuple[int, Features]]:
         return []  # the debtor's earlier utterances
 
+    def _agent_tone_problem(self, turn: Turn) -> str | None:
+        """Uncivil words, or anger the line shows: the debtor's emotion head reads agent lines out of
+        its domain ("你是王磊吧" came out angry at 0.77), so its "angry" counts only with something to
+        show for it: a cue or a negative word, or a voice raised above the agent's own baseline."""
+        offensive = turn.offensive(self.engine.language)
+        if offensive.probability >= AGENT_OFFENSIVE_THRESHOLD:
+            return f"uncivil language ({offensive.evidence or turn.text!r})"
+        acoustic: AcousticCues | None = turn.facts.get("acoustic")
+        result = self.engine.sentiment.analyze(turn.features, acoustic)
+        raised = acoustic is not None and acoustic.arousal >= RAISED_VOICE
+        if result.label == "angry" and result.confidence >= 0.5 and (result.evidence or raised):
+            return f"sounded angry ({turn.text!r})"
+        return None
+
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         if turn.speaker == "agent":
-            result = self.engine.sentiment.analyze(turn.features, turn.facts.get("acoustic"))
-            if result.label == "angry" and result.confidence >= 0.5:
-                session.record.agent_tone_problems.append(f"utterance {turn.uid}: sounded angry ({turn.text!r})")
+            problem = self._agent_tone_problem(turn)
+            if problem:
+                session.record.agent_tone_problems.append(f"utterance {turn.uid}: {problem}")
             return []
         context = {self.intent_emotions[i]: f"intent {i}" for i in turn.facts.get("intents", ()) if i in self.intent_emotions}
         earlier: list[tuple[int, Features]] = session.state[self.name]

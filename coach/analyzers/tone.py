@@ -17,7 +17,6 @@ from coach.analyzers.base import DEBTOR_SIDE, Analyzer, Turn, register
 from coach.analyzers.features import class_probabilities
 from coach.analyzers.intent import IntentResult
 from coach.events import BaseEvent
-from coach.text.offensive import OffensiveLanguageDetector
 
 if TYPE_CHECKING:
     from coach.engine import CallSession, CoachEngine
@@ -50,7 +49,7 @@ class ToneAnalyzer(Analyzer):
             return []
         p = float(class_probabilities(self.classifier, turn.features.classifier_input())[0][1])
         result = None
-        offensive = OffensiveLanguageDetector.for_language(self.engine.language).score([turn.text])[0]
+        offensive = turn.offensive(self.engine.language)
         if offensive.probability >= OFFENSIVE_THRESHOLD:
             evidence = offensive.evidence or turn.text
             result = IntentResult(TONE_INTENT, round(max(offensive.probability, p), 3), evidence, None, offensive.method)

@@ -113,3 +113,22 @@ def test_emotion_examples_widen_the_emotion_head_only(en_engine):
     head = SentimentAnalyzer(widened, space)
     assert "w:zorblatt" in head.lexical._vectorizer.vocabulary_
     assert head.analyze(space.encode(["zorblatt zorblatt"])).label == "frustrated"
+
+
+@pytest.mark.parametrize(("language", "line", "problem"), [
+    ("zh", "你是王磊吧", None),                       # read angry at 0.77 by the debtor's emotion head
+    ("zh", "那您看什么时候方便 把这笔还上", None),
+    ("zh", "你这个老赖 赶紧还钱", "uncivil language"),
+    ("en", "is this dana reyes", None),
+    ("en", "pay your damn bill you deadbeat", "uncivil language"),
+])
+def test_agent_tone_needs_something_to_show_for_it(en_engine, zh_engine, language, line, problem):
+    """The QA check "respectful agent tone" fails on uncivil words or anger the line shows, not on the
+    debtor emotion head's reading of an ordinary question."""
+    from coach.transcript import Utterance
+
+    session = (en_engine if language == "en" else zh_engine).session("tone")
+    session.start()
+    session.process(Utterance(speaker="agent", text=line, start=0.0, end=1.5))
+    problems = session.record.agent_tone_problems
+    assert (problems[0].split(": ")[1].split(" (")[0] if problems else None) == problem
