@@ -12,10 +12,14 @@ from coach.storage import CallStore
 from server.app import create_app
 
 
+#: Room for the shipped playbooks (they grow) and a trainer's copy of one, below the server's default.
+LIMIT = 2 * max(path.stat().st_size for path in builtin_playbooks().values())
+
+
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     folder = tmp_path_factory.mktemp("playbooks-api")
-    settings = Settings(data_dir=folder, max_playbook_bytes=400_000)
+    settings = Settings(data_dir=folder, max_playbook_bytes=LIMIT)
     store = CallStore(settings.database(), settings)
     tokens = {"admin": store.create_token("ada", "admin")[0], "trainer": store.create_token("tim", "trainer")[0],
               "agent": store.create_token("ann", "agent", agent_id="a1")[0]}
@@ -85,5 +89,11 @@ def test_an_invalid_playbook_gets_its_field_errors(setup):
 
 def test_a_playbook_over_the_limit_is_refused_before_it_is_read(setup):
     client, tokens, _ = setup
-    response = post(client, tokens["admin"], b"# " + b"x" * 500_000)
+    response = post(client, tokens["admin"], b"# " + b"x" * LIMIT)
     assert response.status_code == 413 and "COACH_MAX_PLAYBOOK_BYTES" in response.json()["detail"]
+
+
+def test_the_default_limit_takes_a_trainers_copy_of_a_shipped_playbook():
+    """A trainer downloads a shipped playbook, edits it and uploads it under a new id: the default
+    COACH_MAX_PLAYBOOK_BYTES must leave room for that as the shipped playbooks grow."""
+    assert LIMIT <= Settings().max_playbook_bytes
