@@ -11,7 +11,6 @@ from coach.playbook import builtin_playbooks
 from coach.storage import CallStore
 from server.app import create_app
 
-
 #: Room for the shipped playbooks (they grow) and a trainer's copy of one, below the server's default.
 LIMIT = 2 * max(path.stat().st_size for path in builtin_playbooks().values())
 
