@@ -210,6 +210,8 @@ class CallSession:
         self.record = CallRecord()
         self.next_id = 0
         self.previous_agent: tuple[str, str | None] | None = None  # (text, stage)
+        #: The agent's last line, kept across the debtor's turns: what a reply split in two answers.
+        self.last_agent_text: str | None = None
         self.last_end = 0.0
         self.finished = False
         self.state: dict[str, Any] = {a.name: a.new_call(self) for a in engine.analyzers}
@@ -259,6 +261,7 @@ class CallSession:
             found += events
         if utterance.speaker == "agent":
             self.previous_agent = (text, turn.facts.get("stage"))
+            self.last_agent_text = text
         else:
             self.previous_agent = None
         found.sort(key=lambda e: EVENT_ORDER.get(e.type, len(EVENT_ORDER)))  # stable: analyzers' order within a type
@@ -305,10 +308,9 @@ class CallSession:
     def _offers_payment(self, text: str) -> bool:
         """An agent line that puts a payment to the debtor: an offer's words with an amount or a date.
         The stage cues miss most concrete offers ("could you do 40 dollars on the 18th")."""
-        pack = language_pack(self.engine.language)
-        if pack.payment_offer is None or not pack.payment_offer.search(text.lower()):
-            return False
-        return bool(find_amount(text, self.engine.language) or find_due_date(text, self.engine.language, None))
+        language = self.engine.language
+        return language_pack(language).offers_payment(
+            text, bool(find_amount(text, language) or find_due_date(text, language, None)))
 
     def answer_objections(self, uid: int) -> None:
         """The agent is speaking: objections since the agent last spoke count as answered."""

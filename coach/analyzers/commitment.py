@@ -74,13 +74,14 @@ def read_commitment(text: str, language: str, asked: str | None = None) -> Commi
     channel = pack.payment_channel.search(lowered) if pack.payment_channel else None
     verb = pack.promise_verb.search(lowered) if pack.promise_verb else None
     digits = bool(pack.card_digits.search(lowered)) if pack.card_digits else False
-    named = bool(pack.payment_details and pack.payment_details.search(lowered))
-    if named and not digits and _has_digits(lowered):
-        digits = True  # "the cvv is three four seven", "expiration oh three twenty eight"
-    question = (asked or "").lower()
-    if (digits and not named and pack.contact_request is not None and pack.contact_request.search(question)
-            and not (pack.payment_details and pack.payment_details.search(question))):
-        digits = False  # "is there a good callback number" - "five eight seven four ..."
+    named = pack.payment_details.search(lowered) if pack.payment_details else None
+    if named and not digits and _digit_count(lowered[named.end():]) >= 3 and not pack.question.search(lowered):
+        digits = True  # "the cvv is three four seven", "exp date is oh four twenty nine"
+    count = _digit_count(lowered)
+    if not named and 3 <= count < CARD_LENGTH and _asked_for_other_digits(pack, (asked or "").lower()):
+        # "is there a good callback number" - "five eight seven four ...": the digits are that detail,
+        # neither a card nor an amount, and "account number" in the reply names no way to pay
+        digits, amount, channel = False, None, None
     vetoed = bool(pack.commitment_veto.search(lowered)) if pack.commitment_veto else False
     if digits:  # a card number read out is not an amount
         amount = None
@@ -92,10 +93,21 @@ def read_commitment(text: str, language: str, asked: str | None = None) -> Commi
 
 
 _DIGIT = re.compile(r"[0-9零〇一二两三四五六七八九幺]|\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)\b")
+#: Digits said at once that can only be a card (phone numbers have 11 at most, ID numbers are asked as such).
+CARD_LENGTH = 13
 
 
-def _has_digits(text: str) -> bool:
-    return bool(_DIGIT.search(text))
+def _digit_count(text: str) -> int:
+    return len(_DIGIT.findall(text))
+
+
+def _asked_for_other_digits(pack, question: str) -> bool:
+    """The agent asked to verify a detail, or for a phone number and not for a card or a bank account."""
+    if pack.verification_request is not None and pack.verification_request.search(question):
+        return True
+    if pack.contact_request is None or not pack.contact_request.search(question):
+        return False
+    return not any(p is not None and p.search(question) for p in (pack.payment_details, pack.payment_channel))
 
 
 @register
@@ -110,6 +122,5 @@ class CommitmentAnalyzer(Analyzer):
 
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         if self.enabled:
-            asked = session.previous_agent[0] if session.previous_agent else None
-            turn.facts["commitment"] = read_commitment(turn.text, self.engine.language, asked)
+            turn.facts["commitment"] = read_commitment(turn.text, self.engine.language, session.last_agent_text)
         return []

@@ -101,7 +101,7 @@ class ObjectionDetector:
         self._keywords = {
             i.id: CompiledMatcher(i.keywords, space) for i in playbook.intents if not i.keywords.is_empty()
         }
-        self.language = language_pack(playbook.language)
+        self.pack = language_pack(playbook.language)
         self.affirmations = _vocabulary(playbook.affirmations, playbook.language)
         self.negations = _vocabulary(playbook.negations, playbook.language)
         #: Scores and labels of the playbook's calibration examples (None without any), kept for
@@ -122,7 +122,8 @@ class ObjectionDetector:
                 return found
         scores, keyword_hits = self._decision_scores(features)
         if bare:
-            # ... unless the words say it themselves ("wrong number", "打错了打错了") and the classifier is sure
+            # ... unless the words say it themselves ("wrong number", "打错了打错了") and the classifier is
+            # sure; a keyword alone (raised to KEYWORD_CONFIDENCE) is not enough for a reply this short
             best = max((c for c in scores if c != NONE), key=scores.get)
             if scores[best] < BARE_ANSWER_CONFIDENCE:
                 return None
@@ -190,7 +191,7 @@ class ObjectionDetector:
                     "wrong_party", 0.6, f"answered {features.texts[0]!r} to the identity check {question!r}", None, "context"
                 )
         if context.previous_agent_payment_proposal and (
-            only_words_from(answer, self.affirmations) or self.language.accepts_proposal(answer)
+            only_words_from(answer, self.affirmations) or self.pack.accepts_proposal(features.texts[0])
         ):
             if "promise_to_pay" in self.classes:
                 return IntentResult(

@@ -24,6 +24,7 @@ from coach.events import BaseEvent, SentimentEvent
 from coach.models import offline_environment, resolve_model_path
 from coach.playbook.schema import Playbook
 from coach.text.lexical import LexicalEncoder
+from coach.text.offensive import OffensiveLanguageDetector
 from coach.text.valence import text_valence
 
 if TYPE_CHECKING:
@@ -223,6 +224,12 @@ class EmotionAnalyzer(Analyzer):
     def __init__(self, engine: CoachEngine) -> None:
         super().__init__(engine)
         self.intent_emotions = {i: e.id for e in engine.playbook.emotions for i in e.intents}
+
+    def attach(self, engine: CoachEngine) -> None:
+        """Load the offensive-language model with the engine: the agent-tone check scores every agent
+        line with it, and loading it on the first one (~1.5 s in English) would overrun the budget."""
+        super().attach(engine)
+        OffensiveLanguageDetector.for_language(engine.language)
 
     def new_call(self, session: CallSession) -> list[tuple[int, Features]]:
         return []  # the debtor's earlier utterances

@@ -47,6 +47,9 @@ class LanguagePack:
     #: An agent asking for a phone number or a verification detail ("best number to reach you", "身份证后
     #: 四位"): the digits in the reply are not a card to pay from.
     contact_request: re.Pattern[str] | None = None
+    #: An agent asking to verify a detail ("the last four of your account number", "尾号"): digits in the
+    #: reply are the detail, not a card to pay from, whatever the question names.
+    verification_request: re.Pattern[str] | None = None
     #: Words that turn a would-be promise into its opposite ("i can't pay 50", "我还不了").
     commitment_veto: re.Pattern[str] | None = None
     #: Words that take up what the agent just proposed ("go ahead and set it up", "就按你说的办"):
@@ -55,6 +58,11 @@ class LanguagePack:
     #: How an agent puts a payment to the debtor ("could you do", "how about", "分六期 您看行吗"): with
     #: an amount or a date in the same line, the line proposes a payment whatever stage it reads as.
     payment_offer: re.Pattern[str] | None = None
+    #: What such an offer is about (pay, 还, an amount of money), and a callback that is no offer.
+    payment_term: re.Pattern[str] | None = None
+    callback: re.Pattern[str] | None = None
+    #: Words that turn taking-up words into their opposite ("no deal", "我不同意", "go ahead and sue me").
+    acceptance_veto: re.Pattern[str] | None = None
     #: A negated statement ("your wages are not being garnished", "不会让你坐牢") and a condition that
     #: keeps a threat a threat despite its negation ("if you don't pay", "要是不还").
     negation: re.Pattern[str] | None = None
@@ -63,6 +71,8 @@ class LanguagePack:
     #: for payment while it's reviewed", "期间不会催您还"): what makes a line after a request to stop
     #: lawful. Narrower than ``negation``: pressing lines carry negations of their own ("这不是小数目").
     collection_pause: re.Pattern[str] | None = None
+    #: A pause taken back or traded for a payment ("we won't call again once you pay", "暂停是不可能的").
+    pause_veto: re.Pattern[str] | None = None
 
     def reassures(self, text: str) -> bool:
         """A negated statement that is not a conditional threat: "nobody is going to arrest you"."""
@@ -74,15 +84,32 @@ class LanguagePack:
         """The line says collection stops or waits, without a condition attached."""
         if self.collection_pause is None or not self.collection_pause.search(text):
             return False
+        if self.pause_veto is not None and self.pause_veto.search(text):
+            return False
         return not (self.condition is not None and self.condition.search(text))
 
-    def accepts_proposal(self, norm: str) -> bool:
-        """The reply takes up a proposal: acceptance words, no veto ("can't", "不行"), not a question."""
-        if self.proposal_acceptance is None or not self.proposal_acceptance.search(norm):
+    def accepts_proposal(self, text: str) -> bool:
+        """The reply takes up a proposal: acceptance words, no veto ("can't", "不同意", "no deal"), not a
+        question. ``text`` as said (lower case), so that a question mark still counts."""
+        text = text.lower().strip()
+        if self.proposal_acceptance is None or not self.proposal_acceptance.search(text):
             return False
-        if self.commitment_veto is not None and self.commitment_veto.search(norm):
+        for veto in (self.commitment_veto, self.acceptance_veto):
+            if veto is not None and veto.search(text):
+                return False
+        return not self.question.search(text)
+
+    def offers_payment(self, text: str, has_terms: bool) -> bool:
+        """An agent line that puts a payment to the debtor: an offer's words about paying, with terms
+        (an amount or a date, ``has_terms``), and no callback ("could you call us back on monday")."""
+        text = text.lower()
+        if self.payment_offer is None or not self.payment_offer.search(text):
             return False
-        return not self.question.search(norm)
+        if self.payment_term is not None and not self.payment_term.search(text):
+            return False
+        if self.callback is not None and self.callback.search(text):
+            return False
+        return has_terms
 
     def affirms_identity(self, norm: str) -> bool:
         """A yes to the identity question that does not hand the call to someone else."""

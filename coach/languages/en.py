@@ -54,12 +54,14 @@ PACK = LanguagePack(
         r"|\b(?:charge|run|put) (?:it|that|the payment) (?:on|to|through)\b|\bpost.?dat"
     ),
     payment_details=re.compile(
-        r"\b(?:card number|account number|routing number|cvv|cvc|security code|expiration|expiry|exp date|card ending)\b"
+        r"\b(?:card number|routing number|bank account number|cvv|cvc|security code|expiration date|expiry date"
+        r"|exp date|card expires|card ending)\b"
     ),
     contact_request=re.compile(
-        r"\b(?:phone|callback|call ?back|reach you|cell|best number|another number|good number|social security|ssn"
-        r"|date of birth|birthday|zip code)\b"
+        r"\b(?:phone number|cell number|cell phone number|number to reach|reach you at|call ?back number|callback number"
+        r"|good number|best number|another number|social security|ssn|date of birth|birthday|zip code)\b"
     ),
+    verification_request=re.compile(r"\b(?:last four|last 4|verify|for verification)\b"),
     card_digits=re.compile(
         r"(?:\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|[0-9])\b[\s-]*){8,}|\b[0-9]{4}[\s-]?[0-9]{4}[\s-]?[0-9]{4}"
     ),
@@ -72,6 +74,10 @@ PACK = LanguagePack(
         r"(?: \w+){0,3}? (?:ask|asks|asked|asking|call|calls|called|calling|contact\w*|collect\w*|press\w*|pursu\w*"
         r"|bother\w*|chas\w*|demand\w*|reach\w*|hear from us)\b"
         r"|\b(?:on hold|a hold on|pause\w*|suspend\w*|do not call|mark\w* (?:\w+ ){0,2}(?:as )?disputed)\b"
+    ),
+    # a pause taken back or traded for money ("ive marked it disputed but we still need the payment today")
+    pause_veto=re.compile(
+        r"\b(?:but|however|still|once|after|as soon as|can.?t|cannot|unable|won.?t stop|wont stop|not (?:going to )?stop)\b"
     ),
     condition=re.compile(
         r"\b(?:if|unless|or else|otherwise|until|before|or we|or you|or your|or i|better|or the)\b"
@@ -87,15 +93,22 @@ PACK = LanguagePack(
     payment_offer=re.compile(
         r"\b(?:could you|can you|would you|will you|how about|what about|we can|i can|we could|i could|let.?s"
         r"|set (?:you |it |that |this )?up|payments? of|agree|works? for you|does that work|plan|arrangement|schedule"
-        r"|put you down|starting|if you (?:pay|can pay|send|make)|settle|waive)\b"
+        r"|put you down|if you (?:pay|can pay|send|make)|settle|waive)\b"
     ),
+    # what a payment offer is about: without these, "could you call us back on monday" offers nothing
+    payment_term=re.compile(r"\b(?:pay|pays|payment|payments|installments?|dollars?|bucks|settle\w*|down payment|plan)\b|\$\s?\d"),
+    callback=re.compile(r"\b(?:call (?:you |us |me )?back|talk again|reach (?:you|us)|call again|follow up)\b"),
     proposal_acceptance=re.compile(
-        r"\b(?:i agree|agreed|go ahead|sign me up|put me down|set (?:it|that|me|them) up|schedule (?:it|that|them)"
-        r"|book (?:it|that)|lock (?:it|that) in|let.?s do (?:it|that|this|those)|lets do|that works|works for me|doable"
-        r"|i can do (?:that|it|those)|i can swing (?:that|it)|i can manage (?:that|it)|deal|count me in|sounds good|fair enough)\b"
+        r"\b(?:i agree to (?:that|those|this|it|the)|agreed|go ahead and (?:schedule|set|book|run|process|charge|put|take|do)"
+        r"|sign me up|put me down|set (?:it|that|me|them) up|schedule (?:it|that|them)|book (?:it|that)|lock (?:it|that) in"
+        r"|let.?s do (?:it|that|this|those)|lets do|that works|works for me|doable|i can do (?:that|it|those)"
+        r"|i can swing (?:that|it)|i can manage (?:that|it)|it.?s a deal|count me in|sounds good|fair enough)\b"
+        r"|^(?:ok |okay )?deal$"
     ),
+    # what turns taking-up words into their opposite ("no deal", "that isnt doable", "go ahead and sue me")
+    acceptance_veto=re.compile(r"\b(?:no|isn.?t|isnt|ain.?t|sue|court|lawyer|report|complain\w*|later|think about)\b"),
     commitment_veto=re.compile(
         r"\b(?:can.?t|cannot|can not|won.?t|will not|wont|don.?t|dont|not|no way|never|unable|nothing|only if|if i|maybe|might"
-        r"|already paid|already sent|i paid)\b"
+        r"|already paid|already sent|i paid|phone number|my cell|reach me|social security)\b"
     ),
 )

@@ -43,28 +43,36 @@ PACK = LanguagePack(
         r"|(?:还|补|交)上(?!了)|还掉(?!了)|存进去(?!了)"
     ),
     # a card or account number read out, in groups or at once ("六二一七 零零零一 ..."); ASR puts spaces between groups
-    payment_details=re.compile(r"卡号|账号|安全码|有效期|cvv|cvc"),
-    contact_request=re.compile(r"手机|电话|号码是|联系方式|身份证|证件|预留"),
     card_digits=re.compile(r"(?:卡号|账号|尾号)?(?:[0-9零〇一二两三四五六七八九幺]\s?){8,}"),
+    payment_details=re.compile(r"卡号|银行账号|安全码|有效期至|有效期是|cvv|cvc"),
+    contact_request=re.compile(r"手机|电话号|号码是|联系方式|联系您|身份证|证件|预留"),
+    verification_request=re.compile(r"后四位|后4位|尾号|核实(?:一下)?(?:您的)?身份"),
     negation=re.compile(r"不会|不是|不用|不要担心|没有|没人|并不|绝不|不可能|别担心|放心"),
     # a condition, a menace, or the debtor's not paying ("剩下的就不用还了" promises what the bank will
     # not give): not a reassurance
+    condition=re.compile(r"如果|要是|假如|否则|不然|再不|还不|不还|除非|之前|以前|等着|后果|好看|走着瞧|好果子|别怪|警告|后悔"
+                         r"|不用(?:再)?还|不必还|不需要还"),
     collection_pause=re.compile(
         r"(?:不会|不再|先不|暂时不|暂不|停止|不用再|没人会|不会有人).{0,4}?(?:催|打电话|打给|打扰|打搅|骚扰|联系|找您|找你"
         r"|要求.{0,3}还|让您还|让你还|谈还款)|暂停|停催|挂起|冻结催收|登记(?:为)?(?:争议|异议)"
     ),
-    condition=re.compile(r"如果|要是|假如|否则|不然|再不|还不|不还|除非|之前|以前|等着|后果|好看|走着瞧|好果子|别怪|警告|后悔"
-                         r"|不用(?:再)?还|不必还|不需要还"),
+    # a pause taken back or traded for money ("暂停是不可能的", "不会再催您 但您今天得先还五百")
+    pause_veto=re.compile(r"不可能|没法|不能|无法|但|不过|可是|只要|要先|得先|先还|必须"),
+    payment_offer=re.compile(
+        r"能不能|可不可以|可以吗|行不行|行吗|好不好|好吗|怎么样|我们可以|可以给您|可以帮您|帮您(?:申请|办|设置|安排)"
+        r"|分.{0,2}期|每期|每个?月|首付|先还|同意吗"
+    ),
+    # what a payment offer is about: without these, "我们明天下午三点再联系您 您看可以吗" offers nothing
+    payment_term=re.compile(r"还|付|扣款|转账|分.{0,2}期|每期|首付|结清|[0-9零一二两三四五六七八九十百千万]+\s?(?:元|块)"),
+    callback=re.compile(r"联系|打过来|回电|回个电话|再打|致电"),
+    proposal_acceptance=re.compile(
+        r"(?<![不没])(?:同意|答应)|就按(?:这个|这样|你说的|您说的|你们说的|你们的|方案)|就这么(?:办|定|弄|来)"
+        r"|可以的|没问题|行吧|成交|帮我(?:办|安排|设置)一?下?(?:分期|还款|扣款)"
+    ),
+    # what turns taking-up words into their opposite ("我不同意", "没问题 你们去告吧", "好吧 我再想想")
+    acceptance_veto=re.compile(r"不同意|不答应|没有?(?:同意|答应)|哪有|个屁|再想想|考虑|商量|投诉|告|起诉|挂了|再见"),
     # refusal, inability, a condition or a payment already made; a bare 不/没/别 is not one ("一分不少",
     # "没问题", "别再打了" said while promising)
-    payment_offer=re.compile(
-        r"能不能|可不可以|可以吗|行不行|行吗|好不好|好吗|怎么样|我们可以|可以给您|可以帮您|帮您(?:申请|办|设置|安排|登记)"
-        r"|分.{0,2}期|每期|每个?月(?:还|扣)|首付|先还|同意吗|您看|你看"
-    ),
-    proposal_acceptance=re.compile(
-        r"同意|答应|就按(?:这个|这样|你说的|您说的|你们说的|你们的|方案)|就这么(?:办|定|弄|来)|就这样(?:吧|办)|那就这样"
-        r"|可以的|没问题|行吧|好吧|成交|帮我(?:办|登记|安排|设置|弄)一?下?"
-    ),
     commitment_veto=re.compile(
         r"不(?:还|会还|能|想|打算|给|交|付|可能|行|了)|还不|没(?:钱|有钱|法|办法|能力|工作|收入)|没有(?!问题)|别想|别指望"
         r"|无法|除非|如果|要是|已经还|还过了|还清了|结清了|还完了|扣过了"

@@ -73,6 +73,13 @@ def test_refusals_with_terms_are_not_promises(text, language):
     ("six one seven two two three three four four five", "en", "whats the card number", True),  # asked for a card
     ("一三九 八八七六 五四三二", "zh", "您现在用的手机号码是多少", False),
     ("安全码是四五六", "zh", "卡背面的三位数字麻烦报一下", True),
+    ("卡号一会儿给你", "zh", None, False),                                             # a number word, no digits
+    ("that debt is from 2015, its past the expiration date for collecting", "en", None, False),
+    ("oh whats the security code", "en", None, False),
+    # a card read out in full stays a card, whatever was asked
+    ("four one two one three three four four five five six six seven seven eight eight", "en",
+     "are you ok giving me the card over the phone", True),
+    ("my account number? its 4 5 6 7 8 9 1 2", "en", "can you verify the last four of your account number", False),
 ])
 def test_digits_are_payment_details_by_what_was_asked_or_named(text, language, asked, promise):
     """A phone number read out for a callback is no card; a cvv is one however short."""
@@ -204,3 +211,13 @@ def test_chinese_benshen_verifies(zh_engine):
 def test_a_question_about_the_accounts_details_is_an_identity_check(en_engine, question):
     found = en_engine.stages.detect(en_engine.space.encode([question]))
     assert "identity_verification" in [stage for stage, _ in found]
+
+
+def test_a_phone_number_split_from_its_question_is_still_no_card(en_engine):
+    """Speech recognition splits replies: the digits answer the agent's last line, not nothing."""
+    events = run_call(en_engine, [
+        ("agent", "whats the best phone number to reach you"),
+        ("debtor", "sure hold on"),
+        ("debtor", "five five five one two three four five six seven"),
+    ])
+    assert "promise_to_pay" not in [e.intent for e in _intents(events, 2)]

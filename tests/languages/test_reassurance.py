@@ -48,8 +48,46 @@ def test_a_negation_that_keeps_the_threat_does_not_reassure(language, line):
     ("zh", "好的 核实期间我们不会再催您还款", True),
     ("zh", "我这边先给您暂停催收 等核实结果", True),
     ("zh", "这不是小数目 您今天能还多少", False),
+    # a pause taken back or traded for a payment
+    ("en", "ive marked it as disputed but we still need the payment today", False),
+    ("en", "i wont bother you again once you make the payment", False),
+    ("en", "i cant pause the account you need to pay", False),
+    ("zh", "不会再催您 但您今天得先还五百", False),
+    ("zh", "暂停是不可能的 您今天必须还", False),
 ])
 def test_a_pause_in_collection_is_told_apart_from_any_negation(language, line, pauses):
     """After a request to stop, only a line that says collection stops or waits excuses collection
     words in it; any other negation ("这不是小数目") does not."""
     assert language_pack(language).pauses_collection(line) is pauses
+
+
+@pytest.mark.parametrize(("language", "reply", "accepts"), [
+    ("en", "mm ok yeah go ahead and schedule it", True),
+    ("en", "ok deal", True),
+    ("en", "no deal", False),
+    ("en", "that isnt doable", False),
+    ("en", "ill deal with it later", False),
+    ("en", "go ahead and sue me", False),
+    ("en", "that works?", False),                # a question
+    ("zh", "行 就按你说的办", True),
+    ("zh", "我不同意", False),
+    ("zh", "我从来没答应过", False),
+    ("zh", "好吧 我再想想", False),
+    ("zh", "没问题 你们去告吧", False),
+])
+def test_taking_up_an_offer_is_told_from_turning_it_down(language, reply, accepts):
+    assert language_pack(language).accepts_proposal(reply) is accepts
+
+
+@pytest.mark.parametrize(("language", "line", "offers"), [
+    ("en", "could you do 40 dollars on the 18th", True),
+    ("en", "could you call us back on monday", False),            # a callback, not a payment
+    ("en", "can you verify the last four of your social", False),
+    ("en", "would you like me to mail you a copy, it takes 7 to 10 business days", False),
+    ("zh", "分六期 每期一千 您看行吗", True),
+    ("zh", "那我们明天下午三点再联系您 您看可以吗", False),
+    ("zh", "您这个月的账单是三千元 您看一下", False),               # a balance, not an offer
+])
+def test_a_payment_offer_is_about_paying(language, line, offers):
+    """With an amount or a date (``has_terms``), only an offer's words about paying make an offer."""
+    assert language_pack(language).offers_payment(line, True) is offers
