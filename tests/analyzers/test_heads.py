@@ -61,6 +61,7 @@ def test_chinese_promises_in_everyday_words_are_read(text):
     ("我昨天用支付宝还了一千", "zh"),           # a payment already made
     ("我手机号是一三八 一二三四 五六七八", "zh"),  # digits given for verification
     ("没钱 下个月也没钱", "zh"),
+    ("我都不认了 明天去银行", "zh"),               # 行 closing 银行 is no "OK"
 ])
 def test_refusals_with_terms_are_not_promises(text, language):
     assert not read_commitment(text, language).is_promise
