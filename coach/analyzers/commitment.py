@@ -10,7 +10,6 @@ when the classifier is unsure, and attaches the terms to every ``promise_to_pay`
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -75,9 +74,9 @@ def read_commitment(text: str, language: str, asked: str | None = None) -> Commi
     verb = pack.promise_verb.search(lowered) if pack.promise_verb else None
     digits = bool(pack.card_digits.search(lowered)) if pack.card_digits else False
     named = pack.payment_details.search(lowered) if pack.payment_details else None
-    if named and not digits and _digit_count(lowered[named.end():]) >= 3 and not pack.question.search(lowered):
+    if named and not digits and pack.digit_count(lowered[named.end():]) >= 3 and not pack.question.search(lowered):
         digits = True  # "the cvv is three four seven", "exp date is oh four twenty nine"
-    count = _digit_count(lowered)
+    count = pack.digit_count(lowered)
     if not named and 3 <= count < CARD_LENGTH and _asked_for_other_digits(pack, (asked or "").lower()):
         # "is there a good callback number" - "five eight seven four ...": the digits are that detail,
         # neither a card nor an amount, and "account number" in the reply names no way to pay
@@ -92,13 +91,8 @@ def read_commitment(text: str, language: str, asked: str | None = None) -> Commi
     )
 
 
-_DIGIT = re.compile(r"[0-9零〇一二两三四五六七八九幺]|\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)\b")
 #: Digits said at once that can only be a card (phone numbers have 11 at most, ID numbers are asked as such).
 CARD_LENGTH = 13
-
-
-def _digit_count(text: str) -> int:
-    return len(_DIGIT.findall(text))
 
 
 def _asked_for_other_digits(pack, question: str) -> bool:

@@ -121,16 +121,14 @@ class ObjectionDetector:
             if found is not None:
                 return found
         scores, keyword_hits = self._decision_scores(features)
-        if bare:
-            # ... unless the words say it themselves ("wrong number", "打错了打错了") and the classifier is
-            # sure; a keyword alone (raised to KEYWORD_CONFIDENCE) is not enough for a reply this short
-            best = max((c for c in scores if c != NONE), key=scores.get)
-            if scores[best] < BARE_ANSWER_CONFIDENCE:
-                return None
         # two keyword hits tie at the keyword confidence: the classifier's own score breaks the tie
         ranked = sorted(((p, keyword_hits[c][1] if c in keyword_hits else p, c) for c, p in scores.items() if c != NONE),
                         reverse=True)
         best_p, _, best = ranked[0]
+        if bare and best_p < BARE_ANSWER_CONFIDENCE:
+            # ... unless the words say it themselves ("wrong number", "打错了打错了") and the classifier is
+            # sure; a keyword alone (raised to KEYWORD_CONFIDENCE) is not enough for a reply this short
+            return None
         alternatives = [(c, round(p, 3)) for p, _, c in ranked[1:4]]
         if best_p >= self.threshold and best_p > scores.get(NONE, 0.0):
             if best in keyword_hits and best_p == KEYWORD_CONFIDENCE:

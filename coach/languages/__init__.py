@@ -41,6 +41,8 @@ class LanguagePack:
     payment_channel: re.Pattern[str] | None = None
     promise_verb: re.Pattern[str] | None = None
     card_digits: re.Pattern[str] | None = None
+    #: One digit as said or written ("four", "4", "四", "幺"): how many a reply reads out.
+    spoken_digit: re.Pattern[str] | None = None
     #: Card or account particulars named ("the cvv is ...", "卡号", "有效期"): digits said with them are
     #: payment details however few they are.
     payment_details: re.Pattern[str] | None = None
@@ -99,17 +101,19 @@ class LanguagePack:
                 return False
         return not self.question.search(text)
 
-    def offers_payment(self, text: str, has_terms: bool) -> bool:
-        """An agent line that puts a payment to the debtor: an offer's words about paying, with terms
-        (an amount or a date, ``has_terms``), and no callback ("could you call us back on monday")."""
+    def offers_payment(self, text: str) -> bool:
+        """An agent line worded as putting a payment to the debtor: an offer's words about paying, and
+        no callback ("could you call us back on monday"). The caller checks for terms (an amount or a
+        date): reading them costs more than these words."""
         text = text.lower()
         if self.payment_offer is None or not self.payment_offer.search(text):
             return False
         if self.payment_term is not None and not self.payment_term.search(text):
             return False
-        if self.callback is not None and self.callback.search(text):
-            return False
-        return has_terms
+        return not (self.callback is not None and self.callback.search(text))
+
+    def digit_count(self, text: str) -> int:
+        return len(self.spoken_digit.findall(text)) if self.spoken_digit is not None else 0
 
     def affirms_identity(self, norm: str) -> bool:
         """A yes to the identity question that does not hand the call to someone else."""

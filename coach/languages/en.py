@@ -62,6 +62,7 @@ PACK = LanguagePack(
         r"|good number|best number|another number|social security|ssn|date of birth|birthday|zip code)\b"
     ),
     verification_request=re.compile(r"\b(?:last four|last 4|verify|for verification)\b"),
+    spoken_digit=re.compile(r"[0-9]|\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)\b"),
     card_digits=re.compile(
         r"(?:\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|[0-9])\b[\s-]*){8,}|\b[0-9]{4}[\s-]?[0-9]{4}[\s-]?[0-9]{4}"
     ),

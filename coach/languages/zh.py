@@ -45,6 +45,7 @@ PACK = LanguagePack(
     ),
     # a card or account number read out, in groups or at once ("六二一七 零零零一 ..."); ASR puts spaces between groups
     card_digits=re.compile(r"(?:卡号|账号|尾号)?(?:[0-9零〇一二两三四五六七八九幺]\s?){8,}"),
+    spoken_digit=re.compile(r"[0-9零〇一二两三四五六七八九幺]"),
     payment_details=re.compile(r"卡号|银行账号|安全码|有效期至|有效期是|cvv|cvc"),
     contact_request=re.compile(r"手机|电话号|号码是|联系方式|联系您|身份证|证件|预留"),
     verification_request=re.compile(r"后四位|后4位|尾号|核实(?:一下)?(?:您的)?身份"),

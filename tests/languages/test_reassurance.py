@@ -89,5 +89,5 @@ def test_taking_up_an_offer_is_told_from_turning_it_down(language, reply, accept
     ("zh", "您这个月的账单是三千元 您看一下", False),               # a balance, not an offer
 ])
 def test_a_payment_offer_is_about_paying(language, line, offers):
-    """With an amount or a date (``has_terms``), only an offer's words about paying make an offer."""
-    assert language_pack(language).offers_payment(line, True) is offers
+    """Every line here has an amount or a date: only an offer's words about paying make it an offer."""
+    assert language_pack(language).offers_payment(line) is offers
