@@ -42,6 +42,8 @@ OFFENSIVE_THRESHOLD = 0.7
 #: Bounds of the calibrated threshold: precision first, since a false S1 interrupts a lawful call.
 THRESHOLD_RANGE = (0.5, 0.9)  # a violation is over one half in all (see _violation)
 #: A negated line ("nobody is going to arrest you") counts only when the rule's own probability is this high.
+#: Not for abuse: "i dont give a shit about your hours", "nobody cares about your sob story" insult
+#: with a negation in them.
 REASSURANCE_CONFIDENCE = 0.9
 #: A line the speech model looped on ("I want this, I'm here, I want this, I'm here, ...") counts
 #: only when the rule's own probability is this high: Whisper's loops on the bundled calls read as threats at
@@ -149,7 +151,8 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                 own = float(probabilities[index])  # the rule's own share: the bars for a sure finding
                 rule = self.rules[str(self.classifier.classes_[index])]
                 skipped = (not monitor.applies(rule) or _vetoed(rule, norm, monitor) or own < sure
-                           or (own < REASSURANCE_CONFIDENCE and self.pack.reassures(norm)))  # a threat's words, negated
+                           or (own < REASSURANCE_CONFIDENCE and not rule.offensive_language
+                               and self.pack.reassures(norm)))  # a threat's words negated; no negation unsays an insult
                 if not skipped:
                     example, support = self._nearest(turn, rule.id)
                     skipped = support < self.support_floor  # nothing the rule was taught is near: garbled speech

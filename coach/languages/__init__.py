@@ -69,6 +69,9 @@ class LanguagePack:
     #: keeps a threat a threat despite its negation ("if you don't pay", "要是不还").
     negation: re.Pattern[str] | None = None
     condition: re.Pattern[str] | None = None
+    #: The debtor's not paying ("arrested for not paying", "not paying this is a crime"): a negation
+    #: about the debt, not about the harm, so it makes no reassurance on its own.
+    nonpayment: re.Pattern[str] | None = None
     #: The agent saying collection stops or pauses ("we won't call you again", "no one will ask you
     #: for payment while it's reviewed", "期间不会催您还"): what makes a line after a request to stop
     #: lawful. Narrower than ``negation``: pressing lines carry negations of their own ("这不是小数目").
@@ -78,7 +81,8 @@ class LanguagePack:
 
     def reassures(self, text: str) -> bool:
         """A negated statement that is not a conditional threat: "nobody is going to arrest you"."""
-        if self.negation is None or not self.negation.search(text):
+        negated = self.nonpayment.sub(" ", text) if self.nonpayment is not None else text
+        if self.negation is None or not self.negation.search(negated):
             return False
         return not (self.condition is not None and self.condition.search(text))
 
