@@ -45,6 +45,9 @@ THRESHOLD_RANGE = (0.5, 0.9)  # a violation is over one half in all (see _violat
 #: Not for abuse: "i dont give a shit about your hours", "nobody cares about your sob story" insult
 #: with a negation in them.
 REASSURANCE_CONFIDENCE = 0.9
+#: Share of the playbook's lawful agent lines (written close to the rules on purpose) that may raise a
+#: rule in cross-validation: the calibrated threshold never goes below the one that keeps to it.
+MAX_FALSE_ALARMS = 0.03
 #: A line the speech model looped on ("I want this, I'm here, I want this, I'm here, ...") counts
 #: only when the rule's own probability is this high: Whisper's loops on the bundled calls read as threats at
 #: 0.68-0.80; "pay today or we will have you arrested" said twice at 0.97. A vague threat said twice
@@ -109,7 +112,8 @@ class ProhibitedSpeechAnalyzer(Analyzer):
             OffensiveLanguageDetector.for_language(engine.language)
 
     def _calibrate(self, matrix) -> float:
-        """The threshold with the best F-beta (beta 0.5) in 5-fold cross-validation."""
+        """The threshold with the best F-beta (beta 0.5) in 5-fold cross-validation, held above the
+        false-alarm floor."""
         counts = np.unique(self.labels, return_counts=True)[1]
         folds = min(5, int(counts.min()))
         if folds < 2:
@@ -120,8 +124,9 @@ class ProhibitedSpeechAnalyzer(Analyzer):
             model = LogisticRegression(C=20.0, max_iter=2000).fit(matrix[train], self.labels[train])
             columns = [classes.index(c) for c in model.classes_]
             probabilities[np.ix_(test, columns)] = model.predict_proba(matrix[test])
-        return calibrate_threshold(_collapsed(probabilities, classes.index(NONE)), self.labels, classes, none=NONE,
-                                   bounds=THRESHOLD_RANGE)
+        collapsed = _collapsed(probabilities, classes.index(NONE))
+        best = calibrate_threshold(collapsed, self.labels, classes, none=NONE, bounds=THRESHOLD_RANGE)
+        return max(best, _false_alarm_floor(collapsed, self.labels, classes))
 
     def _support_floor(self) -> float:
         """How close a line must come to one of a rule's examples for the classifier's finding to
@@ -190,6 +195,19 @@ def _violation(probabilities: np.ndarray, none: int) -> tuple[float, np.ndarray]
     violation = 1.0 - float(probabilities[none])
     order = [int(i) for i in np.argsort(probabilities)[::-1] if i != none]
     return (violation if violation > 0.5 else 0.0), np.array(order)
+
+
+def _false_alarm_floor(collapsed: np.ndarray, labels: np.ndarray, classes: list[str]) -> float:
+    """The lowest threshold at which at most ``MAX_FALSE_ALARMS`` of the playbook's lawful lines raise
+    a rule in cross-validation. F-beta's curve is flat near its top, so more (and subtler) violation
+    examples can move its best threshold down a long way: 120 subtle English threats moved it
+    0.75 -> 0.625 and doubled the false S1s on the development set's lawful lines."""
+    lawful = labels == NONE
+    fired_p = np.where(collapsed.argmax(axis=1) != classes.index(NONE), collapsed.max(axis=1), 0.0)[lawful]
+    for threshold in np.arange(THRESHOLD_RANGE[0], THRESHOLD_RANGE[1] + 1e-9, 0.025):
+        if np.mean(fired_p >= threshold) <= MAX_FALSE_ALARMS:
+            return round(float(threshold), 3)
+    return THRESHOLD_RANGE[1]
 
 
 def _collapsed(probabilities: np.ndarray, none: int) -> np.ndarray:

@@ -189,3 +189,19 @@ def test_a_vetoed_rule_lends_its_probability_to_no_other(en_engine):
     events = run_call(en_engine, VERIFY_EN + [("agent", line)])
     threats = [e for e in of_type(events, "compliance") if e.utterance_id == 2 and e.rule_id == "US-THREAT"]
     assert not threats
+
+
+def test_the_threshold_never_lets_many_lawful_lines_through():
+    """However flat F-beta is, the threshold stays where at most 3 % of the playbook's lawful lines
+    (cross-validated) would raise a rule."""
+    import numpy as np
+
+    from coach.analyzers.agent_speech import NONE, _false_alarm_floor
+
+    classes = [NONE, "US-THREAT"]
+    lawful = [[0.19, 0.81]] * 5 + [[0.39, 0.61]] * 10 + [[0.9, 0.1]] * 85  # 5 % at 0.81, 15 % at 0.61
+    threats = [[0.1, 0.9]] * 50
+    collapsed = np.array(lawful + threats)
+    labels = np.array([NONE] * 100 + ["US-THREAT"] * 50)
+    assert _false_alarm_floor(collapsed, labels, classes) == 0.825
+    assert _false_alarm_floor(np.array([[0.9, 0.1]] * 100 + threats), labels, classes) == 0.5
