@@ -428,6 +428,8 @@ class ObjectionAnalyzer(Analyzer):
     ANSWER_CONFIDENCE = 0.8
     #: The classifier's confidence below which clear commitment terms make ``promise_to_pay`` the top hint.
     COMMITMENT_OVERRIDES = 0.6
+    #: A runner-up objection this likely is said too, and reported after the top hint.
+    SECOND_OBJECTION_CONFIDENCE = 0.5
 
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         result = self.engine.detector.detect(turn.features, session.intent_context())
@@ -448,4 +450,23 @@ class ObjectionAnalyzer(Analyzer):
         event = session.intent_event(turn.uid, turn.time, result)
         if result.intent == "promise_to_pay" and commitment is not None:
             event.details = commitment.details() or None
-        return [event]
+        return [event] + self._second_objections(turn, session, result)
+
+    def _second_objections(self, turn: Turn, session: CallSession, top: IntentResult) -> list[BaseEvent]:
+        """Objections said beside the top hint ("that's not what I owe, and I've told you I'm
+        calling the bank"): each runner-up objection the classifier rates as high as
+        ``SECOND_OBJECTION_CONFIDENCE``, as its own event after the top one, so that the duties it
+        starts (a dispute, a request to stop) start too."""
+        if turn.facts.get("act") in ANSWER_ACTS:
+            return []
+        events: list[BaseEvent] = []
+        for intent, confidence in top.alternatives:
+            if (confidence < self.SECOND_OBJECTION_CONFIDENCE or intent in turn.facts["intents"]
+                    or self.playbook.intent(intent).kind != "objection"):
+                continue
+            evidence, similarity = self.engine.detector.nearest_example(turn.features, intent)
+            second = IntentResult(intent, confidence, evidence, similarity, top.method, [])
+            turn.facts["intents"].append(intent)
+            session.compliance.reach(f"intent:{intent}", turn.time)
+            events.append(session.intent_event(turn.uid, turn.time, second))
+        return events

@@ -225,3 +225,23 @@ def test_calibration_takes_the_middle_of_a_flat_top():
     probabilities = np.array([[0.3, 0.7], [0.32, 0.68], [0.44, 0.56]])
     assert calibrate_threshold(probabilities, labels, classes, bounds=(0.4, 0.8)) == 0.625
     assert calibrate_threshold(probabilities, labels, classes, bounds=(0.3, 0.9)) == 0.625
+
+
+@pytest.mark.parametrize(("language", "text", "both"), [
+    ("en", "i already paid this off last month so stop calling me", {"already_paid", "stop_calling"}),
+    ("zh", "这钱我早就还了 你们别再打电话了", {"already_paid", "stop_calling"}),
+])
+def test_two_objections_in_one_turn_are_both_reported(en_engine, zh_engine, language, text, both):
+    engine = en_engine if language == "en" else zh_engine
+    events = run_call(engine, [("debtor", text)])
+    assert both <= {e.intent for e in of_type(events, "intent") if e.utterance_id == 0}
+
+
+def test_a_dispute_said_beside_another_objection_starts_its_duty(zh_engine):
+    """Read as hostile first, "这笔账根本不是我的" still disputes the debt: collecting after it breaks
+    CN-DISPUTE, and a line that registers the dispute and pauses does not."""
+    opening = [("agent", "请问是王磊先生吗"), ("debtor", "是我"), ("debtor", "这笔账根本不是我的 再打我就投诉你们")]
+    pressing = run_call(zh_engine, opening + [("agent", "那您今天先还两千 剩下的下个月再说")])
+    assert "CN-DISPUTE" in {e.rule_id for e in of_type(pressing, "compliance") if e.utterance_id == 3}
+    paused = run_call(zh_engine, opening + [("agent", "好的 我先给您登记异议 核实期间暂停催收")])
+    assert "CN-DISPUTE" not in {e.rule_id for e in of_type(paused, "compliance")}
