@@ -79,14 +79,16 @@ function showSentiment(event) {
 function showIntent(event) {
   state.hints += 1;
   const suggestion = event.suggestions[0];
-  const card = el("li", { class: "card", "data-intent": event.intent },
+  const card = el("li", { class: "card", "data-intent": event.intent, "data-utterance": event.utterance_id },
     el("h3", {}, event.name, " ", el("span", { class: "conf" }, `${event.kind} · ${(event.confidence * 100).toFixed(0)}%`)),
     suggestion ? el("p", { class: "say" }, suggestion.text) : "",
     suggestion && suggestion.principle ? el("p", { class: "why" }, suggestion.principle) : "",
     event.escalation ? el("p", { class: "escalate" }, `Escalate to ${event.escalation.to}: ${event.escalation.reason}`) : "",
     el("p", { class: "evidence" }, `Heard: “${(state.lines.get(event.utterance_id) || {}).lastChild?.textContent || ""}” · like “${event.evidence}”`),
     el("p", { class: "ref" }, suggestion ? suggestion.ref : event.ref));
-  $("cards").prepend(card);
+  // newest turn first; within a turn the first hint (the top one) stays first, a second objection after it
+  const sameTurn = [...$("cards").children].filter((other) => other.dataset.utterance === String(event.utterance_id));
+  if (sameTurn.length) sameTurn[sameTurn.length - 1].after(card); else $("cards").prepend(card);
   while ($("cards").children.length > 4) $("cards").lastElementChild.remove();
 }
 

@@ -122,3 +122,19 @@ def test_a_call_warning_is_a_banner_until_the_next_call(page):
     page.evaluate("reset()")
     assert not page.is_visible("#call-warnings") and page.locator("#call-warnings li").count() == 0
     assert page.errors == []
+
+
+def test_a_turns_top_hint_stays_first_above_its_second_objection(page):
+    """Hints of the newest turn come first; within a turn the top hint (its first intent event) stays
+    above a second objection said in the same breath."""
+    def intent(uid: int, name: str) -> dict:
+        return {"type": "intent", "call_id": "c", "utterance_id": uid, "time": float(uid), "intent": name, "name": name,
+                "kind": "objection", "confidence": 0.8, "evidence": "example", "ref": f"intent:{name}",
+                "suggestions": [], "escalation": None}
+
+    page.evaluate("reset()")
+    for event in (intent(3, "already_paid"), intent(5, "not_my_debt"), intent(5, "stop_calling")):
+        page.evaluate("(event) => onEvent(event)", event)
+    order = page.eval_on_selector_all("#cards li", "cards => cards.map(c => c.dataset.intent)")
+    assert order == ["not_my_debt", "stop_calling", "already_paid"]
+    assert page.errors == []
