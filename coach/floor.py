@@ -263,8 +263,12 @@ def _update(tile: CallTile, event: BaseEvent) -> None:
         tile.valences = [*tile.valences, round(event.valence, 3)][-LAST_VALENCES:]
         tile.emotion_trend = _trend(tile.valences)
     elif isinstance(event, IntentEvent):
+        if tile.last_hint is not None and event.utterance_id is not None \
+                and tile.last_hint.get("utterance_id") == event.utterance_id:
+            return  # a second objection of the same turn: the tile shows the turn's top hint
         say = event.suggestions[0].text if event.suggestions else None
-        tile.last_hint = {"intent": event.intent, "name": event.name, "kind": event.kind, "say": say, "ref": event.ref}
+        tile.last_hint = {"intent": event.intent, "name": event.name, "kind": event.kind, "say": say, "ref": event.ref,
+                          "utterance_id": event.utterance_id}
         if event.kind == "objection" and event.utterance_id is not None:
             tile.unhandled_objection = {"intent": event.intent, "name": event.name, "utterance_id": event.utterance_id,
                                         "time": event.time}

@@ -128,11 +128,16 @@ def _signals(events: list[BaseEvent], utterances: dict[int, UtteranceEvent], lan
     and speaks after it."""
     intents: list[_Signal] = []
     cues: list[_Signal] = []
+    read: set[int] = set()  # utterances whose top hint was seen: a second objection decides nothing
     for event in events:
         uid = event.utterance_id
         if uid is None or uid not in utterances:
             continue
         speaker = utterances[uid].speaker
+        if isinstance(event, IntentEvent):
+            if uid in read:
+                continue
+            read.add(uid)
         if isinstance(event, IntentEvent) and event.intent in DECISIVE_INTENTS:
             kind = DECISIVE_INTENTS[event.intent]
             if speaker in ("debtor", "unknown") or kind == "wrong_party":

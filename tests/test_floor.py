@@ -289,3 +289,13 @@ def test_the_floor_never_imports_the_web_stack():
             "print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False, timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_tile_shows_a_turns_top_hint_not_its_second_objection():
+    floor = Floor()
+    key = floor.open("c-2", language="en")
+    def hint(intent: str) -> IntentEvent:
+        return IntentEvent(call_id="c-2", utterance_id=4, intent=intent, name=intent, kind="objection", confidence=0.85,
+                           evidence="e", method="keyword", suggestions=[], ref=f"p@1#intents/{intent}")
+    floor.publish(key, [hint("already_paid"), hint("stop_calling")])
+    assert floor.tile(key).last_hint["intent"] == "already_paid"

@@ -121,6 +121,15 @@ def test_the_last_decisive_intent_wins():
     assert outcome.kind == "refusal" and outcome.amount is None and outcome.source == "stop_calling"
 
 
+def test_a_second_objection_of_the_same_turn_decides_nothing():
+    """The turn's top hint (its first intent event) decides; an objection said beside it does not."""
+    call = Call().say("debtor", "ill pay it friday and take me off your list", "promise_to_pay", kind="commitment")
+    call.events.append(IntentEvent(call_id="c", utterance_id=0, intent="stop_calling", name="stop_calling",
+                                   kind="objection", confidence=0.85, evidence="take me off your list", method="keyword",
+                                   suggestions=[], ref="p@1#intents/stop_calling"))
+    assert determine_outcome(call.events, "en", STARTED).kind == "promise_to_pay"
+
+
 def test_objections_that_decide_nothing_leave_no_outcome():
     call = Call().say("debtor", "i lost my job", "cannot_afford").say("debtor", "let me think about it", "stalling")
     outcome = determine_outcome(call.events, "en", STARTED)

@@ -42,8 +42,8 @@ OFFENSIVE_THRESHOLD = 0.7
 #: Bounds of the calibrated threshold: precision first, since a false S1 interrupts a lawful call.
 THRESHOLD_RANGE = (0.5, 0.9)  # a violation is over one half in all (see _violation)
 #: A negated line ("nobody is going to arrest you") counts only when the rule's own probability is this high.
-#: Not for abuse: "i dont give a shit about your hours", "nobody cares about your sob story" insult
-#: with a negation in them.
+#: Abuse too: dropping the bar for it caught "nobody cares about your sob story" but raised an S1 on
+#: "nobody thinks you are a bad person" (session 21).
 REASSURANCE_CONFIDENCE = 0.9
 #: Share of the playbook's lawful agent lines (written close to the rules on purpose) that may raise a
 #: rule in cross-validation: the calibrated threshold never goes below the one that keeps to it.
@@ -156,8 +156,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                 own = float(probabilities[index])  # the rule's own share: the bars for a sure finding
                 rule = self.rules[str(self.classifier.classes_[index])]
                 skipped = (not monitor.applies(rule) or _vetoed(rule, norm, monitor) or own < sure
-                           or (own < REASSURANCE_CONFIDENCE and not rule.offensive_language
-                               and self.pack.reassures(norm)))  # a threat's words negated; no negation unsays an insult
+                           or (own < REASSURANCE_CONFIDENCE and self.pack.reassures(norm)))  # a threat's words, negated
                 if not skipped:
                     example, support = self._nearest(turn, rule.id)
                     skipped = support < self.support_floor  # nothing the rule was taught is near: garbled speech

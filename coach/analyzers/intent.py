@@ -162,6 +162,12 @@ class ObjectionDetector:
                 scores[intent_id] = KEYWORD_CONFIDENCE
         return scores, keyword_hits
 
+    def keyword_evidence(self, features: Features, intent_id: str) -> str | None:
+        """The playbook keyword of ``intent_id`` the utterance says, if any."""
+        matcher = self._keywords.get(intent_id)
+        match = matcher.match(features) if matcher is not None else None
+        return match.evidence if match else None
+
     def _is_bare_answer(self, norm: str) -> bool:
         return only_words_from(norm, self.negations) or only_words_from(norm, self.affirmations)
 
@@ -454,18 +460,23 @@ class ObjectionAnalyzer(Analyzer):
 
     def _second_objections(self, turn: Turn, session: CallSession, top: IntentResult) -> list[BaseEvent]:
         """Objections said beside the top hint ("that's not what I owe, and I've told you I'm
-        calling the bank"): each runner-up objection the classifier rates as high as
-        ``SECOND_OBJECTION_CONFIDENCE``, as its own event after the top one, so that the duties it
-        starts (a dispute, a request to stop) start too."""
-        if turn.facts.get("act") in ANSWER_ACTS:
+        calling the bank"): each runner-up objection rated as high as ``SECOND_OBJECTION_CONFIDENCE``
+        (or said in its keywords), as its own event after the top one, so that the duties it starts
+        (a dispute, a request to stop) start too. None beside a promise to pay: "我明天开车去银行还"
+        is no bad time to talk, and a promise lifts the duties a stop request would start."""
+        if turn.facts.get("act") in ANSWER_ACTS or top.intent == "promise_to_pay":
             return []
+        detector = self.engine.detector
         events: list[BaseEvent] = []
         for intent, confidence in top.alternatives:
-            if (confidence < self.SECOND_OBJECTION_CONFIDENCE or intent in turn.facts["intents"]
-                    or self.playbook.intent(intent).kind != "objection"):
+            if confidence < self.SECOND_OBJECTION_CONFIDENCE or self.playbook.intent(intent).kind != "objection":
                 continue
-            evidence, similarity = self.engine.detector.nearest_example(turn.features, intent)
-            second = IntentResult(intent, confidence, evidence, similarity, top.method, [])
+            keyword = detector.keyword_evidence(turn.features, intent) if confidence == KEYWORD_CONFIDENCE else None
+            if keyword is not None:
+                second = IntentResult(intent, confidence, keyword, None, "keyword", [])
+            else:
+                evidence, similarity = detector.nearest_example(turn.features, intent)
+                second = IntentResult(intent, confidence, evidence, similarity, detector.space.method, [])
             turn.facts["intents"].append(intent)
             session.compliance.reach(f"intent:{intent}", turn.time)
             events.append(session.intent_event(turn.uid, turn.time, second))

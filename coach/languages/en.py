@@ -80,7 +80,8 @@ PACK = LanguagePack(
     pause_veto=re.compile(
         r"\b(?:but|however|still|once|after|as soon as|can.?t|cannot|unable|won.?t stop|wont stop|not (?:going to )?stop)\b"
     ),
-    nonpayment=re.compile(r"\b(?:for|by|from|over|of) not (?:\w+ )?(?:pay|paying|paid)\b|^not paying\b"),
+    nonpayment=re.compile(r"\b(?:for|by|from|over|of) (?:not|never) (?:\w+ ){0,2}?(?:re)?(?:pay|paying|paid|payments?)\b"
+                          r"|\bnot (?:re)?paying\b|\bnot making (?:\w+ )?payments?\b"),
     condition=re.compile(
         r"\b(?:if|unless|or else|otherwise|until|before|or we|or you|or your|or i|better|or the)\b"
         r"|\b(?:want|wish|warn\w*|like it|pretty|escalat\w*|next level|trouble|consequences|worse|coming back|mess around"

@@ -245,3 +245,22 @@ def test_a_dispute_said_beside_another_objection_starts_its_duty(zh_engine):
     assert "CN-DISPUTE" in {e.rule_id for e in of_type(pressing, "compliance") if e.utterance_id == 3}
     paused = run_call(zh_engine, opening + [("agent", "好的 我先给您登记异议 核实期间暂停催收")])
     assert "CN-DISPUTE" not in {e.rule_id for e in of_type(paused, "compliance")}
+
+
+@pytest.mark.parametrize(("language", "text"), [
+    ("zh", "我明天开车去银行还"),            # 开车 is a bad-time keyword, but this is a promise
+    ("zh", "我现在手头不方便 下周五还两千"),
+    ("en", "sure i can do twenty five a month"),
+])
+def test_a_promise_stands_alone(en_engine, zh_engine, language, text):
+    """No second objection beside a promise to pay: it would contradict it, and a promise lifts the
+    duties a stop request said with it would start."""
+    engine = en_engine if language == "en" else zh_engine
+    events = run_call(engine, [("debtor", text)])
+    assert [e.intent for e in of_type(events, "intent") if e.utterance_id == 0] == ["promise_to_pay"]
+
+
+def test_a_second_objection_from_a_keyword_says_so(en_engine):
+    events = run_call(en_engine, [("debtor", "i already paid this off last month so stop calling me")])
+    second = [e for e in of_type(events, "intent") if e.utterance_id == 0][1:]
+    assert second and all(e.method == "keyword" and e.evidence for e in second if e.confidence == 0.85)

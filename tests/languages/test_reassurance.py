@@ -33,6 +33,9 @@ def test_a_negated_harm_reassures(language, line):
     ("en", "we will not stop until this is paid if thats what it takes"),  # a condition
     ("en", "you could end up arrested for not paying this"),      # only the debtor's not paying is negated
     ("en", "not paying this is a crime in most states"),
+    ("en", "so not paying this is a crime"),
+    ("en", "you could end up arrested for not repaying this"),
+    ("en", "you can go to jail for not making your payments"),
     ("zh", "今天还三千 剩下的就不用还了"),                    # promises what the bank will not give
     ("zh", "要是不还 后果不是你能承担的"),
 ])
