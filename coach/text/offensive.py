@@ -175,22 +175,35 @@ class OffensiveLexicon:
     the text a model reads (raw or normalised: phrases match across punctuation, in any case).
     """
 
-    def __init__(self, language: str, terms: Iterable[str], benign: Iterable[str] = ()) -> None:
+    def __init__(self, language: str, terms: Iterable[str], benign: Iterable[str] = (), *,
+                 denial: str | None = None, denial_veto: str | None = None) -> None:
         self.language = language
         self._terms = _alternation([normalize(t, language) for t in terms], language, plural=language == "en")
         # Inside a lookahead, so that overlapping phrases are all found (你妈妈 and 妈妈的 in 你妈妈的).
         found = _alternation([normalize(t, language) for t in benign], language)
         self._benign = re.compile(f"(?=({found.pattern}))", re.IGNORECASE) if found else None
+        self._denial = re.compile(f"(?:{denial})$") if denial else None
+        self._denial_veto = re.compile(denial_veto) if denial_veto else None
 
     def find(self, text: str) -> str | None:
-        """The first term in ``text`` (already normalised) outside a benign phrase, as it appears there."""
+        """The first term in ``text`` (already normalised) outside a benign phrase and not denied,
+        as it appears there."""
         if self._terms is None:
             return None
         covers = self._benign_spans(text)
         for match in self._terms.finditer(text):
-            if not any(start <= match.start() and match.end() <= end for start, end in covers):
+            if any(start <= match.start() and match.end() <= end for start, end in covers):
+                continue
+            if not self._denied(text, match.start(), match.end()):
                 return match.group()
         return None
+
+    def _denied(self, text: str, start: int, end: int) -> bool:
+        """A term said of no one: "im not calling you a liar", "我们没有把您当老赖". Unless the
+        denial is rhetorical: "你不是老赖谁是老赖", "你不是老赖吗"."""
+        if self._denial is None or not self._denial.search(text[:start].removesuffix(" ")):
+            return False
+        return not (self._denial_veto is not None and self._denial_veto.match(text[end:].lstrip()))
 
     def mask(self, text: str) -> str:
         """``text`` with every benign phrase replaced by one space."""
@@ -211,7 +224,8 @@ class OffensiveLexicon:
     def load(cls, language: str, path: Path = LEXICON_PATH) -> OffensiveLexicon:
         try:
             entry = yaml.safe_load(path.read_text(encoding="utf-8"))[language]
-            return cls(language, [str(t) for t in entry["terms"]], [str(t) for t in entry.get("benign") or ()])
+            return cls(language, [str(t) for t in entry["terms"]], [str(t) for t in entry.get("benign") or ()],
+                       denial=entry.get("denial"), denial_veto=entry.get("denial_veto"))
         except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
             raise ModelUnavailableError(
                 f"offensive-language lexicon {path} has no usable {language!r} entry: {exc}",

@@ -37,6 +37,7 @@ def test_collector_profanity_is_abuse_with_evidence(en_engine):
     "im gonna transfer you over to our billing team now",  # what the agent does next is no threat
     "okay im going to send that receipt to your email",
     "nobody thinks you are a bad person",  # empathy with a negation: no abuse
+    "nobody is saying you are a deadbeat",  # an insult's word said of no one
 ])
 def test_lawful_lines_raise_no_s1(en_engine, line):
     events = run_call(en_engine, VERIFY_EN + [("agent", line)])
@@ -47,6 +48,12 @@ def test_lawful_lines_raise_no_s1(en_engine, line):
 def test_chinese_menace_and_insults_are_abuse(zh_engine, line):
     events = run_call(zh_engine, VERIFY_ZH + [("agent", line)])
     assert _rules_on(events, 2) & {"CN-ABUSE", "CN-MISLEAD"}
+
+
+@pytest.mark.parametrize("line", ["我们没有把您当老赖 只是想跟您商量个方案", "没人说您是老赖 您别多想"])
+def test_an_insults_word_said_of_no_one_is_no_abuse(zh_engine, line):
+    events = run_call(zh_engine, VERIFY_ZH + [("agent", line)])
+    assert not [e for e in of_type(events, "compliance") if e.utterance_id == 2 and e.severity == "S1"]
 
 
 def test_lawful_chinese_consequence_is_fine(zh_engine):

@@ -13,6 +13,7 @@ import pytest
 from conftest import ROOT
 
 from coach.errors import CoachError, ConfigError, ModelUnavailableError
+from coach.text.normalize import normalize
 from coach.text.offensive import (
     LEXICON_PROBABILITY,
     METHOD_EN_MODEL,
@@ -195,6 +196,28 @@ def test_benign_phrases_that_contain_a_term_are_not_hits(en, zh):
     # ... but a term that only overlaps one still is.
     assert zh.score(["操你妈妈的"])[0].evidence == "操你妈"
     assert en.score(["you make me sick"])[0].evidence == "you make me sick"
+
+
+@pytest.mark.parametrize(("language", "text", "term"), [
+    # a term said of no one: an agent's reassurance, a debtor defending themselves
+    ("en", "im not calling you a liar i just need the receipt", None),
+    ("en", "nobody is saying you are a deadbeat", None),
+    ("en", "you're not a deadbeat, things happen", None),
+    ("zh", "我们没有把您当老赖", None),
+    ("zh", "没人说你是老赖", None),
+    ("zh", "我不是老赖 我只是暂时没钱", None),
+    # ... unless the denial is rhetorical, a question, or no denial at all
+    ("en", "you're a deadbeat", "deadbeat"),
+    ("en", "what kind of deadbeat doesnt pay", "deadbeat"),
+    ("zh", "你不是老赖谁是老赖", "老赖"),
+    ("zh", "你不是老赖吗", "老赖"),
+    ("zh", "你是不是傻逼", "傻逼"),
+    ("zh", "你连这个都不会 白痴", "白痴"),
+    ("zh", "没见过你这种老赖", "老赖"),
+])
+def test_a_term_said_of_no_one_is_not_a_hit(language, text, term):
+    lexicon = OffensiveLexicon.load(language)
+    assert lexicon.find(normalize(text, language)) == term
 
 
 def test_empty_text_scores_zero_and_results_keep_order(en):
