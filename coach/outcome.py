@@ -138,9 +138,8 @@ def _signals(events: list[BaseEvent], utterances: dict[int, UtteranceEvent], lan
             if uid in read:
                 continue
             read.add(uid)
-        if isinstance(event, IntentEvent) and event.intent in DECISIVE_INTENTS:
-            kind = DECISIVE_INTENTS[event.intent]
-            if speaker in ("debtor", "unknown") or kind == "wrong_party":
+            kind = DECISIVE_INTENTS.get(event.intent)
+            if kind is not None and (speaker in ("debtor", "unknown") or kind == "wrong_party"):
                 intents.append(_Signal(kind, uid, event.confidence, event.intent))
         elif isinstance(event, UtteranceEvent):
             cues += _speech_signals(uid, event, language)

@@ -26,7 +26,7 @@ from sklearn.model_selection import StratifiedKFold
 from coach.analyzers.base import AGENT_SIDE, Analyzer, Turn, register
 from coach.analyzers.compliance import Finding
 from coach.analyzers.features import class_probabilities
-from coach.analyzers.intent import calibrate_threshold
+from coach.analyzers.intent import calibrate_threshold, threshold_grid
 from coach.events import BaseEvent
 from coach.languages import language_pack
 from coach.playbook.schema import Playbook, Rule
@@ -203,7 +203,7 @@ def _false_alarm_floor(collapsed: np.ndarray, labels: np.ndarray, classes: list[
     0.75 -> 0.625 and doubled the false S1s on the development set's lawful lines."""
     lawful = labels == NONE
     fired_p = np.where(collapsed.argmax(axis=1) != classes.index(NONE), collapsed.max(axis=1), 0.0)[lawful]
-    for threshold in np.arange(THRESHOLD_RANGE[0], THRESHOLD_RANGE[1] + 1e-9, 0.025):
+    for threshold in threshold_grid(THRESHOLD_RANGE):
         if np.mean(fired_p >= threshold) <= MAX_FALSE_ALARMS:
             return round(float(threshold), 3)
     return THRESHOLD_RANGE[1]

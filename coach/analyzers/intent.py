@@ -339,6 +339,11 @@ OBJECTION_CALIBRATION_BETA = 1.0
 PLATEAU_TOLERANCE = 0.005
 
 
+def threshold_grid(bounds: tuple[float, float]) -> np.ndarray:
+    """The thresholds calibration tries, in steps of 0.025."""
+    return np.arange(bounds[0], bounds[1] + 1e-9, 0.025)
+
+
 def calibrate_threshold(
     probabilities: np.ndarray, labels: np.ndarray, classes: list[str], *, none: str = NONE,
     bounds: tuple[float, float] = THRESHOLD_RANGE, beta: float = CALIBRATION_BETA,
@@ -350,7 +355,7 @@ def calibrate_threshold(
     best_p = probabilities.max(axis=1)
     predicted = np.array(classes)[best_index]
     is_positive = labels != none
-    thresholds = np.arange(bounds[0], bounds[1] + 1e-9, 0.025)
+    thresholds = threshold_grid(bounds)
     scores = []
     for threshold in thresholds:
         fired = (predicted != none) & (best_p >= threshold)

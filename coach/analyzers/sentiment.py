@@ -16,6 +16,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
 
+from coach.analyzers.agent_speech import OFFENSIVE_THRESHOLD
 from coach.analyzers.base import EVERYONE, Analyzer, Turn, register
 from coach.analyzers.features import Features, FeatureSpace, class_probabilities
 from coach.analyzers.matcher import CompiledMatcher
@@ -39,8 +40,6 @@ REPEAT_SIMILARITY = 0.8
 PRIOR_SMOOTHING = 5.0
 #: Below this share of probability the analyzer says ``calm`` unless valence is clearly negative.
 EMOTION_THRESHOLD = 0.4
-#: Offensive-language probability that fails the agent-tone check (as it is abuse in agent speech).
-AGENT_OFFENSIVE_THRESHOLD = 0.7
 #: Arousal (mean z-score of pitch, loudness and rate against the speaker's baseline) of a raised voice.
 RAISED_VOICE = 1.0
 HIGH_AROUSAL = ("angry", "anxious", "frustrated")
@@ -239,7 +238,7 @@ class EmotionAnalyzer(Analyzer):
         its domain ("你是王磊吧" came out angry at 0.77), so its "angry" counts only with something to
         show for it: a cue or a negative word, or a voice raised above the agent's own baseline."""
         offensive = turn.offensive(self.engine.language)
-        if offensive.probability >= AGENT_OFFENSIVE_THRESHOLD:
+        if offensive.probability >= OFFENSIVE_THRESHOLD:  # as it is abuse in agent speech
             return f"uncivil language ({offensive.evidence or turn.text!r})"
         acoustic: AcousticCues | None = turn.facts.get("acoustic")
         result = self.engine.sentiment.analyze(turn.features, acoustic)
