@@ -619,7 +619,8 @@ def playbook_list() -> None:
 @click.argument("path")
 @click.option("--min-accuracy", type=float, default=None, help="Exit 1 if any intent's held-out accuracy is below this (0-1).")
 @click.option("--folds", type=click.IntRange(min=2), default=None,
-              help="K-fold cross-validation instead of leave-one-out: much faster, slightly pessimistic.")
+              help="K-fold cross-validation instead of leave-one-out: much faster, slightly pessimistic "
+                   "(default: leave-one-out up to 1,000 examples, else 10 folds).")
 def playbook_check(path: str, min_accuracy: float | None, folds: int | None) -> None:
     """Validate a playbook and report the leave-one-out accuracy of its own examples per intent.
 

@@ -242,12 +242,12 @@ class ObjectionDetector:
             return None
         out = np.zeros((len(self._labels), len(self.classes)))
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
-        warm = (self.classifier.coef_, self.classifier.intercept_, self.classifier.classes_)
         similarities = self.example_features.similarity(self.example_features)
         for train, test in splitter.split(self._matrix, self._labels):
-            # warm-started from the full model: the problem is convex, so the fold lands on its own
-            # optimum, in a fraction of the iterations of a cold start
-            model = _fit(self._matrix[train], self._labels[train], warm)
+            # a cold start: warm-started from the full model, which has seen the fold's examples, a fit
+            # at the default tolerance stops after a few steps still close to it (Chinese playbook:
+            # 96 % on the held-out fold, against 87 % from a cold start)
+            model = _fit(self._matrix[train], self._labels[train])
             nearest = _nearest_in(similarities, self._labels, self.classes, train, test)
             out[test] = _blend(model, self._matrix[test], self.classes, nearest)
         return out
@@ -256,8 +256,9 @@ class ObjectionDetector:
         """(true label, predicted label or NONE) for every example, each predicted by a model that
         never saw it: exact leave-one-out by default, or ``folds``-fold cross-validation (faster).
 
-        Held-out fits are warm-started from the full model and run to a tight tolerance; the problem
-        is convex, so they land on the same optimum as a cold start, in fewer iterations.
+        A leave-one-out fit is warm-started from the full model and run to a tight tolerance; the
+        problem is convex, so it lands on the same optimum as a cold start, in fewer iterations. Folds
+        start cold (see :meth:`cross_validated_probabilities`).
         """
         from joblib import Parallel, delayed
 
@@ -310,7 +311,7 @@ def _held_out(matrix, labels: np.ndarray, test: np.ndarray, warm, threshold: flo
     keep = np.ones(len(labels), dtype=bool)
     keep[test] = False
     if warm is None or len(test) > 1:
-        model = _fit(matrix[keep], labels[keep], warm)
+        model = _fit(matrix[keep], labels[keep])  # cold: see cross_validated_probabilities
     else:
         model = LogisticRegression(C=REGULARISATION_C, max_iter=5000, tol=1e-6, warm_start=True)
         model.coef_, model.intercept_, model.classes_ = warm[0].copy(), warm[1].copy(), warm[2]
@@ -371,14 +372,8 @@ def calibrate_threshold(
     return round(float(np.median(near_best)), 3)
 
 
-def _fit(matrix, labels: np.ndarray, warm=None) -> LogisticRegression:
-    """The classifier; ``warm`` (coef, intercept, classes of a model on the same classes) starts it
-    from that solution."""
-    if warm is None or not np.array_equal(np.unique(labels), warm[2]):
-        return LogisticRegression(C=REGULARISATION_C, max_iter=2000).fit(matrix, labels)
-    model = LogisticRegression(C=REGULARISATION_C, max_iter=2000, warm_start=True)
-    model.coef_, model.intercept_, model.classes_ = warm[0].copy(), warm[1].copy(), warm[2]
-    return model.fit(matrix, labels)
+def _fit(matrix, labels: np.ndarray) -> LogisticRegression:
+    return LogisticRegression(C=REGULARISATION_C, max_iter=2000).fit(matrix, labels)
 
 
 @dataclass(frozen=True)

@@ -143,7 +143,9 @@ def test_held_out_predictions_kfold(zh_engine):
     results = zh_engine.detector.held_out_predictions(folds=3)
     assert len(results) == len(zh_engine.detector.labels)
     accuracy = sum(t == p for t, p in results) / len(results)
-    assert accuracy > 0.4
+    # each fold's model never saw its examples: warm-started from the full model (which fits them all)
+    # and stopped early, the folds read 96 %, a cold start 84 %
+    assert 0.4 < accuracy < 0.93
 
 
 def test_nearest_example_view_favours_the_class_of_the_closest_example():
