@@ -10,6 +10,8 @@ violation is of the likeliest rule. Rules marked ``offensive_language`` also fir
 offensive-language model (profanity, insults) in either language. A rule's ``unless`` vetoes
 (reassurances such as "nobody is going to arrest you") apply as they do to its trigger. A line the
 speech model looped on (:mod:`coach.text.repetition`) counts only when the classifier is sure of it.
+The classifier also overrules the rules' own words (:meth:`ProhibitedSpeechAnalyzer.clears`): "wage
+garnishment rules differ by state" in a long courteous turn is no threat.
 
 Findings go to the compliance analyzer (``turn.facts["extra_findings"]``), which reports a rule once
 per utterance however many ways it matched.
@@ -27,6 +29,7 @@ from coach.analyzers.base import AGENT_SIDE, Analyzer, Turn, register
 from coach.analyzers.compliance import Finding
 from coach.analyzers.features import class_probabilities
 from coach.analyzers.intent import calibrate_threshold, threshold_grid
+from coach.analyzers.matcher import CompiledMatcher
 from coach.events import BaseEvent
 from coach.languages import language_pack
 from coach.playbook.schema import Playbook, Rule
@@ -149,6 +152,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
             # a line the speech model looped on counts only when the classifier is sure of the rule itself
             sure = LOOPED_CONFIDENCE if looped(turn.text, self.engine.language) else 0.0
             probabilities = class_probabilities(self.classifier, turn.features.classifier_input())[0]
+            turn.facts["lawful"] = float(probabilities[self._none])
             p, order = _violation(probabilities, self._none)
             for index in order[:2]:
                 if p < self.threshold:
@@ -176,6 +180,36 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                                                 turn.uid, turn.time, turn.speaker))
         turn.facts.setdefault("extra_findings", []).extend(findings)
         return []
+
+    def clears(self, turn: Turn, rule: Rule, trigger: CompiledMatcher) -> bool:
+        """Whether a line that holds ``rule``'s phrases, patterns or examples reads as lawful by meaning,
+        as surely as a violation must read to be reported without them: as a whole, and in the
+        shortest run of clauses that holds them. A long turn dilutes one threatening clause ("... but
+        if nothing comes in by friday, we will garnish your wages, so let's find something that works"
+        reads lawful at 0.98 as a whole, its clause a threat at 0.92), and so does a neighbouring
+        clause; a fragment too short to mean anything alone ("就报警") is read with the clauses after it."""
+        if self.classifier is None or rule.id not in self.rules or turn.facts.get("lawful", 0.0) < self.threshold:
+            return False
+        clauses = self.pack.clauses(turn.text)
+        for width in range(1, len(clauses)):
+            runs = [self._run(clauses, start, start + width) for start in range(len(clauses) - width + 1)]
+            features = self.space.encode(runs)
+            held = [i for i in range(len(runs)) if trigger.match(features.row(i))]
+            if held:
+                lawful = class_probabilities(self.classifier, features.classifier_input())[held, self._none]
+                return bool(np.all(lawful >= self.threshold))
+        return True  # one clause, or only the whole line holds the words: its reading stands
+
+    def _run(self, clauses: list[str], start: int, end: int) -> str:
+        """Clauses ``start`` to ``end``, grown with the clauses after them (then before them) to the
+        language's shortest clause."""
+        while (sum(self.pack.length(c) for c in clauses[start:end]) < self.pack.clause_min_length
+               and (start > 0 or end < len(clauses))):
+            if end < len(clauses):
+                end += 1
+            else:
+                start -= 1
+        return " ".join(clauses[start:end])
 
     def _nearest(self, turn: Turn, label: str) -> tuple[str, float]:
         """The rule's example nearest the line, and its similarity."""

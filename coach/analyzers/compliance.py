@@ -22,7 +22,12 @@ from coach.playbook.schema import Playbook, Rule
 from coach.text.amounts import money_figures
 
 if TYPE_CHECKING:
+    from coach.analyzers.agent_speech import ProhibitedSpeechAnalyzer
     from coach.engine import CallSession
+
+
+#: How a rule's trigger matched a line: its phrases, its patterns, or nearness to one of its examples.
+WORD_METHODS = ("phrase", "pattern", "example")
 
 
 @dataclass(frozen=True)
@@ -234,6 +239,12 @@ class ComplianceAnalyzer(Analyzer):
     def __init__(self, engine) -> None:
         super().__init__(engine)
         self.pack = language_pack(engine.language)
+        self.prohibited_speech: ProhibitedSpeechAnalyzer | None = None
+
+    def attach(self, engine) -> None:
+        """Find the prohibited-speech classifier, if it runs: it may overrule a rule's words."""
+        super().attach(engine)
+        self.prohibited_speech = next((a for a in engine.analyzers if a.name == "prohibited_speech"), None)
 
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         findings = session.compliance.on_utterance(
@@ -244,6 +255,11 @@ class ComplianceAnalyzer(Analyzer):
         if turn.speaker == "agent" and self.pack.reassures(turn.features.norms[0]):
             # "nobody is going to arrest you": a threat's words, negated (profanity stays abuse)
             findings = [f for f in findings if not _reassurance_clears(f)]
+        if turn.speaker == "agent" and self.prohibited_speech is not None:
+            # a rule's words in a line that reads, by meaning, as lawful
+            triggers = session.compliance.rules.triggers
+            findings = [f for f in findings if not (f.method in WORD_METHODS and f.utterance_id == turn.uid
+                                                    and self.prohibited_speech.clears(turn, f.rule, triggers[f.rule.id]))]
         found = {f.rule.id for f in findings}
         for extra in turn.facts.get("extra_findings", []):
             if extra.rule.id not in found:
@@ -264,4 +280,4 @@ def _reassurance_clears(finding: Finding) -> bool:
     """A negated line clears what a prohibited rule's words matched, but not a third-party disclosure
     (the debt is named either way) nor offensive language."""
     rule = finding.rule
-    return rule.kind == "prohibited" and rule.before is None and finding.method in ("phrase", "pattern", "example")
+    return rule.kind == "prohibited" and rule.before is None and finding.method in WORD_METHODS

@@ -78,6 +78,13 @@ class LanguagePack:
     collection_pause: re.Pattern[str] | None = None
     #: A pause taken back or traded for a payment ("we won't call again once you pay", "暂停是不可能的").
     pause_veto: re.Pattern[str] | None = None
+    #: Where a line breaks into clauses: punctuation, and the pauses a transcript of a language written
+    #: without spaces marks with one.
+    clause_break: re.Pattern[str] | None = None
+    #: The shortest clause that means something alone (:meth:`length`): shorter ones are read with the
+    #: next. The longest read as one: a transcript without punctuation is cut into pieces this long.
+    clause_min_length: int = 4
+    clause_max_length: int = 10
 
     def reassures(self, text: str) -> bool:
         """A negated statement that is not a conditional threat: "nobody is going to arrest you"."""
@@ -115,6 +122,18 @@ class LanguagePack:
         if self.payment_term is not None and not self.payment_term.search(text):
             return False
         return not (self.callback is not None and self.callback.search(text))
+
+    def clauses(self, text: str) -> list[str]:
+        """The clauses of ``text`` as said (not normalised: normalising drops the punctuation), none
+        longer than :attr:`clause_max_length`."""
+        pieces = self.clause_break.split(text) if self.clause_break is not None else [text]
+        clauses = []
+        for piece in pieces:
+            spaced = " " in piece.strip() or self.code != "zh"
+            tokens = piece.split() if spaced else list(piece.strip())
+            for start in range(0, len(tokens), self.clause_max_length):
+                clauses.append((" " if spaced else "").join(tokens[start:start + self.clause_max_length]))
+        return clauses
 
     def digit_count(self, text: str) -> int:
         return len(self.spoken_digit.findall(text)) if self.spoken_digit is not None else 0

@@ -66,6 +66,8 @@ PACK = LanguagePack(
     card_digits=re.compile(
         r"(?:\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|[0-9])\b[\s-]*){8,}|\b[0-9]{4}[\s-]?[0-9]{4}[\s-]?[0-9]{4}"
     ),
+    # a mark not followed by a space ("$5.00", "3,000") is no break
+    clause_break=re.compile(r"[,;:.!?\u2026]+(?=\s|$)|\s+-+\s+"),
     negation=re.compile(
         r"\b(?:not|no|never|nobody|no one|nothing|none|neither|won.?t|wont|isn.?t|aren.?t|wasn.?t|weren.?t|don.?t|dont"
         r"|doesn.?t|didn.?t|can.?t|cannot|shouldn.?t|wouldn.?t)\b"

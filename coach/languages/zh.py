@@ -49,6 +49,9 @@ PACK = LanguagePack(
     payment_details=re.compile(r"卡号|银行账号|安全码|有效期至|有效期是|cvv|cvc"),
     contact_request=re.compile(r"手机|电话号|号码是|联系方式|联系您|身份证|证件|预留"),
     verification_request=re.compile(r"后四位|后4位|尾号|核实(?:一下)?(?:您的)?身份"),
+    clause_break=re.compile(r"[，。；：！？、…,;:!?\s]+"),
+    clause_min_length=6,
+    clause_max_length=15,
     negation=re.compile(r"不会|不是|不用|不要担心|没有|没人|并不|绝不|不可能|别担心|放心"),
     # a condition, a menace, or the debtor's not paying ("剩下的就不用还了" promises what the bank will
     # not give): not a reassurance

@@ -44,6 +44,40 @@ def test_lawful_lines_raise_no_s1(en_engine, line):
     assert not [e for e in of_type(events, "compliance") if e.utterance_id == 2 and e.severity == "S1"]
 
 
+@pytest.mark.parametrize(("language", "line"), [
+    ("en", "If you ever get court papers about any debt, please read them carefully and talk to a lawyer; the "
+           "rules on wage garnishment differ from state to state, and our website has a page on your rights."),
+    ("en", "Just so you know, our legal department reviews every payment plan to make sure the terms are fair "
+           "to you, and you will get a copy in writing."),
+    ("zh", "好的，您说的情况我记下了，您这边如果觉得我们说的金额不对，可以到网点或者手机银行查询明细，黑名单的事情您不用担心"),
+])
+def test_a_rules_words_in_a_line_that_reads_lawful_raise_nothing(en_engine, zh_engine, language, line):
+    """"Wage garnishment", "legal department", "黑名单" match the rules' patterns, but the lines, read whole
+    and clause by clause, are lawful."""
+    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+    events = run_call(engine, verify + [("agent", line)])
+    assert not [e for e in of_type(events, "compliance") if e.utterance_id == 2]
+
+
+@pytest.mark.parametrize(("language", "line", "rules"), [
+    ("en", "Thanks for taking my call today, I know things are hard and I really want to help you set up a plan "
+           "that fits your budget, but if nothing comes in by Friday we will garnish your wages, so let's find "
+           "something that works for you.", {"US-THREAT"}),
+    ("en", "thanks for taking my call today i know things are hard and i really want to help you set up a plan "
+           "that fits your budget but if nothing comes in by friday we will garnish your wages so lets find "
+           "something that works for you", {"US-THREAT"}),  # no punctuation: read in pieces
+    ("zh", "您好 我们这边是想跟您核实一下还款计划 您看方便的话 我们可以把每个月的金额调低一些 不过您要是再不还 我们就报警抓你",
+     {"CN-MISLEAD", "CN-IMPERS"}),
+    ("zh", "您好，我们这边是想跟您核实一下还款计划，您看方便的话，我们可以把每个月的金额调低一些，不过您要是再不还，"
+           "我们就上门找你家人", {"CN-CHANNEL", "CN-ABUSE"}),
+])
+def test_one_threatening_clause_in_a_long_courteous_turn_is_caught(en_engine, zh_engine, language, line, rules):
+    """Read whole, these lines are lawful (0.99 and more): the clause that holds the rule's words is not."""
+    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+    events = run_call(engine, verify + [("agent", line)])
+    assert _rules_on(events, 2) & rules
+
+
 @pytest.mark.parametrize("line", ["你等着瞧 有你好果子吃", "你这个老赖真不要脸"])
 def test_chinese_menace_and_insults_are_abuse(zh_engine, line):
     events = run_call(zh_engine, VERIFY_ZH + [("agent", line)])
