@@ -244,7 +244,7 @@ class ComplianceAnalyzer(Analyzer):
     def attach(self, engine) -> None:
         """Find the prohibited-speech classifier, if it runs: it may overrule a rule's words."""
         super().attach(engine)
-        self.prohibited_speech = next((a for a in engine.analyzers if a.name == "prohibited_speech"), None)
+        self.prohibited_speech = engine.analyzer("prohibited_speech")
 
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         findings = session.compliance.on_utterance(

@@ -35,8 +35,9 @@ COLLECTION_STAGES = ("negotiation", "commitment", "discovery")
 LAWFUL_STAGES = ("opening", "identity_verification", "closing")
 
 
-def training_texts(playbook: Playbook) -> tuple[list[str], list[str]]:
-    """(collection talk, lawful responses to a request to stop)."""
+def training_texts(playbook: Playbook, stopping: set[str]) -> tuple[list[str], list[str]]:
+    """(collection talk, lawful responses to a request to stop): ``stopping`` names the intents that
+    start a duty."""
     duties = [r for r in playbook.rules if r.kind == "duty"]
     pressing: list[str] = []
     for rule in duties:
@@ -45,7 +46,6 @@ def training_texts(playbook: Playbook) -> tuple[list[str], list[str]]:
         if stage.id in COLLECTION_STAGES:
             pressing += stage.cues.examples
     lawful: list[str] = []
-    stopping = {i for rule in duties for i in rule.after_intents}
     for intent in playbook.intents:
         if intent.id in stopping:
             lawful += [r.text for r in intent.responses]
@@ -53,6 +53,24 @@ def training_texts(playbook: Playbook) -> tuple[list[str], list[str]]:
         if stage.id in LAWFUL_STAGES:
             lawful += stage.cues.examples
     return list(dict.fromkeys(pressing)), list(dict.fromkeys(lawful))
+
+
+def stopping_intents(engine: CoachEngine) -> set[str]:
+    """Intents that start a duty: named by its ``after_intents``, or said in the words of its
+    ``after_debtor`` (most of the intent's examples match them). The US attorney and bankruptcy duties
+    start from words only, so their lawful way out ("could you give me your attorney's name and
+    number?") was missing, and "whats the best number for your lawyer" read as collection talk."""
+    duties = [r for r in engine.playbook.rules if r.kind == "duty"]
+    stopping = {i for rule in duties for i in rule.after_intents}
+    starts = [engine.rules.duty_starts[r.id] for r in duties if r.id in engine.rules.duty_starts]
+    for intent in engine.playbook.intents:
+        if intent.id in stopping or not starts or not intent.examples:
+            continue
+        features = engine.space.encode(intent.examples)
+        said = sum(any(m.match(features.row(i)) for m in starts) for i in range(len(intent.examples)))
+        if said * 2 > len(intent.examples):
+            stopping.add(intent.id)
+    return stopping
 
 
 @register
@@ -65,7 +83,7 @@ class PressingAnalyzer(Analyzer):
         super().__init__(engine)
         self.pack = language_pack(engine.language)
         self.duties = [r for r in engine.playbook.rules if r.kind == "duty" and r.speaker == "agent"]
-        pressing, lawful = training_texts(engine.playbook)
+        pressing, lawful = training_texts(engine.playbook, stopping_intents(engine))
         self.classifier: LogisticRegression | None = None
         if self.duties and len(pressing) >= 5 and len(lawful) >= 5:
             matrix = engine.space.encode(pressing + lawful).classifier_input()

@@ -111,6 +111,20 @@ def test_acknowledging_a_stop_request_is_fine(en_engine):
     assert "US-CEASE" not in _rules_on(events, 3)
 
 
+@pytest.mark.parametrize(("debtor", "agent"), [
+    ("my attorney is handling this now", "could you give me your attorneys name and phone number"),
+    ("my attorney is handling this now", "okay can i get the name and number of your attorney please"),
+])
+def test_taking_the_attorneys_details_is_not_pressing(en_engine, debtor, agent):
+    """What the attorney rule tells the agent to do. Its duty starts from the debtor's words, not from
+    an intent, so the playbook's answers to a lawyer were missing from the lawful side of the pressing
+    head, and the first line raised US-ATTY at 0.67."""
+    events = run_call(en_engine, VERIFY_EN + [("debtor", debtor), ("agent", agent)])
+    assert not _rules_on(events, 3)
+    pressing = run_call(en_engine, VERIFY_EN + [("debtor", debtor), ("agent", "so how much can you pay today")])
+    assert "US-ATTY" in _rules_on(pressing, 3)
+
+
 @pytest.mark.parametrize(("language", "calls", "rule"), [
     ("en", [("debtor", "i paid that off back in june i have the confirmation"),
             ("agent", "well our system still shows it open so what can you put down today")], "US-DISPUTE"),
