@@ -10,8 +10,10 @@ violation is of the likeliest rule. Rules marked ``offensive_language`` also fir
 offensive-language model (profanity, insults) in either language. A rule's ``unless`` vetoes
 (reassurances such as "nobody is going to arrest you") apply as they do to its trigger. A line the
 speech model looped on (:mod:`coach.text.repetition`) counts only when the classifier is sure of it.
-The classifier also overrules the rules' own words (:meth:`ProhibitedSpeechAnalyzer.clears`): "wage
-garnishment rules differ by state" in a long courteous turn is no threat.
+The classifier also overrules a line's nearness to one of a rule's trigger examples, the loosest
+of its matches, when it reads the line lawful (:meth:`ProhibitedSpeechAnalyzer.clears`). Not a rule's
+phrases or patterns: written to be precise, they stand where the classifier misreads a clause
+("您的配偶和父母都有义务替您偿还" reads lawful at 0.98).
 
 Findings go to the compliance analyzer (``turn.facts["extra_findings"]``), which reports a rule once
 per utterance however many ways it matched.
@@ -182,7 +184,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         return []
 
     def clears(self, turn: Turn, rule: Rule, trigger: CompiledMatcher) -> bool:
-        """Whether a line that holds ``rule``'s phrases, patterns or examples reads as lawful by meaning,
+        """Whether a line that matches ``rule``'s trigger reads as lawful by meaning,
         as surely as a violation must read to be reported without them: as a whole, and in the
         shortest run of clauses that holds them. A long turn dilutes one threatening clause ("... but
         if nothing comes in by friday, we will garnish your wages, so let's find something that works"

@@ -256,9 +256,9 @@ class ComplianceAnalyzer(Analyzer):
             # "nobody is going to arrest you": a threat's words, negated (profanity stays abuse)
             findings = [f for f in findings if not _reassurance_clears(f)]
         if turn.speaker == "agent" and self.prohibited_speech is not None:
-            # a rule's words in a line that reads, by meaning, as lawful
+            # near one of a rule's examples, in a line that reads, by meaning, as lawful
             triggers = session.compliance.rules.triggers
-            findings = [f for f in findings if not (f.method in WORD_METHODS and f.utterance_id == turn.uid
+            findings = [f for f in findings if not (f.method == "example" and f.utterance_id == turn.uid
                                                     and self.prohibited_speech.clears(turn, f.rule, triggers[f.rule.id]))]
         found = {f.rule.id for f in findings}
         for extra in turn.facts.get("extra_findings", []):

@@ -44,19 +44,46 @@ def test_lawful_lines_raise_no_s1(en_engine, line):
     assert not [e for e in of_type(events, "compliance") if e.utterance_id == 2 and e.severity == "S1"]
 
 
-@pytest.mark.parametrize(("language", "line"), [
-    ("en", "If you ever get court papers about any debt, please read them carefully and talk to a lawyer; the "
-           "rules on wage garnishment differ from state to state, and our website has a page on your rights."),
-    ("en", "Just so you know, our legal department reviews every payment plan to make sure the terms are fair "
-           "to you, and you will get a copy in writing."),
-    ("zh", "好的，您说的情况我记下了，您这边如果觉得我们说的金额不对，可以到网点或者手机银行查询明细，黑名单的事情您不用担心"),
+def test_a_line_near_a_rules_example_that_reads_lawful_is_cleared(en_engine, monkeypatch):
+    """Nearness to one of a rule's examples is the loosest of its trigger's matches: the classifier,
+    reading the line and each clause that holds it as lawful as surely as it must read a violation
+    to report one, overrules it. The shipped threshold (0.75) clears the one such line of the
+    development set; this lawful line reads 0.62 (0.49 for its first ten words), so the bar is
+    lowered to show both sides of it."""
+    from coach.analyzers.base import Turn
+    from coach.transcript import Utterance
+
+    analyzer = en_engine.analyzer("prohibited_speech")
+    rule = next(r for r in en_engine.playbook.rules if r.id == "US-DECEASED")
+    trigger = en_engine.rules.triggers[rule.id]
+
+    def clears(line: str, threshold: float) -> bool:
+        monkeypatch.setattr(analyzer, "threshold", threshold)
+        turn = Turn(1, Utterance(speaker="agent", text=line, start=0.0, end=1.0), line, en_engine.space.encode([line]))
+        assert trigger.match(turn.features) is not None
+        analyzer.analyze(turn, en_engine.session("clears"))
+        return analyzer.clears(turn, rule, trigger)
+
+    lawful, threat = "the estate pays what it can and the rest is written off", "since your father passed the family has to pay"
+    assert trigger.match(en_engine.space.encode([lawful])).method == "example"
+    assert clears(lawful, 0.45) and not clears(lawful, 0.55)  # the clause of its first ten words decides
+    assert not clears(lawful, 0.75) and not clears(threat, 0.45)
+
+
+@pytest.mark.parametrize(("language", "line", "rule"), [
+    ("en", "okay maam i hear you and i appreciate you being honest with me about the job loss we have hardship options "
+           "available but you should know well be garnishing your wages starting next week unless you pay the full "
+           "balance right now", "US-THREAT"),
+    ("zh", "您好 我们这边依法催收 您的欠款您不还 您的配偶和父母都有义务替您偿还 我们会依法向他们追讨 您看您还是自己处理吧", "CN-ESTATE"),
+    ("zh", "您好李先生 感谢您百忙之中接听 我们知道您最近不容易 但是我们已经查到您的工作单位 明天就派人去您单位上门 "
+           "让您同事都知道您欠钱", "CN-PRIV"),
 ])
-def test_a_rules_words_in_a_line_that_reads_lawful_raise_nothing(en_engine, zh_engine, language, line):
-    """"Wage garnishment", "legal department", "黑名单" match the rules' patterns, but the lines, read whole
-    and clause by clause, are lawful."""
+def test_a_rules_pattern_stands_where_the_classifier_reads_the_line_lawful(en_engine, zh_engine, language, line, rule):
+    """Read whole these read lawful (0.89 to 0.99), and the clause that holds the pattern too (0.74 to
+    0.98): a pattern is written to be precise, and the classifier does not overrule it."""
     engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
     events = run_call(engine, verify + [("agent", line)])
-    assert not [e for e in of_type(events, "compliance") if e.utterance_id == 2]
+    assert rule in _rules_on(events, 2)
 
 
 @pytest.mark.parametrize(("language", "line", "rules"), [
