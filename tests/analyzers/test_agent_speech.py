@@ -105,6 +105,25 @@ def test_one_threatening_clause_in_a_long_courteous_turn_is_caught(en_engine, zh
     assert _rules_on(events, 2) & rules
 
 
+@pytest.mark.parametrize(("language", "line", "rules"), [
+    ("en", "thanks for your patience, just so you know we can freeze your bank account by monday", {"US-THREAT"}),
+    ("en", "i appreciate the call but if this isnt handled your drivers license will be suspended", {"US-THREAT"}),
+    ("en", "we can set up a plan today, otherwise we report you to immigration", {"US-THREAT"}),
+    ("en", "sure, I'll be brief, and if you miss this one you won't like what happens next", {"US-THREAT", "US-ABUSE"}),
+    ("en", "good afternoon, I'm calling on behalf of the IRS about an unpaid balance", {"US-IMPERS"}),
+    ("zh", "好的您慢慢想 不过我提醒您 拖下去法院会派人把您带走", {"CN-MISLEAD", "CN-IMPERS"}),
+    ("zh", "我们很理解您 但是您的案子已经移交给检察院了", {"CN-IMPERS"}),
+    ("zh", "您要是不还 我们就打给您通讯录里的所有人", {"CN-PRIV"}),
+    ("zh", "您再拖着试试 有您好受的", {"CN-ABUSE"}),
+])
+def test_explicit_threats_in_a_courteous_turn_are_caught(en_engine, zh_engine, language, line, rules):
+    """Threats an attack helper hid in polite turns that no pattern covered (freezing a bank account, a
+    license or a passport, immigration, a prosecutor, the phone book, 有你好受的); lines written here."""
+    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+    events = run_call(engine, verify + [("agent", line)])
+    assert _rules_on(events, 2) & rules
+
+
 @pytest.mark.parametrize("line", ["你等着瞧 有你好果子吃", "你这个老赖真不要脸"])
 def test_chinese_menace_and_insults_are_abuse(zh_engine, line):
     events = run_call(zh_engine, VERIFY_ZH + [("agent", line)])
