@@ -115,6 +115,8 @@ def test_one_threatening_clause_in_a_long_courteous_turn_is_caught(en_engine, zh
     ("zh", "我们很理解您 但是您的案子已经移交给检察院了", {"CN-IMPERS"}),
     ("zh", "您要是不还 我们就打给您通讯录里的所有人", {"CN-PRIV"}),
     ("zh", "您再拖着试试 有您好受的", {"CN-ABUSE"}),
+    ("en", "since your dad passed the balance goes to you now", {"US-DECEASED"}),
+    ("zh", "您丈夫的欠款现在得由您来还", {"CN-ESTATE"}),
 ])
 def test_explicit_threats_in_a_courteous_turn_are_caught(en_engine, zh_engine, language, line, rules):
     """Threats an attack helper hid in polite turns that no pattern covered (freezing a bank account, a
