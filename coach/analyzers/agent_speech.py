@@ -184,12 +184,12 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         return []
 
     def clears(self, turn: Turn, rule: Rule, trigger: CompiledMatcher) -> bool:
-        """Whether a line that matches ``rule``'s trigger reads as lawful by meaning,
-        as surely as a violation must read to be reported without them: as a whole, and in the
-        shortest run of clauses that holds them. A long turn dilutes one threatening clause ("... but
-        if nothing comes in by friday, we will garnish your wages, so let's find something that works"
-        reads lawful at 0.98 as a whole, its clause a threat at 0.92), and so does a neighbouring
-        clause; a fragment too short to mean anything alone ("就报警") is read with the clauses after it."""
+        """Whether a line near one of ``rule``'s examples reads as lawful by meaning, as surely as a
+        violation must read to be reported: as a whole, and in the shortest run of clauses that
+        matches the rule's trigger. A long turn dilutes one threatening clause ("... but if nothing
+        comes in by friday, we will garnish your wages, so let's find something that works" reads
+        lawful at 0.98 as a whole, its clause a threat at 0.92); a fragment too short to mean anything
+        alone ("就报警") is read with the clauses after it."""
         if self.classifier is None or rule.id not in self.rules or turn.facts.get("lawful", 0.0) < self.threshold:
             return False
         clauses = self.pack.clauses(turn.text)

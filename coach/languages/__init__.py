@@ -129,7 +129,7 @@ class LanguagePack:
         pieces = self.clause_break.split(text) if self.clause_break is not None else [text]
         clauses = []
         for piece in pieces:
-            spaced = " " in piece.strip() or self.code != "zh"
+            spaced = self._spaced(piece)
             tokens = piece.split() if spaced else list(piece.strip())
             for start in range(0, len(tokens), self.clause_max_length):
                 clauses.append((" " if spaced else "").join(tokens[start:start + self.clause_max_length]))
@@ -148,7 +148,12 @@ class LanguagePack:
         return bool(self.third_party is not None and self.third_party.search(rest))
 
     def length(self, text: str) -> int:
-        return len(text.split()) if " " in text.strip() or self.code != "zh" else len(text.replace(" ", ""))
+        return len(text.split()) if self._spaced(text) else len(text.replace(" ", ""))
+
+    def _spaced(self, text: str) -> bool:
+        """Whether ``text`` is counted in words (a language written with spaces, or Chinese with
+        spaces in it) rather than in characters."""
+        return " " in text.strip() or self.code != "zh"
 
 
 @lru_cache(maxsize=8)
