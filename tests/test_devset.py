@@ -1,5 +1,5 @@
-"""The development set and the sealed held-out set stay apart from the playbooks and frozen (see
-devset/README.md, holdout/README.md)."""
+"""The development sets and the sealed held-out set stay apart from the playbooks and frozen (see
+devset/README.md, devset2/README.md, holdout/README.md)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from coach.playbook import load_playbook
 from coach.text.normalize import normalize
 
 ROOT = Path(__file__).resolve().parents[1]
-SETS = ("devset", "holdout")
+SETS = ("devset", "devset2", "holdout")
 
 
 def _devset_texts(language: str, which: str = "devset") -> set[str]:
@@ -37,7 +37,7 @@ def _playbook_examples(playbook_id: str) -> set[str]:
         elif isinstance(value, list):
             for item in value:
                 if isinstance(item, str):
-                    if key in ("examples", "non_objection_examples", "compliant_agent_examples"):
+                    if key in ("examples", "non_objection_examples", "compliant_agent_examples", "lawful_examples"):
                         found.add(item)
                 else:
                     walk(item, key)
