@@ -53,6 +53,10 @@ REASSURANCE_CONFIDENCE = 0.9
 #: Share of the playbook's lawful agent lines (written close to the rules on purpose) that may raise a
 #: rule in cross-validation: the calibrated threshold never goes below the one that keeps to it.
 MAX_FALSE_ALARMS = 0.03
+#: Cross-validation runs (different folds) the threshold is calibrated on: with one, a few examples
+#: more or less moved it by two grid steps (0.725 -> 0.775 for six added abuse lines), and with it the
+#: recall of every rule.
+CALIBRATION_REPEATS = 3
 #: A line the speech model looped on ("I want this, I'm here, I want this, I'm here, ...") counts
 #: only when the rule's own probability is this high: Whisper's loops on the bundled calls read as threats at
 #: 0.68-0.80; "pay today or we will have you arrested" said twice at 0.97. A vague threat said twice
@@ -124,14 +128,17 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         if folds < 2:
             return THRESHOLD_RANGE[1]
         classes = list(self.classifier.classes_)
-        probabilities = np.zeros((len(self.labels), len(classes)))
-        for train, test in StratifiedKFold(folds, shuffle=True, random_state=0).split(matrix, self.labels):
-            model = LogisticRegression(C=20.0, max_iter=2000).fit(matrix[train], self.labels[train])
-            columns = [classes.index(c) for c in model.classes_]
-            probabilities[np.ix_(test, columns)] = model.predict_proba(matrix[test])
-        collapsed = _collapsed(probabilities, classes.index(NONE))
-        best = calibrate_threshold(collapsed, self.labels, classes, none=NONE, bounds=THRESHOLD_RANGE)
-        return max(best, _false_alarm_floor(collapsed, self.labels, classes))
+        runs = []
+        for seed in range(CALIBRATION_REPEATS):
+            probabilities = np.zeros((len(self.labels), len(classes)))
+            for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(matrix, self.labels):
+                model = LogisticRegression(C=20.0, max_iter=2000).fit(matrix[train], self.labels[train])
+                columns = [classes.index(c) for c in model.classes_]
+                probabilities[np.ix_(test, columns)] = model.predict_proba(matrix[test])
+            runs.append(_collapsed(probabilities, classes.index(NONE)))
+        collapsed, labels = np.vstack(runs), np.tile(self.labels, CALIBRATION_REPEATS)
+        best = calibrate_threshold(collapsed, labels, classes, none=NONE, bounds=THRESHOLD_RANGE)
+        return max(best, _false_alarm_floor(collapsed, labels, classes))
 
     def _support_floor(self) -> float:
         """How close a line must come to one of a rule's examples for the classifier's finding to

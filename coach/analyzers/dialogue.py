@@ -58,7 +58,11 @@ class DialogueActAnalyzer(Analyzer):
         confirmation = session.engine.stages.confirms_identity(turn.features) is not None
         detector = session.engine.detector
         negation = only_words_from(norm, detector.negations)
-        turn.facts["act"] = identity_reply(turn.text, norm, self.pack, confirmation, negation)
+        act = turn.facts["act"] = identity_reply(turn.text, norm, self.pack, confirmation, negation)
+        # neither a yes, a no, a question back nor someone else: an answer in words not read here
+        # ("就在锦绣那边"), which the agent may still accept
+        turn.facts["unread_answer"] = (act is None and not self.pack.question.search(turn.text.strip().lower())
+                                       and not self.pack.mentions_other(norm))
         return []
 
 
@@ -79,8 +83,11 @@ class IdentityAnalyzer(Analyzer):
         intent = turn.facts.get("intent")
         not_the_debtor = turn.speaker != "debtor" or bool(intent and intent.intent in ("wrong_party", "deceased"))
         confirmed = turn.facts["act"] in ("identity_confirm", "identity_answer") if "act" in turn.facts else None
+        pending = session.stages.identity_check_pending
         if session.stages.on_debtor(turn.time, turn.features, wrong_party=not_the_debtor, confirmed=confirmed):
             session.compliance.reach("identity_verified", turn.time)
+        elif pending and not not_the_debtor and turn.facts.get("unread_answer"):
+            session.stages.reply_to_check = turn.text  # the agent's next line may accept it
         elif (turn.speaker == "debtor" and intent and intent.intent in self.identifying
               and session.stages.mark_identified(turn.time, turn.text)):
             session.compliance.reach("identity_verified", turn.time)

@@ -4,8 +4,8 @@ Once the debtor has asked to stop calling, named a lawyer, filed for bankruptcy 
 a duty rule forbids further collection talk. What the agent says next is rarely one of the trigger's
 phrases: "so when do you think you could send something", "i understand but the balance is still
 open". This classifier learns collection talk (the duty rules' trigger examples and the negotiation
-and commitment stages' cues) against the lawful way out (the playbook's own suggested answers to
-those requests, and the closing, opening and identity cues), and raises the started duty rules when
+and commitment stages' cues) against the lawful way out (the duty rules' ``lawful_examples``, the
+playbook's own suggested answers to those requests, and the closing, opening and identity cues), and raises the started duty rules when
 an agent line reads as collection talk.
 """
 
@@ -45,7 +45,7 @@ def training_texts(playbook: Playbook, stopping: set[str]) -> tuple[list[str], l
     for stage in playbook.stages:
         if stage.id in COLLECTION_STAGES:
             pressing += stage.cues.examples
-    lawful: list[str] = []
+    lawful: list[str] = [text for rule in duties for text in rule.lawful_examples]
     for intent in playbook.intents:
         if intent.id in stopping:
             lawful += [r.text for r in intent.responses]

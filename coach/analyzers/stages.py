@@ -9,6 +9,7 @@ from coach.analyzers.base import AGENT_SIDE, Analyzer, Turn, register
 from coach.analyzers.features import Features, FeatureSpace
 from coach.analyzers.matcher import CompiledMatcher, Match
 from coach.events import BaseEvent
+from coach.languages import language_pack
 from coach.playbook.schema import Playbook
 
 if TYPE_CHECKING:
@@ -57,6 +58,9 @@ class StageTracker:
     identity_check_pending: bool = False
     identity_verified_at: float | None = None
     identity_evidence: str | None = None
+    #: A reply to the identity check that neither confirmed nor denied ("金色家园 三栋那个"): the
+    #: agent's next line may accept it ("对上了", "that matches"), which verifies the debtor.
+    reply_to_check: str | None = None
 
     @property
     def identity_verified(self) -> bool:
@@ -119,11 +123,17 @@ class StagesAnalyzer(Analyzer):
 
     def __init__(self, engine: CoachEngine) -> None:
         super().__init__(engine)
+        self.pack = language_pack(engine.language)
         self.cue_checks = {
             c.id: CompiledMatcher(c.cues, engine.space) for c in engine.playbook.scorecard if c.kind == "cue" and c.cues
         }
 
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
+        reply, session.stages.reply_to_check = session.stages.reply_to_check, None
+        accepted = self.pack.identity_accepted
+        if reply is not None and accepted is not None and accepted.search(turn.features.norms[0]):
+            if session.stages.mark_identified(turn.time, f"{reply} (accepted: {turn.text})"):
+                session.compliance.reach("identity_verified", turn.time)
         turn.facts["stage"] = session.stages.on_agent(turn.uid, turn.time, turn.features)
         for reached in session.stages.reached.values():
             session.compliance.reach(f"stage:{reached.stage}", reached.time)

@@ -31,6 +31,9 @@ class LanguagePack:
     #: A reply that opens by saying yes to "am I speaking with ...?" ("yeah it is", "that would be
     #: me", "是啊 快说", "本人接听") whatever follows, unless it brings in someone else.
     identity_affirm: re.Pattern[str] | None = None
+    #: The agent accepting a verification answer ("that matches", "thanks for verifying", "对上了",
+    #: "核实通过"): the reply before it verified the debtor, in words the dialogue act did not read.
+    identity_accepted: re.Pattern[str] | None = None
     #: Someone other than the speaker: a relative, a colleague, "he", "let me get her".
     third_party: re.Pattern[str] | None = None
     #: The speaker naming themselves in the third person ("this is she", "我是她本人"): removed

@@ -12,7 +12,8 @@ PACK = LanguagePack(
     code="en",
     fillers=("um", "uh", "uhm", "er", "oh", "well", "hmm", "mm", "like", "so"),
     identity_details=re.compile(
-        rf"\b{_MONTH}\b|(?:\b{_NUMBER_WORD}\b[\s-]*){{3,}}|\b\d{{3,}}\b|\b\d+\s+\w+(?:\s+\w+)?\s+{_STREET}\b"
+        rf"\b{_MONTH}\b|(?:\b{_NUMBER_WORD}\b[\s-]*){{3,}}|\b\d{{3,}}\b"
+        rf"|(?:\b\d+|(?:\b{_NUMBER_WORD}\b[\s-]*)+)\s+\w+(?:\s+\w+)?\s+{_STREET}\b"  # "seventeen fourteen alder court"
         rf"|\b(?:born|birthday|date of birth|dob|zip|social|last four|ssn)\b"
     ),
     identity_denial=re.compile(
@@ -24,6 +25,11 @@ PACK = LanguagePack(
     name_reply=re.compile(
         r"^(?:(?:yes|yeah|yep|yup|sure|right|correct|hi|hello)\s+)?(?:(?:this is|it.?s|i.?m|im|my name is|speaking)\s+)?"
         r"[a-z]+(?:\s+[a-z]+){0,2}(?:\s+(?:here|speaking))?$"
+    ),
+    identity_accepted=re.compile(
+        r"\b(?:that matches|(?:that|it|everything|all) (?:matches|checks out|lines up)|that.?s a match"
+        r"|(?:thank you|thanks) for (?:verifying|confirming|the verification)|(?:you.?re|you are|you.?ve been|you have been) verified"
+        r"|(?:that.?s|that is) (?:correct|right) (?:thank you|thanks))\b"
     ),
     identity_affirm=re.compile(
         r"^(?:(?:um|uh|oh|well|hi|hello|hey|ah)\s+)*(?:yes|yeah|yep|yup|yea|ya|yah|yes sir|yes maam|sure|correct|right"

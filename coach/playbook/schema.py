@@ -242,6 +242,10 @@ class Rule(Strict):
     #: Duty rules: debtor intents that lift the duty once it has started (the debtor re-opened payment
     #: talk themselves: "can I pay it in instalments" after a dispute).
     released_by_intents: list[str] = Field(default_factory=list)
+    #: Duty rules: what the agent may lawfully say once the duty has started (take the attorney's
+    #: number, record the dispute, confirm the calls stop). Such lines often name the account, the
+    #: balance or a number, so the pressing classifier learns collection talk against them.
+    lawful_examples: list[Text] = Field(default_factory=list)
     #: Prohibited rules only: the offensive-language model (profanity, insults; see
     #: :mod:`coach.text.offensive`) also triggers this rule, beyond what ``trigger`` lists.
     offensive_language: bool = False
@@ -253,6 +257,8 @@ class Rule(Strict):
             raise ValueError(f"a {kind} rule needs a trigger with phrases, patterns or examples")
         if kind == "duty" and not self.after_intents and (self.after_debtor is None or self.after_debtor.is_empty()):
             raise ValueError("a duty rule needs after_intents or after_debtor")
+        if kind != "duty" and self.lawful_examples:
+            raise ValueError("lawful_examples belong to duty rules only (a prohibited rule's lawful lines go in compliant_agent_examples)")
         if kind == "required":
             if self.after is None or self.within_seconds is None:
                 raise ValueError("a required rule needs after and within_seconds")

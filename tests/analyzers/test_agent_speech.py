@@ -143,6 +143,14 @@ def test_lawful_chinese_consequence_is_fine(zh_engine):
     assert not [e for e in of_type(events, "compliance") if e.utterance_id == 2 and e.severity == "S1"]
 
 
+def test_an_amount_that_holds_an_insult_is_not_one(zh_engine):
+    """二百五 calls someone a fool, and is also inside 三千二百五十元."""
+    events = run_call(zh_engine, VERIFY_ZH + [("agent", "您本期应还三千二百五十元 想跟您确认一下还款时间"),
+                                              ("agent", "你真是个二百五")])
+    assert "CN-ABUSE" not in _rules_on(events, 2)
+    assert "CN-ABUSE" in _rules_on(events, 3)
+
+
 def test_any_collection_talk_after_stop_calling_is_pressing(en_engine):
     events = run_call(en_engine, VERIFY_EN + [
         ("debtor", "i want you people to quit phoning me"),
@@ -183,6 +191,21 @@ def test_already_paid_is_a_dispute_and_pressing_on_breaks_it(en_engine, zh_engin
     """A debtor who says they already paid disputes what is owed: asking for money next is pressing."""
     engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
     assert rule in _rules_on(run_call(engine, verify + calls), 3)
+
+
+def test_a_dispute_in_the_debtors_words_starts_the_duty_whatever_the_objection_reads_as(zh_engine):
+    """"你们是骗子吧 这卡根本不是我办的" reads as scam suspicion first; its words still dispute the debt."""
+    calls = [("debtor", "你们是骗子吧 这卡根本不是我办的"), ("agent", "那您今天先还一部分吧")]
+    assert "CN-DISPUTE" in _rules_on(run_call(zh_engine, VERIFY_ZH + calls), 3)
+
+
+def test_lawful_examples_of_a_duty_are_learned_as_the_lawful_way_out(en_engine):
+    from coach.analyzers.pressing import stopping_intents, training_texts
+
+    playbook = en_engine.playbook
+    duty = next(r for r in playbook.rules if r.kind == "duty" and r.lawful_examples)
+    _, lawful = training_texts(playbook, stopping_intents(en_engine))
+    assert set(duty.lawful_examples) <= set(lawful)
 
 
 @pytest.mark.parametrize(("language", "calls"), [
@@ -259,7 +282,9 @@ def test_a_line_the_speech_model_looped_on_is_not_judged_a_threat(en_engine, mon
     assert "US-ABUSE" in s1s(run_call(en_engine, cursing))
     twice = VERIFY_EN + [("agent", "pay up today or we will have you arrested, pay up today or we will have you arrested")]
     assert "US-THREAT" in s1s(run_call(en_engine, twice))
+    # without the loop check, a line read this way (a threat at 0.54, lawful at 0.28) is one
     monkeypatch.setattr(agent_speech, "looped", lambda text, language: False)
+    monkeypatch.setattr(en_engine.analyzer("prohibited_speech"), "threshold", 0.6)
     assert s1s(run_call(en_engine, line))
 
 

@@ -112,6 +112,7 @@ VERIFIES = {"identity_confirm", "identity_answer"}
     ("march third nineteen eighty", VERIFIES),
     ("four two one one", VERIFIES),
     ("1432 elm street", VERIFIES),
+    ("seventeen fourteen alder court unit b", VERIFIES),  # an address in number words
     ("dennis walker", VERIFIES),
     ("no hes not here", {"identity_deny"}),
     ("who is this", {None}),
@@ -136,6 +137,10 @@ def test_english_identity_replies(en_engine, text, expected):
     ("不是 我是他老婆", "identity_deny"),
     ("我是她妈妈", "identity_deny"),
     ("你是谁啊", None),
+    ("你谁啊", None),  # three characters, but a question, not a name
+    ("不方便", None),  # nor is every short reply a name
+    ("陈晓燕", "identity_answer"),
+    ("金色家园 三栋那个", "identity_answer"),  # the estate asked for
     ("对 我是她本人", "identity_confirm"),
     ("我是她 有事吗", "identity_confirm"),
     ("本人接听 什么事", "identity_confirm"),
@@ -208,7 +213,24 @@ def test_chinese_benshen_verifies(zh_engine):
     assert not _intents(events, 1)
 
 
-@pytest.mark.parametrize("question", ["what is the zip code on the account", "can i get the date of birth on file"])
+def test_the_agent_accepting_an_answer_verifies_the_debtor(zh_engine):
+    """An answer the dialogue act cannot read ("在锦绣苑那边") still verifies once the agent says it matches."""
+    events = run_call(zh_engine, [
+        ("agent", "麻烦您说一下账单地址是哪个小区"),
+        ("debtor", "就在锦绣那边"),
+        ("agent", "对上了 谢谢 您这期的最低还款一千三百元已经逾期了"),
+    ])
+    assert "CN-3P" not in [e.rule_id for e in of_type(events, "compliance")]
+    unanswered = run_call(zh_engine, [
+        ("agent", "请问是王强先生吗"),
+        ("debtor", "你谁啊"),
+        ("agent", "对上了 您这期的最低还款一千三百元已经逾期了"),
+    ])
+    assert "CN-3P" in [e.rule_id for e in of_type(unanswered, "compliance")]
+
+
+@pytest.mark.parametrize("question", ["what is the zip code on the account", "can i get the date of birth on file",
+                                      "good evening is this priya raman", "can you confirm your street address for me"])
 def test_a_question_about_the_accounts_details_is_an_identity_check(en_engine, question):
     found = en_engine.stages.detect(en_engine.space.encode([question]))
     assert "identity_verification" in [stage for stage, _ in found]

@@ -168,6 +168,13 @@ def test_rule_kind_needs_its_fields(tmp_path, valid_data):
     assert "within_seconds" in _error(_write(tmp_path, data))
 
 
+def test_lawful_examples_belong_to_duty_rules(tmp_path, valid_data):
+    data = copy.deepcopy(valid_data)
+    rule = next(r for r in data["rules"] if r["kind"] == "prohibited")
+    rule["lawful_examples"] = ["nobody is going to arrest you over this"]
+    assert "lawful_examples belong to duty rules only" in _error(_write(tmp_path, data))
+
+
 def test_bad_severity(tmp_path, valid_data):
     data = copy.deepcopy(valid_data)
     data["rules"][0]["severity"] = "S9"
