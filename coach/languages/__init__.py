@@ -72,6 +72,9 @@ class LanguagePack:
     #: keeps a threat a threat despite its negation ("if you don't pay", "要是不还").
     negation: re.Pattern[str] | None = None
     condition: re.Pattern[str] | None = None
+    #: Negations that press rather than reassure ("ive got no choice but to", "im not kidding",
+    #: "没办法", "不是吓唬您"): they negate nothing the agent threatens.
+    emphatic_negation: re.Pattern[str] | None = None
     #: The debtor's not paying ("arrested for not paying", "not paying this is a crime"): a negation
     #: about the debt, not about the harm, so it makes no reassurance on its own.
     nonpayment: re.Pattern[str] | None = None
@@ -92,6 +95,8 @@ class LanguagePack:
     def reassures(self, text: str) -> bool:
         """A negated statement that is not a conditional threat: "nobody is going to arrest you"."""
         negated = self.nonpayment.sub(" ", text) if self.nonpayment is not None else text
+        if self.emphatic_negation is not None:
+            negated = self.emphatic_negation.sub(" ", negated)
         if self.negation is None or not self.negation.search(negated):
             return False
         return not (self.condition is not None and self.condition.search(text))

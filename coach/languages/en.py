@@ -88,6 +88,12 @@ PACK = LanguagePack(
     pause_veto=re.compile(
         r"\b(?:but|however|still|once|after|as soon as|can.?t|cannot|unable|won.?t stop|wont stop|not (?:going to )?stop)\b"
     ),
+    emphatic_negation=re.compile(
+        r"\b(?:no|not (?:much|any|a lot of)) (?:other )?(?:choice|option|options|way around (?:it|this)|more (?:chances|excuses|warnings)"
+        r"|exceptions|joke|time to waste)\b|\b(?:not|no) (?:kidding|joking|playing (?:around|games)|asking|messing around)\b"
+        r"|\bnothing (?:else )?(?:i|we) can do\b|\b(?:can.?t|cannot|won.?t|wont) (?:wait|hold (?:it|this|off))(?: any longer)?\b"
+        r"|\bno longer\b|\bno later than\b"
+    ),
     nonpayment=re.compile(r"\b(?:for|by|from|over|of) (?:not|never) (?:\w+ ){0,2}?(?:re)?(?:pay|paying|paid|payments?)\b"
                           r"|\bnot (?:re)?paying\b|\bnot making (?:\w+ )?payments?\b"),
     condition=re.compile(

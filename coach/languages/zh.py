@@ -70,6 +70,10 @@ PACK = LanguagePack(
     clause_min_length=6,
     clause_max_length=15,
     negation=re.compile(r"不会|不是|不用|不要担心|没有|没人|并不|绝不|不可能|别担心|放心"),
+    emphatic_negation=re.compile(
+        r"没(?:有)?办法|别无选择|没得选|(?:不是|没)(?:在)?(?:跟|和)?(?:您|你)?开玩笑|不开玩笑|(?:不是|没)(?:在)?吓(?:唬)?(?:您|你)"
+        r"|等不了|不能再等|没有下次|不会再给(?:您|你)?(?:任何)?机会"
+    ),
     # a condition, a menace, or the debtor's not paying ("剩下的就不用还了" promises what the bank will
     # not give): not a reassurance
     condition=re.compile(r"如果|要是|假如|否则|不然|再不|还不|不还|除非|之前|以前|等着|后果|好看|走着瞧|好果子|别怪|警告|后悔"

@@ -143,6 +143,14 @@ def test_lawful_chinese_consequence_is_fine(zh_engine):
     assert not [e for e in of_type(events, "compliance") if e.utterance_id == 2 and e.severity == "S1"]
 
 
+@pytest.mark.parametrize("line", [
+    "youre not in any trouble with the police this is purely a civil matter",
+    "i get that youre mad at the bank and honestly id be frustrated too",  # empathy, not abuse
+])
+def test_reassurance_and_empathy_raise_nothing(en_engine, line):
+    assert not _rules_on(run_call(en_engine, VERIFY_EN + [("agent", line)]), 2)
+
+
 def test_an_amount_that_holds_an_insult_is_not_one(zh_engine):
     """二百五 calls someone a fool, and is also inside 三千二百五十元."""
     events = run_call(zh_engine, VERIFY_ZH + [("agent", "您本期应还三千二百五十元 想跟您确认一下还款时间"),

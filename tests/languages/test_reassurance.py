@@ -38,6 +38,10 @@ def test_a_negated_harm_reassures(language, line):
     ("en", "you can go to jail for not making your payments"),
     ("zh", "今天还三千 剩下的就不用还了"),                    # promises what the bank will not give
     ("zh", "要是不还 后果不是你能承担的"),
+    ("en", "ive got no choice but to send someone out to your house"),  # a negation that presses
+    ("en", "im not kidding well have the car picked up"),
+    ("zh", "我们也没办法 只能派人去您家里了"),
+    ("zh", "我不是吓唬您 明天就有人上门"),
 ])
 def test_a_negation_that_keeps_the_threat_does_not_reassure(language, line):
     assert not language_pack(language).reassures(line)
