@@ -77,6 +77,7 @@ class IdentityAnalyzer(Analyzer):
 
     def __init__(self, engine: CoachEngine) -> None:
         super().__init__(engine)
+        self.pack = language_pack(engine.language)
         self.identifying = {i.id for i in engine.playbook.intents if i.identifies_debtor}
 
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
@@ -84,6 +85,10 @@ class IdentityAnalyzer(Analyzer):
         not_the_debtor = turn.speaker != "debtor" or bool(intent and intent.intent in ("wrong_party", "deceased"))
         confirmed = turn.facts["act"] in ("identity_confirm", "identity_answer") if "act" in turn.facts else None
         pending = session.stages.identity_check_pending
+        if (pending and session.stages.identity_verified and turn.facts.get("act") == "identity_deny"
+                and self.pack.mentions_other(turn.features.norms[0])):
+            session.stages.revoke(turn.text)  # "oh wait you want my dad": a bare "no" to a re-check is not this
+            return []
         if session.stages.on_debtor(turn.time, turn.features, wrong_party=not_the_debtor, confirmed=confirmed):
             session.compliance.reach("identity_verified", turn.time)
         elif pending and not not_the_debtor and turn.facts.get("unread_answer"):

@@ -61,6 +61,8 @@ class StageTracker:
     #: A reply to the identity check that neither confirmed nor denied ("金色家园 三栋那个"): the
     #: agent's next line may accept it ("对上了", "that matches"), which verifies the debtor.
     reply_to_check: str | None = None
+    #: The reply that took a verification back, if one did.
+    revoked_by: str | None = None
 
     @property
     def identity_verified(self) -> bool:
@@ -72,8 +74,8 @@ class StageTracker:
         self.identity_check_pending = False
         for stage, match in found:
             self.reached.setdefault(stage, StageReached(stage, utterance_id, time, match.evidence))
-            if stage == self.detector.identity_stage and not self.identity_verified:
-                self.identity_check_pending = True
+            if stage == self.detector.identity_stage:
+                self.identity_check_pending = True  # also once verified: a second check can undo it
         if not found:
             return None
         self.current = found[-1][0]
@@ -101,6 +103,14 @@ class StageTracker:
         self.identity_verified_at = time
         self.identity_evidence = text
         return True
+
+    def revoke(self, text: str) -> None:
+        """The person who said yes turns out to be someone else ("oh wait you want my dad"): what
+        follows is said to a third party again."""
+        self.identity_verified_at = None
+        self.identity_evidence = None
+        self.identity_check_pending = False
+        self.revoked_by = text
 
     def order_problems(self) -> list[str]:
         """Stages reached before a stage that should come earlier."""

@@ -18,7 +18,9 @@ PACK = LanguagePack(
     ),
     identity_denial=re.compile(
         r"\b(?:no|nope|not me|not here|isnt here|is not here|wrong number|wrong person|never heard|who\b.*\?"
-        r"|dont know (?:him|her|them|anyone|who)|no one|nobody|he.?s not|she.?s not|passed away|deceased|died)\b"
+        r"|dont know (?:him|her|them|anyone|who)|no one|nobody|he.?s not|she.?s not|passed away|deceased|died"
+        r"|you (?:want|mean|must mean|re looking for|are looking for|need) (?:my|his|her) \w+|(?:im|i am|i.?m) (?:his|her) \w+"
+        r"|(?:that.?s|that is|thats) my (?:dad|father|mom|mother|son|daughter|husband|wife|brother|sister))\b"
     ),
     question=re.compile(r"^(?:who|what|why|how|where|which|whats|whos)\b|\?$"),
     name_reply_max=4,
@@ -86,7 +88,8 @@ PACK = LanguagePack(
     ),
     # a pause taken back or traded for money ("ive marked it disputed but we still need the payment today")
     pause_veto=re.compile(
-        r"\b(?:but|however|still|once|after|as soon as|can.?t|cannot|unable|won.?t stop|wont stop|not (?:going to )?stop)\b"
+        r"\b(?:but|however|still|once|after|as soon as|can.?t|cannot|unable|(?:won.?t|wont|will not|doesn.?t|does not|didn.?t"
+        r"|did not|not (?:going to )?)\s?stop)\b"
     ),
     emphatic_negation=re.compile(
         r"\b(?:no|not (?:much|any|a lot of)) (?:other )?(?:choice|option|options|way around (?:it|this)|more (?:chances|excuses|warnings)"

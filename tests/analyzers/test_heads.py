@@ -174,6 +174,18 @@ def test_an_identity_check_without_a_question_form_is_still_one(en_engine):
     assert "US-3P" not in [e.rule_id for e in of_type(events, "compliance")]
 
 
+def test_a_second_check_can_undo_a_verification(en_engine):
+    """A son answers to his father's name, then the date-of-birth check shows it: what follows is a
+    disclosure to a third party. A bare "no" to a re-check ("no i moved") undoes nothing."""
+    said = [("agent", "is this leon watts"), ("debtor", "yeah"), ("agent", "leon can you verify your date of birth for me")]
+    told = ("agent", "ok well please tell your dad his balance with the credit union is past due")
+    events = run_call(en_engine, said + [("debtor", "oh wait you want my dad im leon junior"), told])
+    assert "US-3P" in [e.rule_id for e in of_type(events, "compliance")]
+    events = run_call(en_engine, said + [("debtor", "no i moved last year its on oak street now"),
+                                         ("agent", "thanks your balance with the credit union is past due")])
+    assert "US-3P" not in [e.rule_id for e in of_type(events, "compliance")]
+
+
 def test_a_yes_that_hands_the_call_on_verifies_nobody(en_engine):
     events = run_call(en_engine, [
         ("agent", "may i speak with dana reyes"),
