@@ -151,6 +151,14 @@ def test_reassurance_and_empathy_raise_nothing(en_engine, line):
     assert not _rules_on(run_call(en_engine, VERIFY_EN + [("agent", line)]), 2)
 
 
+@pytest.mark.parametrize("line", [
+    "您刚才提到公安 我解释一下 公安只有涉嫌犯罪才会介入 您现在是正常的逾期 不涉及这个",
+    "您这个情况如果一直还不上 银行是可以起诉的 但起诉不等于坐牢 只是由法院判您还钱",
+])
+def test_explaining_what_a_debt_is_not_raises_nothing(zh_engine, line):
+    assert not _rules_on(run_call(zh_engine, VERIFY_ZH + [("agent", line)]), 2)
+
+
 def test_an_amount_that_holds_an_insult_is_not_one(zh_engine):
     """二百五 calls someone a fool, and is also inside 三千二百五十元."""
     events = run_call(zh_engine, VERIFY_ZH + [("agent", "您本期应还三千二百五十元 想跟您确认一下还款时间"),
