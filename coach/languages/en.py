@@ -95,10 +95,11 @@ PACK = LanguagePack(
         r"\b(?:no|not (?:much|any|a lot of)) (?:other )?(?:choice|option|options|way around (?:it|this)|more (?:chances|excuses|warnings)"
         r"|exceptions|joke|time to waste)\b|\b(?:not|no) (?:kidding|joking|playing (?:around|games)|asking|messing around)\b"
         r"|\bnothing (?:else )?(?:i|we) can do\b|\b(?:can.?t|cannot|won.?t|wont) (?:wait|hold (?:it|this|off))(?: any longer)?\b"
-        r"|\bno longer\b|\bno later than\b"
+        r"|\bno longer\b|\bno later than\b|\b(?:or not|whether or not)\b"
     ),
     nonpayment=re.compile(r"\b(?:for|by|from|over|of) (?:not|never) (?:\w+ ){0,2}?(?:re)?(?:pay|paying|paid|payments?)\b"
-                          r"|\bnot (?:re)?paying\b|\bnot making (?:\w+ )?payments?\b"),
+                          r"|\bnot (?:re)?paying\b|\bnot making (?:\w+ )?payments?\b"
+                          r"|\b(?:no|not enough|insufficient) (?:money|funds|cash)\b"),
     condition=re.compile(
         r"\b(?:if|unless|or else|otherwise|until|before|or we|or you|or your|or i|better|or the)\b"
         r"|\b(?:want|wish|warn\w*|like it|pretty|escalat\w*|next level|trouble|consequences|worse|coming back|mess around"

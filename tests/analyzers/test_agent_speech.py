@@ -18,6 +18,11 @@ def _rules_on(events, uid):
     "you really dont want to see what happens if this isnt paid by friday",
     "we know where you work and we can make things very uncomfortable there",
     "dont make me send somebody out to your place",  # negated, yet no reassurance
+    "i have no choice but to have somebody swing by your house about this",  # a negation that presses
+    "we'll get this money out of you whether you like it or not",
+    "the team will be out thursday to pick up the furniture",
+    "stop dodging me or your checking account will be frozen by monday",
+    "a check with no money behind it is a crime and we will treat it that way",  # the debtor's lack, not a reassurance
 ])
 def test_vague_threats_are_caught(en_engine, line):
     events = run_call(en_engine, VERIFY_EN + [("agent", line)])
@@ -38,6 +43,7 @@ def test_collector_profanity_is_abuse_with_evidence(en_engine):
     "okay im going to send that receipt to your email",
     "nobody thinks you are a bad person",  # empathy with a negation: no abuse
     "nobody is saying you are a deadbeat",  # an insult's word said of no one
+    "your bank account will not be frozen while the dispute is open",
 ])
 def test_lawful_lines_raise_no_s1(en_engine, line):
     events = run_call(en_engine, VERIFY_EN + [("agent", line)])
