@@ -123,6 +123,10 @@ def test_one_threatening_clause_in_a_long_courteous_turn_is_caught(en_engine, zh
     ("zh", "您再拖着试试 有您好受的", {"CN-ABUSE"}),
     ("en", "since your dad passed the balance goes to you now", {"US-DECEASED"}),
     ("zh", "您丈夫的欠款现在得由您来还", {"CN-ESTATE"}),
+    ("zh", "实在不行您先去借呗上借一点 把这期先还了", {"CN-MISLEAD"}),  # steering to a lending platform
+    ("zh", "您配合一下 我保证您这几年的罚息全部免掉", {"CN-MISLEAD"}),  # a promise no one may make
+    ("zh", "拖到下个月 您父母名下的银行卡也会被冻结", {"CN-MISLEAD"}),
+    ("zh", "这个记录一上去 您以后出国签证都办不下来", {"CN-MISLEAD"}),
 ])
 def test_explicit_threats_in_a_courteous_turn_are_caught(en_engine, zh_engine, language, line, rules):
     """Threats an attack helper hid in polite turns that no pattern covered (freezing a bank account, a
@@ -160,8 +164,11 @@ def test_reassurance_and_empathy_raise_nothing(en_engine, line):
 @pytest.mark.parametrize("line", [
     "您刚才提到公安 我解释一下 公安只有涉嫌犯罪才会介入 您现在是正常的逾期 不涉及这个",
     "您这个情况如果一直还不上 银行是可以起诉的 但起诉不等于坐牢 只是由法院判您还钱",
+    "何女士您的消费贷还欠一千七百五 已经逾期两期",
+    "罚息能不能减免我不能保证 要看审批结果",
 ])
 def test_explaining_what_a_debt_is_not_raises_nothing(zh_engine, line):
+    # also: the bank's own loan product named, and a promise declined
     assert not _rules_on(run_call(zh_engine, VERIFY_ZH + [("agent", line)]), 2)
 
 
