@@ -4,6 +4,10 @@ import re
 
 from coach.languages import LanguagePack
 
+#: What a debtor owns or loves, as listed together ("your car or your house").
+_BELONGINGS = (r"(?:car|truck|house|home|job|wages|paycheck|account|bank account|savings|property|stuff|belongings"
+               r"|kids|children|family|wife|husband|parents|mother|mom|father|dad|employer|boss|neighbou?rs|friends)")
+
 _NUMBER_WORD = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|twelfth|[0-9]+(?:st|nd|rd|th)?)"
 _MONTH = r"(?:january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)"
 _STREET = r"(?:street|st|avenue|ave|road|rd|drive|dr|lane|ln|court|ct|way|boulevard|blvd|place|pl|circle|apartment|apt|unit|suite|highway|hwy|parkway|terrace|trail)"
@@ -101,7 +105,10 @@ PACK = LanguagePack(
                           r"|\bnot (?:re)?paying\b|\bnot making (?:\w+ )?payments?\b"
                           r"|\b(?:no|not enough|insufficient) (?:money|funds|cash)\b"),
     condition=re.compile(
-        r"\b(?:if|unless|or else|otherwise|until|before|or we|or you|or your|or i|better|or the)\b"
+        r"\b(?:if|unless|or else|otherwise|until|before|or we|or you|or i|better)\b"
+        # "pay today or your car goes", not a list of what is safe ("no one will take your car or your house")
+        r"|\b(?!(?:your|the|his|her) " + _BELONGINGS + r" or (?:your|the|his|her) " + _BELONGINGS + r"\b)\w+ \w+ or (?:your|the)\b"
+        r"|^\w+ or (?:your|the)\b"
         r"|\b(?:want|wish|warn\w*|like it|pretty|escalat\w*|next level|trouble|consequences|worse|coming back|mess around"
         r"|nice|shoes)\b"
         # someone's not paying ("people who dont pay", "you wouldnt pay it back"), not the harm negated

@@ -18,7 +18,27 @@ from coach.playbook.schema import Playbook
 from coach.resources import data_dir
 
 #: libyaml's parser when PyYAML was built with it (several times faster on the shipped playbooks).
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _YAML_LOADER(_BASE_LOADER):  # noqa: N801 - stands where the loader class stood
+    """Refuses a key given twice in one mapping: YAML keeps the last silently, so a second
+    ``unless:`` under a trigger would drop the first one's patterns without a word."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: set = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                duplicate = key in seen
+                seen.add(key)
+            except TypeError:  # an unhashable key: the base constructor reports it
+                continue
+            if duplicate:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {str(key)[:60]!r} is given twice in one mapping (the first would be ignored)",
+                    key_node.start_mark)
+        return super().construct_mapping(node, deep=deep)
 
 DEFAULT_PLAYBOOKS = {"en": "en-US-collections", "zh": "zh-CN-bank-collections"}
 #: Largest playbook file read (the shipped ones are under 200 kB).

@@ -156,6 +156,10 @@ def test_lawful_chinese_consequence_is_fine(zh_engine):
 @pytest.mark.parametrize("line", [
     "youre not in any trouble with the police this is purely a civil matter",
     "i get that youre mad at the bank and honestly id be frustrated too",  # empathy, not abuse
+    "your disability payments are protected from garnishment by federal law",
+    "if anybody phones claiming to be a sheriff about this bill thats a scam please hang up",
+    "you said were crooks and liars and i understand why it feels that way after all those letters",  # their words
+    "nobody will take your truck or your house over a card balance",
 ])
 def test_reassurance_and_empathy_raise_nothing(en_engine, line):
     assert not _rules_on(run_call(en_engine, VERIFY_EN + [("agent", line)]), 2)
@@ -173,11 +177,21 @@ def test_explaining_what_a_debt_is_not_raises_nothing(zh_engine, line):
 
 
 def test_an_amount_that_holds_an_insult_is_not_one(zh_engine):
-    """二百五 calls someone a fool, and is also inside 三千二百五十元."""
+    """二百五 calls someone a fool, and is also inside 三千二百五十元, or the sum paid (先还二百五)."""
     events = run_call(zh_engine, VERIFY_ZH + [("agent", "您本期应还三千二百五十元 想跟您确认一下还款时间"),
+                                              ("agent", "那这个月您先还二百五 剩下的月底再说"),
                                               ("agent", "你真是个二百五")])
     assert "CN-ABUSE" not in _rules_on(events, 2)
-    assert "CN-ABUSE" in _rules_on(events, 3)
+    assert "CN-ABUSE" not in _rules_on(events, 3)
+    assert "CN-ABUSE" in _rules_on(events, 4)
+
+
+@pytest.mark.parametrize("line", [
+    "您说之前有个催收员骂您是老赖 这样确实不对 我替他跟您道歉",
+    "“你给我等着”这样的话我们公司是不允许说的 您放心",
+])
+def test_an_insult_reported_or_named_is_not_one(zh_engine, line):
+    assert "CN-ABUSE" not in _rules_on(run_call(zh_engine, VERIFY_ZH + [("agent", line)]), 2)
 
 
 def test_any_collection_talk_after_stop_calling_is_pressing(en_engine):

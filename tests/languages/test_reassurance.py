@@ -20,6 +20,7 @@ from coach.languages import language_pack
     ("en", "dont think of this as a threat we will never sue you"),
     ("zh", "您放心 我们再也不会打给您单位了"),
     ("zh", "您别担心 都不会再打扰您家人"),
+    ("en", "no one is coming to take your car or your house we dont do that"),  # a list, not "or your car goes"
 ])
 def test_a_negated_harm_reassures(language, line):
     assert language_pack(language).reassures(line)
@@ -42,6 +43,7 @@ def test_a_negated_harm_reassures(language, line):
     ("en", "im not kidding well have the car picked up"),
     ("zh", "我们也没办法 只能派人去您家里了"),
     ("zh", "我不是吓唬您 明天就有人上门"),
+    ("en", "dont miss your payment or your car gets towed"),
 ])
 def test_a_negation_that_keeps_the_threat_does_not_reassure(language, line):
     assert not language_pack(language).reassures(line)

@@ -74,6 +74,16 @@ def test_invalid_yaml_names_line(tmp_path):
     assert "broken.yaml" in message and "line" in message
 
 
+def test_a_key_given_twice_is_refused_with_its_line(tmp_path, valid_data):
+    """YAML keeps the last of two equal keys: a second ``unless:`` would drop the first's patterns."""
+    text = yaml.safe_dump(valid_data, allow_unicode=True, sort_keys=False)
+    text = text.replace("\nversion:", "\nversion: '0'\nversion:", 1)
+    path = tmp_path / "twice.yaml"
+    path.write_text(text, encoding="utf-8")
+    message = _error(path)
+    assert "twice.yaml" in message and "'version' is given twice" in message and "line" in message
+
+
 def test_not_a_mapping(tmp_path):
     path = tmp_path / "list.yaml"
     path.write_text("- a\n- b\n")

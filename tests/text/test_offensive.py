@@ -207,7 +207,15 @@ def test_benign_phrases_that_contain_a_term_are_not_hits(en, zh):
     ("zh", "我们没有把您当老赖", None),
     ("zh", "没人说你是老赖", None),
     ("zh", "我不是老赖 我只是暂时没钱", None),
+    ("zh", "我不会叫您老赖 谁都有难处", None),
+    # ... or what someone else said
+    ("en", "you said were crooks and liars and i get why", None),
+    ("en", "you said the last agent called you a deadbeat and im sorry", None),
+    ("zh", "您说上次那个人骂您是老赖 这是不对的", None),
+    ("zh", "您之前让我滚 我不介意", None),
     # ... unless the denial is rhetorical, a question, or no denial at all
+    ("en", "they call you a loser and they are right", "loser"),
+    ("en", "you said youd pay you deadbeat", "deadbeat"),
     ("en", "you're a deadbeat", "deadbeat"),
     ("en", "what kind of deadbeat doesnt pay", "deadbeat"),
     ("zh", "你不是老赖谁是老赖", "老赖"),
