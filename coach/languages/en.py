@@ -4,9 +4,10 @@ import re
 
 from coach.languages import LanguagePack
 
-#: What a debtor owns or loves, as listed together ("your car or your house").
+#: What a debtor owns, loves or goes to, as listed together ("your car or your house", "your home or your work").
 _BELONGINGS = (r"(?:car|truck|house|home|job|wages|paycheck|account|bank account|savings|property|stuff|belongings"
-               r"|kids|children|family|wife|husband|parents|mother|mom|father|dad|employer|boss|neighbou?rs|friends)")
+               r"|kids|children|family|wife|husband|parents|mother|mom|father|dad|employer|boss|neighbou?rs|friends"
+               r"|work|workplace|office|door|place|school|church)")
 
 _NUMBER_WORD = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|twelfth|[0-9]+(?:st|nd|rd|th)?)"
 _MONTH = r"(?:january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)"
@@ -21,7 +22,9 @@ PACK = LanguagePack(
         rf"|\b(?:born|birthday|date of birth|dob|zip|social|last four|ssn)\b"
     ),
     identity_denial=re.compile(
-        r"\b(?:no|nope|not me|not here|isnt here|is not here|wrong number|wrong person|never heard|who\b.*\?"
+        # "july seventh no eighth": a slip corrected, not a denial
+        rf"\b(?:no|nope)\b(?! (?:sorry |wait |i mean |uh |um )*(?:{_NUMBER_WORD}|{_MONTH})\b)"
+        r"|\b(?:not me|not here|isnt here|is not here|wrong number|wrong person|never heard|who\b.*\?"
         r"|dont know (?:him|her|them|anyone|who)|no one|nobody|he.?s not|she.?s not|passed away|deceased|died"
         r"|you (?:want|mean|must mean|re looking for|are looking for|need) (?:my|his|her) \w+|(?:im|i am|i.?m) (?:his|her) \w+"
         r"|(?:that.?s|that is|thats) my (?:dad|father|mom|mother|son|daughter|husband|wife|brother|sister))\b"
@@ -100,6 +103,10 @@ PACK = LanguagePack(
         r"|exceptions|joke|time to waste)\b|\b(?:not|no) (?:kidding|joking|playing (?:around|games)|asking|messing around)\b"
         r"|\bnothing (?:else )?(?:i|we) can do\b|\b(?:can.?t|cannot|won.?t|wont) (?:wait|hold (?:it|this|off))(?: any longer)?\b"
         r"|\bno longer\b|\bno later than\b|\b(?:or not|whether or not)\b"
+        # negations that are the insult or the threat ("is nobody home up there", "youll never get a loan again")
+        r"|\bnobody home\b|\bwhat kind of (?:\w+ ){1,2}(?:doesn.?t|does not|wouldn.?t|can.?t|won.?t)\b"
+        r"|\bnever (?:get|be able to get|qualify for|be approved for) (?:a |another |any )?(?:loan|credit|mortgage)\b"
+        r"|\bnot (?:as|nearly as|so) (?:nice|friendly|patient) as\b|\b(?:won.?t|wont|don.?t|dont) want to (?:find out|see|know) what\b"
     ),
     nonpayment=re.compile(r"\b(?:for|by|from|over|of) (?:not|never) (?:\w+ ){0,2}?(?:re)?(?:pay|paying|paid|payments?)\b"
                           r"|\bnot (?:re)?paying\b|\bnot making (?:\w+ )?payments?\b"

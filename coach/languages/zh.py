@@ -73,6 +73,8 @@ PACK = LanguagePack(
     emphatic_negation=re.compile(
         r"没(?:有)?办法|别无选择|没得选|(?:不是|没)(?:在)?(?:跟|和)?(?:您|你)?开玩笑|不开玩笑|(?:不是|没)(?:在)?吓(?:唬)?(?:您|你)"
         r"|等不了|不能再等|没有下次|不会再给(?:您|你)?(?:任何)?机会"
+        r"|不是不|不是没"  # a double negation says yes: "也不是不可能", "你不是不接电话吗"
+        r"|不(?:会)?(?:是|再)?(?:这么|那么|像我这么|像我这样)(?:好说话|客气|好商量)|(?:不会|不)想(?:亲身)?(?:见识|体验|尝试)"  # the menace itself
     ),
     # a condition, a menace, or the debtor's not paying ("剩下的就不用还了" promises what the bank will
     # not give): not a reassurance

@@ -136,6 +136,21 @@ def test_explicit_threats_in_a_courteous_turn_are_caught(en_engine, zh_engine, l
     assert _rules_on(events, 2) & rules
 
 
+@pytest.mark.parametrize(("language", "line", "rule"), [
+    ("en", "the folks upstairs are not as nice as i am so lets sort this out today", "US-THREAT"),
+    ("en", "we are coming after your savings next", "US-THREAT"),
+    ("en", "what kind of father doesnt pay for his own kids", "US-ABUSE"),
+    ("en", "i swear theres nobody home up there", "US-ABUSE"),
+    ("zh", "下一个接手的同事可不会像我这么好说话", "CN-ABUSE"),
+    ("zh", "我们有些特殊手段 您不会想见识的", "CN-ABUSE"),
+    ("zh", "你不是不接电话吗 我们的人已经在你家楼下了", "CN-ABUSE"),
+    ("zh", "就你这素质 难怪欠一屁股债", "CN-ABUSE"),
+])
+def test_veiled_menace_and_contempt_without_swear_words_are_caught(en_engine, zh_engine, language, line, rule):
+    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+    assert rule in _rules_on(run_call(engine, verify + [("agent", line)]), 2)
+
+
 @pytest.mark.parametrize("line", ["你等着瞧 有你好果子吃", "你这个老赖真不要脸"])
 def test_chinese_menace_and_insults_are_abuse(zh_engine, line):
     events = run_call(zh_engine, VERIFY_ZH + [("agent", line)])
@@ -160,6 +175,7 @@ def test_lawful_chinese_consequence_is_fine(zh_engine):
     "if anybody phones claiming to be a sheriff about this bill thats a scam please hang up",
     "you said were crooks and liars and i understand why it feels that way after all those letters",  # their words
     "nobody will take your truck or your house over a card balance",
+    "your paycheck is being garnished under the county court judgment and i can tell you how much",
 ])
 def test_reassurance_and_empathy_raise_nothing(en_engine, line):
     assert not _rules_on(run_call(en_engine, VERIFY_EN + [("agent", line)]), 2)

@@ -102,3 +102,18 @@ def test_taking_up_an_offer_is_told_from_turning_it_down(language, reply, accept
 def test_a_payment_offer_is_about_paying(language, line, offers):
     """Every line here has an amount or a date: only an offer's words about paying make it an offer."""
     assert language_pack(language).offers_payment(line) is offers
+
+
+@pytest.mark.parametrize(("language", "line"), [
+    ("en", "what kind of father doesnt pay for his own kids"),   # the negation is the insult
+    ("en", "hello is nobody home up there"),
+    ("en", "the people upstairs are not as nice as i am"),        # ... or the menace
+    ("zh", "我们同事上门的时候可不会像我这么客气"),
+])
+def test_a_negation_that_is_the_insult_or_the_menace_does_not_reassure(language, line):
+    assert not language_pack(language).reassures(line)
+
+
+@pytest.mark.parametrize("line", ["哪天派人去您那坐坐也不是不可能", "你不是不接电话吗 那就上门聊"])
+def test_a_double_negation_says_yes(line):
+    assert not language_pack("zh").reassures(line)
