@@ -165,6 +165,13 @@ class SentimentAnalyzer:
         probabilities = dict(
             zip(self.classifier.classes_, class_probabilities(self.classifier, self.classifier_input(features))[0])
         )
+        intent_prior = self.intent_priors.get(intent)
+        if intent_prior is not None:
+            # what the objection says of the emotion weighs the words' reading, not what was heard
+            # outright (a cue, a repetition): "知道了知道了 你到底啥事" stays frustrated with no objection
+            probabilities = {k: v * intent_prior.get(k, 1.0) for k, v in probabilities.items()}
+            total = sum(probabilities.values())
+            probabilities = {k: v / total for k, v in probabilities.items()}
         evidence: list[str] = []
         for emotion_id, why in (context or {}).items():
             probabilities[emotion_id] = probabilities.get(emotion_id, 0.0) + CONTEXT_BOOST
@@ -184,11 +191,6 @@ class SentimentAnalyzer:
             method += "+acoustic"
         total = sum(probabilities.values())
         probabilities = {k: v / total for k, v in probabilities.items()}
-        intent_prior = self.intent_priors.get(intent)
-        if intent_prior is not None:
-            probabilities = {k: v * intent_prior.get(k, 1.0) for k, v in probabilities.items()}
-            total = sum(probabilities.values())
-            probabilities = {k: v / total for k, v in probabilities.items()}
         label, confidence = max(probabilities.items(), key=lambda kv: kv[1])
         if confidence < EMOTION_THRESHOLD and not evidence and lexical_valence > -0.3:
             label, confidence = "calm", max(probabilities.get("calm", 0.0), 1 - confidence)

@@ -96,6 +96,18 @@ def test_the_top_hint_shifts_the_emotion(en_engine):
     assert (with_intent.label == "anxious") >= (plain.label == "anxious")
 
 
+@pytest.mark.parametrize(("language", "text", "label"), [
+    ("en", "yeah yeah just get to the point", "frustrated"),
+    ("zh", "知道了知道了 你到底啥事", "frustrated"),
+])
+def test_an_impatience_cue_outweighs_the_calm_of_a_turn_with_no_objection(en_engine, zh_engine, language, text, label):
+    """Most calibration turns without an objection are calm: that prior weighs the words' reading,
+    not what was heard outright (a cue, a repetition)."""
+    engine = en_engine if language == "en" else zh_engine
+    result = engine.sentiment.analyze(engine.space.encode([text]), intent="none")
+    assert result.label == label and result.evidence
+
+
 def test_emotion_examples_widen_the_emotion_head_only(en_engine):
     """The emotion head reads words in a vocabulary of its own: more emotion examples do not move the
     shared vocabulary that the objection and rule heads read."""
