@@ -106,6 +106,7 @@ PACK = LanguagePack(
         # negations that are the insult or the threat ("is nobody home up there", "youll never get a loan again")
         r"|\bnobody home\b|\bwhat kind of (?:\w+ ){1,2}(?:doesn.?t|does not|wouldn.?t|can.?t|won.?t)\b"
         r"|\bnever (?:get|be able to get|qualify for|be approved for) (?:a |another |any )?(?:loan|credit|mortgage)\b"
+        r"|\b(?:nobody|no one) (?:has to|needs to) get hurt\b"
         r"|\bnot (?:as|nearly as|so) (?:nice|friendly|patient) as\b|\b(?:won.?t|wont|don.?t|dont) want to (?:find out|see|know) what\b"
     ),
     nonpayment=re.compile(r"\b(?:for|by|from|over|of) (?:not|never) (?:\w+ ){0,2}?(?:re)?(?:pay|paying|paid|payments?)\b"

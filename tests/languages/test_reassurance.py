@@ -108,6 +108,7 @@ def test_a_payment_offer_is_about_paying(language, line, offers):
     ("en", "what kind of father doesnt pay for his own kids"),   # the negation is the insult
     ("en", "hello is nobody home up there"),
     ("en", "the people upstairs are not as nice as i am"),        # ... or the menace
+    ("en", "just pay it and nobody has to get hurt"),
     ("zh", "我们同事上门的时候可不会像我这么客气"),
 ])
 def test_a_negation_that_is_the_insult_or_the_menace_does_not_reassure(language, line):
