@@ -21,7 +21,7 @@ from coach.resources import data_dir
 _BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _YAML_LOADER(_BASE_LOADER):  # noqa: N801 - stands where the loader class stood
+class _UniqueKeyLoader(_BASE_LOADER):
     """Refuses a key given twice in one mapping: YAML keeps the last silently, so a second
     ``unless:`` under a trigger would drop the first one's patterns without a word."""
 
@@ -109,7 +109,7 @@ def parse_playbook(raw: bytes | str, source: str) -> Playbook:
             raise InvalidPlaybookError(source, [("(file)", f"not UTF-8 text (byte {exc.start})")]) from None
     try:
         _refuse_alias_bombs(raw, source)
-        data = yaml.load(raw, Loader=_YAML_LOADER)
+        data = yaml.load(raw, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
@@ -133,7 +133,7 @@ def _refuse_alias_bombs(raw: str, source: str) -> None:
         return
     sizes: dict[str, int] = {}  # each anchored node's expanded size (characters)
     open_nodes: list[tuple[str | None, int]] = [(None, 0)]  # (anchor, size so far) of each open collection
-    for event in yaml.parse(raw, Loader=_YAML_LOADER):
+    for event in yaml.parse(raw, Loader=_UniqueKeyLoader):
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             open_nodes.append((event.anchor, 0))
             continue
