@@ -4,6 +4,7 @@
     python bench/devset.py --languages zh --errors 30 --json out.json
     python bench/devset.py --set devset2        # a second development set (devset2/README.md)
     python bench/devset.py --set devset3        # a third (devset3/README.md)
+    python bench/devset.py --set devset4        # a fourth (devset4/README.md)
     python bench/devset.py --set holdout        # the sealed set (holdout/README.md): figures only
 
 Debtor turns: the top hint (first intent event) against the label, the share of turns without an
@@ -230,8 +231,8 @@ def calls_report(engine, calls: list[dict], errors: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--set", dest="which", choices=("devset", "devset2", "devset3", "holdout"), default="devset",
-                        help="devset (default); devset2, devset3: development sets written in sessions 23 and 24 "
+    parser.add_argument("--set", dest="which", choices=("devset", "devset2", "devset3", "devset4", "holdout"), default="devset",
+                        help="devset (default); devset2, devset3, devset4: development sets written in sessions 23-25 "
                              "(their README.md); holdout: the sealed set, whose mistakes are never listed")
     parser.add_argument("--languages", nargs="+", default=["en", "zh"])
     parser.add_argument("--parts", nargs="+", default=["debtor", "agent", "calls"])

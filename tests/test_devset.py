@@ -13,7 +13,7 @@ from coach.playbook import load_playbook
 from coach.text.normalize import normalize
 
 ROOT = Path(__file__).resolve().parents[1]
-SETS = ("devset", "devset2", "devset3", "holdout")
+SETS = ("devset", "devset2", "devset3", "devset4", "holdout")
 
 
 def _devset_texts(language: str, which: str = "devset") -> set[str]:
