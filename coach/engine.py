@@ -302,7 +302,8 @@ class CallSession:
         return IntentContext(
             previous_agent_text=text,
             previous_agent_identity_check=stage is not None and stage == self.engine.stages.identity_stage,
-            previous_agent_payment_proposal=stage in PROPOSAL_STAGES or self._offers_payment(text),
+            previous_agent_payment_proposal=(stage in PROPOSAL_STAGES and not language_pack(self.engine.language).asks_open_question(text))
+            or self._offers_payment(text),
         )
 
     def _offers_payment(self, text: str) -> bool:

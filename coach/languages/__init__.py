@@ -66,6 +66,10 @@ class LanguagePack:
     #: What such an offer is about (pay, 还, an amount of money), and a callback that is no offer.
     payment_term: re.Pattern[str] | None = None
     callback: re.Pattern[str] | None = None
+    #: A question that asks for something a yes cannot give ("what's making it hard to pay", "您这个月
+    #: 的还款有什么困难吗", "能还多少"): a "yeah" or "嗯" after it agrees to no payment, whatever stage
+    #: the line reads as. "How about" and "what if" put a proposal, and are no such question.
+    open_question: re.Pattern[str] | None = None
     #: Words that turn taking-up words into their opposite ("no deal", "我不同意", "go ahead and sue me").
     acceptance_veto: re.Pattern[str] | None = None
     #: A negated statement ("your wages are not being garnished", "不会让你坐牢") and a condition that
@@ -130,6 +134,9 @@ class LanguagePack:
         if self.payment_term is not None and not self.payment_term.search(text):
             return False
         return not (self.callback is not None and self.callback.search(text))
+
+    def asks_open_question(self, text: str) -> bool:
+        return bool(self.open_question is not None and self.open_question.search(text.lower()))
 
     def clauses(self, text: str) -> list[str]:
         """The clauses of ``text`` as said (not normalised: normalising drops the punctuation), none

@@ -126,6 +126,10 @@ PACK = LanguagePack(
         # a negated command ("dont make me come find you", "dont say nobody warned you"), not "dont worry"
         r"|\b(?:don.?t|dont) (?:you )?(?:make|test|push|dare|say|even|try|play|mess|ignore|tell me|get smart|get cute)\b"
     ),
+    open_question=re.compile(
+        r"(?:^|[,.;!?]\s*)(?:(?:so|and|ok|okay|alright|now|well|um|uh)\s+)*"
+        r"(?:what(?!\s+(?:about|if)\b)|whats|why|how (?:much|many|come|long|often)|when|where|which|who)\b"
+    ),
     payment_offer=re.compile(
         r"\b(?:could you|can you|would you|will you|how about|what about|we can|i can|we could|i could|let.?s"
         r"|set (?:you |it |that |this )?up|payments? of|agree|works? for you|does that work|plan|arrangement|schedule"

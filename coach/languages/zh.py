@@ -86,6 +86,7 @@ PACK = LanguagePack(
     ),
     # a pause taken back or traded for money ("暂停是不可能的", "不会再催您 但您今天得先还五百")
     pause_veto=re.compile(r"不可能|没法|不能|无法|但|不过|可是|只要|要先|得先|先还|必须"),
+    open_question=re.compile(r"什么|啥|为什么|为啥|怎么(?!样)|哪|多少|几(?:号|天|个|期|月|点|时)"),
     payment_offer=re.compile(
         r"能不能|可不可以|可以吗|行不行|行吗|好不好|好吗|怎么样|我们可以|可以给您|可以帮您|帮您(?:申请|办|设置|安排)"
         r"|分.{0,2}期|每期|每个?月|首付|先还|同意吗"

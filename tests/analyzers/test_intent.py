@@ -104,6 +104,10 @@ def test_yes_to_a_payment_proposal_is_a_promise(en_engine):
     ("en", "your balance is 480 dollars as of today", "okay sounds good", False),     # a balance is no offer
     ("zh", "分六期 每期一千 您看行吗", "行 就按你说的办", True),
     ("zh", "分六期 每期一千 您看行吗", "不行 这个我同意不了", False),
+    # a yes to an open question agrees to nothing, though the line reads as the negotiation stage
+    ("zh", "您这个月的还款有什么困难吗", "嗯", False),
+    ("en", "ok so what's been making it hard to keep up with the payments", "yeah", False),
+    ("en", "could we set up a payment plan for you", "yeah", True),
 ])
 def test_taking_up_a_payment_offer_is_a_promise(en_engine, zh_engine, language, offer, reply, promise):
     engine = en_engine if language == "en" else zh_engine

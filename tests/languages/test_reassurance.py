@@ -118,3 +118,18 @@ def test_a_negation_that_is_the_insult_or_the_menace_does_not_reassure(language,
 @pytest.mark.parametrize("line", ["哪天派人去您那坐坐也不是不可能", "你不是不接电话吗 那就上门聊"])
 def test_a_double_negation_says_yes(line):
     assert not language_pack("zh").reassures(line)
+
+
+@pytest.mark.parametrize(("language", "line", "open_question"), [
+    ("en", "what's making it hard to pay this month", True),
+    ("en", "thanks. so how much could you put toward it", True),
+    ("en", "what if we set up a payment plan", False),         # a proposal put as a question
+    ("en", "how does fifty on friday sound", False),
+    ("en", "could we set something up for when you get paid", False),
+    ("zh", "您这个月的还款有什么困难吗", True),
+    ("zh", "您看这个月能还多少", True),
+    ("zh", "分六期 您看怎么样", False),
+])
+def test_an_open_question_is_told_from_a_proposal(language, line, open_question):
+    """A yes after an open question agrees to no payment (see IntentContext)."""
+    assert language_pack(language).asks_open_question(line) is open_question
