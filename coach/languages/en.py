@@ -113,7 +113,9 @@ PACK = LanguagePack(
                           r"|\bnot (?:re)?paying\b|\bnot making (?:\w+ )?payments?\b"
                           r"|\b(?:no|not enough|insufficient) (?:money|funds|cash)\b"),
     condition=re.compile(
-        r"\b(?:if|unless|or else|otherwise|until|before|or we|or you|or i|better)\b"
+        # "you asked if we can take your house": a question reported, not a condition
+        r"\b(?<!asked )(?<!asking )(?<!ask )(?<!wondered )(?<!wondering )(?<!know )(?:if)\b"
+        r"|\b(?:unless|or else|otherwise|until|before|or we|or you|or i|better)\b"
         # "pay today or your car goes", not a list of what is safe ("no one will take your car or your house")
         r"|\b(?!(?:your|the|his|her) " + _BELONGINGS + r" or (?:your|the|his|her) " + _BELONGINGS + r"\b)\w+ \w+ or (?:your|the)\b"
         r"|^\w+ or (?:your|the)\b"

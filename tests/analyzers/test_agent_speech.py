@@ -178,6 +178,8 @@ def test_lawful_chinese_consequence_is_fine(zh_engine):
     "you said were crooks and liars and i understand why it feels that way after all those letters",  # their words
     "nobody will take your truck or your house over a card balance",
     "your paycheck is being garnished under the county court judgment and i can tell you how much",
+    "you wanted to know if we can take your car. no we cant, this is an unsecured card",  # their question, answered no
+    "if you want to check on us you can look us up with the state licensing board",   # a regulator, not a disguise
 ])
 def test_reassurance_and_empathy_raise_nothing(en_engine, line):
     assert not _rules_on(run_call(en_engine, VERIFY_EN + [("agent", line)]), 2)

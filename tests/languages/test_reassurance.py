@@ -21,6 +21,7 @@ from coach.languages import language_pack
     ("zh", "您放心 我们再也不会打给您单位了"),
     ("zh", "您别担心 都不会再打扰您家人"),
     ("en", "no one is coming to take your car or your house we dont do that"),  # a list, not "or your car goes"
+    ("en", "you asked if we can take your house no we cant"),   # a question reported, not a condition
 ])
 def test_a_negated_harm_reassures(language, line):
     assert language_pack(language).reassures(line)
