@@ -115,7 +115,7 @@ class Settings(BaseSettings):
     playbook_dir: Path | None = None
     #: Largest playbook ``POST /v1/playbooks`` accepts, and largest request body of the other API
     #: calls (notes, ...): both checked before the body is read (bytes).
-    max_playbook_bytes: int = Field(default=1_000_000, gt=0)
+    max_playbook_bytes: int = Field(default=2_000_000, gt=0)
     max_request_bytes: int = Field(default=65_536, gt=0)
     #: Time one playbook regular expression may take on one utterance (ms); over it, no match.
     regex_timeout_ms: int = Field(default=50, gt=0)
