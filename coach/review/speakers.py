@@ -365,7 +365,7 @@ def _fit_role_classifier(engine: CoachEngine) -> LogisticRegression:
 
 def role_texts(playbook: Playbook) -> tuple[list[str], list[str]]:
     """(agent texts, debtor texts) of a playbook: every text whose speaker the format fixes."""
-    agent: list[str] = []
+    agent: list[str] = list(playbook.compliant_agent_examples)
     debtor: list[str] = list(playbook.non_objection_examples)
     for stage in playbook.stages:
         agent += _texts(stage.cues)
