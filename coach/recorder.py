@@ -69,6 +69,7 @@ class CallRecorder:
         if self.stored_id is not None:
             return True
         new = self.call
+        taken = None
         try:
             try:
                 self.store.begin_call(new)
@@ -76,12 +77,14 @@ class CallRecorder:
                 taken = new.call_id
                 new = replace(new, call_id=f"{taken[:190]}-{secrets.token_hex(3)}")
                 self.store.begin_call(new)
-                self.on_problem("call_id_taken", f"a call with id {taken!r} is already stored; this call is stored as "
-                                                 f"{new.call_id!r}")
         except StorageError as exc:
             self._outage(exc)
             return False
+        # known before the client hears of it: what it does next (an alert) is kept under this id
         self.stored_id = new.call_id
+        if taken is not None:
+            self.on_problem("call_id_taken", f"a call with id {taken!r} is already stored; this call is stored as "
+                                             f"{new.call_id!r}")
         return True
 
     def _write(self) -> None:
