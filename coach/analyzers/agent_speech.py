@@ -169,7 +169,8 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                 own = float(probabilities[index])  # the rule's own share: the bars for a sure finding
                 rule = self.rules[str(self.classifier.classes_[index])]
                 skipped = (not monitor.applies(rule) or _vetoed(rule, norm, monitor) or own < sure
-                           or (own < REASSURANCE_CONFIDENCE and self.pack.reassures(norm)))  # a threat's words, negated
+                           or (own < REASSURANCE_CONFIDENCE  # a threat's words negated, or only sympathy
+                               and (self.pack.reassures(norm) or self.pack.sympathises(norm))))
                 if not skipped:
                     example, support = self._nearest(turn, rule.id)
                     skipped = support < self.support_floor  # nothing the rule was taught is near: garbled speech

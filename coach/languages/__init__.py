@@ -88,6 +88,11 @@ class LanguagePack:
     collection_pause: re.Pattern[str] | None = None
     #: A pause taken back or traded for a payment ("we won't call again once you pay", "暂停是不可能的").
     pause_veto: re.Pattern[str] | None = None
+    #: Sympathy ("i'm sorry to hear that", "孩子生病了啊 那确实要先顾孩子") and what turns it into a lead-in
+    #: for pressure ("but", "但是", "要是"): a line that only sympathises reads as abuse only when the
+    #: classifier is sure of it, as a reassurance does.
+    empathy: re.Pattern[str] | None = None
+    empathy_veto: re.Pattern[str] | None = None
     #: Where a line breaks into clauses: punctuation, and the pauses a transcript of a language written
     #: without spaces marks with one.
     clause_break: re.Pattern[str] | None = None
@@ -104,6 +109,12 @@ class LanguagePack:
         if self.negation is None or not self.negation.search(negated):
             return False
         return not (self.condition is not None and self.condition.search(text))
+
+    def sympathises(self, text: str) -> bool:
+        """The line says sympathy and nothing that turns it into pressure."""
+        if self.empathy is None or not self.empathy.search(text):
+            return False
+        return not (self.empathy_veto is not None and self.empathy_veto.search(text))
 
     def pauses_collection(self, text: str) -> bool:
         """The line says collection stops or waits, without a condition attached."""

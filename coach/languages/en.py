@@ -128,6 +128,12 @@ PACK = LanguagePack(
         # a negated command ("dont make me come find you", "dont say nobody warned you"), not "dont worry"
         r"|\b(?:don.?t|dont) (?:you )?(?:make|test|push|dare|say|even|try|play|mess|ignore|tell me|get smart|get cute)\b"
     ),
+    empathy=re.compile(
+        r"\b(?:i (?:totally |completely |really |do )?(?:understand|get it|hear you|know (?:how|that feeling))"
+        r"|(?:that|it) (?:sounds|must be) (?:hard|tough|rough|awful|stressful|exhausting)|sorry (?:to hear|for your loss)"
+        r"|congrat\w*|take care|no worries|no rush)\b"
+    ),
+    empathy_veto=re.compile(r"\b(?:but|however|though|if|unless|or else|otherwise|still have to|need you to)\b"),
     open_question=re.compile(
         r"(?:^|[,.;!?]\s*)(?:(?:so|and|ok|okay|alright|now|well|um|uh)\s+)*"
         r"(?:what(?!\s+(?:about|if)\b)|whats|why|how (?:much|many|come|long|often)|when|where|which|who)\b"

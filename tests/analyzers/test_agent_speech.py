@@ -190,6 +190,8 @@ def test_reassurance_and_empathy_raise_nothing(en_engine, line):
     "您这个情况如果一直还不上 银行是可以起诉的 但起诉不等于坐牢 只是由法院判您还钱",
     "何女士您的消费贷还欠一千七百五 已经逾期两期",
     "罚息能不能减免我不能保证 要看审批结果",
+    "孩子住院了啊 那您先顾着孩子 还款的事我们过几天再说",   # sympathy about the family is no pressure through it
+    "店里生意不好 这个我能理解",
 ])
 def test_explaining_what_a_debt_is_not_raises_nothing(zh_engine, line):
     # also: the bank's own loan product named, and a promise declined

@@ -134,3 +134,15 @@ def test_a_double_negation_says_yes(line):
 def test_an_open_question_is_told_from_a_proposal(language, line, open_question):
     """A yes after an open question agrees to no payment (see IntentContext)."""
     assert language_pack(language).asks_open_question(line) is open_question
+
+
+@pytest.mark.parametrize(("language", "line", "sympathy"), [
+    ("zh", "孩子住院了啊 那您先顾着孩子", True),
+    ("zh", "店里生意不好 这个我能理解", True),
+    ("zh", "我理解您 但是今天必须把钱还上", False),     # sympathy as a lead-in to pressure
+    ("en", "im sorry to hear about your mom take care of yourself", True),
+    ("en", "i understand but if you dont pay today", False),
+])
+def test_sympathy_is_told_from_a_lead_in_to_pressure(language, line, sympathy):
+    """A line that only sympathises needs a sure classifier to read as abuse (see agent_speech)."""
+    assert language_pack(language).sympathises(line) is sympathy
