@@ -302,9 +302,15 @@ class CallSession:
         return IntentContext(
             previous_agent_text=text,
             previous_agent_identity_check=stage is not None and stage == self.engine.stages.identity_stage,
-            previous_agent_payment_proposal=(stage in PROPOSAL_STAGES and not language_pack(self.engine.language).asks_open_question(text))
-            or self._offers_payment(text),
+            previous_agent_payment_proposal=self._proposes_payment(text, stage),
         )
+
+    def _proposes_payment(self, text: str, stage: str | None) -> bool:
+        """A line of the negotiation or commitment stage, unless it asks an open question a yes cannot
+        answer ("您这个月的还款有什么困难吗"); or any line that offers a payment in so many words."""
+        if stage in PROPOSAL_STAGES and not language_pack(self.engine.language).asks_open_question(text):
+            return True
+        return self._offers_payment(text)
 
     def _offers_payment(self, text: str) -> bool:
         """An agent line that puts a payment to the debtor: an offer's words with an amount or a date.
