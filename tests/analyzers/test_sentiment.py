@@ -6,6 +6,7 @@ import pytest
 
 from coach.analyzers.sentiment import AcousticCues
 from coach.text.valence import text_valence
+from coach.transcript import Utterance
 
 
 def _analyze(engine, text, acoustic=None):
@@ -69,43 +70,29 @@ def test_calibration_lines_train_the_emotion_head(en_engine):
     assert len(en_engine.sentiment._texts) == sum(len(e.examples) for e in playbook.emotions) + len(labelled)
 
 
-def test_intent_prior_is_each_intents_emotion_mix_over_the_overall_one():
-    from types import SimpleNamespace
-
-    from coach.analyzers.sentiment import SentimentAnalyzer
-
-    lines = ([("cannot_afford", "anxious")] * 8 + [("cannot_afford", "calm")] * 2
-             + [("none", "calm")] * 20 + [("none", "anxious")] * 2)
-    playbook = SimpleNamespace(calibration_examples=[SimpleNamespace(intent=i, emotion=e) for i, e in lines])
-    priors = SentimentAnalyzer._intent_priors(playbook, ["anxious", "calm"])
-    assert priors["cannot_afford"]["anxious"] > 2 > 1 > priors["cannot_afford"]["calm"]
-    assert priors["none"]["calm"] > 1 > priors["none"]["anxious"]
-    assert SentimentAnalyzer._intent_priors(SimpleNamespace(calibration_examples=[]), ["calm"]) == {}
-
-
-def test_the_top_hint_shifts_the_emotion(en_engine):
-    """The same words read as more anxious from a debtor who cannot pay, when the playbook's
-    calibration lines say such debtors are often anxious."""
-    sentiment = en_engine.sentiment
-    prior = sentiment.intent_priors["cannot_afford"]
-    assert prior["anxious"] > 1
-    features = en_engine.space.encode(["i dont know what to do about this"])
-    plain = sentiment.analyze(features, intent=None)
-    with_intent = sentiment.analyze(features, intent="cannot_afford")
-    assert with_intent.label == plain.label or with_intent.label == "anxious"
-    assert (with_intent.label == "anxious") >= (plain.label == "anxious")
-
-
 @pytest.mark.parametrize(("language", "text", "label"), [
     ("en", "yeah yeah just get to the point", "frustrated"),
     ("zh", "知道了知道了 你到底啥事", "frustrated"),
 ])
-def test_an_impatience_cue_outweighs_the_calm_of_a_turn_with_no_objection(en_engine, zh_engine, language, text, label):
-    """Most calibration turns without an objection are calm: that prior weighs the words' reading,
-    not what was heard outright (a cue, a repetition)."""
+def test_an_impatience_cue_is_heard_in_a_turn_with_no_objection(en_engine, zh_engine, language, text, label):
     engine = en_engine if language == "en" else zh_engine
-    result = engine.sentiment.analyze(engine.space.encode([text]), intent="none")
+    result = engine.sentiment.analyze(engine.space.encode([text]))
     assert result.label == label and result.evidence
+
+
+@pytest.mark.parametrize(("language", "text"), [
+    ("en", "ugh, this is the fifth call today. fine, say it quick"),
+    ("zh", "唉 又是这事 说吧说吧"),
+])
+def test_a_frustrated_turn_with_no_objection_is_not_read_as_calm(en_engine, zh_engine, language, text):
+    """Most calibration turns that carry no objection are calm; a turn carrying none is not calm
+    for that (the emotion is read from the turn and the conversation, not the objection's mix)."""
+    engine = en_engine if language == "en" else zh_engine
+    session = engine.session("no-objection-frustrated")
+    session.start()
+    events = session.process(Utterance(speaker="debtor", text=text, start=0.0, end=2.0))
+    assert not [e for e in events if e.type == "intent"]
+    assert [e.label for e in events if e.type == "sentiment"] == ["frustrated"]
 
 
 def test_emotion_examples_widen_the_emotion_head_only(en_engine):
