@@ -46,10 +46,12 @@ NONE = "__compliant__"
 OFFENSIVE_THRESHOLD = 0.7
 #: Bounds of the calibrated threshold: precision first, since a false S1 interrupts a lawful call.
 THRESHOLD_RANGE = (0.5, 0.9)  # a violation is over one half in all (see _violation)
-#: A negated line ("nobody is going to arrest you") counts only when the rule's own probability is this high.
-#: Abuse too: dropping the bar for it caught "nobody cares about your sob story" but raised an S1 on
-#: "nobody thinks you are a bad person" (session 21).
-REASSURANCE_CONFIDENCE = 0.9
+#: A line that only sympathises ("i get that youre mad at the bank") counts only when the rule's own
+#: probability is this high. A negated line ("nobody is going to arrest you") counts when the rule's
+#: own probability clears the calibrated threshold alone, not added to a second rule's: at 0.9, as for
+#: sympathy, it excused menaces whose negation is the menace ("nobody will ever hire you once this is on
+#: your record", 0.83), while the dev sets' lawful negated lines read under the threshold (session 27).
+SYMPATHY_CONFIDENCE = 0.9
 #: Share of the playbook's lawful agent lines (written close to the rules on purpose) that may raise a
 #: rule in cross-validation: the calibrated threshold never goes below the one that keeps to it.
 MAX_FALSE_ALARMS = 0.03
@@ -169,8 +171,8 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                 own = float(probabilities[index])  # the rule's own share: the bars for a sure finding
                 rule = self.rules[str(self.classifier.classes_[index])]
                 skipped = (not monitor.applies(rule) or _vetoed(rule, norm, monitor) or own < sure
-                           or (own < REASSURANCE_CONFIDENCE  # a threat's words negated, or only sympathy
-                               and (self.pack.reassures(norm) or self.pack.sympathises(norm))))
+                           or (own < self.threshold and self.pack.reassures(norm))  # a threat's words negated
+                           or (own < SYMPATHY_CONFIDENCE and self.pack.sympathises(norm)))
                 if not skipped:
                     example, support = self._nearest(turn, rule.id)
                     skipped = support < self.support_floor  # nothing the rule was taught is near: garbled speech
