@@ -46,11 +46,14 @@ NONE = "__compliant__"
 OFFENSIVE_THRESHOLD = 0.7
 #: Bounds of the calibrated threshold: precision first, since a false S1 interrupts a lawful call.
 THRESHOLD_RANGE = (0.5, 0.9)  # a violation is over one half in all (see _violation)
+#: A negated line ("nobody is going to arrest you") counts only when the rule's own probability is this
+#: high. At 0.9 it excused menaces whose negation is the menace ("nobody will ever hire you once this is
+#: on your record", 0.83); at the calibrated threshold (0.75) an insult's word said of no one ("nobody is
+#: saying you are a deadbeat", 0.77) raised an S1 (session 27: 0.8 catches 3-4 more threats and abuse
+#: per language on the dev sets than 0.9, as many as the threshold, with no false S1 added).
+REASSURANCE_CONFIDENCE = 0.8
 #: A line that only sympathises ("i get that youre mad at the bank") counts only when the rule's own
-#: probability is this high. A negated line ("nobody is going to arrest you") counts when the rule's
-#: own probability clears the calibrated threshold alone, not added to a second rule's: at 0.9, as for
-#: sympathy, it excused menaces whose negation is the menace ("nobody will ever hire you once this is on
-#: your record", 0.83), while the dev sets' lawful negated lines read under the threshold (session 27).
+#: probability is this high.
 SYMPATHY_CONFIDENCE = 0.9
 #: Share of the playbook's lawful agent lines (written close to the rules on purpose) that may raise a
 #: rule in cross-validation: the calibrated threshold never goes below the one that keeps to it.
@@ -171,7 +174,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                 own = float(probabilities[index])  # the rule's own share: the bars for a sure finding
                 rule = self.rules[str(self.classifier.classes_[index])]
                 skipped = (not monitor.applies(rule) or _vetoed(rule, norm, monitor) or own < sure
-                           or (own < self.threshold and self.pack.reassures(norm))  # a threat's words negated
+                           or (own < REASSURANCE_CONFIDENCE and self.pack.reassures(norm))  # a threat's words negated
                            or (own < SYMPATHY_CONFIDENCE and self.pack.sympathises(norm)))
                 if not skipped:
                     example, support = self._nearest(turn, rule.id)

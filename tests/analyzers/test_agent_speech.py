@@ -170,14 +170,11 @@ def test_lawful_chinese_consequence_is_fine(zh_engine):
     assert not [e for e in of_type(events, "compliance") if e.utterance_id == 2 and e.severity == "S1"]
 
 
-@pytest.mark.parametrize(("language", "line", "rules"), [
-    ("en", "nobody will ever hire you once this is on your record", {"US-THREAT"}),
-    ("zh", "全国没有一家单位敢要你", {"CN-ABUSE", "CN-MISLEAD"}),
-])
-def test_a_menace_whose_negation_is_the_menace_is_caught(en_engine, zh_engine, language, line, rules):
-    # the rule reads over the threshold on its own: the negation excuses only a reading split between rules
-    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
-    assert _rules_on(run_call(engine, verify + [("agent", line)]), 2) & rules
+def test_a_menace_whose_negation_is_the_menace_is_caught(zh_engine):
+    # "no employer wants a deadbeat": the negation is the menace, and the rule reads over
+    # REASSURANCE_CONFIDENCE (0.8) though under the 0.9 that sympathy needs
+    events = run_call(zh_engine, VERIFY_ZH + [("agent", "没有哪个单位会要一个老赖")])
+    assert _rules_on(events, 2) & {"CN-ABUSE", "CN-MISLEAD"}
 
 
 @pytest.mark.parametrize("line", [
