@@ -48,7 +48,8 @@ class Settings(BaseSettings):
     #: for each model whose 8-bit export is faithful on this machine (cosine >= 0.99 to full precision
     #: on every check text, :data:`coach.embeddings.MIN_COSINE_AUTO`), else full precision: on a 2-core
     #: AVX2 CPU multilingual-e5-small runs in 8 bits (0.995) and MiniLM in full precision (0.973, which
-    #: changed the judgement); per-utterance p95 en 35.6 -> 24.6 ms against both in full precision.
+    #: changed the judgement); per-utterance p95 against both in full precision: en 35.6 -> 24.6 ms in
+    #: that VM's fast hour, a few ms in its slow one (docs/benchmarks.md section 34).
     embedding_weights: Literal["auto", "int8", "float32"] = "auto"
     #: Files derived from models and kept between starts (the embedding model's ONNX export). An
     #: unwritable folder only means exporting again at every start.
