@@ -342,6 +342,11 @@ class OnnxEncoder:
         if cache_dir is not None and Path(model_path).is_dir():
             cached = export_cache_path(cache_dir, model_path, quantised=quantise)
         if cached is not None and cached.is_file():
+            measured = _recorded_min_cosine(cached)
+            if quantise and measured is not None and not measured >= required:
+                # 8 bits come out the same however often the model is quantised: exporting again
+                # would only repeat the check that already fell short
+                raise OnnxUnavailable(f"its 8-bit export measured cosine {measured:.4f} to PyTorch < {required}")
             try:
                 encoder = cls(spec, _session(str(cached), threads), quantised=quantise)
                 encoder.check(reference, VERIFY_TEXTS, required)
@@ -444,6 +449,14 @@ def _light_tokenizer(model_path: str) -> dict[str, Any] | None:
 
 def _spec_path(export: Path) -> Path:
     return export.with_suffix(".json")
+
+
+def _recorded_min_cosine(export: Path) -> float | None:
+    """The lowest cosine to PyTorch the full check of ``export`` measured, when its spec records one."""
+    try:
+        return float(json.loads(_spec_path(export).read_text(encoding="utf-8"))["min_cosine"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 # -- the shared embedder ---------------------------------------------------------------------------

@@ -240,7 +240,11 @@ def test_auto_weights_go_by_the_fidelity_the_export_measured(tiny_models, tmp_pa
     measured = int8._onnx.min_cosine
     assert embeddings.MIN_COSINE_INT8 <= measured < 1.0
     monkeypatch.setattr(embeddings, "MIN_COSINE_AUTO", measured + 1e-4)
+    quantised = []
+    real_quantise = embeddings._quantise
+    monkeypatch.setattr(embeddings, "_quantise", lambda data: quantised.append(1) or real_quantise(data))
     assert Embedder("tiny", model, cache_dir=tmp_path, weights="auto").backend == "onnx"
+    assert not quantised  # the 8-bit export that fell short is not made again only to fall short again
     monkeypatch.setattr(embeddings, "MIN_COSINE_AUTO", measured - 1e-4)
     again = Embedder("tiny", model, cache_dir=tmp_path, weights="auto")
     assert again.backend == "onnx-int8" and again._model is None  # the cached export, the model not loaded
