@@ -53,8 +53,8 @@ def test_lawful_lines_raise_no_s1(en_engine, line):
 def test_a_line_near_a_rules_example_that_reads_lawful_is_cleared(en_engine, monkeypatch):
     """Nearness to one of a rule's examples is the loosest of its trigger's matches: the classifier,
     reading the line and each clause that holds it as lawful as surely as it must read a violation
-    to report one, overrules it. This lawful line reads 0.89 (0.80 for its first ten words), so a
-    bar between the two shows both sides of it; the shipped one (0.75) clears it."""
+    to report one, overrules it. This lawful line reads 0.85 (its trigger holds only the whole line), so
+    a bar either side of that shows both sides of it; the shipped one (0.75) clears it."""
     from coach.analyzers.base import Turn
     from coach.transcript import Utterance
 
@@ -71,7 +71,7 @@ def test_a_line_near_a_rules_example_that_reads_lawful_is_cleared(en_engine, mon
 
     lawful, threat = "the estate pays what it can and the rest is written off", "since your father passed the family has to pay"
     assert trigger.match(en_engine.space.encode([lawful])).method == "example"
-    assert clears(lawful, 0.75) and not clears(lawful, 0.85)  # the clause of its first ten words decides
+    assert clears(lawful, 0.75) and not clears(lawful, 0.9)
     assert not clears(threat, 0.45)
 
 
