@@ -331,6 +331,14 @@ class OnnxEncoder:
         Raises :class:`OnnxUnavailable` when the pipeline is not supported or the export does not match
         PyTorch; other exceptions come from the exporter or the runtime.
         """
+        cached = None  # a hub name being downloaded has no local files to key the cache on
+        if cache_dir is not None and Path(model_path).is_dir():
+            cached = export_cache_path(cache_dir, model_path, quantised=quantise)
+        measured = _recorded_min_cosine(cached) if quantise and cached is not None and cached.is_file() else None
+        if measured is not None and not measured >= required:
+            # 8 bits come out the same however often the model is quantised: exporting (or encoding
+            # the check texts with PyTorch) again would only repeat the check that already fell short
+            raise OnnxUnavailable(f"its 8-bit export measured cosine {measured:.4f} to PyTorch < {required}")
         spec = cls.spec_of(model, _pooling_modes(model))
         light = _light_tokenizer(model_path)
         if light is not None:
@@ -338,15 +346,7 @@ class OnnxEncoder:
             spec["sentencepiece"] = light
         reference = _torch_encode(model, list(VERIFY_TEXTS))
         spec["reference"] = reference[:3].tolist()
-        cached = None  # a hub name being downloaded has no local files to key the cache on
-        if cache_dir is not None and Path(model_path).is_dir():
-            cached = export_cache_path(cache_dir, model_path, quantised=quantise)
         if cached is not None and cached.is_file():
-            measured = _recorded_min_cosine(cached)
-            if quantise and measured is not None and not measured >= required:
-                # 8 bits come out the same however often the model is quantised: exporting again
-                # would only repeat the check that already fell short
-                raise OnnxUnavailable(f"its 8-bit export measured cosine {measured:.4f} to PyTorch < {required}")
             try:
                 encoder = cls(spec, _session(str(cached), threads), quantised=quantise)
                 encoder.check(reference, VERIFY_TEXTS, required)
