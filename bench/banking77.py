@@ -8,7 +8,7 @@ those 770 texts (with the English default embedder, MiniLM alone, or lexical onl
 What is measured:
 
 * ``argmax accuracy`` (the headline, comparable to the published few-shot anchors): the intent with the
-  highest probability from the detector's fitted classifier (``detector.classifier.predict_proba`` on
+  highest probability from the detector's fitted classifier (``class_probabilities(detector.classifier, ...)`` on
   ``Features.classifier_input()``, over ``detector.classes``), never abstaining. With no keywords and no
   NLI model configured this is exactly the argmax of the scores ``ObjectionDetector.detect`` ranks.
 * ``detect()``: the product's end-to-end decision per utterance, including its calibrated abstention
@@ -78,7 +78,7 @@ def build_playbook(examples: dict[str, list[str]]) -> Any:
 
 
 def evaluate(examples: dict[str, list[str]], test: list[tuple[str, str]], embedder: Any) -> dict[str, Any]:
-    from coach.analyzers.features import FeatureSpace
+    from coach.analyzers.features import FeatureSpace, class_probabilities
     from coach.analyzers.intent import NONE, ObjectionDetector
 
     playbook = build_playbook(examples)
@@ -93,7 +93,7 @@ def evaluate(examples: dict[str, list[str]], test: list[tuple[str, str]], embedd
     texts = [t for t, _ in test]
     truth = np.array([label for _, label in test])
     features = space.encode(texts)
-    probabilities = detector.classifier.predict_proba(features.classifier_input())
+    probabilities = class_probabilities(detector.classifier, features.classifier_input())
     predicted = np.array(detector.classes)[probabilities.argmax(axis=1)]
     argmax_accuracy = float(np.mean(predicted == truth))
     score_s = time.perf_counter() - t0

@@ -116,3 +116,33 @@ def test_a_few_configurations_of_one_playbook_keep_their_fits(tmp_path):
     assert engine_cache.load(tmp_path, "book", str(newest) * 64) == {"n": newest}
     assert engine_cache.load(tmp_path, "book", str(newest - 2) * 64) == {"n": newest - 2}
     assert engine_cache.load(tmp_path, "book", "0" * 64) is None
+
+
+LOAD_AND_JUDGE = """
+import sys
+from coach.engine import get_engine
+from coach.transcript import Utterance
+
+for playbook, lines in (("en-US-collections", ["i already paid this you idiot", "pay today or we come to your house"]),
+                        ("zh-CN-bank-collections", ["我上个月已经还了", "不还钱就让你坐牢"])):
+    session = get_engine(playbook).session("t", metadata={})
+    session.start()
+    for index, (speaker, text) in enumerate(zip(("debtor", "agent"), lines)):
+        session.process(Utterance(speaker=speaker, text=text, start=2.0 * index, end=2.0 * index + 1.5))
+    session.finish()
+print(sorted({name.split(".")[0] for name in sys.modules} & {"sklearn", "profanity_check", "torch", "pandas"}))
+"""
+
+
+def test_a_cached_engine_loads_and_judges_without_scikit_learn(en_engine, zh_engine):
+    """Importing scikit-learn (with the SciPy and pandas modules it pulls in) was a third of every
+    cached `coach analyze` start on a 2-core machine: it fits the engine; loading a fit and judging
+    a call, offensive language included, needs none of it, nor PyTorch."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    result = subprocess.run([sys.executable, "-c", LOAD_AND_JUDGE], capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]", result.stdout

@@ -24,12 +24,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
 
 from coach.analyzers.base import AGENT_SIDE, Analyzer, Turn, register
 from coach.analyzers.compliance import Finding
-from coach.analyzers.features import class_probabilities
+from coach.analyzers.features import LinearClassifier, class_probabilities, fit_logistic
 from coach.analyzers.intent import calibrate_threshold, threshold_grid
 from coach.analyzers.matcher import CompiledMatcher
 from coach.events import BaseEvent
@@ -106,14 +104,14 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         labels += [NONE] * len(compliant)
         self.texts = texts
         self.labels = np.array(labels)
-        self.classifier: LogisticRegression | None = None
+        self.classifier: LinearClassifier | None = None
         self.threshold = THRESHOLD_RANGE[1]
         self.support_floor = 0.0
         if len(set(labels)) < 2 or not self.rules:
             return
         self.features = engine.space.encode(texts)
         matrix = self.features.classifier_input()
-        self.classifier = LogisticRegression(C=20.0, max_iter=2000).fit(matrix, self.labels)
+        self.classifier = fit_logistic(matrix, self.labels, C=20.0, max_iter=2000)
         self._none = list(self.classifier.classes_).index(NONE)
         self.threshold = self._calibrate(matrix)
         self.support_floor = self._support_floor()
@@ -128,6 +126,9 @@ class ProhibitedSpeechAnalyzer(Analyzer):
     def _calibrate(self, matrix) -> float:
         """The threshold with the best F-beta (beta 0.5) in 5-fold cross-validation, held above the
         false-alarm floor."""
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.model_selection import StratifiedKFold
+
         counts = np.unique(self.labels, return_counts=True)[1]
         folds = min(5, int(counts.min()))
         if folds < 2:

@@ -13,11 +13,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.special import softmax
-from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import StratifiedKFold
 
 from coach.analyzers.base import DEBTOR_SIDE, Analyzer, Turn, register
-from coach.analyzers.features import Features, FeatureSpace, choose_lexical_weight, class_probabilities
+from coach.analyzers.features import (
+    Features,
+    FeatureSpace,
+    LinearClassifier,
+    choose_lexical_weight,
+    class_probabilities,
+)
 from coach.analyzers.matcher import CompiledMatcher
 from coach.analyzers.nli import ZeroShotScorer
 from coach.events import BaseEvent
@@ -26,6 +30,8 @@ from coach.playbook.schema import Playbook
 from coach.text.normalize import normalize
 
 if TYPE_CHECKING:
+    from sklearn.linear_model import LogisticRegression
+
     from coach.engine import CallSession
 
 #: Dialogue acts (see :mod:`coach.analyzers.dialogue`) that answer the agent's question.
@@ -95,7 +101,7 @@ class ObjectionDetector:
                                 else choose_lexical_weight(features, self._labels, _fit))
         self.example_features = replace(features, lexical_weight=space.lexical_weight, _derived={})
         self._matrix = self.example_features.classifier_input()
-        self.classifier = _fit(self._matrix, self._labels)
+        self.classifier = LinearClassifier.of(_fit(self._matrix, self._labels))
         self.classes: list[str] = list(self.classifier.classes_)
         self._class_columns = [np.flatnonzero(self._labels == c) for c in self.classes]
         self._keywords = {
@@ -240,6 +246,8 @@ class ObjectionDetector:
         folds = min(folds, int(counts.min()))
         if folds < 2:
             return None
+        from sklearn.model_selection import StratifiedKFold
+
         out = np.zeros((len(self._labels), len(self.classes)))
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
         similarities = self.example_features.similarity(self.example_features)
@@ -261,6 +269,7 @@ class ObjectionDetector:
         start cold (see :meth:`cross_validated_probabilities`).
         """
         from joblib import Parallel, delayed
+        from sklearn.model_selection import StratifiedKFold
 
         n = len(self.labels)
         if folds is None or folds >= n:
@@ -313,6 +322,8 @@ def _held_out(matrix, labels: np.ndarray, test: np.ndarray, warm, threshold: flo
     if warm is None or len(test) > 1:
         model = _fit(matrix[keep], labels[keep])  # cold: see cross_validated_probabilities
     else:
+        from sklearn.linear_model import LogisticRegression
+
         model = LogisticRegression(C=REGULARISATION_C, max_iter=5000, tol=1e-6, warm_start=True)
         model.coef_, model.intercept_, model.classes_ = warm[0].copy(), warm[1].copy(), warm[2]
         model.fit(matrix[keep], labels[keep])
@@ -373,6 +384,8 @@ def calibrate_threshold(
 
 
 def _fit(matrix, labels: np.ndarray) -> LogisticRegression:
+    from sklearn.linear_model import LogisticRegression
+
     return LogisticRegression(C=REGULARISATION_C, max_iter=2000).fit(matrix, labels)
 
 

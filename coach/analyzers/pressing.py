@@ -14,11 +14,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from coach.analyzers.base import AGENT_SIDE, Analyzer, Turn, register
 from coach.analyzers.compliance import Finding
-from coach.analyzers.features import class_probabilities
+from coach.analyzers.features import LinearClassifier, class_probabilities, fit_logistic
 from coach.events import BaseEvent
 from coach.languages import language_pack
 from coach.playbook.schema import Playbook
@@ -84,11 +83,11 @@ class PressingAnalyzer(Analyzer):
         self.pack = language_pack(engine.language)
         self.duties = [r for r in engine.playbook.rules if r.kind == "duty" and r.speaker == "agent"]
         pressing, lawful = training_texts(engine.playbook, stopping_intents(engine))
-        self.classifier: LogisticRegression | None = None
+        self.classifier: LinearClassifier | None = None
         if self.duties and len(pressing) >= 5 and len(lawful) >= 5:
             matrix = engine.space.encode(pressing + lawful).classifier_input()
             labels = np.array([1] * len(pressing) + [0] * len(lawful))
-            self.classifier = LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced").fit(matrix, labels)
+            self.classifier = fit_logistic(matrix, labels, C=10.0, max_iter=2000, class_weight="balanced")
 
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         if self.classifier is None:

@@ -14,11 +14,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from sklearn.linear_model import LogisticRegression
 
 from coach.analyzers.agent_speech import OFFENSIVE_THRESHOLD
 from coach.analyzers.base import EVERYONE, Analyzer, Turn, register
-from coach.analyzers.features import Features, FeatureSpace, class_probabilities
+from coach.analyzers.features import Features, FeatureSpace, class_probabilities, fit_logistic
 from coach.analyzers.matcher import CompiledMatcher
 from coach.errors import ModelUnavailableError
 from coach.events import BaseEvent, SentimentEvent
@@ -124,8 +123,8 @@ class SentimentAnalyzer:
         self._texts = texts
         self._labels = np.array(labels)
         # Balanced: most debtor turns are calm, and the head is judged by its recall of every label.
-        self.classifier = LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced").fit(
-            self.classifier_input(self._example_features), self._labels)
+        self.classifier = fit_logistic(self.classifier_input(self._example_features), self._labels,
+                                       C=10.0, max_iter=2000, class_weight="balanced")
         self._cues = {e.id: CompiledMatcher(e.cues, space) for e in playbook.emotions if not e.cues.is_empty()}
 
     def classifier_input(self, features: Features) -> csr_matrix:

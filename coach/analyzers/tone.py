@@ -11,10 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-from sklearn.linear_model import LogisticRegression
 
 from coach.analyzers.base import DEBTOR_SIDE, Analyzer, Turn, register
-from coach.analyzers.features import class_probabilities
+from coach.analyzers.features import class_probabilities, fit_logistic
 from coach.analyzers.intent import IntentResult
 from coach.events import BaseEvent
 
@@ -40,9 +39,8 @@ class ToneAnalyzer(Analyzer):
         if not self.enabled:
             return
         labels = np.array([label == TONE_INTENT for label in detector.labels])
-        self.classifier = LogisticRegression(C=10.0, max_iter=2000, class_weight="balanced").fit(
-            detector.example_features.classifier_input(), labels
-        )
+        self.classifier = fit_logistic(detector.example_features.classifier_input(), labels,
+                                       C=10.0, max_iter=2000, class_weight="balanced")
 
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         if not self.enabled or TONE_INTENT in turn.facts.get("intents", ()):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from coach.analyzers.dialogue import identity_reply
-from coach.analyzers.features import Features
+from coach.analyzers.features import Features, class_probabilities
 from coach.analyzers.intent import NONE, only_words_from
 from coach.engine import CoachEngine
 from coach.languages import language_pack
@@ -62,7 +62,7 @@ class OrdinaryAnswers:
                     and identity_reply(text, norm, self.pack, confirmation=False, negation=False) is not None)
             )
         if self.none_column is not None:
-            probabilities = detector.classifier.predict_proba(features.classifier_input())[:, self.none_column]
+            probabilities = class_probabilities(detector.classifier, features.classifier_input())[:, self.none_column]
             ordinary |= probabilities >= NON_OBJECTION_PROBABILITY
         ordinary |= features.similarity(self.examples).max(axis=1) >= NON_OBJECTION_SIMILARITY
         return ordinary

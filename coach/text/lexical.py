@@ -8,26 +8,30 @@ from functools import partial
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from coach.text.tokenize import lexical_features
 
 
 class LexicalEncoder:
-    """Fitted once per playbook on all its texts; turns utterances into L2-normalised sparse vectors."""
+    """Fitted once per playbook on all its texts; turns utterances into L2-normalised sparse vectors.
+
+    It keeps the fitted vocabulary and idf weights, not the scikit-learn vectoriser, so that a cached
+    engine loads without importing scikit-learn (see :class:`coach.analyzers.features.LinearClassifier`)."""
 
     def __init__(self, language: str, corpus: list[str]) -> None:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
         self.language = language
-        self._vectorizer = TfidfVectorizer(
-            analyzer=partial(lexical_features, language=language), sublinear_tf=True, min_df=1
-        )
-        self._vectorizer.fit(corpus or [""])
+        vectorizer = TfidfVectorizer(analyzer=partial(lexical_features, language=language), sublinear_tf=True, min_df=1)
+        vectorizer.fit(corpus or [""])
+        self.vocabulary: dict[str, int] = {term: int(column) for term, column in vectorizer.vocabulary_.items()}
+        self.idf: np.ndarray = vectorizer.idf_
 
     def encode(self, texts: list[str]) -> csr_matrix:
         """``TfidfVectorizer.transform(texts)``, the same numbers, computed directly: scikit-learn's
         input checks and intermediate count matrix cost ~0.6 ms a call, and each utterance is encoded
         in two vocabularies (the shared one and the emotion head's)."""
-        vocabulary, idf = self._vectorizer.vocabulary_, self._vectorizer.idf_
+        vocabulary, idf = self.vocabulary, self.idf
         indptr, indices, values = [0], [], []
         for text in texts:
             counts = Counter(j for j in map(vocabulary.get, lexical_features(text, self.language)) if j is not None)

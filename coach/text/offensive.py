@@ -24,9 +24,13 @@ every thread.
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import logging
 import math
+import os
 import re
+import tempfile
 import threading
 import zipfile
 from collections import Counter
@@ -40,6 +44,8 @@ import yaml
 
 from coach.errors import ConfigError, ModelUnavailableError
 from coach.text.normalize import normalize
+
+log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 ZH_MODEL_PATH = DATA_DIR / "offensive_zh.npz"
@@ -268,7 +274,7 @@ class OffensiveLanguageDetector:
         if key == "zh":
             model = LinearTextModel.load(model_path or ZH_MODEL_PATH)
             return cls(key, model, lexicon, METHOD_ZH_MODEL, prior_shift=ZH_PRIOR_SHIFT)
-        return cls(key, _profanity_check_model(), lexicon, METHOD_EN_MODEL)
+        return cls(key, _cached_profanity_check_model(), lexicon, METHOD_EN_MODEL)
 
     def score(self, texts: list[str]) -> list[OffensiveScore]:
         """One :class:`OffensiveScore` per text, in order."""
@@ -313,6 +319,44 @@ def _language_key(language: str) -> str:
     if key not in LANGUAGES:
         raise ConfigError(f"no offensive-language detector for language {language!r}; languages: {', '.join(LANGUAGES)}")
     return key
+
+
+#: Changes when what is read from alt-profanity-check changes, so older cached copies are not used.
+PROFANITY_CHECK_CACHE_FORMAT = 1
+
+
+def _cached_profanity_check_model(cache_dir: Path | None = None) -> LinearTextModel:
+    """The ``alt-profanity-check`` model, read from the package once and then from the cache
+    (``<cache>/models/profanity-check-<version>-f<format>.npz``): the package unpickles it with
+    joblib, which imports scikit-learn, over a second of every ``coach analyze`` start on a 2-core
+    machine. A cached copy that cannot be read is read from the package again and replaced."""
+    if cache_dir is None:
+        from coach.config import get_settings
+
+        cache_dir = get_settings().cache_dir
+    try:
+        version = importlib.metadata.version("alt-profanity-check")
+    except importlib.metadata.PackageNotFoundError:
+        return _profanity_check_model()  # raises the clear error
+    cached = Path(cache_dir) / "models" / f"profanity-check-{version}-f{PROFANITY_CHECK_CACHE_FORMAT}.npz"
+    if cached.is_file():
+        try:
+            return LinearTextModel.load(cached)
+        except ModelUnavailableError as exc:
+            log.warning("%s; reading alt-profanity-check again", exc)
+    model = _profanity_check_model()
+    temporary: Path | None = None
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=cached.parent, prefix=f".{cached.stem}.", suffix=".npz", delete=False) as handle:
+            temporary = Path(handle.name)
+        model.save(temporary, source=f"alt-profanity-check {version}")
+        os.replace(temporary, cached)
+    except OSError as exc:  # an unwritable cache only costs the next start the package's model again
+        log.warning("cannot cache the English offensive-language model in %s (%s)", cached.parent, exc)
+        if temporary is not None:
+            temporary.unlink(missing_ok=True)
+    return model
 
 
 def _profanity_check_model() -> LinearTextModel:

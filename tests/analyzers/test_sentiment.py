@@ -108,9 +108,9 @@ def test_emotion_examples_widen_the_emotion_head_only(en_engine):
     widened = playbook.model_copy(update={"emotions": emotions})
     assert playbook_corpus(widened) == playbook_corpus(playbook)
     space = FeatureSpace("en", playbook_corpus(widened), None)
-    assert "w:zorblatt" not in space.lexical._vectorizer.vocabulary_
+    assert "w:zorblatt" not in space.lexical.vocabulary
     head = SentimentAnalyzer(widened, space)
-    assert "w:zorblatt" in head.lexical._vectorizer.vocabulary_
+    assert "w:zorblatt" in head.lexical.vocabulary
     assert head.analyze(space.encode(["zorblatt zorblatt"])).label == "frustrated"
 
 

@@ -266,6 +266,25 @@ def test_english_numpy_scorer_equals_profanity_check(en):
     assert np.allclose(ours, predict_prob(lines), rtol=0, atol=1e-9)
 
 
+def test_the_english_model_is_read_from_the_package_once_then_from_the_cache(tmp_path, monkeypatch):
+    """Unpickling profanity-check's model imports scikit-learn (over a second of a start): its arrays
+    are kept in the cache and score the same; a cached copy that cannot be read is made again."""
+    from coach.text import offensive
+
+    lines = ORDINARY_EN + [t for t, _ in OFFENSIVE_EN] + ["you little whore"]
+    first = offensive._cached_profanity_check_model(tmp_path)
+    (cached,) = (tmp_path / "models").glob("profanity-check-*.npz")
+    reads = []
+    package_model = offensive._profanity_check_model
+    monkeypatch.setattr(offensive, "_profanity_check_model", lambda: reads.append(1) or package_model())
+    again = offensive._cached_profanity_check_model(tmp_path)
+    assert reads == [] and [again.predict(t) for t in lines] == [first.predict(t) for t in lines]
+    cached.write_bytes(cached.read_bytes()[:100])  # cut short
+    mended = offensive._cached_profanity_check_model(tmp_path)
+    assert reads == [1] and [mended.predict(t) for t in lines] == [first.predict(t) for t in lines]
+    assert LinearTextModel.load(cached).terms == first.terms
+
+
 def _sklearn_pipeline(model: LinearTextModel):
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -344,7 +363,15 @@ def test_a_broken_lexicon_or_a_missing_package_is_a_clear_coach_error(tmp_path, 
     broken.write_text("en: [unclosed\n", encoding="utf-8")
     with pytest.raises(ModelUnavailableError, match="lexicon"):
         OffensiveLanguageDetector.load("en", lexicon_path=broken)
-    monkeypatch.setitem(sys.modules, "profanity_check", None)  # import fails as if not installed
+    # not installed: neither importable nor known to the package metadata (a copy cached from an
+    # earlier install is not used then)
+    import importlib.metadata
+
+    def not_installed(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setitem(sys.modules, "profanity_check", None)
+    monkeypatch.setattr(importlib.metadata, "version", not_installed)
     with pytest.raises(ModelUnavailableError, match="alt-profanity-check"):
         OffensiveLanguageDetector.load("en")
 
