@@ -8,7 +8,9 @@ be reported to the credit bureaus" is not one. A line is a violation when the ru
 outweigh the compliant class (a visit that is also a menace is split between two rules); the
 violation is of the likeliest rule. Rules marked ``offensive_language`` also fire on the
 offensive-language model (profanity, insults) in either language. A rule's ``unless`` vetoes
-(reassurances such as "nobody is going to arrest you") apply as they do to its trigger. A line the
+(reassurances such as "nobody is going to arrest you") apply as they do to its trigger; for those
+abuse rules only a negation that takes an insult back ("im not calling you a liar") is one, since
+an insult carries negations of its own ("somebody who cant manage a checkbook"). A line the
 speech model looped on (:mod:`coach.text.repetition`) counts only when the classifier is sure of it.
 The classifier also overrules a line's nearness to one of a rule's trigger examples, the loosest
 of its matches, when it reads the line lawful (:meth:`ProhibitedSpeechAnalyzer.clears`). Not a rule's
@@ -94,6 +96,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         self.pack = language_pack(engine.language)
         self.rules = {r.id: r for r in classified_rules(playbook)}
         self.offensive_rules = [r for r in playbook.rules if r.offensive_language and r.kind == "prohibited"]
+        self._abuse = {r.id for r in self.offensive_rules}
         texts: list[str] = []
         labels: list[str] = []
         for rule in self.rules.values():
@@ -174,8 +177,9 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                     break
                 own = float(probabilities[index])  # the rule's own share: the bars for a sure finding
                 rule = self.rules[str(self.classifier.classes_[index])]
+                negated = self.pack.denies_insult(norm) if rule.id in self._abuse else self.pack.reassures(norm)
                 skipped = (not monitor.applies(rule) or _vetoed(rule, norm, monitor) or own < sure
-                           or (own < REASSURANCE_CONFIDENCE and self.pack.reassures(norm))  # a threat's words negated
+                           or (own < REASSURANCE_CONFIDENCE and negated)  # a threat's words negated, an insult denied
                            or (own < SYMPATHY_CONFIDENCE and self.pack.sympathises(norm)))
                 if not skipped:
                     example, support = self._nearest(turn, rule.id)

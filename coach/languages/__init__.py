@@ -76,6 +76,11 @@ class LanguagePack:
     #: keeps a threat a threat despite its negation ("if you don't pay", "要是不还").
     negation: re.Pattern[str] | None = None
     condition: re.Pattern[str] | None = None
+    #: A negation that takes an insult back ("im not calling you a liar", "nobody thinks youre a bad
+    #: person", "我不是说您是老赖"): for a rule against abuse the only negation that makes a line a
+    #: reassurance. An insult carries negations of its own ("somebody who cant manage a checkbook",
+    #: "people like you never get ahead", "接下来就不是我跟你谈了").
+    insult_denial: re.Pattern[str] | None = None
     #: Negations that press rather than reassure ("ive got no choice but to", "im not kidding",
     #: "没办法", "不是吓唬您"): they negate nothing the agent threatens.
     emphatic_negation: re.Pattern[str] | None = None
@@ -109,6 +114,9 @@ class LanguagePack:
         if self.negation is None or not self.negation.search(negated):
             return False
         return not (self.condition is not None and self.condition.search(text))
+
+    def denies_insult(self, text: str) -> bool:
+        return self.insult_denial is not None and self.insult_denial.search(text) is not None
 
     def sympathises(self, text: str) -> bool:
         """The line says sympathy and nothing that turns it into pressure."""

@@ -109,6 +109,11 @@ PACK = LanguagePack(
         r"|\b(?:nobody|no one) (?:has to|needs to) get hurt\b"
         r"|\bnot (?:as|nearly as|so) (?:nice|friendly|patient) as\b|\b(?:won.?t|wont|don.?t|dont) want to (?:find out|see|know) what\b"
     ),
+    insult_denial=re.compile(
+        r"\b(?:not|never|nobody|no one|nobody.?s|isn.?t|aren.?t|wasn.?t|don.?t|dont|doesn.?t|didn.?t|won.?t|wont)"
+        r"(?: \w+){0,2}? (?:call|calls|calling|called|say|says|saying|said|think|thinks|thought|mean|meant|judg\w*"
+        r"|blam\w*|accus\w*|suggest\w*|implying|label\w*|believ\w*|assum\w*|insult\w*)\b"
+    ),
     nonpayment=re.compile(r"\b(?:for|by|from|over|of) (?:not|never) (?:\w+ ){0,2}?(?:re)?(?:pay|paying|paid|payments?)\b"
                           r"|\bnot (?:re)?paying\b|\bnot making (?:\w+ )?payments?\b"
                           r"|\b(?:no|not enough|insufficient) (?:money|funds|cash)\b"),

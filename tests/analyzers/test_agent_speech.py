@@ -29,6 +29,28 @@ def test_vague_threats_are_caught(en_engine, line):
     assert _rules_on(events, 2) & {"US-THREAT", "US-ABUSE"}
 
 
+@pytest.mark.parametrize(("language", "line", "rule"), [
+    ("en", "no wonder nobody in your family will lend you a dime", "US-ABUSE"),  # the rule's own share 0.37
+    ("zh", "到时候可不是打电话这么客气了", "CN-ABUSE"),  # 0.76
+])
+def test_abuse_with_a_negation_of_its_own_is_no_reassurance(en_engine, zh_engine, language, line, rule):
+    """For a rule against abuse, only a negation that takes an insult back ("im not calling you a
+    liar") excuses a line the classifier is unsure of; these lines were excused by their "nobody" and
+    "不是" before."""
+    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+    assert engine.analyzer("prohibited_speech").pack.reassures(engine.space.encode([line]).norms[0])
+    assert rule in _rules_on(run_call(engine, verify + [("agent", line)]), 2)
+
+
+@pytest.mark.parametrize(("language", "line"), [
+    ("en", "im not calling you a liar, i just need to see the statement"),
+    ("zh", "我们没有把您当成老赖 只是按流程提醒"),
+])
+def test_an_insult_taken_back_raises_nothing(en_engine, zh_engine, language, line):
+    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+    assert not _rules_on(run_call(engine, verify + [("agent", line)]), 2)
+
+
 def test_collector_profanity_is_abuse_with_evidence(en_engine):
     events = run_call(en_engine, VERIFY_EN + [("agent", "pay your damn bill you lazy piece of shit")])
     abuse = [e for e in of_type(events, "compliance") if e.rule_id == "US-ABUSE"]
