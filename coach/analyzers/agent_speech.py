@@ -55,6 +55,9 @@ REASSURANCE_CONFIDENCE = 0.8
 #: A line that only sympathises ("i get that youre mad at the bank") counts only when the rule's own
 #: probability is this high.
 SYMPATHY_CONFIDENCE = 0.9
+#: A line that takes an insult back ("nobody is saying you are a deadbeat") names the insult, so the
+#: classifier reads it as abuse more surely than a negated threat (0.85): it counts up to this bar.
+DENIAL_CONFIDENCE = 0.9
 #: Share of the playbook's lawful agent lines (written close to the rules on purpose) that may raise a
 #: rule in cross-validation: the calibrated threshold never goes below the one that keeps to it.
 MAX_FALSE_ALARMS = 0.03
@@ -177,9 +180,9 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                     break
                 own = float(probabilities[index])  # the rule's own share: the bars for a sure finding
                 rule = self.rules[str(self.classifier.classes_[index])]
-                negated = self.pack.denies_insult(norm) if rule.id in self._abuse else self.pack.reassures(norm)
-                skipped = (not monitor.applies(rule) or _vetoed(rule, norm, monitor) or own < sure
-                           or (own < REASSURANCE_CONFIDENCE and negated)  # a threat's words negated, an insult denied
+                negated = (own < DENIAL_CONFIDENCE and self.pack.denies_insult(norm) if rule.id in self._abuse
+                           else own < REASSURANCE_CONFIDENCE and self.pack.reassures(norm))  # an insult taken back, a threat negated
+                skipped = (not monitor.applies(rule) or _vetoed(rule, norm, monitor) or own < sure or negated
                            or (own < SYMPATHY_CONFIDENCE and self.pack.sympathises(norm)))
                 if not skipped:
                     example, support = self._nearest(turn, rule.id)

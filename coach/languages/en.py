@@ -110,9 +110,10 @@ PACK = LanguagePack(
         r"|\bnot (?:as|nearly as|so) (?:nice|friendly|patient) as\b|\b(?:won.?t|wont|don.?t|dont) want to (?:find out|see|know) what\b"
     ),
     insult_denial=re.compile(
-        r"\b(?:not|never|nobody|no one|nobody.?s|isn.?t|aren.?t|wasn.?t|don.?t|dont|doesn.?t|didn.?t|won.?t|wont)"
-        r"(?: \w+){0,2}? (?:call|calls|calling|called|say|says|saying|said|think|thinks|thought|mean|meant|judg\w*"
-        r"|blam\w*|accus\w*|suggest\w*|implying|label\w*|believ\w*|assum\w*|insult\w*)\b"
+        r"\b(?:not|never|nobody|no one|nobody.?s|isn.?t|aren.?t|wasn.?t|don.?t|dont|doesn.?t|didn.?t|won.?t|wont)(?: \w+){0,2}? "
+        r"(?:call(?:s|ing|ed)? you (?:a|an)\b"
+        r"|(?:say|says|saying|said|think|thinks|thought|believ\w*|assum\w*|suggest\w*|implying|mean|meant) (?:that )?(?:you|youre)\b"
+        r"|(?:blam\w*|accus\w*|judg\w*|insult\w*|label\w*) (?:you|anyone|anybody)\b)"
     ),
     nonpayment=re.compile(r"\b(?:for|by|from|over|of) (?:not|never) (?:\w+ ){0,2}?(?:re)?(?:pay|paying|paid|payments?)\b"
                           r"|\bnot (?:re)?paying\b|\bnot making (?:\w+ )?payments?\b"

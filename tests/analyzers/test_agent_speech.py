@@ -29,17 +29,31 @@ def test_vague_threats_are_caught(en_engine, line):
     assert _rules_on(events, 2) & {"US-THREAT", "US-ABUSE"}
 
 
-@pytest.mark.parametrize(("language", "line", "rule"), [
-    ("en", "no wonder nobody in your family will lend you a dime", "US-ABUSE"),  # the rule's own share 0.37
-    ("zh", "到时候可不是打电话这么客气了", "CN-ABUSE"),  # 0.76
+@pytest.mark.parametrize(("language", "line", "rule", "raised"), [
+    ("en", "no wonder nobody in your family will lend you a dime", "US-ABUSE", True),  # the insult's own negation
+    ("en", "im not calling you a liar, i just need to see the statement", "US-ABUSE", False),  # an insult taken back
+    ("en", "nobody is going to take your car over this", "US-THREAT", False),  # a threat negated
+    ("zh", "到时候可不是打电话这么客气了", "CN-ABUSE", True),
+    ("zh", "我们没有把您当成老赖 只是按流程提醒", "CN-ABUSE", False),
 ])
-def test_abuse_with_a_negation_of_its_own_is_no_reassurance(en_engine, zh_engine, language, line, rule):
-    """For a rule against abuse, only a negation that takes an insult back ("im not calling you a
-    liar") excuses a line the classifier is unsure of; these lines were excused by their "nobody" and
-    "不是" before."""
+def test_for_abuse_only_an_insult_taken_back_is_a_reassurance(en_engine, zh_engine, monkeypatch, language, line, rule,
+                                                              raised):
+    """The classifier unsure of the rule (0.6; the rules together 0.8): a negation excuses a threat,
+    but a line against the abuse rule only when it takes an insult back, since insults carry negations
+    of their own. The classifier's reading is fixed here, so this tests the policy, not the model."""
+    import numpy as np
+
+    from coach.analyzers import agent_speech
+
     engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
-    assert engine.analyzer("prohibited_speech").pack.reassures(engine.space.encode([line]).norms[0])
-    assert rule in _rules_on(run_call(engine, verify + [("agent", line)]), 2)
+    analyzer = engine.analyzer("prohibited_speech")
+    assert analyzer.pack.reassures(engine.space.encode([line]).norms[0])
+    classes = [str(c) for c in analyzer.classifier.classes_]
+    unsure = np.zeros((1, len(classes)))
+    unsure[0, classes.index(rule)], unsure[0, classes.index(agent_speech.NONE)] = 0.6, 0.2
+    unsure[0, next(i for i, c in enumerate(classes) if c not in (rule, agent_speech.NONE))] = 0.2
+    monkeypatch.setattr(agent_speech, "class_probabilities", lambda model, matrix: unsure)
+    assert (rule in _rules_on(run_call(engine, verify + [("agent", line)]), 2)) is raised
 
 
 @pytest.mark.parametrize(("language", "line"), [
@@ -376,10 +390,17 @@ def test_a_line_the_speech_model_looped_on_is_not_judged_a_threat(en_engine, mon
     assert "US-ABUSE" in s1s(run_call(en_engine, cursing))
     twice = VERIFY_EN + [("agent", "pay up today or we will have you arrested, pay up today or we will have you arrested")]
     assert "US-THREAT" in s1s(run_call(en_engine, twice))
-    # without the loop check, a line read this way (a threat at 0.54, lawful at 0.28) is one
+    # read as the bundled calls' loops were read (a threat at 0.75, lawful at 0.2; the shipped playbook
+    # now reads this one lawful), a looped line is no finding, and without the loop check it is one
+    import numpy as np
+
+    classes = [str(c) for c in en_engine.analyzer("prohibited_speech").classifier.classes_]
+    reading = np.full((1, len(classes)), 0.05 / (len(classes) - 2))
+    reading[0, classes.index("US-THREAT")], reading[0, classes.index(agent_speech.NONE)] = 0.75, 0.2
+    monkeypatch.setattr(agent_speech, "class_probabilities", lambda model, matrix: reading)
+    assert "US-THREAT" not in s1s(run_call(en_engine, line))
     monkeypatch.setattr(agent_speech, "looped", lambda text, language: False)
-    monkeypatch.setattr(en_engine.analyzer("prohibited_speech"), "threshold", 0.6)
-    assert s1s(run_call(en_engine, line))
+    assert "US-THREAT" in s1s(run_call(en_engine, line))
 
 
 def test_a_line_between_two_rules_is_a_violation_of_the_likelier():
