@@ -10,7 +10,7 @@ violation is of the likeliest rule. Rules marked ``offensive_language`` also fir
 offensive-language model (profanity, insults) in either language. A rule's ``unless`` vetoes
 (reassurances such as "nobody is going to arrest you") apply as they do to its trigger; for those
 abuse rules only a negation that takes an insult back ("im not calling you a liar") is one, since
-an insult carries negations of its own ("somebody who cant manage a checkbook"). A line the
+an insult carries negations of its own ("someone who cant even pay a phone bill"). A line the
 speech model looped on (:mod:`coach.text.repetition`) counts only when the classifier is sure of it.
 The classifier also overrules a line's nearness to one of a rule's trigger examples, the loosest
 of its matches, when it reads the line lawful (:meth:`ProhibitedSpeechAnalyzer.clears`). Not a rule's

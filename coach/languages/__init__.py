@@ -78,8 +78,8 @@ class LanguagePack:
     condition: re.Pattern[str] | None = None
     #: A negation that takes an insult back ("im not calling you a liar", "nobody thinks youre a bad
     #: person", "我不是说您是老赖"): for a rule against abuse the only negation that makes a line a
-    #: reassurance. An insult carries negations of its own ("somebody who cant manage a checkbook",
-    #: "people like you never get ahead", "接下来就不是我跟你谈了").
+    #: reassurance. An insult carries negations of its own ("someone who cant even pay a phone bill",
+    #: "people like you never learn", "以后可就不是这个态度了").
     insult_denial: re.Pattern[str] | None = None
     #: Negations that press rather than reassure ("ive got no choice but to", "im not kidding",
     #: "没办法", "不是吓唬您"): they negate nothing the agent threatens.
