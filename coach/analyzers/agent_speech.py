@@ -56,7 +56,7 @@ REASSURANCE_CONFIDENCE = 0.8
 #: probability is this high.
 SYMPATHY_CONFIDENCE = 0.9
 #: A line that takes an insult back ("nobody is saying you are a deadbeat") names the insult, so the
-#: classifier reads it as abuse more surely than a negated threat (0.85): it counts up to this bar.
+#: classifier reads it as abuse more surely (that one 0.85) than the bar a negated threat is held to.
 DENIAL_CONFIDENCE = 0.9
 #: Share of the playbook's lawful agent lines (written close to the rules on purpose) that may raise a
 #: rule in cross-validation: the calibrated threshold never goes below the one that keeps to it.

@@ -130,7 +130,7 @@ def choose_lexical_weight(features: Features, labels: np.ndarray, fit: Callable,
     return LEXICAL_WEIGHT
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class LinearClassifier:
     """A fitted logistic regression reduced to what scoring reads: its classes and weights, under
     scikit-learn's names, so :func:`class_probabilities` reads either. The cached engine holds these
@@ -155,7 +155,7 @@ def fit_logistic(matrix: csr_matrix, labels: np.ndarray, **options: Any) -> Line
 
 
 def class_probabilities(model: LinearClassifier, matrix: csr_matrix) -> np.ndarray:
-    """``model.predict_proba(matrix)``, without scikit-learn's input checks: they cost ~0.5 ms a
+    """What scikit-learn's ``predict_proba`` gives for these weights, without its input checks: they cost ~0.5 ms a
     call, and each utterance goes through five heads. A fitted logistic regression: softmax of the
     scores over three or more classes (multinomial), the logistic of the one score over two."""
     scores = np.asarray(matrix @ model.coef_.T).reshape(matrix.shape[0], -1) + model.intercept_

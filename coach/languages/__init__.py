@@ -81,6 +81,9 @@ class LanguagePack:
     #: reassurance. An insult carries negations of its own ("someone who cant even pay a phone bill",
     #: "people like you never learn", "以后可就不是这个态度了").
     insult_denial: re.Pattern[str] | None = None
+    #: A contrast or condition that brings the insult back ("im not calling you a liar but ...", "不是说您
+    #: 但要是再不还 ...").
+    insult_denial_veto: re.Pattern[str] | None = None
     #: Negations that press rather than reassure ("ive got no choice but to", "im not kidding",
     #: "没办法", "不是吓唬您"): they negate nothing the agent threatens.
     emphatic_negation: re.Pattern[str] | None = None
@@ -116,7 +119,10 @@ class LanguagePack:
         return not (self.condition is not None and self.condition.search(text))
 
     def denies_insult(self, text: str) -> bool:
-        return self.insult_denial is not None and self.insult_denial.search(text) is not None
+        """The line takes an insult back, with no contrast or condition that brings it back."""
+        if self.insult_denial is None or not self.insult_denial.search(text):
+            return False
+        return not (self.insult_denial_veto is not None and self.insult_denial_veto.search(text))
 
     def sympathises(self, text: str) -> bool:
         """The line says sympathy and nothing that turns it into pressure."""

@@ -110,11 +110,17 @@ PACK = LanguagePack(
         r"|\bnot (?:as|nearly as|so) (?:nice|friendly|patient) as\b|\b(?:won.?t|wont|don.?t|dont) want to (?:find out|see|know) what\b"
     ),
     insult_denial=re.compile(
-        r"\b(?:not|never|nobody|no one|nobody.?s|isn.?t|aren.?t|wasn.?t|don.?t|dont|doesn.?t|didn.?t|won.?t|wont)(?: \w+){0,2}? "
-        r"(?:call(?:s|ing|ed)? you (?:a|an)\b"
-        r"|(?:say|says|saying|said|think|thinks|thought|believ\w*|assum\w*|suggest\w*|implying|mean|meant) (?:that )?(?:you|youre)\b"
+        r"\b(?:not|never|nobody|no one|nobody.?s|isn.?t|aren.?t|wasn.?t|weren.?t|don.?t|dont|doesn.?t|didn.?t"
+        r"|won.?t|wont|can.?t|cant|wouldn.?t|haven.?t|hasn.?t)(?: \w+){0,3}? "
+        # calling someone something, not calling them on the phone ("we dont call you at work")
+        r"(?:call(?:s|ing|ed)? you (?:(?:a|an) )?(?!(?:a|an|lot|second|third|again|back|later|today|tomorrow|tonight"
+        r"|at|on|in|about|every|few|couple|bit|while|anymore|before|after|from|to|if|when|or|and)\b)\w+"
+        # saying or thinking something of them ("nobody thinks youre a bad person"), not "i dont think you understand"
+        r"|(?:say|says|saying|said|think|thinks|thought|believ\w*|assum\w*|suggest\w*|implying|mean|meant) (?:that )?"
+        r"(?:you are|youre|you re|you were|you did|you meant|you tried|you want)\b"
         r"|(?:blam\w*|accus\w*|judg\w*|insult\w*|label\w*) (?:you|anyone|anybody)\b)"
     ),
+    insult_denial_veto=re.compile(r"\b(?:but|however|though|although|yet|if|unless|or else|otherwise)\b"),
     nonpayment=re.compile(r"\b(?:for|by|from|over|of) (?:not|never) (?:\w+ ){0,2}?(?:re)?(?:pay|paying|paid|payments?)\b"
                           r"|\bnot (?:re)?paying\b|\bnot making (?:\w+ )?payments?\b"
                           r"|\b(?:no|not enough|insufficient) (?:money|funds|cash)\b"),

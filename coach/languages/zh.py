@@ -76,9 +76,11 @@ PACK = LanguagePack(
         r"|不是不|不是没"  # a double negation says yes: "也不是不可能", "你不是不接电话吗"
         r"|不(?:会)?(?:是|再)?(?:这么|那么|像我这么|像我这样)(?:好说话|客气|好商量)|(?:不会|不)想(?:亲身)?(?:见识|体验|尝试)"  # the menace itself
     ),
-    insult_denial=re.compile(r"(?:不是|没有|没|并不是|并没有|没人|没有人|谁也没)(?:在|要|想)?.{0,2}?"
-                             r"(?:说(?:您|你)|骂(?:您|你)?|认为(?:您|你)|觉得(?:您|你)|把(?:您|你)当|当成|当作|怪(?:您|你)"
-                             r"|针对(?:您|你)|指责(?:您|你)|嫌弃(?:您|你)|看不起(?:您|你))"),
+    # the speaker, or nobody, denies saying or thinking it of the debtor: "你没说你什么时候还" is no denial
+    insult_denial=re.compile(r"(?:(?:我|我们|咱们)(?:也|都|并|从来|可)?(?:不是|没有|没|并不是|并没有|不会|从没|从来没)"
+                             r"|没人|没有人|谁也没|谁都没)(?:在|要|想|会)?"
+                             r"(?:(?:说|骂|认为|觉得|怪|针对|指责|嫌弃|看不起)(?:您|你)|把(?:您|你)(?:当成|当作|当))"),
+    insult_denial_veto=re.compile(r"但|可是|不过|然而|却|要是|如果|假如|否则|不然|除非|再不|吗[？?]?$"),
     # a condition, a menace, or the debtor's not paying ("剩下的就不用还了" promises what the bank will
     # not give): not a reassurance
     condition=re.compile(r"如果|要是|假如|否则|不然|再不|还不|不还|除非|之前|以前|等着|后果|好看|走着瞧|好果子|别怪|警告|后悔"

@@ -27,8 +27,8 @@ import hashlib
 import threading
 import weakref
 from dataclasses import dataclass
-from pathlib import Path
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np

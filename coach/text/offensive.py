@@ -327,7 +327,7 @@ PROFANITY_CHECK_CACHE_FORMAT = 1
 
 def _cached_profanity_check_model(cache_dir: Path | None = None) -> LinearTextModel:
     """The ``alt-profanity-check`` model, read from the package once and then from the cache
-    (``<cache>/models/profanity-check-<version>-f<format>.npz``): the package unpickles it with
+    (``<cache>/models/profanity-check-<version>-sklearn-<version>-f<format>.npz``): the package unpickles it with
     joblib, which imports scikit-learn, over a second of every ``coach analyze`` start on a 2-core
     machine. A cached copy that cannot be read is read from the package again and replaced."""
     if cache_dir is None:
@@ -338,7 +338,10 @@ def _cached_profanity_check_model(cache_dir: Path | None = None) -> LinearTextMo
         version = importlib.metadata.version("alt-profanity-check")
     except importlib.metadata.PackageNotFoundError:
         return _profanity_check_model()  # raises the clear error
-    cached = Path(cache_dir) / "models" / f"profanity-check-{version}-f{PROFANITY_CHECK_CACHE_FORMAT}.npz"
+    # the stop words come from the scikit-learn that unpickles the package's vectoriser
+    learn = _library_version("scikit-learn")
+    name = f"profanity-check-{version}-sklearn-{learn}-f{PROFANITY_CHECK_CACHE_FORMAT}.npz"
+    cached = Path(cache_dir) / "models" / name
     if cached.is_file():
         try:
             return LinearTextModel.load(cached)
@@ -357,6 +360,13 @@ def _cached_profanity_check_model(cache_dir: Path | None = None) -> LinearTextMo
         if temporary is not None:
             temporary.unlink(missing_ok=True)
     return model
+
+
+def _library_version(name: str) -> str:
+    try:
+        return importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        return "-"
 
 
 def _profanity_check_model() -> LinearTextModel:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from coach.languages import language_pack
+from coach.text.normalize import normalize
 
 
 @pytest.mark.parametrize(("language", "line"), [
@@ -146,3 +147,26 @@ def test_an_open_question_is_told_from_a_proposal(language, line, open_question)
 def test_sympathy_is_told_from_a_lead_in_to_pressure(language, line, sympathy):
     """A line that only sympathises needs a sure classifier to read as abuse (see agent_speech)."""
     assert language_pack(language).sympathises(line) is sympathy
+
+
+@pytest.mark.parametrize(("language", "line", "denies"), [
+    ("en", "im not calling you a liar, i just need the statement", True),
+    ("en", "nobody thinks youre a bad person", True),
+    ("en", "we werent calling you stupid", True),
+    ("en", "i dont blame you one bit", True),
+    ("en", "we dont call you at work", False),  # the phone, not a name
+    ("en", "we wont call you a second time", False),
+    ("en", "i dont think you understand how pathetic you are", False),  # the negation is the insult's
+    ("en", "nobody believes you, you deadbeat", False),
+    ("en", "im not saying youre a deadbeat but you act like one", False),  # taken back, then said
+    ("zh", "我不是说您是老赖 我只是核实一下情况", True),
+    ("zh", "我们没把您当成老赖", True),
+    ("zh", "没有人认为您是故意不还", True),
+    ("zh", "你没说你什么时候还", False),  # no one denies anything
+    ("zh", "你根本没把事当成一回事", False),
+    ("zh", "我不是说你是老赖 但你要是再不还就别怪我", False),
+    ("zh", "不是说你是老赖吗", False),  # rhetorical
+])
+def test_an_insult_taken_back_is_told_from_an_insults_own_negation(language, line, denies):
+    pack = language_pack(language)
+    assert pack.denies_insult(normalize(line, language)) is denies
