@@ -338,6 +338,8 @@ def _cached_profanity_check_model(cache_dir: Path | None = None) -> LinearTextMo
         version = importlib.metadata.version("alt-profanity-check")
     except importlib.metadata.PackageNotFoundError:
         return _profanity_check_model()  # raises the clear error
+    from coach.embeddings import _library_version  # the one lookup of an installed version
+
     # the stop words come from the scikit-learn that unpickles the package's vectoriser
     learn = _library_version("scikit-learn")
     name = f"profanity-check-{version}-sklearn-{learn}-f{PROFANITY_CHECK_CACHE_FORMAT}.npz"
@@ -360,13 +362,6 @@ def _cached_profanity_check_model(cache_dir: Path | None = None) -> LinearTextMo
         if temporary is not None:
             temporary.unlink(missing_ok=True)
     return model
-
-
-def _library_version(name: str) -> str:
-    try:
-        return importlib.metadata.version(name)
-    except importlib.metadata.PackageNotFoundError:
-        return "-"
 
 
 def _profanity_check_model() -> LinearTextModel:
