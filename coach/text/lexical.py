@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from functools import partial
 
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from coach.text.tokenize import lexical_features
+from coach.text.tokenize import lexical_features, tone_marks
 
 
 class LexicalEncoder:
@@ -18,11 +17,13 @@ class LexicalEncoder:
     It keeps the fitted vocabulary and idf weights, not the scikit-learn vectoriser, so that a cached
     engine loads without importing scikit-learn (see :class:`coach.analyzers.features.LinearClassifier`)."""
 
-    def __init__(self, language: str, corpus: list[str]) -> None:
+    def __init__(self, language: str, corpus: list[str], *, with_tone_marks: bool = False) -> None:
+        """``with_tone_marks``: question and exclamation marks count as terms too (:func:`tone_marks`)."""
         from sklearn.feature_extraction.text import TfidfVectorizer
 
         self.language = language
-        vectorizer = TfidfVectorizer(analyzer=partial(lexical_features, language=language), sublinear_tf=True, min_df=1)
+        self.with_tone_marks = with_tone_marks
+        vectorizer = TfidfVectorizer(analyzer=self.terms, sublinear_tf=True, min_df=1)
         vectorizer.fit(corpus or [""])
         self.vocabulary: dict[str, int] = {term: int(column) for term, column in vectorizer.vocabulary_.items()}
         self.idf: np.ndarray = vectorizer.idf_
@@ -34,7 +35,7 @@ class LexicalEncoder:
         vocabulary, idf = self.vocabulary, self.idf
         indptr, indices, values = [0], [], []
         for text in texts:
-            counts = Counter(j for j in map(vocabulary.get, lexical_features(text, self.language)) if j is not None)
+            counts = Counter(j for j in map(vocabulary.get, self.terms(text)) if j is not None)
             columns = sorted(counts)
             weights = np.array([(1.0 + math.log(counts[j])) * idf[j] for j in columns])
             norm = float(np.sqrt(weights @ weights)) if columns else 0.0
@@ -43,6 +44,10 @@ class LexicalEncoder:
             indptr.append(len(indices))
         return csr_matrix((np.array(values, dtype=np.float64), np.array(indices, dtype=np.int32), np.array(indptr, dtype=np.int32)),
                           shape=(len(texts), len(idf)))
+
+    def terms(self, text: str) -> list[str]:
+        terms = lexical_features(text, self.language)
+        return terms + tone_marks(text) if self.with_tone_marks else terms
 
     @staticmethod
     def similarity(a: csr_matrix, b: csr_matrix) -> np.ndarray:

@@ -27,6 +27,17 @@ def char_ngrams(text: str, low: int, high: int) -> list[str]:
     return grams
 
 
+#: Question and exclamation marks in either width, which :func:`normalize` drops.
+_TONE_MARKS = {"?": "?", "？": "?", "!": "!", "！": "!"}
+
+
+def tone_marks(text: str) -> list[str]:
+    """The question and exclamation marks of a line, as tokens: how speech recognition punctuates a
+    line is the nearest its text comes to the intonation (a rising question, a raised voice), and the
+    emotion head reads them where the objection head, which reads content, does not."""
+    return [f"p:{_TONE_MARKS[c]}" for c in text if c in _TONE_MARKS]
+
+
 def lexical_features(text: str, language: str) -> list[str]:
     """The lexical analyzer fed to TF-IDF: words plus character n-grams (and word bigrams in English)."""
     tokens = words(text, language)

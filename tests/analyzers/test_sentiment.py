@@ -114,6 +114,21 @@ def test_emotion_examples_widen_the_emotion_head_only(en_engine):
     assert head.analyze(space.encode(["zorblatt zorblatt"])).label == "frustrated"
 
 
+def test_the_emotion_head_hears_a_question_in_its_mark(zh_engine):
+    """The playbook's anxious debtors ask more than its calm ones: the same words read more anxious
+    with a question mark, which only this head's vocabulary keeps."""
+    from coach.analyzers.features import class_probabilities
+
+    head = zh_engine.sentiment
+    assert "p:?" in head.lexical.vocabulary and "p:?" not in zh_engine.space.lexical.vocabulary
+
+    def anxious(text: str) -> float:
+        probabilities = class_probabilities(head.classifier, head.classifier_input(zh_engine.space.encode([text])))[0]
+        return float(dict(zip(head.classifier.classes_, probabilities))["anxious"])
+
+    assert anxious("那我的卡怎么办？") > anxious("那我的卡怎么办")
+
+
 @pytest.mark.parametrize(("language", "line", "problem"), [
     ("zh", "你是王磊吧", None),                       # read angry at 0.77 by the debtor's emotion head
     ("zh", "那您看什么时候方便 把这笔还上", None),
