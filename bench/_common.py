@@ -50,7 +50,7 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
     }
-    for name in ("torch", "sklearn", "sentence_transformers", "numpy", "jieba"):
+    for name in ("torch", "sklearn", "sentence_transformers", "numpy", "rjieba"):
         try:
             module = __import__(name)
             info[f"{name}_version"] = getattr(module, "__version__", "?")

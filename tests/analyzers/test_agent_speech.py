@@ -171,22 +171,23 @@ def test_explicit_threats_in_a_courteous_turn_are_caught(en_engine, zh_engine, l
     assert _rules_on(events, 2) & rules
 
 
-@pytest.mark.parametrize(("language", "line", "rule"), [
-    ("en", "the folks upstairs are not as nice as i am so lets sort this out today", "US-THREAT"),
-    ("en", "we are coming after your savings next", "US-THREAT"),
-    ("en", "what kind of father doesnt pay for his own kids", "US-ABUSE"),
-    ("en", "i swear theres nobody home up there", "US-ABUSE"),
-    ("en", "keep this up and youll land in serious legal trouble", "US-THREAT"),
-    ("en", "were sending a couple of agents over to your office", "US-THREAT"),
-    ("en", "pay up and nobody has to get hurt", "US-ABUSE"),
-    ("zh", "下一个接手的同事可不会像我这么好说话", "CN-ABUSE"),
-    ("zh", "我们有些特殊手段 您不会想见识的", "CN-ABUSE"),
-    ("zh", "你不是不接电话吗 我们的人已经在你家楼下了", "CN-ABUSE"),
-    ("zh", "就你这素质 难怪欠一屁股债", "CN-ABUSE"),
+@pytest.mark.parametrize(("language", "line", "rules"), [
+    ("en", "the folks upstairs are not as nice as i am so lets sort this out today", {"US-THREAT"}),
+    ("en", "we are coming after your savings next", {"US-THREAT"}),
+    ("en", "what kind of father doesnt pay for his own kids", {"US-ABUSE"}),
+    ("en", "i swear theres nobody home up there", {"US-ABUSE"}),
+    ("en", "keep this up and youll land in serious legal trouble", {"US-THREAT"}),
+    # "agents" also suggests the law (impersonation, 1692e(1)): either rule names what is wrong
+    ("en", "were sending a couple of agents over to your office", {"US-THREAT", "US-IMPERS"}),
+    ("en", "pay up and nobody has to get hurt", {"US-ABUSE"}),
+    ("zh", "下一个接手的同事可不会像我这么好说话", {"CN-ABUSE"}),
+    ("zh", "我们有些特殊手段 您不会想见识的", {"CN-ABUSE"}),
+    ("zh", "你不是不接电话吗 我们的人已经在你家楼下了", {"CN-ABUSE"}),
+    ("zh", "就你这素质 难怪欠一屁股债", {"CN-ABUSE"}),
 ])
-def test_veiled_menace_and_contempt_without_swear_words_are_caught(en_engine, zh_engine, language, line, rule):
+def test_veiled_menace_and_contempt_without_swear_words_are_caught(en_engine, zh_engine, language, line, rules):
     engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
-    assert rule in _rules_on(run_call(engine, verify + [("agent", line)]), 2)
+    assert _rules_on(run_call(engine, verify + [("agent", line)]), 2) & rules
 
 
 @pytest.mark.parametrize("line", ["你等着瞧 有你好果子吃", "你这个老赖真不要脸"])
