@@ -5,6 +5,7 @@ Not part of the product. Every script writes ``bench/results/<name>.json`` (git-
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import platform
@@ -50,11 +51,13 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(),
         "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
     }
-    for name in ("torch", "sklearn", "sentence_transformers", "numpy", "rjieba"):
+    # read from the installed metadata: importing them would cost seconds (torch) or build a dictionary
+    # (rjieba), and rjieba has no __version__
+    for name, distribution in (("torch", "torch"), ("sklearn", "scikit-learn"), ("sentence_transformers", "sentence-transformers"),
+                               ("numpy", "numpy"), ("rjieba", "rjieba")):
         try:
-            module = __import__(name)
-            info[f"{name}_version"] = getattr(module, "__version__", "?")
-        except ImportError:
+            info[f"{name}_version"] = importlib.metadata.version(distribution)
+        except importlib.metadata.PackageNotFoundError:
             pass
     try:
         info["git_commit"] = subprocess.run(

@@ -14,7 +14,7 @@ counting "no opinion" as wrong, balanced accuracy (mean of the positive and nega
 opinion" counted as a miss), and the recall of each class. The data set is 69% positive, so a
 constant "positive" guess scores 68.5% accuracy but 50% balanced accuracy.
 
-Runtime: about 1-2 minutes on a 2-core machine (most of it jieba and the zh engine build).
+Runtime: about 1-2 minutes on a 2-core machine (most of it the zh engine build).
 """
 
 from __future__ import annotations

@@ -39,8 +39,8 @@ REPEAT_SIMILARITY = 0.8
 EMOTION_THRESHOLD = 0.4
 #: Arousal (mean z-score of pitch, loudness and rate against the speaker's baseline) of a raised voice.
 RAISED_VOICE = 1.0
-#: Weight of this head's own words (and tone marks) next to the dense block, against the 1.0 the
-#: objection head gives them: how a debtor says a thing lies more in small words (particles, "again",
+#: Weight of this head's own words (and tone marks) next to the dense block, as a multiple of the
+#: weight the shared feature space chose for the objection head (1.0, or 0.5 for sparse playbooks): how a debtor says a thing lies more in small words (particles, "again",
 #: "already") than in what the sentence means. 1.25 with tone marks read Chinese emotion 2.3 points
 #: better on the read development sets and devset4's unread half alike; English moved < 0.5
 #: (docs/benchmarks.md section 37).

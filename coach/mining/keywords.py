@@ -3,7 +3,7 @@ one cluster and rare in the others, so "credit report" labels the credit-report 
 which every debtor says, labels none.
 
 Each cluster's utterances are one document; the utterances that joined no cluster are one more, so
-words common to everything that was mined weigh little. Chinese is segmented with jieba (through
+words common to everything that was mined weigh little. Chinese is segmented with jieba-rs (through
 :mod:`coach.text.segment`, the engine's own dictionary); stop words and fillers never label anything.
 """
 

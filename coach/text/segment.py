@@ -6,6 +6,10 @@ about 0.1 s and segments the playbooks and development sets alike but for 0.3 % 
 is imported on first use, not at import, so an English call never pays for it. The valence
 lexicon's words are added to the dictionary before the first segmentation, so lexical features and
 valence always see the same words, whichever runs first.
+
+Words are added to rjieba's module-wide segmenter only here, under the lock and before any caller can
+segment: its ``cut`` releases the GIL while it reads the dictionary, and an ``add_word`` from another
+thread at that moment raises "Already borrowed".
 """
 
 from __future__ import annotations
