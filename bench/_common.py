@@ -5,7 +5,6 @@ Not part of the product. Every script writes ``bench/results/<name>.json`` (git-
 
 from __future__ import annotations
 
-import importlib.metadata
 import json
 import os
 import platform
@@ -15,6 +14,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Self
+
+from coach.embeddings import _library_version  # the one lookup of an installed version
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO = BENCH_DIR.parent
@@ -55,10 +56,8 @@ def machine() -> dict[str, Any]:
     # (rjieba), and rjieba has no __version__
     for name, distribution in (("torch", "torch"), ("sklearn", "scikit-learn"), ("sentence_transformers", "sentence-transformers"),
                                ("numpy", "numpy"), ("rjieba", "rjieba")):
-        try:
-            info[f"{name}_version"] = importlib.metadata.version(distribution)
-        except importlib.metadata.PackageNotFoundError:
-            pass
+        if (version := _library_version(distribution)) != "-":
+            info[f"{name}_version"] = version
     try:
         info["git_commit"] = subprocess.run(
             ["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
