@@ -82,6 +82,8 @@ def read_commitment(text: str, language: str, asked: str | None = None) -> Commi
         # neither a card nor an amount, and "account number" in the reply names no way to pay
         digits, amount, channel = False, None, None
     vetoed = bool(pack.commitment_veto.search(lowered)) if pack.commitment_veto else False
+    if amount is None and due is None and not digits and pack.question.search(lowered.strip()):
+        vetoed = True  # "支付宝能还吗", "can i pay with my card?": asking how to pay promises nothing
     if digits:  # a card number read out is not an amount
         amount = None
     return Commitment(

@@ -135,6 +135,7 @@ def test_the_emotion_head_hears_a_question_in_its_mark(zh_engine):
     ("zh", "你这个老赖 赶紧还钱", "uncivil language"),
     ("en", "is this dana reyes", None),
     ("en", "pay your damn bill you deadbeat", "uncivil language"),
+    ("en", "i am sick and tired of your excuses, this is ridiculous", "sounded angry"),  # cue and words
 ])
 def test_agent_tone_needs_something_to_show_for_it(en_engine, zh_engine, language, line, problem):
     """The QA check "respectful agent tone" fails on uncivil words or anger the line shows, not on the
@@ -146,3 +147,4 @@ def test_agent_tone_needs_something_to_show_for_it(en_engine, zh_engine, languag
     session.process(Utterance(speaker="agent", text=line, start=0.0, end=1.5))
     problems = session.record.agent_tone_problems
     assert (problems[0].split(": ")[1].split(" (")[0] if problems else None) == problem
+
