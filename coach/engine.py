@@ -67,6 +67,21 @@ def playbook_corpus(playbook: Playbook) -> list[str]:
     return texts
 
 
+def fitted_texts(playbook: Playbook) -> list[str]:
+    """Every playbook text a fit embeds: the corpus, and the examples the heads learn beside it."""
+    texts = playbook_corpus(playbook) + list(playbook.compliant_agent_examples)
+    texts += [example.text for example in playbook.calibration_examples]
+    for emotion in playbook.emotions:
+        texts += emotion.examples
+    for intent in playbook.intents:
+        texts += [response.text for response in intent.responses]
+    for rule in playbook.rules:
+        texts += rule.lawful_examples
+        if rule.after_debtor is not None:
+            texts += rule.after_debtor.phrases + rule.after_debtor.examples
+    return texts
+
+
 class CoachEngine:
     """Everything shared by the calls of one playbook. Thread-safe for concurrent sessions.
 
@@ -130,7 +145,7 @@ class CoachEngine:
         """Everything fitted on the playbook, as one picklable bundle (the embedder is attached after)."""
         playbook = self.playbook
         self.space = FeatureSpace(self.language, playbook_corpus(playbook), embedder)
-        self.space.warm(playbook_corpus(playbook))
+        self.space.warm(fitted_texts(playbook))
         self.detector = ObjectionDetector(playbook, self.space)
         self.sentiment = SentimentAnalyzer(playbook, self.space)
         self.stages = StageDetector(playbook, self.space)

@@ -177,6 +177,53 @@ def test_unwritable_cache_dir_still_runs_onnx(tiny_models, tmp_path, caplog):
     assert "cannot cache the ONNX export" in caplog.text
 
 
+def _computed(embedder: Embedder) -> list[list[str]]:
+    """Records each batch of texts ``embedder`` computes (instead of finding them)."""
+    batches: list[list[str]] = []
+    compute = embedder._recent._compute
+
+    def counting(texts):
+        batches.append(list(texts))
+        return compute(texts)
+
+    embedder._recent._compute = counting
+    return batches
+
+
+def test_a_fit_embeds_only_texts_no_earlier_fit_kept(tiny_models, tmp_path):
+    """Fitting warms the embedder with every playbook text; the next fit (another process, a playbook
+    edited by a line) finds them on disk and computes only the new one, to the same vectors."""
+    path = str(tiny_models["embedder"])
+    texts = ["yeah thats me", "我上个月已经还清了，你们查一下记录", "i already sent you guys the money"]
+    first = Embedder("tiny", path, cache_dir=tmp_path)
+    first.warm(texts)
+    second = Embedder("tiny", path, cache_dir=tmp_path)
+    batches = _computed(second)
+    second.warm([*texts, "a line added since"])
+    assert batches == [["a line added since"]]
+    assert np.array_equal(second.encode(texts), first.encode(texts))
+    assert second.encode(["a line added since"]).shape == (1, 32) and len(batches) == 1
+
+
+def test_embeddings_on_disk_belong_to_one_model_version(tiny_models, tmp_path):
+    """Changed model files make a new export version, whose embeddings start afresh; PyTorch, with no
+    export to name a version, keeps none."""
+    import shutil
+
+    model = tmp_path / "model"
+    shutil.copytree(tiny_models["embedder"], model)
+    Embedder("tiny", str(model), cache_dir=tmp_path / "cache").warm(["yeah thats me"])
+    config = model / "config.json"
+    config.write_text(config.read_text() + "\n")
+    changed = Embedder("tiny", str(model), cache_dir=tmp_path / "cache")
+    batches = _computed(changed)
+    changed.warm(["yeah thats me"])
+    assert batches == [["yeah thats me"]]
+    assert len(list((tmp_path / "cache" / "embeddings").iterdir())) == 2
+    Embedder("tiny", str(model), backend="torch", cache_dir=tmp_path / "torch").warm(["yeah thats me"])
+    assert not (tmp_path / "torch" / "embeddings").exists()
+
+
 def _failing_export(model):
     raise RuntimeError("exporter exploded")
 

@@ -91,9 +91,11 @@ class FeatureSpace:
         return state
 
     def warm(self, texts: list[str]) -> None:
-        """Embed ``texts`` in one batch, so the many small encodes of building analyzers hit the cache."""
+        """Embed ``texts`` in one batch, so the many small encodes of building analyzers hit the cache
+        (and an embedder that keeps what earlier fits embedded on disk only embeds what is new)."""
         if self.embedder is not None and texts:
-            self.embedder.encode(list(dict.fromkeys(normalize(t, self.language) for t in texts)))
+            norms = list(dict.fromkeys(normalize(t, self.language) for t in texts))
+            getattr(self.embedder, "warm", self.embedder.encode)(norms)
 
     @property
     def method(self) -> str:

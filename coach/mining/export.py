@@ -209,6 +209,12 @@ class _KnownVectors:
     def __getattr__(self, name: str):
         return getattr(self.embedder, name)
 
+    def warm(self, texts: list[str]) -> None:
+        """Only the texts without a known vector reach the real embedder (and its store on disk)."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self.known]
+        if missing:
+            getattr(self.embedder, "warm", self.embedder.encode)(missing)
+
     def encode(self, texts: list[str]) -> np.ndarray:
         missing = [t for t in dict.fromkeys(texts) if t not in self.known]
         if missing:

@@ -59,3 +59,35 @@ def test_lexical_weight_is_chosen_by_cross_validation(en_engine):
     # the shipped playbook keeps the words' full weight, and every head reads features with it
     assert en_engine.space.lexical_weight == en_engine.detector.example_features.lexical_weight == LEXICAL_WEIGHT
     assert en_engine.space.encode(["ok"]).lexical_weight == LEXICAL_WEIGHT
+
+
+def test_a_fit_warms_the_embedder_with_every_text_it_embeds(en_engine):
+    """The feature space hands a fit's texts to the embedder's warm-up (which keeps them on disk) in
+    one batch, normalised and each once; the fit then finds every text it embeds already warm."""
+    from coach.analyzers.features import FeatureSpace
+    from coach.engine import fitted_texts
+
+    class Recording:
+        name, dimension = "recording", 3
+
+        def __init__(self) -> None:
+            self.warmed: list[list[str]] = []
+            self.encoded: list[str] = []
+
+        def warm(self, texts: list[str]) -> None:
+            self.warmed.append(list(texts))
+
+        def encode(self, texts: list[str]) -> np.ndarray:
+            self.encoded += texts
+            return np.ones((len(texts), 3), np.float32) / np.sqrt(3)
+
+    embedder = Recording()
+    space = FeatureSpace("en", ["Yes, this is Dana."], embedder)
+    space.warm(["Yes, this is Dana.", "yes this is dana", "I already PAID!"])
+    assert embedder.warmed == [["yes this is dana", "i already paid"]] and embedder.encoded == []
+    playbook = en_engine.playbook
+    texts = set(fitted_texts(playbook))
+    assert set(playbook.compliant_agent_examples) <= texts
+    assert {e.text for e in playbook.calibration_examples} <= texts
+    assert {r.text for i in playbook.intents for r in i.responses} <= texts
+    assert {x for e in playbook.emotions for x in e.examples} <= texts
