@@ -23,13 +23,14 @@ per utterance however many ways it matched.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from coach.analyzers.base import AGENT_SIDE, Analyzer, Turn, register
 from coach.analyzers.compliance import Finding
-from coach.analyzers.features import LinearClassifier, class_probabilities, fit_logistic
+from coach.analyzers.features import LinearClassifier, class_probabilities, fit_logistic, in_parallel
 from coach.analyzers.intent import calibrate_threshold, threshold_grid
 from coach.analyzers.matcher import CompiledMatcher
 from coach.events import BaseEvent
@@ -140,13 +141,17 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         if folds < 2:
             return THRESHOLD_RANGE[1]
         classes = list(self.classifier.classes_)
+        splits = [list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(matrix, self.labels))
+                  for seed in range(CALIBRATION_REPEATS)]
+        models = in_parallel([partial(LogisticRegression(C=20.0, max_iter=2000).fit, matrix[train], self.labels[train])
+                              for run in splits for train, _ in run])
         runs = []
-        for seed in range(CALIBRATION_REPEATS):
+        for run in splits:
             probabilities = np.zeros((len(self.labels), len(classes)))
-            for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(matrix, self.labels):
-                model = LogisticRegression(C=20.0, max_iter=2000).fit(matrix[train], self.labels[train])
+            for (_, test), model in zip(run, models[:len(run)]):
                 columns = [classes.index(c) for c in model.classes_]
                 probabilities[np.ix_(test, columns)] = model.predict_proba(matrix[test])
+            models = models[len(run):]
             runs.append(_collapsed(probabilities, classes.index(NONE)))
         collapsed, labels = np.vstack(runs), np.tile(self.labels, CALIBRATION_REPEATS)
         best = calibrate_threshold(collapsed, labels, classes, none=NONE, bounds=THRESHOLD_RANGE)

@@ -91,3 +91,32 @@ def test_a_fit_warms_the_embedder_with_every_text_it_embeds(en_engine):
     assert {e.text for e in playbook.calibration_examples} <= texts
     assert {r.text for i in playbook.intents for r in i.responses} <= texts
     assert {x for e in playbook.emotions for x in e.examples} <= texts
+
+
+def test_cross_validation_fits_side_by_side_give_the_fits_one_by_one():
+    """Folds are fitted two at a time: each fold's model, and so every calibrated threshold, is the one
+    a fit on its own gives, in the folds' order; a fit that fails fails the whole fit."""
+    from functools import partial
+
+    import pytest
+    from scipy.sparse import csr_matrix
+
+    from coach.analyzers.features import in_parallel
+
+    rng = np.random.default_rng(0)
+    matrix = csr_matrix(rng.normal(size=(120, 30)))
+    labels = np.repeat(np.array(["a", "b", "c"]), 40)
+    folds = [np.arange(120) % 4 != k for k in range(4)]
+    jobs = [partial(LogisticRegression(C=10.0, max_iter=500).fit, matrix[keep], labels[keep]) for keep in folds]
+    side_by_side = in_parallel(jobs)
+    one_by_one = [job() for job in jobs]
+    assert len(side_by_side) == 4
+    for a, b in zip(side_by_side, one_by_one):
+        assert np.array_equal(a.coef_, b.coef_) and np.array_equal(a.intercept_, b.intercept_)
+    assert in_parallel([lambda: 1]) == [1] and in_parallel([]) == []
+
+    def broken():
+        raise ValueError("a fold with one class")
+
+    with pytest.raises(ValueError, match="one class"):
+        in_parallel([jobs[0], broken])
