@@ -145,13 +145,13 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                   for seed in range(CALIBRATION_REPEATS)]
         models = in_parallel([partial(LogisticRegression(C=20.0, max_iter=2000).fit, matrix[train], self.labels[train])
                               for run in splits for train, _ in run])
+        fitted = iter(models)  # in the splits' order: each run takes its folds' models
         runs = []
         for run in splits:
             probabilities = np.zeros((len(self.labels), len(classes)))
-            for (_, test), model in zip(run, models[:len(run)]):
+            for (_, test), model in zip(run, fitted):
                 columns = [classes.index(c) for c in model.classes_]
                 probabilities[np.ix_(test, columns)] = model.predict_proba(matrix[test])
-            models = models[len(run):]
             runs.append(_collapsed(probabilities, classes.index(NONE)))
         collapsed, labels = np.vstack(runs), np.tile(self.labels, CALIBRATION_REPEATS)
         best = calibrate_threshold(collapsed, labels, classes, none=NONE, bounds=THRESHOLD_RANGE)

@@ -143,8 +143,8 @@ def choose_lexical_weight(features: Features, labels: np.ndarray, fit: Callable,
     weights = (SPARSE_LEXICAL_WEIGHT, LEXICAL_WEIGHT)
     matrices = [replace(features, lexical_weight=weight, _derived={}).classifier_input() for weight in weights]
     counts = in_parallel([partial(right, matrix, train, test) for matrix in matrices for train, test in splits])
-    accuracy = {weight: sum(counts[n * len(splits):(n + 1) * len(splits)]) / len(labels) for n, weight in enumerate(weights)}
-    if accuracy[SPARSE_LEXICAL_WEIGHT] > accuracy[LEXICAL_WEIGHT] + LEXICAL_WEIGHT_MARGIN:
+    sparse, full = np.reshape(counts, (len(weights), len(splits))).sum(axis=1) / len(labels)
+    if sparse > full + LEXICAL_WEIGHT_MARGIN:
         return SPARSE_LEXICAL_WEIGHT
     return LEXICAL_WEIGHT
 
