@@ -64,6 +64,8 @@ def playbook_corpus(playbook: Playbook) -> list[str]:
         texts += stage.cues.phrases + stage.cues.examples
     for rule in playbook.rules:
         texts += rule.trigger.phrases + rule.trigger.examples
+        if rule.anytime is not None:
+            texts += rule.anytime.phrases + rule.anytime.examples
     return texts
 
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from coach.analyzers.base import EVERYONE, Analyzer, Turn, register
 from coach.analyzers.features import Features, FeatureSpace
-from coach.analyzers.matcher import CompiledMatcher
+from coach.analyzers.matcher import CompiledMatcher, Match
 from coach.events import BaseEvent
 from coach.languages import language_pack
 from coach.playbook.schema import Playbook, Rule
@@ -47,6 +47,8 @@ class ComplianceRules:
     def __init__(self, playbook: Playbook, space: FeatureSpace) -> None:
         self.rules = list(playbook.rules)
         self.triggers = {r.id: CompiledMatcher(r.trigger, space) for r in self.rules if not r.trigger.is_empty()}
+        #: Duty rules' words that break them before they started too (see ``Rule.anytime``).
+        self.anytime = {r.id: CompiledMatcher(r.anytime, space) for r in self.rules if r.anytime and not r.anytime.is_empty()}
         self.duty_starts = {
             r.id: CompiledMatcher(r.after_debtor, space) for r in self.rules if r.after_debtor and not r.after_debtor.is_empty()
         }
@@ -151,11 +153,9 @@ class ComplianceMonitor:
                 continue
             if rule.kind == "prohibited" and rule.before == "identity_verified" and identity_verified:
                 continue
-            if rule.kind == "duty" and self.duty_cause(rule) is None:
-                continue
             if rule.kind == "required" and (rule.id in self.satisfied or rule.after not in self.anchors):
                 continue
-            match = self.rules.triggers[rule.id].match(features)
+            match, anytime = self._match(rule, features)
             if match is None:
                 continue
             if rule.kind == "required":
@@ -167,11 +167,24 @@ class ComplianceMonitor:
                 if problem is None:
                     continue
                 evidence = f"{features.texts[0]} ({problem})"
+            elif anytime:
+                evidence = f"{features.texts[0]} (breaks it whatever the debtor said before)"
             elif rule.kind == "duty":
                 evidence = f"{features.texts[0]} (after the debtor said: {self.duty_cause(rule)})"
             found.append(Finding(rule, evidence, match.confidence, match.method, utterance_id, start, speaker))
         self.findings += found
         return found
+
+    def _match(self, rule: Rule, features: Features) -> tuple[Match | None, bool]:
+        """What of ``rule`` the utterance says, and whether it is a duty's ``anytime`` words: a duty's
+        trigger (pressing for payment) counts only once the debtor started the duty, its ``anytime``
+        words always."""
+        if rule.kind != "duty" or self.duty_cause(rule) is not None:
+            match = self.rules.triggers[rule.id].match(features)
+            if match is not None or rule.kind != "duty":
+                return match, False
+        anytime = self.rules.anytime.get(rule.id)
+        return (anytime.match(features) if anytime else None), True
 
     def duty_cause(self, rule: Rule) -> str | None:
         """What the debtor said that started this duty, or None if it has not started (or the debtor

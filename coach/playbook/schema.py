@@ -212,7 +212,8 @@ class Rule(Strict):
         when metadata says so: ``when_metadata``).
       * ``duty``: once the debtor has expressed one of ``after_intents`` (stop calling, lawyer, dispute,
         ...) or said what ``after_debtor`` matches, the agent must not say what ``trigger`` matches
-        (keep pressing for payment).
+        (keep pressing for payment); what ``anytime`` matches breaks it whether or not the debtor
+        said anything first ("just ignore the letter").
       * ``required``: ``speaker`` must say what ``trigger`` matches within ``within_seconds`` after
         ``after`` (``call_start``, ``identity_verified``, ``stage:<id>`` or ``intent:<id>``).
       * ``metadata``: a pre-call gate on the call's metadata (hours, frequency, flags).
@@ -246,6 +247,11 @@ class Rule(Strict):
     #: number, record the dispute, confirm the calls stop). Such lines often name the account, the
     #: balance or a number, so the pressing classifier learns collection talk against them.
     lawful_examples: list[Text] = Field(default_factory=list)
+    #: Duty rules: words that break the duty by themselves, before it has started too. Telling a
+    #: consumer to ignore the validation notice, that a dispute is pointless or that the debt is theirs
+    #: whatever they say overshadows the right itself: the debtor need not have disputed first, and a
+    #: single line shows it.
+    anytime: Matcher | None = None
     #: Prohibited rules only: the offensive-language model (profanity, insults; see
     #: :mod:`coach.text.offensive`) also triggers this rule, beyond what ``trigger`` lists.
     offensive_language: bool = False
@@ -257,6 +263,8 @@ class Rule(Strict):
             raise ValueError(f"a {kind} rule needs a trigger with phrases, patterns or examples")
         if kind == "duty" and not self.after_intents and (self.after_debtor is None or self.after_debtor.is_empty()):
             raise ValueError("a duty rule needs after_intents or after_debtor")
+        if kind != "duty" and self.anytime is not None:
+            raise ValueError("anytime belongs to duty rules only (a prohibited rule's trigger already holds at any time)")
         if kind != "duty" and self.lawful_examples:
             raise ValueError("lawful_examples belong to duty rules only (a prohibited rule's lawful lines go in compliant_agent_examples)")
         if kind == "required":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from conftest import of_type, run_call
 
 VERIFY_EN = [
@@ -158,3 +159,33 @@ def test_chinese_hours_gate(zh_engine):
 def test_reassurance_is_not_a_threat(en_engine):
     events = run_call(en_engine, VERIFY_EN + [("agent", "nobody is going to arrest you and we wont garnish anything")])
     assert "US-THREAT" not in _rules(events)
+
+
+VERIFY_ZH = [("agent", "您好 我是招商银行信用卡中心的 请问是李明先生本人吗"), ("debtor", "对 是我")]
+
+
+@pytest.mark.parametrize(("language", "line", "rule"), [
+    ("en", "you can just toss that validation notice, it's only paperwork", "US-DISPUTE"),
+    ("en", "go ahead and dispute it all you want, the balance is still due on friday", "US-DISPUTE"),
+    ("en", "we don't send out proof, you'll have to take my word on the balance", "US-DISPUTE"),
+    ("zh", "申诉也没用，卡在您名下就得您还", "CN-DISPUTE"),
+    ("zh", "是不是被冒用那都是后话，您先还清了再去申诉", "CN-DISPUTE"),
+])
+def test_words_that_deny_the_right_to_dispute_break_it_before_any_dispute(en_engine, zh_engine, language, line, rule):
+    """Overshadowing needs no dispute before it: the line itself tells the debtor their right is worthless."""
+    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+    hits = [e for e in of_type(run_call(engine, verify + [("agent", line)]), "compliance") if e.rule_id == rule]
+    assert hits and hits[0].utterance_id == 2 and "whatever the debtor said before" in hits[0].evidence
+
+
+@pytest.mark.parametrize(("language", "line"), [
+    ("en", "you have thirty days to dispute it in writing, and we'll mail you the validation notice today"),
+    ("en", "please don't ignore the letter, it explains your rights"),
+    ("en", "how much can you pay today"),  # pressing, but nobody disputed anything
+    ("zh", "如果您对这笔消费有异议，可以拨打客服热线申请调查，核实期间我们不会催收"),
+    ("zh", "这张卡是在您名下办理的，所以我们联系的是您本人"),
+])
+def test_telling_the_debtor_their_rights_breaks_no_duty(en_engine, zh_engine, language, line):
+    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+    rules = _rules(run_call(engine, verify + [("agent", line)]))
+    assert not set(rules) & {"US-DISPUTE", "CN-DISPUTE"}

@@ -185,6 +185,14 @@ def test_lawful_examples_belong_to_duty_rules(tmp_path, valid_data):
     assert "lawful_examples belong to duty rules only" in _error(_write(tmp_path, data))
 
 
+def test_anytime_words_belong_to_duty_rules(tmp_path, valid_data):
+    data = copy.deepcopy(valid_data)
+    rule = next(r for r in data["rules"] if r["kind"] == "prohibited")
+    rule["anytime"] = {"phrases": ["ignore the letter"]}
+    message = _error(_write(tmp_path, data))
+    assert "anytime belongs to duty rules only" in message and f"rules.{data['rules'].index(rule)}" in message
+
+
 def test_bad_severity(tmp_path, valid_data):
     data = copy.deepcopy(valid_data)
     data["rules"][0]["severity"] = "S9"
