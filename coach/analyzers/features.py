@@ -45,6 +45,15 @@ class Features:
     #: Values derived from these features that several analyzers read (see :meth:`cached`).
     _derived: dict[str, object] = field(default_factory=dict, compare=False, repr=False)
 
+    def __getstate__(self) -> dict:
+        """Pickled without what is derived from the features (the classifier input, cached values):
+        rebuilt on demand, the classifier input alone (its dense block stored sparse) would triple a
+        fitted engine on disk and the time it takes to load."""
+        state = dict(self.__dict__)
+        state.pop("_classifier_input", None)
+        state["_derived"] = {}
+        return state
+
     def row(self, index: int) -> Features:
         return Features(
             [self.texts[index]],

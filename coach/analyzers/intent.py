@@ -32,6 +32,7 @@ from coach.playbook.schema import Playbook
 from coach.text.normalize import normalize
 
 if TYPE_CHECKING:
+    from scipy.sparse import csr_matrix
     from sklearn.linear_model import LogisticRegression
 
     from coach.engine import CallSession
@@ -102,7 +103,6 @@ class ObjectionDetector:
         space.lexical_weight = (lexical_weight if lexical_weight is not None
                                 else choose_lexical_weight(features, self._labels, _fit))
         self.example_features = replace(features, lexical_weight=space.lexical_weight, _derived={})
-        self._matrix = self.example_features.classifier_input()
         self.classifier = LinearClassifier.of(_fit(self._matrix, self._labels))
         self.classes: list[str] = list(self.classifier.classes_)
         self._class_columns = [np.flatnonzero(self._labels == c) for c in self.classes]
@@ -116,6 +116,12 @@ class ObjectionDetector:
         #: `coach playbook check` so they are encoded once.
         self.calibration = self.calibration_scores()
         self.threshold = self._calibrate()
+
+    @property
+    def _matrix(self) -> csr_matrix:
+        """The examples' classifier input, which the cross-validations read: rebuilt from their
+        features when first read after a load from the cache, which does not store it."""
+        return self.example_features.classifier_input()
 
     # -- inference -----------------------------------------------------------------------------
 

@@ -126,11 +126,10 @@ class SentimentAnalyzer:
         # head without shifting the words (and so the judgement) of the objection and rule heads. It
         # keeps question and exclamation marks, which the shared one drops.
         self.lexical = LexicalEncoder(self.language, texts, with_tone_marks=True)
-        self._example_features = space.encode(texts)
-        self._texts = texts
-        self._labels = np.array(labels)
+        #: What the head learned from (its features are not kept: nothing reads them after the fit).
+        self.training_texts = texts
         # Balanced: most debtor turns are calm, and the head is judged by its recall of every label.
-        self.classifier = fit_logistic(self.classifier_input(self._example_features), self._labels,
+        self.classifier = fit_logistic(self.classifier_input(space.encode(texts)), np.array(labels),
                                        C=10.0, max_iter=2000, class_weight="balanced")
         self._cues = {e.id: CompiledMatcher(e.cues, space) for e in playbook.emotions if not e.cues.is_empty()}
 

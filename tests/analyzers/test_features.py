@@ -120,3 +120,21 @@ def test_cross_validation_fits_side_by_side_give_the_fits_one_by_one():
 
     with pytest.raises(ValueError, match="one class"):
         in_parallel([jobs[0], broken])
+
+
+def test_features_are_stored_without_what_is_derived_and_rebuild_it(en_engine):
+    """A fitted engine on disk keeps the examples' embeddings, not the classifier input built from them
+    (its dense block stored sparse tripled the file and its load at every start): after a load the
+    input is rebuilt, the same to the bit."""
+    import pickle
+
+    features = en_engine.space.encode(["i already paid that", "can i pay next friday", "who is this"])
+    built = features.classifier_input()
+    features.cached("similar", lambda: features.similarity(features))
+    stored = pickle.dumps(features)
+    loaded = pickle.loads(stored)
+    assert "_classifier_input" not in vars(loaded) and loaded._derived == {}
+    assert (loaded.classifier_input() != built).nnz == 0 and loaded.texts == features.texts
+    assert len(stored) < len(pickle.dumps(vars(features))) / 2  # the derived input weighed more than the rest
+    detector = pickle.loads(pickle.dumps(en_engine.detector))
+    assert (detector._matrix != en_engine.detector._matrix).nnz == 0

@@ -67,7 +67,7 @@ def test_calibration_lines_train_the_emotion_head(en_engine):
     playbook = en_engine.playbook
     labelled = [e for e in playbook.calibration_examples if e.emotion is not None]
     assert labelled
-    assert len(en_engine.sentiment._texts) == sum(len(e.examples) for e in playbook.emotions) + len(labelled)
+    assert len(en_engine.sentiment.training_texts) == sum(len(e.examples) for e in playbook.emotions) + len(labelled)
 
 
 @pytest.mark.parametrize(("language", "text", "label"), [
