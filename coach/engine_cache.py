@@ -73,6 +73,19 @@ def cache_key(playbook: Playbook, embedder: Any, analyzers: list[str]) -> str:
     return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
 
 
+def validation_key(raw: bytes) -> str:
+    """Hash of a playbook file's bytes and of the code that validates them (see
+    :func:`coach.playbook.loader.load_playbook`)."""
+    parts = {
+        "format": FORMAT,
+        "file": hashlib.sha256(raw).hexdigest(),
+        "libraries": {name: _version(name) for name in _LIBRARIES},
+        "python": platform.python_version(),
+        "code": _code_digest(),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()
+
+
 def _path(cache_dir: Path, playbook_id: str, key: str) -> Path:
     return Path(cache_dir) / "engines" / f"{playbook_id}@{key[:24]}.pkl"
 
@@ -89,10 +102,10 @@ def load(cache_dir: Path | None, playbook_id: str, key: str) -> dict[str, Any] |
             stored = pickle.load(handle)
         if not isinstance(stored, dict) or stored.get("key") != key or not isinstance(stored.get("parts"), dict):
             raise ValueError("not a fitted engine for this playbook and these settings")
-        log.info("fitted engine for %s loaded from %s", playbook_id, path)
+        log.info("%s loaded from %s", playbook_id, path)
         return stored["parts"]
     except Exception as exc:  # corrupt, truncated, another version: fit again and overwrite it
-        log.warning("fitted engine cache %s not usable (%s): fitting again", path, exc)
+        log.warning("cache file %s not usable (%s): building it again", path, exc)
         return None
 
 

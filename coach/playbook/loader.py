@@ -75,7 +75,8 @@ def resolve_playbook_path(ref: str | Path) -> Path:
 
 
 def load_playbook(ref: str | Path) -> Playbook:
-    """Read and validate a playbook; cached per resolved file and modification time."""
+    """Read and validate a playbook; cached per resolved file and modification time in this process,
+    and on disk by its content (:func:`_validated`)."""
     path = resolve_playbook_path(ref).resolve()
     return _load(path, path.stat().st_mtime_ns)
 
@@ -93,7 +94,25 @@ def _load(path: Path, _mtime: int) -> Playbook:
         raw = path.read_bytes()
     except OSError as exc:
         raise PlaybookError(f"{path}: cannot read playbook: {exc.strerror or type(exc).__name__}") from None
-    return parse_playbook(raw, str(path))
+    return _validated(raw, str(path), path.stem)
+
+
+def _validated(raw: bytes, source: str, name: str) -> Playbook:
+    """The playbook in ``raw``, from the cache when the same bytes were validated by the same code
+    before. Validating a shipped playbook (every field, every regex checked for catastrophic
+    backtracking) takes most of a second, at every start of `coach analyze` and of the server; a
+    playbook that fails validation is never stored, so it is rejected again every time."""
+    from coach import engine_cache  # it imports the schema: not at this module's import
+    from coach.config import get_settings
+
+    cache_dir = get_settings().cache_dir
+    key = engine_cache.validation_key(raw)
+    stored = engine_cache.load(cache_dir, f"{name}-validated", key)
+    if stored is not None and isinstance(stored.get("playbook"), Playbook):
+        return stored["playbook"]
+    playbook = parse_playbook(raw, source)
+    engine_cache.store(cache_dir, f"{name}-validated", key, {"playbook": playbook})
+    return playbook
 
 
 def parse_playbook(raw: bytes | str, source: str) -> Playbook:

@@ -216,3 +216,36 @@ def test_shipped_playbooks_carry_calibration_examples_for_every_intent():
         book = load_playbook(playbook_id)
         labelled = {e.intent for e in book.calibration_examples}
         assert labelled == {i.id for i in book.intents} | {"none"}
+
+
+def test_a_validated_playbook_is_read_from_the_cache_until_its_bytes_change(tmp_path, valid_data, monkeypatch):
+    """Validation takes most of a second at each start; the same bytes validated by the same code come
+    from the cache. An edit is validated again (an invalid one rejected), a corrupt cache file rebuilt."""
+    import coach.config
+    from coach.config import Settings
+    from coach.playbook import loader
+
+    monkeypatch.setattr(coach.config, "get_settings", lambda: Settings(cache_dir=tmp_path / "cache"))
+    path = _write(tmp_path, valid_data)
+    first = load_playbook(path)
+    [stored] = (tmp_path / "cache" / "engines").glob("book-validated@*.pkl")
+
+    def refuse(*_):
+        raise AssertionError("validated again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(loader, "parse_playbook", refuse)
+        loader._load.cache_clear()
+        assert load_playbook(path) == first
+
+    data = copy.deepcopy(valid_data)
+    data["rules"][0]["severity"] = "S9"
+    _write(tmp_path, data)
+    loader._load.cache_clear()
+    assert "S9" in _error(path) or "severity" in _error(path)
+
+    _write(tmp_path, valid_data)
+    stored.write_bytes(b"not a pickle")
+    loader._load.cache_clear()
+    assert load_playbook(path) == first
+    assert stored.read_bytes() != b"not a pickle"
