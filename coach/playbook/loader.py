@@ -7,6 +7,7 @@ by mistake) is described, never shown.
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -94,10 +95,10 @@ def _load(path: Path, _mtime: int) -> Playbook:
         raw = path.read_bytes()
     except OSError as exc:
         raise PlaybookError(f"{path}: cannot read playbook: {exc.strerror or type(exc).__name__}") from None
-    return _validated(raw, str(path), path.stem)
+    return _validated(raw, str(path))
 
 
-def _validated(raw: bytes, source: str, name: str) -> Playbook:
+def _validated(raw: bytes, source: str) -> Playbook:
     """The playbook in ``raw``, from the cache when the same bytes were validated by the same code
     before. Validating a shipped playbook (every field, every regex checked for catastrophic
     backtracking) takes most of a second, at every start of `coach analyze` and of the server; a
@@ -107,11 +108,13 @@ def _validated(raw: bytes, source: str, name: str) -> Playbook:
 
     cache_dir = get_settings().cache_dir
     key = engine_cache.validation_key(raw)
-    stored = engine_cache.load(cache_dir, f"{name}-validated", key)
+    # named by the file's path, hashed: any length and character a path holds, a few versions kept per file
+    name = f"validated-{hashlib.sha256(source.encode()).hexdigest()[:16]}"
+    stored = engine_cache.load(cache_dir, name, key)
     if stored is not None and isinstance(stored.get("playbook"), Playbook):
         return stored["playbook"]
     playbook = parse_playbook(raw, source)
-    engine_cache.store(cache_dir, f"{name}-validated", key, {"playbook": playbook})
+    engine_cache.store(cache_dir, name, key, {"playbook": playbook})
     return playbook
 
 

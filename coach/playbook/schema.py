@@ -265,6 +265,8 @@ class Rule(Strict):
             raise ValueError("a duty rule needs after_intents or after_debtor")
         if kind != "duty" and self.anytime is not None:
             raise ValueError("anytime belongs to duty rules only (a prohibited rule's trigger already holds at any time)")
+        if self.anytime is not None and self.anytime.is_empty():
+            raise ValueError("anytime needs phrases, patterns or examples (or leave it out)")
         if kind != "duty" and self.lawful_examples:
             raise ValueError("lawful_examples belong to duty rules only (a prohibited rule's lawful lines go in compliant_agent_examples)")
         if kind == "required":
@@ -440,6 +442,8 @@ class Playbook(Strict):
             yield f"emotions.{i}.cues", emotion.cues
         for i, rule in enumerate(self.rules):
             yield f"rules.{i}.trigger", rule.trigger
+            if rule.anytime is not None:
+                yield f"rules.{i}.anytime", rule.anytime
             if rule.after_debtor is not None:
                 yield f"rules.{i}.after_debtor", rule.after_debtor
         for i, check in enumerate(self.scorecard):

@@ -376,7 +376,7 @@ def role_texts(playbook: Playbook) -> tuple[list[str], list[str]]:
     for emotion in playbook.emotions:
         debtor += emotion.examples
     for rule in playbook.rules:
-        (agent if rule.speaker == AGENT else debtor).extend(_texts(rule.trigger))
+        (agent if rule.speaker == AGENT else debtor).extend(_texts(rule.trigger) + _texts(rule.anytime))
         debtor += _texts(rule.after_debtor)
     for check in playbook.scorecard:
         agent += _texts(check.cues)

@@ -182,8 +182,17 @@ def test_words_that_deny_the_right_to_dispute_break_it_before_any_dispute(en_eng
     ("en", "you have thirty days to dispute it in writing, and we'll mail you the validation notice today"),
     ("en", "please don't ignore the letter, it explains your rights"),
     ("en", "how much can you pay today"),  # pressing, but nobody disputed anything
+    ("en", "nobody is saying you can't dispute it, you absolutely can"),
+    ("en", "if you ignore the letter, we'll assume the debt is valid after thirty days"),
+    ("en", "you don't have to take my word for it, the validation notice will show the itemized balance"),
+    ("en", "dispute it if you want, either way we pause collection until we respond"),
+    ("en", "please disregard the notice we sent on the 3rd, it had a typo; a corrected one is on its way"),
     ("zh", "如果您对这笔消费有异议，可以拨打客服热线申请调查，核实期间我们不会催收"),
     ("zh", "这张卡是在您名下办理的，所以我们联系的是您本人"),
+    ("zh", "首先还是再核实一下您的身份"),
+    ("zh", "提出异议不影响您的征信"),
+    ("zh", "如果是盗刷，先冻结卡片，别的都是后话"),
+    ("zh", "无论是不是您本人办的，核实期间您都不必先还"),
 ])
 def test_telling_the_debtor_their_rights_breaks_no_duty(en_engine, zh_engine, language, line):
     engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)

@@ -193,6 +193,18 @@ def test_anytime_words_belong_to_duty_rules(tmp_path, valid_data):
     assert "anytime belongs to duty rules only" in message and f"rules.{data['rules'].index(rule)}" in message
 
 
+def test_anytime_words_cannot_be_empty(tmp_path, valid_data):
+    data = copy.deepcopy(valid_data)
+    rule = next(r for r in data["rules"] if r["kind"] == "duty")
+    rule["anytime"] = {"unless": ["nothing"]}
+    assert "anytime needs phrases, patterns or examples" in _error(_write(tmp_path, data))
+
+
+def test_a_playbook_with_a_long_file_name_loads(tmp_path, valid_data):
+    """The validated copy is cached under a hash of the path, never the file's own name (255 bytes at most)."""
+    assert load_playbook(_write(tmp_path, valid_data, name="催收" * 40 + ".yaml")).id == valid_data["id"]
+
+
 def test_bad_severity(tmp_path, valid_data):
     data = copy.deepcopy(valid_data)
     data["rules"][0]["severity"] = "S9"
@@ -228,7 +240,7 @@ def test_a_validated_playbook_is_read_from_the_cache_until_its_bytes_change(tmp_
     monkeypatch.setattr(coach.config, "get_settings", lambda: Settings(cache_dir=tmp_path / "cache"))
     path = _write(tmp_path, valid_data)
     first = load_playbook(path)
-    [stored] = (tmp_path / "cache" / "engines").glob("book-validated@*.pkl")
+    [stored] = (tmp_path / "cache" / "engines").glob("validated-*@*.pkl")
 
     def refuse(*_):
         raise AssertionError("validated again")
