@@ -109,7 +109,7 @@ def _validated(raw: bytes, source: str) -> Playbook:
     cache_dir = get_settings().cache_dir
     key = engine_cache.validation_key(raw)
     # named by the file's path, hashed: any length and character a path holds, a few versions kept per file
-    name = f"validated-{hashlib.sha256(source.encode()).hexdigest()[:16]}"
+    name = f"validated-{hashlib.sha256(source.encode('utf-8', 'surrogateescape')).hexdigest()[:16]}"
     stored = engine_cache.load(cache_dir, name, key)
     if stored is not None and isinstance(stored.get("playbook"), Playbook):
         return stored["playbook"]

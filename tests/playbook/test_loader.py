@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 
 import pytest
 import yaml
@@ -203,6 +204,8 @@ def test_anytime_words_cannot_be_empty(tmp_path, valid_data):
 def test_a_playbook_with_a_long_file_name_loads(tmp_path, valid_data):
     """The validated copy is cached under a hash of the path, never the file's own name (255 bytes at most)."""
     assert load_playbook(_write(tmp_path, valid_data, name="催收" * 40 + ".yaml")).id == valid_data["id"]
+    undecodable = os.fsdecode(b"book-\xff.yaml")  # a Linux file name that is not UTF-8
+    assert load_playbook(_write(tmp_path, valid_data, name=undecodable)).id == valid_data["id"]
 
 
 def test_bad_severity(tmp_path, valid_data):
