@@ -59,31 +59,27 @@ def _code_digest() -> str:
     return digest.hexdigest()
 
 
+def _key(parts: dict[str, Any]) -> str:
+    """Hash of ``parts`` and of what every cached file depends on: this format, the libraries, Python
+    and coach's own code."""
+    parts = parts | {"format": FORMAT, "libraries": {name: _version(name) for name in _LIBRARIES},
+                     "python": platform.python_version(), "code": _code_digest()}
+    return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
 def cache_key(playbook: Playbook, embedder: Any, analyzers: list[str]) -> str:
     """Hash of everything the fitted engine depends on."""
-    parts = {
-        "format": FORMAT,
+    return _key({
         "playbook": playbook.model_dump(mode="json"),
         "embedder": None if embedder is None else [embedder.name, getattr(embedder, "backend", ""), embedder.dimension],
         "analyzers": analyzers,
-        "libraries": {name: _version(name) for name in _LIBRARIES},
-        "python": platform.python_version(),
-        "code": _code_digest(),
-    }
-    return hashlib.sha256(json.dumps(parts, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+    })
 
 
 def validation_key(raw: bytes) -> str:
     """Hash of a playbook file's bytes and of the code that validates them (see
     :func:`coach.playbook.loader.load_playbook`)."""
-    parts = {
-        "format": FORMAT,
-        "file": hashlib.sha256(raw).hexdigest(),
-        "libraries": {name: _version(name) for name in _LIBRARIES},
-        "python": platform.python_version(),
-        "code": _code_digest(),
-    }
-    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()
+    return _key({"file": hashlib.sha256(raw).hexdigest()})
 
 
 def _path(cache_dir: Path, playbook_id: str, key: str) -> Path:

@@ -155,7 +155,8 @@ class ComplianceMonitor:
                 continue
             if rule.kind == "required" and (rule.id in self.satisfied or rule.after not in self.anchors):
                 continue
-            match, anytime = self._match(rule, features)
+            cause = self.duty_cause(rule) if rule.kind == "duty" else None
+            match = self._match(rule, features, cause)
             if match is None:
                 continue
             if rule.kind == "required":
@@ -167,24 +168,22 @@ class ComplianceMonitor:
                 if problem is None:
                     continue
                 evidence = f"{features.texts[0]} ({problem})"
-            elif anytime and self.duty_cause(rule) is None:
-                evidence = f"{features.texts[0]} (breaks it whatever the debtor said before)"
             elif rule.kind == "duty":
-                evidence = f"{features.texts[0]} (after the debtor said: {self.duty_cause(rule)})"
+                evidence = (f"{features.texts[0]} (after the debtor said: {cause})" if cause is not None
+                            else f"{features.texts[0]} (breaks it whatever the debtor said before)")
             found.append(Finding(rule, evidence, match.confidence, match.method, utterance_id, start, speaker))
         self.findings += found
         return found
 
-    def _match(self, rule: Rule, features: Features) -> tuple[Match | None, bool]:
-        """What of ``rule`` the utterance says, and whether it is a duty's ``anytime`` words: a duty's
-        trigger (pressing for payment) counts only once the debtor started the duty, its ``anytime``
-        words always."""
-        if rule.kind != "duty" or self.duty_cause(rule) is not None:
+    def _match(self, rule: Rule, features: Features, cause: str | None) -> Match | None:
+        """What of ``rule`` the utterance says. A duty's trigger (pressing for payment) counts only once
+        the debtor started it (``cause``), its ``anytime`` words always."""
+        if rule.kind != "duty" or cause is not None:
             match = self.rules.triggers[rule.id].match(features)
             if match is not None or rule.kind != "duty":
-                return match, False
+                return match
         anytime = self.rules.anytime.get(rule.id)
-        return (anytime.match(features) if anytime else None), True
+        return anytime.match(features) if anytime else None
 
     def duty_cause(self, rule: Rule) -> str | None:
         """What the debtor said that started this duty, or None if it has not started (or the debtor
