@@ -108,18 +108,23 @@ def load(cache_dir: Path | None, playbook_id: str, key: str) -> dict[str, Any] |
 #: Fits kept per playbook: a few configurations of one playbook (another embedder for a benchmark, a
 #: test's settings) do not evict each other, and the folder still cannot grow without bound.
 KEEP_PER_PLAYBOOK = 3
+#: Files kept of a family of names (one name per validated playbook file: every path a user or a
+#: test ever loaded would otherwise leave one behind).
+KEEP_PER_FAMILY = 32
 
 
-def _prune(path: Path, playbook_id: str) -> None:
-    """Remove all but the newest :data:`KEEP_PER_PLAYBOOK` files of ``playbook_id``; ``path`` stays."""
-    others = [p for p in path.parent.glob(f"{playbook_id}@*.pkl") if p != path]
+def _prune(path: Path, pattern: str, keep: int) -> None:
+    """Remove all but the newest ``keep`` files matching ``pattern``; ``path`` stays."""
+    others = [p for p in path.parent.glob(pattern) if p != path]
     others.sort(key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in others[KEEP_PER_PLAYBOOK - 1:]:
+    for old in others[keep - 1:]:
         old.unlink(missing_ok=True)
 
 
-def store(cache_dir: Path | None, playbook_id: str, key: str, parts: dict[str, Any]) -> None:
-    """Write the fitted parts atomically; older files of the same playbook beyond the newest few go."""
+def store(cache_dir: Path | None, playbook_id: str, key: str, parts: dict[str, Any], *, family: str | None = None) -> None:
+    """Write the fitted parts atomically; older files of the same playbook beyond the newest few go,
+    or with ``family`` (a name prefix), those of every name it starts beyond the newest
+    :data:`KEEP_PER_FAMILY`."""
     if cache_dir is None:
         return
     path = _path(cache_dir, playbook_id, key)
@@ -132,7 +137,10 @@ def store(cache_dir: Path | None, playbook_id: str, key: str, parts: dict[str, A
             handle.write(data)
         os.replace(temporary, path)
         temporary = None
-        _prune(path, playbook_id)
+        if family is None:
+            _prune(path, f"{playbook_id}@*.pkl", KEEP_PER_PLAYBOOK)
+        else:
+            _prune(path, f"{family}*@*.pkl", KEEP_PER_FAMILY)
     except Exception as exc:  # an optimisation: never stop the product
         log.warning("cannot write the cache file %s (%s): the next start builds it again", path, exc)
         if temporary is not None:

@@ -38,26 +38,40 @@ def zh_engine():
     return get_engine("zh-CN-bank-collections")
 
 
-@pytest.fixture(scope="session")
-def small_zh_book(tmp_path_factory):
-    """The Chinese playbook cut down to a few examples of everything: quick to fit, for tests of how
-    an engine is built (cache, configured models), not of its judgement."""
+def small_book(shipped: str, new_id: str, folder: Path):
+    """A shipped playbook cut down to a few examples of everything: quick to fit, for tests of how an
+    engine is built (cache, configured models) or of what is done with one (a mined playbook's check),
+    not of its judgement."""
     import yaml
 
     from coach.playbook import load_playbook
     from coach.resources import data_dir
 
-    data = yaml.safe_load((data_dir("playbooks") / "zh-CN-bank-collections.yaml").read_text(encoding="utf-8"))
+    data = yaml.safe_load((data_dir("playbooks") / f"{shipped}.yaml").read_text(encoding="utf-8"))
     for intent in data["intents"]:
         intent["examples"] = intent["examples"][:16]
     data["non_objection_examples"] = data["non_objection_examples"][:30]
     data["compliant_agent_examples"] = data.get("compliant_agent_examples", [])[:30]
     for emotion in data["emotions"]:
         emotion["examples"] = emotion["examples"][:12]
-    data["id"] = "small-zh"
-    path = tmp_path_factory.mktemp("book") / "small-zh.yaml"
+    for rule in data["rules"]:
+        if rule.get("trigger", {}).get("examples"):
+            rule["trigger"]["examples"] = rule["trigger"]["examples"][:16]
+    data["calibration_examples"] = data.get("calibration_examples", [])[:60]
+    data["id"] = new_id
+    path = folder / f"{new_id}.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     return load_playbook(path)
+
+
+@pytest.fixture(scope="session")
+def small_zh_book(tmp_path_factory):
+    return small_book("zh-CN-bank-collections", "small-zh", tmp_path_factory.mktemp("book"))
+
+
+@pytest.fixture(scope="session")
+def small_en_book(tmp_path_factory):
+    return small_book("en-US-collections", "small-en", tmp_path_factory.mktemp("book"))
 
 
 @pytest.fixture(scope="session")

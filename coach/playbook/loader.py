@@ -114,7 +114,7 @@ def _validated(raw: bytes, source: str) -> Playbook:
     if stored is not None and isinstance(stored.get("playbook"), Playbook):
         return stored["playbook"]
     playbook = parse_playbook(raw, source)
-    engine_cache.store(cache_dir, name, key, {"playbook": playbook})
+    engine_cache.store(cache_dir, name, key, {"playbook": playbook}, family="validated-")
     return playbook
 
 

@@ -264,3 +264,23 @@ def test_a_validated_playbook_is_read_from_the_cache_until_its_bytes_change(tmp_
     loader._load.cache_clear()
     assert load_playbook(path) == first
     assert stored.read_bytes() != b"not a pickle"
+
+
+def test_validated_copies_of_many_files_do_not_fill_the_cache(tmp_path, valid_data, monkeypatch):
+    """One cached copy per playbook path: a user trying many files (or a test run's temporary
+    folders) leaves at most the newest few behind, and the engines' files stay."""
+    import coach.config
+    from coach import engine_cache
+    from coach.config import Settings
+
+    monkeypatch.setattr(coach.config, "get_settings", lambda: Settings(cache_dir=tmp_path / "cache"))
+    monkeypatch.setattr(engine_cache, "KEEP_PER_FAMILY", 3)
+    engines = tmp_path / "cache" / "engines"
+    engines.mkdir(parents=True)
+    (engines / "book@0123.pkl").write_bytes(b"a fitted engine")
+    for n in range(6):
+        folder = tmp_path / f"copy{n}"
+        folder.mkdir()
+        assert load_playbook(_write(folder, valid_data)).id == valid_data["id"]
+    assert len(list(engines.glob("validated-*@*.pkl"))) == 3
+    assert (engines / "book@0123.pkl").exists()
