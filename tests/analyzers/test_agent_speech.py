@@ -309,11 +309,11 @@ def test_a_dispute_in_the_debtors_words_starts_the_duty_whatever_the_objection_r
 
 
 def test_lawful_examples_of_a_duty_are_learned_as_the_lawful_way_out(en_engine):
-    from coach.analyzers.pressing import stopping_intents, training_texts
+    from coach.analyzers.pressing import training_texts
 
     playbook = en_engine.playbook
     duty = next(r for r in playbook.rules if r.kind == "duty" and r.lawful_examples)
-    _, lawful = training_texts(playbook, stopping_intents(en_engine))
+    _, lawful = training_texts(playbook, set())  # with no intent that starts a duty (finding them embeds every example)
     assert set(duty.lawful_examples) <= set(lawful)
 
 
