@@ -21,6 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
+from coach.cache_budget import keep_within, touch
+
 log = logging.getLogger(__name__)
 
 #: Texts looked up in one query (SQLite's bound on host parameters is 32,766 since 3.32).
@@ -29,6 +31,9 @@ _CHUNK = 500
 _BUSY_TIMEOUT = 10.0
 #: How far from unit length a stored vector may be (the embedders normalise every vector).
 _UNIT = 1e-3
+#: Bytes the stores of every model and version may take together (a shipped playbook's texts are
+#: ~35 MB with multilingual-e5); beyond it the least recently used go.
+STORES_BUDGET = 256 << 20
 #: SQLite's errors that mean the file itself is broken.
 _BROKEN = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
 
@@ -47,6 +52,7 @@ class EmbeddingStore:
         try:
             if not texts or not self.path.is_file():
                 return {}
+            touch(self.path)
             with self._connect() as connection:
                 for start in range(0, len(texts), _CHUNK):
                     chunk = texts[start:start + _CHUNK]
@@ -73,9 +79,12 @@ class EmbeddingStore:
                 if np.shape(vector) == (self.dimension,)]
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            new = not self.path.is_file()
             with self._connect() as connection:
                 connection.execute("CREATE TABLE IF NOT EXISTS vectors (text TEXT PRIMARY KEY, vector BLOB NOT NULL)")
                 connection.executemany("INSERT OR IGNORE INTO vectors (text, vector) VALUES (?, ?)", rows)
+            if new:
+                keep_within(self.path.parent.glob("*.sqlite3"), STORES_BUDGET, keep=self.path)
         except sqlite3.DatabaseError as exc:
             self._failed(exc, "keeping")
         except OSError as exc:

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
+from coach.cache_budget import keep_within, touch
 from coach.embedding_store import EmbeddingStore, store_for
 from coach.errors import ModelUnavailableError
 from coach.models import offline_environment, resolve_model_path
@@ -102,6 +103,9 @@ EXPORT_SAMPLE = (
 )
 #: Recorded in the export cache key: a new version of any of these may trace a different graph.
 EXPORT_LIBRARIES = ("torch", "transformers", "sentence-transformers", "onnx", "onnxruntime")
+#: Bytes the cached exports may take together (multilingual-e5 in 8 bits ~120 MB, MiniLM ~90 MB, a
+#: version or a checkout more of each); beyond it the least recently used go.
+EXPORTS_BUDGET = 512 << 20
 #: Bump when the export code changes, so old cached files are not reused.
 EXPORT_FORMAT = 2
 ONNX_OPSET = 17
@@ -287,6 +291,8 @@ def _store(path: Path, data: bytes, *, prune: bool = True) -> None:
         for old in path.parent.glob(f"{model}-*.*") if prune else ():
             if old.stem != path.stem and old.suffix in (".onnx", ".json"):
                 old.unlink(missing_ok=True)
+        if prune:
+            keep_within(path.parent.glob("*.onnx"), EXPORTS_BUDGET, keep=path, companions=lambda p: [_spec_path(p)])
     except OSError as exc:
         log.warning("cannot cache the ONNX export in %s (%s): the next start exports again", path.parent, exc)
         if temporary is not None:
@@ -390,6 +396,7 @@ class OnnxEncoder:
                 spec["min_cosine"] = encoder.min_cosine
                 _store(_spec_path(cached), json.dumps(spec).encode(), prune=False)
                 log.info("embedding model runs on ONNX Runtime, export reused from %s", cached)
+                touch(cached)
                 encoder.identity = f"{cached.stem}-{_computation_digest()}"
                 return encoder
             except Exception as exc:  # a stale or unreadable file: export again and overwrite it
@@ -431,6 +438,7 @@ class OnnxEncoder:
             log.warning("cached ONNX export %s not usable on its own (%s): loading the model", cached, exc)
             return None
         log.info("embedding model runs on ONNX Runtime from %s (model not loaded)", cached)
+        touch(cached)
         encoder.identity = f"{cached.stem}-{_computation_digest()}"
         return encoder
 

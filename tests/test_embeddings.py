@@ -116,10 +116,10 @@ def test_tiny_model_runs_on_onnx(tiny_models, tmp_path):
 def test_export_is_cached_and_reused(tiny_models, tmp_path, count_exports):
     first = Embedder("tiny", str(tiny_models["embedder"]), cache_dir=tmp_path)
     (cached,) = (tmp_path / "onnx").glob("*.onnx")
-    written = cached.stat().st_mtime_ns
+    written = cached.stat().st_ino
     second = Embedder("tiny", str(tiny_models["embedder"]), cache_dir=tmp_path)
     assert first.backend == second.backend == "onnx"
-    assert len(count_exports) == 1 and cached.stat().st_mtime_ns == written
+    assert len(count_exports) == 1 and cached.stat().st_ino == written  # read (and touched), not written again
     # no temporary file left: the export and its spec
     assert sorted(p.name for p in (tmp_path / "onnx").iterdir()) == [cached.with_suffix(".json").name, cached.name]
 
@@ -158,6 +158,25 @@ def test_new_model_version_replaces_old_export(tiny_models, tmp_path):
     old.with_suffix(".json").write_text("{}")
     Embedder("tiny", path, cache_dir=tmp_path)
     assert sorted(p.name for p in (tmp_path / "onnx").iterdir()) == [current.with_suffix(".json").name, current.name]
+
+
+def test_exports_of_other_models_go_least_recently_used_first_beyond_the_budget(tiny_models, tmp_path, monkeypatch):
+    """Every upgrade or checkout makes exports under new names; beyond the budget the ones no start has
+    read for longest go, with their specs, and the one just written stays."""
+    import os
+
+    folder = tmp_path / "onnx"
+    folder.mkdir()
+    for age, name in enumerate(("used", "stale", "older")):  # 3 MB each, "used" the most recent
+        (folder / f"{name}-0123456789abcdef.onnx").write_bytes(b"x" * (3 << 20))
+        (folder / f"{name}-0123456789abcdef.json").write_text("{}")
+        stamp = 1_000_000 - age * 1000
+        os.utime(folder / f"{name}-0123456789abcdef.onnx", (stamp, stamp))
+    monkeypatch.setattr(embeddings, "EXPORTS_BUDGET", 4 << 20)  # the new export and one old one
+    Embedder("tiny", str(tiny_models["embedder"]), cache_dir=tmp_path)
+    current = embeddings.export_cache_path(tmp_path, str(tiny_models["embedder"]))
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [current.name, current.with_suffix(".json").name, "used-0123456789abcdef.onnx", "used-0123456789abcdef.json"])
 
 
 def test_corrupt_cache_file_is_exported_again(tiny_models, tmp_path, count_exports):

