@@ -37,4 +37,9 @@ for playbook in ('en-US-collections', 'zh-CN-bank-collections'):
 # Two workers (COACH_TEST_WORKERS; 0 runs in this process): most tests wait on servers, subprocesses
 # and models, so two share two cores well. A test file stays on one worker (its module fixtures).
 # The slowest tests are listed at the end: the suite's time is a budget (~7 min on two cores).
-.venv/bin/python -m pytest -n "${COACH_TEST_WORKERS:-2}" --dist loadfile --durations=25 "$@"
+# In a process group of its own, so a stopped run (Ctrl-C, a CI timeout) takes its workers and the
+# servers they started with it instead of leaving them running.
+setsid .venv/bin/python -m pytest -n "${COACH_TEST_WORKERS:-2}" --dist loadfile --durations=25 "$@" &
+tests=$!
+trap 'kill -TERM -- "-$tests" 2>/dev/null || true' TERM INT HUP
+wait "$tests"
