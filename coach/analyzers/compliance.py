@@ -149,14 +149,17 @@ class ComplianceMonitor:
                 if rule_id not in self.duties_started and matcher.match(features):
                     self.duties_started[rule_id] = features.texts[0]
         for rule in self.rules.rules:
-            if rule.kind == "metadata" or rule.speaker != speaker or not self.applies(rule):
+            if rule.kind == "metadata" or rule.speaker != speaker:
+                continue
+            gated = not self.applies(rule)  # then only its anytime words can break it, if the metadata is silent
+            if gated and (rule.id not in self.rules.anytime or any(k in self.metadata for k in rule.when_metadata)):
                 continue
             if rule.kind == "prohibited" and rule.before == "identity_verified" and identity_verified:
                 continue
             if rule.kind == "required" and (rule.id in self.satisfied or rule.after not in self.anchors):
                 continue
             cause = self.duty_cause(rule) if rule.kind == "duty" else None
-            match = self._match(rule, features, cause)
+            match = self._match(rule, features, cause, gated)
             if match is None:
                 continue
             if rule.kind == "required":
@@ -168,6 +171,8 @@ class ComplianceMonitor:
                 if problem is None:
                     continue
                 evidence = f"{features.texts[0]} ({problem})"
+            elif gated:
+                evidence = f"{features.texts[0]} (the line itself shows it; the call has no {', '.join(rule.when_metadata)} flag)"
             elif rule.kind == "duty":
                 evidence = (f"{features.texts[0]} (after the debtor said: {cause})" if cause is not None
                             else f"{features.texts[0]} (breaks it whatever the debtor said before)")
@@ -175,10 +180,11 @@ class ComplianceMonitor:
         self.findings += found
         return found
 
-    def _match(self, rule: Rule, features: Features, cause: str | None) -> Match | None:
+    def _match(self, rule: Rule, features: Features, cause: str | None, gated: bool = False) -> Match | None:
         """What of ``rule`` the utterance says. A duty's trigger (pressing for payment) counts only once
-        the debtor started it (``cause``), its ``anytime`` words always."""
-        if rule.kind != "duty" or cause is not None:
+        the debtor started it (``cause``), a rule's whose metadata does not hold (``gated``: the call
+        carries none of its fields) never; its ``anytime`` words always."""
+        if not gated and (rule.kind != "duty" or cause is not None):
             match = self.rules.triggers[rule.id].match(features)
             if match is not None or rule.kind != "duty":
                 return match

@@ -209,7 +209,8 @@ class Rule(Strict):
     kinds:
       * ``prohibited``: ``speaker`` must never say what ``trigger`` matches (optionally only before
         identity is verified: ``before: identity_verified``, the third-party disclosure rule; or only
-        when metadata says so: ``when_metadata``).
+        when metadata says so: ``when_metadata``, and then what ``anytime`` matches breaks it when
+        the call carries none of those fields: "it's from 2009, but we can still sue").
       * ``duty``: once the debtor has expressed one of ``after_intents`` (stop calling, lawyer, dispute,
         ...) or said what ``after_debtor`` matches, the agent must not say what ``trigger`` matches
         (keep pressing for payment); what ``anytime`` matches breaks it whether or not the debtor
@@ -247,10 +248,11 @@ class Rule(Strict):
     #: number, record the dispute, confirm the calls stop). Such lines often name the account, the
     #: balance or a number, so the pressing classifier learns collection talk against them.
     lawful_examples: list[Text] = Field(default_factory=list)
-    #: Duty rules: words that break the duty by themselves, before it has started too. Telling a
-    #: consumer to ignore the validation notice, that a dispute is pointless or that the debt is theirs
-    #: whatever they say overshadows the right itself: the debtor need not have disputed first, and a
-    #: single line shows it.
+    #: Words that break the rule by themselves, where it otherwise waits for something. A duty's, before
+    #: it has started: telling a consumer to ignore the validation notice, that a dispute is pointless
+    #: or that the debt is theirs whatever they say overshadows the right itself. A prohibited rule's
+    #: with ``when_metadata``, when the call carries none of its fields: a line that names the debt's
+    #: age and threatens suit, or denies any time limit on suing, shows what the account's flag would.
     anytime: Matcher | None = None
     #: Prohibited rules only: the offensive-language model (profanity, insults; see
     #: :mod:`coach.text.offensive`) also triggers this rule, beyond what ``trigger`` lists.
@@ -263,8 +265,9 @@ class Rule(Strict):
             raise ValueError(f"a {kind} rule needs a trigger with phrases, patterns or examples")
         if kind == "duty" and not self.after_intents and (self.after_debtor is None or self.after_debtor.is_empty()):
             raise ValueError("a duty rule needs after_intents or after_debtor")
-        if kind != "duty" and self.anytime is not None:
-            raise ValueError("anytime belongs to duty rules only (a prohibited rule's trigger already holds at any time)")
+        if self.anytime is not None and not (kind == "duty" or kind == "prohibited" and self.when_metadata):
+            raise ValueError("anytime belongs to duty rules and to prohibited rules with when_metadata (the words that "
+                             "break them when they would not apply yet); another rule's trigger already holds at any time")
         if self.anytime is not None and self.anytime.is_empty():
             raise ValueError("anytime needs phrases, patterns or examples (or leave it out)")
         if kind != "duty" and self.lawful_examples:

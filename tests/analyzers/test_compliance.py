@@ -198,3 +198,29 @@ def test_telling_the_debtor_their_rights_breaks_no_duty(en_engine, zh_engine, la
     engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
     rules = _rules(run_call(engine, verify + [("agent", line)]))
     assert not set(rules) & {"US-DISPUTE", "CN-DISPUTE"}
+
+
+@pytest.mark.parametrize("line", [
+    "this card was charged off back in 2011, and our attorneys can still file a lawsuit if you refuse",
+    "debts like this never expire, so legal action is always on the table",
+    "it doesn't matter how old the balance is, we can still go to court",
+    "the time limit won't protect you, we are ready to sue",
+])
+def test_a_line_that_shows_the_debt_is_time_barred_breaks_the_rule_without_the_flag(en_engine, line):
+    """Most calls carry no time_barred flag; a line that names the debt's age and threatens suit, or
+    denies any limit on suing, shows it."""
+    hits = [e for e in of_type(run_call(en_engine, VERIFY_EN + [("agent", line)]), "compliance") if e.rule_id == "US-TBD"]
+    assert hits and "no time_barred flag" in hits[0].evidence
+
+
+@pytest.mark.parametrize(("line", "metadata"), [
+    ("because this debt is from 2009, we will not sue you and we can't take you to court", None),
+    ("in some states making a payment on an old debt can restart the time to sue, so you may want advice first", None),
+    ("the judgment was entered in 2012, so we are collecting under the court order", None),
+    ("if we can't agree on a plan we may have to file a lawsuit", None),  # no age named: only the flag tells
+    ("this card was charged off back in 2011, and our attorneys can still file a lawsuit if you refuse",
+     {"time_barred": False}),  # the account says it is not
+])
+def test_a_suit_mentioned_without_a_time_barred_debt_is_not_that_rule(en_engine, line, metadata):
+    events = run_call(en_engine, VERIFY_EN + [("agent", line)], metadata=metadata)
+    assert "US-TBD" not in {e.rule_id for e in of_type(events, "compliance")}

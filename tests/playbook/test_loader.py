@@ -186,12 +186,17 @@ def test_lawful_examples_belong_to_duty_rules(tmp_path, valid_data):
     assert "lawful_examples belong to duty rules only" in _error(_write(tmp_path, data))
 
 
-def test_anytime_words_belong_to_duty_rules(tmp_path, valid_data):
+def test_anytime_words_belong_to_rules_that_wait_for_something(tmp_path, valid_data):
+    """A duty waits for the debtor, a prohibited rule with when_metadata for the call's metadata;
+    any other rule's trigger already holds at any time."""
     data = copy.deepcopy(valid_data)
-    rule = next(r for r in data["rules"] if r["kind"] == "prohibited")
+    rule = next(r for r in data["rules"] if r["kind"] == "prohibited" and not r.get("when_metadata"))
     rule["anytime"] = {"phrases": ["ignore the letter"]}
     message = _error(_write(tmp_path, data))
-    assert "anytime belongs to duty rules only" in message and f"rules.{data['rules'].index(rule)}" in message
+    assert "anytime belongs to duty rules and to prohibited rules with when_metadata" in message
+    assert f"rules.{data['rules'].index(rule)}" in message
+    rule["when_metadata"] = {"time_barred": True}
+    assert load_playbook(_write(tmp_path, data)).rules[data["rules"].index(rule)].anytime.phrases == ["ignore the letter"]
 
 
 def test_anytime_words_cannot_be_empty(tmp_path, valid_data):
