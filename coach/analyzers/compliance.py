@@ -176,7 +176,9 @@ class ComplianceMonitor:
             elif rule.kind == "duty":
                 evidence = (f"{features.texts[0]} (after the debtor said: {cause})" if cause is not None
                             else f"{features.texts[0]} (breaks it whatever the debtor said before)")
-            found.append(Finding(rule, evidence, match.confidence, match.method, utterance_id, start, speaker))
+            # "anytime:pattern": the rule's own anytime words, whose vetoes already weighed any negation
+            method = f"anytime:{match.method}" if gated else match.method
+            found.append(Finding(rule, evidence, match.confidence, method, utterance_id, start, speaker))
         self.findings += found
         return found
 
@@ -296,6 +298,7 @@ class ComplianceAnalyzer(Analyzer):
 
 def _reassurance_clears(finding: Finding) -> bool:
     """A negated line clears what a prohibited rule's words matched, but not a third-party disclosure
-    (the debt is named either way) nor offensive language."""
+    (the debt is named either way), offensive language, nor a rule's anytime words (their negations,
+    "debts never expire", are the violation, and their own vetoes weighed them)."""
     rule = finding.rule
     return rule.kind == "prohibited" and rule.before is None and finding.method in WORD_METHODS

@@ -210,7 +210,7 @@ def test_a_line_that_shows_the_debt_is_time_barred_breaks_the_rule_without_the_f
     """Most calls carry no time_barred flag; a line that names the debt's age and threatens suit, or
     denies any limit on suing, shows it."""
     hits = [e for e in of_type(run_call(en_engine, VERIFY_EN + [("agent", line)]), "compliance") if e.rule_id == "US-TBD"]
-    assert hits and "no time_barred flag" in hits[0].evidence
+    assert hits and "no time_barred flag" in hits[0].evidence and hits[0].method.startswith("anytime:")
 
 
 @pytest.mark.parametrize(("line", "metadata"), [
