@@ -25,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from coach.cache_budget import touch
 from coach.playbook.schema import Playbook
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,7 @@ def load(cache_dir: Path | None, playbook_id: str, key: str) -> dict[str, Any] |
         if not isinstance(stored, dict) or stored.get("key") != key or not isinstance(stored.get("parts"), dict):
             raise ValueError("not a fitted engine for this playbook and these settings")
         log.info("%s loaded from %s", playbook_id, path)
+        touch(path)  # the most recently used files are the ones pruning keeps
         return stored["parts"]
     except Exception as exc:  # corrupt, truncated, another version: fit again and overwrite it
         log.warning("cache file %s not usable (%s): building it again", path, exc)
@@ -114,9 +116,15 @@ KEEP_PER_FAMILY = 32
 
 
 def _prune(path: Path, pattern: str, keep: int) -> None:
-    """Remove all but the newest ``keep`` files matching ``pattern``; ``path`` stays."""
-    others = [p for p in path.parent.glob(pattern) if p != path]
-    others.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    """Remove all but the ``keep`` most recently used files matching ``pattern`` (a file is touched
+    when loaded); ``path`` stays."""
+    others = []
+    for other in path.parent.glob(pattern):
+        try:
+            others.append((other.stat().st_mtime, other))
+        except OSError:
+            continue  # another process removed it meanwhile
+    others = [p for _, p in sorted(others, reverse=True) if p != path]
     for old in others[keep - 1:]:
         old.unlink(missing_ok=True)
 

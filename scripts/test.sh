@@ -38,8 +38,13 @@ for playbook in ('en-US-collections', 'zh-CN-bank-collections'):
 # and models, so two share two cores well. A test file stays on one worker (its module fixtures).
 # The slowest tests are listed at the end: the suite's time is a budget (~7 min on two cores).
 # In a process group of its own, so a stopped run (Ctrl-C, a CI timeout) takes its workers and the
-# servers they started with it instead of leaving them running.
-setsid .venv/bin/python -m pytest -n "${COACH_TEST_WORKERS:-2}" --dist loadfile --durations=25 "$@" &
+# servers they started with it instead of leaving them running. Ctrl-C reaches it as TERM (a job
+# started with & in a script ignores SIGINT), and the script waits for the group to finish.
+tests=""
+trap '[ -z "$tests" ] || kill -TERM -- "-$tests" 2>/dev/null || true' INT TERM HUP
+setsid -w .venv/bin/python -m pytest -n "${COACH_TEST_WORKERS:-2}" --dist loadfile --durations=25 "$@" <&0 &
 tests=$!
-trap 'kill -TERM -- "-$tests" 2>/dev/null || true' TERM INT HUP
-wait "$tests"
+status=0
+wait "$tests" || status=$?
+while kill -0 "$tests" 2>/dev/null; do wait "$tests" || status=$?; done  # a signal ended the wait, not the run
+exit "$status"

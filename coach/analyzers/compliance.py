@@ -47,7 +47,8 @@ class ComplianceRules:
     def __init__(self, playbook: Playbook, space: FeatureSpace) -> None:
         self.rules = list(playbook.rules)
         self.triggers = {r.id: CompiledMatcher(r.trigger, space) for r in self.rules if not r.trigger.is_empty()}
-        #: Duty rules' words that break them before they started too (see ``Rule.anytime``).
+        #: Words that break a rule by themselves: a duty's before it started, a metadata-gated rule's
+        #: without its metadata (see ``Rule.anytime``).
         self.anytime = {r.id: CompiledMatcher(r.anytime, space) for r in self.rules if r.anytime and not r.anytime.is_empty()}
         self.duty_starts = {
             r.id: CompiledMatcher(r.after_debtor, space) for r in self.rules if r.after_debtor and not r.after_debtor.is_empty()
@@ -151,15 +152,18 @@ class ComplianceMonitor:
         for rule in self.rules.rules:
             if rule.kind == "metadata" or rule.speaker != speaker:
                 continue
-            gated = not self.applies(rule)  # then only its anytime words can break it, if the metadata is silent
-            if gated and (rule.id not in self.rules.anytime or any(k in self.metadata for k in rule.when_metadata)):
+            # a prohibited rule whose metadata does not hold: only its anytime words, and only when the
+            # call says nothing of those fields
+            gated = not self.applies(rule)
+            if gated and (rule.kind != "prohibited" or rule.id not in self.rules.anytime
+                          or any(self.metadata.get(k) is not None for k in rule.when_metadata)):
                 continue
             if rule.kind == "prohibited" and rule.before == "identity_verified" and identity_verified:
                 continue
             if rule.kind == "required" and (rule.id in self.satisfied or rule.after not in self.anchors):
                 continue
             cause = self.duty_cause(rule) if rule.kind == "duty" else None
-            match = self._match(rule, features, cause, gated)
+            match, anytime = self._match(rule, features, cause, gated)
             if match is None:
                 continue
             if rule.kind == "required":
@@ -177,21 +181,24 @@ class ComplianceMonitor:
                 evidence = (f"{features.texts[0]} (after the debtor said: {cause})" if cause is not None
                             else f"{features.texts[0]} (breaks it whatever the debtor said before)")
             # "anytime:pattern": the rule's own anytime words, whose vetoes already weighed any negation
-            method = f"anytime:{match.method}" if gated else match.method
+            method = f"anytime:{match.method}" if anytime else match.method
             found.append(Finding(rule, evidence, match.confidence, method, utterance_id, start, speaker))
         self.findings += found
         return found
 
-    def _match(self, rule: Rule, features: Features, cause: str | None, gated: bool = False) -> Match | None:
-        """What of ``rule`` the utterance says. A duty's trigger (pressing for payment) counts only once
-        the debtor started it (``cause``), a rule's whose metadata does not hold (``gated``: the call
-        carries none of its fields) never; its ``anytime`` words always."""
-        if not gated and (rule.kind != "duty" or cause is not None):
-            match = self.rules.triggers[rule.id].match(features)
-            if match is not None or rule.kind != "duty":
-                return match
+    def _match(self, rule: Rule, features: Features, cause: str | None, gated: bool) -> tuple[Match | None, bool]:
+        """What of ``rule`` the utterance says, and whether its ``anytime`` words said it. Those count
+        always, and first: their vetoes weighed the line's negations, which the reassurance filter
+        would otherwise read as a threat taken back ("debts like this never expire", near a trigger
+        example, on a call flagged time-barred). The trigger counts unless the rule is ``gated`` (its
+        metadata does not hold), a duty's (pressing for payment) only once the debtor started it (``cause``)."""
         anytime = self.rules.anytime.get(rule.id)
-        return anytime.match(features) if anytime else None
+        match = anytime.match(features) if anytime else None
+        if match is not None:
+            return match, True
+        if gated or (rule.kind == "duty" and cause is None):
+            return None, False
+        return self.rules.triggers[rule.id].match(features), False
 
     def duty_cause(self, rule: Rule) -> str | None:
         """What the debtor said that started this duty, or None if it has not started (or the debtor

@@ -207,10 +207,14 @@ def test_telling_the_debtor_their_rights_breaks_no_duty(en_engine, zh_engine, la
     "the time limit won't protect you, we are ready to sue",
 ])
 def test_a_line_that_shows_the_debt_is_time_barred_breaks_the_rule_without_the_flag(en_engine, line):
-    """Most calls carry no time_barred flag; a line that names the debt's age and threatens suit, or
-    denies any limit on suing, shows it."""
-    hits = [e for e in of_type(run_call(en_engine, VERIFY_EN + [("agent", line)]), "compliance") if e.rule_id == "US-TBD"]
-    assert hits and "no time_barred flag" in hits[0].evidence and hits[0].method.startswith("anytime:")
+    """Most calls carry no time_barred flag (or send it empty); a line that names the debt's age and
+    threatens suit, or denies any limit on suing, shows it. On a call flagged time-barred it counts too."""
+    for metadata, evidence in ((None, "no time_barred flag"), ({"time_barred": None}, "no time_barred flag"),
+                               ({"time_barred": True}, "")):
+        events = run_call(en_engine, VERIFY_EN + [("agent", line)], metadata=metadata)
+        hits = [e for e in of_type(events, "compliance") if e.rule_id == "US-TBD"]
+        assert hits and evidence in hits[0].evidence, metadata
+        assert hits[0].method.startswith("anytime:") or metadata == {"time_barred": True}  # the trigger may say it first
 
 
 @pytest.mark.parametrize(("line", "metadata"), [
@@ -218,6 +222,15 @@ def test_a_line_that_shows_the_debt_is_time_barred_breaks_the_rule_without_the_f
     ("in some states making a payment on an old debt can restart the time to sue, so you may want advice first", None),
     ("the judgment was entered in 2012, so we are collecting under the court order", None),
     ("if we can't agree on a plan we may have to file a lawsuit", None),  # no age named: only the flag tells
+    # a reviewer's lawful lines about old debts, judgments and years
+    ("There's a court judgment from 2014 on this account, so we're collecting on that judgment.", None),
+    ("Your last payment was back in 2016, and we're not taking any legal action.", None),
+    ("I see the original loan from 2008; we have no plans to file a lawsuit.", None),
+    ("It's an old account, so legal action isn't an option for us.", None),
+    ("I'm calling about the card ending in 2012; your court date is March 5th.", None),
+    ("There's no time limit on disputing this with the credit bureaus.", None),
+    ("Once you set up autopay it never expires unless you cancel it.", None),
+    ("Your last payment was in March of 2016, and the court awarded the judgment in 2018.", None),
     ("this card was charged off back in 2011, and our attorneys can still file a lawsuit if you refuse",
      {"time_barred": False}),  # the account says it is not
 ])

@@ -195,6 +195,8 @@ def test_anytime_words_belong_to_rules_that_wait_for_something(tmp_path, valid_d
     message = _error(_write(tmp_path, data))
     assert "anytime belongs to duty rules and to prohibited rules with when_metadata" in message
     assert f"rules.{data['rules'].index(rule)}" in message
+    rule["when_metadata"] = {"consent_recorded": False}  # a silent call meets it: the words could never count
+    assert "anytime belongs to duty rules" in _error(_write(tmp_path, data))
     rule["when_metadata"] = {"time_barred": True}
     assert load_playbook(_write(tmp_path, data)).rules[data["rules"].index(rule)].anytime.phrases == ["ignore the letter"]
 
