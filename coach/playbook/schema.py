@@ -210,7 +210,7 @@ class Rule(Strict):
       * ``prohibited``: ``speaker`` must never say what ``trigger`` matches (optionally only before
         identity is verified: ``before: identity_verified``, the third-party disclosure rule; or only
         when metadata says so: ``when_metadata``, and then what ``anytime`` matches breaks it when
-        the call carries none of those fields: "it's from 2009, but we can still sue").
+        the call carries none of those fields: "charged off in 2011, and our lawyers can still sue").
       * ``duty``: once the debtor has expressed one of ``after_intents`` (stop calling, lawyer, dispute,
         ...) or said what ``after_debtor`` matches, the agent must not say what ``trigger`` matches
         (keep pressing for payment); what ``anytime`` matches breaks it whether or not the debtor

@@ -218,7 +218,7 @@ def test_a_line_that_shows_the_debt_is_time_barred_breaks_the_rule_without_the_f
 
 
 @pytest.mark.parametrize(("line", "metadata"), [
-    ("because this debt is from 2009, we will not sue you and we can't take you to court", None),
+    ("because this account dates from 2008, we will not sue you and we can't take you to court", None),
     ("in some states making a payment on an old debt can restart the time to sue, so you may want advice first", None),
     ("the judgment was entered in 2012, so we are collecting under the court order", None),
     ("if we can't agree on a plan we may have to file a lawsuit", None),  # no age named: only the flag tells
