@@ -98,6 +98,10 @@ def _load(path: Path, _mtime: int) -> Playbook:
     return _validated(raw, str(path))
 
 
+#: Name prefix of the cached validated playbooks (one name per file path).
+VALIDATED = "validated-"
+
+
 def _validated(raw: bytes, source: str) -> Playbook:
     """The playbook in ``raw``, from the cache when the same bytes were validated by the same code
     before. Validating a shipped playbook (every field, every regex checked for catastrophic
@@ -108,13 +112,14 @@ def _validated(raw: bytes, source: str) -> Playbook:
 
     cache_dir = get_settings().cache_dir
     key = engine_cache.validation_key(raw)
-    # named by the file's path, hashed: any length and character a path holds, a few versions kept per file
-    name = f"validated-{hashlib.sha256(source.encode('utf-8', 'surrogateescape')).hexdigest()[:16]}"
+    # named by the file's path, hashed (any length and character a path holds); the newest few dozen
+    # files of all paths together are kept
+    name = f"{VALIDATED}{hashlib.sha256(source.encode('utf-8', 'surrogateescape')).hexdigest()[:16]}"
     stored = engine_cache.load(cache_dir, name, key)
     if stored is not None and isinstance(stored.get("playbook"), Playbook):
         return stored["playbook"]
     playbook = parse_playbook(raw, source)
-    engine_cache.store(cache_dir, name, key, {"playbook": playbook}, family="validated-")
+    engine_cache.store(cache_dir, name, key, {"playbook": playbook}, family=VALIDATED)
     return playbook
 
 

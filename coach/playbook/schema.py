@@ -265,8 +265,8 @@ class Rule(Strict):
             raise ValueError(f"a {kind} rule needs a trigger with phrases, patterns or examples")
         if kind == "duty" and not self.after_intents and (self.after_debtor is None or self.after_debtor.is_empty()):
             raise ValueError("a duty rule needs after_intents or after_debtor")
-        if self.anytime is not None and not (kind == "duty" or kind == "prohibited" and any(
-                value is not False for value in self.when_metadata.values())):
+        waits_for_metadata = any(value is not False for value in self.when_metadata.values())
+        if self.anytime is not None and not (kind == "duty" or (kind == "prohibited" and waits_for_metadata)):
             raise ValueError("anytime belongs to duty rules and to prohibited rules with when_metadata that a silent call "
                              "does not meet (the words that break them when they would not apply yet); another rule's "
                              "trigger already holds at any time")
