@@ -63,6 +63,10 @@ class Utterance(BaseModel):
         return self.end - self.start
 
 
+#: Longest metadata a call may carry, as JSON text (an upload's form field, a live call's start message).
+MAX_METADATA_CHARS = 20_000
+
+
 class CallMetadata(BaseModel):
     """What the rules need to know about the call beyond its words. Unknown keys are kept."""
 
@@ -73,11 +77,13 @@ class CallMetadata(BaseModel):
     debtor_timezone: str | None = None
     #: The debtor's local time when the call started, "HH:MM" (else derived from started_at and
     #: debtor_timezone).
-    local_time: str | None = Field(default=None, pattern=r"^\d{1,2}:\d{2}$")
+    local_time: str | None = Field(default=None, pattern=r"^([01]?\d|2[0-3]):[0-5]\d$")
     calls_last_7d: int | None = Field(default=None, ge=0)
     attempts_today: int | None = Field(default=None, ge=0)
     conversations_today: int | None = Field(default=None, ge=0)
-    balance: float | None = None
+    #: What the account owes: a finite amount, none negative (an infinite one matched no figure the
+    #: agent said, and so raised a wrong-amount finding on every call).
+    balance: float | None = Field(default=None, ge=0, allow_inf_nan=False)
     currency: str | None = None
     time_barred: bool | None = None
     first_contact: bool | None = None

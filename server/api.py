@@ -17,12 +17,14 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from pydantic import BaseModel, Field
 
 from coach import jsontext
+from coach.audio.files import audio_media_type
 from coach.config import Settings
 from coach.errors import CoachError, InputError, NotFoundError
 from coach.outcome import OutcomeKind
 from coach.playbook.registry import PlaybookRegistry
 from coach.review.pipeline import ReviewRequest, call_metadata, check_request, parse_roles, review_into_store
 from coach.storage import CallDetail, CallFilter, CallStore, CallSummary, NoteRecord, Viewer
+from coach.transcript import MAX_METADATA_CHARS
 from server import errors, playbooks
 from server.auth import current_viewer, get_store, require
 from server.body_limits import BodyLimit
@@ -130,7 +132,7 @@ async def upload_call(
                                                         "twice, e.g. agent,debtor (mono: not used)")] = "agent,debtor",
     call_id: Annotated[str | None, Form(max_length=200)] = None, agent_id: Annotated[str | None, Form(max_length=200)] = None,
     team: Annotated[str | None, Form(max_length=200)] = None,
-    metadata: Annotated[str | None, Form(max_length=20_000, description="JSON object: debtor_timezone, balance, ...")] = None,
+    metadata: Annotated[str | None, Form(max_length=MAX_METADATA_CHARS, description="JSON object: debtor_timezone, balance, ...")] = None,
 ) -> JSONResponse:
     """Review a recording or transcript and store it (runs to completion before answering)."""
     settings: Settings = request.app.state.settings
@@ -213,7 +215,9 @@ async def call_audio(call_id: CallId, request: Request, viewer: Reader, store: S
     path = (settings.data_dir / relative) if relative else None
     if path is None or not path.is_file():
         raise NotFoundError(f"call {call_id!r} has no stored audio")
-    return FileResponse(path)
+    # An audio type by the kept suffix (never the upload's own), not sniffed, and never run as a page.
+    return FileResponse(path, media_type=audio_media_type(path),
+                        headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox; default-src 'none'"})
 
 
 @router.get("/calls/{call_id}/report", response_class=HTMLResponse, tags=["reports"])

@@ -11,12 +11,13 @@ transcribed is lost. All model work runs off the event loop.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import WebSocket, WebSocketDisconnect
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from coach import jsontext
 from coach.audio.formats import AudioFormat
@@ -28,6 +29,7 @@ from coach.live import LiveCall, StreamSpec, load_speech_model
 from coach.playbook.registry import PlaybookRegistry
 from coach.recorder import CallRecorder
 from coach.storage import CallStore, NewCall, Viewer
+from coach.transcript import MAX_METADATA_CHARS, CallMetadata
 from server.auth import StreamGate, StreamRefused
 from server.errors import scrub_paths
 from server.samples import SamplePlayback, bundled as bundled_samples
@@ -65,6 +67,19 @@ class StartMessage(BaseModel):
     #: Read only to refuse ``true``: a client cannot make its own call a demo (hidden from the lists,
     #: no alert posted, deleted by ``coach calls purge-demo``); ``sample`` is how to play one.
     demo: bool = False
+
+    @field_validator("metadata")
+    @classmethod
+    def _checked_like_an_upload(cls, value: dict[str, Any]) -> dict[str, Any]:
+        """A live call's metadata is checked as an upload's is: its size, and the fields rules read
+        (a balance that is no finite amount, a local time that is no time of day)."""
+        if len(json.dumps(value, ensure_ascii=False, default=str)) > MAX_METADATA_CHARS:
+            raise ValueError(f"metadata longer than {MAX_METADATA_CHARS} characters as JSON")
+        try:
+            CallMetadata.model_validate(value)
+        except ValidationError as exc:
+            raise ValueError(describe_validation_error(exc)) from None
+        return value
 
 
 class RecentCalls:
@@ -212,10 +227,11 @@ class CallStream:
             return False
         return True
 
-    async def _next(self) -> dict | None:
-        """The client's next message, or None when it has sent nothing for ``stream_idle_seconds``."""
+    async def _next(self, timeout: float | None = None) -> dict | None:
+        """The client's next message, or None when it has sent nothing for ``stream_idle_seconds``
+        (or ``timeout``)."""
         try:
-            return await asyncio.wait_for(self.ws.receive(), self.settings.stream_idle_seconds)
+            return await asyncio.wait_for(self.ws.receive(), self.settings.stream_idle_seconds if timeout is None else timeout)
         except TimeoutError:
             self._idle = True
             return None
@@ -231,8 +247,13 @@ class CallStream:
         if message.get("bytes") is not None:
             await self._fail("audio_before_start", "send a JSON start message before any audio", POLICY)
             return False
+        text = message.get("text") or ""
+        if len(text) > self.settings.max_frame_bytes:
+            await self._fail("frame_too_large", f"start message of {len(text)} bytes exceeds {self.settings.max_frame_bytes}",
+                             POLICY)
+            return False
         try:
-            start = StartMessage.model_validate(jsontext.loads(message.get("text") or ""))
+            start = StartMessage.model_validate(jsontext.loads(text))
         except ValidationError as exc:
             await self._fail("bad_start", "invalid start message:\n" + describe_validation_error(exc), POLICY)
             return False

@@ -12,6 +12,7 @@ they are stored as they happen, like every live call, for the agent's console an
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
@@ -51,8 +52,11 @@ class TwilioStream(CallStream):
         return True  # the token arrives in the start message (Twilio sends no headers): checked there
 
     async def _start(self) -> bool:
+        # One deadline for the start message whatever comes before it: "connected" messages sent
+        # forever would otherwise hold an unauthenticated socket open.
+        deadline = asyncio.get_running_loop().time() + self.settings.stream_idle_seconds
         while True:
-            raw = await self._next()
+            raw = await self._next(max(0.0, deadline - asyncio.get_running_loop().time()))
             if raw is None:
                 await self._fail("idle_timeout", f"no start message within {self.settings.stream_idle_seconds:g} s", IDLE_TIMEOUT)
                 return False

@@ -23,6 +23,28 @@ MAX_RECORDING_SECONDS = 7_200.0
 DECODE_GROUP_SAMPLES = 500_000
 
 
+#: Media types of the recording formats a kept recording is served as (the review page's player).
+#: A recording is stored under one of these suffixes or none: the suffix a client gave its upload
+#: must never pick what a browser makes of the file (a recording with HTML appended and named
+#: ``.html`` still decodes, and would run as a page on the server's own origin).
+AUDIO_MEDIA_TYPES = {
+    ".wav": "audio/wav", ".flac": "audio/flac", ".mp3": "audio/mpeg", ".ogg": "audio/ogg", ".oga": "audio/ogg",
+    ".opus": "audio/ogg", ".m4a": "audio/mp4", ".mp4": "audio/mp4", ".aac": "audio/aac", ".webm": "audio/webm",
+    ".amr": "audio/amr", ".aif": "audio/aiff", ".aiff": "audio/aiff", ".au": "audio/basic", ".wma": "audio/x-ms-wma",
+}
+
+
+def stored_suffix(path: Path) -> str:
+    """The suffix a recording is kept under: its own when it names an audio format, else none."""
+    suffix = path.suffix.lower()
+    return suffix if suffix in AUDIO_MEDIA_TYPES else ""
+
+
+def audio_media_type(path: Path) -> str:
+    """What a kept recording is served as: an audio type, or bytes to download, never a page."""
+    return AUDIO_MEDIA_TYPES.get(path.suffix.lower(), "application/octet-stream")
+
+
 @dataclass(frozen=True)
 class Recording:
     """A decoded recording, and what is wrong with the file when it could be read anyway."""

@@ -18,12 +18,13 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from coach.audio.files import stored_suffix
 from coach.config import Settings, get_settings
 from coach.engine import CoachEngine, get_engine
 from coach.errors import InputError, NotFoundError, StorageError, describe_validation_error
 from coach.events import BaseEvent
 from coach.playbook.loader import load_playbook
-from coach.storage import SYSTEM, CallStore, NewCall, Viewer
+from coach.storage import SYSTEM, CallStore, CallSummary, NewCall, Viewer
 from coach.transcript import (
     LANGUAGE_NAMES,
     SPEAKERS,
@@ -450,7 +451,7 @@ def store_review(store: CallStore, reviewed: ReviewedCall, *, source: str, setti
     settings = settings or get_settings()
     audio_path = None
     if reviewed.audio_file is not None and settings.keep_audio and reviewed.content_hash:
-        audio_path = f"audio/{reviewed.content_hash}{reviewed.audio_file.suffix.lower()}"
+        audio_path = f"audio/{reviewed.content_hash}{stored_suffix(reviewed.audio_file)}"
     call = reviewed.call
     metadata = call.metadata.model_dump(exclude_none=True)
     store.save_call(
@@ -533,6 +534,8 @@ def review_into_store(store: CallStore, path: str | Path, request: ReviewRequest
     standing, replacing = earlier_review(store, digest, request, viewer)
     if standing is not None:
         return standing
+    if replacing is not None:
+        replaced_call(store, replacing, request)  # a rename or a reassignment: refused before the work
     reviewed = review_file(path, request, settings, content_hash=digest)
     return store_replacing(store, reviewed, request, replacing, source=source, settings=settings)
 
@@ -557,12 +560,30 @@ def store_replacing(store: CallStore, reviewed: ReviewedCall, request: ReviewReq
     if replacing is None:
         return store_reviewed(store, reviewed, request, source=source, settings=settings)
     try:
+        earlier = replaced_call(store, replacing, request)
+        metadata = reviewed.call.metadata.model_copy(update={"agent_id": earlier.agent_id, "team": earlier.team})
+        reviewed.call = reviewed.call.model_copy(update={"call_id": earlier.id, "metadata": metadata})
         stored = store_reviewed(store, reviewed, request, source=source, settings=settings, replacing=replacing)
     except NotFoundError:  # deleted meanwhile (by an admin, or by the same file reviewed again at once)
         return store_reviewed(store, reviewed, request, source=source, settings=settings)
     if stored.duplicate:
         return stored
     return StoredReview(stored.call_id, duplicate=False, replaced=replacing)
+
+
+def replaced_call(store: CallStore, replacing: str, request: ReviewRequest) -> CallSummary:
+    """The stored call a new review of the same file replaces. The new review is the same call: it
+    keeps that call's id, agent and team, so a review in another language can neither rename a call
+    nor move it to another agent (a request naming others is refused)."""
+    earlier = store.get_call(replacing)
+    asked = {"call_id": (request.call_id, earlier.id), "agent_id": (request.agent_id, earlier.agent_id),
+             "team": (request.team, earlier.team)}
+    changed = [name for name, (new, old) in asked.items() if new is not None and new != old]
+    if changed:
+        raise InputError(f"this recording is already stored as call {earlier.id!r}; reviewing it again in another "
+                         f"language or playbook keeps its {', '.join(changed)} (leave {'it' if len(changed) == 1 else 'them'} "
+                         "out to review it again)")
+    return earlier
 
 
 def _asks_for_another_review(store: CallStore, call_id: str, request: ReviewRequest, viewer: Viewer) -> bool:

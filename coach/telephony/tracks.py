@@ -12,8 +12,14 @@ from __future__ import annotations
 
 import numpy as np
 
+from coach.errors import InputError
+
 #: G.711 mu-law's code for a zero sample.
 MULAW_SILENCE = 0xFF
+#: Longest gap in a track filled with silence. Platforms stream a call's audio without pauses (hold
+#: music included), so a chunk stamped further ahead is a broken or hostile message: filling its gap
+#: would take memory in proportion to the stamp (a 12-digit one, terabytes).
+MAX_GAP_MS = 300_000
 
 
 class TrackMixer:
@@ -47,6 +53,10 @@ class TrackMixer:
         if start < 0:
             payload, start = payload[-start:], 0
         if start > len(buffer):
+            gap_ms = (start - len(buffer)) // self.width * 1000 // self.rate
+            if gap_ms > MAX_GAP_MS:
+                raise InputError(f"a chunk stamped {gap_ms / 1000:.0f} s after the track's last audio "
+                                 f"(more than {MAX_GAP_MS // 1000} s of silence to fill)")
             buffer.extend(self._silence * ((start - len(buffer)) // self.width))  # a gap: silence
         buffer[start : start + len(payload)] = payload
         return self._release(flush=False)

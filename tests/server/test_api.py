@@ -120,15 +120,19 @@ def test_a_recording_uploaded_again_in_another_language_replaces_its_review(clie
     file again and replaces the stored review. Another team's coach can neither replace it nor learn
     more than before."""
     with av_trim(EXAMPLES / "audio" / "zh-violations.flac", tmp_path / "clip.flac", seconds=12) as clip:
-        first = upload(client, tokens["coach"], clip, language="en")
+        first = upload(client, tokens["coach"], clip, language="en", agent_id="a1")
         assert first.status_code == 201 and first.json()["call"]["language"] == "en", first.text
         same = upload(client, tokens["coach"], clip, language="en")
         assert same.status_code == 200 and same.json()["duplicate"]
         elsewhere = upload(client, tokens["other_coach"], clip, language="zh")
         assert elsewhere.status_code == 409
+        # the same call reviewed again: it cannot be moved to another agent or renamed on the way
+        moved = upload(client, tokens["coach"], clip, language="zh", agent_id="a2", call_id="moved")
+        assert moved.status_code == 422 and "keeps its call_id, agent_id" in moved.json()["detail"], moved.text
         again = upload(client, tokens["coach"], clip, language="zh")
     assert again.status_code == 201, again.text
     assert again.json()["replaced"] == first.json()["call"]["id"] and again.json()["call"]["language"] == "zh"
+    assert again.json()["call"]["id"] == first.json()["call"]["id"] and again.json()["call"]["agent_id"] == "a1"
     mine = [c for c in client.get("/v1/calls", headers=auth(tokens["coach"])).json()["calls"] if c["id"].startswith("clip")]
     assert [c["language"] for c in mine] == ["zh"]
     # the module's other tests share this database and count its Chinese calls
@@ -171,6 +175,7 @@ def test_an_uploaded_recording_is_transcribed_and_playable(client, tokens):
     assert speakers == {"agent", "debtor"}
     audio = client.get(f"/v1/calls/{call['id']}/audio", params={"access_token": tokens["agent"]})
     assert audio.status_code == 200 and audio.content == SHORT_CALL.read_bytes()
+    assert audio.headers["content-type"] == "audio/flac"
     assert audio.headers["referrer-policy"] == "no-referrer"  # the token in the link goes no further
     seek = client.get(f"/v1/calls/{call['id']}/audio", headers=auth(tokens["coach"]) | {"Range": "bytes=0-99"})
     assert seek.status_code == 206 and len(seek.content) == 100
@@ -215,6 +220,21 @@ def test_truncated_and_mislabelled_audio(client, tokens, tmp_path):
     assert response.status_code == 201 and response.json()["call"]["has_audio"], response.text
 
 
+
+def test_a_recording_named_as_a_page_is_served_as_audio_never_as_a_page(client, tokens, tmp_path):
+    """A recording with a script appended still decodes; named .html, it must not come back as a page
+    on the server's origin (where its script could read the token in the player's link)."""
+    page = tmp_path / "call.html"
+    with av_trim(SHORT_CALL, page):
+        page.write_bytes(page.read_bytes() + b"<script>document.title = location.search</script>")
+    response = upload(client, tokens["coach"], page)
+    assert response.status_code == 201 and response.json()["call"]["has_audio"], response.text
+    audio = client.get(f"/v1/calls/{response.json()['call']['id']}/audio", params={"access_token": tokens["coach"]})
+    assert audio.status_code == 200 and audio.content == page.read_bytes()
+    assert audio.headers["content-type"] == "application/octet-stream"
+    assert audio.headers["x-content-type-options"] == "nosniff"
+    assert audio.headers["content-security-policy"].startswith("sandbox")
+
 def test_metadata_nested_or_numbered_beyond_reason_is_a_clear_error(client, tokens):
     for metadata, reason in (("[" * 5000 + "]" * 5000, "nested too deeply"), ('{"balance": ' + "9" * 5000 + "}",
                                                                                "a number is too long")):
@@ -255,6 +275,10 @@ def test_uploads_over_the_limit_are_refused(client, tokens, tmp_path):
 def test_bad_form_fields(client, tokens):
     path = EXAMPLES / "en-cooperative.json"
     assert upload(client, tokens["coach"], path, metadata="{not json").status_code == 422
+    # a balance no account has would raise a wrong-amount finding; a time of day that is none
+    for metadata in ('{"balance": Infinity}', '{"balance": NaN}', '{"balance": -1e308}', '{"local_time": "25:99"}'):
+        response = upload(client, tokens["coach"], path, metadata=metadata)
+        assert response.status_code == 422 and "invalid call metadata" in response.json()["detail"], (metadata, response.text)
     assert upload(client, tokens["coach"], path, language="fr").status_code == 422
     response = upload(client, tokens["coach"], path, team="south")
     assert response.status_code == 403  # a coach uploads for their own team only

@@ -198,6 +198,31 @@ def test_a_silent_connection_is_closed_and_its_call_stored_as_interrupted(parts)
         # a connection that never says what it is gets the same
         event, code = refused(client, headers=bearer(tokens["agent"]))
         assert (event["code"], code) == ("idle_timeout", 4408)
+        # a Twilio socket (its token comes with the start message) cannot stay open on "connected" alone
+        with client.websocket_connect("/v1/telephony/twilio") as ws:
+            for _ in range(12):  # 3 s of "connected", three times the time a start message has
+                ws.send_text(json.dumps({"event": "connected", "protocol": "Call", "version": "1.0.0"}))
+                time.sleep(0.25)
+            asked = time.monotonic()
+            with pytest.raises(WebSocketDisconnect) as closed:
+                while True:
+                    ws.receive_text()
+            assert closed.value.code == 4408 and time.monotonic() - asked < 0.8  # closed already, not idle now
+
+
+@pytest.mark.parametrize(("metadata", "says"), [
+    ({"balance": "lots"}, "balance"),
+    ({"calls_last_7d": -5}, "calls_last_7d"),
+    ({"local_time": "99:99"}, "local_time"),
+    ({"notes": "A" * 30_000}, "longer than 20000 characters"),
+])
+def test_a_live_call_metadata_is_checked_as_an_uploads_is(client, parts, metadata, says):
+    """Metadata the rules read, or that fills the database, is refused before the call opens."""
+    _, store, tokens = parts
+    event, code = refused(client, headers=bearer(tokens["agent"]),
+                          first=json.dumps({**START, "call_id": "meta-1", "metadata": metadata}))
+    assert (event["code"], code) == ("bad_start", 1008) and says in event["message"], event
+    assert not store.has_call("meta-1")
 
 
 def test_a_client_cannot_make_its_own_call_a_demo(client, parts):

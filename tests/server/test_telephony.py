@@ -4,6 +4,7 @@ platform sends it gives the same stored events as the same audio through /v1/str
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import time
@@ -108,6 +109,9 @@ def test_bad_start_parameters_and_bad_messages(live_server, integration_token, s
                     await ws.send("{not json")
                     await ws.send(b"\x00\x01")
                     await ws.send(json.dumps({"event": "media", "media": {"track": "inbound", "timestamp": "1", "payload": "***"}}))
+                    # a stamp hours ahead: its gap would be gigabytes of silence to fill
+                    await ws.send(json.dumps({"event": "media", "media": {"track": "inbound", "timestamp": "999999999999",
+                                                                          "payload": base64.b64encode(b"\xff" * 160).decode()}}))
             async for _ in ws:
                 pass
             return ws.close_code

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from coach.telephony.tracks import MULAW_SILENCE, TrackMixer
+from coach.errors import InputError
+from coach.telephony.tracks import MAX_GAP_MS, MULAW_SILENCE, TrackMixer
 
 
 def channels(data: bytes, n: int = 2) -> list[bytes]:
@@ -30,6 +32,17 @@ def test_a_gap_is_silence_and_a_late_duplicate_is_dropped():
     assert agent[:160] == bytes([MULAW_SILENCE]) * 160 and agent[160:] == b"\x03" * 160
     assert debtor == b"\x04" * 320
     assert mixer.add("inbound", 0, b"\x09" * 160) == b""  # already released: dropped, nothing moves
+
+
+def test_a_chunk_stamped_far_ahead_is_refused_and_the_call_goes_on():
+    """A stamp hours ahead would be filled with hours of silence: gigabytes for one message."""
+    mixer = TrackMixer(["outbound", "inbound"])
+    mixer.add("outbound", 0, b"\x01" * 160)
+    with pytest.raises(InputError, match="s of silence to fill"):
+        mixer.add("inbound", 999_999_999_999, b"\x02" * 160)
+    out = mixer.add("inbound", 0, b"\x02" * 160)  # the call goes on
+    assert channels(out) == [b"\x01" * 160, b"\x02" * 160]
+    assert mixer.add("inbound", 20 + MAX_GAP_MS, b"\x02" * 160) != b""  # the longest gap allowed: silence
 
 
 def test_a_track_that_goes_quiet_does_not_hold_the_call_back():
