@@ -27,6 +27,7 @@ from pydantic import BaseModel, Field
 from text_to_num import alpha2digit
 
 from coach.events import BaseEvent, ComplianceEvent, IntentEvent, ScorecardEvent, SentimentEvent, UtteranceEvent
+from coach.languages import language_pack
 from coach.text.amounts import chinese_number, money_figures
 
 OutcomeKind = Literal[
@@ -139,6 +140,8 @@ def _signals(events: list[BaseEvent], utterances: dict[int, UtteranceEvent], lan
                 continue
             read.add(uid)
             kind = DECISIVE_INTENTS.get(event.intent)
+            if event.intent == "stop_calling" and _names_a_place(utterances[uid].text, language):
+                continue  # "stop calling my work": where to call, not whether to pay
             if kind is not None and (speaker in ("debtor", "unknown") or kind == "wrong_party"):
                 intents.append(_Signal(kind, uid, event.confidence, event.intent))
         elif isinstance(event, UtteranceEvent):
@@ -147,9 +150,17 @@ def _signals(events: list[BaseEvent], utterances: dict[int, UtteranceEvent], lan
     ranked = sorted([(s, 0) for s in intents] + [(s, 1) for s in cues], key=lambda p: (p[0].utterance_id, p[1]))
     signals = [signal for signal, _ in ranked]
     if _identity_verified(events):
+        # The debtor was reached: a death they speak of is someone else's (a bereavement), and a
+        # "wrong party" they take back by speaking on is forgotten.
         debtor_turns = [uid for uid, u in utterances.items() if u.speaker == "debtor"]
-        signals = [s for s in signals if s.kind != "wrong_party" or not any(t > s.utterance_id for t in debtor_turns)]
+        signals = [s for s in signals if s.kind != "wrong_party"
+                   or (s.source != "deceased" and not any(t > s.utterance_id for t in debtor_turns))]
     return signals
+
+
+def _names_a_place(text: str, language: str) -> bool:
+    place = language_pack(language).contact_place
+    return place is not None and place.search(text.lower()) is not None
 
 
 def _speech_signals(uid: int, utterance: UtteranceEvent, language: str) -> list[_Signal]:

@@ -166,6 +166,24 @@ def test_a_third_partys_words_decide_only_wrong_party():
     assert determine_outcome(call.events, "en").kind == "none"
 
 
+def test_a_verified_debtor_speaking_of_a_death_was_reached():
+    """"My husband passed away" from the verified debtor is a bereavement, not a wrong party."""
+    call = (Call().say("debtor", "yes this is laura").say("debtor", "my husband passed away last month", "deceased")
+            .scorecard(80))
+    assert determine_outcome(call.events, "en").kind == "none"
+    never_verified = Call().say("debtor", "he passed away in june", "deceased").scorecard(30, False)
+    assert determine_outcome(never_verified.events, "en").kind == "wrong_party"
+
+
+def test_asking_not_to_be_called_at_work_keeps_the_promise():
+    """Where not to be called says nothing about paying: the promise before it stands."""
+    for language, promise, place in (("en", "i can pay one hundred dollars on friday", "please stop calling my work"),
+                                     ("zh", "我周五还一百", "别再打到我单位了")):
+        call = (Call().say("debtor", promise, "promise_to_pay", kind="commitment")
+                .say("debtor", place, "stop_calling"))
+        assert determine_outcome(call.events, language, STARTED).kind == "promise_to_pay", language
+
+
 def test_wrong_party_stays_when_identity_was_never_verified():
     call = Call().say("debtor", "wrong number", "wrong_party").say("debtor", "no idea who that is").scorecard(40, False)
     assert determine_outcome(call.events, "en").kind == "wrong_party"

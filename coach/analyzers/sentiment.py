@@ -21,6 +21,7 @@ from coach.analyzers.features import Features, FeatureSpace, class_probabilities
 from coach.analyzers.matcher import CompiledMatcher
 from coach.errors import ModelUnavailableError
 from coach.events import BaseEvent, SentimentEvent
+from coach.languages import language_pack
 from coach.models import offline_environment, resolve_model_path
 from coach.playbook.schema import Playbook
 from coach.text.lexical import LexicalEncoder
@@ -39,12 +40,6 @@ REPEAT_SIMILARITY = 0.8
 EMOTION_THRESHOLD = 0.4
 #: Arousal (mean z-score of pitch, loudness and rate against the speaker's baseline) of a raised voice.
 RAISED_VOICE = 1.0
-#: Weight of this head's own words (and tone marks) next to the dense block, as a multiple of the
-#: weight the shared feature space chose for the objection head (1.0, or 0.5 for sparse playbooks): how a debtor says a thing lies more in small words (particles, "again",
-#: "already") than in what the sentence means. 1.25 with tone marks read Chinese emotion 2.3 points
-#: better on the read development sets and devset4's unread half alike; English moved < 0.5
-#: (docs/benchmarks.md section 37).
-EMOTION_WORDS_WEIGHT = 1.25
 HIGH_AROUSAL = ("angry", "anxious", "frustrated")
 LOW_AROUSAL = ("distressed", "evasive", "calm")
 
@@ -112,6 +107,8 @@ class SentimentAnalyzer:
         self.space = space
         self.model = model
         self.emotions = {e.id: e for e in playbook.emotions}
+        #: Kept with the fitted head: the weight its classifier learned with.
+        self.words_weight = language_pack(self.language).emotion_words_weight
         texts, labels = [], []
         for emotion in playbook.emotions:
             texts += emotion.examples
@@ -137,7 +134,7 @@ class SentimentAnalyzer:
         """The utterance's dense block beside its words in this head's own vocabulary."""
         return features.cached("emotion_input", lambda: replace(
             features, lexical=self.lexical.encode(features.texts), _derived={},
-            lexical_weight=features.lexical_weight * EMOTION_WORDS_WEIGHT).classifier_input())
+            lexical_weight=features.lexical_weight * self.words_weight).classifier_input())
 
     def analyze(
         self, features: Features, acoustic: AcousticCues | None = None, context: dict[str, str] | None = None,

@@ -136,7 +136,7 @@ class WhisperASR:
             suppress_tokens=suppressed, sampling_temperature=0.0,
         )
         tokens = [t for t in result.sequences_ids[0] if t < tokenizer.eot]
-        text = tokenizer.decode(tokens).strip()
+        text = readable(tokenizer.decode(tokens))
         if not text:
             return _NOTHING
         return Recognition(text, _avg_logprob(result), float(result.no_speech_prob), float(get_compression_ratio(text)))
@@ -397,6 +397,13 @@ def _group_by_window(segments: list, windows: list[tuple[float, float]]) -> list
     return grouped
 
 
+def readable(text: str) -> str:
+    """The decoded text without U+FFFD: tokens that stop inside a multi-byte character (Whisper's
+    byte-level vocabulary, mostly in Chinese) decode to it. The character is lost either way; the
+    sign itself must not reach a transcript, or a classifier that reads it as a word."""
+    return text.replace("\ufffd", "").strip()
+
+
 #: What a clip with no words comes back as.
 _NOTHING = Recognition("", 0.0, 1.0, 0.0)
 
@@ -404,7 +411,7 @@ _NOTHING = Recognition("", 0.0, 1.0, 0.0)
 def _recognition(segments: list) -> Recognition:
     if not segments:
         return _NOTHING
-    text = "".join(s.text for s in segments).strip()
+    text = readable("".join(s.text for s in segments))
     weights = [max(1, len(s.text)) for s in segments]
     return Recognition(
         text=text,

@@ -66,6 +66,9 @@ class LanguagePack:
     #: What such an offer is about (pay, 还, an amount of money), and a callback that is no offer.
     payment_term: re.Pattern[str] | None = None
     callback: re.Pattern[str] | None = None
+    #: A place not to be called at ("at work", "my job", "单位"): a request to stop calling there says
+    #: where, and refuses nothing.
+    contact_place: re.Pattern[str] | None = None
     #: A question that asks for something a yes cannot give ("what's making it hard to pay", "您这个月
     #: 的还款有什么困难吗", "能还多少"): a "yeah" or "嗯" after it agrees to no payment, whatever stage
     #: the line reads as. "How about" and "what if" put a proposal, and are no such question.
@@ -108,6 +111,12 @@ class LanguagePack:
     #: next. The longest read as one: a transcript without punctuation is cut into pieces this long.
     clause_min_length: int = 4
     clause_max_length: int = 10
+    #: Weight of the emotion head's own words (and tone marks) next to the dense block, as a multiple of
+    #: the weight the shared feature space chose for the objection head: how a debtor says a thing lies
+    #: more in small words (particles, "again", "already") than in what the sentence means, and more so
+    #: in Chinese, whose particles (啊, 吧, 呢, 嘛) carry the tone a sentence-embedding blurs
+    #: (docs/benchmarks.md sections 37 and 42).
+    emotion_words_weight: float = 1.25
 
     def reassures(self, text: str) -> bool:
         """A negated statement that is not a conditional threat: "nobody is going to arrest you"."""

@@ -69,6 +69,9 @@ PACK = LanguagePack(
     clause_break=re.compile(r"[，。；：！？、…,;:!?\s]+"),
     clause_min_length=6,
     clause_max_length=15,
+    # Five-fold on the playbook's emotion lines 80.5 % (1.25) -> 81.5 / 81.1 % (2 / 3); whole turns from
+    # other writers, every development set better at 3 (devset4's unread half +4.7 points, section 42).
+    emotion_words_weight=3.0,
     negation=re.compile(r"不会|不是|不用|不要担心|没有|没人|并不|绝不|不可能|别担心|放心"),
     emphatic_negation=re.compile(
         r"没(?:有)?办法|别无选择|没得选|(?:不是|没)(?:在)?(?:跟|和)?(?:您|你)?开玩笑|不开玩笑|(?:不是|没)(?:在)?吓(?:唬)?(?:您|你)"
@@ -102,6 +105,7 @@ PACK = LanguagePack(
     # what a payment offer is about: without these, "我们明天下午三点再联系您 您看可以吗" offers nothing
     payment_term=re.compile(r"还|付|扣款|转账|分.{0,2}期|每期|首付|结清|[0-9零一二两三四五六七八九十百千万]+\s?(?:元|块)"),
     callback=re.compile(r"联系|打过来|回电|回个电话|再打|致电"),
+    contact_place=re.compile(r"单位|公司|上班的地方|工作的地方|上班时间|办公室|厂里"),
     proposal_acceptance=re.compile(
         r"(?<![不没])(?:同意|答应)|就按(?:这个|这样|你说的|您说的|你们说的|你们的|方案)|就这么(?:办|定|弄|来)"
         r"|可以的|没问题|行吧|成交|帮我(?:办|安排|设置)一?下?(?:分期|还款|扣款)"

@@ -117,3 +117,12 @@ def test_a_window_in_a_loop_is_decoded_clip_by_clip():
     results = asr.recognize_batch(samples, clips, "en")
     assert [r.text for r in results] == ["turn 0", "turn 1", "turn 2"]
     assert asr.calls == [("packed", 1), ("alone", 3.0), ("alone", 3.0), ("alone", 3.0)]
+
+
+def test_a_character_whisper_split_between_tokens_leaves_no_replacement_sign():
+    """A token ending inside a multi-byte character decodes to U+FFFD: dropped, never transcribed."""
+    clips = [(0.0, 4.0)]
+    samples = tone(5.0, 0.1)
+    _, _, ((start, end),) = pack_clips(samples, clips)
+    asr = scripted_model(lambda windows: [segment(start, end, " 喷喷\ufffd 是我\ufffd")], alone=lambda n: "")
+    assert [r.text for r in asr.recognize_batch(samples, clips, "zh")] == ["喷喷 是我"]
