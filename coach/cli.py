@@ -780,7 +780,8 @@ def mine_export(ctx: click.Context, cluster_id: str, as_intent: str | None, into
 
     \b
     Examples:
-      coach mine export --cluster en-1 --as-intent credit_report --name "Credit report worries" --out en-credit.yaml
+      coach mine export --cluster en-1 --as-intent credit_report --name "Credit report worries" \\
+        --response "I can explain how this account shows on your credit report." --out en-credit.yaml
       coach mine --language zh export --cluster zh-2 --into-intent settlement_request --out zh-patch.yaml --folds 10
       coach playbook check en-credit.yaml
     """
@@ -877,7 +878,8 @@ def _print_mining(console: Console, result) -> None:
                       escape(" | ".join(cluster.representatives[:2])))
     console.print(table)
     if result.clusters:
-        console.print(f"[dim]export one: coach mine export --cluster {result.clusters[0].id} --as-intent NAME --out FILE.yaml[/]")
+        console.print(f"[dim]export one: coach mine export --cluster {result.clusters[0].id} --as-intent NAME "
+                      "--response \"what the agent should say\" --out FILE.yaml[/]")
 
 
 def _sparkline(values: list[int]) -> str:

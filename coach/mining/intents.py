@@ -43,9 +43,13 @@ def intent_landscape(corpus: Corpus) -> list[IntentFigures]:
     teams: dict[str, dict[str | None, _Counter]] = defaultdict(lambda: defaultdict(_Counter))
     agents: dict[str, dict[str | None, _Counter]] = defaultdict(lambda: defaultdict(_Counter))
     names: dict[str, tuple[str, str]] = {}
+    named_in: dict[str, str] = {}  # the language each intent's name was taken from
     for call in corpus.calls:
         for hit in call.intents:
-            names.setdefault(hit.intent, (hit.kind, hit.name))
+            # One language for the names of a page that mixes them: English (the pages' own) where
+            # an English call has the intent, else the first call's.
+            if hit.intent not in names or (call.language == "en" and named_in[hit.intent] != "en"):
+                names[hit.intent], named_in[hit.intent] = (hit.kind, hit.name), call.language
             overall[hit.intent].add(call, hit.utterance_id)
             weekly[hit.intent][call.week].add(call, hit.utterance_id)
             languages[hit.intent][call.language].add(call, hit.utterance_id)

@@ -210,7 +210,7 @@ function route() {
   const params = new URLSearchParams(location.hash.slice(1));
   const call = params.get("call");
   if (call) {
-    showCall(call).catch(fail);
+    showCall(call).catch((error) => { setFooter(""); fail(error); });  // no "loading …" left behind
   } else {
     stopAudio();
     state.listHash = location.hash;

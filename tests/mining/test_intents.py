@@ -44,3 +44,9 @@ def test_each_figure_names_the_utterances_behind_it(mined, mined_store):
 def test_intents_are_ordered_by_calls(mined):
     calls = [f.calls for f in mined.intents]
     assert calls == sorted(calls, reverse=True) and calls[0] > 0
+
+
+def test_a_page_mixing_languages_names_intents_in_one(mined):
+    """Intents heard in English and Chinese calls keep their English names, whichever call came first."""
+    both = [f for f in mined.intents if {g.key for g in f.by_language if g.calls} >= {"en", "zh"}]
+    assert both and all(f.name.isascii() for f in both), [(f.intent, f.name) for f in both]

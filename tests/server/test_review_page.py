@@ -338,6 +338,7 @@ def test_an_agent_sees_only_their_calls_and_cannot_add_notes(tab, server, calls)
     page.goto(f"{server.url}/review#call={calls.recording['id']}")
     page.wait_for_selector("#message:not([hidden])")
     assert "404" in page.inner_text("#message")
+    assert "loading" not in page.inner_text("#footer")  # nothing left saying it is still on its way
     tab.check_clean(allowed=("404 (Not Found)",))
 
 
