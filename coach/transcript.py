@@ -68,9 +68,26 @@ MAX_METADATA_CHARS = 20_000
 
 
 class CallMetadata(BaseModel):
-    """What the rules need to know about the call beyond its words. Unknown keys are kept."""
+    """What the rules need to know about the call beyond its words. Unknown keys are kept. An agent id
+    or team sent as a number is its text."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bounded(cls, data: Any) -> Any:
+        """At most :data:`MAX_METADATA_CHARS` as JSON, on every path (upload, command line, transcript,
+        live start): metadata is stored with the call. A field of its own sent empty is not given (a
+        CRM field left blank, sent by a telephony platform as ``""``), rather than a call refused."""
+        if isinstance(data, dict):
+            try:
+                size = len(json.dumps(data, ensure_ascii=False, default=str))
+            except RecursionError:
+                raise ValueError("metadata nested too deeply") from None
+            if size > MAX_METADATA_CHARS:
+                raise ValueError(f"metadata longer than {MAX_METADATA_CHARS} characters as JSON")
+            data = {k: None if v == "" and k in cls.model_fields else v for k, v in data.items()}
+        return data
 
     agent_id: str | None = None
     team: str | None = None
@@ -87,6 +104,17 @@ class CallMetadata(BaseModel):
     currency: str | None = None
     time_barred: bool | None = None
     first_contact: bool | None = None
+
+
+def validated_metadata(values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` checked as a call's metadata, the fields the rules read in their own types ("9" ->
+    9: a telephony platform's parameters all arrive as text); ValueError saying what is wrong, for
+    the models (a live call's start) that check it as one of their fields."""
+    try:
+        checked = CallMetadata.model_validate(values)
+    except ValidationError as exc:
+        raise ValueError(describe_validation_error(exc)) from None
+    return {**values, **checked.model_dump(exclude_none=True)}
 
 
 class CallWarning(BaseModel):

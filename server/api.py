@@ -217,7 +217,7 @@ async def call_audio(call_id: CallId, request: Request, viewer: Reader, store: S
         raise NotFoundError(f"call {call_id!r} has no stored audio")
     # An audio type by the kept suffix (never the upload's own), not sniffed, and never run as a page.
     return FileResponse(path, media_type=audio_media_type(path),
-                        headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox; default-src 'none'"})
+                        headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"})
 
 
 @router.get("/calls/{call_id}/report", response_class=HTMLResponse, tags=["reports"])

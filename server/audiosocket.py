@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from coach.config import Settings
+from coach.errors import InputError, describe_validation_error
 from coach.storage import Viewer
 from coach.telephony import audiosocket as wire
 from coach.telephony.tracks import TrackMixer
+from coach.transcript import validated_metadata
 from server.auth import require
 from server.stream import CallStream, StartMessage
 
@@ -51,6 +53,13 @@ class LegRegistration(BaseModel):
     agent_id: str | None = Field(default=None, max_length=100)
     team: str | None = Field(default=None, max_length=100)
     metadata: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("metadata")
+    @classmethod
+    def _checked_like_an_upload(cls, value: dict[str, Any]) -> dict[str, Any]:
+        """Refused at registration (422), not when the first leg connects."""
+        return validated_metadata(value)
+
     #: The UUID Asterisk's AudioSocket() sends for each party's leg: {"agent": ..., "debtor": ...}.
     legs: dict[Literal["agent", "debtor"], uuid.UUID] = Field(min_length=1, max_length=2)
 
@@ -175,7 +184,13 @@ class AudioSocketServer:
                 writer.write(wire.frame(wire.HANGUP))
                 return
             role = next(r for r, u in registered.call.legs.items() if u == leg)
-            joined = self._join(registered, peer)
+            try:
+                joined = self._join(registered, peer)
+            except ValidationError as exc:
+                log.warning("AudioSocket call %s refused: %s", registered.call.call_id, describe_validation_error(exc),
+                            extra={"event": "refused"})
+                writer.write(wire.frame(wire.HANGUP))
+                return
             if role in joined.active or joined.ended:
                 log.warning("AudioSocket leg %s is already connected", leg, extra={"event": "refused"})
                 writer.write(wire.frame(wire.HANGUP))
@@ -191,14 +206,14 @@ class AudioSocketServer:
         joined = self._calls.get(call.call_id)
         if joined is None:
             roles = [r for r in ("agent", "debtor") if r in call.legs]
-            loopback = LoopbackSocket(peer)
-            joined = _JoinedCall(loopback, TrackMixer(roles, sample_rate=wire.RATE, sample_width=2), time.monotonic())
-            self._calls[call.call_id] = joined
             metadata = {**call.metadata, "telephony": "audiosocket"}
             metadata.update({k: v for k, v in (("agent_id", call.agent_id), ("team", call.team)) if v})
             start = StartMessage(type="start", call_id=call.call_id, language=call.language, encoding="pcm_s16le",
                                  sample_rate=wire.RATE, channels=len(roles), channel_roles=roles, playbook=call.playbook,
-                                 metadata=metadata)
+                                 metadata=metadata)  # before the call is entered: a refusal leaves nothing behind
+            loopback = LoopbackSocket(peer)
+            joined = _JoinedCall(loopback, TrackMixer(roles, sample_rate=wire.RATE, sample_width=2), time.monotonic())
+            self._calls[call.call_id] = joined
             loopback.push_text(start.model_dump_json())
             state = self.app.state
             extra = {"hub": state.supervisor} if getattr(state, "supervisor", None) is not None else {}
@@ -222,7 +237,10 @@ class AudioSocketServer:
                     if len(item.payload) % 2:
                         log.warning("AudioSocket audio frame of odd length skipped", extra={"event": "bad_audio"})
                         continue
-                    joined.loopback.push_audio(joined.mixer.add(role, int(offset_ms + samples * 1000 / wire.RATE), item.payload))
+                    try:
+                        joined.loopback.push_audio(joined.mixer.add(role, int(offset_ms + samples * 1000 / wire.RATE), item.payload))
+                    except InputError as exc:
+                        log.warning("AudioSocket audio frame skipped: %s", exc, extra={"event": "bad_audio"})
                     samples += len(item.payload) // 2
                 elif item.kind == wire.ERROR:
                     log.warning("AudioSocket error from Asterisk: %s", item.payload.hex()[:16], extra={"event": "error"})

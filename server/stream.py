@@ -11,7 +11,6 @@ transcribed is lost. All model work runs off the event loop.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -29,7 +28,7 @@ from coach.live import LiveCall, StreamSpec, load_speech_model
 from coach.playbook.registry import PlaybookRegistry
 from coach.recorder import CallRecorder
 from coach.storage import CallStore, NewCall, Viewer
-from coach.transcript import MAX_METADATA_CHARS, CallMetadata
+from coach.transcript import validated_metadata
 from server.auth import StreamGate, StreamRefused
 from server.errors import scrub_paths
 from server.samples import SamplePlayback, bundled as bundled_samples
@@ -73,13 +72,7 @@ class StartMessage(BaseModel):
     def _checked_like_an_upload(cls, value: dict[str, Any]) -> dict[str, Any]:
         """A live call's metadata is checked as an upload's is: its size, and the fields rules read
         (a balance that is no finite amount, a local time that is no time of day)."""
-        if len(json.dumps(value, ensure_ascii=False, default=str)) > MAX_METADATA_CHARS:
-            raise ValueError(f"metadata longer than {MAX_METADATA_CHARS} characters as JSON")
-        try:
-            CallMetadata.model_validate(value)
-        except ValidationError as exc:
-            raise ValueError(describe_validation_error(exc)) from None
-        return value
+        return validated_metadata(value)
 
 
 class RecentCalls:

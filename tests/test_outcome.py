@@ -168,7 +168,7 @@ def test_a_third_partys_words_decide_only_wrong_party():
 
 def test_a_verified_debtor_speaking_of_a_death_was_reached():
     """"My husband passed away" from the verified debtor is a bereavement, not a wrong party."""
-    call = (Call().say("debtor", "yes this is laura").say("debtor", "my husband passed away last month", "deceased")
+    call = (Call().say("debtor", "yes this is laura").say("debtor", "we lost my father in law in the spring", "deceased")
             .scorecard(80))
     assert determine_outcome(call.events, "en").kind == "none"
     never_verified = Call().say("debtor", "he passed away in june", "deceased").scorecard(30, False)
@@ -182,6 +182,11 @@ def test_asking_not_to_be_called_at_work_keeps_the_promise():
         call = (Call().say("debtor", promise, "promise_to_pay", kind="commitment")
                 .say("debtor", place, "stop_calling"))
         assert determine_outcome(call.events, language, STARTED).kind == "promise_to_pay", language
+    # a place named beside a refusal is still a refusal
+    for language, refusal in (("en", "i lost my job so stop calling me"), ("zh", "我被公司开除了 别再打了")):
+        call = (Call().say("debtor", "ok ill pay fifty on friday", "promise_to_pay", kind="commitment")
+                .say("debtor", refusal, "stop_calling"))
+        assert determine_outcome(call.events, language, STARTED).kind == "refusal", language
 
 
 def test_wrong_party_stays_when_identity_was_never_verified():

@@ -232,3 +232,18 @@ def test_a_transcript_in_the_other_language_than_it_is_analysed_in_is_warned(tmp
             if expected:
                 name = {"en": "English", "zh": "Chinese"}[written]
                 assert f"analyse it as {name} (--language {written})" in call.warnings[0].message
+
+
+def test_metadata_fields_left_blank_are_not_given_and_oversized_metadata_is_refused():
+    """A CRM field sent empty ("", as a telephony platform sends it) is no value; the rest is checked."""
+    from pydantic import ValidationError
+
+    from coach.transcript import MAX_METADATA_CHARS, CallMetadata
+
+    blank = CallMetadata.model_validate({"balance": "", "local_time": "", "calls_last_7d": "", "note": ""})
+    assert blank.balance is None and blank.local_time is None and blank.model_dump()["note"] == ""
+    with pytest.raises(ValidationError, match="longer than"):
+        CallMetadata.model_validate({"note": "x" * MAX_METADATA_CHARS})
+    for wrong in ({"balance": float("inf")}, {"balance": -1}, {"local_time": "24:00"}):
+        with pytest.raises(ValidationError):
+            CallMetadata.model_validate(wrong)

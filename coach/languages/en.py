@@ -158,8 +158,8 @@ PACK = LanguagePack(
     # what a payment offer is about: without these, "could you call us back on monday" offers nothing
     payment_term=re.compile(r"\b(?:pay|pays|payment|payments|installments?|dollars?|bucks|settle\w*|down payment|plan)\b|\$\s?\d"),
     callback=re.compile(r"\b(?:call (?:you |us |me )?back|talk again|reach (?:you|us)|call again|follow up)\b"),
-    contact_place=re.compile(r"\b(?:at|to|my|on my|the) (?:work|job|office|workplace|employer|work phone|job site)\b"
-                             r"|\bwhile i(?:m| am) (?:at work|working)\b"),
+    contact_place=re.compile(r"\b(?:call(?:ing)?|ring(?:ing)?|phon(?:e|ing))(?: me)?(?: at| on| to)? (?:my |the )?"
+                             r"(?:work|job|office|workplace|employer|work (?:phone|number)|cell at work)\b"),
     proposal_acceptance=re.compile(
         r"\b(?:i agree to (?:that|those|this|it|the)|agreed|go ahead and (?:schedule|set|book|run|process|charge|put|take|do)"
         r"|sign me up|put me down|set (?:it|that|me|them) up|schedule (?:it|that|them)|book (?:it|that)|lock (?:it|that) in"

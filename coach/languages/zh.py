@@ -105,7 +105,7 @@ PACK = LanguagePack(
     # what a payment offer is about: without these, "我们明天下午三点再联系您 您看可以吗" offers nothing
     payment_term=re.compile(r"还|付|扣款|转账|分.{0,2}期|每期|首付|结清|[0-9零一二两三四五六七八九十百千万]+\s?(?:元|块)"),
     callback=re.compile(r"联系|打过来|回电|回个电话|再打|致电"),
-    contact_place=re.compile(r"单位|公司|上班的地方|工作的地方|上班时间|办公室|厂里"),
+    contact_place=re.compile(r"打(?:到|去|给)?(?:我)?(?:的)?(?:单位|公司|办公室|上班的地方|工作的地方)|(?:单位|公司|办公室)(?:的)?(?:电话|座机)"),
     proposal_acceptance=re.compile(
         r"(?<![不没])(?:同意|答应)|就按(?:这个|这样|你说的|您说的|你们说的|你们的|方案)|就这么(?:办|定|弄|来)"
         r"|可以的|没问题|行吧|成交|帮我(?:办|安排|设置)一?下?(?:分期|还款|扣款)"

@@ -11,7 +11,7 @@ import hashlib
 import logging
 import re
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -534,8 +534,9 @@ def review_into_store(store: CallStore, path: str | Path, request: ReviewRequest
     standing, replacing = earlier_review(store, digest, request, viewer)
     if standing is not None:
         return standing
-    if replacing is not None:
-        replaced_call(store, replacing, request)  # a rename or a reassignment: refused before the work
+    if replacing is not None:  # reviewed as the stored call; a rename or a reassignment refused before the work
+        earlier = replaced_call(store, replacing, request)
+        request = replace(request, call_id=earlier.id, agent_id=earlier.agent_id, team=earlier.team)
     reviewed = review_file(path, request, settings, content_hash=digest)
     return store_replacing(store, reviewed, request, replacing, source=source, settings=settings)
 
@@ -563,6 +564,7 @@ def store_replacing(store: CallStore, reviewed: ReviewedCall, request: ReviewReq
         earlier = replaced_call(store, replacing, request)
         metadata = reviewed.call.metadata.model_copy(update={"agent_id": earlier.agent_id, "team": earlier.team})
         reviewed.call = reviewed.call.model_copy(update={"call_id": earlier.id, "metadata": metadata})
+        reviewed.events = [e.model_copy(update={"call_id": earlier.id}) for e in reviewed.events]
         stored = store_reviewed(store, reviewed, request, source=source, settings=settings, replacing=replacing)
     except NotFoundError:  # deleted meanwhile (by an admin, or by the same file reviewed again at once)
         return store_reviewed(store, reviewed, request, source=source, settings=settings)

@@ -137,6 +137,7 @@ function explain(error) {
 
 /** Report an error; a 401 means the token is no good any more, so sign out. */
 function fail(error) {
+  setFooter("");  // no "loading …" left behind
   if (error instanceof ApiError && error.status === 401) {
     signOut(explain(error));
     return;
@@ -210,7 +211,7 @@ function route() {
   const params = new URLSearchParams(location.hash.slice(1));
   const call = params.get("call");
   if (call) {
-    showCall(call).catch((error) => { setFooter(""); fail(error); });  // no "loading …" left behind
+    showCall(call).catch(fail);
   } else {
     stopAudio();
     state.listHash = location.hash;

@@ -283,6 +283,21 @@ def test_audiosocket_legs_must_be_registered_by_an_integration(audiosocket_serve
         assert leg.recv(3) == frame(HANGUP)
 
 
+def test_audiosocket_metadata_is_checked_when_the_call_is_registered(audiosocket_server, integration_token):
+    """Refused at registration, not when a leg connects (where nobody would hear of it)."""
+    import urllib.error
+    import urllib.request
+
+    http, _ = audiosocket_server
+    body = {"call_id": "as-meta", "legs": {"agent": str(uuid.uuid4())}, "metadata": {"balance": "1,234 dollars"}}
+    request = urllib.request.Request(f"http://127.0.0.1:{http}/v1/telephony/audiosocket/calls", method="POST",
+                                     data=json.dumps(body).encode(), headers={"Authorization": f"Bearer {integration_token}",
+                                                                              "Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    assert refused.value.code == 422 and "balance" in refused.value.read().decode()
+
+
 def test_twilio_media_before_start_is_refused(live_server, integration_token):
     async def media_first() -> tuple[int | None, str]:
         async with connect(f"ws://127.0.0.1:{live_server}/v1/telephony/twilio") as ws:
