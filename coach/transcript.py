@@ -7,9 +7,9 @@ import json
 import logging
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 from coach import jsontext
 from coach.config import Settings, get_settings
@@ -115,6 +115,10 @@ def validated_metadata(values: dict[str, Any]) -> dict[str, Any]:
     except ValidationError as exc:
         raise ValueError(describe_validation_error(exc)) from None
     return {**values, **checked.model_dump(exclude_none=True)}
+
+
+#: A model's metadata field checked as a call's metadata (a live call's start, an AudioSocket registration).
+CheckedMetadata = Annotated[dict[str, Any], AfterValidator(validated_metadata)]
 
 
 class CallWarning(BaseModel):

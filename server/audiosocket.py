@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from coach.config import Settings
 from coach.errors import InputError, describe_validation_error
 from coach.storage import Viewer
 from coach.telephony import audiosocket as wire
 from coach.telephony.tracks import TrackMixer
-from coach.transcript import validated_metadata
+from coach.transcript import CheckedMetadata
 from server.auth import require
 from server.stream import CallStream, StartMessage
 
@@ -52,13 +52,7 @@ class LegRegistration(BaseModel):
     playbook: str | None = Field(default=None, max_length=200)
     agent_id: str | None = Field(default=None, max_length=100)
     team: str | None = Field(default=None, max_length=100)
-    metadata: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("metadata")
-    @classmethod
-    def _checked_like_an_upload(cls, value: dict[str, Any]) -> dict[str, Any]:
-        """Refused at registration (422), not when the first leg connects."""
-        return validated_metadata(value)
+    metadata: CheckedMetadata = Field(default_factory=dict)  # checked as an upload's is
 
     #: The UUID Asterisk's AudioSocket() sends for each party's leg: {"agent": ..., "debtor": ...}.
     legs: dict[Literal["agent", "debtor"], uuid.UUID] = Field(min_length=1, max_length=2)

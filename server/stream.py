@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from fastapi import WebSocket, WebSocketDisconnect
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from coach import jsontext
 from coach.audio.formats import AudioFormat
@@ -28,7 +28,7 @@ from coach.live import LiveCall, StreamSpec, load_speech_model
 from coach.playbook.registry import PlaybookRegistry
 from coach.recorder import CallRecorder
 from coach.storage import CallStore, NewCall, Viewer
-from coach.transcript import validated_metadata
+from coach.transcript import CheckedMetadata
 from server.auth import StreamGate, StreamRefused
 from server.errors import scrub_paths
 from server.samples import SamplePlayback, bundled as bundled_samples
@@ -59,20 +59,13 @@ class StartMessage(BaseModel):
     channels: int = 1
     channel_roles: list[str] = Field(default_factory=lambda: ["debtor"])
     playbook: str | None = None
-    metadata: dict[str, Any] = Field(default_factory=dict)
+    metadata: CheckedMetadata = Field(default_factory=dict)  # checked as an upload's is
     #: A bundled sample to play as a demo call (a name from GET /v1/samples, never a path): the server
     #: feeds the call its own copy of it (server.samples). Only such a call is a demo.
     sample: str | None = Field(default=None, min_length=1, max_length=200)
     #: Read only to refuse ``true``: a client cannot make its own call a demo (hidden from the lists,
     #: no alert posted, deleted by ``coach calls purge-demo``); ``sample`` is how to play one.
     demo: bool = False
-
-    @field_validator("metadata")
-    @classmethod
-    def _checked_like_an_upload(cls, value: dict[str, Any]) -> dict[str, Any]:
-        """A live call's metadata is checked as an upload's is: its size, and the fields rules read
-        (a balance that is no finite amount, a local time that is no time of day)."""
-        return validated_metadata(value)
 
 
 class RecentCalls:

@@ -11,7 +11,7 @@ import hashlib
 import logging
 import re
 import shutil
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -534,9 +534,8 @@ def review_into_store(store: CallStore, path: str | Path, request: ReviewRequest
     standing, replacing = earlier_review(store, digest, request, viewer)
     if standing is not None:
         return standing
-    if replacing is not None:  # reviewed as the stored call; a rename or a reassignment refused before the work
-        earlier = replaced_call(store, replacing, request)
-        request = replace(request, call_id=earlier.id, agent_id=earlier.agent_id, team=earlier.team)
+    if replacing is not None:
+        replaced_call(store, replacing, request)  # a rename or a reassignment: refused before the work
     reviewed = review_file(path, request, settings, content_hash=digest)
     return store_replacing(store, reviewed, request, replacing, source=source, settings=settings)
 
