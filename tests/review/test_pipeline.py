@@ -168,12 +168,18 @@ def test_a_phone_line_recording_keeps_the_turns_and_the_hints():
     assert "stop_calling" in [e.intent for e in call.events if e.type == "intent"]
 
 
-def test_a_chinese_recording_is_reviewed_with_the_default_speech_model():
-    call = review_file(EXAMPLES / "audio" / "zh-violations.flac", ReviewRequest(language="zh"))
-    truth = json.loads((EXAMPLES / "audio" / "zh-violations.json").read_text())
-    assert len(call.call.utterances) >= 0.8 * len(truth["utterances"])
+def test_a_chinese_recording_is_reviewed_with_the_default_speech_model(tmp_path):
+    """The last 55 s of a Chinese sample call (the whole call takes a minute of Whisper base here)."""
+    import subprocess
+
+    clip = tmp_path / "zh-violations-end.flac"
+    subprocess.run(["sox", str(EXAMPLES / "audio" / "zh-violations.flac"), str(clip), "trim", "139.5"], check=True)
+    call = review_file(clip, ReviewRequest(language="zh"))
+    truth = [u for u in json.loads((EXAMPLES / "audio" / "zh-violations.json").read_text())["utterances"] if u["start"] >= 139.5]
+    assert len(call.call.utterances) >= 0.8 * len(truth)
     assert all(u.speaker in ("agent", "debtor") for u in call.call.utterances)
-    assert sum(ch >= "\u4e00" for u in call.call.utterances for ch in u.text) > 300  # Chinese, not gibberish
+    said = sum(ch >= "\u4e00" for u in truth for ch in u["text"])
+    assert sum(ch >= "\u4e00" for u in call.call.utterances for ch in u.text) > 0.5 * said  # Chinese, not gibberish
     assert "CN-ABUSE" in [e.rule_id for e in call.events if e.type == "compliance"]
 
 
