@@ -308,6 +308,25 @@ _EN_NOT_MONEY = re.compile(
 )
 #: Digits that identify rather than count: "the last four digits 4418", "ending in 1111".
 _EN_IDENTIFIER = re.compile(r"\b(?:digits?|ending in|ends in|last four|zip(?: code)?|number|extension|ext|id)\s*$")
+#: Card or account digits read out after "the last four (digits of my card) are": not an amount.
+_EN_CARD_DIGITS = re.compile(
+    r"\b(?:last|final) (?:four|4|two|2|three|3|five|5|six|6)(?: digits?)?"
+    r"(?: (?:of|on) (?:my|the) (?:card|account|social|ssn|debit card|credit card))?(?: (?:is|are|be))?"
+    r"(?:[\s,:-]+(?:\d+|zero|oh|one|two|three|four|five|six|seven|eight|nine))*"
+)
+_EN_DIGIT_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine)"
+#: "two fifty", "three seventy five": hundreds said without the word, as people say prices (not a time:
+#: "at two thirty", "two fifteen pm").
+_EN_HUNDREDS_UNSAID = re.compile(
+    rf"(?<!\bat )(?<!\bby )\b({_EN_DIGIT_WORD}) ((?:ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen"
+    rf"|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)(?:[ -]{_EN_DIGIT_WORD})?)\b"
+    r"(?! ?(?:am|pm|a\.m|p\.m|o.?clock|in the (?:morning|afternoon|evening))\b)(?![ -]?(?:hundred|thousand)\b)"
+)
+#: A time of day ("at 2 30", "by 5", "2 15 pm"): no amount.
+_EN_CLOCK = re.compile(
+    r"\b(?:at|by|around) (?:1[0-2]|0?[1-9])(?:[: ][0-5]\d)?(?: ?(?:am|pm|a\.m\.?|p\.m\.?|o.?clock))?(?![\d,.])"
+    r"|(?<![$\d])\b(?:1[0-2]|0?[1-9])(?:[: ][0-5]\d)? ?(?:am|pm|a\.m\.?|p\.m\.?|o.?clock)\b"
+)
 _ZH_NUMERAL = r"\d[\d,]*(?:\.\d+)?\s?(?:万|千)?|[零〇一二两三四五六七八九十百千万亿点]+"
 _ZH_MARKED = re.compile(rf"({_ZH_NUMERAL})\s?(?:元|块|圆|人民币)")
 _ZH_NUMBER = re.compile(_ZH_NUMERAL)
@@ -323,7 +342,9 @@ def find_amount(text: str, language: str) -> tuple[float, str] | None:
     cleaned = _blank(text.lower(), [m.span() for m in _date_matches(text.lower(), language)])
     if language == "zh":
         return _amount_zh(_ZH_IDENTIFIERS.sub(lambda m: " " * len(m.group(0)), cleaned))
-    return _amount_en(alpha2digit(cleaned, "en"))
+    cleaned = _EN_CARD_DIGITS.sub(lambda m: " " * len(m.group(0)), cleaned)
+    digits = alpha2digit(_EN_HUNDREDS_UNSAID.sub(r"\1 hundred \2", cleaned), "en")
+    return _amount_en(_EN_CLOCK.sub(lambda m: " " * len(m.group(0)), digits))
 
 
 def _amount_en(text: str) -> tuple[float, str] | None:

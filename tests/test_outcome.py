@@ -292,6 +292,10 @@ def test_not_dates(text, language):
         ("ill pay 2k friday", "en", 2000),
         ("card ending in 1111 two hundred", "en", 200),
         ("12 payments of 100 dollars", "en", 100),
+        ("two fifty on the 15th", "en", 250),  # hundreds left unsaid, as prices are said
+        ("three seventy five on the first", "en", 375),
+        ("last four 8812 take two hundred today", "en", 200),  # the card's digits are no amount
+        ("i get paid at 2 30 so i can do 100", "en", 100),  # nor a time
         ("先还三百可以吗", "zh", 300),
         ("尾号八八一二的信用卡还款五千二百三十元", "zh", 5230),
         ("我这个月二十号之前还两千", "zh", 2000),
@@ -307,6 +311,9 @@ def test_amounts(text, language, amount):
 def test_no_amount():
     assert find_amount("i get paid on the fifteenth", "en") is None
     assert find_amount("分十二期", "zh") is None
+    assert find_amount("put it on my card the last four are 5567", "en") is None
+    assert find_amount("call me back at two thirty", "en") is None
+    assert find_amount("two fifteen pm works", "en") is None
 
 
 # -- summary -------------------------------------------------------------------------------------

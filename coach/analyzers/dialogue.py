@@ -55,14 +55,17 @@ class DialogueActAnalyzer(Analyzer):
         if not session.stages.identity_check_pending:
             return []
         norm = turn.features.norms[0]
-        confirmation = session.engine.stages.confirms_identity(turn.features) is not None
+        match = session.engine.stages.confirms_identity(turn.features)
+        # a question back that only resembles a playbook confirmation ("who's calling" beside "this is
+        # he, who's calling") has no yes in it
+        question = self.pack.question.search(turn.text.strip().lower()) is not None
+        confirmation = match is not None and not (question and match.method == "example")
         detector = session.engine.detector
         negation = only_words_from(norm, detector.negations)
         act = turn.facts["act"] = identity_reply(turn.text, norm, self.pack, confirmation, negation)
         # neither a yes, a no, a question back nor someone else: an answer in words not read here
         # ("就在锦绣那边"), which the agent may still accept
-        turn.facts["unread_answer"] = (act is None and not self.pack.question.search(turn.text.strip().lower())
-                                       and not self.pack.mentions_other(norm))
+        turn.facts["unread_answer"] = act is None and not question and not self.pack.mentions_other(norm)
         return []
 
 

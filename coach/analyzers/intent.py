@@ -26,8 +26,10 @@ from coach.analyzers.features import (
 )
 from coach.analyzers.matcher import CompiledMatcher
 from coach.analyzers.nli import ZeroShotScorer
+from coach.config import get_settings
 from coach.events import BaseEvent
 from coach.languages import language_pack
+from coach.playbook.regexes import compile_pattern
 from coach.playbook.schema import Playbook
 from coach.text.normalize import normalize
 
@@ -109,6 +111,11 @@ class ObjectionDetector:
         self._keywords = {
             i.id: CompiledMatcher(i.keywords, space) for i in playbook.intents if not i.keywords.is_empty()
         }
+        #: An intent's ``keywords.unless``: the debtor saying in so many words that it is not so ("i
+        #: haven't paid it yet", "我没请律师", "i never said stop calling") rules the intent out.
+        timeout = get_settings().regex_timeout_ms / 1000
+        self._denials = {i.id: [compile_pattern(p, timeout) for p in i.keywords.unless]
+                         for i in playbook.intents if i.keywords.unless}
         self.pack = language_pack(playbook.language)
         self.affirmations = _vocabulary(playbook.affirmations, playbook.language)
         self.negations = _vocabulary(playbook.negations, playbook.language)
@@ -195,6 +202,9 @@ class ObjectionDetector:
             for intent_id, p in nli_scores.items():
                 if intent_id in scores:
                     scores[intent_id] = (1 - NLI_WEIGHT) * scores[intent_id] + NLI_WEIGHT * p * (1 - scores.get(NONE, 0))
+        for intent_id, denials in self._denials.items():
+            if intent_id in scores and any(denial.search(features.norms[0]) for denial in denials):
+                scores[intent_id] = 0.0
         return scores
 
     def _from_context(self, features: Features, context: IntentContext) -> IntentResult | None:

@@ -12,6 +12,13 @@ _BELONGINGS = (r"(?:car|truck|house|home|job|wages|paycheck|account|bank account
 _NUMBER_WORD = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|twelfth|[0-9]+(?:st|nd|rd|th)?)"
 _MONTH = r"(?:january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)"
 _STREET = r"(?:street|st|avenue|ave|road|rd|drive|dr|lane|ln|court|ct|way|boulevard|blvd|place|pl|circle|apartment|apt|unit|suite|highway|hwy|parkway|terrace|trail)"
+#: A word of a bare name reply: not a word that non-answers, hedges and questions are made of.
+_NAME_WORD = (
+    r"(?!(?:it|its|depends|depend|why|what|whats|who|whos|how|where|when|which|maybe|perhaps|um|uh|huh|hmm|er|sorry"
+    r"|okay|ok|asking|calling|about|regarding|know|wants|want|hold|wait|hang|one|sec|second|minute|yes|yeah|no|nope"
+    r"|not|sure|the|a|an|is|was|for|me|you|him|her|this|that|can|could|help|speak|busy|call|later|again|pardon|come"
+    r"|go|now)\b)[a-z]+"
+)
 
 PACK = LanguagePack(
     code="en",
@@ -29,11 +36,17 @@ PACK = LanguagePack(
         r"|you (?:want|mean|must mean|re looking for|are looking for|need) (?:my|his|her) \w+|(?:im|i am|i.?m) (?:his|her) \w+"
         r"|(?:that.?s|that is|thats) my (?:dad|father|mom|mother|son|daughter|husband|wife|brother|sister))\b"
     ),
-    question=re.compile(r"^(?:who|what|why|how|where|which|whats|whos)\b|\?$"),
+    # "um why", "depends, who's asking": a question back behind a filler or a hedge is one still
+    question=re.compile(
+        r"^(?:(?:um|uh|er|oh|hmm|it depends|depends)[\s,]+)*(?:who|what|why|how|where|which|whats|whos)\b"
+        r"|\?$|\bwho.?s (?:asking|calling|this)\b|\bwho (?:wants to know|is (?:asking|calling|this))\b"
+    ),
     name_reply_max=4,
+    # a name's words are none of the words a non-answer is made of ("it depends", "hold on", "um why")
     name_reply=re.compile(
-        r"^(?:(?:yes|yeah|yep|yup|sure|right|correct|hi|hello)\s+)?(?:(?:this is|it.?s|i.?m|im|my name is|speaking)\s+)?"
-        r"[a-z]+(?:\s+[a-z]+){0,2}(?:\s+(?:here|speaking))?$"
+        r"^(?:(?:um|uh|oh|er)\s+)*(?:(?:yes|yeah|yep|yup|sure|right|correct|hi|hello)\s+)?"
+        r"(?:(?:this is|it.?s|i.?m|im|my name is|speaking)\s+)?"
+        rf"{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}}(?:\s+(?:here|speaking))?$"
     ),
     identity_accepted=re.compile(
         r"\b(?:that matches|(?:that|it|everything|all) (?:matches|checks out|lines up)|that.?s a match"

@@ -118,6 +118,8 @@ VERIFIES = {"identity_confirm", "identity_answer"}
     ("dennis walker", VERIFIES),
     ("no hes not here", {"identity_deny"}),
     ("who is this", {None}),
+    ("it depends", {None}),  # no name: the words of a hedge
+    ("hold on", {None}),
     # a yes first, whatever follows, confirms; a yes that hands the call on does not
     ("that would be me", {"identity_confirm"}),
     ("yeah whos calling", {"identity_confirm"}),
@@ -163,6 +165,36 @@ def test_an_identity_answer_verifies_and_raises_no_hint(en_engine, answer):
         ("agent", "thank you im calling about the past due balance of 812 dollars on your account"),
     ])
     assert not _intents(events, 1)
+    assert "US-3P" not in [e.rule_id for e in of_type(events, "compliance")]
+
+
+@pytest.mark.parametrize(("engine", "check", "reply", "disclosure", "rule"), [
+    # a question back near a playbook confirmation ("this is he whos calling") has no yes in it
+    ("en_engine", "hi this is dana with acme recovery am i speaking with john miller", "who's calling",
+     "im calling about your past due balance of 1,243 dollars", "US-3P"),
+    ("en_engine", "hi this is dana with acme recovery am i speaking with john miller", "what is this about",
+     "its about the 1,243 dollar balance you owe", "US-3P"),
+    # a hedge or a bare "why" is no name
+    ("en_engine", "hi this is dana with acme recovery am i speaking with john miller", "it depends",
+     "the balance on the account is 1,243 dollars", "US-3P"),
+    ("en_engine", "hi this is dana with acme recovery am i speaking with john miller", "um why",
+     "the balance on the account is 1,243 dollars", "US-3P"),
+    ("zh_engine", "您好 我是招商银行信用卡中心的 请问是张伟先生吗", "你哪位", "您的信用卡欠款5230元已经逾期了", "CN-3P"),
+])
+def test_a_question_back_verifies_no_one(engine, check, reply, disclosure, rule, request):
+    events = run_call(request.getfixturevalue(engine), [("agent", check), ("debtor", reply), ("agent", disclosure)])
+    assert rule in [e.rule_id for e in of_type(events, "compliance")]
+
+
+def test_a_second_identity_check_after_a_question_back_verifies_the_answer(en_engine):
+    """"who wants to know" verifies no one; the agent's second check and a yes then do."""
+    events = run_call(en_engine, [
+        ("agent", "hi is this marcus lee"),
+        ("debtor", "who wants to know"),
+        ("agent", "im ray with ridgeline i just have to make sure im talking to marcus before going further"),
+        ("debtor", "alright yeah this is marcus"),
+        ("agent", "thanks marcus im calling about the 640 dollar balance on your card"),
+    ])
     assert "US-3P" not in [e.rule_id for e in of_type(events, "compliance")]
 
 

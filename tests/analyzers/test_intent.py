@@ -128,6 +128,46 @@ def test_a_reply_of_no_words_counts_when_the_words_say_it(en_engine, zh_engine, 
     assert (result.intent if result else None) == intent
 
 
+@pytest.mark.parametrize(("language", "text", "denied"), [
+    ("en", "no i haven't paid it yet", "already_paid"),
+    ("en", "i'm not refusing to pay, i just can't right now", "refuse_to_pay"),
+    ("en", "i never said it wasn't mine", "not_my_debt"),
+    ("en", "i don't have a lawyer, i just want to understand this", "legal_representation"),
+    ("zh", "我没请律师 就是想问问清楚", "legal_representation"),
+    ("zh", "我也没说别打啊 你下午打", "stop_calling"),
+    ("zh", "不是我不想还 是真的没有", "refuse_to_pay"),
+    ("zh", "我知道是我欠的 金额也没问题", "not_my_debt"),
+])
+def test_the_debtor_saying_it_is_not_so_rules_the_intent_out(en_engine, zh_engine, language, text, denied):
+    """A playbook intent's ``keywords.unless``: whatever the words share with the intent's examples."""
+    engine = en_engine if language == "en" else zh_engine
+    events = run_call(engine, [("debtor", text)])
+    assert denied not in [e.intent for e in of_type(events, "intent")]
+
+
+@pytest.mark.parametrize(("language", "text", "intent"), [
+    ("en", "i already paid this last month", "already_paid"),  # the same intents, said, still found
+    ("en", "talk to my lawyer", "legal_representation"),
+    ("zh", "我已经请了律师 你找我律师", "legal_representation"),
+    ("zh", "别再给我打电话了", "stop_calling"),
+])
+def test_the_intents_a_denial_rules_out_are_still_found_when_said(en_engine, zh_engine, language, text, intent):
+    engine = en_engine if language == "en" else zh_engine
+    events = run_call(engine, [("debtor", text)])
+    assert intent in [e.intent for e in of_type(events, "intent")]
+
+
+def test_a_stop_calling_the_debtor_takes_back_starts_no_duty(zh_engine):
+    """"我也没说别打" asked for no stop: arranging the afternoon call breaks no rule."""
+    events = run_call(zh_engine, [
+        ("agent", "您好 请问是张伟先生吗"), ("debtor", "对 是我"),
+        ("agent", "张先生您好 您的信用卡目前逾期 欠款金额是5230元"),
+        ("debtor", "我也没说别打啊 你下午打"),
+        ("agent", "好的 那我下午三点再给您打过来 您看可以吗"),
+    ])
+    assert "CN-CEASE" not in [e.rule_id for e in of_type(events, "compliance")]
+
+
 def test_calibrated_threshold_is_in_range(en_engine, zh_engine):
     for engine in (en_engine, zh_engine):
         assert 0.15 <= engine.detector.threshold <= 0.7
