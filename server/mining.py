@@ -21,10 +21,9 @@ from pydantic import BaseModel
 
 from coach.config import Settings
 from coach.mining import MiningOptions, MiningResult, MiningSettings, mine
-from coach.mining.clusters import DEFAULT_MIN_CLUSTER_SIZE
 from coach.mining.corpus import MiningTimeout
 from coach.mining.models import Cluster, IntentFigures, ObjectionResponses, Window
-from coach.mining.stats import DEFAULT_MIN_CALLS
+from coach.mining.options import DEFAULT_MIN_CALLS, DEFAULT_MIN_CLUSTER_SIZE
 from coach.playbook.registry import PlaybookRegistry
 from coach.storage import CallFilter, CallStore, Viewer
 from server.api import call_filter

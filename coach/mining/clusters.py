@@ -35,13 +35,13 @@ from coach.engine import CoachEngine
 from coach.mining.corpus import DEBTOR_SPEAKERS, Corpus, Deadline, MinedCall
 from coach.mining.keywords import class_tfidf
 from coach.mining.models import Cluster, Member, UtteranceRef, WeekTally
+from coach.mining.options import DEFAULT_MIN_CLUSTER_SIZE
 from coach.mining.ordinary import OrdinaryAnswers
 
 #: An intent event below this confidence does not claim its utterance.
 LOW_CONFIDENCE = 0.5
 #: A cluster in which intents claimed this share of the members is covered by the playbook, not news.
 KNOWN_SHARE = 0.5
-DEFAULT_MIN_CLUSTER_SIZE = 5
 #: Fewest distinct wordings HDBSCAN may make a cluster of.
 MIN_WORDINGS = 3
 #: Above this many distinct wordings, they are projected (PCA) to REDUCED_DIMENSIONS before clustering.

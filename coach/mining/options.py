@@ -11,10 +11,11 @@ from dataclasses import dataclass, field
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from coach.mining.clusters import DEFAULT_MIN_CLUSTER_SIZE
-from coach.mining.stats import DEFAULT_MIN_CALLS
-
 PARTS = ("intents", "responses", "clusters")
+#: Below this many calls a rate is shown but not ranked ("too few calls").
+DEFAULT_MIN_CALLS = 5
+#: Fewest members of a cluster of new objections.
+DEFAULT_MIN_CLUSTER_SIZE = 5
 
 
 class MiningSettings(BaseSettings):

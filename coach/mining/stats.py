@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from scipy.stats import binomtest
 
-#: Below this many calls a rate is shown but not ranked ("too few calls").
-DEFAULT_MIN_CALLS = 5
 TOO_FEW = "too few calls"
 
 

@@ -77,3 +77,11 @@ def test_export_writes_a_playbook_and_refuses_unknown_clusters(env, tmp_path):
                     "--out", tmp_path / "x.yaml")
     assert unknown.returncode == 2 and "no cluster 'en-99'" in unknown.stderr and cluster["id"] in unknown.stderr
     assert not (tmp_path / "x.yaml").exists()
+
+
+def test_checking_the_arguments_loads_no_model_library():
+    """A mistyped date range is answered at once: the argument check imports neither scikit-learn nor torch."""
+    probe = ("import sys; from coach.mining import MiningOptions, MiningSettings; from coach.mining.corpus import check_filters; "
+             "print(sorted(m for m in ('sklearn', 'torch', 'scipy.stats') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT, timeout=120)
+    assert result.stdout.strip() == "[]"
