@@ -44,7 +44,7 @@ PACK = LanguagePack(
     name_reply_max=4,
     # a name's words are none of the words a non-answer is made of ("it depends", "hold on", "um why")
     name_reply=re.compile(
-        r"^(?:(?:um|uh|oh|er)\s+)*(?:(?:yes|yeah|yep|yup|sure|right|correct|hi|hello)\s+)?"
+        r"^(?:(?:um|uh|oh|er|alright|all right|ok|okay)\s+)*(?:(?:yes|yeah|yep|yup|sure|right|correct|hi|hello)\s+)?"
         r"(?:(?:this is|it.?s|i.?m|im|my name is|speaking)\s+)?"
         rf"{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}}(?:\s+(?:here|speaking))?$"
     ),
@@ -54,7 +54,7 @@ PACK = LanguagePack(
         r"|(?:that.?s|that is) (?:correct|right) (?:thank you|thanks))\b"
     ),
     identity_affirm=re.compile(
-        r"^(?:(?:um|uh|oh|well|hi|hello|hey|ah)\s+)*(?:yes|yeah|yep|yup|yea|ya|yah|yes sir|yes maam|sure|correct|right"
+        r"^(?:(?:um|uh|oh|well|hi|hello|hey|ah|alright|all right|ok|okay|fine)\s+)*(?:yes|yeah|yep|yup|yea|ya|yah|yes sir|yes maam|sure|correct|right"
         r"|speaking|mhm|mm hmm|uh huh|affirmative|you got (?:him|her|me|it)|you found (?:him|her|me)"
         r"|(?:thats|that is|this is|it is|its|that would be|that.?d be|that will be) me"
         r"|(?:this|that) is (?:he|she|him|her)|(?:i am|im|i.?m) (?:the account holder|the one|the person))\b"

@@ -161,6 +161,20 @@ def test_reassurance_is_not_a_threat(en_engine):
     assert "US-THREAT" not in _rules(events)
 
 
+@pytest.mark.parametrize(("line", "threat"), [
+    ("if this isnt paid by friday im going to call your mother and tell her", True),
+    ("we'll report this to your employer", True),
+    ("ill let your boss know you dont pay your bills", True),
+    ("we are going to contact your landlord about this", True),
+    ("you asked if ill call your mother no we wont", False),
+    ("we will not call your mother or your employer", False),
+    ("you might want to talk to your family first before you decide", False),
+])
+def test_a_threat_to_tell_family_or_employer_is_a_threat(en_engine, line, threat):
+    """Telling the debtor's mother, boss or landlord is a threat to shame them into paying (1692c(b), 1692d)."""
+    assert ("US-THREAT" in _rules(run_call(en_engine, VERIFY_EN + [("agent", line)]))) is threat
+
+
 VERIFY_ZH = [("agent", "您好 我是招商银行信用卡中心的 请问是李明先生本人吗"), ("debtor", "对 是我")]
 
 
