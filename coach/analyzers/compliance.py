@@ -170,7 +170,9 @@ class ComplianceMonitor:
                 self.satisfied.add(rule.id)
                 continue
             evidence = features.texts[0]
-            if rule.kind == "amount":
+            if rule.kind == "amount" and anytime:
+                evidence = f"{features.texts[0]} (a fee on top of the balance: is it authorised?)"
+            elif rule.kind == "amount":
                 problem = self._amount_problem(features.texts[0])
                 if problem is None:
                     continue

@@ -175,6 +175,23 @@ def test_a_threat_to_tell_family_or_employer_is_a_threat(en_engine, line, threat
     assert ("US-THREAT" in _rules(run_call(en_engine, VERIFY_EN + [("agent", line)]))) is threat
 
 
+@pytest.mark.parametrize(("line", "fee"), [
+    ("there's a 35 dollar convenience fee for paying by phone", True),
+    ("we've added a two hundred dollar processing fee since it came to us", True),
+    ("i'll add a daily fee of ten dollars until it's paid", True),
+    ("with our fees the balance is now about double", True),
+    ("there is no fee for paying online", False),
+    ("we don't charge any convenience fee", False),
+    ("we waived the collection fee for you", False),
+])
+def test_a_fee_added_on_top_of_the_balance_breaks_the_amount_rule_whatever_the_balance(en_engine, line, fee):
+    """No balance on file says a pay-by-phone or collection fee is authorised (1692f(1)): flagged with or without one."""
+    for metadata in ({}, {"balance": 640}):
+        events = run_call(en_engine, VERIFY_EN + [("agent", line)], metadata=metadata)
+        found = [e for e in of_type(events, "compliance") if e.rule_id == "US-AMT"]
+        assert bool(found) is fee and all("fee on top of the balance" in e.evidence for e in found)
+
+
 VERIFY_ZH = [("agent", "您好 我是招商银行信用卡中心的 请问是李明先生本人吗"), ("debtor", "对 是我")]
 
 

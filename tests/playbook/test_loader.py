@@ -193,7 +193,7 @@ def test_anytime_words_belong_to_rules_that_wait_for_something(tmp_path, valid_d
     rule = next(r for r in data["rules"] if r["kind"] == "prohibited" and not r.get("when_metadata"))
     rule["anytime"] = {"phrases": ["ignore the letter"]}
     message = _error(_write(tmp_path, data))
-    assert "anytime belongs to duty rules and to prohibited rules with when_metadata" in message
+    assert "anytime belongs to duty rules, amount rules and prohibited rules with when_metadata" in message
     assert f"rules.{data['rules'].index(rule)}" in message
     rule["when_metadata"] = {"consent_recorded": False}  # a silent call meets it: the words could never count
     assert "anytime belongs to duty rules" in _error(_write(tmp_path, data))
