@@ -118,7 +118,12 @@ PACK = LanguagePack(
         r"|\bno longer\b|\bno later than\b|\b(?:or not|whether or not)\b"
         # negations that are the insult or the threat ("is nobody home up there", "youll never get a loan again")
         r"|\bnobody home\b|\bwhat kind of (?:\w+ ){1,2}(?:doesn.?t|does not|wouldn.?t|can.?t|won.?t)\b"
-        r"|\bnever (?:get|be able to get|qualify for|be approved for) (?:a |another |any )?(?:loan|credit|mortgage)\b"
+        r"|\bnever (?:again )?(?:get|be able to get|qualify for|be approved for|rent|buy|lease|finance|own) (?:a |an |another |any )?"
+        r"(?:\w+ )?(?:loan|credit|mortgage|card|apartment|house|home|car|lease)\b"
+        # a list of nots that makes a threat bigger ("not a car not a house nothing ever")
+        r"|\bnot (?:a|an|even a|one) \w+(?:,? not (?:a|an|even a|one) \w+)+(?:,? (?:nothing|not a thing|none of it))?(?:,? ever)?\b"
+        r"|\bnothing,? ever\b"
+        r"|\bno (?:court|judge|lawsuit|judgment|judgement)(?: order)? (?:needed|required|necessary)\b"
         r"|\b(?:nobody|no one) (?:has to|needs to) get hurt\b"
         r"|\bnot (?:as|nearly as|so) (?:nice|friendly|patient) as\b|\b(?:won.?t|wont|don.?t|dont) want to (?:find out|see|know) what\b"
     ),

@@ -156,6 +156,17 @@ def test_chinese_hours_gate(zh_engine):
     assert "CN-HOURS" not in _rules(consented)
 
 
+@pytest.mark.parametrize("line", [
+    "you'll never get a car loan again, not a house, not an apartment, nothing",
+    "we can pull it right out of your wages, no court order needed",
+    "believe me you don't want this to get ugly",
+    "i'm referring your account to the prosecutor's office today",
+])
+def test_a_negation_that_makes_the_threat_bigger_is_still_a_threat(en_engine, line):
+    """"never", "no court needed", "don't want this to get ugly": the negation is the menace, not a reassurance."""
+    assert "US-THREAT" in _rules(run_call(en_engine, VERIFY_EN + [("agent", line)]))
+
+
 def test_reassurance_is_not_a_threat(en_engine):
     events = run_call(en_engine, VERIFY_EN + [("agent", "nobody is going to arrest you and we wont garnish anything")])
     assert "US-THREAT" not in _rules(events)
