@@ -137,6 +137,10 @@ def test_a_reply_of_no_words_counts_when_the_words_say_it(en_engine, zh_engine, 
     ("zh", "我也没说别打啊 你下午打", "stop_calling"),
     ("zh", "不是我不想还 是真的没有", "refuse_to_pay"),
     ("zh", "我知道是我欠的 金额也没问题", "not_my_debt"),
+    # a promise on a condition or a worry is no refusal
+    ("en", "i'll pay it when i get the money together", "refuse_to_pay"),
+    ("en", "i'm scared what happens if i can't pay this", "refuse_to_pay"),
+    ("zh", "等我手头宽裕了一定还", "refuse_to_pay"),
 ])
 def test_the_debtor_saying_it_is_not_so_rules_the_intent_out(en_engine, zh_engine, language, text, denied):
     """A playbook intent's ``keywords.unless``: whatever the words share with the intent's examples."""
@@ -150,6 +154,7 @@ def test_the_debtor_saying_it_is_not_so_rules_the_intent_out(en_engine, zh_engin
     ("en", "talk to my lawyer", "legal_representation"),
     ("zh", "我已经请了律师 你找我律师", "legal_representation"),
     ("zh", "别再给我打电话了", "stop_calling"),
+    ("zh", "有钱也不还 你们爱怎么样怎么样", "refuse_to_pay"),
 ])
 def test_the_intents_a_denial_rules_out_are_still_found_when_said(en_engine, zh_engine, language, text, intent):
     engine = en_engine if language == "en" else zh_engine
