@@ -13,7 +13,8 @@ if ! .venv/bin/python -c "import torch" 2>/dev/null; then
 fi
 EXTRAS=${COACH_EXTRAS:-}
 stamp=".venv/.coach-installed${EXTRAS:+-$EXTRAS}"
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-  .venv/bin/pip install --quiet -e ".${EXTRAS:+[$EXTRAS]}"
+# Within constraints.txt: the library versions the judgement was measured with (docs/benchmarks.md).
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
+  .venv/bin/pip install --quiet -c constraints.txt -e ".${EXTRAS:+[$EXTRAS]}"
   touch "$stamp"
 fi
