@@ -124,6 +124,7 @@ PACK = LanguagePack(
         r"|\bnot (?:a|an|even a|one) \w+(?:,? not (?:a|an|even a|one) \w+)+(?:,? (?:nothing|not a thing|none of it))?(?:,? ever)?\b"
         r"|\bnothing,? ever\b"
         r"|\bno (?:court|judge|lawsuit|judgment|judgement)(?: order)? (?:needed|required|necessary)\b"
+        r"|\b(?:don.?t|dont|do not|doesn.?t|doesnt|does not) (?:even )?need (?:a |any )?(?:court|judge|lawsuit|judgment|judgement)(?: order)?\b"
         r"|\b(?:nobody|no one) (?:has to|needs to) get hurt\b"
         r"|\bnot (?:as|nearly as|so) (?:nice|friendly|patient) as\b|\b(?:won.?t|wont|don.?t|dont) want to (?:find out|see|know) what\b"
     ),

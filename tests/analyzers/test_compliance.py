@@ -161,6 +161,8 @@ def test_chinese_hours_gate(zh_engine):
     "we can pull it right out of your wages, no court order needed",
     "believe me you don't want this to get ugly",
     "i'm referring your account to the prosecutor's office today",
+    "we don't even need a court order to take it out of your paycheck",
+    "your landlord is gonna get a letter about what you owe",
 ])
 def test_a_negation_that_makes_the_threat_bigger_is_still_a_threat(en_engine, line):
     """"never", "no court needed", "don't want this to get ugly": the negation is the menace, not a reassurance."""
@@ -170,6 +172,11 @@ def test_a_negation_that_makes_the_threat_bigger_is_still_a_threat(en_engine, li
 def test_reassurance_is_not_a_threat(en_engine):
     events = run_call(en_engine, VERIFY_EN + [("agent", "nobody is going to arrest you and we wont garnish anything")])
     assert "US-THREAT" not in _rules(events)
+
+
+def test_explaining_that_a_judgment_comes_before_any_garnishment_is_not_a_threat(en_engine):
+    line = "a court judgment would have to happen first before anything like garnishment, and that's not happening now"
+    assert "US-THREAT" not in _rules(run_call(en_engine, VERIFY_EN + [("agent", line)]))
 
 
 @pytest.mark.parametrize(("line", "threat"), [
@@ -194,6 +201,9 @@ def test_a_threat_to_tell_family_or_employer_is_a_threat(en_engine, line, threat
     ("there is no fee for paying online", False),
     ("we don't charge any convenience fee", False),
     ("we waived the collection fee for you", False),
+    ("there's a twenty five dollar fee to pay over the phone", True),
+    ("paying online costs an extra nine ninety nine", True),
+    ("the original creditor charged late fees under your agreement, those are already in the balance", False),
 ])
 def test_a_fee_added_on_top_of_the_balance_breaks_the_amount_rule_whatever_the_balance(en_engine, line, fee):
     """No balance on file says a pay-by-phone or collection fee is authorised (1692f(1)): flagged with or without one."""
