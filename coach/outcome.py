@@ -311,7 +311,7 @@ _EN_IDENTIFIER = re.compile(r"\b(?:digits?|ending in|ends in|last four|zip(?: co
 #: Card or account digits read out after "the last four (digits of my card) are": not an amount.
 _EN_CARD_DIGITS = re.compile(
     r"\b(?:last|final) (?:four|4|two|2|three|3|five|5|six|6)(?: digits?)?"
-    r"(?: (?:of|on) (?:my|the) (?:card|account|social|ssn|debit card|credit card))?(?: (?:is|are|be))?"
+    r"(?: (?:of|on) (?:my|the|your) (?:card|account|social|ssn|debit card|credit card))?(?: (?:is|are|be))?"
     r"(?:[\s,:-]+(?:\d+|zero|oh|one|two|three|four|five|six|seven|eight|nine))*"
 )
 _EN_DIGIT_WORD = r"(?:one|two|three|four|five|six|seven|eight|nine)"
@@ -342,9 +342,30 @@ def find_amount(text: str, language: str) -> tuple[float, str] | None:
     cleaned = _blank(text.lower(), [m.span() for m in _date_matches(text.lower(), language)])
     if language == "zh":
         return _amount_zh(_ZH_IDENTIFIERS.sub(lambda m: " " * len(m.group(0)), cleaned))
-    cleaned = _EN_CARD_DIGITS.sub(lambda m: " " * len(m.group(0)), cleaned)
-    digits = alpha2digit(_EN_HUNDREDS_UNSAID.sub(r"\1 hundred \2", cleaned), "en")
-    return _amount_en(_EN_CLOCK.sub(lambda m: " " * len(m.group(0)), digits))
+    return _amount_en(_en_figures(cleaned))
+
+
+def stated_amounts(text: str, language: str) -> list[float]:
+    """Every sum of money a line states, in digits or in words ("seven hundred forty dollars", "six
+    forty"), without dates, times of day, card digits or counts ("30 days"): what an amount rule
+    compares with the balance on file. Chinese: every figure, as before."""
+    if _language(language) == "zh":
+        return money_figures(text)
+    lowered = text.lower()
+    cleaned = _en_figures(_blank(lowered, [m.span() for m in _date_matches(lowered, "en")]))
+    amounts = []
+    for match in _EN_NUMBER.finditer(cleaned):
+        if _EN_NOT_MONEY.match(cleaned[match.end() :]) or _EN_IDENTIFIER.search(cleaned[: match.start()]):
+            continue
+        amounts += money_figures(cleaned[match.start() : match.end() + 10])[:1]
+    return amounts
+
+
+def _en_figures(text: str) -> str:
+    """English numbers as digits, with card digits and times of day blanked out."""
+    text = _EN_CARD_DIGITS.sub(lambda m: " " * len(m.group(0)), text)
+    digits = alpha2digit(_EN_HUNDREDS_UNSAID.sub(r"\1 hundred \2", text), "en")
+    return _EN_CLOCK.sub(lambda m: " " * len(m.group(0)), digits)
 
 
 def _amount_en(text: str) -> tuple[float, str] | None:

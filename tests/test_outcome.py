@@ -10,7 +10,7 @@ import pytest
 from conftest import EXAMPLES, run_call
 
 from coach.events import CheckResult, ComplianceEvent, IntentEvent, ScorecardEvent, SentimentEvent, UtteranceEvent
-from coach.outcome import determine_outcome, find_amount, find_due_date, is_recap, summarize
+from coach.outcome import determine_outcome, find_amount, find_due_date, is_recap, stated_amounts, summarize
 from coach.transcript import load_call
 
 STARTED = datetime(2026, 3, 10, 14, 5)  # a Tuesday
@@ -445,3 +445,16 @@ def test_engine_outcomes_in_chinese(zh_engine, lines, kind, due):
     events = run_call(zh_engine, ZH_OPENING + lines)
     outcome = determine_outcome(events, "zh", STARTED)
     assert outcome.kind == kind and outcome.due_date == due
+
+
+@pytest.mark.parametrize(("text", "amounts"), [
+    ("you owe nine hundred and twelve dollars as of today", [912.0]),
+    ("your balance of six forty has been past due for ninety days", [640.0]),
+    ("your balance is 640 and you have 30 days to dispute it", [640.0]),
+    ("call me at 5 about your balance of 640", [640.0]),
+    ("your balance is two thousand dollars", [2000.0]),
+])
+def test_the_sums_a_line_states_in_digits_or_words(text, amounts):
+    """What the amount rule compares with the balance: no count of days, time of day or card digits."""
+    assert stated_amounts(text, "en") == amounts
+

@@ -19,7 +19,7 @@ from coach.analyzers.matcher import CompiledMatcher, Match
 from coach.events import BaseEvent
 from coach.languages import language_pack
 from coach.playbook.schema import Playbook, Rule
-from coach.text.amounts import money_figures
+from coach.outcome import stated_amounts
 
 if TYPE_CHECKING:
     from coach.analyzers.agent_speech import ProhibitedSpeechAnalyzer
@@ -46,6 +46,7 @@ class ComplianceRules:
 
     def __init__(self, playbook: Playbook, space: FeatureSpace) -> None:
         self.rules = list(playbook.rules)
+        self.language = playbook.language
         self.triggers = {r.id: CompiledMatcher(r.trigger, space) for r in self.rules if not r.trigger.is_empty()}
         #: Words that break a rule by themselves: a duty's before it started, a metadata-gated rule's
         #: without its metadata (see ``Rule.anytime``).
@@ -218,7 +219,7 @@ class ComplianceMonitor:
         balance = self.metadata.get("balance")
         if balance is None:
             return None
-        figures = [f for f in money_figures(text) if f >= 10]
+        figures = [f for f in stated_amounts(text, self.rules.language) if f >= 10]
         if not figures or any(abs(f - float(balance)) <= 1.0 for f in figures):
             return None
         return f"quoted {', '.join(f'{f:g}' for f in figures)} but the balance is {float(balance):g}"

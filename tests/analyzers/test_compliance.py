@@ -105,6 +105,19 @@ def test_wrong_amount(en_engine):
     assert "US-AMT" not in _rules(right)
 
 
+@pytest.mark.parametrize(("line", "wrong"), [
+    ("the balance is now seven hundred forty dollars", True),
+    ("you owe nine hundred and twelve dollars as of today", True),
+    ("your balance is six forty", False),
+    ("your balance is six hundred forty dollars and it's been ninety days", False),
+    ("the last four of your card are 5567 and your balance is 640", False),
+])
+def test_a_balance_quoted_in_words_is_checked_too(en_engine, line, wrong):
+    """Speech recognition writes some sums in words: they are checked against the balance as digits are."""
+    events = run_call(en_engine, VERIFY_EN + [("agent", line)], metadata={"balance": 640})
+    assert ("US-AMT" in _rules(events)) is wrong
+
+
 def test_metadata_gates(en_engine):
     events = run_call(en_engine, VERIFY_EN, metadata={"local_time": "21:40", "calls_last_7d": 9})
     gates = [e for e in of_type(events, "compliance") if e.utterance_id is None and e.method == "metadata"]
