@@ -199,6 +199,8 @@ def test_explaining_that_a_judgment_comes_before_any_garnishment_is_not_a_threat
     ("we are going to contact your landlord about this", True),
     ("you asked if ill call your mother no we wont", False),
     ("we will not call your mother or your employer", False),
+    ("your boss will never hear about this from us", False),
+    ("your boss won't be happy when he hears about this", True),
     ("you might want to talk to your family first before you decide", False),
 ])
 def test_a_threat_to_tell_family_or_employer_is_a_threat(en_engine, line, threat):
