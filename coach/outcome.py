@@ -18,7 +18,7 @@ import calendar
 import math
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Literal
@@ -339,7 +339,7 @@ def find_amount(text: str, language: str) -> tuple[float, str] | None:
     """The money figure in a payment phrase and its currency, or None. A figure marked as money
     ("$200", "75 dollars", "三百元") wins over a bare one ("two hundred a month", "先还三百")."""
     language = _language(language)
-    cleaned = _blank(text.lower(), [m.span() for m in _date_matches(text.lower(), language)])
+    cleaned = _undated(text, language)
     if language == "zh":
         return _amount_zh(_ZH_IDENTIFIERS.sub(lambda m: " " * len(m.group(0)), cleaned))
     return _amount_en(_en_figures(cleaned))
@@ -351,14 +351,13 @@ def stated_amounts(text: str, language: str) -> list[float]:
     compares with the balance on file. Chinese: every figure, as before."""
     if _language(language) == "zh":
         return money_figures(text)
+    return list(_en_bare_amounts(_en_figures(_undated(text, "en"))))
+
+
+def _undated(text: str, language: str) -> str:
+    """``text`` lowercased, its dates blanked out (a day of the month is no sum)."""
     lowered = text.lower()
-    cleaned = _en_figures(_blank(lowered, [m.span() for m in _date_matches(lowered, "en")]))
-    amounts = []
-    for match in _EN_NUMBER.finditer(cleaned):
-        if _EN_NOT_MONEY.match(cleaned[match.end() :]) or _EN_IDENTIFIER.search(cleaned[: match.start()]):
-            continue
-        amounts += money_figures(cleaned[match.start() : match.end() + 10])[:1]
-    return amounts
+    return _blank(lowered, [m.span() for m in _date_matches(lowered, language)])
 
 
 def _en_figures(text: str) -> str:
@@ -366,6 +365,16 @@ def _en_figures(text: str) -> str:
     text = _EN_CARD_DIGITS.sub(lambda m: " " * len(m.group(0)), text)
     digits = alpha2digit(_EN_HUNDREDS_UNSAID.sub(r"\1 hundred \2", text), "en")
     return _EN_CLOCK.sub(lambda m: " " * len(m.group(0)), digits)
+
+
+def _en_bare_amounts(text: str) -> Iterator[float]:
+    """Each number in ``text`` that may be a sum: not a count ("30 days") nor an identifier ("ending in 1111")."""
+    for match in _EN_NUMBER.finditer(text):
+        if _EN_NOT_MONEY.match(text[match.end() :]) or _EN_IDENTIFIER.search(text[: match.start()]):
+            continue
+        figures = money_figures(text[match.start() : match.end() + 10])
+        if figures:
+            yield figures[0]
 
 
 def _amount_en(text: str) -> tuple[float, str] | None:
@@ -376,13 +385,8 @@ def _amount_en(text: str) -> tuple[float, str] | None:
         if marked.group(2):
             value *= 1000
         return value, "USD"
-    for match in _EN_NUMBER.finditer(text):
-        if _EN_NOT_MONEY.match(text[match.end() :]) or _EN_IDENTIFIER.search(text[: match.start()]):
-            continue
-        figures = money_figures(text[match.start() : match.end() + 10])
-        if figures:
-            return figures[0], "USD"
-    return None
+    value = next(_en_bare_amounts(text), None)
+    return None if value is None else (value, "USD")
 
 
 def _amount_zh(text: str) -> tuple[float, str] | None:

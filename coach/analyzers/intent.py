@@ -26,11 +26,9 @@ from coach.analyzers.features import (
 )
 from coach.analyzers.matcher import CompiledMatcher
 from coach.analyzers.nli import ZeroShotScorer
-from coach.config import get_settings
 from coach.events import BaseEvent
 from coach.languages import language_pack
-from coach.playbook.regexes import compile_pattern
-from coach.playbook.schema import Playbook
+from coach.playbook.schema import Matcher, Playbook
 from coach.text.normalize import normalize
 
 if TYPE_CHECKING:
@@ -113,8 +111,7 @@ class ObjectionDetector:
         }
         #: An intent's ``keywords.unless``: the debtor saying in so many words that it is not so ("i
         #: haven't paid it yet", "我没请律师", "i never said stop calling") rules the intent out.
-        timeout = get_settings().regex_timeout_ms / 1000
-        self._denials = {i.id: [compile_pattern(p, timeout) for p in i.keywords.unless]
+        self._denials = {i.id: CompiledMatcher(Matcher(unless=i.keywords.unless), space)
                          for i in playbook.intents if i.keywords.unless}
         self.pack = language_pack(playbook.language)
         self.affirmations = _vocabulary(playbook.affirmations, playbook.language)
@@ -203,7 +200,7 @@ class ObjectionDetector:
                 if intent_id in scores:
                     scores[intent_id] = (1 - NLI_WEIGHT) * scores[intent_id] + NLI_WEIGHT * p * (1 - scores.get(NONE, 0))
         for intent_id, denials in self._denials.items():
-            if intent_id in scores and any(denial.search(features.norms[0]) for denial in denials):
+            if intent_id in scores and denials.vetoed(features.norms[0]):
                 scores[intent_id] = 0.0
         return scores
 
