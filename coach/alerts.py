@@ -46,7 +46,18 @@ SELF_HARM_CUES = re.compile(
     r"\b(?:kill(?:ing)? myself|end(?:ing)? (?:my life|it all)|take my (?:own )?life|suicid\w*|hurt(?:ing)? myself|"
     r"(?:dont|do not) want to (?:live|be alive|be here anymore)|better off dead|no reason to live|"
     r"cant go on|cannot go on|want to die|wish i (?:was|were) dead)\b"
-    r"|不想活|活不下去|轻生|自杀|一了百了|结束(?:自己的)?生命|跳楼|想死|不如死了",
+    # said around it ("everyone would be better off without me", "whats the point of living")
+    r"|\bbetter off (?:without me|if i (?:was|were|wasnt|werent|wasn t|weren t|was not|were not|didnt|did not) "
+    r"(?:here|around|alive|gone|dead|exist))\b"
+    r"|\b(?:no|what(?:s| is) the) (?:point|reason) (?:in |of )?(?:living|going on|being alive|staying alive|to go on|to live)\b"
+    r"|\b(?:end|ending) (?:things|everything|myself)\b|\b(?:off|hang|shoot|drown) myself\b"
+    r"|\bjump(?:ing)? off (?:a|the|that) (?:bridge|building|roof|cliff)\b|\boverdos\w*|\bslit(?:ting)? my wrists?\b"
+    r"|\bwish i (?:had never been born|was never born|wasnt alive|was not alive|could (?:just )?(?:die|disappear forever))\b"
+    r"|\b(?:dont|do not) want to (?:wake up|exist)(?: anymore| again)?\b"
+    r"|\b(?:wont|will not) be (?:here|around) (?:much longer|anymore|for long)\b"
+    r"|不想活|不想再活|活不下去|没法活|不活了|活够了|活着(?:还)?(?:有|没)?(?:什么|啥)?(?:意思|意义)|活着太(?:累|苦|难)|轻生|自杀"
+    r"|一了百了|一死了之|结束(?:自己的)?生命|离开这个世界|跳楼|跳河|上吊|割腕|卧轨|安眠药|农药|想死|不如死了|(?:我)?死了算了"
+    r"|(?:我)?(?:还)?不如(?:去)?死|死了(?:就|也)?(?:解脱|干净|清净|好了)",
 )
 
 

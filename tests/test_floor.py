@@ -157,12 +157,17 @@ def test_a_failing_listener_does_not_stop_the_call():
 
 
 @pytest.mark.parametrize("text", ["i just want to kill myself", "honestly i dont want to live anymore", "I can't go on like this",
-                                  "我真的不想活了", "活不下去了"])
+                                  "everyone would be better off if i wasnt here", "my kids would be better off without me",
+                                  "whats the point of living like this", "sometimes i think about ending things",
+                                  "i wont be around much longer anyway", "i dont want to wake up tomorrow",
+                                  "我真的不想活了", "活不下去了", "活着有什么意思", "活着太累了", "大不了一死了之", "死了就解脱了"])
 def test_self_harm_cues(text):
     assert self_harm_cue(text)
 
 
-@pytest.mark.parametrize("text", ["i cant pay this month", "my phone died", "我下个月再还"])
+@pytest.mark.parametrize("text", ["i cant pay this month", "my phone died", "我下个月再还", "this is killing me",
+                                  "were better off setting up a plan", "the point is i cant pay", "ill end up paying it",
+                                  "你去死吧", "死活不还", "这个月工资没法还"])
 def test_no_self_harm_cue(text):
     assert self_harm_cue(text) is None
 
