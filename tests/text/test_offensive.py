@@ -191,7 +191,7 @@ def test_a_lexicon_hit_keeps_the_models_support(en):
 def test_benign_phrases_that_contain_a_term_are_not_hits(en, zh):
     for text in ("利滚利", "你妈妈的病好了吗", "我去死也还不起啊", "usb接口", "垃圾短信", "借网贷只会越滚越大"):
         assert zh.score([text])[0].evidence is None, text
-    for text in ("we had to shut up shop", "my mom is sick", "this is a moment",
+    for text in ("we had to shut up shop", "my mom is sick", "this is a moment", "thats a bum deal im sorry",
                  "you said youre driving do you want me to call back once youre parked"):
         assert en.score([text])[0].evidence is None, text
     # ... but a term that only overlaps one still is.
@@ -204,6 +204,12 @@ def test_benign_phrases_that_contain_a_term_are_not_hits(en, zh):
     ("en", "im not calling you a liar i just need the receipt", None),
     ("en", "nobody is saying you are a deadbeat", None),
     ("en", "you're not a deadbeat, things happen", None),
+    ("en", "nobody here thinks you're a loser", None),
+    ("en", "don't let anyone call you a deadbeat over this", None),
+    ("en", "if anyone calls you a deadbeat, report them", None),
+    # ... or of the speaker ("i feel like an idiot, i read the wrong number")
+    ("en", "i feel like an idiot, i read the wrong number", None),
+    ("en", "im such an idiot i misread it", None),
     ("zh", "我们没有把您当老赖", None),
     ("zh", "没人说你是老赖", None),
     ("zh", "我不是老赖 我只是暂时没钱", None),
@@ -218,6 +224,10 @@ def test_benign_phrases_that_contain_a_term_are_not_hits(en, zh):
     ("en", "you said youd pay you deadbeat", "deadbeat"),
     ("en", "you're a deadbeat", "deadbeat"),
     ("en", "what kind of deadbeat doesnt pay", "deadbeat"),
+    ("en", "i'm calling you an idiot", "idiot"),
+    ("en", "im talking to a deadbeat", "deadbeat"),
+    ("en", "you stupid idiot", "you stupid"),
+    ("en", "let them call you a deadbeat then", "deadbeat"),
     ("zh", "你不是老赖谁是老赖", "老赖"),
     ("zh", "你不是老赖吗", "老赖"),
     ("zh", "你是不是傻逼", "傻逼"),
