@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from coach import engine_cache
+from coach.analyzers.agent_speech import classified_rules
 from coach.analyzers.base import Analyzer, Turn, analyzer_classes
 from coach.analyzers.compliance import ComplianceMonitor, ComplianceRules, Finding
 from coach.analyzers.features import FeatureSpace
@@ -53,8 +54,10 @@ PROPOSAL_STAGES = ("negotiation", "commitment")
 
 def playbook_corpus(playbook: Playbook) -> list[str]:
     """The playbook's texts that the shared lexical vocabulary is fitted on: all but the emotion
-    examples, which the emotion head fits a vocabulary of its own on (:class:`SentimentAnalyzer`), so
-    that more of them do not shift what the objection and rule heads read."""
+    examples and the examples of the prohibited agent speech rules, which those heads fit a vocabulary
+    of their own on (:class:`SentimentAnalyzer`, :class:`ProhibitedSpeechAnalyzer`), so that more of
+    them do not shift what the objection head reads."""
+    classified = {rule.id for rule in classified_rules(playbook)}
     texts = list(playbook.non_objection_examples)
     for intent in playbook.intents:
         texts += intent.examples + intent.keywords.phrases + intent.keywords.examples
@@ -63,7 +66,7 @@ def playbook_corpus(playbook: Playbook) -> list[str]:
     for stage in playbook.stages:
         texts += stage.cues.phrases + stage.cues.examples
     for rule in playbook.rules:
-        texts += rule.trigger.phrases + rule.trigger.examples
+        texts += rule.trigger.phrases + ([] if rule.id in classified else rule.trigger.examples)
         if rule.anytime is not None:
             texts += rule.anytime.phrases + rule.anytime.examples
     return texts

@@ -27,15 +27,17 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.sparse import csr_matrix
 
 from coach.analyzers.base import AGENT_SIDE, Analyzer, Turn, register
 from coach.analyzers.compliance import Finding
-from coach.analyzers.features import LinearClassifier, class_probabilities, fit_logistic, in_parallel
+from coach.analyzers.features import Features, LinearClassifier, class_probabilities, fit_logistic, in_parallel
 from coach.analyzers.intent import calibrate_threshold, threshold_grid
 from coach.analyzers.matcher import CompiledMatcher
 from coach.events import BaseEvent
 from coach.languages import language_pack
 from coach.playbook.schema import Playbook, Rule
+from coach.text.lexical import LexicalEncoder
 from coach.text.offensive import OffensiveLanguageDetector
 from coach.text.repetition import looped
 
@@ -116,12 +118,18 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         self.support_floor = 0.0
         if len(set(labels)) < 2 or not self.rules:
             return
+        # a vocabulary of its own, fitted on what it learns from (Features.input_with_words)
+        self.lexical = LexicalEncoder(engine.language, texts)
         self.features = engine.space.encode(texts)
-        matrix = self.features.classifier_input()
+        matrix = self.classifier_input(self.features)
         self.classifier = fit_logistic(matrix, self.labels, C=20.0, max_iter=2000)
         self._none = list(self.classifier.classes_).index(NONE)
         self.threshold = self._calibrate(matrix)
         self.support_floor = self._support_floor()
+
+    def classifier_input(self, features: Features) -> csr_matrix:
+        """The line's dense block beside its words in this head's own vocabulary."""
+        return features.input_with_words("prohibited_speech_input", self.lexical)
 
     def attach(self, engine: CoachEngine) -> None:
         """Load the offensive-language model now (English: ~1.5 s), with the engine: on a call's first
@@ -177,7 +185,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         if self.classifier is not None:
             # a line the speech model looped on counts only when the classifier is sure of the rule itself
             sure = LOOPED_CONFIDENCE if looped(turn.text, self.engine.language) else 0.0
-            probabilities = class_probabilities(self.classifier, turn.features.classifier_input())[0]
+            probabilities = class_probabilities(self.classifier, self.classifier_input(turn.features))[0]
             turn.facts["lawful"] = float(probabilities[self._none])
             p, order = _violation(probabilities, self._none)
             for index in order[:2]:
@@ -224,7 +232,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
             features = self.space.encode(runs)
             held = [i for i in range(len(runs)) if trigger.match(features.row(i))]
             if held:
-                lawful = class_probabilities(self.classifier, features.classifier_input())[held, self._none]
+                lawful = class_probabilities(self.classifier, self.classifier_input(features))[held, self._none]
                 return bool(np.all(lawful >= self.threshold))
         return True  # one clause, or only the whole line holds the words: its reading stands
 

@@ -75,6 +75,15 @@ class Features:
         utterance reads it)."""
         return self._classifier_input
 
+    def input_with_words(self, name: str, words: LexicalEncoder, weight: float = 1.0) -> csr_matrix:
+        """The dense block beside the texts' words in ``words``, a head's own vocabulary (its lexical
+        weight scaled by ``weight``), built once per head (``name``). A head fitted on a vocabulary of
+        its own (emotion, prohibited speech, pressing) can learn from more examples without shifting
+        the words, and so the judgement, of the others."""
+        return self.cached(name, lambda: replace(
+            self, lexical=words.encode(self.texts), _derived={}, lexical_weight=self.lexical_weight * weight,
+        ).classifier_input())
+
     @cached_property
     def _classifier_input(self) -> csr_matrix:
         if self.dense is None:

@@ -14,13 +14,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.sparse import csr_matrix
 
 from coach.analyzers.base import AGENT_SIDE, Analyzer, Turn, register
 from coach.analyzers.compliance import Finding
-from coach.analyzers.features import LinearClassifier, class_probabilities, fit_logistic
+from coach.analyzers.features import Features, LinearClassifier, class_probabilities, fit_logistic
 from coach.events import BaseEvent
 from coach.languages import language_pack
 from coach.playbook.schema import Playbook
+from coach.text.lexical import LexicalEncoder
 
 if TYPE_CHECKING:
     from coach.engine import CallSession, CoachEngine
@@ -85,9 +87,15 @@ class PressingAnalyzer(Analyzer):
         pressing, lawful = training_texts(engine.playbook, stopping_intents(engine))
         self.classifier: LinearClassifier | None = None
         if self.duties and len(pressing) >= 5 and len(lawful) >= 5:
-            matrix = engine.space.encode(pressing + lawful).classifier_input()
+            # a vocabulary of its own, fitted on what it learns from (Features.input_with_words)
+            self.lexical = LexicalEncoder(engine.language, pressing + lawful)
+            matrix = self.classifier_input(engine.space.encode(pressing + lawful))
             labels = np.array([1] * len(pressing) + [0] * len(lawful))
             self.classifier = fit_logistic(matrix, labels, C=10.0, max_iter=2000, class_weight="balanced")
+
+    def classifier_input(self, features: Features) -> csr_matrix:
+        """The line's dense block beside its words in this head's own vocabulary."""
+        return features.input_with_words("pressing_input", self.lexical)
 
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         if self.classifier is None:
@@ -96,7 +104,7 @@ class PressingAnalyzer(Analyzer):
         started = [r for r in self.duties if monitor.applies(r) and monitor.duty_cause(r) is not None]
         if not started:
             return []
-        p = float(class_probabilities(self.classifier, turn.features.classifier_input())[0][1])
+        p = float(class_probabilities(self.classifier, self.classifier_input(turn.features))[0][1])
         if p < PRESSING_THRESHOLD:
             return []
         norm = turn.features.norms[0]

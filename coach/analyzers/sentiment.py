@@ -9,7 +9,7 @@ high-arousal (angry, anxious) and low-arousal (distressed, evasive) emotions.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -132,9 +132,7 @@ class SentimentAnalyzer:
 
     def classifier_input(self, features: Features) -> csr_matrix:
         """The utterance's dense block beside its words in this head's own vocabulary."""
-        return features.cached("emotion_input", lambda: replace(
-            features, lexical=self.lexical.encode(features.texts), _derived={},
-            lexical_weight=features.lexical_weight * self.words_weight).classifier_input())
+        return features.input_with_words("emotion_input", self.lexical, self.words_weight)
 
     def analyze(
         self, features: Features, acoustic: AcousticCues | None = None, context: dict[str, str] | None = None,

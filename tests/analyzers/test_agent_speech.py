@@ -38,7 +38,8 @@ def test_vague_threats_are_caught(en_engine, line):
 ])
 def test_for_abuse_only_an_insult_taken_back_is_a_reassurance(en_engine, zh_engine, monkeypatch, language, line, rule,
                                                               raised):
-    """The classifier unsure of the rule (0.6; the rules together 0.8): a negation excuses a threat,
+    """The classifier unsure of the rule (0.6; the rules together 0.9, over any calibrated threshold): a
+    negation excuses a threat,
     but a line against the abuse rule only when it takes an insult back, since insults carry negations
     of their own. The classifier's reading is fixed here, so this tests the policy, not the model."""
     import numpy as np
@@ -50,8 +51,9 @@ def test_for_abuse_only_an_insult_taken_back_is_a_reassurance(en_engine, zh_engi
     assert analyzer.pack.reassures(engine.space.encode([line]).norms[0])
     classes = [str(c) for c in analyzer.classifier.classes_]
     unsure = np.zeros((1, len(classes)))
-    unsure[0, classes.index(rule)], unsure[0, classes.index(agent_speech.NONE)] = 0.6, 0.2
-    unsure[0, next(i for i, c in enumerate(classes) if c not in (rule, agent_speech.NONE))] = 0.2
+    unsure[0, classes.index(rule)], unsure[0, classes.index(agent_speech.NONE)] = 0.6, 0.1
+    unsure[0, next(i for i, c in enumerate(classes) if c not in (rule, agent_speech.NONE))] = 0.3
+    assert 0.9 >= analyzer.threshold
     monkeypatch.setattr(agent_speech, "class_probabilities", lambda model, matrix: unsure)
     assert (rule in _rules_on(run_call(engine, verify + [("agent", line)]), 2)) is raised
 
@@ -391,13 +393,14 @@ def test_a_line_the_speech_model_looped_on_is_not_judged_a_threat(en_engine, mon
     assert "US-ABUSE" in s1s(run_call(en_engine, cursing))
     twice = VERIFY_EN + [("agent", "pay up today or we will have you arrested, pay up today or we will have you arrested")]
     assert "US-THREAT" in s1s(run_call(en_engine, twice))
-    # read as the bundled calls' loops were read (a threat at 0.75, lawful at 0.2; the shipped playbook
-    # now reads this one lawful), a looped line is no finding, and without the loop check it is one
+    # read as the bundled calls' loops were read (a threat at 0.68-0.80: here 0.8, lawful at 0.1, over any
+    # calibrated threshold; the shipped playbook now reads this one lawful), a looped line is no
+    # finding, and without the loop check it is one
     import numpy as np
 
     classes = [str(c) for c in en_engine.analyzer("prohibited_speech").classifier.classes_]
-    reading = np.full((1, len(classes)), 0.05 / (len(classes) - 2))
-    reading[0, classes.index("US-THREAT")], reading[0, classes.index(agent_speech.NONE)] = 0.75, 0.2
+    reading = np.full((1, len(classes)), 0.1 / (len(classes) - 2))
+    reading[0, classes.index("US-THREAT")], reading[0, classes.index(agent_speech.NONE)] = 0.8, 0.1
     monkeypatch.setattr(agent_speech, "class_probabilities", lambda model, matrix: reading)
     assert "US-THREAT" not in s1s(run_call(en_engine, line))
     monkeypatch.setattr(agent_speech, "looped", lambda text, language: False)

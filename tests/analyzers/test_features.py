@@ -12,11 +12,11 @@ def test_class_probabilities_are_scikit_learns(en_engine, zh_engine):
     for engine, texts in ((en_engine, ["i already paid that", "ok", "you people are a joke", "we will garnish your wages"]),
                           (zh_engine, ["我上个月已经还了", "嗯", "你们别再打了", "不还钱就让你坐牢"])):
         features = engine.space.encode(texts)
-        # the emotion head reads words in a vocabulary of its own
+        # the emotion, prohibited-speech and pressing heads read words in a vocabulary of their own
         models = [(engine.detector.classifier, features.classifier_input()),
                   (engine.sentiment.classifier, engine.sentiment.classifier_input(features))]
-        models += [(a.classifier, features.classifier_input()) for a in engine.analyzers
-                   if getattr(a, "classifier", None) is not None]
+        models += [(a.classifier, getattr(a, "classifier_input", lambda f: f.classifier_input())(features))
+                   for a in engine.analyzers if getattr(a, "classifier", None) is not None]
         assert any(len(m.classes_) == 2 for m, _ in models) and any(len(m.classes_) > 2 for m, _ in models)
         for model, matrix in models:
             theirs = LogisticRegression()  # the engine keeps only the weights; scikit-learn scores them here
