@@ -210,6 +210,12 @@ def test_benign_phrases_that_contain_a_term_are_not_hits(en, zh):
     # ... or of the speaker ("i feel like an idiot, i read the wrong number")
     ("en", "i feel like an idiot, i read the wrong number", None),
     ("en", "im such an idiot i misread it", None),
+    # ... or of how someone feels, how no one is treated, what no one is told, what the debtor called us
+    ("en", "i know you feel like a loser right now but you're not", None),
+    ("en", "a lot of people feel worthless when the bills pile up", None),
+    ("en", "we don't treat people like deadbeats here", None),
+    ("en", "i'm not going to tell you to shut up, go ahead", None),
+    ("en", "you called me a jerk and that's fine, i still want to help", None),
     ("zh", "我们没有把您当老赖", None),
     ("zh", "没人说你是老赖", None),
     ("zh", "我不是老赖 我只是暂时没钱", None),
@@ -228,6 +234,9 @@ def test_benign_phrases_that_contain_a_term_are_not_hits(en, zh):
     ("en", "im talking to a deadbeat", "deadbeat"),
     ("en", "you stupid idiot", "you stupid"),
     ("en", "let them call you a deadbeat then", "deadbeat"),
+    ("en", "you should feel worthless", "worthless"),
+    ("en", "you must feel like a loser", "loser"),
+    ("en", "i told you to shut up", "shut up"),
     ("zh", "你不是老赖谁是老赖", "老赖"),
     ("zh", "你不是老赖吗", "老赖"),
     ("zh", "你是不是傻逼", "傻逼"),
