@@ -152,10 +152,10 @@ PACK = LanguagePack(
         r"|^\w+ or (?:your|the)\b"
         r"|\b(?:want|wish|warn\w*|like it|pretty|escalat\w*|next level|trouble|consequences|worse|coming back|mess around"
         r"|nice|shoes)\b"
-        # someone's not paying ("people who dont pay", "you wouldnt pay it back"), not the harm negated
-        # ("nobody is arrested for not paying" stays a reassurance)
-        r"|\b(?:who|that|you|they|people|folks|those) (?:\w+ )?(?:don.?t|dont|won.?t|wont|wouldn.?t|didn.?t|never|do not"
-        r"|did not|will not|would not) (?:\w+ )?(?:pay|pays|paying|paid)\b"
+        # someone's not paying ("people who dont pay", "you wouldnt pay it back", "you never meant to pay
+        # it back"), not the harm negated ("nobody is arrested for not paying" stays a reassurance)
+        r"|\b(?:who|that|you|youd|you d|they|theyd|they d|people|folks|those) (?:\w+ )?(?:don.?t|dont|won.?t|wont|wouldn.?t|didn.?t|never|do not"
+        r"|did not|will not|would not) (?:\w+ ){0,2}(?:pay|pays|paying|paid)\b"
         # a negated command ("dont make me come find you", "dont say nobody warned you"), not "dont worry"
         r"|\b(?:don.?t|dont) (?:you )?(?:make|test|push|dare|say|even|try|play|mess|ignore|tell me|get smart|get cute)\b"
     ),

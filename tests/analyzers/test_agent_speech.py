@@ -23,6 +23,8 @@ def _rules_on(events, uid):
     "the team will be out thursday to pick up the furniture",
     "stop dodging me or your checking account will be frozen by monday",
     "a check with no money behind it is a crime and we will treat it that way",  # the debtor's lack, not a reassurance
+    "you never meant to pay it back so that's fraud",  # the debtor's not paying, no reassurance
+    "you took the card knowing you'd never pay it, that's theft",
 ])
 def test_vague_threats_are_caught(en_engine, line):
     events = run_call(en_engine, VERIFY_EN + [("agent", line)])
