@@ -223,8 +223,17 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         matches the rule's trigger. A long turn dilutes one threatening clause ("... but if nothing
         comes in by friday, we will garnish your wages, so let's find something that works" reads
         lawful at 0.98 as a whole, its clause a threat at 0.92); a fragment too short to mean anything
-        alone ("就报警") is read with the clauses after it."""
-        if self.classifier is None or rule.id not in self.rules or turn.facts.get("lawful", 0.0) < self.threshold:
+        alone ("就报警") is read with the clauses after it. A line that only sympathises is excused
+        as the classifier's own reading of it is, unless the classifier is sure of the rule ("i hear
+        you, you're saying this is the worst month of your life, i'm really sorry": a threat at 0.78,
+        near "... the worst month of your life")."""
+        if self.classifier is None or rule.id not in self.rules:
+            return False
+        if self.pack.sympathises(turn.features.norms[0]):
+            probabilities = class_probabilities(self.classifier, self.classifier_input(turn.features))[0]
+            if float(probabilities[list(self.classifier.classes_).index(rule.id)]) < SYMPATHY_CONFIDENCE:
+                return True
+        if turn.facts.get("lawful", 0.0) < self.threshold:
             return False
         clauses = self.pack.clauses(turn.text)
         for width in range(1, len(clauses)):
