@@ -162,7 +162,9 @@ PACK = LanguagePack(
     empathy=re.compile(
         r"\b(?:i (?:totally |completely |really |do )?(?:understand|get it|hear you|know (?:how|that feeling))"
         r"|(?:that|it) (?:sounds|must be) (?:hard|tough|rough|awful|stressful|exhausting)|sorry (?:to hear|for your loss)"
-        r"|congrat\w*|take care|no worries|no rush)\b"
+        r"|congrat\w*|take care|no worries|no rush"
+        # the agent's own apology ("im a bit slow on the keyboard today bear with me")
+        r"|bear with me|my bad|my mistake|my fault|sorry (?:about that|for the wait|for the delay|for the confusion|for the hold))\b"
     ),
     empathy_veto=re.compile(r"\b(?:but|however|though|if|unless|or else|otherwise|still have to|need you to)\b"),
     open_question=re.compile(
