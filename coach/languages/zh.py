@@ -95,7 +95,9 @@ PACK = LanguagePack(
     # a pause taken back or traded for money ("暂停是不可能的", "不会再催您 但您今天得先还五百")
     pause_veto=re.compile(r"不可能|没法|不能|无法|但|不过|可是|只要|要先|得先|先还|必须"),
     empathy=re.compile(r"我(?:很|非常|特别|都|也|能|可以)?(?:明白|理解|懂)|确实(?:不容易|难|辛苦|要先|得先)|不容易|辛苦了|太难了|扛不住"
-                       r"|难为您|先顾|节哀|保重|恭喜|别太着急|别担心"),
+                       r"|难为您|先顾|节哀|保重|恭喜|别太着急|别担心"
+                       # the agent's own apology ("刚才把您名字念错了 真不好意思")
+                       r"|不好意思|抱歉|对不起"),
     empathy_veto=re.compile(r"但|可是|不过|然而|只是|要是|如果|否则|不然|再不|还不|赶紧还|必须"),
     open_question=re.compile(r"什么|啥|为什么|为啥|怎么(?!样)|哪|多少|几(?:号|天|个|期|月|点|时)"),
     payment_offer=re.compile(

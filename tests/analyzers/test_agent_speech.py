@@ -244,6 +244,7 @@ def test_reassurance_and_empathy_raise_nothing(en_engine, line):
     "罚息能不能减免我不能保证 要看审批结果",
     "孩子住院了啊 那您先顾着孩子 还款的事我们过几天再说",   # sympathy about the family is no pressure through it
     "店里生意不好 这个我能理解",
+    "唉我今天也是忙晕了 刚才把您名字念错了 真不好意思",  # the agent's own apology
 ])
 def test_explaining_what_a_debt_is_not_raises_nothing(zh_engine, line):
     # also: the bank's own loan product named, and a promise declined
