@@ -186,7 +186,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
             # a line the speech model looped on counts only when the classifier is sure of the rule itself
             sure = LOOPED_CONFIDENCE if looped(turn.text, self.engine.language) else 0.0
             probabilities = class_probabilities(self.classifier, self.classifier_input(turn.features))[0]
-            turn.facts["lawful"] = float(probabilities[self._none])
+            turn.facts["prohibited_reading"] = probabilities  # read again by clears()
             p, order = _violation(probabilities, self._none)
             for index in order[:2]:
                 if p < self.threshold:
@@ -196,7 +196,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                 negated = (own < DENIAL_CONFIDENCE and self.pack.denies_insult(norm) if rule.id in self._abuse
                            else own < REASSURANCE_CONFIDENCE and self.pack.reassures(norm))  # an insult taken back, a threat negated
                 skipped = (not monitor.applies(rule) or _vetoed(rule, norm, monitor) or own < sure or negated
-                           or (own < SYMPATHY_CONFIDENCE and self.pack.sympathises(norm)))
+                           or self._only_sympathy(norm, own))
                 if not skipped:
                     example, support = self._nearest(turn, rule.id)
                     skipped = support < self.support_floor  # nothing the rule was taught is near: garbled speech
@@ -227,13 +227,12 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         as the classifier's own reading of it is, unless the classifier is sure of the rule ("i hear
         you, you're saying this is the worst month of your life, i'm really sorry": a threat at 0.78,
         near "... the worst month of your life")."""
-        if self.classifier is None or rule.id not in self.rules:
+        reading = turn.facts.get("prohibited_reading")
+        if self.classifier is None or rule.id not in self.rules or reading is None:
             return False
-        if self.pack.sympathises(turn.features.norms[0]):
-            probabilities = class_probabilities(self.classifier, self.classifier_input(turn.features))[0]
-            if float(probabilities[list(self.classifier.classes_).index(rule.id)]) < SYMPATHY_CONFIDENCE:
-                return True
-        if turn.facts.get("lawful", 0.0) < self.threshold:
+        if self._only_sympathy(turn.features.norms[0], float(reading[list(self.classifier.classes_).index(rule.id)])):
+            return True
+        if reading[self._none] < self.threshold:
             return False
         clauses = self.pack.clauses(turn.text)
         for width in range(1, len(clauses)):
@@ -244,6 +243,10 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                 lawful = class_probabilities(self.classifier, self.classifier_input(features))[held, self._none]
                 return bool(np.all(lawful >= self.threshold))
         return True  # one clause, or only the whole line holds the words: its reading stands
+
+    def _only_sympathy(self, norm: str, own: float) -> bool:
+        """The line only sympathises (or apologises) and the classifier is not sure of the rule."""
+        return own < SYMPATHY_CONFIDENCE and self.pack.sympathises(norm)
 
     def _run(self, clauses: list[str], start: int, end: int) -> str:
         """Clauses ``start`` to ``end``, grown with the clauses after them (then before them) to the
