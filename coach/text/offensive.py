@@ -175,16 +175,22 @@ class LinearTextModel:
 
 
 class OffensiveLexicon:
-    """Curated terms, and benign phrases that contain them or mislead a model.
+    """Curated terms, and benign phrases that contain them or mislead a model. Insults (a subset of
+    the terms: what a person is called, not profanity) are no hit when said of someone else.
 
     :meth:`find` looks for terms in normalised text; :meth:`mask` blanks the benign phrases out of
     the text a model reads (raw or normalised: phrases match across punctuation, in any case).
     """
 
     def __init__(self, language: str, terms: Iterable[str], benign: Iterable[str] = (), *,
-                 denial: str | None = None, denial_veto: str | None = None) -> None:
+                 denial: str | None = None, denial_veto: str | None = None,
+                 insults: Iterable[str] = (), of_others: Iterable[str] = ()) -> None:
         self.language = language
-        self._terms = _alternation([normalize(t, language) for t in terms], language, plural=language == "en")
+        insults = [normalize(t, language) for t in insults]
+        self._terms = _alternation([normalize(t, language) for t in terms] + insults, language, plural=language == "en")
+        # Insults (not profanity) said of someone else: "some jerk stole your identity".
+        found = _alternation(insults, language, plural=language == "en")
+        self._of_others = [re.compile(p.replace("{insult}", f"(?P<insult>{found.pattern})")) for p in of_others] if found else []
         # Inside a lookahead, so that overlapping phrases are all found (你妈妈 and 妈妈的 in 你妈妈的).
         found = _alternation([normalize(t, language) for t in benign], language)
         self._benign = re.compile(f"(?=({found.pattern}))", re.IGNORECASE) if found else None
@@ -197,12 +203,28 @@ class OffensiveLexicon:
         if self._terms is None:
             return None
         covers = self._benign_spans(text)
+        others = self._spans_of_others(text)
         for match in self._terms.finditer(text):
-            if any(start <= match.start() and match.end() <= end for start, end in covers):
+            if any(start <= match.start() and match.end() <= end for start, end in covers) or match.span() in others:
                 continue
             if not self._denied(text, match.start(), match.end()):
                 return match.group()
         return None
+
+    def said_of_others(self, text: str) -> str | None:
+        """``text`` (normalised) with its insults said of someone else ("some jerk stole your
+        identity") put as "person", when it has one and no other term: how the line reads with
+        the insult taken off the person on the line. None when there is nothing to take off."""
+        others = self._spans_of_others(text)
+        if not others or self.find(text) is not None:
+            return None
+        for start, end in sorted(others, reverse=True):
+            text = text[:start] + ("people" if text[start:end].endswith("s") else "person") + text[end:]
+        return text
+
+    def _spans_of_others(self, text: str) -> set[tuple[int, int]]:
+        """Where insults are said of someone other than the person on the line."""
+        return {match.span("insult") for pattern in self._of_others for match in pattern.finditer(text)}
 
     def _denied(self, text: str, start: int, end: int) -> bool:
         """A term said of no one: "im not calling you a liar", "我们没有把您当老赖". Unless the
@@ -231,7 +253,9 @@ class OffensiveLexicon:
         try:
             entry = yaml.safe_load(path.read_text(encoding="utf-8"))[language]
             return cls(language, [str(t) for t in entry["terms"]], [str(t) for t in entry.get("benign") or ()],
-                       denial=entry.get("denial"), denial_veto=entry.get("denial_veto"))
+                       denial=entry.get("denial"), denial_veto=entry.get("denial_veto"),
+                       insults=[str(t) for t in entry.get("insults") or ()],
+                       of_others=[str(p) for p in entry.get("of_others") or ()])
         except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
             raise ModelUnavailableError(
                 f"offensive-language lexicon {path} has no usable {language!r} entry: {exc}",
@@ -284,8 +308,10 @@ class OffensiveLanguageDetector:
         clean = normalize(text, self.language)
         if not clean:
             return OffensiveScore(0.0, None, self.model_method)
-        # The Chinese model was trained on normalised text; profanity-check on raw text.
-        probability, feature = self.model.predict(self.lexicon.mask(clean if self.language == "zh" else text))
+        # The Chinese model was trained on normalised text; profanity-check on raw text. An insult said
+        # of someone else is read as "person" ("some idiot at the store charged you twice": 0.89 as is).
+        read = self.lexicon.said_of_others(clean) or (clean if self.language == "zh" else text)
+        probability, feature = self.model.predict(self.lexicon.mask(read))
         if self.prior_shift:
             probability = _shift(probability, self.prior_shift)
         term = self.lexicon.find(clean)

@@ -198,6 +198,19 @@ def test_veiled_menace_and_contempt_without_swear_words_are_caught(en_engine, zh
     assert _rules_on(run_call(engine, verify + [("agent", line)]), 2) & rules
 
 
+@pytest.mark.parametrize(("line", "abuse"), [
+    ("some jerk stole your identity and ran up the card", False),  # the classifier alone: 0.98
+    ("the crook who took your wallet used the card in ohio", False),
+    ("if some idiot at the store charged you twice we can dispute that", False),  # the rule's pattern
+    ("some jerk stole your identity, now grow up and pay", True),  # the rule's words, on the debtor
+    ("some fucking idiot stole your card", True),  # profanity whoever it is said of
+    ("some people are just deadbeats and you are one of them", True),
+])
+def test_an_insult_said_of_someone_else_is_no_abuse(en_engine, line, abuse):
+    events = run_call(en_engine, VERIFY_EN + [("agent", line)])
+    assert ("US-ABUSE" in _rules_on(events, 2)) is abuse
+
+
 @pytest.mark.parametrize("line", ["你等着瞧 有你好果子吃", "你这个老赖真不要脸"])
 def test_chinese_menace_and_insults_are_abuse(zh_engine, line):
     events = run_call(zh_engine, VERIFY_ZH + [("agent", line)])

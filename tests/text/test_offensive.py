@@ -395,6 +395,33 @@ def test_a_broken_lexicon_or_a_missing_package_is_a_clear_coach_error(tmp_path, 
         OffensiveLanguageDetector.load("en")
 
 
+@pytest.mark.parametrize(("text", "hit", "read_as"), [
+    # an insult said of someone else reads as "person" ...
+    ("some jerk stole your identity", None, "some person stole your identity"),
+    ("the crook who took your wallet used the card", None, "the person who took your wallet used the card"),
+    ("those scumbags at the other agency lied to you", None, "those people at the other agency lied to you"),
+    # ... but not of the person on the line, nor profanity
+    ("youre just some loser", "loser", None),
+    ("you are some kind of idiot", "idiot", None),
+    ("those deadbeats like you never pay", "deadbeats", None),
+    ("the idiot that you are", "idiot", None),
+    ("some fucking idiot stole your card", "fucking", None),
+    ("some asshole stole your card", "asshole", None),
+    ("the other guy was a real jerk", "jerk", None),
+])
+def test_an_insult_said_of_someone_else_is_not_a_hit(text, hit, read_as):
+    lexicon = OffensiveLexicon.load("en")
+    assert lexicon.find(text) == hit
+    assert lexicon.said_of_others(text) == read_as
+
+
+def test_the_english_model_reads_an_insult_of_someone_else_as_person():
+    """profanity-check alone reads "idiot" at 0.89 here, whoever it is said of."""
+    detector = OffensiveLanguageDetector.for_language("en")
+    assert detector.score(["if some idiot at the store charged you twice we can dispute that"])[0].probability < 0.5
+    assert detector.score(["if you idiot had paid we would not be here"])[0].probability >= 0.9
+
+
 def test_lexicon_matches_whole_words_and_plurals():
     lexicon = OffensiveLexicon("en", ["loser", "you people"], ["my people"])
     assert lexicon.find("you losers") == "losers"
