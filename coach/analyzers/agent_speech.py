@@ -187,7 +187,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
             sure = LOOPED_CONFIDENCE if looped(turn.text, self.engine.language) else 0.0
             probabilities = class_probabilities(self.classifier, self.classifier_input(turn.features))[0]
             turn.facts["prohibited_reading"] = probabilities  # read again by clears()
-            of_others = self._insults_of_others(turn)
+            excused = self._excused_insults(turn)
             p, order = _violation(probabilities, self._none)
             for index in order[:2]:
                 if p < self.threshold:
@@ -197,8 +197,8 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                 negated = (own < DENIAL_CONFIDENCE and self.pack.denies_insult(norm) if rule.id in self._abuse
                            else own < REASSURANCE_CONFIDENCE and self.pack.reassures(norm))  # an insult taken back, a threat negated
                 skipped = (not monitor.applies(rule) or _vetoed(rule, norm, monitor) or own < sure or negated
-                           or self._only_sympathy(norm, own) or (rule.id in self._abuse and of_others is not None
-                                                                 and not self._reads_as(of_others, rule.id)))
+                           or self._only_sympathy(norm, own) or (rule.id in self._abuse and excused is not None
+                                                                 and not self._reads_as(excused, rule.id)))
                 if not skipped:
                     example, support = self._nearest(turn, rule.id)
                     skipped = support < self.support_floor  # nothing the rule was taught is near: garbled speech
@@ -246,22 +246,22 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                 return bool(np.all(lawful >= self.threshold))
         return True  # one clause, or only the whole line holds the words: its reading stands
 
-    def insult_of_others(self, turn: Turn, rule: Rule, trigger: CompiledMatcher) -> bool:
-        """An abuse rule's words matched only an insult said of someone else ("some jerk stole your
-        identity", "the crook who took your wallet"): the line with "person" in its place matches
-        the rule no more."""
-        features = turn.facts.get("insults_of_others")
+    def excuses_insult(self, turn: Turn, rule: Rule, trigger: CompiledMatcher) -> bool:
+        """An abuse rule's words matched only an insult the offensive-language lexicon excuses (said
+        of someone else, of no one, of the speaker: "some jerk stole your identity", "im not trying
+        to be a jerk"): the line with "person" in its place matches the rule no more."""
+        features = turn.facts.get("excused_insults")
         return rule.id in self._abuse and features is not None and trigger.match(features) is None
 
-    def _insults_of_others(self, turn: Turn) -> Features | None:
-        """The line with its insults said of someone else put as "person" (kept in the turn's facts
-        for :meth:`insult_of_others`), or None when it has none, or another offensive term."""
+    def _excused_insults(self, turn: Turn) -> Features | None:
+        """The line with the insults the lexicon excuses put as "person" (kept in the turn's facts for
+        :meth:`excuses_insult`), or None when it has none, or an offensive term it does not excuse."""
         if not self.offensive_rules:
             return None
         lexicon = OffensiveLanguageDetector.for_language(self.engine.language).lexicon
-        neutral = lexicon.said_of_others(turn.features.norms[0])
+        neutral = lexicon.neutralised(turn.features.norms[0])
         features = self.space.encode([neutral]) if neutral else None
-        turn.facts["insults_of_others"] = features
+        turn.facts["excused_insults"] = features
         return features
 
     def _reads_as(self, features: Features, rule_id: str) -> bool:

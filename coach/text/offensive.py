@@ -184,8 +184,10 @@ class OffensiveLexicon:
 
     def __init__(self, language: str, terms: Iterable[str], benign: Iterable[str] = (), *,
                  denial: str | None = None, denial_veto: str | None = None,
-                 insults: Iterable[str] = (), of_others: Iterable[str] = ()) -> None:
+                 insults: Iterable[str] = (), of_others: Iterable[str] = (),
+                 person: str = "person", people: str = "people") -> None:
         self.language = language
+        self.person, self.people = person, people
         insults = [normalize(t, language) for t in insults]
         self._terms = _alternation([normalize(t, language) for t in terms] + insults, language, plural=language == "en")
         # Insults (not profanity) said of someone else: "some jerk stole your identity".
@@ -198,33 +200,38 @@ class OffensiveLexicon:
         self._denial_veto = re.compile(denial_veto) if denial_veto else None
 
     def find(self, text: str) -> str | None:
-        """The first term in ``text`` (already normalised) outside a benign phrase and not denied,
-        as it appears there."""
-        if self._terms is None:
-            return None
-        covers = self._benign_spans(text)
-        others = self._spans_of_others(text)
-        for match in self._terms.finditer(text):
-            if any(start <= match.start() and match.end() <= end for start, end in covers) or match.span() in others:
-                continue
-            if not self._denied(text, match.start(), match.end()):
-                return match.group()
-        return None
+        """The first term in ``text`` (already normalised) outside a benign phrase, not denied and
+        not an insult said of someone else, as it appears there."""
+        return self._read(text)[0]
 
-    def said_of_others(self, text: str) -> str | None:
-        """``text`` (normalised) with its insults said of someone else ("some jerk stole your
-        identity") put as "person", when it has one and no other term: how the line reads with
-        the insult taken off the person on the line. None when there is nothing to take off."""
-        others = self._spans_of_others(text)
-        if not others or self.find(text) is not None:
+    def neutralised(self, text: str) -> str | None:
+        """``text`` (normalised) with its excused terms (said of no one, of the speaker, or an insult
+        said of someone else: "im not trying to be a jerk", "some jerk stole your identity") put as
+        "person", when it has one and no hit: how the line reads with the word taken off the person
+        on the line ("人" in Chinese). None when there is nothing to take off, or a hit."""
+        hit, excused = self._read(text)
+        if hit is not None or not excused:
             return None
-        for start, end in sorted(others, reverse=True):
-            text = text[:start] + ("people" if text[start:end].endswith("s") else "person") + text[end:]
+        for start, end in reversed(excused):
+            plural = self.language == "en" and text[start:end].endswith("s")
+            text = text[:start] + (self.people if plural else self.person) + text[end:]
         return text
 
-    def _spans_of_others(self, text: str) -> set[tuple[int, int]]:
-        """Where insults are said of someone other than the person on the line."""
-        return {match.span("insult") for pattern in self._of_others for match in pattern.finditer(text)}
+    def _read(self, text: str) -> tuple[str | None, list[tuple[int, int]]]:
+        """The first hit, and the spans of the excused terms before it."""
+        if self._terms is None:
+            return None, []
+        covers = self._benign_spans(text)
+        others = {match.span("insult") for pattern in self._of_others for match in pattern.finditer(text)}
+        excused: list[tuple[int, int]] = []
+        for match in self._terms.finditer(text):
+            if any(start <= match.start() and match.end() <= end for start, end in covers):
+                continue
+            if match.span() in others or self._denied(text, match.start(), match.end()):
+                excused.append(match.span())
+                continue
+            return match.group(), excused
+        return None, excused
 
     def _denied(self, text: str, start: int, end: int) -> bool:
         """A term said of no one: "im not calling you a liar", "我们没有把您当老赖". Unless the
@@ -255,7 +262,8 @@ class OffensiveLexicon:
             return cls(language, [str(t) for t in entry["terms"]], [str(t) for t in entry.get("benign") or ()],
                        denial=entry.get("denial"), denial_veto=entry.get("denial_veto"),
                        insults=[str(t) for t in entry.get("insults") or ()],
-                       of_others=[str(p) for p in entry.get("of_others") or ()])
+                       of_others=[str(p) for p in entry.get("of_others") or ()],
+                       person=str(entry.get("person", "person")), people=str(entry.get("people", "people")))
         except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
             raise ModelUnavailableError(
                 f"offensive-language lexicon {path} has no usable {language!r} entry: {exc}",
@@ -308,9 +316,10 @@ class OffensiveLanguageDetector:
         clean = normalize(text, self.language)
         if not clean:
             return OffensiveScore(0.0, None, self.model_method)
-        # The Chinese model was trained on normalised text; profanity-check on raw text. An insult said
-        # of someone else is read as "person" ("some idiot at the store charged you twice": 0.89 as is).
-        read = self.lexicon.said_of_others(clean) or (clean if self.language == "zh" else text)
+        # The Chinese model was trained on normalised text; profanity-check on raw text. A term the
+        # lexicon excuses is read as "person" ("some idiot at the store charged you twice", "im such an
+        # idiot, i read the wrong account": 0.89 and 0.99 as they are).
+        read = self.lexicon.neutralised(clean) or (clean if self.language == "zh" else text)
         probability, feature = self.model.predict(self.lexicon.mask(read))
         if self.prior_shift:
             probability = _shift(probability, self.prior_shift)

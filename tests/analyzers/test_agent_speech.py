@@ -205,8 +205,10 @@ def test_veiled_menace_and_contempt_without_swear_words_are_caught(en_engine, zh
     ("some jerk stole your identity, now grow up and pay", True),  # the rule's words, on the debtor
     ("some fucking idiot stole your card", True),  # profanity whoever it is said of
     ("some people are just deadbeats and you are one of them", True),
+    ("sorry, i'm such an idiot, i read you the wrong account", False),  # of the speaker
+    ("i dont want to be a jerk about it, but i do need a date", False),
 ])
-def test_an_insult_said_of_someone_else_is_no_abuse(en_engine, line, abuse):
+def test_an_insult_said_of_someone_else_or_the_speaker_is_no_abuse(en_engine, line, abuse):
     events = run_call(en_engine, VERIFY_EN + [("agent", line)])
     assert ("US-ABUSE" in _rules_on(events, 2)) is abuse
 
