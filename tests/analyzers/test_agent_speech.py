@@ -207,8 +207,10 @@ def test_veiled_menace_and_contempt_without_swear_words_are_caught(en_engine, zh
     ("some people are just deadbeats and you are one of them", True),
     ("sorry, i'm such an idiot, i read you the wrong account", False),  # of the speaker
     ("i dont want to be a jerk about it, but i do need a date", False),
+    ("you said quote go to hell, i'd still like to help you sort this out", False),  # the debtor's words
+    ("you told me to go to hell, well you can go to hell too", True),
 ])
-def test_an_insult_said_of_someone_else_or_the_speaker_is_no_abuse(en_engine, line, abuse):
+def test_an_insult_said_of_someone_else_the_speaker_or_reported_is_no_abuse(en_engine, line, abuse):
     events = run_call(en_engine, VERIFY_EN + [("agent", line)])
     assert ("US-ABUSE" in _rules_on(events, 2)) is abuse
 

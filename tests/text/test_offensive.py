@@ -244,6 +244,10 @@ def test_benign_phrases_that_contain_a_term_are_not_hits(en, zh):
     ("en", "don't feel like a loser, this happens to lots of people", None),
     ("en", "theres nothing pathetic about asking for help", None),
     ("en", "thanks for nothing asshole", "asshole"),
+    # what the debtor said, reported back
+    ("en", "you said quote go to hell, id still like to help", None),
+    ("en", "you told me to shut up last time", None),
+    ("en", "you said go to hell so go to hell", "go to hell"),
     ("en", "i think you are being an idiot", "idiot"),
     ("en", "you were being a jerk", "jerk"),
     ("en", "i hope you dont feel like a loser because you are one", "loser"),
