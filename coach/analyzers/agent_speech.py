@@ -182,23 +182,26 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         findings: list[Finding] = []
         norm = turn.features.norms[0]
         monitor = session.compliance
+        excused = turn.facts["excused_insults"] = self._excused_insults(turn)  # read again by excuses_insult()
         if self.classifier is not None:
             # a line the speech model looped on counts only when the classifier is sure of the rule itself
             sure = LOOPED_CONFIDENCE if looped(turn.text, self.engine.language) else 0.0
             probabilities = class_probabilities(self.classifier, self.classifier_input(turn.features))[0]
             turn.facts["prohibited_reading"] = probabilities  # read again by clears()
-            excused = self._excused_insults(turn)
             p, order = _violation(probabilities, self._none)
             for index in order[:2]:
                 if p < self.threshold:
                     break
                 own = float(probabilities[index])  # the rule's own share: the bars for a sure finding
                 rule = self.rules[str(self.classifier.classes_[index])]
-                negated = (own < DENIAL_CONFIDENCE and self.pack.denies_insult(norm) if rule.id in self._abuse
-                           else own < REASSURANCE_CONFIDENCE and self.pack.reassures(norm))  # an insult taken back, a threat negated
+                abuse = rule.id in self._abuse
+                # an insult taken back, a threat negated
+                negated = (own < DENIAL_CONFIDENCE and self.pack.denies_insult(norm) if abuse
+                           else own < REASSURANCE_CONFIDENCE and self.pack.reassures(norm))
+                # the insult is said of someone else, of the speaker, reported: the line without it is lawful
+                excuse = abuse and excused is not None and not self._reads_as(excused, rule.id)
                 skipped = (not monitor.applies(rule) or _vetoed(rule, norm, monitor) or own < sure or negated
-                           or self._only_sympathy(norm, own) or (rule.id in self._abuse and excused is not None
-                                                                 and not self._reads_as(excused, rule.id)))
+                           or self._only_sympathy(norm, own) or excuse)
                 if not skipped:
                     example, support = self._nearest(turn, rule.id)
                     skipped = support < self.support_floor  # nothing the rule was taught is near: garbled speech
@@ -248,21 +251,19 @@ class ProhibitedSpeechAnalyzer(Analyzer):
 
     def excuses_insult(self, turn: Turn, rule: Rule, trigger: CompiledMatcher) -> bool:
         """An abuse rule's words matched only an insult the offensive-language lexicon excuses (said
-        of someone else, of no one, of the speaker: "some jerk stole your identity", "im not trying
-        to be a jerk"): the line with "person" in its place matches the rule no more."""
+        of someone else, of no one, of the speaker, reported: "some jerk stole your identity", "you
+        told me to go to hell"): the line with it taken off the listener matches the rule no more."""
         features = turn.facts.get("excused_insults")
         return rule.id in self._abuse and features is not None and trigger.match(features) is None
 
     def _excused_insults(self, turn: Turn) -> Features | None:
-        """The line with the insults the lexicon excuses put as "person" (kept in the turn's facts for
-        :meth:`excuses_insult`), or None when it has none, or an offensive term it does not excuse."""
+        """The line with the terms the lexicon excuses taken off the person on the line
+        (:meth:`OffensiveLexicon.neutralised`), or None when it has none, or a term it does not excuse."""
         if not self.offensive_rules:
             return None
         lexicon = OffensiveLanguageDetector.for_language(self.engine.language).lexicon
         neutral = lexicon.neutralised(turn.features.norms[0])
-        features = self.space.encode([neutral]) if neutral else None
-        turn.facts["excused_insults"] = features
-        return features
+        return self.space.encode([neutral]) if neutral is not None else None
 
     def _reads_as(self, features: Features, rule_id: str) -> bool:
         """The classifier finds ``rule_id`` in ``features`` as it would report it."""

@@ -18,8 +18,8 @@ from coach.analyzers.features import Features, FeatureSpace
 from coach.analyzers.matcher import CompiledMatcher, Match
 from coach.events import BaseEvent
 from coach.languages import language_pack
-from coach.playbook.schema import Playbook, Rule
 from coach.outcome import stated_amounts
+from coach.playbook.schema import Playbook, Rule
 
 if TYPE_CHECKING:
     from coach.analyzers.agent_speech import ProhibitedSpeechAnalyzer

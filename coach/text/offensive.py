@@ -174,6 +174,17 @@ class LinearTextModel:
             raise ModelUnavailableError(f"offensive-language model {path} is unreadable: {exc}", hint=hint) from exc
 
 
+@dataclass(frozen=True)
+class OfOthers:
+    """Where an insult is said of someone else (the lexicon's ``of_others``): ``patterns`` with an
+    ``{insult}`` placeholder; ``not_after`` (ending where a match starts) and ``not_before`` (in
+    the text after the insult) say it is the person on the line after all."""
+
+    patterns: list[str]
+    not_after: re.Pattern[str]
+    not_before: re.Pattern[str]
+
+
 class OffensiveLexicon:
     """Curated terms, and benign phrases that contain them or mislead a model. Insults (a subset of
     the terms: what a person is called, not profanity) are no hit when said of someone else.
@@ -184,18 +195,23 @@ class OffensiveLexicon:
 
     def __init__(self, language: str, terms: Iterable[str], benign: Iterable[str] = (), *,
                  denial: str | None = None, denial_veto: str | None = None,
-                 insults: Iterable[str] = (), of_others: Iterable[str] = (),
+                 insults: Iterable[str] = (), of_others: OfOthers | None = None,
                  person: str = "person", people: str = "people") -> None:
         self.language = language
         self.person, self.people = person, people
-        insults = [normalize(t, language) for t in insults]
-        self._terms = _alternation([normalize(t, language) for t in terms] + insults, language, plural=language == "en")
+        self._insults = {normalize(t, language) for t in insults}
+        self._listed = {normalize(t, language) for t in terms} | self._insults
+        plural = language == "en"
+        self._terms = _alternation(sorted(self._listed), language, plural=plural)
         # Insults (not profanity) said of someone else: "some jerk stole your identity".
-        found = _alternation(insults, language, plural=language == "en")
-        self._of_others = [re.compile(p.replace("{insult}", f"(?P<insult>{found.pattern})")) for p in of_others] if found else []
+        insult_pattern = _alternation(sorted(self._insults), language, plural=plural)
+        self._of_others = of_others if insult_pattern is not None else None
+        self._of_others_patterns = [
+            re.compile(p.replace("{insult}", f"(?P<insult>{insult_pattern.pattern})")) for p in of_others.patterns
+        ] if self._of_others is not None and insult_pattern is not None else []
         # Inside a lookahead, so that overlapping phrases are all found (你妈妈 and 妈妈的 in 你妈妈的).
-        found = _alternation([normalize(t, language) for t in benign], language)
-        self._benign = re.compile(f"(?=({found.pattern}))", re.IGNORECASE) if found else None
+        benign_pattern = _alternation([normalize(t, language) for t in benign], language)
+        self._benign = re.compile(f"(?=({benign_pattern.pattern}))", re.IGNORECASE) if benign_pattern else None
         self._denial = re.compile(f"(?:{denial})$") if denial else None
         self._denial_veto = re.compile(denial_veto) if denial_veto else None
 
@@ -206,23 +222,30 @@ class OffensiveLexicon:
 
     def neutralised(self, text: str) -> str | None:
         """``text`` (normalised) with its excused terms (said of no one, of the speaker, or an insult
-        said of someone else: "im not trying to be a jerk", "some jerk stole your identity") put as
-        "person", when it has one and no hit: how the line reads with the word taken off the person
-        on the line ("人" in Chinese). None when there is nothing to take off, or a hit."""
+        said of someone else: "i'd be an idiot to promise that", "some jerk stole your identity") taken
+        off the person on the line: an insult read as "person", anything else as nothing. None when
+        there is nothing to take off, or a hit."""
         hit, excused = self._read(text)
         if hit is not None or not excused:
             return None
         for start, end in reversed(excused):
-            plural = self.language == "en" and text[start:end].endswith("s")
-            text = text[:start] + (self.people if plural else self.person) + text[end:]
+            text = text[:start] + self._stand_in(text[start:end]) + text[end:]
         return text
+
+    def _stand_in(self, term: str) -> str:
+        """What an excused term is read as: an insult is a person (people, in the plural: "crooks"),
+        anything else nothing ("go to hell" in "you told me to go to hell")."""
+        singular = next((term[:len(term) - n] for n in (0, 1, 2) if term[:len(term) - n] in self._listed), term)
+        if singular not in self._insults:
+            return " "
+        return self.person if singular == term else self.people
 
     def _read(self, text: str) -> tuple[str | None, list[tuple[int, int]]]:
         """The first hit, and the spans of the excused terms before it."""
         if self._terms is None:
             return None, []
         covers = self._benign_spans(text)
-        others = {match.span("insult") for pattern in self._of_others for match in pattern.finditer(text)}
+        others = self._said_of_others(text)
         excused: list[tuple[int, int]] = []
         for match in self._terms.finditer(text):
             if any(start <= match.start() and match.end() <= end for start, end in covers):
@@ -232,6 +255,20 @@ class OffensiveLexicon:
                 continue
             return match.group(), excused
         return None, excused
+
+    def _said_of_others(self, text: str) -> set[tuple[int, int]]:
+        """The spans of insults said of someone other than the person on the line."""
+        if self._of_others is None:
+            return set()
+        spans = set()
+        for pattern in self._of_others_patterns:
+            for match in pattern.finditer(text):
+                if self._of_others.not_after.search(text[:match.start()].rstrip()):
+                    continue  # "youre really some kind of idiot"
+                if self._of_others.not_before.search(text[match.end("insult"):]):
+                    continue  # "those deadbeats like you"
+                spans.add(match.span("insult"))
+        return spans
 
     def _denied(self, text: str, start: int, end: int) -> bool:
         """A term said of no one: "im not calling you a liar", "我们没有把您当老赖". Unless the
@@ -259,12 +296,14 @@ class OffensiveLexicon:
     def load(cls, language: str, path: Path = LEXICON_PATH) -> OffensiveLexicon:
         try:
             entry = yaml.safe_load(path.read_text(encoding="utf-8"))[language]
+            others = entry.get("of_others")
+            of_others = OfOthers([str(p) for p in others["patterns"]], re.compile(others["not_after"]),
+                                 re.compile(others["not_before"])) if others else None
             return cls(language, [str(t) for t in entry["terms"]], [str(t) for t in entry.get("benign") or ()],
                        denial=entry.get("denial"), denial_veto=entry.get("denial_veto"),
-                       insults=[str(t) for t in entry.get("insults") or ()],
-                       of_others=[str(p) for p in entry.get("of_others") or ()],
-                       person=str(entry.get("person", "person")), people=str(entry.get("people", "people")))
-        except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError) as exc:
+                       insults=[str(t) for t in entry.get("insults") or ()], of_others=of_others,
+                       person=str(entry.get("person") or "person"), people=str(entry.get("people") or "people"))
+        except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError, re.error) as exc:
             raise ModelUnavailableError(
                 f"offensive-language lexicon {path} has no usable {language!r} entry: {exc}",
                 hint="reinstall coach",
@@ -319,7 +358,8 @@ class OffensiveLanguageDetector:
         # The Chinese model was trained on normalised text; profanity-check on raw text. A term the
         # lexicon excuses is read as "person" ("some idiot at the store charged you twice", "im such an
         # idiot, i read the wrong account": 0.89 and 0.99 as they are).
-        read = self.lexicon.neutralised(clean) or (clean if self.language == "zh" else text)
+        neutral = self.lexicon.neutralised(clean)
+        read = neutral if neutral is not None else clean if self.language == "zh" else text
         probability, feature = self.model.predict(self.lexicon.mask(read))
         if self.prior_shift:
             probability = _shift(probability, self.prior_shift)

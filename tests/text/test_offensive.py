@@ -252,6 +252,12 @@ def test_benign_phrases_that_contain_a_term_are_not_hits(en, zh):
     ("en", "you were being a jerk", "jerk"),
     ("en", "i hope you dont feel like a loser because you are one", "loser"),
     ("en", "dont be an idiot", "idiot"),
+    ("en", "i was a total idiot", None),
+    ("en", "i sounded like an idiot", None),
+    ("en", "id be ashamed to be a deadbeat like you", "deadbeat"),
+    ("en", "i think yall are being idiots", "idiots"),
+    ("en", "dont feel like a loser you are one", "loser"),
+    ("en", "its nothing idiot", "idiot"),
     ("zh", "你不是老赖谁是老赖", "老赖"),
     ("zh", "你不是老赖吗", "老赖"),
     ("zh", "你是不是傻逼", "傻逼"),
@@ -423,6 +429,14 @@ def test_a_broken_lexicon_or_a_missing_package_is_a_clear_coach_error(tmp_path, 
     ("some fucking idiot stole your card", "fucking", None),
     ("some asshole stole your card", "asshole", None),
     ("the other guy was a real jerk", "jerk", None),
+    ("youre really some kind of idiot", "idiot", None),  # the listener, words before
+    ("you are like the other deadbeats", "deadbeats", None),
+    ("another deadbeat that cant pay", "deadbeat", None),
+    ("the deadbeat who owes this debt is you", "deadbeat", None),  # the listener, words after
+    ("other deadbeats pay why cant you", "deadbeats", None),
+    # what an excused word other than an insult is read as: nothing
+    ("you told me to go to hell last time", None, "you told me to   last time"),
+    ("you called me a jackass", None, "you called me a  "),
 ])
 def test_an_insult_said_of_someone_else_is_not_a_hit(text, hit, read_as):
     lexicon = OffensiveLexicon.load("en")
