@@ -198,8 +198,9 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                 # an insult taken back, a threat negated
                 negated = (own < DENIAL_CONFIDENCE and self.pack.denies_insult(norm) if abuse
                            else own < REASSURANCE_CONFIDENCE and self.pack.reassures(norm))
-                # the insult is said of someone else, of the speaker, reported: the line without it is lawful
-                excuse = abuse and excused is not None and not self._reads_as(excused, rule.id)
+                # an insult said of someone else, of the speaker, reported: the line without it is lawful
+                # ("the thief who cloned your card" read as a threat of a crime)
+                excuse = excused is not None and not self._reads_as(excused, rule.id)
                 skipped = (not monitor.applies(rule) or _vetoed(rule, norm, monitor) or own < sure or negated
                            or self._only_sympathy(norm, own) or excuse)
                 if not skipped:

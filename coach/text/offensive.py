@@ -176,12 +176,12 @@ class LinearTextModel:
 
 @dataclass(frozen=True)
 class OfOthers:
-    """Where an insult is said of someone else (the lexicon's ``of_others``): ``patterns`` with an
-    ``{insult}`` placeholder; ``not_after`` (ending where a match starts) and ``not_before`` (in
-    the text after the insult) say it is the person on the line after all."""
+    """Where an insult is said of someone else (the lexicon's ``of_others``): each pattern has an
+    ``{insult}`` placeholder and its own ``not_after`` (ending where a match starts, or None);
+    ``not_before`` (in the text after the insult) applies to all. Both say it is the person on the
+    line after all."""
 
-    patterns: list[str]
-    not_after: re.Pattern[str]
+    patterns: list[tuple[str, re.Pattern[str] | None]]
     not_before: re.Pattern[str]
 
 
@@ -207,7 +207,8 @@ class OffensiveLexicon:
         insult_pattern = _alternation(sorted(self._insults), language, plural=plural)
         self._of_others = of_others if insult_pattern is not None else None
         self._of_others_patterns = [
-            re.compile(p.replace("{insult}", f"(?P<insult>{insult_pattern.pattern})")) for p in of_others.patterns
+            (re.compile(p.replace("{insult}", f"(?P<insult>{insult_pattern.pattern})")), not_after)
+            for p, not_after in of_others.patterns
         ] if self._of_others is not None and insult_pattern is not None else []
         # Inside a lookahead, so that overlapping phrases are all found (你妈妈 and 妈妈的 in 你妈妈的).
         benign_pattern = _alternation([normalize(t, language) for t in benign], language)
@@ -261,9 +262,9 @@ class OffensiveLexicon:
         if self._of_others is None:
             return set()
         spans = set()
-        for pattern in self._of_others_patterns:
+        for pattern, not_after in self._of_others_patterns:
             for match in pattern.finditer(text):
-                if self._of_others.not_after.search(text[:match.start()].rstrip()):
+                if not_after is not None and not_after.search(text[:match.start()].rstrip()):
                     continue  # "youre really some kind of idiot"
                 if self._of_others.not_before.search(text[match.end("insult"):]):
                     continue  # "those deadbeats like you"
@@ -297,8 +298,10 @@ class OffensiveLexicon:
         try:
             entry = yaml.safe_load(path.read_text(encoding="utf-8"))[language]
             others = entry.get("of_others")
-            of_others = OfOthers([str(p) for p in others["patterns"]], re.compile(others["not_after"]),
-                                 re.compile(others["not_before"])) if others else None
+            of_others = OfOthers(
+                [(str(o["pattern"]), re.compile(o["not_after"]) if o.get("not_after") else None) for o in others],
+                re.compile(entry["of_others_not_before"]),
+            ) if others else None
             return cls(language, [str(t) for t in entry["terms"]], [str(t) for t in entry.get("benign") or ()],
                        denial=entry.get("denial"), denial_veto=entry.get("denial_veto"),
                        insults=[str(t) for t in entry.get("insults") or ()], of_others=of_others,
