@@ -408,6 +408,18 @@ def test_a_corrupt_model_is_a_clear_coach_error(tmp_path, damage):
         OffensiveLanguageDetector.load("zh", model_path=path)
 
 
+@pytest.mark.parametrize("of_others", [
+    "  of_others:\n    - pattern: '(?:some {insult}|those {insult})'\n  of_others_not_before: 'x'\n",  # {insult} twice
+    "  of_others:\n    - pattern: 'some {insult}'\n      not_after: '(unclosed'\n  of_others_not_before: 'x'\n",
+    "  of_others:\n    - pattern: 'some {insult}'\n",  # no of_others_not_before
+])
+def test_a_lexicon_with_a_broken_of_others_entry_is_a_clear_coach_error(tmp_path, of_others):
+    lexicon = tmp_path / "lexicon.yaml"
+    lexicon.write_text("en:\n  terms: [idiot]\n  insults: [jerk]\n" + of_others, encoding="utf-8")
+    with pytest.raises(ModelUnavailableError, match="lexicon"):
+        OffensiveLexicon.load("en", lexicon)
+
+
 def test_a_broken_lexicon_or_a_missing_package_is_a_clear_coach_error(tmp_path, monkeypatch):
     broken = tmp_path / "lexicon.yaml"
     broken.write_text("en: [unclosed\n", encoding="utf-8")
