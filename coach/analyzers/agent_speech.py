@@ -258,12 +258,11 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         return rule.id in self._abuse and features is not None and trigger.match(features) is None
 
     def _excused_insults(self, turn: Turn) -> Features | None:
-        """The line with the terms the lexicon excuses taken off the person on the line
-        (:meth:`OffensiveLexicon.neutralised`), or None when it has none, or a term it does not excuse."""
+        """The line with the terms the offensive-language lexicon excuses taken off the person on the
+        line (the score's ``neutral``), or None when it has none, or a term it does not excuse."""
         if not self.offensive_rules:
             return None
-        lexicon = OffensiveLanguageDetector.for_language(self.engine.language).lexicon
-        neutral = lexicon.neutralised(turn.features.norms[0])
+        neutral = turn.offensive(self.engine.language).neutral
         return self.space.encode([neutral]) if neutral is not None else None
 
     def _reads_as(self, features: Features, rule_id: str) -> bool:

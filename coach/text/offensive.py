@@ -78,6 +78,9 @@ class OffensiveScore:
     probability: float
     evidence: str | None
     method: str
+    #: The line (normalised) with the terms the lexicon excuses taken off the person on the line
+    #: (:meth:`OffensiveLexicon.reading`), or None when it has none, or a hit.
+    neutral: str | None = None
 
 
 class LinearTextModel:
@@ -177,9 +180,9 @@ class LinearTextModel:
 @dataclass(frozen=True)
 class OfOthers:
     """Where an insult is said of someone else (the lexicon's ``of_others``): each pattern has an
-    ``{insult}`` placeholder and its own ``not_after`` (ending where a match starts, or None);
-    ``not_before`` (in the text after the insult) applies to all. Both say it is the person on the
-    line after all."""
+    ``{insult}`` placeholder and a ``not_after`` (ending where a match starts, or None: the lexicon's
+    ``of_others_not_after`` unless the pattern has its own); ``not_before`` (in the text after the
+    insult) applies to all. Both say it is the person on the line after all."""
 
     patterns: list[tuple[str, re.Pattern[str] | None]]
     not_before: re.Pattern[str]
@@ -205,11 +208,11 @@ class OffensiveLexicon:
         self._terms = _alternation(sorted(self._listed), language, plural=plural)
         # Insults (not profanity) said of someone else: "some jerk stole your identity".
         insult_pattern = _alternation(sorted(self._insults), language, plural=plural)
-        self._of_others = of_others if insult_pattern is not None else None
-        self._of_others_patterns = [
+        self._of_others = [
             (re.compile(p.replace("{insult}", f"(?P<insult>{insult_pattern.pattern})")), not_after)
             for p, not_after in of_others.patterns
-        ] if self._of_others is not None and insult_pattern is not None else []
+        ] if of_others is not None and insult_pattern is not None else []
+        self._of_others_not_before = of_others.not_before if of_others is not None else None
         # Inside a lookahead, so that overlapping phrases are all found (你妈妈 and 妈妈的 in 你妈妈的).
         benign_pattern = _alternation([normalize(t, language) for t in benign], language)
         self._benign = re.compile(f"(?=({benign_pattern.pattern}))", re.IGNORECASE) if benign_pattern else None
@@ -219,19 +222,19 @@ class OffensiveLexicon:
     def find(self, text: str) -> str | None:
         """The first term in ``text`` (already normalised) outside a benign phrase, not denied and
         not an insult said of someone else, as it appears there."""
-        return self._read(text)[0]
+        return self.reading(text)[0]
 
-    def neutralised(self, text: str) -> str | None:
-        """``text`` (normalised) with its excused terms (said of no one, of the speaker, or an insult
-        said of someone else: "i'd be an idiot to promise that", "some jerk stole your identity") taken
-        off the person on the line: an insult read as "person", anything else as nothing. None when
-        there is nothing to take off, or a hit."""
+    def reading(self, text: str) -> tuple[str | None, str | None]:
+        """What :meth:`find` gives, and ``text`` (normalised) with its excused terms (said of no one,
+        of the speaker, or an insult said of someone else: "i'd be an idiot to promise that", "some
+        jerk stole your identity") taken off the person on the line: an insult read as "person",
+        anything else as nothing; None when there is nothing to take off, or a hit."""
         hit, excused = self._read(text)
         if hit is not None or not excused:
-            return None
+            return hit, None
         for start, end in reversed(excused):
             text = text[:start] + self._stand_in(text[start:end]) + text[end:]
-        return text
+        return None, text
 
     def _stand_in(self, term: str) -> str:
         """What an excused term is read as: an insult is a person (people, in the plural: "crooks"),
@@ -259,14 +262,12 @@ class OffensiveLexicon:
 
     def _said_of_others(self, text: str) -> set[tuple[int, int]]:
         """The spans of insults said of someone other than the person on the line."""
-        if self._of_others is None:
-            return set()
         spans = set()
-        for pattern, not_after in self._of_others_patterns:
+        for pattern, not_after in self._of_others:
             for match in pattern.finditer(text):
                 if not_after is not None and not_after.search(text[:match.start()].rstrip()):
                     continue  # "youre really some kind of idiot"
-                if self._of_others.not_before.search(text[match.end("insult"):]):
+                if self._of_others_not_before.search(text[match.end("insult"):]):
                     continue  # "those deadbeats like you"
                 spans.add(match.span("insult"))
         return spans
@@ -298,8 +299,9 @@ class OffensiveLexicon:
         try:
             entry = yaml.safe_load(path.read_text(encoding="utf-8"))[language]
             others = entry.get("of_others")
+            not_after = entry.get("of_others_not_after")  # unless a pattern has its own ("": none)
             of_others = OfOthers(
-                [(str(o["pattern"]), re.compile(o["not_after"]) if o.get("not_after") else None) for o in others],
+                [(str(o["pattern"]), _compiled(o.get("not_after", not_after))) for o in others],
                 re.compile(entry["of_others_not_before"]),
             ) if others else None
             return cls(language, [str(t) for t in entry["terms"]], [str(t) for t in entry.get("benign") or ()],
@@ -361,17 +363,16 @@ class OffensiveLanguageDetector:
         # The Chinese model was trained on normalised text; profanity-check on raw text. A term the
         # lexicon excuses is read as "person" ("some idiot at the store charged you twice", "im such an
         # idiot, i read the wrong account": 0.89 and 0.99 as they are).
-        neutral = self.lexicon.neutralised(clean)
+        term, neutral = self.lexicon.reading(clean)
         read = neutral if neutral is not None else clean if self.language == "zh" else text
         probability, feature = self.model.predict(self.lexicon.mask(read))
         if self.prior_shift:
             probability = _shift(probability, self.prior_shift)
-        term = self.lexicon.find(clean)
         if term is not None:
             combined = 1.0 - (1.0 - LEXICON_PROBABILITY) * (1.0 - probability)
             return OffensiveScore(round(combined, 4), term, METHOD_LEXICON)
         evidence = feature if probability >= THRESHOLD else None
-        return OffensiveScore(round(probability, 4), evidence, self.model_method)
+        return OffensiveScore(round(probability, 4), evidence, self.model_method, neutral)
 
 
 def _alternation(phrases: list[str], language: str, *, plural: bool = False) -> re.Pattern[str] | None:
@@ -385,6 +386,10 @@ def _alternation(phrases: list[str], language: str, *, plural: bool = False) -> 
     if latin:
         parts.append(r"(?<![a-z0-9])(?:" + "|".join(latin) + ")" + ("(?:s|es)?" if plural else "") + r"(?![a-z0-9])")
     return re.compile("|".join(parts)) if parts else None
+
+
+def _compiled(pattern: str | None) -> re.Pattern[str] | None:
+    return re.compile(pattern) if pattern else None
 
 
 def _shift(probability: float, log_odds: float) -> float:
