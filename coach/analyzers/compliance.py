@@ -71,7 +71,6 @@ class ComplianceMonitor:
     reported_deadlines: set[str] = field(default_factory=set)
     #: Duty rules the debtor lifted (see ``Rule.released_by_intents``).
     released: set[str] = field(default_factory=set)
-    findings: list[Finding] = field(default_factory=list)
 
     # -- call start ----------------------------------------------------------------------------
 
@@ -84,7 +83,6 @@ class ComplianceMonitor:
             problem = self._metadata_problem(rule)
             if problem:
                 found.append(Finding(rule, problem, 1.0, "metadata", None, 0.0, None))
-        self.findings += found
         return found
 
     def _metadata_problem(self, rule: Rule) -> str | None:
@@ -186,7 +184,6 @@ class ComplianceMonitor:
             # "anytime:pattern": the rule's own anytime words, whose vetoes already weighed any negation
             method = f"anytime:{match.method}" if anytime else match.method
             found.append(Finding(rule, evidence, match.confidence, method, utterance_id, start, speaker))
-        self.findings += found
         return found
 
     def _match(self, rule: Rule, features: Features, cause: str | None, gated: bool) -> tuple[Match | None, bool]:
@@ -244,7 +241,6 @@ class ComplianceMonitor:
         """Deadlines still open when the call ends count as missed."""
         found = self._overdue(None, float("inf"))
         found = [Finding(f.rule, f.evidence, f.confidence, f.method, None, min(f.time or end_time, end_time), f.speaker) for f in found]
-        self.findings += found
         return found
 
     def applies(self, rule: Rule) -> bool:
@@ -297,7 +293,6 @@ class ComplianceAnalyzer(Analyzer):
             if extra.rule.id not in found:
                 found.add(extra.rule.id)
                 findings.append(extra)
-                session.compliance.findings.append(extra)
         for finding in findings:
             if finding.utterance_id == turn.uid and turn.speaker == "agent":
                 session.mark_bad_answer(turn.uid)

@@ -120,12 +120,12 @@ def test_a_line_near_a_rules_example_that_reads_lawful_is_cleared(en_engine, mon
 
 
 @pytest.mark.parametrize(("language", "line", "rule"), [
-    ("en", "okay maam i hear you and i appreciate you being honest with me about the job loss we have hardship options "
+    ("en", ("okay maam i hear you and i appreciate you being honest with me about the job loss we have hardship options "
            "available but you should know well be garnishing your wages starting next week unless you pay the full "
-           "balance right now", "US-THREAT"),
+           "balance right now"), "US-THREAT"),
     ("zh", "您好 我们这边依法催收 您的欠款您不还 您的配偶和父母都有义务替您偿还 我们会依法向他们追讨 您看您还是自己处理吧", "CN-ESTATE"),
-    ("zh", "您好李先生 感谢您百忙之中接听 我们知道您最近不容易 但是我们已经查到您的工作单位 明天就派人去您单位上门 "
-           "让您同事都知道您欠钱", "CN-PRIV"),
+    ("zh", ("您好李先生 感谢您百忙之中接听 我们知道您最近不容易 但是我们已经查到您的工作单位 明天就派人去您单位上门 "
+           "让您同事都知道您欠钱"), "CN-PRIV"),
 ])
 def test_a_rules_pattern_stands_where_the_classifier_reads_the_line_lawful(en_engine, zh_engine, language, line, rule):
     """Read whole these read lawful (0.89 to 0.99), and the clause that holds the pattern too (0.74 to
@@ -136,16 +136,16 @@ def test_a_rules_pattern_stands_where_the_classifier_reads_the_line_lawful(en_en
 
 
 @pytest.mark.parametrize(("language", "line", "rules"), [
-    ("en", "Thanks for taking my call today, I know things are hard and I really want to help you set up a plan "
+    ("en", ("Thanks for taking my call today, I know things are hard and I really want to help you set up a plan "
            "that fits your budget, but if nothing comes in by Friday we will garnish your wages, so let's find "
-           "something that works for you.", {"US-THREAT"}),
-    ("en", "thanks for taking my call today i know things are hard and i really want to help you set up a plan "
+           "something that works for you."), {"US-THREAT"}),
+    ("en", ("thanks for taking my call today i know things are hard and i really want to help you set up a plan "
            "that fits your budget but if nothing comes in by friday we will garnish your wages so lets find "
-           "something that works for you", {"US-THREAT"}),  # no punctuation: read in pieces
+           "something that works for you"), {"US-THREAT"}),  # no punctuation: read in pieces
     ("zh", "您好 我们这边是想跟您核实一下还款计划 您看方便的话 我们可以把每个月的金额调低一些 不过您要是再不还 我们就报警抓你",
      {"CN-MISLEAD", "CN-IMPERS"}),
-    ("zh", "您好，我们这边是想跟您核实一下还款计划，您看方便的话，我们可以把每个月的金额调低一些，不过您要是再不还，"
-           "我们就上门找你家人", {"CN-CHANNEL", "CN-ABUSE"}),
+    ("zh", ("您好，我们这边是想跟您核实一下还款计划，您看方便的话，我们可以把每个月的金额调低一些，不过您要是再不还，"
+           "我们就上门找你家人"), {"CN-CHANNEL", "CN-ABUSE"}),
 ])
 def test_one_threatening_clause_in_a_long_courteous_turn_is_caught(en_engine, zh_engine, language, line, rules):
     """Read whole, these lines are lawful (0.99 and more): the clause that holds the rule's words is not."""
@@ -405,7 +405,7 @@ def test_a_classifier_finding_needs_an_example_of_its_rule_nearby(en_engine, mon
 def test_a_line_the_speech_model_looped_on_is_not_judged_a_threat(en_engine, monkeypatch):
     """What tiny.en wrote on a Chinese call ("I want this, I'm here, I want this, ...") read as a threat;
     the loop check is what stops it. A sure threat said twice, and cursing said twice, still count."""
-    import coach.analyzers.agent_speech as agent_speech
+    from coach.analyzers import agent_speech
 
     line = VERIFY_EN + [("agent", "I want this, I'm here, I want this, I'm here, I want this, I'm")]
 
