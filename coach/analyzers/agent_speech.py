@@ -27,7 +27,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.sparse import csr_matrix
+from scipy.sparse import csr_matrix, vstack
 
 from coach.analyzers.base import AGENT_SIDE, Analyzer, Turn, register
 from coach.analyzers.compliance import Finding
@@ -45,6 +45,8 @@ if TYPE_CHECKING:
     from coach.engine import CallSession, CoachEngine
 
 NONE = "__compliant__"
+#: The small-talk head's class for the playbook's small talk (its other class is any violation).
+SMALL_TALK = "__small_talk__"
 #: Offensive-language probability that counts as abuse in an agent's mouth.
 OFFENSIVE_THRESHOLD = 0.7
 #: Bounds of the calibrated threshold: precision first, since a false S1 interrupts a lawful call.
@@ -114,6 +116,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         self.texts = texts
         self.labels = np.array(labels)
         self.classifier: LinearClassifier | None = None
+        self.small_talk: LinearClassifier | None = None
         self.threshold = THRESHOLD_RANGE[1]
         self.support_floor = 0.0
         if len(set(labels)) < 2 or not self.rules:
@@ -126,6 +129,17 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         self._none = list(self.classifier.classes_).index(NONE)
         self.threshold = self._calibrate(matrix)
         self.support_floor = self._support_floor()
+        if playbook.small_talk_agent_examples:
+            self.small_talk = self._fit_small_talk(matrix, playbook.small_talk_agent_examples)
+
+    def _fit_small_talk(self, matrix: csr_matrix, small_talk: list[str]) -> LinearClassifier:
+        """A head that tells small talk from the rules' examples, apart from the rule classifier: as
+        lawful lines there, small talk moved its calibration and cost threats (docs/benchmarks.md,
+        sections 45 and 47). Unweighted, so the rules' many more examples keep it to clear chit-chat."""
+        chatter = self.classifier_input(self.space.encode(small_talk))
+        violations = matrix[np.flatnonzero(self.labels != NONE)]
+        labels = np.array([NONE] * violations.shape[0] + [SMALL_TALK] * chatter.shape[0])
+        return fit_logistic(vstack([violations, chatter]).tocsr(), labels, max_iter=2000)
 
     def classifier_input(self, features: Features) -> csr_matrix:
         """The line's dense block beside its words in this head's own vocabulary."""
@@ -205,7 +219,8 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                            or self._only_sympathy(norm, own) or excuse)
                 if not skipped:
                     example, support = self._nearest(turn, rule.id)
-                    skipped = support < self.support_floor  # nothing the rule was taught is near: garbled speech
+                    # nothing the rule was taught is near (garbled speech), or it is small talk
+                    skipped = support < self.support_floor or self._small_talk(turn)
                 if skipped:
                     p -= own  # the next rule stands on what is left, never on this one's share
                     continue
@@ -285,6 +300,14 @@ class ProhibitedSpeechAnalyzer(Analyzer):
             else:
                 start -= 1
         return " ".join(clauses[start:end])
+
+    def _small_talk(self, turn: Turn) -> bool:
+        """The small-talk head reads the line as small talk: "what kind of dog is it" read as abuse at
+        0.97 by the rule classifier, which learned only debt talk, lawful or not."""
+        if self.small_talk is None:
+            return False
+        probabilities = class_probabilities(self.small_talk, self.classifier_input(turn.features))[0]
+        return float(probabilities[list(self.small_talk.classes_).index(SMALL_TALK)]) > 0.5
 
     def _nearest(self, turn: Turn, label: str) -> tuple[str, float]:
         """The rule's example nearest the line, and its similarity."""

@@ -402,6 +402,39 @@ def test_a_classifier_finding_needs_an_example_of_its_rule_nearby(en_engine, mon
     assert "US-THREAT" not in classified(run_call(en_engine, line))
 
 
+@pytest.mark.parametrize(("language", "line"), [
+    ("en", "haha your toddler sounds like a handful"),
+    ("en", "oh your little guy sounds full of beans today"),
+    ("en", "lol my cat does that too, knocks everything off the table"),  # a threat at 0.94
+    ("zh", "孩子精力真旺盛啊"),
+    ("zh", "周末过得怎么样 出去玩了吗"),
+])
+def test_small_talk_the_classifier_reads_as_a_violation_is_not_one(en_engine, zh_engine, monkeypatch, language, line):
+    """The rule classifier learned only debt talk and reads chit-chat as abuse or a threat (0.9 to 1.0); the
+    small-talk head, fitted on the playbook's small talk against the rules' examples, reads it as small
+    talk, so nothing is raised. Without that head the same line is a classifier finding."""
+    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+    analyzer = engine.analyzer("prohibited_speech")
+
+    def s1s() -> set[str]:
+        events = run_call(engine, verify + [("agent", line)])
+        return {e.rule_id for e in of_type(events, "compliance") if e.utterance_id == 2 and e.severity == "S1"}
+
+    assert not s1s()
+    monkeypatch.setattr(analyzer, "small_talk", None)
+    assert s1s()
+
+
+@pytest.mark.parametrize(("language", "line", "rule"), [
+    ("en", "nice weather today, too bad you're too lazy to go find a job", "US-ABUSE"),
+    ("en", "hope you feel better, not that a deadbeat like you deserves it", "US-ABUSE"),
+    ("zh", "天气这么好 你还是懒得去找工作吧 真是个废物", "CN-ABUSE"),
+])
+def test_abuse_said_with_small_talk_is_still_abuse(en_engine, zh_engine, language, line, rule):
+    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+    assert rule in _rules_on(run_call(engine, verify + [("agent", line)]), 2)
+
+
 def test_a_line_the_speech_model_looped_on_is_not_judged_a_threat(en_engine, monkeypatch):
     """What tiny.en wrote on a Chinese call ("I want this, I'm here, I want this, ...") read as a threat;
     the loop check is what stops it. A sure threat said twice, and cursing said twice, still count."""
