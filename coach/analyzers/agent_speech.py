@@ -38,7 +38,7 @@ from coach.events import BaseEvent
 from coach.languages import language_pack
 from coach.playbook.schema import Playbook, Rule
 from coach.text.lexical import LexicalEncoder
-from coach.text.offensive import OffensiveLanguageDetector
+from coach.text.offensive import METHOD_LEXICON, OffensiveLanguageDetector
 from coach.text.repetition import looped
 
 if TYPE_CHECKING:
@@ -229,7 +229,8 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                 break
         if self.offensive_rules:
             score = turn.offensive(self.engine.language)
-            if score.probability >= OFFENSIVE_THRESHOLD:
+            # a model's reading of small talk is no abuse ("ha my printer hates me today": 0.72); a listed term is
+            if score.probability >= OFFENSIVE_THRESHOLD and (score.method == METHOD_LEXICON or not self._small_talk(turn)):
                 for rule in self.offensive_rules:
                     if monitor.applies(rule) and all(f.rule.id != rule.id for f in findings):
                         evidence = f"{turn.text} ({score.evidence})" if score.evidence else turn.text

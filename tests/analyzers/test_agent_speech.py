@@ -425,9 +425,20 @@ def test_small_talk_the_classifier_reads_as_a_violation_is_not_one(en_engine, zh
     assert s1s()
 
 
+def test_the_offensive_models_reading_of_small_talk_is_no_abuse(en_engine, monkeypatch):
+    """profanity-check reads "hate" as offensive (0.92 here); on a line the small-talk head reads as
+    small talk its reading is no abuse. A term the lexicon lists stays abuse there (next test)."""
+    analyzer = en_engine.analyzer("prohibited_speech")
+    line = VERIFY_EN + [("agent", "my knees hate me after that hike")]
+    assert "US-ABUSE" not in _rules_on(run_call(en_engine, line), 2)
+    monkeypatch.setattr(analyzer, "small_talk", None)
+    assert "US-ABUSE" in _rules_on(run_call(en_engine, line), 2)
+
+
 @pytest.mark.parametrize(("language", "line", "rule"), [
     ("en", "nice weather today, too bad you're too lazy to go find a job", "US-ABUSE"),
     ("en", "hope you feel better, not that a deadbeat like you deserves it", "US-ABUSE"),
+    ("en", "lovely morning huh, too bad you're a lazy sack of shit", "US-ABUSE"),
     ("zh", "天气这么好 你还是懒得去找工作吧 真是个废物", "CN-ABUSE"),
 ])
 def test_abuse_said_with_small_talk_is_still_abuse(en_engine, zh_engine, language, line, rule):
