@@ -446,6 +446,19 @@ def test_abuse_said_with_small_talk_is_still_abuse(en_engine, zh_engine, languag
     assert rule in _rules_on(run_call(engine, verify + [("agent", line)]), 2)
 
 
+@pytest.mark.parametrize(("line", "raised"), [
+    ("有些骗子会冒充催收 您可以打官方客服核实", False),  # the Chinese model read 骗子 as abuse
+    ("偷您卡的那个小偷 警察查到了吗", False),
+    ("有些人专门当老赖 但我看您不是这样的人", False),  # the classifier read it as abuse
+    ("我们小区也有小偷 晚上记得锁好门", False),
+    ("我真是个笨蛋 把日期看错了 不好意思", False),  # the lexicon's own hit, said of the speaker
+    ("像你这种骗子我见得多了", True),
+    ("你这人真是个废物", True),
+])
+def test_a_chinese_insult_said_of_someone_else_is_no_abuse(zh_engine, line, raised):
+    assert ("CN-ABUSE" in _rules_on(run_call(zh_engine, VERIFY_ZH + [("agent", line)]), 2)) is raised
+
+
 def test_a_line_the_speech_model_looped_on_is_not_judged_a_threat(en_engine, monkeypatch):
     """What tiny.en wrote on a Chinese call ("I want this, I'm here, I want this, ...") read as a threat;
     the loop check is what stops it. A sure threat said twice, and cursing said twice, still count."""

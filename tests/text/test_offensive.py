@@ -178,7 +178,7 @@ def test_ordinary_collection_talk_scores_low(en, zh):
 def test_the_model_alone_catches_profanity_and_group_abuse_and_names_the_word(en, zh):
     [english] = en.score(["you little whore"])
     assert english.method == METHOD_EN_MODEL and english.probability >= THRESHOLD and english.evidence == "whore"
-    [chinese] = zh.score(["你们河南人都是骗子，一个比一个无耻"])
+    [chinese] = zh.score(["你们河南人偷鸡摸狗，一个比一个无耻"])  # no listed term (骗子 is one)
     assert chinese.method == METHOD_ZH_MODEL and chinese.probability >= THRESHOLD and chinese.evidence
 
 
@@ -471,6 +471,28 @@ def test_a_broken_lexicon_or_a_missing_package_is_a_clear_coach_error(tmp_path, 
 ])
 def test_an_insult_said_of_someone_else_is_not_a_hit(text, hit, read_as):
     lexicon = OffensiveLexicon.load("en")
+    assert lexicon.find(text) == hit
+    assert lexicon.reading(text)[1] == read_as
+
+
+@pytest.mark.parametrize(("text", "hit", "read_as"), [
+    # fraudsters, thieves and third parties: the insult reads as 人 ...
+    ("最近骗子特别多有人让您转账千万别信", None, "最近人特别多有人让您转账千万别信"),
+    ("小心那些冒充客服的骗子", None, "小心那些冒充客服的人"),
+    ("您钱包是被小偷偷走的吧", None, "您钱包是被人偷走的吧"),
+    ("隔壁那个司机真是混蛋", None, "隔壁那个司机真是人"),
+    ("我真是个笨蛋把日期看错了", None, "我真是个人把日期看错了"),  # the speaker
+    ("您朋友骂您是废物那是他不对", None, "您朋友骂您是人那是他不对"),  # someone else's words
+    # ... but not when it is the person on the line
+    ("你这个老赖还好意思说", "老赖", None),
+    ("像你这种骗子我见得多了", "骗子", None),
+    ("那些老赖说的就是你", "老赖", None),
+    ("那个骗子就是你吧", "骗子", None),
+    ("你们一家都是无赖", "无赖", None),
+    ("你这人真是个废物", "废物", None),
+])
+def test_a_chinese_insult_said_of_someone_else_is_not_a_hit(text, hit, read_as):
+    lexicon = OffensiveLexicon.load("zh")
     assert lexicon.find(text) == hit
     assert lexicon.reading(text)[1] == read_as
 
