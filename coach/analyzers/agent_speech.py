@@ -45,8 +45,10 @@ if TYPE_CHECKING:
     from coach.engine import CallSession, CoachEngine
 
 NONE = "__compliant__"
-#: The small-talk head's class for the playbook's small talk (its other class is any violation).
-SMALL_TALK = "__small_talk__"
+#: The small-talk head's classes: the playbook's small talk, and the rules' examples.
+SMALL_TALK, VIOLATION = "__small_talk__", "__violation__"
+#: Above this share the small-talk head reads a line as small talk: its own decision, no bar tuned on any set.
+SMALL_TALK_BAR = 0.5
 #: Offensive-language probability that counts as abuse in an agent's mouth.
 OFFENSIVE_THRESHOLD = 0.7
 #: Bounds of the calibrated threshold: precision first, since a false S1 interrupts a lawful call.
@@ -135,10 +137,12 @@ class ProhibitedSpeechAnalyzer(Analyzer):
     def _fit_small_talk(self, matrix: csr_matrix, small_talk: list[str]) -> LinearClassifier:
         """A head that tells small talk from the rules' examples, apart from the rule classifier: as
         lawful lines there, small talk moved its calibration and cost threats (docs/benchmarks.md,
-        sections 45 and 47). Unweighted, so the rules' many more examples keep it to clear chit-chat."""
+        sections 45 and 47). Unweighted, so the rules' many more examples keep it to clear chit-chat.
+        It reads the rule classifier's input, whose words were fitted without the small talk: small
+        talk's own words reach it through the sentence embedding only."""
         chatter = self.classifier_input(self.space.encode(small_talk))
         violations = matrix[np.flatnonzero(self.labels != NONE)]
-        labels = np.array([NONE] * violations.shape[0] + [SMALL_TALK] * chatter.shape[0])
+        labels = np.array([VIOLATION] * violations.shape[0] + [SMALL_TALK] * chatter.shape[0])
         return fit_logistic(vstack([violations, chatter]).tocsr(), labels, max_iter=2000)
 
     def classifier_input(self, features: Features) -> csr_matrix:
@@ -229,8 +233,10 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                 break
         if self.offensive_rules:
             score = turn.offensive(self.engine.language)
-            # a model's reading of small talk is no abuse ("ha my printer hates me today": 0.72); a listed term is
-            if score.probability >= OFFENSIVE_THRESHOLD and (score.method == METHOD_LEXICON or not self._small_talk(turn)):
+            # a model's reading of small talk is no abuse ("my knees hate me after that hike": 0.92);
+            # a listed term is
+            listed = score.method == METHOD_LEXICON
+            if score.probability >= OFFENSIVE_THRESHOLD and (listed or not self._small_talk(turn)):
                 for rule in self.offensive_rules:
                     if monitor.applies(rule) and all(f.rule.id != rule.id for f in findings):
                         evidence = f"{turn.text} ({score.evidence})" if score.evidence else turn.text
@@ -303,12 +309,35 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         return " ".join(clauses[start:end])
 
     def _small_talk(self, turn: Turn) -> bool:
-        """The small-talk head reads the line as small talk: "what kind of dog is it" read as abuse at
-        0.97 by the rule classifier, which learned only debt talk, lawful or not."""
+        """The line is small talk: the rule classifier learned only debt talk, lawful or not, and read
+        "what kind of dog is it" as abuse at 0.97. Read whole and clause by clause: each clause the
+        rule classifier reads as a violation must read as small talk too ("出门小心点 别出什么意外" is
+        small talk at 0.52 whole, its menace at 0.29): a menace wrapped in chit-chat stays a menace, at
+        the price of some chit-chat whose clauses read alone are neither (docs/benchmarks.md section
+        47). Read once a turn (kept in its facts)."""
         if self.small_talk is None:
             return False
-        probabilities = class_probabilities(self.small_talk, self.classifier_input(turn.features))[0]
-        return float(probabilities[list(self.small_talk.classes_).index(SMALL_TALK)]) > 0.5
+        if "small_talk" not in turn.facts:
+            turn.facts["small_talk"] = self._reads_as_small_talk(turn)
+        return turn.facts["small_talk"]
+
+    def _reads_as_small_talk(self, turn: Turn) -> bool:
+        if self._small_talk_share(turn.features)[0] <= SMALL_TALK_BAR:
+            return False
+        clauses = self.pack.clauses(turn.text)
+        if len(clauses) < 2:
+            return True
+        runs = list(dict.fromkeys(self._run(clauses, start, start + 1) for start in range(len(clauses))))
+        features = self.space.encode(runs)
+        readings = class_probabilities(self.classifier, self.classifier_input(features))
+        violating = [_violation(reading, self._none)[0] >= self.threshold for reading in readings]
+        chatter = self._small_talk_share(features) > SMALL_TALK_BAR
+        return all(small for small, violation in zip(chatter, violating) if violation)
+
+    def _small_talk_share(self, features: Features) -> np.ndarray:
+        """Each row's probability of small talk by the small-talk head."""
+        probabilities = class_probabilities(self.small_talk, self.classifier_input(features))
+        return probabilities[:, list(self.small_talk.classes_).index(SMALL_TALK)]
 
     def _nearest(self, turn: Turn, label: str) -> tuple[str, float]:
         """The rule's example nearest the line, and its similarity."""
