@@ -353,7 +353,7 @@ class Playbook(Strict):
     #: Agent talk about anything but the debt (the weather, a pet, a cold, a slow computer, a game):
     #: the agent-speech classifier learned only debt talk and reads chit-chat as abuse or a threat, so
     #: a head of its own tells these from the rules' examples, and what it reads as small talk is no rule.
-    small_talk_agent_examples: list[str] = Field(default_factory=list)
+    small_talk_agent_examples: list[Text] = Field(default_factory=list)
     #: Debtor utterances written apart from the examples that calibrate the objection head (see :class:`CalibrationExample`);
     #: without them the threshold comes from cross-validation on the intents' examples.
     calibration_examples: list[CalibrationExample] = Field(default_factory=list)

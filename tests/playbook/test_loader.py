@@ -137,6 +137,14 @@ def test_a_trigger_that_matches_everything_or_nothing_is_refused(tmp_path, valid
     assert f"rules.{rule}: a prohibited rule needs a trigger" in _error(_write(tmp_path, data))
 
 
+def test_a_blank_or_non_text_small_talk_line_is_refused(tmp_path, valid_data):
+    data = copy.deepcopy(valid_data)
+    data["small_talk_agent_examples"] = ["how's the weather over there", "   "]
+    assert "small_talk_agent_examples.1: is empty" in _error(_write(tmp_path, data))
+    data["small_talk_agent_examples"] = [123]
+    assert "small_talk_agent_examples.0: Input should be a valid string" in _error(_write(tmp_path, data))
+
+
 def test_repeated_examples_count_once(tmp_path, valid_data):
     data = copy.deepcopy(valid_data)
     examples = data["intents"][2]["examples"][:14]
