@@ -118,7 +118,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         self.texts = texts
         self.labels = np.array(labels)
         self.classifier: LinearClassifier | None = None
-        self.small_talk: LinearClassifier | None = None
+        self.small_talk_head: LinearClassifier | None = None
         self.threshold = THRESHOLD_RANGE[1]
         self.support_floor = 0.0
         if len(set(labels)) < 2 or not self.rules:
@@ -132,7 +132,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         self.threshold = self._calibrate(matrix)
         self.support_floor = self._support_floor()
         if playbook.small_talk_agent_examples:
-            self.small_talk = self._fit_small_talk(matrix, playbook.small_talk_agent_examples)
+            self.small_talk_head = self._fit_small_talk(matrix, playbook.small_talk_agent_examples)
 
     def _fit_small_talk(self, matrix: csr_matrix, small_talk: list[str]) -> LinearClassifier:
         """A head that tells small talk from the rules' examples, apart from the rule classifier: as
@@ -234,7 +234,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         if self.offensive_rules:
             score = turn.offensive(self.engine.language)
             # a model's reading of small talk is no abuse ("my knees hate me after that hike": 0.92);
-            # a listed term is
+            # a term the lexicon lists stays abuse wherever it is said
             listed = score.method == METHOD_LEXICON
             if score.probability >= OFFENSIVE_THRESHOLD and (listed or not self._small_talk(turn)):
                 for rule in self.offensive_rules:
@@ -315,7 +315,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         small talk at 0.52 whole, its menace at 0.29): a menace wrapped in chit-chat stays a menace, at
         the price of some chit-chat whose clauses read alone are neither (docs/benchmarks.md section
         47). Read once a turn (kept in its facts)."""
-        if self.small_talk is None:
+        if self.small_talk_head is None:
             return False
         if "small_talk" not in turn.facts:
             turn.facts["small_talk"] = self._reads_as_small_talk(turn)
@@ -336,8 +336,8 @@ class ProhibitedSpeechAnalyzer(Analyzer):
 
     def _small_talk_share(self, features: Features) -> np.ndarray:
         """Each row's probability of small talk by the small-talk head."""
-        probabilities = class_probabilities(self.small_talk, self.classifier_input(features))
-        return probabilities[:, list(self.small_talk.classes_).index(SMALL_TALK)]
+        probabilities = class_probabilities(self.small_talk_head, self.classifier_input(features))
+        return probabilities[:, list(self.small_talk_head.classes_).index(SMALL_TALK)]
 
     def _nearest(self, turn: Turn, label: str) -> tuple[str, float]:
         """The rule's example nearest the line, and its similarity."""

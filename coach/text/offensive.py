@@ -58,10 +58,10 @@ LEXICON_PROBABILITY = 0.9
 ZH_PRIOR_SHIFT = -2.0
 """Added to the Chinese model's log-odds: from COLD's 50% offensive to a prior of about 12%."""
 METHOD_LEXICON = "lexicon"
-#: Characters before a term in which a denial is looked for (the longest denial is shorter).
-DENIAL_WINDOW = 80
 METHOD_EN_MODEL = "profanity-check"
 METHOD_ZH_MODEL = "cold-char-tfidf-lr"
+#: Characters before a term in which a denial is looked for (the longest denial is shorter).
+DENIAL_WINDOW = 80
 
 _WHITE_SPACES = re.compile(r"\s\s+")  # what scikit-learn's char analyzer collapses
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_pattern

@@ -57,7 +57,7 @@ def test_for_abuse_only_an_insult_taken_back_is_a_reassurance(en_engine, zh_engi
     unsure[0, next(i for i, c in enumerate(classes) if c not in (rule, agent_speech.NONE))] = 0.3
     assert 0.9 >= analyzer.threshold
     monkeypatch.setattr(agent_speech, "class_probabilities", lambda model, matrix: unsure)
-    monkeypatch.setattr(analyzer, "small_talk", None)  # its head would read the fixed reading too
+    monkeypatch.setattr(analyzer, "small_talk_head", None)  # its head would read the fixed reading too
     assert (rule in _rules_on(run_call(engine, verify + [("agent", line)]), 2)) is raised
 
 
@@ -421,7 +421,7 @@ def test_small_talk_the_classifier_reads_as_a_violation_is_not_one(en_engine, zh
         return {e.rule_id for e in of_type(events, "compliance") if e.utterance_id == 2 and e.severity == "S1"}
 
     assert not s1s()
-    monkeypatch.setattr(analyzer, "small_talk", None)
+    monkeypatch.setattr(analyzer, "small_talk_head", None)
     assert s1s()
 
 
@@ -437,7 +437,7 @@ def test_the_offensive_models_reading_of_small_talk_is_no_abuse(en_engine, monke
     analyzer = en_engine.analyzer("prohibited_speech")
     line = VERIFY_EN + [("agent", "my knees hate me after that hike")]
     assert "US-ABUSE" not in _rules_on(run_call(en_engine, line), 2)
-    monkeypatch.setattr(analyzer, "small_talk", None)
+    monkeypatch.setattr(analyzer, "small_talk_head", None)
     assert "US-ABUSE" in _rules_on(run_call(en_engine, line), 2)
 
 

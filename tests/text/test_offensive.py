@@ -438,7 +438,8 @@ def test_a_broken_lexicon_or_a_missing_package_is_a_clear_coach_error(tmp_path, 
         OffensiveLanguageDetector.load("en")
 
 
-@pytest.mark.parametrize(("text", "hit", "read_as"), [
+#: Lines, the lexicon's hit on them, and how it reads them with the excused insult taken off the listener.
+INSULTS_OF_OTHERS_EN = [
     # an insult said of someone else reads as "person" ...
     ("some jerk stole your identity", None, "some person stole your identity"),
     ("the crook who took your wallet used the card", None, "the person who took your wallet used the card"),
@@ -468,14 +469,9 @@ def test_a_broken_lexicon_or_a_missing_package_is_a_clear_coach_error(tmp_path, 
     # what an excused word other than an insult is read as: nothing
     ("you told me to go to hell last time", None, "you told me to   last time"),
     ("you called me a jackass", None, "you called me a  "),
-])
-def test_an_insult_said_of_someone_else_is_not_a_hit(text, hit, read_as):
-    lexicon = OffensiveLexicon.load("en")
-    assert lexicon.find(text) == hit
-    assert lexicon.reading(text)[1] == read_as
+]
 
-
-@pytest.mark.parametrize(("text", "hit", "read_as"), [
+INSULTS_OF_OTHERS_ZH = [
     # fraudsters, thieves and third parties: the insult reads as 人 ...
     ("最近骗子特别多有人让您转账千万别信", None, "最近人特别多有人让您转账千万别信"),
     ("小心那些冒充客服的骗子", None, "小心那些冒充客服的人"),
@@ -490,9 +486,13 @@ def test_an_insult_said_of_someone_else_is_not_a_hit(text, hit, read_as):
     ("那个骗子就是你吧", "骗子", None),
     ("你们一家都是无赖", "无赖", None),
     ("你这人真是个废物", "废物", None),
-])
-def test_a_chinese_insult_said_of_someone_else_is_not_a_hit(text, hit, read_as):
-    lexicon = OffensiveLexicon.load("zh")
+]
+
+
+@pytest.mark.parametrize(("language", "text", "hit", "read_as"), [("en", *case) for case in INSULTS_OF_OTHERS_EN]
+                         + [("zh", *case) for case in INSULTS_OF_OTHERS_ZH])
+def test_an_insult_said_of_someone_else_is_not_a_hit(language, text, hit, read_as):
+    lexicon = OffensiveLexicon.load(language)
     assert lexicon.find(text) == hit
     assert lexicon.reading(text)[1] == read_as
 
