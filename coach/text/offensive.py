@@ -62,6 +62,11 @@ METHOD_EN_MODEL = "profanity-check"
 METHOD_ZH_MODEL = "cold-char-tfidf-lr"
 #: Characters before a term in which a denial is looked for (the longest denial is shorter).
 DENIAL_WINDOW = 80
+#: Where a Chinese line breaks between clauses: punctuation, or the spaces a speech recogniser puts
+#: between phrases (normalising drops both).
+ZH_CLAUSE_BREAK = re.compile(r"[^\w']+")
+#: What the listener patterns (``of_others_not_after``, ``of_others_not_before``) see at a clause break.
+CLAUSE_MARK = "，"
 
 _WHITE_SPACES = re.compile(r"\s\s+")  # what scikit-learn's char analyzer collapses
 _TOKEN = re.compile(r"(?u)\b\w\w+\b")  # scikit-learn's default token_pattern
@@ -226,12 +231,12 @@ class OffensiveLexicon:
         not an insult said of someone else, as it appears there."""
         return self.reading(text)[0]
 
-    def reading(self, text: str) -> tuple[str | None, str | None]:
+    def reading(self, text: str, breaks: Sequence[int] = ()) -> tuple[str | None, str | None]:
         """What :meth:`find` gives, and ``text`` (normalised) with its excused terms (said of no one,
         of the speaker, or an insult said of someone else: "i'd be an idiot to promise that", "some
         jerk stole your identity") taken off the person on the line: an insult read as "person",
         anything else as nothing; None when there is nothing to take off, or a hit."""
-        hit, excused = self._read(text)
+        hit, excused = self._read(text, breaks)
         if hit is not None or not excused:
             return hit, None
         for start, end in reversed(excused):
@@ -246,12 +251,12 @@ class OffensiveLexicon:
             return " "
         return self.person if singular == term else self.people
 
-    def _read(self, text: str) -> tuple[str | None, list[tuple[int, int]]]:
+    def _read(self, text: str, breaks: Sequence[int] = ()) -> tuple[str | None, list[tuple[int, int]]]:
         """The first hit, and the spans of the excused terms before it."""
         if self._terms is None:
             return None, []
         covers = self._benign_spans(text)
-        others = self._said_of_others(text)
+        others = self._said_of_others(text, breaks)
         excused: list[tuple[int, int]] = []
         for match in self._terms.finditer(text):
             if any(start <= match.start() and match.end() <= end for start, end in covers):
@@ -262,14 +267,25 @@ class OffensiveLexicon:
             return match.group(), excused
         return None, excused
 
-    def _said_of_others(self, text: str) -> set[tuple[int, int]]:
-        """The spans of insults said of someone other than the person on the line."""
+    def _said_of_others(self, text: str, breaks: Sequence[int] = ()) -> set[tuple[int, int]]:
+        """The spans of insults said of someone other than the person on the line. ``breaks``: where
+        clauses meet in ``text`` (offsets), shown to the listener patterns as :data:`CLAUSE_MARK`:
+        "您放心，那些骗子..." is not said to 您. The patterns themselves read the text without them
+        ("那是骗子，会冒充..." reads on)."""
         spans = set()
         for pattern, not_after in self._of_others:
             for match in pattern.finditer(text):
-                if not_after is not None and not_after.search(text[:match.start()].rstrip()):
+                before, after = text[:match.start()], text[match.end("insult"):]
+                cut = max((b for b in breaks if b <= match.start()), default=None)
+                if cut is not None:
+                    before = before[:cut] + CLAUSE_MARK + before[cut:]
+                cut = min((b for b in breaks if b >= match.end("insult")), default=None)
+                if cut is not None:
+                    offset = cut - match.end("insult")
+                    after = after[:offset] + CLAUSE_MARK + after[offset:]
+                if not_after is not None and not_after.search(before.rstrip()):
                     continue  # "youre really some kind of idiot"
-                if self._of_others_not_before.search(text[match.end("insult"):]):
+                if self._of_others_not_before.search(after):
                     continue  # "those deadbeats like you"
                 spans.add(match.span("insult"))
         return spans
@@ -367,7 +383,7 @@ class OffensiveLanguageDetector:
         # The Chinese model was trained on normalised text; profanity-check on raw text. A term the
         # lexicon excuses is read as "person" ("some idiot at the store charged you twice", "im such an
         # idiot, i read the wrong account": 0.89 and 0.99 as they are).
-        term, neutral = self.lexicon.reading(clean)
+        term, neutral = self.lexicon.reading(clean, clause_breaks(text, clean) if self.language == "zh" else ())
         read = neutral if neutral is not None else clean if self.language == "zh" else text
         probability, feature = self.model.predict(self.lexicon.mask(read))
         if self.prior_shift:
@@ -377,6 +393,22 @@ class OffensiveLanguageDetector:
             return OffensiveScore(round(combined, 4), term, METHOD_LEXICON)
         evidence = feature if probability >= THRESHOLD else None
         return OffensiveScore(round(probability, 4), evidence, self.model_method, neutral)
+
+
+def clause_breaks(text: str, clean: str) -> list[int]:
+    """Where the clauses of a Chinese line ``text`` meet in ``clean`` (``normalize(text, "zh")``), as
+    offsets; none when a clause normalised alone is not found there in order."""
+    breaks, offset = [], 0
+    for piece in (normalize(p, "zh") for p in ZH_CLAUSE_BREAK.split(text)):
+        if not piece:
+            continue
+        start = clean.find(piece, offset)
+        if start < 0:
+            return []
+        if offset:
+            breaks.append(start)
+        offset = start + len(piece)
+    return breaks
 
 
 def _alternation(phrases: list[str], language: str, *, plural: bool = False) -> re.Pattern[str] | None:

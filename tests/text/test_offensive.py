@@ -479,6 +479,7 @@ INSULTS_OF_OTHERS_ZH = [
     ("隔壁那个司机真是混蛋", None, "隔壁那个司机真是人"),
     ("我真是个笨蛋把日期看错了", None, "我真是个人把日期看错了"),  # the speaker
     ("您朋友骂您是废物那是他不对", None, "您朋友骂您是人那是他不对"),  # someone else's words
+    ("您说房东是个无赖押金一直不退", None, "您说房东是个人押金一直不退"),  # the listener's own words, reported
     # ... but not when it is the person on the line
     ("你这个老赖还好意思说", "老赖", None),
     ("像你这种骗子我见得多了", "骗子", None),
@@ -486,6 +487,7 @@ INSULTS_OF_OTHERS_ZH = [
     ("那个骗子就是你吧", "骗子", None),
     ("你们一家都是无赖", "无赖", None),
     ("你这人真是个废物", "废物", None),
+    ("你说说你这个老赖", "老赖", None),
 ]
 
 
@@ -495,6 +497,21 @@ def test_an_insult_said_of_someone_else_is_not_a_hit(language, text, hit, read_a
     lexicon = OffensiveLexicon.load(language)
     assert lexicon.find(text) == hit
     assert lexicon.reading(text)[1] == read_as
+
+
+@pytest.mark.parametrize(("text", "hit"), [
+    ("您放心，那些骗子不会知道您的账户信息", None),  # the listener is in the clause before
+    ("您放心 那些骗子的短信我们也提醒过很多客户", None),  # a recogniser's space between the phrases
+    ("你们，这些骗子", "骗子"),  # the listener, named just before the break
+    ("那些老赖，说的就是你", "老赖"),  # and just after it
+    ("你 老赖", "老赖"),
+])
+def test_the_chinese_lexicon_reads_a_line_clause_by_clause(zh, text, hit):
+    """Normalising drops the punctuation and the spaces between Chinese phrases; read so, "您放心，那些骗子"
+    had 您 four characters before 那些骗子, and the insult was said to the listener."""
+    score = zh.score([text])[0]
+    assert (score.evidence if score.method == METHOD_LEXICON else None) == hit
+    assert (score.probability >= THRESHOLD) is (hit is not None)
 
 
 def test_the_english_model_reads_an_excused_insult_as_person():
