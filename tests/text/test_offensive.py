@@ -488,6 +488,7 @@ INSULTS_OF_OTHERS_ZH = [
     ("你们一家都是无赖", "无赖", None),
     ("你这人真是个废物", "废物", None),
     ("你说说你这个老赖", "老赖", None),
+    ("谁说你不是骗子", "骗子", None),  # a rhetorical denial is an accusation
 ]
 
 
