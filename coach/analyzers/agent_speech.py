@@ -45,9 +45,10 @@ if TYPE_CHECKING:
     from coach.engine import CallSession, CoachEngine
 
 NONE = "__compliant__"
-#: The small-talk head's classes: the playbook's small talk, and the rules' examples.
-SMALL_TALK, VIOLATION = "__small_talk__", "__violation__"
-#: Above this share the small-talk head reads a line as small talk: its own decision, no bar tuned on any set.
+#: The small-talk and praise heads' classes: the playbook's small talk or praise, and the rules' examples.
+SMALL_TALK, PRAISE, VIOLATION = "__small_talk__", "__praise__", "__violation__"
+#: Above this share the small-talk (or praise) head reads a line as small talk (praise): its own
+#: decision, no bar tuned on any set.
 SMALL_TALK_BAR = 0.5
 #: Offensive-language probability that counts as abuse in an agent's mouth.
 OFFENSIVE_THRESHOLD = 0.7
@@ -119,6 +120,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         self.labels = np.array(labels)
         self.classifier: LinearClassifier | None = None
         self.small_talk_head: LinearClassifier | None = None
+        self.praise_head: LinearClassifier | None = None
         self.threshold = THRESHOLD_RANGE[1]
         self.support_floor = 0.0
         if len(set(labels)) < 2 or not self.rules:
@@ -133,6 +135,8 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         self.support_floor = self._support_floor()
         if playbook.small_talk_agent_examples:
             self.small_talk_head = self._fit_small_talk(matrix, playbook.small_talk_agent_examples)
+        if playbook.praise_agent_examples and self._abuse & set(self.rules):
+            self.praise_head = self._fit_praise(matrix, playbook.praise_agent_examples)
 
     def _fit_small_talk(self, matrix: csr_matrix, small_talk: list[str]) -> LinearClassifier:
         """A head that tells small talk from the rules' examples, apart from the rule classifier: as
@@ -144,6 +148,16 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         violations = matrix[np.flatnonzero(self.labels != NONE)]
         labels = np.array([VIOLATION] * violations.shape[0] + [SMALL_TALK] * chatter.shape[0])
         return fit_logistic(vstack([violations, chatter]).tocsr(), labels, max_iter=2000)
+
+    def _fit_praise(self, matrix: csr_matrix, praise: list[str]) -> LinearClassifier:
+        """A head that tells sincere praise from the abuse rules' examples, mock praise among them
+        ("such a hard worker, hard at work hiding from us"). Balanced: a few dozen lines of praise
+        against hundreds of insults, which the small-talk head's unweighted fit would leave at one
+        half even on its own lines."""
+        kind = self.classifier_input(self.space.encode(praise))
+        abuse = matrix[np.flatnonzero(np.isin(self.labels, sorted(self._abuse)))]
+        labels = np.array([VIOLATION] * abuse.shape[0] + [PRAISE] * kind.shape[0])
+        return fit_logistic(vstack([abuse, kind]).tocsr(), labels, max_iter=2000, class_weight="balanced")
 
     def classifier_input(self, features: Features) -> csr_matrix:
         """The line's dense block beside its words in this head's own vocabulary."""
@@ -223,8 +237,8 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                            or self._only_sympathy(norm, own) or excuse)
                 if not skipped:
                     example, support = self._nearest(turn, rule.id)
-                    # nothing the rule was taught is near (garbled speech), or it is small talk
-                    skipped = support < self.support_floor or self._small_talk(turn)
+                    # nothing the rule was taught is near (garbled speech), or it is small talk or praise
+                    skipped = support < self.support_floor or self._small_talk(turn) or self._praise(turn)
                 if skipped:
                     p -= own  # the next rule stands on what is left, never on this one's share
                     continue
@@ -233,10 +247,10 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                 break
         if self.offensive_rules:
             score = turn.offensive(self.engine.language)
-            # a model's reading of small talk is no abuse ("my knees hate me after that hike": 0.92);
-            # a term the lexicon lists stays abuse wherever it is said
+            # a model's reading of small talk or praise is no abuse ("my knees hate me after that hike":
+            # 0.92); a term the lexicon lists stays abuse wherever it is said
             listed = score.method == METHOD_LEXICON
-            if score.probability >= OFFENSIVE_THRESHOLD and (listed or not self._small_talk(turn)):
+            if score.probability >= OFFENSIVE_THRESHOLD and (listed or not (self._small_talk(turn) or self._praise(turn))):
                 for rule in self.offensive_rules:
                     if monitor.applies(rule) and all(f.rule.id != rule.id for f in findings):
                         evidence = f"{turn.text} ({score.evidence})" if score.evidence else turn.text
@@ -318,11 +332,20 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         if self.small_talk_head is None:
             return False
         if "small_talk" not in turn.facts:
-            turn.facts["small_talk"] = self._reads_as_small_talk(turn)
+            turn.facts["small_talk"] = self._head_reads(self.small_talk_head, SMALL_TALK, turn)
         return turn.facts["small_talk"]
 
-    def _reads_as_small_talk(self, turn: Turn) -> bool:
-        if self._small_talk_share(turn.features)[0] <= SMALL_TALK_BAR:
+    def _praise(self, turn: Turn) -> bool:
+        """The line sincerely praises the listener ("you're a smart cookie, you caught the error before
+        I did" read as abuse at 0.96), whole and clause by clause as :meth:`_small_talk` reads."""
+        if self.praise_head is None:
+            return False
+        if "praise" not in turn.facts:
+            turn.facts["praise"] = self._head_reads(self.praise_head, PRAISE, turn)
+        return turn.facts["praise"]
+
+    def _head_reads(self, head: LinearClassifier, label: str, turn: Turn) -> bool:
+        if self._share(head, label, turn.features)[0] <= SMALL_TALK_BAR:
             return False
         clauses = self.pack.clauses(turn.text)
         if len(clauses) < 2:
@@ -331,13 +354,13 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         features = self.space.encode(runs)
         readings = class_probabilities(self.classifier, self.classifier_input(features))
         violating = [_violation(reading, self._none)[0] >= self.threshold for reading in readings]
-        chatter = self._small_talk_share(features) > SMALL_TALK_BAR
-        return all(small for small, violation in zip(chatter, violating) if violation)
+        read = self._share(head, label, features) > SMALL_TALK_BAR
+        return all(kind for kind, violation in zip(read, violating) if violation)
 
-    def _small_talk_share(self, features: Features) -> np.ndarray:
-        """Each row's probability of small talk by the small-talk head."""
-        probabilities = class_probabilities(self.small_talk_head, self.classifier_input(features))
-        return probabilities[:, list(self.small_talk_head.classes_).index(SMALL_TALK)]
+    def _share(self, head: LinearClassifier, label: str, features: Features) -> np.ndarray:
+        """Each row's probability of ``label`` by ``head``."""
+        probabilities = class_probabilities(head, self.classifier_input(features))
+        return probabilities[:, list(head.classes_).index(label)]
 
     def _nearest(self, turn: Turn, label: str) -> tuple[str, float]:
         """The rule's example nearest the line, and its similarity."""

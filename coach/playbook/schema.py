@@ -354,6 +354,12 @@ class Playbook(Strict):
     #: the agent-speech classifier learned only debt talk and reads chit-chat as abuse or a threat, so
     #: a head of its own tells these from the rules' examples, and what it reads as small talk is no rule.
     small_talk_agent_examples: list[Text] = Field(default_factory=list)
+    #: Agent lines that sincerely praise, thank or encourage the debtor ("you're a real lifesaver for
+    #: calling back so quickly"): the classifier hears "you're a ..." as a verdict on the listener, so a
+    #: head of its own tells these from the abuse rules' examples (mock praise among them), and what
+    #: it reads as praise is no rule. Not compliant examples: there they taught that warm words about
+    #: a family are lawful, and menaces about a family were missed (docs/benchmarks.md section 48).
+    praise_agent_examples: list[Text] = Field(default_factory=list)
     #: Debtor utterances written apart from the examples that calibrate the objection head (see :class:`CalibrationExample`);
     #: without them the threshold comes from cross-validation on the intents' examples.
     calibration_examples: list[CalibrationExample] = Field(default_factory=list)

@@ -57,7 +57,8 @@ def test_for_abuse_only_an_insult_taken_back_is_a_reassurance(en_engine, zh_engi
     unsure[0, next(i for i, c in enumerate(classes) if c not in (rule, agent_speech.NONE))] = 0.3
     assert 0.9 >= analyzer.threshold
     monkeypatch.setattr(agent_speech, "class_probabilities", lambda model, matrix: unsure)
-    monkeypatch.setattr(analyzer, "small_talk_head", None)  # its head would read the fixed reading too
+    for head in ("small_talk_head", "praise_head"):  # the heads would read the fixed reading too
+        monkeypatch.setattr(analyzer, head, None)
     assert (rule in _rules_on(run_call(engine, verify + [("agent", line)]), 2)) is raised
 
 
@@ -422,6 +423,7 @@ def test_small_talk_the_classifier_reads_as_a_violation_is_not_one(en_engine, zh
 
     assert not s1s()
     monkeypatch.setattr(analyzer, "small_talk_head", None)
+    monkeypatch.setattr(analyzer, "praise_head", None)  # "孩子精力真旺盛啊" reads as praise too
     assert s1s()
 
 
@@ -450,6 +452,31 @@ def test_the_offensive_models_reading_of_small_talk_is_no_abuse(en_engine, monke
 def test_abuse_said_with_small_talk_is_still_abuse(en_engine, zh_engine, language, line, rule):
     engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
     assert rule in _rules_on(run_call(engine, verify + [("agent", line)]), 2)
+
+
+@pytest.mark.parametrize(("language", "line"), [
+    ("en", "you're a real sweetheart for waiting on hold that long"),
+    ("en", "you're one sharp lady, you spotted that fee right away"),
+    ("zh", "您真是个实在人 有一说一"),
+])
+def test_sincere_praise_the_classifier_reads_as_abuse_is_not_abuse(en_engine, zh_engine, monkeypatch, language, line):
+    """The rule classifier hears "you're a ..." as a verdict on the listener (0.73 to 0.99 abuse); the
+    praise head, fitted on the playbook's praise against the abuse rules' examples, reads it as praise."""
+    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+    analyzer = engine.analyzer("prohibited_speech")
+    assert analyzer.praise_head is not None
+    assert not _rules_on(run_call(engine, verify + [("agent", line)]), 2)
+    monkeypatch.setattr(analyzer, "praise_head", None)
+    assert _rules_on(run_call(engine, verify + [("agent", line)]), 2)
+
+
+@pytest.mark.parametrize(("language", "line"), [
+    ("en", "what a trooper, you've stuck with not paying for a whole year"),
+    ("zh", "你这人可真够意思的 借了钱就人间蒸发"),
+])
+def test_mock_praise_is_still_a_violation(en_engine, zh_engine, language, line):
+    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+    assert _rules_on(run_call(engine, verify + [("agent", line)]), 2) & {"US-ABUSE", "US-THREAT", "CN-ABUSE"}
 
 
 @pytest.mark.parametrize(("line", "raised"), [

@@ -137,12 +137,13 @@ def test_a_trigger_that_matches_everything_or_nothing_is_refused(tmp_path, valid
     assert f"rules.{rule}: a prohibited rule needs a trigger" in _error(_write(tmp_path, data))
 
 
-def test_a_blank_or_non_text_small_talk_line_is_refused(tmp_path, valid_data):
+@pytest.mark.parametrize("field", ["small_talk_agent_examples", "praise_agent_examples"])
+def test_a_blank_or_non_text_small_talk_or_praise_line_is_refused(tmp_path, valid_data, field):
     data = copy.deepcopy(valid_data)
-    data["small_talk_agent_examples"] = ["how's the weather over there", "   "]
-    assert "small_talk_agent_examples.1: is empty" in _error(_write(tmp_path, data))
-    data["small_talk_agent_examples"] = [123]
-    assert "small_talk_agent_examples.0: Input should be a valid string" in _error(_write(tmp_path, data))
+    data[field] = ["how's the weather over there", "   "]
+    assert f"{field}.1: is empty" in _error(_write(tmp_path, data))
+    data[field] = [123]
+    assert f"{field}.0: Input should be a valid string" in _error(_write(tmp_path, data))
 
 
 def test_repeated_examples_count_once(tmp_path, valid_data):
