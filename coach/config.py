@@ -105,6 +105,9 @@ class Settings(BaseSettings):
     max_transcript_bytes: int = Field(default=20_000_000, gt=0)
     max_utterances: int = Field(default=20_000, gt=0)
     max_utterance_chars: int = Field(default=5_000, gt=0)
+    #: All of a transcript's text: ~18 hours of continuous speech. Reviews run one at a time, and 20,000
+    #: utterances of 5,000 characters each took the reviewer for hours.
+    max_transcript_chars: int = Field(default=1_000_000, gt=0)
     #: Longest plausible call (seconds): an utterance timed later is refused as bad input.
     max_call_seconds: float = Field(default=86_400, gt=0)
     #: Longest recording reviewed (seconds); a longer one is refused before it fills memory (two

@@ -269,12 +269,20 @@ def validate_call(data: dict[str, Any], *, source: str = "<call>", settings: Set
                 f"{source}: {len(utterances)} utterances is more than the limit of {settings.max_utterances}",
                 hint="split the call or raise COACH_MAX_UTTERANCES",
             )
+        total = 0
         for index, utterance in enumerate(utterances):
             text = utterance.get("text") if isinstance(utterance, dict) else None
             if isinstance(text, str) and len(text) > settings.max_utterance_chars:
                 raise InputError(
                     f"{source}: utterance {index}, field text: {len(text)} characters is more than the limit of "
                     f"{settings.max_utterance_chars}; is this really one utterance?"
+                )
+            total += len(text) if isinstance(text, str) else 0
+            if total > settings.max_transcript_chars:
+                raise InputError(
+                    f"{source}: the text up to utterance {index} is more than the limit of "
+                    f"{settings.max_transcript_chars} characters for one call",
+                    hint="split the call or raise COACH_MAX_TRANSCRIPT_CHARS",
                 )
     context = {"max_call_seconds": settings.max_call_seconds,
                "max_overlap_repair_seconds": settings.max_overlap_repair_seconds}

@@ -24,6 +24,7 @@ from coach.outcome import OutcomeKind
 from coach.playbook.registry import PlaybookRegistry
 from coach.review.pipeline import ReviewRequest, call_metadata, check_request, parse_roles, review_into_store
 from coach.storage import CallDetail, CallFilter, CallStore, CallSummary, NoteRecord, Viewer
+from coach.storage.records import call_id_problem
 from coach.transcript import MAX_METADATA_CHARS
 from server import errors, playbooks
 from server.auth import current_viewer, get_store, require
@@ -140,6 +141,8 @@ async def upload_call(
         raise InputError(f"unknown language {errors.clip(language)}; use en, zh or auto (recordings: the language spoken)")
     if viewer.role in TEAM_ROLES and team and team != viewer.team:
         raise HTTPException(status_code=403, detail=f"a {viewer.role} of team {viewer.team!r} cannot upload calls for team {team!r}")
+    if call_id and (problem := call_id_problem(call_id)) is not None:  # refused before the upload is read
+        raise InputError(f"call_id {errors.clip(call_id)} {problem}")
     # An installed playbook's id, never a path on this server.
     book = PlaybookRegistry.from_settings(settings).reference(playbook or None)
     review = ReviewRequest(
@@ -256,7 +259,8 @@ async def _save_upload(upload: UploadFile, path: Path, limit: int) -> None:
 
 def _safe_name(filename: str | None) -> str:
     """The upload's base name (its suffix tells audio from transcripts), safe to create in a folder."""
-    name = Path(filename or "").name
+    # control and format characters dropped: a NUL cannot name a file ("embedded null byte" was a 500)
+    name = Path("".join(c for c in filename or "" if c.isprintable())).name
     if name in ("", ".", "..") or len(name.encode()) > 200:
         suffix = Path(name).suffix[:10] if name not in (".", "..") else ""
         return f"upload{suffix}"

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from coach.config import Settings
 from coach.errors import InputError, describe_validation_error
 from coach.storage import Viewer
+from coach.storage.records import CallId
 from coach.telephony import audiosocket as wire
 from coach.telephony.tracks import TrackMixer
 from coach.transcript import CheckedMetadata
@@ -47,7 +48,7 @@ class LegRegistration(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    call_id: str = Field(min_length=1, max_length=200)
+    call_id: CallId
     language: Literal["en", "zh"] = "en"
     playbook: str | None = Field(default=None, max_length=200)
     agent_id: str | None = Field(default=None, max_length=100)

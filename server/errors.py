@@ -68,7 +68,7 @@ async def invalid_request(_request: Request, exc: Exception) -> JSONResponse:
     errors = []
     found = exc.errors()
     for error in found[:MAX_ERRORS]:
-        item: dict[str, Any] = {"type": error.get("type"), "loc": [str(part) for part in error.get("loc", ())],
+        item: dict[str, Any] = {"type": error.get("type"), "loc": [str(part)[:ECHO_LIMIT] for part in error.get("loc", ())],
                                 "msg": str(error.get("msg", ""))[:1000]}
         value = error.get("input")
         if isinstance(value, (str, int, float, bool)) and len(str(value)) <= ECHO_LIMIT:

@@ -28,10 +28,12 @@ from coach.live import LiveCall, StreamSpec, load_speech_model
 from coach.playbook.registry import PlaybookRegistry
 from coach.recorder import CallRecorder
 from coach.storage import CallStore, NewCall, Viewer
+from coach.storage.records import CallId
 from coach.transcript import CheckedMetadata
 from server.auth import StreamGate, StreamRefused
 from server.errors import scrub_paths
-from server.samples import SamplePlayback, bundled as bundled_samples
+from server.samples import SamplePlayback
+from server.samples import bundled as bundled_samples
 
 if TYPE_CHECKING:
     from server.supervisor import SupervisorHub
@@ -52,7 +54,7 @@ class StartMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     type: Literal["start"]
-    call_id: str = Field(min_length=1, max_length=200)
+    call_id: CallId
     language: Literal["zh", "en"]
     encoding: str = "pcm_s16le"
     sample_rate: int = 16_000

@@ -106,6 +106,12 @@ def test_too_many_utterances(tmp_path):
     assert "more than the limit" in _error(write_call(tmp_path / "c.json", GOOD * 6), settings=Settings(max_utterances=10))
 
 
+def test_too_much_text_in_one_call(tmp_path):
+    """Each utterance under its limit, but all of them more than one call's: reviews run one at a time."""
+    message = _error(write_call(tmp_path / "c.json", GOOD * 6), settings=Settings(max_transcript_chars=20))
+    assert "more than the limit of 20 characters" in message and "COACH_MAX_TRANSCRIPT_CHARS" in message
+
+
 def test_overlong_utterance(tmp_path):
     utterances = [{"speaker": "agent", "text": "blah " * 2000, "start": 0, "end": 1}]
     message = _error(write_call(tmp_path / "c.json", utterances))

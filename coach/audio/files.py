@@ -104,7 +104,9 @@ def load_recording(path: str | Path, *, min_partial_seconds: float = MIN_PARTIAL
     except InputError:
         raise
     except Exception as exc:  # PyAV raises many kinds for broken files; FFmpeg's own words, without its errno
-        reason = getattr(exc, "strerror", None) or f"{type(exc).__name__}: {exc}"
+        # anything else is PyAV tripping on a stream it half read ("'AudioStream' object has no attribute ...")
+        reason = (getattr(exc, "strerror", None) or f"{type(exc).__name__}: {exc}" if isinstance(exc, av.FFmpegError)
+                  else "an unsupported or damaged audio stream")
         raise InputError(f"{path}: cannot decode audio ({reason}); is it a complete audio file?") from None
     if audio.shape[1] == 0:
         raise InputError(f"{path}: contains no audio samples (truncated or empty)")

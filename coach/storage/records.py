@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+
+from coach.errors import InputError
 
 Role = Literal["agent", "coach", "supervisor", "trainer", "admin", "integration"]
 ROLES: tuple[str, ...] = ("agent", "coach", "supervisor", "trainer", "admin", "integration")
@@ -36,6 +39,28 @@ class Viewer:
 SYSTEM = Viewer(name="system", role="admin")
 
 
+def call_id_problem(call_id: str) -> str | None:
+    """Why ``call_id`` cannot name a call, or None. A call id is a path segment of the API
+    (``/v1/calls/{id}``) and a name on the review page: a slash made a stored call unreachable there,
+    and control or format characters (NUL, a right-to-left override) hide what the id says."""
+    if not call_id.strip() or call_id in (".", ".."):
+        return "is empty" if not call_id.strip() else "is not a name"
+    bad = next((c for c in call_id if c in "/\\" or unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")), None)
+    if bad is not None:
+        return f"holds {bad!r}: a call id may not hold slashes, control or format characters"
+    return None
+
+
+def _checked_call_id(call_id: str) -> str:
+    if (problem := call_id_problem(call_id)) is not None:
+        raise ValueError(problem)
+    return call_id
+
+
+#: A call id as a client may choose one (a start message, an upload, a telephony registration).
+CallId = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_checked_call_id)]
+
+
 @dataclass(frozen=True)
 class NewCall:
     """Everything known about a call before its first event."""
@@ -55,6 +80,10 @@ class NewCall:
     speaker_method: str | None = None
     #: What was repaired or dropped when the call was read: [{"code", "message"}].
     warnings: list[dict[str, str]] | None = None
+
+    def __post_init__(self) -> None:
+        if (problem := call_id_problem(self.call_id)) is not None:
+            raise InputError(f"call id {self.call_id!r} {problem}")
 
 
 class CallFilter(BaseModel):

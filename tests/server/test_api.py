@@ -186,6 +186,8 @@ def test_an_uploaded_recording_is_transcribed_and_playable(client, tokens):
 @pytest.mark.parametrize(("name", "content", "status", "message"), [
     ("broken.wav", b"RIFF\x00\x00\x00\x00WAVEfmt garbage" * 20, 422, "cannot decode audio"),
     ("empty.flac", b"", 422, "empty"),
+    ("float16.wav", b"RIFF\x34\x3e\x00\x00WAVEfmt \x10\x00\x00\x00\x03\x00\x01\x00\x80\x3e\x00\x00\x00\x7d\x00\x00"
+     b"\x02\x00\x10\x00data\x10\x3e\x00\x00" + b"\x00\x01" * 7944, 422, "an unsupported or damaged audio stream"),
     ("call.json", b'{"call_id": "x", "language": "en", "utterances": [', 422, "not valid JSON"),
     ("unordered.json", json.dumps({"call_id": "u", "language": "en", "utterances": [
         {"speaker": "agent", "text": "hello", "start": 5, "end": 6},
@@ -206,6 +208,26 @@ def test_bad_uploads_get_clear_errors_and_store_nothing(client, tokens, name, co
     assert response.status_code == status, response.text
     assert message in response.json()["detail"]
     assert client.get("/v1/calls", headers=auth(tokens["admin"])).json()["calls"] == before
+
+
+def test_a_nul_in_an_upload_name_is_dropped_not_a_500(client, tokens):
+    """Sent raw (a client library would percent-encode it): "embedded null byte" when the file was created."""
+    body = (b'--b\r\nContent-Disposition: form-data; name="file"; filename="a\x00b.flac"\r\n'
+            b"Content-Type: application/octet-stream\r\n\r\n\r\n--b--\r\n")
+    response = client.post("/v1/calls", headers=auth(tokens["coach"]) | {"Content-Type": "multipart/form-data; boundary=b"},
+                           content=body)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"] == "ab.flac: the file is empty"
+
+
+@pytest.mark.parametrize("call_id", ["hidden/one", "..", "nul\x00id", "\u202eevil"])
+def test_a_call_id_that_cannot_name_a_call_is_refused_before_the_review(client, tokens, call_id):
+    """A slash made a stored call unreachable at /v1/calls/{id}; control and format characters hide the id."""
+    response = client.post("/v1/calls", headers=auth(tokens["coach"]), data={"call_id": call_id},
+                           files={"file": ("call.json", json.dumps({"language": "en", "utterances": [
+                               {"speaker": "agent", "text": "hello", "start": 0, "end": 1}]}).encode())})
+    assert response.status_code == 422, response.text
+    assert "call_id" in response.json()["detail"]
 
 
 def test_truncated_and_mislabelled_audio(client, tokens, tmp_path):

@@ -23,6 +23,10 @@ def make_client() -> TestClient:
             raise InputError(f"/tmp/coach-upload-abc123/{note}: cannot decode audio", hint="see /usr/lib/python3/x.py")
         return {"name": name}
 
+    @app.post("/legs")
+    def legs(body: dict[str, int]) -> dict:
+        return body
+
     @app.get("/db")
     def db() -> dict:
         raise StorageError("cannot reach the database sqlite:////home/lee/.local/share/coach/coach.db")
@@ -38,6 +42,14 @@ def test_validation_errors_name_the_parameter_and_allowed_values_without_long_in
     assert error["loc"] == ["query", "name"] and "'red' or 'green'" in error["msg"] and error["input"] == "blue"
     response = client.get("/colour", params={"name": "b" * 5000})
     assert "input" not in response.json()["detail"][0] and "b" * 201 not in response.text
+
+
+def test_a_long_key_in_a_validation_error_is_cut_too():
+    """A body's key is part of the error's location: a 30,000-character key came back whole."""
+    response = make_client().post("/legs", json={"k" * 30_000: "x"})
+    assert response.status_code == 422
+    assert all(len(part) <= errors.ECHO_LIMIT for part in response.json()["detail"][0]["loc"])
+    assert len(response.text) < 2000
 
 
 def test_coach_errors_keep_file_names_and_drop_server_folders():

@@ -109,7 +109,9 @@ def test_malformed_start(client):
      ({"channel_roles": ["agent"]}, "channel_roles"), ({"language": "fr"}, "language"),
      ({"playbook": "martian"}, "unknown playbook"), ({"channel_roles": ["agent", "robot"]}, "unknown channel role"),
      ({"playbook": "/etc/passwd"}, "installed playbooks: en-US-collections, zh-CN-bank-collections"),
-     ({"playbook": "../../playbooks/en-US-collections.yaml"}, "unknown playbook")],
+     ({"playbook": "../../playbooks/en-US-collections.yaml"}, "unknown playbook"),
+     ({"call_id": "../../../x"}, "may not hold slashes"), ({"call_id": "fz\u0000nul"}, "control or format characters"),
+     ({"call_id": "\u202eevil"}, "control or format characters")],
 )
 def test_bad_start_messages(client, change, needle):
     event, code = _rejected(client, json.dumps({**START, **change}))
