@@ -536,6 +536,10 @@ def review_into_store(store: CallStore, path: str | Path, request: ReviewRequest
         return standing
     if replacing is not None:
         replaced_call(store, replacing, request)  # a rename or a reassignment: refused before the work
+    elif request.call_id is not None and store.has_call(request.call_id):
+        # refused before the work too (a whole review was done, then refused, as the store does anyway)
+        raise InputError(f"a call with id {request.call_id!r} is already stored",
+                         hint="give the call another id, or delete the stored one first")
     reviewed = review_file(path, request, settings, content_hash=digest)
     return store_replacing(store, reviewed, request, replacing, source=source, settings=settings)
 

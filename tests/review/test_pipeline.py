@@ -231,6 +231,23 @@ def test_a_transcript_analysed_in_the_other_language_says_so():
     assert not review_file(EXAMPLES / "en-hardship.json", ReviewRequest(language="en")).call.warnings
 
 
+def test_a_taken_call_id_is_refused_before_the_review(tmp_path, monkeypatch):
+    import coach.review.pipeline as pipeline
+
+    settings = Settings(data_dir=tmp_path)
+    store = CallStore(settings.database(), settings)
+    first = review_into_store(store, EXAMPLES / "en-cooperative.json", source="cli", settings=settings)
+
+    def no_review(*_args, **_kwargs):
+        raise AssertionError("reviewed a file whose call id is taken")
+
+    monkeypatch.setattr(pipeline, "review_file", no_review)
+    with pytest.raises(InputError, match="already stored"):
+        review_into_store(store, EXAMPLES / "en-violations.json", ReviewRequest(call_id=first.call_id),
+                          source="cli", settings=settings)
+    store.close()
+
+
 def test_a_review_again_under_a_taken_call_id_is_refused_and_the_earlier_review_kept(tmp_path):
     """Reviewing a stored file again (another language) under a call id another call has is the
     user's mistake: refused before the earlier review is deleted, not after."""
