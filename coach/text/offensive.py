@@ -24,6 +24,7 @@ every thread.
 
 from __future__ import annotations
 
+import bisect
 import importlib.metadata
 import json
 import logging
@@ -276,12 +277,13 @@ class OffensiveLexicon:
         for pattern, not_after in self._of_others:
             for match in pattern.finditer(text):
                 before, after = text[:match.start()], text[match.end("insult"):]
-                cut = max((b for b in breaks if b <= match.start()), default=None)
-                if cut is not None:
+                last = bisect.bisect_right(breaks, match.start())  # the breaks are in order
+                if last:
+                    cut = breaks[last - 1]
                     before = before[:cut] + CLAUSE_MARK + before[cut:]
-                cut = min((b for b in breaks if b >= match.end("insult")), default=None)
-                if cut is not None:
-                    offset = cut - match.end("insult")
+                first = bisect.bisect_left(breaks, match.end("insult"))
+                if first < len(breaks):
+                    offset = breaks[first] - match.end("insult")
                     after = after[:offset] + CLAUSE_MARK + after[offset:]
                 if not_after is not None and not_after.search(before.rstrip()):
                     continue  # "youre really some kind of idiot"
