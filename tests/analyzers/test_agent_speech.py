@@ -10,6 +10,12 @@ VERIFY_EN = [("agent", "hi this is sam from crestline am i speaking with dana re
 VERIFY_ZH = [("agent", "您好 我是招商银行信用卡中心的 请问是李明先生本人吗"), ("debtor", "对 是我")]
 
 
+@pytest.fixture
+def engine_for(en_engine, zh_engine):
+    """The engine for a language, and the turns that verify the right party in it."""
+    return lambda language: (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+
+
 def _rules_on(events, uid):
     return {e.rule_id for e in of_type(events, "compliance") if e.utterance_id == uid and e.method != "deadline"}
 
@@ -38,7 +44,7 @@ def test_vague_threats_are_caught(en_engine, line):
     ("zh", "到时候可不是打电话这么客气了", "CN-ABUSE", True),
     ("zh", "我们没有把您当成老赖 只是按流程提醒", "CN-ABUSE", False),
 ])
-def test_for_abuse_only_an_insult_taken_back_is_a_reassurance(en_engine, zh_engine, monkeypatch, language, line, rule,
+def test_for_abuse_only_an_insult_taken_back_is_a_reassurance(engine_for, monkeypatch, language, line, rule,
                                                               raised):
     """The classifier unsure of the rule (0.6; the rules together 0.9, over any calibrated threshold): a
     negation excuses a threat,
@@ -48,7 +54,7 @@ def test_for_abuse_only_an_insult_taken_back_is_a_reassurance(en_engine, zh_engi
 
     from coach.analyzers import agent_speech
 
-    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+    engine, verify = engine_for(language)
     analyzer = engine.analyzer("prohibited_speech")
     assert analyzer.pack.reassures(engine.space.encode([line]).norms[0])
     classes = [str(c) for c in analyzer.classifier.classes_]
@@ -66,8 +72,8 @@ def test_for_abuse_only_an_insult_taken_back_is_a_reassurance(en_engine, zh_engi
     ("en", "im not calling you a liar, i just need to see the statement"),
     ("zh", "我们没有把您当成老赖 只是按流程提醒"),
 ])
-def test_an_insult_taken_back_raises_nothing(en_engine, zh_engine, language, line):
-    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+def test_an_insult_taken_back_raises_nothing(engine_for, language, line):
+    engine, verify = engine_for(language)
     assert not _rules_on(run_call(engine, verify + [("agent", line)]), 2)
 
 
@@ -129,10 +135,10 @@ def test_a_line_near_a_rules_example_that_reads_lawful_is_cleared(en_engine, mon
     ("zh", ("您好李先生 感谢您百忙之中接听 我们知道您最近不容易 但是我们已经查到您的工作单位 明天就派人去您单位上门 "
            "让您同事都知道您欠钱"), "CN-PRIV"),
 ])
-def test_a_rules_pattern_stands_where_the_classifier_reads_the_line_lawful(en_engine, zh_engine, language, line, rule):
+def test_a_rules_pattern_stands_where_the_classifier_reads_the_line_lawful(engine_for, language, line, rule):
     """Read whole these read lawful (0.89 to 0.99), and the clause that holds the pattern too (0.74 to
     0.98): a pattern is written to be precise, and the classifier does not overrule it."""
-    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+    engine, verify = engine_for(language)
     events = run_call(engine, verify + [("agent", line)])
     assert rule in _rules_on(events, 2)
 
@@ -149,9 +155,9 @@ def test_a_rules_pattern_stands_where_the_classifier_reads_the_line_lawful(en_en
     ("zh", ("您好，我们这边是想跟您核实一下还款计划，您看方便的话，我们可以把每个月的金额调低一些，不过您要是再不还，"
            "我们就上门找你家人"), {"CN-CHANNEL", "CN-ABUSE"}),
 ])
-def test_one_threatening_clause_in_a_long_courteous_turn_is_caught(en_engine, zh_engine, language, line, rules):
+def test_one_threatening_clause_in_a_long_courteous_turn_is_caught(engine_for, language, line, rules):
     """Read whole, these lines are lawful (0.99 and more): the clause that holds the rule's words is not."""
-    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+    engine, verify = engine_for(language)
     events = run_call(engine, verify + [("agent", line)])
     assert _rules_on(events, 2) & rules
 
@@ -173,10 +179,10 @@ def test_one_threatening_clause_in_a_long_courteous_turn_is_caught(en_engine, zh
     ("zh", "拖到下个月 您父母名下的银行卡也会被冻结", {"CN-MISLEAD"}),
     ("zh", "这个记录一上去 您以后出国签证都办不下来", {"CN-MISLEAD"}),
 ])
-def test_explicit_threats_in_a_courteous_turn_are_caught(en_engine, zh_engine, language, line, rules):
+def test_explicit_threats_in_a_courteous_turn_are_caught(engine_for, language, line, rules):
     """Threats an attack helper hid in polite turns that no pattern covered (freezing a bank account, a
     license or a passport, immigration, a prosecutor, the phone book, 有你好受的); lines written here."""
-    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+    engine, verify = engine_for(language)
     events = run_call(engine, verify + [("agent", line)])
     assert _rules_on(events, 2) & rules
 
@@ -195,8 +201,8 @@ def test_explicit_threats_in_a_courteous_turn_are_caught(en_engine, zh_engine, l
     ("zh", "你不是不接电话吗 我们的人已经在你家楼下了", {"CN-ABUSE"}),
     ("zh", "就你这素质 难怪欠一屁股债", {"CN-ABUSE"}),
 ])
-def test_veiled_menace_and_contempt_without_swear_words_are_caught(en_engine, zh_engine, language, line, rules):
-    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+def test_veiled_menace_and_contempt_without_swear_words_are_caught(engine_for, language, line, rules):
+    engine, verify = engine_for(language)
     assert _rules_on(run_call(engine, verify + [("agent", line)]), 2) & rules
 
 
@@ -324,9 +330,9 @@ def test_taking_the_attorneys_details_is_not_pressing(en_engine, debtor, agent):
     ("zh", [("debtor", "这笔我上个月就已经还清了 有转账记录"),
             ("agent", "系统里还是显示欠着 您今天先把钱还上吧")], "CN-DISPUTE"),
 ])
-def test_already_paid_is_a_dispute_and_pressing_on_breaks_it(en_engine, zh_engine, language, calls, rule):
+def test_already_paid_is_a_dispute_and_pressing_on_breaks_it(engine_for, language, calls, rule):
     """A debtor who says they already paid disputes what is owed: asking for money next is pressing."""
-    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+    engine, verify = engine_for(language)
     assert rule in _rules_on(run_call(engine, verify + calls), 3)
 
 
@@ -351,8 +357,8 @@ def test_lawful_examples_of_a_duty_are_learned_as_the_lawful_way_out(en_engine):
     ("en", [("debtor", "that debt is not mine i never opened that card"),
             ("agent", "no i get it but can you put something down today anyway")]),
 ])
-def test_a_negation_does_not_excuse_pressing(en_engine, zh_engine, language, calls):
-    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+def test_a_negation_does_not_excuse_pressing(engine_for, language, calls):
+    engine, verify = engine_for(language)
     assert _rules_on(run_call(engine, verify + calls), 3) & {"US-DISPUTE", "CN-DISPUTE"}
 
 
@@ -362,8 +368,8 @@ def test_a_negation_does_not_excuse_pressing(en_engine, zh_engine, language, cal
     ("en", [("debtor", "that debt is not mine i never opened that card"),
             ("agent", "okay ive marked the account as disputed and nobody will ask you for payment while we look into it")]),
 ])
-def test_saying_collection_pauses_is_not_pressing(en_engine, zh_engine, language, calls):
-    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+def test_saying_collection_pauses_is_not_pressing(engine_for, language, calls):
+    engine, verify = engine_for(language)
     assert not _rules_on(run_call(engine, verify + calls), 3) & {"US-DISPUTE", "CN-DISPUTE"}
 
 
@@ -410,11 +416,11 @@ def test_a_classifier_finding_needs_an_example_of_its_rule_nearby(en_engine, mon
     ("zh", "孩子精力真旺盛啊"),
     ("zh", "周末过得怎么样 出去玩了吗"),
 ])
-def test_small_talk_the_classifier_reads_as_a_violation_is_not_one(en_engine, zh_engine, monkeypatch, language, line):
+def test_small_talk_the_classifier_reads_as_a_violation_is_not_one(engine_for, monkeypatch, language, line):
     """The rule classifier learned only debt talk and reads chit-chat as abuse or a threat (0.9 to 1.0); the
     small-talk head, fitted on the playbook's small talk against the rules' examples, reads it as small
     talk, so nothing is raised. Without that head the same line is a classifier finding."""
-    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+    engine, verify = engine_for(language)
     analyzer = engine.analyzer("prohibited_speech")
 
     def s1s() -> set[str]:
@@ -449,8 +455,8 @@ def test_the_offensive_models_reading_of_small_talk_is_no_abuse(en_engine, monke
     ("en", "lovely morning huh, too bad you're a lazy sack of shit", "US-ABUSE"),
     ("zh", "天气这么好 你还是懒得去找工作吧 真是个废物", "CN-ABUSE"),
 ])
-def test_abuse_said_with_small_talk_is_still_abuse(en_engine, zh_engine, language, line, rule):
-    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+def test_abuse_said_with_small_talk_is_still_abuse(engine_for, language, line, rule):
+    engine, verify = engine_for(language)
     assert rule in _rules_on(run_call(engine, verify + [("agent", line)]), 2)
 
 
@@ -459,10 +465,10 @@ def test_abuse_said_with_small_talk_is_still_abuse(en_engine, zh_engine, languag
     ("en", "you're one sharp lady, you spotted that fee right away"),
     ("zh", "您真是个实在人 有一说一"),
 ])
-def test_sincere_praise_the_classifier_reads_as_abuse_is_not_abuse(en_engine, zh_engine, monkeypatch, language, line):
+def test_sincere_praise_the_classifier_reads_as_abuse_is_not_abuse(engine_for, monkeypatch, language, line):
     """The rule classifier hears "you're a ..." as a verdict on the listener (0.73 to 0.99 abuse); the
     praise head, fitted on the playbook's praise against the abuse rules' examples, reads it as praise."""
-    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+    engine, verify = engine_for(language)
     analyzer = engine.analyzer("prohibited_speech")
     assert analyzer.praise_head is not None
     assert not _rules_on(run_call(engine, verify + [("agent", line)]), 2)
@@ -474,8 +480,8 @@ def test_sincere_praise_the_classifier_reads_as_abuse_is_not_abuse(en_engine, zh
     ("en", "what a trooper, you've stuck with not paying for a whole year"),
     ("zh", "你这人可真够意思的 借了钱就人间蒸发"),
 ])
-def test_mock_praise_is_still_a_violation(en_engine, zh_engine, language, line):
-    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+def test_mock_praise_is_still_a_violation(engine_for, language, line):
+    engine, verify = engine_for(language)
     assert _rules_on(run_call(engine, verify + [("agent", line)]), 2) & {"US-ABUSE", "US-THREAT", "CN-ABUSE"}
 
 
