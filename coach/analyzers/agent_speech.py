@@ -49,7 +49,7 @@ NONE = "__compliant__"
 SMALL_TALK, PRAISE, VIOLATION = "__small_talk__", "__praise__", "__violation__"
 #: Above this share the small-talk (or praise) head reads a line as small talk (praise): its own
 #: decision, no bar tuned on any set.
-SMALL_TALK_BAR = 0.5
+HEAD_BAR = 0.5
 #: Offensive-language probability that counts as abuse in an agent's mouth.
 OFFENSIVE_THRESHOLD = 0.7
 #: Bounds of the calibrated threshold: precision first, since a false S1 interrupts a lawful call.
@@ -144,20 +144,21 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         sections 45 and 47). Unweighted, so the rules' many more examples keep it to clear chit-chat.
         It reads the rule classifier's input, whose words were fitted without the small talk: small
         talk's own words reach it through the sentence embedding only."""
-        chatter = self.classifier_input(self.space.encode(small_talk))
-        violations = matrix[np.flatnonzero(self.labels != NONE)]
-        labels = np.array([VIOLATION] * violations.shape[0] + [SMALL_TALK] * chatter.shape[0])
-        return fit_logistic(vstack([violations, chatter]).tocsr(), labels, max_iter=2000)
+        return self._fit_head(matrix[np.flatnonzero(self.labels != NONE)], small_talk, SMALL_TALK)
 
     def _fit_praise(self, matrix: csr_matrix, praise: list[str]) -> LinearClassifier:
         """A head that tells sincere praise from the abuse rules' examples, mock praise among them
         ("such a hard worker, hard at work hiding from us"). Balanced: a few dozen lines of praise
         against hundreds of insults, which the small-talk head's unweighted fit would leave at one
         half even on its own lines."""
-        kind = self.classifier_input(self.space.encode(praise))
         abuse = matrix[np.flatnonzero(np.isin(self.labels, sorted(self._abuse)))]
-        labels = np.array([VIOLATION] * abuse.shape[0] + [PRAISE] * kind.shape[0])
-        return fit_logistic(vstack([abuse, kind]).tocsr(), labels, max_iter=2000, class_weight="balanced")
+        return self._fit_head(abuse, praise, PRAISE, class_weight="balanced")
+
+    def _fit_head(self, violations: csr_matrix, lines: list[str], label: str, **weights: str) -> LinearClassifier:
+        """``lines`` (labelled ``label``) against ``violations`` (rows of the rule classifier's input)."""
+        own = self.classifier_input(self.space.encode(lines))
+        labels = np.array([VIOLATION] * violations.shape[0] + [label] * own.shape[0])
+        return fit_logistic(vstack([violations, own]).tocsr(), labels, max_iter=2000, **weights)
 
     def classifier_input(self, features: Features) -> csr_matrix:
         """The line's dense block beside its words in this head's own vocabulary."""
@@ -238,7 +239,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                 if not skipped:
                     example, support = self._nearest(turn, rule.id)
                     # nothing the rule was taught is near (garbled speech), or it is small talk or praise
-                    skipped = support < self.support_floor or self._small_talk(turn) or self._praise(turn)
+                    skipped = support < self.support_floor or self._small_talk_or_praise(turn)
                 if skipped:
                     p -= own  # the next rule stands on what is left, never on this one's share
                     continue
@@ -250,7 +251,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
             # a model's reading of small talk or praise is no abuse ("my knees hate me after that hike":
             # 0.92); a term the lexicon lists stays abuse wherever it is said
             listed = score.method == METHOD_LEXICON
-            if score.probability >= OFFENSIVE_THRESHOLD and (listed or not (self._small_talk(turn) or self._praise(turn))):
+            if score.probability >= OFFENSIVE_THRESHOLD and (listed or not self._small_talk_or_praise(turn)):
                 for rule in self.offensive_rules:
                     if monitor.applies(rule) and all(f.rule.id != rule.id for f in findings):
                         evidence = f"{turn.text} ({score.evidence})" if score.evidence else turn.text
@@ -322,30 +323,22 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                 start -= 1
         return " ".join(clauses[start:end])
 
-    def _small_talk(self, turn: Turn) -> bool:
-        """The line is small talk: the rule classifier learned only debt talk, lawful or not, and read
-        "what kind of dog is it" as abuse at 0.97. Read whole and clause by clause: each clause the
-        rule classifier reads as a violation must read as small talk too ("出门小心点 别出什么意外" is
-        small talk at 0.52 whole, its menace at 0.29): a menace wrapped in chit-chat stays a menace, at
-        the price of some chit-chat whose clauses read alone are neither (docs/benchmarks.md section
-        47). Read once a turn (kept in its facts)."""
-        if self.small_talk_head is None:
-            return False
-        if "small_talk" not in turn.facts:
-            turn.facts["small_talk"] = self._head_reads(self.small_talk_head, SMALL_TALK, turn)
-        return turn.facts["small_talk"]
-
-    def _praise(self, turn: Turn) -> bool:
-        """The line sincerely praises the listener ("you're a smart cookie, you caught the error before
-        I did" read as abuse at 0.96), whole and clause by clause as :meth:`_small_talk` reads."""
-        if self.praise_head is None:
-            return False
-        if "praise" not in turn.facts:
-            turn.facts["praise"] = self._head_reads(self.praise_head, PRAISE, turn)
-        return turn.facts["praise"]
+    def _small_talk_or_praise(self, turn: Turn) -> bool:
+        """The line is small talk or sincere praise: the rule classifier learned only debt talk, lawful
+        or not, and read "what kind of dog is it" as abuse at 0.97, "you're a smart cookie, you caught
+        the error before I did" at 0.96. Each head reads the line whole and clause by clause: each
+        clause the rule classifier reads as a violation must read as the head's kind too ("出门小心点
+        别出什么意外" is small talk at 0.52 whole, its menace at 0.29): a menace wrapped in chit-chat stays
+        a menace, at the price of some chit-chat whose clauses read alone are neither
+        (docs/benchmarks.md sections 47-48). Read once a turn (kept in its facts)."""
+        if "small_talk_or_praise" not in turn.facts:
+            turn.facts["small_talk_or_praise"] = any(
+                head is not None and self._head_reads(head, label, turn)
+                for head, label in ((self.small_talk_head, SMALL_TALK), (self.praise_head, PRAISE)))
+        return turn.facts["small_talk_or_praise"]
 
     def _head_reads(self, head: LinearClassifier, label: str, turn: Turn) -> bool:
-        if self._share(head, label, turn.features)[0] <= SMALL_TALK_BAR:
+        if self._share(head, label, turn.features)[0] <= HEAD_BAR:
             return False
         clauses = self.pack.clauses(turn.text)
         if len(clauses) < 2:
@@ -354,7 +347,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         features = self.space.encode(runs)
         readings = class_probabilities(self.classifier, self.classifier_input(features))
         violating = [_violation(reading, self._none)[0] >= self.threshold for reading in readings]
-        read = self._share(head, label, features) > SMALL_TALK_BAR
+        read = self._share(head, label, features) > HEAD_BAR
         return all(kind for kind, violation in zip(read, violating) if violation)
 
     def _share(self, head: LinearClassifier, label: str, features: Features) -> np.ndarray:

@@ -43,8 +43,10 @@ def call_id_problem(call_id: str) -> str | None:
     """Why ``call_id`` cannot name a call, or None. A call id is a path segment of the API
     (``/v1/calls/{id}``) and a name on the review page: a slash made a stored call unreachable there,
     and control or format characters (NUL, a right-to-left override) hide what the id says."""
-    if not call_id.strip() or call_id in (".", ".."):
-        return "is empty" if not call_id.strip() else "is not a name"
+    if not call_id.strip():
+        return "is empty"
+    if call_id in (".", ".."):
+        return "is not a name"
     bad = next((c for c in call_id if c in "/\\" or unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp")), None)
     if bad is not None:
         return f"holds {bad!r}: a call id may not hold slashes, control or format characters"
