@@ -96,6 +96,7 @@ def test_collector_profanity_is_abuse_with_evidence(en_engine):
     # sympathy near a threat example: excused as the classifier's own reading of it is (not sure of the rule)
     "i hear you, you're saying this is the worst month of your life, and i'm really sorry",
     "i'm a bit slow on the keyboard today, bear with me",  # the agent's own apology, not an insult
+    "is there someone in the family who helps you with the finances",  # no debt said to pass to them
 ])
 def test_lawful_lines_raise_no_s1(en_engine, line):
     events = run_call(en_engine, VERIFY_EN + [("agent", line)])
