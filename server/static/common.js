@@ -1,5 +1,5 @@
 // Helpers shared by the static pages (console, review, supervisor, trainer): a DOM builder, the API
-// token's storage and the message banner. A plain classic script, loaded by each page's HTML before the
+// token's storage, API requests and their errors in words, and the message banner. A plain classic script, loaded by each page's HTML before the
 // page's own script, so its declarations are globals every page script sees (modules included). Plain
 // browser JavaScript, no build step, nothing fetched from anywhere but this server.
 //
@@ -69,6 +69,74 @@ function storeToken(token, remember) {
     sessionStorage.removeItem(TOKEN_KEY);
     if (token) (remember ? localStorage : sessionStorage).setItem(TOKEN_KEY, token);
   } catch { /* storage disabled: the token lives until the page closes */ }
+}
+
+// -- the API -------------------------------------------------------------------------------------
+
+/** An API refusal: its HTTP status (0: the server could not be reached) and the server's words. */
+class ApiError extends Error {
+  constructor(status, detail) {
+    super(detail);
+    this.status = status;
+    this.detail = detail;
+  }
+}
+
+/** The server's reason in words: FastAPI's ``detail``, a string or a list of validation errors. */
+function describe(body, fallback) {
+  const detail = body && body.detail;
+  if (typeof detail === "string") return detail;
+  if (Array.isArray(detail)) {  // FastAPI's validation errors
+    return detail.map((d) => `${(d.loc || []).filter((p) => p !== "body" && p !== "query").join(".")}: ${d.msg}`).join("; ");
+  }
+  return fallback;
+}
+
+/** A JSON request with ``token``; its answer (null for 204), or an ApiError. */
+async function apiRequest(path, token, { method = "GET", json } = {}) {
+  const headers = { Authorization: `Bearer ${token}` };
+  let body;
+  if (json !== undefined) {
+    headers["Content-Type"] = "application/json";
+    body = JSON.stringify(json);
+  }
+  let response;
+  try {
+    response = await fetch(path, { method, headers, body });
+  } catch {
+    throw new ApiError(0, "cannot reach the server");
+  }
+  if (!response.ok) {
+    let parsed = null;
+    try { parsed = await response.json(); } catch { /* not JSON */ }
+    throw new ApiError(response.status, describe(parsed, response.statusText || `HTTP ${response.status}`));
+  }
+  return response.status === 204 ? null : response.json();
+}
+
+/** What went wrong, in words, by status (``what``: what the page sent, for a 422). */
+function explain(error, what = "this") {
+  if (!(error instanceof ApiError)) return `Something went wrong: ${error.message || error}`;
+  switch (error.status) {
+    case 0: return "Cannot reach the server. Is it running?";
+    case 401: return `The server refused the token (401): ${error.detail}`;
+    case 403: return `Not allowed (403): ${error.detail}`;
+    case 404: return `Not found (404): ${error.detail}`;
+    case 413: return `Too large (413): ${error.detail}`;
+    case 422: return `The server could not use ${what} (422): ${error.detail}`;
+    case 503: return `The server is unavailable (503): ${error.detail}`;
+    default: return `Error ${error.status}: ${error.detail}`;
+  }
+}
+
+/** Who ``token`` belongs to (``/v1/me``); an Error that says why not. */
+async function whoami(token) {
+  try {
+    return await apiRequest("/v1/me", token);
+  } catch (error) {
+    if (error.status === 0) throw new Error("cannot reach the server");
+    throw new Error(error.status === 401 ? `the server refused the token: ${error.detail}` : `error ${error.status}: ${error.detail}`);
+  }
 }
 
 // -- the message banner (#message, #message-text) ------------------------------------------------

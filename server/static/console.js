@@ -235,22 +235,6 @@ function finish() {
 
 // -- signing in ----------------------------------------------------------------------------------
 
-/** Who the token belongs to; an Error that says why not. */
-async function whoami(token) {
-  let response;
-  try {
-    response = await fetch("/v1/me", { headers: { Authorization: `Bearer ${token}` } });
-  } catch {
-    throw new Error("cannot reach the server");
-  }
-  if (!response.ok) {
-    let detail = response.statusText;
-    try { detail = (await response.json()).detail || detail; } catch { /* not JSON */ }
-    throw new Error(response.status === 401 ? `the server refused the token: ${detail}` : `error ${response.status}: ${detail}`);
-  }
-  return response.json();
-}
-
 async function signIn(token, remember) {
   const me = await whoami(token);
   if (!STREAMERS.has(me.role)) throw new Error(`a ${me.role}'s token cannot stream calls: sign in with an agent's token`);

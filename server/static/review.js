@@ -74,42 +74,8 @@ function money(amount, currency) {
 
 // -- the API -------------------------------------------------------------------------------------
 
-class ApiError extends Error {
-  constructor(status, detail) {
-    super(detail);
-    this.status = status;
-    this.detail = detail;
-  }
-}
-
-function describe(body, fallback) {
-  const detail = body && body.detail;
-  if (typeof detail === "string") return detail;
-  if (Array.isArray(detail)) {  // FastAPI's validation errors
-    return detail.map((d) => `${(d.loc || []).filter((p) => p !== "body" && p !== "query").join(".")}: ${d.msg}`).join("; ");
-  }
-  return fallback;
-}
-
-async function api(path, { method = "GET", json } = {}) {
-  const headers = { Authorization: `Bearer ${state.token}` };
-  let body;
-  if (json !== undefined) {
-    headers["Content-Type"] = "application/json";
-    body = JSON.stringify(json);
-  }
-  let response;
-  try {
-    response = await fetch(path, { method, headers, body });
-  } catch {
-    throw new ApiError(0, "cannot reach the server");
-  }
-  if (!response.ok) {
-    let parsed = null;
-    try { parsed = await response.json(); } catch { /* not JSON */ }
-    throw new ApiError(response.status, describe(parsed, response.statusText || `HTTP ${response.status}`));
-  }
-  return response.status === 204 ? null : response.json();
+async function api(path, options) {
+  return apiRequest(path, state.token, options);
 }
 
 function callPath(id, rest = "") {
@@ -118,21 +84,6 @@ function callPath(id, rest = "") {
 
 function withToken(path) {
   return `${path}?access_token=${encodeURIComponent(state.token)}`;
-}
-
-/** What went wrong, in words, by status. */
-function explain(error) {
-  if (!(error instanceof ApiError)) return `Something went wrong: ${error.message || error}`;
-  switch (error.status) {
-    case 0: return "Cannot reach the server. Is it running?";
-    case 401: return `The server refused the token (401): ${error.detail}`;
-    case 403: return `Not allowed (403): ${error.detail}`;
-    case 404: return `Not found (404): ${error.detail}`;
-    case 413: return `Too large (413): ${error.detail}`;
-    case 422: return `The server could not use this (422): ${error.detail}`;
-    case 503: return `The server is unavailable (503): ${error.detail}`;
-    default: return `Error ${error.status}: ${error.detail}`;
-  }
 }
 
 /** Report an error; a 401 means the token is no good any more, so sign out. */

@@ -64,49 +64,8 @@ function actionable(node, label, action) {
 
 // -- the API -------------------------------------------------------------------------------------
 
-class ApiError extends Error {
-  constructor(status, detail) {
-    super(detail);
-    this.status = status;
-    this.detail = detail;
-  }
-}
-
-function describe(body, fallback) {
-  const detail = body && body.detail;
-  if (typeof detail === "string") return detail;
-  if (Array.isArray(detail)) {  // FastAPI's validation errors
-    return detail.map((d) => `${(d.loc || []).filter((p) => p !== "body" && p !== "query").join(".")}: ${d.msg}`).join("; ");
-  }
-  return fallback;
-}
-
 async function api(path) {
-  let response;
-  try {
-    response = await fetch(path, { headers: { Authorization: `Bearer ${state.token}` } });
-  } catch {
-    throw new ApiError(0, "cannot reach the server");
-  }
-  if (!response.ok) {
-    let parsed = null;
-    try { parsed = await response.json(); } catch { /* not JSON */ }
-    throw new ApiError(response.status, describe(parsed, response.statusText || `HTTP ${response.status}`));
-  }
-  return response.json();
-}
-
-function explain(error) {
-  if (!(error instanceof ApiError)) return `Something went wrong: ${error.message || error}`;
-  switch (error.status) {
-    case 0: return "Cannot reach the server. Is it running?";
-    case 401: return `The server refused the token (401): ${error.detail}`;
-    case 403: return `Not allowed (403): ${error.detail}`;
-    case 404: return `Not found (404): ${error.detail}`;
-    case 422: return `The server could not use these filters (422): ${error.detail}`;
-    case 503: return `The server is unavailable (503): ${error.detail}`;
-    default: return `Error ${error.status}: ${error.detail}`;
-  }
+  return apiRequest(path, state.token);
 }
 
 // -- signing in ----------------------------------------------------------------------------------
@@ -185,8 +144,8 @@ function applyFilters(event) {
 }
 
 function fail(error) {
-  if (error instanceof ApiError && error.status === 401) signOut(explain(error));
-  else showMessage(explain(error));
+  if (error instanceof ApiError && error.status === 401) signOut(explain(error, "these filters"));
+  else showMessage(explain(error, "these filters"));
 }
 
 function setStatus(part, text, kind = "") {
@@ -256,7 +215,7 @@ async function load(query) {
   outcomes.forEach((outcome, i) => {
     if (outcome.status === "rejected") {
       const part = i === 0 ? "responses" : "clusters";
-      setStatus(part, explain(outcome.reason), "error");
+      setStatus(part, explain(outcome.reason, "these filters"), "error");
       if (outcome.reason instanceof ApiError && outcome.reason.status === 401) fail(outcome.reason);
     }
   });
@@ -599,7 +558,7 @@ function wire() {
       $("token").value = "";
       route();
     } catch (error) {
-      $("signin-error").textContent = error instanceof ApiError ? explain(error) : error.message;
+      $("signin-error").textContent = error instanceof ApiError ? explain(error, "these filters") : error.message;
       $("signin-error").hidden = false;
     } finally {
       button.disabled = false;
@@ -628,10 +587,10 @@ async function start() {
   try {
     await signIn(token, null);
   } catch (error) {
-    if (error instanceof ApiError && error.status === 401) signOut(explain(error));
+    if (error instanceof ApiError && error.status === 401) signOut(explain(error, "these filters"));
     else {
       showView("signin");
-      $("signin-error").textContent = error instanceof ApiError ? explain(error) : error.message;
+      $("signin-error").textContent = error instanceof ApiError ? explain(error, "these filters") : error.message;
       $("signin-error").hidden = false;
     }
     return;
