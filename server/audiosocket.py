@@ -7,6 +7,11 @@ on each leg. Unregistered UUIDs are hung up on. The legs of one call are joined 
 into one two-channel stream (a leg that starts later begins with silence on its side) and run
 through the same :class:`~server.stream.CallStream` as ``/v1/stream`` (same engine path, same
 recorder, same supervisors' floor), fed by a loopback that stands in for its WebSocket.
+
+Legs join the call of their own registration, never another registration's that names the same call
+id (that one becomes a call of its own, stored under a free id as a reused WebSocket id is). A leg
+is read no faster than its call is transcribed: the loopback holds a few seconds of audio at most,
+and the call's own backlog limit does the rest, so a leg that floods costs bounded memory and work.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from coach.config import Settings
 from coach.errors import InputError, describe_validation_error
+from coach.playbook.registry import PlaybookRegistry
 from coach.storage import Viewer
 from coach.storage.records import CallId
 from coach.telephony import audiosocket as wire
@@ -41,6 +47,10 @@ MAX_REGISTRATIONS = 10_000
 FRAME_TIMEOUT = 10.0
 #: Once every leg has hung up, wait this long for a late leg before ending the call.
 LAST_LEG_GRACE = 1.0
+#: Joined audio waiting for the call beyond which its legs are read no further (4 s of two channels):
+#: TCP's flow control then holds the sender back.
+MAX_QUEUED_AUDIO_BYTES = 4 * wire.RATE * 2 * 2
+ROOM_POLL_SECONDS = 0.05
 
 
 class LegRegistration(BaseModel):
@@ -64,6 +74,8 @@ class _Registered:
     call: LegRegistration
     viewer: Viewer
     expires: float
+    #: One per registration: the legs it names join one call, and only they do.
+    key: uuid.UUID
 
 
 class LoopbackSocket:
@@ -78,12 +90,16 @@ class LoopbackSocket:
         self.messages: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.closed = asyncio.Event()
         self.close_code: int | None = None
+        #: Audio bytes pushed and not yet received by the call.
+        self.queued_bytes = 0
 
     async def accept(self, subprotocol: str | None = None) -> None:
         return None
 
     async def receive(self) -> dict[str, Any]:
-        return await self.messages.get()
+        message = await self.messages.get()
+        self.queued_bytes -= len(message.get("bytes") or b"")
+        return message
 
     async def send_text(self, text: str) -> None:
         return None
@@ -97,6 +113,7 @@ class LoopbackSocket:
 
     def push_audio(self, data: bytes) -> None:
         if data:
+            self.queued_bytes += len(data)
             self.messages.put_nowait({"type": "websocket.receive", "bytes": data})
 
 
@@ -132,7 +149,7 @@ class AudioSocketServer:
         self.app = app
         self.settings = settings
         self._registered: dict[uuid.UUID, _Registered] = {}
-        self._calls: dict[str, _JoinedCall] = {}
+        self._calls: dict[uuid.UUID, _JoinedCall] = {}
         self._server: asyncio.AbstractServer | None = None
 
     # -- registration (REST) -------------------------------------------------------------------
@@ -144,8 +161,9 @@ class AudioSocketServer:
                 del self._registered[leg]
         if len(self._registered) + len(call.legs) > MAX_REGISTRATIONS:
             raise OverflowError("too many calls registered and not yet streamed")
+        key = uuid.uuid4()
         for leg in call.legs.values():
-            self._registered[leg] = _Registered(call, viewer, now + REGISTRATION_SECONDS)
+            self._registered[leg] = _Registered(call, viewer, now + REGISTRATION_SECONDS, key)
 
     # -- TCP -----------------------------------------------------------------------------------
 
@@ -191,14 +209,16 @@ class AudioSocketServer:
                 writer.write(wire.frame(wire.HANGUP))
                 return
             await self._stream(reader, joined, role)
+            if joined.task is not None and joined.task.done():
+                writer.write(wire.frame(wire.HANGUP))  # the call ended before the leg did
         except (asyncio.IncompleteReadError, TimeoutError, ConnectionError) as exc:
             log.warning("AudioSocket leg from %s ended: %s", peer, type(exc).__name__, extra={"event": "disconnect"})
         finally:
             writer.close()
 
     def _join(self, registered: _Registered, peer: str) -> _JoinedCall:
-        call = registered.call
-        joined = self._calls.get(call.call_id)
+        call, key = registered.call, registered.key
+        joined = self._calls.get(key)
         if joined is None:
             roles = [r for r in ("agent", "debtor") if r in call.legs]
             metadata = {**call.metadata, "telephony": "audiosocket"}
@@ -208,14 +228,14 @@ class AudioSocketServer:
                                  metadata=metadata)  # before the call is entered: a refusal leaves nothing behind
             loopback = LoopbackSocket(peer)
             joined = _JoinedCall(loopback, TrackMixer(roles, sample_rate=wire.RATE, sample_width=2), time.monotonic())
-            self._calls[call.call_id] = joined
+            self._calls[key] = joined
             loopback.push_text(start.model_dump_json())
             state = self.app.state
             extra = {"hub": state.supervisor} if getattr(state, "supervisor", None) is not None else {}
             stream = AudioSocketCall(loopback, registered.viewer, self.settings, state.calls, state.store,
                                      gate=state.stream_gate, active=state.streams, **extra)
             joined.task = asyncio.create_task(stream.run())
-            joined.task.add_done_callback(lambda _: self._calls.pop(call.call_id, None))
+            joined.task.add_done_callback(lambda _: self._calls.pop(key, None))
         return joined
 
     async def _stream(self, reader: asyncio.StreamReader, joined: _JoinedCall, role: str) -> None:
@@ -225,6 +245,8 @@ class AudioSocketServer:
         samples = 0
         try:
             while True:
+                if not await self._room(joined):
+                    return  # the call ended (refused, failed or finished): nothing reads this leg now
                 item = await wire.read_frame(reader, FRAME_TIMEOUT)
                 if item is None or item.kind == wire.HANGUP:
                     return
@@ -245,6 +267,16 @@ class AudioSocketServer:
             joined.active.discard(role)
             if not joined.active:
                 asyncio.get_running_loop().call_later(LAST_LEG_GRACE, self._end_if_idle, joined)
+
+    @staticmethod
+    async def _room(joined: _JoinedCall) -> bool:
+        """Wait until the call has taken in all but :data:`MAX_QUEUED_AUDIO_BYTES` of the joined audio;
+        False when the call has ended and will take no more."""
+        while joined.loopback.queued_bytes > MAX_QUEUED_AUDIO_BYTES:
+            if joined.task is None or joined.task.done():
+                return False
+            await asyncio.sleep(ROOM_POLL_SECONDS)
+        return joined.task is not None and not joined.task.done()
 
     def _end_if_idle(self, joined: _JoinedCall) -> None:
         if joined.active or joined.ended:
@@ -267,6 +299,8 @@ async def register_call(call: LegRegistration, request: Request,
     server: AudioSocketServer | None = getattr(request.app.state, "audiosocket", None)
     if server is None:
         raise HTTPException(status_code=409, detail="AudioSocket is off on this server: set COACH_AUDIOSOCKET_PORT")
+    # An unknown playbook is refused here (422, with the installed ids), not when a leg connects.
+    PlaybookRegistry.from_settings(server.settings).reference(call.playbook)
     try:
         server.register(call, viewer)
     except OverflowError as exc:

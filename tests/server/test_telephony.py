@@ -339,3 +339,90 @@ def test_audiosocket_bad_frames_are_skipped_and_the_call_kept(audiosocket_server
     call = _stored(store, call_id)
     said = [e["text"].lower() for e in store.events(call_id) if e["type"] == "utterance"]
     assert call.status == "complete" and any("lost my job" in text for text in said)  # what came before is kept
+
+
+def _register_audiosocket(http: int, token: str, body: dict) -> int:
+    """POST a registration; its HTTP status (an error's too)."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(f"http://127.0.0.1:{http}/v1/telephony/audiosocket/calls", method="POST",
+                                     data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json", "Authorization": f"Bearer {token}"})
+    try:
+        return urllib.request.urlopen(request, timeout=10).status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_audiosocket_legs_join_only_the_call_of_their_own_registration(audiosocket_server, store, integration_token):
+    """Two registrations naming one call id (a guessed CRM id) are two calls: the second's legs never
+    go into the first's call, nor under its agent or team; the second is stored under a free id."""
+    import socket
+    import threading
+
+    from scipy.signal import resample_poly
+
+    from coach.storage.records import CallFilter
+    from coach.telephony.audiosocket import leg_frames
+
+    http, tcp = audiosocket_server
+    call_id, first, second = f"crm-{uuid.uuid4().hex[:6]}", uuid.uuid4(), uuid.uuid4()
+    agents = {first: f"a-first-{uuid.uuid4().hex[:4]}", second: f"a-second-{uuid.uuid4().hex[:4]}"}
+    audio = resample_poly(load_audio(SHORT_CALL)[:, : 16_000 * 12], 1, 2, axis=1)
+    for leg, role in ((first, "agent"), (second, "debtor")):
+        assert _register_audiosocket(http, integration_token, {"call_id": call_id, "agent_id": agents[leg],
+                                                               "legs": {role: str(leg)}}) == 201
+
+    def stream(leg: uuid.UUID, channel: int) -> None:
+        with socket.create_connection(("127.0.0.1", tcp), timeout=30) as connection:
+            for _, data in leg_frames(audio[channel], leg):
+                connection.sendall(data)
+                time.sleep(0.002)
+
+    legs = [threading.Thread(target=stream, args=(first, 0)), threading.Thread(target=stream, args=(second, 1))]
+    legs[0].start()
+    time.sleep(1.0)  # the first registration's leg is the call under the asked id
+    legs[1].start()
+    for thread in legs:
+        thread.join(60)
+    mine = _stored(store, call_id)
+    assert mine.agent_id == agents[first]
+    assert {e["speaker"] for e in store.events(call_id) if e["type"] == "utterance"} == {"agent"}
+    theirs = store.list_calls(CallFilter(agent_id=agents[second]))
+    assert len(theirs) == 1 and theirs[0].id.startswith(f"{call_id}-")
+    other = _stored(store, theirs[0].id)
+    assert {e["speaker"] for e in store.events(other.id) if e["type"] == "utterance"} == {"debtor"}
+
+
+def test_an_audiosocket_registration_with_an_unknown_playbook_is_refused(audiosocket_server, integration_token):
+    http, _ = audiosocket_server
+    body = {"call_id": "as-book", "playbook": "no-such-book", "legs": {"debtor": str(uuid.uuid4())}}
+    assert _register_audiosocket(http, integration_token, body) == 422
+
+
+def test_an_audiosocket_leg_is_read_no_faster_than_its_call_takes_its_audio():
+    """A leg that floods (66 hours of audio in 10 s, from an attack helper) is read only while the
+    call has room: its audio waits in the sender's TCP buffers, not in the server's memory; once the
+    call has ended, the leg is read no more."""
+    from coach.telephony.audiosocket import AUDIO, frame
+    from coach.telephony.tracks import TrackMixer
+    from server.audiosocket import MAX_QUEUED_AUDIO_BYTES, AudioSocketServer, LoopbackSocket, _JoinedCall
+
+    async def flood() -> tuple[int, int, bool]:
+        loopback = LoopbackSocket("flooder")
+        joined = _JoinedCall(loopback, TrackMixer(["debtor"], sample_rate=8_000, sample_width=2), time.monotonic())
+        call = asyncio.get_running_loop().create_future()  # a call that takes none of its audio
+        joined.task = asyncio.ensure_future(call)
+        reader = asyncio.StreamReader()
+        chunk = frame(AUDIO, b"\x01\x00" * 32_000)  # 4 s a frame
+        reader.feed_data(chunk * 200)  # 800 s of audio
+        leg = asyncio.create_task(AudioSocketServer(None, None)._stream(reader, joined, "debtor"))  # type: ignore[arg-type]
+        await asyncio.sleep(0.5)
+        queued, unread = loopback.queued_bytes, len(reader._buffer)
+        call.cancel()  # the call ends: the leg is let go
+        await asyncio.wait_for(leg, 5)
+        return queued, unread, leg.done()
+
+    queued, unread, let_go = asyncio.run(flood())
+    assert queued <= MAX_QUEUED_AUDIO_BYTES + 64_000 and unread > 190 * 64_000 and let_go
