@@ -149,6 +149,10 @@ class Settings(BaseSettings):
     #: Per-token rate limits, a minute (0: none): uploads (``POST /v1/calls``) and live-call starts.
     uploads_per_minute: int = Field(default=30, ge=0)
     streams_per_minute: int = Field(default=60, ge=0)
+    #: Live calls one agent's token may have open at once (0: no limit). An agent is on one call at a
+    #: time; a token that opens dozens (held open by a frame a minute) is a leaked or broken one.
+    #: Integration and admin tokens stream for many agents and are held only by the start rate.
+    max_live_calls_per_agent: int = Field(default=4, ge=0)
     #: A live-call connection that sends nothing for this long (seconds) is closed; its call is
     #: finished with what arrived and stored as interrupted.
     stream_idle_seconds: float = Field(default=60.0, gt=0)

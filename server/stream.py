@@ -30,7 +30,7 @@ from coach.recorder import CallRecorder
 from coach.storage import CallStore, NewCall, Viewer
 from coach.storage.records import CallId
 from coach.transcript import CheckedMetadata
-from server.auth import StreamGate, StreamRefused
+from server.auth import RATE_LIMITED, StreamGate, StreamRefused
 from server.errors import scrub_paths
 from server.samples import SamplePlayback
 from server.samples import bundled as bundled_samples
@@ -102,6 +102,10 @@ class ActiveStreams:
 
     def __len__(self) -> int:
         return len(self._streams)
+
+    def open_by(self, token_name: str) -> int:
+        """Calls in progress streamed with the token named ``token_name``."""
+        return sum(1 for s in self._streams if s.viewer is not None and s.viewer.name == token_name and not s.done.is_set())
 
     async def drain(self, timeout: float) -> list[str]:
         """Wait up to ``timeout`` seconds for every call in progress to be finished and stored; the
@@ -208,12 +212,23 @@ class CallStream:
         """Check the token (and the rate limit) before reading anything from the client."""
         try:
             self.viewer = await self.gate.admit(self.ws)
+            self._check_open_calls()
         except StreamRefused as refused:
             log.warning("stream refused: %s", refused.message, extra={"code": refused.code, "event": "refused",
                                                                       "client": _client(self.ws)})
             await self._fail(refused.code, refused.message, refused.close_code)
             return False
         return True
+
+    def _check_open_calls(self) -> None:
+        """An agent's token may have ``max_live_calls_per_agent`` calls open at once (this one included)."""
+        limit = self.settings.max_live_calls_per_agent
+        viewer = self.viewer
+        if not limit or viewer is None or viewer.role != "agent" or self.active is None:
+            return
+        if self.active.open_by(viewer.name) > limit:
+            raise StreamRefused("too_many_calls", f"this agent's token already has {limit} live calls open, the most "
+                                                  "it may (COACH_MAX_LIVE_CALLS_PER_AGENT): finish one first", RATE_LIMITED)
 
     async def _next(self, timeout: float | None = None) -> dict | None:
         """The client's next message, or None when it has sent nothing for ``stream_idle_seconds``

@@ -165,6 +165,32 @@ def test_stream_starts_are_rate_limited_per_token(parts):
         stream_call(client, {**START, "call_id": "limited-other"}, headers=bearer(tokens["agent"]))
 
 
+def test_an_agents_token_has_a_few_live_calls_open_at_most(parts):
+    """An attack helper held 55 calls open with one agent's token (a frame a minute keeps each one):
+    an agent is on one call at a time, so a token holds ``max_live_calls_per_agent`` at once; an
+    integration streams for many agents and is held only by the start rate."""
+    settings, store, tokens = parts
+    limited = settings.model_copy(update={"max_live_calls_per_agent": 2})
+    with TestClient(create_app(limited, preload=(), store=store)) as client:
+        with client.websocket_connect("/v1/stream", headers=bearer(tokens["agent"])) as first, \
+                client.websocket_connect("/v1/stream", headers=bearer(tokens["agent"])) as second:
+            for n, ws in enumerate((first, second)):
+                ws.send_text(json.dumps({**START, "call_id": f"open-{n}"}))
+                assert ws.receive_json()["type"] == "ready"
+            event, code = refused(client, headers=bearer(tokens["agent"]))
+            assert (event["code"], code) == ("too_many_calls", 4429) and "2 live calls" in event["message"]
+            stream_call(client, {**START, "call_id": "open-other"}, headers=bearer(tokens["agent_no_team"]))
+            stream_call(client, {**START, "call_id": "open-pbx"}, headers=bearer(tokens["integration"]))
+            for ws in (first, second):
+                ws.send_text(json.dumps({"type": "stop"}))
+                while ws.receive_json()["type"] != "scorecard":
+                    pass
+        deadline = time.monotonic() + 30
+        while client.app.state.streams.open_by("ann") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stream_call(client, {**START, "call_id": "open-again"}, headers=bearer(tokens["agent"]))  # calls ended: room
+
+
 def test_uploads_are_rate_limited_per_token_with_retry_after(parts):
     settings, store, tokens = parts
     limited = settings.model_copy(update={"uploads_per_minute": 1})
