@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from coach.errors import CoachError
+from coach.output_files import check_writable
 
 if TYPE_CHECKING:
     from coach.config import Settings
@@ -438,6 +439,8 @@ def review(files: tuple[Path, ...], report_path: Path | None, output_format: str
     request = ReviewRequest(language=language, playbook=playbook_ref, channel_roles=roles, agent_id=agent_id, team=team,
                             metadata=given_metadata or {})
     check_request(request)  # an unusable playbook is refused before any file is read
+    if report_path is not None:
+        check_writable(report_path)  # and a report that could not be written, before any call is reviewed
     with contextlib.ExitStack() as stack:
         if use_ray or ray_address:  # joined before the database is opened: a cluster that fails us changes nothing
             from coach.review.distributed import ray_session
@@ -718,6 +721,8 @@ def mine(ctx: click.Context, since, until, team: str | None, agent_id: str | Non
     filters = CallFilter(date_from=since.date() if since else None, date_to=until.date() if until else None, team=team,
                          agent_id=agent_id, language=language, outcome=outcome)
     check_filters(filters)
+    if report_path is not None:
+        check_writable(report_path)
     limits = read_settings(MiningSettings)
     options = MiningOptions(max_calls=max_calls or limits.max_calls, min_calls=min_calls,
                             min_cluster_size=min_cluster_size, playbook=playbook_ref)

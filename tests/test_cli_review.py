@@ -127,3 +127,26 @@ def test_bad_review_metadata_is_a_usage_error_before_any_file_is_read(env, tmp_p
     result = coach(env, "review", missing, "--metadata", given, "--no-store")
     assert result.returncode == 2 and said in result.stdout + result.stderr
     assert "not-there" not in result.stdout + result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [("review", EXAMPLES / "en-cooperative.json"), ("mine",)])
+def test_a_report_that_cannot_be_written_is_refused_before_any_work(env, tmp_path, command):
+    """A new user's typo in --report was a traceback after the call was already reviewed and stored."""
+    for report, said in ((tmp_path / "missing" / "r.html", "does not exist"), (tmp_path, "is a folder")):
+        result = coach(env, *command, "--report", report)
+        assert result.returncode == 2 and said in result.stderr, result.stderr
+        assert "Traceback" not in result.stdout + result.stderr
+    if command[0] == "review":
+        assert not (tmp_path / "data" / "coach.db").exists()  # nothing was reviewed, nor stored
+
+
+def test_a_report_write_that_fails_names_the_file(tmp_path):
+    from coach.errors import InputError
+    from coach.output_files import write_text
+
+    with pytest.raises(InputError, match="does not exist"):
+        write_text(tmp_path / "gone" / "r.html", "<html></html>")
+    (tmp_path / "locked").mkdir(mode=0o500)
+    if os.geteuid() != 0:  # root writes anywhere
+        with pytest.raises(InputError, match="cannot write the report"):
+            write_text(tmp_path / "locked" / "r.html", "<html></html>")

@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
 from coach.mining.models import MiningResult
+from coach.output_files import write_text
 
 ACCENT = "#24407a"
 GOOD = "#2e7d5b"
@@ -33,9 +34,7 @@ def render_mining_report(result: MiningResult, *, title: str = "Mining report", 
 
 def write_mining_report(path: str | Path, result: MiningResult, **options) -> Path:
     """Render and write the report (UTF-8): what ``coach mine --report out.html`` does."""
-    path = Path(path)
-    path.write_text(render_mining_report(result, **options), encoding="utf-8")
-    return path
+    return write_text(path, render_mining_report(result, **options))
 
 
 def short_ref(ref: str) -> str:

@@ -24,6 +24,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
 
+from coach.output_files import write_text
 from coach.storage import CallStore
 from coach.storage.records import CallDetail, NoteRecord, UtteranceRecord, Viewer
 
@@ -101,9 +102,7 @@ def render_report(calls: list[ReportCall], *, title: str | None = None, generate
 
 def write_report(path: str | Path, calls: list[ReportCall], **options: Any) -> Path:
     """Render and write the report (UTF-8), returning the path: what ``--report out.html`` does."""
-    path = Path(path)
-    path.write_text(render_report(calls, **options), encoding="utf-8")
-    return path
+    return write_text(path, render_report(calls, **options))
 
 
 @cache
