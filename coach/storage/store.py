@@ -184,6 +184,7 @@ class CallStore:
             audio = [row.audio_path for row in rows if row.audio_path]
             for row in rows:
                 session.delete(row)
+            _delete_alerts(session, [row.id for row in rows])
         for relative in audio:
             (self.settings.data_dir / relative).unlink(missing_ok=True)
         return len(rows)
@@ -194,6 +195,7 @@ class CallStore:
             row = self._call(session, call_id)
             audio = row.audio_path
             session.delete(row)
+            _delete_alerts(session, [call_id])
         if audio:
             (self.settings.data_dir / audio).unlink(missing_ok=True)
 
@@ -519,6 +521,13 @@ def _same_moment(spoken: UtteranceRow, utterances: Sequence[UtteranceRow]) -> in
     best = max(overlap, key=lambda idx: overlap[idx], default=None)
     # an overlap, or else (a negative overlap is the gap) the nearest within NOTE_DRIFT
     return best if best is not None and overlap[best] >= -NOTE_DRIFT else None
+
+
+def _delete_alerts(session: Session, call_ids: Sequence[str]) -> None:
+    """The alerts of deleted calls go with them (no foreign key ties them: an alert is kept even when
+    its call's storage failed), so none is listed or acknowledged for a call that is gone."""
+    for start in range(0, len(call_ids), 500):
+        session.execute(delete(AlertRow).where(AlertRow.call_id.in_(call_ids[start:start + 500])))
 
 
 def _call_row(call: NewCall, status: str) -> CallRow:

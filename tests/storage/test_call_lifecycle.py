@@ -68,3 +68,23 @@ def test_integration_tokens_stream_for_many_agents_and_read_no_calls(store, shor
     assert store.list_calls(viewer=viewer) == []
     with pytest.raises(InputError, match="integration"):
         store.create_token("dialer-2", "integration", agent_id="a1")
+
+
+def test_a_deleted_calls_alerts_go_with_it(store, short_events):
+    """A new user saw alerts listed (and acknowledged) for calls purged or deleted: they go with the call."""
+    from datetime import UTC, datetime
+
+    from coach.alerts import Alert
+
+    def alert(n: int, call_id: str) -> Alert:
+        return Alert(id=f"al{n}", call_id=call_id, kind="violation", rule_id="US-THREAT", severity="S1",
+                     evidence="you will go to jail", message="Threats", at=datetime.now(UTC))
+
+    store.save_call(new_call("demo-a", source="demo"), short_events)
+    store.save_call(new_call("kept"), short_events)
+    store.save_call(new_call("deleted"), short_events)
+    for n, call_id in enumerate(("demo-a", "demo-a", "kept", "deleted")):
+        store.add_alert(alert(n, call_id))
+    store.purge_demo_calls()
+    store.delete_call("deleted")
+    assert [a.call_id for a in store.alerts()] == ["kept"]
