@@ -224,6 +224,8 @@ def load_call(path: str | Path, *, language: str | None = None, settings: Settin
             data = jsontext.loads(text)
         except jsontext.JsonError as exc:
             raise InputError(f"{path}: {exc.where}not valid JSON: {exc.msg}") from None
+        if isinstance(data, dict) and "text" in data and "utterances" not in data:
+            data = {"utterances": [data]}  # JSON Lines of one utterance, without a header
     elif stripped.startswith("{"):
         data = _parse_jsonl(path, text)
     else:

@@ -49,6 +49,15 @@ def test_jsonl_without_header_guesses_language_and_id(tmp_path):
     assert call.call_id == "night-call" and call.language == "zh"
 
 
+def test_jsonl_of_one_utterance_without_header(tmp_path):
+    """One line, no header: an utterance, as a two-line file's lines are (was "field language:
+    Field required", read as a whole call document)."""
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps({"speaker": "debtor", "text": "i lost my job and cannot pay", "start": 0, "end": 1}) + "\n")
+    call = load_call(path)
+    assert call.call_id == "one" and call.language == "en" and [u.text for u in call.utterances] == ["i lost my job and cannot pay"]
+
+
 def test_speaker_aliases(tmp_path):
     utterances = [{"speaker": "Collector", "text": "hi", "start": 0, "end": 1}, {"speaker": "customer", "text": "yo", "start": 1, "end": 2}]
     call = load_call(write_call(tmp_path / "c.json", utterances))
