@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, computed_field
+
+from coach.playbook.schema import MIN_INTENT_EXAMPLES
 
 
 class UtteranceRef(BaseModel):
@@ -119,6 +121,13 @@ class Cluster(BaseModel):
     #: First heard in the last week of the window (nothing like it before).
     new: bool
     members: list[Member]
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def enough_for_an_intent(self) -> bool:
+        """Members enough for an intent of its own (``coach mine export --as-intent``); fewer can join
+        an existing intent as examples (``--into-intent``)."""
+        return self.size >= MIN_INTENT_EXAMPLES
 
 
 class Window(BaseModel):

@@ -505,7 +505,11 @@ function exportCommand(cluster, query) {
                   outcome: "--outcome" };
   const quote = (value) => (/^[\w.-]+$/.test(value) ? value : `'${value.replace(/'/g, "'\\''")}'`);
   const filters = [...query].filter(([name]) => flags[name]).map(([name, value]) => `${flags[name]} ${quote(value)}`);
-  return ["coach mine", ...filters, `export --cluster ${cluster.id} --as-intent NEW_INTENT --response '…' --out ${cluster.id}.yaml`].join(" ");
+  // too few for an intent of its own: examples of the intent that claimed most of them, or of one to choose
+  const [claimedMost] = Object.entries(cluster.claimed || {}).sort((a, b) => b[1] - a[1]);
+  const into = claimedMost ? claimedMost[0] : "INTENT_ID";
+  const what = cluster.enough_for_an_intent ? "--as-intent NEW_INTENT --response '…'" : `--into-intent ${into}`;
+  return ["coach mine", ...filters, `export --cluster ${cluster.id} ${what} --out ${cluster.id}.yaml`].join(" ");
 }
 
 function showClusters(clusters, mined, query) {
@@ -540,7 +544,9 @@ function showClusters(clusters, mined, query) {
           el("q", {}, member.text), " ",
           el("a", { href: `/review#call=${encodeURIComponent(member.call_id)}`, target: "_blank", rel: "noopener", class: "call-link" },
              member.call_id))))),
-      el("p", { class: "export hint" }, "Make it an intent: ", el("code", {}, exportCommand(cluster, query))));
+      el("p", { class: "export hint" },
+         cluster.enough_for_an_intent ? "Make it an intent: " : "Too few for an intent of its own: add them to one: ",
+         el("code", {}, exportCommand(cluster, query))));
   }));
 }
 

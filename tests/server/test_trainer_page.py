@@ -197,6 +197,10 @@ def test_a_trainer_sees_every_intent_and_opens_the_calls_behind_a_figure(tab, se
     credit.locator(".size").click()
     assert len(drilled(page)) == int(credit.get_attribute("data-calls"))
     assert page.locator("#drill-calls q.said").count() == len(members) == int(credit.get_attribute("data-size"))
+    # the export it suggests is one that works: a new intent when there are enough members, else an existing one's
+    command = credit.locator(".export code").inner_text()
+    enough = int(credit.get_attribute("data-size")) >= 15
+    assert ("--as-intent" in command) is enough and ("--into-intent" in command) is not enough, command
     if os.environ.get("COACH_TRAINER_SCREENSHOT"):
         page.screenshot(path=os.environ["COACH_TRAINER_SCREENSHOT"], full_page=True)
     tab.check_clean()
