@@ -279,7 +279,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
             return False
         clauses = self.pack.clauses(turn.text)
         for width in range(1, len(clauses)):
-            runs = [self._run(clauses, start, start + width) for start in range(len(clauses) - width + 1)]
+            runs = [self.pack.clause_run(clauses, start, start + width) for start in range(len(clauses) - width + 1)]
             features = self.space.encode(runs)
             held = [i for i in range(len(runs)) if trigger.match(features.row(i))]
             if held:
@@ -312,17 +312,6 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         """The line only sympathises (or apologises) and the classifier is not sure of the rule."""
         return own < SYMPATHY_CONFIDENCE and self.pack.sympathises(norm)
 
-    def _run(self, clauses: list[str], start: int, end: int) -> str:
-        """Clauses ``start`` to ``end``, grown with the clauses after them (then before them) to the
-        language's shortest clause."""
-        while (sum(self.pack.length(c) for c in clauses[start:end]) < self.pack.clause_min_length
-               and (start > 0 or end < len(clauses))):
-            if end < len(clauses):
-                end += 1
-            else:
-                start -= 1
-        return " ".join(clauses[start:end])
-
     def _small_talk_or_praise(self, turn: Turn) -> bool:
         """The line is small talk or sincere praise: the rule classifier learned only debt talk, lawful
         or not, and read "what kind of dog is it" as abuse at 0.97, "you're a smart cookie, you caught
@@ -340,10 +329,9 @@ class ProhibitedSpeechAnalyzer(Analyzer):
     def _head_reads(self, head: LinearClassifier, label: str, turn: Turn) -> bool:
         if self._share(head, label, turn.features)[0] <= HEAD_BAR:
             return False
-        clauses = self.pack.clauses(turn.text)
-        if len(clauses) < 2:
+        if len(self.pack.clauses(turn.text)) < 2:
             return True
-        runs = list(dict.fromkeys(self._run(clauses, start, start + 1) for start in range(len(clauses))))
+        runs = self.pack.clause_runs(turn.text)
         features = self.space.encode(runs)
         readings = class_probabilities(self.classifier, self.classifier_input(features))
         violating = [_violation(reading, self._none)[0] >= self.threshold for reading in readings]

@@ -29,6 +29,10 @@ if TYPE_CHECKING:
 
 #: Probability of collection talk that raises a started duty rule.
 PRESSING_THRESHOLD = 0.6
+#: A line read between this and the threshold is read clause by clause too, where the language allows
+#: (``LanguagePack.pressing_reads_clauses``): a lawful acknowledgement reads far lower whole (0.03-0.32
+#: on the development sets), and its clauses alone ("we won't ask you for payment") can read as pressing.
+UNSURE = 0.4
 #: A line saying collection pauses ("we won't ask for payment") counts only when the classifier is this sure.
 REASSURANCE_CONFIDENCE = 0.9
 #: Stages whose agent cues are collection talk, and stages whose cues are not.
@@ -97,6 +101,13 @@ class PressingAnalyzer(Analyzer):
         """The line's dense block beside its words in this head's own vocabulary."""
         return features.input_with_words("pressing_input", self.lexical)
 
+    def _clause_reading(self, text: str) -> float:
+        """The most pressing clause of a line of several (0 for a line of one)."""
+        runs = self.pack.clause_runs(text)
+        if len(runs) < 2:
+            return 0.0
+        return float(class_probabilities(self.classifier, self.classifier_input(self.engine.space.encode(runs)))[:, 1].max())
+
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         if self.classifier is None:
             return []
@@ -105,9 +116,11 @@ class PressingAnalyzer(Analyzer):
         if not started:
             return []
         p = float(class_probabilities(self.classifier, self.classifier_input(turn.features))[0][1])
+        norm = turn.features.norms[0]
+        if UNSURE <= p < PRESSING_THRESHOLD and self.pack.pressing_reads_clauses and not self.pack.pauses_collection(norm):
+            p = max(p, self._clause_reading(turn.text))
         if p < PRESSING_THRESHOLD:
             return []
-        norm = turn.features.norms[0]
         if p < REASSURANCE_CONFIDENCE and self.pack.pauses_collection(norm):
             return []  # "we won't ask you for any payment while it is reviewed"
         for rule in started:

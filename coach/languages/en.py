@@ -96,6 +96,7 @@ PACK = LanguagePack(
     ),
     # a mark not followed by a space ("$5.00", "3,000") is no break
     clause_break=re.compile(r"[,;:.!?\u2026]+(?=\s|$)|\s+-+\s+"),
+    pressing_reads_clauses=True,
     negation=re.compile(
         r"\b(?:not|no|never|nobody|no one|nothing|none|neither|won.?t|wont|isn.?t|aren.?t|wasn.?t|weren.?t|don.?t|dont"
         r"|doesn.?t|didn.?t|can.?t|cannot|shouldn.?t|wouldn.?t)\b"

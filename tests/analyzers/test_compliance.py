@@ -76,6 +76,19 @@ def test_bankruptcy_starts_only_the_bankruptcy_duty(en_engine):
     assert "US-BANKRUPTCY" in rules and "US-ATTY" not in rules
 
 
+@pytest.mark.parametrize(("request_to_stop", "line", "rule"), [
+    ("please deal with my attorney from now on", "the lawyer thing is your call of course, anyway when can we expect the first installment", "US-ATTY"),
+    ("i dispute this, i never owed that", "a dispute takes weeks to sort out, so why not clear it today and be done", "US-DISPUTE"),
+    ("i filed chapter 7 last month", "thanks for letting me know about the filing, please send us the case number when you have it", None),
+    ("please deal with my attorney from now on", "got it, your lawyer's office will hear from us, and i won't discuss the account with you further", None),
+])
+def test_pressing_in_one_clause_of_an_unsure_line_is_a_duty_breach(en_engine, request_to_stop, line, rule):
+    """A line the pressing head is unsure of as a whole (0.44-0.48 for these two) is read clause by
+    clause: the ask for money after an aside. A lawful answer reads far lower whole and stays clear."""
+    rules = _rules(run_call(en_engine, VERIFY_EN + [("debtor", request_to_stop), ("agent", line)]))
+    assert (rule in rules) if rule else not {"US-ATTY", "US-DISPUTE", "US-BANKRUPTCY", "US-CEASE"} & set(rules)
+
+
 def test_missing_mini_miranda_is_reported_after_its_deadline(en_engine):
     events = run_call(en_engine, VERIFY_EN + [("agent", "ok thanks")] * 60)
     mini = [e for e in of_type(events, "compliance") if e.rule_id == "US-MINI"]
