@@ -23,6 +23,7 @@ per utterance however many ways it matched.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
@@ -238,8 +239,10 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                            or self._only_sympathy(norm, own) or excuse)
                 if not skipped:
                     example, support = self._nearest(turn, rule.id)
-                    # nothing the rule was taught is near (garbled speech), or it is small talk or praise
-                    skipped = support < self.support_floor or self._small_talk_or_praise(turn)
+                    # nothing the rule was taught is near (garbled speech), or it is small talk or praise,
+                    # or a question of who is on the line
+                    skipped = (support < self.support_floor or self._small_talk_or_praise(turn)
+                               or (abuse and self._asks_who(turn)))
                 if skipped:
                     p -= own  # the next rule stands on what is left, never on this one's share
                     continue
@@ -251,7 +254,8 @@ class ProhibitedSpeechAnalyzer(Analyzer):
             # a model's reading of small talk or praise is no abuse ("my knees hate me after that hike":
             # 0.92); a term the lexicon lists stays abuse wherever it is said
             listed = score.method == METHOD_LEXICON
-            if score.probability >= OFFENSIVE_THRESHOLD and (listed or not self._small_talk_or_praise(turn)):
+            if score.probability >= OFFENSIVE_THRESHOLD and (listed or not (self._small_talk_or_praise(turn)
+                                                                             or self._asks_who(turn))):
                 for rule in self.offensive_rules:
                     if monitor.applies(rule) and all(f.rule.id != rule.id for f in findings):
                         evidence = f"{turn.text} ({score.evidence})" if score.evidence else turn.text
@@ -326,17 +330,32 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                 for head, label in ((self.small_talk_head, SMALL_TALK), (self.praise_head, PRAISE)))
         return turn.facts["small_talk_or_praise"]
 
+    def _asks_who(self, turn: Turn) -> bool:
+        """The line asks who is on the line, or how they know the debtor (the language's
+        ``identity_question``), and so does every clause of it the rule classifier reads as a
+        violation: "你是王磊吧", "我找王磊 你是他什么人" read as abuse at 0.99, the classifier's insults
+        saying 你 as often as such questions do; "你是王磊吧 明天我们就上门" stays a threat. No insult
+        by reading alone, then: a term the offensive lexicon lists (你是王八蛋吧) stays abuse."""
+        question = self.pack.identity_question
+        if question is None or not question.search(turn.features.norms[0]):
+            return False
+        return self._clauses_read_as(turn, lambda runs, features: np.array([bool(question.search(r)) for r in runs]))
+
     def _head_reads(self, head: LinearClassifier, label: str, turn: Turn) -> bool:
         if self._share(head, label, turn.features)[0] <= HEAD_BAR:
             return False
+        return self._clauses_read_as(turn, lambda runs, features: self._share(head, label, features) > HEAD_BAR)
+
+    def _clauses_read_as(self, turn: Turn, kind: Callable[[list[str], Features], np.ndarray]) -> bool:
+        """Each clause of the line that the rule classifier reads as a violation is of ``kind`` (a
+        line of one clause: yes, its whole was judged)."""
         if len(self.pack.clauses(turn.text)) < 2:
             return True
         runs = self.pack.clause_runs(turn.text)
         features = self.space.encode(runs)
         readings = class_probabilities(self.classifier, self.classifier_input(features))
         violating = [_violation(reading, self._none)[0] >= self.threshold for reading in readings]
-        read = self._share(head, label, features) > HEAD_BAR
-        return all(kind for kind, violation in zip(read, violating) if violation)
+        return all(read for read, violation in zip(kind(runs, features), violating) if violation)
 
     def _share(self, head: LinearClassifier, label: str, features: Features) -> np.ndarray:
         """Each row's probability of ``label`` by ``head``."""

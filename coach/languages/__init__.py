@@ -111,6 +111,9 @@ class LanguagePack:
     #: next. The longest read as one: a transcript without punctuation is cut into pieces this long.
     clause_min_length: int = 4
     clause_max_length: int = 10
+    #: A question of who is on the line or how they know the debtor, by name or relation ("你是王磊吧",
+    #: "你是他什么人"): the rule classifier, whose insults say 你 as often, read these as abuse.
+    identity_question: re.Pattern[str] | None = None
     #: Whether a line the pressing head is unsure of is also read clause by clause: "the lawyer thing is
     #: your call of course, anyway when can we expect the first installment" reads 0.44 whole, its last
     #: clause 0.95. English only: Chinese clauses read alone raised false alarms on lawful

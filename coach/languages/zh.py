@@ -66,6 +66,12 @@ PACK = LanguagePack(
     payment_details=re.compile(r"卡号|银行账号|安全码|有效期至|有效期是|cvv|cvc"),
     contact_request=re.compile(r"手机|电话号|号码是|联系方式|联系您|身份证|证件|预留"),
     verification_request=re.compile(r"后四位|后4位|尾号|核实(?:一下)?(?:您的)?身份"),
+    identity_question=re.compile(
+        rf"(?:你|您)(?:就)?(?:是不是|是){_SURNAME}[\u4e00-\u9fff]{{1,2}}(?:先生|女士|小姐)?(?:本人(?:吧|吗|嘛)?|吧|吗|嘛|是吧|对吧|是不是)"
+        rf"|^(?:喂\s*)?(?:请问)?(?:是)?{_SURNAME}[\u4e00-\u9fff]{{1,2}}(?:先生|女士|小姐)?(?:本人)?(?:吧|吗|嘛)"
+        r"|(?:你|您)(?:是|和|跟|与)(?:他|她|机主|户主)(?:的)?(?:是)?什么(?:人|关系)"
+        r"|(?:你|您)(?:是|就是)(?:机主|户主|他|她)?本人(?:吗|吧|嘛)|(?:你|您)是(?:不是)?(?:他|她)的?(?:家里人|家人|亲戚|朋友|同事)"
+    ),
     clause_break=re.compile(r"[，。；：！？、…,;:!?\s]+"),
     clause_min_length=6,
     clause_max_length=15,

@@ -568,3 +568,25 @@ def test_the_threshold_never_lets_many_lawful_lines_through():
     labels = np.array([NONE] * 100 + ["US-THREAT"] * 50)
     assert _false_alarm_floor(collapsed, labels, classes) == 0.825
     assert _false_alarm_floor(np.array([[0.9, 0.1]] * 100 + threats), labels, classes) == 0.5
+
+
+@pytest.mark.parametrize(("line", "abuse"), [
+    ("你是王磊吧", False),  # the bundled zh-violations call's own opening: CN-ABUSE at 0.99 ("reads like 滚吧你")
+    ("我找王磊 你是他什么人", False),
+    ("喂 你是不是陈刚本人", False),
+    ("你就是个老赖吧", True),  # an identity question's shape, the lexicon's insult
+    ("你是他什么东西 滚", True),
+])
+def test_asking_who_is_on_the_line_is_no_abuse_unless_its_words_are(zh_engine, line, abuse):
+    """A new user found the identity questions of the bundled Chinese call raising an S1: the rule
+    classifier's insults say 你 as often as such questions do. A line the identity stage's cues read
+    as asking who is on the line is abuse only by its words (the offensive lexicon, a rule's phrase)."""
+    events = run_call(zh_engine, [("agent", line)])
+    assert ("CN-ABUSE" in _rules_on(events, 0)) is abuse
+
+
+def test_a_third_party_saying_she_is_his_mother_is_not_hostile(zh_engine):
+    events = run_call(zh_engine, [("agent", "喂 王磊在吗"), ("third_party", "我是他妈 他不在家 你哪位"),
+                                  ("third_party", "他妈的 别再打了")])
+    hostile = [e.utterance_id for e in of_type(events, "intent") if e.intent == "hostile"]
+    assert 1 not in hostile and 2 in hostile
