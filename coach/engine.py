@@ -184,8 +184,11 @@ class CoachEngine:
         yield from session.finish()
 
 
-_ENGINES: dict[tuple[str, int], CoachEngine] = {}
+#: One engine per playbook reference (id or path), replaced when its playbook changes; each built
+#: under a lock of its own, so a slow build holds back only the calls that need that playbook.
+_ENGINES: dict[str, CoachEngine] = {}
 _ENGINES_LOCK = threading.Lock()
+_BUILDING: dict[str, threading.Lock] = {}
 
 
 def limit_blas_threads(threads: int) -> None:
@@ -207,11 +210,15 @@ def get_engine(playbook_ref: str | None = None, *, language: str | None = None, 
             raise ValueError("give a playbook or a language")
         playbook_ref = default_playbook_id(language)
     playbook = load_playbook(playbook_ref)
-    key = (playbook_ref, id(playbook))
     with _ENGINES_LOCK:
-        if key not in _ENGINES:
-            _ENGINES[key] = CoachEngine(playbook, settings)
-        return _ENGINES[key]
+        building = _BUILDING.setdefault(playbook_ref, threading.Lock())
+    with building:
+        engine = _ENGINES.get(playbook_ref)
+        # the same playbook read again (the loader's cache let it go) is the same engine; an edited
+        # one replaces it (calls in progress keep the engine they started with)
+        if engine is None or (engine.playbook is not playbook and engine.playbook != playbook):
+            engine = _ENGINES[playbook_ref] = CoachEngine(playbook, settings)
+        return engine
 
 
 class CallSession:

@@ -31,7 +31,7 @@ from coach.config import Settings, get_settings
 from coach.engine import CallSession, CoachEngine
 from coach.errors import CoachError, ConfigError, InputError
 from coach.events import BaseEvent, PartialEvent, WarningEvent
-from coach.transcript import LANGUAGE_NAMES, SPEAKERS, CallWarning, Utterance
+from coach.transcript import LANGUAGE_NAMES, CallWarning, Utterance, check_roles
 
 if TYPE_CHECKING:
     from coach.review.language import SpokenLanguage
@@ -84,9 +84,7 @@ class StreamSpec:
     def __post_init__(self) -> None:
         if len(self.channel_roles) != self.audio.channels:
             raise InputError(f"channel_roles names {len(self.channel_roles)} parties for {self.audio.channels} channel(s)")
-        unknown = [r for r in self.channel_roles if r not in SPEAKERS]
-        if unknown:
-            raise InputError(f"unknown channel role {unknown[0]!r}; use {', '.join(SPEAKERS)}")
+        check_roles(self.channel_roles)
 
 
 class LanguageCheck:

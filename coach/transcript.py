@@ -396,3 +396,20 @@ def _parse_jsonl(path: Path, text: str) -> dict[str, Any]:
             continue
         utterances.append(item)
     return {**header, "utterances": utterances}
+
+
+def check_roles(roles: tuple[str, ...]) -> None:
+    """Refuse channel roles that are wrong whatever the file: an empty or unknown name, or a party
+    named twice (each channel of a recording carries one party, so two channels of "agent" would
+    leave the call without a debtor), on a recording as on a live call. Their number is checked
+    against the channels later (``coach.review.pipeline.check_channel_roles``, ``coach.live.StreamSpec``)."""
+    given = ",".join(roles)
+    hint = "name one role per channel, in channel order, e.g. agent,debtor"
+    if not roles or not all(roles):
+        raise InputError(f"roles {given!r}: a role is empty", hint=hint)
+    unknown = next((role for role in roles if role not in SPEAKERS), None)
+    if unknown is not None:
+        raise InputError(f"unknown role {unknown!r} in roles {given!r}; use {', '.join(SPEAKERS)}", hint=hint)
+    repeated = next((role for index, role in enumerate(roles) if role in roles[:index]), None)
+    if repeated is not None:
+        raise InputError(f"roles {given!r} name {repeated!r} twice: each channel carries a different party", hint=hint)

@@ -56,6 +56,8 @@ def sample_named(name: str) -> Sample:
     samples = bundled()
     if name in samples:
         return samples[name]
+    if "/" in name or "\\" in name:  # not quoted: the error handler would cut the folders out of what was sent
+        raise InputError(f"a sample is named, never a path; the samples: {', '.join(samples)}")
     shown = name if len(name) <= 60 else name[:57] + "..."
     raise InputError(f"no bundled sample named {shown!r}; the samples: {', '.join(samples)}")
 

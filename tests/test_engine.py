@@ -118,3 +118,35 @@ def test_blas_is_held_to_the_engine_thread_count(en_engine):
 
     blas = [pool for pool in threadpool_info() if pool["user_api"] == "blas"]
     assert blas and all(pool["num_threads"] == get_settings().torch_threads for pool in blas)
+
+
+def test_one_engine_per_playbook_kept_while_its_playbook_is_the_same(monkeypatch, tmp_path):
+    """The engine of a playbook read again (its parsed copy let go: an attack helper made that happen
+    on every listing with 34 playbooks installed) is the engine already built, not a new one kept
+    beside it forever; an edited playbook's replaces it. Engines faked: only the keeping is tested."""
+    import os
+
+    import yaml
+
+    from coach import engine as module
+    from coach.playbook import builtin_playbooks, loader
+
+    built = []
+
+    class Built:
+        def __init__(self, playbook, settings=None) -> None:
+            self.playbook = playbook
+            built.append(self)
+
+    monkeypatch.setattr(module, "CoachEngine", Built)
+    monkeypatch.setattr(module, "_ENGINES", {})
+    path = tmp_path / "own.yaml"
+    data = yaml.safe_load(builtin_playbooks()["en-US-collections"].read_text(encoding="utf-8"))
+    path.write_text(yaml.safe_dump({**data, "id": "own"}, allow_unicode=True), encoding="utf-8")
+    first = module.get_engine(str(path))
+    loader._load.cache_clear()
+    assert module.get_engine(str(path)) is first and len(built) == 1
+    path.write_text(yaml.safe_dump({**data, "id": "own", "version": "9.9.9"}, allow_unicode=True), encoding="utf-8")
+    os.utime(path, ns=(path.stat().st_mtime_ns + 10**9,) * 2)
+    second = module.get_engine(str(path))
+    assert second is not first and second.playbook.version == "9.9.9" and module._ENGINES == {str(path): second}

@@ -86,7 +86,12 @@ def default_playbook_id(language: str) -> str:
     return DEFAULT_PLAYBOOKS[language]
 
 
-@lru_cache(maxsize=32)
+#: Playbooks kept parsed in a process: more than the shipped ones and all that may be installed
+#: (coach.playbook.registry.MAX_INSTALLED), so listing them never reads them all from disk again.
+LOADED_PLAYBOOKS = 64
+
+
+@lru_cache(maxsize=LOADED_PLAYBOOKS)
 def _load(path: Path, _mtime: int) -> Playbook:
     try:
         size = path.stat().st_size

@@ -22,6 +22,9 @@ from coach.playbook.schema import PLAYBOOK_ID
 
 log = logging.getLogger(__name__)
 _ID = re.compile(PLAYBOOK_ID)
+#: Uploaded playbooks a server keeps: each is parsed and kept in memory once read (listing them,
+#: filtering calls by rule), and an engine is fitted for each one a call uses.
+MAX_INSTALLED = 50
 
 
 class UnknownPlaybookError(PlaybookError):
@@ -78,6 +81,9 @@ class PlaybookRegistry:
     def path(self, playbook_id: str) -> Path:
         """The file of an installed playbook; :class:`UnknownPlaybookError` (listing the ids) otherwise."""
         paths = self.paths()
+        if playbook_id not in paths and ("/" in playbook_id or "\\" in playbook_id):
+            raise UnknownPlaybookError(f"a playbook is named by its id, never a path; installed playbooks: "
+                                       f"{', '.join(sorted(paths)) or '(none)'}")
         if playbook_id not in paths:
             raise UnknownPlaybookError(f"unknown playbook {playbook_id[:100]!r}; installed playbooks: "
                                        f"{', '.join(sorted(paths)) or '(none)'}")
@@ -130,6 +136,10 @@ class PlaybookRegistry:
         self.directory.mkdir(parents=True, exist_ok=True)
         target = self.directory / f"{book.id}.yaml"
         created = not target.exists()
+        if created and len(self.local()) >= MAX_INSTALLED:
+            raise PlaybookError(f"{MAX_INSTALLED} playbooks are installed, the most a server keeps",
+                                hint=f"replace one (upload it again under its id), or remove an unused <id>.yaml "
+                                     f"from {self.directory.name}/ (COACH_PLAYBOOK_DIR)")
         handle, partial = tempfile.mkstemp(dir=self.directory, prefix=".upload-", suffix=".part")
         try:
             with os.fdopen(handle, "wb") as out:

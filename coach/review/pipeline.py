@@ -27,11 +27,11 @@ from coach.playbook.loader import load_playbook
 from coach.storage import SYSTEM, CallStore, CallSummary, NewCall, Viewer
 from coach.transcript import (
     LANGUAGE_NAMES,
-    SPEAKERS,
     Call,
     CallMetadata,
     CallWarning,
     Utterance,
+    check_roles,
     load_call,
     text_encoding,
 )
@@ -139,23 +139,6 @@ def parse_roles(text: str) -> tuple[str, ...]:
     roles = tuple(part.strip() for part in text.split(","))
     check_roles(roles)
     return roles
-
-
-def check_roles(roles: tuple[str, ...]) -> None:
-    """Refuse channel roles that are wrong whatever the file: an empty or unknown name, or a party
-    named twice (each channel of a recording carries one party, so two channels of "agent" would
-    leave the call without a debtor). Their number is checked against the file's channels later
-    (:func:`check_channel_roles`)."""
-    given = ",".join(roles)
-    hint = "name one role per channel, in channel order, e.g. agent,debtor"
-    if not roles or not all(roles):
-        raise InputError(f"roles {given!r}: a role is empty", hint=hint)
-    unknown = next((role for role in roles if role not in SPEAKERS), None)
-    if unknown is not None:
-        raise InputError(f"unknown role {unknown!r} in roles {given!r}; use {', '.join(SPEAKERS)}", hint=hint)
-    repeated = next((role for index, role in enumerate(roles) if role in roles[:index]), None)
-    if repeated is not None:
-        raise InputError(f"roles {given!r} name {repeated!r} twice: each channel carries a different party", hint=hint)
 
 
 def check_channel_roles(path: Path, roles: tuple[str, ...], channels: int) -> None:

@@ -365,7 +365,7 @@ class CallStore:
         if role == "agent" and not agent_id:
             raise InputError("an agent token needs --agent-id: agents see only their own calls")
         if role in ("coach", "supervisor") and not team:
-            raise InputError(f"a {role} token needs --team: {role}s see their team's calls")
+            raise InputError(f"a {role} token needs --team: it sees its team's calls")
         if role == "integration" and agent_id:
             raise InputError("an integration token streams calls for many agents: give it no --agent-id "
                              "(the start message names each call's agent)")

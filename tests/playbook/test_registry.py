@@ -37,6 +37,8 @@ def test_an_unknown_id_lists_the_ids_and_never_touches_a_path(tmp_path):
         message = str(info.value)
         assert "installed playbooks: en-US-collections, zh-CN-bank-collections" in message
         assert "not found" not in message and "root" not in message and len(message) < 300
+        if "/" in ref:  # not quoted back: the server cuts folders out of what it quotes ('..passwd')
+            assert "never a path" in message and "passwd" not in message
     assert registry.reference(None) is None and registry.reference("en-US-collections") == "en-US-collections"
 
 
@@ -106,3 +108,19 @@ def test_files_in_the_folder_that_do_not_load_are_skipped(tmp_path, own_book):
     assert [e.id for e in registry.entries()] == SHIPPED
     with pytest.raises(PlaybookError):
         registry.path("nope")
+
+
+def test_a_server_keeps_at_most_so_many_uploaded_playbooks(tmp_path, own_book, monkeypatch):
+    """An attack helper installed 34 playbooks: every listing then read them all from disk again
+    (8-12 s) and each call built a new engine. Past the most a server keeps, a new id is refused; an
+    installed one can still be replaced."""
+    from coach.playbook import registry as module
+
+    monkeypatch.setattr(module, "MAX_INSTALLED", 2)
+    registry = PlaybookRegistry(tmp_path / "books")
+    data = yaml.safe_load(own_book)
+    for n in range(2):
+        registry.install(yaml.safe_dump({**data, "id": f"book-{n}"}, allow_unicode=True).encode())
+    with pytest.raises(PlaybookError, match="2 playbooks are installed"):
+        registry.install(own_book)
+    assert registry.install(yaml.safe_dump({**data, "id": "book-1", "version": "9"}).encode())[1] is False

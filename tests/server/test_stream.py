@@ -107,9 +107,10 @@ def test_malformed_start(client):
     "change,needle",
     [({"encoding": "opus"}, "unsupported encoding"), ({"sample_rate": 44100}, "sample rate"),
      ({"channel_roles": ["agent"]}, "channel_roles"), ({"language": "fr"}, "language"),
-     ({"playbook": "martian"}, "unknown playbook"), ({"channel_roles": ["agent", "robot"]}, "unknown channel role"),
+     ({"playbook": "martian"}, "unknown playbook"), ({"channel_roles": ["agent", "robot"]}, "unknown role 'robot'"),
+     ({"channel_roles": ["agent", "agent"]}, "name 'agent' twice"),  # refused as an upload's are
      ({"playbook": "/etc/passwd"}, "installed playbooks: en-US-collections, zh-CN-bank-collections"),
-     ({"playbook": "../../playbooks/en-US-collections.yaml"}, "unknown playbook"),
+     ({"playbook": "../../playbooks/en-US-collections.yaml"}, "never a path"),
      ({"call_id": "../../../x"}, "may not hold slashes"), ({"call_id": "fz\u0000nul"}, "control or format characters"),
      ({"call_id": "\u202eevil"}, "control or format characters")],
 )

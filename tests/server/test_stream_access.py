@@ -285,8 +285,9 @@ def test_a_client_cannot_make_its_own_call_a_demo(client, parts):
 
 
 @pytest.mark.parametrize(("change", "needle"), [
-    ({"sample": "../../../etc/passwd"}, "no bundled sample named '..passwd'; the samples: en-cooperative"),
-    ({"sample": "/work/main/examples/audio/en-short-call.flac"}, "no bundled sample named"),
+    ({"sample": "../../../etc/passwd"}, "a sample is named, never a path; the samples: en-cooperative"),
+    ({"sample": "/work/main/examples/audio/en-short-call.flac"}, "never a path"),
+    ({"sample": "martian"}, "no bundled sample named 'martian'"),
     ({"sample": "en-short-call.flac"}, "the samples: en-cooperative, en-hardship, en-short-call"),
     ({"sample": "x" * 500}, "at most 200 characters"),
     ({"sample": ""}, "at least 1 character"),
