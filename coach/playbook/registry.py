@@ -82,7 +82,7 @@ class PlaybookRegistry:
         """The file of an installed playbook; :class:`UnknownPlaybookError` (listing the ids) otherwise."""
         paths = self.paths()
         if playbook_id not in paths and ("/" in playbook_id or "\\" in playbook_id):
-            raise UnknownPlaybookError(f"a playbook is named by its id, never a path; installed playbooks: "
+            raise UnknownPlaybookError(f"unknown playbook: a playbook is named by its id, never a path; installed playbooks: "
                                        f"{', '.join(sorted(paths)) or '(none)'}")
         if playbook_id not in paths:
             raise UnknownPlaybookError(f"unknown playbook {playbook_id[:100]!r}; installed playbooks: "

@@ -254,7 +254,6 @@ def test_an_agent_cannot_pass_a_real_call_off_as_a_demo(setup, receiver):
             break
         time.sleep(0.05)
     assert "sneaky-real" in [c["id"] for c in client.get("/v1/calls", headers=agent).json()["calls"]]
-    assert "sneaky-sample" not in {a.call_id for a in store.alerts()}  # a demo's alerts show on the floor only
     store.purge_demo_calls()
     assert store.has_call("sneaky-real") and not store.has_call("sneaky-sample")
 
@@ -432,35 +431,3 @@ def test_fifty_busy_calls_and_an_alert_on_the_socket_within_a_second(setup):
             thread.join(timeout=2)
         for key in keys:
             floor.close(key)
-
-
-def test_a_demo_calls_alerts_show_on_the_floor_but_are_not_stored(tmp_path, en_engine):
-    """A new user found demo samples' alerts listed at /v1/alerts long after the demo (and after
-    `coach calls purge-demo`): a demo's alerts are shown live, then go with it. The hub alone, with a
-    store that records what it is given (the real store keeps alerts in the tests above)."""
-    import asyncio
-
-    from server.supervisor import SupervisorHub
-    from tests.conftest import run_call
-
-    class Kept:
-        def __init__(self) -> None:
-            self.alerts: list = []
-
-        def add_alert(self, alert) -> None:
-            self.alerts.append(alert)
-
-    events = run_call(en_engine, [("agent", "hi its sam from crestline am i speaking with dana"), ("debtor", "yes"),
-                                  ("agent", "pay today or we will have you arrested")])
-
-    async def play() -> list:
-        kept = Kept()
-        hub = SupervisorHub(Settings(data_dir=tmp_path), kept)  # type: ignore[arg-type]
-        for demo in (True, False):
-            key = hub.call_opened(None, f"call-{demo}", language="en", playbook=None, metadata={}, demo=demo)  # type: ignore[arg-type]
-            hub.call_events(key, events)
-        await hub.settled()
-        return kept.alerts
-
-    stored = asyncio.run(play())
-    assert stored and {a.call_id for a in stored} == {"call-False"}
