@@ -60,6 +60,9 @@ class UploadResult(BaseModel):
     #: The earlier review of this file that this one replaced: the upload named another language or
     #: playbook than it was reviewed with (and the uploader may see it).
     replaced: str | None = None
+    #: A duplicate only: what this upload named that the stored call keeps as it was (``call_id``,
+    #: ``agent_id``, ``team``, ``metadata``), so a client learns its fields were not used.
+    ignored: list[str] = Field(default_factory=list)
 
 
 class NewNote(BaseModel):
@@ -167,8 +170,11 @@ async def upload_call(
         summary = await asyncio.to_thread(store.get_call, stored.call_id, viewer)
     except NotFoundError:  # stored before, by someone whose calls this token may not see: say no more
         raise HTTPException(status_code=409, detail="this file was already uploaded, to calls you cannot see") from None
+    ignored = [name for name, given, kept in (("call_id", call_id, summary.id), ("agent_id", agent_id, summary.agent_id),
+                                              ("team", team, summary.team), ("metadata", metadata, None))
+               if stored.duplicate and given and given != kept]
     result = UploadResult(call=CallSummary(**summary.model_dump(include=set(CallSummary.model_fields))),
-                          duplicate=stored.duplicate, replaced=stored.replaced)
+                          duplicate=stored.duplicate, replaced=stored.replaced, ignored=ignored)
     return JSONResponse(result.model_dump(mode="json"), status_code=200 if stored.duplicate else 201)
 
 

@@ -242,7 +242,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                     # nothing the rule was taught is near (garbled speech), or it is small talk or praise,
                     # or a question of who is on the line
                     skipped = (support < self.support_floor or self._small_talk_or_praise(turn)
-                               or (abuse and self._asks_who(turn)))
+                               or self._asks_who(turn))
                 if skipped:
                     p -= own  # the next rule stands on what is left, never on this one's share
                     continue
@@ -334,8 +334,9 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         """The line asks who is on the line, or how they know the debtor (the language's
         ``identity_question``), and so does every clause of it the rule classifier reads as a
         violation: "你是王磊吧", "我找王磊 你是他什么人" read as abuse at 0.99, the classifier's insults
-        saying 你 as often as such questions do; "你是王磊吧 明天我们就上门" stays a threat. No insult
-        by reading alone, then: a term the offensive lexicon lists (你是王八蛋吧) stays abuse."""
+        saying 你 as often as such questions do, and "那你是他家里人吧" as telling the family to pay;
+        "你是王磊吧 明天我们就上门" stays a threat. No violation by reading alone, then: a term the
+        offensive lexicon lists (你是王八蛋吧) or a rule's own words stay one."""
         question = self.pack.identity_question
         if question is None or not question.search(turn.features.norms[0]):
             return False

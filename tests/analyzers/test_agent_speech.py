@@ -585,6 +585,11 @@ def test_asking_who_is_on_the_line_is_no_abuse_unless_its_words_are(zh_engine, l
     assert ("CN-ABUSE" in _rules_on(events, 0)) is abuse
 
 
+def test_asking_whether_it_is_family_is_no_violation_telling_them_to_pay_is(zh_engine):
+    assert not _rules_on(run_call(zh_engine, [("agent", "那你是他家里人吧")]), 0)  # CN-ESTATE at 1.0 before
+    assert _rules_on(run_call(zh_engine, [("agent", "你是他家里人吧 那他的欠款你得替他还")]), 0) & {"CN-ESTATE", "CN-3P"}
+
+
 def test_a_third_party_saying_she_is_his_mother_is_not_hostile(zh_engine):
     events = run_call(zh_engine, [("agent", "喂 王磊在吗"), ("third_party", "我是他妈 他不在家 你哪位"),
                                   ("third_party", "他妈的 别再打了")])

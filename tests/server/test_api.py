@@ -109,8 +109,12 @@ def test_a_coach_uploads_a_transcript_and_reviews_it(client, tokens, violations_
 def test_the_same_file_twice_is_stored_once(client, tokens, violations_call):
     again = upload(client, tokens["coach"], EXAMPLES / "en-violations.json", name="renamed.json")
     assert again.status_code == 200
-    assert again.json() == {"call": again.json()["call"], "duplicate": True, "replaced": None}
+    assert again.json() == {"call": again.json()["call"], "duplicate": True, "replaced": None, "ignored": []}
     assert again.json()["call"]["id"] == violations_call["id"]
+    # what a duplicate names for the call is not used, and the answer says so (a new user found it silent)
+    named = upload(client, tokens["coach"], EXAMPLES / "en-violations.json", agent_id="zzz", call_id="other-id")
+    assert named.status_code == 200 and named.json()["ignored"] == ["call_id", "agent_id"]
+    assert named.json()["call"]["agent_id"] == "a1" and named.json()["call"]["id"] == violations_call["id"]
     elsewhere = upload(client, tokens["other_coach"], EXAMPLES / "en-violations.json")  # another team's coach
     assert elsewhere.status_code == 409 and violations_call["id"] not in elsewhere.text
 
