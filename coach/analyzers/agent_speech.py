@@ -239,10 +239,8 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                            or self._only_sympathy(norm, own) or excuse)
                 if not skipped:
                     example, support = self._nearest(turn, rule.id)
-                    # nothing the rule was taught is near (garbled speech), or it is small talk or praise,
-                    # or a question of who is on the line
-                    skipped = (support < self.support_floor or self._small_talk_or_praise(turn)
-                               or self._asks_who(turn))
+                    # nothing the rule was taught is near (garbled speech), or the line is of a lawful kind
+                    skipped = support < self.support_floor or self._lawful_kind(turn)
                 if skipped:
                     p -= own  # the next rule stands on what is left, never on this one's share
                     continue
@@ -251,11 +249,10 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                 break
         if self.offensive_rules:
             score = turn.offensive(self.engine.language)
-            # a model's reading of small talk or praise is no abuse ("my knees hate me after that hike":
-            # 0.92); a term the lexicon lists stays abuse wherever it is said
+            # a model's reading of small talk, praise or a question of who is on the line is no abuse
+            # ("my knees hate me after that hike": 0.92); a term the lexicon lists stays abuse wherever it is said
             listed = score.method == METHOD_LEXICON
-            if score.probability >= OFFENSIVE_THRESHOLD and (listed or not (self._small_talk_or_praise(turn)
-                                                                             or self._asks_who(turn))):
+            if score.probability >= OFFENSIVE_THRESHOLD and (listed or not self._lawful_kind(turn)):
                 for rule in self.offensive_rules:
                     if monitor.applies(rule) and all(f.rule.id != rule.id for f in findings):
                         evidence = f"{turn.text} ({score.evidence})" if score.evidence else turn.text
@@ -316,19 +313,20 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         """The line only sympathises (or apologises) and the classifier is not sure of the rule."""
         return own < SYMPATHY_CONFIDENCE and self.pack.sympathises(norm)
 
-    def _small_talk_or_praise(self, turn: Turn) -> bool:
-        """The line is small talk or sincere praise: the rule classifier learned only debt talk, lawful
-        or not, and read "what kind of dog is it" as abuse at 0.97, "you're a smart cookie, you caught
-        the error before I did" at 0.96. Each head reads the line whole and clause by clause: each
-        clause the rule classifier reads as a violation must read as the head's kind too ("出门小心点
-        别出什么意外" is small talk at 0.52 whole, its menace at 0.29): a menace wrapped in chit-chat stays
-        a menace, at the price of some chit-chat whose clauses read alone are neither
-        (docs/benchmarks.md sections 47-48). Read once a turn (kept in its facts)."""
-        if "small_talk_or_praise" not in turn.facts:
-            turn.facts["small_talk_or_praise"] = any(
+    def _lawful_kind(self, turn: Turn) -> bool:
+        """The line is small talk, sincere praise or a question of who is on the line: the rule
+        classifier learned only debt talk, lawful or not, and read "what kind of dog is it" as abuse at
+        0.97, "you're a smart cookie, you caught the error before I did" at 0.96. Each kind is read
+        whole and clause by clause: each clause the rule classifier reads as a violation must be of the
+        kind too ("出门小心点 别出什么意外" is small talk at 0.52 whole, its menace at 0.29): a menace
+        wrapped in chit-chat stays a menace, at the price of some chit-chat whose clauses read alone are
+        neither (docs/benchmarks.md sections 47-49). Read once a turn (kept in its facts)."""
+        if "lawful_kind" not in turn.facts:
+            turn.facts["lawful_kind"] = any(
                 head is not None and self._head_reads(head, label, turn)
-                for head, label in ((self.small_talk_head, SMALL_TALK), (self.praise_head, PRAISE)))
-        return turn.facts["small_talk_or_praise"]
+                for head, label in ((self.small_talk_head, SMALL_TALK), (self.praise_head, PRAISE))
+            ) or self._asks_who(turn)
+        return turn.facts["lawful_kind"]
 
     def _asks_who(self, turn: Turn) -> bool:
         """The line asks who is on the line, or how they know the debtor (the language's

@@ -81,12 +81,11 @@ class PlaybookRegistry:
     def path(self, playbook_id: str) -> Path:
         """The file of an installed playbook; :class:`UnknownPlaybookError` (listing the ids) otherwise."""
         paths = self.paths()
-        if playbook_id not in paths and ("/" in playbook_id or "\\" in playbook_id):
-            raise UnknownPlaybookError(f"unknown playbook: a playbook is named by its id, never a path; installed playbooks: "
-                                       f"{', '.join(sorted(paths)) or '(none)'}")
         if playbook_id not in paths:
-            raise UnknownPlaybookError(f"unknown playbook {playbook_id[:100]!r}; installed playbooks: "
-                                       f"{', '.join(sorted(paths)) or '(none)'}")
+            # a path is not quoted back: the server's error handler cuts folders out of what it quotes
+            path_like = "/" in playbook_id or "\\" in playbook_id
+            named = ": a playbook is named by its id, never a path" if path_like else f" {playbook_id[:100]!r}"
+            raise UnknownPlaybookError(f"unknown playbook{named}; installed playbooks: {', '.join(sorted(paths)) or '(none)'}")
         return paths[playbook_id]
 
     def reference(self, playbook_id: str | None) -> str | None:

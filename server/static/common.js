@@ -1,7 +1,8 @@
 // Helpers shared by the static pages (console, review, supervisor, trainer): a DOM builder, the API
-// token's storage, API requests and their errors in words, and the message banner. A plain classic script, loaded by each page's HTML before the
-// page's own script, so its declarations are globals every page script sees (modules included). Plain
-// browser JavaScript, no build step, nothing fetched from anywhere but this server.
+// token's storage, API requests and their errors in words, and the message banner. A plain classic
+// script, loaded by each page's HTML before the page's own script, so its declarations are globals
+// every page script sees (modules included). Plain browser JavaScript, no build step, nothing fetched
+// from anywhere but this server.
 //
 // Everything the API returns is user content: el() and svg() put it into the page as text nodes and
 // attributes, never as HTML.
