@@ -355,6 +355,7 @@ def recognize_recording(decoded: DecodedRecording, language: str, request: Revie
     clips = transcribe_channels(audio, asr, language, speech=speech)
     if not clips:
         found = sum(len(stretches) for stretches in speech)
+        _refuse_in_another_language(path, language, decoded.warnings)
         raise InputError(f"{path.name}: no speech was recognised in the recording" + (
             " (silence or noise only)" if not found else
             f": none of its {found} stretches of sound gave usable words (music, noise, another language, or audio "
@@ -362,6 +363,19 @@ def recognize_recording(decoded: DecodedRecording, language: str, request: Revie
     warnings = decoded.warnings + speech_warnings(speech, clips, tuple(request.channel_roles) if audio.shape[0] >= 2 else None)
     return HeardRecording(path, language, clips, channels=audio.shape[0], duration=audio.shape[1] / 16_000,
                           warnings=warnings, mono=audio[0] if audio.shape[0] == 1 else None)
+
+
+def _refuse_in_another_language(path: Path, language: str, warnings: list[CallWarning]) -> None:
+    """Nothing usable heard in the language asked for, while the speech sounds like another: say that,
+    and how to review it, rather than blame the recording."""
+    mismatch = next((w for w in warnings if w.code == "language_mismatch"), None)
+    if mismatch is None:
+        return
+    heard = mismatch.message.split(", but ", 1)[0]
+    advised = _language_advised(mismatch.message)
+    raise InputError(f"{path.name}: no speech was recognised in {LANGUAGE_NAMES.get(language, language)}: {heard}",
+                     hint=f"{REVIEW_AGAIN} {advised} (or auto)" if advised else
+                     "coach reviews English and Chinese calls; pass --language to review it anyway")
 
 
 def analyse_recording(heard: HeardRecording, request: ReviewRequest, engine: CoachEngine) -> ReviewedCall:

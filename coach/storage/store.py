@@ -53,6 +53,7 @@ from coach.storage.tables import (
     ScorecardRow,
     TokenRow,
     UtteranceRow,
+    call_date,
     utcnow,
 )
 
@@ -204,7 +205,7 @@ class CallStore:
     def list_calls(self, filters: CallFilter | None = None, viewer: Viewer | None = None) -> list[CallSummary]:
         filters = filters or CallFilter()
         query = select(CallRow).where(*_visible(viewer), *_filtered(filters))
-        query = query.order_by(CallRow.created_at.desc(), CallRow.id).limit(filters.limit).offset(filters.offset)
+        query = query.order_by(call_date().desc(), CallRow.id).limit(filters.limit).offset(filters.offset)
         with self._read() as session:
             return [_summary(row) for row in session.scalars(query)]
 
@@ -252,7 +253,7 @@ class CallStore:
         while max_calls is None or seen < max_calls:
             size = page_size if max_calls is None else min(page_size, max_calls - seen)
             query = (select(CallRow).where(*_visible(viewer), *_filtered(filters))
-                     .order_by(CallRow.created_at.desc(), CallRow.id).limit(size).offset(seen))
+                     .order_by(call_date().desc(), CallRow.id).limit(size).offset(seen))
             with self._read() as session:
                 page = [_summary(row) for row in session.scalars(query)]
             if not page:
@@ -588,18 +589,14 @@ def _filtered(filters: CallFilter) -> list[Any]:
         if value:
             conditions.append(column == value)
     if filters.date_from:
-        conditions.append(_call_date() >= datetime.combine(filters.date_from, time.min, tzinfo=UTC))
+        conditions.append(call_date() >= datetime.combine(filters.date_from, time.min, tzinfo=UTC))
     if filters.date_to:
-        conditions.append(_call_date() <= datetime.combine(filters.date_to, time.max, tzinfo=UTC))
+        conditions.append(call_date() <= datetime.combine(filters.date_to, time.max, tzinfo=UTC))
     if filters.violation:
         wanted = filters.violation.upper() if filters.violation.upper() in SEVERITY_ORDER else filters.violation
         match = EventRow.severity == wanted if wanted in SEVERITY_ORDER else EventRow.key == wanted
         conditions.append(exists().where(and_(EventRow.call_id == CallRow.id, EventRow.type == "compliance", match)))
     return conditions
-
-
-def _call_date():
-    return func.coalesce(CallRow.started_at, CallRow.created_at)
 
 
 def _summary(row: CallRow) -> CallSummary:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text, TypeDecorator, UniqueConstraint, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -76,6 +76,16 @@ class CallRow(Base):
 
     utterances: Mapped[list[UtteranceRow]] = relationship(back_populates="call", cascade="all, delete-orphan",
                                                             order_by="UtteranceRow.idx")
+
+
+def call_date() -> Any:
+    """When the call took place: its start, else when it was stored (a call without metadata)."""
+    return func.coalesce(CallRow.started_at, CallRow.created_at)
+
+
+#: Lists show calls newest first by when they took place: an imported March call sits among March's
+#: calls, not among those of the day it was imported.
+Index("ix_calls_call_date", call_date())
 
 
 class UtteranceRow(Base):

@@ -65,6 +65,21 @@ def test_without_a_language_a_playbook_says_it(chinese_call):
     assert "a Chinese playbook (or without --playbook)" in warning.message  # --language zh alone is refused
 
 
+def test_english_in_which_chinese_hears_nothing_is_refused_with_the_language_heard(tmp_path):
+    """English reviewed as Chinese can give no usable words at all: the refusal names the language
+    heard and how to review it, instead of blaming the recording."""
+    english = np.concatenate([
+        speak("Hello, this is Mark from Northside Recovery calling about your account balance of two hundred dollars. "
+              "Can you make a payment today?", speed=175), silence(0.5),
+        speak("I already paid that last month and I have the receipt. Please stop calling me at work.", speed=175)])
+    raw, wav = tmp_path / "call.raw", tmp_path / "english.wav"
+    (np.clip(english, -1, 1) * 32767).astype("<i2").tofile(raw)
+    subprocess.run(["sox", "-t", "raw", "-r", "16000", "-e", "signed", "-b", "16", "-c", "1", str(raw), str(wav)], check=True)
+    with pytest.raises(InputError, match="no speech was recognised in Chinese: the speech sounds like English") as refused:
+        review_file(wav, ReviewRequest(language="zh"))
+    assert refused.value.hint == "review it again with --language en (or auto)"
+
+
 @pytest.mark.parametrize(("probabilities", "declared", "contradicts"), [
     ({"zh": 0.94, "en": 0.01}, "en", True),    # another language, surely
     ({"zh": 0.79, "en": 0.06}, "en", True),    # likely, and the declared one very unlikely (zh-cooperative)

@@ -70,6 +70,16 @@ def test_lists_filter_by_agent_team_language_violation_outcome_and_date(store, v
     assert len(store.list_calls(CallFilter(limit=1))) == 1
 
 
+def test_lists_show_calls_newest_first_by_when_they_took_place(store, hardship_events):
+    """An imported call from March sits among March's calls, not among the day it was stored; a call
+    whose start is not known counts from when it was stored."""
+    store.save_call(new_call("nov", started_at=datetime(2026, 11, 20, 9, tzinfo=timezone.utc)), hardship_events)
+    store.save_call(new_call("march", started_at=datetime(2026, 3, 2, 9, tzinfo=timezone.utc)), hardship_events)
+    store.save_call(new_call("unknown"), hardship_events)  # stored now, after November
+    assert [c.id for c in store.list_calls()] == ["unknown", "nov", "march"]
+    assert [c.id for page in store.call_pages(page_size=2) for c in page] == ["unknown", "nov", "march"]
+
+
 def test_agents_see_their_calls_coaches_their_team_trainers_all(store, violations_events, hardship_events):
     store.save_call(new_call("v1", agent_id="a7", team="north"), violations_events)
     store.save_call(new_call("h1", agent_id="a8", team="south"), hardship_events)
@@ -241,6 +251,7 @@ def test_a_locked_sqlite_database_is_a_clear_error_and_writes_nothing(tmp_path, 
     store.close()
 
 
+@pytest.mark.filterwarnings("ignore:.*expression-based index:UserWarning", "ignore:.*expression-based index")
 def test_migrations_match_the_tables(database_url):
     """A schema change without a migration fails here, before it reaches a user's database."""
     from alembic.autogenerate import compare_metadata
