@@ -851,7 +851,9 @@ def _print_mining(console: Console, result) -> None:
         console.print(f"[yellow]more calls match: the newest {window.max_calls} were mined (--max-calls)[/]")
     table = Table(title="Intents", title_justify="left")
     for column in ("intent", "calls", "share", "utterances", "weekly trend", "top team"):
-        table.add_column(column, justify="right" if column in ("calls", "share", "utterances") else "left")
+        # a narrow terminal folds a long trend onto more lines rather than cutting off its latest weeks
+        table.add_column(column, justify="right" if column in ("calls", "share", "utterances") else "left",
+                         overflow="fold")
     for item in result.intents:
         top = item.by_team[0] if item.by_team else None
         table.add_row(item.intent, str(item.calls), f"{item.share_of_calls:.0%}", str(item.utterances),
@@ -883,8 +885,17 @@ def _print_mining(console: Console, result) -> None:
                       escape(" | ".join(cluster.representatives[:2])))
     console.print(table)
     if result.clusters:
-        console.print(f"[dim]export one: coach mine export --cluster {result.clusters[0].id} --as-intent NAME "
-                      "--response \"what the agent should say\" --out FILE.yaml[/]")
+        console.print(f"[dim]export one: {escape(_export_command(result.clusters[0]))}[/]")
+
+
+def _export_command(cluster) -> str:
+    """How to turn ``cluster`` into playbook examples: an intent of its own when it is big enough, else
+    examples of the intent that claimed most of its members (as the trainer page says)."""
+    if cluster.enough_for_an_intent:
+        what = '--as-intent NAME --response "what the agent should say"'
+    else:
+        what = f"--into-intent {max(cluster.claimed, key=cluster.claimed.get) if cluster.claimed else 'INTENT_ID'}"
+    return f"coach mine export --cluster {cluster.id} {what} --out {cluster.id}.yaml"
 
 
 def _sparkline(values: list[int]) -> str:

@@ -324,3 +324,40 @@ def test_analyze_in_the_other_language_warns():
     assert "the transcript's text is English, but the call was analysed as Chinese" in result.stderr
     assert "--language en" in result.stderr
     assert "analysed as" not in coach("analyze", EXAMPLES / "zh-hardship.json", "--format", "jsonl").stderr
+
+
+def _mined(weeks: int, cluster_size: int):
+    from coach.mining.models import Cluster, IntentFigures, MiningResult, WeekTally, Window
+
+    weekly = [WeekTally(week=f"2026-W{w:02d}", calls=w % 5) for w in range(1, weeks + 1)]
+    window = Window(calls=40, truncated=False, max_calls=2000, since=None, until=None, weeks=[t.week for t in weekly],
+                    languages={"en": 40}, playbooks={"en": "en-US-collections"}, min_calls=1)
+    intent = IntentFigures(intent="cannot_afford", kind="objection", name="Cannot afford", calls=12, utterances=15,
+                           share_of_calls=0.3, weekly=weekly, by_language=[], by_team=[], by_agent=[])
+    cluster = Cluster(id="en-1", label="credit report", language="en", size=cluster_size, calls=3, keywords=["credit"],
+                      representatives=["will this hurt my credit"], claimed={"dispute": 2, "cannot_afford": 1},
+                      weekly=weekly, first_week=weekly[0].week, new=False, members=[])
+    return MiningResult(window=window, intents=[intent], clusters=[cluster])
+
+
+def test_mine_on_a_narrow_terminal_keeps_every_week_of_the_trend():
+    """A long trend folds onto more lines instead of losing its latest weeks at the edge."""
+    from rich.console import Console
+
+    from coach.cli import _print_mining
+
+    console = Console(width=70, record=True, highlight=False)
+    _print_mining(console, _mined(weeks=40, cluster_size=30))
+    printed = console.export_text()
+    bars = "▁▂▃▄▅▆▇█"
+    intents = printed.split("What the playbook misses")[0]
+    assert sum(ch in bars for ch in intents) == 40 and "…" not in intents
+
+
+def test_mine_suggests_the_export_a_cluster_is_big_enough_for():
+    """A big cluster can become an intent of its own; a small one joins the intent that claimed most of it."""
+    from coach.cli import _export_command
+
+    big, small = _mined(4, cluster_size=30).clusters[0], _mined(4, cluster_size=3).clusters[0]
+    assert "--as-intent NAME" in _export_command(big)
+    assert _export_command(small) == "coach mine export --cluster en-1 --into-intent dispute --out en-1.yaml"
