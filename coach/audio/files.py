@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +20,19 @@ MIN_PARTIAL_SECONDS = 2.0
 #: Longest recording reviewed (seconds), unless the caller says otherwise (COACH_MAX_RECORDING_SECONDS):
 #: two hours of two-channel audio is ~0.9 GB decoded.
 MAX_RECORDING_SECONDS = 7_200.0
-#: Samples handed to the resampler at a time (faster-whisper's grouping).
+#: Samples handed to the resampler at a time (faster-whisper's grouping), counted at 16 kHz: a file
+#: at a lower rate hands over fewer, so one group never resamples into more than this.
 DECODE_GROUP_SAMPLES = 500_000
+#: Sample rates a recording may have: telephone audio is 8 kHz, studio audio up to 384 kHz. Below
+#: the lowest, a few kilobytes resample into hours of audio in one step.
+MIN_SAMPLE_RATE, MAX_SAMPLE_RATE = 4_000, 384_000
+#: The FFmpeg demuxers a recording may be read with (auto-detected among these only). Others read
+#: more than the file: a playlist (``.m3u8``, HLS) or ``concat`` list would have FFmpeg open files
+#: it names on the server's own disk, and an upload decode them into a call.
+AUDIO_DEMUXERS = ("wav", "w64", "flac", "mp3", "ogg", "mov", "mp4", "m4a", "3gp", "matroska", "webm", "aac", "amr",
+                  "aiff", "au", "asf", "caf", "wv")
+#: FFmpeg's options for every recording opened: those demuxers, and local files only.
+OPEN_OPTIONS = {"format_whitelist": ",".join(AUDIO_DEMUXERS), "protocol_whitelist": "file"}
 
 
 #: Media types of the recording formats a kept recording is served as (the review page's player).
@@ -68,7 +80,7 @@ def probe_channels(path: str | Path) -> int | None:
     import av
 
     try:
-        with av.open(str(path)) as container:
+        with av.open(str(path), container_options=OPEN_OPTIONS) as container:
             streams = container.streams.audio
             return int(streams[0].channels) if streams else None
     except Exception:  # PyAV raises many kinds for broken files; load_recording reports them
@@ -90,24 +102,33 @@ def load_recording(path: str | Path, *, min_partial_seconds: float = MIN_PARTIAL
     if path.stat().st_size == 0:
         raise InputError(f"{path}: the file is empty")
     try:
-        with av.open(str(path)) as container:
+        container = av.open(str(path), container_options=OPEN_OPTIONS)
+    except av.FFmpegError as exc:
+        if exc.errno == errno.EINVAL:  # found to be a format not allowed
+            raise InputError(f"{path}: not a recording in a format coach reads",
+                             hint="convert it to wav, flac, mp3, ogg, m4a or another audio format") from None
+        raise _undecodable(path, exc) from None
+    try:
+        with container:
             if not container.streams.audio:
                 raise InputError(f"{path}: has no audio stream")
-            channels = container.streams.audio[0].channels
+            stream = container.streams.audio[0]
+            channels = stream.channels
+            if not MIN_SAMPLE_RATE <= (stream.rate or 0) <= MAX_SAMPLE_RATE:
+                raise InputError(f"{path}: its sample rate ({stream.rate or 0} Hz) is not one of a recording",
+                                 hint=f"recordings are {MIN_SAMPLE_RATE:,} to {MAX_SAMPLE_RATE:,} Hz; telephone audio is 8,000")
             declared = container.duration / 1_000_000 if container.duration else None
             estimated = container.format.name == "mp3"  # ffmpeg guesses MP3 lengths from the bit rate
             if container.format.name == "wav":  # ffmpeg takes a WAV's length from the file's size
                 declared = wav_declared_seconds(path) or declared
             if declared and declared > max_seconds:
                 raise _too_long(path, max_seconds, f"its header says {declared / 60:.0f} min")
-            audio = decode_samples(container, stereo=channels >= 2, max_seconds=max_seconds, path=path)
+            audio = decode_samples(container, stereo=channels >= 2, max_seconds=max_seconds, path=path,
+                                   group=max(1, DECODE_GROUP_SAMPLES * min(stream.rate, RATE) // RATE))
     except InputError:
         raise
-    except Exception as exc:  # PyAV raises many kinds for broken files; FFmpeg's own words, without its errno
-        # anything else is PyAV tripping on a stream it half read ("'AudioStream' object has no attribute ...")
-        reason = (getattr(exc, "strerror", None) or f"{type(exc).__name__}: {exc}" if isinstance(exc, av.FFmpegError)
-                  else "an unsupported or damaged audio stream")
-        raise InputError(f"{path}: cannot decode audio ({reason}); is it a complete audio file?") from None
+    except Exception as exc:  # PyAV raises many kinds for broken files
+        raise _undecodable(path, exc) from None
     if audio.shape[1] == 0:
         raise InputError(f"{path}: contains no audio samples (truncated or empty)")
     decoded = audio.shape[1] / RATE
@@ -117,13 +138,15 @@ def load_recording(path: str | Path, *, min_partial_seconds: float = MIN_PARTIAL
             raise InputError(f"{path}: truncated: its header says {declared:.1f} s but only {decoded:.1f} s could be decoded",
                              hint="upload the complete file")
         truncated = (round(declared, 1), round(decoded, 1))
-    return Recording(audio.astype(np.float32), truncated)
+    return Recording(audio, truncated)
 
 
-def decode_samples(container, *, stereo: bool, max_seconds: float, path: Path) -> np.ndarray:
+def decode_samples(container, *, stereo: bool, max_seconds: float, path: Path,
+                   group: int = DECODE_GROUP_SAMPLES) -> np.ndarray:
     """The container's first audio stream as float32 (channels, samples) at 16 kHz, refused once it
-    passes ``max_seconds``. faster-whisper's ``decode_audio`` (whose steps these are: frames that do
-    not decode skipped, grouped for the resampler, 16-bit samples) has no such bound."""
+    passes ``max_seconds``, checked every ``group`` samples of the stream. faster-whisper's
+    ``decode_audio`` (whose steps these are: frames that do not decode skipped, grouped for the
+    resampler, 16-bit samples) has no such bound."""
     import av
 
     resampler = av.audio.resampler.AudioResampler(format="s16", layout="stereo" if stereo else "mono", rate=RATE)
@@ -151,15 +174,28 @@ def decode_samples(container, *, stereo: bool, max_seconds: float, path: Path) -
             continue
         frame.pts = None
         fifo.write(frame)
-        if fifo.samples >= DECODE_GROUP_SAMPLES:
-            resample(fifo.read())
+        while fifo.samples >= group:
+            resample(fifo.read(group))
     if fifo.samples:
         resample(fifo.read())
     resample(None)  # flush the resampler
     samples = np.concatenate(pieces) if pieces else np.zeros(0, np.int16)
     pieces.clear()  # the 16-bit pieces are copied: let them go before the float copy is made
-    audio = samples.astype(np.float32) / 32768.0
-    return audio.reshape(-1, 2).T.copy() if stereo else audio[None, :]
+    channels = 2 if stereo else 1
+    audio = np.empty((channels, len(samples) // channels), dtype=np.float32)  # one float copy, no transposed one
+    for channel in range(channels):
+        np.multiply(samples[channel::channels], 1 / 32768.0, out=audio[channel], casting="unsafe")
+    return audio
+
+
+def _undecodable(path: Path, exc: Exception) -> InputError:
+    """FFmpeg's own words, without its errno; anything else is PyAV tripping on a stream it half read
+    ("'AudioStream' object has no attribute ...")."""
+    import av
+
+    reason = (getattr(exc, "strerror", None) or f"{type(exc).__name__}: {exc}" if isinstance(exc, av.FFmpegError)
+              else "an unsupported or damaged audio stream")
+    return InputError(f"{path}: cannot decode audio ({reason}); is it a complete audio file?")
 
 
 def _too_long(path: Path, max_seconds: float, why: str) -> InputError:

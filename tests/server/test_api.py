@@ -22,6 +22,18 @@ from tests.conftest import EXAMPLES
 SHORT_CALL = EXAMPLES / "audio" / "en-short-call.flac"
 
 
+def _wav_at(rate: int, seconds: float = 3.0) -> bytes:
+    """A mono 16-bit WAV of a tone whose header says ``rate`` samples a second."""
+    import io
+    import wave
+
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as wav:
+        wav.setnchannels(1), wav.setsampwidth(2), wav.setframerate(rate)
+        wav.writeframes((np.sin(np.arange(int(rate * seconds)) / 3) * 8000).astype("<i2").tobytes())
+    return buffer.getvalue()
+
+
 @pytest.fixture(scope="module")
 def app_parts(tmp_path_factory):
     folder = tmp_path_factory.mktemp("api")
@@ -190,6 +202,12 @@ def test_an_uploaded_recording_is_transcribed_and_playable(client, tokens):
 @pytest.mark.parametrize(("name", "content", "status", "message"), [
     ("broken.wav", b"RIFF\x00\x00\x00\x00WAVEfmt garbage" * 20, 422, "cannot decode audio"),
     ("empty.flac", b"", 422, "empty"),
+    # a playlist or concat list would have FFmpeg read files on the server's own disk into the uploader's call
+    ("server.m3u8", f"#EXTM3U\n#EXT-X-TARGETDURATION:60\n#EXTINF:60.0,\nfile://{SHORT_CALL}\n#EXT-X-ENDLIST\n".encode(),
+     422, "not a recording in a format coach reads"),
+    ("server.ffconcat", f"ffconcat version 1.0\nfile '{SHORT_CALL}'\n".encode(), 422, "not a recording in a format coach reads"),
+    # a few kilobytes at 30 Hz resample into hours of 16 kHz audio in one step
+    ("slow.wav", _wav_at(30, seconds=600), 422, "its sample rate (30 Hz) is not one of a recording"),
     ("float16.wav", b"RIFF\x34\x3e\x00\x00WAVEfmt \x10\x00\x00\x00\x03\x00\x01\x00\x80\x3e\x00\x00\x00\x7d\x00\x00"
      b"\x02\x00\x10\x00data\x10\x3e\x00\x00" + b"\x00\x01" * 7944, 422, "an unsupported or damaged audio stream"),
     ("call.json", b'{"call_id": "x", "language": "en", "utterances": [', 422, "not valid JSON"),
