@@ -134,6 +134,17 @@ class StreamGate:
                                              f"{', '.join(roles[:-1])} or {roles[-1]}", FORBIDDEN)
         return viewer
 
+    async def still_valid(self, secret: str | None) -> bool:
+        """Whether a token admitted earlier still holds (revoking one takes effect on sockets already
+        open, not only on the next). A database that cannot answer keeps the socket: it was checked."""
+        if secret is None:
+            return True
+        try:
+            await self._authenticate(secret)
+        except StreamRefused as refused:
+            return refused.code == "auth_unavailable"
+        return True
+
     async def _authenticate(self, secret: str) -> Viewer:
         key = token_key(secret)
         try:

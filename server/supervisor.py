@@ -28,7 +28,8 @@ from coach.floor import CallTile, Floor, FloorMessage, SupervisorNote
 from coach.storage import CallStore, Viewer
 from coach.storage.records import WATCHERS
 from coach.storage.store import Redactor
-from server.auth import StreamGate, StreamRefused, get_store, require
+from server.auth import UNAUTHORIZED, StreamGate, StreamRefused, get_store, require
+from server.limits import bearer_secret
 
 if TYPE_CHECKING:
     from server.stream import CallStream
@@ -50,6 +51,9 @@ SNAPSHOT_ALERTS = 50
 RATE_MESSAGES, RATE_WINDOW = 30, 10.0
 #: Messages waiting for a slow watcher before it is dropped (it reconnects and gets a snapshot).
 QUEUE_LIMIT = 5_000
+#: How often an open socket's token is checked again (and before every ack or note): a revoked
+#: supervisor's socket, open for a whole shift, stops watching within this many seconds.
+TOKEN_CHECK_SECONDS = 30.0
 NORMAL, POLICY, TOO_BIG, TRY_AGAIN_LATER = 1000, 1008, 1009, 1013
 
 
@@ -282,6 +286,8 @@ class Watcher:
         self._queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self._overflowed = False
         self._recent: list[float] = []
+        self._secret = bearer_secret(dict(websocket.headers), dict(websocket.query_params), "token", "access_token")
+        self._checked = time.monotonic()
 
     def put(self, message: dict[str, Any]) -> None:
         if self._overflowed:
@@ -329,9 +335,17 @@ class Watcher:
             pass
 
     async def _receive_all(self, sender: asyncio.Task) -> None:
+        receiving: asyncio.Future | None = None
         while True:
-            receiving = asyncio.ensure_future(self.ws.receive())
-            done, _ = await asyncio.wait({receiving, sender}, return_when=asyncio.FIRST_COMPLETED)
+            if receiving is None:
+                receiving = asyncio.ensure_future(self.ws.receive())
+            wait = max(0.0, self._checked + TOKEN_CHECK_SECONDS - time.monotonic())
+            done, _ = await asyncio.wait({receiving, sender}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+            if not done:  # quiet: time to check the token again
+                if not await self._token_holds():
+                    receiving.cancel()
+                    return
+                continue
             if receiving not in done:
                 receiving.cancel()
                 return
@@ -339,32 +353,52 @@ class Watcher:
                 message = receiving.result()
             except (WebSocketDisconnect, RuntimeError):
                 return
+            receiving = None
             if message["type"] == "websocket.disconnect":
                 return
             try:
-                await self._handle(message)
+                if not await self._handle(message):
+                    return
             except Exception:  # a bug: the supervisor hears that, never a traceback, and the socket stays
                 log.exception("supervisor message failed")
                 self._error("internal", "the message could not be handled (server error)")
 
-    async def _handle(self, message: dict[str, Any]) -> None:
+    async def _token_holds(self) -> bool:
+        """Check the token again; a revoked one closes the socket (``unauthorized``, 4401)."""
+        self._checked = time.monotonic()
+        if await self.gate.still_valid(self._secret):
+            return True
+        log.warning("supervisor socket closed: its token was revoked", extra={"event": "revoked"})
+        await self._refuse("unauthorized", "invalid or revoked API token", UNAUTHORIZED)
+        return False
+
+    async def _handle(self, message: dict[str, Any]) -> bool:
+        """Answer one message; False when the socket was closed (its token revoked)."""
         now = time.monotonic()
         self._recent = [t for t in self._recent if now - t < RATE_WINDOW] + [now]
         if len(self._recent) > RATE_MESSAGES:
-            return self._error("rate_limited", f"more than {RATE_MESSAGES} messages in {RATE_WINDOW:g} s; message ignored")
+            self._error("rate_limited", f"more than {RATE_MESSAGES} messages in {RATE_WINDOW:g} s; message ignored")
+            return True
         text = message.get("text")
         if text is None:
-            return self._error("bad_message", "send JSON text messages; binary frames are not accepted here")
-        if len(text.encode()) > MAX_MESSAGE_BYTES:
-            return self._error("message_too_large", f"messages are limited to {MAX_MESSAGE_BYTES} bytes")
+            self._error("bad_message", "send JSON text messages; binary frames are not accepted here")
+            return True
+        if len(text.encode("utf-8", "surrogatepass")) > MAX_MESSAGE_BYTES:
+            self._error("message_too_large", f"messages are limited to {MAX_MESSAGE_BYTES} bytes")
+            return True
         try:
             request = _WATCHER_MESSAGE.validate_json(text)
         except ValidationError as exc:
             kind = _peek_type(text)
             if kind not in ("subscribe", "unsubscribe", "ack", "note", "ping"):
-                return self._error("bad_message", f"unknown or missing message type {_short(kind)}; expected subscribe, "
-                                                  "unsubscribe, ack, note or ping")
-            return self._error("bad_message", f"invalid {kind} message:\n" + describe_validation_error(exc))
+                self._error("bad_message", f"unknown or missing message type {_short(kind)}; expected subscribe, "
+                                           "unsubscribe, ack, note or ping")
+            else:
+                self._error("bad_message", f"invalid {kind} message:\n" + describe_validation_error(exc))
+            return True
+        # what a supervisor changes (an alert acknowledged, a note to an agent) needs the token as it is now
+        if isinstance(request, Acknowledge | Note) and not await self._token_holds():
+            return False
         if isinstance(request, Ping):
             self.put({"type": "pong"})
         elif isinstance(request, Subscribe):
@@ -376,6 +410,7 @@ class Watcher:
             await self._acknowledge(request.alert_id)
         elif isinstance(request, Note):
             await self._note(request)
+        return True
 
     def _visible_tile(self, call_id: str) -> CallTile | None:
         tile = self.hub.floor.tile(call_id)
