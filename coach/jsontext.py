@@ -3,13 +3,21 @@
 ``json.loads`` fails in three ways on hostile or broken input: a syntax error (``JSONDecodeError``),
 nesting deeper than Python's recursion limit (``RecursionError``), and an integer longer than
 Python's 4,300-digit limit (a plain ``ValueError``). Callers catch one :class:`JsonError` instead,
-and its message never quotes the input.
+and its message never quotes the input. And it accepts one thing no one can store or send on: an
+escape of half a character (``"\\ud800"``, a lone surrogate), which fails later, when the text is
+encoded for the database or a client; refused here.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
+
+#: An escape of a UTF-16 surrogate: half of a character, or one of a pair that is a whole one.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+LONE_SURROGATE = "a \\u escape of half a character (a lone surrogate): the text must be valid Unicode"
 
 
 class JsonError(ValueError):
@@ -25,7 +33,7 @@ class JsonError(ValueError):
         return f"line {self.line}, column {self.column}: " if self.line is not None else ""
 
 
-def loads(text: str | bytes) -> Any:
+def _loads(text: str | bytes) -> Any:
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
@@ -34,3 +42,31 @@ def loads(text: str | bytes) -> Any:
         raise JsonError("nested too deeply") from None
     except ValueError:  # e.g. an integer of more than 4,300 digits
         raise JsonError("a number is too long") from None
+
+
+def loads(text: str | bytes) -> Any:
+    value = _loads(text)
+    escapes = _SURROGATE_ESCAPE.search(text if isinstance(text, str) else text.decode("ascii", "ignore"))
+    if escapes is not None and _holds_lone_surrogate(value):
+        raise JsonError(LONE_SURROGATE)
+    return value
+
+
+def lone_surrogate(text: str) -> bool:
+    """Whether ``text`` holds half a character (which UTF-8 cannot encode)."""
+    return _SURROGATE.search(text) is not None
+
+
+def _holds_lone_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if lone_surrogate(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False

@@ -20,6 +20,7 @@ from coach.errors import (
     PlaybookError,
     StorageError,
 )
+from coach.jsontext import lone_surrogate
 
 #: Longest piece of a client's input an error may repeat.
 ECHO_LIMIT = 200
@@ -68,15 +69,22 @@ async def invalid_request(_request: Request, exc: Exception) -> JSONResponse:
     errors = []
     found = exc.errors()
     for error in found[:MAX_ERRORS]:
-        item: dict[str, Any] = {"type": error.get("type"), "loc": [str(part)[:ECHO_LIMIT] for part in error.get("loc", ())],
-                                "msg": str(error.get("msg", ""))[:1000]}
+        item: dict[str, Any] = {"type": error.get("type"),
+                                "loc": [_whole(str(part)[:ECHO_LIMIT]) for part in error.get("loc", ())],
+                                "msg": _whole(str(error.get("msg", ""))[:1000])}
         value = error.get("input")
         if isinstance(value, (str, int, float, bool)) and len(str(value)) <= ECHO_LIMIT:
-            item["input"] = value
+            item["input"] = _whole(value) if isinstance(value, str) else value
         errors.append(item)
     if len(found) > MAX_ERRORS:  # 3,000 repeated bad parameters must not make a 500 kB answer
         errors.append({"type": "too_many_errors", "loc": [], "msg": f"... and {len(found) - MAX_ERRORS} more"})
     return JSONResponse({"detail": errors}, status_code=422)
+
+
+def _whole(text: str) -> str:
+    """``text`` with any half character ("\\ud800" in a request's JSON) shown as U+FFFD: the answer
+    quoting it could not be encoded, and the client got a 500 instead of its 422."""
+    return text if not lone_surrogate(text) else re.sub("[\ud800-\udfff]", "\ufffd", text)
 
 
 def invalid_parameter(name: str, message: str, value: Any, where: str = "query") -> RequestValidationError:

@@ -21,6 +21,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from coach import jsontext
 from coach.errors import CoachError, InputError, describe_validation_error
 from coach.events import BaseEvent
 from coach.telephony.audiohook import AudioHookMessage, ServerMessages, audio_format, roles, seconds
@@ -363,12 +364,12 @@ class AudioForkStream(CallStream):
             text = raw.get("text")
             if text is None or len(text) > self.settings.max_frame_bytes:
                 raise InputError("the first frame must be the fork's JSON metadata (uuid_audio_fork ... <metadata>)")
-            metadata = json.loads(text)
+            metadata = jsontext.loads(text)
             if not isinstance(metadata, dict):
                 raise InputError("the fork's metadata must be a JSON object")
-        except (ValueError, RecursionError, InputError) as exc:
-            await self._fail("bad_start", str(exc) if isinstance(exc, InputError) else "the metadata is not valid JSON",
-                             POLICY)
+        except (jsontext.JsonError, InputError) as exc:
+            await self._fail("bad_start", str(exc) if isinstance(exc, InputError) else
+                             f"the metadata is not valid JSON: {exc.msg}", POLICY)
             return False
         channels = self.MIXES[mix]
         roles = metadata.get("roles") or (["agent", "debtor"] if channels == 2 else ["debtor"])

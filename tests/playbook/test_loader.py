@@ -300,3 +300,19 @@ def test_validated_copies_of_many_files_do_not_fill_the_cache(tmp_path, valid_da
         assert load_playbook(_write(folder, valid_data)).id == valid_data["id"]
     assert len(list(engines.glob("validated-*@*.pkl"))) == 3
     assert (engines / "book@0123.pkl").exists()
+
+
+def test_a_playbook_cut_short_is_refused_not_read_as_one_without_rules(tmp_path):
+    """Half of a playbook still parses as YAML: without this check it loaded with two emotions, no
+    rules and no scorecard, and every call reviewed with it read as compliant, with no score."""
+    from coach.resources import data_dir
+
+    text = (data_dir("playbooks") / "zh-CN-bank-collections.yaml").read_text(encoding="utf-8")
+    lines = text.splitlines(keepends=True)
+    cut = next(n for n, line in enumerate(lines) if line.startswith("emotions:")) + 400  # inside the emotions
+    half = tmp_path / "half-book.yaml"
+    half.write_text("".join(lines[:cut]).replace("id: zh-CN-bank-collections", "id: half-book", 1), encoding="utf-8")
+    assert isinstance(yaml.safe_load(half.read_text(encoding="utf-8")), dict)
+    error = _error(half)
+    assert "emotions: missing" in error and "rules: none" in error and "scorecard: none" in error
+    assert "a file cut short?" in error

@@ -202,6 +202,9 @@ def test_an_uploaded_recording_is_transcribed_and_playable(client, tokens):
 @pytest.mark.parametrize(("name", "content", "status", "message"), [
     ("broken.wav", b"RIFF\x00\x00\x00\x00WAVEfmt garbage" * 20, 422, "cannot decode audio"),
     ("empty.flac", b"", 422, "empty"),
+    # half a character: accepted, it failed only when stored, after the whole review (a 500)
+    ("half.json", b'{"call_id": "s", "language": "en", "utterances": [{"speaker": "agent", "text": "hi \\ud800", '
+     b'"start": 0, "end": 1}]}', 422, "lone surrogate"),
     # a playlist or concat list would have FFmpeg read files on the server's own disk into the uploader's call
     ("server.m3u8", f"#EXTM3U\n#EXT-X-TARGETDURATION:60\n#EXTINF:60.0,\nfile://{SHORT_CALL}\n#EXT-X-ENDLIST\n".encode(),
      422, "not a recording in a format coach reads"),
@@ -490,6 +493,16 @@ def test_a_huge_note_is_refused_before_it_is_read(client, tokens):
     # within the limit but over the note's own: 422 without the text
     response = client.post("/v1/calls/any/notes", headers=auth(tokens["coach"]), json={"text": "y" * 20_000})
     assert response.status_code == 422 and "y" * 201 not in response.text
+
+
+def test_half_a_character_in_a_note_or_metadata_is_refused_not_a_500(client, tokens):
+    response = client.post("/v1/calls/any/notes", headers=auth(tokens["coach"]) | {"Content-Type": "application/json"},
+                           content=b'{"text": "fine \\ud800"}')
+    assert response.status_code == 422 and "valid string" in response.text  # its echo was a 500
+    call = {"call_id": "half-meta", "language": "en", "utterances": [{"speaker": "agent", "text": "hello", "start": 0, "end": 1}]}
+    response = client.post("/v1/calls", headers=auth(tokens["coach"]), files={"file": ("c.json", json.dumps(call).encode())},
+                           data={"metadata": '{"agent_id": "a\\udfff"}'})
+    assert response.status_code == 422 and "lone surrogate" in response.json()["detail"]
 
 
 def test_an_upload_over_the_limit_is_refused_from_its_length(client, tokens):

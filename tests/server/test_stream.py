@@ -101,6 +101,9 @@ def test_audio_before_start(client):
 def test_malformed_start(client):
     event, code = _rejected(client, "{not json")
     assert event["code"] == "bad_message" and code == 1008
+    # half a character in the metadata: stored, the call's detail was a 500 for everyone ever after
+    event, code = _rejected(client, json.dumps({**START, "metadata": {"note": "\ud800"}}))
+    assert event["code"] == "bad_message" and "lone surrogate" in event["message"] and code == 1008
 
 
 @pytest.mark.parametrize(
