@@ -219,17 +219,20 @@ def load_call(path: str | Path, *, language: str | None = None, settings: Settin
     if not stripped:
         raise InputError(f"{path}: the file is empty; expected a call JSON document or JSON Lines of utterances")
     data: Any
-    if stripped.startswith("{") and not _looks_like_jsonl(stripped):
+    if stripped.startswith(("{", "[")) and not _looks_like_jsonl(stripped):
         try:
             data = jsontext.loads(text)
         except jsontext.JsonError as exc:
             raise InputError(f"{path}: {exc.where}not valid JSON: {exc.msg}") from None
         if isinstance(data, dict) and "text" in data and "utterances" not in data:
             data = {"utterances": [data]}  # JSON Lines of one utterance, without a header
+        elif isinstance(data, list):
+            data = {"utterances": data}  # a bare array of utterances, as many tools export them
     elif stripped.startswith("{"):
         data = _parse_jsonl(path, text)
     else:
-        raise InputError(f"{path}: not a call transcript: expected a JSON object or JSON Lines of utterances")
+        raise InputError(f"{path}: not a call transcript: expected a JSON object, an array of utterances or JSON "
+                         "Lines of utterances")
     if not isinstance(data, dict):
         raise InputError(f"{path}: expected a JSON object with call_id, language and utterances")
     data.setdefault("call_id", path.stem)
@@ -239,6 +242,25 @@ def load_call(path: str | Path, *, language: str | None = None, settings: Settin
         texts = [u.get("text", "") for u in data["utterances"] if isinstance(u, dict) and isinstance(u.get("text"), str)]
         data["language"] = detect_language(texts)
     return validate_call(data, source=str(path), settings=settings)
+
+
+#: Names other tools give an utterance's fields, for the one-line answer to a file that uses them.
+OTHER_FIELD_NAMES = {"speaker": ("role", "party", "participant", "channel", "spk", "speaker_label"),
+                     "text": ("content", "transcript", "utterance", "sentence", "words", "message")}
+
+
+def _refuse_other_field_names(utterances: list[Any], source: str) -> None:
+    """Utterances whose fields have other tools' names ("role", "content"): one line that says so,
+    rather than "field required" twice for every utterance."""
+    first = next((u for u in utterances if isinstance(u, dict)), None)
+    if first is None:
+        return
+    renames = [(other, ours) for ours, others in OTHER_FIELD_NAMES.items() if ours not in first
+               for other in others if other in first][:2]
+    if renames:
+        said = " and ".join(f"{other!r} for {ours!r}" for other, ours in renames)
+        raise InputError(f"{source}: the utterances say {said}",
+                         hint="rename the fields: each utterance needs speaker (agent or debtor), text, start and end")
 
 
 #: Languages by name, for messages.
@@ -286,6 +308,7 @@ def validate_call(data: dict[str, Any], *, source: str = "<call>", settings: Set
                     f"{settings.max_transcript_chars} characters for one call",
                     hint="split the call or raise COACH_MAX_TRANSCRIPT_CHARS",
                 )
+        _refuse_other_field_names(utterances, source)
     context = {"max_call_seconds": settings.max_call_seconds,
                "max_overlap_repair_seconds": settings.max_overlap_repair_seconds}
     data = {key: value for key, value in data.items() if key != "warnings"}  # ours to write, not the file's

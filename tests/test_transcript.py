@@ -49,6 +49,26 @@ def test_jsonl_without_header_guesses_language_and_id(tmp_path):
     assert call.call_id == "night-call" and call.language == "zh"
 
 
+def test_a_bare_array_of_utterances_is_a_call(tmp_path):
+    """The shape many tools export: the language is guessed and the call id is the file's name."""
+    path = tmp_path / "export-17.json"
+    path.write_text(json.dumps([
+        {"speaker": "agent", "text": "请问是王先生吗", "start": 0, "end": 2},
+        {"speaker": "debtor", "text": "是我 什么事", "start": 2, "end": 3},
+    ], ensure_ascii=False))
+    call = load_call(path)
+    assert call.call_id == "export-17" and call.language == "zh" and len(call.utterances) == 2
+
+
+def test_other_tools_field_names_are_one_line_that_says_so(tmp_path):
+    utterances = [{"role": "agent", "content": "hello", "start": 0, "end": 1},
+                  {"role": "debtor", "content": "hi", "start": 1, "end": 2}]
+    with pytest.raises(InputError) as error:
+        load_call(write_call(tmp_path / "c.json", utterances))
+    assert str(error.value).splitlines()[0].endswith("the utterances say 'role' for 'speaker' and 'content' for 'text'")
+    assert "field required" not in str(error.value).lower()
+
+
 def test_jsonl_of_one_utterance_without_header(tmp_path):
     """One line, no header: an utterance, as a two-line file's lines are (was "field language:
     Field required", read as a whole call document)."""
