@@ -82,7 +82,7 @@ def read_commitment(text: str, language: str, asked: str | None = None) -> Commi
         # neither a card nor an amount, and "account number" in the reply names no way to pay
         digits, amount, channel = False, None, None
     vetoed = bool(pack.commitment_veto.search(lowered)) if pack.commitment_veto else False
-    if amount is None and due is None and not digits and pack.question.search(lowered.strip()):
+    if amount is None and due is None and not digits and _asks(pack, lowered):
         vetoed = True  # "支付宝能还吗", "can i pay with my card?": asking how to pay promises nothing
     if digits:  # a card number read out is not an amount
         amount = None
@@ -91,6 +91,13 @@ def read_commitment(text: str, language: str, asked: str | None = None) -> Commi
         channel=channel.group(0) if channel else None, digits=digits, verb=verb.group(0) if verb else None,
         vetoed=vetoed,
     )
+
+
+def _asks(pack, lowered: str) -> bool:
+    """The line, or a clause of it, is a question ("我用支付宝能还吗 还是只能去柜台": asking which way
+    to pay, the question first)."""
+    return bool(pack.question.search(lowered.strip())) or any(
+        pack.question.search(clause.strip()) for clause in pack.clauses(lowered))
 
 
 #: Digits said at once that can only be a card (phone numbers have 11 at most, ID numbers are asked as such).

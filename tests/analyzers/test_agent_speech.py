@@ -590,6 +590,13 @@ def test_asking_whether_it_is_family_is_no_violation_telling_them_to_pay_is(zh_e
     assert _rules_on(run_call(zh_engine, [("agent", "你是他家里人吧 那他的欠款你得替他还")]), 0) & {"CN-ESTATE", "CN-3P"}
 
 
+def test_telling_his_mother_she_must_pay_is_the_estate_rule_not_abuse(zh_engine):
+    """他妈 said of the mother on the line ("你是他妈" you are his mother) is no insult; 你是他妈的 still is."""
+    told = _rules_on(run_call(zh_engine, [("agent", "你是他妈你就得管 他欠的钱你们家得还")]), 0)
+    assert "CN-ABUSE" not in told and told & {"CN-ESTATE", "CN-3P"}
+    assert "CN-ABUSE" in _rules_on(run_call(zh_engine, [("agent", "你是他妈的聋子吗 听不懂人话")]), 0)
+
+
 def test_a_third_party_saying_she_is_his_mother_is_not_hostile(zh_engine):
     events = run_call(zh_engine, [("agent", "喂 王磊在吗"), ("third_party", "我是他妈 他不在家 你哪位"),
                                   ("third_party", "他妈的 别再打了")])

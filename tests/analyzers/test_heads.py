@@ -63,6 +63,7 @@ def test_chinese_promises_in_everyday_words_are_read(text):
     ("没钱 下个月也没钱", "zh"),
     ("我都不认了 明天去银行", "zh"),               # 行 closing 银行 is no "OK"
     ("还款可以用哪些方式 支付宝能还吗", "zh"),      # a question about how to pay, no terms
+    ("我用支付宝能还吗 还是只能去柜台", "zh"),      # the question first, then the other way (a new user's line)
     ("so i can pay it with zelle?", "en"),
 ])
 def test_refusals_with_terms_are_not_promises(text, language):
