@@ -229,10 +229,16 @@ async def call_audio(call_id: CallId, request: Request, viewer: Reader, store: S
                         headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"})
 
 
+#: A report quotes what debtors and agents said: shown as a document that runs nothing (its styles are
+#: inline, it has no script), in a sandbox of no origin.
+REPORT_HEADERS = {"Content-Security-Policy": "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                                             "frame-ancestors 'none'"}
+
+
 @router.get("/calls/{call_id}/report", response_class=HTMLResponse, tags=["reports"])
 async def call_report(call_id: CallId, viewer: Reader, store: Store) -> HTMLResponse:
     """One call's self-contained HTML report."""
-    return HTMLResponse(await asyncio.to_thread(_report, store, [call_id], viewer))
+    return HTMLResponse(await asyncio.to_thread(_report, store, [call_id], viewer), headers=REPORT_HEADERS)
 
 
 @router.get("/reports", response_class=HTMLResponse, tags=["reports"])
@@ -241,7 +247,7 @@ async def report(viewer: Reader, store: Store, filters: Annotated[CallFilter, De
     calls = await asyncio.to_thread(store.list_calls, filters, viewer)
     if not calls:
         raise NotFoundError("no calls match these filters")
-    return HTMLResponse(await asyncio.to_thread(_report, store, [c.id for c in calls], viewer))
+    return HTMLResponse(await asyncio.to_thread(_report, store, [c.id for c in calls], viewer), headers=REPORT_HEADERS)
 
 
 def _report(store: CallStore, call_ids: list[str], viewer: Viewer) -> str:

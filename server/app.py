@@ -102,10 +102,17 @@ def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = (
                   description="Live coaching for debt-collection calls: stream audio to /v1/stream and get hints back; "
                               "upload and review recorded calls under /v1/calls (API token required).")
     @app.middleware("http")
-    async def no_referrer(request, call_next):  # type: ignore[no-untyped-def]
-        """Links may carry ?access_token= (audio, reports): never pass them on in a Referer header."""
+    async def security_headers(request, call_next):  # type: ignore[no-untyped-def]
+        """Links may carry ?access_token= (audio, reports): never pass them on in a Referer header. No
+        page is framed by another site; a page runs only this server's own scripts and styles, and a
+        report (self-contained HTML of stored calls) no script at all."""
         response = await call_next(request)
         response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        if "content-security-policy" not in response.headers and response.headers.get("content-type", "").startswith("text/html"):
+            docs_page = request.url.path.startswith("/docs")  # Swagger UI starts itself with an inline script
+            response.headers["Content-Security-Policy"] = DOCS_POLICY if docs_page else PAGE_POLICY
         return response
 
     app.state.settings = settings
@@ -177,6 +184,14 @@ def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = (
 
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+#: The pages: this server's own scripts, styles, audio and sockets, nothing inline, framed by no one.
+PAGE_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; "
+               "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+#: The API page: Swagger UI's files are this server's, but it starts with an inline script.
+DOCS_POLICY = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+               "img-src 'self' data:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 
 
 def _open_store(settings: Settings, store: CallStore | None) -> tuple[CallStore | None, str | None]:

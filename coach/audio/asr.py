@@ -432,6 +432,12 @@ def load_asr(name: str, *, device: str = "cpu", compute_type: str = "int8", cpu_
 register_backend("whisper", load_asr)
 
 
+#: Chinese text: a character with what follows it up to the next (punctuation, spaces, Latin words).
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_CJK_UNITS = re.compile(r"[\u4e00-\u9fff][^\u4e00-\u9fff]*|[^\u4e00-\u9fff]+")
+_NOT_WORD = re.compile(r"[^\w\u4e00-\u9fff]+")
+
+
 def accept(result: Recognition, language: str) -> str | None:
     """The text to keep, or None when the recognition is most likely not speech of this call."""
     text = collapse_repetitions(result.text.strip())
@@ -451,27 +457,34 @@ def accept(result: Recognition, language: str) -> str | None:
 
 
 def collapse_repetitions(text: str, max_repeats: int = 2) -> str:
-    """Cut Whisper's repetition loops ("i cant i cant i cant i cant ...") down to ``max_repeats``."""
-    if " " in text:
-        units = text.split()
-        joiner = " "
+    """Cut Whisper's repetition loops ("i cant i cant i cant i cant ...", "饰, 饰, 饰,饰,饰,...") down
+    to ``max_repeats``. Units are words, or Chinese characters with what follows them (a loop of
+    Chinese comes with commas and spaces, which hid "饰,饰,饰" in one whitespace-separated unit); two
+    units are the same when they differ only in punctuation, spaces and case."""
+    if _CJK.search(text):
+        units, joiner = _CJK_UNITS.findall(text), ""
     else:
-        units = list(text)
-        joiner = ""
+        units, joiner = text.split(), " "
+    keys = [_NOT_WORD.sub("", unit.lower()) for unit in units]
     for size in range(1, min(8, len(units) // (max_repeats + 1)) + 1):
-        out: list[str] = []
+        kept: list[str] = []
+        kept_keys: list[str] = []
         i = 0
         while i < len(units):
-            chunk = units[i : i + size]
+            chunk = keys[i : i + size]
             repeats = 1
-            while units[i + repeats * size : i + (repeats + 1) * size] == chunk:
+            while keys[i + repeats * size : i + (repeats + 1) * size] == chunk:
                 repeats += 1
-            keep = min(repeats, max_repeats) if repeats > max_repeats else repeats
-            if repeats > max_repeats:
-                out.extend(chunk * keep)
-                i += repeats * size
+            if repeats > max_repeats and any(chunk):
+                # the first copies, then the run's last one, which ends with what follows the loop ("嘞嘞嘞," -> "嘞嘞,")
+                end = i + repeats * size
+                span = list(range(i, i + (max_repeats - 1) * size)) + list(range(end - size, end))
+                kept += [units[j] for j in span]
+                kept_keys += [keys[j] for j in span]
+                i = end
             else:
-                out.append(units[i])
+                kept.append(units[i])
+                kept_keys.append(keys[i])
                 i += 1
-        units = out
-    return joiner.join(units)
+        units, keys = kept, kept_keys
+    return joiner.join(units).strip()

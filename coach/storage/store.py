@@ -564,9 +564,10 @@ def _scope(viewer: Viewer | None, row: type[CallRow] | type[AlertRow]) -> list[A
     """What of ``row`` (calls or alerts: both carry agent_id and team) ``viewer`` may see."""
     if viewer is None or viewer.sees_everything:
         return []
-    if viewer.role == "agent":  # their own, and not another team's agent with the same id
-        return [row.agent_id == viewer.agent_id] + (
-            [or_(row.team == viewer.team, row.team.is_(None))] if viewer.team else [])
+    if viewer.role == "agent":  # their own, and not another team's agent with the same id (agent ids are
+        # often labels within a team: an agent token of no team sees that agent's calls of no team only)
+        return [row.agent_id == viewer.agent_id,
+                or_(row.team == viewer.team, row.team.is_(None)) if viewer.team else row.team.is_(None)]
     if viewer.role in ("coach", "supervisor"):
         return [row.team == viewer.team]
     if viewer.role == "integration":  # streams calls, reads none

@@ -34,6 +34,13 @@ const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
 const words = (id) => (id ? String(id).replace(/_/g, " ") : "–");
 const shortWeek = (week) => String(week).replace(/^\d{4}-/, "");
 
+/** A legend's colour swatch: coloured through the CSSOM, since the page's policy allows no inline style attribute. */
+function swatch(colour) {
+  const node = el("span", { class: "swatch" });
+  node.style.background = colour;
+  return node;
+}
+
 /** ``en-US-collections@1.0.0#intents/cannot_afford/responses/1`` -> ``cannot_afford #1`` (as the HTML report). */
 function shortRef(ref) {
   if (ref === "off_script") return "off script";
@@ -372,7 +379,7 @@ function trendChart(intents, weeks, colours) {
     chart.append(line);
   }
   const legend = el("ul", { class: "legend" }, intents.map((intent) =>
-    el("li", {}, el("span", { class: "swatch", style: `background:${colours.get(intent.intent)}` }), intent.name)));
+    el("li", {}, swatch(colours.get(intent.intent)), intent.name)));
   return el("div", {}, chart, legend);
 }
 

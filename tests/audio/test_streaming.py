@@ -77,6 +77,9 @@ def test_guards():
     assert accept(Recognition("I lost my job", -0.3, 0.1, 1.0), "zh") is None  # language drift
     assert accept(Recognition("我没钱", -0.3, 0.1, 1.0), "zh") == "我没钱"
     assert collapse_repetitions("i cant i cant i cant i cant i cant pay") == "i cant i cant pay"
+    # a Chinese loop with its commas and spaces (a live call's first utterance, from a new user's file)
+    assert collapse_repetitions("神人, 豹豹, 饰, 饰, 饰,饰,饰,饰,饰,饰,饰,饰") == "神人, 豹豹, 饰, 饰"
+    assert collapse_repetitions("你好 我是招商银行的 请问是王先生吗") == "你好 我是招商银行的 请问是王先生吗"
 
 
 def silence_before_final(asr, options: StreamingOptions) -> float:

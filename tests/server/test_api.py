@@ -44,8 +44,8 @@ def app_parts(tmp_path_factory):
     tokens = {
         "coach": store.create_token("cho", "coach", team="north")[0],
         "other_coach": store.create_token("sam", "coach", team="south")[0],
-        "agent": store.create_token("ann", "agent", agent_id="a1")[0],
-        "agent2": store.create_token("bob", "agent", agent_id="a2")[0],
+        "agent": store.create_token("ann", "agent", agent_id="a1", team="north")[0],
+        "agent2": store.create_token("bob", "agent", agent_id="a2", team="south")[0],
         "trainer": store.create_token("tim", "trainer")[0],
         "admin": store.create_token("ada", "admin")[0],
     }
@@ -116,6 +116,19 @@ def test_a_coach_uploads_a_transcript_and_reviews_it(client, tokens, violations_
     report = client.get(f"/v1/calls/{call_id}/report", headers=auth(tokens["coach"]))
     assert report.status_code == 200 and report.headers["content-type"].startswith("text/html")
     assert "Threat at 1:10" in report.text and "<svg" in report.text
+    # what debtors and agents said, shown as a document that runs nothing and that no other site frames
+    policy = report.headers["content-security-policy"]
+    assert policy.startswith("sandbox;") and "script-src" not in policy and "frame-ancestors 'none'" in policy
+    assert report.headers["x-frame-options"] == "DENY" and report.headers["x-content-type-options"] == "nosniff"
+
+
+@pytest.mark.parametrize("page", ["/", "/review", "/trainer", "/supervisor"])
+def test_pages_run_only_this_servers_own_scripts_and_are_framed_by_no_one(client, page):
+    response = client.get(page)
+    policy = response.headers["content-security-policy"]
+    assert "script-src 'self';" in policy and "style-src 'self';" in policy and "frame-ancestors 'none'" in policy
+    assert "unsafe-inline" not in policy and response.headers["x-frame-options"] == "DENY"
+    assert " style=" not in response.text and "<script>" not in response.text  # nothing inline the policy would block
 
 
 def test_the_same_file_twice_is_stored_once(client, tokens, violations_call):

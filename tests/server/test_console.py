@@ -10,6 +10,8 @@ import urllib.request
 
 import pytest
 
+from tests.server.browser_wait import wait_until
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"]
@@ -24,6 +26,8 @@ def page(live_server, tmp_path_factory):
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         errors: list[str] = []
         page.on("pageerror", lambda exc: errors.append(str(exc)))
+        # a script or style the page's content-security policy refuses is a console error
+        page.on("console", lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None)
         page.goto(f"http://127.0.0.1:{live_server}/")
         page.errors = errors
         yield page
@@ -67,7 +71,7 @@ def test_streaming_needs_a_token_that_may_stream(page):
     coach_token = CallStore.from_settings().create_token("console-coach", "coach", team="north")[0]
     page.fill("#token", coach_token)
     page.click("#signin button[type=submit]")
-    page.wait_for_function("document.querySelector('#signin-error').textContent.includes('cannot stream')", timeout=30_000)
+    wait_until(page, "document.querySelector('#signin-error').textContent.includes('cannot stream')", timeout=30_000)
     assert page.is_visible("#signin")
 
 

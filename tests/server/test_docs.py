@@ -22,3 +22,4 @@ def test_the_api_page_loads_only_local_files(tmp_path):
             assert client.get(asset).status_code == 200, asset
         assert client.get("/openapi.json").json()["paths"]["/v1/playbooks"]
         assert client.get("/redoc").status_code == 404  # ReDoc would load from a CDN: not offered
+        assert "frame-ancestors 'none'" in page.headers["content-security-policy"]  # its own, inline start allowed

@@ -12,6 +12,7 @@ from types import SimpleNamespace
 import pytest
 
 from tests.conftest import EXAMPLES, serving
+from tests.server.browser_wait import wait_until
 from tests.server.test_console import CHROMIUM, FLAGS
 
 VIOLATIONS = EXAMPLES / "en-violations.json"
@@ -30,7 +31,7 @@ def server(tmp_path_factory):
     store = CallStore(settings.database(), settings)
     tokens = {
         "coach": store.create_token("cho", "coach", team="north")[0],
-        "agent": store.create_token("ann", "agent", agent_id="a1")[0],
+        "agent": store.create_token("ann", "agent", agent_id="a1", team="north")[0],
         "trainer": store.create_token("tim", "trainer")[0],
     }
     store.close()
@@ -105,12 +106,12 @@ class Page:
         return set(self.page.eval_on_selector_all("#calls tbody tr", "rows => rows.map(r => r.dataset.call)"))
 
     def wait_rows(self, count: int) -> set[str]:
-        self.page.wait_for_function(f"document.querySelectorAll('#calls tbody tr').length === {count}", timeout=30_000)
+        wait_until(self.page, f"document.querySelectorAll('#calls tbody tr').length === {count}", timeout=30_000)
         return self.rows()
 
     def wait_for_calls(self, ids: set[str]) -> None:
         """Wait until the table lists exactly ``ids``."""
-        self.page.wait_for_function(
+        wait_until(self.page,
             "ids => JSON.stringify([...document.querySelectorAll('#calls tbody tr')].map(r => r.dataset.call).sort())"
             " === JSON.stringify(ids)", arg=sorted(ids), timeout=30_000)
 
@@ -138,7 +139,7 @@ def test_me_says_who_a_token_is(api, playwright, server):
         assert response.status == 401 and "token" in response.json()["detail"]
         assert anonymous.get("/v1/me", headers={"Authorization": "Bearer coach_nope"}).status == 401
         agent = anonymous.get("/v1/me", headers={"Authorization": f"Bearer {server.tokens['agent']}"}).json()
-        assert agent == {"name": "ann", "role": "agent", "agent_id": "a1", "team": None}
+        assert agent == {"name": "ann", "role": "agent", "agent_id": "a1", "team": "north"}
     finally:
         anonymous.dispose()
     assert api.get("/v1/me").json() == {"name": "cho", "role": "coach", "agent_id": None, "team": "north"}
@@ -242,7 +243,7 @@ def test_a_recorded_call_plays_in_step_with_its_transcript(tab, server, calls, a
     assert page.get_attribute("#report", "target") == "_blank"
 
     # the recording loads, and a click on a line seeks to it
-    page.wait_for_function("() => { const a = document.getElementById('audio');"
+    wait_until(page, "() => { const a = document.getElementById('audio');"
                            " return a.duration > 30 && Number.isFinite(a.duration); }", timeout=30_000)
     threat = next(u for u in detail["utterances"] if "jail" in u["text"])
     page.click(f"#lines li[data-utterance='{threat['utterance_id']}'] .text")
@@ -265,7 +266,7 @@ def test_a_recorded_call_plays_in_step_with_its_transcript(tab, server, calls, a
     at = page.evaluate("document.getElementById('audio').currentTime")
     assert abs(at - detail["utterances"][first["utterance_id"]]["start"]) < 0.3
     # the playhead follows the audio
-    page.wait_for_function("uid => Math.abs(document.getElementById('playhead').getAttribute('x1')"
+    wait_until(page, "uid => Math.abs(document.getElementById('playhead').getAttribute('x1')"
                            " - document.querySelector(`#plot circle.point[data-utterance='${uid}']`).getAttribute('cx')) < 3",
                            arg=first["utterance_id"], timeout=5_000)
     # the objection's suggested script is one click away
@@ -360,7 +361,7 @@ def test_demo_calls_are_hidden_until_asked_for(tab, server, calls):
     page.wait_for_selector("#calls tr[data-call='sample-demo'] .status-chip.demo")
     assert "include_demo=true" in page.evaluate("location.hash") and calls.violations["id"] in tab.rows()
     page.click("#filters-reset")
-    page.wait_for_function("!document.querySelector(\"#calls tr[data-call='sample-demo']\")", timeout=30_000)
+    wait_until(page, "!document.querySelector(\"#calls tr[data-call='sample-demo']\")", timeout=30_000)
     tab.check_clean()
 
 

@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 
+from tests.server.browser_wait import wait_until
 from tests.server.test_console import CHROMIUM, FLAGS
 
 
@@ -32,6 +33,7 @@ def pages(live_server, agent_token):
         errors: list[str] = []
         for page in (agent, supervisor, other):
             page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.on("console", lambda msg: errors.append(msg.text) if "Content Security Policy" in msg.text else None)
         yield {"agent": agent, "supervisor": supervisor, "other": other, "errors": errors, "name": name,
                "token": supervisor_token, "other_token": other_token, "port": live_server, "agent_token": agent_token}
         browser.close()
@@ -47,7 +49,7 @@ def test_an_agent_token_cannot_watch(pages):
     page.goto(f"http://127.0.0.1:{pages['port']}/supervisor")
     assert page.title() == "coach · supervisor"
     sign_in(page, pages["agent_token"])
-    page.wait_for_function("document.querySelector('#signin-error').textContent.includes('cannot watch')", timeout=30_000)
+    wait_until(page, "document.querySelector('#signin-error').textContent.includes('cannot watch')", timeout=30_000)
     sign_in(page, pages["other_token"])
     page.wait_for_selector("#status.live", timeout=30_000)
 
@@ -74,7 +76,7 @@ def test_the_supervisor_watches_a_call_alerts_and_notes(pages):
     supervisor.wait_for_selector("#detail:not([hidden])")
     supervisor.fill("#note", "Slow down and offer the hardship plan.")
     supervisor.click("#note-form button[type=submit]")
-    supervisor.wait_for_function("document.querySelector('#note-status').textContent.startsWith('Note sent')", timeout=30_000)
+    wait_until(supervisor, "document.querySelector('#note-status').textContent.startsWith('Note sent')", timeout=30_000)
     note = agent.wait_for_selector("#notes li", timeout=30_000)
     assert "Slow down and offer the hardship plan." in note.inner_text() and pages["name"] in note.inner_text()
 
@@ -82,7 +84,7 @@ def test_the_supervisor_watches_a_call_alerts_and_notes(pages):
     # this call's alert (earlier calls of the team may have left alerts not acknowledged yet: shown, silently)
     alert = supervisor.wait_for_selector(f".alert.S1[data-call='{call_id}']", timeout=120_000)
     assert "Compliance violation" in alert.inner_text()
-    supervisor.wait_for_function("Number(document.body.dataset.beeps || 0) >= 2", timeout=10_000)  # a sound was played
+    wait_until(supervisor, "Number(document.body.dataset.beeps || 0) >= 2", timeout=10_000)  # a sound was played
     supervisor.wait_for_selector(".tile.risk-s1", timeout=30_000)
     alert_id = alert.get_attribute("data-alert")
     supervisor.click(f".alert[data-alert='{alert_id}'] button.ack")

@@ -26,6 +26,7 @@ from coach.storage import CallFilter, CallStore
 from coach.transcript import Call
 from tests.conftest import free_port
 from tests.mining.calls import ZH_PLANTED, en_call, stored_database
+from tests.server.browser_wait import wait_until
 from tests.server.test_console import CHROMIUM, FLAGS
 
 WAIT_MS = 60_000
@@ -108,7 +109,7 @@ class Tab:
 
     def wait_loaded(self, *parts: str) -> None:
         """Until the page has drawn ``parts`` (intents, responses, clusters; or empty)."""
-        self.page.wait_for_function(
+        wait_until(self.page,
             "parts => parts.every(p => (document.body.dataset.loaded || '').split(' ').includes(p))",
             arg=list(parts), timeout=WAIT_MS)
 
@@ -167,7 +168,7 @@ def test_a_trainer_sees_every_intent_and_opens_the_calls_behind_a_figure(tab, se
     point = page.locator("#intent-trend g.series[data-intent='cannot_afford'] circle.point.drillable").first
     week_calls = int(point.get_attribute("data-calls"))
     point.click()
-    page.wait_for_function("w => document.getElementById('drill-what').textContent.includes(w)",
+    wait_until(page, "w => document.getElementById('drill-what').textContent.includes(w)",
                            arg=point.get_attribute("data-week"))
     week = drilled(page)
     assert len(week) == week_calls and week <= expected["cannot_afford"]
@@ -263,7 +264,7 @@ def test_what_people_said_is_shown_as_text(tab, server, engines):
     tab.wait_loaded("intents")
     page.fill("#filters input[name=agent_id]", agent)
     page.click("#filters button[type=submit]")
-    page.wait_for_function("document.getElementById('window').textContent.startsWith('1 call ')", timeout=WAIT_MS)
+    wait_until(page, "document.getElementById('window').textContent.startsWith('1 call ')", timeout=WAIT_MS)
     tab.wait_loaded("intents", "responses", "clusters")
     assert page.locator("#intent-bars g.bar").count() >= 1
     teams = page.eval_on_selector_all("#intent-table td:nth-child(7) .chip", "chips => chips.map(c => c.textContent)")

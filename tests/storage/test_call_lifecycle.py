@@ -24,7 +24,7 @@ def test_demo_calls_are_hidden_from_lists_unless_asked_for(store, short_events):
     store.save_call(new_call("sample", source="demo", agent_id="a1", team="north"), short_events)
     assert [c.id for c in store.list_calls()] == ["real"]
     assert sorted(c.id for c in store.list_calls(CallFilter(include_demo=True))) == ["real", "sample"]
-    agent = Viewer(name="ann", role="agent", agent_id="a1")
+    agent = Viewer(name="ann", role="agent", agent_id="a1", team="north")
     assert [c.id for c in store.list_calls(viewer=agent)] == ["real"]
     # still reachable by id, marked as a demo
     assert store.get_call("sample", viewer=agent).source == "demo"
