@@ -589,6 +589,119 @@ def calls_purge_demo() -> None:
     click.echo(f"deleted {count} demo call(s) from {store.url}", err=True)
 
 
+@calls.command("list")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Calls from this day (YYYY-MM-DD).")
+@click.option("--until", type=click.DateTime(formats=["%Y-%m-%d"]), help="Calls up to and including this day.")
+@click.option("--team", help="Only this team's calls.")
+@click.option("--agent", "agent_id", help="Only this agent's calls.")
+@click.option("--language", type=click.Choice(["zh", "en"]), help="Only calls in this language.")
+@click.option("--violation", help="Only calls with this rule broken (US-THREAT) or this severity (S1-S4).")
+@click.option("--outcome", type=click.Choice(["promise_to_pay", "payment_made", "refusal", "callback", "dispute",
+                                              "wrong_party", "no_contact", "none"]), help="Only calls that came to this.")
+@click.option("--status", type=click.Choice(["live", "complete", "interrupted"]), help="Only calls in this state.")
+@click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True, help="At most this many, newest first.")
+@click.option("--include-demo", is_flag=True, help="List demo calls too (samples played from the console or coach replay).")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def calls_list(since, until, team, agent_id, language, violation, outcome, status, limit, include_demo,
+               output_format: str) -> None:
+    """The stored calls, newest first by when they took place (as GET /v1/calls lists them).
+
+    \b
+    Examples:
+      coach calls list --team north --since 2026-11-01
+      coach calls list --violation S1 --format json
+    """
+    import json
+
+    from coach.storage import CallFilter, CallStore
+
+    filters = CallFilter(agent_id=agent_id, team=team, language=language, violation=violation, outcome=outcome,
+                         status=status, date_from=since.date() if since else None, date_to=until.date() if until else None,
+                         limit=limit, include_demo=include_demo)
+    store = CallStore.from_settings()
+    found = store.list_calls(filters)
+    store.close()
+    if output_format == "json":
+        click.echo(json.dumps([c.model_dump(mode="json") for c in found], ensure_ascii=False, indent=1))
+        return
+    if not found:
+        click.echo("no stored calls match", err=True)
+        return
+    table = Table(box=None, header_style="bold")
+    for column in ("call", "when", "agent/team", "lang", "length", "score", "outcome", "violations"):
+        table.add_column(column, no_wrap=column in ("call", "when"))  # an id is copied whole, never folded
+    for call in found:
+        when = call.started_at or call.created_at
+        minutes, seconds = divmod(round(call.duration or 0), 60)
+        violations = f"{call.violation_count} {call.worst_severity}" if call.worst_severity else "0"
+        table.add_row(escape(call.id), f"{when:%Y-%m-%d %H:%M}", escape(f"{call.agent_id or '-'}/{call.team or '-'}"),
+                      call.language, f"{minutes}:{seconds:02d}", "-" if call.score is None else f"{call.score:.0f}",
+                      call.outcome or "-", f"[{STYLES.get(call.worst_severity or '', 'green')}]{violations}[/]")
+    # into a pipe or file: every column whole (rich would fit 80 characters and cut them)
+    Console(highlight=False, width=None if sys.stdout.isatty() else 200).print(table)
+
+
+@calls.command("show")
+@click.argument("call_id")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+              help="json: the call, its events and notes, as GET /v1/calls/{id}, /events and /notes give them.")
+@click.option("--report", "report_path", type=click.Path(path_type=Path), help="Also write its self-contained HTML report.")
+def calls_show(call_id: str, output_format: str, report_path: Path | None) -> None:
+    """One stored call: its transcript with the hints, emotions and violations found, the scorecard and
+    the coaches' notes.
+
+    \b
+    Examples:
+      coach calls show en-hardship-001
+      coach calls show en-hardship-001 --report call.html
+    """
+    import json
+
+    from coach.events import parse_event
+    from coach.output_files import write_text
+    from coach.storage import CallStore
+
+    if report_path is not None:
+        check_writable(report_path)
+    store = CallStore.from_settings()
+    try:
+        detail = store.get_call(call_id)
+        events = store.events(call_id)
+        notes = store.notes(call_id)
+        if report_path is not None:
+            from coach.review.report import render_report, stored_calls
+
+            write_text(report_path, render_report(stored_calls(store, [call_id], None)))
+    finally:
+        store.close()
+    if output_format == "json":
+        click.echo(json.dumps({"call": detail.model_dump(mode="json"), "events": events,
+                               "notes": [n.model_dump(mode="json") for n in notes]}, ensure_ascii=False, indent=1))
+        return
+    console = Console(highlight=False)
+    when = detail.started_at or detail.created_at
+    console.print(f"[bold]{escape(detail.id)}[/]  {when:%Y-%m-%d %H:%M}  agent {escape(detail.agent_id or '-')}  "
+                  f"team {escape(detail.team or '-')}  language {detail.language}  playbook {escape(detail.playbook)}  "
+                  f"outcome {detail.outcome or '-'}")
+    if detail.summary:
+        console.print(f"  {escape(detail.summary)}")
+    for warning in detail.warnings:
+        console.print(f"  [yellow]warning[/] {escape(warning.code)}: {escape(warning.message)}")
+    by_utterance: dict[int | None, list] = {}
+    for note in notes:
+        by_utterance.setdefault(note.utterance_id, []).append(note)
+    for payload in events:
+        event = parse_event(payload)
+        _print_event(console, event)
+        if event.type == "utterance":
+            for note in by_utterance.pop(event.utterance_id, []):
+                console.print(f"{'':16}[bold yellow]note[/] {escape(note.author)}: {escape(note.text)}")
+    for note in by_utterance.get(None, []):
+        console.print(f"[bold yellow]note[/] {escape(note.author)} ({note.created_at:%Y-%m-%d}): {escape(note.text)}")
+    if report_path is not None:
+        click.echo(f"report: {report_path}", err=True)
+
+
 @main.group()
 def playbook() -> None:
     """Inspect and test playbooks."""

@@ -33,6 +33,20 @@ def test_review_stores_reports_and_recognises_the_same_file(env, tmp_path):
     again = coach(env, "review", EXAMPLES / "en-violations.json")
     assert again.returncode == 0 and "already reviewed" in again.stdout
     assert (tmp_path / "data" / "coach.db").is_file()
+    # a coach finds the stored calls again from the command line, as GET /v1/calls lists them
+    listed = coach(env, "calls", "list", "--team", "north", "--violation", "S1")
+    assert listed.returncode == 0 and "en-violations-001" in listed.stdout and "zh-hardship-001" not in listed.stdout
+    as_json = json.loads(coach(env, "calls", "list", "--format", "json").stdout)
+    assert {c["id"] for c in as_json} == {"en-violations-001", "zh-hardship-001"}
+    page = tmp_path / "one.html"
+    shown = coach(env, "calls", "show", "en-violations-001", "--report", page)
+    assert shown.returncode == 0, shown.stderr
+    assert "agent a7" in shown.stdout and "S1" in shown.stdout and "QA scorecard" in shown.stdout
+    assert "en-violations-001" in page.read_text(encoding="utf-8")
+    detail = json.loads(coach(env, "calls", "show", "zh-hardship-001", "--format", "json").stdout)
+    assert detail["call"]["language"] == "zh" and any(e["type"] == "scorecard" for e in detail["events"])
+    missing = coach(env, "calls", "show", "nope-1")
+    assert missing.returncode != 0 and "no call 'nope-1'" in missing.stderr and "Traceback" not in missing.stderr
 
 
 def test_review_json_for_machines(env):
