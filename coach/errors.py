@@ -72,6 +72,12 @@ class NotFoundError(CoachError):
     exit_code = 2
 
 
+class PermissionDeniedError(CoachError):
+    """Something that exists and may be seen, but not changed by this user (another coach's note)."""
+
+    exit_code = 2
+
+
 def describe_validation_error(
     exc: Any, *, limit: int = 20, where: Callable[[list[Any]], str] | None = None,
     message: Callable[[dict[str, Any]], str | None] | None = None,

@@ -71,6 +71,10 @@ class NewNote(BaseModel):
     utterance_id: int | None = None
 
 
+class EditedNote(BaseModel):
+    text: str = Field(min_length=1, max_length=10_000)
+
+
 class Me(BaseModel):
     """Who a token belongs to and what it is scoped to."""
 
@@ -209,6 +213,20 @@ async def add_note(call_id: CallId, note: NewNote, store: Store,
                    viewer: Annotated[Viewer, Depends(require(*REVIEWERS))]) -> NoteRecord:
     """A coach's note on the call or on one utterance."""
     return await asyncio.to_thread(store.add_note, call_id, note.text, viewer.name, note.utterance_id, viewer)
+
+
+@router.patch("/calls/{call_id}/notes/{note_id}", response_model=NoteRecord)
+async def edit_note(call_id: CallId, note_id: int, note: EditedNote, store: Store,
+                    viewer: Annotated[Viewer, Depends(require(*REVIEWERS))]) -> NoteRecord:
+    """Correct a note: its author (the token's name) may, or an admin; the note shows when it was edited."""
+    return await asyncio.to_thread(store.edit_note, call_id, note_id, note.text, viewer)
+
+
+@router.delete("/calls/{call_id}/notes/{note_id}", status_code=204)
+async def delete_note(call_id: CallId, note_id: int, store: Store,
+                      viewer: Annotated[Viewer, Depends(require(*REVIEWERS))]) -> None:
+    """Take a note back: its author may, or an admin."""
+    await asyncio.to_thread(store.delete_note, call_id, note_id, viewer)
 
 
 @router.delete("/calls/{call_id}", status_code=204)

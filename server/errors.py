@@ -17,6 +17,7 @@ from coach.errors import (
     InvalidPlaybookError,
     ModelUnavailableError,
     NotFoundError,
+    PermissionDeniedError,
     PlaybookError,
     StorageError,
 )
@@ -33,7 +34,7 @@ _FOLDERS = re.compile(r"/(?:[^/\s'\"]+/)+")
 
 #: HTTP status for each kind of user-facing error.
 STATUS: dict[type[CoachError], int] = {
-    NotFoundError: 404, InputError: 422, PlaybookError: 422, StorageError: 503, ModelUnavailableError: 503,
+    NotFoundError: 404, PermissionDeniedError: 403, InputError: 422, PlaybookError: 422, StorageError: 503, ModelUnavailableError: 503,
     ConfigError: 503,
 }
 

@@ -139,6 +139,8 @@ class NoteRecord(BaseModel):
     author: str
     text: str
     created_at: datetime
+    #: When its author last changed it; None: as written.
+    edited_at: datetime | None = None
 
 
 class RedactionRecord(BaseModel):

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from coach.alerts import Alert
 from coach.config import Settings, get_settings
-from coach.errors import InputError, NotFoundError, StorageError
+from coach.errors import InputError, NotFoundError, PermissionDeniedError, StorageError
 from coach.events import (
     BaseEvent,
     ComplianceEvent,
@@ -309,6 +309,31 @@ class CallStore:
             session.add(note)
             session.flush()
             return _note(note)
+
+    def edit_note(self, call_id: str, note_id: int, text: str, viewer: Viewer) -> NoteRecord:
+        """Correct a note: its author's (by token name), or any note for an admin."""
+        text = text.strip()
+        if not text:
+            raise InputError("a note needs some text (delete it instead)")
+        with self._transaction() as session:
+            row = self._own_note(session, call_id, note_id, viewer)
+            row.text, row.edited_at = text, utcnow()
+            session.flush()
+            return _note(row)
+
+    def delete_note(self, call_id: str, note_id: int, viewer: Viewer) -> None:
+        """Take a note back: its author's, or any note for an admin."""
+        with self._transaction() as session:
+            session.delete(self._own_note(session, call_id, note_id, viewer))
+
+    def _own_note(self, session: Session, call_id: str, note_id: int, viewer: Viewer) -> NoteRow:
+        self._visible_call(session, call_id, viewer)
+        row = session.scalar(select(NoteRow).where(NoteRow.call_id == call_id, NoteRow.id == note_id))
+        if row is None:
+            raise NotFoundError(f"call {call_id!r} has no note {note_id}")
+        if row.author != viewer.name and viewer.role != "admin":
+            raise PermissionDeniedError(f"note {note_id} is {row.author}'s: only its author (or an admin) may change it")
+        return row
 
     def notes(self, call_id: str, viewer: Viewer | None = None) -> list[NoteRecord]:
         with self._read() as session:
@@ -611,7 +636,7 @@ def _summary(row: CallRow) -> CallSummary:
 
 def _note(row: NoteRow) -> NoteRecord:
     return NoteRecord(id=row.id, call_id=row.call_id, utterance_id=row.utterance_id, author=row.author, text=row.text,
-                      created_at=row.created_at)
+                      created_at=row.created_at, edited_at=row.edited_at)
 
 
 def _token(row: TokenRow) -> TokenRecord:

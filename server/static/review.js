@@ -562,9 +562,53 @@ function badges(events) {
 // -- notes ---------------------------------------------------------------------------------------
 
 function noteItem(note) {
-  return el("li", { class: "note", "data-note": note.id },
-    el("div", { class: "note-meta" }, el("strong", {}, note.author), ` · ${when(note.created_at)}`),
+  const mine = state.me && (state.me.name === note.author || state.me.role === "admin");
+  const item = el("li", { class: "note", "data-note": note.id },
+    el("div", { class: "note-meta" }, el("strong", {}, note.author), ` · ${when(note.created_at)}`,
+      note.edited_at ? el("span", { class: "edited", title: when(note.edited_at) }, " · edited") : "",
+      mine ? el("button", { type: "button", class: "link edit-note", onclick: () => editNote(note, item) }, "edit") : "",
+      mine ? el("button", { type: "button", class: "link delete-note", onclick: () => deleteNote(note, item) }, "delete") : ""),
     el("p", {}, note.text));
+  return item;
+}
+
+/** Its author corrects a note in place (PATCH); the note then says it was edited. */
+function editNote(note, item) {
+  const text = el("textarea", { rows: "3", maxlength: "10000", required: true });
+  text.value = note.text;
+  const error = el("p", { class: "error", hidden: true });
+  const form = el("form", { class: "note-form" }, text,
+    el("div", { class: "actions" }, el("button", { type: "submit" }, "Save"),
+      el("button", { type: "button", class: "secondary", onclick: () => renderNotes(state.call) }, "Cancel")), error);
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const call = state.call;
+    try {
+      const saved = await api(callPath(call.detail.id, `/notes/${note.id}`), { method: "PATCH", json: { text: text.value.trim() } });
+      call.notes = call.notes.map((n) => (n.id === saved.id ? saved : n));
+      renderNotes(call);
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) { fail(err); return; }
+      error.textContent = explain(err);
+      error.hidden = false;
+    }
+  });
+  item.querySelector(":scope > p").replaceWith(form);
+  text.focus();
+}
+
+/** Its author takes a note back (DELETE), after saying so. */
+async function deleteNote(note, item) {
+  if (!window.confirm("Delete this note?")) return;
+  const call = state.call;
+  try {
+    await api(callPath(call.detail.id, `/notes/${note.id}`), { method: "DELETE" });
+    call.notes = call.notes.filter((n) => n.id !== note.id);
+    renderNotes(call);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) { fail(err); return; }
+    item.append(el("p", { class: "error" }, explain(err)));
+  }
 }
 
 function renderNotes(call) {

@@ -131,6 +131,23 @@ def test_pages_run_only_this_servers_own_scripts_and_are_framed_by_no_one(client
     assert " style=" not in response.text and "<script>" not in response.text  # nothing inline the policy would block
 
 
+def test_a_note_is_corrected_or_taken_back_by_its_author_only(client, tokens, violations_call):
+    path = f"/v1/calls/{violations_call['id']}/notes"
+    note = client.post(path, headers=auth(tokens["coach"]), json={"text": "Threat at 1:10"}).json()
+    assert note["edited_at"] is None
+    # another reviewer may read it but not change it; another team does not see the call at all
+    assert client.patch(f"{path}/{note['id']}", headers=auth(tokens["trainer"]), json={"text": "x"}).status_code == 403
+    assert client.delete(f"{path}/{note['id']}", headers=auth(tokens["other_coach"])).status_code == 404
+    assert client.patch(f"{path}/{note['id']}", headers=auth(tokens["coach"]), json={"text": " "}).status_code == 422
+    edited = client.patch(f"{path}/{note['id']}", headers=auth(tokens["coach"]), json={"text": "Threat at 1:12"})
+    assert edited.status_code == 200 and edited.json()["text"] == "Threat at 1:12" and edited.json()["edited_at"]
+    assert client.patch(f"{path}/999999", headers=auth(tokens["coach"]), json={"text": "x"}).status_code == 404
+    assert client.delete(f"{path}/{note['id']}", headers=auth(tokens["coach"])).status_code == 204
+    assert note["id"] not in [n["id"] for n in client.get(path, headers=auth(tokens["coach"])).json()]
+    admins = client.post(path, headers=auth(tokens["coach"]), json={"text": "to tidy"}).json()
+    assert client.delete(f"{path}/{admins['id']}", headers=auth(tokens["admin"])).status_code == 204
+
+
 def test_the_same_file_twice_is_stored_once(client, tokens, violations_call):
     again = upload(client, tokens["coach"], EXAMPLES / "en-violations.json", name="renamed.json")
     assert again.status_code == 200

@@ -296,6 +296,16 @@ def test_a_recorded_call_plays_in_step_with_its_transcript(tab, server, calls, a
     page.fill(".note-form textarea", "Overall: review the threat with the agent")
     page.click(".note-form button[type=submit]")
     page.wait_for_selector("#call-notes .note")
+    # its author corrects the note on the call, then takes it back
+    page.click("#call-notes .note .edit-note")
+    page.fill("#call-notes .note-form textarea", "Overall: review the threat and the mini-Miranda with the agent")
+    page.click("#call-notes .note-form button[type=submit]")
+    page.wait_for_selector("#call-notes .note .edited")
+    assert "mini-Miranda" in page.inner_text("#call-notes .note p")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.click("#call-notes .note .delete-note")
+    page.wait_for_selector("#call-notes .note", state="detached")
+    assert [n["utterance_id"] for n in api.get(f"/v1/calls/{call_id}/notes").json()] == [target["utterance_id"]]
 
     page.screenshot(path=str(tmp_path / "review.png"), full_page=True)
     if os.environ.get("COACH_REVIEW_SCREENSHOT"):
