@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from starlette.requests import ClientDisconnect
 
 from coach.config import Settings
-from coach.playbook.registry import PlaybookRegistry, ShippedPlaybookError
+from coach.playbook.registry import PlaybookRegistry, ShippedPlaybookError, VersionTakenError
 from coach.storage import Viewer
 from server.auth import current_viewer, require
 
@@ -55,14 +55,15 @@ _YAML_BODY = {"requestBody": {"required": True, "content": {
 
 @router.post("/playbooks", response_model=PlaybookInfo, status_code=201, openapi_extra=_YAML_BODY,
              responses={200: {"model": PlaybookInfo, "description": "An uploaded playbook of this id was replaced"},
-                        409: {"description": "The id is a shipped playbook's"},
+                        409: {"description": "The id is a shipped playbook's, or this version is installed with other content"},
                         413: {"description": "Larger than COACH_MAX_PLAYBOOK_BYTES"},
                         422: {"description": "Not a valid playbook: `errors` lists each field and what is wrong"}})
 async def upload_playbook(request: Request, _viewer: Annotated[Viewer, Depends(require("admin"))],
                           books: Registry) -> JSONResponse:
     """Install a playbook: the YAML as the body (``Content-Type: application/yaml``) or as the
     ``file`` of a form. It is validated like ``coach playbook check`` does (without the accuracy
-    run) and stored in ``COACH_PLAYBOOK_DIR`` as ``<id>.yaml``; the same id again replaces it."""
+    run) and stored in ``COACH_PLAYBOOK_DIR`` as ``<id>.yaml``; the same id with a new version replaces
+    it, the same file again changes nothing, other content under an installed version is refused (409)."""
     try:
         if request.headers.get("content-type", "").startswith("multipart/form-data"):
             form = await request.form()
@@ -78,7 +79,7 @@ async def upload_playbook(request: Request, _viewer: Annotated[Viewer, Depends(r
         raise HTTPException(status_code=422, detail="the playbook is empty")
     try:
         entry, created = await asyncio.to_thread(books.install, raw)
-    except ShippedPlaybookError as exc:
+    except (ShippedPlaybookError, VersionTakenError) as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from None
     info = PlaybookInfo(**vars(entry))
     return JSONResponse(info.model_dump(), status_code=201 if created else 200)

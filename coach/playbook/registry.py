@@ -35,6 +35,11 @@ class ShippedPlaybookError(PlaybookError):
     """An upload that would replace a shipped playbook."""
 
 
+class VersionTakenError(PlaybookError):
+    """An upload that would change an installed playbook without changing its version: calls already
+    reviewed name ``<id>@<version>`` as where their hints and findings came from."""
+
+
 @dataclass(frozen=True)
 class InstalledPlaybook:
     id: str
@@ -135,6 +140,15 @@ class PlaybookRegistry:
         self.directory.mkdir(parents=True, exist_ok=True)
         target = self.directory / f"{book.id}.yaml"
         created = not target.exists()
+        if not created:
+            installed = _installed_version(target)
+            if installed == book.version and target.read_bytes() == raw:  # the same file again: nothing to do
+                return self._entry(book), False
+            if installed == book.version:
+                raise VersionTakenError(
+                    f"version {book.version} of {book.id!r} is installed with other content; stored calls name "
+                    f"{book.id}@{book.version} as the source of their hints",
+                    hint="raise the playbook's version (e.g. 1.0.1) and upload it again")
         if created and len(self.local()) >= MAX_INSTALLED:
             raise PlaybookError(f"{MAX_INSTALLED} playbooks are installed, the most a server keeps",
                                 hint=f"replace one (upload it again under its id), or remove an unused <id>.yaml "
@@ -147,6 +161,17 @@ class PlaybookRegistry:
         except BaseException:
             Path(partial).unlink(missing_ok=True)
             raise
-        entry = InstalledPlaybook(id=book.id, version=book.version, language=book.language, locale=book.locale,
-                                  name=book.name, shipped=False)
-        return entry, created
+        return self._entry(book), created
+
+    @staticmethod
+    def _entry(book) -> InstalledPlaybook:
+        return InstalledPlaybook(id=book.id, version=book.version, language=book.language, locale=book.locale,
+                                 name=book.name, shipped=False)
+
+
+def _installed_version(path: Path) -> str | None:
+    """The version of the playbook installed at ``path`` (None when it no longer loads)."""
+    try:
+        return load_playbook(path).version
+    except PlaybookError:
+        return None

@@ -47,7 +47,7 @@ def test_an_upload_is_validated_stored_under_its_id_and_resolvable(tmp_path, own
     entry, created = registry.install(own_book)
     assert created and entry.id == "acme-early-stage" and entry.version == "2.1.0" and not entry.shipped
     assert (tmp_path / "books" / "acme-early-stage.yaml").read_bytes() == own_book
-    assert registry.install(own_book)[1] is False  # the same id again replaces it
+    assert registry.install(own_book)[1] is False  # the same file again: installed, nothing changed
     assert "acme-early-stage" in registry.ids()
     assert registry.reference("acme-early-stage") == str(tmp_path / "books" / "acme-early-stage.yaml")
     # the command line and the engine find it by id through COACH_PLAYBOOK_DIR

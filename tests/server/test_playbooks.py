@@ -61,6 +61,14 @@ def test_an_admin_uploads_a_playbook_that_clients_can_then_choose(setup):
     assert "acme-early" in {b["id"] for b in client.get("/v1/playbooks", headers=auth(tokens["agent"])).json()}
     again = client.post("/v1/playbooks", headers=auth(tokens["admin"]), files={"file": ("x.yaml", own_book(version="3.0.1"))})
     assert again.status_code == 200 and again.json()["version"] == "3.0.1"
+    # the same file again changes nothing; other content under an installed version is refused: stored
+    # calls name acme-early@3.0.1 as where their hints came from
+    assert post(client, tokens["admin"], own_book(version="3.0.1")).status_code == 200
+    changed = post(client, tokens["admin"], own_book(version="3.0.1", name="ACME early stage, edited"))
+    assert changed.status_code == 409 and "raise the playbook's version" in changed.json()["detail"]
+    assert client.get("/v1/playbooks", headers=auth(tokens["admin"])).json()
+    assert {b["name"] for b in client.get("/v1/playbooks", headers=auth(tokens["admin"])).json()
+            if b["id"] == "acme-early"} == {"ACME early stage"}
 
 
 def test_a_shipped_id_is_a_conflict(setup):
