@@ -590,8 +590,8 @@ def calls_purge_demo() -> None:
 
 
 @calls.command("list")
-@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Calls from this day (YYYY-MM-DD).")
-@click.option("--until", type=click.DateTime(formats=["%Y-%m-%d"]), help="Calls up to and including this day.")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Calls from this day (YYYY-MM-DD, UTC).")
+@click.option("--until", type=click.DateTime(formats=["%Y-%m-%d"]), help="Calls up to and including this day (UTC).")
 @click.option("--team", help="Only this team's calls.")
 @click.option("--agent", "agent_id", help="Only this agent's calls.")
 @click.option("--language", type=click.Choice(["zh", "en"]), help="Only calls in this language.")
@@ -628,8 +628,8 @@ def calls_list(since, until, team, agent_id, language, violation, outcome, statu
         click.echo("no stored calls match", err=True)
         return
     table = Table(box=None, header_style="bold")
-    for column in ("call", "when", "agent/team", "lang", "length", "score", "outcome", "violations"):
-        table.add_column(column, no_wrap=column in ("call", "when"))  # an id is copied whole, never folded
+    for column in ("call", "when (UTC)", "agent/team", "lang", "length", "score", "outcome", "violations"):
+        table.add_column(column, no_wrap=column in ("call", "when (UTC)"))  # an id is copied whole, never folded
     for call in found:
         when = call.started_at or call.created_at
         minutes, seconds = divmod(round(call.duration or 0), 60)
@@ -678,9 +678,9 @@ def calls_show(call_id: str, output_format: str, report_path: Path | None) -> No
         click.echo(json.dumps({"call": detail.model_dump(mode="json"), "events": events,
                                "notes": [n.model_dump(mode="json") for n in notes]}, ensure_ascii=False, indent=1))
         return
-    console = Console(highlight=False)
+    console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)  # a file keeps lines whole
     when = detail.started_at or detail.created_at
-    console.print(f"[bold]{escape(detail.id)}[/]  {when:%Y-%m-%d %H:%M}  agent {escape(detail.agent_id or '-')}  "
+    console.print(f"[bold]{escape(detail.id)}[/]  {when:%Y-%m-%d %H:%M} UTC  agent {escape(detail.agent_id or '-')}  "
                   f"team {escape(detail.team or '-')}  language {detail.language}  playbook {escape(detail.playbook)}  "
                   f"outcome {detail.outcome or '-'}")
     if detail.summary:
@@ -695,11 +695,16 @@ def calls_show(call_id: str, output_format: str, report_path: Path | None) -> No
         _print_event(console, event)
         if event.type == "utterance":
             for note in by_utterance.pop(event.utterance_id, []):
-                console.print(f"{'':16}[bold yellow]note[/] {escape(note.author)}: {escape(note.text)}")
+                console.print(f"{'':16}[bold yellow]note[/] {escape(note.author)}{_edited(note)}: {escape(note.text)}")
     for note in by_utterance.get(None, []):
-        console.print(f"[bold yellow]note[/] {escape(note.author)} ({note.created_at:%Y-%m-%d}): {escape(note.text)}")
+        console.print(f"[bold yellow]note[/] {escape(note.author)} ({note.created_at:%Y-%m-%d}){_edited(note)}: "
+                      f"{escape(note.text)}")
     if report_path is not None:
         click.echo(f"report: {report_path}", err=True)
+
+
+def _edited(note) -> str:
+    return f" [dim](edited {note.edited_at:%Y-%m-%d %H:%M} UTC)[/]" if note.edited_at else ""
 
 
 @main.group()

@@ -42,6 +42,8 @@ Reader = Annotated[Viewer, Depends(current_viewer)]
 Store = Annotated[CallStore, Depends(get_store)]
 #: A call id in a path: never longer than the ids the store keeps.
 CallId = Annotated[str, PathParam(max_length=200)]
+#: A note's id: the database's integer (32 bits in PostgreSQL); a larger one is no note (a 500 before).
+NoteId = Annotated[int, PathParam(ge=1, le=2_147_483_647)]
 SEVERITIES = ("S1", "S2", "S3", "S4")
 Status = Literal["live", "complete", "interrupted"]
 EventType = Literal["utterance", "sentiment", "intent", "compliance", "scorecard", "error"]
@@ -216,16 +218,17 @@ async def add_note(call_id: CallId, note: NewNote, store: Store,
 
 
 @router.patch("/calls/{call_id}/notes/{note_id}", response_model=NoteRecord)
-async def edit_note(call_id: CallId, note_id: int, note: EditedNote, store: Store,
+async def edit_note(call_id: CallId, note_id: NoteId, note: EditedNote, store: Store,
                     viewer: Annotated[Viewer, Depends(require(*REVIEWERS))]) -> NoteRecord:
-    """Correct a note: its author (the token's name) may, or an admin; the note shows when it was edited."""
+    """Correct a note: its author (the token's name) only, so a note never says what another wrote; the
+    note shows when it was edited."""
     return await asyncio.to_thread(store.edit_note, call_id, note_id, note.text, viewer)
 
 
 @router.delete("/calls/{call_id}/notes/{note_id}", status_code=204)
-async def delete_note(call_id: CallId, note_id: int, store: Store,
+async def delete_note(call_id: CallId, note_id: NoteId, store: Store,
                       viewer: Annotated[Viewer, Depends(require(*REVIEWERS))]) -> None:
-    """Take a note back: its author may, or an admin."""
+    """Take a note back: its author may, or an admin (tidying up)."""
     await asyncio.to_thread(store.delete_note, call_id, note_id, viewer)
 
 

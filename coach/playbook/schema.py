@@ -387,14 +387,11 @@ class Playbook(Strict):
         # violation and get no score, which reads like a clean call
         missing = [e for e in EMOTIONS if e not in {emotion.id for emotion in self.emotions}]
         if missing:
-            errors.append(f"emotions: missing {', '.join(missing)} (each of the six fixed labels needs an entry; "
-                          "a file cut short?)")
+            errors.append(f"emotions: missing {', '.join(missing)} (each of the six fixed labels needs an entry)")
         if not self.rules:
-            errors.append("rules: none (a playbook needs its compliance rules, or every call reads as compliant; "
-                          "a file cut short?)")
+            errors.append("rules: none (a playbook needs its compliance rules, or every call reads as compliant)")
         if not self.scorecard:
-            errors.append("scorecard: none (a playbook needs the QA scorecard's checks, or no call gets a score; "
-                          "a file cut short?)")
+            errors.append("scorecard: none (a playbook needs the QA scorecard's checks, or no call gets a score)")
         if sum(1 for s in self.stages if s.confirmations is not None) > 1:
             errors.append("stages: only one stage may have confirmations")
         for i, intent in enumerate(self.intents):

@@ -419,7 +419,14 @@ def speech_warnings(speech: list[list[tuple[float, float]]], clips: list, roles:
     warnings: list[CallWarning] = []
     if roles is not None:
         for channel, role in enumerate(roles[: len(speech)]):
-            if not any(c.channel == channel for c in clips):
+            if any(c.channel == channel for c in clips):
+                continue
+            if speech[channel]:  # sound, but no usable words (another language, noise): not a party unrecorded
+                warnings.append(CallWarning(code="unrecognised_channel", message=(
+                    f"channel {channel + 1} ({role}) has {len(speech[channel])} stretch(es) of sound but gave no "
+                    "usable words (another language, noise, or audio at the wrong sample rate): the review shows "
+                    "one side of the call")))
+            else:
                 warnings.append(CallWarning(code="silent_channel", message=(
                     f"no speech on channel {channel + 1} ({role}): was that party recorded? The review shows "
                     "one side of the call")))

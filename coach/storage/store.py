@@ -311,28 +311,30 @@ class CallStore:
             return _note(note)
 
     def edit_note(self, call_id: str, note_id: int, text: str, viewer: Viewer) -> NoteRecord:
-        """Correct a note: its author's (by token name), or any note for an admin."""
+        """Correct a note: its author's only (by token name), so a note never shows another's words
+        under its author's name; an admin may delete it instead."""
         text = text.strip()
         if not text:
             raise InputError("a note needs some text (delete it instead)")
         with self._transaction() as session:
-            row = self._own_note(session, call_id, note_id, viewer)
+            row = self._own_note(session, call_id, note_id, viewer, admin_may=False)
             row.text, row.edited_at = text, utcnow()
             session.flush()
             return _note(row)
 
     def delete_note(self, call_id: str, note_id: int, viewer: Viewer) -> None:
-        """Take a note back: its author's, or any note for an admin."""
+        """Take a note back: its author's, or any note for an admin (tidying up)."""
         with self._transaction() as session:
             session.delete(self._own_note(session, call_id, note_id, viewer))
 
-    def _own_note(self, session: Session, call_id: str, note_id: int, viewer: Viewer) -> NoteRow:
+    def _own_note(self, session: Session, call_id: str, note_id: int, viewer: Viewer, *, admin_may: bool = True) -> NoteRow:
         self._visible_call(session, call_id, viewer)
         row = session.scalar(select(NoteRow).where(NoteRow.call_id == call_id, NoteRow.id == note_id))
         if row is None:
             raise NotFoundError(f"call {call_id!r} has no note {note_id}")
-        if row.author != viewer.name and viewer.role != "admin":
-            raise PermissionDeniedError(f"note {note_id} is {row.author}'s: only its author (or an admin) may change it")
+        if row.author != viewer.name and not (admin_may and viewer.role == "admin"):
+            who = "only its author" if not admin_may else "only its author (or an admin)"
+            raise PermissionDeniedError(f"note {note_id} is {row.author}'s: {who} may change it")
         return row
 
     def notes(self, call_id: str, viewer: Viewer | None = None) -> list[NoteRecord]:

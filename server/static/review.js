@@ -562,12 +562,13 @@ function badges(events) {
 // -- notes ---------------------------------------------------------------------------------------
 
 function noteItem(note) {
-  const mine = state.me && (state.me.name === note.author || state.me.role === "admin");
+  const mine = state.me && state.me.name === note.author;
+  const admin = state.me && state.me.role === "admin";  // may delete any note, edit only their own
   const item = el("li", { class: "note", "data-note": note.id },
     el("div", { class: "note-meta" }, el("strong", {}, note.author), ` · ${when(note.created_at)}`,
       note.edited_at ? el("span", { class: "edited", title: when(note.edited_at) }, " · edited") : "",
       mine ? el("button", { type: "button", class: "link edit-note", onclick: () => editNote(note, item) }, "edit") : "",
-      mine ? el("button", { type: "button", class: "link delete-note", onclick: () => deleteNote(note, item) }, "delete") : ""),
+      mine || admin ? el("button", { type: "button", class: "link delete-note", onclick: () => deleteNote(note, item) }, "delete") : ""),
     el("p", {}, note.text));
   return item;
 }

@@ -315,4 +315,8 @@ def test_a_playbook_cut_short_is_refused_not_read_as_one_without_rules(tmp_path)
     assert isinstance(yaml.safe_load(half.read_text(encoding="utf-8")), dict)
     error = _error(half)
     assert "emotions: missing" in error and "rules: none" in error and "scorecard: none" in error
-    assert "a file cut short?" in error
+    with pytest.raises(PlaybookError) as info:  # one problem a field, each message whole
+        load_playbook(half)
+    fields = [field for field, _ in info.value.problems]
+    assert fields.count("emotions") == 1 and "(top level)" not in fields
+    assert all(message.count("(") == message.count(")") for _, message in info.value.problems)

@@ -80,6 +80,17 @@ def test_english_in_which_chinese_hears_nothing_is_refused_with_the_language_hea
     assert refused.value.hint == "review it again with --language en (or auto)"
 
 
+def test_a_channel_heard_in_another_language_is_not_called_silent():
+    """The bundled English call reviewed as Chinese: the agent's channel has speech that gave no
+    Chinese words, which is no unrecorded party."""
+    from tests.conftest import EXAMPLES
+
+    reviewed = review_file(EXAMPLES / "audio" / "en-short-call.flac", ReviewRequest(language="zh"))
+    found = {w.code for w in reviewed.call.warnings}
+    assert "language_mismatch" in found and "silent_channel" not in found
+    assert "unrecognised_channel" in found
+
+
 @pytest.mark.parametrize(("probabilities", "declared", "contradicts"), [
     ({"zh": 0.94, "en": 0.01}, "en", True),    # another language, surely
     ({"zh": 0.79, "en": 0.06}, "en", True),    # likely, and the declared one very unlikely (zh-cooperative)

@@ -144,8 +144,13 @@ def test_a_note_is_corrected_or_taken_back_by_its_author_only(client, tokens, vi
     assert client.patch(f"{path}/999999", headers=auth(tokens["coach"]), json={"text": "x"}).status_code == 404
     assert client.delete(f"{path}/{note['id']}", headers=auth(tokens["coach"])).status_code == 204
     assert note["id"] not in [n["id"] for n in client.get(path, headers=auth(tokens["coach"])).json()]
+    # an admin tidies up by deleting, never by putting words under another's name
     admins = client.post(path, headers=auth(tokens["coach"]), json={"text": "to tidy"}).json()
+    assert client.patch(f"{path}/{admins['id']}", headers=auth(tokens["admin"]), json={"text": "x"}).status_code == 403
     assert client.delete(f"{path}/{admins['id']}", headers=auth(tokens["admin"])).status_code == 204
+    # an id no database holds is no note, not a 500
+    for huge in ("9223372036854775808", "99999999999999999999"):
+        assert client.delete(f"{path}/{huge}", headers=auth(tokens["coach"])).status_code == 422
 
 
 def test_the_same_file_twice_is_stored_once(client, tokens, violations_call):
