@@ -65,6 +65,9 @@ def require(*roles: str) -> Callable[..., Viewer]:
 
 #: WebSocket close codes for a refused stream (4000-4999 are the application's own, after HTTP's).
 UNAUTHORIZED, FORBIDDEN, RATE_LIMITED = 4401, 4403, 4429
+#: How often an open socket's token is checked again: a revoked token's live call or supervisor
+#: socket ends within this many seconds.
+TOKEN_CHECK_SECONDS = 30.0
 TRY_AGAIN_LATER = 1013
 #: When the database cannot be reached, a token it accepted this recently is still let through, so
 #: a database outage does not stop the agents already working (revocation waits for the database).
@@ -111,6 +114,7 @@ class StreamGate:
             viewer, key = None, f"anonymous:{websocket.client.host if websocket.client else '?'}"
         else:
             viewer, key = await self._authenticate(secret), token_key(secret)
+            websocket.state.token_secret = secret  # checked again while the socket is open (still_valid)
             if viewer.role not in roles:
                 raise StreamRefused("forbidden", f"the {viewer.role} role may not stream calls here; it needs "
                                                  f"{', '.join(roles[:-1]) + ' or ' if len(roles) > 1 else ''}{roles[-1]}",

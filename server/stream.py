@@ -30,7 +30,8 @@ from coach.recorder import CallRecorder
 from coach.storage import CallStore, NewCall, Viewer
 from coach.storage.records import CallId
 from coach.transcript import CheckedMetadata
-from server.auth import RATE_LIMITED, StreamGate, StreamRefused
+from server import auth
+from server.auth import RATE_LIMITED, UNAUTHORIZED, StreamGate, StreamRefused
 from server.errors import scrub_paths
 from server.samples import SamplePlayback
 from server.samples import bundled as bundled_samples
@@ -149,10 +150,16 @@ class CallStream:
         self._closed = False
         self._client_left = False
         self._idle = False
+        self._revoked = False
         #: The task that runs the models on the call's audio (see _run_call).
         self._pump: asyncio.Task | None = None
         #: The bundled sample this call plays in place of the client's audio (a demo call), if any.
         self._sample: SamplePlayback | None = None
+
+    @property
+    def _ended_early(self) -> bool:
+        """The call did not end with a stop: the client left, went silent, failed, or its token was revoked."""
+        return self._client_left or self._failed or self._idle or self._revoked
 
     @property
     def demo(self) -> bool:
@@ -175,9 +182,15 @@ class CallStream:
             pump = self._pump = asyncio.create_task(self._run_call())
             _RUNNING.add(pump)
             pump.add_done_callback(_RUNNING.discard)
+            receiving = asyncio.create_task(self._receive())
+            watch = asyncio.create_task(self._watch_token())
             try:
-                await self._receive()
+                await asyncio.wait({receiving, watch}, return_when=asyncio.FIRST_COMPLETED)
+                if receiving.done():
+                    receiving.result()  # the client's leaving (WebSocketDisconnect) is handled below
             finally:
+                watch.cancel()
+                receiving.cancel()  # the token was revoked (or the server is stopping): read no more
                 self._stop.set()
                 self._wake.set()
             # Shielded: if the connection's task is cancelled (client gone, server closing the
@@ -185,6 +198,8 @@ class CallStream:
             await asyncio.shield(pump)
             if self._idle:
                 await self._close(IDLE_TIMEOUT, "idle timeout")
+            elif self._revoked:
+                await self._close(UNAUTHORIZED, "token revoked")
             else:
                 await self._close(NORMAL)
         except WebSocketDisconnect:
@@ -199,7 +214,7 @@ class CallStream:
 
     def _done(self) -> None:
         if self.hub is not None and self.floor_id is not None:  # finished and stored: off the floor
-            status = "interrupted" if self._client_left or self._failed or self._idle else "complete"
+            status = "interrupted" if self._ended_early else "complete"
             self.hub.call_closed(self.floor_id, status=status, stored_id=self.stored_id)
             self.floor_id = None
         self.done.set()
@@ -219,6 +234,22 @@ class CallStream:
             await self._fail(refused.code, refused.message, refused.close_code)
             return False
         return True
+
+    async def _watch_token(self) -> None:
+        """Check the token again every ``TOKEN_CHECK_SECONDS`` while the call streams: once it is
+        revoked, the call ends (4401) and is stored as interrupted with what arrived."""
+        secret = getattr(getattr(self.ws, "state", None), "token_secret", None)
+        if secret is None:  # an anonymous lab stream, or a transport without a token: wait to be cancelled
+            await asyncio.Event().wait()
+        while not self._closed:
+            await asyncio.sleep(auth.TOKEN_CHECK_SECONDS)
+            if self._closed or await self.gate.still_valid(secret):
+                continue
+            log.warning("live call ended: its token was revoked", extra={"call_id": self.call_id, "event": "revoked"})
+            self._revoked = True
+            await self._error("unauthorized", "this token was revoked; the call is finished with what arrived")
+            return
+        await asyncio.Event().wait()  # closed: nothing more to watch (the call ends by its own way)
 
     def _check_open_calls(self) -> None:
         """An agent's token may have ``max_live_calls_per_agent`` calls open at once (this one included)."""
@@ -443,7 +474,7 @@ class CallStream:
         """Let the recorder store what is left and close the call with its outcome; wait for it."""
         if self._recorder is None or self._new_call is None or self.call is None:
             return
-        status = "interrupted" if self._client_left or self._failed or self._idle else "complete"
+        status = "interrupted" if self._ended_early else "complete"
         await asyncio.wrap_future(self._recorder.finish(status, self.call.session_events, self.call.spec.language,
                                                         self._new_call.started_at))
 

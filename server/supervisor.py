@@ -28,6 +28,7 @@ from coach.floor import CallTile, Floor, FloorMessage, SupervisorNote
 from coach.storage import CallStore, Viewer
 from coach.storage.records import WATCHERS
 from coach.storage.store import Redactor
+from server import auth
 from server.auth import UNAUTHORIZED, StreamGate, StreamRefused, get_store, require
 from server.limits import bearer_secret
 
@@ -51,9 +52,6 @@ SNAPSHOT_ALERTS = 50
 RATE_MESSAGES, RATE_WINDOW = 30, 10.0
 #: Messages waiting for a slow watcher before it is dropped (it reconnects and gets a snapshot).
 QUEUE_LIMIT = 5_000
-#: How often an open socket's token is checked again (and before every ack or note): a revoked
-#: supervisor's socket, open for a whole shift, stops watching within this many seconds.
-TOKEN_CHECK_SECONDS = 30.0
 NORMAL, POLICY, TOO_BIG, TRY_AGAIN_LATER = 1000, 1008, 1009, 1013
 
 
@@ -339,7 +337,7 @@ class Watcher:
         while True:
             if receiving is None:
                 receiving = asyncio.ensure_future(self.ws.receive())
-            wait = max(0.0, self._checked + TOKEN_CHECK_SECONDS - time.monotonic())
+            wait = max(0.0, self._checked + auth.TOKEN_CHECK_SECONDS - time.monotonic())
             done, _ = await asyncio.wait({receiving, sender}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
             if not done:  # quiet: time to check the token again
                 if not await self._token_holds():

@@ -238,6 +238,41 @@ def test_a_silent_connection_is_closed_and_its_call_stored_as_interrupted(parts)
             assert closed.value.code == 4408 and time.monotonic() - connected < 3.5
 
 
+def test_a_live_call_whose_token_is_revoked_ends_and_is_kept(parts, monkeypatch):
+    """Revoking a token takes effect on a call it is streaming, not only on the next one: the call
+    ends (4401) and is stored, as interrupted, with what arrived."""
+    import server.auth
+
+    monkeypatch.setattr(server.auth, "TOKEN_CHECK_SECONDS", 0.5)
+    settings, store, _ = parts
+    token = store.create_token("leaver", "agent", agent_id="a5", team="north")[0]
+    with TestClient(create_app(settings, preload=(), store=store)) as client:
+        with client.websocket_connect("/v1/stream", headers=bearer(token)) as ws:
+            ws.send_text(json.dumps({**START, "call_id": "revoked-1"}))
+            assert json.loads(ws.receive_text())["type"] == "ready"
+            ws.send_bytes(SILENCE)
+            store.revoke_token("leaver")
+            events = []
+            with pytest.raises(WebSocketDisconnect) as closed:
+                while True:
+                    events.append(json.loads(ws.receive_text()))
+        assert closed.value.code == 4401
+        assert [e["code"] for e in events if e["type"] == "error"] == ["unauthorized"]
+        assert events[-1]["type"] == "scorecard"  # finished with what arrived
+        assert stored(store, "revoked-1").status == "interrupted"
+        # a token that holds keeps its call through the checks
+        with client.websocket_connect("/v1/stream", headers=bearer(parts[2]["agent"])) as ws:
+            ws.send_text(json.dumps({**START, "call_id": "kept-1"}))
+            assert json.loads(ws.receive_text())["type"] == "ready"
+            ws.send_bytes(SILENCE)
+            time.sleep(1.5)  # three checks
+            ws.send_text(json.dumps({"type": "stop"}))
+            events = [json.loads(ws.receive_text())]
+            while events[-1]["type"] != "scorecard":
+                events.append(json.loads(ws.receive_text()))
+        assert not [e for e in events if e["type"] == "error"] and stored(store, "kept-1").status == "complete"
+
+
 @pytest.mark.parametrize(("metadata", "says"), [
     ({"balance": "lots"}, "balance"),
     ({"calls_last_7d": -5}, "calls_last_7d"),

@@ -436,7 +436,7 @@ def test_fifty_busy_calls_and_an_alert_on_the_socket_within_a_second(setup):
 def test_a_revoked_token_stops_watching_at_once_it_acts_and_within_seconds_when_quiet(setup, monkeypatch):
     """A supervisor's socket stays open a whole shift: revoking the token ends it, not only the next
     connection (an attacker kept watching the floor and sending notes after ``coach token revoke``)."""
-    import server.supervisor
+    import server.auth
 
     client, store, _ = setup
     acting = store.create_token("rev-acting", "supervisor", team="north")[0]
@@ -447,7 +447,7 @@ def test_a_revoked_token_stops_watching_at_once_it_acts_and_within_seconds_when_
         ws.send_text(json.dumps({"type": "note", "call_id": "any", "text": "still here?"}))
         assert inbox.of("error")["code"] == "unauthorized"
         assert inbox.of("_closed")["code"] == 4401
-    monkeypatch.setattr(server.supervisor, "TOKEN_CHECK_SECONDS", 0.5)
+    monkeypatch.setattr(server.auth, "TOKEN_CHECK_SECONDS", 0.5)
     quiet = store.create_token("rev-quiet", "supervisor", team="north")[0]
     with watch(client, quiet) as ws:
         inbox = Inbox(ws)
