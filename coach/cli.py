@@ -589,6 +589,20 @@ def calls_purge_demo() -> None:
     click.echo(f"deleted {count} demo call(s) from {store.url}", err=True)
 
 
+def _stored_calls_store():
+    """The call store for a command that only reads it: a SQLite file that is not there is a mistyped
+    COACH_DATA_DIR (or nothing stored yet), said as such rather than created empty."""
+    from coach.config import get_settings
+    from coach.errors import NotFoundError
+    from coach.storage import CallStore
+
+    settings = get_settings()
+    if not settings.database_url and not (settings.data_dir / "coach.db").is_file():
+        raise NotFoundError(f"no calls are stored in {settings.data_dir} (no coach.db there)",
+                            hint="check COACH_DATA_DIR (or COACH_DATABASE_URL); coach review stores calls")
+    return CallStore(settings.database(), settings)
+
+
 @calls.command("list")
 @click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Calls from this day (YYYY-MM-DD, UTC).")
 @click.option("--until", type=click.DateTime(formats=["%Y-%m-%d"]), help="Calls up to and including this day (UTC).")
@@ -613,12 +627,12 @@ def calls_list(since, until, team, agent_id, language, violation, outcome, statu
     """
     import json
 
-    from coach.storage import CallFilter, CallStore
+    from coach.storage import CallFilter
 
     filters = CallFilter(agent_id=agent_id, team=team, language=language, violation=violation, outcome=outcome,
                          status=status, date_from=since.date() if since else None, date_to=until.date() if until else None,
                          limit=limit, include_demo=include_demo)
-    store = CallStore.from_settings()
+    store = _stored_calls_store()
     found = store.list_calls(filters)
     store.close()
     if output_format == "json":
@@ -659,11 +673,10 @@ def calls_show(call_id: str, output_format: str, report_path: Path | None) -> No
 
     from coach.events import parse_event
     from coach.output_files import write_text
-    from coach.storage import CallStore
 
     if report_path is not None:
         check_writable(report_path)
-    store = CallStore.from_settings()
+    store = _stored_calls_store()
     try:
         detail = store.get_call(call_id)
         events = store.events(call_id)

@@ -47,6 +47,10 @@ def test_review_stores_reports_and_recognises_the_same_file(env, tmp_path):
     assert detail["call"]["language"] == "zh" and any(e["type"] == "scorecard" for e in detail["events"])
     missing = coach(env, "calls", "show", "nope-1")
     assert missing.returncode != 0 and "no call 'nope-1'" in missing.stderr and "Traceback" not in missing.stderr
+    # a mistyped data folder is said, not given an empty database
+    typo = env | {"COACH_DATA_DIR": str(tmp_path / "dta")}
+    nowhere = coach(typo, "calls", "list")
+    assert nowhere.returncode != 0 and "no calls are stored in" in nowhere.stderr and not (tmp_path / "dta").exists()
 
 
 def test_review_json_for_machines(env):

@@ -621,7 +621,7 @@ def _filtered(filters: CallFilter) -> list[Any]:
     if filters.date_to:
         conditions.append(call_date() <= datetime.combine(filters.date_to, time.max, tzinfo=UTC))
     if filters.violation:
-        wanted = filters.violation.upper() if filters.violation.upper() in SEVERITY_ORDER else filters.violation
+        wanted = filters.violation.upper()  # a severity, or a rule id (upper case by the playbook schema)
         match = EventRow.severity == wanted if wanted in SEVERITY_ORDER else EventRow.key == wanted
         conditions.append(exists().where(and_(EventRow.call_id == CallRow.id, EventRow.type == "compliance", match)))
     return conditions

@@ -63,6 +63,7 @@ def test_lists_filter_by_agent_team_language_violation_outcome_and_date(store, v
     assert ids(language="zh") == []
     rule = next(e.rule_id for e in violations_events if e.type == "compliance")
     assert ids(violation=rule) == ["v1"]
+    assert ids(violation=rule.lower()) == ["v1"]  # typed in lower case (rule ids are upper case)
     assert ids(violation="s1") == (["v1"] if any(e.type == "compliance" and e.severity == "S1" for e in violations_events) else [])
     assert ids(outcome="promise_to_pay") == ["h1"]
     assert ids(date_from=date(2026, 11, 5)) == ["h1"]
