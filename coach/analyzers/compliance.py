@@ -276,7 +276,7 @@ class ComplianceAnalyzer(Analyzer):
         findings = session.compliance.on_utterance(
             turn.uid, turn.speaker, turn.time, turn.features,
             identity_verified=session.stages.identity_verified,
-            debtor_intents=_sure_intents(turn),
+            debtor_intents=turn.facts.get("intents", ()),
         )
         if turn.speaker == "agent" and self.pack.reassures(turn.features.norms[0]):
             # "nobody is going to arrest you": a threat's words, negated (profanity stays abuse)
@@ -309,18 +309,3 @@ def _reassurance_clears(finding: Finding) -> bool:
     "debts never expire", are the violation, and their own vetoes weighed them)."""
     rule = finding.rule
     return rule.kind == "prohibited" and rule.before is None and finding.method in WORD_METHODS
-
-
-#: The top hint's confidence below which it starts (or lifts) no duty: an objection read that unsurely
-#: ("能不能微信转账还 我没有银行卡在身上" as not_my_debt at 0.36) must not make the agent's next lawful
-#: line a violation. At 0.5 (the runner-up objections' bar) a real dispute and a real request to stop
-#: went unread on two development sets; at 0.4 every development figure is as without it.
-DUTY_CONFIDENCE = 0.4
-
-
-def _sure_intents(turn: Turn) -> list[str]:
-    intents = list(turn.facts.get("intents", ()))
-    top = turn.facts.get("intent")
-    if top is not None and top.confidence < DUTY_CONFIDENCE and top.intent in intents:
-        intents.remove(top.intent)
-    return intents

@@ -317,14 +317,3 @@ def test_a_line_that_shows_the_debt_is_time_barred_breaks_the_rule_without_the_f
 def test_a_suit_mentioned_without_a_time_barred_debt_is_not_that_rule(en_engine, line, metadata):
     events = run_call(en_engine, VERIFY_EN + [("agent", line)], metadata=metadata)
     assert "US-TBD" not in {e.rule_id for e in of_type(events, "compliance")}
-
-
-@pytest.mark.parametrize(("debtor", "disputed"), [
-    ("能不能微信转账还 我没有银行卡在身上", False),  # asking how to pay, read as not_my_debt at 0.36: no dispute
-    ("那几笔根本不是我刷的 我不认这个账", True),
-])
-def test_only_an_objection_read_surely_starts_a_duty(zh_engine, debtor, disputed):
-    """A new user's call: the unsure reading of a payment question made the agent's next lawful line
-    an S2 CN-DISPUTE."""
-    rules = _rules(run_call(zh_engine, VERIFY_ZH + [("debtor", debtor), ("agent", "您看每个月还五百可以吗 这样压力小一点")]))
-    assert ("CN-DISPUTE" in rules) is disputed
