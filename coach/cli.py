@@ -716,6 +716,33 @@ def calls_show(call_id: str, output_format: str, report_path: Path | None) -> No
         click.echo(f"report: {report_path}", err=True)
 
 
+@calls.command("delete")
+@click.argument("call_ids", nargs=-1, required=True)
+@click.option("--yes", is_flag=True, help="Do not ask before deleting.")
+def calls_delete(call_ids: tuple[str, ...], yes: bool) -> None:
+    """Delete stored calls for good: transcript, events, notes, alerts and kept audio (a debtor's
+    request to erase their data, a call stored by mistake). DELETE /v1/calls/{id} does the same for
+    an admin token.
+
+    \b
+    Examples:
+      coach calls delete en-hardship-001
+      coach calls delete c-41 c-42 --yes
+    """
+    store = _stored_calls_store()
+    try:
+        for call_id in call_ids:
+            store.get_call(call_id)  # every id is checked before anything is deleted
+        if not yes:
+            click.confirm(f"delete {len(call_ids)} call(s) ({', '.join(call_ids)}) and everything stored with them?",
+                          abort=True, err=True)
+        for call_id in call_ids:
+            store.delete_call(call_id)
+            click.echo(f"deleted {call_id}", err=True)
+    finally:
+        store.close()
+
+
 def _edited(note) -> str:
     return f" [dim](edited {note.edited_at:%Y-%m-%d %H:%M} UTC)[/]" if note.edited_at else ""
 

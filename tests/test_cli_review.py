@@ -47,6 +47,15 @@ def test_review_stores_reports_and_recognises_the_same_file(env, tmp_path):
     assert detail["call"]["language"] == "zh" and any(e["type"] == "scorecard" for e in detail["events"])
     missing = coach(env, "calls", "show", "nope-1")
     assert missing.returncode != 0 and "no call 'nope-1'" in missing.stderr and "Traceback" not in missing.stderr
+    # deleting: every id is checked first, then the calls go with everything stored with them
+    unknown = coach(env, "calls", "delete", "zh-hardship-001", "nope-2", "--yes")
+    assert unknown.returncode != 0 and "no call 'nope-2'" in unknown.stderr
+    asked = subprocess.run([sys.executable, "-m", "coach.cli", "calls", "delete", "zh-hardship-001"], input="n\n",
+                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert asked.returncode != 0 and "delete 1 call(s)" in asked.stderr
+    deleted = coach(env, "calls", "delete", "zh-hardship-001", "--yes")
+    assert deleted.returncode == 0 and "deleted zh-hardship-001" in deleted.stderr
+    assert [c["id"] for c in json.loads(coach(env, "calls", "list", "--format", "json").stdout)] == ["en-violations-001"]
     # a mistyped data folder is said, not given an empty database
     typo = env | {"COACH_DATA_DIR": str(tmp_path / "dta")}
     nowhere = coach(typo, "calls", "list")
