@@ -589,6 +589,28 @@ def calls_purge_demo() -> None:
     click.echo(f"deleted {count} demo call(s) from {store.url}", err=True)
 
 
+def _call_filters(command):
+    """The filters ``coach calls list`` and ``coach mine`` read calls by (as GET /v1/calls does)."""
+    options = [
+        click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Calls from this day (YYYY-MM-DD, UTC)."),
+        click.option("--until", type=click.DateTime(formats=["%Y-%m-%d"]), help="Calls up to and including this day (UTC)."),
+        click.option("--team", help="Only this team's calls."),
+        click.option("--agent", "agent_id", help="Only this agent's calls."),
+        click.option("--language", type=click.Choice(["zh", "en"]), help="Only calls in this language."),
+        click.option("--outcome", type=click.Choice(["promise_to_pay", "payment_made", "refusal", "callback", "dispute",
+                                                     "wrong_party", "no_contact", "none"]), help="Only calls that came to this."),
+    ]
+    for option in reversed(options):  # listed in --help in this order
+        command = option(command)
+    return command
+
+
+def _file_console() -> Console:
+    """A console for a table or transcript: on a terminal its width; into a pipe or file every line
+    whole (rich would fold and cut at 80 characters)."""
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 200)
+
+
 def _stored_calls_store():
     """The call store for a command that only reads it: a SQLite file that is not there is a mistyped
     COACH_DATA_DIR (or nothing stored yet), said as such rather than created empty."""
@@ -604,14 +626,8 @@ def _stored_calls_store():
 
 
 @calls.command("list")
-@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Calls from this day (YYYY-MM-DD, UTC).")
-@click.option("--until", type=click.DateTime(formats=["%Y-%m-%d"]), help="Calls up to and including this day (UTC).")
-@click.option("--team", help="Only this team's calls.")
-@click.option("--agent", "agent_id", help="Only this agent's calls.")
-@click.option("--language", type=click.Choice(["zh", "en"]), help="Only calls in this language.")
+@_call_filters
 @click.option("--violation", help="Only calls with this rule broken (US-THREAT) or this severity (S1-S4).")
-@click.option("--outcome", type=click.Choice(["promise_to_pay", "payment_made", "refusal", "callback", "dispute",
-                                              "wrong_party", "no_contact", "none"]), help="Only calls that came to this.")
 @click.option("--status", type=click.Choice(["live", "complete", "interrupted"]), help="Only calls in this state.")
 @click.option("--limit", type=click.IntRange(1, 1000), default=50, show_default=True, help="At most this many, newest first.")
 @click.option("--include-demo", is_flag=True, help="List demo calls too (samples played from the console or coach replay).")
@@ -651,8 +667,7 @@ def calls_list(since, until, team, agent_id, language, violation, outcome, statu
         table.add_row(escape(call.id), f"{when:%Y-%m-%d %H:%M}", escape(f"{call.agent_id or '-'}/{call.team or '-'}"),
                       call.language, f"{minutes}:{seconds:02d}", "-" if call.score is None else f"{call.score:.0f}",
                       call.outcome or "-", f"[{STYLES.get(call.worst_severity or '', 'green')}]{violations}[/]")
-    # into a pipe or file: every column whole (rich would fit 80 characters and cut them)
-    Console(highlight=False, width=None if sys.stdout.isatty() else 200).print(table)
+    _file_console().print(table)
 
 
 @calls.command("show")
@@ -691,7 +706,7 @@ def calls_show(call_id: str, output_format: str, report_path: Path | None) -> No
         click.echo(json.dumps({"call": detail.model_dump(mode="json"), "events": events,
                                "notes": [n.model_dump(mode="json") for n in notes]}, ensure_ascii=False, indent=1))
         return
-    console = Console(highlight=False, width=None if sys.stdout.isatty() else 200)  # a file keeps lines whole
+    console = _file_console()
     when = detail.started_at or detail.created_at
     console.print(f"[bold]{escape(detail.id)}[/]  {when:%Y-%m-%d %H:%M} UTC  agent {escape(detail.agent_id or '-')}  "
                   f"team {escape(detail.team or '-')}  language {detail.language}  playbook {escape(detail.playbook)}  "
@@ -833,13 +848,7 @@ def playbook_check(path: str, min_accuracy: float | None, folds: int | None) -> 
 
 
 @main.group(invoke_without_command=True)
-@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), help="Calls from this day (YYYY-MM-DD).")
-@click.option("--until", type=click.DateTime(formats=["%Y-%m-%d"]), help="Calls up to and including this day.")
-@click.option("--team", help="Only this team's calls.")
-@click.option("--agent", "agent_id", help="Only this agent's calls.")
-@click.option("--language", type=click.Choice(["zh", "en"]), help="Only calls in this language.")
-@click.option("--outcome", type=click.Choice(["promise_to_pay", "payment_made", "refusal", "callback", "dispute",
-                                              "wrong_party", "no_contact", "none"]), help="Only calls that came to this.")
+@_call_filters
 @click.option("--playbook", "playbook_ref", help="Playbook (id or path) for its language's calls. Default: each language's.")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
               help="json: the whole result on standard output (docs/mining.md).")

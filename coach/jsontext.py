@@ -17,7 +17,7 @@ from typing import Any
 #: An escape of a UTF-16 surrogate: half of a character, or one of a pair that is a whole one.
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-LONE_SURROGATE = "a \\u escape of half a character (a lone surrogate): the text must be valid Unicode"
+_LONE_SURROGATE = "a \\u escape of half a character (a lone surrogate): the text must be valid Unicode"
 
 
 class JsonError(ValueError):
@@ -48,13 +48,18 @@ def loads(text: str | bytes) -> Any:
     value = _loads(text)
     escapes = _SURROGATE_ESCAPE.search(text if isinstance(text, str) else text.decode("ascii", "ignore"))
     if escapes is not None and _holds_lone_surrogate(value):
-        raise JsonError(LONE_SURROGATE)
+        raise JsonError(_LONE_SURROGATE)
     return value
 
 
-def lone_surrogate(text: str) -> bool:
+def _lone_surrogate(text: str) -> bool:
     """Whether ``text`` holds half a character (which UTF-8 cannot encode)."""
     return _SURROGATE.search(text) is not None
+
+
+def whole_characters(text: str) -> str:
+    """``text`` with any half character shown as U+FFFD, so that it can be encoded."""
+    return _SURROGATE.sub("\ufffd", text)
 
 
 def _holds_lone_surrogate(value: Any) -> bool:
@@ -62,7 +67,7 @@ def _holds_lone_surrogate(value: Any) -> bool:
     while stack:
         item = stack.pop()
         if isinstance(item, str):
-            if lone_surrogate(item):
+            if _lone_surrogate(item):
                 return True
         elif isinstance(item, dict):
             stack.extend(item.keys())

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Query, Request, WebSocket
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -136,11 +136,14 @@ class StreamGate:
         if viewer.role not in roles:
             raise StreamRefused("forbidden", f"the {viewer.role} role may not watch live calls; it needs "
                                              f"{', '.join(roles[:-1])} or {roles[-1]}", FORBIDDEN)
+        websocket.state.token_secret = secret  # checked again while the socket is open (still_valid)
         return viewer
 
-    async def still_valid(self, secret: str | None) -> bool:
-        """Whether a token admitted earlier still holds (revoking one takes effect on sockets already
-        open, not only on the next). A database that cannot answer keeps the socket: it was checked."""
+    async def still_valid(self, websocket: Any) -> bool:
+        """Whether the token this gate admitted ``websocket`` with still holds (revoking one takes
+        effect on sockets already open, not only on the next). A socket admitted without a token (an
+        anonymous lab stream, an AudioSocket leg) and a database that cannot answer keep it."""
+        secret = getattr(getattr(websocket, "state", None), "token_secret", None)
         if secret is None:
             return True
         try:

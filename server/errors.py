@@ -21,7 +21,7 @@ from coach.errors import (
     PlaybookError,
     StorageError,
 )
-from coach.jsontext import lone_surrogate
+from coach.jsontext import whole_characters
 
 #: Longest piece of a client's input an error may repeat.
 ECHO_LIMIT = 200
@@ -71,21 +71,15 @@ async def invalid_request(_request: Request, exc: Exception) -> JSONResponse:
     found = exc.errors()
     for error in found[:MAX_ERRORS]:
         item: dict[str, Any] = {"type": error.get("type"),
-                                "loc": [_whole(str(part)[:ECHO_LIMIT]) for part in error.get("loc", ())],
-                                "msg": _whole(str(error.get("msg", ""))[:1000])}
+                                "loc": [whole_characters(str(part)[:ECHO_LIMIT]) for part in error.get("loc", ())],
+                                "msg": whole_characters(str(error.get("msg", ""))[:1000])}
         value = error.get("input")
         if isinstance(value, (str, int, float, bool)) and len(str(value)) <= ECHO_LIMIT:
-            item["input"] = _whole(value) if isinstance(value, str) else value
+            item["input"] = whole_characters(value) if isinstance(value, str) else value
         errors.append(item)
     if len(found) > MAX_ERRORS:  # 3,000 repeated bad parameters must not make a 500 kB answer
         errors.append({"type": "too_many_errors", "loc": [], "msg": f"... and {len(found) - MAX_ERRORS} more"})
     return JSONResponse({"detail": errors}, status_code=422)
-
-
-def _whole(text: str) -> str:
-    """``text`` with any half character ("\\ud800" in a request's JSON) shown as U+FFFD: the answer
-    quoting it could not be encoded, and the client got a 500 instead of its 422."""
-    return text if not lone_surrogate(text) else re.sub("[\ud800-\udfff]", "\ufffd", text)
 
 
 def invalid_parameter(name: str, message: str, value: Any, where: str = "query") -> RequestValidationError:

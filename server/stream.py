@@ -238,18 +238,14 @@ class CallStream:
     async def _watch_token(self) -> None:
         """Check the token again every ``TOKEN_CHECK_SECONDS`` while the call streams: once it is
         revoked, the call ends (4401) and is stored as interrupted with what arrived."""
-        secret = getattr(getattr(self.ws, "state", None), "token_secret", None)
-        if secret is None:  # an anonymous lab stream, or a transport without a token: wait to be cancelled
-            await asyncio.Event().wait()
-        while not self._closed:
+        while True:  # until the call ends and this is cancelled
             await asyncio.sleep(auth.TOKEN_CHECK_SECONDS)
-            if self._closed or await self.gate.still_valid(secret):
+            if self._closed or await self.gate.still_valid(self.ws):
                 continue
             log.warning("live call ended: its token was revoked", extra={"call_id": self.call_id, "event": "revoked"})
             self._revoked = True
             await self._error("unauthorized", "this token was revoked; the call is finished with what arrived")
             return
-        await asyncio.Event().wait()  # closed: nothing more to watch (the call ends by its own way)
 
     def _check_open_calls(self) -> None:
         """An agent's token may have ``max_live_calls_per_agent`` calls open at once (this one included)."""

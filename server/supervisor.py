@@ -30,7 +30,6 @@ from coach.storage.records import WATCHERS
 from coach.storage.store import Redactor
 from server import auth
 from server.auth import UNAUTHORIZED, StreamGate, StreamRefused, get_store, require
-from server.limits import bearer_secret
 
 if TYPE_CHECKING:
     from server.stream import CallStream
@@ -284,7 +283,6 @@ class Watcher:
         self._queue: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue()
         self._overflowed = False
         self._recent: list[float] = []
-        self._secret = bearer_secret(dict(websocket.headers), dict(websocket.query_params), "token", "access_token")
         self._checked = time.monotonic()
 
     def put(self, message: dict[str, Any]) -> None:
@@ -364,7 +362,7 @@ class Watcher:
     async def _token_holds(self) -> bool:
         """Check the token again; a revoked one closes the socket (``unauthorized``, 4401)."""
         self._checked = time.monotonic()
-        if await self.gate.still_valid(self._secret):
+        if await self.gate.still_valid(self.ws):
             return True
         log.warning("supervisor socket closed: its token was revoked", extra={"event": "revoked"})
         await self._refuse("unauthorized", "invalid or revoked API token", UNAUTHORIZED)

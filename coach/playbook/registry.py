@@ -141,10 +141,9 @@ class PlaybookRegistry:
         target = self.directory / f"{book.id}.yaml"
         created = not target.exists()
         if not created:
-            installed = _installed_version(target)
-            if installed == book.version and target.read_bytes() == raw:  # the same file again: nothing to do
+            if target.read_bytes() == raw:  # the same file again: nothing to do
                 return self._entry(book), False
-            if installed == book.version:
+            if _installed_version(target) == book.version:
                 raise VersionTakenError(
                     f"version {book.version} of {book.id!r} is installed with other content; stored calls name "
                     f"{book.id}@{book.version} as the source of their hints",
