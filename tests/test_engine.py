@@ -28,7 +28,9 @@ def test_english_hardship_call(en_engine):
     events = _events(en_engine, "en-hardship.json")
     intents = {e.intent for e in of_type(events, "intent")}
     assert {"cannot_afford", "hardship", "dispute_amount", "stalling", "settlement_request"} <= intents
-    assert not [e for e in of_type(events, "compliance") if e.severity == "S1"]
+    # the agent records the dispute, then asks whether to go over the hardship options now or once the
+    # statement has come; the debtor says to go on: a good call, no violation at all
+    assert not of_type(events, "compliance")
     assert of_type(events, "scorecard")[0].score >= 80
 
 

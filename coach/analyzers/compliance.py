@@ -69,7 +69,7 @@ class ComplianceMonitor:
     duties_started: dict[str, str] = field(default_factory=dict)
     satisfied: set[str] = field(default_factory=set)
     reported_deadlines: set[str] = field(default_factory=set)
-    #: Duty rules the debtor lifted (see ``Rule.released_by_intents``).
+    #: Duty rules the debtor lifted (see ``Rule.released_by_intents`` and ``Rule.released_by_consent``).
     released: set[str] = field(default_factory=set)
 
     # -- call start ----------------------------------------------------------------------------
@@ -137,9 +137,14 @@ class ComplianceMonitor:
         *,
         identity_verified: bool,
         debtor_intents: list[str] | tuple[str, ...] = (),
+        consents: bool = False,
     ) -> list[Finding]:
+        """``consents``: the debtor chose to talk about paying (said yes to hearing the options, asked
+        how to pay), which lifts the duties that allow it (``Rule.released_by_consent``)."""
         found = self._overdue(utterance_id, start)
         if speaker == "debtor":
+            # before the duties this line starts: an instalment named in a dispute ("这笔分期手续费 我根本没
+            # 申请过分期") reads as settlement_request too, and re-opens nothing
             for rule in self.rules.rules:
                 if rule.kind == "duty" and set(debtor_intents) & set(rule.released_by_intents) and self.duty_cause(rule):
                     self.released.add(rule.id)  # the debtor re-opened payment talk themselves
@@ -148,6 +153,11 @@ class ComplianceMonitor:
             for rule_id, matcher in self.rules.duty_starts.items():
                 if rule_id not in self.duties_started and matcher.match(features):
                     self.duties_started[rule_id] = features.texts[0]
+            # after them: "the amount is too high, can I do a plan while you check" disputes and asks to
+            # pay in one breath
+            for rule in self.rules.rules:
+                if rule.kind == "duty" and consents and rule.released_by_consent and self.duty_cause(rule):
+                    self.released.add(rule.id)
         for rule in self.rules.rules:
             if rule.kind == "metadata" or rule.speaker != speaker:
                 continue
@@ -276,7 +286,7 @@ class ComplianceAnalyzer(Analyzer):
         findings = session.compliance.on_utterance(
             turn.uid, turn.speaker, turn.time, turn.features,
             identity_verified=session.stages.identity_verified,
-            debtor_intents=turn.facts.get("intents", ()),
+            debtor_intents=turn.facts.get("intents", ()), consents=turn.facts.get("consents", False),
         )
         if turn.speaker == "agent" and self.pack.reassures(turn.features.norms[0]):
             # "nobody is going to arrest you": a threat's words, negated (profanity stays abuse)

@@ -52,6 +52,7 @@ class DialogueActAnalyzer(Analyzer):
         self.pack = language_pack(engine.language)
 
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
+        turn.facts["consents"] = self._consents(turn, session)
         if not session.stages.identity_check_pending:
             return []
         norm = turn.features.norms[0]
@@ -67,6 +68,20 @@ class DialogueActAnalyzer(Analyzer):
         # ("就在锦绣那边"), which the agent may still accept
         turn.facts["unread_answer"] = act is None and not question and not self.pack.mentions_other(norm)
         return []
+
+
+    def _consents(self, turn: Turn, session: CallSession) -> bool:
+        """The debtor chooses to talk about paying: asks how they could ("can I just pay the principal",
+        "本金我能先还吗"), or says yes to the agent's offer to go over the options ("would you like to hear
+        them now or wait for the statement" - "i guess tell me")."""
+        if turn.speaker != "debtor":
+            return False
+        if self.pack.asks_to_pay(turn.text):
+            return True
+        asked = session.last_agent_text
+        if asked is None or not self.pack.asks_permission(asked):
+            return False
+        return self.pack.consents(turn.text) or only_words_from(turn.features.norms[0], session.engine.detector.affirmations)
 
 
 @register

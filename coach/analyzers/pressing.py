@@ -115,6 +115,8 @@ class PressingAnalyzer(Analyzer):
         started = [r for r in self.duties if monitor.applies(r) and monitor.duty_cause(r) is not None]
         if not started:
             return []
+        if self.pack.leaves_choice(turn.text):
+            return []  # "would you like to hear the options now, or wait until you've seen the statement"
         p = float(class_probabilities(self.classifier, self.classifier_input(turn.features))[0][1])
         norm = turn.features.norms[0]
         if UNSURE <= p < PRESSING_THRESHOLD and self.pack.pressing_reads_clauses and not self.pack.pauses_collection(norm):

@@ -66,6 +66,18 @@ class LanguagePack:
     #: What such an offer is about (pay, 还, an amount of money), and a callback that is no offer.
     payment_term: re.Pattern[str] | None = None
     callback: re.Pattern[str] | None = None
+    #: The agent asking whether the debtor wants to go over payment options now ("would you like to hear
+    #: about the hardship options", "要不要我给您介绍一下分期方案"), and the choice to wait it may leave
+    #: ("or would you rather wait until you've seen the statement", "还是等核实完再说").
+    permission_question: re.Pattern[str] | None = None
+    wait_offer: re.Pattern[str] | None = None
+    #: A reply that takes up such an offer beyond a bare yes ("i guess tell me", "go ahead", "你说吧"),
+    #: and what turns it down ("not now", "先不用").
+    consent: re.Pattern[str] | None = None
+    consent_veto: re.Pattern[str] | None = None
+    #: The debtor asking how they could pay ("can i just pay the principal", "有没有分期", "本金我能先还吗"):
+    #: payment talk the debtor opened, whatever else the line says.
+    payment_request: re.Pattern[str] | None = None
     #: A place not to be called at ("at work", "my job", "单位"): a request to stop calling there says
     #: where, and refuses nothing.
     contact_place: re.Pattern[str] | None = None
@@ -154,6 +166,26 @@ class LanguagePack:
         if self.pause_veto is not None and self.pause_veto.search(text):
             return False
         return not (self.condition is not None and self.condition.search(text))
+
+    def asks_permission(self, text: str) -> bool:
+        """The agent asks whether the debtor wants to hear about payment options: the debtor may say no."""
+        return bool(self.permission_question is not None and self.permission_question.search(text.lower()))
+
+    def leaves_choice(self, text: str) -> bool:
+        """The agent asks whether to go over payment options now and offers to wait instead: the
+        debtor decides whether payment talk goes on, so the question presses for nothing."""
+        return self.asks_permission(text) and bool(self.wait_offer is not None and self.wait_offer.search(text.lower()))
+
+    def consents(self, text: str) -> bool:
+        """The reply takes up an offer to go over payment options: its consent words and none that
+        turn it down. Bare yes-words are the playbook's (``Playbook.affirmations``), read by the caller."""
+        text = text.lower().strip()
+        if self.consent is None or not self.consent.search(text):
+            return False
+        return not (self.consent_veto is not None and self.consent_veto.search(text))
+
+    def asks_to_pay(self, text: str) -> bool:
+        return bool(self.payment_request is not None and self.payment_request.search(text.lower()))
 
     def accepts_proposal(self, text: str) -> bool:
         """The reply takes up a proposal: acceptance words, no veto ("can't", "不同意", "no deal"), not a

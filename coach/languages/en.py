@@ -180,6 +180,34 @@ PACK = LanguagePack(
     # what a payment offer is about: without these, "could you call us back on monday" offers nothing
     payment_term=re.compile(r"\b(?:pay|pays|payment|payments|installments?|dollars?|bucks|settle\w*|down payment|plan)\b|\$\s?\d"),
     callback=re.compile(r"\b(?:call (?:you |us |me )?back|talk again|reach (?:you|us)|call again|follow up)\b"),
+    permission_question=re.compile(
+        r"\b(?:(?:would|do|did) you (?:want|like|wanna)|you (?:want|wanna)|want me|would it (?:help|be (?:helpful|useful))"
+        r"|any interest|(?:are|would) you (?:be )?(?:open|interested)|interested in|is it (?:ok|okay|alright|all right) if"
+        r"|can i|could i|may i|shall i|should (?:i|we)|happy to)\b(?: \w+){0,6}? "
+        r"(?:hear|go (?:over|through)|going (?:over|through)|walk (?:you )?through|explain|tell|talk|discuss|look|run (?:you )?through"
+        r"|share|lay out|review|learn)\b(?: \w+){0,8}? (?:options?|plans?|programs?|choices|arrangements?|payments?"
+        r"|repayment|hardship|what we (?:can|could) (?:do|offer))\b"
+    ),
+    wait_offer=re.compile(
+        r"\bor\b(?: \w+){0,6}? (?:wait|waiting|hold off|leave (?:it|that)|later|nah|not)\b|\bor (?:after|once|when) you"
+        r"|\b(?:up to you|your call|whenever you.?re ready|now or later|no pressure)\b|\bwhat(?:ever)? (?:do )?you (?:prefer|decide)\b"
+        r"|\b(?:either|both) (?:one |way )?(?:is|are|works) (?:completely |totally |perfectly )?(?:fine|ok|okay)\b"
+    ),
+    consent=re.compile(
+        r"\b(?:tell me|go ahead|go on|sure|ok|okay|fine|alright|all right|let.?s hear|let me hear|i.?m listening"
+        r"|shoot|what are (?:they|the options|my options)|what (?:do|can) you (?:have|offer|do)|why not|i guess"
+        r"|might as well|please do|yes|yeah|yep|yup)\b"
+    ),
+    consent_veto=re.compile(
+        r"\b(?:no|nope|nah|not (?:now|today|yet|right now|interested|really)|don.?t|dont|wait|later|rather not|pass"
+        r"|hold off|stop)\b"
+    ),
+    payment_request=re.compile(
+        r"(?<!how )(?<!why )\b(?:can|could|may) i (?:just |still |maybe |at least )?(?:pay|make (?:a |some )?payments?|set up (?:a )?(?:plan|payments?)"
+        r"|do (?:a )?(?:payment plan|plan|installments?))\b|\bwhat are my (?:options|choices)\b"
+        r"|\b(?:is there|are there|do you (?:guys )?(?:have|offer)) (?:a |any |some )?(?:payment plans?|hardship (?:plans?|programs?)"
+        r"|installments?|(?:payment )?options)\b"
+    ),
     contact_place=re.compile(r"\b(?:call(?:ing)?|ring(?:ing)?|phon(?:e|ing))(?: me)?(?: at| on| to)? (?:my |the )?"
                              r"(?:work|job|office|workplace|employer|work (?:phone|number)|cell at work)\b"),
     proposal_acceptance=re.compile(

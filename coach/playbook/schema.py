@@ -246,6 +246,11 @@ class Rule(Strict):
     #: Duty rules: debtor intents that lift the duty once it has started (the debtor re-opened payment
     #: talk themselves: "can I pay it in instalments" after a dispute).
     released_by_intents: list[str] = Field(default_factory=list)
+    #: Duty rules: the debtor saying yes when the agent asks whether to go over payment options lifts
+    #: the duty ("would you like to hear the hardship options now or wait for the statement" - "i guess
+    #: tell me"). For a dispute, which pauses collection the debtor may choose to resume; not for an
+    #: attorney or a bankruptcy, where the debtor's yes changes nothing.
+    released_by_consent: bool = False
     #: Duty rules: what the agent may lawfully say once the duty has started (take the attorney's
     #: number, record the dispute, confirm the calls stop). Such lines often name the account, the
     #: balance or a number, so the pressing classifier learns collection talk against them.
@@ -412,6 +417,8 @@ class Playbook(Strict):
             for name in rule.released_by_intents:
                 if name not in intent_ids:
                     errors.append(f"rules.{i}.released_by_intents: unknown intent {name!r}")
+            if rule.released_by_consent and rule.kind != "duty":
+                errors.append(f"rules.{i}.released_by_consent: only duty rules can be lifted by the debtor's consent")
             if rule.offensive_language and rule.kind != "prohibited":
                 errors.append(f"rules.{i}.offensive_language: only prohibited rules can be triggered by offensive language")
             if rule.after and ":" in rule.after:

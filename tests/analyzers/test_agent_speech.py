@@ -374,6 +374,64 @@ def test_saying_collection_pauses_is_not_pressing(engine_for, language, calls):
     assert not _rules_on(run_call(engine, verify + calls), 3) & {"US-DISPUTE", "CN-DISPUTE"}
 
 
+DISPUTES = {"en": ("the balance you have is wrong i never had that many late fees", "US-DISPUTE"),
+            "zh": ("这个滞纳金算得不对 我没逾期那么多天", "CN-DISPUTE")}
+LEAVES_CHOICE = {"en": "ill have the fee history mailed to you do you want me to go through the repayment plans now "
+                       "or would you rather wait until youve checked it",
+                 "zh": "明细我给您寄过去 您看是现在听一下分期方案 还是等核实完了再说"}
+OPTIONS = {"en": "okay so we could spread it over twelve months at about sixty a month or do a one time amount",
+           "zh": "好的 可以分十二期 每个月大概六百 也可以一次性处理"}
+
+
+@pytest.mark.parametrize(("language", "reply"), [
+    ("en", "yeah alright go ahead"), ("en", "i suppose so what are they"), ("zh", "行 你说说看"), ("zh", "嗯 讲吧")])
+def test_the_debtors_yes_to_hearing_the_options_lifts_a_dispute(engine_for, language, reply):
+    """A dispute pauses collection the debtor may choose to resume: asking whether to go over the options
+    now or wait presses for nothing, and the options after a yes are what the debtor asked for."""
+    engine, verify = engine_for(language)
+    dispute, rule = DISPUTES[language]
+    events = run_call(engine, verify + [("debtor", dispute), ("agent", LEAVES_CHOICE[language]),
+                                        ("debtor", reply), ("agent", OPTIONS[language])])
+    assert rule not in _rules_on(events, 3) | _rules_on(events, 5)
+
+
+@pytest.mark.parametrize(("language", "reply"), [("en", "no not now id rather see the paperwork first"), ("zh", "先不用了 等我看了明细再说")])
+def test_a_no_to_hearing_the_options_keeps_the_dispute(engine_for, language, reply):
+    engine, verify = engine_for(language)
+    dispute, rule = DISPUTES[language]
+    events = run_call(engine, verify + [("debtor", dispute), ("agent", LEAVES_CHOICE[language]),
+                                        ("debtor", reply), ("agent", OPTIONS[language])])
+    assert rule not in _rules_on(events, 3)  # the question left the choice
+    assert rule in _rules_on(events, 5)
+
+
+@pytest.mark.parametrize(("language", "dispute"), [
+    ("en", "those fees are not right but the principal i owe can i just pay that part now"),
+    ("zh", "这个滞纳金算得不对 不过本金我认 本金我能先还吗"),
+])
+def test_a_debtor_who_disputes_and_asks_to_pay_in_one_breath_may_be_answered(engine_for, language, dispute):
+    engine, verify = engine_for(language)
+    events = run_call(engine, verify + [("debtor", dispute), ("agent", OPTIONS[language])])
+    assert not _rules_on(events, 3) & {"US-DISPUTE", "CN-DISPUTE"}
+
+
+def test_asking_how_one_could_pay_what_one_does_not_owe_reopens_nothing(en_engine):
+    events = run_call(en_engine, VERIFY_EN + [("debtor", "that card was never mine so how can i pay something that isnt mine"),
+                                              ("agent", "i hear you but we need at least fifty dollars from you today")])
+    assert "US-DISPUTE" in _rules_on(events, 3)
+
+
+def test_a_yes_to_hearing_the_options_does_not_lift_an_attorney_duty(en_engine):
+    """A represented debtor's yes changes nothing: the playbook lifts only the dispute by consent."""
+    events = run_call(en_engine, VERIFY_EN + [
+        ("debtor", "i have a lawyer handling this now talk to her"),
+        ("agent", "sure would you like to hear about our payment plans first or would you rather wait"),
+        ("debtor", "yeah go ahead"),
+        ("agent", "we could do fifty dollars a month starting next friday"),
+    ])
+    assert "US-ATTY" in _rules_on(events, 5)
+
+
 def test_offensive_language_model_loads_with_the_engine_not_on_the_first_line(en_engine, monkeypatch):
     """Loading it takes ~1.5 s: on a call's first agent line that would count against the analyzer's
     time budget (and a threat could be dropped under load)."""

@@ -242,6 +242,13 @@ def test_calibration_example_with_an_unknown_intent_is_refused(tmp_path, valid_d
     assert "calibration_examples.3.intent: unknown intent 'already_payed'" in _error(_write(tmp_path, data))
 
 
+def test_consent_lifts_only_a_duty(tmp_path, valid_data):
+    data = copy.deepcopy(valid_data)
+    index, rule = next((i, r) for i, r in enumerate(data["rules"]) if r["kind"] != "duty")
+    rule["released_by_consent"] = True
+    assert f"rules.{index}.released_by_consent: only duty rules" in _error(_write(tmp_path, data))
+
+
 def test_shipped_playbooks_carry_calibration_examples_for_every_intent():
     for playbook_id in SHIPPED:
         book = load_playbook(playbook_id)
