@@ -3,7 +3,8 @@
 AudioSocket carries no credentials, so a leg is taken only when its UUID was registered first by an
 integration (``POST /v1/telephony/audiosocket/calls`` with the call's id, language, agent and the
 UUID of each party's leg): the dialler registers the call, then starts ``AudioSocket(uuid,host:port)``
-on each leg. Unregistered UUIDs are hung up on. The legs of one call are joined by time of arrival
+on each leg. Unregistered UUIDs are hung up on, and so are the legs of a registration whose token
+has been revoked since; a call in progress is checked as a WebSocket's is (``auth.TOKEN_CHECK_SECONDS``). The legs of one call are joined by time of arrival
 into one two-channel stream (a leg that starts later begins with silence on its side) and run
 through the same :class:`~server.stream.CallStream` as ``/v1/stream`` (same engine path, same
 recorder, same supervisors' floor), fed by a loopback that stands in for its WebSocket.
@@ -22,6 +23,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -36,6 +38,7 @@ from coach.telephony import audiosocket as wire
 from coach.telephony.tracks import TrackMixer
 from coach.transcript import CheckedMetadata
 from server.auth import require
+from server.limits import bearer_secret
 from server.stream import CallStream, StartMessage
 
 log = logging.getLogger("coach.server.audiosocket")
@@ -73,6 +76,8 @@ class LegRegistration(BaseModel):
 class _Registered:
     call: LegRegistration
     viewer: Viewer
+    #: The token that registered the call: its legs are taken, and its call goes on, while it holds.
+    secret: str
     expires: float
     #: One per registration: the legs it names join one call, and only they do.
     key: uuid.UUID
@@ -82,8 +87,10 @@ class LoopbackSocket:
     """What :class:`CallStream` uses of a WebSocket, fed by the legs of a TCP call. Hints are stored,
     not sent: AudioSocket can only carry audio back."""
 
-    def __init__(self, peer: str) -> None:
+    def __init__(self, peer: str, token_secret: str | None = None) -> None:
         self.headers: dict[str, str] = {}
+        #: Read by ``StreamGate.still_valid`` while the call streams, as a WebSocket's admitted token is.
+        self.state = SimpleNamespace(token_secret=token_secret)
         self.query_params: dict[str, str] = {}
         self.client = None
         self.scope: dict[str, Any] = {"subprotocols": [], "peer": peer}
@@ -154,7 +161,7 @@ class AudioSocketServer:
 
     # -- registration (REST) -------------------------------------------------------------------
 
-    def register(self, call: LegRegistration, viewer: Viewer) -> None:
+    def register(self, call: LegRegistration, viewer: Viewer, secret: str) -> None:
         now = time.monotonic()
         for leg, entry in list(self._registered.items()):
             if entry.expires < now:
@@ -163,7 +170,7 @@ class AudioSocketServer:
             raise OverflowError("too many calls registered and not yet streamed")
         key = uuid.uuid4()
         for leg in call.legs.values():
-            self._registered[leg] = _Registered(call, viewer, now + REGISTRATION_SECONDS, key)
+            self._registered[leg] = _Registered(call, viewer, secret, now + REGISTRATION_SECONDS, key)
 
     # -- TCP -----------------------------------------------------------------------------------
 
@@ -196,6 +203,12 @@ class AudioSocketServer:
                             extra={"event": "refused"})
                 writer.write(wire.frame(wire.HANGUP))
                 return
+            if not await self.app.state.stream_gate.secret_valid(registered.secret):
+                log.warning("AudioSocket leg %s refused: the token that registered it was revoked", leg,
+                            extra={"event": "refused"})
+                self._registered.pop(leg, None)
+                writer.write(wire.frame(wire.HANGUP))
+                return
             role = next(r for r, u in registered.call.legs.items() if u == leg)
             try:
                 joined = self._join(registered, peer)
@@ -226,7 +239,7 @@ class AudioSocketServer:
             start = StartMessage(type="start", call_id=call.call_id, language=call.language, encoding="pcm_s16le",
                                  sample_rate=wire.RATE, channels=len(roles), channel_roles=roles, playbook=call.playbook,
                                  metadata=metadata)  # before the call is entered: a refusal leaves nothing behind
-            loopback = LoopbackSocket(peer)
+            loopback = LoopbackSocket(peer, registered.secret)
             joined = _JoinedCall(loopback, TrackMixer(roles, sample_rate=wire.RATE, sample_width=2), time.monotonic())
             self._calls[key] = joined
             loopback.push_text(start.model_dump_json())
@@ -302,7 +315,8 @@ async def register_call(call: LegRegistration, request: Request,
     # An unknown playbook is refused here (422, with the installed ids), not when a leg connects.
     PlaybookRegistry.from_settings(server.settings).reference(call.playbook)
     try:
-        server.register(call, viewer)
+        # the same token current_viewer admitted this request with
+        server.register(call, viewer, bearer_secret(dict(request.headers), dict(request.query_params), "access_token") or "")
     except OverflowError as exc:
         raise HTTPException(status_code=429, detail=str(exc)) from None
     return {"call_id": call.call_id, "legs": {role: str(leg) for role, leg in call.legs.items()},

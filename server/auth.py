@@ -142,8 +142,11 @@ class StreamGate:
     async def still_valid(self, websocket: Any) -> bool:
         """Whether the token this gate admitted ``websocket`` with still holds (revoking one takes
         effect on sockets already open, not only on the next). A socket admitted without a token (an
-        anonymous lab stream, an AudioSocket leg) and a database that cannot answer keep it."""
-        secret = getattr(getattr(websocket, "state", None), "token_secret", None)
+        anonymous lab stream) and a database that cannot answer keep it."""
+        return await self.secret_valid(getattr(getattr(websocket, "state", None), "token_secret", None))
+
+    async def secret_valid(self, secret: str | None) -> bool:
+        """:meth:`still_valid` for a token kept elsewhere (the one that registered an AudioSocket call)."""
         if secret is None:
             return True
         try:

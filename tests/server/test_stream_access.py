@@ -373,3 +373,44 @@ def test_the_upload_api_has_no_demo_flag(client, parts, tmp_path):
     assert response.status_code == 201, response.text
     assert response.json()["call"]["source"] == "upload"
     assert "upload-demo" in [c.id for c in store.list_calls()]
+
+
+def test_an_audiosocket_call_whose_registering_token_is_revoked_ends_and_is_kept(parts, monkeypatch):
+    """AudioSocket carries no token: its legs stand on the registration's. Revoking that token hangs
+    up on the call in progress (stored as interrupted with what arrived) and on legs still to come."""
+    import socket
+    import uuid
+
+    import server.auth
+    from coach.telephony.audiosocket import AUDIO, HANGUP, UUID, frame
+    from tests.conftest import free_port
+
+    monkeypatch.setattr(server.auth, "TOKEN_CHECK_SECONDS", 0.5)
+    settings, store, _ = parts
+    token = store.create_token("pbx-leaving", "integration")[0]
+    tcp = free_port()
+    with TestClient(create_app(settings.model_copy(update={"audiosocket_port": tcp}), preload=(), store=store)) as client:
+        live, later = uuid.uuid4(), uuid.uuid4()
+        for call_id, leg in (("as-revoked", live), ("as-later", later)):
+            registered = client.post("/v1/telephony/audiosocket/calls", headers=bearer(token),
+                                     json={"call_id": call_id, "legs": {"debtor": str(leg)}})
+            assert registered.status_code == 201, registered.text
+        with socket.create_connection(("127.0.0.1", tcp), timeout=30) as connection:
+            connection.sendall(frame(UUID, live.bytes))
+            for _ in range(10):
+                connection.sendall(frame(AUDIO, b"\x00\x00" * 1600))  # 0.2 s at 8 kHz
+            time.sleep(1.0)
+            store.revoke_token("pbx-leaving")
+            connection.settimeout(0.2)
+            received, deadline = b"", time.monotonic() + 60
+            while frame(HANGUP) not in received and time.monotonic() < deadline:
+                connection.sendall(frame(AUDIO, b"\x00\x00" * 1600))  # as Asterisk goes on sending
+                try:
+                    received += connection.recv(64)
+                except TimeoutError:
+                    continue
+            assert frame(HANGUP) in received
+        assert stored(store, "as-revoked", wait=60).status == "interrupted"
+        with socket.create_connection(("127.0.0.1", tcp), timeout=10) as connection:  # registered before the revocation
+            connection.sendall(frame(UUID, later.bytes))
+            assert connection.recv(3) == frame(HANGUP)
