@@ -78,6 +78,28 @@ def test_a_cluster_mostly_claimed_by_known_intents_is_not_news():
     assert not _known(members(None, None, "time_barred", "hostile", None))              # mostly unclaimed
 
 
+def test_a_topic_the_detector_pins_far_from_an_intents_examples_is_news(en_engine):
+    """Questions of what a settlement does to a credit report read as settlement requests or payments
+    made, confidently, but far from those intents' examples: a topic the playbook lacks. Payments
+    said in other words than its examples stay known."""
+    from coach.mining.clusters import LOW_CONFIDENCE, Candidate, _known
+    from tests.conftest import of_type, run_call
+
+    def members(lines):
+        found = []
+        for number, line in enumerate(lines):
+            hint = of_type(run_call(en_engine, [("debtor", line)]), "intent")[0]
+            claimed = hint.intent if hint.confidence >= LOW_CONFIDENCE else None
+            found.append(Candidate(None, number, line, claimed, hint.evidence_similarity))  # type: ignore[arg-type]
+        return found
+
+    reporting = members(["will you delete the tradeline if i settle", "will you remove the negative mark after i pay",
+                         "does settling update my report to zero balance", "will the bureaus show this as settled or paid"])
+    assert all(m.claimed for m in reporting) and not _known(reporting)
+    assert _known(members(["i paid that back in march", "i already sent the money last week",
+                           "we cleared that balance months ago", "my wife paid it off already"]))
+
+
 def test_without_an_embedding_model_the_lexical_vectors_are_reduced_not_made_dense(zh_engine):
     import numpy as np
 
