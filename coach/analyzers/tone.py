@@ -38,6 +38,8 @@ class ToneAnalyzer(Analyzer):
         self.enabled = TONE_INTENT in detector.classes
         if not self.enabled:
             return
+        #: Each intent's keyword phrases: an offensive word among them is that objection's own word.
+        self.keyword_phrases = {i.id: i.keywords.phrases for i in engine.playbook.intents}
         labels = np.array([label == TONE_INTENT for label in detector.labels])
         self.classifier = fit_logistic(detector.example_features.classifier_input(), labels,
                                        C=10.0, max_iter=2000, class_weight="balanced")
@@ -48,7 +50,7 @@ class ToneAnalyzer(Analyzer):
         p = float(class_probabilities(self.classifier, turn.features.classifier_input())[0][1])
         result = None
         offensive = turn.offensive(self.engine.language)
-        if offensive.probability >= OFFENSIVE_THRESHOLD:
+        if offensive.probability >= OFFENSIVE_THRESHOLD and not self._objections_own_word(turn, offensive.evidence):
             evidence = offensive.evidence or turn.text
             result = IntentResult(TONE_INTENT, round(max(offensive.probability, p), 3), evidence, None, offensive.method)
         elif p >= TONE_THRESHOLD and turn.facts.get("act") is None:
@@ -61,4 +63,10 @@ class ToneAnalyzer(Analyzer):
         session.compliance.reach(f"intent:{TONE_INTENT}", turn.time)
         return [session.intent_event(turn.uid, turn.time, result)]
 
-
+    def _objections_own_word(self, turn: Turn, word: str | None) -> bool:
+        """The offensive word is a keyword of the objection the debtor is raising: "我怎么知道你是不是骗子"
+        suspects a scam in the word for a swindler, and insults no one unless the classifier hears it."""
+        top = turn.facts.get("intent")
+        if word is None or top is None:
+            return False
+        return any(word in phrase for phrase in self.keyword_phrases.get(top.intent, ()))

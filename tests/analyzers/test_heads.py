@@ -32,6 +32,17 @@ def test_chinese_profanity_is_a_hostile_tone(zh_engine):
     assert "hostile" in [e.intent for e in _intents(events, 0)]
 
 
+@pytest.mark.parametrize(("text", "hostile"), [
+    ("我凭啥相信你 你该不会是骗子吧", False),   # suspicion in the word for a swindler
+    ("这年头骗子太多了 你先说说你是哪个行的", False),
+    ("你这个骗子 滚", True),                   # said to the agent's face
+    ("你他妈就是个骗子吧", True),               # profanity beside it
+])
+def test_a_scam_suspected_in_the_word_for_a_swindler_is_no_hostile_tone(zh_engine, text, hostile):
+    intents = [e.intent for e in _intents(run_call(zh_engine, [("debtor", text)]), 0)]
+    assert ("hostile" in intents) is hostile, intents
+
+
 @pytest.mark.parametrize("text, language, amount, channel", [
     ("ok put two hundred on my visa this friday", "en", 200.0, "visa"),
     ("i can do fifty bucks on the fifteenth through zelle", "en", 50.0, "zelle"),
