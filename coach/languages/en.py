@@ -199,8 +199,8 @@ PACK = LanguagePack(
         r"|might as well|please do|yes|yeah|yep|yup)\b"
     ),
     consent_veto=re.compile(
-        r"\b(?:no|nope|nah|not (?:now|today|yet|right now|interested|really)|don.?t|dont|wait|later|rather not|pass"
-        r"|hold off|stop)\b"
+        r"\b(?:no|nope|nah|not (?:now|today|yet|right now|interested|really|paying|gonna|going to)|don.?t|dont|wait|later"
+        r"|rather not|pass|hold off|stop|won.?t|wont|never|refuse)\b"
     ),
     payment_request=re.compile(
         r"(?<!how )(?<!why )\b(?:can|could|may) i (?:just |still |maybe |at least )?(?:pay|make (?:a |some )?payments?|set up (?:a )?(?:plan|payments?)"

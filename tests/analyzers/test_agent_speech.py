@@ -395,7 +395,10 @@ def test_the_debtors_yes_to_hearing_the_options_lifts_a_dispute(engine_for, lang
     assert rule not in _rules_on(events, 3) | _rules_on(events, 5)
 
 
-@pytest.mark.parametrize(("language", "reply"), [("en", "no not now id rather see the paperwork first"), ("zh", "先不用了 等我看了明细再说")])
+@pytest.mark.parametrize(("language", "reply"), [
+    ("en", "no not now id rather see the paperwork first"), ("zh", "先不用了 等我看了明细再说"),
+    ("en", "yeah sure whatever im not paying a cent of it"), ("zh", "你说呗 反正我不还"),  # a yes that refuses
+])
 def test_a_no_to_hearing_the_options_keeps_the_dispute(engine_for, language, reply):
     engine, verify = engine_for(language)
     dispute, rule = DISPUTES[language]
