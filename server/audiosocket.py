@@ -203,8 +203,8 @@ class AudioSocketServer:
                             extra={"event": "refused"})
                 writer.write(wire.frame(wire.HANGUP))
                 return
-            if not await self.app.state.stream_gate.secret_valid(registered.secret):
-                log.warning("AudioSocket leg %s refused: the token that registered it was revoked", leg,
+            if not await self.app.state.stream_gate.admits(registered.secret):
+                log.warning("AudioSocket leg %s refused: the token that registered it was revoked (or cannot be checked)", leg,
                             extra={"event": "refused"})
                 self._registered.pop(leg, None)
                 writer.write(wire.frame(wire.HANGUP))

@@ -145,6 +145,16 @@ class StreamGate:
         anonymous lab stream) and a database that cannot answer keep it."""
         return await self.secret_valid(getattr(getattr(websocket, "state", None), "token_secret", None))
 
+    async def admits(self, secret: str) -> bool:
+        """Whether a new connection may stand on ``secret`` (an AudioSocket leg on its call's
+        registration): as a stream start is admitted, through a database outage only for a token
+        checked in the last hour."""
+        try:
+            await self._authenticate(secret)
+        except StreamRefused:
+            return False
+        return True
+
     async def secret_valid(self, secret: str | None) -> bool:
         """:meth:`still_valid` for a token kept elsewhere (the one that registered an AudioSocket call)."""
         if secret is None:

@@ -137,27 +137,15 @@ class ComplianceMonitor:
         *,
         identity_verified: bool,
         debtor_intents: list[str] | tuple[str, ...] = (),
-        consents: bool = False,
+        consents: str | None = None,
     ) -> list[Finding]:
-        """``consents``: the debtor chose to talk about paying (said yes to hearing the options, asked
-        how to pay), which lifts the duties that allow it (``Rule.released_by_consent``)."""
+        """``consents``: how the debtor chose to talk about paying, which lifts the duties that allow it
+        (``Rule.released_by_consent``): ``"reply"``, a yes to the agent's offer to go over the options
+        (it lifts what was started before this line), or ``"asks"``, asking how to pay (in the same
+        breath as a dispute too: "the amount is too high, can I do a plan while you check")."""
         found = self._overdue(utterance_id, start)
         if speaker == "debtor":
-            # before the duties this line starts: an instalment named in a dispute ("这笔分期手续费 我根本没
-            # 申请过分期") reads as settlement_request too, and re-opens nothing
-            for rule in self.rules.rules:
-                if rule.kind == "duty" and set(debtor_intents) & set(rule.released_by_intents) and self.duty_cause(rule):
-                    self.released.add(rule.id)  # the debtor re-opened payment talk themselves
-            for intent in debtor_intents:
-                self.intents_seen.setdefault(intent, (utterance_id, features.texts[0]))
-            for rule_id, matcher in self.rules.duty_starts.items():
-                if rule_id not in self.duties_started and matcher.match(features):
-                    self.duties_started[rule_id] = features.texts[0]
-            # after them: "the amount is too high, can I do a plan while you check" disputes and asks to
-            # pay in one breath
-            for rule in self.rules.rules:
-                if rule.kind == "duty" and consents and rule.released_by_consent and self.duty_cause(rule):
-                    self.released.add(rule.id)
+            self._lift_or_restart(utterance_id, features, debtor_intents, consents)
         for rule in self.rules.rules:
             if rule.kind == "metadata" or rule.speaker != speaker:
                 continue
@@ -195,6 +183,37 @@ class ComplianceMonitor:
             method = f"anytime:{match.method}" if anytime else match.method
             found.append(Finding(rule, evidence, match.confidence, method, utterance_id, start, speaker))
         return found
+
+    def _lift_or_restart(self, utterance_id: int, features: Features, intents: list[str] | tuple[str, ...],
+                         consents: str | None) -> None:
+        """A debtor line's effect on the duties: what it lifts, restarts and starts."""
+        duties = [r for r in self.rules.rules if r.kind == "duty"]
+        # lifted before this line's own starts count: an instalment named in a dispute ("这笔分期手续费
+        # 我根本没申请过分期") reads as settlement_request too, and a yes can carry a dispute of its own
+        for rule in duties:
+            if self.duty_cause(rule) and (set(intents) & set(rule.released_by_intents)
+                                          or (consents == "reply" and rule.released_by_consent)):
+                self.released.add(rule.id)
+        for rule in duties:
+            if rule.id in self.released and self._starts(rule, features, intents):
+                self.released.discard(rule.id)  # "no, I dispute all of it": the duty is back, for this line
+                self.duties_started.pop(rule.id, None)
+                for intent in set(intents) & set(rule.after_intents):
+                    self.intents_seen.pop(intent, None)
+        for intent in intents:
+            self.intents_seen.setdefault(intent, (utterance_id, features.texts[0]))
+        for rule_id, matcher in self.rules.duty_starts.items():
+            if rule_id not in self.duties_started and matcher.match(features):
+                self.duties_started[rule_id] = features.texts[0]
+        if consents == "asks":
+            for rule in duties:
+                if rule.released_by_consent and self.duty_cause(rule):
+                    self.released.add(rule.id)
+
+    def _starts(self, rule: Rule, features: Features, intents: list[str] | tuple[str, ...]) -> bool:
+        """The line says what starts ``rule``: one of its intents, or its words."""
+        matcher = self.rules.duty_starts.get(rule.id)
+        return bool(set(intents) & set(rule.after_intents)) or (matcher is not None and matcher.match(features) is not None)
 
     def _match(self, rule: Rule, features: Features, cause: str | None, gated: bool) -> tuple[Match | None, bool]:
         """What of ``rule`` the utterance says, and whether its ``anytime`` words said it. Those count
@@ -286,7 +305,7 @@ class ComplianceAnalyzer(Analyzer):
         findings = session.compliance.on_utterance(
             turn.uid, turn.speaker, turn.time, turn.features,
             identity_verified=session.stages.identity_verified,
-            debtor_intents=turn.facts.get("intents", ()), consents=turn.facts.get("consents", False),
+            debtor_intents=turn.facts.get("intents", ()), consents=turn.facts.get("consents"),
         )
         if turn.speaker == "agent" and self.pack.reassures(turn.features.norms[0]):
             # "nobody is going to arrest you": a threat's words, negated (profanity stays abuse)

@@ -70,18 +70,20 @@ class DialogueActAnalyzer(Analyzer):
         return []
 
 
-    def _consents(self, turn: Turn, session: CallSession) -> bool:
-        """The debtor chooses to talk about paying: asks how they could ("can I just pay the principal",
-        "本金我能先还吗"), or says yes to the agent's offer to go over the options ("would you like to hear
-        them now or wait for the statement" - "i guess tell me")."""
+    def _consents(self, turn: Turn, session: CallSession) -> str | None:
+        """How the debtor chooses to talk about paying (see ``ComplianceMonitor.on_utterance``): ``"asks"``
+        how they could ("can I just pay the principal", "本金我能先还吗"), or ``"reply"``s yes to the offer
+        the agent just made to go over the options ("would you like to hear them now or wait for the
+        statement" - "i guess tell me"); None."""
         if turn.speaker != "debtor":
-            return False
+            return None
         if self.pack.asks_to_pay(turn.text):
-            return True
-        asked = session.last_agent_text
+            return "asks"
+        asked = session.previous_agent[0] if session.previous_agent is not None else None  # the line just before
         if asked is None or not self.pack.asks_permission(asked):
-            return False
-        return self.pack.consents(turn.text) or only_words_from(turn.features.norms[0], session.engine.detector.affirmations)
+            return None
+        yes = self.pack.consents(turn.text) or only_words_from(turn.features.norms[0], session.engine.detector.affirmations)
+        return "reply" if yes else None
 
 
 @register

@@ -21,6 +21,7 @@ from coach.analyzers.compliance import Finding
 from coach.analyzers.features import Features, LinearClassifier, class_probabilities, fit_logistic
 from coach.events import BaseEvent
 from coach.languages import language_pack
+from coach.outcome import find_amount, find_due_date
 from coach.playbook.schema import Playbook
 from coach.text.lexical import LexicalEncoder
 
@@ -108,6 +109,20 @@ class PressingAnalyzer(Analyzer):
             return 0.0
         return float(class_probabilities(self.classifier, self.classifier_input(self.engine.space.encode(runs)))[:, 1].max())
 
+    def _offers_choice(self, text: str) -> bool:
+        """An offer to go over the options now or wait that asks for nothing else: what the line says
+        besides the offer names no amount, nor a date to pay by ("we need fifty dollars today", "您今天
+        必须还款"). Read by the classifier, such remains read as pressing whatever they say ("until the
+        statement comes" 0.89), so they are read for terms instead."""
+        rest = self.pack.leaves_choice(text)
+        if rest is None:
+            return False
+        language = self.engine.language
+        if find_amount(rest, language):
+            return False
+        payment = self.pack.payment_term is not None and self.pack.payment_term.search(rest)
+        return not (payment and find_due_date(rest, language, None))
+
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         if self.classifier is None:
             return []
@@ -115,8 +130,12 @@ class PressingAnalyzer(Analyzer):
         started = [r for r in self.duties if monitor.applies(r) and monitor.duty_cause(r) is not None]
         if not started:
             return []
-        if self.pack.leaves_choice(turn.text):
-            return []  # "would you like to hear the options now, or wait until you've seen the statement"
+        if self._offers_choice(turn.text):
+            # "would you like to hear the options now, or wait until you've seen the statement": the debtor
+            # decides, for the duties the debtor's consent may lift (never an attorney's or a bankruptcy's)
+            started = [r for r in started if not r.released_by_consent]
+            if not started:
+                return []
         p = float(class_probabilities(self.classifier, self.classifier_input(turn.features))[0][1])
         norm = turn.features.norms[0]
         if UNSURE <= p < PRESSING_THRESHOLD and self.pack.pressing_reads_clauses and not self.pack.pauses_collection(norm):

@@ -16,6 +16,7 @@ from coach.analyzers.base import DEBTOR_SIDE, Analyzer, Turn, register
 from coach.analyzers.features import class_probabilities, fit_logistic
 from coach.analyzers.intent import IntentResult
 from coach.events import BaseEvent
+from coach.text.offensive import OffensiveLanguageDetector
 
 if TYPE_CHECKING:
     from coach.engine import CallSession, CoachEngine
@@ -69,4 +70,8 @@ class ToneAnalyzer(Analyzer):
         top = turn.facts.get("intent")
         if word is None or top is None:
             return False
-        return any(word in phrase for phrase in self.keyword_phrases.get(top.intent, ()))
+        if not any(word in phrase for phrase in self.keyword_phrases.get(top.intent, ())):
+            return False
+        # the line without that word: "骗子 死骗子 全家不得好死" still insults
+        rest = OffensiveLanguageDetector.for_language(self.engine.language).score([turn.text.replace(word, " ")])[0]
+        return rest.probability < OFFENSIVE_THRESHOLD

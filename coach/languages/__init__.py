@@ -78,6 +78,10 @@ class LanguagePack:
     #: The debtor asking how they could pay ("can i just pay the principal", "有没有分期", "本金我能先还吗"):
     #: payment talk the debtor opened, whatever else the line says.
     payment_request: re.Pattern[str] | None = None
+    #: What makes such a question part of the dispute ("how could i pay what i dont owe", "不是我借的 怎么能还呢").
+    payment_request_veto: re.Pattern[str] | None = None
+    #: Longest reply (in words, or characters for languages without spaces) read as a consent.
+    consent_max_length: int = 16
     #: A place not to be called at ("at work", "my job", "单位"): a request to stop calling there says
     #: where, and refuses nothing.
     contact_place: re.Pattern[str] | None = None
@@ -171,21 +175,30 @@ class LanguagePack:
         """The agent asks whether the debtor wants to hear about payment options: the debtor may say no."""
         return bool(self.permission_question is not None and self.permission_question.search(text.lower()))
 
-    def leaves_choice(self, text: str) -> bool:
+    def leaves_choice(self, text: str) -> str | None:
         """The agent asks whether to go over payment options now and offers to wait instead: the
-        debtor decides whether payment talk goes on, so the question presses for nothing."""
-        return self.asks_permission(text) and bool(self.wait_offer is not None and self.wait_offer.search(text.lower()))
+        debtor decides whether payment talk goes on. What else the line says (the offer and the wait
+        taken out: "we need fifty dollars today" before it), or None for a line that is no such offer."""
+        lowered = text.lower()
+        if not self.asks_permission(lowered) or self.wait_offer is None or not self.wait_offer.search(lowered):
+            return None
+        rest = self.wait_offer.sub(" ", self.permission_question.sub(" ", lowered))  # type: ignore[union-attr]
+        return " ".join(rest.split())
 
     def consents(self, text: str) -> bool:
         """The reply takes up an offer to go over payment options: its consent words and none that
         turn it down. Bare yes-words are the playbook's (``Playbook.affirmations``), read by the caller."""
         text = text.lower().strip()
-        if self.consent is None or not self.consent.search(text):
+        if self.consent is None or self.length(text) > self.consent_max_length or not self.consent.search(text):
             return False
         return not (self.consent_veto is not None and self.consent_veto.search(text))
 
     def asks_to_pay(self, text: str) -> bool:
-        return bool(self.payment_request is not None and self.payment_request.search(text.lower()))
+        """The debtor asks how they could pay, not as part of a dispute."""
+        text = text.lower()
+        if self.payment_request is None or not self.payment_request.search(text):
+            return False
+        return not (self.payment_request_veto is not None and self.payment_request_veto.search(text))
 
     def accepts_proposal(self, text: str) -> bool:
         """The reply takes up a proposal: acceptance words, no veto ("can't", "不同意", "no deal"), not a

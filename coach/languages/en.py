@@ -180,33 +180,44 @@ PACK = LanguagePack(
     # what a payment offer is about: without these, "could you call us back on monday" offers nothing
     payment_term=re.compile(r"\b(?:pay|pays|payment|payments|installments?|dollars?|bucks|settle\w*|down payment|plan)\b|\$\s?\d"),
     callback=re.compile(r"\b(?:call (?:you |us |me )?back|talk again|reach (?:you|us)|call again|follow up)\b"),
+    # an offer of options, asked (no "payments" alone as the object: "can i explain why you still
+    # have to make payments" is no offer)
     permission_question=re.compile(
         r"\b(?:(?:would|do|did) you (?:want|like|wanna)|you (?:want|wanna)|want me|would it (?:help|be (?:helpful|useful))"
         r"|any interest|(?:are|would) you (?:be )?(?:open|interested)|interested in|is it (?:ok|okay|alright|all right) if"
-        r"|can i|could i|may i|shall i|should (?:i|we)|happy to)\b(?: \w+){0,6}? "
-        r"(?:hear|go (?:over|through)|going (?:over|through)|walk (?:you )?through|explain|tell|talk|discuss|look|run (?:you )?through"
-        r"|share|lay out|review|learn)\b(?: \w+){0,8}? (?:options?|plans?|programs?|choices|arrangements?|payments?"
-        r"|repayment|hardship|what we (?:can|could) (?:do|offer))\b"
+        r"|can i|could i|may i|shall i)\b(?: \w+){0,6}? "
+        r"(?:hear|go (?:over|through)|going (?:over|through)|walk (?:you )?through|explain|tell you|talk|discuss|look|run (?:you )?through"
+        r"|share|lay out|review|learn)\b(?: \w+){0,8}? (?:options?|plans?|programs?|choices|arrangements?"
+        r"|what we (?:can|could) (?:do|offer)|how (?:\w+ ){0,2}(?:would|could|will|might) work)\b"
     ),
     wait_offer=re.compile(
-        r"\bor\b(?: \w+){0,6}? (?:wait|waiting|hold off|leave (?:it|that)|later|nah|not)\b|\bor (?:after|once|when) you"
-        r"|\b(?:up to you|your call|whenever you.?re ready|now or later|no pressure)\b|\bwhat(?:ever)? (?:do )?you (?:prefer|decide)\b"
+        r"\bor (?:would you |do you |you.?d |we can |you can |you could |should we |is it better (?:for you )?to )?"
+        r"(?:rather |prefer to |want to |just )?(?:wait|hold off)\b"
+        r"|\bor (?:after|once|when) you(?:.?ve| have)? (?:seen|got|gotten|received|looked at|read|checked)\b"
+        r"|\bor nah$|\bor (?:are )?you good\b|\b(?:up to you|your call|whenever you.?re ready|no pressure)\b"
+        r"|\bor (?:we |i )?leave (?:it|that) (?:until|till|for)\b|\bwhat(?:ever)? (?:do )?you prefer\b"
         r"|\b(?:either|both) (?:one |way )?(?:is|are|works) (?:completely |totally |perfectly )?(?:fine|ok|okay)\b"
     ),
+    # said near the start of a short reply (``LanguagePack.consents``)
     consent=re.compile(
-        r"\b(?:tell me|go ahead|go on|sure|ok|okay|fine|alright|all right|let.?s hear|let me hear|i.?m listening"
-        r"|shoot|what are (?:they|the options|my options)|what (?:do|can) you (?:have|offer|do)|why not|i guess"
-        r"|might as well|please do|yes|yeah|yep|yup)\b"
+        r"^(?:(?:um|uh|well|oh|i mean|so|hmm)\s+)*(?:tell me|go ahead|go on|sure|ok|okay|fine|alright|all right|let.?s hear"
+        r"|let me hear|i.?m listening|shoot|what are (?:they|the options|my options)$|what (?:do|can) you (?:have|offer)"
+        r"|i guess|i suppose|might as well|please do|yes|yeah|yep|yup)\b"
     ),
     consent_veto=re.compile(
-        r"\b(?:no|nope|nah|not (?:now|today|yet|right now|interested|really|paying|gonna|going to)|don.?t|dont|wait|later"
-        r"|rather not|pass|hold off|stop|won.?t|wont|never|refuse)\b"
+        r"\b(?:no|nope|nah|not|don.?t|dont|wait|later|rather not|pass|hold off|stop|won.?t|wont|never|refuse|why"
+        r"|dispute|wrong|owe|charg\w*|fees?|mine|prove|proof)\b"
     ),
     payment_request=re.compile(
-        r"(?<!how )(?<!why )\b(?:can|could|may) i (?:just |still |maybe |at least )?(?:pay|make (?:a |some )?payments?|set up (?:a )?(?:plan|payments?)"
-        r"|do (?:a )?(?:payment plan|plan|installments?))\b|\bwhat are my (?:options|choices)\b"
-        r"|\b(?:is there|are there|do you (?:guys )?(?:have|offer)) (?:a |any |some )?(?:payment plans?|hardship (?:plans?|programs?)"
-        r"|installments?|(?:payment )?options)\b"
+        r"(?<!how )(?<!why )\b(?:can|could|may) i (?:just |still |maybe |at least )?(?:pay|make (?:a |some )?payments?"
+        r"|set up (?:a )?(?:plan|payments?)|do (?:a )?(?:payment plan|plan|installments?))\b"
+        r"|\b(?:is there|are there|do you (?:guys )?(?:have|offer)) (?:a |any |some )?(?:payment plans?"
+        r"|hardship (?:plans?|programs?)|installments?)\b"
+    ),
+    # what makes asking how to pay part of the dispute ("so how exactly would i pay something i dont owe")
+    payment_request_veto=re.compile(
+        r"\bhow\W+(?:\w+\W+){0,3}?(?:can|could|would|should|am)\b|\b(?:never|isn.?t mine|not mine|don.?t owe|dont owe"
+        r"|didn.?t (?:buy|open|sign|take)|dispute|twice|prove|why)\b"
     ),
     contact_place=re.compile(r"\b(?:call(?:ing)?|ring(?:ing)?|phon(?:e|ing))(?: me)?(?: at| on| to)? (?:my |the )?"
                              r"(?:work|job|office|workplace|employer|work (?:phone|number)|cell at work)\b"),

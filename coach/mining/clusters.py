@@ -70,7 +70,8 @@ class Candidate:
     text: str
     #: The intent that claimed it with confidence (its top hint), if any.
     claimed: str | None
-    #: The claim's similarity to the intent's nearest example (None: no claim, or read by words or context).
+    #: The claim's similarity to the nearest of the intent's examples, in the mining engine's space
+    #: (None: no claim, or a language without an embedding model, whose lexical scale differs).
     similarity: float | None = None
 
 
@@ -80,11 +81,11 @@ def candidates(calls: Iterable[MinedCall], language: str) -> list[Candidate]:
     for call in calls:
         if call.language != language:
             continue
-        claims: dict[int, tuple[str, float | None]] = {}
+        claims: dict[int, str] = {}
         for hit in call.intents:
             if hit.confidence >= LOW_CONFIDENCE:
-                claims.setdefault(hit.utterance_id, (hit.intent, hit.similarity))
-        out += [Candidate(call, u.utterance_id, u.text, *claims.get(u.utterance_id, (None, None))) for u in call.utterances
+                claims.setdefault(hit.utterance_id, hit.intent)
+        out += [Candidate(call, u.utterance_id, u.text, claims.get(u.utterance_id)) for u in call.utterances
                 if u.speaker in DEBTOR_SPEAKERS and u.text.strip()]
     return out
 
@@ -143,10 +144,30 @@ def page_candidates(calls: Iterable[MinedCall], engine: CoachEngine,
     rows = np.flatnonzero(keep)
     kept = [pool[i] for i in rows]
     dense = None if features.dense is None else np.asarray(features.dense)[rows]
+    similarity = _claim_similarities(engine, dense, [c.claimed for c in kept])
     return CandidateRows(call_ids=[c.call.call_id for c in kept], utterance_ids=[c.utterance_id for c in kept],
                          texts=[c.text for c in kept], claimed=[c.claimed for c in kept],
-                         similarity=[c.similarity for c in kept], norms=[features.norms[i] for i in rows], dense=dense,
+                         similarity=similarity, norms=[features.norms[i] for i in rows], dense=dense,
                          lexical=features.lexical[rows] if dense is None else None)
+
+
+def _claim_similarities(engine: CoachEngine, dense: np.ndarray | None, claims: list[str | None]) -> list[float | None]:
+    """How near each claimed utterance is to the nearest of its intent's examples, measured here, in
+    this engine's space (events stored by another engine, another model or the lexical fallback, are
+    on another scale); None without a claim or an embedding model. One product per intent."""
+    found: list[float | None] = [None] * len(claims)
+    examples = engine.detector.example_features
+    if dense is None or examples.dense is None:
+        return found
+    labels = np.array(engine.detector.labels)
+    for intent in {c for c in claims if c is not None}:
+        rows = [i for i, c in enumerate(claims) if c == intent]
+        columns = np.flatnonzero(labels == intent)
+        if len(columns):
+            best = (np.asarray(dense[rows], dtype=np.float32) @ np.asarray(examples.dense[columns], dtype=np.float32).T).max(axis=1)
+            for i, value in zip(rows, best):
+                found[i] = round(float(value), 3)
+    return found
 
 
 def find_clusters(corpus: Corpus, engines: dict[str, CoachEngine], *, min_cluster_size: int = DEFAULT_MIN_CLUSTER_SIZE,
@@ -172,7 +193,7 @@ def cluster_candidates(language: str, rows: CandidateRows, calls: dict[str, Mine
         return []
     pool = [Candidate(calls[call_id], utterance_id, text, claimed, similarity)
             for call_id, utterance_id, text, claimed, similarity
-            in zip(rows.call_ids, rows.utterance_ids, rows.texts, rows.claimed, rows.similarity)]
+            in zip(rows.call_ids, rows.utterance_ids, rows.texts, rows.claimed, rows.similarity, strict=True)]
     vectors = _vectors(Features(rows.texts, rows.norms, rows.dense, rows.lexical), np.ones(len(rows), dtype=bool))
     labels = _density_labels(vectors, rows.norms, min_cluster_size)
     deadline.check("clustering")

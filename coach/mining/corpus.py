@@ -61,8 +61,6 @@ class IntentHit:
     kind: str
     name: str
     confidence: float
-    #: How near the nearest of the intent's examples the utterance was (None: read by its words or context).
-    similarity: float | None = None
 
 
 @dataclass
@@ -190,12 +188,7 @@ def _intent_hits(events: Iterable[dict]) -> Iterable[IntentHit]:
             continue
         seen.add((uid, event["intent"]))
         yield IntentHit(utterance_id=uid, intent=event["intent"], kind=event.get("kind", "objection"),
-                        name=event.get("name", event["intent"]), confidence=float(event.get("confidence", 0.0)),
-                        similarity=_number(event.get("evidence_similarity")))
-
-
-def _number(value: object) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+                        name=event.get("name", event["intent"]), confidence=float(event.get("confidence", 0.0)))
 
 
 def _utc(value: datetime) -> datetime:

@@ -246,10 +246,12 @@ class Rule(Strict):
     #: Duty rules: debtor intents that lift the duty once it has started (the debtor re-opened payment
     #: talk themselves: "can I pay it in instalments" after a dispute).
     released_by_intents: list[str] = Field(default_factory=list)
-    #: Duty rules: the debtor saying yes when the agent asks whether to go over payment options lifts
-    #: the duty ("would you like to hear the hardship options now or wait for the statement" - "i guess
-    #: tell me"). For a dispute, which pauses collection the debtor may choose to resume; not for an
-    #: attorney or a bankruptcy, where the debtor's yes changes nothing.
+    #: Duty rules: the debtor choosing to talk about paying lifts the duty: a yes when the agent asks
+    #: whether to go over the options ("would you like to hear the hardship options now or wait for
+    #: the statement" - "i guess tell me"), or asking how to pay ("can I just pay the principal while
+    #: you check"). A question that leaves the debtor free to wait is then no pressing either. For a
+    #: dispute, which pauses collection the debtor may choose to resume; not for an attorney or a
+    #: bankruptcy, where the debtor's yes changes nothing. A later line that starts it again restarts it.
     released_by_consent: bool = False
     #: Duty rules: what the agent may lawfully say once the duty has started (take the attorney's
     #: number, record the dispute, confirm the calls stop). Such lines often name the account, the

@@ -432,7 +432,40 @@ def test_a_yes_to_hearing_the_options_does_not_lift_an_attorney_duty(en_engine):
         ("debtor", "yeah go ahead"),
         ("agent", "we could do fifty dollars a month starting next friday"),
     ])
+    assert "US-ATTY" in _rules_on(events, 3) | _rules_on(events, 5)
     assert "US-ATTY" in _rules_on(events, 5)
+
+
+def test_a_yes_that_disputes_again_lifts_nothing(en_engine):
+    """A yes is read before the duties its own line starts: "yes i dispute all of it" keeps the dispute."""
+    dispute, rule = DISPUTES["en"]
+    events = run_call(en_engine, VERIFY_EN + [("debtor", dispute), ("agent", LEAVES_CHOICE["en"]),
+                                              ("debtor", "yeah i dispute the whole thing not just the fees"),
+                                              ("agent", OPTIONS["en"])])
+    assert rule in _rules_on(events, 5)
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_a_dispute_lifted_by_consent_starts_again_when_the_debtor_disputes_again(engine_for, language):
+    engine, verify = engine_for(language)
+    dispute, rule = DISPUTES[language]
+    again = {"en": "wait no the whole balance is wrong i never even opened this card",
+             "zh": "等等 不对 这张卡根本不是我办的"}[language]
+    events = run_call(engine, verify + [("debtor", dispute), ("agent", LEAVES_CHOICE[language]),
+                                        ("debtor", {"en": "sure go ahead", "zh": "好 你说吧"}[language]),
+                                        ("agent", OPTIONS[language]), ("debtor", again), ("agent", OPTIONS[language])])
+    assert rule not in _rules_on(events, 5)
+    assert rule in _rules_on(events, 7)
+
+
+@pytest.mark.parametrize(("language", "line"), [
+    ("en", "we need fifty dollars from you today do you want me to go over the payment plans or would you rather wait"),
+    ("zh", "您今天必须先还两千 要不要我给您介绍一下分期方案 还是等核实完了再说"),
+])
+def test_an_offer_to_wait_that_also_demands_money_is_pressing(engine_for, language, line):
+    engine, verify = engine_for(language)
+    dispute, rule = DISPUTES[language]
+    assert rule in _rules_on(run_call(engine, verify + [("debtor", dispute), ("agent", line)]), 3)
 
 
 def test_offensive_language_model_loads_with_the_engine_not_on_the_first_line(en_engine, monkeypatch):

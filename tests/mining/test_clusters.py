@@ -82,16 +82,18 @@ def test_a_topic_the_detector_pins_far_from_an_intents_examples_is_news(en_engin
     """Questions of what a settlement does to a credit report read as settlement requests or payments
     made, confidently, but far from those intents' examples: a topic the playbook lacks. Payments
     said in other words than its examples stay known."""
-    from coach.mining.clusters import LOW_CONFIDENCE, Candidate, _known
+    import numpy as np
+
+    from coach.mining.clusters import LOW_CONFIDENCE, Candidate, _claim_similarities, _known
     from tests.conftest import of_type, run_call
 
     def members(lines):
-        found = []
-        for number, line in enumerate(lines):
-            hint = of_type(run_call(en_engine, [("debtor", line)]), "intent")[0]
-            claimed = hint.intent if hint.confidence >= LOW_CONFIDENCE else None
-            found.append(Candidate(None, number, line, claimed, hint.evidence_similarity))  # type: ignore[arg-type]
-        return found
+        hints = [of_type(run_call(en_engine, [("debtor", line)]), "intent")[0] for line in lines]
+        claims = [h.intent if h.confidence >= LOW_CONFIDENCE else None for h in hints]
+        similarities = _claim_similarities(en_engine, np.asarray(en_engine.space.encode(lines).dense), claims)
+        assert similarities == [h.evidence_similarity for h in hints]  # the engine's own nearness, measured again
+        return [Candidate(None, n, line, claim, similarity)  # type: ignore[arg-type]
+                for n, (line, claim, similarity) in enumerate(zip(lines, claims, similarities))]
 
     reporting = members(["will you delete the tradeline if i settle", "will you remove the negative mark after i pay",
                          "does settling update my report to zero balance", "will the bureaus show this as settled or paid"])
