@@ -52,7 +52,6 @@ class DialogueActAnalyzer(Analyzer):
         self.pack = language_pack(engine.language)
 
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
-        turn.facts["consents"] = self._consents(turn, session)
         if not session.stages.identity_check_pending:
             return []
         norm = turn.features.norms[0]
@@ -68,22 +67,6 @@ class DialogueActAnalyzer(Analyzer):
         # ("就在锦绣那边"), which the agent may still accept
         turn.facts["unread_answer"] = act is None and not question and not self.pack.mentions_other(norm)
         return []
-
-
-    def _consents(self, turn: Turn, session: CallSession) -> str | None:
-        """How the debtor chooses to talk about paying (see ``ComplianceMonitor.on_utterance``): ``"asks"``
-        how they could ("can I just pay the principal", "本金我能先还吗"), or ``"reply"``s yes to the offer
-        the agent just made to go over the options ("would you like to hear them now or wait for the
-        statement" - "i guess tell me"); None."""
-        if turn.speaker != "debtor":
-            return None
-        if self.pack.asks_to_pay(turn.text):
-            return "asks"
-        asked = session.previous_agent[0] if session.previous_agent is not None else None  # the line just before
-        if asked is None or not self.pack.asks_permission(asked):
-            return None
-        yes = self.pack.consents(turn.text) or only_words_from(turn.features.norms[0], session.engine.detector.affirmations)
-        return "reply" if yes else None
 
 
 @register

@@ -109,18 +109,19 @@ class PressingAnalyzer(Analyzer):
             return 0.0
         return float(class_probabilities(self.classifier, self.classifier_input(self.engine.space.encode(runs)))[:, 1].max())
 
-    def _offers_choice(self, text: str) -> bool:
-        """An offer to go over the options now or wait that asks for nothing else: what the line says
-        besides the offer names no amount, nor a date to pay by ("we need fifty dollars today", "您今天
-        必须还款"). Read by the classifier, such remains read as pressing whatever they say ("until the
-        statement comes" 0.89), so they are read for terms instead."""
-        rest = self.pack.leaves_choice(text)
-        if rest is None:
+    def _offers_choice(self, turn: Turn) -> bool:
+        """An offer to go over the options (read by :mod:`coach.analyzers.consent`) that asks for nothing
+        else: what the line says besides the offer (the whole line, where no pattern took the offer
+        out) names no amount, nor a date to pay by ("we need fifty dollars today, do you want me to go
+        over the plans or would you rather wait", "您今天必须还款 ..."). Read by the classifier, such
+        remains read as pressing whatever they say ("until the statement comes" 0.89)."""
+        if not turn.facts.get("offers_options"):
             return False
+        rest = self.pack.leaves_choice(turn.text) or turn.text
         language = self.engine.language
         if find_amount(rest, language):
             return False
-        payment = self.pack.payment_term is not None and self.pack.payment_term.search(rest)
+        payment = self.pack.payment_term is not None and self.pack.payment_term.search(rest.lower())
         return not (payment and find_due_date(rest, language, None))
 
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
@@ -130,7 +131,7 @@ class PressingAnalyzer(Analyzer):
         started = [r for r in self.duties if monitor.applies(r) and monitor.duty_cause(r) is not None]
         if not started:
             return []
-        if self._offers_choice(turn.text):
+        if self._offers_choice(turn):
             # "would you like to hear the options now, or wait until you've seen the statement": the debtor
             # decides, for the duties the debtor's consent may lift (never an attorney's or a bankruptcy's)
             started = [r for r in started if not r.released_by_consent]

@@ -341,6 +341,19 @@ class ScorecardCheck(Strict):
         return self
 
 
+class ConsentExamples(Strict):
+    """How an offer to go over the options sounds, and the debtor's yes or no to it: what a duty with
+    ``released_by_consent`` is lifted by, learned from examples beside the language's patterns."""
+
+    #: The agent asks whether the debtor wants to hear the options now (the debtor may say no).
+    offers: list[Text] = Field(min_length=5)
+    #: Agent lines near those that press instead ("can you put fifty down today", "您今天能还多少").
+    not_offers: list[Text] = Field(min_length=5)
+    #: The debtor agrees to hear them ("i guess tell me", "行 你说说看"), and declines or waits.
+    agreed: list[Text] = Field(min_length=5)
+    declined: list[Text] = Field(min_length=5)
+
+
 class Playbook(Strict):
     """A whole playbook for one locale."""
 
@@ -370,6 +383,9 @@ class Playbook(Strict):
     #: Debtor utterances written apart from the examples that calibrate the objection head (see :class:`CalibrationExample`);
     #: without them the threshold comes from cross-validation on the intents' examples.
     calibration_examples: list[CalibrationExample] = Field(default_factory=list)
+    #: Offers of options and the debtor's yes or no, for duties lifted by consent (optional: the
+    #: language's patterns read them too).
+    consent: ConsentExamples | None = None
     #: Short affirmative / negative answers, used to read a debtor's reply in context.
     affirmations: list[str] = Field(default_factory=list)
     negations: list[str] = Field(default_factory=list)

@@ -468,6 +468,22 @@ def test_an_offer_to_wait_that_also_demands_money_is_pressing(engine_for, langua
     assert rule in _rules_on(run_call(engine, verify + [("debtor", dispute), ("agent", line)]), 3)
 
 
+@pytest.mark.parametrize(("language", "offer", "reply"), [
+    ("en", "if it helps i could run you through what folks usually do in your spot or we park it till the letter shows up",
+     "cant hurt to hear it"),
+    ("zh", "核实要几天 这期间我可以把几种处理办法跟您过一遍 您愿意听听吗", "说呗"),
+])
+def test_an_offer_and_a_yes_in_words_no_pattern_knows_are_learned(engine_for, language, offer, reply):
+    """The language's patterns read neither line; the consent heads, learned from the playbook's
+    ``consent`` examples, carry the meaning."""
+    engine, verify = engine_for(language)
+    pack = engine.analyzer("consent").pack
+    assert not pack.asks_permission(offer) and not pack.consents(reply)
+    dispute, rule = DISPUTES[language]
+    events = run_call(engine, verify + [("debtor", dispute), ("agent", offer), ("debtor", reply), ("agent", OPTIONS[language])])
+    assert rule not in _rules_on(events, 3) | _rules_on(events, 5)
+
+
 def test_offensive_language_model_loads_with_the_engine_not_on_the_first_line(en_engine, monkeypatch):
     """Loading it takes ~1.5 s: on a call's first agent line that would count against the analyzer's
     time budget (and a threat could be dropped under load)."""

@@ -249,6 +249,13 @@ def test_consent_lifts_only_a_duty(tmp_path, valid_data):
     assert f"rules.{index}.released_by_consent: only duty rules" in _error(_write(tmp_path, data))
 
 
+def test_consent_examples_too_few_to_learn_are_refused(tmp_path, valid_data):
+    data = copy.deepcopy(valid_data)
+    data["consent"] = {"offers": ["want me to go over the options"] * 5, "not_offers": ["pay now"] * 5,
+                       "agreed": ["sure"] * 5, "declined": ["no"]}
+    assert "consent.declined" in _error(_write(tmp_path, data))
+
+
 def test_shipped_playbooks_carry_calibration_examples_for_every_intent():
     for playbook_id in SHIPPED:
         book = load_playbook(playbook_id)
