@@ -111,10 +111,11 @@ class PressingAnalyzer(Analyzer):
 
     def _offers_choice(self, turn: Turn) -> bool:
         """An offer to go over the options (read by :mod:`coach.analyzers.consent`) that asks for nothing
-        else: what the line says besides the offer (the whole line, where no pattern took the offer
-        out) names no amount, nor a date to pay by ("we need fifty dollars today, do you want me to go
-        over the plans or would you rather wait", "您今天必须还款 ..."). Read by the classifier, such
-        remains read as pressing whatever they say ("until the statement comes" 0.89)."""
+        else: what the line says besides the offer names no amount, nor a date to pay by ("we need
+        fifty dollars today, do you want me to go over the plans or would you rather wait", "您今天必须
+        还款 ..."). Where the patterns took nothing out, or left nothing, the whole line is read: an
+        amount inside the offer itself counts too. Read by the classifier, such remains read as
+        pressing whatever they say ("until the statement comes" 0.89), so they are read for terms."""
         if not turn.facts.get("offers_options"):
             return False
         rest = self.pack.leaves_choice(turn.text) or turn.text
