@@ -4,7 +4,8 @@ AudioSocket carries no credentials, so a leg is taken only when its UUID was reg
 integration (``POST /v1/telephony/audiosocket/calls`` with the call's id, language, agent and the
 UUID of each party's leg): the dialler registers the call, then starts ``AudioSocket(uuid,host:port)``
 on each leg. Unregistered UUIDs are hung up on, and so are the legs of a registration whose token
-has been revoked since; a call in progress is checked as a WebSocket's is (``auth.TOKEN_CHECK_SECONDS``). The legs of one call are joined by time of arrival
+has been revoked since; a call in progress is checked as a WebSocket's is
+(``auth.TOKEN_CHECK_SECONDS``). The legs of one call are joined by time of arrival
 into one two-channel stream (a leg that starts later begins with silence on its side) and run
 through the same :class:`~server.stream.CallStream` as ``/v1/stream`` (same engine path, same
 recorder, same supervisors' floor), fed by a loopback that stands in for its WebSocket.

@@ -142,8 +142,16 @@ class StreamGate:
     async def still_valid(self, websocket: Any) -> bool:
         """Whether the token this gate admitted ``websocket`` with still holds (revoking one takes
         effect on sockets already open, not only on the next). A socket admitted without a token (an
-        anonymous lab stream) and a database that cannot answer keep it."""
-        return await self.secret_valid(getattr(getattr(websocket, "state", None), "token_secret", None))
+        anonymous lab stream) and a database that cannot answer keep it. An AudioSocket call's
+        loopback carries the token that registered it."""
+        secret = getattr(getattr(websocket, "state", None), "token_secret", None)
+        if secret is None:
+            return True
+        try:
+            await self._authenticate(secret)
+        except StreamRefused as refused:
+            return refused.code == "auth_unavailable"
+        return True
 
     async def admits(self, secret: str) -> bool:
         """Whether a new connection may stand on ``secret`` (an AudioSocket leg on its call's
@@ -153,16 +161,6 @@ class StreamGate:
             await self._authenticate(secret)
         except StreamRefused:
             return False
-        return True
-
-    async def secret_valid(self, secret: str | None) -> bool:
-        """:meth:`still_valid` for a token kept elsewhere (the one that registered an AudioSocket call)."""
-        if secret is None:
-            return True
-        try:
-            await self._authenticate(secret)
-        except StreamRefused as refused:
-            return refused.code == "auth_unavailable"
         return True
 
     async def _authenticate(self, secret: str) -> Viewer:

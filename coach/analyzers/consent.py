@@ -43,7 +43,8 @@ class ConsentAnalyzer(Analyzer):
         super().__init__(engine)
         self.pack = language_pack(engine.language)
         playbook = engine.playbook
-        self.enabled = any(r.kind == "duty" and r.released_by_consent for r in playbook.rules)
+        self.liftable = [r for r in playbook.rules if r.kind == "duty" and r.released_by_consent]
+        self.enabled = bool(self.liftable)
         self.offer_head: LinearClassifier | None = None
         self.yes_head: LinearClassifier | None = None
         examples = playbook.consent
@@ -64,7 +65,10 @@ class ConsentAnalyzer(Analyzer):
         if not self.enabled:
             return []
         if turn.speaker == "agent":
-            offered = self.pack.asks_permission(turn.text) or self._reads(self.offer_head, turn) >= OFFER_CONFIDENCE
+            # only while a duty consent may lift has started: an offer matters to nothing else
+            started = any(session.compliance.duty_cause(r) for r in self.liftable)
+            offered = started and (self.pack.asks_permission(turn.text)
+                                   or self._reads(self.offer_head, turn) >= OFFER_CONFIDENCE)
             turn.facts["offers_options"] = session.state[self.name] = offered
         elif turn.speaker == "debtor":
             turn.facts["consents"] = self._consents(turn, session)

@@ -13,8 +13,8 @@ are taken out of a cluster (:func:`_without_known`), a cluster half or more of w
 some intent claimed (at :data:`LOW_CONFIDENCE` or more) is what the playbook already covers, whether
 one intent or a mix of neighbours (promises next to refusals), unless the claims stand far from the
 intents' examples (:data:`KNOWN_SIMILARITY`): a new topic the detector pins, confidently, on the
-nearest intent ("will you delete the tradeline if i settle" as a settlement request). What remains is mostly unclaimed, plus the
-utterances the detector pinned, for want of anything better, on whichever intents were nearest: a
+nearest intent ("will you delete the tradeline if i settle" as a settlement request). What remains is
+mostly unclaimed, plus the utterances the detector pinned, for want of anything better, on whichever intents were nearest: a
 topic the playbook lacks is ignored by the detector or scattered over several intents. This is
 BERTopic's zero-shot idea (match known topics first, cluster the rest) with the playbook's own
 detector as the matcher. One language at a time: English and Chinese never share a cluster."""
@@ -129,7 +129,8 @@ class CandidateRows:
             lexical = sp_vstack([p.lexical for p in parts]).tocsr()[order]
         return cls(call_ids=pick(call_ids), utterance_ids=pick([u for p in parts for u in p.utterance_ids]),
                    texts=pick([t for p in parts for t in p.texts]), claimed=pick([c for p in parts for c in p.claimed]),
-                   similarity=pick([s for p in parts for s in p.similarity]), norms=pick([n for p in parts for n in p.norms]), dense=dense, lexical=lexical)
+                   similarity=pick([s for p in parts for s in p.similarity]),
+                   norms=pick([n for p in parts for n in p.norms]), dense=dense, lexical=lexical)
 
 
 def page_candidates(calls: Iterable[MinedCall], engine: CoachEngine,
