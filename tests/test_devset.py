@@ -14,12 +14,16 @@ from coach.text.normalize import normalize
 
 ROOT = Path(__file__).resolve().parents[1]
 SETS = ("devset", "devset2", "devset3", "devset4", "holdout")
+#: The QA-scorecard set's halves (qaset/README.md): whole calls, one file per language.
+QA_HALVES = ("qaset/dev", "qaset/test")
 
 
 def _devset_texts(language: str, which: str = "devset") -> set[str]:
     folder = ROOT / which / language
-    texts = [i["text"] for i in yaml.safe_load((folder / "debtor.yaml").read_text())["items"]]
-    texts += [i["text"] for i in yaml.safe_load((folder / "agent.yaml").read_text())["items"]]
+    texts = []
+    for name in ("debtor.yaml", "agent.yaml"):
+        if (folder / name).exists():
+            texts += [i["text"] for i in yaml.safe_load((folder / name).read_text())["items"]]
     for call in yaml.safe_load((folder / "calls.yaml").read_text())["calls"]:
         texts += [t["text"] for t in call["turns"]]
     return {normalize(t, language) for t in texts}
@@ -48,7 +52,7 @@ def _playbook_examples(playbook_id: str) -> set[str]:
     return {normalize(t, playbook.language) for t in found}
 
 
-@pytest.mark.parametrize("which", SETS)
+@pytest.mark.parametrize("which", SETS + QA_HALVES)
 def test_no_devset_text_is_in_a_playbook(which):
     for language, playbook_id in (("en", "en-US-collections"), ("zh", "zh-CN-bank-collections")):
         # short generic replies ("ok", "是我") may be in both by chance; longer ones may not
@@ -61,6 +65,15 @@ def test_no_devset_text_is_in_a_playbook(which):
 def test_devset_is_frozen(which):
     listed = (ROOT / which / "FROZEN").read_text().splitlines()
     assert len(listed) == 6  # debtor, agent and calls, in each language
+    for line in listed:
+        digest, name = line.split()
+        assert hashlib.sha256((ROOT / which / name).read_bytes()).hexdigest() == digest, f"{which}/{name} changed after freezing"
+
+
+@pytest.mark.parametrize("which", QA_HALVES)
+def test_qaset_half_is_frozen(which):
+    listed = (ROOT / which / "FROZEN").read_text().splitlines()
+    assert len(listed) == 2  # calls, in each language
     for line in listed:
         digest, name = line.split()
         assert hashlib.sha256((ROOT / which / name).read_bytes()).hexdigest() == digest, f"{which}/{name} changed after freezing"
