@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from coach.analyzers.stages import StageTracker
 from coach.events import CheckResult
-from coach.playbook.schema import Playbook, ScorecardCheck
+from coach.playbook.schema import Applicability, Playbook, ScorecardCheck
 
 #: Overlap (seconds) before an agent turn counts as talking over the debtor.
 INTERRUPTION_OVERLAP = 0.3
@@ -20,6 +20,8 @@ class CallRecord:
     turns: list[tuple[str, float, float]] = field(default_factory=list)
     #: utterance ids of debtor objections -> intent.
     objections: dict[int, str] = field(default_factory=dict)
+    #: every intent the debtor's side said (top hints, runner-up objections, promises): (utterance id, intent) in order.
+    intents_said: list[tuple[int, str]] = field(default_factory=list)
     #: objection utterance id -> the agent utterance that answered it (absent: unanswered).
     answer_of: dict[int, int] = field(default_factory=dict)
     #: rule id -> number of findings; and ids of rules whose findings the scorecard attributes to S-levels.
@@ -79,7 +81,27 @@ def evaluate(playbook: Playbook, stages: StageTracker, record: CallRecord) -> tu
 
 def _check(check: ScorecardCheck, playbook: Playbook, stages: StageTracker, record: CallRecord) -> CheckResult:
     passed, detail = _outcome(check, playbook, stages, record)
+    applies = check.applies
+    # a check done anyway passes, except one owed only to the right party: with anyone else it was not owed
+    if applies is not None and (passed is False or (applies.verified and not stages.identity_verified)):
+        reason = _not_applicable(applies, stages, record)
+        if reason:
+            passed, detail = None, f"not applicable: {reason}"
     return CheckResult(id=check.id, name=check.name, passed=passed, weight=check.weight, detail=detail)
+
+
+def _not_applicable(applies: Applicability, stages: StageTracker, record: CallRecord) -> str | None:
+    """Why a check the agent did not pass could not apply in this call, if it could not."""
+    if applies.verified and not stages.identity_verified:
+        return "the right party was never verified"
+    if applies.promise and not any(intent == "promise_to_pay" for _, intent in record.intents_said):
+        return "no payment was agreed"
+    # the last word on whether collection could go on: a stop, unless the debtor took it up again after it
+    turning = [(uid, intent) for uid, intent in record.intents_said if intent in applies.unless_intents + applies.resumed_by_intents]
+    if turning and turning[-1][1] in applies.unless_intents:
+        uid, intent = turning[-1]
+        return f"collection stopped at utterance {uid} ({intent})"
+    return None
 
 
 def _outcome(check: ScorecardCheck, playbook: Playbook, stages: StageTracker, record: CallRecord) -> tuple[bool | None, str]:

@@ -1,4 +1,4 @@
-"""Scorecard metrics on hand-made timelines."""
+"""The QA scorecard: metrics on hand-made timelines, and what each check applies to on real engines."""
 
 from coach.scorecard import interruptions, silences, talk_ratio
 
@@ -16,3 +16,66 @@ def test_interruptions_count_agent_talking_over_debtor():
 def test_long_silences():
     turns = [("agent", 0, 2), ("debtor", 12, 13), ("agent", 13.5, 14)]
     assert silences(turns, 8) == [(2, 10)]
+
+
+# -- what a check applies to (a reviewer's "not applicable"), through the real engine -----------------
+
+def _checks(engine, turns):
+    from conftest import of_type, run_call
+
+    card = of_type(run_call(engine, turns), "scorecard")[0]
+    return {c.id: c for c in card.checks}
+
+
+def test_a_wrong_number_is_not_failed_on_what_it_could_not_reach(en_engine):
+    checks = _checks(en_engine, [
+        ("agent", "hi this is dana with northside recovery may i speak with carl brooks please"),
+        ("debtor", "you got the wrong number theres no carl here"),
+        ("agent", "oh im sorry about that ill take this number off our list have a good day"),
+    ])
+    for check_id in ("required_disclosure", "reason_for_arrears", "payment_plan", "recap"):
+        assert checks[check_id].passed is None, check_id
+        assert checks[check_id].detail.startswith("not applicable"), checks[check_id].detail
+    assert "never verified" in checks["payment_plan"].detail
+    assert checks["identity_verified"].passed is False  # the right party was not reached: that stays a fail
+
+
+def test_a_lawyer_ends_collection_and_what_would_follow_it(en_engine):
+    checks = _checks(en_engine, [
+        ("agent", "hi this is dana with northside recovery am i speaking with carl brooks"),
+        ("debtor", "yes this is carl"),
+        ("agent", "thanks carl this is an attempt to collect a debt and any information obtained will be used for that purpose"),
+        ("debtor", "my attorney is handling this you need to talk to her not me"),
+        ("agent", "understood can i get your attorneys name and number and we will contact her directly"),
+        ("debtor", "its linda park at 555 0134"),
+        ("agent", "thank you ive noted that have a good day"),
+    ])
+    assert checks["payment_plan"].passed is None and "legal_representation" in checks["payment_plan"].detail
+    assert checks["reason_for_arrears"].passed is None
+    assert checks["recap"].passed is None and "no payment was agreed" in checks["recap"].detail
+
+
+def test_a_debtor_who_takes_collection_up_again_is_owed_the_plan(en_engine):
+    checks = _checks(en_engine, [
+        ("agent", "hi this is dana with northside recovery am i speaking with carl brooks"),
+        ("debtor", "yes this is carl"),
+        ("agent", "thanks carl this is an attempt to collect a debt and any information obtained will be used for that purpose"),
+        ("debtor", "that balance looks wrong to me i thought it was way less"),
+        ("agent", "i can send you an itemized statement"),
+        ("debtor", "honestly even if it is right i just cant afford to pay anything right now i lost my job"),
+        ("agent", "ok thanks for letting me know goodbye"),
+    ])
+    # the dispute was the debtor's last word on it no more: money talk went on and no plan was offered
+    assert checks["payment_plan"].passed is False
+    assert checks["recap"].passed is None
+
+
+def test_a_promise_without_its_terms_read_back_fails_the_recap(zh_engine):
+    checks = _checks(zh_engine, [
+        ("agent", "您好 我是锦程银行信用卡中心的小王 请问是张伟先生本人吗"),
+        ("debtor", "对 是我"),
+        ("agent", "张先生 您的信用卡本期账单已经逾期了 今天来电是想跟您商量一下还款"),
+        ("debtor", "我这周五发工资 发了就先还两千"),
+        ("agent", "好的 那就先这样 再见"),
+    ])
+    assert checks["recap"].passed is False

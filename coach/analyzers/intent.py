@@ -479,6 +479,7 @@ class ObjectionAnalyzer(Analyzer):
             return []
         turn.facts["intent"] = result
         turn.facts.setdefault("intents", []).append(result.intent)
+        session.record.intents_said.append((turn.uid, result.intent))
         if self.playbook.intent(result.intent).kind == "objection":
             session.record.objections[turn.uid] = result.intent
         session.compliance.reach(f"intent:{result.intent}", turn.time)
@@ -507,6 +508,7 @@ class ObjectionAnalyzer(Analyzer):
                 evidence, similarity = detector.nearest_example(turn.features, intent)
                 second = IntentResult(intent, confidence, evidence, similarity, detector.space.method, [])
             turn.facts["intents"].append(intent)
+            session.record.intents_said.append((turn.uid, intent))
             session.compliance.reach(f"intent:{intent}", turn.time)
             events.append(session.intent_event(turn.uid, turn.time, second))
         return events

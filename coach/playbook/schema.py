@@ -298,6 +298,23 @@ class Rule(Strict):
         return self
 
 
+class Applicability(Strict):
+    """When a check counts at all. A reviewer marks a check not applicable when the call could not
+    get to it (no recap without a promise, no payment plan once the debtor said "talk to my lawyer"):
+    failing the agent for it would punish the lawful thing. A check done anyway still passes."""
+
+    #: Only once the right party was verified (a disclosure owed to the debtor, not to a stranger): with
+    #: anyone else the check is not applicable even when nothing broke it.
+    verified: bool = False
+    #: Only when the debtor agreed to pay (a recap of the terms).
+    promise: bool = False
+    #: Not when the debtor's last word on it was one of these intents: collection rightly stopped there.
+    unless_intents: list[str] = Field(default_factory=list)
+    #: Intents that take collection up again after one of ``unless_intents`` ("that's not my bill ...
+    #: well, I could send a hundred on the third"): the check applies again.
+    resumed_by_intents: list[str] = Field(default_factory=list)
+
+
 class ScorecardCheck(Strict):
     """One line of the QA scorecard.
 
@@ -327,6 +344,8 @@ class ScorecardCheck(Strict):
     severities: list[Severity] = Field(default_factory=list)
     max: float | None = None
     seconds: float | None = None
+    #: When the check counts (absent: always); a check that cannot apply is left out of the score.
+    applies: Applicability | None = None
 
     @model_validator(mode="after")
     def _fields_for_kind(self) -> "ScorecardCheck":
@@ -454,6 +473,9 @@ class Playbook(Strict):
             for name in check.rules:
                 if name not in rule_ids:
                     errors.append(f"scorecard.{i}.rules: unknown rule {name!r}")
+            for name in (check.applies.unless_intents + check.applies.resumed_by_intents) if check.applies else []:
+                if name not in intent_ids:
+                    errors.append(f"scorecard.{i}.applies.unless_intents: unknown intent {name!r}")
         errors += self._texts_survive_normalisation()
         if errors:
             raise ValueError("; ".join(errors))

@@ -334,3 +334,10 @@ def test_a_playbook_cut_short_is_refused_not_read_as_one_without_rules(tmp_path)
     fields = [field for field, _ in info.value.problems]
     assert fields.count("emotions") == 1 and "(top level)" not in fields
     assert all(message.count("(") == message.count(")") for _, message in info.value.problems)
+
+
+def test_a_scorecard_check_applies_only_after_known_intents(tmp_path, valid_data):
+    data = copy.deepcopy(valid_data)
+    index, check = next((i, c) for i, c in enumerate(data["scorecard"]) if c["id"] == "payment_plan")
+    check["applies"]["unless_intents"].append("talk_to_my_lawyer")
+    assert f"scorecard.{index}.applies.unless_intents: unknown intent 'talk_to_my_lawyer'" in _error(_write(tmp_path, data))
