@@ -1,5 +1,7 @@
 """The QA scorecard: metrics on hand-made timelines, and what each check applies to on real engines."""
 
+import pytest
+
 from coach.scorecard import interruptions, silences, talk_ratio
 
 
@@ -79,3 +81,17 @@ def test_a_promise_without_its_terms_read_back_fails_the_recap(zh_engine):
         ("agent", "好的 那就先这样 再见"),
     ])
     assert checks["recap"].passed is False
+
+
+@pytest.mark.parametrize(("language", "line", "said"), [
+    ("en", "man thats a tough spot, is the truck running at all", True),
+    ("en", "dont apologize, youre going through a lot right now", True),
+    ("en", "ok the balance is four hundred, when can you pay it", False),
+    ("zh", "这段时间压力肯定不小 您也别太焦虑", True),
+    ("zh", "阿姨您这几天也辛苦了", True),
+    ("zh", "好的 您这期欠款是两千 什么时候能还", False),
+])
+def test_sympathy_said_in_everyday_words_is_the_empathy_cue(en_engine, zh_engine, language, line, said):
+    engine = en_engine if language == "en" else zh_engine
+    checks = _checks(engine, [("agent", line), ("debtor", "ok" if language == "en" else "嗯")])
+    assert checks["empathy"].passed is said
