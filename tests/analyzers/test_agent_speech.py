@@ -522,9 +522,7 @@ def test_a_classifier_finding_needs_an_example_of_its_rule_nearby(en_engine, mon
 
 
 @pytest.mark.parametrize(("language", "line"), [
-    ("en", "haha your toddler sounds like a handful"),
-    ("en", "oh your little guy sounds full of beans today"),
-    ("zh", "孩子精力真旺盛啊"),
+    ("en", "what kind of dog is it"),
     ("zh", "周末过得怎么样 出去玩了吗"),
 ])
 def test_small_talk_the_classifier_reads_as_a_violation_is_not_one(engine_for, monkeypatch, language, line):
@@ -540,7 +538,7 @@ def test_small_talk_the_classifier_reads_as_a_violation_is_not_one(engine_for, m
 
     assert not s1s()
     monkeypatch.setattr(analyzer, "small_talk_head", None)
-    monkeypatch.setattr(analyzer, "praise_head", None)  # "孩子精力真旺盛啊" reads as praise too
+    monkeypatch.setattr(analyzer, "praise_head", None)
     assert s1s()
 
 
