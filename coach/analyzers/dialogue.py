@@ -97,6 +97,7 @@ class IdentityAnalyzer(Analyzer):
         elif pending and not not_the_debtor and turn.facts.get("unread_answer"):
             session.stages.reply_to_check = turn.text  # the agent's next line may accept it
         elif (turn.speaker == "debtor" and intent and intent.intent in self.identifying
+              and not self.pack.speaks_of_someone(turn.features.norms[0])  # "he told me that was paid"
               and session.stages.mark_identified(turn.time, turn.text)):
             session.compliance.reach("identity_verified", turn.time)
         return []

@@ -39,6 +39,9 @@ class LanguagePack:
     #: The speaker naming themselves in the third person ("this is she", "我是她本人"): removed
     #: before looking for a third party.
     self_reference: re.Pattern[str] | None = None
+    #: Someone spoken of in the third person ("he", "她"): a line about the debt said of him or her is a
+    #: third party's, whatever objection it raises.
+    third_person: re.Pattern[str] | None = None
     #: A commitment to pay: a payment channel or a "i'll pay / let's do" verb (with an amount or a
     #: date, see :mod:`coach.analyzers.commitment`), or card / account digits read out.
     payment_channel: re.Pattern[str] | None = None
@@ -263,6 +266,12 @@ class LanguagePack:
         """The reply brings in someone other than the speaker ("yes this is his wife", "我叫他")."""
         rest = self.self_reference.sub(" ", norm) if self.self_reference is not None else norm
         return bool(self.third_party is not None and self.third_party.search(rest))
+
+    def speaks_of_someone(self, norm: str) -> bool:
+        """The line speaks of someone else in the third person ("he told me that was taken care of",
+        "他没跟我说过"), unless the speaker says that is them ("this is he")."""
+        rest = self.self_reference.sub(" ", norm) if self.self_reference is not None else norm
+        return bool(self.third_person is not None and self.third_person.search(rest))
 
     def length(self, text: str) -> int:
         return len(text.split()) if self._spaced(text) else len(text.replace(" ", ""))

@@ -65,6 +65,7 @@ PACK = LanguagePack(
         r"|grandma|grandmother|grandpa|grandfather|cousin|girlfriend|boyfriend|fiance|relative|tenant|coworker"
         r"|co worker|secretary|assistant|receptionist|hold on|one moment|one sec|let me get|take a message)\b"
     ),
+    third_person=re.compile(r"\b(?:he|she|him|his|hers|her|hes|shes|himself|herself)\b"),
     self_reference=re.compile(
         r"\b(?:this|that|it) is (?:he|she|him|her)(?: speaking)?\b|\b(?:him|her) speaking\b"
         r"|\b(?:you.?re|youre|you are) (?:speaking|talking) (?:to|with) (?:him|her)\b|\byou (?:got|found) (?:him|her)\b"

@@ -36,6 +36,26 @@ def test_a_relatives_yes_does_not_verify_identity(en_engine):
     assert "US-3P" in _rules(events)
 
 
+@pytest.mark.parametrize(("engine_name", "turns", "rule"), [
+    ("en", [("agent", "hi is tony there"), ("debtor", "he's at work who is this"),
+            ("agent", "tony is three payments behind on the truck loan"),
+            ("debtor", "what? he told me that was taken care of"),
+            ("agent", "well its not, the past due balance is eighteen ninety")], "US-3P"),
+    ("zh", [("agent", "喂 请问是王刚吗"), ("debtor", "他不在 你哪位"),
+            ("agent", "王刚的信用卡已经逾期三个月了"),
+            ("debtor", "啥 一万多 他没跟我说过啊 是不是搞错了"),
+            ("agent", "没搞错 欠款一万二 你让他赶紧还")], "CN-3P"),
+])
+def test_an_objection_said_of_someone_else_verifies_no_one(en_engine, zh_engine, engine_name, turns, rule):
+    """An objection only the debtor would raise identifies the speaker as the debtor ("I already paid
+    that"), but not one said of him or her: the wife who says "he told me that was taken care of" is
+    still a third party, and the balance said to her next still discloses the debt."""
+    engine = en_engine if engine_name == "en" else zh_engine
+    events = run_call(engine, turns)
+    last = max(e.utterance_id for e in events if e.utterance_id is not None)
+    assert rule in {e.rule_id for e in of_type(events, "compliance") if e.utterance_id == last}
+
+
 def test_same_words_after_verification_are_fine(en_engine):
     events = run_call(en_engine, VERIFY_EN + [
         ("agent", "this is an attempt to collect a debt and any information obtained will be used for that purpose"),
