@@ -473,9 +473,10 @@ class Playbook(Strict):
             for name in check.rules:
                 if name not in rule_ids:
                     errors.append(f"scorecard.{i}.rules: unknown rule {name!r}")
-            for name in (check.applies.unless_intents + check.applies.resumed_by_intents) if check.applies else []:
-                if name not in intent_ids:
-                    errors.append(f"scorecard.{i}.applies.unless_intents: unknown intent {name!r}")
+            for field in ("unless_intents", "resumed_by_intents") if check.applies else ():
+                for name in getattr(check.applies, field):
+                    if name not in intent_ids:
+                        errors.append(f"scorecard.{i}.applies.{field}: unknown intent {name!r}")
         errors += self._texts_survive_normalisation()
         if errors:
             raise ValueError("; ".join(errors))

@@ -340,4 +340,15 @@ def test_a_scorecard_check_applies_only_after_known_intents(tmp_path, valid_data
     data = copy.deepcopy(valid_data)
     index, check = next((i, c) for i, c in enumerate(data["scorecard"]) if c["id"] == "payment_plan")
     check["applies"]["unless_intents"].append("talk_to_my_lawyer")
-    assert f"scorecard.{index}.applies.unless_intents: unknown intent 'talk_to_my_lawyer'" in _error(_write(tmp_path, data))
+    check["applies"]["resumed_by_intents"].append("pays_later")
+    message = _error(_write(tmp_path, data))
+    assert f"scorecard.{index}.applies.unless_intents: unknown intent 'talk_to_my_lawyer'" in message
+    assert f"scorecard.{index}.applies.resumed_by_intents: unknown intent 'pays_later'" in message
+
+
+def test_a_misspelt_applicability_is_refused(tmp_path, valid_data):
+    data = copy.deepcopy(valid_data)
+    index, check = next((i, c) for i, c in enumerate(data["scorecard"]) if c["id"] == "recap")
+    check["applies"] = {"promis": True}
+    message = _error(_write(tmp_path, data))
+    assert f"scorecard.{index}.applies.promis" in message
