@@ -24,11 +24,12 @@ from pathlib import Path
 import yaml
 
 import _common  # noqa: F401  (puts the repo on sys.path)
-from devset import Feeder, check_frozen
+from devset import Feeder, _rate, check_frozen
 
 from coach.engine import get_engine
 from coach.events import ScorecardEvent
 from coach.outcome import determine_outcome
+from coach.scorecard import weighted_score
 
 ROOT = Path(__file__).resolve().parents[1] / "qaset"
 #: Checks a transcript cannot show; the scorecard's own figure is compared without them.
@@ -47,9 +48,7 @@ def call_report(engine, call: dict) -> dict:
 
 
 def _score(weights: dict[str, float], passed: dict[str, bool | None]) -> float | None:
-    applicable = {k: v for k, v in passed.items() if v is not None and k in weights}
-    total = sum(weights[k] for k in applicable)
-    return None if not total else 100 * sum(weights[k] for k, v in applicable.items() if v) / total
+    return weighted_score([(weights[k], v) for k, v in passed.items() if k in weights])
 
 
 def report(engine, calls: list[dict], errors: int) -> dict:
@@ -121,10 +120,6 @@ def report(engine, calls: list[dict], errors: int) -> dict:
         "outcome_confusion": [f"{a} -> {b}: {n}" for (a, b), n in outcome_confusion.most_common(10)],
         "mistakes": mistakes[:errors],
     }
-
-
-def _rate(hits: int, total: int) -> float | None:
-    return round(hits / total, 4) if total else None
 
 
 def _mean(values: list[float]) -> float | None:

@@ -62,11 +62,18 @@ def silences(turns: list[tuple[str, float, float]], seconds: float) -> list[tupl
     return gaps
 
 
+def weighted_score(checks: list[tuple[float, bool | None]]) -> float | None:
+    """The weighted share (0-100) of applicable checks passed, from (weight, passed) pairs; a check
+    that does not apply (passed None) counts for nothing. None when no check applies."""
+    applicable = [(weight, passed) for weight, passed in checks if passed is not None]
+    total = sum(weight for weight, _ in applicable)
+    return None if not total else 100 * sum(weight for weight, passed in applicable if passed) / total
+
+
 def evaluate(playbook: Playbook, stages: StageTracker, record: CallRecord) -> tuple[float | None, list[CheckResult], dict]:
     results = [_check(check, playbook, stages, record) for check in playbook.scorecard]
-    applicable = [r for r in results if r.passed is not None]
-    total = sum(r.weight for r in applicable)
-    score = None if not total else round(100 * sum(r.weight for r in applicable if r.passed) / total, 1)
+    score = weighted_score([(r.weight, r.passed) for r in results])
+    score = None if score is None else round(score, 1)
     ratio = talk_ratio(record.turns)
     metrics = {
         "agent_talk_ratio": None if ratio is None else round(ratio, 3),

@@ -264,14 +264,17 @@ class LanguagePack:
 
     def mentions_other(self, norm: str) -> bool:
         """The reply brings in someone other than the speaker ("yes this is his wife", "我叫他")."""
-        rest = self.self_reference.sub(" ", norm) if self.self_reference is not None else norm
-        return bool(self.third_party is not None and self.third_party.search(rest))
+        return self._says_of_others(self.third_party, norm)
 
     def speaks_of_someone(self, norm: str) -> bool:
         """The line speaks of someone else in the third person ("he told me that was taken care of",
         "他没跟我说过"), unless the speaker says that is them ("this is he")."""
+        return self._says_of_others(self.third_person, norm)
+
+    def _says_of_others(self, pattern: re.Pattern[str] | None, norm: str) -> bool:
+        """``pattern`` found once the speaker naming themselves in the third person is taken out."""
         rest = self.self_reference.sub(" ", norm) if self.self_reference is not None else norm
-        return bool(self.third_person is not None and self.third_person.search(rest))
+        return bool(pattern is not None and pattern.search(rest))
 
     def length(self, text: str) -> int:
         return len(text.split()) if self._spaced(text) else len(text.replace(" ", ""))
