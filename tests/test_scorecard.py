@@ -95,3 +95,27 @@ def test_sympathy_said_in_everyday_words_is_the_empathy_cue(en_engine, zh_engine
     engine = en_engine if language == "en" else zh_engine
     checks = _checks(engine, [("agent", line), ("debtor", "ok" if language == "en" else "嗯")])
     assert checks["empathy"].passed is said
+
+
+def test_an_agent_who_gives_a_staff_number_has_greeted(en_engine):
+    """"This is agent 4471 with ..." names the agent as much as a first name does."""
+    checks = _checks(en_engine, [
+        ("agent", "thank you for taking the call this is agent 4471 with front range billing recovery who am i speaking with"),
+        ("debtor", "this is rosa"),
+    ])
+    assert checks["greeting"].passed is True, checks["greeting"].detail
+
+
+def test_a_plan_agreed_turn_by_turn_owes_its_recap(en_engine):
+    """The debtor gave the date asked for: a promise was made, so reading the terms back applies."""
+    checks = _checks(en_engine, [
+        ("agent", "hi this is eric with best buy card services am i speaking with dana"),
+        ("debtor", "yeah"),
+        ("agent", "there's a balance of two hundred dollars can we get something on it today"),
+        ("debtor", "maybe like a hundred"),
+        ("agent", "a hundred works when can you do it"),
+        ("debtor", "um friday"),
+        ("agent", "alright thanks have a good one"),
+    ])
+    assert checks["recap"].passed is False, checks["recap"].detail
+    assert checks["payment_plan"].passed is True, checks["payment_plan"].detail

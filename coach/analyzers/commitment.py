@@ -10,6 +10,7 @@ when the classifier is unsure, and attaches the terms to every ``promise_to_pay`
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -35,12 +36,16 @@ class Commitment:
     digits: bool
     verb: str | None
     vetoed: bool
+    #: The agent's question for a payment term this reply answers ("when can you do it" - "um friday").
+    answers: str | None = None
 
     @property
     def is_promise(self) -> bool:
         if self.vetoed:
             return False
         terms = self.amount is not None or self.due is not None
+        if self.answers is not None and (terms or self.channel):
+            return True
         return bool(self.digits or (terms and (self.channel or self.verb)) or (self.channel and self.verb))
 
     def details(self) -> dict:
@@ -60,24 +65,37 @@ class Commitment:
             parts.append("card or account digits given")
         if self.verb:
             parts.append(f"commitment {self.verb!r}")
+        if self.answers is not None:
+            parts.append(f"answers {self.answers!r}")
         return "; ".join(parts)
 
 
 def read_commitment(text: str, language: str, asked: str | None = None) -> Commitment:
     """``asked``: the agent's line just before, when the debtor answers it: digits given for a phone
-    number or a verification detail are no payment details, a short cvv named as one is."""
+    number or a verification detail are no payment details, a short cvv named as one is; a date, an
+    amount or a way to pay given to a question for one ("when can you do it" - "um friday") is a term
+    agreed."""
     pack = language_pack(language)
     lowered = text.lower()
     amount = find_amount(text, language)
     due = find_due_date(text, language, None)
     channel = pack.payment_channel.search(lowered) if pack.payment_channel else None
+    question = (asked or "").lower()
+    answers = asked if pack.payment_terms_question is not None and pack.payment_terms_question.search(question) else None
+    if answers is not None and channel is None and pack.payment_method is not None:
+        channel = pack.payment_method.search(lowered)  # "card or bank?" - "card, i'll call in each time"
     verb = pack.promise_verb.search(lowered) if pack.promise_verb else None
+    if answers is not None and amount is None and channel is None and (
+        due is None or not (verb or _only_the_date(pack, lowered, due[1])
+                    or (pack.payment_term is not None and pack.payment_term.search(lowered)))
+    ):
+        answers = None  # "今天天气不错哈" to "when can you pay": a day named in passing answers nothing
     digits = bool(pack.card_digits.search(lowered)) if pack.card_digits else False
     named = pack.payment_details.search(lowered) if pack.payment_details else None
     if named and not digits and pack.digit_count(lowered[named.end():]) >= 3 and not pack.question.search(lowered):
         digits = True  # "the cvv is three four seven", "exp date is oh four twenty nine"
     count = pack.digit_count(lowered)
-    if not named and 3 <= count < CARD_LENGTH and _asked_for_other_digits(pack, (asked or "").lower()):
+    if not named and 3 <= count < CARD_LENGTH and _asked_for_other_digits(pack, question):
         # "is there a good callback number" - "five eight seven four ...": the digits are that detail,
         # neither a card nor an amount, and "account number" in the reply names no way to pay
         digits, amount, channel = False, None, None
@@ -89,8 +107,15 @@ def read_commitment(text: str, language: str, asked: str | None = None) -> Commi
     return Commitment(
         amount=amount[0] if amount else None, currency=amount[1] if amount else None, due=due[1] if due else None,
         channel=channel.group(0) if channel else None, digits=digits, verb=verb.group(0) if verb else None,
-        vetoed=vetoed,
+        vetoed=vetoed, answers=answers,
     )
+
+
+def _only_the_date(pack, lowered: str, date_words: str) -> bool:
+    """The reply is the date and little else ("um friday", "下周五吧")."""
+    rest = lowered.replace(date_words.lower(), " ", 1)
+    words = [w for w in re.split(r"[\W_]+", rest) if w and w not in pack.fillers]
+    return (sum(map(len, words)) if pack.code == "zh" else len(words)) <= BARE_DATE_REST
 
 
 def _asks(pack, lowered: str) -> bool:
@@ -99,6 +124,9 @@ def _asks(pack, lowered: str) -> bool:
     return bool(pack.question.search(lowered.strip())) or any(
         pack.question.search(clause.strip()) for clause in pack.clauses(lowered))
 
+
+#: Words (characters in Chinese) beside a date that still leave a reply a bare date ("friday i guess", "下周五吧").
+BARE_DATE_REST = 3
 
 #: Digits said at once that can only be a card (phone numbers have 11 at most, ID numbers are asked as such).
 CARD_LENGTH = 13

@@ -58,6 +58,13 @@ class LanguagePack:
     #: An agent asking to verify a detail ("the last four of your account number", "尾号"): digits in the
     #: reply are the detail, not a card to pay from, whatever the question names.
     verification_request: re.Pattern[str] | None = None
+    #: The agent asking for a term of the payment: when ("when can you do it", "什么时候能还"), how much
+    #: ("how much could you put down", "能拿出来多少") or how ("card or bank?", "用支付宝还是银行卡"). A
+    #: reply that gives the term asked for ("um friday", "card", "月底 一千五") commits to it.
+    payment_terms_question: re.Pattern[str] | None = None
+    #: A way to pay named in one word ("card", "bank", "卡"): a payment term only in a reply to such a
+    #: question ("i'll check tomorrow" names no cheque).
+    payment_method: re.Pattern[str] | None = None
     #: Words that turn a would-be promise into its opposite ("i can't pay 50", "我还不了").
     commitment_veto: re.Pattern[str] | None = None
     #: Words that take up what the agent just proposed ("go ahead and set it up", "就按你说的办"):

@@ -91,6 +91,17 @@ PACK = LanguagePack(
         r"|good number|best number|another number|social security|ssn|date of birth|birthday|zip code)\b"
     ),
     verification_request=re.compile(r"\b(?:last four|last 4|verify|for verification)\b"),
+    payment_terms_question=re.compile(
+        r"\bwhen (?:can|could|would|will|do|are|should) (?:you|we) (?:\w+ ){0,3}?(?:do|pay|make|send|get|put|set|have|be able"
+        r"|start|schedule|run|manage|expect)\b|\bwhat (?:day|date)s?\b|\bwhich (?:day|date)\b"
+        r"|\bwhen(?:.?s| is| do you get| are you getting) (?:your |you )?(?:next )?(?:pay ?day|pay ?check|paid|check)\b"
+        r"|\bhow much (?:can|could|would|will|are|do) you (?:\w+ ){0,3}?(?:do|pay|afford|put|send|manage|swing|make|spare|give)\b"
+        r"|\bwhat (?:amount|(?:can|could) you (?:do|afford|pay|manage|swing))\b"
+        r"|\bhow (?:would|do|will|are|did) you (?:\w+ )?(?:like |want |wanna |going |gonna )?(?:to )?pay\b"
+        r"|\b(?:card|debit|credit|bank|checking|check|cash) or (?:a )?(?:card|debit|credit|bank|checking|check|account|cash)\b"
+        r"|\b(?:which|what) (?:card|account|method|payment method)\b"
+    ),
+    payment_method=re.compile(r"\b(?:card|debit|credit|bank|checking|check|cash|online|app|by phone|over the phone)\b"),
     spoken_digit=re.compile(r"[0-9]|\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)\b"),
     card_digits=re.compile(
         r"(?:\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|[0-9])\b[\s-]*){8,}|\b[0-9]{4}[\s-]?[0-9]{4}[\s-]?[0-9]{4}"
@@ -179,7 +190,10 @@ PACK = LanguagePack(
         r"|put you down|if you (?:pay|can pay|send|make)|settle|waive)\b"
     ),
     # what a payment offer is about: without these, "could you call us back on monday" offers nothing
-    payment_term=re.compile(r"\b(?:pay|pays|payment|payments|installments?|dollars?|bucks|settle\w*|down payment|plan)\b|\$\s?\d"),
+    payment_term=re.compile(
+        r"\b(?:pay|pays|payment|payments|installments?|dollars?|bucks|settle\w*|down payment|plan"
+        r"|(?:a|per|each|every) (?:month|week|paycheck|pay ?day|two weeks)|monthly|weekly|biweekly)\b|\$\s?\d"
+    ),
     callback=re.compile(r"\b(?:call (?:you |us |me )?back|talk again|reach (?:you|us)|call again|follow up)\b"),
     # an offer of options, asked (no "payments" alone as the object: "can i explain why you still
     # have to make payments" is no offer)
@@ -226,6 +240,7 @@ PACK = LanguagePack(
         r"\b(?:i agree to (?:that|those|this|it|the)|agreed|go ahead and (?:schedule|set|book|run|process|charge|put|take|do)"
         r"|sign me up|put me down|set (?:it|that|me|them) up|schedule (?:it|that|them)|book (?:it|that)|lock (?:it|that) in"
         r"|let.?s do (?:it|that|this|those)|lets do|that works|works for me|doable|i can do (?:that|it|those)"
+        r"|that (?:i|we) can do|that.?ll work|that will work|that.?s fine|that is fine|i.?ll do (?:that|it)"
         r"|i can swing (?:that|it)|i can manage (?:that|it)|it.?s a deal|count me in|sounds good|fair enough)\b"
         r"|^(?:ok |okay )?deal$"
     ),

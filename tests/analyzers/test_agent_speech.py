@@ -572,7 +572,7 @@ def test_abuse_said_with_small_talk_is_still_abuse(engine_for, language, line, r
 @pytest.mark.parametrize(("language", "line"), [
     ("en", "you're a real sweetheart for waiting on hold that long"),
     ("en", "you're one sharp lady, you spotted that fee right away"),
-    ("zh", "您真是个实在人 有一说一"),
+    ("zh", "你真是个讲信用的人"),
 ])
 def test_sincere_praise_the_classifier_reads_as_abuse_is_not_abuse(engine_for, monkeypatch, language, line):
     """The rule classifier hears "you're a ..." as a verdict on the listener (0.73 to 0.99 abuse); the

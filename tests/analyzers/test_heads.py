@@ -101,6 +101,28 @@ def test_digits_are_payment_details_by_what_was_asked_or_named(text, language, a
     assert read_commitment(text, language, asked).is_promise is promise
 
 
+@pytest.mark.parametrize(("text", "language", "asked", "promise"), [
+    # the term the agent asked for, given: a day, a way to pay, an amount
+    ("um friday", "en", "a hundred works when can you do it", True),
+    ("Next Friday.", "en", "Seventy-five every two weeks works. When's your next payday?", True),
+    ("Card, I'll call in each time.", "en", "Okay, and do you want to pay by card or bank?", True),
+    ("下周五吧", "zh", "那您什么时候能还上", True),
+    ("用支付宝", "zh", "您是用支付宝还是银行卡还", True),
+    ("月底 一千五", "zh", "您这个月大概能拿出来多少", True),
+    # the same words unasked, a day named in passing, a hedge, a question back
+    ("um friday", "en", "how have you been", False),
+    ("card", "en", None, False),
+    ("嗯 那个 今天天气不错哈", "zh", "您这个月的款项什么时候可以处理", False),
+    ("i'm at work today so call me later", "en", "when can you pay", False),
+    ("i don't know, maybe next month", "en", "when can you make a payment", False),
+    ("我也不知道哪天", "zh", "那您什么时候能还上", False),
+    ("what day?", "en", "what day works for you", False),
+])
+def test_an_answer_to_the_agents_payment_question_commits_to_it(text, language, asked, promise):
+    """"When can you do it" - "um friday": the debtor agreed the date, in the only words it needed."""
+    assert read_commitment(text, language, asked).is_promise is promise
+
+
 def test_card_number_read_out_is_a_promise_with_its_terms(en_engine):
     events = run_call(en_engine, [
         ("agent", "would you like to take care of the two hundred today"),

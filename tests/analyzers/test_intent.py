@@ -6,6 +6,7 @@ import pytest
 from conftest import of_type, run_call
 
 from coach.analyzers.intent import IntentContext, calibrate_threshold, nearest_example_probabilities
+from coach.outcome import determine_outcome
 from coach.playbook import load_playbook
 
 EN_UNSEEN = [
@@ -114,6 +115,25 @@ def test_taking_up_a_payment_offer_is_a_promise(en_engine, zh_engine, language, 
     events = run_call(engine, [("agent", offer), ("debtor", reply)])
     intents = [e.intent for e in of_type(events, "intent") if e.utterance_id == 1]
     assert (intents[:1] == ["promise_to_pay"]) is promise
+
+
+@pytest.mark.parametrize(("language", "turns", "amount"), [
+    # the debtor's own offer, accepted by the agent, then the date asked for and given
+    ("en", [("agent", "okay so can we get something on it today"), ("debtor", "maybe like a hundred"),
+            ("agent", "a hundred works when can you do it"), ("debtor", "um friday"),
+            ("agent", "okay friday it is"), ("debtor", "okay")], 100.0),
+    # the agent takes up the debtor's figure and the debtor confirms it
+    ("en", [("agent", "what would you be able to manage each month"), ("debtor", "could i do like twenty five a month"),
+            ("agent", "yes twenty five a month is fine we can do that"), ("debtor", "okay okay that i can do")], 25.0),
+    ("zh", [("agent", "您这个月大概能拿出来多少"), ("debtor", "最多一千五吧"),
+            ("agent", "好的 一千五可以 那您什么时候能还上"), ("debtor", "下周五吧")], 1500.0),
+])
+def test_a_plan_agreed_turn_by_turn_is_a_promise(en_engine, zh_engine, language, turns, amount):
+    """A promise made across turns: the outcome is a promise with the amount said on the way."""
+    engine = en_engine if language == "en" else zh_engine
+    events = run_call(engine, turns)
+    outcome = determine_outcome(events, language)
+    assert outcome.kind == "promise_to_pay" and outcome.amount == amount
 
 
 @pytest.mark.parametrize(("language", "text", "intent"), [
