@@ -170,6 +170,12 @@ def _outcome(check: ScorecardCheck, playbook: Playbook, stages: StageTracker, re
         detail = ", ".join(f"{length:.0f} s at {start:.0f} s" for start, length in gaps) or "none"
         return len(gaps) <= (check.max or 0), detail
     if kind == "agent_tone":
-        problems = record.agent_tone_problems
+        problems = list(record.agent_tone_problems)
+        abused = sorted(rule_id for rule_id in check.rules if record.violations.get(rule_id))
+        if abused:
+            problems.insert(0, f"abuse ({', '.join(abused)})")
+        said = record.cues_said.get(check.id)
+        if said:
+            problems.append(f"disrespectful ({said!r})")
         return (False, "; ".join(problems[:3])) if problems else (True, "professional")
     return None, f"unknown check kind {kind}"

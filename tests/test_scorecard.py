@@ -119,3 +119,40 @@ def test_a_plan_agreed_turn_by_turn_owes_its_recap(en_engine):
     ])
     assert checks["recap"].passed is False, checks["recap"].detail
     assert checks["payment_plan"].passed is True, checks["payment_plan"].detail
+
+
+VERIFY = {
+    "en": [("agent", "hi this is sam from crestline am i speaking with dana reyes"), ("debtor", "yes speaking")],
+    "zh": [("agent", "您好 我是招商银行信用卡中心的 请问是李明先生本人吗"), ("debtor", "对 是我")],
+}
+
+
+@pytest.fixture
+def engine_for(en_engine, zh_engine):
+    return lambda language: (en_engine if language == "en" else zh_engine, VERIFY[language])
+
+
+@pytest.mark.parametrize(("language", "line", "why"), [
+    ("en", "ma'am like i just said your name is on the loan it's your loan do you follow", "disrespectful"),
+    ("en", "well if you wanna pay a lawyer to sit on it that's on you", "disrespectful"),
+    ("zh", "那是你的事 借钱的时候怎么不想想", "disrespectful"),
+    ("zh", "你说还了就还了？每个人都这么说", "disrespectful"),
+    ("en", "you're a worthless deadbeat and everybody knows it", "abuse"),
+])
+def test_condescension_sarcasm_and_abuse_fail_the_agents_tone(engine_for, language, line, why):
+    """A reviewer fails the tone on a condescending or sarcastic line with no swear word in it, and on
+    abuse the rule classifier caught whatever the offensive-language model made of it."""
+    engine, verify = engine_for(language)
+    tone = _checks(engine, verify + [("agent", line)])["agent_tone"]
+    assert tone.passed is False and why in tone.detail, tone.detail
+
+
+@pytest.mark.parametrize(("language", "line"), [
+    ("en", "okay i apologize for the bother sir i'll get this number taken off our list"),
+    ("en", "as i mentioned the balance is four hundred, would a payment plan help"),
+    ("zh", "您说的情况我记下了 这是您的权利 您可以随时拨打客服热线"),
+])
+def test_courtesy_and_firm_facts_keep_the_tone(engine_for, language, line):
+    engine, verify = engine_for(language)
+    tone = _checks(engine, verify + [("agent", line)])["agent_tone"]
+    assert tone.passed is True, tone.detail

@@ -215,8 +215,10 @@ class EmotionAnalyzer(Analyzer):
         if offensive.probability >= OFFENSIVE_THRESHOLD:  # as it is abuse in agent speech
             return f"uncivil language ({offensive.evidence or turn.text!r})"
         acoustic: AcousticCues | None = turn.facts.get("acoustic")
-        result = self.engine.sentiment.analyze(turn.features, acoustic)
         raised = acoustic is not None and acoustic.arousal >= RAISED_VOICE
+        if not raised and language_pack(self.engine.language).sympathises(turn.features.norms[0]):
+            return None  # "i apologize for the bother sir": its words of trouble are the apology's
+        result = self.engine.sentiment.analyze(turn.features, acoustic)
         if result.label == "angry" and result.confidence >= 0.5 and (result.evidence or raised):
             return f"sounded angry ({turn.text!r})"
         return None

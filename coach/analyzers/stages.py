@@ -135,7 +135,8 @@ class StagesAnalyzer(Analyzer):
         super().__init__(engine)
         self.pack = language_pack(engine.language)
         self.cue_checks = {
-            c.id: CompiledMatcher(c.cues, engine.space) for c in engine.playbook.scorecard if c.kind == "cue" and c.cues
+            c.id: CompiledMatcher(c.cues, engine.space) for c in engine.playbook.scorecard
+            if c.kind in ("cue", "agent_tone") and c.cues
         }
 
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:

@@ -177,7 +177,8 @@ PACK = LanguagePack(
         r"|(?:that|it) (?:sounds|must be) (?:hard|tough|rough|awful|stressful|exhausting)|sorry (?:to hear|for your loss)"
         r"|congrat\w*|take care|no worries|no rush"
         # the agent's own apology ("im a bit slow on the keyboard today bear with me")
-        r"|bear with me|my bad|my mistake|my fault|sorry (?:about that|for the wait|for the delay|for the confusion|for the hold))\b"
+        r"|bear with me|my bad|my mistake|my fault|sorry (?:about that|for the wait|for the delay|for the confusion|for the hold)"
+        r"|i (?:do )?apologi[sz]e|sorry (?:to bother|for (?:the|any) (?:bother|trouble|inconvenience)))\b"
     ),
     empathy_veto=re.compile(r"\b(?:but|however|though|if|unless|or else|otherwise|still have to|need you to)\b"),
     open_question=re.compile(

@@ -328,7 +328,9 @@ class ScorecardCheck(Strict):
       * ``talk_ratio``: the agent's share of speaking time is at most ``max``.
       * ``interruptions``: the agent talked over the debtor at most ``max`` times.
       * ``long_silences``: at most ``max`` gaps longer than ``seconds``.
-      * ``agent_tone``: the agent never sounded angry or used abusive language.
+      * ``agent_tone``: the agent never sounded angry or used abusive language (the offensive-language
+        model, or a violation of one of ``rules``), and said nothing ``cues`` matches (condescension,
+        sarcasm, dismissal: "like i just said ... do you follow", "那是你的事").
     """
 
     id: str = Field(pattern=_ID)
