@@ -343,8 +343,9 @@ class CallSession:
         """An agent line that puts a payment to the debtor: an offer's words with an amount or a date.
         The stage cues miss most concrete offers ("could you do 40 dollars on the 18th")."""
         language = self.engine.language
-        return language_pack(language).offers_payment(text) and bool(
-            find_amount(text, language) or find_due_date(text, language, None))
+        amount = find_amount(text, language)
+        return language_pack(language).offers_payment(text, money=amount is not None) and bool(
+            amount or find_due_date(text, language, None))
 
     def answer_objections(self, uid: int) -> None:
         """The agent is speaking: objections since the agent last spoke count as answered."""

@@ -221,14 +221,15 @@ class LanguagePack:
                 return False
         return not self.question.search(text)
 
-    def offers_payment(self, text: str) -> bool:
-        """An agent line worded as putting a payment to the debtor: an offer's words about paying, and
-        no callback ("could you call us back on monday"). The caller checks for terms (an amount or a
-        date): reading them costs more than these words."""
+    def offers_payment(self, text: str, money: bool = False) -> bool:
+        """An agent line worded as putting a payment to the debtor: an offer's words about paying (or
+        ``money``: the caller found an amount in it, "okay two hundred works"), and no callback ("could
+        you call us back on monday"). The caller checks for terms (an amount or a date): reading them
+        costs more than these words."""
         text = text.lower()
         if self.payment_offer is None or not self.payment_offer.search(text):
             return False
-        if self.payment_term is not None and not self.payment_term.search(text):
+        if not money and self.payment_term is not None and not self.payment_term.search(text):
             return False
         return not (self.callback is not None and self.callback.search(text))
 

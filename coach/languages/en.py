@@ -175,6 +175,7 @@ PACK = LanguagePack(
     empathy=re.compile(
         r"\b(?:i (?:totally |completely |really |do )?(?:understand|get it|hear you|know (?:how|that feeling))"
         r"|(?:that|it) (?:sounds|must be) (?:hard|tough|rough|awful|stressful|exhausting)|sorry (?:to hear|for your loss)"
+        r"|(?:that.?s|that is|what) a (?:tough|rough|hard) (?:spot|one|situation|break|time)|tough break"
         r"|congrat\w*|take care|no worries|no rush"
         # the agent's own apology ("im a bit slow on the keyboard today bear with me")
         r"|bear with me|my bad|my mistake|my fault|sorry (?:about that|for the wait|for the delay|for the confusion|for the hold)"
@@ -188,7 +189,10 @@ PACK = LanguagePack(
     payment_offer=re.compile(
         r"\b(?:could you|can you|would you|will you|how about|what about|we can|i can|we could|i could|let.?s"
         r"|set (?:you |it |that |this )?up|payments? of|agree|works? for you|does that work|plan|arrangement|schedule"
-        r"|put you down|if you (?:pay|can pay|send|make)|settle|waive)\b"
+        r"|put you down|if you (?:pay|can pay|send|make)|settle|waive"
+        # the agent taking up the debtor's figure puts it back to them ("okay two hundred works, ill put that down")
+        r"|(?:hundred|thousand|\d|dollars|bucks|that|it) (?:works|is fine)|(?:i.?ll|i will|let me) put (?:that|it|you) (?:down|in)"
+        r"|i.?ll (?:set|schedule) (?:that|it) up)\b"
     ),
     # what a payment offer is about: without these, "could you call us back on monday" offers nothing
     payment_term=re.compile(

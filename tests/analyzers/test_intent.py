@@ -335,3 +335,15 @@ def test_a_second_objection_from_a_keyword_says_so(en_engine):
     events = run_call(en_engine, [("debtor", "i already paid this off last month so stop calling me")])
     second = [e for e in of_type(events, "intent") if e.utterance_id == 0][1:]
     assert second and all(e.method == "keyword" and e.evidence for e in second if e.confidence == 0.85)
+
+
+def test_a_counter_offer_the_agent_takes_up_is_a_promise(en_engine):
+    """"Could you do three hundred?" - "No ma'am. Two hundred." - "Okay, two hundred works." - "Alright.":
+    the debtor held to a figure and agreed to it; the outcome is a promise of two hundred."""
+    events = run_call(en_engine, [
+        ("agent", "what could you do toward the past due"), ("debtor", "i could maybe do two hundred"),
+        ("agent", "could you do three hundred"), ("debtor", "no ma'am two hundred that's what i got"),
+        ("agent", "okay two hundred works i'll put that down"), ("debtor", "alright"),
+    ])
+    outcome = determine_outcome(events, "en")
+    assert outcome.kind == "promise_to_pay" and outcome.amount == 200.0
