@@ -125,12 +125,23 @@ class PressingAnalyzer(Analyzer):
         payment = self.pack.payment_term is not None and self.pack.payment_term.search(rest.lower())
         return not (payment and find_due_date(rest, language, None))
 
+    def _only_closes(self, session: CallSession, turn: Turn) -> bool:
+        """A goodbye with no payment in it ("那就这样 辛苦你了 拜拜", "okay have a good day"): the way
+        out of the call, which the head (few goodbyes among its lawful lines, most of them 您) read as
+        pressing at 0.74-0.94. One that asks for money on the way out is read ("您尽快还款 再见")."""
+        shown = session.stages.last_shown
+        if "closing" not in shown or any(stage in COLLECTION_STAGES for stage in shown):
+            return False
+        if find_amount(turn.text, self.engine.language):
+            return False
+        return not (self.pack.payment_term is not None and self.pack.payment_term.search(turn.text.lower()))
+
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         if self.classifier is None:
             return []
         monitor = session.compliance
         started = [r for r in self.duties if monitor.applies(r) and monitor.duty_cause(r) is not None]
-        if not started:
+        if not started or self._only_closes(session, turn):
             return []
         if self._offers_choice(turn):
             # "would you like to hear the options now, or wait until you've seen the statement": the debtor

@@ -58,6 +58,8 @@ class StageTracker:
     identity_check_pending: bool = False
     identity_verified_at: float | None = None
     identity_evidence: str | None = None
+    #: The stages the agent's latest utterance showed, in playbook order.
+    last_shown: list[str] = field(default_factory=list)
     #: A reply to the identity check that neither confirmed nor denied ("金色家园 三栋那个"): the
     #: agent's next line may accept it ("对上了", "that matches"), which verifies the debtor.
     reply_to_check: str | None = None
@@ -71,6 +73,7 @@ class StageTracker:
     def on_agent(self, utterance_id: int, time: float, features: Features) -> str | None:
         """Records the stages this agent utterance shows; returns the latest of them (now current)."""
         found = self.detector.detect(features)
+        self.last_shown = [stage for stage, _ in found]
         self.identity_check_pending = False
         for stage, match in found:
             self.reached.setdefault(stage, StageReached(stage, utterance_id, time, match.evidence))

@@ -337,3 +337,17 @@ def test_a_line_that_shows_the_debt_is_time_barred_breaks_the_rule_without_the_f
 def test_a_suit_mentioned_without_a_time_barred_debt_is_not_that_rule(en_engine, line, metadata):
     events = run_call(en_engine, VERIFY_EN + [("agent", line)], metadata=metadata)
     assert "US-TBD" not in {e.rule_id for e in of_type(events, "compliance")}
+
+
+@pytest.mark.parametrize(("language", "request_line", "goodbye", "pressing"), [
+    ("zh", "你们别再打了 天天打烦死了", "那就这样 辛苦你了 拜拜", False),
+    ("zh", "你们别再打了 天天打烦死了", "那就这样吧 再见", False),
+    ("zh", "你们别再打了 天天打烦死了", "那就这样 你尽快还款 再见", True),   # asks for money on the way out
+    ("en", "stop calling me", "okay have a good day", False),
+])
+def test_a_goodbye_after_a_request_to_stop_is_no_pressing(en_engine, zh_engine, language, request_line, goodbye, pressing):
+    engine = en_engine if language == "en" else zh_engine
+    events = run_call(engine, [("agent", "先跟您说一下 这期账单还没还" if language == "zh" else "this is about your balance"),
+                               ("debtor", request_line), ("agent", goodbye)])
+    flagged = {e.rule_id for e in of_type(events, "compliance") if e.utterance_id == 2 and e.method != "deadline"}
+    assert bool(flagged & {"CN-CEASE", "US-CEASE"}) is pressing, flagged
