@@ -85,6 +85,8 @@ def read_commitment(text: str, language: str, asked: str | None = None) -> Commi
     if answers is not None and channel is None and pack.payment_method is not None:
         channel = pack.payment_method.search(lowered)  # "card or bank?" - "card, i'll call in each time"
     verb = pack.promise_verb.search(lowered) if pack.promise_verb else None
+    if answers is not None and _asks(pack, lowered):
+        answers = None  # "a hundred bucks? where am i supposed to find a hundred bucks": a question back
     if answers is not None and amount is None and channel is None and (
         due is None or not (verb or _only_the_date(pack, lowered, due[1])
                     or (pack.payment_term is not None and pack.payment_term.search(lowered)))
@@ -112,8 +114,13 @@ def read_commitment(text: str, language: str, asked: str | None = None) -> Commi
 
 
 def _only_the_date(pack, lowered: str, date_words: str) -> bool:
-    """The reply is the date and little else ("um friday", "下周五吧")."""
-    rest = lowered.replace(date_words.lower(), " ", 1)
+    """The reply is the date and little else ("um friday", "下周五吧", "the 20th yeah the 20th", "月底吧 三十号")."""
+    rest = lowered.replace(date_words.lower(), " ")
+    for _ in range(3):  # the day said again, or said two ways
+        found = find_due_date(rest, pack.code, None)
+        if found is None:
+            break
+        rest = rest.replace(found[1].lower(), " ")
     words = [w for w in re.split(r"[\W_]+", rest) if w and w not in pack.fillers]
     return (sum(map(len, words)) if pack.code == "zh" else len(words)) <= BARE_DATE_REST
 

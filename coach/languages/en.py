@@ -92,16 +92,25 @@ PACK = LanguagePack(
     ),
     verification_request=re.compile(r"\b(?:last four|last 4|verify|for verification)\b"),
     payment_terms_question=re.compile(
+        # when
         r"\bwhen (?:can|could|would|will|do|are|should) (?:you|we) (?:\w+ ){0,3}?(?:do|pay|make|send|get|put|set|have|be able"
-        r"|start|schedule|run|manage|expect)\b|\bwhat (?:day|date)s?\b|\bwhich (?:day|date)\b"
-        r"|\bwhen(?:.?s| is| do you get| are you getting) (?:your |you )?(?:next )?(?:pay ?day|pay ?check|paid|check)\b"
-        r"|\bhow much (?:can|could|would|will|are|do) you (?:\w+ ){0,3}?(?:do|pay|afford|put|send|manage|swing|make|spare|give)\b"
-        r"|\bwhat (?:amount|(?:can|could) you (?:do|afford|pay|manage|swing))\b"
-        r"|\bhow (?:would|do|will|are|did) you (?:\w+ )?(?:like |want |wanna |going |gonna )?(?:to )?pay\b"
-        r"|\b(?:card|debit|credit|bank|checking|check|cash) or (?:a )?(?:card|debit|credit|bank|checking|check|account|cash)\b"
+        r"|start|schedule|run|manage|expect|thinking)\b|\b(?:what|which) (?:\w+ )?(?:day|date)s?\b|\bis there a (?:day|date)\b"
+        r"|\bwhat.?s a (?:good |realistic |comfortable )?(?:day|date)\b"
+        r"|\bwhen\b(?:\W+\w+){0,6}?\W+(?:paid|pay ?day|pay ?check|check|deposit)\b"
+        # how much
+        r"|\bhow much (?:can|could|would|will|are|do) you\b|\bwhat (?:\w+ )?amount\b|\bwhat (?:can|could) you (?:do|afford|pay|manage|swing)\b"
+        # how
+        r"|\bhow (?:would|do|will|are|did) you (?:\w+ ){0,3}?(?:pay|send it|send that|make the payment|make that payment)\b"
+        r"|\b(?:what|which).{0,20}\bway\b.{0,15}\bpay\b|\bpay (?:by|with|through|via|using)\b.{0,30}\bor\b"
+        r"|\b(?:card|debit|credit|bank|checking|check|cash) or (?:a |by |with )?(?:card|debit|credit|bank|checking|check|account|cash)\b"
         r"|\b(?:which|what) (?:card|account|method|payment method)\b"
     ),
-    payment_method=re.compile(r"\b(?:card|debit|credit|bank|checking|check|cash|online|app|by phone|over the phone)\b"),
+    payment_method=re.compile(
+        # a cheque, not "check with my wife" or "check on it"
+        r"\b(?:card|debit|credit|bank|checking|check(?! with| on| if| my| and| back| in| that| it)|cash|online|app|by phone"
+        r"|over the phone|transfer|apple pay|google pay"
+        r"|money order)\b"
+    ),
     spoken_digit=re.compile(r"[0-9]|\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine)\b"),
     card_digits=re.compile(
         r"(?:\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|[0-9])\b[\s-]*){8,}|\b[0-9]{4}[\s-]?[0-9]{4}[\s-]?[0-9]{4}"

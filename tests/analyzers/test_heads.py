@@ -117,6 +117,10 @@ def test_digits_are_payment_details_by_what_was_asked_or_named(text, language, a
     ("i don't know, maybe next month", "en", "when can you make a payment", False),
     ("我也不知道哪天", "zh", "那您什么时候能还上", False),
     ("what day?", "en", "what day works for you", False),
+    ("i'll have to check with my wife, she does the bills", "en", "how would you like to pay", False),
+    ("a hundred bucks? where am i supposed to find a hundred bucks", "en", "how much can you put down today", False),
+    ("uh probably the 20th yeah the 20th", "en", "what's a realistic date for you", True),
+    ("就月底吧 三十号", "zh", "还款日您定在哪天比较合适", True),
 ])
 def test_an_answer_to_the_agents_payment_question_commits_to_it(text, language, asked, promise):
     """"When can you do it" - "um friday": the debtor agreed the date, in the only words it needed."""
