@@ -244,11 +244,17 @@ def _stored(client, call_id: str) -> dict:
     raise AssertionError("the call was never closed")
 
 
-def test_a_call_spoken_in_another_language_than_declared_is_told_and_stored_with_a_warning(client):
+def test_a_call_spoken_in_another_language_than_declared_is_told_and_stored_with_a_warning(client, monkeypatch):
     """Mandarin streamed as an English call (about 40 s of speech): the agent gets a warning event
     during the call saying what was heard and what to do, and the stored call carries the same warning.
-    (Whisper base hears espeak's Mandarin unsurely in 15 s of it, surely in 30: the full listen decides.)"""
+    (Whisper base hears espeak's Mandarin unsurely in 15 s of it, surely in 30: the full listen decides.)
+    The end of the call waits for the listen longer than the product's 8 s here: beside the suite's other
+    worker on two cores the full listen took longer (a fresh clone's run, session 46); that the end does not
+    wait for ever is tests/test_live.py's."""
+    import coach.live
     from tests.review.test_language import _pinyin
+
+    monkeypatch.setattr(coach.live, "LANGUAGE_CHECK_WAIT", 60.0)
 
     said = ["您好 这里是招商银行信用卡中心 请问是李明先生本人吗", "我上个月已经还过了 你们别再打电话了",
             "您的账单已经逾期三十天了 请尽快还款", "我现在真的没有钱 我失业了 家里还有老人要照顾",
