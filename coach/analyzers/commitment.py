@@ -91,7 +91,7 @@ def read_commitment(text: str, language: str, asked: str | None = None) -> Commi
         due is None or not (verb or _only_the_date(pack, lowered, due[1])
                     or (pack.payment_term is not None and pack.payment_term.search(lowered)))
     ):
-        answers = None  # "今天天气不错哈" to "when can you pay": a day named in passing answers nothing
+        answers = None  # "今天下雨 路上堵死了" to "when can you pay": a day named in passing answers nothing
     digits = bool(pack.card_digits.search(lowered)) if pack.card_digits else False
     named = pack.payment_details.search(lowered) if pack.payment_details else None
     if named and not digits and pack.digit_count(lowered[named.end():]) >= 3 and not pack.question.search(lowered):

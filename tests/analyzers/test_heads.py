@@ -112,7 +112,7 @@ def test_digits_are_payment_details_by_what_was_asked_or_named(text, language, a
     # the same words unasked, a day named in passing, a hedge, a question back
     ("um friday", "en", "how have you been", False),
     ("card", "en", None, False),
-    ("嗯 那个 今天天气不错哈", "zh", "您这个月的款项什么时候可以处理", False),
+    ("今天下雨 路上堵死了", "zh", "那您打算什么时候处理这笔钱", False),
     ("i'm at work today so call me later", "en", "when can you pay", False),
     ("i don't know, maybe next month", "en", "when can you make a payment", False),
     ("我也不知道哪天", "zh", "那您什么时候能还上", False),
