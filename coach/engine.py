@@ -343,9 +343,14 @@ class CallSession:
         """An agent line that puts a payment to the debtor: an offer's words with an amount or a date.
         The stage cues miss most concrete offers ("could you do 40 dollars on the 18th")."""
         language = self.engine.language
+        pack = language_pack(language)
+        # the offer's words first: most agent lines have none, and reading an amount costs ~0.2 ms
+        if not pack.offers_payment(text, money=True):
+            return False
         amount = find_amount(text, language)
-        return language_pack(language).offers_payment(text, money=amount is not None) and bool(
-            amount or find_due_date(text, language, None))
+        if amount is None and not pack.offers_payment(text):
+            return False  # no figure: the words must be about paying ("could you call us back monday")
+        return bool(amount or find_due_date(text, language, None))
 
     def answer_objections(self, uid: int) -> None:
         """The agent is speaking: objections since the agent last spoke count as answered."""

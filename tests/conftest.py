@@ -38,6 +38,17 @@ def zh_engine():
     return get_engine("zh-CN-bank-collections")
 
 
+#: Turns that verify the right party, so that an agent line after them is judged as said to the debtor.
+VERIFY_EN = [("agent", "hi this is sam from crestline am i speaking with dana reyes"), ("debtor", "yes speaking")]
+VERIFY_ZH = [("agent", "您好 我是招商银行信用卡中心的 请问是李明先生本人吗"), ("debtor", "对 是我")]
+
+
+@pytest.fixture
+def engine_for(en_engine, zh_engine):
+    """The engine for a language, and the turns that verify the right party in it."""
+    return lambda language: (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+
+
 def small_book(shipped: str, new_id: str, folder: Path):
     """A shipped playbook cut down to a few examples of everything: quick to fit, for tests of how an
     engine is built (cache, configured models) or of what is done with one (a mined playbook's check),

@@ -121,17 +121,6 @@ def test_a_plan_agreed_turn_by_turn_owes_its_recap(en_engine):
     assert checks["payment_plan"].passed is True, checks["payment_plan"].detail
 
 
-VERIFY = {
-    "en": [("agent", "hi this is sam from crestline am i speaking with dana reyes"), ("debtor", "yes speaking")],
-    "zh": [("agent", "您好 我是招商银行信用卡中心的 请问是李明先生本人吗"), ("debtor", "对 是我")],
-}
-
-
-@pytest.fixture
-def engine_for(en_engine, zh_engine):
-    return lambda language: (en_engine if language == "en" else zh_engine, VERIFY[language])
-
-
 @pytest.mark.parametrize(("language", "line", "why"), [
     ("en", "ma'am like i just said your name is on the loan it's your loan do you follow", "disrespectful"),
     ("en", "well if you wanna pay a lawyer to sit on it that's on you", "disrespectful"),

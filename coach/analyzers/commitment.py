@@ -81,11 +81,12 @@ def read_commitment(text: str, language: str, asked: str | None = None) -> Commi
     due = find_due_date(text, language, None)
     channel = pack.payment_channel.search(lowered) if pack.payment_channel else None
     question = (asked or "").lower()
+    asks = _asks(pack, lowered)
     answers = asked if pack.payment_terms_question is not None and pack.payment_terms_question.search(question) else None
     if answers is not None and channel is None and pack.payment_method is not None:
         channel = pack.payment_method.search(lowered)  # "card or bank?" - "card, i'll call in each time"
     verb = pack.promise_verb.search(lowered) if pack.promise_verb else None
-    if answers is not None and _asks(pack, lowered):
+    if answers is not None and asks:
         answers = None  # "a hundred bucks? where am i supposed to find a hundred bucks": a question back
     if answers is not None and amount is None and channel is None and (
         due is None or not (verb or _only_the_date(pack, lowered, due[1])
@@ -102,7 +103,7 @@ def read_commitment(text: str, language: str, asked: str | None = None) -> Commi
         # neither a card nor an amount, and "account number" in the reply names no way to pay
         digits, amount, channel = False, None, None
     vetoed = bool(pack.commitment_veto.search(lowered)) if pack.commitment_veto else False
-    if amount is None and due is None and not digits and _asks(pack, lowered):
+    if amount is None and due is None and not digits and asks:
         vetoed = True  # "支付宝能还吗", "can i pay with my card?": asking how to pay promises nothing
     if digits:  # a card number read out is not an amount
         amount = None

@@ -197,6 +197,7 @@ class EmotionAnalyzer(Analyzer):
     def __init__(self, engine: CoachEngine) -> None:
         super().__init__(engine)
         self.intent_emotions = {i: e.id for e in engine.playbook.emotions for i in e.intents}
+        self.pack = language_pack(engine.language)
 
     def attach(self, engine: CoachEngine) -> None:
         """Load the offensive-language model with the engine: the agent-tone check scores every agent
@@ -216,7 +217,7 @@ class EmotionAnalyzer(Analyzer):
             return f"uncivil language ({offensive.evidence or turn.text!r})"
         acoustic: AcousticCues | None = turn.facts.get("acoustic")
         raised = acoustic is not None and acoustic.arousal >= RAISED_VOICE
-        if not raised and language_pack(self.engine.language).sympathises(turn.features.norms[0]):
+        if not raised and self.pack.sympathises(turn.features.norms[0]):
             return None  # "i apologize for the bother sir": its words of trouble are the apology's
         result = self.engine.sentiment.analyze(turn.features, acoustic)
         if result.label == "angry" and result.confidence >= 0.5 and (result.evidence or raised):

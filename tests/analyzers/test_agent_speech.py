@@ -4,16 +4,7 @@ these tests, in no playbook)."""
 from __future__ import annotations
 
 import pytest
-from conftest import of_type, run_call
-
-VERIFY_EN = [("agent", "hi this is sam from crestline am i speaking with dana reyes"), ("debtor", "yes speaking")]
-VERIFY_ZH = [("agent", "您好 我是招商银行信用卡中心的 请问是李明先生本人吗"), ("debtor", "对 是我")]
-
-
-@pytest.fixture
-def engine_for(en_engine, zh_engine):
-    """The engine for a language, and the turns that verify the right party in it."""
-    return lambda language: (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+from conftest import VERIFY_EN, VERIFY_ZH, of_type, run_call
 
 
 def _rules_on(events, uid):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import of_type, run_call
+from conftest import VERIFY_ZH, of_type, run_call
 
 VERIFY_EN = [
     ("agent", "hi this is sam calling from crestline recovery services may i speak with dana reyes"),
@@ -259,9 +259,6 @@ def test_a_fee_added_on_top_of_the_balance_breaks_the_amount_rule_whatever_the_b
         events = run_call(en_engine, VERIFY_EN + [("agent", line)], metadata=metadata)
         found = [e for e in of_type(events, "compliance") if e.rule_id == "US-AMT"]
         assert bool(found) is fee and all("fee on top of the balance" in e.evidence for e in found)
-
-
-VERIFY_ZH = [("agent", "您好 我是招商银行信用卡中心的 请问是李明先生本人吗"), ("debtor", "对 是我")]
 
 
 @pytest.mark.parametrize(("language", "line", "rule"), [
