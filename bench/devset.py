@@ -231,7 +231,7 @@ def calls_report(engine, calls: list[dict], errors: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--set", dest="which", choices=("devset", "devset2", "devset3", "devset4", "holdout"), default="devset",
+    parser.add_argument("--set", dest="which", choices=("devset", "devset2", "devset3", "devset4", "devset5", "holdout"), default="devset",
                         help="devset (default); devset2, devset3, devset4: development sets written in sessions 23-25 "
                              "(their README.md); holdout: the sealed set, whose mistakes are never listed")
     parser.add_argument("--languages", nargs="+", default=["en", "zh"])
