@@ -217,6 +217,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         norm = turn.features.norms[0]
         monitor = session.compliance
         excused = turn.facts["excused_insults"] = self._excused_insults(turn)  # read again by excuses_insult()
+        unreported = turn.facts["unreported"] = self._unreported(turn)  # read again by excuses_report()
         if self.classifier is not None:
             # a line the speech model looped on counts only when the classifier is sure of the rule itself
             sure = LOOPED_CONFIDENCE if looped(turn.text, self.engine.language) else 0.0
@@ -234,7 +235,9 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                            else own < REASSURANCE_CONFIDENCE and self.pack.reassures(norm))
                 # an insult said of someone else, of the speaker, reported: the line without it is lawful
                 # ("the thief who cloned your card" read as a threat of a crime)
-                excuse = excused is not None and not self._reads_as(excused, rule.id)
+                excuse = (excused is not None and not self._reads_as(excused, rule.id)
+                          # the debtor's words quoted back ("you told me you think we're crooks, fair enough")
+                          or unreported is not None and not self._reads_as(unreported, rule.id))
                 skipped = (not monitor.applies(rule) or _vetoed(rule, norm, monitor) or own < sure or negated
                            or self._only_sympathy(norm, own) or excuse)
                 if not skipped:
@@ -249,6 +252,9 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                 break
         if self.offensive_rules:
             score = turn.offensive(self.engine.language)
+            if unreported is not None and score.probability >= OFFENSIVE_THRESHOLD:
+                # the offence is in the debtor's words the agent quotes ("你说“滚你妈的”，行，我不跟你计较")?
+                score = OffensiveLanguageDetector.for_language(self.engine.language).score(unreported.texts)[0]
             # a model's reading of small talk, praise or a question of who is on the line is no abuse
             # ("my knees hate me after that hike": 0.92); a term the lexicon lists stays abuse wherever it is said
             listed = score.method == METHOD_LEXICON
@@ -294,6 +300,17 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         told me to go to hell"): the line with it taken off the listener matches the rule no more."""
         features = turn.facts.get("excused_insults")
         return rule.id in self._abuse and features is not None and trigger.match(features) is None
+
+    def excuses_report(self, turn: Turn, rule: Rule, trigger: CompiledMatcher) -> bool:
+        """A rule's words matched only in the debtor's words the agent quotes back (the language's
+        ``reported_speech``): the line without them matches the rule no more."""
+        features = turn.facts.get("unreported")
+        return rule.id in self.rules and features is not None and trigger.match(features) is None
+
+    def _unreported(self, turn: Turn) -> Features | None:
+        """The line without the clauses that quote the listener (:meth:`LanguagePack.unreported`), or None."""
+        rest = self.pack.unreported(turn.text)
+        return self.space.encode([rest]) if rest is not None else None
 
     def _excused_insults(self, turn: Turn) -> Features | None:
         """The line with the terms the offensive-language lexicon excuses taken off the person on the

@@ -312,11 +312,12 @@ class ComplianceAnalyzer(Analyzer):
             findings = [f for f in findings if not _reassurance_clears(f)]
         if turn.speaker == "agent" and self.prohibited_speech is not None:
             # near one of a rule's examples, in a line that reads, by meaning, as lawful; an insult
-            # said of someone else or of no one ("some jerk stole your identity")
+            # said of someone else or of no one ("some jerk stole your identity"); the debtor's words quoted
             triggers, speech = session.compliance.rules.triggers, self.prohibited_speech
             findings = [f for f in findings if not (f.utterance_id == turn.uid and f.method in WORD_METHODS and (
                 f.method == "example" and speech.clears(turn, f.rule, triggers[f.rule.id])
-                or speech.excuses_insult(turn, f.rule, triggers[f.rule.id])))]
+                or speech.excuses_insult(turn, f.rule, triggers[f.rule.id])
+                or speech.excuses_report(turn, f.rule, triggers[f.rule.id])))]
         found = {f.rule.id for f in findings}
         for extra in turn.facts.get("extra_findings", []):
             if extra.rule.id not in found:

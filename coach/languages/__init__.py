@@ -140,6 +140,9 @@ class LanguagePack:
     #: A question of who is on the line or how they know the debtor, by name or relation ("你是王磊吧",
     #: "你是他什么人"): the rule classifier, whose insults say 你 as often, read these as abuse.
     identity_question: re.Pattern[str] | None = None
+    #: A clause that opens by reporting the listener's own words ("you told me you think we're crooks",
+    #: "您刚才说「再打就让你全家倒霉」"): what follows is theirs, not the agent's (:meth:`unreported`).
+    reported_speech: re.Pattern[str] | None = None
     #: Whether a line the pressing head is unsure of is also read clause by clause: "the lawyer thing is
     #: your call of course, anyway when can we expect the first installment" reads 0.44 whole, its last
     #: clause 0.95. English only: Chinese clauses read alone raised false alarms on lawful
@@ -172,6 +175,26 @@ class LanguagePack:
         if self.empathy is None or not self.empathy.search(text):
             return False
         return not (self.empathy_veto is not None and self.empathy_veto.search(text))
+
+    def unreported(self, text: str) -> str | None:
+        """The line without its clauses that report the listener's own words, or None when it reports
+        none, or has nothing else: an agent who quotes the debtor's insult or threat back to calm them
+        ("you said this is a scam, fair enough, you can look us up") says none of it. Only where a
+        clause break stands between the report and the agent's own words: in one unbroken run ("you
+        said youd pay by friday you liar") nothing tells where the quote ends."""
+        if self.reported_speech is None or self.clause_break is None:
+            return None
+        clauses = [c.strip() for c in self.clause_break.split(text) if c.strip()]  # breaks said, not lengths
+        kept, quoting = [], False
+        for clause in clauses:
+            report = self.reported_speech.search(clause.lower())
+            if report is None and not quoting:
+                kept.append(clause)
+            # a report with nothing after it ("您刚才说 宁愿坐牢也不还"): the next clause is the words
+            quoting = report is not None and report.end() == len(clause)
+        if len(kept) == len(clauses) or not kept:
+            return None
+        return " ".join(kept)
 
     def pauses_collection(self, text: str) -> bool:
         """The line says collection stops or waits, without a condition attached."""

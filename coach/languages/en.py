@@ -117,9 +117,14 @@ PACK = LanguagePack(
     ),
     # a mark not followed by a space ("$5.00", "3,000") is no break
     clause_break=re.compile(r"[,;:.!?\u2026]+(?=\s|$)|\s+-+\s+"),
+    reported_speech=re.compile(
+        r"^(?:(?:and|so|ok|okay|now|look|well|yeah|alright|right|i know|i hear|i heard|i get that|i understand)\s+)*"
+        r"(?:you (?:just |already |literally )?(?:said|say|told me|told us|called (?:us|me|this|it|them|the company)|yelled|screamed"
+        r"|mentioned)|i heard you (?:say|said|call))\b"
+    ),
     pressing_reads_clauses=True,
     negation=re.compile(
-        r"\b(?:not|no|never|nobody|no one|nothing|none|neither|won.?t|wont|isn.?t|aren.?t|wasn.?t|weren.?t|don.?t|dont"
+        r"\b(?:not|no|never|nobody|nobodys|no one|nothing|nothings|none|neither|won.?t|wont|isn.?t|aren.?t|wasn.?t|weren.?t|don.?t|dont"
         r"|doesn.?t|didn.?t|can.?t|cannot|shouldn.?t|wouldn.?t)\b"
     ),
     collection_pause=re.compile(

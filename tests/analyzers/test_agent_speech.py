@@ -286,6 +286,56 @@ def test_an_insult_reported_or_named_is_not_one(zh_engine, line):
     assert "CN-ABUSE" not in _rules_on(run_call(zh_engine, VERIFY_ZH + [("agent", line)]), 2)
 
 
+@pytest.mark.parametrize(("language", "line", "raised"), [
+    # the debtor's insult, threat or fear quoted back to calm them: none of it is the agent's
+    ("en", "you told me this whole thing is a scam and we're a bunch of crooks. okay, i hear you, let me send it all in writing",
+     False),
+    ("en", "You said you'd rather sit in jail than pay. I get it, and let's see what we can work out.", False),
+    ("zh", "您刚才说“你们这帮吸血鬼”，这话我听到了，我们还是看看怎么帮您处理", False),
+    ("zh", "您刚才说 叫我们都去死 我理解您很生气 咱们慢慢说", False),  # a transcript: a pause ends the quote
+    ("zh", "你刚才说「再催就去法院告你们」，可以的，这是您的权利", False),
+    # the agent's own words after the quote are still read
+    ("en", "you said you'd pay on friday. you're a lying deadbeat.", True),
+    ("en", "you said youd pay by friday you lying deadbeat", True),  # no break: nothing tells where the quote ends
+    ("zh", "你刚才说下周还，你这种老赖的话谁信", True),
+    ("zh", "你说你这人是不是有病，欠钱还这么横", True),  # a bare 你说 is no quotation
+])
+def test_the_debtors_words_quoted_back_are_not_the_agents(engine_for, language, line, raised):
+    engine, verify = engine_for(language)
+    events = run_call(engine, verify + [("agent", line)])
+    found = [e for e in of_type(events, "compliance") if e.utterance_id == len(verify) and e.severity == "S1"]
+    assert bool(found) is raised, found
+
+
+@pytest.mark.parametrize("line", [
+    "if somebody ever calls claiming to be a sheriff's deputy collecting this, that's a scam, just hang up",
+    "the police don't collect credit card debts, so anyone saying otherwise is not us",
+    "we're a licensed agency, registered with the state, and you're welcome to look us up with your state regulator",
+    "Nothing's getting repossessed and nobody's towing your truck, let's just talk about options.",
+    "nobody's sending the sheriff out, i promise, this is just a phone call about the balance",
+    "whether anything could ever be garnished is for a judge to decide, and the court decides whether that happens, not me",
+])
+def test_scam_warnings_reassurances_and_the_agencys_standing_raise_no_s1(en_engine, line):
+    events = run_call(en_engine, VERIFY_EN + [("agent", line)])
+    assert not [e for e in of_type(events, "compliance") if e.utterance_id == 2 and e.severity == "S1"]
+
+
+@pytest.mark.parametrize(("line", "rules"), [
+    ("this is deputy collins with the county sheriff about the money you owe", {"US-IMPERS"}),
+    ("if you dont pay today we will garnish your wages and the judge wont care", {"US-THREAT"}),
+    ("nobody can stop us from taking your car, we will take it this week", {"US-THREAT"}),
+])
+def test_impersonation_and_threats_near_those_words_are_still_caught(en_engine, line, rules):
+    assert _rules_on(run_call(en_engine, VERIFY_EN + [("agent", line)]), 2) & rules
+
+
+def test_the_courts_own_procedure_explained_is_no_threat_of_a_summons(zh_engine):
+    lawful = "开庭日期以法院传票上的为准，收到以后您可以按时出庭答辩"
+    threat = "法院传票马上就寄到你家了，你就等着吧"
+    assert "CN-MISLEAD" not in _rules_on(run_call(zh_engine, VERIFY_ZH + [("agent", lawful)]), 2)
+    assert _rules_on(run_call(zh_engine, VERIFY_ZH + [("agent", threat)]), 2) & {"CN-MISLEAD", "CN-ABUSE"}
+
+
 def test_any_collection_talk_after_stop_calling_is_pressing(en_engine):
     events = run_call(en_engine, VERIFY_EN + [
         ("debtor", "i want you people to quit phoning me"),

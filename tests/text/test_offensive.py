@@ -274,6 +274,14 @@ def test_benign_phrases_that_contain_a_term_are_not_hits(en, zh):
     ("zh", "你是不是傻逼", "傻逼"),
     ("zh", "你连这个都不会 白痴", "白痴"),
     ("zh", "没见过你这种老赖", "老赖"),
+    # the listener's own words reported
+    ("en", "i heard you say this is bullshit, fair enough", None),
+    ("en", "you said this whole thing is a crock of shit and i get that", None),
+    ("en", "you said it is bullshit and it is bullshit", "bullshit"),  # the second time it is the agent's
+    ("zh", "您刚才说去你妈的 我知道是气话", None),
+    ("zh", "您说你们不得好死 这句我当没听见", None),
+    ("zh", "我宁愿去死也不还", None),  # despair, not a curse
+    ("zh", "你去死吧", "去死"),
 ])
 def test_a_term_said_of_no_one_is_not_a_hit(language, text, term):
     lexicon = OffensiveLexicon.load(language)
