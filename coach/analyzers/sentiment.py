@@ -8,6 +8,7 @@ high-arousal (angry, anxious) and low-arousal (distressed, evasive) emotions.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -40,6 +41,12 @@ REPEAT_SIMILARITY = 0.8
 EMOTION_THRESHOLD = 0.4
 #: Arousal (mean z-score of pitch, loudness and rate against the speaker's baseline) of a raised voice.
 RAISED_VOICE = 1.0
+#: A pause written into the transcript (an ellipsis: "是……是我本人……", "she passed. i'm just... i'm going
+#: through her mail"): low energy, as a long pause in the audio is (domain.md), so it weighs towards
+#: the low-arousal emotions as a cue phrase would.
+PAUSE_MARK = re.compile(r"\.{3,}|…")
+PAUSE_BOOST = {"distressed": 0.2, "evasive": 0.1}
+PAUSE_EVIDENCE = "trails off (…)"
 HIGH_AROUSAL = ("angry", "anxious", "frustrated")
 LOW_AROUSAL = ("distressed", "evasive", "calm")
 
@@ -148,6 +155,11 @@ class SentimentAnalyzer:
         for emotion_id, why in (context or {}).items():
             probabilities[emotion_id] = probabilities.get(emotion_id, 0.0) + CONTEXT_BOOST
             evidence.append(why)
+        if PAUSE_MARK.search(text):
+            for emotion_id, boost in PAUSE_BOOST.items():
+                if emotion_id in probabilities:
+                    probabilities[emotion_id] += boost
+            evidence.append(PAUSE_EVIDENCE)
         for emotion_id, matcher in self._cues.items():
             match = matcher.match(features)
             if match and match.method != "example":
@@ -220,7 +232,8 @@ class EmotionAnalyzer(Analyzer):
         if not raised and self.pack.sympathises(turn.features.norms[0]):
             return None  # "i apologize for the bother sir": its words of trouble are the apology's
         result = self.engine.sentiment.analyze(turn.features, acoustic)
-        if result.label == "angry" and result.confidence >= 0.5 and (result.evidence or raised):
+        shown = [e for e in result.evidence if e != PAUSE_EVIDENCE]  # a pause shows no anger
+        if result.label == "angry" and result.confidence >= 0.5 and (shown or raised):
             return f"sounded angry ({turn.text!r})"
         return None
 

@@ -148,3 +148,17 @@ def test_agent_tone_needs_something_to_show_for_it(en_engine, zh_engine, languag
     problems = session.record.agent_tone_problems
     assert (problems[0].split(": ")[1].split(" (")[0] if problems else None) == problem
 
+
+
+@pytest.mark.parametrize(("language", "line"), [("zh", "是我……什么事……"), ("en", "yeah... i'm here...")])
+def test_a_pause_written_into_the_transcript_weighs_towards_low_energy(en_engine, zh_engine, monkeypatch, language, line):
+    """An ellipsis is a pause the transcript kept (domain.md: distressed speech has long pauses): it
+    takes from a calm reading and names itself in the evidence; the words still decide."""
+    from coach.analyzers import sentiment
+
+    engine = en_engine if language == "en" else zh_engine
+    paused = _analyze(engine, line)
+    monkeypatch.setattr(sentiment, "PAUSE_BOOST", {})
+    unmarked = _analyze(engine, line)
+    assert sentiment.PAUSE_EVIDENCE in paused.evidence
+    assert paused.label == unmarked.label == "calm" and paused.confidence < unmarked.confidence
