@@ -54,6 +54,8 @@ class ComplianceRules:
         self.duty_starts = {
             r.id: CompiledMatcher(r.after_debtor, space) for r in self.rules if r.after_debtor and not r.after_debtor.is_empty()
         }
+        #: The agent's words that say the debtor asked (``Rule.acknowledged``).
+        self.acknowledgements = {r.id: CompiledMatcher(r.acknowledged, space) for r in self.rules if r.acknowledged}
 
 
 @dataclass
@@ -228,6 +230,16 @@ class ComplianceMonitor:
         if gated or (rule.kind == "duty" and cause is None):
             return None, False
         return self.rules.triggers[rule.id].match(features), False
+
+    def acknowledge(self, features: Features) -> list[str]:
+        """An agent line that says the debtor made a duty's request starts the duty (unless the debtor
+        lifted it): the request may have come by letter or in an earlier call. The duties it started."""
+        started = []
+        for rule_id, matcher in self.rules.acknowledgements.items():
+            if rule_id not in self.duties_started and rule_id not in self.released and matcher.match(features):
+                self.duties_started[rule_id] = f"{features.texts[0]} (the agent's own words)"
+                started.append(rule_id)
+        return started
 
     def duty_cause(self, rule: Rule) -> str | None:
         """What the debtor said that started this duty, or None if it has not started (or the debtor

@@ -140,6 +140,7 @@ class PressingAnalyzer(Analyzer):
         if self.classifier is None:
             return []
         monitor = session.compliance
+        acknowledged = monitor.acknowledge(turn.features)  # "i know you asked us to stop calling, but ..."
         started = [r for r in self.duties if monitor.applies(r) and monitor.duty_cause(r) is not None]
         if not started or self._only_closes(session, turn):
             return []
@@ -151,7 +152,11 @@ class PressingAnalyzer(Analyzer):
                 return []
         p = float(class_probabilities(self.classifier, self.classifier_input(turn.features))[0][1])
         norm = turn.features.norms[0]
-        if UNSURE <= p < PRESSING_THRESHOLD and self.pack.pressing_reads_clauses and not self.pack.pauses_collection(norm):
+        # the line that says the debtor asked is read clause by clause whatever its whole reads: the
+        # acknowledgement itself dilutes what follows it ("i realize you have an attorney, but lets just
+        # work this out between us, how much can you send": 0.39 whole, its last clauses 0.94)
+        unsure = UNSURE <= p or any(rule.id in acknowledged for rule in started)
+        if unsure and p < PRESSING_THRESHOLD and self.pack.pressing_reads_clauses and not self.pack.pauses_collection(norm):
             p = max(p, self._clause_reading(turn.text))
         if p < PRESSING_THRESHOLD:
             return []

@@ -238,6 +238,10 @@ class Rule(Strict):
     #: Debtor words that start a duty, for duties narrower than an intent (a bankruptcy filing is a
     #: ``legal_representation`` objection, but only it triggers the automatic stay).
     after_debtor: Matcher | None = None
+    #: Duty rules: the agent's own words saying the debtor made the request, in this call or outside it
+    #: ("we got your letter asking us to stop calling", "I understand you have a lawyer, but ..."): the
+    #: duty starts with them, and what the agent says next, in the same breath too, is read for pressing.
+    acknowledged: Matcher | None = None
     #: Conditions on call metadata for the rule to apply (all must hold). A missing field counts as
     #: null, and ``false`` also matches null, so ``{consent_outside_hours: false}`` applies unless
     #: consent was recorded.
@@ -282,6 +286,8 @@ class Rule(Strict):
                              "another rule's trigger already holds at any time")
         if self.anytime is not None and self.anytime.is_empty():
             raise ValueError("anytime needs phrases, patterns or examples (or leave it out)")
+        if self.acknowledged is not None and (kind != "duty" or self.acknowledged.is_empty()):
+            raise ValueError("acknowledged belongs to duty rules and needs phrases, patterns or examples (or leave it out)")
         if kind != "duty" and self.lawful_examples:
             raise ValueError("lawful_examples belong to duty rules only (a prohibited rule's lawful lines go in compliant_agent_examples)")
         if kind == "required":

@@ -384,6 +384,24 @@ def test_a_dispute_in_the_debtors_words_starts_the_duty_whatever_the_objection_r
     assert "CN-DISPUTE" in _rules_on(run_call(zh_engine, VERIFY_ZH + calls), 3)
 
 
+@pytest.mark.parametrize(("language", "line", "rule", "raised"), [
+    # the request came by letter or in an earlier call: the agent's own words say so
+    ("en", "we received your letter asking us to stop calling, but this balance still needs a payment today", "US-CEASE", True),
+    ("en", "i realize you have an attorney, but lets just work this out between us, how much can you send", "US-ATTY", True),
+    ("en", "even with the chapter 13, you can still put something toward this account today", "US-BANKRUPTCY", True),
+    ("en", "we received your letter asking us to stop calling, so this is our last call and we will only write from now on",
+     "US-CEASE", False),
+    ("en", "i understand you have an attorney, could i get their name and phone number please", "US-ATTY", False),
+    ("en", "do you have an attorney helping you with this account? if not, what can you put toward it today", "US-ATTY", False),
+    ("zh", "你之前投诉过让我们别再打了，可这笔钱今天还是得还上", "CN-CEASE", True),
+    ("zh", "我知道您请了律师，您的诉求我们已经记录，后续我们跟律师联系，不再打扰您", "CN-CEASE", False),
+    ("zh", "你说利息算错了？那也先按这个数还，别找借口", "CN-DISPUTE", True),
+])
+def test_the_agents_own_words_that_the_debtor_asked_start_the_duty(engine_for, language, line, rule, raised):
+    engine, verify = engine_for(language)
+    assert (rule in _rules_on(run_call(engine, verify + [("agent", line)]), len(verify))) is raised
+
+
 def test_lawful_examples_of_a_duty_are_learned_as_the_lawful_way_out(en_engine):
     from coach.analyzers.pressing import training_texts
 

@@ -195,6 +195,13 @@ def test_lawful_examples_belong_to_duty_rules(tmp_path, valid_data):
     assert "lawful_examples belong to duty rules only" in _error(_write(tmp_path, data))
 
 
+def test_acknowledged_words_belong_to_duty_rules(tmp_path, valid_data):
+    data = copy.deepcopy(valid_data)
+    rule = next(r for r in data["rules"] if r["kind"] == "prohibited")
+    rule["acknowledged"] = {"patterns": ["you asked us to stop"]}
+    assert "acknowledged belongs to duty rules" in _error(_write(tmp_path, data))
+
+
 def test_anytime_words_belong_to_rules_that_wait_for_something(tmp_path, valid_data):
     """A duty waits for the debtor, a prohibited rule with when_metadata for the call's metadata;
     any other rule's trigger already holds at any time."""
