@@ -94,6 +94,8 @@ class IdentityAnalyzer(Analyzer):
             return []
         if session.stages.on_debtor(turn.time, turn.features, wrong_party=not_the_debtor, confirmed=confirmed):
             session.compliance.reach("identity_verified", turn.time)
+            norm = turn.features.norms[0]  # details given (digits, a date), not a plain yes
+            session.stages.newly_identified = bool(self.pack.identity_details.search(norm)) and not self.pack.affirms_identity(norm)
         elif pending and not not_the_debtor and turn.facts.get("unread_answer"):
             session.stages.reply_to_check = turn.text  # the agent's next line may accept it
         elif (turn.speaker == "debtor" and intent and intent.intent in self.identifying

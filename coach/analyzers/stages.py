@@ -65,6 +65,11 @@ class StageTracker:
     reply_to_check: str | None = None
     #: The reply that took a verification back, if one did.
     revoked_by: str | None = None
+    #: The right party was identified by details given (digits, a date, an address) since the agent last
+    #: spoke: the agent's next line may say they do not match the records
+    #: (``LanguagePack.identity_rejected``), which takes it back. Not a plain yes: "that doesn't match"
+    #: after "是我 我已经还了" is about the payment.
+    newly_identified: bool = False
 
     @property
     def identity_verified(self) -> bool:
@@ -144,6 +149,10 @@ class StagesAnalyzer(Analyzer):
 
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         reply, session.stages.reply_to_check = session.stages.reply_to_check, None
+        fresh, session.stages.newly_identified = session.stages.newly_identified, False
+        rejected = self.pack.identity_rejected
+        if fresh and rejected is not None and rejected.search(turn.features.norms[0]):
+            session.stages.revoke(turn.text)  # "跟系统对不上，不过没关系，我直接跟您说吧 ..."
         accepted = self.pack.identity_accepted
         if reply is not None and accepted is not None and accepted.search(turn.features.norms[0]):
             if session.stages.mark_identified(turn.time, f"{reply} (accepted: {turn.text})"):

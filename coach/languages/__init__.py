@@ -34,6 +34,9 @@ class LanguagePack:
     #: The agent accepting a verification answer ("that matches", "thanks for verifying", "对上了",
     #: "核实通过"): the reply before it verified the debtor, in words the dialogue act did not read.
     identity_accepted: re.Pattern[str] | None = None
+    #: The agent saying the reply that just verified the debtor does not match the records ("that doesn't
+    #: match what I have", "跟系统对不上"): the verification is taken back.
+    identity_rejected: re.Pattern[str] | None = None
     #: Someone other than the speaker: a relative, a colleague, "he", "let me get her".
     third_party: re.Pattern[str] | None = None
     #: The speaker naming themselves in the third person ("this is she", "我是她本人"): removed

@@ -48,6 +48,11 @@ PACK = LanguagePack(
         r"(?:(?:this is|it.?s|i.?m|im|my name is|speaking)\s+)?"
         rf"{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}}(?:\s+(?:here|speaking))?$"
     ),
+    identity_rejected=re.compile(
+        r"\b(?:that|this|it|those|these|the (?:date|address|digits|numbers?|birthday|name|zip|zip code))(?: \w+)?"
+        r" (?:doesn.?t|does not|didn.?t|did not|don.?t|do not) (?:match|line up|check out)\b"
+        r"|\bnot (?:a match|matching|what (?:we|i) have)\b|\b(?:doesn.?t|does not) match (?:what|our|the)\b"
+    ),
     identity_accepted=re.compile(
         r"\b(?:that matches|(?:that|it|everything|all) (?:matches|checks out|lines up)|that.?s a match"
         r"|(?:thank you|thanks) for (?:verifying|confirming|the verification)|(?:you.?re|you are|you.?ve been|you have been) verified"

@@ -348,3 +348,21 @@ def test_a_goodbye_after_a_request_to_stop_is_no_pressing(en_engine, zh_engine, 
                                ("debtor", request_line), ("agent", goodbye)])
     flagged = {e.rule_id for e in of_type(events, "compliance") if e.utterance_id == 2 and e.method != "deadline"}
     assert bool(flagged & {"CN-CEASE", "US-CEASE"}) is pressing, flagged
+
+
+@pytest.mark.parametrize(("language", "turns", "rule", "raised"), [
+    ("zh", [("agent", "请问是刘建国先生吗"), ("debtor", "嗯"), ("agent", "麻烦您报一下身份证后四位"), ("debtor", "三九二七"),
+            ("agent", "跟我们系统里的对不上 算了 我直接跟您说 您的贷款欠了一万二 逾期两个月了")], "CN-3P", True),
+    ("en", [("agent", "hi this is sam with crestline, can you confirm your date of birth"), ("debtor", "june ninth seventy four"),
+            ("agent", "hmm that doesn't match what I have, anyway the balance on the account is 812 dollars")], "US-3P", True),
+    ("en", [("agent", "hi this is sam with crestline, can you confirm your date of birth"), ("debtor", "june ninth seventy four"),
+            ("agent", "thank you, that matches. the balance on the account is 812 dollars")], "US-3P", False),
+    # a plain yes: the mismatch is about the payment, not who is on the line
+    ("zh", [("agent", "请问是刘建国先生吗"), ("debtor", "是我 我上周就还了"),
+            ("agent", "您说的还款跟系统记录对不上 我帮您查一下 目前显示欠款一万二")], "CN-3P", False),
+])
+def test_the_agent_saying_the_details_do_not_match_takes_the_verification_back(engine_for, language, turns, rule, raised):
+    engine, _ = engine_for(language)
+    events = run_call(engine, turns)
+    found = {e.rule_id for e in of_type(events, "compliance") if e.utterance_id == len(turns) - 1}
+    assert (rule in found) is raised, found
