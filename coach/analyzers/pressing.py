@@ -153,8 +153,8 @@ class PressingAnalyzer(Analyzer):
         p = float(class_probabilities(self.classifier, self.classifier_input(turn.features))[0][1])
         norm = turn.features.norms[0]
         # the line that says the debtor asked is read clause by clause whatever its whole reads: the
-        # acknowledgement itself dilutes what follows it ("i realize you have an attorney, but lets just
-        # work this out between us, how much can you send": 0.39 whole, its last clauses 0.94)
+        # acknowledgement itself dilutes what follows it ("i realize you have an attorney, but honestly its
+        # quicker if you and i settle this now, how much can you send" reads lawful whole)
         unsure = UNSURE <= p or any(rule.id in acknowledged for rule in started)
         if unsure and p < PRESSING_THRESHOLD and self.pack.pressing_reads_clauses and not self.pack.pauses_collection(norm):
             p = max(p, self._clause_reading(turn.text))

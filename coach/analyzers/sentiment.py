@@ -41,8 +41,8 @@ REPEAT_SIMILARITY = 0.8
 EMOTION_THRESHOLD = 0.4
 #: Arousal (mean z-score of pitch, loudness and rate against the speaker's baseline) of a raised voice.
 RAISED_VOICE = 1.0
-#: A pause written into the transcript (an ellipsis: "是……是我本人……", "she passed. i'm just... i'm going
-#: through her mail"): low energy, as a long pause in the audio is (domain.md), so it weighs towards
+#: A pause written into the transcript (an ellipsis: "嗯……对……是我", "it's been... hard. since the
+#: layoff"): low energy, as a long pause in the audio is (domain.md), so it weighs towards
 #: the low-arousal emotions as a cue phrase would.
 PAUSE_MARK = re.compile(r"\.{3,}|…")
 PAUSE_BOOST = {"distressed": 0.2, "evasive": 0.1}

@@ -152,7 +152,7 @@ class StagesAnalyzer(Analyzer):
         fresh, session.stages.newly_identified = session.stages.newly_identified, False
         rejected = self.pack.identity_rejected
         if fresh and rejected is not None and rejected.search(turn.features.norms[0]):
-            session.stages.revoke(turn.text)  # "跟系统对不上，不过没关系，我直接跟您说吧 ..."
+            session.stages.revoke(turn.text)  # "生日不一致 算了 我还是跟您说一下欠款 ..."
         accepted = self.pack.identity_accepted
         if reply is not None and accepted is not None and accepted.search(turn.features.norms[0]):
             if session.stages.mark_identified(turn.time, f"{reply} (accepted: {turn.text})"):

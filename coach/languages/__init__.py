@@ -35,7 +35,7 @@ class LanguagePack:
     #: "核实通过"): the reply before it verified the debtor, in words the dialogue act did not read.
     identity_accepted: re.Pattern[str] | None = None
     #: The agent saying the reply that just verified the debtor does not match the records ("that doesn't
-    #: match what I have", "跟系统对不上"): the verification is taken back.
+    #: match what I have", "生日对不上"): the verification is taken back.
     identity_rejected: re.Pattern[str] | None = None
     #: Someone other than the speaker: a relative, a colleague, "he", "let me get her".
     third_party: re.Pattern[str] | None = None
@@ -193,7 +193,7 @@ class LanguagePack:
             report = self.reported_speech.search(clause.lower())
             if report is None and not quoting:
                 kept.append(clause)
-            # a report with nothing after it ("您刚才说 宁愿坐牢也不还"): the next clause is the words
+            # a report with nothing after it ("您刚才说 叫我们都去死"): the next clause is the words
             quoting = report is not None and report.end() == len(clause)
         if len(kept) == len(clauses) or not kept:
             return None

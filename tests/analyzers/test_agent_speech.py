@@ -248,7 +248,7 @@ def test_a_menace_whose_negation_is_the_menace_is_caught(zh_engine):
     "nobody will take your truck or your house over a card balance",
     "your paycheck is being garnished under the county court judgment and i can tell you how much",
     "you wanted to know if we can take your car. no we cant, this is an unsecured card",  # their question, answered no
-    "if you want to check on us you can look us up with the state licensing board",   # a regulator, not a disguise
+    "if you want to check on us you can verify our license with the state regulator",   # a regulator, not a disguise
 ])
 def test_reassurance_and_empathy_raise_nothing(en_engine, line):
     assert not _rules_on(run_call(en_engine, VERIFY_EN + [("agent", line)]), 2)
@@ -387,15 +387,15 @@ def test_a_dispute_in_the_debtors_words_starts_the_duty_whatever_the_objection_r
 @pytest.mark.parametrize(("language", "line", "rule", "raised"), [
     # the request came by letter or in an earlier call: the agent's own words say so
     ("en", "we received your letter asking us to stop calling, but this balance still needs a payment today", "US-CEASE", True),
-    ("en", "i realize you have an attorney, but lets just work this out between us, how much can you send", "US-ATTY", True),
-    ("en", "even with the chapter 13, you can still put something toward this account today", "US-BANKRUPTCY", True),
+    ("en", "i realize you have an attorney, but honestly its quicker if you and i settle this now, how much can you send", "US-ATTY", True),
+    ("en", "despite your bankruptcy filing, we would like something toward this account today", "US-BANKRUPTCY", True),
     ("en", "we received your letter asking us to stop calling, so this is our last call and we will only write from now on",
      "US-CEASE", False),
     ("en", "i understand you have an attorney, could i get their name and phone number please", "US-ATTY", False),
     ("en", "do you have an attorney helping you with this account? if not, what can you put toward it today", "US-ATTY", False),
     ("zh", "你之前投诉过让我们别再打了，可这笔钱今天还是得还上", "CN-CEASE", True),
     ("zh", "我知道您请了律师，您的诉求我们已经记录，后续我们跟律师联系，不再打扰您", "CN-CEASE", False),
-    ("zh", "你说利息算错了？那也先按这个数还，别找借口", "CN-DISPUTE", True),
+    ("zh", "你觉得利息算错了？那你也得先把这期三千还上再说", "CN-DISPUTE", True),
 ])
 def test_the_agents_own_words_that_the_debtor_asked_start_the_duty(engine_for, language, line, rule, raised):
     engine, verify = engine_for(language)

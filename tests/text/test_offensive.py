@@ -280,7 +280,7 @@ def test_benign_phrases_that_contain_a_term_are_not_hits(en, zh):
     ("en", "you said it is bullshit and it is bullshit", "bullshit"),  # the second time it is the agent's
     ("zh", "您刚才说去你妈的 我知道是气话", None),
     ("zh", "您说你们不得好死 这句我当没听见", None),
-    ("zh", "我宁愿去死也不还", None),  # despair, not a curse
+    ("zh", "我宁可去死也不想拖累孩子", None),  # despair, not a curse
     ("zh", "你去死吧", "去死"),
 ])
 def test_a_term_said_of_no_one_is_not_a_hit(language, text, term):
