@@ -236,7 +236,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                 # an insult said of someone else, of the speaker, reported: the line without it is lawful
                 # ("the thief who cloned your card" read as a threat of a crime)
                 excuse = (excused is not None and not self._reads_as(excused, rule.id)
-                          # the debtor's words quoted back ("you told me you think we're crooks, fair enough")
+                          # the debtor's words quoted back ("you told me this whole thing is a scam. okay, i hear you")
                           or unreported is not None and not self._reads_as(unreported, rule.id))
                 skipped = (not monitor.applies(rule) or _vetoed(rule, norm, monitor) or own < sure or negated
                            or self._only_sympathy(norm, own) or excuse)
@@ -253,7 +253,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         if self.offensive_rules:
             score = turn.offensive(self.engine.language)
             if unreported is not None and score.probability >= OFFENSIVE_THRESHOLD:
-                # the offence is in the debtor's words the agent quotes ("你说“滚你妈的”，行，我不跟你计较")?
+                # the offence is in the debtor's words the agent quotes ("您刚才说“你们这帮吸血鬼”，这话我听到了")?
                 score = OffensiveLanguageDetector.for_language(self.engine.language).score(unreported.texts)[0]
             # a model's reading of small talk, praise or a question of who is on the line is no abuse
             # ("my knees hate me after that hike": 0.92); a term the lexicon lists stays abuse wherever it is said

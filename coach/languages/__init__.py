@@ -143,8 +143,8 @@ class LanguagePack:
     #: A question of who is on the line or how they know the debtor, by name or relation ("你是王磊吧",
     #: "你是他什么人"): the rule classifier, whose insults say 你 as often, read these as abuse.
     identity_question: re.Pattern[str] | None = None
-    #: A clause that opens by reporting the listener's own words ("you told me you think we're crooks",
-    #: "您刚才说「再打就让你全家倒霉」"): what follows is theirs, not the agent's (:meth:`unreported`).
+    #: A clause that opens by reporting the listener's own words ("you told me this whole thing is a scam",
+    #: "您刚才说“你们这帮吸血鬼”"): what follows is theirs, not the agent's (:meth:`unreported`).
     reported_speech: re.Pattern[str] | None = None
     #: Whether a line the pressing head is unsure of is also read clause by clause: "the lawyer thing is
     #: your call of course, anyway when can we expect the first installment" reads 0.44 whole, its last
@@ -182,7 +182,7 @@ class LanguagePack:
     def unreported(self, text: str) -> str | None:
         """The line without its clauses that report the listener's own words, or None when it reports
         none, or has nothing else: an agent who quotes the debtor's insult or threat back to calm them
-        ("you said this is a scam, fair enough, you can look us up") says none of it. Only where a
+        ("you told me we're a bunch of crooks. okay, i hear you, let me send it in writing") says none of it. Only where a
         clause break stands between the report and the agent's own words: in one unbroken run ("you
         said youd pay by friday you liar") nothing tells where the quote ends."""
         if self.reported_speech is None or self.clause_break is None:
