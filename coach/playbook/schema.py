@@ -239,7 +239,7 @@ class Rule(Strict):
     #: ``legal_representation`` objection, but only it triggers the automatic stay).
     after_debtor: Matcher | None = None
     #: Duty rules: the agent's own words saying the debtor made the request, in this call or outside it
-    #: ("we got your letter asking us to stop calling", "I understand you have a lawyer, but ..."): the
+    #: ("we received your letter asking us to stop calling", "i realize you have an attorney, but ..."): the
     #: duty starts with them, and what the agent says next, in the same breath too, is read for pressing.
     acknowledged: Matcher | None = None
     #: Conditions on call metadata for the rule to apply (all must hold). A missing field counts as

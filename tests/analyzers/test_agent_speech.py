@@ -310,9 +310,9 @@ def test_the_debtors_words_quoted_back_are_not_the_agents(engine_for, language, 
 @pytest.mark.parametrize("line", [
     "if somebody ever calls claiming to be a sheriff's deputy collecting this, that's a scam, just hang up",
     "the police don't collect credit card debts, so anyone saying otherwise is not us",
-    "we're a licensed agency, registered with the state, and you're welcome to look us up with your state regulator",
+    "we're a licensed agency in good standing with the state, and you're welcome to verify us with your state regulator",
     "Nothing's getting repossessed and nobody's towing your truck, let's just talk about options.",
-    "nobody's sending the sheriff out, i promise, this is just a phone call about the balance",
+    "nobody's sending any deputy to your door, i promise, we only want to talk about options",
     "whether anything could ever be garnished is for a judge to decide, and the court decides whether that happens, not me",
 ])
 def test_scam_warnings_reassurances_and_the_agencys_standing_raise_no_s1(en_engine, line):

@@ -354,7 +354,7 @@ def test_a_goodbye_after_a_request_to_stop_is_no_pressing(en_engine, zh_engine, 
     ("zh", [("agent", "请问是刘建国先生吗"), ("debtor", "嗯"), ("agent", "麻烦您报一下身份证后四位"), ("debtor", "三九二七"),
             ("agent", "跟我们系统里的对不上 算了 我直接跟您说 您的贷款欠了一万二 逾期两个月了")], "CN-3P", True),
     ("en", [("agent", "hi this is sam with crestline, can you confirm your date of birth"), ("debtor", "june ninth seventy four"),
-            ("agent", "hmm that doesn't match what I have, anyway the balance on the account is 812 dollars")], "US-3P", True),
+            ("agent", "hmm, that date doesn't line up with our records, anyway the balance on the account is 812 dollars")], "US-3P", True),
     ("en", [("agent", "hi this is sam with crestline, can you confirm your date of birth"), ("debtor", "june ninth seventy four"),
             ("agent", "thank you, that matches. the balance on the account is 812 dollars")], "US-3P", False),
     # a plain yes: the mismatch is about the payment, not who is on the line

@@ -275,7 +275,7 @@ def test_benign_phrases_that_contain_a_term_are_not_hits(en, zh):
     ("zh", "你连这个都不会 白痴", "白痴"),
     ("zh", "没见过你这种老赖", "老赖"),
     # the listener's own words reported
-    ("en", "i heard you say this is bullshit, fair enough", None),
+    ("en", "so i heard you call this bullshit, fair enough", None),
     ("en", "you said this whole thing is a crock of shit and i get that", None),
     ("en", "you said it is bullshit and it is bullshit", "bullshit"),  # the second time it is the agent's
     ("zh", "您刚才说去你妈的 我知道是气话", None),
