@@ -82,8 +82,9 @@ def fitted_texts(playbook: Playbook) -> list[str]:
         texts += [response.text for response in intent.responses]
     for rule in playbook.rules:
         texts += rule.lawful_examples
-        if rule.after_debtor is not None:
-            texts += rule.after_debtor.phrases + rule.after_debtor.examples
+        for matcher in (rule.after_debtor, rule.acknowledged):
+            if matcher is not None:
+                texts += matcher.phrases + matcher.examples
     return texts
 
 

@@ -529,6 +529,8 @@ class Playbook(Strict):
                 yield f"rules.{i}.anytime", rule.anytime
             if rule.after_debtor is not None:
                 yield f"rules.{i}.after_debtor", rule.after_debtor
+            if rule.acknowledged is not None:
+                yield f"rules.{i}.acknowledged", rule.acknowledged
         for i, check in enumerate(self.scorecard):
             if check.cues is not None:
                 yield f"scorecard.{i}.cues", check.cues

@@ -377,6 +377,7 @@ def role_texts(playbook: Playbook) -> tuple[list[str], list[str]]:
         debtor += emotion.examples
     for rule in playbook.rules:
         (agent if rule.speaker == AGENT else debtor).extend(_texts(rule.trigger) + _texts(rule.anytime))
+        agent += _texts(rule.acknowledged)  # the agent saying the debtor asked
         debtor += _texts(rule.after_debtor)
     for check in playbook.scorecard:
         agent += _texts(check.cues)

@@ -200,6 +200,11 @@ def test_acknowledged_words_belong_to_duty_rules(tmp_path, valid_data):
     rule = next(r for r in data["rules"] if r["kind"] == "prohibited")
     rule["acknowledged"] = {"patterns": ["you asked us to stop"]}
     assert "acknowledged belongs to duty rules" in _error(_write(tmp_path, data))
+    duty = next(r for r in data["rules"] if r["kind"] == "duty")
+    rule["acknowledged"] = None
+    duty["acknowledged"] = {"phrases": ["!!!"]}
+    where = f"rules.{data['rules'].index(duty)}.acknowledged.phrases.0"
+    assert f"{where}: nothing is left of it after normalisation" in _error(_write(tmp_path, data))
 
 
 def test_anytime_words_belong_to_rules_that_wait_for_something(tmp_path, valid_data):
