@@ -329,6 +329,38 @@ def test_impersonation_and_threats_near_those_words_are_still_caught(en_engine, 
     assert _rules_on(run_call(en_engine, VERIFY_EN + [("agent", line)]), 2) & rules
 
 
+@pytest.mark.parametrize(("language", "line"), [
+    # a scam warning that names the impostor's threat; the legal order of things explained
+    ("en", "when somebody phones saying the cops will arrest you over a credit card, that is a scam, hang up on them"),
+    ("en", "a paycheck can only be garnished after a suit and a court judgment, and none of that is happening on this account"),
+    ("en", "there is a hearing on the ninth, and if you don't go the court may enter a default judgment without you"),
+    ("en", "sure, i'll mail you the itemization: the principal, the interest and the fees the bank charged"),
+    # a distinction drawn, borrowing to repay advised against, a letter's process, an approval not promised
+    ("zh", "欠信用卡属于民事纠纷，跟坐牢是两回事，这点您可以放心"),
+    ("zh", "借新还旧这种办法我不建议您用，窟窿只会越来越大"),
+    ("zh", "律师函会不会发、什么时候发，银行都有流程，我这边没法替银行决定"),
+    ("zh", "停息挂账要看审批，我只能帮您提交申请，不代表一定能批下来"),
+    # the debtor's suspicion of the agent, scammers in general, the debtor's words quoted
+    ("zh", "您以为我是骗子也正常，现在冒充银行的骗子越来越多，您可以打官方热线核实"),
+    ("zh", "您刚才那句“滚蛋”我听见了，没关系，咱们先把账对清楚"),
+])
+def test_lawful_lines_that_name_the_scary_thing_raise_no_s1(engine_for, language, line):
+    engine, verify = engine_for(language)
+    events = run_call(engine, verify + [("agent", line)])
+    assert not [e for e in of_type(events, "compliance") if e.utterance_id == len(verify) and e.severity == "S1"]
+
+
+@pytest.mark.parametrize(("line", "rule"), [
+    ("if you keep ignoring us your truck is going to be repossessed next week", "US-THREAT"),
+    ("we put a collection recovery charge of ninety dollars on the account today", "US-AMT"),
+    ("with our forty dollar agency surcharge the total comes to six hundred", "US-AMT"),
+    ("forget the statute, the client can still take you to court over it", "US-TBD"),
+    ("old or not, this account can still go to a lawsuit", "US-TBD"),
+])
+def test_threats_fees_and_time_barred_suits_in_other_words_are_caught(en_engine, line, rule):
+    assert rule in _rules_on(run_call(en_engine, VERIFY_EN + [("agent", line)]), 2)
+
+
 def test_the_courts_own_procedure_explained_is_no_threat_of_a_summons(zh_engine):
     lawful = "开庭日期以法院传票上的为准，收到以后您可以按时出庭答辩"
     threat = "法院传票马上就寄到你家了，你就等着吧"
@@ -396,6 +428,12 @@ def test_a_dispute_in_the_debtors_words_starts_the_duty_whatever_the_objection_r
     ("zh", "你之前投诉过让我们别再打了，可这笔钱今天还是得还上", "CN-CEASE", True),
     ("zh", "我知道您请了律师，您的诉求我们已经记录，后续我们跟律师联系，不再打扰您", "CN-CEASE", False),
     ("zh", "你觉得利息算错了？那你也得先把这期三千还上再说", "CN-DISPUTE", True),
+    # the request waved away in the agent's own words, then collection talk
+    ("en", "bankruptcy or not, i still need something from you on this card before friday", "US-BANKRUPTCY", True),
+    ("en", "forget your attorney for a minute, how much can you send me today", "US-ATTY", True),
+    ("en", "you can pay it now and dispute it later, so can we do the full amount today", "US-DISPUTE", True),
+    ("en", "okay i hear you, no more calls, but before i hang up can you do forty on monday", "US-CEASE", True),
+    ("en", "okay i hear you, no more calls, i'll note it and we'll only write to you from now on", "US-CEASE", False),
 ])
 def test_the_agents_own_words_that_the_debtor_asked_start_the_duty(engine_for, language, line, rule, raised):
     engine, verify = engine_for(language)
