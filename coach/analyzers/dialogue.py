@@ -92,10 +92,12 @@ class IdentityAnalyzer(Analyzer):
                 and self.pack.mentions_other(turn.features.norms[0])):
             session.stages.revoke(turn.text)  # "oh wait you want my dad": a bare "no" to a re-check is not this
             return []
+        rechecked = pending and confirmed and session.stages.identity_verified  # a second check, after a plain yes
         if session.stages.on_debtor(turn.time, turn.features, wrong_party=not_the_debtor, confirmed=confirmed):
             session.compliance.reach("identity_verified", turn.time)
-            norm = turn.features.norms[0]  # details given (digits, a date), not a plain yes
-            session.stages.newly_identified = bool(self.pack.identity_details.search(norm)) and not self.pack.affirms_identity(norm)
+            self._note_details(turn, session)
+        elif rechecked:
+            self._note_details(turn, session)  # "嗯", then the last four: "那跟系统对不上" takes the yes back too
         elif pending and not not_the_debtor and turn.facts.get("unread_answer"):
             session.stages.reply_to_check = turn.text  # the agent's next line may accept it
         elif (turn.speaker == "debtor" and intent and intent.intent in self.identifying
@@ -103,3 +105,9 @@ class IdentityAnalyzer(Analyzer):
               and session.stages.mark_identified(turn.time, turn.text)):
             session.compliance.reach("identity_verified", turn.time)
         return []
+
+    def _note_details(self, turn: Turn, session: CallSession) -> None:
+        """The reply gave details (digits, a date), not a plain yes: the agent's next line may say they do
+        not match the records (``StageTracker.newly_identified``)."""
+        norm = turn.features.norms[0]
+        session.stages.newly_identified = bool(self.pack.identity_details.search(norm)) and not self.pack.affirms_identity(norm)

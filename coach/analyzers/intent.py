@@ -409,27 +409,32 @@ def _fit(matrix, labels: np.ndarray) -> LogisticRegression:
 class Vocabulary:
     """Short answers made only of known words ("no no", "uh yeah", "嗯是的"), with the language's
     fillers. Read by segmentation, not a regular expression: overlapping entries (对, 对对, 对对对)
-    under a repetition make a regex backtrack exponentially on "对对对对...".
+    under a repetition make a regex backtrack exponentially on "对对对对...". Fillers alone say
+    nothing: "嗯" to "是黄磊本人吗" is no denial, "um" to a proposal no yes.
     """
 
     words: frozenset[str]
     language: str
     longest: int
+    fillers: frozenset[str] = frozenset()
 
     def covers(self, text: str) -> bool:
-        if self.language == "zh":
-            units = text.replace(" ", "")
-            joiner = ""
-        else:
-            units = text.split()
-            joiner = " "
-        if not units:
+        units = self._units(text)
+        return bool(units) and self._splits(units, self.words) and not self._splits(units, self.fillers)
+
+    def _units(self, text: str) -> list[str]:
+        return list(text.replace(" ", "")) if self.language == "zh" else text.split()
+
+    def _splits(self, units: list[str], words: frozenset[str]) -> bool:
+        """``units`` split into ``words`` (each spanning at most ``longest`` units)."""
+        if not words:
             return False
-        # reachable[i]: units[:i] splits into known words; each word spans at most `longest` units
+        joiner = "" if self.language == "zh" else " "
+        # reachable[i]: units[:i] splits into known words
         reachable = [True] + [False] * len(units)
         for end in range(1, len(units) + 1):
             for start in range(max(0, end - self.longest), end):
-                if reachable[start] and joiner.join(units[start:end]) in self.words:
+                if reachable[start] and joiner.join(units[start:end]) in words:
                     reachable[end] = True
                     break
         return reachable[-1]
@@ -439,9 +444,10 @@ def _vocabulary(entries: list[str], language: str) -> Vocabulary | None:
     words = {normalize(e, language) for e in entries} - {""}
     if not words:
         return None
-    words |= set(language_pack(language).fillers)
+    fillers = frozenset(language_pack(language).fillers) - words  # a filler the list names is one of its words
+    words |= fillers
     longest = max(len(w.replace(" ", "")) if language == "zh" else len(w.split()) for w in words)
-    return Vocabulary(frozenset(words), language, longest)
+    return Vocabulary(frozenset(words), language, longest, fillers)
 
 
 def only_words_from(text: str, vocabulary: Vocabulary | None) -> bool:

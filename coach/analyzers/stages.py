@@ -65,8 +65,8 @@ class StageTracker:
     reply_to_check: str | None = None
     #: The reply that took a verification back, if one did.
     revoked_by: str | None = None
-    #: The right party was identified by details given (digits, a date, an address) since the agent last
-    #: spoke: the agent's next line may say they do not match the records
+    #: The right party gave details (digits, a date, an address) to an identity check since the agent last
+    #: spoke, verifying them or checked again after a plain yes: the agent's next line may say they do not match the records
     #: (``LanguagePack.identity_rejected``), which takes it back. Not a plain yes: "that doesn't match"
     #: after "是我 我已经还了" is about the payment.
     newly_identified: bool = False

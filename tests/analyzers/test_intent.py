@@ -91,6 +91,26 @@ def test_bare_no_after_identity_check_is_wrong_party(en_engine):
     assert _detect(en_engine, "no") is None
 
 
+@pytest.mark.parametrize(("language", "question", "reply"), [
+    ("zh", "请问是刘洋先生本人吗", "嗯"),  # 嗯 is the playbook's yes, a filler among its no's
+    ("zh", "请问是刘洋先生本人吗", "呃"),
+    ("en", "am i speaking with robert lee", "mm"),
+    ("en", "am i speaking with robert lee", "um"),
+])
+def test_a_filler_alone_is_no_wrong_number(engine_for, language, question, reply):
+    """The vocabularies of bare answers take fillers around a word ("uh no", "呃不是"), never alone."""
+    engine, _ = engine_for(language)
+    check = IntentContext(previous_agent_text=question, previous_agent_identity_check=True)
+    result = _detect(engine, reply, check)
+    assert result is None or result.intent != "wrong_party"
+
+
+def test_a_filler_alone_is_no_yes_to_a_proposal(en_engine):
+    offer = IntentContext(previous_agent_text="so two hundred on friday by debit card", previous_agent_payment_proposal=True)
+    result = _detect(en_engine, "um", offer)
+    assert result is None or result.intent != "promise_to_pay"
+
+
 def test_yes_to_a_payment_proposal_is_a_promise(en_engine):
     context = IntentContext(previous_agent_text="so two hundred on friday by debit card", previous_agent_payment_proposal=True)
     result = _detect(en_engine, "uh yeah ok", context)
