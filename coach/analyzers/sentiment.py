@@ -47,6 +47,11 @@ RAISED_VOICE = 1.0
 PAUSE_MARK = re.compile(r"\.{3,}|…")
 PAUSE_BOOST = {"distressed": 0.2, "evasive": 0.1}
 PAUSE_EVIDENCE = "trails off (…)"
+#: Question after question in one turn (``LanguagePack.questions_asked``): the anxious debtor's
+#: behaviour in domain.md, weighed as a pause is, unless the words read angry or frustrated.
+QUESTIONS_ASKED = 2
+QUESTIONS_BOOST = {"anxious": 0.2}
+QUESTIONS_EVIDENCE = "asks question after question"
 HIGH_AROUSAL = ("angry", "anxious", "frustrated")
 LOW_AROUSAL = ("distressed", "evasive", "calm")
 
@@ -115,7 +120,8 @@ class SentimentAnalyzer:
         self.model = model
         self.emotions = {e.id: e for e in playbook.emotions}
         #: Kept with the fitted head: the weight its classifier learned with.
-        self.words_weight = language_pack(self.language).emotion_words_weight
+        self.pack = language_pack(self.language)
+        self.words_weight = self.pack.emotion_words_weight
         texts, labels = [], []
         for emotion in playbook.emotions:
             texts += emotion.examples
@@ -151,10 +157,17 @@ class SentimentAnalyzer:
         probabilities = dict(
             zip(self.classifier.classes_, class_probabilities(self.classifier, self.classifier_input(features))[0])
         )
+        worded = max(probabilities, key=probabilities.get)  # the words' own reading, before any cue
         evidence: list[str] = []
         for emotion_id, why in (context or {}).items():
             probabilities[emotion_id] = probabilities.get(emotion_id, 0.0) + CONTEXT_BOOST
             evidence.append(why)
+        # questions fired in anger ("凭什么要我还？你们有证据吗？") stay the words' reading
+        if self.pack.questions_asked(text) >= QUESTIONS_ASKED and worded not in ("angry", "frustrated"):
+            for emotion_id, boost in QUESTIONS_BOOST.items():
+                if emotion_id in probabilities:
+                    probabilities[emotion_id] += boost
+            evidence.append(QUESTIONS_EVIDENCE)
         if PAUSE_MARK.search(text):
             for emotion_id, boost in PAUSE_BOOST.items():
                 if emotion_id in probabilities:
@@ -232,7 +245,7 @@ class EmotionAnalyzer(Analyzer):
         if not raised and self.pack.sympathises(turn.features.norms[0]):
             return None  # "i apologize for the bother sir": its words of trouble are the apology's
         result = self.engine.sentiment.analyze(turn.features, acoustic)
-        shown = [e for e in result.evidence if e != PAUSE_EVIDENCE]  # a pause shows no anger
+        shown = [e for e in result.evidence if e not in (PAUSE_EVIDENCE, QUESTIONS_EVIDENCE)]  # nor questions show anger
         if result.label == "angry" and result.confidence >= 0.5 and (shown or raised):
             return f"sounded angry ({turn.text!r})"
         return None

@@ -122,6 +122,7 @@ PACK = LanguagePack(
     ),
     # a mark not followed by a space ("$5.00", "3,000") is no break
     clause_break=re.compile(r"[,;:.!?\u2026]+(?=\s|$)|\s+-+\s+"),
+    question_asked=re.compile(r"\?"),
     reported_speech=re.compile(
         r"^(?:(?:and|so|ok|okay|now|look|well|yeah|alright|right|i know|i hear|i heard|i get that|i understand)\s+)*"
         r"(?:you (?:just |already |literally )?(?:said|say|told me|told us|called (?:us|me|this|it|them|the company)|yelled|screamed"

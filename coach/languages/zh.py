@@ -95,6 +95,7 @@ PACK = LanguagePack(
     # Five-fold on the playbook's emotion lines 80.5 % (1.25) -> 81.5 / 81.1 % (2 / 3); whole turns from
     # other writers, every development set better at 3 (devset4's unread half +4.7 points, section 42).
     emotion_words_weight=3.0,
+    question_asked=re.compile(r"[？?]|吗|会不会|是不是|能不能|怎么办|咋办"),
     negation=re.compile(r"不会|不是|不用|不要担心|没有|没人|并不|绝不|不可能|别担心|放心"),
     emphatic_negation=re.compile(
         r"没(?:有)?办法|别无选择|没得选|(?:不是|没)(?:在)?(?:跟|和)?(?:您|你)?开玩笑|不开玩笑|(?:不是|没)(?:在)?吓(?:唬)?(?:您|你)"

@@ -162,3 +162,30 @@ def test_a_pause_written_into_the_transcript_weighs_towards_low_energy(en_engine
     unmarked = _analyze(engine, line)
     assert sentiment.PAUSE_EVIDENCE in paused.evidence
     assert paused.label == unmarked.label == "calm" and paused.confidence < unmarked.confidence
+
+
+@pytest.mark.parametrize(("language", "line", "asked"), [
+    ("zh", "那我以后还能贷款吗？孩子上学会不会受影响？", True),
+    ("zh", "会不会上征信 会不会影响我买房", True),  # a transcript without marks: each clause asks
+    ("zh", "会不会上征信啊？", False),  # one question, however it is marked
+    ("en", "is this going on my credit? can they take my car?", True),
+    ("en", "is this going on my credit?", False),
+])
+def test_question_after_question_is_named_as_anxious_evidence(en_engine, zh_engine, language, line, asked):
+    """domain.md's anxious debtor asks fast, repeated questions: two or more in a turn weigh towards
+    anxious, and say so in the evidence."""
+    from coach.analyzers import sentiment
+
+    result = _analyze(en_engine if language == "en" else zh_engine, line)
+    assert (sentiment.QUESTIONS_EVIDENCE in result.evidence) is asked
+    if asked:
+        assert result.label == "anxious"
+
+
+@pytest.mark.parametrize(("language", "line"), [("zh", "凭什么要我还？你们有证据吗？"),
+                                                ("en", "who the hell do you think you are? you deaf or what?")])
+def test_questions_fired_in_anger_stay_angry(en_engine, zh_engine, language, line):
+    from coach.analyzers import sentiment
+
+    result = _analyze(en_engine if language == "en" else zh_engine, line)
+    assert sentiment.QUESTIONS_EVIDENCE not in result.evidence or result.label != "anxious"
