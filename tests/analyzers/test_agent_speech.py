@@ -352,6 +352,7 @@ def test_lawful_lines_that_name_the_scary_thing_raise_no_s1(engine_for, language
 
 @pytest.mark.parametrize(("line", "rule"), [
     ("if you keep ignoring us your truck is going to be repossessed next week", "US-THREAT"),
+    ("stall all you like, it only gets worse for you from here", "US-THREAT"),
     ("we put a collection recovery charge of ninety dollars on the account today", "US-AMT"),
     ("with our forty dollar agency surcharge the total comes to six hundred", "US-AMT"),
     ("forget the statute, the client can still take you to court over it", "US-TBD"),
