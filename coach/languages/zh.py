@@ -84,11 +84,11 @@ PACK = LanguagePack(
         r"|(?:你|您)(?:是|就是)(?:机主|户主|他|她)?本人(?:吗|吧|嘛)|(?:你|您)是(?:不是)?(?:他|她)的?(?:家里人|家人|亲戚|朋友|同事)"
     ),
     clause_break=re.compile(r"[，。；：！？、…,;:!?\s]+"),
-    # 您(刚才)说 / 你刚才说 / 你说「...」 / 您刚才那句: the listener's words; a bare 你说 is a discourse marker too often
+    # 您(刚才)说 / 你刚才说 / 你说「...」 / 您这句话: the listener's words; a bare 你说 is a discourse marker too often
     # ("你说你这人怎么这样") to count without a time word or a quotation mark
     reported_speech=re.compile(
         r"^(?:那个|嗯|好|行|哦)?(?:您(?:刚才|刚刚|之前|上次|方才|前面|一直)?|你(?:刚才|刚刚|之前|上次|方才|前面|一直)|你(?=说[“「\"'『]))"
-        r"(?:也|还)?(?:(?:说|骂|讲|喊|提到)(?:了|过)?|(?:那|这)句(?:话)?)"  # 您刚才那句“...”: the words quoted
+        r"(?:也|还)?(?:(?:说|骂|讲|喊|提到)(?:了|过)?|(?:那|这)句(?:话)?)"  # 您这句“...”: the words quoted
     ),
     clause_min_length=6,
     clause_max_length=15,

@@ -332,17 +332,18 @@ def test_impersonation_and_threats_near_those_words_are_still_caught(en_engine, 
 @pytest.mark.parametrize(("language", "line"), [
     # a scam warning that names the impostor's threat; the legal order of things explained
     ("en", "when somebody phones saying the cops will arrest you over a credit card, that is a scam, hang up on them"),
-    ("en", "a paycheck can only be garnished after a suit and a court judgment, and none of that is happening on this account"),
+    ("en", "a paycheck can only be garnished after a suit and a court judgment, and nothing like that is underway"),
+    ("en", "a lawsuit, a judgment, a garnishment: none of those things is going to happen to you"),
     ("en", "there is a hearing on the ninth, and if you don't go the court may enter a default judgment without you"),
-    ("en", "sure, i'll mail you the itemization: the principal, the interest and the fees the bank charged"),
+    ("en", "here is the breakdown you asked for, the collection fees the original bank charged are listed separately"),
     # a distinction drawn, borrowing to repay advised against, a letter's process, an approval not promised
-    ("zh", "欠信用卡属于民事纠纷，跟坐牢是两回事，这点您可以放心"),
-    ("zh", "借新还旧这种办法我不建议您用，窟窿只会越来越大"),
-    ("zh", "律师函会不会发、什么时候发，银行都有流程，我这边没法替银行决定"),
-    ("zh", "停息挂账要看审批，我只能帮您提交申请，不代表一定能批下来"),
+    ("zh", "欠信用卡是民事上的事，跟刑事案件不是一回事，坐牢更谈不上"),
+    ("zh", "借新还旧千万别试，那样窟窿只会越来越大"),
+    ("zh", "律师函寄不寄、哪天寄，要看银行法务的安排，我这边管不了"),
+    ("zh", "停息挂账能不能办要看审批，我没法保证一定能批下来"),
     # the debtor's suspicion of the agent, scammers in general, the debtor's words quoted
-    ("zh", "您以为我是骗子也正常，现在冒充银行的骗子越来越多，您可以打官方热线核实"),
-    ("zh", "您刚才那句“滚蛋”我听见了，没关系，咱们先把账对清楚"),
+    ("zh", "您觉得我是骗子我能理解，冒充银行打电话的骗子越来越多了，您可以打官方热线核实"),
+    ("zh", "您这句“滚蛋”我听见了，没关系，咱们先把账对清楚"),
 ])
 def test_lawful_lines_that_name_the_scary_thing_raise_no_s1(engine_for, language, line):
     engine, verify = engine_for(language)
@@ -351,12 +352,12 @@ def test_lawful_lines_that_name_the_scary_thing_raise_no_s1(engine_for, language
 
 
 @pytest.mark.parametrize(("line", "rule"), [
-    ("if you keep ignoring us your truck is going to be repossessed next week", "US-THREAT"),
-    ("stall all you like, it only gets worse for you from here", "US-THREAT"),
-    ("we put a collection recovery charge of ninety dollars on the account today", "US-AMT"),
-    ("with our forty dollar agency surcharge the total comes to six hundred", "US-AMT"),
-    ("forget the statute, the client can still take you to court over it", "US-TBD"),
-    ("old or not, this account can still go to a lawsuit", "US-TBD"),
+    ("keep ignoring us and the truck gets repossessed on tuesday", "US-THREAT"),
+    ("stall all you like, things only get uglier for you from here", "US-THREAT"),
+    ("we have put a ninety dollar recovery charge on the account today", "US-AMT"),
+    ("the total is six hundred once the surcharge is on", "US-AMT"),
+    ("ignore the time limit, a judge will still hear this case", "US-TBD"),
+    ("no matter how old it is, we can take it to court", "US-TBD"),
 ])
 def test_threats_fees_and_time_barred_suits_in_other_words_are_caught(en_engine, line, rule):
     assert rule in _rules_on(run_call(en_engine, VERIFY_EN + [("agent", line)]), 2)
@@ -430,11 +431,11 @@ def test_a_dispute_in_the_debtors_words_starts_the_duty_whatever_the_objection_r
     ("zh", "我知道您请了律师，您的诉求我们已经记录，后续我们跟律师联系，不再打扰您", "CN-CEASE", False),
     ("zh", "你觉得利息算错了？那你也得先把这期三千还上再说", "CN-DISPUTE", True),
     # the request waved away in the agent's own words, then collection talk
-    ("en", "bankruptcy or not, i still need something from you on this card before friday", "US-BANKRUPTCY", True),
-    ("en", "forget your attorney for a minute, how much can you send me today", "US-ATTY", True),
-    ("en", "you can pay it now and dispute it later, so can we do the full amount today", "US-DISPUTE", True),
-    ("en", "okay i hear you, no more calls, but before i hang up can you do forty on monday", "US-CEASE", True),
-    ("en", "okay i hear you, no more calls, i'll note it and we'll only write to you from now on", "US-CEASE", False),
+    ("en", "whether or not you filed, i still need something from you on this card before friday", "US-BANKRUPTCY", True),
+    ("en", "never mind the attorney, what can you put toward the balance on friday", "US-ATTY", True),
+    ("en", "just pay today and you can dispute it afterwards, so can we do the full amount", "US-DISPUTE", True),
+    ("en", "sure, no more calls after today, but real quick could you manage forty on monday", "US-CEASE", True),
+    ("en", "sure, no more calls, i'll note it and we'll only write to you from now on", "US-CEASE", False),
 ])
 def test_the_agents_own_words_that_the_debtor_asked_start_the_duty(engine_for, language, line, rule, raised):
     engine, verify = engine_for(language)
