@@ -97,7 +97,7 @@ class IdentityAnalyzer(Analyzer):
             session.compliance.reach("identity_verified", turn.time)
             self._note_details(turn, session)
         elif rechecked:
-            self._note_details(turn, session)  # "嗯", then the last four: "那跟系统对不上" takes the yes back too
+            self._note_details(turn, session)  # "嗯", then the last four: "跟我们系统里的对不上" takes the yes back too
         elif pending and not not_the_debtor and turn.facts.get("unread_answer"):
             session.stages.reply_to_check = turn.text  # the agent's next line may accept it
         elif (turn.speaker == "debtor" and intent and intent.intent in self.identifying

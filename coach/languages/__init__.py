@@ -163,7 +163,7 @@ class LanguagePack:
     question_asked: re.Pattern[str] | None = None
 
     def questions_asked(self, text: str) -> int:
-        """How many of the turn's clauses ask a question (:attr:`question_asked`): "会不会坐牢啊？" is one."""
+        """How many of the turn's clauses ask a question (:attr:`question_asked`): "要上法院吗？" is one."""
         if self.question_asked is None or self.clause_break is None:
             return 0
         pieces, start = [], 0
