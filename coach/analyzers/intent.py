@@ -410,7 +410,7 @@ class Vocabulary:
     """Short answers made only of known words ("no no", "uh yeah", "嗯是的"), with the language's
     fillers. Read by segmentation, not a regular expression: overlapping entries (对, 对对, 对对对)
     under a repetition make a regex backtrack exponentially on "对对对对...". Fillers alone say
-    nothing: "嗯" to "是黄磊本人吗" is no denial, "um" to a proposal no yes.
+    nothing: "嗯" to "是刘洋本人吗" is no denial, "um" to a proposal no yes.
     """
 
     words: frozenset[str]
