@@ -52,6 +52,8 @@ PAUSE_EVIDENCE = "trails off (…)"
 QUESTIONS_ASKED = 2
 QUESTIONS_BOOST = {"anxious": 0.2}
 QUESTIONS_EVIDENCE = "asks question after question"
+#: Behaviour that weighs on the label but shows no anger (the agent-tone check leaves it out).
+NOT_ANGER = (PAUSE_EVIDENCE, QUESTIONS_EVIDENCE)
 HIGH_AROUSAL = ("angry", "anxious", "frustrated")
 LOW_AROUSAL = ("distressed", "evasive", "calm")
 
@@ -164,15 +166,9 @@ class SentimentAnalyzer:
             evidence.append(why)
         # questions fired in anger ("凭什么要我还？你们有证据吗？") stay the words' reading
         if self.pack.questions_asked(text) >= QUESTIONS_ASKED and worded not in ("angry", "frustrated"):
-            for emotion_id, boost in QUESTIONS_BOOST.items():
-                if emotion_id in probabilities:
-                    probabilities[emotion_id] += boost
-            evidence.append(QUESTIONS_EVIDENCE)
+            _weigh(probabilities, QUESTIONS_BOOST, evidence, QUESTIONS_EVIDENCE)
         if PAUSE_MARK.search(text):
-            for emotion_id, boost in PAUSE_BOOST.items():
-                if emotion_id in probabilities:
-                    probabilities[emotion_id] += boost
-            evidence.append(PAUSE_EVIDENCE)
+            _weigh(probabilities, PAUSE_BOOST, evidence, PAUSE_EVIDENCE)
         for emotion_id, matcher in self._cues.items():
             match = matcher.match(features)
             if match and match.method != "example":
@@ -211,6 +207,14 @@ class SentimentAnalyzer:
             probabilities["distressed"] *= 1.0 + cues.pause_ratio
 
 
+def _weigh(probabilities: dict[str, float], boosts: dict[str, float], evidence: list[str], why: str) -> None:
+    """Add a behaviour's ``boosts`` to the labels the head knows, and name it in the evidence."""
+    for emotion_id, boost in boosts.items():
+        if emotion_id in probabilities:
+            probabilities[emotion_id] += boost
+    evidence.append(why)
+
+
 @register
 class EmotionAnalyzer(Analyzer):
     """The debtor's emotion and valence on each of their utterances; the agent's tone for the scorecard."""
@@ -245,7 +249,7 @@ class EmotionAnalyzer(Analyzer):
         if not raised and self.pack.sympathises(turn.features.norms[0]):
             return None  # "i apologize for the bother sir": its words of trouble are the apology's
         result = self.engine.sentiment.analyze(turn.features, acoustic)
-        shown = [e for e in result.evidence if e not in (PAUSE_EVIDENCE, QUESTIONS_EVIDENCE)]  # nor questions show anger
+        shown = [e for e in result.evidence if e not in NOT_ANGER]
         if result.label == "angry" and result.confidence >= 0.5 and (shown or raised):
             return f"sounded angry ({turn.text!r})"
         return None
