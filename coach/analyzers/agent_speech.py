@@ -398,16 +398,22 @@ def _violation(probabilities: np.ndarray, none: int) -> tuple[float, np.ndarray]
 
 
 def _false_alarm_floor(collapsed: np.ndarray, labels: np.ndarray, classes: list[str]) -> float:
-    """The lowest threshold at which at most ``MAX_FALSE_ALARMS`` of the playbook's lawful lines raise
-    a rule in cross-validation. F-beta's curve is flat near its top, so more (and subtler) violation
-    examples can move its best threshold down a long way: 120 subtle English threats moved it
-    0.75 -> 0.625 and doubled the false S1s on the development set's lawful lines."""
+    """The threshold above which only ``MAX_FALSE_ALARMS`` of the playbook's lawful lines raise a rule
+    in cross-validation (just above their 97th percentile). F-beta's curve is flat near its top, so more (and
+    subtler) violation examples can move its best threshold down a long way: 120 subtle English
+    threats moved it 0.75 -> 0.625 and doubled the false S1s on the development set's lawful lines.
+    A percentile, not the first step of the calibration grid under the share: on that grid the
+    English share at 0.8 sat at 3.00 %, and an example more or less flipped the floor between 0.8
+    and 0.825 (session 48), losing threats the development sets and the held-out set catch at 0.8; the
+    percentile moves by thousandths for such an edit (0.794-0.804 over nine cross-validation seeds)."""
     lawful = labels == NONE
     fired_p = np.where(collapsed.argmax(axis=1) != classes.index(NONE), collapsed.max(axis=1), 0.0)[lawful]
-    for threshold in threshold_grid(THRESHOLD_RANGE):
-        if np.mean(fired_p >= threshold) <= MAX_FALSE_ALARMS:
-            return round(float(threshold), 3)
-    return THRESHOLD_RANGE[1]
+    allowed = int(MAX_FALSE_ALARMS * fired_p.size)
+    if allowed >= fired_p.size:
+        return THRESHOLD_RANGE[0]
+    first_kept_out = float(np.sort(fired_p)[::-1][allowed])  # the line the threshold must stay above
+    floor = np.ceil(first_kept_out * 1000 + 1e-6) / 1000
+    return round(float(min(max(floor, THRESHOLD_RANGE[0]), THRESHOLD_RANGE[1])), 3)
 
 
 def _collapsed(probabilities: np.ndarray, none: int) -> np.ndarray:
