@@ -149,8 +149,12 @@ class ComplianceMonitor:
         if speaker == "debtor":
             self._lift_or_restart(utterance_id, features, debtor_intents, consents)
         for rule in self.rules.rules:
-            if rule.kind == "metadata" or rule.speaker != speaker:
+            if rule.speaker != speaker:
                 continue
+            if rule.kind in ("metadata", "required"):
+                found += self._said_anyway(rule, utterance_id, start, speaker, features)
+                if rule.kind == "metadata":
+                    continue
             # a prohibited rule whose metadata does not hold: only its anytime words, and only when the
             # call says nothing of those fields
             gated = not self.applies(rule)
@@ -217,13 +221,26 @@ class ComplianceMonitor:
         matcher = self.rules.duty_starts.get(rule.id)
         return bool(set(intents) & set(rule.after_intents)) or (matcher is not None and matcher.match(features) is not None)
 
+    def _said_anyway(self, rule: Rule, utterance_id: int, start: float, speaker: str, features: Features) -> list[Finding]:
+        """A metadata or required rule broken in the agent's own words (``Rule.anytime``): a time or
+        place the consumer said does not suit, an autodialler after consent was revoked, the agent
+        denying what they are. Metadata cannot show those, and a disclosure made earlier does not excuse them."""
+        anytime = self.rules.anytime.get(rule.id)
+        if anytime is None or not self.applies(rule):
+            return []
+        match = anytime.match(features)
+        if match is None:
+            return []
+        evidence = f"{features.texts[0]} (the agent's own words show it)"
+        return [Finding(rule, evidence, match.confidence, f"anytime:{match.method}", utterance_id, start, speaker)]
+
     def _match(self, rule: Rule, features: Features, cause: str | None, gated: bool) -> tuple[Match | None, bool]:
         """What of ``rule`` the utterance says, and whether its ``anytime`` words said it. Those count
         always, and first: their vetoes weighed the line's negations, which the reassurance filter
         would otherwise read as a threat taken back ("debts like this never expire", near a trigger
         example, on a call flagged time-barred). The trigger counts unless the rule is ``gated`` (its
         metadata does not hold), a duty's (pressing for payment) only once the debtor started it (``cause``)."""
-        anytime = self.rules.anytime.get(rule.id)
+        anytime = self.rules.anytime.get(rule.id) if rule.kind != "required" else None  # see _said_anyway
         match = anytime.match(features) if anytime else None
         if match is not None:
             return match, True

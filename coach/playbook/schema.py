@@ -217,7 +217,8 @@ class Rule(Strict):
         said anything first ("just ignore the letter").
       * ``required``: ``speaker`` must say what ``trigger`` matches within ``within_seconds`` after
         ``after`` (``call_start``, ``identity_verified``, ``stage:<id>`` or ``intent:<id>``).
-      * ``metadata``: a pre-call gate on the call's metadata (hours, frequency, flags).
+      * ``metadata``: a pre-call gate on the call's metadata (hours, frequency, flags); what ``anytime``
+        matches breaks it in the agent's own words ("you told me evenings are bad for you, but").
       * ``amount``: a figure the agent quotes next to ``trigger`` must equal the metadata balance;
         what ``anytime`` matches (a fee added on top: "a thirty five dollar convenience fee for paying
         by phone") breaks it whatever the balance, since no balance on file says a fee is authorised.
@@ -266,7 +267,10 @@ class Rule(Strict):
     #: or that the debt is theirs whatever they say overshadows the right itself. A prohibited rule's
     #: with ``when_metadata``, when the call carries none of its fields: a line that names the debt's
     #: age and threatens suit, or denies any time limit on suing, shows what the account's flag would.
-    #: An amount rule's, whatever the balance: a fee added on top of it.
+    #: An amount rule's, whatever the balance: a fee added on top of it. A metadata rule's, whatever the
+    #: call's metadata says: the agent's own words that show the breach ("you told me evenings are bad
+    #: for you, but", "we'll go on autodialling this mobile though you revoked consent"). A required
+    #: rule's, even once its statement was made: words that take it back ("no, we're not collectors").
     anytime: Matcher | None = None
     #: Prohibited rules only: the offensive-language model (profanity, insults; see
     #: :mod:`coach.text.offensive`) also triggers this rule, beyond what ``trigger`` lists.
@@ -280,10 +284,11 @@ class Rule(Strict):
         if kind == "duty" and not self.after_intents and (self.after_debtor is None or self.after_debtor.is_empty()):
             raise ValueError("a duty rule needs after_intents or after_debtor")
         waits_for_metadata = any(value is not False for value in self.when_metadata.values())
-        if self.anytime is not None and not (kind in ("duty", "amount") or (kind == "prohibited" and waits_for_metadata)):
-            raise ValueError("anytime belongs to duty rules, amount rules and prohibited rules with when_metadata that a "
-                             "silent call does not meet (the words that break them when they would not apply yet); "
-                             "another rule's trigger already holds at any time")
+        if self.anytime is not None and not (kind in ("duty", "amount", "metadata", "required")
+                                             or (kind == "prohibited" and waits_for_metadata)):
+            raise ValueError("anytime belongs to duty, amount, metadata and required rules and prohibited rules with "
+                             "when_metadata that a silent call does not meet (the words that break them when they "
+                             "would not apply yet); another rule's trigger already holds at any time")
         if self.anytime is not None and self.anytime.is_empty():
             raise ValueError("anytime needs phrases, patterns or examples (or leave it out)")
         if self.acknowledged is not None and (kind != "duty" or self.acknowledged.is_empty()):

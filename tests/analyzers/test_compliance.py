@@ -202,6 +202,53 @@ def test_chinese_hours_gate(zh_engine):
     assert "CN-HOURS" not in _rules(consented)
 
 
+@pytest.mark.parametrize(("engine_name", "line", "rule"), [
+    ("en", "i know you told me not to ring you while you're at the office, but this will only take a minute", "US-TIME"),
+    ("en", "it's just past six in the morning but i wanted to get you before your shift", "US-TIME"),
+    ("en", "sure, i'll try you around eleven tonight", "US-TIME"),
+    ("en", "we'll keep ringing your number every hour till you answer", "US-FREQ"),
+    ("en", "this makes the seventh call this morning", "US-FREQ"),
+    ("en", "you withdrew your consent last week, but the dialer is still set to call this number", "US-TCPA"),
+    ("en", "relax, we are not collectors, we just look after your account", "US-MINI"),
+    ("en", "this has nothing to do with collections, i just want to check in about the balance", "US-MINI"),
+    ("zh", "都夜里十一点半了，咱们把还款日期定下来", "CN-HOURS"),
+    ("zh", "明天一大早六点我再给您打过去", "CN-HOURS"),
+    ("zh", "您不接的话我们每隔半小时就给您打一次", "CN-FREQ"),
+    ("zh", "这已经是今天打给您的第七个电话了", "CN-FREQ"),
+])
+def test_the_agents_own_words_break_a_metadata_or_required_rule(request, engine_name, line, rule):
+    """Hours, frequency and autodialler gates read the call's metadata, which a recorded call often
+    lacks and which cannot know what the consumer said about a time or a place; a disclosure made
+    cannot be taken back. The agent's own words show them (``Rule.anytime``), with the line as
+    evidence, whatever the metadata says."""
+    engine = request.getfixturevalue(f"{engine_name}_engine")
+    verify = VERIFY_EN if engine_name == "en" else VERIFY_ZH
+    clean = {"local_time": "11:00", "calls_last_7d": 1, "attempts_today": 1}
+    events = run_call(engine, verify + [("agent", line)], metadata=clean)
+    hits = [e for e in of_type(events, "compliance") if e.rule_id == rule]
+    assert hits and hits[0].utterance_id == len(verify) and hits[0].method.startswith("anytime:"), _rules(events)
+    assert line in hits[0].evidence
+
+
+@pytest.mark.parametrize(("engine_name", "line"), [
+    ("en", "you asked us not to call you at work, so i've noted that and we'll use your mobile in the evening"),
+    ("en", "we can't call before eight in the morning or after nine at night, so when is best for you?"),
+    ("en", "you revoked consent for autodialed calls, so the system won't dial your cell again"),
+    ("en", "we won't keep calling you every day, i'll send a letter instead"),
+    ("en", "i'm not a lawyer, i'm a debt collector, so i can't give legal advice"),
+    ("zh", "我们不会在晚上十点以后给您打电话"),
+    ("zh", "您说早上七点半比较方便，那我们就那个时间给您打"),
+    ("zh", "我一直打不通您的电话，所以发了短信"),
+    ("zh", "这是您第五期的账单，金额跟上期一样"),
+])
+def test_lawful_words_about_hours_calls_and_disclosure_break_no_rule(request, engine_name, line):
+    engine = request.getfixturevalue(f"{engine_name}_engine")
+    verify = VERIFY_EN if engine_name == "en" else VERIFY_ZH
+    events = run_call(engine, verify + [("agent", line)], metadata={"local_time": "11:00", "calls_last_7d": 1})
+    spoken = [e.rule_id for e in of_type(events, "compliance") if (e.method or "").startswith("anytime:")]
+    assert not spoken
+
+
 @pytest.mark.parametrize("line", [
     "you'll never get a car loan again, not a house, not an apartment, nothing",
     "we can pull it right out of your wages, no court order needed",

@@ -208,16 +208,16 @@ def test_acknowledged_words_belong_to_duty_rules(tmp_path, valid_data):
 
 
 def test_anytime_words_belong_to_rules_that_wait_for_something(tmp_path, valid_data):
-    """A duty waits for the debtor, a prohibited rule with when_metadata for the call's metadata;
-    any other rule's trigger already holds at any time."""
+    """A duty waits for the debtor, a prohibited rule with when_metadata or a metadata rule for the
+    call's metadata, a required rule for its deadline; any other rule's trigger already holds at any time."""
     data = copy.deepcopy(valid_data)
     rule = next(r for r in data["rules"] if r["kind"] == "prohibited" and not r.get("when_metadata"))
     rule["anytime"] = {"phrases": ["ignore the letter"]}
     message = _error(_write(tmp_path, data))
-    assert "anytime belongs to duty rules, amount rules and prohibited rules with when_metadata" in message
+    assert "anytime belongs to duty, amount, metadata and required rules and prohibited rules with when_metadata" in message
     assert f"rules.{data['rules'].index(rule)}" in message
     rule["when_metadata"] = {"consent_recorded": False}  # a silent call meets it: the words could never count
-    assert "anytime belongs to duty rules" in _error(_write(tmp_path, data))
+    assert "anytime belongs to duty, amount, metadata and required rules" in _error(_write(tmp_path, data))
     rule["when_metadata"] = {"time_barred": True}
     assert load_playbook(_write(tmp_path, data)).rules[data["rules"].index(rule)].anytime.phrases == ["ignore the letter"]
 
