@@ -69,6 +69,9 @@ class ComplianceMonitor:
     intents_seen: dict[str, tuple[int, str]] = field(default_factory=dict)
     #: Duties started by the debtor's words (after_debtor): rule id -> what the debtor said.
     duties_started: dict[str, str] = field(default_factory=dict)
+    #: Duties started by the agent's words that the debtor asked (``Rule.acknowledged``): rule id -> the
+    #: line. Cited only where the debtor's own request is not in the call.
+    acknowledged: dict[str, str] = field(default_factory=dict)
     satisfied: set[str] = field(default_factory=set)
     reported_deadlines: set[str] = field(default_factory=set)
     #: Duty rules the debtor lifted (see ``Rule.released_by_intents`` and ``Rule.released_by_consent``).
@@ -204,6 +207,7 @@ class ComplianceMonitor:
             if rule.id in self.released and self._starts(rule, features, intents):
                 self.released.discard(rule.id)  # "no, I dispute all of it": the duty is back, for this line
                 self.duties_started.pop(rule.id, None)
+                self.acknowledged.pop(rule.id, None)
                 for intent in set(intents) & set(rule.after_intents):
                     self.intents_seen.pop(intent, None)
         for intent in intents:
@@ -253,8 +257,9 @@ class ComplianceMonitor:
         lifted it): the request may have come by letter or in an earlier call. The duties it started."""
         started = []
         for rule_id, matcher in self.rules.acknowledgements.items():
-            if rule_id not in self.duties_started and rule_id not in self.released and matcher.match(features):
-                self.duties_started[rule_id] = f"{features.texts[0]} (the agent's own words)"
+            if (rule_id not in self.duties_started and rule_id not in self.acknowledged
+                    and rule_id not in self.released and matcher.match(features)):
+                self.acknowledged[rule_id] = f"{features.texts[0]} (the agent's own words)"
                 started.append(rule_id)
         return started
 
@@ -268,6 +273,8 @@ class ComplianceMonitor:
         for intent in rule.after_intents:
             if intent in self.intents_seen:
                 return f"{self.intents_seen[intent][1]!r}, {intent}"
+        if rule.id in self.acknowledged:
+            return repr(self.acknowledged[rule.id])
         return None
 
     def _amount_problem(self, text: str) -> str | None:

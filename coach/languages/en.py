@@ -139,9 +139,10 @@ PACK = LanguagePack(
         r"|bother\w*|chas\w*|demand\w*|reach\w*|hear from us)\b"
         r"|\b(?:on hold|a hold on|pause\w*|suspend\w*|do not call|mark\w* (?:\w+ ){0,2}(?:as )?disputed)\b"
     ),
-    # a pause taken back or traded for money ("ive marked it disputed but we still need the payment today")
+    # a pause taken back or traded for money ("ive marked it disputed but we still need the payment today");
+    # "after" bounds it in time ("no calls after today") unless something must happen first
     pause_veto=re.compile(
-        r"\b(?:but|however|still|once|after|as soon as|can.?t|cannot|unable|(?:won.?t|wont|will not|doesn.?t|does not|didn.?t"
+        r"\b(?:but|however|still|once|after(?! (?:today|tonight|this call|now)\b)|as soon as|can.?t|cannot|unable|(?:won.?t|wont|will not|doesn.?t|does not|didn.?t"
         r"|did not|not (?:going to )?)\s?stop)\b"
     ),
     emphatic_negation=re.compile(

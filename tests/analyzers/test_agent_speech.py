@@ -386,6 +386,24 @@ def test_acknowledging_a_stop_request_is_fine(en_engine):
     assert "US-CEASE" not in _rules_on(events, 3)
 
 
+@pytest.mark.parametrize("line", [
+    "fine, no more calls after today, i'll put that on the file and we'll only send letters from now on",
+    "okay, no more phone calls after this one, everything else comes to you by mail",
+])
+def test_confirming_the_calls_stop_after_today_is_fine(en_engine, line):
+    """A stop confirmed with the time it starts: "after" bounds the pause in time, and is no condition
+    traded for money ("no more calls after you pay"). Its acknowledging words read alone, clause by
+    clause, as a promise to call (0.79); the evidence of any finding cites the debtor's own request."""
+    events = run_call(en_engine, VERIFY_EN + [("debtor", "i want you people to quit phoning me"), ("agent", line)])
+    assert "US-CEASE" not in _rules_on(events, 3)
+    pressed = run_call(en_engine, VERIFY_EN + [
+        ("debtor", "i want you people to quit phoning me"),
+        ("agent", "fine, no more calls after today, but i need the fifty dollars on a card before we hang up"),
+    ])
+    hits = [e for e in of_type(pressed, "compliance") if e.rule_id == "US-CEASE" and e.utterance_id == 3]
+    assert hits and "quit phoning me" in hits[0].evidence
+
+
 @pytest.mark.parametrize(("debtor", "agent"), [
     ("my attorney is handling this now", "could you give me your attorneys name and phone number"),
     ("my attorney is handling this now", "okay can i get the name and number of your attorney please"),
