@@ -387,7 +387,7 @@ def test_acknowledging_a_stop_request_is_fine(en_engine):
 
 
 @pytest.mark.parametrize("line", [
-    "fine, no more calls after today, i'll put that on the file and we'll only send letters from now on",
+    "fine, no more calls after today, i'll put that on the file and anything else from us comes in writing",
     "okay, no more phone calls after this one, everything else comes to you by mail",
 ])
 def test_confirming_the_calls_stop_after_today_is_fine(en_engine, line):
