@@ -33,7 +33,7 @@ from scipy.sparse import csr_matrix, vstack
 from coach.analyzers.base import AGENT_SIDE, Analyzer, Turn, register
 from coach.analyzers.compliance import Finding
 from coach.analyzers.features import Features, LinearClassifier, class_probabilities, fit_logistic, in_parallel
-from coach.analyzers.intent import calibrate_threshold, threshold_grid
+from coach.analyzers.intent import calibrate_threshold
 from coach.analyzers.matcher import CompiledMatcher
 from coach.events import BaseEvent
 from coach.languages import language_pack

@@ -21,18 +21,15 @@ if TYPE_CHECKING:
     from coach.engine import CallSession, CoachEngine
 
 
-def identity_reply(text: str, norm: str, pack: LanguagePack, confirmation: bool, negation: bool, question: str = "") -> str | None:
+def identity_reply(text: str, norm: str, pack: LanguagePack, confirmation: bool, negation: bool) -> str | None:
     """How a reply to an identity question reads: ``identity_confirm`` (yes, it's me),
     ``identity_answer`` (gives the details asked for), ``identity_deny`` or None (something else,
-    e.g. a question back, or a name other than the one ``question``, the agent's normalised question, asked for)."""
+    e.g. a question back)."""
     if not norm:
         return None
     if negation or pack.identity_denial.search(norm):
         return "identity_deny"
-    # "this is rob" when the agent asked for marisol: a name, not a yes, however the playbook's
-    # confirmations read it
-    named_other = pack.name_reply is not None and bool(pack.name_reply.match(norm)) and pack.names_someone_else(norm, question)
-    if not named_other and ((confirmation and not pack.mentions_other(norm)) or pack.affirms_identity(norm)):
+    if (confirmation and not pack.mentions_other(norm)) or pack.affirms_identity(norm):
         return "identity_confirm"  # "yeah who's this?" still says yes first
     if pack.question.search(text.strip().lower()):
         # "marisol ortega, what is this about?": the name answers first, the question back comes after it
@@ -40,20 +37,21 @@ def identity_reply(text: str, norm: str, pack: LanguagePack, confirmation: bool,
         said = text.strip()
         cut = pack.clause_break.search(said) if pack.clause_break is not None else None
         first = said[:cut.start()] if cut is not None and not set(cut.group(0)) & set("?？") else ""
-        named = bool(first) and _names_self(normalize(first, pack.code), pack, question)
+        named = bool(first) and _names_self(normalize(first, pack.code), pack)
         return "identity_answer" if named and not pack.speaks_of_someone(norm) else None
     if pack.identity_details.search(norm):
         return "identity_answer"
-    if _names_self(norm, pack, question):
+    if _names_self(norm, pack):
         return "identity_answer"
     return None
 
 
-def _names_self(norm: str, pack: LanguagePack, question: str) -> bool:
-    """A short reply that is a name ("this is marisol ortega", "我是王磊"), and not another than the one
-    asked for ("may i speak with dana reyes" - "this is jenny")."""
-    return (pack.name_reply is not None and pack.length(norm) <= pack.name_reply_max and bool(pack.name_reply.match(norm))
-            and not pack.names_someone_else(norm, question))
+def _names_self(norm: str, pack: LanguagePack) -> bool:
+    """A short reply that is a name ("this is marisol ortega", "我是王磊"). Not compared with the name
+    the agent asked for: speech recognition mangles names most of all ("yes this is dana" came out
+    "yes this is gonna" from the bundled call), and a debtor taken for a third party raises a false S1
+    on every later word of the debt."""
+    return pack.name_reply is not None and pack.length(norm) <= pack.name_reply_max and bool(pack.name_reply.match(norm))
 
 
 @register
@@ -79,8 +77,7 @@ class DialogueActAnalyzer(Analyzer):
         confirmation = match is not None and not (question and match.method == "example")
         detector = session.engine.detector
         negation = only_words_from(norm, detector.negations)
-        act = turn.facts["act"] = identity_reply(turn.text, norm, self.pack, confirmation, negation,
-                                                 session.stages.identity_question)
+        act = turn.facts["act"] = identity_reply(turn.text, norm, self.pack, confirmation, negation)
         # neither a yes, a no, a question back nor someone else: an answer in words not read here
         # ("就在锦绣那边"), which the agent may still accept
         turn.facts["unread_answer"] = act is None and not question and not self.pack.mentions_other(norm)

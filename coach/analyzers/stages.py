@@ -56,8 +56,6 @@ class StageTracker:
     reached: dict[str, StageReached] = field(default_factory=dict)
     current: str | None = None
     identity_check_pending: bool = False
-    #: The agent's latest identity question, normalised: the name it asks for, if any.
-    identity_question: str = ""
     identity_verified_at: float | None = None
     identity_evidence: str | None = None
     #: The stages the agent's latest utterance showed, in playbook order.
@@ -86,7 +84,6 @@ class StageTracker:
             self.reached.setdefault(stage, StageReached(stage, utterance_id, time, match.evidence))
             if stage == self.detector.identity_stage:
                 self.identity_check_pending = True  # also once verified: a second check can undo it
-                self.identity_question = features.norms[0]
         if not found:
             return None
         self.current = found[-1][0]

@@ -7,14 +7,9 @@ from __future__ import annotations
 import importlib
 import re
 from dataclasses import dataclass
-from difflib import SequenceMatcher
 from functools import lru_cache
 
 from coach.errors import ConfigError
-
-#: How alike two spellings of a name are (difflib's ratio) to be one name misheard: "dana"/"danna" 0.89,
-#: "ortega"/"ortego" 0.83, "dana"/"jenny" 0.22.
-NAME_SIMILARITY = 0.75
 
 
 @dataclass(frozen=True)
@@ -39,11 +34,6 @@ class LanguagePack:
     #: The agent accepting a verification answer ("that matches", "thanks for verifying", "对上了",
     #: "核实通过"): the reply before it verified the debtor, in words the dialogue act did not read.
     identity_accepted: re.Pattern[str] | None = None
-    #: The name an identity question asks for ("may i speak with dana reyes" -> "dana reyes"), in group
-    #: ``name``: a reply that names someone else ("this is jenny") verifies no one.
-    asked_name: re.Pattern[str] | None = None
-    #: Words around a name in a reply ("this is", "speaking", "mrs"), which are no part of it.
-    name_frame: frozenset[str] = frozenset()
     #: The agent saying the reply that just verified the debtor does not match the records ("that doesn't
     #: match what I have", "生日对不上"): the verification is taken back.
     identity_rejected: re.Pattern[str] | None = None
@@ -316,18 +306,6 @@ class LanguagePack:
 
     def digit_count(self, text: str) -> int:
         return len(self.spoken_digit.findall(text)) if self.spoken_digit is not None else 0
-
-    def names_someone_else(self, reply: str, question: str) -> bool:
-        """The reply names a person and the identity question asked for another by name. Close
-        spellings count as the same name (speech recognition hears "ortega" as "ortego")."""
-        asked = self.asked_name.search(question) if self.asked_name is not None else None
-        if asked is None:
-            return False
-        wanted = [w for w in asked.group("name").split() if w not in self.name_frame]
-        given = [w for w in reply.split() if w not in self.name_frame]
-        if not wanted or not given:
-            return False
-        return not any(SequenceMatcher(None, a, b).ratio() >= NAME_SIMILARITY for a in wanted for b in given)
 
     def affirms_identity(self, norm: str) -> bool:
         """A yes to the identity question that does not hand the call to someone else."""

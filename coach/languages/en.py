@@ -48,19 +48,6 @@ PACK = LanguagePack(
         r"(?:(?:this is|it.?s|i.?m|im|my name is|speaking)\s+)?"
         rf"{_NAME_WORD}(?:\s+{_NAME_WORD}){{0,2}}(?:\s+(?:here|speaking))?$"
     ),
-    asked_name=re.compile(
-        r"(?:\b(?:speak|speaking|talk|talking) (?:with|to)|\blooking for|\bcalling for|\btrying to reach|\bis this"
-        r"|\bam i (?:speaking|talking)(?: (?:with|to))?|\bis(?= \w+(?: \w+)? (?:there|around|home|available|in)\b))"
-        r" (?P<name>[a-z]+(?: [a-z]+)?(?: [a-z]+)?)"
-    ),
-    name_frame=frozenset((
-        "this", "is", "its", "it", "s", "im", "i", "m", "am", "my", "name", "names", "speaking", "here", "yes", "yeah", "yep",
-        "hi", "hello", "oh", "um", "uh", "ok", "okay", "sure", "right", "correct", "mr", "mrs", "ms", "miss", "dr",
-        "mister", "there", "around", "home", "available", "in", "please", "today", "the", "a", "an", "account",
-        "holder", "person", "someone", "somebody", "who", "whoever", "owner", "customer", "you", "your", "good", "bad",
-        "time", "call", "about", "regarding", "at", "on", "for", "with", "to", "and", "of", "he", "she", "him",
-        "her", "me", "sir", "maam", "ma", "madam", "thats", "that", "yup", "indeed", "senior", "junior", "jr", "sr",
-    )),
     identity_rejected=re.compile(
         r"\b(?:that|this|it|those|these|the (?:date|address|digits|numbers?|birthday|name|zip|zip code))(?: \w+)?"
         r" (?:doesn.?t|does not|didn.?t|did not|don.?t|do not) (?:match|line up|check out)\b"

@@ -195,40 +195,30 @@ def test_chinese_identity_replies(text, expected):
     assert identity_reply(text, text, language_pack("zh"), False, False) == expected
 
 
-@pytest.mark.parametrize(("question", "reply", "expected"), [
+@pytest.mark.parametrize(("reply", "expected"), [
     # a name before a question back still answers; a name asked back does not
-    ("hi who do i have on the line", "This is Marisol Ortega, what is this regarding?", "identity_answer"),
-    ("hi who do i have on the line", "Marisol? who wants to know", None),
-    ("hi who do i have on the line", "this is her cousin, who's asking?", None),
-    # a name other than the one asked for verifies no one; one misheard by a letter or two does
-    ("could i speak with marisol ortega please", "this is rob", None),
-    ("could i speak with marisol ortega please", "rob here, what's it about?", None),
-    ("could i speak with marisol ortega please", "this is marisol", "identity_answer"),
-    ("could i speak with marisol ortega please", "ms ortego speaking", "identity_answer"),
-    ("could i speak with marisol ortega please", "oh four twelve eighty six", "identity_answer"),  # details, not a name
-    ("could i speak with the account holder", "this is rob", "identity_answer"),  # no name was asked for
-    ("could i speak with marisol ortega please", "this is she", "identity_confirm"),  # no name given
-    ("could i speak with marisol ortega please", "yes maam", "identity_confirm"),
+    ("This is Marisol Ortega, what is this regarding?", "identity_answer"),
+    ("Marisol? who wants to know", None),
+    ("this is her cousin, who's asking?", None),
+    ("rob here, what's it about?", "identity_answer"),
 ])
-def test_a_name_in_reply_answers_the_question_that_asked_for_it(question, reply, expected):
+def test_a_name_before_a_question_back_answers(reply, expected):
     from coach.text.normalize import normalize
 
-    pack = language_pack("en")
-    confirmation = expected == "identity_confirm"  # as the playbook's confirmations read "this is she"
-    assert identity_reply(reply, normalize(reply, "en"), pack, confirmation, False, normalize(question, "en")) == expected
+    assert identity_reply(reply, normalize(reply, "en"), language_pack("en"), False, False) == expected
 
 
 def test_a_name_and_a_question_back_verify_before_the_disclosure(en_engine):
-    """An open "who am I speaking with" answered with a full name and a question back: the agent may go
-    on to the debt. Another name than the one asked for is a third party until checked."""
+    """An open "who do I have on the line" answered with a full name and a question back: the agent may
+    go on to the debt."""
     opened = run_call(en_engine, [("agent", "hi who do i have on the line"),
                                   ("debtor", "This is Marisol Ortega, what is this regarding?"),
                                   ("agent", "hi marisol, this is a debt collector calling about your past due credit card balance")])
     assert not [e for e in of_type(opened, "compliance") if e.rule_id == "US-3P"]
-    other = run_call(en_engine, [("agent", "could i speak with marisol ortega please"),
-                                 ("debtor", "this is rob"),
-                                 ("agent", "rob, this is a debt collector calling about a past due credit card balance")])
-    assert [e for e in of_type(other, "compliance") if e.rule_id == "US-3P"]
+    asked_back = run_call(en_engine, [("agent", "hi who do i have on the line"),
+                                      ("debtor", "Marisol? who wants to know"),
+                                      ("agent", "marisol, this is a debt collector calling about your past due credit card balance")])
+    assert [e for e in of_type(asked_back, "compliance") if e.rule_id == "US-3P"]
 
 
 @pytest.mark.parametrize("answer", ["oh four twelve eighty six", "its 1432 elm street apartment 2", "yep thats me"])
