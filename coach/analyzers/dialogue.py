@@ -34,10 +34,8 @@ def identity_reply(text: str, norm: str, pack: LanguagePack, confirmation: bool,
     if pack.question.search(text.strip().lower()):
         # "marisol ortega, what is this about?": the name answers first, the question back comes after it
         # ("marisol? who wants to know" asks the name back)
-        said = text.strip()
-        cut = pack.clause_break.search(said) if pack.clause_break is not None else None
-        first = said[:cut.start()] if cut is not None and not set(cut.group(0)) & set("?？") else ""
-        named = bool(first) and _names_self(normalize(first, pack.code), pack)
+        first, *rest = pack.said_clauses(text) or [""]
+        named = bool(rest) and not set(first) & set("?？") and _names_self(normalize(first, pack.code), pack)
         return "identity_answer" if named and not pack.speaks_of_someone(norm) else None
     if pack.identity_details.search(norm):
         return "identity_answer"

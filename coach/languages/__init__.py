@@ -164,14 +164,21 @@ class LanguagePack:
 
     def questions_asked(self, text: str) -> int:
         """How many of the turn's clauses ask a question (:attr:`question_asked`): "要上法院吗？" is one."""
-        if self.question_asked is None or self.clause_break is None:
+        if self.question_asked is None:
             return 0
+        return sum(1 for piece in self.said_clauses(text) if self.question_asked.search(piece))
+
+    def said_clauses(self, text: str) -> list[str]:
+        """The turn's clauses, each with the break that ends it ("要上法院吗？"): unlike :meth:`clauses`,
+        which drops the marks, what a clause ends on (a question mark) is kept."""
+        if self.clause_break is None:
+            return [text] if text.strip() else []
         pieces, start = [], 0
-        for found in self.clause_break.finditer(text):  # each clause with the break that ends it ("？")
+        for found in self.clause_break.finditer(text):
             pieces.append(text[start:found.end()])
             start = found.end()
         pieces.append(text[start:])
-        return sum(1 for piece in pieces if piece.strip() and self.question_asked.search(piece))
+        return [piece for piece in pieces if piece.strip()]
 
     def reassures(self, text: str) -> bool:
         """A negated statement that is not a conditional threat: "nobody is going to arrest you"."""
