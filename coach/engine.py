@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from coach import engine_cache
+from coach.alerts import self_harm_cue
 from coach.analyzers.agent_speech import classified_rules
 from coach.analyzers.base import Analyzer, Turn, analyzer_classes
 from coach.analyzers.compliance import ComplianceMonitor, ComplianceRules, Finding
@@ -376,15 +377,19 @@ class CallSession:
             text=utterance.text, start=utterance.start, end=utterance.end, stage=self.stages.current,
         )
 
-    def intent_event(self, uid: int, time: float, result: IntentResult) -> IntentEvent:
+    def intent_event(self, uid: int, time: float, result: IntentResult, text: str) -> IntentEvent:
+        """``text``: the debtor's line, whose self-harm cue, if any, puts the crisis script first."""
         playbook = self.engine.playbook
         intent = playbook.intent(result.intent)
         stage = self.stages.current or playbook.stages[0].id
         base = f"{self.engine.ref}#intents/{intent.id}"
-        chosen = [(n, r) for n, r in enumerate(intent.responses) if r.stage == stage]
-        chosen += [(n, r) for n, r in enumerate(intent.responses) if r.stage == "any"]
+        crisis = self_harm_cue(text) is not None
+        responses = [(n, r) for n, r in enumerate(intent.responses) if crisis or not r.on_self_harm]
+        chosen = [(n, r) for n, r in responses if r.on_self_harm]
+        chosen += [(n, r) for n, r in responses if r.stage == stage and not r.on_self_harm]
+        chosen += [(n, r) for n, r in responses if r.stage == "any" and not r.on_self_harm]
         if not chosen:
-            chosen = list(enumerate(intent.responses))
+            chosen = responses or list(enumerate(intent.responses))
         suggestions = [
             Suggestion(text=r.text, stage=r.stage, principle=r.principle, ref=f"{base}/responses/{n}") for n, r in chosen[:3]
         ]

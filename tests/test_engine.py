@@ -84,6 +84,22 @@ def test_suggestions_follow_the_stage(en_engine):
     assert {s.stage for s in intent.suggestions} <= {"negotiation", "any"}
 
 
+@pytest.mark.parametrize(("engine_name", "illness", "cue", "crisis_line"), [
+    ("en", "my wife is in the hospital with pneumonia and i had to take unpaid leave",
+     "since the layoff i honestly dont want to be alive anymore", "988"),
+    ("zh", "我爸住院做手术了 我这个月工资全垫进去了", "家里出了这么多事 我真是活不下去了", "12356"),
+])
+def test_the_crisis_script_comes_only_with_a_self_harm_cue_and_then_first(request, engine_name, illness, cue, crisis_line):
+    """An illness or a lost job gets the hardship scripts; the crisis line is read only to a debtor who
+    says they may hurt themselves, and then before anything else."""
+    engine = request.getfixturevalue(f"{engine_name}_engine")
+    hardship = [e for e in of_type(engine.session("ill").process(Utterance(speaker="debtor", text=illness, start=0, end=3)), "intent")]
+    assert hardship and hardship[0].intent == "hardship"
+    assert hardship[0].suggestions and not any(crisis_line in s.text for s in hardship[0].suggestions)
+    heard = of_type(engine.session("cue").process(Utterance(speaker="debtor", text=cue, start=0, end=3)), "intent")
+    assert heard and heard[0].intent == "hardship" and crisis_line in heard[0].suggestions[0].text
+
+
 def test_an_analyzer_failure_becomes_an_error_event(en_engine, monkeypatch):
     session = en_engine.session("boom")
 

@@ -489,7 +489,7 @@ class ObjectionAnalyzer(Analyzer):
         if self.playbook.intent(result.intent).kind == "objection":
             session.record.objections[turn.uid] = result.intent
         session.compliance.reach(f"intent:{result.intent}", turn.time)
-        event = session.intent_event(turn.uid, turn.time, result)
+        event = session.intent_event(turn.uid, turn.time, result, turn.text)
         if result.intent == "promise_to_pay" and commitment is not None:
             event.details = commitment.details() or None
         return [event] + self._second_objections(turn, session, result)
@@ -516,5 +516,5 @@ class ObjectionAnalyzer(Analyzer):
             turn.facts["intents"].append(intent)
             session.record.intents_said.append((turn.uid, intent))
             session.compliance.reach(f"intent:{intent}", turn.time)
-            events.append(session.intent_event(turn.uid, turn.time, second))
+            events.append(session.intent_event(turn.uid, turn.time, second, turn.text))
         return events

@@ -62,7 +62,7 @@ class ToneAnalyzer(Analyzer):
         turn.facts.setdefault("intents", []).append(TONE_INTENT)
         turn.facts.setdefault("intent", result)
         session.compliance.reach(f"intent:{TONE_INTENT}", turn.time)
-        return [session.intent_event(turn.uid, turn.time, result)]
+        return [session.intent_event(turn.uid, turn.time, result, turn.text)]
 
     def _objections_own_word(self, turn: Turn, word: str | None) -> bool:
         """The offensive word is a keyword of the objection the debtor is raising: "我怎么知道你是不是骗子"

@@ -54,9 +54,10 @@ PACK = LanguagePack(
         r"|app|掌上生活|云闪付|atm|取款机|存款机|二维码|扫码"
     ),
     promise_verb=re.compile(
-        # 还款 is often heard as 换款; a day or time said just before the verb counts as its subject
+        # 还款 is often heard as 换款; a day or time said just before the verb counts as its subject;
+        # 还 as "still" ("我还以为是十五号", "我还没发工资", "我还在上班") promises nothing
         r"(?:我|就|先|会|能|可以|马上|立刻|现在|今天|明天|后天|今晚|回头|下午|晚上|之前|以前|月底|月初|周[一二三四五六日末]"
-        r"|(?:礼拜|星期)[一二三四五六日天]|号)(?:先|就|会|能)?(?:还|换款|转|打|存|交|付|凑)"
+        r"|(?:礼拜|星期)[一二三四五六日天]|号)(?:先|就|会|能)?(?:还(?!以为|没|在|是|有|记得|不)|换款|转|打|存|交|付|凑)"
         # a closing 行 is "OK", not the end of 银行 ("明天去银行" said about a dispute)
         r"|(?:(?<![银进旅执自步航运流爬])行|好|可以|没问题|就这么办|就这样|那就这样|按你说的)(?:吧|的|啊)?$|答应|保证|同意|一定还|肯定还"
         r"|分期(?:吧|也行|可以)|就按(?:这个|你们?说的|你们的)|(?:全部|一次性|一次)结清(?!了)|扫码(?:还|付|交)"

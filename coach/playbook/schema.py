@@ -106,6 +106,10 @@ class Response(Strict):
     text: Annotated[str, AfterValidator(_not_placeholder)] = Field(min_length=1)
     #: Why this answer works; shown to the agent and the coach.
     principle: str = ""
+    #: Offered only on a line with a self-harm cue (:func:`coach.alerts.self_harm_cue`), and then
+    #: first: a crisis-line script read to every debtor who mentions an illness or a lost job sounds
+    #: like an alarm, and where the cue is said it is the one thing to say.
+    on_self_harm: bool = False
 
 
 class Escalation(Strict):

@@ -96,6 +96,45 @@ def test_bankruptcy_starts_only_the_bankruptcy_duty(en_engine):
     assert "US-BANKRUPTCY" in rules and "US-ATTY" not in rules
 
 
+@pytest.mark.parametrize(("engine_name", "said", "represented"), [
+    ("en", "nope, i never hired an attorney for any of this", False),
+    ("en", "lawyers cost money, i couldnt even afford a lawyer if i wanted one", False),
+    ("en", "do i need to get a lawyer for something like this", False),
+    ("en", "no, i got a lawyer, his name is frank", True),
+    ("en", "you'll have to talk to my attorney about that", True),
+    ("zh", "律师我可请不起 房租都快交不上了", False),
+    ("zh", "这种情况我要不要请个律师啊", False),
+    ("zh", "这个我委托了律师 你们直接找律所吧", True),
+])
+def test_a_lawyer_named_only_to_say_there_is_none_starts_no_duty(request, engine_name, said, represented):
+    """"No, I don't have a lawyer", "I can't afford one", "should I get one?": nobody represents the
+    debtor, and the payment talk that follows is no breach; a lawyer the debtor has stops it."""
+    engine = request.getfixturevalue(f"{engine_name}_engine")
+    verify = VERIFY_EN if engine_name == "en" else VERIFY_ZH
+    ask = "ok so how much can you pay toward it today" if engine_name == "en" else "那您今天能先还多少"
+    rules = set(_rules(run_call(engine, verify + [("debtor", said), ("agent", ask)])))
+    duty = {"US-ATTY"} if engine_name == "en" else {"CN-CEASE"}
+    assert bool(rules & duty) == represented, rules
+
+
+def test_noting_where_not_to_call_is_no_pressing(zh_engine):
+    """"别打我单位电话" asks for one number not to be used: saying so and naming the one still used
+    narrows contact, it asks for no payment."""
+    asked = VERIFY_ZH + [("debtor", "以后别往我公司打了 同事都听见了")]
+    for line in ("行 我这边记一下 您单位那边我们不再联系 后面就打您这个号码", "您别担心 我们不会让您的同事知道这件事"):
+        assert not {"CN-CEASE", "CN-PRIV"} & set(_rules(run_call(zh_engine, asked + [("agent", line)]))), line
+    assert {"CN-CEASE", "CN-PRIV"} <= set(_rules(run_call(zh_engine, asked + [("agent", "你不还 我就打你单位 告诉你们领导")])))
+
+
+@pytest.mark.parametrize("line", [
+    "before we get into it, are you represented by an attorney on this account",
+    "do you have a lawyer or a credit counselor handling your debts",
+    "is an attorney representing you on this one",
+])
+def test_asking_whether_the_debtor_has_a_lawyer_is_no_impersonation(en_engine, line):
+    assert "US-IMPERS" not in _rules(run_call(en_engine, VERIFY_EN + [("agent", line)]))
+
+
 @pytest.mark.parametrize(("request_to_stop", "line", "rule"), [
     ("please deal with my attorney from now on", "the lawyer thing is your call of course, anyway when can we expect the first installment", "US-ATTY"),
     ("i dispute this, i never owed that", "a dispute takes weeks to sort out, so why not clear it today and be done", "US-DISPUTE"),

@@ -105,6 +105,13 @@ def test_a_filler_alone_is_no_wrong_number(engine_for, language, question, reply
     assert result is None or result.intent != "wrong_party"
 
 
+@pytest.mark.parametrize("text", ["我还以为月底才扣款呢", "我还没发工资 这个月底才发", "我还在公司开会"])
+def test_still_is_no_promise_to_repay(zh_engine, text):
+    """还 is "repay" and "still": "我还以为", "我还没", "我还在" promise nothing."""
+    events = run_call(zh_engine, [("agent", "您的信用卡账单已经逾期了 请问是什么情况"), ("debtor", text)])
+    assert "promise_to_pay" not in {e.intent for e in of_type(events, "intent")}
+
+
 def test_a_filler_alone_is_no_yes_to_a_proposal(en_engine):
     offer = IntentContext(previous_agent_text="so two hundred on friday by debit card", previous_agent_payment_proposal=True)
     result = _detect(en_engine, "um", offer)
