@@ -156,6 +156,10 @@ class Settings(BaseSettings):
     #: A live-call connection that sends nothing for this long (seconds) is closed; its call is
     #: finished with what arrived and stored as interrupted.
     stream_idle_seconds: float = Field(default=60.0, gt=0)
+    #: Longest a live call may last from its start message (seconds; frames do not reset it), then it is
+    #: finished and stored as an idle one is: a call that never ends holds a session, a speech stream and
+    #: a place on the supervisors' floor. (``max_call_seconds`` is the transcripts' latest utterance time.)
+    max_live_call_seconds: float = Field(default=14_400.0, gt=0)
     #: On SIGTERM, seconds the calls in progress get to finish before they are marked interrupted;
     #: the process exits within 10 s whatever happens.
     shutdown_grace_seconds: float = Field(default=5.0, ge=0, le=7)

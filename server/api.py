@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -29,9 +28,13 @@ from coach.transcript import MAX_METADATA_CHARS
 from server import errors, playbooks
 from server.auth import current_viewer, get_store, require
 from server.body_limits import BodyLimit
+from server.limits import WorkQueue
 
-#: Reviews run one at a time beside the live calls, so an upload never starves a live call of CPU.
-_REVIEWS = ThreadPoolExecutor(max_workers=1, thread_name_prefix="review")
+#: Reviews run one at a time beside the live calls, so an upload never starves a live call of CPU;
+#: a holder may have two waiting, everyone eight (server.limits.WorkQueue).
+REVIEWS = WorkQueue("reviews", total=8, per_holder=2)
+#: Reports too: a long call's report takes seconds to build and can be tens of megabytes.
+REPORTS = WorkQueue("reports", total=4, per_holder=2)
 REVIEWERS = ("coach", "supervisor", "trainer", "admin")
 #: Roles scoped to one team (they see, upload and annotate that team's calls).
 TEAM_ROLES = ("coach", "supervisor")
@@ -164,9 +167,8 @@ async def upload_call(
         path = Path(folder) / _safe_name(file.filename)
         try:
             await _save_upload(file, path, settings.max_upload_bytes)
-            loop = asyncio.get_running_loop()
-            stored = await loop.run_in_executor(_REVIEWS, lambda: review_into_store(store, path, review, source="upload",
-                                                                                   settings=settings, viewer=viewer))
+            stored = await REVIEWS.run(holder(viewer), lambda: review_into_store(store, path, review, source="upload",
+                                                                                 settings=settings, viewer=viewer))
         except CoachError as exc:  # the client knows its file by its own name, not by our temporary path
             for attribute in ("message", "hint"):
                 if getattr(exc, attribute):
@@ -259,7 +261,7 @@ REPORT_HEADERS = {"Content-Security-Policy": "sandbox; default-src 'none'; style
 @router.get("/calls/{call_id}/report", response_class=HTMLResponse, tags=["reports"])
 async def call_report(call_id: CallId, viewer: Reader, store: Store) -> HTMLResponse:
     """One call's self-contained HTML report."""
-    return HTMLResponse(await asyncio.to_thread(_report, store, [call_id], viewer), headers=REPORT_HEADERS)
+    return HTMLResponse(await REPORTS.run(holder(viewer), lambda: _report(store, [call_id], viewer)), headers=REPORT_HEADERS)
 
 
 @router.get("/reports", response_class=HTMLResponse, tags=["reports"])
@@ -268,7 +270,13 @@ async def report(viewer: Reader, store: Store, filters: Annotated[CallFilter, De
     calls = await asyncio.to_thread(store.list_calls, filters, viewer)
     if not calls:
         raise NotFoundError("no calls match these filters")
-    return HTMLResponse(await asyncio.to_thread(_report, store, [c.id for c in calls], viewer), headers=REPORT_HEADERS)
+    ids = [c.id for c in calls]
+    return HTMLResponse(await REPORTS.run(holder(viewer), lambda: _report(store, ids, viewer)), headers=REPORT_HEADERS)
+
+
+def holder(viewer: Viewer) -> str:
+    """Whose share of a work queue a request takes: the token's user."""
+    return f"{viewer.role}:{viewer.name}"
 
 
 def _report(store: CallStore, call_ids: list[str], viewer: Viewer) -> str:
@@ -293,7 +301,8 @@ async def _save_upload(upload: UploadFile, path: Path, limit: int) -> None:
 def _safe_name(filename: str | None) -> str:
     """The upload's base name (its suffix tells audio from transcripts), safe to create in a folder."""
     # control and format characters dropped: a NUL cannot name a file ("embedded null byte" was a 500)
-    name = Path("".join(c for c in filename or "" if c.isprintable())).name
+    # and a Windows browser's path ("C:\\Users\\lee\\call.json", "..\\call.json") cut to its base name too
+    name = Path("".join(c for c in filename or "" if c.isprintable()).replace("\\", "/")).name
     if name in ("", ".", "..") or len(name.encode()) > 200:
         suffix = Path(name).suffix[:10] if name not in (".", "..") else ""
         return f"upload{suffix}"

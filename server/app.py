@@ -25,7 +25,7 @@ from coach.live import load_speech_model, speech_model_named
 from coach.storage import CallStore
 from server import api, audiosocket, docs, mining, supervisor
 from server.auth import StreamGate
-from server.errors import scrub_paths
+from server.errors import scrub_paths, storage_detail
 from server.limits import RateLimiter, UploadRateLimit
 from server.samples import bundled as bundled_samples
 from server.stream import ActiveStreams, CallStream, RecentCalls
@@ -137,7 +137,7 @@ def create_app(settings: Settings | None = None, *, preload: tuple[str, ...] = (
     @app.get("/readyz", tags=["health"])
     async def readyz(response: Response) -> dict:
         """Models are loaded and calls can start; ``storage`` says whether calls are being stored."""
-        storage = "ok" if app.state.store is not None else scrub_paths(f"unavailable: {app.state.store_error}")
+        storage = "ok" if app.state.store is not None else storage_detail(f"unavailable: {app.state.store_error}")
         if not state["ready"]:
             response.status_code = 503
             error = scrub_paths(state["error"]) if state["error"] else None

@@ -20,6 +20,7 @@ from coach.config import Settings
 from coach.errors import StorageError
 from coach.storage import CallStore, Viewer
 from coach.storage.records import STREAMERS
+from server.errors import storage_detail
 from server.limits import RateLimiter, bearer_secret, token_key
 
 log = logging.getLogger("coach.server.auth")
@@ -30,7 +31,7 @@ bearer = HTTPBearer(auto_error=False, description="An API token from `coach toke
 def get_store(request: Request) -> CallStore:
     store: CallStore | None = request.app.state.store
     if store is None:
-        raise HTTPException(status_code=503, detail=f"storage unavailable: {request.app.state.store_error}")
+        raise HTTPException(status_code=503, detail=storage_detail(f"storage unavailable: {request.app.state.store_error}"))
     return store
 
 
@@ -46,7 +47,7 @@ async def current_viewer(
     try:
         viewer = await asyncio.to_thread(store.authenticate, secret)
     except StorageError as exc:
-        raise HTTPException(status_code=503, detail=str(exc)) from None
+        raise HTTPException(status_code=503, detail=storage_detail(str(exc))) from None
     if viewer is None:
         raise HTTPException(status_code=401, detail="invalid or revoked API token", headers={"WWW-Authenticate": "Bearer"})
     return viewer

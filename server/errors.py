@@ -31,6 +31,9 @@ MAX_ERRORS = 20
 DETAIL_LIMIT = 4000
 #: An absolute path's folders (``/tmp/coach-upload-x1/``): errors keep only the file's name.
 _FOLDERS = re.compile(r"/(?:[^/\s'\"]+/)+")
+#: Where a database's URL starts in a storage error: what follows (user, host, port, name, the
+#: driver's own words, which repeat the host) stays in the server's log.
+_DATABASE_URL = re.compile(r"\s*\b[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 
 #: HTTP status for each kind of user-facing error.
 STATUS: dict[type[CoachError], int] = {
@@ -50,8 +53,17 @@ def scrub_paths(text: str) -> str:
     return _FOLDERS.sub("", text)
 
 
+def storage_detail(text: str) -> str:
+    """A storage error as a client may see it: what failed, not where the database lives (a database
+    outage is answered before the token is checked)."""
+    found = _DATABASE_URL.search(text)
+    if found is None:
+        return scrub_paths(text)
+    return f"{text[:found.start()].rstrip(' :')} (the server's log has the details)"
+
+
 def detail(exc: CoachError) -> str:
-    text = scrub_paths(str(exc))
+    text = storage_detail(str(exc)) if isinstance(exc, StorageError) else scrub_paths(str(exc))
     return text if len(text) <= DETAIL_LIMIT else text[:DETAIL_LIMIT] + " ..."
 
 

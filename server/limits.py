@@ -1,4 +1,5 @@
-"""Per-token rate limits: uploads (``POST /v1/calls``) and live-call starts (``/v1/stream``).
+"""Per-token rate limits: uploads (``POST /v1/calls``) and live-call starts (``/v1/stream``); and the
+work queues that keep heavy requests (reviews, reports) off the threads live calls run on.
 
 A token bucket per token: ``per_minute`` requests at once, refilled evenly over a minute. Buckets are
 keyed by the token's SHA-256 (the secret itself is never kept), so a leaked or runaway client is
@@ -8,13 +9,20 @@ starts an ``error`` event ``rate_limited`` and close code 4429.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import math
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
-from typing import Any
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from fastapi import HTTPException
+
+T = TypeVar("T")
 
 #: Buckets kept before full (idle) ones are dropped: bounds memory against clients that send a new
 #: made-up token with every request.
@@ -110,3 +118,42 @@ class UploadRateLimit:
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                                 (b"retry-after", str(retry_seconds(wait)).encode())]})
         await send({"type": "http.response.body", "body": body})
+
+
+class WorkQueue:
+    """One worker thread for one kind of heavy work, with a bound on what may wait for it.
+
+    A review of a long transcript takes minutes and a report of one tens of seconds; run on the
+    default thread pool, a handful of them took every thread the live calls' transcription and token
+    checks need (an event 45 s late). Here each kind has its own thread, each holder of a token at
+    most ``per_holder`` jobs queued or running and everyone together ``total``; past either the
+    request is refused at once (503 with ``Retry-After``) rather than left hanging behind the queue."""
+
+    def __init__(self, what: str, *, total: int, per_holder: int, retry_after: int = 30) -> None:
+        self.what = what
+        self.total = total
+        self.per_holder = per_holder
+        self.retry_after = retry_after
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=what.replace(" ", "-"))
+        self._held: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    async def run(self, holder: str, job: Callable[[], T]) -> T:
+        """``job()`` on this queue's thread, for ``holder`` (who asks: a token's user)."""
+        with self._lock:
+            if sum(self._held.values()) >= self.total:
+                raise self._busy(f"the server is busy with {self.total} {self.what} already")
+            if self._held[holder] >= self.per_holder:
+                raise self._busy(f"you already have {self.per_holder} {self.what} waiting or running")
+            self._held[holder] += 1
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._pool, job)
+        finally:
+            with self._lock:
+                self._held[holder] -= 1
+                if not self._held[holder]:
+                    del self._held[holder]
+
+    def _busy(self, why: str) -> HTTPException:
+        return HTTPException(status_code=503, detail=f"{why}; retry in {self.retry_after} s",
+                             headers={"Retry-After": str(self.retry_after)})

@@ -9,9 +9,7 @@ request at a time (a trainer's question must never starve a live call of CPU), o
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Annotated
 
@@ -26,13 +24,14 @@ from coach.mining.models import Cluster, IntentFigures, ObjectionResponses, Wind
 from coach.mining.options import DEFAULT_MIN_CALLS, DEFAULT_MIN_CLUSTER_SIZE
 from coach.playbook.registry import PlaybookRegistry
 from coach.storage import CallFilter, CallStore, Viewer
-from server.api import call_filter
+from server.api import REPORT_HEADERS, REPORTS, call_filter, holder
 from server.auth import get_store, require
+from server.limits import WorkQueue
 
 MINERS = ("coach", "supervisor", "trainer", "admin")
 #: The trainer page (server/static): charts over these routes, signed in with the review page's token.
 STATIC_PAGE = "trainer.html"
-_MINING = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mining")
+MINING = WorkQueue("mining runs", total=4, per_holder=1)
 
 router = APIRouter(prefix="/v1/mining", tags=["mining"])
 Miner = Annotated[Viewer, Depends(require(*MINERS))]
@@ -79,9 +78,8 @@ async def _mine(request: Request, store: CallStore, filters: CallFilter, viewer:
                 parts: set[str]) -> MiningResult:
     settings: Settings = request.app.state.settings
     options = dataclasses.replace(options, parts=frozenset(parts))
-    loop = asyncio.get_running_loop()
     try:
-        return await loop.run_in_executor(_MINING, lambda: mine(store, filters, viewer, options, settings=settings))
+        return await MINING.run(holder(viewer), lambda: mine(store, filters, viewer, options, settings=settings))
     except MiningTimeout as exc:
         raise HTTPException(status_code=503, detail=str(exc)) from None
 
@@ -118,7 +116,8 @@ async def mining_report(request: Request, viewer: Miner, store: Store, filters: 
     from coach.mining.report import render_mining_report
 
     result = await _mine(request, store, filters, viewer, options, {"intents", "responses", "clusters"})
-    return HTMLResponse(await asyncio.to_thread(render_mining_report, result))
+    # the report's styles are inline, as a call report's: served as one, in a sandbox of no origin
+    return HTMLResponse(await REPORTS.run(holder(viewer), lambda: render_mining_report(result)), headers=REPORT_HEADERS)
 
 
 def install(app: FastAPI, limits: MiningSettings | None = None, static: Path | None = None) -> None:

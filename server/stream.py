@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -47,6 +48,8 @@ _RUNNING: set[asyncio.Task] = set()
 NORMAL, POLICY, UNSUPPORTED, INTERNAL = 1000, 1008, 1003, 1011
 #: The client sent nothing for ``stream_idle_seconds``.
 IDLE_TIMEOUT = 4408
+#: The call lasted ``max_live_call_seconds`` from its start message (frames do not reset it).
+CALL_TOO_LONG = 4413
 #: How often a connection whose audio is ahead of the models looks again (seconds).
 BACKLOG_POLL_SECONDS = 0.05
 
@@ -151,6 +154,10 @@ class CallStream:
         self._client_left = False
         self._idle = False
         self._revoked = False
+        #: The call reached ``max_live_call_seconds`` (see _watch_length).
+        self._too_long = False
+        #: When the call's start message was taken in (time.monotonic()); the length limit counts from it.
+        self._opened_at: float | None = None
         #: The task that runs the models on the call's audio (see _run_call).
         self._pump: asyncio.Task | None = None
         #: The bundled sample this call plays in place of the client's audio (a demo call), if any.
@@ -158,8 +165,9 @@ class CallStream:
 
     @property
     def _ended_early(self) -> bool:
-        """The call did not end with a stop: the client left, went silent, failed, or its token was revoked."""
-        return self._client_left or self._failed or self._idle or self._revoked
+        """The call did not end with a stop: the client left, went silent, failed, its token was revoked,
+        or it reached the longest a live call may last."""
+        return self._client_left or self._failed or self._idle or self._revoked or self._too_long
 
     @property
     def demo(self) -> bool:
@@ -183,20 +191,26 @@ class CallStream:
             _RUNNING.add(pump)
             pump.add_done_callback(_RUNNING.discard)
             receiving = asyncio.create_task(self._receive())
-            watch = asyncio.create_task(self._watch_token())
+            # Each ends the call as the idle timeout does, whatever the client sends meanwhile.
+            watches = {asyncio.create_task(self._watch_token()), asyncio.create_task(self._watch_length())}
             try:
-                await asyncio.wait({receiving, watch}, return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.wait({receiving, *watches}, return_when=asyncio.FIRST_COMPLETED)
                 if receiving.done():
                     receiving.result()  # the client's leaving (WebSocketDisconnect) is handled below
             finally:
-                watch.cancel()
-                receiving.cancel()  # the token was revoked (or the server is stopping): read no more
+                for watch in watches:
+                    watch.cancel()
+                # the token was revoked, the call is too long (or the server is stopping): read no
+                # more, not even a receive already waiting
+                receiving.cancel()
                 self._stop.set()
                 self._wake.set()
             # Shielded: if the connection's task is cancelled (client gone, server closing the
             # socket), the call is still transcribed to the end and finished.
             await asyncio.shield(pump)
-            if self._idle:
+            if self._too_long:
+                await self._close(CALL_TOO_LONG, "call too long")
+            elif self._idle:
                 await self._close(IDLE_TIMEOUT, "idle timeout")
             elif self._revoked:
                 await self._close(UNAUTHORIZED, "token revoked")
@@ -247,6 +261,20 @@ class CallStream:
             await self._error("unauthorized", "this token was revoked; the call is finished with what arrived")
             return
 
+    async def _watch_length(self) -> None:
+        """End the call once ``max_live_call_seconds`` have passed since its start message, however often
+        the client sends (a frame now and then would hold it open for ever, and with it a session, a
+        speech stream and a place on the supervisors' floor). It is finished and stored as the idle
+        timeout's call is, with what arrived, and closed with 4413."""
+        limit = self.settings.max_live_call_seconds
+        opened = time.monotonic() if self._opened_at is None else self._opened_at
+        await asyncio.sleep(max(0.0, opened + limit - time.monotonic()))
+        log.warning("live call reached %g s; finishing the call", limit,
+                    extra={"call_id": self.call_id, "event": "too_long"})
+        self._too_long = True
+        await self._error("call_too_long", f"this call has lasted {_duration(limit)}, the longest a live call may "
+                                           "(COACH_MAX_LIVE_CALL_SECONDS); it is finished with what arrived")
+
     def _check_open_calls(self) -> None:
         """An agent's token may have ``max_live_calls_per_agent`` calls open at once (this one included)."""
         limit = self.settings.max_live_calls_per_agent
@@ -295,6 +323,7 @@ class CallStream:
     async def _open(self, start: StartMessage) -> bool:
         """Open the call a start message describes (every protocol's start ends here): the engine
         session and transcribers, the call's storage, ``ready``, the pre-call gates' events."""
+        self._opened_at = time.monotonic()
         self.call_id = start.call_id
         metadata = self._owned(start.metadata)
         if start.demo and start.sample is None:
@@ -530,6 +559,11 @@ def _short(value: Any, limit: int = 60) -> str:
     """A client's value for a message: its repr, cut short (errors never echo long input)."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _duration(seconds: float) -> str:
+    """``14400 s (4 h)``; under an hour, ``90 s``."""
+    return f"{seconds:g} s" + (f" ({seconds / 3600:g} h)" if seconds >= 3600 else "")
 
 
 def _text(value: Any) -> str | None:

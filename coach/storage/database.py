@@ -42,7 +42,12 @@ def create_database_engine(url: str) -> Engine:
                            hint="use sqlite:///path/to/coach.db or postgresql+psycopg://user:password@host/db") from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(parsed.database).expanduser().parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:  # a file where a folder should be, no permission, a read-only disk
+                raise StorageError(f"cannot create the database folder {folder}: {exc.strerror or exc}",
+                                   hint="point COACH_DATABASE_URL (or COACH_DATA_DIR) at a folder this user can write") from None
         engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_SECONDS})
 
         @event.listens_for(engine, "connect")

@@ -280,6 +280,16 @@ def test_a_nul_in_an_upload_name_is_dropped_not_a_500(client, tokens):
     assert response.json()["detail"] == "ab.flac: the file is empty"
 
 
+def test_a_windows_path_as_an_upload_name_is_cut_to_its_base_name(client, tokens):
+    """Old browsers send the whole path; backslashes stayed in the name, the call id made of it was
+    refused (422) and a plain upload failed."""
+    with (EXAMPLES / "zh-cooperative.json").open("rb") as handle:
+        response = client.post("/v1/calls", headers=auth(tokens["coach"]),
+                               files={"file": ("C:\\Users\\lee\\..\\calls\\zh-coop.json", handle)})
+    assert response.status_code in (200, 201), response.text
+    assert "\\" not in response.json()["call"]["id"] and "/" not in response.json()["call"]["id"]
+
+
 @pytest.mark.parametrize("call_id", ["hidden/one", "..", "nul\x00id", "\u202eevil"])
 def test_a_call_id_that_cannot_name_a_call_is_refused_before_the_review(client, tokens, call_id):
     """A slash made a stored call unreachable at /v1/calls/{id}; control and format characters hide the id."""

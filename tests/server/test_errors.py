@@ -31,6 +31,10 @@ def make_client() -> TestClient:
     def db() -> dict:
         raise StorageError("cannot reach the database sqlite:////home/lee/.local/share/coach/coach.db")
 
+    @app.get("/pg")
+    def pg() -> dict:
+        raise StorageError("cannot reach the database postgresql+psycopg://coach_svc:***@10.1.2.3:5432/coach_prod: refused")
+
     return TestClient(app)
 
 
@@ -59,6 +63,22 @@ def test_coach_errors_keep_file_names_and_drop_server_folders():
     assert response.json()["detail"] == "call.wav: cannot decode audio\n  hint: see x.py"
     response = client.get("/db")
     assert response.status_code == 503 and "/home/lee" not in response.text and "cannot reach the database" in response.text
+    # nor where the database lives: user, host, port and name stay in the server's log
+    response = client.get("/pg")
+    assert response.status_code == 503 and response.json()["detail"] == "cannot reach the database (the server's log has the details)"
+
+
+def test_a_store_that_failed_to_open_names_no_database_to_a_client(tmp_path):
+    """The 503 of every route while the store is down is answered before the token is checked: it
+    must say what is wrong without the database's address."""
+    from coach.config import Settings
+    from server.app import create_app
+
+    settings = Settings(data_dir=tmp_path, database_url="postgresql+psycopg://coach_svc:S3cret@127.0.0.1:1/coach_prod")
+    with TestClient(create_app(settings, preload=())) as client:
+        response = client.get("/v1/calls")
+    assert response.status_code == 503 and "storage unavailable" in response.text
+    assert not any(secret in response.text for secret in ("coach_svc", "S3cret", "127.0.0.1", "coach_prod"))
 
 
 def test_clip_cuts_long_values():

@@ -19,6 +19,7 @@ from coach.errors import InputError
 from coach.storage import CallFilter, CallStore
 from server.app import create_app
 from server.samples import SamplePlayback, bundled
+from tests.audio.test_streaming import speak
 
 START = {"type": "start", "call_id": "s1", "language": "en", "channels": 1, "channel_roles": ["debtor"]}
 SILENCE = np.zeros(3200, dtype="<i2").tobytes()  # 0.1 s at 16 kHz
@@ -236,6 +237,54 @@ def test_a_silent_connection_is_closed_and_its_call_stored_as_interrupted(parts)
             # closed a second after connecting (by the time the last "connected" went out), not a second
             # after the last of them (4 s)
             assert closed.value.code == 4408 and time.monotonic() - connected < 3.5
+
+
+def test_a_live_call_has_a_longest_length_that_frames_do_not_reset(client, parts):
+    """A client sending a small frame more often than the idle timeout cannot hold a call open for ever:
+    at ``max_live_call_seconds`` from its start the call ends (4413) and is finished and stored as an
+    idle one is, with what arrived."""
+    settings, store, tokens = parts
+    # the models loaded first: the limit counts from the start message, loading included
+    stream_call(client, {**START, "call_id": "too-long-warm-up"}, headers=bearer(tokens["agent"]))
+    short = settings.model_copy(update={"stream_idle_seconds": 1.0, "max_live_call_seconds": 2.0})
+    speech = (np.concatenate([speak("please stop calling me", "en-us+f3"), np.zeros(8000, dtype=np.float32)])
+              * 32767).astype("<i2").tobytes()
+    with TestClient(create_app(short, preload=(), store=store)) as limited:
+        with limited.websocket_connect("/v1/stream", headers=bearer(tokens["agent"])) as ws:
+            ws.send_text(json.dumps({**START, "call_id": "too-long-1"}))
+            assert json.loads(ws.receive_text())["type"] == "ready"
+            for offset in range(0, len(speech), 3200):
+                ws.send_bytes(speech[offset : offset + 3200])
+            for _ in range(14):  # a frame every 0.25 s for 3.5 s: never idle for 1 s, and past the limit
+                ws.send_bytes(SILENCE[:320])
+                time.sleep(0.25)
+            events = []
+            with pytest.raises(WebSocketDisconnect) as closed:
+                while True:
+                    events.append(json.loads(ws.receive_text()))
+        assert closed.value.code == 4413
+        errors = [e for e in events if e["type"] == "error"]
+        assert [e["code"] for e in errors] == ["call_too_long"]  # not idle_timeout: the frames kept it busy
+        assert "2 s" in errors[0]["message"] and "COACH_MAX_LIVE_CALL_SECONDS" in errors[0]["message"]
+        assert events[-1]["type"] == "scorecard"  # finished with what arrived
+        detail = stored(store, "too-long-1")
+        assert detail.status == "interrupted"  # as the idle timeout leaves its call
+        assert any("stop" in u.text.lower() for u in detail.utterances), detail.utterances
+        assert store.scorecard("too-long-1") is not None
+    # a receive already waiting (a minute of idle time left) does not sleep past the limit
+    patient = settings.model_copy(update={"stream_idle_seconds": 60.0, "max_live_call_seconds": 1.0})
+    with TestClient(create_app(patient, preload=(), store=store)) as limited:
+        with limited.websocket_connect("/v1/stream", headers=bearer(tokens["agent"])) as ws:
+            ws.send_text(json.dumps({**START, "call_id": "too-long-2"}))
+            assert json.loads(ws.receive_text())["type"] == "ready"
+            waiting = time.monotonic()
+            events = []
+            with pytest.raises(WebSocketDisconnect) as closed:
+                while True:
+                    events.append(json.loads(ws.receive_text()))
+        assert closed.value.code == 4413 and time.monotonic() - waiting < 10
+        assert [e["code"] for e in events if e["type"] == "error"] == ["call_too_long"]
+        assert stored(store, "too-long-2").status == "interrupted"
 
 
 def test_a_live_call_whose_token_is_revoked_ends_and_is_kept(parts, monkeypatch):

@@ -235,6 +235,15 @@ def test_an_unreachable_database_is_a_clear_error():
         CallStore("not a url")
 
 
+def test_a_database_folder_that_cannot_be_made_is_a_clear_error(tmp_path):
+    """A file where the database's folder should be: a StorageError naming it (the server then starts
+    with storage unavailable, the CLI prints one line), not a NotADirectoryError traceback."""
+    (tmp_path / "afile").write_text("not a folder")
+    with pytest.raises(StorageError, match="cannot create the database folder") as error:
+        CallStore(f"sqlite:///{tmp_path}/afile/inner/coach.db")
+    assert error.value.hint and "COACH_DATABASE_URL" in error.value.hint
+
+
 def test_a_locked_sqlite_database_is_a_clear_error_and_writes_nothing(tmp_path, hardship_events, monkeypatch):
     from coach.storage import database
 
