@@ -211,6 +211,17 @@ def test_payment_made_during_the_call():
     assert outcome.kind == "payment_made" and outcome.amount == 1000 and outcome.currency == "CNY"
 
 
+def test_asking_for_a_confirmation_number_is_no_payment():
+    """"Do you have a confirmation number" checks a payment the debtor says they made before the call:
+    the call came to a dispute, not a payment taken."""
+    call = (Call().say("debtor", "i sent that money back in february", "already_paid")
+            .say("agent", "ok can you give me the confirmation number from that payment so i can trace it"))
+    assert determine_outcome(call.events, "en", STARTED).kind == "dispute"
+    call = (Call().say("debtor", "ok put it on my visa", "promise_to_pay", kind="commitment")
+            .say("agent", "done, the confirmation number for today's payment is 7 7 1 2"))
+    assert determine_outcome(call.events, "en", STARTED).kind == "payment_made"
+
+
 def test_a_balance_statement_is_not_a_recap():
     assert not is_recap("just to confirm your balance as of today is $500", "en")
     assert is_recap("just to confirm you will pay $200 on march 16th", "en")

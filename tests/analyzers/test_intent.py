@@ -105,6 +105,14 @@ def test_a_filler_alone_is_no_wrong_number(engine_for, language, question, reply
     assert result is None or result.intent != "wrong_party"
 
 
+@pytest.mark.parametrize("text", ["我不加 我凭什么加你微信",  # refuse_to_pay at 0.48 before (a new user's call)
+                                  "微信我不加 有什么事你让银行客服打给我", "你那个收款码我不扫 我自己在app上操作"])
+def test_turning_down_a_private_channel_is_no_refusal_to_pay(zh_engine, text):
+    """The debtor who won't add the agent's WeChat refuses the channel (the agent's CN-CHANNEL breach), not the debt."""
+    events = run_call(zh_engine, [("agent", "你加我个人微信 我把码发你 今天转过来就行"), ("debtor", text)])
+    assert "refuse_to_pay" not in {e.intent for e in of_type(events, "intent")}
+
+
 @pytest.mark.parametrize("text", ["我还以为月底才扣款呢", "我还没发工资 这个月底才发", "我还在公司开会"])
 def test_still_is_no_promise_to_repay(zh_engine, text):
     """还 is "repay" and "still": "我还以为", "我还没", "我还在" promise nothing."""
