@@ -31,7 +31,8 @@ from server.limits import WorkQueue
 MINERS = ("coach", "supervisor", "trainer", "admin")
 #: The trainer page (server/static): charts over these routes, signed in with the review page's token.
 STATIC_PAGE = "trainer.html"
-MINING = WorkQueue("mining runs", total=4, per_holder=1)
+#: The trainer page asks for its three parts (intents, responses, clusters) at once.
+MINING = WorkQueue("mining runs", total=8, per_holder=3)
 
 router = APIRouter(prefix="/v1/mining", tags=["mining"])
 Miner = Annotated[Viewer, Depends(require(*MINERS))]

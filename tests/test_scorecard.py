@@ -106,6 +106,19 @@ def test_an_agent_who_gives_a_staff_number_has_greeted(en_engine):
     assert checks["greeting"].passed is True, checks["greeting"].detail
 
 
+def test_a_stage_check_quotes_the_agents_own_line(engine_for):
+    """A coach checks a passed stage against the call: its detail quotes the agent's line, not the
+    playbook example the line resembled."""
+    for language, calls in (
+        ("en", [("agent", "good morning you've reached priya at front range billing recovery am i talking to rosa"),
+                ("debtor", "yes this is rosa")]),
+        ("zh", [("agent", "您好 这里是锦程银行信用卡中心 我是客服小周 请问是陈晓燕女士吗"), ("debtor", "对 是我")]),
+    ):
+        engine, _ = engine_for(language)
+        greeting = _checks(engine, calls)["greeting"]
+        assert greeting.passed is True and repr(calls[0][1]) in greeting.detail, greeting.detail
+
+
 def test_a_plan_agreed_turn_by_turn_owes_its_recap(en_engine):
     """The debtor gave the date asked for: a promise was made, so reading the terms back applies."""
     checks = _checks(en_engine, [

@@ -81,7 +81,8 @@ class StageTracker:
         self.last_shown = [stage for stage, _ in found]
         self.identity_check_pending = False
         for stage, match in found:
-            self.reached.setdefault(stage, StageReached(stage, utterance_id, time, match.evidence))
+            # the scorecard quotes what the agent said, never the playbook example it resembled
+            self.reached.setdefault(stage, StageReached(stage, utterance_id, time, features.texts[0]))
             if stage == self.detector.identity_stage:
                 self.identity_check_pending = True  # also once verified: a second check can undo it
         if not found:
