@@ -54,9 +54,11 @@ SELF_HARM_CUES = re.compile(
     r"|\bjump(?:ing)? off (?:a|the|that) (?:bridge|building|roof|cliff)\b|\boverdos\w*|\bslit(?:ting)? my wrists?\b"
     r"|\bwish i (?:had never been born|was never born|wasnt alive|was not alive|could (?:just )?(?:die|disappear forever))\b"
     r"|\b(?:dont|do not) want to (?:wake up|exist)(?: anymore| again)?\b"
+    r"|\b(?:dont|do not|cant|cannot) see (?:the|any) point (?:of|in) (?:anything|living|going on|it all|life|being here)\b"
+    r"|\b(?:want|wanted|wanna) to (?:just )?disappear\b|\bmight as well not (?:be here|exist|be around)\b"
     r"|\b(?:wont|will not) be (?:here|around) (?:much longer|anymore|for long)\b"
     r"|不想活|不想再活|活不下去|没法活|不活了|活够了|活着(?:还)?(?:有|没)?(?:什么|啥)?(?:意思|意义)|活着太(?:累|苦|难)|轻生|自杀"
-    r"|一了百了|一死了之|结束(?:自己的)?生命|离开这个世界|跳楼|跳河|上吊|割腕|卧轨|安眠药|农药|想死|不如死了|(?:我)?死了算了"
+    r"|我(?:是)?(?:真的|实在)?(?:快)?撑不下去了|从楼上跳|跳下去算了|一了百了|一死了之|结束(?:自己的)?生命|离开这个世界|跳楼|跳河|上吊|割腕|卧轨|安眠药|农药|想死|不如死了|(?:我)?死了算了"
     r"|(?:我)?(?:还)?不如(?:去)?死|死了(?:就|也)?(?:解脱|干净|清净|好了)",
 )
 

@@ -389,7 +389,7 @@ class CallSession:
         chosen += [(n, r) for n, r in responses if r.stage == stage and not r.on_self_harm]
         chosen += [(n, r) for n, r in responses if r.stage == "any" and not r.on_self_harm]
         if not chosen:
-            chosen = responses or list(enumerate(intent.responses))
+            chosen = responses  # an intent whose every script is the crisis one offers none without a cue
         suggestions = [
             Suggestion(text=r.text, stage=r.stage, principle=r.principle, ref=f"{base}/responses/{n}") for n, r in chosen[:3]
         ]

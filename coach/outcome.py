@@ -264,9 +264,10 @@ _PATTERNS = {
         agent_paid=re.compile(
             r"\b(payment|it|that) (has|have)? ?(been |just |now )?(went|gone|go) through\b"
             r"|\b(payment|it) (has been|was|is) (processed|approved|posted|received|successful|accepted|completed)\b"
-            # a confirmation number given, not one asked for ("do you have a confirmation number" for a
-            # payment the debtor says was made before the call)
-            r"|\b(your|the|a|its|here is your|heres your) confirmation (number|code|#) (is|for (this|that|the|your|today))\b"
+            # a confirmation number given (its digits said), not one asked for ("do you have a
+            # confirmation number" for a payment the debtor says was made before the call)
+            r"|\bconfirmation (number|code|#)\b[^?]{0,30}?(\d{3,}|\b(zero|oh|one|two|three|four|five|six|seven|eight|nine|\d)"
+            r"([\s,.-]+(zero|oh|one|two|three|four|five|six|seven|eight|nine|\d)\b){2,})"
             r"|\bi('ve| have) (processed|posted|taken|run) (the|your|that) (payment|card)\b"
             r"|\bthank you for (your|the|that) payment\b"
         ),

@@ -31,9 +31,11 @@ MAX_ERRORS = 20
 DETAIL_LIMIT = 4000
 #: An absolute path's folders (``/tmp/coach-upload-x1/``): errors keep only the file's name.
 _FOLDERS = re.compile(r"/(?:[^/\s'\"]+/)+")
-#: Where a database's URL starts in a storage error: what follows (user, host, port, name, the
-#: driver's own words, which repeat the host) stays in the server's log.
-_DATABASE_URL = re.compile(r"\s*\b[a-z][a-z0-9+.-]*://", re.IGNORECASE)
+#: A database's address in a storage error: a URL (``postgresql+psycopg://svc:***@db:5432/coach``,
+#: ``sqlite:////srv/coach.db``) or a bare ``user:password@host`` given without its scheme.
+_DATABASE_ADDRESS = re.compile(r"'?[^\s']*://[^\s']*[^\s':,]'?|'?[^\s'@]+@[^\s']*[^\s':,]'?")
+#: The driver's own words name the host again ('connection to server at "10.1.2.3", port 5432 failed').
+_DRIVER_HOST = re.compile(r'(server at|host) "?[^\s",]+"?(, port \d+)?')
 
 #: HTTP status for each kind of user-facing error.
 STATUS: dict[type[CoachError], int] = {
@@ -54,12 +56,9 @@ def scrub_paths(text: str) -> str:
 
 
 def storage_detail(text: str) -> str:
-    """A storage error as a client may see it: what failed, not where the database lives (a database
-    outage is answered before the token is checked)."""
-    found = _DATABASE_URL.search(text)
-    if found is None:
-        return scrub_paths(text)
-    return f"{text[:found.start()].rstrip(' :')} (the server's log has the details)"
+    """A storage error as a client may see it: what failed and what to do, not where the database lives
+    (a database outage is answered before the token is checked)."""
+    return scrub_paths(_DRIVER_HOST.sub(r"\1 <host>", _DATABASE_ADDRESS.sub("<database>", text)))
 
 
 def detail(exc: CoachError) -> str:

@@ -160,14 +160,17 @@ def test_a_failing_listener_does_not_stop_the_call():
                                   "everyone would be better off if i wasnt here", "my kids would be better off without me",
                                   "whats the point of living like this", "sometimes i think about ending things",
                                   "i wont be around much longer anyway", "i dont want to wake up tomorrow",
-                                  "我真的不想活了", "活不下去了", "活着有什么意思", "活着太累了", "大不了一死了之", "死了就解脱了"])
+                                  "我真的不想活了", "活不下去了", "活着有什么意思", "活着太累了", "大不了一死了之", "死了就解脱了",
+                                  # said around it: these lines alone now bring the crisis script
+                                  "some days i just want to disappear", "honestly i cant see the point of anything",
+                                  "i might as well not be here", "我站在阳台上就想从楼上跳", "我是实在撑不下去了"])
 def test_self_harm_cues(text):
     assert self_harm_cue(text)
 
 
 @pytest.mark.parametrize("text", ["i cant pay this month", "my phone died", "我下个月再还", "this is killing me",
                                   "were better off setting up a plan", "the point is i cant pay", "ill end up paying it",
-                                  "你去死吧", "死活不还", "这个月工资没法还"])
+                                  "你去死吧", "死活不还", "这个月工资没法还", "店里生意撑不下去了", "i dont see the point of paying for this"])
 def test_no_self_harm_cue(text):
     assert self_harm_cue(text) is None
 

@@ -217,9 +217,13 @@ def test_asking_for_a_confirmation_number_is_no_payment():
     call = (Call().say("debtor", "i sent that money back in february", "already_paid")
             .say("agent", "ok can you give me the confirmation number from that payment so i can trace it"))
     assert determine_outcome(call.events, "en", STARTED).kind == "dispute"
-    call = (Call().say("debtor", "ok put it on my visa", "promise_to_pay", kind="commitment")
-            .say("agent", "done, the confirmation number for today's payment is 7 7 1 2"))
-    assert determine_outcome(call.events, "en", STARTED).kind == "payment_made"
+    for asked in ("do you have a confirmation number for that payment", "whats the confirmation number for that one"):
+        call = Call().say("debtor", "i sent that money back in february", "already_paid").say("agent", asked)
+        assert determine_outcome(call.events, "en", STARTED).kind == "dispute", asked
+    for given in ("done, the confirmation number for today's payment is 7 7 1 2", "here's your confirmation number: 4 4 7 1.",
+                  "okay, you're all set. confirmation number is 7712."):
+        call = Call().say("debtor", "ok put it on my visa", "promise_to_pay", kind="commitment").say("agent", given)
+        assert determine_outcome(call.events, "en", STARTED).kind == "payment_made", given
 
 
 def test_a_balance_statement_is_not_a_recap():

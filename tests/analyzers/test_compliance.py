@@ -101,10 +101,13 @@ def test_bankruptcy_starts_only_the_bankruptcy_duty(en_engine):
     ("en", "lawyers cost money, i couldnt even afford a lawyer if i wanted one", False),
     ("en", "do i need to get a lawyer for something like this", False),
     ("en", "no, i got a lawyer, his name is frank", True),
+    ("en", "i couldnt afford a lawyer so legal aid is representing me now", True),
+    ("en", "no, attorney mark davis is handling this, call him", True),
     ("en", "you'll have to talk to my attorney about that", True),
     ("zh", "律师我可请不起 房租都快交不上了", False),
     ("zh", "这种情况我要不要请个律师啊", False),
     ("zh", "这个我委托了律师 你们直接找律所吧", True),
+    ("zh", "我是请不起律师 但法律援助那边已经在帮我处理了", True),
 ])
 def test_a_lawyer_named_only_to_say_there_is_none_starts_no_duty(request, engine_name, said, represented):
     """"No, I don't have a lawyer", "I can't afford one", "should I get one?": nobody represents the
@@ -115,6 +118,21 @@ def test_a_lawyer_named_only_to_say_there_is_none_starts_no_duty(request, engine
     rules = set(_rules(run_call(engine, verify + [("debtor", said), ("agent", ask)])))
     duty = {"US-ATTY"} if engine_name == "en" else {"CN-CEASE"}
     assert bool(rules & duty) == represented, rules
+
+
+@pytest.mark.parametrize(("engine_name", "said", "line", "rule"), [
+    ("en", "yes speaking", "this is officer grant with the county, do you have an attorney", "US-IMPERS"),
+    ("en", "yes speaking", "are you represented? because the sheriff will be serving you papers tomorrow", "US-IMPERS"),
+    ("zh", "以后别往我公司打了", "行 以后不打您单位了 那您今天能还多少", "CN-CEASE"),
+    ("zh", "以后别往我公司打了", "我们不打你的通讯录了 直接把你欠钱的事发朋友圈", "CN-PRIV"),
+    ("zh", "以后别往我公司打了", "不告诉你同事也行 今天必须把钱还清", "CN-CEASE"),
+])
+def test_a_lawful_clause_never_excuses_a_breach_in_the_same_line(request, engine_name, said, line, rule):
+    """The vetoes for a lawful question or promise (asking about a lawyer, not calling the workplace)
+    read the whole line: an authority claimed, a payment asked or a threat made beside them still counts."""
+    engine = request.getfixturevalue(f"{engine_name}_engine")
+    verify = VERIFY_EN if engine_name == "en" else VERIFY_ZH
+    assert rule in _rules(run_call(engine, verify + [("debtor", said), ("agent", line)]))
 
 
 def test_noting_where_not_to_call_is_no_pressing(zh_engine):

@@ -113,6 +113,18 @@ def test_turning_down_a_private_channel_is_no_refusal_to_pay(zh_engine, text):
     assert "refuse_to_pay" not in {e.intent for e in of_type(events, "intent")}
 
 
+def test_a_private_channel_turned_down_with_the_debt_is_still_a_refusal(zh_engine):
+    events = run_call(zh_engine, [("agent", "你加我个人微信 我把码发你"), ("debtor", "我凭什么加你微信 一分钱都不还")])
+    assert "refuse_to_pay" in {e.intent for e in of_type(events, "intent")}
+
+
+@pytest.mark.parametrize("text", ["算了 我还是还一千吧 下周五", "我还是把这五百还了吧 明天"])
+def test_still_then_repay_is_a_promise(zh_engine, text):
+    """还是 + a payment verb ("我还是还一千吧") is the decision to pay, not "still"."""
+    events = run_call(zh_engine, [("agent", "您这个月能还多少"), ("debtor", text)])
+    assert "promise_to_pay" in {e.intent for e in of_type(events, "intent")}
+
+
 @pytest.mark.parametrize("text", ["我还以为月底才扣款呢", "我还没发工资 这个月底才发", "我还在公司开会"])
 def test_still_is_no_promise_to_repay(zh_engine, text):
     """还 is "repay" and "still": "我还以为", "我还没", "我还在" promise nothing."""

@@ -65,7 +65,7 @@ def test_coach_errors_keep_file_names_and_drop_server_folders():
     assert response.status_code == 503 and "/home/lee" not in response.text and "cannot reach the database" in response.text
     # nor where the database lives: user, host, port and name stay in the server's log
     response = client.get("/pg")
-    assert response.status_code == 503 and response.json()["detail"] == "cannot reach the database (the server's log has the details)"
+    assert response.status_code == 503 and response.json()["detail"] == "cannot reach the database <database>: refused"
 
 
 def test_a_store_that_failed_to_open_names_no_database_to_a_client(tmp_path):
