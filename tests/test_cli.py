@@ -361,3 +361,10 @@ def test_mine_suggests_the_export_a_cluster_is_big_enough_for():
     big, small = _mined(4, cluster_size=30).clusters[0], _mined(4, cluster_size=3).clusters[0]
     assert "--as-intent NAME" in _export_command(big)
     assert _export_command(small) == "coach mine export --cluster en-1 --into-intent dispute --out en-1.yaml"
+
+
+def test_python_dash_m_coach_is_the_command_line():
+    """``python -m coach`` (no script on PATH, another interpreter) runs the same commands."""
+    result = subprocess.run([sys.executable, "-m", "coach", "--help"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("Usage: coach") and "analyze" in result.stdout
