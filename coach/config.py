@@ -103,7 +103,10 @@ class Settings(BaseSettings):
     max_frame_bytes: int = Field(default=1_048_576, gt=0)
     #: Bad-input guards for transcripts.
     max_transcript_bytes: int = Field(default=20_000_000, gt=0)
-    max_utterances: int = Field(default=20_000, gt=0)
+    #: Turns in one transcript: a four-hour call has about 4,000. The analysis costs ~20 ms a turn
+    #: whatever its length, and reviews run one at a time: 20,000 short lines held the review thread
+    #: for 7 minutes; 5,000 hold it under two.
+    max_utterances: int = Field(default=5_000, gt=0)
     max_utterance_chars: int = Field(default=5_000, gt=0)
     #: All of a transcript's text: ~18 hours of continuous speech. Reviews run one at a time, and 20,000
     #: utterances of 5,000 characters each took the reviewer for hours.

@@ -135,6 +135,16 @@ def test_too_many_utterances(tmp_path):
     assert "more than the limit" in _error(write_call(tmp_path / "c.json", GOOD * 6), settings=Settings(max_utterances=10))
 
 
+def test_the_default_turn_limit_bounds_one_review(tmp_path):
+    """Twenty thousand short lines passed every limit and held the server's one review thread for seven
+    minutes; the default now stops a transcript past 5,000 turns (a four-hour call has about 4,000)."""
+    turns = [{"speaker": "agent" if n % 2 else "debtor", "text": "ok", "start": n * 1.0, "end": n * 1.0 + 0.5}
+             for n in range(5_001)]
+    message = _error(write_call(tmp_path / "long.json", turns), settings=Settings())
+    assert "5001 utterances is more than the limit of 5000" in message and "COACH_MAX_UTTERANCES" in message
+    assert len(load_call(write_call(tmp_path / "ok.json", turns[:5_000]), settings=Settings()).utterances) == 5_000
+
+
 def test_too_much_text_in_one_call(tmp_path):
     """Each utterance under its limit, but all of them more than one call's: reviews run one at a time."""
     message = _error(write_call(tmp_path / "c.json", GOOD * 6), settings=Settings(max_transcript_chars=20))
