@@ -383,13 +383,11 @@ class CallSession:
         intent = playbook.intent(result.intent)
         stage = self.stages.current or playbook.stages[0].id
         base = f"{self.engine.ref}#intents/{intent.id}"
-        crisis = self_harm_cue(text) is not None
-        responses = [(n, r) for n, r in enumerate(intent.responses) if crisis or not r.on_self_harm]
-        chosen = [(n, r) for n, r in responses if r.on_self_harm]
-        chosen += [(n, r) for n, r in responses if r.stage == stage and not r.on_self_harm]
-        chosen += [(n, r) for n, r in responses if r.stage == "any" and not r.on_self_harm]
-        if not chosen:
-            chosen = responses  # an intent whose every script is the crisis one offers none without a cue
+        crisis = [(n, r) for n, r in enumerate(intent.responses) if r.on_self_harm] if self_harm_cue(text) else []
+        scripts = [(n, r) for n, r in enumerate(intent.responses) if not r.on_self_harm]
+        staged = [p for p in scripts if p[1].stage == stage] + [p for p in scripts if p[1].stage == "any"]
+        # no script for the stage: any (an intent whose every script is the crisis one offers none without a cue)
+        chosen = (crisis + staged) or scripts
         suggestions = [
             Suggestion(text=r.text, stage=r.stage, principle=r.principle, ref=f"{base}/responses/{n}") for n, r in chosen[:3]
         ]

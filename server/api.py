@@ -35,6 +35,13 @@ from server.limits import WorkQueue
 REVIEWS = WorkQueue("reviews", total=8, per_holder=2)
 #: Reports too: a long call's report takes seconds to build and can be tens of megabytes.
 REPORTS = WorkQueue("reports", total=4, per_holder=2)
+
+
+def holder(viewer: Viewer) -> str:
+    """Whose share of a work queue a request takes: the token's user."""
+    return f"{viewer.role}:{viewer.name}"
+
+
 REVIEWERS = ("coach", "supervisor", "trainer", "admin")
 #: Roles scoped to one team (they see, upload and annotate that team's calls).
 TEAM_ROLES = ("coach", "supervisor")
@@ -272,11 +279,6 @@ async def report(viewer: Reader, store: Store, filters: Annotated[CallFilter, De
         raise NotFoundError("no calls match these filters")
     ids = [c.id for c in calls]
     return HTMLResponse(await REPORTS.run(holder(viewer), lambda: _report(store, ids, viewer)), headers=REPORT_HEADERS)
-
-
-def holder(viewer: Viewer) -> str:
-    """Whose share of a work queue a request takes: the token's user."""
-    return f"{viewer.role}:{viewer.name}"
 
 
 def _report(store: CallStore, call_ids: list[str], viewer: Viewer) -> str:

@@ -3,7 +3,8 @@
 and integrations may not mine.
 
 Mining reads many calls and runs the embedding model: it runs on a worker thread of its own, one
-request at a time (a trainer's question must never starve a live call of CPU), on at most
+request at a time (a trainer's question must never starve a live call of CPU), with at most three waiting
+per token holder and eight in all (past that, 503 at once: :class:`server.limits.WorkQueue`), on at most
 ``COACH_MINING_MAX_CALLS`` calls (the newest) and for at most ``COACH_MINING_TIMEOUT_SECONDS``.
 """
 
