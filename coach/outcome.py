@@ -442,11 +442,15 @@ class _DateMatch:
 def find_due_date(text: str, language: str, base: date | None) -> tuple[date | None, str] | None:
     """The date a phrase names and the words naming it; the date is None when there is no ``base``
     to resolve it against. The most explicit date wins ("friday april third", "今天 也就是三月十号"),
-    then the first one said."""
-    matches = _date_matches(text.lower(), _language(language))
+    then the first one said; a day named for a call back only where no other is."""
+    lowered = text.lower()
+    matches = _date_matches(lowered, _language(language))
     if not matches:
         return None
-    best = min(matches, key=lambda m: (m.rank, m.start))
+    # the day someone will call back yields to the day of a payment said beside it
+    pack = language_pack(_language(language))
+    paying = [m for m in matches if not pack.names_a_callback(lowered[:m.start], lowered[m.end:])]
+    best = min(paying or matches, key=lambda m: (m.rank, m.start))
     phrase = text[best.start : best.end].strip()
     return (best.resolve(base) if base else None), phrase
 

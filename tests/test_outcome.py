@@ -473,3 +473,16 @@ def test_the_sums_a_line_states_in_digits_or_words(text, amounts):
     """What the amount rule compares with the balance: no count of days, time of day or card digits."""
     assert stated_amounts(text, "en") == amounts
 
+
+
+@pytest.mark.parametrize(("text", "language", "phrase"), [
+    ("so fifty dollars this friday by card and well call you on the thirtieth to set up the rest", "en", "this friday"),
+    ("pay by the thirtieth and ill check in with you next week", "en", "the thirtieth"),
+    ("ill call you back on friday", "en", "friday"),  # a call back only: still its day
+    ("周五先还五百 三十号再给您打电话", "zh", "周五"),
+    ("那我们下周一再联系", "zh", "下周一"),
+])
+def test_the_day_of_a_call_back_yields_to_the_day_of_a_payment(text, language, phrase):
+    """A recap names the payment day and the next call's: the payment's is the promise's due date,
+    however explicit the other ("the thirtieth" outranks "this friday" otherwise)."""
+    assert find_due_date(text, language, BASE)[1] == phrase

@@ -28,6 +28,12 @@ if TYPE_CHECKING:
 
 #: How a rule's trigger matched a line: its phrases, its patterns, or nearness to one of its examples.
 WORD_METHODS = ("phrase", "pattern", "example")
+#: A line read as a duty's intents less surely than this in all (a dispute is spread over not_my_debt,
+#: dispute_amount, already_paid...) is a hint for the agent, but starts no duty: "你们又打来干什么"
+#: (stop_calling at 0.52) and "im tired of you people calling my house" (0.40) complain of the calls
+#: without asking for them to stop, and every later mention of the balance had become an S1. The
+#: requests to stop on the development sets read 0.76 and over.
+DUTY_START_CONFIDENCE = 0.6
 
 
 @dataclass(frozen=True)
@@ -142,6 +148,7 @@ class ComplianceMonitor:
         *,
         identity_verified: bool,
         debtor_intents: list[str] | tuple[str, ...] = (),
+        intent_confidence: dict[str, float] | None = None,
         consents: str | None = None,
     ) -> list[Finding]:
         """``consents``: how the debtor chose to talk about paying, which lifts the duties that allow it
@@ -150,7 +157,8 @@ class ComplianceMonitor:
         breath as a dispute too: "the amount is too high, can I do a plan while you check")."""
         found = self._overdue(utterance_id, start)
         if speaker == "debtor":
-            self._lift_or_restart(utterance_id, features, debtor_intents, consents)
+            starting = [i for i in debtor_intents if self._sure_enough(i, intent_confidence or {})]
+            self._lift_or_restart(utterance_id, features, debtor_intents, starting, consents)
         for rule in self.rules.rules:
             if rule.speaker != speaker:
                 continue
@@ -194,8 +202,9 @@ class ComplianceMonitor:
         return found
 
     def _lift_or_restart(self, utterance_id: int, features: Features, intents: list[str] | tuple[str, ...],
-                         consents: str | None) -> None:
-        """A debtor line's effect on the duties: what it lifts, restarts and starts."""
+                         starting: list[str], consents: str | None) -> None:
+        """A debtor line's effect on the duties: what it lifts (any of its ``intents``), restarts and
+        starts (those read surely enough to, ``starting``)."""
         duties = [r for r in self.rules.rules if r.kind == "duty"]
         # lifted before this line's own starts count: an instalment named in a dispute ("这笔分期手续费
         # 我根本没申请过分期") reads as settlement_request too, and a yes can carry a dispute of its own
@@ -204,13 +213,13 @@ class ComplianceMonitor:
                                           or (consents == "reply" and rule.released_by_consent)):
                 self.released.add(rule.id)
         for rule in duties:
-            if rule.id in self.released and self._starts(rule, features, intents):
+            if rule.id in self.released and self._starts(rule, features, starting):
                 self.released.discard(rule.id)  # "no, I dispute all of it": the duty is back, for this line
                 self.duties_started.pop(rule.id, None)
                 self.acknowledged.pop(rule.id, None)
-                for intent in set(intents) & set(rule.after_intents):
+                for intent in set(starting) & set(rule.after_intents):
                     self.intents_seen.pop(intent, None)
-        for intent in intents:
+        for intent in starting:
             self.intents_seen.setdefault(intent, (utterance_id, features.texts[0]))
         for rule_id, matcher in self.rules.duty_starts.items():
             if rule_id not in self.duties_started and matcher.match(features):
@@ -219,6 +228,15 @@ class ComplianceMonitor:
             for rule in duties:
                 if rule.released_by_consent and self.duty_cause(rule):
                     self.released.add(rule.id)
+
+    def _sure_enough(self, intent: str, confidence: dict[str, float]) -> bool:
+        """Whether ``intent`` on this line may start the duties it names: one of them is read surely
+        enough, over all its intents (an intent with no reading, a tone or a promise, always may)."""
+        if intent not in confidence:
+            return True
+        rules = [r for r in self.rules.rules if r.kind == "duty" and intent in r.after_intents]
+        return not rules or any(sum(confidence.get(i, 0.0) for i in r.after_intents) >= DUTY_START_CONFIDENCE
+                                for r in rules)
 
     def _starts(self, rule: Rule, features: Features, intents: list[str] | tuple[str, ...]) -> bool:
         """The line says what starts ``rule``: one of its intents, or its words."""
@@ -341,7 +359,8 @@ class ComplianceAnalyzer(Analyzer):
         findings = session.compliance.on_utterance(
             turn.uid, turn.speaker, turn.time, turn.features,
             identity_verified=session.stages.identity_verified,
-            debtor_intents=turn.facts.get("intents", ()), consents=turn.facts.get("consents"),
+            debtor_intents=turn.facts.get("intents", ()), intent_confidence=turn.facts.get("intent_confidence"),
+            consents=turn.facts.get("consents"),
         )
         if turn.speaker == "agent" and self.pack.reassures(turn.features.norms[0]):
             # "nobody is going to arrest you": a threat's words, negated (profanity stays abuse)

@@ -485,6 +485,8 @@ class ObjectionAnalyzer(Analyzer):
             return []
         turn.facts["intent"] = result
         turn.facts.setdefault("intents", []).append(result.intent)
+        # every reading of the line, for the duties: a dispute is spread over four intents
+        turn.facts["intent_confidence"] = dict(result.alternatives) | {result.intent: result.confidence}
         session.record.intents_said.append((turn.uid, result.intent))
         if self.playbook.intent(result.intent).kind == "objection":
             session.record.objections[turn.uid] = result.intent

@@ -152,10 +152,12 @@ class PressingAnalyzer(Analyzer):
                 return []
         p = float(class_probabilities(self.classifier, self.classifier_input(turn.features))[0][1])
         norm = turn.features.norms[0]
-        # the line that says the debtor asked is read clause by clause whatever its whole reads: the
-        # acknowledgement itself dilutes what follows it ("i realize you have an attorney, but honestly its
-        # quicker if you and i settle this now, how much can you send" reads lawful whole)
-        unsure = UNSURE <= p or any(rule.id in acknowledged for rule in started)
+        # the line that says the debtor asked, or grants a point and turns ("got it but ..."), is read
+        # clause by clause whatever its whole reads: the acknowledgement itself dilutes what follows it
+        # ("i realize you have an attorney, but honestly its quicker if you and i settle this now, how
+        # much can you send" reads lawful whole)
+        unsure = (UNSURE <= p or any(rule.id in acknowledged for rule in started)
+                  or self.pack.turns_after_conceding(norm))
         if unsure and p < PRESSING_THRESHOLD and self.pack.pressing_reads_clauses and not self.pack.pauses_collection(norm):
             p = max(p, self._clause_reading(turn.text))
         if p < PRESSING_THRESHOLD:

@@ -151,6 +151,16 @@ class LanguagePack:
     #: clause 0.95. English only: Chinese clauses read alone raised false alarms on lawful
     #: acknowledgements in every development set and caught nothing more (docs/benchmarks.md section 49).
     pressing_reads_clauses: bool = False
+    #: Words just before (``callback_before``, matched at the end of what precedes) or just after
+    #: (``callback_after``, at the start of what follows) a date that make it the day of the next call,
+    #: not of a payment: "fifty dollars this friday and well call you on the thirtieth to set up the
+    #: rest", "周五先还五百 三十号再给您打电话".
+    callback_before: re.Pattern[str] | None = None
+    callback_after: re.Pattern[str] | None = None
+    #: A line that grants the debtor's point and then turns ("got it but honestly it would be a lot
+    #: easier if you just settled this with me tonight"): read clause by clause as an acknowledged
+    #: request is, since the concession dilutes the whole line's reading (0.14 whole, 0.94 its clause).
+    concedes_then_turns: re.Pattern[str] | None = None
     #: Weight of the emotion head's own words (and tone marks) next to the dense block, as a multiple of
     #: the weight the shared feature space chose for the objection head: how a debtor says a thing lies
     #: more in small words (particles, "again", "already") than in what the sentence means, and more so
@@ -220,6 +230,15 @@ class LanguagePack:
         if len(kept) == len(clauses) or not kept:
             return None
         return " ".join(kept)
+
+    def names_a_callback(self, before: str, after: str) -> bool:
+        """The date between ``before`` and ``after`` is when someone will call, not when to pay."""
+        return bool((self.callback_before is not None and self.callback_before.search(before))
+                    or (self.callback_after is not None and self.callback_after.search(after)))
+
+    def turns_after_conceding(self, norm: str) -> bool:
+        """The line grants a point, then says "but" (:attr:`concedes_then_turns`)."""
+        return bool(self.concedes_then_turns is not None and self.concedes_then_turns.search(norm))
 
     def pauses_collection(self, text: str) -> bool:
         """The line says collection stops or waits, without a condition attached."""

@@ -129,6 +129,14 @@ PACK = LanguagePack(
         r"|mentioned)|i heard you (?:say|said|call))\b"
     ),
     pressing_reads_clauses=True,
+    callback_before=re.compile(
+        r"\b(?:call|calls|calling|ring|phone|contact|reach|follow up|followup|check in|touch base|talk|speak|get back)"
+        r"(?: (?:with|to))?(?: (?:you|me|us|him|her))?(?: (?:back|again))?(?: (?:on|by|around|next|this|from))?\s*$"
+    ),
+    concedes_then_turns=re.compile(
+        r"^(?:(?:ok|okay|alright|right|sure|yes|yeah|well|so|and)\s+)*(?:got it|understood|i understand|i hear you"
+        r"|i get (?:it|that)|i see|fair enough|noted|that.?s fine|i know)\b(?:\s+\w+){0,6}?\s+but\b"
+    ),
     negation=re.compile(
         r"\b(?:not|no|never|nobody|nobodys|no one|nothing|nothings|none|neither|won.?t|wont|isn.?t|aren.?t|wasn.?t|weren.?t|don.?t|dont"
         r"|doesn.?t|didn.?t|can.?t|cannot|shouldn.?t|wouldn.?t)\b"
@@ -176,6 +184,9 @@ PACK = LanguagePack(
     insult_denial_veto=re.compile(r"\b(?:but|however|though|although|yet|if|unless|or else|otherwise)\b"),
     nonpayment=re.compile(r"\b(?:for|by|from|over|of) (?:not|never) (?:\w+ ){0,2}?(?:re)?(?:pay|paying|paid|payments?)\b"
                           r"|\bnot (?:re)?paying\b|\bnot making (?:\w+ )?payments?\b"
+                          # "if it isnt paid we might have to let your employer know": unpaid, not a denial
+                          r"|\b(?:isn.?t|is not|aren.?t|are not|wasn.?t|was not|not|never|doesn.?t get|don.?t get)"
+                          r" (?:\w+ )?(?:re)?paid\b"
                           r"|\b(?:no|not enough|insufficient) (?:money|funds|cash)\b"),
     condition=re.compile(
         # "you asked if we can take your house": a question reported, not a condition

@@ -474,3 +474,49 @@ def test_the_agent_saying_the_details_do_not_match_takes_the_verification_back(e
     events = run_call(engine, turns)
     found = {e.rule_id for e in of_type(events, "compliance") if e.utterance_id == len(turns) - 1}
     assert (rule in found) is raised, found
+
+
+
+@pytest.mark.parametrize(("language", "complaint", "asked_to_stop", "line", "rule"), [
+    ("en", "i dont have it in front of me and honestly im tired of you people calling my house and talking to my husband",
+     "stop calling me, do not call this number again",
+     "i hear you but the balance of eight hundred is still open, can we set something up today", "US-CEASE"),
+    ("zh", "你们又打来干什么", "以后别再给我打电话了", "您这笔欠款八千二 今天能先还一部分吗", "CN-CEASE"),
+])
+def test_a_complaint_about_the_calls_read_unsurely_starts_no_duty(en_engine, zh_engine, language, complaint,
+                                                                  asked_to_stop, line, rule):
+    """A grumble about the calls (stop_calling read at 0.40 / 0.52) is a hint for the agent, not a request
+    that makes every later word about the balance an S1; a request to stop still is."""
+    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+    assert rule not in _rules(run_call(engine, verify + [("debtor", complaint), ("agent", line)]))
+    assert rule in _rules(run_call(engine, verify + [("debtor", asked_to_stop), ("agent", line)]))
+
+
+def test_a_dispute_spread_over_its_intents_still_starts_its_duty(en_engine):
+    """A dispute reads as several intents at once (not mine, wrong amount, show me proof): together
+    they start the duty though none alone is sure."""
+    said = "i dont owe this and im disputing it"
+    events = run_call(en_engine, VERIFY_EN + [("debtor", said), ("agent", "ok but lets get a payment set up today anyway")])
+    assert "US-DISPUTE" in _rules(events)
+
+
+def test_granting_the_point_then_pressing_is_a_duty_breach(en_engine):
+    """"got it but ... just settle this with me tonight": the concession dilutes the whole line (read
+    lawful at 0.14), so a line that grants a point and turns is read clause by clause."""
+    asked = VERIFY_EN + [("debtor", "i already have a lawyer handling all of this")]
+    line = "got it but honestly between you and me it would be a lot easier if you just settled this with me tonight"
+    assert "US-ATTY" in _rules(run_call(en_engine, asked + [("agent", line)]))
+    assert "US-ATTY" not in _rules(run_call(en_engine, asked + [("agent", "got it, may i have your attorneys name and number")]))
+
+
+@pytest.mark.parametrize(("line", "threat"), [
+    ("just so you know if it isnt paid we might have to let your employer know about it", True),
+    ("we may need to call your boss about what you owe", True),
+    ("if you dont take care of this we will contact your family", True),
+    ("we will never let your employer know about this account", False),
+    ("nobody is going to call your job about this", False),
+])
+def test_telling_the_employer_or_family_about_the_debt_is_a_threat(en_engine, line, threat):
+    """Telling a third party about the debt is what the law forbids (1692c(b)): threatening it is a
+    threat of unlawful action; saying it will not happen is the reassurance it sounds like."""
+    assert ("US-THREAT" in _rules(run_call(en_engine, VERIFY_EN + [("agent", line)]))) is threat
