@@ -918,7 +918,7 @@ def mine(ctx: click.Context, since, until, team: str | None, agent_id: str | Non
     if output_format == "json":
         click.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False, indent=1))
     else:
-        _print_mining(Console(highlight=False), result)
+        _print_mining(Console(highlight=False), result, _selection_args(ctx))
     if report_path:
         from coach.mining.report import write_mining_report
 
@@ -1008,8 +1008,31 @@ def mine_export(ctx: click.Context, cluster_id: str, as_intent: str | None, into
     click.echo(f"check it: coach playbook check {exported.path}")
 
 
-def _print_mining(console: Console, result) -> None:
-    """The mining result as tables: intents, what works, clusters."""
+#: The `coach mine` options that decide which calls are read and how they cluster: an export must repeat
+#: them, or a cluster id names another run's cluster (ids are numbered per run).
+MINING_SELECTION = ("since", "until", "team", "agent_id", "language", "outcome", "playbook_ref", "min_calls",
+                    "max_calls", "min_cluster_size")
+
+
+def _selection_args(ctx: click.Context) -> str:
+    """The selection options given to `coach mine`, as they would be typed again."""
+    import datetime as dt
+    import shlex
+
+    parts = []
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name)
+        if param.name not in MINING_SELECTION or value is None or value == param.default:
+            continue
+        if isinstance(value, dt.datetime):
+            value = value.date().isoformat()
+        parts.append(f"{param.opts[0]} {shlex.quote(str(value))}")
+    return " ".join(parts)
+
+
+def _print_mining(console: Console, result, selection: str = "") -> None:
+    """The mining result as tables: intents, what works, clusters. ``selection``: the options the
+    printed export command repeats (:func:`_selection_args`)."""
     window = result.window
     span = f"{window.weeks[0]} to {window.weeks[-1]}" if window.weeks else "-"
     languages = ", ".join(f"{k} {v}" for k, v in window.languages.items())
@@ -1052,17 +1075,18 @@ def _print_mining(console: Console, result) -> None:
                       escape(" | ".join(cluster.representatives[:2])))
     console.print(table)
     if result.clusters:
-        console.print(f"[dim]export one: {escape(_export_command(result.clusters[0]))}[/]")
+        console.print(f"[dim]export one: {escape(_export_command(result.clusters[0], selection))}[/]")
 
 
-def _export_command(cluster) -> str:
+def _export_command(cluster, selection: str = "") -> str:
     """How to turn ``cluster`` into playbook examples: an intent of its own when it is big enough, else
     examples of the intent that claimed most of its members (as the trainer page says)."""
     if cluster.enough_for_an_intent:
         what = '--as-intent NAME --response "what the agent should say"'
     else:
         what = f"--into-intent {max(cluster.claimed, key=cluster.claimed.get) if cluster.claimed else 'INTENT_ID'}"
-    return f"coach mine export --cluster {cluster.id} {what} --out {cluster.id}.yaml"
+    mine = f"coach mine {selection}" if selection else "coach mine"
+    return f"{mine} export --cluster {cluster.id} {what} --out {cluster.id}.yaml"
 
 
 def _sparkline(values: list[int]) -> str:

@@ -363,6 +363,26 @@ def test_mine_suggests_the_export_a_cluster_is_big_enough_for():
     assert _export_command(small) == "coach mine export --cluster en-1 --into-intent dispute --out en-1.yaml"
 
 
+def test_the_suggested_export_repeats_the_filters_the_clusters_were_found_with():
+    """Cluster ids are numbered per run: an export without the listing's filters would take another
+    run's en-1 (a trainer's export put bitcoin payments into already_paid that way)."""
+    import datetime as dt
+
+    import click
+
+    from coach.cli import _export_command, _selection_args, mine
+
+    ctx = click.Context(mine)
+    ctx.params = {"since": dt.datetime(2026, 10, 1), "until": None, "team": "west side", "agent_id": None,
+                  "language": "en", "outcome": None, "playbook_ref": None, "min_calls": 5, "max_calls": None,
+                  "min_cluster_size": 2, "output_format": "json", "report_path": None}
+    selection = _selection_args(ctx)
+    assert selection == "--since 2026-10-01 --team 'west side' --language en --min-cluster-size 2"
+    small = _mined(4, cluster_size=3).clusters[0]
+    assert _export_command(small, selection) == (
+        f"coach mine {selection} export --cluster en-1 --into-intent dispute --out en-1.yaml")
+
+
 def test_python_dash_m_coach_is_the_command_line():
     """``python -m coach`` (no script on PATH, another interpreter) runs the same commands."""
     result = subprocess.run([sys.executable, "-m", "coach", "--help"], capture_output=True, text=True, timeout=60)

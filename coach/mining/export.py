@@ -177,6 +177,8 @@ def _writable(path: Path, overwrite: bool) -> Path:
     shipped |= {p.resolve() for p in PlaybookRegistry.from_settings().shipped().values()}
     if target in shipped:
         raise InputError(f"{path} is a shipped playbook: write the patch to a file of your own (--out my-playbook.yaml)")
+    if target.is_dir():
+        raise InputError(f"{path} is a folder; give the patch a file name (e.g. {path / 'my-playbook.yaml'})")
     if target.suffix not in (".yaml", ".yml"):
         raise InputError(f"{path}: the patch is a YAML playbook; give the file a .yaml name")
     if target.exists() and not overwrite:

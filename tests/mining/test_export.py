@@ -97,6 +97,11 @@ def test_bad_exports_say_why_and_write_nothing(mined, en_engine, zh_engine, tmp_
     with pytest.raises(InputError, match="already exists"):
         export_cluster(cluster, en_engine, out, as_intent="credit_report", response=SAY, evaluate=False)
     assert out.read_text(encoding="utf-8") == "mine"
+    folder = tmp_path / "patches.yaml"
+    folder.mkdir()
+    with pytest.raises(InputError, match="is a folder"):  # --overwrite or not
+        export_cluster(cluster, en_engine, folder, as_intent="credit_report", response=SAY, evaluate=False,
+                       overwrite=True)
 
 
 def test_a_cluster_too_small_for_an_intent_can_still_add_examples(mined, en_engine, tmp_path):
