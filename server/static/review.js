@@ -210,7 +210,7 @@ function callRow(call) {
   };
   const violations = call.violation_count
     ? el("span", { class: `sev-chip ${call.worst_severity || ""}`, title: `worst: ${call.worst_severity || "?"}` },
-      String(call.violation_count), call.worst_severity ? el("small", {}, ` ${call.worst_severity}`) : "")
+      String(call.violation_count), call.worst_severity ? el("small", {}, ` · worst ${call.worst_severity}`) : "")
     : el("span", { class: "muted" }, "0");
   return el("tr", { "data-call": call.id, tabindex: "0", onclick: open,
     onkeydown: (event) => { if (event.key === "Enter") open(event); } },

@@ -176,7 +176,7 @@ def test_list_upload_and_filters(tab, server, calls, api):
     both = {calls.violations["id"], calls.recording["id"]}
     assert tab.wait_rows(2) == both
     row = page.inner_text(f"#calls tr[data-call='{calls.violations['id']}']")
-    assert "a1" in row and "north" in row and "dispute" in row and "S1" in row and "3:32" in row
+    assert "a1" in row and "north" in row and "dispute" in row and "worst S1" in row and "3:32" in row
     assert page.locator(f"#calls tr[data-call='{calls.violations['id']}'] .sev-chip.S1").count() == 1
 
     # upload a third call through the form: progress, "reviewed", and the list refreshes
