@@ -234,6 +234,17 @@ def test_a_balance_statement_is_not_a_recap():
     assert is_recap("跟您确认一下 您四月一号之前还款三百元 对吗", "zh")
 
 
+@pytest.mark.parametrize(("text", "language", "recap"), [
+    ("行 我给您登记一下 下周三之前先还两千", "zh", True),  # terms written down are terms restated
+    ("那就说定了 十五号还一千五", "zh", True),
+    ("我登记一下您律师的电话", "zh", False),  # no date, no payment
+    ("ok ill put you down for one fifty on the twentieth", "en", True),
+    ("let me note your attorneys number", "en", False),
+])
+def test_terms_written_down_are_a_recap(text, language, recap):
+    assert is_recap(text, language) is recap
+
+
 # -- dates and amounts ---------------------------------------------------------------------------
 
 

@@ -520,3 +520,15 @@ def test_telling_the_employer_or_family_about_the_debt_is_a_threat(en_engine, li
     """Telling a third party about the debt is what the law forbids (1692c(b)): threatening it is a
     threat of unlawful action; saying it will not happen is the reassurance it sounds like."""
     assert ("US-THREAT" in _rules(run_call(en_engine, VERIFY_EN + [("agent", line)]))) is threat
+
+
+@pytest.mark.parametrize("line", [
+    "利息是按您签的合约算的 我可以把各项费用的清单发给您核对",
+    "这个数您有疑问的话 我先记下来提交核查 查清楚之前这部分不找您要",
+])
+def test_explaining_the_fees_after_a_dispute_is_no_pressing(zh_engine, line):
+    """Answering a fee dispute with where the figure comes from and an itemised statement is how the
+    duty is met, not collection talk."""
+    disputed = VERIFY_ZH + [("debtor", "怎么多出来这么多 利息罚息也太离谱了 我不认")]
+    assert "CN-DISPUTE" not in _rules(run_call(zh_engine, disputed + [("agent", line)]))
+    assert "CN-DISPUTE" in _rules(run_call(zh_engine, disputed + [("agent", "不管多少 今天先把八千还上")]))
