@@ -258,7 +258,9 @@ _PATTERNS = {
             r"|so (that'?s|thats|that is|you will|you'?ll)|let me (repeat|confirm|read)|confirming"
             r"|you('ll| will) (be paying|pay|make)|you('re| are) (going to|gonna) pay"
             r"|i have you down for|i('ve| have) (set|scheduled|got) (up )?(you|that|the payment)"
-            r"|(i.?ll|i will|let me) (note|put you down|mark you down|write (that|it) down))\b"
+            r"|(i.?ll|i will|let me) (note|put you down|mark you down|write (that|it) down)"
+            r"|(let me|i.?ll|i will|lets) (go over|read back|run through|recap|summari[sz]e)|here.?s what we have"
+            r"|so we have you|to summari[sz]e)\b"
         ),
         balance=re.compile(r"\b(balance|you owe|owing|outstanding)\b"),
         pay=re.compile(r"\b(pay|paying|payment|payments|debit|charge|charged|transfer|send|mail|check|portal|card)\b"),
@@ -279,7 +281,10 @@ _PATTERNS = {
     "zh": _Patterns(
         # 我先登记您这个月底前还三千: terms written down are terms restated
         recap=re.compile(r"确认一下|跟您确认|和您确认|再确认|核对一下|跟您核对|复述一下|也就是说|我重复一下|总结一下"
-                         r"|(?:给|帮)?(?:您|你)?(?:登记|记录一下|记一下|记下|备注一下|备注上)|(?:那)?(?:就)?(?:这么)?(?:说定|约定)了"),
+                         r"|(?:给|帮)?(?:您|你)?(?:登记|记录一下|记一下|记下|备注一下|备注上)|(?:那)?(?:就)?(?:这么)?(?:说定|约定)了"
+                         # 我再跟您说一遍 / 那就周五 两千: the terms said back
+                         r"|再(?:跟|和|给)?(?:您|你)?(?:说|讲|念|重复|复述)一(?:遍|下)"
+                         r"|那(?:就|咱们就|我们就)(?=.{0,6}(?:号|周|星期|礼拜|明天|今天|后天|月底|下周|下个月))"),
         balance=re.compile(r"欠款|账单金额|总额|余额|欠了"),
         pay=re.compile(r"还款|还上|还清|还|转账|转过去|扣款|存入|存到|支付"),
         agent_paid=re.compile(

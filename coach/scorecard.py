@@ -29,6 +29,8 @@ class CallRecord:
     violation_severity: dict[str, str] = field(default_factory=dict)
     #: scorecard cue check id -> evidence
     cues_said: dict[str, str] = field(default_factory=dict)
+    #: the agent's first restatement of the agreed terms: (time, text).
+    recap_said: tuple[float, str] | None = None
     agent_tone_problems: list[str] = field(default_factory=list)
     #: utterance ids whose agent answer itself broke a rule.
     bad_answers: set[int] = field(default_factory=set)
@@ -121,6 +123,9 @@ def _outcome(check: ScorecardCheck, playbook: Playbook, stages: StageTracker, re
     if kind == "stage":
         reached = stages.reached.get(check.stage or "")
         return (True, f"at {reached.time:.1f} s: {reached.evidence!r}") if reached else (False, "not reached")
+    if kind == "recap":
+        said = record.recap_said
+        return (True, f"at {said[0]:.1f} s: {said[1]!r}") if said else (False, "the terms were not restated")
     if kind == "cue":
         said = record.cues_said.get(check.id)
         return (True, f"said {said!r}") if said else (False, "not said")

@@ -134,6 +134,24 @@ def test_a_plan_agreed_turn_by_turn_owes_its_recap(en_engine):
     assert checks["payment_plan"].passed is True, checks["payment_plan"].detail
 
 
+@pytest.mark.parametrize(("language", "said_back", "recapped"), [
+    ("en", "ok so here's what we have you down for, a hundred on friday by debit card", True),
+    ("en", "i see a payment of a hundred from last friday but it bounced", False),  # talk of paying, no terms
+    ("zh", "行 那我跟您再说一遍 这周五 两千 在手机银行还", True),
+    ("zh", "系统里没看到您上周五那两千的还款记录", False),
+])
+def test_the_recap_is_the_terms_said_back(engine_for, language, said_back, recapped):
+    """Talk about payments reached the commitment stage, and that had passed the recap: the check
+    wants the agreed terms restated (a recap phrase, a date, an amount or a way to pay)."""
+    engine, _ = engine_for(language)
+    promise = "yeah i can do a hundred on friday" if language == "en" else "行 周五我还两千"
+    greet = ("hi this is eric with harbor card services am i speaking with dana" if language == "en"
+             else "您好 我是锦程银行信用卡中心的小王 请问是张伟先生本人吗")
+    checks = _checks(engine, [("agent", greet), ("debtor", "yes" if language == "en" else "对 是我"),
+                              ("debtor", promise), ("agent", said_back)])
+    assert checks["recap"].passed is recapped, checks["recap"].detail
+
+
 @pytest.mark.parametrize(("language", "line", "why"), [
     ("en", "ma'am like i just said your name is on the loan it's your loan do you follow", "disrespectful"),
     ("en", "well if you wanna pay a lawyer to sit on it that's on you", "disrespectful"),

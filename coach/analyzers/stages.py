@@ -10,6 +10,7 @@ from coach.analyzers.features import Features, FeatureSpace
 from coach.analyzers.matcher import CompiledMatcher, Match
 from coach.events import BaseEvent
 from coach.languages import language_pack
+from coach.outcome import is_recap
 from coach.playbook.schema import Playbook
 
 if TYPE_CHECKING:
@@ -147,6 +148,7 @@ class StagesAnalyzer(Analyzer):
             c.id: CompiledMatcher(c.cues, engine.space) for c in engine.playbook.scorecard
             if c.kind in ("cue", "agent_tone") and c.cues
         }
+        self.checks_recap = any(c.kind == "recap" for c in engine.playbook.scorecard)
 
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         reply, session.stages.reply_to_check = session.stages.reply_to_check, None
@@ -165,4 +167,6 @@ class StagesAnalyzer(Analyzer):
         for check_id, matcher in self.cue_checks.items():
             if check_id not in session.record.cues_said and matcher.match(turn.features):
                 session.record.cues_said[check_id] = turn.text
+        if self.checks_recap and session.record.recap_said is None and is_recap(turn.text, self.engine.language):
+            session.record.recap_said = (turn.time, turn.text)
         return []

@@ -335,6 +335,9 @@ class ScorecardCheck(Strict):
 
     kinds:
       * ``stage``: the agent reached ``stage``.
+      * ``recap``: the agent restated the agreed terms: a recap phrase with a date, and an amount or a
+        way to pay (:func:`coach.outcome.is_recap`); the commitment stage alone was reached by any
+        talk of paying ("i dont show any payment posted from january").
       * ``cue``: the agent said something ``cues`` matches (an empathy statement, an open question).
       * ``identity_before_disclosure``: no rule with ``before: identity_verified`` fired.
       * ``rules``: none of ``rules`` fired (ids; empty means every rule of ``severities``).
@@ -351,7 +354,7 @@ class ScorecardCheck(Strict):
     id: str = Field(pattern=_ID)
     name: str = Field(min_length=1)
     kind: Literal[
-        "stage", "cue", "identity_before_disclosure", "rules", "stage_order", "objections_handled",
+        "stage", "recap", "cue", "identity_before_disclosure", "rules", "stage_order", "objections_handled",
         "talk_ratio", "interruptions", "long_silences", "agent_tone",
     ]
     weight: float = Field(default=1.0, gt=0)
