@@ -80,6 +80,19 @@ def test_a_bad_file_is_reported_and_the_others_are_still_reviewed(env, tmp_path)
     assert "en-cooperative" in result.stdout and "Traceback" not in result.stdout + result.stderr
 
 
+def test_a_folder_or_a_spreadsheet_given_to_review_is_named_for_what_it_is(env, tmp_path):
+    """A coach gives the folder of recordings, or a transcript exported as CSV: the message says what
+    was given and what coach reads, not "file not found"."""
+    folder = tmp_path / "calls"
+    folder.mkdir()
+    sheet = tmp_path / "call.csv"
+    sheet.write_text("speaker,text\nagent,hello\n", encoding="utf-8")
+    result = coach(env, "review", folder, sheet, "--no-store")
+    assert result.returncode == 2 and "Traceback" not in result.stdout + result.stderr
+    assert "is a folder" in result.stdout
+    assert "call.csv" in result.stdout and ".jsonl" in result.stdout
+
+
 def test_an_unreachable_database_is_exit_code_6(env):
     env = env | {"COACH_DATABASE_URL": "postgresql+psycopg://coach:pw@127.0.0.1:1/coach"}
     result = coach(env, "review", EXAMPLES / "en-cooperative.json")

@@ -195,7 +195,8 @@ def _undecodable(path: Path, exc: Exception) -> InputError:
 
     reason = (getattr(exc, "strerror", None) or f"{type(exc).__name__}: {exc}" if isinstance(exc, av.FFmpegError)
               else "an unsupported or damaged audio stream")
-    return InputError(f"{path}: cannot decode audio ({reason}); is it a complete audio file?")
+    return InputError(f"{path}: cannot decode audio ({reason}); is it a complete audio file?",
+                      hint="coach reviews recordings (wav, flac, mp3, ogg, m4a...) and transcripts (.json, .jsonl)")
 
 
 def _too_long(path: Path, max_seconds: float, why: str) -> InputError:

@@ -173,6 +173,8 @@ def check_playbook_language(request: ReviewRequest, language: str, source: str |
 
 def check_file(path: Path) -> None:
     """Refuse a path that is not a file, or an empty one, before anything reads it."""
+    if path.is_dir():
+        raise InputError(f"{path}: is a folder; give the recordings or transcripts in it (e.g. {path / '*.wav'})")
     if not path.is_file():
         raise InputError(f"{path}: file not found")
     if path.stat().st_size == 0:
