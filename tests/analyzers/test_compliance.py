@@ -532,3 +532,16 @@ def test_explaining_the_fees_after_a_dispute_is_no_pressing(zh_engine, line):
     disputed = VERIFY_ZH + [("debtor", "怎么多出来这么多 利息罚息也太离谱了 我不认")]
     assert "CN-DISPUTE" not in _rules(run_call(zh_engine, disputed + [("agent", line)]))
     assert "CN-DISPUTE" in _rules(run_call(zh_engine, disputed + [("agent", "不管多少 今天先把八千还上")]))
+
+
+@pytest.mark.parametrize(("line", "discloses"), [
+    ("this is kevin from ridgeline, its about the mastercard he has with lakeshore bank, please have him ring us", True),
+    ("its about his card from summit credit union", True),
+    ("could you tell him its the lakeshore card, he needs to take care of it", True),
+    ("could you have him call kevin back about a personal business matter", False),
+])
+def test_naming_the_creditors_product_to_a_third_party_is_disclosure(en_engine, line, discloses):
+    """The account "he has with lakeshore bank" names the creditor: to a spouse who answered, that is
+    the debt disclosed (1692b(2)), as "he needs to take care of it" implies one."""
+    answered = [("agent", "hi may i speak with tom reyes"), ("third_party", "hes at work this is his wife")]
+    assert ("US-3P" in _rules(run_call(en_engine, answered + [("agent", line)]))) is discloses
