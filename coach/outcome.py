@@ -249,6 +249,10 @@ class _Patterns:
     balance: re.Pattern[str]
     agent_paid: re.Pattern[str]
     debtor_paid: re.Pattern[str]
+    #: What makes a line with a recap phrase and a date something else: a payment missed or already
+    #: made, a demand with a threat ("let me go over your options, if you dont pay by friday this goes
+    #: to legal"), a call back ("那就明天还是这个时间给您打电话").
+    not_recap: re.Pattern[str] | None = None
 
 
 _PATTERNS = {
@@ -258,7 +262,7 @@ _PATTERNS = {
             r"|so (that'?s|thats|that is|you will|you'?ll)|let me (repeat|confirm|read)|confirming"
             r"|you('ll| will) (be paying|pay|make)|you('re| are) (going to|gonna) pay"
             r"|i have you down for|i('ve| have) (set|scheduled|got) (up )?(you|that|the payment)"
-            r"|(i.?ll|i will|let me) (note|put you down|mark you down|write (that|it) down)"
+            r"|(i.?ll|i will|let me) (put you down|mark you down)"
             r"|(let me|i.?ll|i will|lets) (go over|read back|run through|recap|summari[sz]e)|here.?s what we have"
             r"|so we have you|to summari[sz]e)\b"
         ),
@@ -277,20 +281,25 @@ _PATTERNS = {
         debtor_paid=re.compile(
             r"\b(i just (paid|sent|made the payment)|it went through|payment went through|i paid it just now)\b"
         ),
+        not_recap=re.compile(
+            r"\b(missed|was due|were due|last payment|already (paid|sent|made)|refus\w*"
+            r"|if you (dont|don t|do not|cant|cannot|wont|won t)|or else|otherwise|goes to legal|attorneys?|lawsuit|sue)\b"
+        ),
     ),
     "zh": _Patterns(
         # 我先登记您这个月底前还三千: terms written down are terms restated
         recap=re.compile(r"确认一下|跟您确认|和您确认|再确认|核对一下|跟您核对|复述一下|也就是说|我重复一下|总结一下"
-                         r"|(?:给|帮)?(?:您|你)?(?:登记|记录一下|记一下|记下|备注一下|备注上)|(?:那)?(?:就)?(?:这么)?(?:说定|约定)了"
+                         r"|(?:给|帮)?(?:您|你)?(?:登记|备注一下|备注上)|(?:那)?(?:就)?(?:这么)?(?:说定|约定)了(?!.{0,12}(?:结果|但是|可是|又))"
                          # 我再跟您说一遍 / 那就周五 两千: the terms said back
                          r"|再(?:跟|和|给)?(?:您|你)?(?:说|讲|念|重复|复述)一(?:遍|下)"
                          r"|那(?:就|咱们就|我们就)(?=.{0,6}(?:号|周|星期|礼拜|明天|今天|后天|月底|下周|下个月))"),
         balance=re.compile(r"欠款|账单金额|总额|余额|欠了"),
-        pay=re.compile(r"还款|还上|还清|还|转账|转过去|扣款|存入|存到|支付"),
+        pay=re.compile(r"还款|还上|还清|还(?![是没有在要])|转账|转过去|扣款|存入|存到|支付"),
         agent_paid=re.compile(
             r"(扣款|还款|支付|转账|付款)(已经)?成功|已经(收到|到账|入账)|(收到|查到)(了)?(您的)?(还款|款项|转账)|款项已到账"
         ),
         debtor_paid=re.compile(r"(刚刚|刚才|已经)(转|还|付)(过去|好)了|(转|还|付)过去了(你|您)(看|查)一下"),
+        not_recap=re.compile(r"已经还|还过|没还|不然|否则|要不然|上门|起诉|法院|律师|(给|跟)(您|你)打电话|回访"),
     ),
 }
 
@@ -301,6 +310,8 @@ def is_recap(text: str, language: str) -> bool:
     lowered, language = text.lower(), _language(language)
     patterns = _PATTERNS[language]
     if not patterns.recap.search(lowered) or find_due_date(lowered, language, None) is None:
+        return False
+    if patterns.not_recap is not None and patterns.not_recap.search(lowered):
         return False
     if patterns.pay.search(lowered):
         return True

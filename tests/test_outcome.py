@@ -238,8 +238,12 @@ def test_a_balance_statement_is_not_a_recap():
     ("行 我给您登记一下 下周三之前先还两千", "zh", True),  # terms written down are terms restated
     ("那就说定了 十五号还一千五", "zh", True),
     ("我登记一下您律师的电话", "zh", False),  # no date, no payment
+    ("我登记一下 您说上周三已经还过五百了", "zh", False),  # a payment already made
+    ("那就后天这个时候再给您打电话", "zh", False),  # the next call
+    ("那就周四之前全还上 不然我们就派人上门", "zh", False),  # a demand with a threat
     ("ok ill put you down for one fifty on the twentieth", "en", True),
-    ("let me note your attorneys number", "en", False),
+    ("let me go over it, if you dont pay by monday this goes to our attorneys", "en", False),
+    ("to summarize, the payment due on the fifth was missed", "en", False),
 ])
 def test_terms_written_down_are_a_recap(text, language, recap):
     assert is_recap(text, language) is recap
@@ -488,7 +492,9 @@ def test_the_sums_a_line_states_in_digits_or_words(text, amounts):
 
 @pytest.mark.parametrize(("text", "language", "phrase"), [
     ("so fifty dollars this friday by card and well call you on the thirtieth to set up the rest", "en", "this friday"),
-    ("pay by the thirtieth and ill check in with you next week", "en", "the thirtieth"),
+    ("ill check in with you on the thirtieth, pay the fifty by friday", "en", "friday"),
+    ("ok fifty by phone on friday and one fifty next month", "en", "friday"),  # paying by phone is no call back
+    ("周五联系我们还款五百 三十号再给您打电话", "zh", "周五"),  # the debtor calling to pay is no call back
     ("ill call you back on friday", "en", "friday"),  # a call back only: still its day
     ("周五先还五百 三十号再给您打电话", "zh", "周五"),
     ("那我们下周一再联系", "zh", "下周一"),

@@ -500,7 +500,8 @@ class ObjectionAnalyzer(Analyzer):
         """Objections said beside the top hint ("that's not what I owe, and I've told you I'm
         calling the bank"): each runner-up objection rated as high as ``SECOND_OBJECTION_CONFIDENCE``
         (or said in its keywords), as its own event after the top one, so that the duties it starts
-        (a dispute, a request to stop) start too. None beside a promise to pay: "我明天开车去银行还"
+        (a dispute, a request to stop) start too, where read surely enough over the duty's intents
+        (:data:`coach.analyzers.compliance.DUTY_START_CONFIDENCE`). None beside a promise to pay: "我明天开车去银行还"
         is no bad time to talk, and a promise lifts the duties a stop request would start."""
         if turn.facts.get("act") in ANSWER_ACTS or top.intent == "promise_to_pay":
             return []

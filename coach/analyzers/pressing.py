@@ -156,8 +156,11 @@ class PressingAnalyzer(Analyzer):
         # clause by clause whatever its whole reads: the acknowledgement itself dilutes what follows it
         # ("i realize you have an attorney, but honestly its quicker if you and i settle this now, how
         # much can you send" reads lawful whole)
+        # a concession read again only where payment comes after it: "i understand but i do have to let
+        # you know this is an attempt to collect a debt" owes the debtor a disclosure, not a payment
+        payment = self.pack.payment_term is not None and self.pack.payment_term.search(norm)
         unsure = (UNSURE <= p or any(rule.id in acknowledged for rule in started)
-                  or self.pack.turns_after_conceding(norm))
+                  or (self.pack.turns_after_conceding(norm) and bool(payment)))
         if unsure and p < PRESSING_THRESHOLD and self.pack.pressing_reads_clauses and not self.pack.pauses_collection(norm):
             p = max(p, self._clause_reading(turn.text))
         if p < PRESSING_THRESHOLD:

@@ -130,7 +130,7 @@ PACK = LanguagePack(
     ),
     pressing_reads_clauses=True,
     callback_before=re.compile(
-        r"\b(?:call|calls|calling|ring|phone|contact|reach|follow up|followup|check in|touch base|talk|speak|get back)"
+        r"\b(?:call|calls|calling|ring|contact|reach|follow up|followup|check in|touch base|talk|speak|get back)"
         r"(?: (?:with|to))?(?: (?:you|me|us|him|her))?(?: (?:back|again))?(?: (?:on|by|around|next|this|from))?\s*$"
     ),
     concedes_then_turns=re.compile(

@@ -92,7 +92,7 @@ PACK = LanguagePack(
         r"(?:也|还)?(?:(?:说|骂|讲|喊|提到)(?:了|过)?|(?:那|这)句(?:话)?)"  # 您这句“...”: the words quoted
     ),
     # 三十号再给您打电话 / 下周一我们回访您: the day of the next call, not of a payment
-    callback_after=re.compile(r"^\s*(?:前后|左右)?\s*(?:我们|我|会|再|还会|就)*(?:给您|给你|跟您|跟你|和您)?(?:打(?:个)?电话|来电|回电|回访|致电|联系|打给)"),
+    callback_after=re.compile(r"^\s*(?:前后|左右)?\s*(?:我们|我|会|再|还会|就)*(?:给您|给你|跟您|跟你|和您)?(?:打(?:个)?电话|来电|回电|回访|致电|联系(?!我们|客服|银行)|打给)"),
     clause_min_length=6,
     clause_max_length=15,
     # Five-fold on the playbook's emotion lines 80.5 % (1.25) -> 81.5 / 81.1 % (2 / 3); whole turns from

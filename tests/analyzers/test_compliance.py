@@ -500,6 +500,190 @@ def test_a_dispute_spread_over_its_intents_still_starts_its_duty(en_engine):
     assert "US-DISPUTE" in _rules(events)
 
 
+def test_granting_the_point_then_pressing_is_a_duty_breach(en_engine, monkeypatch):
+    """"got it but ... just settle this with me tonight": the concession dilutes the whole line (read
+    lawful at 0.14), so a line that grants a point and turns to payment is read clause by clause; one
+    that turns to a disclosure owed is not pressing."""
+    import dataclasses
+
+    asked = VERIFY_EN + [("debtor", "i already have a lawyer handling all of this")]
+    line = ("got it but honestly between you and me it would be a lot easier if you just settled this with me "
+            "tonight lawyers just drag it out")
+    assert "US-ATTY" in _rules(run_call(en_engine, asked + [("agent", line)]))
+    disclosure = "i understand but i do have to let you know this is an attempt to collect a debt"
+    assert "US-ATTY" not in _rules(run_call(en_engine, asked + [("agent", disclosure)]))
+    pressing = en_engine.analyzer("pressing")
+    monkeypatch.setattr(pressing, "pack", dataclasses.replace(pressing.pack, concedes_then_turns=None))
+    assert "US-ATTY" not in _rules(run_call(en_engine, asked + [("agent", line)]))  # the concession is what counts
+
+
+@pytest.mark.parametrize(("line", "threat"), [
+    ("if this isnt paid by friday im going to call your mother and tell her", True),
+    ("we'll report this to your employer", True),
+    ("ill let your boss know you dont pay your bills", True),
+    ("we are going to contact your landlord about this", True),
+    ("you asked if ill call your mother no we wont", False),
+    ("we will not call your mother or your employer", False),
+    ("your boss will never hear about this from us", False),
+    ("your boss won't be happy when he hears about this", True),
+    ("you might want to talk to your family first before you decide", False),
+])
+def test_a_threat_to_tell_family_or_employer_is_a_threat(en_engine, line, threat):
+    """Telling the debtor's mother, boss or landlord is a threat to shame them into paying (1692c(b), 1692d)."""
+    assert ("US-THREAT" in _rules(run_call(en_engine, VERIFY_EN + [("agent", line)]))) is threat
+
+
+@pytest.mark.parametrize(("line", "fee"), [
+    ("there's a 35 dollar convenience fee for paying by phone", True),
+    ("we've added a two hundred dollar processing fee since it came to us", True),
+    ("i'll add a daily fee of ten dollars until it's paid", True),
+    ("with our fees the balance is now about double", True),
+    ("there is no fee for paying online", False),
+    ("we don't charge any convenience fee", False),
+    ("we waived the collection fee for you", False),
+    ("there's a twenty five dollar fee to pay over the phone", True),
+    ("paying online costs an extra nine ninety nine", True),
+    ("the original creditor charged late fees under your agreement, those are already in the balance", False),
+])
+def test_a_fee_added_on_top_of_the_balance_breaks_the_amount_rule_whatever_the_balance(en_engine, line, fee):
+    """No balance on file says a pay-by-phone or collection fee is authorised (1692f(1)): flagged with or without one."""
+    for metadata in ({}, {"balance": 640}):
+        events = run_call(en_engine, VERIFY_EN + [("agent", line)], metadata=metadata)
+        found = [e for e in of_type(events, "compliance") if e.rule_id == "US-AMT"]
+        assert bool(found) is fee and all("fee on top of the balance" in e.evidence for e in found)
+
+
+@pytest.mark.parametrize(("language", "line", "rule"), [
+    ("en", "you can just toss that validation notice, it's only paperwork", "US-DISPUTE"),
+    ("en", "go ahead and dispute it all you want, the balance is still due on friday", "US-DISPUTE"),
+    ("en", "we don't send out proof, you'll have to take my word on the balance", "US-DISPUTE"),
+    ("zh", "申诉也没用，卡在您名下就得您还", "CN-DISPUTE"),
+    ("zh", "是不是被冒用那都是后话，您先还清了再去申诉", "CN-DISPUTE"),
+])
+def test_words_that_deny_the_right_to_dispute_break_it_before_any_dispute(en_engine, zh_engine, language, line, rule):
+    """Overshadowing needs no dispute before it: the line itself tells the debtor their right is worthless."""
+    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+    hits = [e for e in of_type(run_call(engine, verify + [("agent", line)]), "compliance") if e.rule_id == rule]
+    assert hits and hits[0].utterance_id == 2 and "whatever the debtor said before" in hits[0].evidence
+
+
+@pytest.mark.parametrize(("language", "line"), [
+    ("en", "you have thirty days to dispute it in writing, and we'll mail you the validation notice today"),
+    ("en", "please don't ignore the letter, it explains your rights"),
+    ("en", "how much can you pay today"),  # pressing, but nobody disputed anything
+    ("en", "nobody is saying you can't dispute it, you absolutely can"),
+    ("en", "if you ignore the letter, we'll assume the debt is valid after thirty days"),
+    ("en", "you don't have to take my word for it, the validation notice will show the itemized balance"),
+    ("en", "dispute it if you want, either way we pause collection until we respond"),
+    ("en", "please disregard the notice we sent on the 3rd, it had a typo; a corrected one is on its way"),
+    ("zh", "如果您对这笔消费有异议，可以拨打客服热线申请调查，核实期间我们不会催收"),
+    ("zh", "这张卡是在您名下办理的，所以我们联系的是您本人"),
+    ("zh", "首先还是再核实一下您的身份"),
+    ("zh", "提出异议不影响您的征信"),
+    ("zh", "如果是盗刷，先冻结卡片，别的都是后话"),
+    ("zh", "无论是不是您本人办的，核实期间您都不必先还"),
+])
+def test_telling_the_debtor_their_rights_breaks_no_duty(en_engine, zh_engine, language, line):
+    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+    rules = _rules(run_call(engine, verify + [("agent", line)]))
+    assert not set(rules) & {"US-DISPUTE", "CN-DISPUTE"}
+
+
+@pytest.mark.parametrize("line", [
+    "this card was charged off back in 2011, and our attorneys can still file a lawsuit if you refuse",
+    "debts like this never expire, so legal action is always on the table",
+    "it doesn't matter how old the balance is, we can still go to court",
+    "the time limit won't protect you, we are ready to sue",
+])
+def test_a_line_that_shows_the_debt_is_time_barred_breaks_the_rule_without_the_flag(en_engine, line):
+    """Most calls carry no time_barred flag (or send it empty); a line that names the debt's age and
+    threatens suit, or denies any limit on suing, shows it. On a call flagged time-barred it counts too."""
+    for metadata, evidence in ((None, "no time_barred flag"), ({"time_barred": None}, "no time_barred flag"),
+                               ({"time_barred": True}, "")):
+        events = run_call(en_engine, VERIFY_EN + [("agent", line)], metadata=metadata)
+        hits = [e for e in of_type(events, "compliance") if e.rule_id == "US-TBD"]
+        assert hits and evidence in hits[0].evidence, metadata
+        assert hits[0].method.startswith("anytime:") or metadata == {"time_barred": True}  # the trigger may say it first
+
+
+@pytest.mark.parametrize(("line", "metadata"), [
+    ("because this account dates from 2008, we will not sue you and we can't take you to court", None),
+    ("in some states making a payment on an old debt can restart the time to sue, so you may want advice first", None),
+    ("the judgment was entered in 2012, so we are collecting under the court order", None),
+    ("if we can't agree on a plan we may have to file a lawsuit", None),  # no age named: only the flag tells
+    # a reviewer's lawful lines about old debts, judgments and years
+    ("There's a court judgment from 2014 on this account, so we're collecting on that judgment.", None),
+    ("Your last payment was back in 2016, and we're not taking any legal action.", None),
+    ("I see the original loan from 2008; we have no plans to file a lawsuit.", None),
+    ("It's an old account, so legal action isn't an option for us.", None),
+    ("I'm calling about the card ending in 2012; your court date is March 5th.", None),
+    ("There's no time limit on disputing this with the credit bureaus.", None),
+    ("Once you set up autopay it never expires unless you cancel it.", None),
+    ("Your last payment was in March of 2016, and the court awarded the judgment in 2018.", None),
+    ("this card was charged off back in 2011, and our attorneys can still file a lawsuit if you refuse",
+     {"time_barred": False}),  # the account says it is not
+])
+def test_a_suit_mentioned_without_a_time_barred_debt_is_not_that_rule(en_engine, line, metadata):
+    events = run_call(en_engine, VERIFY_EN + [("agent", line)], metadata=metadata)
+    assert "US-TBD" not in {e.rule_id for e in of_type(events, "compliance")}
+
+
+@pytest.mark.parametrize(("language", "request_line", "goodbye", "pressing"), [
+    ("zh", "你们别再打了 天天打烦死了", "那就这样 辛苦你了 拜拜", False),
+    ("zh", "你们别再打了 天天打烦死了", "那就这样吧 再见", False),
+    ("zh", "你们别再打了 天天打烦死了", "那就这样 你尽快还款 再见", True),   # asks for money on the way out
+    ("en", "stop calling me", "okay have a good day", False),
+])
+def test_a_goodbye_after_a_request_to_stop_is_no_pressing(en_engine, zh_engine, language, request_line, goodbye, pressing):
+    engine = en_engine if language == "en" else zh_engine
+    events = run_call(engine, [("agent", "先跟您说一下 这期账单还没还" if language == "zh" else "this is about your balance"),
+                               ("debtor", request_line), ("agent", goodbye)])
+    flagged = {e.rule_id for e in of_type(events, "compliance") if e.utterance_id == 2 and e.method != "deadline"}
+    assert bool(flagged & {"CN-CEASE", "US-CEASE"}) is pressing, flagged
+
+
+@pytest.mark.parametrize(("language", "turns", "rule", "raised"), [
+    ("zh", [("agent", "请问是刘建国先生吗"), ("debtor", "嗯"), ("agent", "麻烦您报一下身份证后四位"), ("debtor", "三九二七"),
+            ("agent", "跟我们系统里的对不上 算了 我直接跟您说 您的贷款欠了一万二 逾期两个月了")], "CN-3P", True),
+    ("en", [("agent", "hi this is sam with crestline, can you confirm your date of birth"), ("debtor", "june ninth seventy four"),
+            ("agent", "hmm, that date doesn't line up with our records, anyway the balance on the account is 812 dollars")], "US-3P", True),
+    ("en", [("agent", "hi this is sam with crestline, can you confirm your date of birth"), ("debtor", "june ninth seventy four"),
+            ("agent", "thank you, that matches. the balance on the account is 812 dollars")], "US-3P", False),
+    # a plain yes: the mismatch is about the payment, not who is on the line
+    ("zh", [("agent", "请问是刘建国先生吗"), ("debtor", "是我 我上周就还了"),
+            ("agent", "您说的还款跟系统记录对不上 我帮您查一下 目前显示欠款一万二")], "CN-3P", False),
+])
+def test_the_agent_saying_the_details_do_not_match_takes_the_verification_back(engine_for, language, turns, rule, raised):
+    engine, _ = engine_for(language)
+    events = run_call(engine, turns)
+    found = {e.rule_id for e in of_type(events, "compliance") if e.utterance_id == len(turns) - 1}
+    assert (rule in found) is raised, found
+
+
+
+@pytest.mark.parametrize(("language", "complaint", "asked_to_stop", "line", "rule"), [
+    ("en", "i dont have it in front of me and honestly im tired of you people calling my house and talking to my husband",
+     "stop calling me, do not call this number again",
+     "i hear you but the balance of eight hundred is still open, can we set something up today", "US-CEASE"),
+    ("zh", "你们又打来干什么", "以后别再给我打电话了", "您这笔欠款八千二 今天能先还一部分吗", "CN-CEASE"),
+])
+def test_a_complaint_about_the_calls_read_unsurely_starts_no_duty(en_engine, zh_engine, language, complaint,
+                                                                  asked_to_stop, line, rule):
+    """A grumble about the calls (stop_calling read at 0.40 / 0.52) is a hint for the agent, not a request
+    that makes every later word about the balance an S1; a request to stop still is."""
+    engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
+    assert rule not in _rules(run_call(engine, verify + [("debtor", complaint), ("agent", line)]))
+    assert rule in _rules(run_call(engine, verify + [("debtor", asked_to_stop), ("agent", line)]))
+
+
+def test_a_dispute_spread_over_its_intents_still_starts_its_duty(en_engine):
+    """A dispute reads as several intents at once (not mine, wrong amount, show me proof): together
+    they start the duty though none alone is sure."""
+    said = "i dont owe this and im disputing it"
+    events = run_call(en_engine, VERIFY_EN + [("debtor", said), ("agent", "ok but lets get a payment set up today anyway")])
+    assert "US-DISPUTE" in _rules(events)
+
+
 def test_granting_the_point_then_pressing_is_a_duty_breach(en_engine):
     """"got it but ... just settle this with me tonight": the concession dilutes the whole line (read
     lawful at 0.14), so a line that grants a point and turns is read clause by clause."""
@@ -511,10 +695,11 @@ def test_granting_the_point_then_pressing_is_a_duty_breach(en_engine):
 
 @pytest.mark.parametrize(("line", "threat"), [
     ("just so you know if it isnt paid we might have to let your employer know about it", True),
-    ("we may need to call your boss about what you owe", True),
-    ("if you dont take care of this we will contact your family", True),
+    ("if this doesnt get handled we will be forced to contact your employer", True),
     ("we will never let your employer know about this account", False),
     ("nobody is going to call your job about this", False),
+    ("maybe talk to your husband about it and give me a call back tomorrow", False),
+    ("if you dont want us to call your work just let me know and we will stop", False),
 ])
 def test_telling_the_employer_or_family_about_the_debt_is_a_threat(en_engine, line, threat):
     """Telling a third party about the debt is what the law forbids (1692c(b)): threatening it is a
@@ -531,12 +716,13 @@ def test_explaining_the_fees_after_a_dispute_is_no_pressing(zh_engine, line):
     duty is met, not collection talk."""
     disputed = VERIFY_ZH + [("debtor", "怎么多出来这么多 利息罚息也太离谱了 我不认")]
     assert "CN-DISPUTE" not in _rules(run_call(zh_engine, disputed + [("agent", line)]))
-    assert "CN-DISPUTE" in _rules(run_call(zh_engine, disputed + [("agent", "不管多少 今天先把八千还上")]))
+    for demand in ("不管多少 今天先把八千还上", "违约金是照合同条款收的 您这个礼拜之内得全部还清"):
+        assert "CN-DISPUTE" in _rules(run_call(zh_engine, disputed + [("agent", demand)])), demand
 
 
 @pytest.mark.parametrize(("line", "discloses"), [
     ("this is kevin from ridgeline, its about the mastercard he has with lakeshore bank, please have him ring us", True),
-    ("its about his card from summit credit union", True),
+    ("its the visa he opened with summit credit union", True),
     ("could you tell him its the lakeshore card, he needs to take care of it", True),
     ("could you have him call kevin back about a personal business matter", False),
 ])
