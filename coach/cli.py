@@ -1057,8 +1057,9 @@ def _print_mining(console: Console, result, selection: str = "") -> None:
             table.add_column(column)
         for group in objection.groups:
             answer = "off script" if group.response == "off_script" else group.response.split("#intents/")[-1]
+            said = group.text or (f"e.g. {group.examples[0]}" if group.examples else "")
             table.add_row(str(group.rank) if group.rank else f"[dim]{group.note}[/]",
-                          f"{escape(answer)} [dim]{escape(group.text[:60])}[/]", str(group.calls),
+                          f"{escape(answer)} [dim]{escape(said[:60])}[/]", str(group.calls),
                           f"{group.successes} ({group.rate:.0%})", f"{group.low:.0%}-{group.high:.0%}")
         if objection.by_agent:
             table.add_section()

@@ -84,6 +84,9 @@ class ResponseGroup(Rate):
     text: str = ""
     #: The agent turns behind it.
     turns: list[UtteranceRef] = Field(default_factory=list)
+    #: A few of the agents' own answers in the group, as stored (redacted): the only way to read what
+    #: "off script" was, the largest group on most calls.
+    examples: list[str] = Field(default_factory=list)
 
 
 class AgentRate(Rate):

@@ -24,6 +24,8 @@ from coach.mining.space import playbook_features
 from coach.mining.stats import rank, rate_fields
 
 OFF_SCRIPT = "off_script"
+#: Agents' own answers kept per response group (:attr:`ResponseGroup.examples`).
+GROUP_EXAMPLES = 3
 #: Agent turns read as the answer to an objection.
 ANSWER_TURNS = 2
 #: Bounds of the calibrated similarity a turn needs to resemble a response.
@@ -119,6 +121,8 @@ class ScoredAnswer:
     #: A playbook response's ref, or :data:`OFF_SCRIPT`.
     response: str
     text: str
+    #: What the agent said in answer (its turns joined).
+    said: str = ""
 
 
 def score_answers(calls: Iterable[MinedCall], matcher: Callable[[], ResponseMatcher]) -> list[ScoredAnswer]:
@@ -135,7 +139,7 @@ def score_answers(calls: Iterable[MinedCall], matcher: Callable[[], ResponseMatc
         on_script = [(s, ref) for ref, s in scored if ref is not None]
         group = max(on_script)[1] if on_script else OFF_SCRIPT
         out.append(ScoredAnswer(call_id=answer.call.call_id, intent=answer.intent, name=answer.name, turns=answer.turns,
-                                response=group, text=chosen.text_of(group)))
+                                response=group, text=chosen.text_of(group), said=" ".join(answer.texts)))
     return out
 
 
@@ -148,16 +152,20 @@ def tally_answers(language: str, scored: Iterable[ScoredAnswer], calls: dict[str
     agents: dict[str, dict[str | None, dict[str, MinedCall]]] = defaultdict(lambda: defaultdict(dict))
     names: dict[str, str] = {}
     texts: dict[str, str] = {}
+    examples: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
     for answer in scored:
         call = calls[answer.call_id]
         names[answer.intent] = answer.name
         texts.setdefault(answer.response, answer.text)
         groups[answer.intent][answer.response][call.call_id] = call
         turns[answer.intent][answer.response] += answer.turns
+        said = examples[answer.intent][answer.response]
+        if answer.said and answer.said not in said and len(said) < GROUP_EXAMPLES:
+            said.append(answer.said)
         agents[answer.intent][call.agent_id][call.call_id] = call
     out = []
     for intent in sorted(groups, key=lambda i: -len({c for g in groups[i].values() for c in g})):
-        rows = [ResponseGroup(response=ref, text=texts[ref], turns=turns[intent][ref],
+        rows = [ResponseGroup(response=ref, text=texts[ref], turns=turns[intent][ref], examples=examples[intent][ref],
                               call_ids=list(members), **rate_fields(sum(c.succeeded for c in members.values()), len(members)))
                 for ref, members in groups[intent].items()]
         by_agent = [AgentRate(agent_id=agent, call_ids=list(members),

@@ -44,3 +44,14 @@ def test_below_the_minimum_a_group_says_too_few_calls_instead_of_a_rank(mined_st
     assert lows == sorted(lows, reverse=True)
     assert {a.agent_id for a in afford.by_agent} == {"a1", "a2", "a3"}
     assert strict.intents == [] and strict.clusters == []  # only what was asked for
+
+
+def test_an_off_script_group_shows_what_the_agents_said(mined):
+    """"Off script" is the largest group on most calls and has no playbook text: a trainer reads the
+    agents' own answers in it (a few, distinct, each one an answer given in these calls)."""
+    paid = objection(mined, "en", "already_paid")
+    off = next(g for g in paid.groups if g.response == OFF_SCRIPT)
+    assert off.text == "" and 1 <= len(off.examples) <= 3 and len(set(off.examples)) == len(off.examples)
+    assert all(any(line in said for line in EN_OFF_SCRIPT) for said in off.examples), off.examples
+    scripted = next(g for g in paid.groups if g.response != OFF_SCRIPT)
+    assert scripted.examples  # what the agents said beside the playbook text it resembles
