@@ -482,7 +482,8 @@ function showResponses(responses, mined) {
                         el("th", { class: "num" }, "Rate"), el("th", {}, "95 % interval"), el("th", {}, "Rank"))),
       el("tbody", {}, objection.groups.map((group) => actionable(
         el("tr", { "data-response": group.response, class: group.note ? "few" : "" },
-           el("td", {}, el("strong", {}, shortRef(group.response)), group.text ? el("div", { class: "say" }, group.text) : ""),
+           el("td", {}, el("strong", {}, shortRef(group.response)), group.text ? el("div", { class: "say" }, group.text)
+             : (group.examples || []).map((said) => el("div", { class: "say" }, el("q", {}, said)))),
            ...rateCells(group)),
         `${title}, ${shortRef(group.response)}: ${plural(group.calls, "call")}`,
         () => drill(title, `answered ${shortRef(group.response)}; ${group.successes} of ${group.calls} ended in a promise or a payment`,

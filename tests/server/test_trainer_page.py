@@ -186,6 +186,7 @@ def test_a_trainer_sees_every_intent_and_opens_the_calls_behind_a_figure(tab, se
     article = page.locator("#responses article[data-intent='cannot_afford'][data-language='en']")
     assert article.locator("table.groups tbody tr").count() >= 2
     assert article.locator("tr[data-response='off_script']").count() == 1
+    assert article.locator("tr[data-response='off_script'] .say q").count() >= 1  # what the agents said
     assert page.locator("#responses svg.interval circle.rate").count() >= 2
     assert page.locator("#responses .note", has_text="too few calls").count() >= 1
     assert page.locator("#responses td", has_text="#1").count() >= 1
