@@ -27,10 +27,16 @@ OVERLAP_TOLERANCE = 0.25
 MAX_CALL_SECONDS, MAX_OVERLAP_REPAIR_SECONDS = 86_400.0, 5.0
 #: Other names transcripts use for the same parties.
 SPEAKER_ALIASES = {
-    "collector": "agent", "rep": "agent", "representative": "agent", "operator": "agent", "caller": "agent",
+    "collector": "agent", "rep": "agent", "representative": "agent", "operator": "agent",
     "customer": "debtor", "consumer": "debtor", "borrower": "debtor", "client": "debtor", "cardholder": "debtor",
     "third party": "third_party", "thirdparty": "third_party", "other": "unknown",
     "坐席": "agent", "催收员": "agent", "客服": "agent", "客户": "debtor", "债务人": "debtor", "借款人": "debtor",
+}
+#: Names that stand for either party, depending on who dialled: refused with the reason, not guessed.
+AMBIGUOUS_SPEAKERS = {
+    "caller": "the agent on an outbound call, the debtor on an inbound one",
+    "callee": "the debtor on an outbound call, the agent on an inbound one",
+    "来电人": "主叫方：外呼时是坐席，呼入时是客户",
 }
 
 
@@ -333,6 +339,9 @@ def _where(loc: list[Any]) -> str:
 def _message(error: dict[str, Any]) -> str | None:
     loc = list(error["loc"])
     if error["type"] == "literal_error" and loc and loc[-1] == "speaker":
+        ambiguous = AMBIGUOUS_SPEAKERS.get(str(error["input"]))
+        if ambiguous:
+            return f"speaker {_quote(error['input'])} could be either party ({ambiguous}): name it agent or debtor"
         return f"unknown speaker {_quote(error['input'])}; expected one of {', '.join(SPEAKERS)}"
     if error["type"] == "literal_error" and loc == ["language"]:
         return f"unknown language {_quote(error['input'])}; expected 'zh' or 'en'"

@@ -292,3 +292,15 @@ def test_metadata_fields_left_blank_are_not_given_and_oversized_metadata_is_refu
     for wrong in ({"balance": float("inf")}, {"balance": -1}, {"local_time": "24:00"}):
         with pytest.raises(ValidationError):
             CallMetadata.model_validate(wrong)
+
+
+@pytest.mark.parametrize("name", ["Caller", "callee"])
+def test_a_speaker_name_that_could_be_either_party_is_refused_with_the_reason(tmp_path, name):
+    """"caller" is the agent on an outbound call and the customer on an inbound one: guessing would put
+    every line on the wrong side of the rules, so the transcript is refused and told how to say it."""
+    path = tmp_path / "call.json"
+    utterances = [{"speaker": "agent", "text": "hello", "start": 0.0, "end": 1.0},
+                  {"speaker": name, "text": "who is this", "start": 1.2, "end": 1.8}]
+    path.write_text(json.dumps({"call_id": "c", "language": "en", "utterances": utterances}), encoding="utf-8")
+    message = _error(path)
+    assert "could be either party" in message and "name it agent or debtor" in message
