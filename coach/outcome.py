@@ -252,7 +252,7 @@ class _Patterns:
     #: What makes a line with a recap phrase and a date something else: a payment missed or already
     #: made, a demand with a threat ("let me go over your options, if you dont pay by friday this goes
     #: to legal"), a call back ("那就明天还是这个时间给您打电话").
-    not_recap: re.Pattern[str] | None = None
+    not_recap: re.Pattern[str]
 
 
 _PATTERNS = {
@@ -311,7 +311,7 @@ def is_recap(text: str, language: str) -> bool:
     patterns = _PATTERNS[language]
     if not patterns.recap.search(lowered) or find_due_date(lowered, language, None) is None:
         return False
-    if patterns.not_recap is not None and patterns.not_recap.search(lowered):
+    if patterns.not_recap.search(lowered):
         return False
     if patterns.pay.search(lowered):
         return True

@@ -90,7 +90,7 @@ def read_commitment(text: str, language: str, asked: str | None = None) -> Commi
         answers = None  # "a hundred bucks? where am i supposed to find a hundred bucks": a question back
     if answers is not None and amount is None and channel is None and (
         due is None or not (verb or _only_the_date(pack, lowered, due[1])
-                    or (pack.payment_term is not None and pack.payment_term.search(lowered)))
+                    or pack.names_payment(lowered))
     ):
         answers = None  # "今天下雨 路上堵死了" to "when can you pay": a day named in passing answers nothing
     digits = bool(pack.card_digits.search(lowered)) if pack.card_digits else False

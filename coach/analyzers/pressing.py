@@ -122,8 +122,7 @@ class PressingAnalyzer(Analyzer):
         language = self.engine.language
         if find_amount(rest, language):
             return False
-        payment = self.pack.payment_term is not None and self.pack.payment_term.search(rest.lower())
-        return not (payment and find_due_date(rest, language, None))
+        return not (self.pack.names_payment(rest.lower()) and find_due_date(rest, language, None))
 
     def _only_closes(self, session: CallSession, turn: Turn) -> bool:
         """A goodbye with no payment in it ("那就这样 辛苦你了 拜拜", "okay have a good day"): the way
@@ -134,7 +133,7 @@ class PressingAnalyzer(Analyzer):
             return False
         if find_amount(turn.text, self.engine.language):
             return False
-        return not (self.pack.payment_term is not None and self.pack.payment_term.search(turn.text.lower()))
+        return not self.pack.names_payment(turn.text.lower())
 
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         if self.classifier is None:
@@ -152,15 +151,12 @@ class PressingAnalyzer(Analyzer):
                 return []
         p = float(class_probabilities(self.classifier, self.classifier_input(turn.features))[0][1])
         norm = turn.features.norms[0]
-        # the line that says the debtor asked, or grants a point and turns ("got it but ..."), is read
-        # clause by clause whatever its whole reads: the acknowledgement itself dilutes what follows it
-        # ("i realize you have an attorney, but honestly its quicker if you and i settle this now, how
-        # much can you send" reads lawful whole)
-        # a concession read again only where payment comes after it: "i understand but i do have to let
-        # you know this is an attempt to collect a debt" owes the debtor a disclosure, not a payment
-        payment = self.pack.payment_term is not None and self.pack.payment_term.search(norm)
+        # the line that says the debtor asked, or grants a point and turns to payment ("got it but ..."),
+        # is read clause by clause whatever its whole reads: the acknowledgement itself dilutes what
+        # follows it ("i realize you have an attorney, but honestly its quicker if you and i settle this
+        # now, how much can you send" reads lawful whole)
         unsure = (UNSURE <= p or any(rule.id in acknowledged for rule in started)
-                  or (self.pack.turns_after_conceding(norm) and bool(payment)))
+                  or self.pack.turns_after_conceding(norm))
         if unsure and p < PRESSING_THRESHOLD and self.pack.pressing_reads_clauses and not self.pack.pauses_collection(norm):
             p = max(p, self._clause_reading(turn.text))
         if p < PRESSING_THRESHOLD:

@@ -236,9 +236,16 @@ class LanguagePack:
         return bool((self.callback_before is not None and self.callback_before.search(before))
                     or (self.callback_after is not None and self.callback_after.search(after)))
 
+    def names_payment(self, text: str) -> bool:
+        """The words speak of paying (:attr:`payment_term`: pay, 还, an amount of money)."""
+        return bool(self.payment_term is not None and self.payment_term.search(text))
+
     def turns_after_conceding(self, norm: str) -> bool:
-        """The line grants a point, then says "but" (:attr:`concedes_then_turns`)."""
-        return bool(self.concedes_then_turns is not None and self.concedes_then_turns.search(norm))
+        """The line grants a point, then says "but" and speaks of paying (:attr:`concedes_then_turns`):
+        "i understand but i do have to let you know this is an attempt to collect a debt" turns to a
+        disclosure owed, not to a payment."""
+        return bool(self.concedes_then_turns is not None and self.concedes_then_turns.search(norm)) \
+            and self.names_payment(norm)
 
     def pauses_collection(self, text: str) -> bool:
         """The line says collection stops or waits, without a condition attached."""
