@@ -29,6 +29,8 @@ class CallRecord:
     violation_severity: dict[str, str] = field(default_factory=dict)
     #: scorecard cue check id -> evidence
     cues_said: dict[str, str] = field(default_factory=dict)
+    #: introduction check id -> {"name": the turn the agent gave their name in, "company": ... the company}
+    introduction: dict[str, dict[str, str]] = field(default_factory=dict)
     #: the agent's first restatement of the agreed terms: (time, text).
     recap_said: tuple[float, str] | None = None
     agent_tone_problems: list[str] = field(default_factory=list)
@@ -129,6 +131,19 @@ def _outcome(check: ScorecardCheck, playbook: Playbook, stages: StageTracker, re
     if kind == "cue":
         said = record.cues_said.get(check.id)
         return (True, f"said {said!r}") if said else (False, "not said")
+    if kind == "introduction":
+        said = record.introduction.get(check.id, {})
+        missing = [part for part in ("name", "company") if part not in said]
+        if not missing:
+            if said["name"] == said["company"]:
+                return True, f"said {said['name']!r}"
+            return True, f"said {said['name']!r}, then {said['company']!r}"
+        within = f"in the first {check.within_turns} agent turns"
+        if len(missing) == 2:
+            return False, f"no name or company {within}"
+        part = {"name": "the agent's own name", "company": "the company"}[missing[0]]
+        other = said["company" if missing[0] == "name" else "name"]
+        return False, f"{part} not said {within} (only {other!r})"
     if kind == "identity_before_disclosure":
         ordering_rules = [r.id for r in playbook.rules if r.before == "identity_verified"]
         broken = [r for r in ordering_rules if record.violations.get(r)]

@@ -106,6 +106,38 @@ def test_an_agent_who_gives_a_staff_number_has_greeted(en_engine):
     assert checks["greeting"].passed is True, checks["greeting"].detail
 
 
+@pytest.mark.parametrize(("language", "opening", "greeted", "missing"), [
+    ("en", "morning, my name is tasha and i'm calling from bluewater recovery, is this owen", True, None),
+    ("en", "hey its lou with riverbend credit partners, you got a second", True, None),
+    ("en", "hi im calling for owen dunmore, is he around", False, "no name or company"),
+    ("en", "hello this is ray, is owen there", False, "the company not said"),
+    ("en", "hi this is bluewater recovery services calling for owen dunmore", False, "the agent's own name not said"),
+    ("en", "this is deputy harlan with the county court office, we need to talk about your case", False, "name"),
+    ("zh", "您好 我是锦程银行信用卡中心的 我姓宋 请问是陈晓燕女士吗", True, None),
+    ("zh", "喂 这边是和信消费金融贷后部 我叫刘畅 找一下陈晓燕", True, None),
+    ("zh", "喂 是陈晓燕吗 我是锦程银行的", False, "the agent's own name not said"),
+    ("zh", "喂 您好 请问是陈晓燕女士吗", False, "no name or company"),
+])
+def test_a_greeting_gives_the_agents_name_and_the_company(engine_for, language, opening, greeted, missing):
+    """As a QA reviewer scores it: the agent's own name (or staff number) and the company, in the
+    agent's first two turns; hello and the bank's name alone is no introduction."""
+    engine, _ = engine_for(language)
+    answer = "yeah who is this" if language == "en" else "对 你哪位"
+    greeting = _checks(engine, [("agent", opening), ("debtor", answer)])["greeting"]
+    assert greeting.passed is greeted, greeting.detail
+    if missing:
+        assert missing in greeting.detail, greeting.detail
+
+
+def test_an_introduction_may_take_the_agents_second_turn_but_not_later(en_engine):
+    late = [("agent", "hello"), ("debtor", "hi"), ("agent", "is this owen"), ("debtor", "yes"),
+            ("agent", "this is ray with bluewater recovery"), ("debtor", "ok")]
+    assert _checks(en_engine, late)["greeting"].passed is False
+    second = [("agent", "hello is this owen"), ("debtor", "who is this"),
+              ("agent", "sorry, this is ray with bluewater recovery"), ("debtor", "ok")]
+    assert _checks(en_engine, second)["greeting"].passed is True
+
+
 def test_a_stage_check_quotes_the_agents_own_line(engine_for):
     """A coach checks a passed stage against the call: its detail quotes the agent's line, not the
     playbook example the line resembled."""

@@ -149,6 +149,11 @@ class StagesAnalyzer(Analyzer):
             if c.kind in ("cue", "agent_tone") and c.cues
         }
         self.checks_recap = any(c.kind == "recap" for c in engine.playbook.scorecard)
+        #: introduction check id -> (turns it may take, the agent's name, the company)
+        self.introductions = {
+            c.id: (c.within_turns, CompiledMatcher(c.cues, engine.space), CompiledMatcher(c.company, engine.space))
+            for c in engine.playbook.scorecard if c.kind == "introduction" and c.cues and c.company
+        }
 
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         reply, session.stages.reply_to_check = session.stages.reply_to_check, None
@@ -167,6 +172,21 @@ class StagesAnalyzer(Analyzer):
         for check_id, matcher in self.cue_checks.items():
             if check_id not in session.record.cues_said and matcher.match(turn.features):
                 session.record.cues_said[check_id] = turn.text
+        if self.introductions:
+            self._introduction(turn, session)
         if self.checks_recap and session.record.recap_said is None and is_recap(turn.text, self.engine.language):
             session.record.recap_said = (turn.time, turn.text)
         return []
+
+    def _introduction(self, turn: Turn, session: CallSession) -> None:
+        """The agent's name and the company, each as the agent first said it in the opening turns."""
+        record = session.record
+        agent_turn = sum(1 for speaker, _, _ in record.turns if speaker in self.speakers)
+        for check_id, (within, name, company) in self.introductions.items():
+            if agent_turn > within:
+                continue
+            said = record.introduction.setdefault(check_id, {})
+            if "name" not in said and name.match(turn.features):
+                said["name"] = turn.text
+            if "company" not in said and company.match(turn.features):
+                said["company"] = turn.text

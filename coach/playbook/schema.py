@@ -339,6 +339,9 @@ class ScorecardCheck(Strict):
         way to pay (:func:`coach.outcome.is_recap`); the commitment stage alone was reached by any
         talk of paying ("i dont show any payment posted from january").
       * ``cue``: the agent said something ``cues`` matches (an empathy statement, an open question).
+      * ``introduction``: within their first ``within_turns`` turns the agent gave their own name or
+        staff number (``cues``) and the company (``company``): both, as a QA reviewer scores a greeting;
+        an opening that only says hello, or only names the bank, is not one.
       * ``identity_before_disclosure``: no rule with ``before: identity_verified`` fired.
       * ``rules``: none of ``rules`` fired (ids; empty means every rule of ``severities``).
       * ``stage_order``: the stages reached came in the playbook's order.
@@ -354,12 +357,16 @@ class ScorecardCheck(Strict):
     id: str = Field(pattern=_ID)
     name: str = Field(min_length=1)
     kind: Literal[
-        "stage", "recap", "cue", "identity_before_disclosure", "rules", "stage_order", "objections_handled",
-        "talk_ratio", "interruptions", "long_silences", "agent_tone",
+        "stage", "recap", "cue", "introduction", "identity_before_disclosure", "rules", "stage_order",
+        "objections_handled", "talk_ratio", "interruptions", "long_silences", "agent_tone",
     ]
     weight: float = Field(default=1.0, gt=0)
     stage: str | None = None
     cues: Matcher | None = None
+    #: ``introduction``: how the company is named.
+    company: Matcher | None = None
+    #: ``introduction``: the agent turns, from the first, the introduction may take.
+    within_turns: int = Field(default=2, ge=1, le=10)
     rules: list[str] = Field(default_factory=list)
     severities: list[Severity] = Field(default_factory=list)
     max: float | None = None
@@ -373,6 +380,9 @@ class ScorecardCheck(Strict):
             raise ValueError("a stage check needs stage")
         if self.kind == "cue" and (self.cues is None or self.cues.is_empty()):
             raise ValueError("a cue check needs cues")
+        if self.kind == "introduction" and (self.cues is None or self.cues.is_empty() or self.company is None
+                                            or self.company.is_empty()):
+            raise ValueError("an introduction check needs cues (the agent's name) and company")
         if self.kind in ("talk_ratio", "interruptions", "long_silences") and self.max is None:
             raise ValueError(f"a {self.kind} check needs max")
         if self.kind == "long_silences" and self.seconds is None:

@@ -364,3 +364,12 @@ def test_a_misspelt_applicability_is_refused(tmp_path, valid_data):
     check["applies"] = {"promis": True}
     message = _error(_write(tmp_path, data))
     assert f"scorecard.{index}.applies.promis" in message
+
+
+def test_an_introduction_check_needs_both_the_name_and_the_company(tmp_path, valid_data):
+    data = copy.deepcopy(valid_data)
+    index, check = next((i, c) for i, c in enumerate(data["scorecard"]) if c["id"] == "greeting")
+    assert check["kind"] == "introduction"
+    del check["company"]
+    message = _error(_write(tmp_path, data))
+    assert f"scorecard.{index}" in message and "needs cues (the agent's name) and company" in message
