@@ -846,23 +846,31 @@ def _objections_sentence(objections: Counter[str], zh: bool) -> str:
     return "Objections raised: " + "; ".join(f"{n} ({c}x)" if c > 1 else n for n, c in objections.items()) + "."
 
 
+#: Feelings named in the summary's emotion sentence, most frequent first.
+EMOTIONS_NAMED = 4
+
+
 def _emotion_sentence(labels: list[str], zh: bool) -> str:
-    """The most frequent label (the later one on a tie) and the one the debtor ended on."""
+    """How many of the debtor's turns read as each feeling, most frequent first, and the one the
+    debtor ended on. Counts rather than "mostly calm": identity answers and dates read calm, so a
+    call in which the debtor got angry and hung up was summarised as a calm one."""
     counts = Counter(labels)
-    dominant = max(counts, key=lambda label: (counts[label], max(i for i, x in enumerate(labels) if x == label)))
+    last = {label: i for i, label in enumerate(labels)}
+    named = sorted(counts, key=lambda label: (-counts[label], -last[label]))[:EMOTIONS_NAMED]
     ending = labels[-1]
     if zh:
         name = _EMOTIONS_ZH.get
         if len(counts) == 1:
-            return f"客户情绪始终{name(dominant, dominant)}。"
-        if dominant == ending:
-            return f"客户情绪以{name(dominant, dominant)}为主，结束时仍然{name(ending, ending)}。"
-        return f"客户情绪以{name(dominant, dominant)}为主，结束时{name(ending, ending)}。"
+            return f"客户情绪始终{name(ending, ending)}。"
+        parts = "、".join(f"{name(label, label)}{counts[label]}句" for label in named)
+        return f"客户{len(labels)}句话中{parts}，结束时{name(ending, ending)}。"
     if len(counts) == 1:
-        return f"The debtor was {dominant} throughout."
-    if dominant == ending:
-        return f"The debtor was mostly {dominant}, also at the end."
-    return f"The debtor was mostly {dominant} and ended {ending}."
+        return f"The debtor was {ending} throughout."
+    first, *rest = named
+    parts = f"{first} in {counts[first]} of {len(labels)} turns"
+    if rest:
+        parts += ", " + ", ".join(f"{label} in {counts[label]}" for label in rest)
+    return f"The debtor was {parts}; ended {ending}."
 
 
 def _compliance_sentence(events: list[BaseEvent], zh: bool) -> str:

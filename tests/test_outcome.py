@@ -363,8 +363,21 @@ def test_summary_in_english():
     text = summarize(call.events, outcome, "en")
     assert text == (
         "Outcome: the debtor promised to pay $100 on Sunday, March 15, 2026. Objections raised: Cannot afford. "
-        "The debtor was mostly calm, also at the end. Compliance issues: 2 S1 (US-THREAT); QA score 42/100."
+        "The debtor was calm in 2 of 3 turns, anxious in 1; ended calm. Compliance issues: 2 S1 (US-THREAT); QA score 42/100."
     )
+
+
+def test_a_call_that_turned_hostile_is_not_summarised_as_calm():
+    """Identity answers and dates read calm: the summary counts each feeling instead of saying
+    "mostly calm" about a debtor who got angry and hung up."""
+    call = Call()
+    for text in ("yes who is this", "why", "fine july ninth", "its dana"):
+        call = call.say("debtor", text, emotion="calm")
+    call = (call.say("debtor", "i said talk to my lawyer", emotion="angry")
+            .say("debtor", "i dont have to tell you that", emotion="evasive")
+            .say("debtor", "wow ok im hanging up", emotion="frustrated"))
+    text = summarize(call.events, determine_outcome(call.events, "en", STARTED), "en")
+    assert "The debtor was calm in 4 of 7 turns, frustrated in 1, evasive in 1, angry in 1; ended frustrated." in text
 
 
 def test_summary_in_chinese():
@@ -375,7 +388,7 @@ def test_summary_in_chinese():
     outcome = determine_outcome(call.events, "zh", STARTED)
     text = summarize(call.events, outcome, "zh")
     assert text == (
-        "结果：客户拒绝还款。客户提出的异议：否认欠款、要求停止来电。客户情绪以不满为主，结束时仍然不满。"
+        "结果：客户拒绝还款。客户提出的异议：否认欠款、要求停止来电。客户2句话中不满1句、愤怒1句，结束时不满。"
         "合规问题：S1 1项（CN-MISLEAD），S2 1项（CN-CHANNEL）；质检得分30分。"
     )
 

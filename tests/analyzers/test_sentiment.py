@@ -73,6 +73,8 @@ def test_calibration_lines_train_the_emotion_head(en_engine):
 @pytest.mark.parametrize(("language", "text", "label"), [
     ("en", "yeah yeah just get to the point", "frustrated"),
     ("zh", "知道了知道了 你到底啥事", "frustrated"),
+    ("en", "wow ok im hanging up", "frustrated"),
+    ("en", "ugh fine im just gonna hang up then", "frustrated"),
 ])
 def test_an_impatience_cue_is_heard_in_a_turn_with_no_objection(en_engine, zh_engine, language, text, label):
     engine = en_engine if language == "en" else zh_engine
