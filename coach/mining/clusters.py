@@ -136,7 +136,11 @@ class CandidateRows:
 def page_candidates(calls: Iterable[MinedCall], engine: CoachEngine,
                     ordinary: Callable[[], OrdinaryAnswers]) -> CandidateRows:
     """The debtor utterances of ``calls`` in ``engine``'s language that may be a topic, embedded (a
-    page's share of the embedding work). ``ordinary`` is called only when there is something to sort."""
+    page's share of the embedding work). ``ordinary`` is called only when there is something to sort.
+
+    A call reviewed with another playbook (``--playbook`` a trainer's export, or an older version) is
+    claimed again by ``engine``'s detector: the intents its review stored are the old playbook's, so the
+    topic an export added would be listed again as news."""
     pool = candidates(calls, engine.language)
     if not pool:
         return CandidateRows()
@@ -144,12 +148,20 @@ def page_candidates(calls: Iterable[MinedCall], engine: CoachEngine,
     keep = ~ordinary().mask(features)
     rows = np.flatnonzero(keep)
     kept = [pool[i] for i in rows]
+    claims = [c.claimed if c.call.playbook == engine.ref else _claim(engine, features.row(int(i)))
+              for c, i in zip(kept, rows)]
     dense = None if features.dense is None else np.asarray(features.dense)[rows]
-    similarity = _claim_similarities(engine, dense, [c.claimed for c in kept])
+    similarity = _claim_similarities(engine, dense, claims)
     return CandidateRows(call_ids=[c.call.call_id for c in kept], utterance_ids=[c.utterance_id for c in kept],
-                         texts=[c.text for c in kept], claimed=[c.claimed for c in kept],
+                         texts=[c.text for c in kept], claimed=claims,
                          similarity=similarity, norms=[features.norms[i] for i in rows], dense=dense,
                          lexical=features.lexical[rows] if dense is None else None)
+
+
+def _claim(engine: CoachEngine, features: Features) -> str | None:
+    """The intent ``engine`` gives the utterance on its own words, if it claims it with confidence."""
+    found = engine.detector.detect(features)
+    return found.intent if found is not None and found.confidence >= LOW_CONFIDENCE else None
 
 
 def _claim_similarities(engine: CoachEngine, dense: np.ndarray | None, claims: list[str | None]) -> list[float | None]:

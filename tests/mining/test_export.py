@@ -57,6 +57,24 @@ def test_a_cluster_becomes_a_new_intent_that_playbook_check_accepts(mined, small
     assert "valid playbook small-en-mined" in checked.output and "credit_report" in checked.output
 
 
+def test_mining_again_with_the_exported_playbook_no_longer_lists_the_topic(mined, mined_store, small_en_engine, tmp_path):
+    """The trainer's loop: export a cluster as an intent, mine with the new playbook (``--playbook``):
+    the calls were reviewed with the old one, so the new intent claims its topic when mining."""
+    from coach.engine import CoachEngine
+    from coach.mining import mine
+
+    def planted_clusters(engine):
+        clusters = mine(mined_store, engines={"en": engine}).clusters
+        return [c for c in clusters if sum(m.text in EN_PLANTED for m in c.members) >= len(c.members) / 2]
+
+    assert planted_clusters(small_en_engine), "the cut-down playbook misses the credit-report topic too"
+    out = tmp_path / "en-credit.yaml"
+    export_cluster(planted(mined, "en", EN_PLANTED), small_en_engine, out, as_intent="credit_report",
+                   name="Credit report worries", response=SAY, evaluate=False)
+    exported = CoachEngine(load_playbook(out))
+    assert planted_clusters(exported) == []
+
+
 def test_a_cluster_adds_examples_to_an_existing_intent(mined, zh_engine, tmp_path):
     cluster = planted(mined, "zh", ZH_PLANTED)
     out = tmp_path / "zh.yaml"
