@@ -1077,6 +1077,15 @@ def _print_mining(console: Console, result, selection: str = "") -> None:
     console.print(table)
     if result.clusters:
         console.print(f"[dim]export one: {escape(_export_command(result.clusters[0], selection))}[/]")
+    for left in result.unclustered:
+        said = " | ".join(m.text for m in left.examples[:UNCLUSTERED_PRINTED])
+        console.print(f"Not yet a topic ({left.language}): {left.count} debtor utterance{'s' if left.count != 1 else ''} "
+                      f"no intent claims gathered in no cluster (each said too rarely; --min-cluster-size), "
+                      f"e.g. [dim]{escape(said)}[/]")
+
+
+#: Unclustered utterances quoted in the text output (--format json has up to 30 per language).
+UNCLUSTERED_PRINTED = 5
 
 
 def _export_command(cluster, selection: str = "") -> str:

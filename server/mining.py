@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from coach.config import Settings
 from coach.mining import MiningOptions, MiningResult, MiningSettings, mine
 from coach.mining.corpus import MiningTimeout
-from coach.mining.models import Cluster, IntentFigures, ObjectionResponses, Window
+from coach.mining.models import Cluster, IntentFigures, ObjectionResponses, Unclustered, Window
 from coach.mining.options import DEFAULT_MIN_CALLS, DEFAULT_MIN_CLUSTER_SIZE
 from coach.playbook.registry import PlaybookRegistry
 from coach.storage import CallFilter, CallStore, Viewer
@@ -54,6 +54,7 @@ class ResponsesAnswer(BaseModel):
 class ClustersAnswer(BaseModel):
     window: Window
     clusters: list[Cluster]
+    unclustered: list[Unclustered]
 
 
 def mining_options(
@@ -108,7 +109,7 @@ async def mining_clusters(request: Request, viewer: Miner, store: Store, filters
                           options: Options) -> ClustersAnswer:
     """What debtors say that no intent stands for, clustered: candidate objections, each with every member."""
     result = await _mine(request, store, filters, viewer, options, {"clusters"})
-    return ClustersAnswer(window=result.window, clusters=result.clusters)
+    return ClustersAnswer(window=result.window, clusters=result.clusters, unclustered=result.unclustered)
 
 
 @router.get("/report", response_class=HTMLResponse, tags=["reports"])

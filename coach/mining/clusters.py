@@ -34,9 +34,9 @@ from sklearn.preprocessing import normalize as l2_normalize
 
 from coach.analyzers.features import Features
 from coach.engine import CoachEngine
-from coach.mining.corpus import DEBTOR_SPEAKERS, Corpus, Deadline, MinedCall
+from coach.mining.corpus import DEBTOR_SPEAKERS, Deadline, MinedCall
 from coach.mining.keywords import class_tfidf
-from coach.mining.models import Cluster, Member, UtteranceRef, WeekTally
+from coach.mining.models import Cluster, Member, Unclustered, UtteranceRef, WeekTally
 from coach.mining.options import DEFAULT_MIN_CLUSTER_SIZE
 from coach.mining.ordinary import OrdinaryAnswers
 
@@ -61,6 +61,8 @@ MIN_MEMBERSHIP = 0.1
 REPRESENTATIVES = 5
 #: Words in a cluster's label.
 LABEL_WORDS = 3
+#: Unclustered utterances listed per language (all are counted).
+UNCLUSTERED_SHOWN = 30
 
 
 @dataclass(frozen=True)
@@ -183,20 +185,6 @@ def _claim_similarities(engine: CoachEngine, dense: np.ndarray | None, claims: l
     return found
 
 
-def find_clusters(corpus: Corpus, engines: dict[str, CoachEngine], *, min_cluster_size: int = DEFAULT_MIN_CLUSTER_SIZE,
-                  deadline: Deadline | None = None) -> list[Cluster]:
-    """The clusters of every language no known intent accounts for, largest first; ids ``<language>-<n>``
-    (the corpus as one page: :func:`page_candidates`, then :func:`cluster_candidates`)."""
-    deadline = deadline or Deadline(None)
-    by_id = {call.call_id: call for call in corpus.calls}
-    out: list[Cluster] = []
-    for language, engine in engines.items():
-        rows = page_candidates(corpus.calls, engine, lambda e=engine: OrdinaryAnswers(e))
-        deadline.check("reading what debtors said")
-        out += cluster_candidates(language, rows, by_id, corpus.weeks, min_cluster_size=min_cluster_size, deadline=deadline)
-    return out
-
-
 def cluster_candidates(language: str, rows: CandidateRows, calls: dict[str, MinedCall], weeks: list[str], *,
                        min_cluster_size: int = DEFAULT_MIN_CLUSTER_SIZE, deadline: Deadline | None = None) -> list[Cluster]:
     """The clusters of one language's candidate utterances (every page's, in the calls' order; ``calls``
@@ -224,6 +212,18 @@ def cluster_candidates(language: str, rows: CandidateRows, calls: dict[str, Mine
     keywords = class_tfidf([[pool[i].text for i in members] for members in missed], language, background=background)
     return [_cluster(f"{language}-{number}", language, [pool[i] for i in members], vectors[members], words, weeks)
             for number, (members, words) in enumerate(zip(missed, keywords), start=1)]
+
+
+def unclustered(language: str, rows: CandidateRows, clusters: list[Cluster]) -> Unclustered | None:
+    """``language``'s candidate utterances that no intent claims and none of ``clusters`` holds, in the
+    calls' order; None when there are none."""
+    gathered = {(m.call_id, m.utterance_id) for c in clusters if c.language == language for m in c.members}
+    left = [Member(call_id=call_id, utterance_id=utterance_id, text=text)
+            for call_id, utterance_id, text, claimed in zip(rows.call_ids, rows.utterance_ids, rows.texts, rows.claimed)
+            if claimed is None and (call_id, utterance_id) not in gathered]
+    if not left:
+        return None
+    return Unclustered(language=language, count=len(left), examples=left[:UNCLUSTERED_SHOWN])
 
 
 def _density_labels(vectors: np.ndarray, norms: list[str], min_cluster_size: int) -> np.ndarray:

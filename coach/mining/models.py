@@ -133,6 +133,16 @@ class Cluster(BaseModel):
         return self.size >= MIN_INTENT_EXAMPLES
 
 
+class Unclustered(BaseModel):
+    """One language's debtor utterances that no intent claims and no cluster gathered: each topic said
+    too rarely to be a cluster yet. On a few calls this is where a new objection shows first."""
+
+    language: str
+    #: How many there are (``examples`` holds the first of them).
+    count: int
+    examples: list[Member]
+
+
 class Window(BaseModel):
     """What was mined."""
 
@@ -154,3 +164,5 @@ class MiningResult(BaseModel):
     intents: list[IntentFigures] = Field(default_factory=list)
     responses: list[ObjectionResponses] = Field(default_factory=list)
     clusters: list[Cluster] = Field(default_factory=list)
+    #: Per language, what no intent claims and no cluster gathered (only languages that have some).
+    unclustered: list[Unclustered] = Field(default_factory=list)

@@ -214,7 +214,7 @@ async function load(query) {
       if (ticket === state.ticket) { showResponses(answer.responses, answer.window); loaded("responses"); }
     }),
     api(`/v1/mining/clusters?${query}`).then((answer) => {
-      if (ticket === state.ticket) { showClusters(answer.clusters, answer.window, query); loaded("clusters"); }
+      if (ticket === state.ticket) { showClusters(answer.clusters, answer.window, query, answer.unclustered || []); loaded("clusters"); }
     }),
   ];
   const outcomes = await Promise.allSettled(later);
@@ -520,10 +520,28 @@ function exportCommand(cluster, query) {
   return ["coach mine", ...filters, `export --cluster ${cluster.id} ${what} --out ${cluster.id}.yaml`].join(" ");
 }
 
-function showClusters(clusters, mined, query) {
+/** What no intent claims and no cluster gathered: each topic said too rarely to be a cluster yet. */
+function showUnclustered(unclustered, open) {
+  return unclustered.map((left) => el("li", { class: "unclustered", "data-language": left.language },
+    el("details", { open },
+      el("summary", {}, `Not yet a topic (${left.language}): ${plural(left.count, "utterance")} no intent claims, `
+                        + "each said too rarely for a cluster"),
+      el("ol", {}, left.examples.map((member) => el("li", { "data-call": member.call_id, "data-utterance": member.utterance_id },
+        el("q", {}, member.text), " ",
+        el("a", { href: `/review#call=${encodeURIComponent(member.call_id)}`, target: "_blank", rel: "noopener", class: "call-link" },
+           member.call_id)))),
+      left.count > left.examples.length ? el("p", { class: "muted" }, `and ${left.count - left.examples.length} more`) : "")));
+}
+
+function showClusters(clusters, mined, query, unclustered = []) {
   if (!clusters.length) {
-    setStatus("clusters", `No candidate objections in ${plural(mined.calls, "call")}: what debtors said is either an `
-                          + "ordinary answer or something the playbook covers.", "empty");
+    const left = unclustered.reduce((n, u) => n + u.count, 0);
+    setStatus("clusters", left
+      ? `No topic came up often enough for a cluster in ${plural(mined.calls, "call")}; `
+        + `${plural(left, "utterance")} no intent claims are listed below.`
+      : `No candidate objections in ${plural(mined.calls, "call")}: what debtors said is either an `
+        + "ordinary answer or something the playbook covers.", "empty");
+    $("clusters").replaceChildren(...showUnclustered(unclustered, true));
     return;
   }
   setStatus("clusters", "");
@@ -555,7 +573,7 @@ function showClusters(clusters, mined, query) {
       el("p", { class: "export hint" },
          cluster.enough_for_an_intent ? "Make it an intent: " : "Too few for an intent of its own: add them to one: ",
          el("code", {}, exportCommand(cluster, query))));
-  }));
+  }), ...showUnclustered(unclustered, false));
 }
 
 // -- start ---------------------------------------------------------------------------------------

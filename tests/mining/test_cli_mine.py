@@ -35,11 +35,22 @@ def test_mine_prints_tables_writes_a_report_and_json(env, tmp_path):
     as_json = coach(env, "mine", "--language", "en", "--team", "north", "--format", "json", "--min-calls", "2")
     assert as_json.returncode == 0, as_json.stderr
     mined = json.loads(as_json.stdout)
-    assert set(mined) == {"window", "intents", "responses", "clusters"}
+    assert set(mined) == {"window", "intents", "responses", "clusters", "unclustered"}
     assert mined["window"]["languages"] == {"en": mined["window"]["calls"]} and mined["window"]["min_calls"] == 2
     for cluster in mined["clusters"]:
         assert {"id", "label", "size", "keywords", "new", "members"} <= set(cluster)
         assert all(set(m) == {"call_id", "utterance_id", "text"} for m in cluster["members"])
+
+
+def test_a_few_calls_with_no_cluster_list_what_no_intent_claims(env):
+    """One agent's dozen calls: no topic said often enough for a cluster, but what no intent claims is
+    still shown, not "nothing missed"."""
+    result = coach(env, "mine", "--agent", "a2", "--language", "en")
+    assert result.returncode == 0, result.stderr
+    assert "Not yet a topic (en): 2 debtor utterances no intent claims" in " ".join(result.stdout.split()), result.stdout
+    as_json = json.loads(coach(env, "mine", "--agent", "a2", "--language", "en", "--format", "json").stdout)
+    assert as_json["clusters"] == [] and [u["count"] for u in as_json["unclustered"]] == [2]
+    assert all(set(m) == {"call_id", "utterance_id", "text"} for m in as_json["unclustered"][0]["examples"])
 
 
 def test_bad_filters_and_no_calls_are_one_line_each(env, tmp_path):

@@ -208,6 +208,20 @@ def test_a_trainer_sees_every_intent_and_opens_the_calls_behind_a_figure(tab, se
     tab.check_clean()
 
 
+def test_with_no_cluster_the_page_lists_what_no_intent_claims(tab, server):
+    """One agent's English calls form no cluster; what their debtors said that no intent claims is
+    listed with links to the calls, and the status says so instead of "no candidate objections"."""
+    page = tab.page
+    tab.sign_in(server.tokens["trainer"], hash="#agent_id=a2&language=en")
+    tab.wait_loaded("clusters")
+    assert page.locator("#clusters li.cluster").count() == 0
+    assert "No topic came up often enough for a cluster" in page.inner_text("#clusters-status")
+    left = page.locator("#clusters li.unclustered[data-language='en']")
+    assert left.count() == 1 and "2 utterances no intent claims" in left.inner_text()
+    assert left.locator("li q").count() == 2 and left.locator("a.call-link").count() == 2
+    tab.check_clean()
+
+
 def test_a_coach_sees_their_team_and_an_agent_is_refused(tab, server):
     page = tab.page
     south = calls_by_intent(server.store, team="south")
