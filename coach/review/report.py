@@ -20,6 +20,7 @@ from datetime import UTC, date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup, escape
@@ -131,7 +132,7 @@ def _call_view(call: ReportCall, number: int) -> dict[str, Any]:
     return {
         "number": number, "anchor": anchor, "id": detail.id, "zh": zh, "t": _translator(zh),
         "language": detail.language, "playbook": detail.playbook,
-        "date": _format_datetime(detail.started_at or detail.created_at),
+        "date": _format_call_time(detail.started_at or detail.created_at, detail.metadata.get("debtor_timezone")),
         "agent": detail.agent_id or "", "team": detail.team or "",
         "duration": _clock(duration), "balance": _balance(detail.metadata),
         "score": score, "score_text": "n/a" if score is None else f"{score:g}", "score_class": _score_class(score),
@@ -455,6 +456,18 @@ def _format_datetime(value: datetime | date | None) -> str:
         zone = "" if not offset else " UTC" if offset == "+0000" else f" {offset[:3]}:{offset[3:]}"
         return value.strftime("%Y-%m-%d %H:%M") + zone
     return value.isoformat()
+
+
+def _format_call_time(value: datetime | None, zone: Any) -> str:
+    """When the call started, in the debtor's time zone when the call's metadata names one (the hours
+    rules are judged in it; a stored call's time is UTC), with the UTC time beside it."""
+    if not isinstance(value, datetime) or value.tzinfo is None or not isinstance(zone, str) or not zone:
+        return _format_datetime(value)
+    try:
+        local = value.astimezone(ZoneInfo(zone))
+    except (ZoneInfoNotFoundError, ValueError):
+        return _format_datetime(value)
+    return f"{local:%Y-%m-%d %H:%M} {zone} ({value.astimezone(UTC):%H:%M} UTC)"
 
 
 def _balance(metadata: dict[str, Any]) -> str:

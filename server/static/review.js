@@ -34,10 +34,32 @@ function clock(seconds) {
 }
 
 /** "2026-03-12T21:40:00-07:00" -> "2026-03-12 21:40" (as recorded: no time-zone conversion). */
-function when(iso) {
+/** A stored time (UTC, ISO 8601) as "YYYY-MM-DD HH:MM" in the time zone given (an IANA name; the
+ * reader's own when none): the stored prefix was UTC shown as if local. A date alone stays as it is. */
+function when(iso, timeZone) {
   if (!iso) return "–";
-  const match = /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}))?/.exec(iso);
-  return match ? [match[1], match[2]].filter(Boolean).join(" ") : iso;
+  const stamp = new Date(iso);
+  if (!/[T ]\d{2}:\d{2}/.test(iso) || Number.isNaN(stamp.getTime())) return iso;
+  let parts;
+  try {
+    parts = Object.fromEntries(new Intl.DateTimeFormat("en-CA", {
+      timeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+    }).formatToParts(stamp).map((p) => [p.type, p.value]));
+  } catch (error) {
+    if (timeZone) return when(iso);  // a time zone this browser does not know: the reader's own
+    throw error;
+  }
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
+}
+
+/** When the call started where the reader is and, when its metadata names it, where the debtor was
+ * (the calling-hours rules are judged there). */
+function callTime(detail) {
+  const mine = when(detail.started_at);
+  const zone = detail.metadata && detail.metadata.debtor_timezone;
+  if (typeof zone !== "string" || !zone) return mine;
+  const theirs = when(detail.started_at, zone);
+  return theirs === mine ? mine : `${mine} (debtor: ${theirs} ${zone})`;
 }
 
 function words(id) {
@@ -384,7 +406,7 @@ function renderHeader(call) {
 
   const facts = [
     ["Agent", d.agent_id || "–"], ["Team", d.team || "–"],
-    d.started_at ? ["Call date", when(d.started_at)] : ["Uploaded", when(d.created_at)],
+    d.started_at ? ["Call date", callTime(d)] : ["Uploaded", when(d.created_at)],
     ["Duration", clock(d.duration)], ["Language", d.language], ["Playbook", d.playbook],
     ["Status", d.status], ["Source", [d.source, d.filename].filter(Boolean).join(" · ")],
   ];

@@ -270,3 +270,22 @@ def test_report_renders_in_chromium_without_errors_or_requests(calls, tmp_path):
             assert len(re.findall(rb"/Type\s*/Page\b", pdf)) >= 3
         finally:
             browser.close()
+
+
+def test_the_call_time_is_the_debtors_local_time_with_utc_beside_it(calls):
+    """A stored call's start is kept in UTC; the report shows it where the debtor was (the hours rules
+    are judged there), as the sample calls' metadata names their time zone."""
+    html = render(calls["en-violations"], calls["zh-hardship"])
+    assert "2026-03-12 21:40 America/Los_Angeles (04:40 UTC)" in html
+    assert "2026-03-11 14:20 Asia/Shanghai (06:20 UTC)" in html
+
+
+def test_a_call_time_without_a_known_time_zone_stays_utc_and_says_so():
+    from datetime import UTC, datetime
+
+    from coach.review.report import _format_call_time
+
+    started = datetime(2026, 3, 12, 4, 40, tzinfo=UTC)
+    assert _format_call_time(started, None) == "2026-03-12 04:40 UTC"
+    assert _format_call_time(started, "Mars/Olympus_Mons") == "2026-03-12 04:40 UTC"
+    assert _format_call_time(started, "../../etc/passwd") == "2026-03-12 04:40 UTC"

@@ -335,6 +335,27 @@ def test_a_transcript_call_has_markers_without_a_player(tab, server, calls, api)
     tab.check_clean()
 
 
+def test_the_call_time_is_the_readers_and_the_debtors_not_utc_unlabelled(browser, server, calls):
+    """The stored start is UTC: a coach in Shanghai reads it in their own time, with the debtor's local
+    time (from the call's debtor_timezone) beside it; the list shows the reader's time too."""
+    page = Page(browser, server)
+    page.context.close()
+    page.context = browser.new_context(viewport={"width": 1440, "height": 900}, timezone_id="Asia/Shanghai")
+    page.page = page.context.new_page()
+    try:
+        page.sign_in(server.tokens["coach"], hash=f"#call={calls.violations['id']}")
+        page.page.wait_for_selector("#lines li.line")
+        facts = page.page.inner_text("#call-facts")
+        # started 2026-03-12 21:40 in Los Angeles (-07:00) = 04:40 UTC on the 13th = 12:40 in Shanghai
+        assert "2026-03-13 12:40 (debtor: 2026-03-12 21:40 America/Los_Angeles)" in facts, facts
+        page.page.evaluate("location.hash = ''")
+        page.page.wait_for_selector(f"#calls tbody tr[data-call='{calls.violations['id']}']")
+        row = page.page.inner_text(f"#calls tbody tr[data-call='{calls.violations['id']}']")
+        assert "2026-03-13 12:40" in row, row
+    finally:
+        page.context.close()
+
+
 def test_an_agent_sees_only_their_calls_and_cannot_add_notes(tab, server, calls):
     page = tab.page
     tab.sign_in(server.tokens["agent"])
