@@ -1080,7 +1080,7 @@ def _print_mining(console: Console, result, selection: str = "") -> None:
     for left in result.unclustered:
         said = " | ".join(m.text for m in left.examples[:UNCLUSTERED_PRINTED])
         console.print(f"Not yet a topic ({left.language}): {left.count} debtor utterance{'s' if left.count != 1 else ''} "
-                      f"no intent claims gathered in no cluster (each said too rarely; --min-cluster-size), "
+                      f"that no intent claims and no cluster holds (--min-cluster-size), "
                       f"e.g. [dim]{escape(said)}[/]")
 
 

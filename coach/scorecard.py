@@ -13,6 +13,18 @@ INTERRUPTION_OVERLAP = 0.3
 
 
 @dataclass
+class Opening:
+    """The agent's opening so far: how many turns, up to which entry of ``CallRecord.turns``, and per
+    introduction check what the agent said in it (while the check is open)."""
+
+    turns: int = 0
+    seen: int = 0
+    texts: dict[str, list[str]] = field(default_factory=dict)
+    #: per introduction check, the words that gave "name" and "company" (when found)
+    found: dict[str, dict[str, str]] = field(default_factory=dict)
+
+
+@dataclass
 class CallRecord:
     """What the scorecard needs from a call, collected utterance by utterance."""
 
@@ -29,8 +41,8 @@ class CallRecord:
     violation_severity: dict[str, str] = field(default_factory=dict)
     #: scorecard cue check id -> evidence
     cues_said: dict[str, str] = field(default_factory=dict)
-    #: introduction check id -> {"name": the turn the agent gave their name in, "company": ... the company}
-    introduction: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: the agent's opening turns as the introduction checks read them
+    opening: Opening = field(default_factory=lambda: Opening())
     #: the agent's first restatement of the agreed terms: (time, text).
     recap_said: tuple[float, str] | None = None
     agent_tone_problems: list[str] = field(default_factory=list)
@@ -90,6 +102,10 @@ def evaluate(playbook: Playbook, stages: StageTracker, record: CallRecord) -> tu
     return score, results, metrics
 
 
+def _shorten(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _check(check: ScorecardCheck, playbook: Playbook, stages: StageTracker, record: CallRecord) -> CheckResult:
     passed, detail = _outcome(check, playbook, stages, record)
     applies = check.applies
@@ -132,18 +148,17 @@ def _outcome(check: ScorecardCheck, playbook: Playbook, stages: StageTracker, re
         said = record.cues_said.get(check.id)
         return (True, f"said {said!r}") if said else (False, "not said")
     if kind == "introduction":
-        said = record.introduction.get(check.id, {})
-        missing = [part for part in ("name", "company") if part not in said]
-        if not missing:
-            if said["name"] == said["company"]:
-                return True, f"said {said['name']!r}"
-            return True, f"said {said['name']!r}, then {said['company']!r}"
-        within = f"in the first {check.within_turns} agent turns"
-        if len(missing) == 2:
-            return False, f"no name or company {within}"
-        part = {"name": "the agent's own name", "company": "the company"}[missing[0]]
-        other = said["company" if missing[0] == "name" else "name"]
-        return False, f"{part} not said {within} (only {other!r})"
+        found = record.opening.found.get(check.id, {})
+        if "name" in found and "company" in found:
+            return True, f"name {found['name']!r}, company {found['company']!r}"
+        opening = _shorten(" / ".join(record.opening.texts.get(check.id, [])))
+        within = f"in the agent's first {check.within_turns} turns"
+        if not opening:
+            return False, f"the agent said nothing {within}"
+        if not found:
+            return False, f"no name or company {within}: {opening!r}"
+        missing = "the agent's own name" if "name" not in found else "the company"
+        return False, f"{missing} not said {within}: {opening!r}"
     if kind == "identity_before_disclosure":
         ordering_rules = [r.id for r in playbook.rules if r.before == "identity_verified"]
         broken = [r for r in ordering_rules if record.violations.get(r)]

@@ -1,5 +1,7 @@
 """The QA scorecard: metrics on hand-made timelines, and what each check applies to on real engines."""
 
+import re
+
 import pytest
 
 from coach.scorecard import interruptions, silences, talk_ratio
@@ -112,7 +114,17 @@ def test_an_agent_who_gives_a_staff_number_has_greeted(en_engine):
     ("en", "hi im calling for owen dunmore, is he around", False, "no name or company"),
     ("en", "hello this is ray, is owen there", False, "the company not said"),
     ("en", "hi this is bluewater recovery services calling for owen dunmore", False, "the agent's own name not said"),
-    ("en", "this is deputy harlan with the county court office, we need to talk about your case", False, "name"),
+    ("en", "this is deputy harlan with the county court office, we need to talk about your case", False,
+     "the agent's own name not said"),
+    ("en", "hi im noor from lakeview account services", True, None),
+    ("en", "thanks for calling lakeview account services, this is noor speaking", True, None),
+    ("en", "lakeview account services, noor speaking, how can i help", True, None),
+    ("en", "im obligated to tell you this is lakeview account services calling", False, "the agent's own name not said"),
+    ("en", "this is noor with some news about your account", False, "the company not said"),
+    ("zh", "您好，我是锦程银行信用卡中心的周敏，请问是陈晓燕女士吗", True, None),
+    ("zh", "您好 我是和信消费金融的客户经理刘畅", True, None),
+    ("zh", "你好 我叫你半天了 你在不在 你那张银行卡的事", False, "no name or company"),
+    ("zh", "你的工号多少跟我没关系 请问是陈晓燕吗", False, "no name or company"),
     ("zh", "您好 我是锦程银行信用卡中心的 我姓宋 请问是陈晓燕女士吗", True, None),
     ("zh", "喂 这边是和信消费金融贷后部 我叫刘畅 找一下陈晓燕", True, None),
     ("zh", "喂 是陈晓燕吗 我是锦程银行的", False, "the agent's own name not said"),
@@ -129,6 +141,18 @@ def test_a_greeting_gives_the_agents_name_and_the_company(engine_for, language, 
         assert missing in greeting.detail, greeting.detail
 
 
+def test_an_introduction_cut_into_segments_is_read_as_one(en_engine, zh_engine):
+    """Speech recognition cuts an opening where the agent pauses: segments said before the other side
+    speaks are one turn, and a name and a company split over them still count."""
+    split = [("agent", "hello"), ("agent", "good afternoon"), ("agent", "this is noor"), ("agent", ""),
+             ("agent", "with lakeview account services"), ("debtor", "yes"), ("agent", "is this owen"), ("debtor", "yes")]
+    greeting = _checks(en_engine, split)["greeting"]
+    assert greeting.passed is True, greeting.detail
+    assert "this is noor" in greeting.detail and "lakeview" in greeting.detail
+    split_zh = [("agent", "喂 您好"), ("agent", "我是锦程银行信用卡中心的"), ("agent", "我姓周"), ("debtor", "嗯")]
+    assert _checks(zh_engine, split_zh)["greeting"].passed is True
+
+
 def test_an_introduction_may_take_the_agents_second_turn_but_not_later(en_engine):
     late = [("agent", "hello"), ("debtor", "hi"), ("agent", "is this owen"), ("debtor", "yes"),
             ("agent", "this is ray with bluewater recovery"), ("debtor", "ok")]
@@ -138,17 +162,23 @@ def test_an_introduction_may_take_the_agents_second_turn_but_not_later(en_engine
     assert _checks(en_engine, second)["greeting"].passed is True
 
 
-def test_a_stage_check_quotes_the_agents_own_line(engine_for):
-    """A coach checks a passed stage against the call: its detail quotes the agent's line, not the
+def test_a_check_quotes_the_agents_own_words(engine_for):
+    """A coach checks a passed check against the call: its detail quotes what the agent said, not the
     playbook example the line resembled."""
-    for language, calls in (
+    for language, calls, asked in (
         ("en", [("agent", "good morning you've reached priya at front range billing recovery am i talking to rosa"),
-                ("debtor", "yes this is rosa")]),
-        ("zh", [("agent", "您好 这里是锦程银行信用卡中心 我是客服小周 请问是陈晓燕女士吗"), ("debtor", "对 是我")]),
+                ("debtor", "yes this is rosa")],
+         "so what happened that made the payments stop"),
+        ("zh", [("agent", "您好 这里是锦程银行信用卡中心 我是客服小周 请问是陈晓燕女士吗"), ("debtor", "对 是我")],
+         "方便说一下最近是遇到什么情况了吗"),
     ):
         engine, _ = engine_for(language)
-        greeting = _checks(engine, calls)["greeting"]
-        assert greeting.passed is True and repr(calls[0][1]) in greeting.detail, greeting.detail
+        checks = _checks(engine, [*calls, ("agent", asked), ("debtor", "ok" if language == "en" else "嗯")])
+        greeting, reason = checks["greeting"], checks["reason_for_arrears"]
+        opening = engine.space.encode([calls[0][1]]).norms[0]
+        name, company = re.fullmatch(r"name '(.+)', company '(.+)'", greeting.detail).groups()
+        assert greeting.passed is True and name in opening and company in opening, greeting.detail
+        assert reason.passed is True and repr(asked) in reason.detail, reason.detail
 
 
 def test_a_plan_agreed_turn_by_turn_owes_its_recap(en_engine):

@@ -44,9 +44,8 @@ class CompiledMatcher:
         """An ``unless`` pattern matches the normalised text (a reassurance, a negation)."""
         return any(veto.search(norm) for veto in self._unless)
 
-    def match(self, features: Features) -> Match | None:
-        """The strongest match in a one-row ``features``, or None."""
-        norm = features.norms[0]
+    def match_words(self, norm: str) -> Match | None:
+        """A phrase or pattern match in normalised text (examples need the utterance's features)."""
         if not norm or self.vetoed(norm):
             return None
         for regex in self._phrases:
@@ -57,6 +56,16 @@ class CompiledMatcher:
             found = pattern.search(norm)
             if found:
                 return Match("pattern", found.group(0), 0.9)
+        return None
+
+    def match(self, features: Features) -> Match | None:
+        """The strongest match in a one-row ``features``, or None."""
+        norm = features.norms[0]
+        if not norm or self.vetoed(norm):
+            return None
+        worded = self.match_words(norm)
+        if worded is not None:
+            return worded
         if self._example_features is not None:
             sims = features.similarity(self._example_features)[0]
             best = int(sims.argmax())

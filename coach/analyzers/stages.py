@@ -12,6 +12,7 @@ from coach.events import BaseEvent
 from coach.languages import language_pack
 from coach.outcome import is_recap
 from coach.playbook.schema import Playbook
+from coach.text.normalize import normalize
 
 if TYPE_CHECKING:
     from coach.engine import CallSession, CoachEngine
@@ -179,14 +180,23 @@ class StagesAnalyzer(Analyzer):
         return []
 
     def _introduction(self, turn: Turn, session: CallSession) -> None:
-        """The agent's name and the company, each as the agent first said it in the opening turns."""
+        """The agent's name and the company in the agent's opening: their first turns (a turn is what
+        the agent says before the other side speaks: "hello" / "good afternoon" / "this is dana" cut
+        into three segments is one), read as one text, so a name and a company split over segments
+        still count."""
         record = session.record
-        agent_turn = sum(1 for speaker, _, _ in record.turns if speaker in self.speakers)
+        opening = record.opening
+        if opening.turns == 0 or any(speaker not in self.speakers for speaker, _, _ in record.turns[opening.seen:-1]):
+            opening.turns += 1
+        opening.seen = len(record.turns)
         for check_id, (within, name, company) in self.introductions.items():
-            if agent_turn > within:
+            found = opening.found.setdefault(check_id, {})
+            if opening.turns > within or len(found) == 2:
                 continue
-            said = record.introduction.setdefault(check_id, {})
-            if "name" not in said and name.match(turn.features):
-                said["name"] = turn.text
-            if "company" not in said and company.match(turn.features):
-                said["company"] = turn.text
+            said = opening.texts.setdefault(check_id, [])
+            said.append(turn.text)
+            text = normalize(" ".join(said), self.engine.language)
+            for part, matcher in (("name", name), ("company", company)):
+                match = matcher.match_words(text) if part not in found else None
+                if match is not None:
+                    found[part] = match.evidence

@@ -33,6 +33,7 @@ from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.preprocessing import normalize as l2_normalize
 
 from coach.analyzers.features import Features
+from coach.analyzers.intent import IntentContext
 from coach.engine import CoachEngine
 from coach.mining.corpus import DEBTOR_SPEAKERS, Deadline, MinedCall
 from coach.mining.keywords import class_tfidf
@@ -75,6 +76,8 @@ class Candidate:
     #: The claim's similarity to the nearest of the intent's examples, in the mining engine's space
     #: (None: no claim, or a language without an embedding model, whose lexical scale differs).
     similarity: float | None = None
+    #: What the agent said last before it (the context a claim made again reads it in).
+    previous_agent: str | None = None
 
 
 def candidates(calls: Iterable[MinedCall], language: str) -> list[Candidate]:
@@ -87,8 +90,12 @@ def candidates(calls: Iterable[MinedCall], language: str) -> list[Candidate]:
         for hit in call.intents:
             if hit.confidence >= LOW_CONFIDENCE:
                 claims.setdefault(hit.utterance_id, hit.intent)
-        out += [Candidate(call, u.utterance_id, u.text, claims.get(u.utterance_id)) for u in call.utterances
-                if u.speaker in DEBTOR_SPEAKERS and u.text.strip()]
+        previous = None
+        for u in call.utterances:
+            if u.speaker in DEBTOR_SPEAKERS and u.text.strip():
+                out.append(Candidate(call, u.utterance_id, u.text, claims.get(u.utterance_id), previous_agent=previous))
+            elif u.speaker not in DEBTOR_SPEAKERS and u.text.strip():
+                previous = u.text
     return out
 
 
@@ -150,7 +157,7 @@ def page_candidates(calls: Iterable[MinedCall], engine: CoachEngine,
     keep = ~ordinary().mask(features)
     rows = np.flatnonzero(keep)
     kept = [pool[i] for i in rows]
-    claims = [c.claimed if c.call.playbook == engine.ref else _claim(engine, features.row(int(i)))
+    claims = [c.claimed if c.call.playbook == engine.ref else _claim(engine, features.row(int(i)), c.previous_agent)
               for c, i in zip(kept, rows)]
     dense = None if features.dense is None else np.asarray(features.dense)[rows]
     similarity = _claim_similarities(engine, dense, claims)
@@ -160,9 +167,11 @@ def page_candidates(calls: Iterable[MinedCall], engine: CoachEngine,
                          lexical=features.lexical[rows] if dense is None else None)
 
 
-def _claim(engine: CoachEngine, features: Features) -> str | None:
-    """The intent ``engine`` gives the utterance on its own words, if it claims it with confidence."""
-    found = engine.detector.detect(features)
+def _claim(engine: CoachEngine, features: Features, previous_agent: str | None) -> str | None:
+    """The intent ``engine``'s detector gives the utterance after the agent's last words, if it claims
+    it with confidence (the analyzers' other readings, such as an answer to an identity question, are
+    left out: those are ordinary answers, already set aside)."""
+    found = engine.detector.detect(features, IntentContext(previous_agent_text=previous_agent))
     return found.intent if found is not None and found.confidence >= LOW_CONFIDENCE else None
 
 
@@ -185,13 +194,21 @@ def _claim_similarities(engine: CoachEngine, dense: np.ndarray | None, claims: l
     return found
 
 
+@dataclass
+class Clustering:
+    """One language's clusters, largest first, and what no intent claims and no cluster gathered."""
+
+    clusters: list[Cluster]
+    unclustered: Unclustered | None
+
+
 def cluster_candidates(language: str, rows: CandidateRows, calls: dict[str, MinedCall], weeks: list[str], *,
-                       min_cluster_size: int = DEFAULT_MIN_CLUSTER_SIZE, deadline: Deadline | None = None) -> list[Cluster]:
+                       min_cluster_size: int = DEFAULT_MIN_CLUSTER_SIZE, deadline: Deadline | None = None) -> Clustering:
     """The clusters of one language's candidate utterances (every page's, in the calls' order; ``calls``
-    by id), largest first. Density clustering is global: it runs where the rows are gathered."""
+    by id). Density clustering is global: it runs where the rows are gathered."""
     deadline = deadline or Deadline(None)
     if len(rows) < min_cluster_size:
-        return []
+        return Clustering([], unclustered(language, rows, set()))
     pool = [Candidate(calls[call_id], utterance_id, text, claimed, similarity)
             for call_id, utterance_id, text, claimed, similarity
             in zip(rows.call_ids, rows.utterance_ids, rows.texts, rows.claimed, rows.similarity, strict=True)]
@@ -210,17 +227,17 @@ def cluster_candidates(language: str, rows: CandidateRows, calls: dict[str, Mine
     reported = {i for members in missed for i in members}
     background = [pool[i].text for i in range(len(pool)) if i not in reported]
     keywords = class_tfidf([[pool[i].text for i in members] for members in missed], language, background=background)
-    return [_cluster(f"{language}-{number}", language, [pool[i] for i in members], vectors[members], words, weeks)
-            for number, (members, words) in enumerate(zip(missed, keywords), start=1)]
+    clusters = [_cluster(f"{language}-{number}", language, [pool[i] for i in members], vectors[members], words, weeks)
+                for number, (members, words) in enumerate(zip(missed, keywords), start=1)]
+    return Clustering(clusters, unclustered(language, rows, reported))
 
 
-def unclustered(language: str, rows: CandidateRows, clusters: list[Cluster]) -> Unclustered | None:
-    """``language``'s candidate utterances that no intent claims and none of ``clusters`` holds, in the
-    calls' order; None when there are none."""
-    gathered = {(m.call_id, m.utterance_id) for c in clusters if c.language == language for m in c.members}
-    left = [Member(call_id=call_id, utterance_id=utterance_id, text=text)
-            for call_id, utterance_id, text, claimed in zip(rows.call_ids, rows.utterance_ids, rows.texts, rows.claimed)
-            if claimed is None and (call_id, utterance_id) not in gathered]
+def unclustered(language: str, rows: CandidateRows, gathered: set[int]) -> Unclustered | None:
+    """The rows no intent claims, less those at ``gathered`` (in a reported cluster), in the calls'
+    order; None when there are none. Unclaimed lines of a group that reads as a known topic stay in:
+    on a few calls the groups are coarse, and a new question sits among the known ones."""
+    left = [Member(call_id=rows.call_ids[i], utterance_id=rows.utterance_ids[i], text=rows.texts[i])
+            for i in range(len(rows)) if rows.claimed[i] is None and i not in gathered]
     if not left:
         return None
     return Unclustered(language=language, count=len(left), examples=left[:UNCLUSTERED_SHOWN])

@@ -134,8 +134,8 @@ class Cluster(BaseModel):
 
 
 class Unclustered(BaseModel):
-    """One language's debtor utterances that no intent claims and no cluster gathered: each topic said
-    too rarely to be a cluster yet. On a few calls this is where a new objection shows first."""
+    """One language's debtor utterances that no intent claims and no reported cluster holds. On a few
+    calls this is where a new objection shows first."""
 
     language: str
     #: How many there are (``examples`` holds the first of them).

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from coach.config import Settings, get_settings
 from coach.engine import CoachEngine, get_engine
 from coach.errors import InputError
-from coach.mining.clusters import CandidateRows, cluster_candidates, page_candidates, unclustered
+from coach.mining.clusters import CandidateRows, cluster_candidates, page_candidates
 from coach.mining.corpus import Deadline, MinedCall, corpus_of
 from coach.mining.intents import intent_landscape
 from coach.mining.models import MiningResult, Window
@@ -143,8 +143,7 @@ def mine_pages(pages: list[MinedPage], filters: CallFilter, options: MiningOptio
             rows = CandidateRows.joined([p.candidates[language] for p in pages if language in p.candidates], rank)
             found = cluster_candidates(language, rows, by_id, corpus.weeks,
                                        min_cluster_size=options.min_cluster_size, deadline=deadline)
-            result.clusters += found
-            left = unclustered(language, rows, found)
-            if left is not None:
-                result.unclustered.append(left)
+            result.clusters += found.clusters
+            if found.unclustered is not None:
+                result.unclustered.append(found.unclustered)
     return result

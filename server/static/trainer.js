@@ -181,7 +181,7 @@ async function load(query) {
   $("no-calls").hidden = true;
   $("results").hidden = false;
   $("window").textContent = "";
-  for (const id of ["intent-bars", "intent-trend", "responses", "clusters"]) $(id).replaceChildren();
+  for (const id of ["intent-bars", "intent-trend", "responses", "clusters", "unclustered"]) $(id).replaceChildren();
   $("intent-table").tBodies[0].replaceChildren();
   $("intent-table").hidden = true;
   for (const part of ["intents", "responses", "clusters"]) setStatus(part, "Mining the calls…", "loading");
@@ -520,17 +520,17 @@ function exportCommand(cluster, query) {
   return ["coach mine", ...filters, `export --cluster ${cluster.id} ${what} --out ${cluster.id}.yaml`].join(" ");
 }
 
-/** What no intent claims and no cluster gathered: each topic said too rarely to be a cluster yet. */
+/** What no intent claims and no cluster holds: on a few calls, where a new objection shows first. */
 function showUnclustered(unclustered, open) {
-  return unclustered.map((left) => el("li", { class: "unclustered", "data-language": left.language },
+  $("unclustered").replaceChildren(...unclustered.map((left) => el("div", { class: "unclustered", "data-language": left.language },
     el("details", { open },
-      el("summary", {}, `Not yet a topic (${left.language}): ${plural(left.count, "utterance")} no intent claims, `
-                        + "each said too rarely for a cluster"),
+      el("summary", {}, `Not yet a topic (${left.language}): ${plural(left.count, "utterance")} that no intent claims `
+                        + "and no cluster holds"),
       el("ol", {}, left.examples.map((member) => el("li", { "data-call": member.call_id, "data-utterance": member.utterance_id },
         el("q", {}, member.text), " ",
         el("a", { href: `/review#call=${encodeURIComponent(member.call_id)}`, target: "_blank", rel: "noopener", class: "call-link" },
            member.call_id)))),
-      left.count > left.examples.length ? el("p", { class: "muted" }, `and ${left.count - left.examples.length} more`) : "")));
+      left.count > left.examples.length ? el("p", { class: "muted" }, `and ${left.count - left.examples.length} more`) : ""))));
 }
 
 function showClusters(clusters, mined, query, unclustered = []) {
@@ -541,7 +541,8 @@ function showClusters(clusters, mined, query, unclustered = []) {
         + `${plural(left, "utterance")} no intent claims are listed below.`
       : `No candidate objections in ${plural(mined.calls, "call")}: what debtors said is either an `
         + "ordinary answer or something the playbook covers.", "empty");
-    $("clusters").replaceChildren(...showUnclustered(unclustered, true));
+    $("clusters").replaceChildren();
+    showUnclustered(unclustered, true);
     return;
   }
   setStatus("clusters", "");
@@ -573,7 +574,8 @@ function showClusters(clusters, mined, query, unclustered = []) {
       el("p", { class: "export hint" },
          cluster.enough_for_an_intent ? "Make it an intent: " : "Too few for an intent of its own: add them to one: ",
          el("code", {}, exportCommand(cluster, query))));
-  }), ...showUnclustered(unclustered, false));
+  }));
+  showUnclustered(unclustered, false);
 }
 
 // -- start ---------------------------------------------------------------------------------------
