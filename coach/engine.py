@@ -316,7 +316,7 @@ class CallSession:
         events.append(
             ScorecardEvent(
                 call_id=self.call_id, utterance_id=None, time=self.last_end, score=score, checks=checks, stages=stages,
-                metrics=metrics, violations=dict(self.record.violations),
+                auto_failed=[c.id for c in checks if c.fails_call and c.passed is False], metrics=metrics, violations=dict(self.record.violations),
                 objections=_count(self.record.objections.values()), ref=f"{self.engine.ref}#scorecard",
             )
         )

@@ -99,12 +99,17 @@ class CheckResult(BaseModel):
     passed: bool | None
     weight: float
     detail: str = ""
+    #: A critical check: failing it fails the call (score 0).
+    fails_call: bool = False
 
 
 class ScorecardEvent(BaseEvent):
     type: Literal["scorecard"] = "scorecard"
-    score: float | None = Field(description="Weighted share of applicable checks passed, 0-100")
+    score: float | None = Field(description="Weighted share of applicable checks passed, 0-100; 0 when a critical "
+                                            "check failed (auto_failed)")
     checks: list[CheckResult]
+    #: The critical checks that failed and so failed the call (ids), if any.
+    auto_failed: list[str] = Field(default_factory=list)
     stages: list[dict]
     metrics: dict
     violations: dict[str, int]

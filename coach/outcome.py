@@ -875,8 +875,9 @@ def _emotion_sentence(labels: list[str], zh: bool) -> str:
 
 def _compliance_sentence(events: list[BaseEvent], zh: bool) -> str:
     violations = [e for e in events if isinstance(e, ComplianceEvent)]
-    scores = [e.score for e in events if isinstance(e, ScorecardEvent) and e.score is not None]
-    score = f"{scores[-1]:.0f}" if scores else None
+    cards = [e for e in events if isinstance(e, ScorecardEvent) and e.score is not None]
+    score = f"{cards[-1].score:.0f}" if cards else None
+    failed_on = [c.name for c in cards[-1].checks if c.id in cards[-1].auto_failed] if cards else []
     parts = []
     for severity in _SEVERITIES:
         found = [e for e in violations if e.severity == severity]
@@ -888,6 +889,8 @@ def _compliance_sentence(events: list[BaseEvent], zh: bool) -> str:
                 parts.append(f"{len(found)} {severity} ({', '.join(rules)})")
     if zh:
         head = "合规问题：" + "，".join(parts) if parts else "未发现合规问题"
-        return head + (f"；质检得分{score}分。" if score else "。")
+        failed = f"（一票否决：{'、'.join(failed_on)}）" if failed_on else ""
+        return head + (f"；质检得分{score}分{failed}。" if score else "。")
     head = "Compliance issues: " + ", ".join(parts) if parts else "No compliance issues were found"
-    return head + (f"; QA score {score}/100." if score else ".")
+    failed = f" (failed on: {', '.join(failed_on)})" if failed_on else ""
+    return head + (f"; QA score {score}/100{failed}." if score else ".")

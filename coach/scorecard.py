@@ -90,6 +90,8 @@ def evaluate(playbook: Playbook, stages: StageTracker, record: CallRecord) -> tu
     results = [_check(check, playbook, stages, record) for check in playbook.scorecard]
     score = weighted_score([(r.weight, r.passed) for r in results])
     score = None if score is None else round(score, 1)
+    if any(r.fails_call and r.passed is False for r in results):
+        score = 0.0  # a critical check failed: the call fails, as on a QA reviewer's form
     ratio = talk_ratio(record.turns)
     metrics = {
         "agent_talk_ratio": None if ratio is None else round(ratio, 3),
@@ -114,7 +116,8 @@ def _check(check: ScorecardCheck, playbook: Playbook, stages: StageTracker, reco
         reason = _not_applicable(applies, stages, record)
         if reason:
             passed, detail = None, f"not applicable: {reason}"
-    return CheckResult(id=check.id, name=check.name, passed=passed, weight=check.weight, detail=detail)
+    return CheckResult(id=check.id, name=check.name, passed=passed, weight=check.weight, detail=detail,
+                       fails_call=check.fails_call)
 
 
 def _not_applicable(applies: Applicability, stages: StageTracker, record: CallRecord) -> str | None:

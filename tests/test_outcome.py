@@ -380,6 +380,18 @@ def test_a_call_that_turned_hostile_is_not_summarised_as_calm():
     assert "The debtor was calm in 4 of 7 turns, frustrated in 1, evasive in 1, angry in 1; ended frustrated." in text
 
 
+def test_a_call_failed_on_a_critical_check_is_summarised_so():
+    call = Call().say("agent", "we will have you arrested").violation("US-THREAT", "S1")
+    call.events.append(ScorecardEvent(
+        call_id="c", utterance_id=None, score=0.0, stages=[], metrics={}, violations={}, objections={}, ref="r",
+        checks=[CheckResult(id="no_prohibited", name="No S1 violations", passed=False, weight=3, fails_call=True)],
+        auto_failed=["no_prohibited"]))
+    text = summarize(call.events, determine_outcome(call.events, "en", STARTED), "en")
+    assert text.endswith("Compliance issues: 1 S1 (US-THREAT); QA score 0/100 (failed on: No S1 violations).")
+    assert summarize(call.events, determine_outcome(call.events, "zh", STARTED), "zh").endswith(
+        "质检得分0分（一票否决：No S1 violations）。")
+
+
 def test_summary_in_chinese():
     call = (Call().say("debtor", "不是我刷的", "not_my_debt", name="否认欠款", emotion="angry")
             .say("agent", "你再不还就坐牢").violation("CN-MISLEAD", "S1")

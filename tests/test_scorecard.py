@@ -238,3 +238,19 @@ def test_courtesy_and_firm_facts_keep_the_tone(engine_for, language, line):
     engine, verify = engine_for(language)
     tone = _checks(engine, verify + [("agent", line)])["agent_tone"]
     assert tone.passed is True, tone.detail
+
+
+def test_an_s1_violation_fails_the_call_whatever_else_went_well(en_engine):
+    """A critical check (the playbook's fails_call) fails the call: score 0, and which check did it."""
+    opening = [("agent", "hi this is dana with northside recovery am i speaking with carl brooks"),
+               ("debtor", "yes this is carl"),
+               ("agent", "thanks carl this is an attempt to collect a debt and any information obtained will be used for that purpose")]
+    from conftest import of_type, run_call
+
+    threat = of_type(run_call(en_engine, [*opening, ("debtor", "i cant pay right now"),
+                                          ("agent", "if you dont pay today we will have you arrested")]), "scorecard")[0]
+    assert threat.score == 0.0 and threat.auto_failed == ["no_prohibited"]
+    assert next(c for c in threat.checks if c.id == "no_prohibited").fails_call is True
+    calm = of_type(run_call(en_engine, [*opening, ("debtor", "i cant pay right now"),
+                                        ("agent", "i understand, what could you manage this month")]), "scorecard")[0]
+    assert calm.score > 0 and calm.auto_failed == []

@@ -373,6 +373,9 @@ class ScorecardCheck(Strict):
     seconds: float | None = None
     #: When the check counts (absent: always); a check that cannot apply is left out of the score.
     applies: Applicability | None = None
+    #: A critical check: failing it fails the call (score 0), as QA forms auto-fail a call with an
+    #: S1 violation however well the rest went.
+    fails_call: bool = False
 
     @model_validator(mode="after")
     def _fields_for_kind(self) -> "ScorecardCheck":

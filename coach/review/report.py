@@ -43,7 +43,7 @@ ZH: dict[str, str] = {
     # sections and headings
     "Call review report": "通话质检报告", "Calls": "通话列表", "Summary": "摘要", "Outcome": "结果",
     "Debtor emotion": "客户情绪", "Talk time": "说话时长", "Compliance": "合规问题", "Objections": "异议处理",
-    "QA scorecard": "质检评分", "Coach notes": "辅导备注", "Transcript": "通话记录", "Stages reached": "已达阶段",
+    "QA scorecard": "质检评分", "Coach notes": "辅导备注", "Transcript": "通话记录", "Stages reached": "已达阶段", "Failed on": "一票否决",
     "Metrics": "指标", "Errors": "分析错误",
     # facts and columns
     "Call": "通话", "Date": "日期", "Agent": "坐席", "Team": "团队", "Duration": "时长", "Score": "评分",
@@ -241,8 +241,10 @@ def _scorecard(event: dict | None) -> dict[str, Any] | None:
         "name": c["name"], "detail": c.get("detail", ""), "weight": f"{c.get('weight', 0):g}",
         "status": {True: "passed", False: "failed", None: "n/a"}[c.get("passed")],
     } for c in event.get("checks", [])]
+    names = {c["id"]: c["name"] for c in event.get("checks", []) if "id" in c}
     return {
         "score": event.get("score"), "checks": checks,
+        "auto_failed": [names.get(check_id, check_id) for check_id in event.get("auto_failed", [])],
         "metrics": [(_humanize(key), _metric(key, value)) for key, value in event.get("metrics", {}).items()],
         "stages": [{"stage": _humanize(s.get("stage", "")), "time": _clock(s.get("time")), "evidence": s.get("evidence", "")}
                    for s in event.get("stages", [])],

@@ -289,3 +289,8 @@ def test_a_call_time_without_a_known_time_zone_stays_utc_and_says_so():
     assert _format_call_time(started, None) == "2026-03-12 04:40 UTC"
     assert _format_call_time(started, "Mars/Olympus_Mons") == "2026-03-12 04:40 UTC"
     assert _format_call_time(started, "../../etc/passwd") == "2026-03-12 04:40 UTC"
+
+
+def test_a_call_failed_on_a_critical_check_says_which(calls):
+    html = render(calls["en-violations"])
+    assert 'class="small auto-failed">Failed on: No S1 violations</div>' in html

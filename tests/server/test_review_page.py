@@ -332,6 +332,8 @@ def test_a_transcript_call_has_markers_without_a_player(tab, server, calls, api)
     page.wait_for_selector(f"#lines li[data-utterance='{uid}'].selected")
     # the coach's note from the API, as text
     assert "<b>discuss</b>" in page.inner_text("#lines li[data-utterance='14'] .note")
+    # an S1 fails the call: the scorecard says which critical check did it
+    assert "Failed on a critical check: No S1 violations (score 0)" in page.inner_text("#scorecard")
     tab.check_clean()
 
 
