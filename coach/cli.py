@@ -985,7 +985,8 @@ def mine_export(ctx: click.Context, cluster_id: str, as_intent: str | None, into
                          hint="give the same filters as when you listed the clusters (before `export`)")
     exported = export_cluster(cluster, engines[cluster.language], out_path, as_intent=as_intent, into_intent=into_intent,
                               name=name, response=response, playbook_id=playbook_id, folds=folds,
-                              evaluate=not no_evaluate, overwrite=overwrite)
+                              evaluate=not no_evaluate, overwrite=overwrite,
+                              source=_playbook_file(engines[cluster.language], options.playbook))
     if output_format == "json":
         click.echo(json.dumps(exported.model_dump(mode="json"), ensure_ascii=False, indent=1))
         return
@@ -1006,6 +1007,24 @@ def mine_export(ctx: click.Context, cluster_id: str, as_intent: str | None, into
     for item in exported.todo:
         click.echo(f"todo: {item}")
     click.echo(f"check it: coach playbook check {exported.path}")
+
+
+def _playbook_file(engine, ref: str | None):
+    """The file ``engine``'s playbook was read from (``--playbook``, or its installed id), if known: an
+    export edits it with its comments kept."""
+    from coach.errors import InvalidPlaybookError, PlaybookError
+    from coach.playbook import load_playbook
+    from coach.playbook.loader import resolve_playbook_path
+
+    for candidate in filter(None, (ref, engine.playbook.id)):
+        try:
+            path = resolve_playbook_path(candidate)
+            book = load_playbook(path)
+        except (PlaybookError, InvalidPlaybookError, OSError):
+            continue
+        if (book.id, book.version) == (engine.playbook.id, engine.playbook.version):
+            return path
+    return None
 
 
 #: The `coach mine` options that decide which calls are read and how they cluster: an export must repeat

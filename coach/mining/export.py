@@ -2,7 +2,9 @@
 examples of an existing one, in a new playbook file that `coach playbook check` accepts.
 
 The result is the whole playbook (the base with the change), because that is what `coach playbook
-check`, `--playbook` and ``POST /v1/playbooks`` take; its first lines say what changed. It gets an id
+check`, `--playbook` and ``POST /v1/playbooks`` take; its first lines say what changed. When the base's
+file is known it is edited in place (ruamel.yaml's round trip), so the trainers' comments, the order of
+keys and the quoting stay as they wrote them; only a playbook with no file is written out anew. It gets an id
 of its own (a shipped id cannot be installed over) and is written only where the trainer says, never
 over a shipped playbook, and only once it validates: an export that would break the playbook writes
 nothing. Leave-one-out figures of the objection detector (what `coach playbook check` prints) come
@@ -76,11 +78,11 @@ class ExportResult(BaseModel):
 def export_cluster(cluster: Cluster, engine: CoachEngine, out: str | Path, *, as_intent: str | None = None,
                    into_intent: str | None = None, name: str | None = None, response: str | None = None,
                    principle: str | None = None, playbook_id: str | None = None, folds: int | None = None,
-                   evaluate: bool = True, overwrite: bool = False) -> ExportResult:
+                   evaluate: bool = True, overwrite: bool = False, source: Path | None = None) -> ExportResult:
     """Write ``engine``'s playbook with ``cluster`` added (as the new intent ``as_intent``, whose
     agents are told to say ``response`` (why: ``principle``), or as examples of ``into_intent``) to
     ``out``, and report held-out accuracy before and after (``folds``: k-fold instead of exact
-    leave-one-out, much faster)."""
+    leave-one-out, much faster). ``source``: the base playbook's file, edited with its comments kept."""
     base = engine.playbook
     path = check_export(out, as_intent=as_intent, into_intent=into_intent, response=response, overwrite=overwrite,
                         cluster=cluster)
@@ -98,15 +100,17 @@ def export_cluster(cluster: Cluster, engine: CoachEngine, out: str | Path, *, as
             examples.append(member.text)
     skipped = len(cluster.members) - len(examples)
     todo: list[str] = []
+    new_intent: dict | None = None
     if as_intent is not None:
         intent_id = _new_intent(base, as_intent, len(examples), cluster)
-        data["intents"].append({
+        new_intent = {
             "id": intent_id, "kind": "objection", "name": name or intent_id.replace("_", " ").capitalize(),
             "description": f"Mined from cluster {cluster.id} ({cluster.label}): {cluster.size} debtor utterances in "
                            f"{cluster.calls} calls, first heard {cluster.first_week}.",
             "examples": examples,
             "responses": [{"stage": "any", "text": said, "principle": why}],
-        })
+        }
+        data["intents"].append(new_intent)
         action = "new_intent"
         if not why:
             todo.append(f"intents/{intent_id}/responses/0 has no principle: add why this answer works (agents and "
@@ -127,7 +131,12 @@ def export_cluster(cluster: Cluster, engine: CoachEngine, out: str | Path, *, as
               f"{'as the new intent' if action == 'new_intent' else 'added to the intent'} {intent_id} "
               f"({len(examples)} examples).\n# Written by coach mine export; check it with: coach playbook check "
               f"{path.name}\n")
-    text = header + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120)
+    body = None
+    if source is not None:
+        body = _edited(source, data["id"], data["version"], new_intent, None if new_intent else (intent_id, examples))
+    if body is None:
+        body = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120)
+    text = header + body
     patched = parse_playbook(text, str(path))  # InvalidPlaybookError: nothing is written
     before = after = None
     if evaluate:
@@ -154,6 +163,39 @@ def check_export(out: str | Path, *, as_intent: str | None, into_intent: str | N
                          hint="agents are shown it on live calls, so there is no placeholder to fill in later; or add "
                               "the utterances to an existing intent with --into-intent ID")
     return _writable(Path(out), overwrite)
+
+
+def _edited(source: Path, playbook_id: str, version: str, new_intent: dict | None,
+            more: tuple[str, list[str]] | None) -> str | None:
+    """The base playbook's own text with the change made in it: its comments, key order and quoting
+    kept (a round trip through ruamel.yaml). None when the file cannot be read back as it was loaded
+    (then the playbook is written out anew)."""
+    import io
+
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    editor = YAML()  # round trip
+    editor.preserve_quotes = True
+    editor.width = 4096  # long examples stay on their line
+    editor.indent(mapping=2, sequence=4, offset=2)
+    try:
+        document = editor.load(source.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, YAMLError):
+        return None
+    document["id"] = playbook_id
+    document["version"] = version
+    if new_intent is not None:
+        document["intents"].append(new_intent)
+    elif more is not None:
+        intent_id, examples = more
+        entry = next((i for i in document["intents"] if i.get("id") == intent_id), None)
+        if entry is None:
+            return None
+        entry["examples"].extend(examples)
+    out = io.StringIO()
+    editor.dump(document, out)
+    return out.getvalue()
 
 
 def _new_intent(base: Playbook, intent_id: str, examples: int, cluster: Cluster) -> str:

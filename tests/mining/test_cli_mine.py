@@ -81,6 +81,12 @@ def test_export_writes_a_playbook_and_refuses_unknown_clusters(env, tmp_path):
     assert result.returncode == 0, result.stderr
     assert "new intent credit_report" in result.stdout and "todo" in result.stdout
     assert load_playbook(out).intent("credit_report").examples
+    # the shipped playbook's comments (its trainers' reasons) are kept, not dropped by a rewrite
+    shipped = (ROOT / "playbooks" / "en-US-collections.yaml").read_text(encoding="utf-8")
+    written = out.read_text(encoding="utf-8")
+    comments = [line.strip() for line in shipped.splitlines() if line.strip().startswith("#")]
+    assert len(comments) > 50 and all(comment in written for comment in comments)
+    assert written.count("\n") >= shipped.count("\n")
     again = coach(env, "mine", "--language", "en", "export", "--cluster", cluster["id"], "--as-intent", "credit_report",
                   "--response", response, "--out", out, "--no-evaluate")
     assert again.returncode == 2 and "already exists" in again.stderr

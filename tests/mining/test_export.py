@@ -85,6 +85,15 @@ def test_a_cluster_adds_examples_to_an_existing_intent(mined, zh_engine, tmp_pat
     assert book.intent("request_validation").examples[: len(before)] == before
     assert len(book.intent("request_validation").examples) == len(before) + result.examples_added
     assert result.action == "more_examples" and result.before is None and book.id == "zh-credit"
+    # the same export edited into the shipped file keeps its comments and gives the same playbook
+    source = builtin_playbooks()["zh-CN-bank-collections"]
+    kept = tmp_path / "zh-kept.yaml"
+    export_cluster(cluster, zh_engine, kept, into_intent="request_validation", playbook_id="zh-credit",
+                   evaluate=False, source=source)
+    written = kept.read_text(encoding="utf-8")
+    assert all(line.strip() in written for line in source.read_text(encoding="utf-8").splitlines()
+               if line.strip().startswith("#"))
+    assert load_playbook(kept).model_dump() == book.model_dump()
 
 
 def test_bad_exports_say_why_and_write_nothing(mined, en_engine, zh_engine, tmp_path):
