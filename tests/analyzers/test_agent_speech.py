@@ -68,6 +68,19 @@ def test_an_insult_taken_back_raises_nothing(engine_for, language, line):
     assert not _rules_on(run_call(engine, verify + [("agent", line)]), 2)
 
 
+@pytest.mark.parametrize(("line", "misleading"), [
+    ("你已经逾期三个月了 再不还的话银行可能会依法起诉", False),  # the months and a lawful consequence, said plainly
+    ("你已经逾期三个月了 这周能不能先还一点", False),
+    ("你都逾期三个月了 这就算诈骗 是要坐牢的", True),
+    ("你已经逾期半年了 下周就把你列入全国黑名单", True),
+])
+def test_how_long_it_is_overdue_said_plainly_is_no_misleading_consequence(zh_engine, line, misleading):
+    """The plain register (你) and the months overdue both stand beside CN-MISLEAD's invented
+    consequences in its examples; together, on a lawful line, they read as one (0.92), and an S1 now
+    fails the call. A lawful line stays clean; an invented consequence is still caught."""
+    assert ("CN-MISLEAD" in _rules_on(run_call(zh_engine, VERIFY_ZH + [("agent", line)]), 2)) is misleading
+
+
 def test_collector_profanity_is_abuse_with_evidence(en_engine):
     events = run_call(en_engine, VERIFY_EN + [("agent", "pay your damn bill you lazy piece of shit")])
     abuse = [e for e in of_type(events, "compliance") if e.rule_id == "US-ABUSE"]
