@@ -40,7 +40,7 @@ from coach.events import (
 from coach.languages import language_pack
 from coach.outcome import find_amount, find_due_date
 from coach.playbook import Playbook, default_playbook_id, load_playbook
-from coach.scorecard import CallRecord, evaluate
+from coach.scorecard import CallRecord, evaluate, failed_on
 from coach.transcript import Call, Utterance
 
 log = logging.getLogger(__name__)
@@ -316,7 +316,7 @@ class CallSession:
         events.append(
             ScorecardEvent(
                 call_id=self.call_id, utterance_id=None, time=self.last_end, score=score, checks=checks, stages=stages,
-                auto_failed=[c.id for c in checks if c.fails_call and c.passed is False], metrics=metrics, violations=dict(self.record.violations),
+                auto_failed=failed_on(checks), metrics=metrics, violations=dict(self.record.violations),
                 objections=_count(self.record.objections.values()), ref=f"{self.engine.ref}#scorecard",
             )
         )

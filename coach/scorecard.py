@@ -14,14 +14,18 @@ INTERRUPTION_OVERLAP = 0.3
 
 @dataclass
 class Opening:
-    """The agent's opening so far: how many turns, up to which entry of ``CallRecord.turns``, and per
-    introduction check what the agent said in it (while the check is open)."""
+    """The agent's opening so far: how many turns, up to which entry of ``CallRecord.turns``, what the
+    agent said in them (with the turn each was said in), and per introduction check what it found."""
 
     turns: int = 0
     seen: int = 0
-    texts: dict[str, list[str]] = field(default_factory=dict)
+    said: list[tuple[int, str]] = field(default_factory=list)
     #: per introduction check, the words that gave "name" and "company" (when found)
     found: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def within(self, turns: int) -> list[str]:
+        """What the agent said in their first ``turns`` turns."""
+        return [text for turn, text in self.said if turn <= turns]
 
 
 @dataclass
@@ -90,7 +94,7 @@ def evaluate(playbook: Playbook, stages: StageTracker, record: CallRecord) -> tu
     results = [_check(check, playbook, stages, record) for check in playbook.scorecard]
     score = weighted_score([(r.weight, r.passed) for r in results])
     score = None if score is None else round(score, 1)
-    if any(r.fails_call and r.passed is False for r in results):
+    if failed_on(results):
         score = 0.0  # a critical check failed: the call fails, as on a QA reviewer's form
     ratio = talk_ratio(record.turns)
     metrics = {
@@ -102,6 +106,11 @@ def evaluate(playbook: Playbook, stages: StageTracker, record: CallRecord) -> tu
         "identity_verified": stages.identity_verified,
     }
     return score, results, metrics
+
+
+def failed_on(results: list[CheckResult]) -> list[str]:
+    """The critical checks (``fails_call``) that failed, and so failed the call (ids)."""
+    return [r.id for r in results if r.fails_call and r.passed is False]
 
 
 def _shorten(text: str, limit: int = 160) -> str:
@@ -154,7 +163,7 @@ def _outcome(check: ScorecardCheck, playbook: Playbook, stages: StageTracker, re
         found = record.opening.found.get(check.id, {})
         if "name" in found and "company" in found:
             return True, f"name {found['name']!r}, company {found['company']!r}"
-        opening = _shorten(" / ".join(record.opening.texts.get(check.id, [])))
+        opening = _shorten(" / ".join(record.opening.within(check.within_turns)))
         within = f"in the agent's first {check.within_turns} turns"
         if not opening:
             return False, f"the agent said nothing {within}"

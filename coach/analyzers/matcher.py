@@ -48,6 +48,9 @@ class CompiledMatcher:
         """A phrase or pattern match in normalised text (examples need the utterance's features)."""
         if not norm or self.vetoed(norm):
             return None
+        return self._worded(norm)
+
+    def _worded(self, norm: str) -> Match | None:
         for regex in self._phrases:
             found = regex.search(norm)
             if found:
@@ -63,7 +66,7 @@ class CompiledMatcher:
         norm = features.norms[0]
         if not norm or self.vetoed(norm):
             return None
-        worded = self.match_words(norm)
+        worded = self._worded(norm)
         if worded is not None:
             return worded
         if self._example_features is not None:

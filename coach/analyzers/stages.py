@@ -155,6 +155,8 @@ class StagesAnalyzer(Analyzer):
             c.id: (c.within_turns, CompiledMatcher(c.cues, engine.space), CompiledMatcher(c.company, engine.space))
             for c in engine.playbook.scorecard if c.kind == "introduction" and c.cues and c.company
         }
+        #: the turns the longest introduction check may take: after them the opening is not kept
+        self.opening_turns = max((within for within, _, _ in self.introductions.values()), default=0)
 
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         reply, session.stages.reply_to_check = session.stages.reply_to_check, None
@@ -189,13 +191,14 @@ class StagesAnalyzer(Analyzer):
         if opening.turns == 0 or any(speaker not in self.speakers for speaker, _, _ in record.turns[opening.seen:-1]):
             opening.turns += 1
         opening.seen = len(record.turns)
+        if opening.turns > self.opening_turns:
+            return
+        opening.said.append((opening.turns, turn.text))
         for check_id, (within, name, company) in self.introductions.items():
             found = opening.found.setdefault(check_id, {})
             if opening.turns > within or len(found) == 2:
                 continue
-            said = opening.texts.setdefault(check_id, [])
-            said.append(turn.text)
-            text = normalize(" ".join(said), self.engine.language)
+            text = normalize(" ".join(opening.within(within)), self.engine.language)
             for part, matcher in (("name", name), ("company", company)):
                 match = matcher.match_words(text) if part not in found else None
                 if match is not None:

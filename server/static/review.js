@@ -33,7 +33,6 @@ function clock(seconds) {
   return h ? `${h}:${String(m).padStart(2, "0")}:${s}` : `${m}:${s}`;
 }
 
-/** "2026-03-12T21:40:00-07:00" -> "2026-03-12 21:40" (as recorded: no time-zone conversion). */
 /** A stored time (UTC, ISO 8601) as "YYYY-MM-DD HH:MM" in the time zone given (an IANA name; the
  * reader's own when none): the stored prefix was UTC shown as if local. A date alone stays as it is. */
 function when(iso, timeZone) {
