@@ -129,6 +129,21 @@ def _check(check: ScorecardCheck, playbook: Playbook, stages: StageTracker, reco
                        fails_call=check.fails_call)
 
 
+def heard_by_the_right_party(playbook: Playbook, stages: StageTracker, record: CallRecord) -> set[str]:
+    """Rules broken by saying the debt before verifying (``before: identity_verified``), when the one
+    who heard it then proved to be the debtor: the disclosure came too early (the identity-first check
+    fails on it) but reached no third party, so it is not the serious breach a QA reviewer fails the
+    call on. Kept as a breach whenever anyone else may have been on the line: a wrong-party or deceased
+    answer, a third party's channel, or no verification at all."""
+    if not stages.identity_verified:
+        return set()
+    if any(intent in ("wrong_party", "deceased") for _, intent in record.intents_said):
+        return set()
+    if any(speaker == "third_party" for speaker, _, _ in record.turns):
+        return set()
+    return {r.id for r in playbook.rules if r.before == "identity_verified" and record.violations.get(r.id)}
+
+
 def _not_applicable(applies: Applicability, stages: StageTracker, record: CallRecord) -> str | None:
     """Why a check the agent did not pass could not apply in this call, if it could not."""
     if applies.verified and not stages.identity_verified:
@@ -181,13 +196,19 @@ def _outcome(check: ScorecardCheck, playbook: Playbook, stages: StageTracker, re
             return False, "purpose disclosed without verifying identity"
         return True, "verified first" if stages.identity_verified else "no debt details disclosed"
     if kind == "rules":
+        # a check by severity ("no S1") asks what was done to someone; a check naming its rules asks for them
+        told_the_debtor = set() if check.rules else heard_by_the_right_party(playbook, stages, record)
         hits = {
             rule_id: n
             for rule_id, n in record.violations.items()
             if (not check.rules or rule_id in check.rules)
             and (not check.severities or record.violation_severity.get(rule_id) in check.severities)
+            and rule_id not in told_the_debtor
         }
-        return (False, ", ".join(f"{k} x{v}" for k, v in sorted(hits.items()))) if hits else (True, "none")
+        if hits:
+            return False, ", ".join(f"{k} x{v}" for k, v in sorted(hits.items()))
+        early = sorted(told_the_debtor)
+        return True, f"none ({', '.join(early)}: said before verifying, to the debtor)" if early else "none"
     if kind == "stage_order":
         if len(stages.reached) < 2:
             return None, "fewer than two stages reached"

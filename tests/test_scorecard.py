@@ -254,3 +254,43 @@ def test_an_s1_violation_fails_the_call_whatever_else_went_well(en_engine):
     calm = of_type(run_call(en_engine, [*opening, ("debtor", "i cant pay right now"),
                                         ("agent", "i understand, what could you manage this month")]), "scorecard")[0]
     assert calm.score > 0 and calm.auto_failed == []
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_a_balance_said_before_verifying_the_debtor_is_too_early_not_a_third_party_breach(engine_for, language):
+    """Said to the one who then proves to be the debtor, the balance came too early (identity first
+    fails) but reached no one else: the call is not failed as a disclosure. Said to whoever answered
+    before a wrong-party answer, it is."""
+    from conftest import of_type, run_call
+
+    early = {
+        "en": [("agent", "hi its sam with lakeview recovery about the six hundred dollar balance on the card, is this rita"),
+               ("debtor", "yes this is rita"), ("agent", "thanks rita whats your date of birth"), ("debtor", "june ninth eighty one")],
+        "zh": [("agent", "您好 我是华夏银行信用卡中心的小刘 工号八一二 您的卡欠款六千二已经逾期两个月 请问是刘芳女士吗"),
+               ("debtor", "对 我就是刘芳"), ("agent", "刘女士 麻烦报一下身份证后四位"), ("debtor", "三七一五")],
+    }[language]
+    engine, _ = engine_for(language)
+    card = of_type(run_call(engine, early), "scorecard")[0]
+    checks = {c.id: c for c in card.checks}
+    assert checks["identity_before_disclosure"].passed is False
+    assert checks["no_prohibited"].passed is True and "before verifying" in checks["no_prohibited"].detail
+    assert card.auto_failed == []
+    wrong = {
+        "en": [early[0], ("debtor", "no this is her brother she doesnt live here anymore")],
+        "zh": [early[0], ("debtor", "我不是她 我是她哥哥 她不住这儿了")],
+    }[language]
+    card = of_type(run_call(engine, wrong), "scorecard")[0]
+    assert card.auto_failed == ["no_prohibited"]
+
+
+def test_the_agents_own_company_name_is_no_disclosure_but_the_rest_of_the_line_is(en_engine):
+    """"I'm with Prairie State Collections" names the agent's employer; the balance said with it does not."""
+    from conftest import of_type, run_call
+
+    def disclosed(line: str) -> list[str]:
+        return [e.rule_id for e in of_type(run_call(en_engine, [("agent", line)]), "compliance") if e.rule_id == "US-3P"]
+
+    assert disclosed("good morning its maria ortega, im with bluewater collection services, may i speak with dev patel") == []
+    assert disclosed("hey this is chris from tri county collections is owen home") == []
+    assert disclosed("hi im with bluewater collections calling about owens past due credit card balance") == ["US-3P"]
+    assert disclosed("im calling from the collections department at northgate bank for owen") == ["US-3P"]

@@ -34,6 +34,7 @@ class CompiledMatcher:
         timeout = get_settings().regex_timeout_ms / 1000
         self._patterns = [compile_pattern(p, timeout) for p in matcher.patterns]
         self._unless = [compile_pattern(p, timeout) for p in matcher.unless]
+        self._ignored = [compile_pattern(p, timeout) for p in matcher.ignore]
         self._examples = matcher.examples
         self._example_features = space.encode(matcher.examples) if matcher.examples else None
         dense = space.embedder is not None
@@ -51,6 +52,8 @@ class CompiledMatcher:
         return self._worded(norm)
 
     def _worded(self, norm: str) -> Match | None:
+        for ignored in self._ignored:
+            norm = ignored.blank(norm)
         for regex in self._phrases:
             found = regex.search(norm)
             if found:

@@ -124,7 +124,12 @@ class SafePattern:
     def fullmatch(self, text: str) -> regex.Match | None:
         return self._run(self._compiled.fullmatch, text)
 
-    def _run(self, method, text: str) -> regex.Match | None:  # type: ignore[no-untyped-def]
+    def blank(self, text: str) -> str:
+        """``text`` with every match replaced by a space (unchanged if the search runs out of time)."""
+        blanked = self._run(lambda t, timeout: self._compiled.sub(" ", t, timeout=timeout), text)
+        return text if blanked is None else blanked
+
+    def _run(self, method, text: str):  # type: ignore[no-untyped-def]
         """The timeout is wall-clock: on a busy machine a search can run out of it while its process
         waits for a core, and a veto counted as no match then raises a false alarm (seen with five
         processes on two cores). A search that used under half its time on the CPU was waiting, not

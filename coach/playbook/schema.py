@@ -92,6 +92,10 @@ class Matcher(Strict):
     #: Regular expressions that veto a match: reassurances and negations ("we will not sue you",
     #: "不会坐牢的") that contain the same words as the violation.
     unless: list[Pattern] = Field(default_factory=list)
+    #: Regular expressions whose matches the phrases and patterns do not see: words that hold a
+    #: trigger's word without meaning it, such as the agent's own company name ("prairie state
+    #: collections") before the right party is verified. Unlike ``unless`` the rest of the line counts.
+    ignore: list[Pattern] = Field(default_factory=list)
     #: Similarity an ``examples`` match needs; None uses the engine's calibrated default.
     min_similarity: float | None = Field(default=None, ge=0.0, le=1.0)
 

@@ -32,6 +32,14 @@ def test_pattern_and_unless_veto():
     assert _match(matcher, "we will not sue you") is None
 
 
+def test_an_ignored_span_hides_its_words_and_only_them():
+    """Unlike a veto, ``ignore`` takes the words out of one span: the rest of the line still matches."""
+    matcher = Matcher(phrases=["collections"], patterns=[r"\bbalance\b"], ignore=[r"\bwith \w+ collections\b"])
+    assert _match(matcher, "this is sam with acme collections") is None
+    assert _match(matcher, "this is sam with acme collections about your balance").evidence == "balance"
+    assert _match(matcher, "your account went to collections").evidence == "collections"
+
+
 def test_lexical_example_match_carries_similarity():
     match = _match(Matcher(examples=["we will sue you"]), "we will sue you tomorrow")
     assert match.method == "example" and match.similarity >= 0.55 and match.evidence == "we will sue you"

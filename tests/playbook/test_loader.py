@@ -117,10 +117,12 @@ def test_bad_regex_names_pattern(tmp_path, valid_data):
 def test_catastrophic_regex_is_refused_with_file_field_and_reason(tmp_path, valid_data):
     data = copy.deepcopy(valid_data)
     data["rules"][12]["trigger"]["unless"] = [r"\b(a|aa)*$"]
+    data["rules"][12]["trigger"]["ignore"] = [r"(x+)+y"]
     data["stages"][0]["cues"]["patterns"] = [r"(\w+\s?)+$"]
     message = _error(_write(tmp_path, data))
     assert "book.yaml" in message
     assert "rules.12.trigger.unless.0: can backtrack catastrophically: overlapping alternatives" in message
+    assert "rules.12.trigger.ignore.0: can backtrack catastrophically: nested quantifiers" in message
     assert "stages.0.cues.patterns.0: can backtrack catastrophically: nested quantifiers" in message
 
 

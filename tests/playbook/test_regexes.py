@@ -73,7 +73,7 @@ def test_a_search_that_waited_for_the_cpu_gets_another_try(monkeypatch):
 def _patterns(node):
     if isinstance(node, dict):
         for key, value in node.items():
-            if key in ("patterns", "unless") and isinstance(value, list):
+            if key in ("patterns", "unless", "ignore") and isinstance(value, list):
                 yield from value
             else:
                 yield from _patterns(value)
