@@ -373,6 +373,13 @@ def test_a_fee_added_on_top_of_the_balance_breaks_the_amount_rule_whatever_the_b
     ("en", "you can just toss that validation notice, it's only paperwork", "US-DISPUTE"),
     ("en", "go ahead and dispute it all you want, the balance is still due on friday", "US-DISPUTE"),
     ("en", "we don't send out proof, you'll have to take my word on the balance", "US-DISPUTE"),
+    ("en", "we are not mailing out any proof, the balance stands", "US-DISPUTE"),
+    ("en", "disputes dont work here just so you are aware", "US-DISPUTE"),
+    ("en", "forget the notice, what matters is what you owe", "US-DISPUTE"),
+    ("en", "those thirty days dont matter, this is due now", "US-DISPUTE"),
+    ("en", "even if you contest it you still have to pay by monday", "US-DISPUTE"),
+    ("en", "no need to dispute anything, just pay it and move on", "US-DISPUTE"),
+    ("en", "by the time your letter gets here it will be too late", "US-DISPUTE"),
     ("zh", "申诉也没用，卡在您名下就得您还", "CN-DISPUTE"),
     ("zh", "是不是被冒用那都是后话，您先还清了再去申诉", "CN-DISPUTE"),
 ])
@@ -392,6 +399,9 @@ def test_words_that_deny_the_right_to_dispute_break_it_before_any_dispute(en_eng
     ("en", "you don't have to take my word for it, the validation notice will show the itemized balance"),
     ("en", "dispute it if you want, either way we pause collection until we respond"),
     ("en", "please disregard the notice we sent on the 3rd, it had a typo; a corrected one is on its way"),
+    ("en", "if theres nothing to dispute we can set up the plan"),
+    ("en", "you dont need to dispute it, we already took the fee off"),
+    ("en", "forget the notice from april, the new one has the right address on it"),
     ("zh", "如果您对这笔消费有异议，可以拨打客服热线申请调查，核实期间我们不会催收"),
     ("zh", "这张卡是在您名下办理的，所以我们联系的是您本人"),
     ("zh", "首先还是再核实一下您的身份"),
@@ -410,6 +420,13 @@ def test_telling_the_debtor_their_rights_breaks_no_duty(en_engine, zh_engine, la
     "debts like this never expire, so legal action is always on the table",
     "it doesn't matter how old the balance is, we can still go to court",
     "the time limit won't protect you, we are ready to sue",
+    # the year in words or before the account, the limit denied in other words
+    "that card is from two thousand seven but we can still file suit on it",
+    "we are taking the 2010 loan to court next month",
+    "old account or not the judge will side with us",
+    "there is no time limit on old loans, so court is always possible",
+    "the creditor can sue you on it any time they want",
+    "even if its over the statute youll still end up in court",
 ])
 def test_a_line_that_shows_the_debt_is_time_barred_breaks_the_rule_without_the_flag(en_engine, line):
     """Most calls carry no time_barred flag (or send it empty); a line that names the debt's age and
@@ -435,6 +452,8 @@ def test_a_line_that_shows_the_debt_is_time_barred_breaks_the_rule_without_the_f
     ("I'm calling about the card ending in 2012; your court date is March 5th.", None),
     ("There's no time limit on disputing this with the credit bureaus.", None),
     ("Once you set up autopay it never expires unless you cancel it.", None),
+    ("this account is from two thousand seven, because of its age we cannot sue you", None),
+    ("the 2015 account you asked about has no lawsuit on it", None),
     ("Your last payment was in March of 2016, and the court awarded the judgment in 2018.", None),
     ("this card was charged off back in 2011, and our attorneys can still file a lawsuit if you refuse",
      {"time_barred": False}),  # the account says it is not

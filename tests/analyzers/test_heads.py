@@ -339,6 +339,13 @@ def test_the_agent_accepting_an_answer_verifies_the_debtor(zh_engine):
     assert "CN-3P" in [e.rule_id for e in of_type(unanswered, "compliance")]
 
 
+@pytest.mark.parametrize("question", ["您在我们这边预留的地址是哪个城市", "你登记的单位地址在哪个区啊", "您登记的手机号是多少"])
+def test_a_question_about_details_on_file_is_an_identity_check_in_chinese(zh_engine, question):
+    """The address or number the debtor left with the bank, asked for: the answer may verify them."""
+    found = zh_engine.stages.detect(zh_engine.space.encode([question]))
+    assert "identity_verification" in [stage for stage, _ in found]
+
+
 @pytest.mark.parametrize("question", ["what is the zip code on the account", "can i get the date of birth on file",
                                       "good evening is this priya raman", "can you confirm your street address for me"])
 def test_a_question_about_the_accounts_details_is_an_identity_check(en_engine, question):
