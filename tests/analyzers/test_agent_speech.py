@@ -22,7 +22,7 @@ def _rules_on(events, uid):
     "a check with no money behind it is a crime and we will treat it that way",  # the debtor's lack, not a reassurance
     "you never meant to pay it back so that's fraud",  # the debtor's not paying, no reassurance
     "you took the card knowing you'd never pay it, that's theft",
-    "youre gonna regret not taking this offer",  # "not taking" is no reassurance here
+    "you will regret not taking me up on this",  # "not taking" is no reassurance here
     "then we will handle your account by other means and you wont like it",
 ])
 def test_vague_threats_are_caught(en_engine, line):
@@ -208,7 +208,7 @@ def test_explicit_threats_in_a_courteous_turn_are_caught(engine_for, language, l
     ("zh", "你不是不接电话吗 我们的人已经在你家楼下了", {"CN-ABUSE"}),
     ("zh", "就你这素质 难怪欠一屁股债", {"CN-ABUSE"}),
     ("zh", "你要这么不讲理 那后面会怎样就不归我管了", {"CN-ABUSE"}),
-    ("zh", "今天不还 以后有你哭的日子", {"CN-ABUSE"}),
+    ("zh", "你就拖吧 到时候哭着求我们都没用", {"CN-ABUSE"}),
     ("zh", "出门走路多看看身后 别怪我没提醒", {"CN-ABUSE"}),
     ("zh", "没钱？去卖血卖肾都行 总之得还上", {"CN-ABUSE"}),
     ("en", "your kids being sick is not my problem, pay up", {"US-ABUSE"}),
