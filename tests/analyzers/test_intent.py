@@ -394,3 +394,11 @@ def test_a_counter_offer_the_agent_takes_up_is_a_promise(en_engine):
     ])
     outcome = determine_outcome(events, "en")
     assert outcome.kind == "promise_to_pay" and outcome.amount == 200.0
+
+
+@pytest.mark.parametrize("text", ["她去年秋天在医院走的 你们还打", "这是我爸生前用的号码", "他的追悼会上周才开完",
+                                  "借款的是我丈夫 他已故两年了"])
+def test_a_death_told_in_roundabout_words_is_deceased(zh_engine, text):
+    """How families say it: where or how the person went, or words only a death brings (生前, 已故)."""
+    events = run_call(zh_engine, [("agent", "请问是王建国先生吗"), ("debtor", text)])
+    assert [e.intent for e in of_type(events, "intent")][:1] == ["deceased"]
