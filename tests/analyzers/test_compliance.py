@@ -382,6 +382,11 @@ def test_a_fee_added_on_top_of_the_balance_breaks_the_amount_rule_whatever_the_b
     ("en", "by the time your letter gets here it will be too late", "US-DISPUTE"),
     ("zh", "申诉也没用，卡在您名下就得您还", "CN-DISPUTE"),
     ("zh", "是不是被冒用那都是后话，您先还清了再去申诉", "CN-DISPUTE"),
+    ("zh", "哪有什么投诉渠道 你先把钱转过来", "CN-DISPUTE"),
+    ("zh", "交易记录我们不提供 钱你是欠了的", "CN-DISPUTE"),
+    ("zh", "您不用核对了 就按这个数还", "CN-DISPUTE"),
+    ("zh", "拿不出证据就乖乖还钱", "CN-DISPUTE"),
+    ("zh", "报警是你自己的事 欠的钱一样要还", "CN-DISPUTE"),
 ])
 def test_words_that_deny_the_right_to_dispute_break_it_before_any_dispute(en_engine, zh_engine, language, line, rule):
     """Overshadowing needs no dispute before it: the line itself tells the debtor their right is worthless."""
@@ -408,6 +413,9 @@ def test_words_that_deny_the_right_to_dispute_break_it_before_any_dispute(en_eng
     ("zh", "提出异议不影响您的征信"),
     ("zh", "如果是盗刷，先冻结卡片，别的都是后话"),
     ("zh", "无论是不是您本人办的，核实期间您都不必先还"),
+    ("zh", "明细我们会通过短信发给您 您对哪笔有疑问可以拨打客服"),
+    ("zh", "投诉渠道是我行官方客服热线 您也可以到网点书面申请"),
+    ("zh", "您可以报警 报警回执请通过官方渠道提交 核实期间不催收"),
 ])
 def test_telling_the_debtor_their_rights_breaks_no_duty(en_engine, zh_engine, language, line):
     engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
