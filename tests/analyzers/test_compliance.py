@@ -252,6 +252,13 @@ def test_chinese_third_party_disclosure(zh_engine):
     assert "CN-3P" in _rules(events)
 
 
+def test_a_disclosure_as_speech_recognition_writes_it_is_still_one(zh_engine):
+    """逾期 and 欠款 come out of the recogniser as 鱼期 and 前款; said to a wife they still tell her the debt."""
+    events = run_call(zh_engine, [("agent", "您好请问是王磊先生吗"), ("third_party", "我是他老婆 他出差了"),
+                                  ("agent", "那您跟他说一声 他那张卡前款两万 已经鱼期了")])
+    assert "CN-3P" in _rules(events)
+
+
 def test_chinese_hours_gate(zh_engine):
     events = run_call(zh_engine, [("agent", "您好")], metadata={"local_time": "22:40", "attempts_today": 8})
     assert {"CN-HOURS", "CN-FREQ"} <= set(_rules(events))
