@@ -52,6 +52,8 @@ class CallRecord:
     agent_tone_problems: list[str] = field(default_factory=list)
     #: utterance ids whose agent answer itself broke a rule.
     bad_answers: set[int] = field(default_factory=set)
+    #: a line on the debtor's side, before verification, brought in someone else ("hold on let me get her").
+    someone_else_before_verified: bool = False
 
 
 def talk_ratio(turns: list[tuple[str, float, float]]) -> float | None:
@@ -133,13 +135,16 @@ def heard_by_the_right_party(playbook: Playbook, stages: StageTracker, record: C
     """Rules broken by saying the debt before verifying (``before: identity_verified``), when the one
     who heard it then proved to be the debtor: the disclosure came too early (the identity-first check
     fails on it) but reached no third party, so it is not the serious breach a QA reviewer fails the
-    call on. Kept as a breach whenever anyone else may have been on the line: a wrong-party or deceased
-    answer, a third party's channel, or no verification at all."""
-    if not stages.identity_verified:
+    call on. Kept as a breach whenever anyone else may have been on the line: no answer to an identity
+    check verified them, a wrong-party or deceased answer, someone else brought in ("hold on let me get
+    her", "稍等 我去叫她"), a verification taken back, or a third party's or an unknown speaker's turn."""
+    if not (stages.identity_verified and stages.identified_by_check) or stages.revoked_by is not None:
+        return set()
+    if record.someone_else_before_verified:
         return set()
     if any(intent in ("wrong_party", "deceased") for _, intent in record.intents_said):
         return set()
-    if any(speaker == "third_party" for speaker, _, _ in record.turns):
+    if any(speaker in ("third_party", "unknown") for speaker, _, _ in record.turns):
         return set()
     return {r.id for r in playbook.rules if r.before == "identity_verified" and record.violations.get(r.id)}
 
@@ -197,7 +202,10 @@ def _outcome(check: ScorecardCheck, playbook: Playbook, stages: StageTracker, re
         return True, "verified first" if stages.identity_verified else "no debt details disclosed"
     if kind == "rules":
         # a check by severity ("no S1") asks what was done to someone; a check naming its rules asks for them
-        told_the_debtor = set() if check.rules else heard_by_the_right_party(playbook, stages, record)
+        told_the_debtor = {
+            rule_id for rule_id in heard_by_the_right_party(playbook, stages, record)
+            if record.violation_severity.get(rule_id) in check.severities
+        } if check.severities and not check.rules else set()
         hits = {
             rule_id: n
             for rule_id, n in record.violations.items()

@@ -281,6 +281,37 @@ def test_a_balance_said_before_verifying_the_debtor_is_too_early_not_a_third_par
     }[language]
     card = of_type(run_call(engine, wrong), "scorecard")[0]
     assert card.auto_failed == ["no_prohibited"]
+    # whoever answered fetched the debtor: the one who heard the balance was someone else
+    handed = {
+        "en": [early[0], ("debtor", "hang on let me go get her"), *early[1:]],
+        "zh": [early[0], ("debtor", "稍等 我去叫她"), *early[1:]],
+    }[language]
+    card = of_type(run_call(engine, handed), "scorecard")[0]
+    assert card.auto_failed == ["no_prohibited"]
+    # on another channel than the debtor's, or a speaker nobody knows
+    for speaker in ("third_party", "unknown"):
+        card = of_type(run_call(engine, [early[0], (speaker, "mm"), *early[1:]]), "scorecard")[0]
+        assert card.auto_failed == ["no_prohibited"], speaker
+
+
+def test_a_check_that_names_the_disclosure_rule_counts_it_whoever_heard_it(en_engine):
+    """Only a check by severity asks whether a third party heard it; one naming US-3P asks whether it was said."""
+    from coach.playbook.schema import ScorecardCheck
+    from coach.scorecard import evaluate
+    from coach.transcript import Utterance
+
+    session = en_engine.session("named")
+    list(session.start())
+    for n, (speaker, text) in enumerate([
+        ("agent", "hi its sam with lakeview recovery about the six hundred dollar balance on the card, is this rita"),
+        ("debtor", "yes this is rita"), ("agent", "thanks rita whats your date of birth"), ("debtor", "june ninth eighty one"),
+    ]):
+        session.process(Utterance(speaker=speaker, text=text, start=3.0 * n, end=3.0 * n + 2.5))
+    named = ScorecardCheck(id="said_3p", name="No US-3P", kind="rules", rules=["US-3P"])
+    playbook = en_engine.playbook.model_copy(update={"scorecard": [*en_engine.playbook.scorecard, named]})
+    _, results, _ = evaluate(playbook, session.stages, session.record)
+    passed = {r.id: r.passed for r in results}
+    assert passed["said_3p"] is False and passed["no_prohibited"] is True
 
 
 def test_the_agents_own_company_name_is_no_disclosure_but_the_rest_of_the_line_is(en_engine):
@@ -294,3 +325,7 @@ def test_the_agents_own_company_name_is_no_disclosure_but_the_rest_of_the_line_i
     assert disclosed("hey this is chris from tri county collections is owen home") == []
     assert disclosed("hi im with bluewater collections calling about owens past due credit card balance") == ["US-3P"]
     assert disclosed("im calling from the collections department at northgate bank for owen") == ["US-3P"]
+    # a creditor's name before "collections" is no introduction
+    assert disclosed("hi im calling from wells fargo its now in collections is owen around") == ["US-3P"]
+    assert disclosed("tell owen his card from citibank went into collections") == ["US-3P"]
+    assert disclosed("the loan with ally was assigned to collections, have him call us") == ["US-3P"]

@@ -101,6 +101,8 @@ class IdentityAnalyzer(Analyzer):
         not_the_debtor = turn.speaker != "debtor" or bool(intent and intent.intent in ("wrong_party", "deceased"))
         confirmed = turn.facts["act"] in ("identity_confirm", "identity_answer") if "act" in turn.facts else None
         pending = session.stages.identity_check_pending
+        if not session.stages.identity_verified and self.pack.mentions_other(turn.features.norms[0]):
+            session.record.someone_else_before_verified = True  # "hold on let me get her": who heard what came before?
         if (pending and session.stages.identity_verified and turn.facts.get("act") == "identity_deny"
                 and self.pack.mentions_other(turn.features.norms[0])):
             session.stages.revoke(turn.text)  # "oh wait you want my dad": a bare "no" to a re-check is not this
@@ -115,7 +117,7 @@ class IdentityAnalyzer(Analyzer):
             session.stages.reply_to_check = turn.text  # the agent's next line may accept it
         elif (turn.speaker == "debtor" and intent and intent.intent in self.identifying
               and not self.pack.speaks_of_someone(turn.features.norms[0])  # "he told me that was paid"
-              and session.stages.mark_identified(turn.time, turn.text)):
+              and session.stages.mark_identified(turn.time, turn.text, by_check=False)):
             session.compliance.reach("identity_verified", turn.time)
         return []
 

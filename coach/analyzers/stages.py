@@ -60,6 +60,9 @@ class StageTracker:
     identity_check_pending: bool = False
     identity_verified_at: float | None = None
     identity_evidence: str | None = None
+    #: Verified by an answer to the agent's identity check (not inferred from the debtor speaking of
+    #: the debt as their own, which a spouse may do too).
+    identified_by_check: bool = False
     #: The stages the agent's latest utterance showed, in playbook order.
     last_shown: list[str] = field(default_factory=list)
     #: A reply to the identity check that neither confirmed nor denied ("金色家园 三栋那个"): the
@@ -105,14 +108,16 @@ class StageTracker:
             return False
         return self.mark_identified(time, features.texts[0])
 
-    def mark_identified(self, time: float, text: str) -> bool:
+    def mark_identified(self, time: float, text: str, *, by_check: bool = True) -> bool:
         """Marks the right party identified by ``text``: a reply confirming the identity check, or,
         before any check passed, the debtor speaking of the debt as their own (an intent the playbook
-        marks ``identifies_debtor``). Returns True when it did (False when already identified)."""
+        marks ``identifies_debtor``: ``by_check`` False). Returns True when it did (False when already
+        identified)."""
         if self.identity_verified:
             return False
         self.identity_verified_at = time
         self.identity_evidence = text
+        self.identified_by_check = by_check
         return True
 
     def revoke(self, text: str) -> None:
@@ -120,6 +125,7 @@ class StageTracker:
         follows is said to a third party again."""
         self.identity_verified_at = None
         self.identity_evidence = None
+        self.identified_by_check = False
         self.identity_check_pending = False
         self.revoked_by = text
 

@@ -125,7 +125,8 @@ class SafePattern:
         return self._run(self._compiled.fullmatch, text)
 
     def blank(self, text: str) -> str:
-        """``text`` with every match replaced by a space (unchanged if the search runs out of time)."""
+        """``text`` with every match replaced by a space; unchanged if the search runs out of time (the
+        warning logged says "no match": nothing is hidden, so at worst a word is heard that need not be)."""
         blanked = self._run(lambda t, timeout: self._compiled.sub(" ", t, timeout=timeout), text)
         return text if blanked is None else blanked
 

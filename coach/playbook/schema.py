@@ -347,7 +347,9 @@ class ScorecardCheck(Strict):
         staff number (``cues``) and the company (``company``): both, as a QA reviewer scores a greeting;
         an opening that only says hello, or only names the bank, is not one.
       * ``identity_before_disclosure``: no rule with ``before: identity_verified`` fired.
-      * ``rules``: none of ``rules`` fired (ids; empty means every rule of ``severities``).
+      * ``rules``: none of ``rules`` fired (ids; empty means every rule of ``severities``). A check
+        by ``severities`` alone leaves out a disclosure before verification that only the debtor
+        heard (``coach.scorecard.heard_by_the_right_party``).
       * ``stage_order``: the stages reached came in the playbook's order.
       * ``objections_handled``: every objection was followed by an agent answer before the debtor spoke again.
       * ``talk_ratio``: the agent's share of speaking time is at most ``max``.

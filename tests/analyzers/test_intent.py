@@ -396,9 +396,17 @@ def test_a_counter_offer_the_agent_takes_up_is_a_promise(en_engine):
     assert outcome.kind == "promise_to_pay" and outcome.amount == 200.0
 
 
-@pytest.mark.parametrize("text", ["她去年秋天在医院走的 你们还打", "这是我爸生前用的号码", "他的追悼会上周才开完",
+@pytest.mark.parametrize("text", ["她去年秋天在医院走的 你们还打", "她生前办过什么卡我们都不知道", "他的追悼会上周才开完",
                                   "借款的是我丈夫 他已故两年了"])
 def test_a_death_told_in_roundabout_words_is_deceased(zh_engine, text):
     """How families say it: where or how the person went, or words only a death brings (生前, 已故)."""
     events = run_call(zh_engine, [("agent", "请问是王建国先生吗"), ("debtor", text)])
     assert [e.intent for e in of_type(events, "intent")][:1] == ["deceased"]
+
+
+@pytest.mark.parametrize("text", ["他刚才还在 突然走了 你晚点再打吧", "她病好了就走了 去外地打工了",
+                                  "我妈上个月离世了 办后事花了不少钱 这个月实在还不上"])
+def test_leaving_or_a_parent_of_ones_own_dying_is_not_the_debtor_deceased(zh_engine, text):
+    """走了 is also "left"; a debtor mourning their own mother is in hardship, still the one who owes."""
+    events = run_call(zh_engine, [("agent", "请问是王建国先生吗"), ("debtor", text)])
+    assert "deceased" not in [e.intent for e in of_type(events, "intent")]
