@@ -356,6 +356,8 @@ def test_impersonation_and_threats_near_those_words_are_still_caught(en_engine, 
     ("en", "a lawsuit, a judgment, a garnishment: none of those things is going to happen to you"),
     ("en", "there is a hearing on the ninth, and if you don't go the court may enter a default judgment without you"),
     ("en", "here is the breakdown you asked for, the collection fees the original bank charged are listed separately"),
+    ("en", "a garnishment could only happen if a judge signs a judgment first, and nobody has sued you"),
+    ("en", "there is no criminal case here and you are not in trouble with the police"),
     # a distinction drawn, borrowing to repay advised against, a letter's process, an approval not promised
     ("zh", "欠信用卡是民事上的事，跟刑事案件不是一回事，坐牢更谈不上"),
     ("zh", "借新还旧千万别试，那样窟窿只会越来越大"),
