@@ -258,7 +258,8 @@ class ProhibitedSpeechAnalyzer(Analyzer):
             # a model's reading of small talk, praise or a question of who is on the line is no abuse
             # ("my knees hate me after that hike": 0.92); a term the lexicon lists stays abuse wherever it is said
             listed = score.method == METHOD_LEXICON
-            if score.probability >= OFFENSIVE_THRESHOLD and (listed or not self._lawful_kind(turn)):
+            if score.probability >= OFFENSIVE_THRESHOLD and (listed or not (self._lawful_kind(turn)
+                                                                             or self._reads_lawful(turn))):
                 for rule in self.offensive_rules:
                     if monitor.applies(rule) and all(f.rule.id != rule.id for f in findings):
                         evidence = f"{turn.text} ({score.evidence})" if score.evidence else turn.text
@@ -266,6 +267,11 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                                                 turn.uid, turn.time, turn.speaker))
         turn.facts.setdefault("extra_findings", []).extend(findings)
         return []
+
+    def _reads_lawful(self, turn: Turn) -> bool:
+        """Whether the rule classifier reads the line lawful as surely as a violation must read."""
+        reading = turn.facts.get("prohibited_reading")
+        return reading is not None and float(reading[self._none]) >= self.threshold
 
     def clears(self, turn: Turn, rule: Rule, trigger: CompiledMatcher) -> bool:
         """Whether a line near one of ``rule``'s examples reads as lawful by meaning, as surely as a

@@ -206,11 +206,14 @@ class OffensiveLexicon:
 
     def __init__(self, language: str, terms: Iterable[str], benign: Iterable[str] = (), *,
                  denial: str | None = None, denial_veto: str | None = None,
-                 insults: Iterable[str] = (), of_others: OfOthers | None = None,
+                 insults: Iterable[str] = (), soft_insults: Iterable[str] = (), of_others: OfOthers | None = None,
                  person: str = "person", people: str = "people") -> None:
         self.language = language
         self.person, self.people = person, people
-        self._insults = {normalize(t, language) for t in insults}
+        # Soft insults are excused as insults are, but otherwise left to the model, which also reads
+        # them where a lawful kind of line clears it ("dumb question on my part").
+        self._soft = {normalize(t, language) for t in soft_insults}
+        self._insults = {normalize(t, language) for t in insults} | self._soft
         self._listed = {normalize(t, language) for t in terms} | self._insults
         plural = language == "en"
         self._terms = _alternation(sorted(self._listed), language, plural=plural)
@@ -247,10 +250,14 @@ class OffensiveLexicon:
     def _stand_in(self, term: str) -> str:
         """What an excused term is read as: an insult is a person (people, in the plural: "crooks"),
         anything else nothing ("go to hell" in "you told me to go to hell")."""
-        singular = next((term[:len(term) - n] for n in (0, 1, 2) if term[:len(term) - n] in self._listed), term)
+        singular = self._entry(term)
         if singular not in self._insults:
             return " "
         return self.person if singular == term else self.people
+
+    def _entry(self, term: str) -> str:
+        """The listed word ``term`` is (without its plural ending)."""
+        return next((term[:len(term) - n] for n in (0, 1, 2) if term[:len(term) - n] in self._listed), term)
 
     def _read(self, text: str, breaks: Sequence[int] = ()) -> tuple[str | None, list[tuple[int, int]]]:
         """The first hit, and the spans of the excused terms before it."""
@@ -264,6 +271,8 @@ class OffensiveLexicon:
                 continue
             if match.span() in others or self._denied(text, match.start(), match.end()):
                 excused.append(match.span())
+                continue
+            if self._entry(match.group()) in self._soft:
                 continue
             return match.group(), excused
         return None, excused
@@ -328,7 +337,8 @@ class OffensiveLexicon:
             ) if others else None
             return cls(language, [str(t) for t in entry["terms"]], [str(t) for t in entry.get("benign") or ()],
                        denial=entry.get("denial"), denial_veto=entry.get("denial_veto"),
-                       insults=[str(t) for t in entry.get("insults") or ()], of_others=of_others,
+                       insults=[str(t) for t in entry.get("insults") or ()],
+                       soft_insults=[str(t) for t in entry.get("soft_insults") or ()], of_others=of_others,
                        person=str(entry.get("person") or "person"), people=str(entry.get("people") or "people"))
         except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError, re.error) as exc:
             raise ModelUnavailableError(

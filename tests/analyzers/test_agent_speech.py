@@ -177,6 +177,7 @@ def test_one_threatening_clause_in_a_long_courteous_turn_is_caught(engine_for, l
     ("en", "good afternoon, I'm calling on behalf of the IRS about an unpaid balance", {"US-IMPERS"}),
     ("zh", "好的您慢慢想 不过我提醒您 拖下去法院会派人把您带走", {"CN-MISLEAD", "CN-IMPERS"}),
     ("zh", "我们很理解您 但是您的案子已经移交给检察院了", {"CN-IMPERS"}),
+    ("zh", "您好 我这边是市金融监管局的 来核实您信用卡逾期的情况", {"CN-IMPERS"}),
     ("zh", "您要是不还 我们就打给您通讯录里的所有人", {"CN-PRIV"}),
     ("zh", "您再拖着试试 有您好受的", {"CN-ABUSE"}),
     ("en", "since your dad passed the balance goes to you now", {"US-DECEASED"}),
@@ -342,6 +343,8 @@ def test_scam_warnings_reassurances_and_the_agencys_standing_raise_no_s1(en_engi
 
 @pytest.mark.parametrize(("line", "rules"), [
     ("this is deputy collins with the county sheriff about the money you owe", {"US-IMPERS"}),
+    ("this is lieutenant ames, you need to return my call before five", {"US-IMPERS"}),
+    ("this is agent porter, there's a complaint lodged against you that we need to discuss", {"US-IMPERS"}),
     ("if you dont pay today we will garnish your wages and the judge wont care", {"US-THREAT"}),
     ("nobody can stop us from taking your car, we will take it this week", {"US-THREAT"}),
 ])
@@ -695,6 +698,30 @@ def test_the_offensive_models_reading_of_small_talk_is_no_abuse(en_engine, monke
     assert "US-ABUSE" not in _rules_on(run_call(en_engine, line), 2)
     monkeypatch.setattr(analyzer, "small_talk_head", None)
     assert "US-ABUSE" in _rules_on(run_call(en_engine, line), 2)
+
+
+def test_the_offensive_models_reading_of_a_line_the_classifier_reads_lawful_is_no_abuse(en_engine, monkeypatch):
+    """profanity-check reads "sucks" as abuse (0.8 here); the rule classifier reads the line lawful
+    (0.87), as surely as a violation must read, so the model's reading is no abuse. Without that check
+    it is; a term the lexicon lists stays abuse either way (next tests)."""
+    line = VERIFY_EN + [("agent", "this stuff sucks to sort out, i appreciate your patience")]
+    assert "US-ABUSE" not in _rules_on(run_call(en_engine, line), 2)
+    monkeypatch.setattr(en_engine.analyzer("prohibited_speech"), "_reads_lawful", lambda turn: False)
+    assert "US-ABUSE" in _rules_on(run_call(en_engine, line), 2)
+
+
+@pytest.mark.parametrize("line", [
+    "hang on, our stupid system just froze on me",
+    "sorry, the dumb headset cut out, can you say that again",
+    "you're not stupid for asking, a lot of people don't know that",
+])
+def test_a_soft_insult_said_of_a_thing_or_taken_back_is_no_abuse(en_engine, line):
+    assert "US-ABUSE" not in _rules_on(run_call(en_engine, VERIFY_EN + [("agent", line)]), 2)
+
+
+@pytest.mark.parametrize("line", ["are you really that stupid", "that was a dumb move on your part, honestly"])
+def test_a_soft_insult_said_to_the_debtor_is_abuse(en_engine, line):
+    assert "US-ABUSE" in _rules_on(run_call(en_engine, VERIFY_EN + [("agent", line)]), 2)
 
 
 @pytest.mark.parametrize(("language", "line", "rule"), [

@@ -277,6 +277,8 @@ def test_chinese_hours_gate(zh_engine):
     ("en", "this has nothing to do with collections, i just want to check in about the balance", "US-MINI"),
     ("en", "don't worry, it's only a social call, how are things going with the car payment", "US-MINI"),
     ("en", "i'm an old buddy of the family, just wanted a word about what's owed", "US-MINI"),
+    ("en", "this is julia over at your credit union, not a collection agency or anything", "US-MINI"),
+    ("en", "we're only a payment reminder service for the dental office", "US-MINI"),
     ("zh", "都夜里十一点半了，咱们把还款日期定下来", "CN-HOURS"),
     ("zh", "明天一大早六点我再给您打过去", "CN-HOURS"),
     ("zh", "您不接的话我们每隔半小时就给您打一次", "CN-FREQ"),

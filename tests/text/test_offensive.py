@@ -277,6 +277,8 @@ def test_benign_phrases_that_contain_a_term_are_not_hits(en, zh):
     # the listener's own words reported
     ("en", "so i heard you call this bullshit, fair enough", None),
     ("en", "you said this whole thing is a crock of shit and i get that", None),
+    ("en", "nobody's calling you a liar, i just need the date", None),
+    ("en", "the last agent had no right to call you stupid", None),
     ("en", "you said it is bullshit and it is bullshit", "bullshit"),  # the second time it is the agent's
     ("zh", "您刚才说去你妈的 我知道是气话", None),
     ("zh", "您说你们不得好死 这句我当没听见", None),
@@ -475,6 +477,8 @@ INSULTS_OF_OTHERS_EN = [
     ("another deadbeat that cant pay", "deadbeat", None),
     ("the deadbeat who owes this debt is you", "deadbeat", None),  # the listener, words after
     ("other deadbeats pay why cant you", "deadbeats", None),
+    ("identity thieves can be real idiots", None, "identity thieves can be real people"),
+    ("you can be a real idiot sometimes", "idiot", None),
     # what an excused word other than an insult is read as: nothing
     ("you told me to go to hell last time", None, "you told me to   last time"),
     ("you called me a jackass", None, "you called me a  "),
@@ -530,6 +534,30 @@ def test_the_english_model_reads_an_excused_insult_as_person():
     assert detector.score(["if some idiot at the store charged you twice we can dispute that"])[0].probability < 0.5
     assert detector.score(["sorry, i'm such an idiot, i read the wrong account"])[0].probability < 0.5
     assert detector.score(["if you idiot had paid we would not be here"])[0].probability >= 0.9
+
+
+@pytest.mark.parametrize(("text", "read_as"), [
+    # said of a thing, or of no one: read as "person", so the model no longer hears it
+    ("our stupid system logged me out", "our person system logged me out"),
+    ("sorry, my dumb headset again", "sorry my person headset again"),
+    ("the system's being dumb today", "the systems being person today"),
+    ("you're not stupid for asking", "youre not person for asking"),
+    # said to the listener, or of what they did: no hit of its own, the model decides
+    ("you're being stupid", None),
+    ("that was a stupid thing to do", None),
+    ("stop being dumb and pay", None),
+    ("your stupid phone", None),
+])
+def test_a_soft_insult_is_excused_of_a_thing_and_otherwise_left_to_the_model(en, text, read_as):
+    """profanity-check reads "stupid" and "dumb" at 0.76-0.94 in "our stupid system logged me out";
+    listed as hits, they would stay abuse in a lawful kind of line ("dumb question on my part")."""
+    lexicon = OffensiveLexicon.load("en")
+    clean = normalize(text, "en")
+    assert lexicon.find(clean) is None
+    assert lexicon.reading(clean)[1] == read_as
+    score = en.score([text])[0]
+    assert (score.probability >= THRESHOLD) is (read_as is None)
+    assert score.method != METHOD_LEXICON
 
 
 def test_lexicon_matches_whole_words_and_plurals():
