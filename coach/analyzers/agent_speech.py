@@ -259,7 +259,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
             # ("my knees hate me after that hike": 0.92); a term the lexicon lists stays abuse wherever it is said
             listed = score.method == METHOD_LEXICON
             if score.probability >= OFFENSIVE_THRESHOLD and (listed or not (self._lawful_kind(turn)
-                                                                             or self._reads_lawful(turn))):
+                                                                             or self._reads_lawful(turn, score.evidence))):
                 for rule in self.offensive_rules:
                     if monitor.applies(rule) and all(f.rule.id != rule.id for f in findings):
                         evidence = f"{turn.text} ({score.evidence})" if score.evidence else turn.text
@@ -268,10 +268,16 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         turn.facts.setdefault("extra_findings", []).extend(findings)
         return []
 
-    def _reads_lawful(self, turn: Turn) -> bool:
-        """Whether the rule classifier reads the line lawful as surely as a violation must read."""
+    def _reads_lawful(self, turn: Turn, evidence: str | None) -> bool:
+        """Whether the rule classifier reads the line lawful as surely as a violation must read, when
+        the offensive model leaned most on a word that is no insult of a person ("sucks", "sue"). An
+        insult the lexicon leaves to the model ("stupid") is not cleared so: courtesy around it
+        dilutes the classifier's reading, even of its own clause ("thank you for your time, and
+        please try not to be stupid about the due date" reads lawful at 0.98 whole, 0.84 the clause)."""
         reading = turn.facts.get("prohibited_reading")
-        return reading is not None and float(reading[self._none]) >= self.threshold
+        detector = OffensiveLanguageDetector.for_language(self.engine.language)
+        return (reading is not None and float(reading[self._none]) >= self.threshold
+                and not (evidence and detector.lexicon.soft(evidence)))
 
     def clears(self, turn: Turn, rule: Rule, trigger: CompiledMatcher) -> bool:
         """Whether a line near one of ``rule``'s examples reads as lawful by meaning, as surely as a

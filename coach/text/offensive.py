@@ -255,6 +255,10 @@ class OffensiveLexicon:
             return " "
         return self.person if singular == term else self.people
 
+    def soft(self, word: str) -> bool:
+        """Whether ``word`` (as said, any case) is a soft insult: one left to the model when not excused."""
+        return self._entry(normalize(word, self.language)) in self._soft
+
     def _entry(self, term: str) -> str:
         """The listed word ``term`` is (without its plural ending)."""
         return next((term[:len(term) - n] for n in (0, 1, 2) if term[:len(term) - n] in self._listed), term)

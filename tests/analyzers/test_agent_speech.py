@@ -706,7 +706,7 @@ def test_the_offensive_models_reading_of_a_line_the_classifier_reads_lawful_is_n
     it is; a term the lexicon lists stays abuse either way (next tests)."""
     line = VERIFY_EN + [("agent", "this stuff sucks to sort out, i appreciate your patience")]
     assert "US-ABUSE" not in _rules_on(run_call(en_engine, line), 2)
-    monkeypatch.setattr(en_engine.analyzer("prohibited_speech"), "_reads_lawful", lambda turn: False)
+    monkeypatch.setattr(en_engine.analyzer("prohibited_speech"), "_reads_lawful", lambda turn, evidence: False)
     assert "US-ABUSE" in _rules_on(run_call(en_engine, line), 2)
 
 
@@ -719,7 +719,11 @@ def test_a_soft_insult_said_of_a_thing_or_taken_back_is_no_abuse(en_engine, line
     assert "US-ABUSE" not in _rules_on(run_call(en_engine, VERIFY_EN + [("agent", line)]), 2)
 
 
-@pytest.mark.parametrize("line", ["are you really that stupid", "that was a dumb move on your part, honestly"])
+@pytest.mark.parametrize("line", [
+    "are you really that stupid",
+    "that was a dumb move on your part, honestly",
+    "please try not to be stupid about the due date this month",  # read lawful at 0.84 by the classifier
+])
 def test_a_soft_insult_said_to_the_debtor_is_abuse(en_engine, line):
     assert "US-ABUSE" in _rules_on(run_call(en_engine, VERIFY_EN + [("agent", line)]), 2)
 

@@ -148,6 +148,9 @@ def test_noting_where_not_to_call_is_no_pressing(zh_engine):
     "before we get into it, are you represented by an attorney on this account",
     "do you have a lawyer or a credit counselor handling your debts",
     "is an attorney representing you on this one",
+    # a rank-like word that names a collector, and a filing explained
+    "this is agent delgado with harbor point recovery, a debt collector",
+    "if the creditor ever files a civil case against you, you'd be served papers before anything else",
 ])
 def test_asking_whether_the_debtor_has_a_lawyer_is_no_impersonation(en_engine, line):
     assert "US-IMPERS" not in _rules(run_call(en_engine, VERIFY_EN + [("agent", line)]))
@@ -296,6 +299,15 @@ def test_the_agents_own_words_break_a_metadata_or_required_rule(request, engine_
     hits = [e for e in of_type(events, "compliance") if e.rule_id == rule]
     assert hits and hits[0].utterance_id == len(verify) and hits[0].method.startswith("anytime:"), _rules(events)
     assert line in hits[0].evidence
+
+
+@pytest.mark.parametrize("line", [
+    "the store that sold you the couch is not a collection agency, but we are, and this is an attempt to collect a debt",
+    "i'm a customer service rep here at delmar collections, a debt collector",
+])
+def test_saying_who_is_not_a_collector_takes_nothing_back(en_engine, line):
+    events = run_call(en_engine, VERIFY_EN + [("agent", line)])
+    assert not [e for e in of_type(events, "compliance") if e.rule_id == "US-MINI" and e.method.startswith("anytime")]
 
 
 @pytest.mark.parametrize(("engine_name", "line"), [

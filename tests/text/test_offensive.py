@@ -279,6 +279,9 @@ def test_benign_phrases_that_contain_a_term_are_not_hits(en, zh):
     ("en", "you said this whole thing is a crock of shit and i get that", None),
     ("en", "nobody's calling you a liar, i just need the date", None),
     ("en", "the last agent had no right to call you stupid", None),
+    ("en", "we had no reason to call you a liar and i'm sorry", None),
+    ("en", "i have every right to call you stupid", "you stupid"),
+    ("en", "no reason to call you an idiot except that you are one", "idiot"),
     ("en", "you said it is bullshit and it is bullshit", "bullshit"),  # the second time it is the agent's
     ("zh", "您刚才说去你妈的 我知道是气话", None),
     ("zh", "您说你们不得好死 这句我当没听见", None),
@@ -479,6 +482,7 @@ INSULTS_OF_OTHERS_EN = [
     ("other deadbeats pay why cant you", "deadbeats", None),
     ("identity thieves can be real idiots", None, "identity thieves can be real people"),
     ("you can be a real idiot sometimes", "idiot", None),
+    ("you guys can be real idiots", "idiots", None),
     # what an excused word other than an insult is read as: nothing
     ("you told me to go to hell last time", None, "you told me to   last time"),
     ("you called me a jackass", None, "you called me a  "),
@@ -542,11 +546,14 @@ def test_the_english_model_reads_an_excused_insult_as_person():
     ("sorry, my dumb headset again", "sorry my person headset again"),
     ("the system's being dumb today", "the systems being person today"),
     ("you're not stupid for asking", "youre not person for asking"),
+    ("sorry the system is so stupid today", "sorry the system is so person today"),
     # said to the listener, or of what they did: no hit of its own, the model decides
     ("you're being stupid", None),
     ("that was a stupid thing to do", None),
     ("stop being dumb and pay", None),
     ("your stupid phone", None),
+    ("stay on the line stupid", None),  # a thing named just before, said to the listener
+    ("don't give me that stupid line again", None),  # the line is the listener's excuse
 ])
 def test_a_soft_insult_is_excused_of_a_thing_and_otherwise_left_to_the_model(en, text, read_as):
     """profanity-check reads "stupid" and "dumb" at 0.76-0.94 in "our stupid system logged me out";
