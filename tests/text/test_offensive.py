@@ -118,6 +118,9 @@ OFFENSIVE_EN = [
     ("You worthless piece of trash.", "worthless"),
 ]
 OFFENSIVE_ZH = [
+    ("你算什么东西 也配跟我谈条件", "算什么东西"),
+    ("书白念了吧 都念到狗肚子里了", "狗肚子里"),
+    ("讲话跟个傻子一样", "傻子"),  # likened, with no one else named: the listener
     ("你他妈的赶紧还钱", "他妈的"),
     ("你个傻逼", "傻逼"),
     ("傻B", "傻b"),
@@ -497,6 +500,7 @@ INSULTS_OF_OTHERS_ZH = [
     ("我真是个笨蛋把日期看错了", None, "我真是个人把日期看错了"),  # the speaker
     ("您朋友骂您是废物那是他不对", None, "您朋友骂您是人那是他不对"),  # someone else's words
     ("您说房东是个无赖押金一直不退", None, "您说房东是个人押金一直不退"),  # the listener's own words, reported
+    ("对方跟个无赖似的 押金一直不退", None, "对方跟个人似的 押金一直不退"),  # likened, someone else named
     # ... but not when it is the person on the line
     ("你这个老赖还好意思说", "老赖", None),
     ("像你这种骗子我见得多了", "骗子", None),
