@@ -256,7 +256,8 @@ class ProhibitedSpeechAnalyzer(Analyzer):
                 # the offence is in the debtor's words the agent quotes ("您刚才说“你们这帮吸血鬼”，这话我听到了")?
                 score = OffensiveLanguageDetector.for_language(self.engine.language).score(unreported.texts)[0]
             # a model's reading of small talk, praise or a question of who is on the line is no abuse
-            # ("my knees hate me after that hike": 0.92); a term the lexicon lists stays abuse wherever it is said
+            # ("my knees hate me after that hike": 0.92), nor of a line the rule classifier reads lawful
+            # ("this stuff sucks to sort out"); a term the lexicon lists stays abuse wherever it is said
             listed = score.method == METHOD_LEXICON
             if score.probability >= OFFENSIVE_THRESHOLD and (listed or not (self._lawful_kind(turn)
                                                                              or self._reads_lawful(turn, score.evidence))):

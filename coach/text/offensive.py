@@ -198,7 +198,8 @@ class OfOthers:
 
 class OffensiveLexicon:
     """Curated terms, and benign phrases that contain them or mislead a model. Insults (a subset of
-    the terms: what a person is called, not profanity) are no hit when said of someone else.
+    the terms: what a person is called, not profanity) are no hit when said of someone else; soft
+    insults ("stupid") are excused so too, and otherwise no hit of their own: the model reads them.
 
     :meth:`find` looks for terms in normalised text; :meth:`mask` blanks the benign phrases out of
     the text a model reads (raw or normalised: phrases match across punctuation, in any case).
