@@ -22,6 +22,8 @@ def _rules_on(events, uid):
     "a check with no money behind it is a crime and we will treat it that way",  # the debtor's lack, not a reassurance
     "you never meant to pay it back so that's fraud",  # the debtor's not paying, no reassurance
     "you took the card knowing you'd never pay it, that's theft",
+    "you're a scammer, and the victim here is the bank, so we're calling the police",  # the fraud veto's exceptions
+    "i am going to report you to the cops today",
     "you will regret not taking me up on this",  # "not taking" is no reassurance here
     "then we will handle your account by other means and you wont like it",
 ])
@@ -361,6 +363,11 @@ def test_impersonation_and_threats_near_those_words_are_still_caught(en_engine, 
     ("en", "here is the breakdown you asked for, the collection fees the original bank charged are listed separately"),
     ("en", "a garnishment could only happen if a judge signs a judgment first, and nobody has sued you"),
     ("en", "there is no criminal case here and you are not in trouble with the police"),
+    # a fraud done to the debtor by someone else
+    ("en", "The bogus charges were run up by your ex, so we'll need a police report to take them off."),
+    ("en", "We don't see any fraud by you at all; you're the victim here."),
+    ("en", "if your card was stolen you should call the police and get a report number"),
+    ("en", "we'd have to get the police report before we can take it off your credit"),
     # a distinction drawn, borrowing to repay advised against, a letter's process, an approval not promised
     ("zh", "欠信用卡是民事上的事，跟刑事案件不是一回事，坐牢更谈不上"),
     ("zh", "借新还旧千万别试，那样窟窿只会越来越大"),
