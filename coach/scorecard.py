@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from coach.analyzers.stages import StageTracker
+from coach.analyzers.stages import NOT_THE_DEBTOR, StageTracker
 from coach.events import CheckResult
 from coach.playbook.schema import Applicability, Playbook, ScorecardCheck
 
@@ -52,7 +52,7 @@ class CallRecord:
     agent_tone_problems: list[str] = field(default_factory=list)
     #: utterance ids whose agent answer itself broke a rule.
     bad_answers: set[int] = field(default_factory=set)
-    #: a line on the debtor's side, before verification, brought in someone else ("hold on let me get her").
+    #: a line before verification brought in someone else ("hold on let me get her").
     someone_else_before_verified: bool = False
 
 
@@ -142,7 +142,7 @@ def heard_by_the_right_party(playbook: Playbook, stages: StageTracker, record: C
         return set()
     if record.someone_else_before_verified:
         return set()
-    if any(intent in ("wrong_party", "deceased") for _, intent in record.intents_said):
+    if any(intent in NOT_THE_DEBTOR for _, intent in record.intents_said):
         return set()
     if any(speaker in ("third_party", "unknown") for speaker, _, _ in record.turns):
         return set()

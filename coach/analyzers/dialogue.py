@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from coach.analyzers.base import DEBTOR_SIDE, Analyzer, Turn, register
 from coach.analyzers.intent import only_words_from
+from coach.analyzers.stages import NOT_THE_DEBTOR
 from coach.events import BaseEvent
 from coach.languages import LanguagePack, language_pack
 from coach.text.normalize import normalize
@@ -98,13 +99,13 @@ class IdentityAnalyzer(Analyzer):
 
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         intent = turn.facts.get("intent")
-        not_the_debtor = turn.speaker != "debtor" or bool(intent and intent.intent in ("wrong_party", "deceased"))
+        not_the_debtor = turn.speaker != "debtor" or bool(intent and intent.intent in NOT_THE_DEBTOR)
         confirmed = turn.facts["act"] in ("identity_confirm", "identity_answer") if "act" in turn.facts else None
         pending = session.stages.identity_check_pending
-        if not session.stages.identity_verified and self.pack.mentions_other(turn.features.norms[0]):
+        someone_else = self.pack.mentions_other(turn.features.norms[0])
+        if not session.stages.identity_verified and someone_else:
             session.record.someone_else_before_verified = True  # "hold on let me get her": who heard what came before?
-        if (pending and session.stages.identity_verified and turn.facts.get("act") == "identity_deny"
-                and self.pack.mentions_other(turn.features.norms[0])):
+        if pending and session.stages.identity_verified and turn.facts.get("act") == "identity_deny" and someone_else:
             session.stages.revoke(turn.text)  # "oh wait you want my dad": a bare "no" to a re-check is not this
             return []
         rechecked = pending and confirmed and session.stages.identity_verified  # a second check, after a plain yes

@@ -42,6 +42,10 @@ class StageDetector:
         return self._confirmations.match(features) if self._confirmations else None
 
 
+#: Intents whose answer says the one on the line is not the debtor.
+NOT_THE_DEBTOR = ("wrong_party", "deceased")
+
+
 @dataclass
 class StageReached:
     stage: str
