@@ -33,7 +33,6 @@ from sklearn.decomposition import PCA, TruncatedSVD
 from sklearn.preprocessing import normalize as l2_normalize
 
 from coach.analyzers.features import Features
-from coach.analyzers.intent import IntentContext
 from coach.engine import CoachEngine
 from coach.mining.corpus import DEBTOR_SPEAKERS, Deadline, MinedCall
 from coach.mining.keywords import class_tfidf
@@ -76,8 +75,6 @@ class Candidate:
     #: The claim's similarity to the nearest of the intent's examples, in the mining engine's space
     #: (None: no claim, or a language without an embedding model, whose lexical scale differs).
     similarity: float | None = None
-    #: What the agent said last before it (the context a claim made again reads it in).
-    previous_agent: str | None = None
 
 
 def candidates(calls: Iterable[MinedCall], language: str) -> list[Candidate]:
@@ -90,12 +87,9 @@ def candidates(calls: Iterable[MinedCall], language: str) -> list[Candidate]:
         for hit in call.intents:
             if hit.confidence >= LOW_CONFIDENCE:
                 claims.setdefault(hit.utterance_id, hit.intent)
-        previous = None
         for u in call.utterances:
             if u.speaker in DEBTOR_SPEAKERS and u.text.strip():
-                out.append(Candidate(call, u.utterance_id, u.text, claims.get(u.utterance_id), previous_agent=previous))
-            elif u.speaker not in DEBTOR_SPEAKERS and u.text.strip():
-                previous = u.text
+                out.append(Candidate(call, u.utterance_id, u.text, claims.get(u.utterance_id)))
     return out
 
 
@@ -146,10 +140,7 @@ def page_candidates(calls: Iterable[MinedCall], engine: CoachEngine,
                     ordinary: Callable[[], OrdinaryAnswers]) -> CandidateRows:
     """The debtor utterances of ``calls`` in ``engine``'s language that may be a topic, embedded (a
     page's share of the embedding work). ``ordinary`` is called only when there is something to sort.
-
-    A call reviewed with another playbook (``--playbook`` a trainer's export, or an older version) is
-    claimed again by ``engine``'s detector: the intents its review stored are the old playbook's, so the
-    topic an export added would be listed again as news."""
+    The calls' intents are ``engine``'s (:func:`coach.mining.claims.claimed_again`)."""
     pool = candidates(calls, engine.language)
     if not pool:
         return CandidateRows()
@@ -157,22 +148,13 @@ def page_candidates(calls: Iterable[MinedCall], engine: CoachEngine,
     keep = ~ordinary().mask(features)
     rows = np.flatnonzero(keep)
     kept = [pool[i] for i in rows]
-    claims = [c.claimed if c.call.playbook == engine.ref else _claim(engine, features.row(int(i)), c.previous_agent)
-              for c, i in zip(kept, rows)]
+    claims = [c.claimed for c in kept]
     dense = None if features.dense is None else np.asarray(features.dense)[rows]
     similarity = _claim_similarities(engine, dense, claims)
     return CandidateRows(call_ids=[c.call.call_id for c in kept], utterance_ids=[c.utterance_id for c in kept],
                          texts=[c.text for c in kept], claimed=claims,
                          similarity=similarity, norms=[features.norms[i] for i in rows], dense=dense,
                          lexical=features.lexical[rows] if dense is None else None)
-
-
-def _claim(engine: CoachEngine, features: Features, previous_agent: str | None) -> str | None:
-    """The intent ``engine``'s detector gives the utterance after the agent's last words, if it claims
-    it with confidence (the analyzers' other readings, such as an answer to an identity question, are
-    left out: those are ordinary answers, already set aside)."""
-    found = engine.detector.detect(features, IntentContext(previous_agent_text=previous_agent))
-    return found.intent if found is not None and found.confidence >= LOW_CONFIDENCE else None
 
 
 def _claim_similarities(engine: CoachEngine, dense: np.ndarray | None, claims: list[str | None]) -> list[float | None]:

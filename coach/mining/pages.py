@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from coach.config import Settings, get_settings
 from coach.engine import CoachEngine, get_engine
 from coach.errors import InputError
+from coach.mining.claims import claimed_again
 from coach.mining.clusters import CandidateRows, cluster_candidates, page_candidates
 from coach.mining.corpus import Deadline, MinedCall, corpus_of
 from coach.mining.intents import intent_landscape
@@ -73,7 +74,8 @@ class PageDigester:
         self.settings = settings
         self.fixed = engines is not None
         self.engines: dict[str, CoachEngine] = dict(engines or {})
-        self.needs_engines = bool({"responses", "clusters"} & self.parts)
+        # a playbook named: the intents table reads the calls with it too (coach.mining.claims)
+        self.needs_engines = bool({"responses", "clusters"} & self.parts) or playbook is not None
         self._matchers: dict[str, ResponseMatcher] = {}
         self._ordinary: dict[str, OrdinaryAnswers] = {}
 
@@ -95,17 +97,20 @@ class PageDigester:
         return self._ordinary[language]
 
     def __call__(self, calls: list[MinedCall]) -> MinedPage:
-        page = MinedPage(calls=[dataclasses.replace(c, utterances=[]) for c in calls])
+        page = MinedPage()
+        read: dict[str, MinedCall] = {}
         for language in dict.fromkeys(c.language for c in calls):
             engine = self.engine(language)
             if engine is None:
                 continue
             page.playbooks[language] = engine.ref
-            spoken = [c for c in calls if c.language == language]
+            spoken = claimed_again([c for c in calls if c.language == language], engine)
+            read.update((c.call_id, c) for c in spoken)
             if "responses" in self.parts:
                 page.answers[language] = score_answers(spoken, lambda: self.matcher(language))
             if "clusters" in self.parts:
                 page.candidates[language] = page_candidates(spoken, engine, lambda: self.ordinary(language))
+        page.calls = [dataclasses.replace(read.get(c.call_id, c), utterances=[]) for c in calls]
         return page
 
 

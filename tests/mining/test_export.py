@@ -63,16 +63,23 @@ def test_mining_again_with_the_exported_playbook_no_longer_lists_the_topic(mined
     from coach.engine import CoachEngine
     from coach.mining import mine
 
-    def planted_clusters(engine):
-        clusters = mine(mined_store, engines={"en": engine}).clusters
-        return [c for c in clusters if sum(m.text in EN_PLANTED for m in c.members) >= len(c.members) / 2]
+    def planted_clusters(result):
+        return [c for c in result.clusters if sum(m.text in EN_PLANTED for m in c.members) >= len(c.members) / 2]
 
-    assert planted_clusters(small_en_engine), "the cut-down playbook misses the credit-report topic too"
+    before = mine(mined_store, engines={"en": small_en_engine})
+    assert planted_clusters(before), "the cut-down playbook misses the credit-report topic too"
     out = tmp_path / "en-credit.yaml"
     export_cluster(planted(mined, "en", EN_PLANTED), small_en_engine, out, as_intent="credit_report",
                    name="Credit report worries", response=SAY, evaluate=False)
     exported = CoachEngine(load_playbook(out))
-    assert planted_clusters(exported) == []
+    after = mine(mined_store, engines={"en": exported})
+    assert planted_clusters(after) == []
+    # every part reads the calls with the new playbook: the intents table counts the new intent, and
+    # what the agents answered it is tallied, though the stored reviews never heard of it
+    [credit] = [f for f in after.intents if f.intent == "credit_report"]
+    assert credit.name == "Credit report worries" and credit.calls >= 5
+    assert "credit_report" not in {f.intent for f in before.intents}
+    assert "credit_report" in {r.intent for r in after.responses}
 
 
 def test_a_cluster_adds_examples_to_an_existing_intent(mined, zh_engine, tmp_path):

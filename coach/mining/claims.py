@@ -1,0 +1,49 @@
+"""The intents a call's debtor said, as the playbook being mined reads them.
+
+A call reviewed with another playbook (``--playbook`` a trainer's export, or an older version of the
+default) stored that playbook's intent events: the topic an export added would be missing from the
+intents table, its responses never tallied and its utterances listed again as a new cluster. Such a
+call is claimed again here, once, before any part reads it, so every figure of a mining run stands
+on one playbook.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+
+from coach.analyzers.intent import IntentContext
+from coach.engine import CoachEngine
+from coach.mining.corpus import DEBTOR_SPEAKERS, IntentHit, MinedCall, MinedUtterance
+
+
+def claimed_again(calls: list[MinedCall], engine: CoachEngine) -> list[MinedCall]:
+    """``calls`` (``engine``'s language) with the intents of those reviewed with another playbook read
+    again by ``engine``'s detector, each debtor utterance after the agent's last words (the same
+    calls, in order; the others untouched). The detector alone, as the clusters always read it: the
+    review's other readings (an answer to an identity question set aside, a promise said only in an
+    amount and a date) are left out."""
+    stale = [c for c in calls if c.playbook != engine.ref]
+    lines = [(call, u.utterance_id, u.text, previous)
+             for call in stale for u, previous in _debtor_lines(call)]
+    found: dict[str, list[IntentHit]] = {c.call_id: [] for c in stale}
+    features = engine.space.encode([text for _, _, text, _ in lines]) if lines else None
+    for row, (call, utterance_id, _, previous) in enumerate(lines):
+        result = engine.detector.detect(features.row(row), IntentContext(previous_agent_text=previous))
+        if result is not None:
+            intent = engine.playbook.intent(result.intent)
+            found[call.call_id].append(IntentHit(utterance_id=utterance_id, intent=intent.id, kind=intent.kind,
+                                                 name=intent.name, confidence=result.confidence))
+    return [dataclasses.replace(c, intents=found[c.call_id]) if c.call_id in found else c for c in calls]
+
+
+def _debtor_lines(call: MinedCall) -> Iterator[tuple[MinedUtterance, str | None]]:
+    """Each debtor utterance with something said, and the agent's last words before it."""
+    previous = None
+    for u in call.utterances:
+        if not u.text.strip():
+            continue
+        if u.speaker in DEBTOR_SPEAKERS:
+            yield u, previous
+        else:
+            previous = u.text
