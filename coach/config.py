@@ -116,6 +116,10 @@ class Settings(BaseSettings):
     #: Longest recording reviewed (seconds); a longer one is refused before it fills memory (two
     #: hours of two-channel audio is ~0.9 GB decoded).
     max_recording_seconds: float = Field(default=7_200, gt=0)
+    #: Longest one file's review may take (seconds; 0: no limit), checked between its steps (each batch
+    #: of speech windows, each event of the analysis): over it the review gives up and nothing is
+    #: stored. Two hours of Mandarin take ~12 minutes on two cores with Whisper base (docs/benchmarks.md).
+    review_timeout_seconds: float = Field(default=1_800, ge=0)
     #: One party's utterance starting up to this many seconds before their previous one ended is
     #: repaired (the earlier one is clamped, with a warning); a larger overlap is refused.
     max_overlap_repair_seconds: float = Field(default=5.0, ge=0)

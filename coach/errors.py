@@ -66,6 +66,12 @@ class StorageError(CoachError):
     exit_code = 6
 
 
+class TimeLimitError(CoachError):
+    """Work (a review, a mining run) took longer than its configured limit; nothing was stored."""
+
+    exit_code = 5
+
+
 class NotFoundError(CoachError):
     """A call, note or token that does not exist."""
 

@@ -20,6 +20,7 @@ from coach.errors import (
     PermissionDeniedError,
     PlaybookError,
     StorageError,
+    TimeLimitError,
 )
 from coach.jsontext import whole_characters
 
@@ -40,7 +41,7 @@ _DRIVER_HOST = re.compile(r'(server at|host) "?[^\s",]+"?(, port \d+)?')
 #: HTTP status for each kind of user-facing error.
 STATUS: dict[type[CoachError], int] = {
     NotFoundError: 404, PermissionDeniedError: 403, InputError: 422, PlaybookError: 422, StorageError: 503, ModelUnavailableError: 503,
-    ConfigError: 503,
+    ConfigError: 503, TimeLimitError: 503,
 }
 
 

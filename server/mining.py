@@ -14,13 +14,12 @@ import dataclasses
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import BaseModel
 
 from coach.config import Settings
 from coach.mining import MiningOptions, MiningResult, MiningSettings, mine
-from coach.mining.corpus import MiningTimeout
 from coach.mining.models import Cluster, IntentFigures, ObjectionResponses, Unclustered, Window
 from coach.mining.options import DEFAULT_MIN_CALLS, DEFAULT_MIN_CLUSTER_SIZE
 from coach.playbook.registry import PlaybookRegistry
@@ -81,10 +80,7 @@ async def _mine(request: Request, store: CallStore, filters: CallFilter, viewer:
                 parts: set[str]) -> MiningResult:
     settings: Settings = request.app.state.settings
     options = dataclasses.replace(options, parts=frozenset(parts))
-    try:
-        return await MINING.run(holder(viewer), lambda: mine(store, filters, viewer, options, settings=settings))
-    except MiningTimeout as exc:
-        raise HTTPException(status_code=503, detail=str(exc)) from None
+    return await MINING.run(holder(viewer), lambda: mine(store, filters, viewer, options, settings=settings))
 
 
 @router.get("/intents", response_model=IntentsAnswer)

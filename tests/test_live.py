@@ -97,7 +97,7 @@ class ScriptRecognizer:
                     return self._text_at(channel, (begin + len(audio) / 2) / 16_000)
         raise AssertionError("audio not in the recording")
 
-    def recognize_batch(self, samples, clips, language, batch_size=8) -> list[Recognition]:
+    def recognize_batch(self, samples, clips, language, batch_size=8, deadline=None) -> list[Recognition]:
         """A recording's channels arrive laid end to end, each clip timed within that."""
         assert np.array_equal(samples, self.audio.reshape(-1))
         duration = self.audio.shape[1] / 16_000

@@ -21,6 +21,7 @@ import numpy as np
 
 from coach.audio.recognizer import AsrOptions, EngineBusy, Recognition, SpeechRecognizer, register_backend
 from coach.audio.segmenter import RATE
+from coach.deadline import Deadline
 from coach.errors import ModelUnavailableError
 from coach.models import offline_environment, resolve_model_path
 from coach.text.normalize import cjk_ratio, to_simplified
@@ -142,7 +143,7 @@ class WhisperASR:
         return Recognition(text, _avg_logprob(result), float(result.no_speech_prob), float(get_compression_ratio(text)))
 
     def recognize_batch(self, samples: np.ndarray, clips: list[tuple[float, float]], language: str,
-                        batch_size: int = 8) -> list[Recognition]:
+                        batch_size: int = 8, deadline: Deadline | None = None) -> list[Recognition]:
         """Transcribe many clips (start, end seconds) of one recording: one Recognition per clip.
 
         Clips are packed into 30-second windows with a one-second pause between them (far fewer
@@ -157,14 +158,17 @@ class WhisperASR:
         where Whisper repeated one sentence over and over, or sharing a segment with another clip,
         would meet the same neighbours again when re-packed (clips keep their spoken order), so it
         is decoded on its own. A clip decoded on its own goes through :meth:`recognize`, as a live
-        call decodes an utterance (a third of the encoder's cost for a short clip). Blocking."""
+        call decodes an utterance (a third of the encoder's cost for a short clip). Blocking;
+        ``deadline`` is checked before each batch of windows and each clip decoded alone."""
+        deadline = deadline or Deadline(None)
         results = [_NOTHING] * len(clips)
         pending = list(range(len(clips)))
         alone: list[int] = []
         for _ in range(2):  # the first packing, and at most one more for the clips it dropped
             if not pending:
                 break
-            found, empty, tangled = self._decode_packed(samples, [clips[i] for i in pending], language, batch_size)
+            found, empty, tangled = self._decode_packed(samples, [clips[i] for i in pending], language, batch_size,
+                                                        deadline)
             for i, recognition in zip(pending, found):
                 results[i] = recognition
             alone += [pending[j] for j in tangled]
@@ -173,16 +177,17 @@ class WhisperASR:
                 break
         alone += pending
         for i in sorted(alone):
+            deadline.check("speech recognition")
             start, end = clips[i]
             results[i] = self.recognize(samples[int(start * RATE) : int(end * RATE)], language)
         return results
 
     def _decode_packed(self, samples: np.ndarray, clips: list[tuple[float, float]], language: str,
-                       batch_size: int) -> tuple[list[Recognition], list[int], list[int]]:
+                       batch_size: int, deadline: Deadline) -> tuple[list[Recognition], list[int], list[int]]:
         """Each clip's recognition from packed windows, the clips that came back empty, and the clips
         tangled with others (a segment over two clips, or a window where Whisper looped)."""
         packed, windows, spans = pack_clips(samples, clips)
-        segments = self._decode_batched(packed, windows, language, batch_size)
+        segments = self._decode_batched(packed, windows, language, batch_size, deadline)
         heard: list[list] = [[] for _ in clips]
         tangled: set[int] = set()
         for segment in segments:
@@ -199,7 +204,7 @@ class WhisperASR:
         return results, empty, sorted(tangled)
 
     def _decode_batched(self, audio: np.ndarray, windows: list[tuple[float, float]], language: str,
-                        batch_size: int) -> list[WindowSegment]:
+                        batch_size: int, deadline: Deadline) -> list[WindowSegment]:
         """The segments, with timestamps, of packed ``windows`` of ``audio``.
 
         Each window goes through the encoder on its own and ``batch_size`` windows through the decoder
@@ -217,6 +222,7 @@ class WhisperASR:
         # One batch at a time holds a decoding slot, so live calls sharing the model wait at most one
         # batch (a second or two), never a whole recording.
         for first in range(0, len(windows), batch_size):
+            deadline.check("speech recognition")
             group = windows[first : first + batch_size]
             with self._slots.hold():
                 encoded = [np.asarray(self._encode(audio[int(start * RATE) : int(end * RATE)], WINDOW_SECONDS))

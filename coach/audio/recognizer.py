@@ -13,9 +13,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from coach.deadline import Deadline
 
 
 @dataclass(frozen=True)
@@ -62,9 +65,10 @@ class SpeechRecognizer(Protocol):
         ...
 
     def recognize_batch(self, samples: np.ndarray, clips: list[tuple[float, float]], language: str,
-                        batch_size: int = 8) -> list[Recognition]:
+                        batch_size: int = 8, deadline: Deadline | None = None) -> list[Recognition]:
         """Many utterances of one recording (its channels laid end to end): one Recognition per (start,
-        end) clip, in seconds. Blocking."""
+        end) clip, in seconds. Blocking; ``deadline`` is checked between batches (a recording's review
+        has a wall-clock limit, COACH_REVIEW_TIMEOUT_SECONDS)."""
         ...
 
 

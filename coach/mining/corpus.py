@@ -7,12 +7,12 @@ analysis: the landscape a trainer sees is the one coaches and agents saw.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-from coach.errors import CoachError, InputError, NotFoundError
+from coach.deadline import Deadline as TimeLimit
+from coach.errors import CoachError, InputError, NotFoundError, TimeLimitError
 from coach.storage import CallFilter, CallStore, CallSummary, Viewer
 
 #: Call outcomes that count as "it worked": the debtor promised to pay, or paid, in the same call.
@@ -23,26 +23,17 @@ DEBTOR_SPEAKERS = ("debtor", "unknown")
 PAGE_SIZE = 200
 
 
-class MiningTimeout(CoachError):
+class MiningTimeout(TimeLimitError):
     """Mining took longer than it may; nothing was changed."""
-
-    exit_code = 5
 
 
 @dataclass(frozen=True)
-class Deadline:
+class Deadline(TimeLimit):
     """A point in time after which mining gives up (checked between steps, so the work stops soon after)."""
 
-    at: float | None
-
-    @classmethod
-    def after(cls, seconds: float | None) -> Deadline:
-        return cls(None if not seconds else time.monotonic() + seconds)
-
-    def check(self, step: str) -> None:
-        if self.at is not None and time.monotonic() > self.at:
-            raise MiningTimeout(f"mining took too long ({step}); nothing was changed",
-                                hint="narrow the filters (dates, team, agent, language) or mine fewer calls")
+    work: str = "mining"
+    hint: str | None = "narrow the filters (dates, team, agent, language) or mine fewer calls"
+    error: type[CoachError] = MiningTimeout
 
 
 @dataclass(frozen=True)

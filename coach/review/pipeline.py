@@ -20,6 +20,7 @@ from pydantic import ValidationError
 
 from coach.audio.files import stored_suffix
 from coach.config import Settings, get_settings
+from coach.deadline import Deadline
 from coach.engine import CoachEngine, get_engine
 from coach.errors import InputError, NotFoundError, StorageError, describe_validation_error
 from coach.events import BaseEvent
@@ -116,9 +117,20 @@ def review_file(path: str | Path, request: ReviewRequest | None = None, settings
     check_request(request)
     check_file(path)
     digest = content_hash or file_hash(path)
+    deadline = review_deadline(path, settings)
     read = read_file(path, request, settings)
-    reviewed = analyse_call(read, request, settings) if isinstance(read, Call) else review_decoded(read, request, settings)
+    deadline.check("decoding")
+    reviewed = (analyse_call(read, request, settings, deadline) if isinstance(read, Call)
+                else review_decoded(read, request, settings, deadline))
     return from_file(reviewed, path, digest)
+
+
+def review_deadline(path: Path, settings: Settings) -> Deadline:
+    """The wall-clock limit of one file's review (COACH_REVIEW_TIMEOUT_SECONDS; 0: none). A recording
+    is bounded by COACH_MAX_RECORDING_SECONDS too, but its review time is not: a busy machine, or a
+    slow speech model, could hold a review worker for as long as it takes."""
+    return Deadline.after(settings.review_timeout_seconds, work=f"the review of {path.name}",
+                          hint="review it when the server is less busy, or raise COACH_REVIEW_TIMEOUT_SECONDS")
 
 
 def check_request(request: ReviewRequest) -> None:
@@ -218,8 +230,13 @@ def from_file(reviewed: ReviewedCall, path: Path, digest: str) -> ReviewedCall:
     return reviewed
 
 
-def review_transcript(call: Call, engine: CoachEngine, *, speaker_method: str | None = None) -> ReviewedCall:
-    events = list(engine.analyze(call))
+def review_transcript(call: Call, engine: CoachEngine, *, speaker_method: str | None = None,
+                      deadline: Deadline | None = None) -> ReviewedCall:
+    deadline = deadline or Deadline(None)
+    events = []
+    for event in engine.analyze(call):
+        deadline.check("analysis")
+        events.append(event)
     outcome, summary = conclude(events, call.language, call.started_at, call.metadata.balance)
     duration = max((u.end for u in call.utterances), default=0.0)
     return ReviewedCall(call=call, playbook=engine.ref, events=events, outcome=outcome, summary=summary,
@@ -260,20 +277,24 @@ def review_recording(path: Path, request: ReviewRequest, settings: Settings) -> 
     return review_decoded(decode_recording(path, settings), request, settings)
 
 
-def review_decoded(decoded: DecodedRecording, request: ReviewRequest, settings: Settings) -> ReviewedCall:
+def review_decoded(decoded: DecodedRecording, request: ReviewRequest, settings: Settings,
+                   deadline: Deadline | None = None) -> ReviewedCall:
+    deadline = deadline or Deadline(None)
     language, decoded = recording_language(decoded, request, settings)
     # a playbook that cannot be used is refused before recognition
     review_engine(request, language, settings, source=str(decoded.path))
-    return analyse_call(recognize_recording(decoded, language, request, settings), request, settings)
+    deadline.check("language identification")
+    return analyse_call(recognize_recording(decoded, language, request, settings, deadline), request, settings, deadline)
 
 
-def analyse_call(read: Call | HeardRecording, request: ReviewRequest, settings: Settings) -> ReviewedCall:
+def analyse_call(read: Call | HeardRecording, request: ReviewRequest, settings: Settings,
+                 deadline: Deadline | None = None) -> ReviewedCall:
     """The analysis stage: a transcript's call, or a transcribed recording, through its playbook's engine."""
     source = str(read.path) if isinstance(read, HeardRecording) else f"call {read.call_id!r}"
     engine = review_engine(request, read.language, settings, source=source)
     if isinstance(read, HeardRecording):
-        return analyse_recording(read, request, engine)
-    return review_transcript(read, engine)
+        return analyse_recording(read, request, engine, deadline)
+    return review_transcript(read, engine, deadline=deadline)
 
 
 def decode_recording(path: Path, settings: Settings) -> DecodedRecording:
@@ -346,7 +367,8 @@ def _playbook_language(request: ReviewRequest) -> str | None:
     return load_playbook(request.playbook).language if request.playbook else None
 
 
-def recognize_recording(decoded: DecodedRecording, language: str, request: ReviewRequest, settings: Settings) -> HeardRecording:
+def recognize_recording(decoded: DecodedRecording, language: str, request: ReviewRequest, settings: Settings,
+                        deadline: Deadline | None = None) -> HeardRecording:
     """Transcribe every channel's speech with the language's speech model (refusing a recording in
     which nothing usable is heard)."""
     from coach.live import load_speech_model
@@ -354,7 +376,7 @@ def recognize_recording(decoded: DecodedRecording, language: str, request: Revie
 
     path, audio, speech = decoded.path, decoded.audio, decoded.speech
     asr = load_speech_model(language, settings)
-    clips = transcribe_channels(audio, asr, language, speech=speech)
+    clips = transcribe_channels(audio, asr, language, speech=speech, deadline=deadline)
     if not clips:
         found = sum(len(stretches) for stretches in speech)
         _refuse_in_another_language(path, language, decoded.warnings)
@@ -380,7 +402,8 @@ def _refuse_in_another_language(path: Path, language: str, warnings: list[CallWa
                      "coach reviews English and Chinese calls; pass --language to review it anyway")
 
 
-def analyse_recording(heard: HeardRecording, request: ReviewRequest, engine: CoachEngine) -> ReviewedCall:
+def analyse_recording(heard: HeardRecording, request: ReviewRequest, engine: CoachEngine,
+                      deadline: Deadline | None = None) -> ReviewedCall:
     """The transcribed recording as a call (whose parties, on a mono track, are told apart by voice
     and words), through the engine."""
     path, clips = heard.path, heard.clips
@@ -404,7 +427,8 @@ def analyse_recording(heard: HeardRecording, request: ReviewRequest, engine: Coa
                 metadata=call_metadata(request.metadata), utterances=utterances)
     call = _with_request(call, request)
     call.warnings.extend(heard.warnings)
-    reviewed = review_transcript(call, engine, speaker_method=method)
+    (deadline or Deadline(None)).check("telling the speakers apart")
+    reviewed = review_transcript(call, engine, speaker_method=method, deadline=deadline)
     reviewed.duration = heard.duration
     reviewed.audio_file = path
     return reviewed

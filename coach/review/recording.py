@@ -19,6 +19,7 @@ from coach.audio.asr import accept
 from coach.audio.files import RATE
 from coach.audio.recognizer import SpeechRecognizer
 from coach.audio.segmenter import SegmenterOptions, speech_segments
+from coach.deadline import Deadline
 from coach.transcript import Utterance
 
 #: Mono recordings hold both parties on one track; a shorter pause keeps their turns apart.
@@ -53,7 +54,8 @@ def channel_speech(audio: np.ndarray, pause_ms: int = SegmenterOptions.end_silen
 
 
 def transcribe_channels(audio: np.ndarray, asr: SpeechRecognizer, language: str, *, batch_size: int = 8,
-                        speech: list[list[tuple[float, float]]] | None = None) -> list[Clip]:
+                        speech: list[list[tuple[float, float]]] | None = None,
+                        deadline: Deadline | None = None) -> list[Clip]:
     """Every channel's speech (found here unless ``speech`` gives it), transcribed and guarded against
     Whisper's failure modes, in spoken order (by start time across channels).
 
@@ -65,7 +67,8 @@ def transcribe_channels(audio: np.ndarray, asr: SpeechRecognizer, language: str,
     padded = [(channel * duration + max(0.0, start - PAD_SECONDS), channel * duration + min(duration, end + PAD_SECONDS))
               for channel, start, end in placed]
     found = []
-    for (channel, start, end), recognition in zip(placed, asr.recognize_batch(audio.reshape(-1), padded, language, batch_size)):
+    for (channel, start, end), recognition in zip(placed, asr.recognize_batch(audio.reshape(-1), padded, language, batch_size,
+                                                                                      deadline=deadline)):
         text = accept(recognition, language)
         if text:
             found.append(Clip(channel, round(start, 3), round(end, 3), text))

@@ -260,3 +260,40 @@ def test_a_review_again_under_a_taken_call_id_is_refused_and_the_earlier_review_
                           source="cli", settings=settings)
     assert store.has_call(first.call_id) and store.has_call(other.call_id)
     store.close()
+
+
+def test_a_review_past_its_time_limit_gives_up_with_a_clear_error_and_stores_nothing(tmp_path):
+    """COACH_REVIEW_TIMEOUT_SECONDS: a recording's review that takes longer gives up at its next step,
+    says which, and stores nothing (a file reviewed before the limit was hit stays as it was)."""
+    from coach.errors import TimeLimitError
+
+    settings = Settings(data_dir=tmp_path)
+    store = CallStore(settings.database(), settings)
+    kept = review_into_store(store, EXAMPLES / "en-cooperative.json", source="cli", settings=settings)
+    hurried = settings.model_copy(update={"review_timeout_seconds": 1e-9})
+    with pytest.raises(TimeLimitError, match=r"the review of en-short-call.flac took too long \(decoding\)") as caught:
+        review_into_store(store, SHORT, ReviewRequest(language="en"), source="upload", settings=hurried)
+    assert caught.value.exit_code == 5 and "COACH_REVIEW_TIMEOUT_SECONDS" in caught.value.hint
+    assert [c.id for c in store.list_calls()] == [kept.call_id]
+    store.close()
+
+
+def test_the_time_limit_is_checked_in_speech_recognition_and_in_the_analysis(en_engine):
+    """The long steps look at the deadline as they go, not only between steps: each batch of speech
+    windows, each clip decoded alone, each event of the analysis."""
+    from coach.audio.asr import load_asr
+    from coach.audio.files import load_audio
+    from coach.deadline import Deadline
+    from coach.errors import TimeLimitError
+    from coach.review.pipeline import review_transcript
+    from coach.review.recording import transcribe_channels
+    from coach.transcript import Call
+
+    past = Deadline(0.0, work="the review of x")
+    audio = load_audio(SHORT)
+    with pytest.raises(TimeLimitError, match=r"\(speech recognition\)"):
+        transcribe_channels(audio, load_asr("tiny.en"), "en", deadline=past)
+    assert transcribe_channels(audio[:, : 16_000 * 8], load_asr("tiny.en"), "en", deadline=Deadline.after(600))
+    call = Call.model_validate(json.loads((EXAMPLES / "en-cooperative.json").read_text()))
+    with pytest.raises(TimeLimitError, match=r"\(analysis\)"):
+        review_transcript(call, en_engine, deadline=past)

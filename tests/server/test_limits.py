@@ -74,3 +74,28 @@ def test_a_full_queue_answers_503_with_retry_after(kind, monkeypatch):
                     response = client.post("/v1/calls", headers=headers, files={"file": ("c.json", handle)})
         assert response.status_code == 503, response.text
         assert response.headers["Retry-After"] == "30" and "busy" in response.json()["detail"]
+
+
+def test_an_upload_whose_review_takes_too_long_is_a_503_and_nothing_is_stored():
+    """COACH_REVIEW_TIMEOUT_SECONDS through the API: the review gives up, the client is told why and
+    what to do, and no call is stored."""
+    from fastapi.testclient import TestClient
+
+    from coach.config import Settings
+    from coach.storage import CallStore
+    from server.app import create_app
+    from tests.conftest import EXAMPLES
+
+    with tempfile.TemporaryDirectory() as folder:
+        settings = Settings(data_dir=Path(folder), uploads_per_minute=0, review_timeout_seconds=1e-9)
+        store = CallStore(settings.database(), settings)
+        token = store.create_token("cho", "coach", team="north")[0]
+        with TestClient(create_app(settings, preload=(), store=store)) as client, \
+                (EXAMPLES / "en-cooperative.json").open("rb") as handle:
+            response = client.post("/v1/calls", headers={"Authorization": f"Bearer {token}"},
+                                   files={"file": ("c.json", handle)})
+        assert response.status_code == 503, response.text
+        detail = response.json()["detail"]
+        assert "the review of c.json took too long" in detail and "COACH_REVIEW_TIMEOUT_SECONDS" in detail
+        assert store.list_calls() == []
+        store.close()
