@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from coach.analyzers.base import EVERYONE, Analyzer, Turn, register
 from coach.analyzers.features import Features, FeatureSpace
 from coach.analyzers.matcher import CompiledMatcher, Match
+from coach.analyzers.stages import DECEASED
 from coach.events import BaseEvent
 from coach.languages import language_pack
 from coach.outcome import stated_amounts
@@ -60,6 +61,8 @@ class ComplianceRules:
         self.duty_starts = {
             r.id: CompiledMatcher(r.after_debtor, space) for r in self.rules if r.after_debtor and not r.after_debtor.is_empty()
         }
+        #: What the agent may say to the family of a debtor who died (``Rule.after_death``).
+        self.after_death = {r.id: CompiledMatcher(r.after_death, space) for r in self.rules if r.after_death}
         #: The agent's words that say the debtor asked (``Rule.acknowledged``).
         self.acknowledgements = {r.id: CompiledMatcher(r.acknowledged, space) for r in self.rules if r.acknowledged}
 
@@ -172,7 +175,8 @@ class ComplianceMonitor:
             if gated and (rule.kind != "prohibited" or rule.id not in self.rules.anytime
                           or any(self.metadata.get(k) is not None for k in rule.when_metadata)):
                 continue
-            if rule.kind == "prohibited" and rule.before == "identity_verified" and identity_verified:
+            if rule.kind == "prohibited" and rule.before == "identity_verified" and (
+                    identity_verified or self._handles_a_death(rule, features)):
                 continue
             if rule.kind == "required" and (rule.id in self.satisfied or rule.after not in self.anchors):
                 continue
@@ -200,6 +204,11 @@ class ComplianceMonitor:
             method = f"anytime:{match.method}" if anytime else match.method
             found.append(Finding(rule, evidence, match.confidence, method, utterance_id, start, speaker))
         return found
+
+    def _handles_a_death(self, rule: Rule, features: Features) -> bool:
+        """The line is what ``rule.after_death`` allows, said after the debtor side told of the death."""
+        allowed = self.rules.after_death.get(rule.id)
+        return allowed is not None and f"intent:{DECEASED}" in self.anchors and allowed.match(features) is not None
 
     def _lift_or_restart(self, utterance_id: int, features: Features, intents: list[str] | tuple[str, ...],
                          starting: list[str], consents: str | None) -> None:

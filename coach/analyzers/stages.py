@@ -42,8 +42,10 @@ class StageDetector:
         return self._confirmations.match(features) if self._confirmations else None
 
 
+#: The debtor side's word that the debtor has died.
+DECEASED = "deceased"
 #: Intents whose answer says the one on the line is not the debtor.
-NOT_THE_DEBTOR = ("wrong_party", "deceased")
+NOT_THE_DEBTOR = ("wrong_party", DECEASED)
 
 
 @dataclass

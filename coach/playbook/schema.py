@@ -280,6 +280,12 @@ class Rule(Strict):
     #: for you, but", "we'll go on autodialling this mobile though you revoked consent"). A required
     #: rule's, even once its statement was made: words that take it back ("no, we're not collectors").
     anytime: Matcher | None = None
+    #: Third-party rules (``before: identity_verified``) only: what the agent may say to the family once
+    #: the one on the line said the debtor has died (the ``deceased`` intent): condolences, collection
+    #: stopped, the estate's part and the family's lack of personal liability, a death certificate. The
+    #: handling of a death is owed to the family, not news of a debt to a stranger; asking the family
+    #: to pay still breaks the rule (write the patterns to refuse it).
+    after_death: Matcher | None = None
     #: Prohibited rules only: the offensive-language model (profanity, insults; see
     #: :mod:`coach.text.offensive`) also triggers this rule, beyond what ``trigger`` lists.
     offensive_language: bool = False
@@ -299,6 +305,10 @@ class Rule(Strict):
                              "would not apply yet); another rule's trigger already holds at any time")
         if self.anytime is not None and self.anytime.is_empty():
             raise ValueError("anytime needs phrases, patterns or examples (or leave it out)")
+        if self.after_death is not None and (kind != "prohibited" or self.before != "identity_verified"
+                                             or self.after_death.is_empty()):
+            raise ValueError("after_death belongs to rules with before: identity_verified and needs phrases, patterns "
+                             "or examples (or leave it out)")
         if self.acknowledged is not None and (kind != "duty" or self.acknowledged.is_empty()):
             raise ValueError("acknowledged belongs to duty rules and needs phrases, patterns or examples (or leave it out)")
         if kind != "duty" and self.lawful_examples:

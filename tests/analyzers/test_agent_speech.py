@@ -371,6 +371,7 @@ def test_impersonation_and_threats_near_those_words_are_still_caught(en_engine, 
     # a distinction drawn, borrowing to repay advised against, a letter's process, an approval not promised
     ("zh", "欠信用卡是民事上的事，跟刑事案件不是一回事，坐牢更谈不上"),
     ("zh", "借新还旧千万别试，那样窟窿只会越来越大"),
+    ("zh", "你说打算找其他平台借一笔先填上，我劝你别这么办，拆东墙补西墙利息只会越背越多"),
     ("zh", "律师函寄不寄、哪天寄，要看银行法务的安排，我这边管不了"),
     ("zh", "停息挂账能不能办要看审批，我没法保证一定能批下来"),
     # the debtor's suspicion of the agent, scammers in general, the debtor's words quoted

@@ -262,6 +262,41 @@ def test_a_disclosure_as_speech_recognition_writes_it_is_still_one(zh_engine):
     assert "CN-3P" in _rules(events)
 
 
+DEATH_HANDLED = {
+    "en": ("hello, is this martin cole", "martin died last month, this is his sister",
+           ["i'm so sorry to hear that. i'll note it on the file and stop any further collection calls",
+            "just so you know, you're not personally liable for what he owed, his estate deals with it",
+            "when you get a chance, send a copy of the death certificate and we'll pass his account to our estates team"],
+           ["i'm sorry for your loss, but could you pay his card balance of nine hundred dollars for him",
+            "we'll stop collection, though you would need to cover the balance yourself",
+            "his account with harbor bank is ninety days past due"]),
+    "zh": ("喂 是赵立新吗", "他前几天已经去世了 我是他女儿",
+           ["真的很遗憾 请您节哀 这个账户我们会马上停止所有催收电话",
+            "您不用担心 他欠的钱家里人不用自己掏钱替他还 最多只在他留下的遗产里处理",
+            "麻烦您有空的时候把死亡证明拍一下发过来 他那笔欠款我们这边好按身故办理"],
+           ["请节哀 不过他欠的一万二 您做女儿的看能不能先垫上",
+            "家属按法律没有还款义务 可是你们家里总得有人出面把这钱还了",
+            "他那张信用卡逾期了四个月 欠款一万二"]),
+}
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_handling_of_a_death_told_to_the_family_is_no_disclosure(request, language):
+    """Once the one on the line says the debtor died, condolences, collection stopped, the estate and a
+    death certificate are what the agent owes the family (the rule's ``after_death``); asking the
+    family to pay, or the debt's details said for themselves, still break the third-party rule. Said
+    before anyone spoke of a death, the same words still disclose a debt to a stranger."""
+    engine = request.getfixturevalue(f"{language}_engine")
+    rule = "US-3P" if language == "en" else "CN-3P"
+    question, death, handled, pressed = DEATH_HANDLED[language]
+    for line in handled:
+        assert rule not in _rules(run_call(engine, [("agent", question), ("third_party", death), ("agent", line)])), line
+        assert rule in _rules(run_call(engine, [("agent", question), ("third_party", "he's not here right now" if language == "en"
+                                                                      else "我是他同事 他在开会"), ("agent", line)])), line
+    for line in pressed:
+        assert rule in _rules(run_call(engine, [("agent", question), ("third_party", death), ("agent", line)])), line
+
+
 def test_chinese_hours_gate(zh_engine):
     events = run_call(zh_engine, [("agent", "您好")], metadata={"local_time": "22:40", "attempts_today": 8})
     assert {"CN-HOURS", "CN-FREQ"} <= set(_rules(events))

@@ -197,6 +197,13 @@ def test_lawful_examples_belong_to_duty_rules(tmp_path, valid_data):
     assert "lawful_examples belong to duty rules only" in _error(_write(tmp_path, data))
 
 
+def test_words_for_after_a_death_belong_to_third_party_rules(tmp_path, valid_data):
+    data = copy.deepcopy(valid_data)
+    rule = next(r for r in data["rules"] if r["kind"] == "prohibited" and r.get("before") != "identity_verified")
+    rule["after_death"] = {"patterns": ["sorry for your loss"]}
+    assert "after_death belongs to rules with before: identity_verified" in _error(_write(tmp_path, data))
+
+
 def test_acknowledged_words_belong_to_duty_rules(tmp_path, valid_data):
     data = copy.deepcopy(valid_data)
     rule = next(r for r in data["rules"] if r["kind"] == "prohibited")
