@@ -54,6 +54,7 @@ class ComplianceRules:
     def __init__(self, playbook: Playbook, space: FeatureSpace) -> None:
         self.rules = list(playbook.rules)
         self.language = playbook.language
+        self.pack = language_pack(playbook.language)
         self.triggers = {r.id: CompiledMatcher(r.trigger, space) for r in self.rules if not r.trigger.is_empty()}
         #: Words that break a rule by themselves: a duty's before it started, a metadata-gated rule's
         #: without its metadata (see ``Rule.anytime``).
@@ -206,9 +207,12 @@ class ComplianceMonitor:
         return found
 
     def _handles_a_death(self, rule: Rule, features: Features) -> bool:
-        """The line is what ``rule.after_death`` allows, said after the debtor side told of the death."""
+        """The line is what ``rule.after_death`` allows, said after the debtor side told of the death,
+        or itself speaking of it ("请节哀 ... 暂停所有催收": the death was heard, if not by us)."""
         allowed = self.rules.after_death.get(rule.id)
-        return allowed is not None and f"intent:{DECEASED}" in self.anchors and allowed.match(features) is not None
+        if allowed is None or allowed.match(features) is None:
+            return False
+        return f"intent:{DECEASED}" in self.anchors or self.rules.pack.speaks_of_death(features.norms[0])
 
     def _lift_or_restart(self, utterance_id: int, features: Features, intents: list[str] | tuple[str, ...],
                          starting: list[str], consents: str | None) -> None:

@@ -133,6 +133,10 @@ class LanguagePack:
     #: classifier is sure of it, as a reassurance does.
     empathy: re.Pattern[str] | None = None
     empathy_veto: re.Pattern[str] | None = None
+    #: Words that speak of the debtor's death ("sorry for your loss", "the estate", "请节哀", "继承遗产"): a
+    #: line saying them is said to the family of a debtor who died, whether or not the death itself
+    #: was heard (a recognition slip, an excerpt): see ``Rule.after_death``.
+    death: re.Pattern[str] | None = None
     #: Where a line breaks into clauses: punctuation, and the pauses a transcript of a language written
     #: without spaces marks with one.
     clause_break: re.Pattern[str] | None = None
@@ -210,6 +214,9 @@ class LanguagePack:
         if self.empathy is None or not self.empathy.search(text):
             return False
         return not (self.empathy_veto is not None and self.empathy_veto.search(text))
+
+    def speaks_of_death(self, text: str) -> bool:
+        return self.death is not None and self.death.search(text) is not None
 
     def unreported(self, text: str) -> str | None:
         """The line without its clauses that report the listener's own words, or None when it reports

@@ -136,6 +136,11 @@ PACK = LanguagePack(
     concedes_then_turns=re.compile(
         r"^(?:(?:ok|okay|alright|right|sure|yes|yeah|well|so|and)\s+)*(?:got it|understood|i understand|i hear you"
         r"|i get (?:it|that)|i see|fair enough|noted|that.?s fine|i know)\b(?:\s+\w+){0,6}?\s+but\b"
+        # a bare yes, or the agent's promise to deal with the lawyer, and then a turn ("okay but you
+        # dont really need a lawyer", "well reach out to them but honestly lawyers drag these things out")
+        r"|^(?:ok|okay|alright|sure|fine)\s+but\b"
+        r"|^(?:we|i)(?:ll| will)? (?:reach out|contact|call|get in touch|be in touch|talk)(?: to| with)? (?:them|him|her"
+        r"|your (?:lawyer|attorney|counsel))(?:\s+\w+){0,3}?\s+but\b"
     ),
     negation=re.compile(
         r"\b(?:not|no|never|nobody|nobodys|no one|nothing|nothings|none|neither|won.?t|wont|isn.?t|aren.?t|wasn.?t|weren.?t|don.?t|dont"
@@ -214,6 +219,8 @@ PACK = LanguagePack(
         r"|i (?:do )?apologi[sz]e|sorry (?:to bother|for (?:the|any) (?:bother|trouble|inconvenience)))\b"
     ),
     empathy_veto=re.compile(r"\b(?:but|however|though|if|unless|or else|otherwise|still have to|need you to)\b"),
+    death=re.compile(r"\b(?:sorry (?:for|about) your loss|condolences|passed away|(?:his|her|their) passing|deceased|"
+                     r"(?:his|her|the) estate|probate|executor|executrix|death certificate|(?:he|she) died)\b"),
     open_question=re.compile(
         r"(?:^|[,.;!?]\s*)(?:(?:so|and|ok|okay|alright|now|well|um|uh)\s+)*"
         r"(?:what(?!\s+(?:about|if)\b)|whats|why|how (?:much|many|come|long|often)|when|where|which|who)\b"

@@ -126,6 +126,7 @@ PACK = LanguagePack(
                        # the agent's own apology ("刚才把您名字念错了 真不好意思")
                        r"|不好意思|抱歉|对不起"),
     empathy_veto=re.compile(r"但|可是|不过|然而|只是|要是|如果|否则|不然|再不|还不|赶紧还|必须"),
+    death=re.compile(r"节哀|去世|过世|离世|身故|遗产|继承人|继承的|死亡证明|后事|丧事"),
     open_question=re.compile(r"什么|啥|为什么|为啥|怎么(?!样)|哪|多少|几(?:号|天|个|期|月|点|时)"),
     payment_offer=re.compile(
         r"能不能|可不可以|可以吗|行不行|行吗|好不好|好吗|怎么样|我们可以|可以给您|可以帮您|帮您(?:申请|办|设置|安排)"

@@ -183,6 +183,13 @@ def test_one_threatening_clause_in_a_long_courteous_turn_is_caught(engine_for, l
     ("zh", "您要是不还 我们就打给您通讯录里的所有人", {"CN-PRIV"}),
     ("zh", "您再拖着试试 有您好受的", {"CN-ABUSE"}),
     ("en", "since your dad passed the balance goes to you now", {"US-DECEASED"}),
+    # the relation named and the duty put on the listener, a duty by custom, the debt passed on
+    ("en", "okay, well, as his son you'll need to pay what's left on the card", {"US-DECEASED"}),
+    ("en", "as her husband you'd be the one on the hook for it now", {"US-DECEASED"}),
+    ("en", "the account falls to the surviving spouse, that's how it works", {"US-DECEASED"}),
+    ("en", "most families pay these off to honor the person, could we start with fifty", {"US-DECEASED"}),
+    ("en", "out of respect for your dad, maybe put something toward it this week", {"US-DECEASED"}),
+    ("en", "if a dispute form comes in the mail, go ahead and toss it", {"US-DISPUTE"}),
     ("zh", "您丈夫的欠款现在得由您来还", {"CN-ESTATE"}),
     ("zh", "实在不行您先去借呗上借一点 把这期先还了", {"CN-MISLEAD"}),  # steering to a lending platform
     ("zh", "您配合一下 我保证您这几年的罚息全部免掉", {"CN-MISLEAD"}),  # a promise no one may make

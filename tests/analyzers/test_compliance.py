@@ -161,6 +161,9 @@ def test_asking_whether_the_debtor_has_a_lawyer_is_no_impersonation(en_engine, l
     ("i dispute this, i never owed that", "a dispute takes weeks to sort out, so why not clear it today and be done", "US-DISPUTE"),
     ("i filed chapter 7 last month", "thanks for letting me know about the filing, please send us the case number when you have it", None),
     ("please deal with my attorney from now on", "got it, your lawyer's office will hear from us, and i won't discuss the account with you further", None),
+    # the agent's promise to call the lawyer, then the turn to money
+    ("my lawyer is handling this now", "i'll get in touch with your attorney, but honestly you'd save money paying the six hundred today", "US-ATTY"),
+    ("my lawyer is handling this now", "we'll reach out to them, and i won't discuss the account with you any further", None),
 ])
 def test_pressing_in_one_clause_of_an_unsure_line_is_a_duty_breach(en_engine, request_to_stop, line, rule):
     """A line the pressing head is unsure of as a whole (0.44-0.48 for these two) is read clause by
@@ -263,36 +266,40 @@ def test_a_disclosure_as_speech_recognition_writes_it_is_still_one(zh_engine):
 
 
 DEATH_HANDLED = {
-    "en": ("hello, is this martin cole", "martin died last month, this is his sister",
-           ["i'm so sorry to hear that. i'll note it on the file and stop any further collection calls",
+    "en": ("hello, is this martin cole", "martin died last month, this is his sister", "this is his coworker, he's in a meeting",
+           ["i'll put a note on the file and stop any further collection calls on his account",
             "just so you know, you're not personally liable for what he owed, his estate deals with it",
             "when you get a chance, send a copy of the death certificate and we'll pass his account to our estates team"],
            ["i'm sorry for your loss, but could you pay his card balance of nine hundred dollars for him",
             "we'll stop collection, though you would need to cover the balance yourself",
-            "his account with harbor bank is ninety days past due"]),
-    "zh": ("喂 是赵立新吗", "他前几天已经去世了 我是他女儿",
-           ["真的很遗憾 请您节哀 这个账户我们会马上停止所有催收电话",
+            "his account with harbor bank is ninety days past due",
+            "i'm sorry for your loss. he had about two thousand dollars past due with us on that card"]),
+    "zh": ("喂 是赵立新吗", "他前几天已经去世了 我是他女儿", "我是他同事 他在开会",
+           ["这个账户我们会马上停止所有催收电话",
             "您不用担心 他欠的钱家里人不用自己掏钱替他还 最多只在他留下的遗产里处理",
             "麻烦您有空的时候把死亡证明拍一下发过来 他那笔欠款我们这边好按身故办理"],
            ["请节哀 不过他欠的一万二 您做女儿的看能不能先垫上",
             "家属按法律没有还款义务 可是你们家里总得有人出面把这钱还了",
-            "他那张信用卡逾期了四个月 欠款一万二"]),
+            "他那张信用卡逾期了四个月 欠款一万二",
+            "请节哀 跟您说一下 他那张卡逾期三个月了 一共欠了八千多"]),
 }
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_the_handling_of_a_death_told_to_the_family_is_no_disclosure(request, language):
-    """Once the one on the line says the debtor died, condolences, collection stopped, the estate and a
-    death certificate are what the agent owes the family (the rule's ``after_death``); asking the
-    family to pay, or the debt's details said for themselves, still break the third-party rule. Said
-    before anyone spoke of a death, the same words still disclose a debt to a stranger."""
+    """Once the one on the line says the debtor died, collection stopped, the estate and a death
+    certificate are what the agent owes the family (the rule's ``after_death``), and so is a line that
+    itself speaks of the death (the death heard, if not by us); asking the family to pay, or the
+    debt's details said for themselves, still break the third-party rule. Said to a coworker, stopping
+    collection on "his account" still tells a stranger of a debt."""
     engine = request.getfixturevalue(f"{language}_engine")
     rule = "US-3P" if language == "en" else "CN-3P"
-    question, death, handled, pressed = DEATH_HANDLED[language]
+    question, death, coworker, handled, pressed = DEATH_HANDLED[language]
     for line in handled:
         assert rule not in _rules(run_call(engine, [("agent", question), ("third_party", death), ("agent", line)])), line
-        assert rule in _rules(run_call(engine, [("agent", question), ("third_party", "he's not here right now" if language == "en"
-                                                                      else "我是他同事 他在开会"), ("agent", line)])), line
+    said_to_a_coworker = [rule in _rules(run_call(engine, [("agent", question), ("third_party", coworker), ("agent", line)]))
+                          for line in handled]
+    assert said_to_a_coworker == [True, False, False]
     for line in pressed:
         assert rule in _rules(run_call(engine, [("agent", question), ("third_party", death), ("agent", line)])), line
 
