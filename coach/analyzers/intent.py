@@ -465,7 +465,9 @@ class ObjectionAnalyzer(Analyzer):
     name = "objections"
     speakers = DEBTOR_SIDE
     order = 40
-    #: Confidence an intent needs on a reply the dialogue act read as an answer to an identity question.
+    #: Confidence an intent needs on a reply the dialogue act read as an answer to an identity question,
+    #: and on a frightened question about what may happen to the debtor, unless its keywords say it
+    #: ("我是不是上黑名单了？以后是不是贷不了款了" read as not_my_debt at 0.69).
     ANSWER_CONFIDENCE = 0.8
     #: The classifier's confidence below which clear commitment terms make ``promise_to_pay`` the top hint.
     COMMITMENT_OVERRIDES = 0.6
@@ -475,6 +477,9 @@ class ObjectionAnalyzer(Analyzer):
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         result = self.engine.detector.detect(turn.features, session.intent_context())
         if result is not None and turn.facts.get("act") in ANSWER_ACTS and result.confidence < self.ANSWER_CONFIDENCE:
+            result = None
+        if (result is not None and result.method != "keyword" and result.confidence < self.ANSWER_CONFIDENCE
+                and self.engine.detector.pack.asks_of_consequences(turn.text, turn.features.norms[0])):
             result = None
         commitment = turn.facts.get("commitment")
         if commitment is not None and commitment.is_promise and turn.facts.get("act") not in ANSWER_ACTS:

@@ -175,12 +175,20 @@ class LanguagePack:
     #: of several at once is the anxious debtor of domain.md ("fast, repeated questions"). Of the six
     #: development sets' debtor turns with two or more, 84 % are anxious in Chinese, 68 % in English.
     question_asked: re.Pattern[str] | None = None
+    #: What may happen to the debtor (prison, a lawsuit, the blacklist, the credit record, a card frozen):
+    #: asked of in a question ("我会不会坐牢啊", "我的卡是不是被冻结了"), it is a frightened question for the
+    #: agent to answer, no objection (:meth:`asks_of_consequences`).
+    consequence: re.Pattern[str] | None = None
 
     def questions_asked(self, text: str) -> int:
         """How many of the turn's clauses ask a question (:attr:`question_asked`): "要上法院吗？" is one."""
         if self.question_asked is None:
             return 0
         return sum(1 for piece in self.said_clauses(text) if self.question_asked.search(piece))
+
+    def asks_of_consequences(self, text: str, norm: str) -> bool:
+        """The turn asks a question (:attr:`question_asked`) and names a consequence (:attr:`consequence`)."""
+        return self.consequence is not None and self.consequence.search(norm) is not None and self.questions_asked(text) > 0
 
     def said_clauses(self, text: str) -> list[str]:
         """The turn's clauses, each with the break that ends it ("要上法院吗？"): unlike :meth:`clauses`,

@@ -99,6 +99,7 @@ PACK = LanguagePack(
     # other writers, every development set better at 3 (devset4's unread half +4.7 points, section 42).
     emotion_words_weight=3.0,
     question_asked=re.compile(r"[？?]|吗|会不会|是不是|能不能|怎么办|咋办"),
+    consequence=re.compile(r"坐牢|判刑|拘留|抓(?:我|走|人)|起诉|告我|上门|黑名单|征信|贷不了|办不了卡|还能(?:用|刷)|冻结|冻上|销户|考公|政审"),
     negation=re.compile(r"不会|不是|不用|不要担心|没有|没人|并不|绝不|不可能|别担心|放心"),
     emphatic_negation=re.compile(
         r"没(?:有)?办法|别无选择|没得选|(?:不是|没)(?:在)?(?:跟|和)?(?:您|你)?开玩笑|不开玩笑|(?:不是|没)(?:在)?吓(?:唬)?(?:您|你)"
