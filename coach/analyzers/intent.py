@@ -9,7 +9,7 @@ detector abstains below a threshold calibrated by cross-validation on the playbo
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import partial
+from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -26,6 +26,8 @@ from coach.analyzers.features import (
 )
 from coach.analyzers.matcher import CompiledMatcher
 from coach.analyzers.nli import ZeroShotScorer
+from coach.analyzers.compliance import DUTY_START_CONFIDENCE
+from coach.analyzers.stages import NOT_THE_DEBTOR
 from coach.events import BaseEvent
 from coach.languages import language_pack
 from coach.playbook.schema import Matcher, Playbook
@@ -474,11 +476,19 @@ class ObjectionAnalyzer(Analyzer):
     #: A runner-up objection this likely is said too, and reported after the top hint.
     SECOND_OBJECTION_CONFIDENCE = 0.5
 
+    @cached_property
+    def _weighty(self) -> frozenset[str]:
+        """Intents a frightened question keeps when read surely enough to start a duty: those that start
+        one (a dispute beside "这样也要上征信吗", 0.78) and those that say the debtor is not on the line."""
+        duties = {i for rule in self.playbook.rules if rule.kind == "duty" for i in rule.after_intents}
+        return frozenset(duties | set(NOT_THE_DEBTOR))
+
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         result = self.engine.detector.detect(turn.features, session.intent_context())
         if result is not None and turn.facts.get("act") in ANSWER_ACTS and result.confidence < self.ANSWER_CONFIDENCE:
             result = None
         if (result is not None and result.method != "keyword" and result.confidence < self.ANSWER_CONFIDENCE
+                and not (result.intent in self._weighty and result.confidence >= DUTY_START_CONFIDENCE)
                 and self.engine.detector.pack.asks_of_consequences(turn.text, turn.features.norms[0])):
             result = None
         commitment = turn.facts.get("commitment")

@@ -14,7 +14,8 @@ from collections.abc import Iterator
 
 from coach.analyzers.intent import IntentContext
 from coach.engine import CoachEngine
-from coach.mining.corpus import DEBTOR_SPEAKERS, IntentHit, MinedCall, MinedUtterance
+from coach.analyzers.base import DEBTOR_SIDE
+from coach.mining.corpus import IntentHit, MinedCall, MinedUtterance
 
 
 def claimed_again(calls: list[MinedCall], engine: CoachEngine) -> list[MinedCall]:
@@ -38,12 +39,13 @@ def claimed_again(calls: list[MinedCall], engine: CoachEngine) -> list[MinedCall
 
 
 def _debtor_lines(call: MinedCall) -> Iterator[tuple[MinedUtterance, str | None]]:
-    """Each debtor utterance with something said, and the agent's last words before it."""
+    """Each utterance of the debtor's side with something said (a third party's too, as the review
+    reads them: "he passed away last spring" is ``deceased``), and the agent's last words before it."""
     previous = None
     for u in call.utterances:
         if not u.text.strip():
             continue
-        if u.speaker in DEBTOR_SPEAKERS:
+        if u.speaker in DEBTOR_SIDE:
             yield u, previous
-        else:
+        elif u.speaker == "agent":
             previous = u.text

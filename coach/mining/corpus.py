@@ -2,7 +2,8 @@
 in pages so thousands of calls never sit in one query's result.
 
 Mining reads what the engine said when the call was reviewed (its stored intent events), not a new
-analysis: the landscape a trainer sees is the one coaches and agents saw.
+analysis: the landscape a trainer sees is the one coaches and agents saw. A call reviewed with another
+playbook than the one mined with is the exception (:mod:`coach.mining.claims`).
 """
 
 from __future__ import annotations

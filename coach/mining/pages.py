@@ -64,8 +64,10 @@ def engine_for(language: str, playbook: str | None, settings: Settings | None = 
 
 class PageDigester:
     """Digests pages of calls into :class:`MinedPage`; holds each language's engine, response matcher
-    and ordinary-answer filter, loaded on first need, once per process (or Ray actor). ``engines``
-    given: only those languages get responses and clusters, as :func:`coach.mining.miner.mine` promises."""
+    and ordinary-answer filter, loaded on first need, once per process (or Ray actor); every part,
+    the intents table too, reads a language's calls with its engine (:mod:`coach.mining.claims`).
+    ``engines`` given: only those languages get responses and clusters, as
+    :func:`coach.mining.miner.mine` promises."""
 
     def __init__(self, parts: Iterable[str], *, playbook: str | None = None, settings: Settings | None = None,
                  engines: dict[str, CoachEngine] | None = None) -> None:
@@ -74,14 +76,12 @@ class PageDigester:
         self.settings = settings
         self.fixed = engines is not None
         self.engines: dict[str, CoachEngine] = dict(engines or {})
-        # a playbook named: the intents table reads the calls with it too (coach.mining.claims)
-        self.needs_engines = bool({"responses", "clusters"} & self.parts) or playbook is not None
         self._matchers: dict[str, ResponseMatcher] = {}
         self._ordinary: dict[str, OrdinaryAnswers] = {}
 
     def engine(self, language: str) -> CoachEngine | None:
         if language not in self.engines:
-            if self.fixed or not self.needs_engines:
+            if self.fixed:
                 return None
             self.engines[language] = engine_for(language, self.playbook, self.settings)
         return self.engines[language]

@@ -281,10 +281,11 @@ class Rule(Strict):
     #: rule's, even once its statement was made: words that take it back ("no, we're not collectors").
     anytime: Matcher | None = None
     #: Third-party rules (``before: identity_verified``) only: what the agent may say to the family once
-    #: the one on the line said the debtor has died (the ``deceased`` intent): condolences, collection
-    #: stopped, the estate's part and the family's lack of personal liability, a death certificate. The
-    #: handling of a death is owed to the family, not news of a debt to a stranger; asking the family
-    #: to pay still breaks the rule (write the patterns to refuse it).
+    #: the one on the line said the debtor has died (the ``deceased`` intent), or in a line that itself
+    #: speaks of the death or the estate (``LanguagePack.death``): collection stopped, the estate's part
+    #: and the family's lack of personal liability, a death certificate. The handling of a death is owed
+    #: to the family, not news of a debt to a stranger; asking the family to pay, or the debt's details,
+    #: still break the rule (write the ``unless`` to refuse them).
     after_death: Matcher | None = None
     #: Prohibited rules only: the offensive-language model (profanity, insults; see
     #: :mod:`coach.text.offensive`) also triggers this rule, beyond what ``trigger`` lists.

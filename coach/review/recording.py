@@ -10,6 +10,7 @@ the engine the same utterances.
 
 from __future__ import annotations
 
+import inspect
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -66,13 +67,24 @@ def transcribe_channels(audio: np.ndarray, asr: SpeechRecognizer, language: str,
     placed = [(channel, start, end) for channel, clips in enumerate(speech) for start, end in clips]
     padded = [(channel * duration + max(0.0, start - PAD_SECONDS), channel * duration + min(duration, end + PAD_SECONDS))
               for channel, start, end in placed]
+    # a speech engine registered before deadlines existed decodes the recording whole, checked after
+    limited = {"deadline": deadline} if deadline is not None and _takes_deadline(asr) else {}
+    recognitions = asr.recognize_batch(audio.reshape(-1), padded, language, batch_size, **limited)
+    if deadline is not None:
+        deadline.check("speech recognition")
     found = []
-    for (channel, start, end), recognition in zip(placed, asr.recognize_batch(audio.reshape(-1), padded, language, batch_size,
-                                                                                      deadline=deadline)):
+    for (channel, start, end), recognition in zip(placed, recognitions):
         text = accept(recognition, language)
         if text:
             found.append(Clip(channel, round(start, 3), round(end, 3), text))
     return sorted(found, key=lambda c: (c.start, c.channel))
+
+
+def _takes_deadline(asr: SpeechRecognizer) -> bool:
+    try:
+        return "deadline" in inspect.signature(asr.recognize_batch).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 def utterances_from_channels(clips: list[Clip], roles: tuple[str, ...]) -> list[Utterance]:

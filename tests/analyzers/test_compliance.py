@@ -273,7 +273,9 @@ DEATH_HANDLED = {
            ["i'm sorry for your loss, but could you pay his card balance of nine hundred dollars for him",
             "we'll stop collection, though you would need to cover the balance yourself",
             "his account with harbor bank is ninety days past due",
-            "i'm sorry for your loss. he had about two thousand dollars past due with us on that card"]),
+            "i'm sorry for your loss. he had about two thousand dollars past due with us on that card",
+            "we won't stop collection calls on his account until someone pays it",
+            "you don't have to pay his balance all at once, maybe fifty a month"]),
     "zh": ("喂 是赵立新吗", "他前几天已经去世了 我是他女儿", "我是他同事 他在开会",
            ["这个账户我们会马上停止所有催收电话",
             "您不用担心 他欠的钱家里人不用自己掏钱替他还 最多只在他留下的遗产里处理",
@@ -281,7 +283,9 @@ DEATH_HANDLED = {
            ["请节哀 不过他欠的一万二 您做女儿的看能不能先垫上",
             "家属按法律没有还款义务 可是你们家里总得有人出面把这钱还了",
             "他那张信用卡逾期了四个月 欠款一万二",
-            "请节哀 跟您说一下 他那张卡逾期三个月了 一共欠了八千多"]),
+            "请节哀 跟您说一下 他那张卡逾期三个月了 一共欠了八千多",
+            "请节哀 我们会暂停催收电话 您看能不能先帮他把这个月的还了",
+            "他去世了我们也不会停止催收 欠款还是得有人还"]),
 }
 
 
@@ -302,6 +306,18 @@ def test_the_handling_of_a_death_told_to_the_family_is_no_disclosure(request, la
     assert said_to_a_coworker == [True, False, False]
     for line in pressed:
         assert rule in _rules(run_call(engine, [("agent", question), ("third_party", death), ("agent", line)])), line
+
+
+@pytest.mark.parametrize("line", [
+    "out of respect for your loss, we'll put a hold on all collection calls",
+    "as his wife, you won't have to pay anything on this",
+    "many families settle the estate through probate first, so take your time",
+    "if you get a letter from someone claiming to be us, just ignore it and call our main number",
+])
+def test_the_handling_of_a_death_and_a_scam_warning_break_no_rule(en_engine, line):
+    events = run_call(en_engine, [("agent", "hello, is this martin cole"), ("third_party", "martin died last month, this is his wife"),
+                                  ("agent", line)])
+    assert not {"US-DECEASED", "US-DISPUTE", "US-3P"} & set(_rules(events)), line
 
 
 def test_chinese_hours_gate(zh_engine):

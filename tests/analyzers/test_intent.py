@@ -417,10 +417,12 @@ def test_leaving_or_a_parent_of_ones_own_dying_is_not_the_debtor_deceased(zh_eng
     ("我这张卡现在是不是被冻结了 昨天刷了两次都没成功", None),
     ("你们要起诉就起诉吧 我是不会还的", "refuse_to_pay"),
     ("那我不还会怎样 会抓我吗 反正我是不还的", "refuse_to_pay"),
+    ("金额跟我记的差了好几千，这样也要上征信吗？", "dispute_amount"),  # 0.78: sure enough to start a duty
 ])
 def test_a_frightened_question_about_what_may_happen_is_no_objection(zh_engine, text, intent):
     """"Am I on the blacklist now, is my card frozen": a question for the agent to answer (not_my_debt at
-    0.39 and 0.57 before); a refusal said beside the question is still heard (0.93 and more)."""
+    0.39 and 0.57 before); a refusal said beside the question is still heard (0.93 and more), and so is
+    an intent read surely enough to start a duty (a dispute)."""
     events = run_call(zh_engine, [("agent", "请问是王建国先生吗"), ("debtor", "是我"),
                                   ("agent", "您的信用卡已经逾期两个月了"), ("debtor", text)])
     assert [e.intent for e in of_type(events, "intent") if e.utterance_id == 3][:1] == ([intent] if intent else [])

@@ -50,3 +50,26 @@ def test_a_page_mixing_languages_names_intents_in_one(mined):
     """Intents heard in English and Chinese calls keep their English names, whichever call came first."""
     both = [f for f in mined.intents if {g.key for g in f.by_language if g.calls} >= {"en", "zh"}]
     assert both and all(f.name.isascii() for f in both), [(f.intent, f.name) for f in both]
+
+
+def test_a_call_reviewed_with_another_playbook_is_claimed_again_the_debtor_sides_lines_each_after_the_agents_words(en_engine):
+    """Claimed again as the review reads them: a third party's word that the debtor died counts
+    (``deceased``), the context is the agent's last words, and a call reviewed with this very playbook
+    keeps what its review stored."""
+    from datetime import UTC, datetime
+
+    from coach.mining.claims import claimed_again
+    from coach.mining.corpus import IntentHit, MinedCall, MinedUtterance
+
+    def call(call_id: str, playbook: str) -> MinedCall:
+        said = [("agent", "hi, may i speak with robert lane please"), ("third_party", "robert passed away last spring, im his sister"),
+                ("agent", "i am sorry to hear that"), ("debtor", "i already paid that off in march, check your records")]
+        return MinedCall(call_id=call_id, language="en", playbook=playbook, agent_id=None, team=None, outcome=None,
+                         when=datetime(2026, 11, 2, tzinfo=UTC),
+                         utterances=[MinedUtterance(n, speaker, text) for n, (speaker, text) in enumerate(said)],
+                         intents=[IntentHit(3, "stalling", "objection", "Stalling", 0.7)])
+
+    older, current = claimed_again([call("older", "en-US-collections@0.9.0"), call("current", en_engine.ref)], en_engine)
+    assert [(h.utterance_id, h.intent) for h in older.intents] == [(1, "deceased"), (3, "already_paid")]
+    assert older.intents[0].name == en_engine.playbook.intent("deceased").name
+    assert [(h.utterance_id, h.intent) for h in current.intents] == [(3, "stalling")]

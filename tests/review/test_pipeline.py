@@ -297,3 +297,30 @@ def test_the_time_limit_is_checked_in_speech_recognition_and_in_the_analysis(en_
     call = Call.model_validate(json.loads((EXAMPLES / "en-cooperative.json").read_text()))
     with pytest.raises(TimeLimitError, match=r"\(analysis\)"):
         review_transcript(call, en_engine, deadline=past)
+
+
+def test_a_speech_engine_without_deadlines_still_reviews_and_the_limit_is_checked_after_it():
+    """A backend registered before deadlines existed (its recognize_batch takes none) decodes the
+    recording whole; the review's limit is looked at when it returns."""
+    import numpy as np
+
+    from coach.audio.recognizer import Recognition
+    from coach.deadline import Deadline
+    from coach.errors import TimeLimitError
+    from coach.review.recording import transcribe_channels
+
+    class OldEngine:
+        name, multilingual = "old", False
+
+        def recognize(self, audio, language, options=None):
+            raise AssertionError("not called")
+
+        def recognize_batch(self, samples, clips, language, batch_size=8):
+            return [Recognition("hello there, this is dana", -0.2, 0.01, 1.2) for _ in clips]
+
+    speech = [[(0.5, 2.0)]]
+    audio = np.zeros((1, 16_000 * 3), dtype=np.float32)
+    [clip] = transcribe_channels(audio, OldEngine(), "en", speech=speech, deadline=Deadline.after(600))
+    assert clip.text == "hello there, this is dana"
+    with pytest.raises(TimeLimitError, match=r"\(speech recognition\)"):
+        transcribe_channels(audio, OldEngine(), "en", speech=speech, deadline=Deadline(0.0))
