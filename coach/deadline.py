@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from coach.errors import CoachError, TimeLimitError
 
@@ -18,13 +19,13 @@ class Deadline:
     """The monotonic time after which ``work`` gives up (None: no limit)."""
 
     at: float | None
-    #: What took too long, as the error names it ("mining", "reviewing call.wav").
+    #: What took too long, as the error names it ("mining", "the review of call.wav").
     work: str = "the work"
     hint: str | None = None
     error: type[CoachError] = TimeLimitError
 
     @classmethod
-    def after(cls, seconds: float | None, **names) -> Deadline:
+    def after(cls, seconds: float | None, **names: Any) -> Deadline:
         """The deadline ``seconds`` from now (0 or None: none)."""
         return cls(None if not seconds else time.monotonic() + seconds, **names)
 

@@ -16,6 +16,7 @@ import numpy as np
 from scipy.special import softmax
 
 from coach.analyzers.base import DEBTOR_SIDE, Analyzer, Turn, register
+from coach.analyzers.compliance import DUTY_START_CONFIDENCE
 from coach.analyzers.features import (
     Features,
     FeatureSpace,
@@ -26,7 +27,6 @@ from coach.analyzers.features import (
 )
 from coach.analyzers.matcher import CompiledMatcher
 from coach.analyzers.nli import ZeroShotScorer
-from coach.analyzers.compliance import DUTY_START_CONFIDENCE
 from coach.analyzers.stages import NOT_THE_DEBTOR
 from coach.events import BaseEvent
 from coach.languages import language_pack

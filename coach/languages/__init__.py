@@ -224,6 +224,7 @@ class LanguagePack:
         return not (self.empathy_veto is not None and self.empathy_veto.search(text))
 
     def speaks_of_death(self, text: str) -> bool:
+        """The line speaks of the debtor's death or estate (:attr:`death`)."""
         return self.death is not None and self.death.search(text) is not None
 
     def unreported(self, text: str) -> str | None:

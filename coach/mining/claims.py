@@ -12,9 +12,9 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 
+from coach.analyzers.base import DEBTOR_SIDE
 from coach.analyzers.intent import IntentContext
 from coach.engine import CoachEngine
-from coach.analyzers.base import DEBTOR_SIDE
 from coach.mining.corpus import IntentHit, MinedCall, MinedUtterance
 
 
@@ -28,13 +28,14 @@ def claimed_again(calls: list[MinedCall], engine: CoachEngine) -> list[MinedCall
     lines = [(call, u.utterance_id, u.text, previous)
              for call in stale for u, previous in _debtor_lines(call)]
     found: dict[str, list[IntentHit]] = {c.call_id: [] for c in stale}
-    features = engine.space.encode([text for _, _, text, _ in lines]) if lines else None
-    for row, (call, utterance_id, _, previous) in enumerate(lines):
-        result = engine.detector.detect(features.row(row), IntentContext(previous_agent_text=previous))
-        if result is not None:
-            intent = engine.playbook.intent(result.intent)
-            found[call.call_id].append(IntentHit(utterance_id=utterance_id, intent=intent.id, kind=intent.kind,
-                                                 name=intent.name, confidence=result.confidence))
+    if lines:
+        features = engine.space.encode([text for _, _, text, _ in lines])
+        for row, (call, utterance_id, _, previous) in enumerate(lines):
+            result = engine.detector.detect(features.row(row), IntentContext(previous_agent_text=previous))
+            if result is not None:
+                intent = engine.playbook.intent(result.intent)
+                found[call.call_id].append(IntentHit(utterance_id=utterance_id, intent=intent.id, kind=intent.kind,
+                                                     name=intent.name, confidence=result.confidence))
     return [dataclasses.replace(c, intents=found[c.call_id]) if c.call_id in found else c for c in calls]
 
 

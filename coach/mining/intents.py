@@ -1,9 +1,10 @@
 """The intents landscape: which objections (and commitments) come up, how often, when and where.
 
-Counted from the stored intent events (a call reviewed with another playbook than the one mined with:
-its debtor side's lines read again, :mod:`coach.mining.claims`): an utterance counts once per intent, a call once per intent
-however often the debtor repeats it. Shares are over the calls mined (per team and per agent: over
-that team's or agent's calls), so a team that makes more calls does not look more objected to.
+Counted from the stored intent events (a call reviewed with another playbook than the one mined
+with: its debtor side's lines read again, :mod:`coach.mining.claims`): an utterance counts once per
+intent, a call once per intent however often the debtor repeats it. Shares are over the calls mined
+(per team and per agent: over that team's or agent's calls), so a team that makes more calls does not
+look more objected to.
 """
 
 from __future__ import annotations
