@@ -208,7 +208,7 @@ class ComplianceMonitor:
 
     def _handles_a_death(self, rule: Rule, features: Features) -> bool:
         """The line is what ``rule.after_death`` allows, said after the debtor side told of the death,
-        or itself speaking of it ("请节哀 ... 暂停所有催收": the death was heard, if not by us)."""
+        or itself speaking of it ("您节哀顺变 ... 这边停止对他的催收": the death was heard, if not by us)."""
         allowed = self.rules.after_death.get(rule.id)
         if allowed is None or allowed.match(features) is None:
             return False

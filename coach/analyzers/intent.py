@@ -469,7 +469,7 @@ class ObjectionAnalyzer(Analyzer):
     order = 40
     #: Confidence an intent needs on a reply the dialogue act read as an answer to an identity question,
     #: and on a frightened question about what may happen to the debtor, unless its keywords say it
-    #: ("我是不是上黑名单了？以后是不是贷不了款了" read as not_my_debt at 0.69).
+    #: ("我是不是上了你们的黑名单 以后还能办贷款吗" read as not_my_debt at 0.39).
     ANSWER_CONFIDENCE = 0.8
     #: The classifier's confidence below which clear commitment terms make ``promise_to_pay`` the top hint.
     COMMITMENT_OVERRIDES = 0.6

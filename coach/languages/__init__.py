@@ -176,7 +176,7 @@ class LanguagePack:
     #: development sets' debtor turns with two or more, 84 % are anxious in Chinese, 68 % in English.
     question_asked: re.Pattern[str] | None = None
     #: What may happen to the debtor (prison, a lawsuit, the blacklist, the credit record, a card frozen):
-    #: asked of in a question ("我会不会坐牢啊", "我的卡是不是被冻结了"), it is a frightened question for the
+    #: asked of in a question ("这样我会被起诉吗", "我这张卡现在是不是被冻结了"), it is a frightened question for the
     #: agent to answer, no objection (:meth:`asks_of_consequences`).
     consequence: re.Pattern[str] | None = None
 
