@@ -136,15 +136,15 @@ class CandidateRows:
                    norms=pick([n for p in parts for n in p.norms]), dense=dense, lexical=lexical)
 
 
-def page_candidates(calls: Iterable[MinedCall], engine: CoachEngine,
-                    ordinary: Callable[[], OrdinaryAnswers]) -> CandidateRows:
+def page_candidates(calls: Iterable[MinedCall], engine: CoachEngine, ordinary: Callable[[], OrdinaryAnswers],
+                    encode: Callable[[list[str]], Features] | None = None) -> CandidateRows:
     """The debtor utterances of ``calls`` in ``engine``'s language that may be a topic, embedded (a
     page's share of the embedding work). ``ordinary`` is called only when there is something to sort.
-    The calls' intents are ``engine``'s (:func:`coach.mining.claims.claimed_again`)."""
+    The calls' intents are ``engine``'s (:func:`coach.mining.claims.claimed_again`); ``encode`` as there."""
     pool = candidates(calls, engine.language)
     if not pool:
         return CandidateRows()
-    features = engine.space.encode([c.text for c in pool])
+    features = (encode or engine.space.encode)([c.text for c in pool])
     keep = ~ordinary().mask(features)
     rows = np.flatnonzero(keep)
     kept = [pool[i] for i in rows]

@@ -30,6 +30,7 @@ from coach.mining.models import MiningResult, Window
 from coach.mining.options import PARTS, MiningOptions
 from coach.mining.ordinary import OrdinaryAnswers
 from coach.mining.responses import ResponseMatcher, ScoredAnswer, score_answers, tally_answers
+from coach.mining.space import SharedEncoder
 from coach.playbook import load_playbook
 from coach.storage import CallFilter
 
@@ -104,12 +105,14 @@ class PageDigester:
             if engine is None:
                 continue
             page.playbooks[language] = engine.ref
-            spoken = claimed_again([c for c in calls if c.language == language], engine)
+            encoder = SharedEncoder(engine)  # a debtor line claimed again is not embedded again for the clusters
+            spoken = claimed_again([c for c in calls if c.language == language], engine, encoder.encode)
             read.update((c.call_id, c) for c in spoken)
             if "responses" in self.parts:
                 page.answers[language] = score_answers(spoken, lambda: self.matcher(language))
             if "clusters" in self.parts:
-                page.candidates[language] = page_candidates(spoken, engine, lambda: self.ordinary(language))
+                page.candidates[language] = page_candidates(spoken, engine, lambda: self.ordinary(language),
+                                                            encoder.encode)
         page.calls = [dataclasses.replace(read.get(c.call_id, c), utterances=[]) for c in calls]
         return page
 
