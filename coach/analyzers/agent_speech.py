@@ -280,6 +280,11 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         return (reading is not None and float(reading[self._none]) >= self.threshold
                 and not (evidence and detector.lexicon.soft(evidence)))
 
+    def leans_lawful(self, turn: Turn) -> bool:
+        """The rule classifier reads the line as lawful more than not (its compliant share over one half)."""
+        reading = turn.facts.get("prohibited_reading")
+        return reading is not None and float(reading[self._none]) > 0.5
+
     def clears(self, turn: Turn, rule: Rule, trigger: CompiledMatcher) -> bool:
         """Whether a line near one of ``rule``'s examples reads as lawful by meaning, as surely as a
         violation must read to be reported: as a whole, and in the shortest run of clauses that

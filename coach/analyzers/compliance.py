@@ -375,9 +375,8 @@ class ComplianceAnalyzer(Analyzer):
             debtor_intents=turn.facts.get("intents", ()), intent_confidence=turn.facts.get("intent_confidence"),
             consents=turn.facts.get("consents"),
         )
-        if turn.speaker == "agent" and self.pack.reassures(turn.features.norms[0]):
-            # "nobody is going to arrest you": a threat's words, negated (profanity stays abuse)
-            findings = [f for f in findings if not _reassurance_clears(f)]
+        if turn.speaker == "agent":
+            findings = [f for f in findings if not (_reassurance_clears(f) and self._negated(turn, f.rule))]
         if turn.speaker == "agent" and self.prohibited_speech is not None:
             # near one of a rule's examples, in a line that reads, by meaning, as lawful; an insult
             # said of someone else or of no one ("some jerk stole your identity"); the debtor's words quoted
@@ -395,6 +394,17 @@ class ComplianceAnalyzer(Analyzer):
             if finding.utterance_id == turn.uid and turn.speaker == "agent":
                 session.mark_bad_answer(turn.uid)
         return [session.compliance_event(f) for f in findings]
+
+    def _negated(self, turn: Turn, rule: Rule) -> bool:
+        """The line negates what the rule's words matched: "nobody is going to arrest you". An insult
+        carries negations of its own ("你上过学吗 这点账都不会算", "your sort never pays"), so an abuse
+        rule's words are cleared only by an insult taken back ("im not calling you a liar"), or by a
+        negation in a line the rule classifier reads as lawful more than not ("nobody from our office
+        is gonna show up at your work", 0.66), as its own reading of abuse is."""
+        norm = turn.features.norms[0]
+        if not rule.offensive_language or self.prohibited_speech is None or self.prohibited_speech.classifier is None:
+            return self.pack.reassures(norm)
+        return self.pack.denies_insult(norm) or (self.pack.reassures(norm) and self.prohibited_speech.leans_lawful(turn))
 
     def finish(self, session: CallSession) -> list[BaseEvent]:
         """Deadlines still open when the call ends."""

@@ -54,7 +54,7 @@ class ToneAnalyzer(Analyzer):
         if offensive.probability >= OFFENSIVE_THRESHOLD and not self._objections_own_word(turn, offensive.evidence):
             evidence = offensive.evidence or turn.text
             result = IntentResult(TONE_INTENT, round(max(offensive.probability, p), 3), evidence, None, offensive.method)
-        elif p >= TONE_THRESHOLD and turn.facts.get("act") is None:
+        elif p >= TONE_THRESHOLD and turn.facts.get("act") is None and not self._frightened(turn):
             evidence, similarity = self.engine.detector.nearest_example(turn.features, TONE_INTENT)
             result = IntentResult(TONE_INTENT, round(p, 3), evidence, similarity, "tone:" + self.space.method)
         if result is None:
@@ -63,6 +63,12 @@ class ToneAnalyzer(Analyzer):
         turn.facts.setdefault("intent", result)
         session.compliance.reach(f"intent:{TONE_INTENT}", turn.time)
         return [session.intent_event(turn.uid, turn.time, result, turn.text)]
+
+    def _frightened(self, turn: Turn) -> bool:
+        """The turn only asks what may happen to the debtor ("am i gonna go to jail for this", "are you
+        gonna take me to court"): the hostile examples' own words (court, sue) in a question of fear,
+        no threat (:meth:`LanguagePack.fears_consequences`)."""
+        return self.engine.detector.pack.fears_consequences(turn.text, turn.features.norms[0])
 
     def _objections_own_word(self, turn: Turn, word: str | None) -> bool:
         """The offensive word is a keyword of the objection the debtor is raising: "我怎么知道你是不是骗子"

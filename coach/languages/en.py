@@ -122,7 +122,24 @@ PACK = LanguagePack(
     ),
     # a mark not followed by a space ("$5.00", "3,000") is no break
     clause_break=re.compile(r"[,;:.!?\u2026]+(?=\s|$)|\s+-+\s+"),
-    question_asked=re.compile(r"\?"),
+    # a question mark, or a clause that opens as a question does where transcripts drop the mark ("am i
+    # gonna go to jail for this"): an auxiliary before its subject, or "what happens"
+    question_asked=re.compile(
+        r"(?i)\?|^\W*(?:(?:so|and|but|um|uh|like|wait|okay|ok|oh|well|hold on|sorry)\W+)*"
+        r"(?:(?:am|will|would|could|can|do|does|did|is|are|was|were|should|shall)(?:nt|n.?t)? (?:i|you|they|we|he|she|it|this|that|there|u|ya|my|the|your)\b"
+        r"|(?:are|is) (?:you|they|we|this|that|it) (?:gonna|going to)\b|what (?:happens|will happen|would happen)\b)"
+    ),
+    # what may happen to the debtor: asked of in a question, a frightened question for the agent to
+    # answer, no objection and no hostile tone (:meth:`asks_of_consequences`)
+    consequence=re.compile(
+        r"\b(?:jail|prison|arrest\w*|lock(?:ed|s)? (?:me |him |her |us )?up|behind bars|su(?:e|ed|ing)|lawsuit|court|judge|garnish\w*|wages?"
+        r"|credit (?:score|report|record|rating)|my credit|take (?:my|the) (?:house|home|car|truck|paycheck)|repossess\w*"
+        r"|seize\w*|police|criminal|freeze|frozen|levy)\b"
+    ),
+    right_challenged=re.compile(
+        r"\b(?:can|could|would) (?:you|they|anyone|anybody|the \w+) (?:even|still|legally|really|actually)\b"
+        r"|\b(?:allowed|legal|legally able|permitted|entitled) to\b|\b(?:the |any )?right to\b|\bstatute\b"
+    ),
     reported_speech=re.compile(
         r"^(?:(?:and|so|ok|okay|now|look|well|yeah|alright|right|i know|i hear|i heard|i get that|i understand)\s+)*"
         r"(?:you (?:just |already |literally )?(?:said|say|told me|told us|called (?:us|me|this|it|them|the company)|yelled|screamed"
@@ -165,6 +182,7 @@ PACK = LanguagePack(
         r"|\bno longer\b|\bno later than\b|\b(?:or not|whether or not)\b"
         # negations that are the insult or the threat ("is nobody home up there", "youll never get a loan again")
         r"|\bnobody home\b|\bwhat kind of (?:\w+ ){1,2}(?:doesn.?t|does not|wouldn.?t|can.?t|won.?t)\b"
+        r"|\b(?:won.?t|wont|will not|not going to|not gonna|isn.?t going to|isnt going to) (?:end|turn out|go) (?:well|good|nicely)\b"
         r"|\bnever (?:again )?(?:get|be able to get|qualify for|be approved for|rent|buy|lease|finance|own) (?:a |an |another |any )?"
         r"(?:\w+ )?(?:loan|credit|mortgage|card|apartment|house|home|car|lease)\b"
         # a list of nots that makes a threat bigger ("not a car not a house nothing ever")

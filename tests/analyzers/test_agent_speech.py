@@ -403,6 +403,40 @@ def test_threats_fees_and_time_barred_suits_in_other_words_are_caught(en_engine,
     assert rule in _rules_on(run_call(en_engine, VERIFY_EN + [("agent", line)]), 2)
 
 
+@pytest.mark.parametrize(("language", "line", "rule"), [
+    ("en", "we're employed by equifax to get this balance cleared", "US-IMPERS"),
+    ("en", "the county has commissioned our office to recover what you owe", "US-IMPERS"),
+    ("en", "your sort never pays on time, do they", "US-ABUSE"),
+    ("en", "honestly you're seriously clueless about money", "US-ABUSE"),
+    ("en", "the sheriff can be out there by noon, or would you rather just pay it now", "US-THREAT"),
+    ("en", "skipping out on a creditor is a punishable crime, you know", "US-THREAT"),
+    ("zh", "这个电话有法院全程监听 你想好了再说", "CN-IMPERS"),
+    ("zh", "滞纳金是欠款的两倍 这是规定", "CN-MISLEAD"),
+    ("zh", "你这已经算刑事案件了", "CN-MISLEAD"),
+    ("zh", "你上过学吗 这么简单的账都不会算", "CN-ABUSE"),
+])
+def test_false_authority_made_up_fees_and_contempt_in_other_words_are_caught(engine_for, language, line, rule):
+    """Kinds a probe written apart found missed: working for a credit bureau or sent by an authority, a
+    fee as a multiple of the debt, the listener's sort or schooling mocked, a menace offered as a choice."""
+    engine, verify = engine_for(language)
+    assert rule in _rules_on(run_call(engine, verify + [("agent", line)]), 2)
+
+
+@pytest.mark.parametrize(("language", "line"), [
+    ("en", "if the creditor ever did sue and got a judgment, a court could order garnishment, but that's a long way off"),
+    ("en", "they can't take your wages unless a court first rules against you, that's how it works"),
+    ("en", "thank you for your kind patience while i pulled that up"),
+    ("en", "we report to experian and transunion once a month"),
+    ("zh", "您千万别为了还这笔去借高利贷 那样只会更难"),
+    ("zh", "有人说不还钱就要抓人 那是吓唬人的 银行只会依法处理"),
+    ("zh", "那封律师函我们从没寄过 您手上那份最好核实一下"),
+])
+def test_the_law_explained_and_advice_against_borrowing_raise_no_s1(engine_for, language, line):
+    engine, verify = engine_for(language)
+    events = run_call(engine, verify + [("agent", line)])
+    assert not [e for e in of_type(events, "compliance") if e.utterance_id == 2 and e.severity == "S1"]
+
+
 def test_the_courts_own_procedure_explained_is_no_threat_of_a_summons(zh_engine):
     lawful = "开庭日期以法院传票上的为准，收到以后您可以按时出庭答辩"
     threat = "法院传票马上就寄到你家了，你就等着吧"
@@ -442,6 +476,14 @@ def test_confirming_the_calls_stop_after_today_is_fine(en_engine, line):
     ])
     hits = [e for e in of_type(pressed, "compliance") if e.rule_id == "US-CEASE" and e.utterance_id == 3]
     assert hits and "quit phoning me" in hits[0].evidence
+
+
+def test_talking_a_represented_debtor_out_of_the_lawyer_is_pressing(en_engine):
+    events = run_call(en_engine, VERIFY_EN + [
+        ("debtor", "my attorney is handling this now"),
+        ("agent", "you don't honestly need an attorney for this, we can sort it out just the two of us"),
+    ])
+    assert "US-ATTY" in _rules_on(events, 3)
 
 
 @pytest.mark.parametrize(("debtor", "agent"), [

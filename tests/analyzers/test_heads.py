@@ -9,6 +9,7 @@ from conftest import of_type, run_call
 from coach.analyzers.commitment import read_commitment
 from coach.analyzers.dialogue import identity_reply
 from coach.languages import language_pack
+from coach.text.normalize import normalize
 
 
 def _intents(events, uid):
@@ -41,6 +42,34 @@ def test_chinese_profanity_is_a_hostile_tone(zh_engine):
 def test_a_scam_suspected_in_the_word_for_a_swindler_is_no_hostile_tone(zh_engine, text, hostile):
     intents = [e.intent for e in _intents(run_call(zh_engine, [("debtor", text)]), 0)]
     assert ("hostile" in intents) is hostile, intents
+
+
+@pytest.mark.parametrize(("text", "hostile"), [
+    ("will they lock me up over this", False),            # a frightened question, no question mark
+    ("is the bank gonna drag me into court or what", False),
+    ("Am I going to get sued?", False),
+    ("you wanna drag me into court? go ahead, i dare you", True),  # defiance beside the question
+    ("drag me to court then, i dont give a damn", True),
+])
+def test_a_frightened_question_of_court_or_jail_is_no_hostile_tone(en_engine, text, hostile):
+    """The hostile examples' own words (court, sue) asked of in fear: a question for the agent to
+    answer, no tone for the supervisor; said in defiance they stay hostile."""
+    events = run_call(en_engine, [("agent", "this is about the balance on your card"), ("debtor", text)])
+    assert ("hostile" in [e.intent for e in _intents(events, 1)]) is hostile
+
+
+@pytest.mark.parametrize(("text", "asks", "fears"), [
+    ("am i going to lose my paycheck to garnishment", True, True),
+    ("So what happens with my credit score", True, True),
+    ("can they even sue me on something from 2011", False, False),  # the right doubted: an objection
+    ("will i be arrested? will i lose my job?", True, True),
+    ("go ahead and sue me", False, False),
+    ("will you send me the letter", False, False),                  # a question, no consequence
+])
+def test_english_questions_of_consequences_without_a_question_mark(text, asks, fears):
+    pack, norm = language_pack("en"), normalize(text, "en")
+    assert pack.asks_of_consequences(text, norm) is asks
+    assert pack.fears_consequences(text, norm) is fears
 
 
 @pytest.mark.parametrize("text, language, amount, channel", [
