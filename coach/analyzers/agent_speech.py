@@ -282,7 +282,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
 
     def leans_lawful(self, turn: Turn) -> bool:
         """The rule classifier reads the line as lawful more than not (its compliant share over one half)."""
-        reading = turn.facts.get("prohibited_reading")
+        reading = turn.facts.get("prohibited_reading")  # none when the classifier did not run: not lawful then
         return reading is not None and float(reading[self._none]) > 0.5
 
     def clears(self, turn: Turn, rule: Rule, trigger: CompiledMatcher) -> bool:

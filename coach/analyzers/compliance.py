@@ -402,9 +402,10 @@ class ComplianceAnalyzer(Analyzer):
         negation in a line the rule classifier reads as lawful more than not ("nobody from our office
         is gonna show up at your work", 0.66), as its own reading of abuse is."""
         norm = turn.features.norms[0]
-        if not rule.offensive_language or self.prohibited_speech is None or self.prohibited_speech.classifier is None:
+        if not rule.offensive_language:
             return self.pack.reassures(norm)
-        return self.pack.denies_insult(norm) or (self.pack.reassures(norm) and self.prohibited_speech.leans_lawful(turn))
+        speech = self.prohibited_speech  # no classifier to read the line: only an insult taken back clears it
+        return self.pack.denies_insult(norm) or (speech is not None and self.pack.reassures(norm) and speech.leans_lawful(turn))
 
     def finish(self, session: CallSession) -> list[BaseEvent]:
         """Deadlines still open when the call ends."""
@@ -412,8 +413,9 @@ class ComplianceAnalyzer(Analyzer):
 
 
 def _reassurance_clears(finding: Finding) -> bool:
-    """A negated line clears what a prohibited rule's words matched, but not a third-party disclosure
-    (the debt is named either way), offensive language, nor a rule's anytime words (their negations,
-    "debts never expire", are the violation, and their own vetoes weighed them)."""
+    """A negated line may clear what a prohibited rule's words matched (:meth:`ComplianceAnalyzer._negated`),
+    but not a third-party disclosure (the debt is named either way), the offensive-language model's
+    reading, nor a rule's anytime words (their negations, "debts never expire", are the violation, and
+    their own vetoes weighed them)."""
     rule = finding.rule
     return rule.kind == "prohibited" and rule.before is None and finding.method in WORD_METHODS

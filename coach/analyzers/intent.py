@@ -43,6 +43,9 @@ if TYPE_CHECKING:
 ANSWER_ACTS = ("identity_confirm", "identity_answer")
 
 NONE = "__none__"
+#: The debtor's tone (hostile, profane, threatening to complain or sue): an intent of the playbooks and
+#: a head of its own (:mod:`coach.analyzers.tone`).
+TONE_INTENT = "hostile"
 #: Inverse regularisation strength; large because there are few examples per class (BANKING77
 #: 10-shot: C=100 beats C=1 by four points).
 REGULARISATION_C = 100.0
@@ -487,10 +490,14 @@ class ObjectionAnalyzer(Analyzer):
         result = self.engine.detector.detect(turn.features, session.intent_context())
         if result is not None and turn.facts.get("act") in ANSWER_ACTS and result.confidence < self.ANSWER_CONFIDENCE:
             result = None
+        pack, norm = self.engine.detector.pack, turn.features.norms[0]
         if (result is not None and result.method != "keyword" and result.confidence < self.ANSWER_CONFIDENCE
                 and not (result.intent in self._weighty and result.confidence >= DUTY_START_CONFIDENCE)
-                and self.engine.detector.pack.asks_of_consequences(turn.text, turn.features.norms[0])):
+                and pack.asks_of_consequences(turn.text, norm)):
             result = None
+        if (result is not None and result.intent == TONE_INTENT and result.method != "keyword"
+                and pack.fears_consequences(turn.text, norm)):
+            result = None  # "is your company gonna sue me": hostile on its words, a frightened question
         commitment = turn.facts.get("commitment")
         if commitment is not None and commitment.is_promise and turn.facts.get("act") not in ANSWER_ACTS:
             if result is None or (result.intent != "promise_to_pay" and result.confidence < self.COMMITMENT_OVERRIDES):

@@ -14,14 +14,13 @@ import numpy as np
 
 from coach.analyzers.base import DEBTOR_SIDE, Analyzer, Turn, register
 from coach.analyzers.features import class_probabilities, fit_logistic
-from coach.analyzers.intent import IntentResult
+from coach.analyzers.intent import TONE_INTENT, IntentResult
 from coach.events import BaseEvent
 from coach.text.offensive import OffensiveLanguageDetector
 
 if TYPE_CHECKING:
     from coach.engine import CallSession, CoachEngine
 
-TONE_INTENT = "hostile"
 #: Probability the classifier needs; the playbook's hostile examples are few and varied.
 TONE_THRESHOLD = 0.5
 OFFENSIVE_THRESHOLD = 0.7

@@ -7,6 +7,8 @@ import pytest
 from conftest import of_type, run_call
 
 from coach.analyzers.commitment import read_commitment
+from coach.analyzers.features import class_probabilities
+from coach.analyzers.tone import TONE_THRESHOLD
 from coach.analyzers.dialogue import identity_reply
 from coach.languages import language_pack
 from coach.text.normalize import normalize
@@ -45,17 +47,22 @@ def test_a_scam_suspected_in_the_word_for_a_swindler_is_no_hostile_tone(zh_engin
 
 
 @pytest.mark.parametrize(("text", "hostile"), [
-    ("will they lock me up over this", False),            # a frightened question, no question mark
-    ("is the bank gonna drag me into court or what", False),
-    ("Am I going to get sued?", False),
+    ("is your company gonna sue me", False),   # a frightened question, no question mark
+    ("am i gonna get sued for this", False),
+    ("Is your company going to take me to court?", False),
     ("you wanna drag me into court? go ahead, i dare you", True),  # defiance beside the question
     ("drag me to court then, i dont give a damn", True),
 ])
 def test_a_frightened_question_of_court_or_jail_is_no_hostile_tone(en_engine, text, hostile):
     """The hostile examples' own words (court, sue) asked of in fear: a question for the agent to
-    answer, no tone for the supervisor; said in defiance they stay hostile."""
+    answer, no tone for the supervisor, although the tone head reads the words as hostile; said in
+    defiance they stay hostile."""
+    tone = en_engine.analyzer("tone")
+    words = class_probabilities(tone.classifier, en_engine.space.encode([text]).classifier_input())[0][1]
     events = run_call(en_engine, [("agent", "this is about the balance on your card"), ("debtor", text)])
     assert ("hostile" in [e.intent for e in _intents(events, 1)]) is hostile
+    if not hostile:
+        assert words >= TONE_THRESHOLD, "the words alone must read hostile for this to test the question"
 
 
 @pytest.mark.parametrize(("text", "asks", "fears"), [
