@@ -412,7 +412,7 @@ def test_threats_fees_and_time_barred_suits_in_other_words_are_caught(en_engine,
     ("en", "skipping out on a creditor is a punishable crime, you know", "US-THREAT"),
     ("zh", "这个电话有法院全程监听 你想好了再说", "CN-IMPERS"),
     ("zh", "滞纳金是欠款的两倍 这是规定", "CN-MISLEAD"),
-    ("zh", "你这已经算刑事案件了", "CN-MISLEAD"),
+    ("zh", "你这性质已经是刑事案件了", "CN-MISLEAD"),
     ("zh", "你上过学吗 这么简单的账都不会算", "CN-ABUSE"),
 ])
 def test_false_authority_made_up_fees_and_contempt_in_other_words_are_caught(engine_for, language, line, rule):
@@ -427,7 +427,7 @@ def test_false_authority_made_up_fees_and_contempt_in_other_words_are_caught(eng
     ("en", "they can't take your wages unless a court first rules against you, that's how it works"),
     ("en", "thank you for your kind patience while i pulled that up"),
     ("en", "we report to experian and transunion once a month"),
-    ("zh", "您千万别为了还这笔去借高利贷 那样只会更难"),
+    ("zh", "借钱还钱这条路别走 尤其别碰高利贷 只会越滚越大"),
     ("zh", "有人说不还钱就要抓人 那是吓唬人的 银行只会依法处理"),
     ("zh", "那封律师函我们从没寄过 您手上那份最好核实一下"),
 ])

@@ -51,7 +51,7 @@ def test_a_scam_suspected_in_the_word_for_a_swindler_is_no_hostile_tone(zh_engin
     ("am i gonna get sued for this", False),
     ("Is your company going to take me to court?", False),
     ("you wanna drag me into court? go ahead, i dare you", True),  # defiance beside the question
-    ("drag me to court then, i dont give a damn", True),
+    ("drag me in front of a judge then, i dont give a damn", True),
 ])
 def test_a_frightened_question_of_court_or_jail_is_no_hostile_tone(en_engine, text, hostile):
     """The hostile examples' own words (court, sue) asked of in fear: a question for the agent to
