@@ -423,7 +423,7 @@ def test_false_authority_made_up_fees_and_contempt_in_other_words_are_caught(eng
 
 
 @pytest.mark.parametrize(("language", "line"), [
-    ("en", "if the creditor ever did sue and got a judgment, a court could order garnishment, but that's a long way off"),
+    ("en", "if a lender were to sue and then won a judgment, a court could order garnishment, but that's a long way off"),
     ("en", "they can't take your wages unless a court first rules against you, that's how it works"),
     ("en", "thank you for your kind patience while i pulled that up"),
     ("en", "we report to experian and transunion once a month"),
