@@ -399,8 +399,8 @@ class ComplianceAnalyzer(Analyzer):
         """The line negates what the rule's words matched: "nobody is going to arrest you". An insult
         carries negations of its own ("你上过学吗 这点账都不会算", "your sort never pays"), so an abuse
         rule's words are cleared only by an insult taken back ("im not calling you a liar"), or by a
-        negation in a line the rule classifier reads as lawful more than not ("nobody from our office
-        is gonna show up at your work", 0.66), as its own reading of abuse is."""
+        negation in a line the rule classifier reads as lawful more than not ("no one from our team
+        will come by your home"), as its own reading of abuse is."""
         norm = turn.features.norms[0]
         if not rule.offensive_language:
             return self.pack.reassures(norm)

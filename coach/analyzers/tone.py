@@ -64,8 +64,8 @@ class ToneAnalyzer(Analyzer):
         return [session.intent_event(turn.uid, turn.time, result, turn.text)]
 
     def _frightened(self, turn: Turn) -> bool:
-        """The turn only asks what may happen to the debtor ("am i gonna go to jail for this", "are you
-        gonna take me to court"): the hostile examples' own words (court, sue) in a question of fear,
+        """The turn only asks what may happen to the debtor ("will they put me in jail over this", "is
+        the bank going to drag me into court"): the hostile examples' own words (court, sue) in a question of fear,
         no threat (:meth:`LanguagePack.fears_consequences`)."""
         return self.engine.detector.pack.fears_consequences(turn.text, turn.features.norms[0])
 

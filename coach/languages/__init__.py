@@ -179,8 +179,8 @@ class LanguagePack:
     #: asked of in a question ("这样我会被起诉吗", "我这张卡现在是不是被冻结了"), it is a frightened question for the
     #: agent to answer, no objection (:meth:`asks_of_consequences`).
     consequence: re.Pattern[str] | None = None
-    #: A question that doubts the creditor's right to the consequence ("can they even sue me on
-    #: something that old"): an objection (the debt too old, not owed), not a frightened question.
+    #: A question that doubts the creditor's right to the consequence ("are they even allowed
+    #: to sue over a debt from 2009"): an objection (the debt too old, not owed), not a frightened question.
     right_challenged: re.Pattern[str] | None = None
 
     def questions_asked(self, text: str) -> int:
@@ -195,8 +195,8 @@ class LanguagePack:
                 and not (self.right_challenged is not None and self.right_challenged.search(norm)))
 
     def fears_consequences(self, text: str, norm: str) -> bool:
-        """The turn asks, and only asks, of a consequence ("am i going to jail for this", "会被起诉吗 会不会
-        上征信"): a frightened question, not the defiance of "you wanna take me to court? go ahead"."""
+        """The turn asks, and only asks, of a consequence ("will they put me in jail over this", "会被起诉吗 会不会
+        上征信"): a frightened question, not the defiance of "you wanna drag me into court? go ahead"."""
         if not self.asks_of_consequences(text, norm):
             return False
         return self.questions_asked(text) == len(self.said_clauses(text))

@@ -122,8 +122,8 @@ PACK = LanguagePack(
     ),
     # a mark not followed by a space ("$5.00", "3,000") is no break
     clause_break=re.compile(r"[,;:.!?\u2026]+(?=\s|$)|\s+-+\s+"),
-    # a question mark, or a clause that opens as a question does where transcripts drop the mark ("am i
-    # gonna go to jail for this"): an auxiliary before its subject, or "what happens"
+    # a question mark, or a clause that opens as a question does where transcripts drop the mark ("will they
+    # put me in jail over this"): an auxiliary before its subject, or "what happens"
     question_asked=re.compile(
         r"(?i)\?|^\W*(?:(?:so|and|but|um|uh|like|wait|okay|ok|oh|well|hold on|sorry)\W+)*"
         r"(?:(?:am|will|would|could|can|is|are|was|were|should|shall)(?:nt|n.?t)? (?:i|you|they|we|he|she|it|this|that|there|u|ya|my|the|your)\b"

@@ -49,7 +49,7 @@ def test_a_scam_suspected_in_the_word_for_a_swindler_is_no_hostile_tone(zh_engin
 @pytest.mark.parametrize(("text", "hostile"), [
     ("is your company gonna sue me", False),   # a frightened question, no question mark
     ("am i gonna get sued for this", False),
-    ("Is your company going to take me to court?", False),
+    ("Is your company going to drag me into court?", False),
     ("you wanna drag me into court? go ahead, i dare you", True),  # defiance beside the question
     ("drag me in front of a judge then, i dont give a damn", True),
 ])
@@ -68,9 +68,9 @@ def test_a_frightened_question_of_court_or_jail_is_no_hostile_tone(en_engine, te
 @pytest.mark.parametrize(("text", "asks", "fears"), [
     ("am i going to lose my paycheck to garnishment", True, True),
     ("So what happens with my credit score", True, True),
-    ("can they even sue me on something from 2011", False, False),  # the right doubted: an objection
+    ("is the bank even allowed to sue me over a 2011 debt", False, False),  # the right doubted: an objection
     ("will i be arrested? will i lose my job?", True, True),
-    ("go ahead and sue me", False, False),
+    ("so sue me then", False, False),
     ("will you send me the letter", False, False),                  # a question, no consequence
 ])
 def test_english_questions_of_consequences_without_a_question_mark(text, asks, fears):
