@@ -405,7 +405,8 @@ class ComplianceAnalyzer(Analyzer):
         if not rule.offensive_language:
             return self.pack.reassures(norm)
         speech = self.prohibited_speech  # no classifier to read the line: only an insult taken back clears it
-        return self.pack.denies_insult(norm) or (speech is not None and self.pack.reassures(norm) and speech.leans_lawful(turn))
+        return self.pack.denies_insult(norm) or (
+            speech is not None and self.pack.reassures(norm) and speech.leans_lawful(turn))
 
     def finish(self, session: CallSession) -> list[BaseEvent]:
         """Deadlines still open when the call ends."""

@@ -65,8 +65,8 @@ class ToneAnalyzer(Analyzer):
 
     def _frightened(self, turn: Turn) -> bool:
         """The turn only asks what may happen to the debtor ("will they put me in jail over this", "is
-        the bank going to drag me into court"): the hostile examples' own words (court, sue) in a question of fear,
-        no threat (:meth:`LanguagePack.fears_consequences`)."""
+        the bank going to drag me into court"): the hostile examples' own words (court, sue) in a
+        question of fear, no threat (:meth:`LanguagePack.fears_consequences`)."""
         return self.engine.detector.pack.fears_consequences(turn.text, turn.features.norms[0])
 
     def _objections_own_word(self, turn: Turn, word: str | None) -> bool:

@@ -191,15 +191,20 @@ class LanguagePack:
 
     def asks_of_consequences(self, text: str, norm: str) -> bool:
         """The turn asks a question (:attr:`question_asked`) and names a consequence (:attr:`consequence`)."""
-        return (self.consequence is not None and self.consequence.search(norm) is not None and self.questions_asked(text) > 0
-                and not (self.right_challenged is not None and self.right_challenged.search(norm)))
+        return self._names_consequence(norm) and self.questions_asked(text) > 0
 
     def fears_consequences(self, text: str, norm: str) -> bool:
-        """The turn asks, and only asks, of a consequence ("will they put me in jail over this", "会被起诉吗 会不会
-        上征信"): a frightened question, not the defiance of "you wanna drag me into court? go ahead"."""
-        if not self.asks_of_consequences(text, norm):
-            return False
-        return self.questions_asked(text) == len(self.said_clauses(text))
+        """The turn asks, and only asks, of a consequence ("will they put me in jail over this",
+        "会被起诉吗 会不会上征信"): a frightened question, not the defiance of "you wanna drag me into
+        court? go ahead"."""
+        clauses = self.said_clauses(text)
+        return (self._names_consequence(norm) and self.question_asked is not None and bool(clauses)
+                and all(self.question_asked.search(clause) for clause in clauses))
+
+    def _names_consequence(self, norm: str) -> bool:
+        """A consequence named (:attr:`consequence`), the creditor's right to it not doubted."""
+        return (self.consequence is not None and self.consequence.search(norm) is not None
+                and not (self.right_challenged is not None and self.right_challenged.search(norm)))
 
     def said_clauses(self, text: str) -> list[str]:
         """The turn's clauses, each with the break that ends it ("要上法院吗？"): unlike :meth:`clauses`,

@@ -126,20 +126,23 @@ PACK = LanguagePack(
     # put me in jail over this"): an auxiliary before its subject, or "what happens"
     question_asked=re.compile(
         r"(?i)\?|^\W*(?:(?:so|and|but|um|uh|like|wait|okay|ok|oh|well|hold on|sorry)\W+)*"
-        r"(?:(?:am|will|would|could|can|is|are|was|were|should|shall)(?:nt|n.?t)? (?:i|you|they|we|he|she|it|this|that|there|u|ya|my|the|your)\b"
+        r"(?:(?:am|will|would|could|can|is|are|was|were|should|shall)(?:nt|n.?t)?"
+        r" (?:i|you|they|we|he|she|it|this|that|there|u|ya|my|the|your)\b"
         r"|(?:do|does|did)(?:nt|n.?t)? (?:i|you|they|we|he|she|u|ya)\b(?! dare)"
         r"|(?:are|is) (?:you|they|we|this|that|it) (?:gonna|going to)\b|what (?:happens|will happen|would happen)\b)"
     ),
     # what may happen to the debtor: asked of in a question, a frightened question for the agent to
     # answer, no objection and no hostile tone (:meth:`asks_of_consequences`)
     consequence=re.compile(
-        r"\b(?:jail|prison|arrest\w*|lock(?:ed|s)? (?:me |him |her |us )?up|behind bars|su(?:e|ed|ing)|lawsuit|court|judge|garnish\w*|wages?"
-        r"|credit (?:score|report|record|rating)|my credit(?! card)|take (?:my|the) (?:house|home|car|truck|paycheck)|repossess\w*"
+        r"\b(?:jail|prison|arrest\w*|lock(?:ed|s)? (?:me |him |her |us )?up|behind bars|su(?:e|ed|ing)|lawsuit|court|judge"
+        r"|garnish\w*|wages?|credit (?:score|report|record|rating)|my credit(?! card)"
+        r"|take (?:my|the) (?:house|home|car|truck|paycheck)|repossess\w*"
         r"|seize\w*|police|criminal|freeze|frozen|levy)\b"
     ),
     right_challenged=re.compile(
         r"\b(?:can|could|would) (?:you|they|anyone|anybody|the \w+) (?:even|still|legally|really|actually)\b"
-        r"|\b(?:are|is|am) (?:they|you|we|i|it|anyone|anybody|the \w+) (?:even |legally |really |actually )?(?:allowed|permitted|entitled) to\b"
+        r"|\b(?:are|is|am) (?:they|you|we|i|it|anyone|anybody|the \w+) (?:even |legally |really |actually )?"
+        r"(?:allowed|permitted|entitled) to\b"
         r"|\b(?:legal|legally able) to\b|\b(?:the |any )?right to\b|\bstatute\b"
     ),
     reported_speech=re.compile(
