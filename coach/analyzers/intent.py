@@ -27,7 +27,7 @@ from coach.analyzers.features import (
 )
 from coach.analyzers.matcher import CompiledMatcher
 from coach.analyzers.nli import ZeroShotScorer
-from coach.analyzers.stages import NOT_THE_DEBTOR
+from coach.analyzers.stages import DECEASED, NOT_THE_DEBTOR
 from coach.events import BaseEvent
 from coach.languages import language_pack
 from coach.playbook.schema import Matcher, Playbook
@@ -46,6 +46,8 @@ NONE = "__none__"
 #: The debtor's tone (hostile, profane, threatening to complain or sue): an intent of the playbooks and
 #: a head of its own (:mod:`coach.analyzers.tone`).
 TONE_INTENT = "hostile"
+#: The debtor's own hardship, a bereavement among it: read so by the classifier, it keeps the top hint over the deceased keywords.
+HARDSHIP = "hardship"
 #: Inverse regularisation strength; large because there are few examples per class (BANKING77
 #: 10-shot: C=100 beats C=1 by four points).
 REGULARISATION_C = 100.0
@@ -147,6 +149,11 @@ class ObjectionDetector:
         # two keyword hits tie at the keyword confidence: the classifier's own score breaks the tie
         ranked = sorted(((p, keyword_hits[c][1] if c in keyword_hits else p, c) for c, p in scores.items() if c != NONE),
                         reverse=True)
+        if ranked[0][2] != HARDSHIP and self._says_death(features):
+            # the borrower's death outranks whatever else the turn says ("人没了 ... 你们别再打这个电话了"):
+            # the call must stop, and the rest follows it as runners-up. Not a hardship: a bereavement of
+            # the debtor's own ("家里老人刚过世 我在老家办丧事") says a death in the same words
+            ranked.sort(key=lambda entry: entry[2] != DECEASED)
         best_p, _, best = ranked[0]
         if bare and best_p < BARE_ANSWER_CONFIDENCE:
             # ... unless the words say it themselves ("wrong number", "打错了打错了") and the classifier is
@@ -184,6 +191,12 @@ class ObjectionDetector:
                 keyword_hits[intent_id] = (match.evidence, scores[intent_id])
                 scores[intent_id] = KEYWORD_CONFIDENCE
         return scores, keyword_hits
+
+    def _says_death(self, features: Features) -> bool:
+        """The turn says the borrower died in the words the playbook lists for it (the deceased
+        intent's keywords, written to be precise: a debtor's own bereavement is hardship)."""
+        matcher = self._keywords.get(DECEASED)
+        return matcher is not None and matcher.match(features) is not None
 
     def keyword_evidence(self, features: Features, intent_id: str) -> str | None:
         """The playbook keyword of ``intent_id`` the utterance says, if any."""

@@ -149,8 +149,13 @@ class PressingAnalyzer(Analyzer):
             started = [r for r in started if not r.released_by_consent]
             if not started:
                 return []
-        p = float(class_probabilities(self.classifier, self.classifier_input(turn.features))[0][1])
-        norm = turn.features.norms[0]
+        # the debtor's words quoted back are not the agent's collection talk ("you said 'stop calling me,
+        # I'm sick of this', I've noted that you want the calls to stop")
+        own_words = self.pack.unreported(turn.text)
+        text = turn.text if own_words is None else own_words
+        features = turn.features if own_words is None else self.engine.space.encode([own_words])
+        p = float(class_probabilities(self.classifier, self.classifier_input(features))[0][1])
+        norm = features.norms[0]
         # the line that says the debtor asked, or grants a point and turns to payment ("got it but ..."),
         # is read clause by clause whatever its whole reads: the acknowledgement itself dilutes what
         # follows it ("i realize you have an attorney, but honestly its quicker if you and i settle this
@@ -158,7 +163,7 @@ class PressingAnalyzer(Analyzer):
         unsure = (UNSURE <= p or any(rule.id in acknowledged for rule in started)
                   or self.pack.turns_after_conceding(norm))
         if unsure and p < PRESSING_THRESHOLD and self.pack.pressing_reads_clauses and not self.pack.pauses_collection(norm):
-            p = max(p, self._clause_reading(turn.text))
+            p = max(p, self._clause_reading(text))
         if p < PRESSING_THRESHOLD:
             return []
         if p < REASSURANCE_CONFIDENCE and self.pack.pauses_collection(norm):

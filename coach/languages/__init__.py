@@ -150,6 +150,10 @@ class LanguagePack:
     #: A clause that opens by reporting the listener's own words ("you told me this whole thing is a scam",
     #: "您刚才说“你们这帮吸血鬼”"): what follows is theirs, not the agent's (:meth:`unreported`).
     reported_speech: re.Pattern[str] | None = None
+    #: The listener's words quoted in quotation marks after a report of them ("I wrote down exactly what
+    #: you said: 'I'm not paying this crap'", "您说“我不还了，你们去告吧”"): the whole quotation is
+    #: theirs however many clauses it runs to (:meth:`unreported`).
+    quotation: re.Pattern[str] | None = None
     #: Whether a line the pressing head is unsure of is also read clause by clause: "the lawyer thing is
     #: your call of course, anyway when can we expect the first installment" reads 0.44 whole, its last
     #: clause 0.95. English only: Chinese clauses read alone raised false alarms on lawful
@@ -248,10 +252,13 @@ class LanguagePack:
         none, or has nothing else: an agent who quotes the debtor's insult or threat back to calm them
         ("you told me we're a bunch of crooks. okay, i hear you, let me send it in writing") says none of it. Only where a
         clause break stands between the report and the agent's own words: in one unbroken run ("you
-        said youd pay by friday you liar") nothing tells where the quote ends."""
+        said youd pay by friday you liar") nothing tells where the quote ends, unless quotation marks
+        do (:attr:`quotation`)."""
         if self.reported_speech is None or self.clause_break is None:
             return None
-        clauses = [c.strip() for c in self.clause_break.split(text) if c.strip()]  # breaks said, not lengths
+        rest = self.quotation.sub(" ", text) if self.quotation is not None else text
+        quoted = rest != text
+        clauses = [c.strip() for c in self.clause_break.split(rest) if c.strip()]  # breaks said, not lengths
         kept, quoting = [], False
         for clause in clauses:
             report = self.reported_speech.search(clause.lower())
@@ -259,9 +266,9 @@ class LanguagePack:
                 kept.append(clause)
             # a report with nothing after it ("您刚才说 叫我们都去死"): the next clause is the words
             quoting = report is not None and report.end() == len(clause)
-        if len(kept) == len(clauses) or not kept:
+        if (len(kept) == len(clauses) and not quoted) or not kept:
             return None
-        return " ".join(kept)
+        return ", ".join(kept)  # still clauses, for a reader that reads them one by one
 
     def names_a_callback(self, before: str, after: str) -> bool:
         """The date between ``before`` and ``after`` is when someone will call, not when to pay."""

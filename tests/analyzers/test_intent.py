@@ -404,6 +404,15 @@ def test_a_death_told_in_roundabout_words_is_deceased(zh_engine, text):
     assert [e.intent for e in of_type(events, "intent")][:1] == ["deceased"]
 
 
+@pytest.mark.parametrize("text", ["他前年就没了 你们以后别再打这个号码了", "人没了 肺癌走的 你们别打了行吗",
+                                  "他是出车祸走的 我是他老婆 现在家里乱得很"])
+def test_the_borrowers_death_outranks_the_rest_of_the_turn(zh_engine, text):
+    """A death said beside a stop request or a relation ("我是他老婆" reads as wrong party): the call must
+    stop whatever else the turn says, so deceased is the top hint and the rest follows it."""
+    events = run_call(zh_engine, [("agent", "请问是王建国先生吗"), ("debtor", text)])
+    assert [e.intent for e in of_type(events, "intent")][:1] == ["deceased"]
+
+
 @pytest.mark.parametrize("text", ["他刚才还在 突然走了 你晚点再打吧", "她病好了就走了 去外地打工了",
                                   "我妈上个月离世了 办后事花了不少钱 这个月实在还不上"])
 def test_leaving_or_a_parent_of_ones_own_dying_is_not_the_debtor_deceased(zh_engine, text):
