@@ -46,7 +46,8 @@ NONE = "__none__"
 #: The debtor's tone (hostile, profane, threatening to complain or sue): an intent of the playbooks and
 #: a head of its own (:mod:`coach.analyzers.tone`).
 TONE_INTENT = "hostile"
-#: The debtor's own hardship, a bereavement among it: read so by the classifier, it keeps the top hint over the deceased keywords.
+#: The debtor's own hardship, a bereavement among it: read so by the classifier, it keeps the top hint
+#: over the deceased keywords.
 HARDSHIP = "hardship"
 #: Inverse regularisation strength; large because there are few examples per class (BANKING77
 #: 10-shot: C=100 beats C=1 by four points).
@@ -150,9 +151,9 @@ class ObjectionDetector:
         ranked = sorted(((p, keyword_hits[c][1] if c in keyword_hits else p, c) for c, p in scores.items() if c != NONE),
                         reverse=True)
         if ranked[0][2] != HARDSHIP and self._says_death(features):
-            # the borrower's death outranks whatever else the turn says ("人没了 ... 你们别再打这个电话了"):
+            # the borrower's death outranks whatever else the turn says ("人不在了 ... 以后别打了"):
             # the call must stop, and the rest follows it as runners-up. Not a hardship: a bereavement of
-            # the debtor's own ("家里老人刚过世 我在老家办丧事") says a death in the same words
+            # the debtor's own (a grandparent's funeral: "奶奶走了 我在老家守着") says a death in the same words
             ranked.sort(key=lambda entry: entry[2] != DECEASED)
         best_p, _, best = ranked[0]
         if bare and best_p < BARE_ANSWER_CONFIDENCE:

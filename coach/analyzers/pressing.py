@@ -149,8 +149,8 @@ class PressingAnalyzer(Analyzer):
             started = [r for r in started if not r.released_by_consent]
             if not started:
                 return []
-        # the debtor's words quoted back are not the agent's collection talk ("you said 'stop calling me,
-        # I'm sick of this', I've noted that you want the calls to stop")
+        # the debtor's words quoted back are not the agent's collection talk ("your words were 'quit phoning
+        # me, I mean it', so that's on file now")
         own_words = self.pack.unreported(turn.text)
         text = turn.text if own_words is None else own_words
         features = turn.features if own_words is None else self.engine.space.encode([own_words])

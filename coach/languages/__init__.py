@@ -150,8 +150,8 @@ class LanguagePack:
     #: A clause that opens by reporting the listener's own words ("you told me this whole thing is a scam",
     #: "您刚才说“你们这帮吸血鬼”"): what follows is theirs, not the agent's (:meth:`unreported`).
     reported_speech: re.Pattern[str] | None = None
-    #: The listener's words quoted in quotation marks after a report of them ("I wrote down exactly what
-    #: you said: 'I'm not paying this crap'", "您说“我不还了，你们去告吧”"): the whole quotation is
+    #: The listener's words quoted in quotation marks after a report of them ("for the file, your words
+    #: were: 'keep your junk fees, I owe you nothing'", "您说“利息一分不认，爱告就告”"): the whole quotation is
     #: theirs however many clauses it runs to (:meth:`unreported`).
     quotation: re.Pattern[str] | None = None
     #: Whether a line the pressing head is unsure of is also read clause by clause: "the lawyer thing is

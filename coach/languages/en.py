@@ -150,7 +150,7 @@ PACK = LanguagePack(
         r"(?:you (?:just |already |literally )?(?:said|say|told me|told us|called (?:us|me|this|it|them|the company)|yelled|screamed"
         r"|mentioned)|i heard you (?:say|said|call))\b"
     ),
-    # the report and its quotation go together: "you said 'stop calling me, I'm sick of this shit.'"; a closing
+    # the report and its quotation go together: "your words were 'quit phoning me, I've had it.'"; a closing
     # mark is one followed by a break, so an apostrophe inside the quotation ("I'm") does not end it
     quotation=re.compile(
         r"(?i)\b(?:you (?:just |already |literally )?(?:said|say|told me|told us|wrote|put it|yelled|screamed)"
@@ -238,7 +238,7 @@ PACK = LanguagePack(
         r"|did not|will not|would not) (?:\w+ ){0,2}(?:pay|pays|paying|paid)\b"
         # a negated command ("dont make me come find you", "dont say nobody warned you"), not "dont worry"
         r"|\b(?:don.?t|dont) (?:you )?(?:make|test|push|dare|say|even|try|play|mess|ignore|tell me|get smart|get cute)\b"
-        # a safety denied ("so dont think youre safe there"), not "i dont think you need to worry"
+        # a safety denied ("and dont imagine youre protected either"), not "i dont think you need to worry"
         r"|(?<!i )(?<!we )(?<!they )\b(?:don.?t|dont|do not) (?:you )?(?:think|imagine|believe|assume) (?:you.?re|youre|you are|you re"
         r"|you.?ll|youll|you will) (?:safe|off the hook|getting away|protected|in the clear)\b"
     ),

@@ -326,7 +326,7 @@ def test_an_insult_reported_or_named_is_not_one(zh_engine, line):
     ("zh", "你刚才说「再催就去法院告你们」，可以的，这是您的权利", False),
     # a quotation in quotation marks is the debtor's however many clauses it runs to
     ("en", "For my notes, you said: 'leave me the hell alone, I'm not paying this garbage.' I've written that down.", False),
-    ("zh", "您刚才说“我不还了，你们爱找谁找谁，滚”，这些我都如实记下了", False),
+    ("zh", "您刚才说“利息一分不给，随便你们，滚”，这些我都如实记下了", False),
     ("en", "you said 'I'll pay friday', you lying deadbeat", True),
     # the agent's own words after the quote are still read
     ("en", "you said you'd pay on friday. you're a lying deadbeat.", True),
@@ -431,38 +431,39 @@ def test_false_authority_made_up_fees_and_contempt_in_other_words_are_caught(eng
     ("en", "we'll intercept your tax refund if nothing comes in", "US-THREAT"),
     ("en", "half of your wages, that's what we'll be taking next month", "US-THREAT"),
     ("en", "by law you must pay the whole thing within forty eight hours", "US-THREAT"),
-    ("en", "we'll be flagging you as a fraud risk with every bureau", "US-THREAT"),
+    ("en", "we're reporting you to equifax as a fraud case", "US-THREAT"),
     ("en", "pay it today or we proceed with legal action tomorrow morning", "US-THREAT"),
     ("en", "a field agent will swing by your parents house tonight", "US-THREAT"),
     ("en", "my badge number is on file if you need it", "US-IMPERS"),
     ("en", "bravo, you've been dodging us since march", "US-ABUSE"),
     ("en", "genius plan, just stop paying everybody", "US-ABUSE"),
-    ("en", "oh take your time, it's only been nine months", "US-ABUSE"),
-    ("en", "a grown man who can't cover a phone bill", "US-ABUSE"),
-    ("en", "christ almighty, just read me the card number", "US-ABUSE"),
+    ("en", "oh take your time, it has only been nine months", "US-ABUSE"),
+    ("en", "a grown woman who won't cover a phone bill, come on", "US-ABUSE"),
+    ("en", "christ almighty, just give me the routing number", "US-ABUSE"),
     ("zh", "喂 这边是东城区人民法院 你的案子我们受理了", "CN-IMPERS"),
-    ("zh", "案子昨天已经在法院立上了 您没接到通知吗", "CN-IMPERS"),
+    ("zh", "前天法院那边已经立了案了 你手机没收到吗", "CN-IMPERS"),
     ("zh", "现在规定逾期一律加收百分之五十的罚息", "CN-MISLEAD"),
     ("zh", "按规定家属也负有偿还责任", "CN-ESTATE"),
-    ("zh", "明天我们直接上门 不需要您同意", "CN-CHANNEL"),
+    ("zh", "下周派人登门 不需要您同意", "CN-CHANNEL"),
 ])
 def test_menaces_invented_laws_and_sarcasm_in_an_eighth_sets_kinds_are_caught(engine_for, language, line, rule):
     """Kinds the eighth development set found missed, in words of our own: a repossession booked, a
     refund or half the wages taken, the law said to demand payment by a deadline, a report as a fraud,
-    a suit set for the morning; a badge; sarcasm and condescension ("take your time, it's only been nine months", "a grown
-    man who can't"); a filing claimed beside a question with 没 in it; a penalty in tens of percent."""
+    a suit set for the morning; a badge; sarcasm and condescension ("take your time, it has only been
+    nine months", "a grown woman who won't"); a filing claimed beside a question with 没 in it; a penalty
+    in tens of percent."""
     engine, verify = engine_for(language)
     assert rule in _rules_on(run_call(engine, verify + [("agent", line)]), 2)
 
 
 @pytest.mark.parametrize(("language", "line"), [
-    ("en", "i'll note ms park as your attorney and we'll stop contacting you directly"),
+    ("en", "got it, I'll record Ms Park as your lawyer and all contact goes through her office"),
     ("en", "congratulations on the new job, that's great news"),
     ("en", "great plan, let's set the first one for the fifth"),
     ("en", "take your time, there's no rush at all"),
     ("en", "you'll get our validation notice within five days, and I'm sure you do want it in writing"),
     ("zh", "如果收到所谓的传票 先打法院电话核实真伪"),
-    ("zh", "上次说的上门拜访已经取消了 以后电话联系"),
+    ("zh", "约好的上门拜访撤销了 之后只打电话联系"),
 ])
 def test_lines_near_those_kinds_raise_no_s1(engine_for, language, line):
     engine, verify = engine_for(language)
@@ -993,8 +994,9 @@ def test_a_third_party_saying_she_is_his_mother_is_not_hostile(zh_engine):
 
 
 def test_the_debtors_stop_request_quoted_back_is_no_collection_talk(en_engine):
-    """The agent reads the request back to record it ("you said 'stop calling me ...'"): the duty
+    """The agent reads the request back to record it ("you said '...'"): the duty
     starts on it, and the quotation is not read as the agent's own collection talk."""
-    line = "so you said 'stop calling me, this is driving me nuts', and I've put a note that the calls should stop"
-    events = run_call(en_engine, VERIFY_EN + [("agent", line)])
+    line = "so you said 'quit calling me, this is driving me nuts', and we'll stop calling you, that's noted"
+    events = run_call(en_engine, VERIFY_EN + [("agent", line), ("agent", "so can you put fifty down today")])
     assert not [e for e in of_type(events, "compliance") if e.utterance_id == 2 and e.severity == "S1"]
+    assert "US-CEASE" in _rules_on(events, 3)  # the duty started on the line itself
