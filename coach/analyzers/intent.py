@@ -194,10 +194,11 @@ class ObjectionDetector:
         return scores, keyword_hits
 
     def _says_death(self, features: Features) -> bool:
-        """The turn says the borrower died in the words the playbook lists for it (the deceased
-        intent's keywords, written to be precise: a debtor's own bereavement is hardship)."""
+        """The turn says someone died, in the deceased intent's keywords and in words only a death
+        means (the language's ``death``): the keywords alone also hear "他已经走了" (he left the firm)."""
         matcher = self._keywords.get(DECEASED)
-        return matcher is not None and matcher.match(features) is not None
+        return (matcher is not None and self.pack.speaks_of_death(features.norms[0])
+                and matcher.match(features) is not None)
 
     def keyword_evidence(self, features: Features, intent_id: str) -> str | None:
         """The playbook keyword of ``intent_id`` the utterance says, if any."""

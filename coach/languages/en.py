@@ -150,12 +150,13 @@ PACK = LanguagePack(
         r"(?:you (?:just |already |literally )?(?:said|say|told me|told us|called (?:us|me|this|it|them|the company)|yelled|screamed"
         r"|mentioned)|i heard you (?:say|said|call))\b"
     ),
-    # the report and its quotation go together: "your words were 'quit phoning me, I've had it.'"; a closing
-    # mark is one followed by a break, so an apostrophe inside the quotation ("I'm") does not end it
+    # the report and its quotation go together: "your words were 'quit phoning me, I've had it.'"; a quotation
+    # closes with its own kind of mark, not followed by a letter, so an apostrophe inside it ("I'm") does not end it
     quotation=re.compile(
         r"(?i)\b(?:you (?:just |already |literally )?(?:said|say|told me|told us|wrote|put it|yelled|screamed)"
         r"|(?:what|how) you (?:just )?(?:said|put it|told me|wrote)|quoting you|your (?:exact )?words(?: were)?"
-        r"|in your (?:own )?words)\s*[,:]?\s*['\"\u201c\u2018].+?['\"\u201d\u2019](?=[\s.,;:!?]|$)"
+        r"|in your (?:own )?words)\s*[,:]?\s*"
+        r"(?:'.{1,200}?'(?!\w)|\".{1,200}?\"|\u201c.{1,200}?\u201d|\u2018.{1,200}?\u2019(?!\w))"
     ),
     pressing_reads_clauses=True,
     callback_before=re.compile(
@@ -239,8 +240,9 @@ PACK = LanguagePack(
         # a negated command ("dont make me come find you", "dont say nobody warned you"), not "dont worry"
         r"|\b(?:don.?t|dont) (?:you )?(?:make|test|push|dare|say|even|try|play|mess|ignore|tell me|get smart|get cute)\b"
         # a safety denied ("and dont imagine youre protected either"), not "i dont think you need to worry"
-        r"|(?<!i )(?<!we )(?<!they )\b(?:don.?t|dont|do not) (?:you )?(?:think|imagine|believe|assume) (?:you.?re|youre|you are|you re"
-        r"|you.?ll|youll|you will) (?:safe|off the hook|getting away|protected|in the clear)\b"
+        r"|(?<!i )(?<!we )(?<!they )\b(?:don.?t|dont|do not) (?:you )?(?:think|imagine|believe|assume)"
+        r" (?:that |for (?:a|one) (?:second|minute) )?(?:you.?re|youre|you are|you re|you.?ll|youll|you will)"
+        r" (?:safe|off the hook|getting away|get away|protected|in the clear)\b"
     ),
     empathy=re.compile(
         r"\b(?:i (?:totally |completely |really |do )?(?:understand|get it|hear you|know (?:how|that feeling))"

@@ -328,6 +328,8 @@ def test_an_insult_reported_or_named_is_not_one(zh_engine, line):
     ("en", "For my notes, you said: 'leave me the hell alone, I'm not paying this garbage.' I've written that down.", False),
     ("zh", "您刚才说“利息一分不给，随便你们，滚”，这些我都如实记下了", False),
     ("en", "you said 'I'll pay friday', you lying deadbeat", True),
+    ("en", "you said 'stop'—fine, then we'll call your parents' house and tell them what you owe", True),
+    ("zh", "我跟你说“再不还钱就去你单位找你”", True),  # the agent's own words, not a report of the debtor's
     # the agent's own words after the quote are still read
     ("en", "you said you'd pay on friday. you're a lying deadbeat.", True),
     ("en", "you said youd pay by friday you lying deadbeat", True),  # no break: nothing tells where the quote ends
@@ -462,6 +464,8 @@ def test_menaces_invented_laws_and_sarcasm_in_an_eighth_sets_kinds_are_caught(en
     ("en", "great plan, let's set the first one for the fifth"),
     ("en", "take your time, there's no rush at all"),
     ("en", "you'll get our validation notice within five days, and I'm sure you do want it in writing"),
+    ("en", "can i pay half now? sure you can"),
+    ("en", "nice job, you avoided the late fee"),
     ("zh", "如果收到所谓的传票 先打法院电话核实真伪"),
     ("zh", "约好的上门拜访撤销了 之后只打电话联系"),
 ])

@@ -413,6 +413,13 @@ def test_the_borrowers_death_outranks_the_rest_of_the_turn(zh_engine, text):
     assert [e.intent for e in of_type(events, "intent")][:1] == ["deceased"]
 
 
+def test_someone_who_left_the_firm_keeps_the_top_hint_it_had(zh_engine):
+    """"他已经走了" matches a deceased keyword and also means he left: with no word only a death means,
+    the death does not outrank the classifier's reading (wrong party)."""
+    events = run_call(zh_engine, [("agent", "请问是王建国先生吗"), ("debtor", "这号码是公司的 他已经走了")])
+    assert [e.intent for e in of_type(events, "intent")][:1] == ["wrong_party"]
+
+
 @pytest.mark.parametrize("text", ["他刚才还在 突然走了 你晚点再打吧", "她病好了就走了 去外地打工了",
                                   "我妈上个月离世了 办后事花了不少钱 这个月实在还不上"])
 def test_leaving_or_a_parent_of_ones_own_dying_is_not_the_debtor_deceased(zh_engine, text):
