@@ -329,7 +329,7 @@ def test_an_insult_reported_or_named_is_not_one(zh_engine, line):
     ("zh", "您刚才说“利息一分不给，随便你们，滚”，这些我都如实记下了", False),
     ("en", "you said 'I'll pay friday', you lying deadbeat", True),
     ("en", "you said 'stop'—fine, then we'll call your parents' house and tell them what you owe", True),
-    ("zh", "我跟你说“再不还钱就去你单位找你”", True),  # the agent's own words, not a report of the debtor's
+    ("zh", "我跟你说“三天不还 我们就派人去你公司堵你”", True),  # the agent's own words, not a report of the debtor's
     # the agent's own words after the quote are still read
     ("en", "you said you'd pay on friday. you're a lying deadbeat.", True),
     ("en", "you said youd pay by friday you lying deadbeat", True),  # no break: nothing tells where the quote ends
