@@ -217,7 +217,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         norm = turn.features.norms[0]
         monitor = session.compliance
         excused = turn.facts["excused_insults"] = self._excused_insults(turn)  # read again by excuses_insult()
-        unreported = turn.facts["unreported"] = self._unreported(turn)  # read again by excuses_report()
+        unreported = turn.unreported(self.pack, self.space)  # read again by excuses_report()
         if self.classifier is not None:
             # a line the speech model looped on counts only when the classifier is sure of the rule itself
             sure = LOOPED_CONFIDENCE if looped(turn.text, self.engine.language) else 0.0
@@ -324,11 +324,6 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         ``reported_speech``): the line without them matches the rule no more."""
         features = turn.facts.get("unreported")
         return rule.id in self.rules and features is not None and trigger.match(features) is None
-
-    def _unreported(self, turn: Turn) -> Features | None:
-        """The line without the clauses that quote the listener (:meth:`LanguagePack.unreported`), or None."""
-        rest = self.pack.unreported(turn.text)
-        return self.space.encode([rest]) if rest is not None else None
 
     def _excused_insults(self, turn: Turn) -> Features | None:
         """The line with the terms the offensive-language lexicon excuses taken off the person on the

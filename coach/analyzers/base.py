@@ -27,6 +27,7 @@ from coach.transcript import Utterance
 
 if TYPE_CHECKING:
     from coach.engine import CallSession, CoachEngine
+    from coach.languages import LanguagePack
 
 #: Who an analyzer listens to.
 DEBTOR_SIDE = frozenset({"debtor", "unknown", "third_party"})
@@ -59,6 +60,15 @@ class Turn:
         if "offensive" not in self.facts:
             self.facts["offensive"] = OffensiveLanguageDetector.for_language(language).score([self.text])[0]
         return self.facts["offensive"]
+
+    def unreported(self, pack: LanguagePack, space: FeatureSpace) -> Features | None:
+        """The line without the listener's words it quotes back (:meth:`LanguagePack.unreported`),
+        encoded once for every head that reads the agent's own words (agent speech, pressing); None
+        when it quotes none."""
+        if "unreported" not in self.facts:
+            rest = pack.unreported(self.text)
+            self.facts["unreported"] = space.encode([rest]) if rest is not None else None
+        return self.facts["unreported"]
 
 
 class Analyzer(ABC):

@@ -151,9 +151,9 @@ class PressingAnalyzer(Analyzer):
                 return []
         # the debtor's words quoted back are not the agent's collection talk ("your words were 'quit phoning
         # me, I mean it', so that's on file now")
-        own_words = self.pack.unreported(turn.text)
-        text = turn.text if own_words is None else own_words
-        features = turn.features if own_words is None else self.engine.space.encode([own_words])
+        own_words = turn.unreported(self.pack, self.space)
+        features = turn.features if own_words is None else own_words
+        text = features.texts[0]
         p = float(class_probabilities(self.classifier, self.classifier_input(features))[0][1])
         norm = features.norms[0]
         # the line that says the debtor asked, or grants a point and turns to payment ("got it but ..."),
