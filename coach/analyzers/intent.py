@@ -49,6 +49,8 @@ TONE_INTENT = "hostile"
 #: The debtor's own hardship, a bereavement among it: read so by the classifier, it keeps the top hint
 #: over the deceased keywords.
 HARDSHIP = "hardship"
+#: A death in the speaker's own family read as the borrower's: the two intents trade readings.
+OWN_LOSS = {DECEASED: HARDSHIP, HARDSHIP: DECEASED}
 #: Inverse regularisation strength; large because there are few examples per class (BANKING77
 #: 10-shot: C=100 beats C=1 by four points).
 REGULARISATION_C = 100.0
@@ -150,11 +152,18 @@ class ObjectionDetector:
         # two keyword hits tie at the keyword confidence: the classifier's own score breaks the tie
         ranked = sorted(((p, keyword_hits[c][1] if c in keyword_hits else p, c) for c, p in scores.items() if c != NONE),
                         reverse=True)
+        own_loss = self._own_bereavement(features, context)
+        order = [c for _, _, c in ranked]
+        if own_loss and order.index(DECEASED) < order.index(HARDSHIP):
+            # the death is one in the speaker's own family: the classifier hears a death, not whose ("we
+            # buried my grandad last week" read deceased at 0.8), so the bereavement takes its reading
+            ranked = [(p, tie, OWN_LOSS.get(c, c)) for p, tie, c in ranked]
         if ranked[0][2] != HARDSHIP and self._says_death(features):
             # the borrower's death outranks whatever else the turn says ("人不在了 ... 以后别打了"):
-            # the call must stop, and the rest follows it as runners-up. Not a hardship: a bereavement of
-            # the debtor's own (a grandparent's funeral: "奶奶走了 我在老家守着") says a death in the same words
-            ranked.sort(key=lambda entry: entry[2] != DECEASED)
+            # the call must stop, and the rest follows it as runners-up. A death in the speaker's own
+            # family outranks it as their hardship ("我外婆前天过世了 我在老家守灵 过几天再说")
+            first = HARDSHIP if own_loss else DECEASED
+            ranked.sort(key=lambda entry: entry[2] != first)
         best_p, _, best = ranked[0]
         if bare and best_p < BARE_ANSWER_CONFIDENCE:
             # ... unless the words say it themselves ("wrong number", "打错了打错了") and the classifier is
@@ -199,6 +208,13 @@ class ObjectionDetector:
         matcher = self._keywords.get(DECEASED)
         return (matcher is not None and self.pack.speaks_of_death(features.norms[0])
                 and matcher.match(features) is not None)
+
+    def _own_bereavement(self, features: Features, context: IntentContext) -> bool:
+        """The turn tells of a death in the speaker's own family, tied to no debt, and not in answer to
+        a question for someone (who would then be the one who died: "may I speak with Ruth?" - "my
+        mother passed in the spring")."""
+        return (HARDSHIP in self.classes and DECEASED in self.classes and not context.previous_agent_identity_check
+                and self.pack.own_bereavement(features.norms[0]))
 
     def keyword_evidence(self, features: Features, intent_id: str) -> str | None:
         """The playbook keyword of ``intent_id`` the utterance says, if any."""

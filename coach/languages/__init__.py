@@ -137,6 +137,12 @@ class LanguagePack:
     #: line saying them is said to the family of a debtor who died, whether or not the death itself
     #: was heard (a recognition slip, an excerpt): see ``Rule.after_death``.
     death: re.Pattern[str] | None = None
+    #: A death in the speaker's own family ("we buried my grandad last week", "我爸前几天刚走"), and words
+    #: that tie a death to the debt or to the one the call is for ("that card was hers", "his estate",
+    #: "you keep calling for him", "这卡是他的", "你们找的那个人"): a death said with the first and none of
+    #: the second is the debtor's own bereavement, a hardship, not the borrower's death.
+    bereavement: re.Pattern[str] | None = None
+    death_of_the_borrower: re.Pattern[str] | None = None
     #: Where a line breaks into clauses: punctuation, and the pauses a transcript of a language written
     #: without spaces marks with one.
     clause_break: re.Pattern[str] | None = None
@@ -246,6 +252,12 @@ class LanguagePack:
     def speaks_of_death(self, text: str) -> bool:
         """The line speaks of the debtor's death or estate (:attr:`death`)."""
         return self.death is not None and self.death.search(text) is not None
+
+    def own_bereavement(self, text: str) -> bool:
+        """The line tells of a death in the speaker's own family and ties it to no debt and to no one the
+        call is for (:attr:`bereavement`, :attr:`death_of_the_borrower`)."""
+        return (self.bereavement is not None and self.bereavement.search(text) is not None
+                and not (self.death_of_the_borrower is not None and self.death_of_the_borrower.search(text)))
 
     def unreported(self, text: str) -> str | None:
         """The line without its clauses that report the listener's own words, or None when it reports

@@ -256,6 +256,21 @@ PACK = LanguagePack(
     empathy_veto=re.compile(r"\b(?:but|however|though|if|unless|or else|otherwise|still have to|need you to)\b"),
     death=re.compile(r"\b(?:sorry (?:for|about) your loss|condolences|passed away|(?:his|her|their) passing|deceased|"
                      r"(?:his|her|the) estate|probate|executor|executrix|death certificate|(?:he|she) died)\b"),
+    bereavement=re.compile(
+        r"\b(?:my|our) (?:(?:little|baby|older|younger|big|twin|best|own|step|sweet) )?(?:mom|mother|mum|mama|ma|dad|father|daddy|pops|husband|hubby|wife|son|daughter|brother|sister|baby|kid|child|boy|girl|grandma|grandmother|grandpa|grandfather|granddad|grandad|granny|nana|grandson|granddaughter|uncle|aunt|auntie|partner|fiance|fiancee|boyfriend|girlfriend|cousin|nephew|niece|stepdad|stepmom|stepson|stepdaughter)\b(?: \w+){0,3}? "
+        r"(?:(?:just|recently|suddenly|finally|has|had) )*(?:passed|died|is dead|was killed|is gone)\b"
+        r"|\b(?:buried|bury|burying|lost|losing) (?:my|our) (?:(?:little|baby|older|younger|big|twin|best|own|step) )?(?:mom|mother|mum|mama|ma|dad|father|daddy|pops|husband|hubby|wife|son|daughter|brother|sister|baby|kid|child|boy|girl|grandma|grandmother|grandpa|grandfather|granddad|grandad|granny|nana|grandson|granddaughter|uncle|aunt|auntie|partner|fiance|fiancee|boyfriend|girlfriend|cousin|nephew|niece|stepdad|stepmom|stepson|stepdaughter)\b"
+        r"|\bwe lost the baby\b|\b(?:my|our) (?:mom|mother|mum|mama|ma|dad|father|daddy|pops|husband|hubby|wife|son|daughter|brother|sister|baby|kid|child|boy|girl|grandma|grandmother|grandpa|grandfather|granddad|grandad|granny|nana|grandson|granddaughter|uncle|aunt|auntie|partner|fiance|fiancee|boyfriend|girlfriend|cousin|nephew|niece|stepdad|stepmom|stepson|stepdaughter)s? funeral\b|\bfuneral for my (?:mom|mother|mum|mama|ma|dad|father|daddy|pops|husband|hubby|wife|son|daughter|brother|sister|baby|kid|child|boy|girl|grandma|grandmother|grandpa|grandfather|granddad|grandad|granny|nana|grandson|granddaughter|uncle|aunt|auntie|partner|fiance|fiancee|boyfriend|girlfriend|cousin|nephew|niece|stepdad|stepmom|stepson|stepdaughter)\b"
+    ),
+    # the account, the estate, a question of who pays, the call for someone else
+    death_of_the_borrower=re.compile(
+        r"\b(?:(?:his|her|their|(?:mom|mother|mum|mama|ma|dad|father|daddy|pops|husband|hubby|wife|son|daughter|brother|sister|baby|kid|child|boy|girl|grandma|grandmother|grandpa|grandfather|granddad|grandad|granny|nana|grandson|granddaughter|uncle|aunt|auntie|partner|fiance|fiancee|boyfriend|girlfriend|cousin|nephew|niece|stepdad|stepmom|stepson|stepdaughter)s) (?:account|accounts|card|cards|credit cards?|bills?|debts?|loans?|mortgage|balance"
+        r"|mail|phone|number|name|stuff|things|letters?|estate|affairs)"
+        r"|(?:was|is|were) (?:his|hers|theirs)|in (?:his|her|their) name|estate|executor|executrix|probate"
+        r"|personal representative|death certificate|obituary|next of kin|on the hook|responsible for|have to pay (?:for )?(?:his|her|it|this|that)"
+        r"|(?:you|youre|you are|yall|you guys|why are you|stop|keep) (?:calling|asking) (?:for|about|a|here|him|her|this)"
+        r"|(?:keep|kept) (?:finding|getting) (?:these|all these|his|her|the) (?:bills|letters|statements|notices)|(?:looking|asking) for (?:him|her)|trying to reach (?:him|her)|your (?:letters?|records)|update (?:your|the) records)\b"
+    ),
     open_question=re.compile(
         r"(?:^|[,.;!?]\s*)(?:(?:so|and|ok|okay|alright|now|well|um|uh)\s+)*"
         r"(?:what(?!\s+(?:about|if)\b)|whats|why|how (?:much|many|come|long|often)|when|where|which|who)\b"

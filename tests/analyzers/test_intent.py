@@ -428,6 +428,22 @@ def test_leaving_or_a_parent_of_ones_own_dying_is_not_the_debtor_deceased(zh_eng
     assert "deceased" not in [e.intent for e in of_type(events, "intent")]
 
 
+@pytest.mark.parametrize(("engine", "turns", "intent"), [
+    ("en", [("debtor", "my grandad died on friday")], "hardship"),
+    ("en", [("debtor", "we buried my little sister saturday, i cant handle any of this today")], "hardship"),
+    ("zh", [("debtor", "我外婆前天过世了 我在老家守灵 过几天再说")], "hardship"),
+    # the same death tied to the account, or said to a question for someone: the borrower's
+    ("en", [("debtor", "my grandad died on friday, the card was in his name")], "deceased"),
+    ("en", [("agent", "may i speak with walter kim please"), ("debtor", "my grandad died on friday")], "deceased"),
+    ("zh", [("debtor", "我外婆前天过世了 她那张卡怎么处理你们说")], "deceased"),
+])
+def test_a_death_in_the_speakers_own_family_is_their_hardship(request, engine, turns, intent):
+    """The classifier hears a death, not whose: a relative's death that the speaker ties to no debt,
+    said to no question for someone, is the debtor's bereavement (hardship), not the borrower's death."""
+    events = run_call(request.getfixturevalue(f"{engine}_engine"), turns)
+    assert [e.intent for e in of_type(events, "intent")][:1] == [intent]
+
+
 @pytest.mark.parametrize(("text", "intent"), [
     ("我是不是上了你们的黑名单 以后还能办贷款吗", None),
     ("我这张卡现在是不是被冻结了 昨天刷了两次都没成功", None),
