@@ -123,6 +123,7 @@ class ObjectionDetector:
         #: haven't paid it yet", "我没请律师", "i never said stop calling") rules the intent out.
         self._denials = {i.id: CompiledMatcher(Matcher(unless=i.keywords.unless), space)
                          for i in playbook.intents if i.keywords.unless}
+        self._outranks = {i.id: set(i.outranks) for i in playbook.intents if i.outranks}
         self.pack = language_pack(playbook.language)
         self.affirmations = _vocabulary(playbook.affirmations, playbook.language)
         self.negations = _vocabulary(playbook.negations, playbook.language)
@@ -152,6 +153,7 @@ class ObjectionDetector:
         # two keyword hits tie at the keyword confidence: the classifier's own score breaks the tie
         ranked = sorted(((p, keyword_hits[c][1] if c in keyword_hits else p, c) for c, p in scores.items() if c != NONE),
                         reverse=True)
+        ranked = self._by_precedence(ranked)
         own_loss = self._own_bereavement(features, context)
         order = [c for _, _, c in ranked]
         if own_loss and order.index(DECEASED) < order.index(HARDSHIP):
@@ -208,6 +210,17 @@ class ObjectionDetector:
         matcher = self._keywords.get(DECEASED)
         return (matcher is not None and self.pack.speaks_of_death(features.norms[0])
                 and matcher.match(features) is not None)
+
+    def _by_precedence(self, ranked: list[tuple[float, float, str]]) -> list[tuple[float, float, str]]:
+        """``ranked`` with an intent the playbook puts before the first (``Intent.outranks``) moved to
+        the front, when it is read over the abstention threshold too."""
+        first = ranked[0][2]
+        for entry in ranked[1:]:
+            if entry[0] < self.threshold:
+                break
+            if first in self._outranks.get(entry[2], ()):
+                return [entry] + [other for other in ranked if other is not entry]
+        return ranked
 
     def _own_bereavement(self, features: Features, context: IntentContext) -> bool:
         """The turn tells of a death in the speaker's own family, tied to no debt, and not in answer to

@@ -141,6 +141,10 @@ class Intent(Strict):
     #: isn't mine): said unprompted before any identity check, it identifies the right party, and the
     #: agent who answers it discloses nothing to a third party.
     identifies_debtor: bool = False
+    #: Intents this one goes before when both are read on a turn (each over the abstention threshold):
+    #: the top hint is the one the agent must act on first. A wrong party's "this isn't his phone, quit ringing
+    #: it" asks nothing of the debtor's account: disclose nothing, whatever else they ask.
+    outranks: list[str] = Field(default_factory=list)
 
 
 class Emotion(Strict):
@@ -487,6 +491,12 @@ class Playbook(Strict):
         if sum(1 for s in self.stages if s.confirmations is not None) > 1:
             errors.append("stages: only one stage may have confirmations")
         for i, intent in enumerate(self.intents):
+            for name in intent.outranks:
+                if name not in intent_ids or name == intent.id:
+                    errors.append(f"intents.{i}.outranks: unknown intent {name!r}" if name != intent.id
+                                  else f"intents.{i}.outranks: an intent cannot outrank itself")
+                elif intent.id in next(other.outranks for other in self.intents if other.id == name):
+                    errors.append(f"intents.{i}.outranks: {intent.id!r} and {name!r} outrank each other")
             for j, response in enumerate(intent.responses):
                 if response.stage != "any" and response.stage not in stage_ids:
                     errors.append(f"intents.{i}.responses.{j}.stage: unknown stage {response.stage!r}")

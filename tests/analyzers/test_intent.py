@@ -444,6 +444,18 @@ def test_a_death_in_the_speakers_own_family_is_their_hardship(request, engine, t
     assert [e.intent for e in of_type(events, "intent")][:1] == [intent]
 
 
+@pytest.mark.parametrize(("engine", "text"), [
+    ("en", "stop calling this phone, wrong number, i keep telling you"),
+    ("en", "for the last time theres no kevin here stop calling"),
+    ("zh", "这里没有姓刘的 别老打我手机了"),
+])
+def test_a_wrong_party_asking_to_stop_is_first_a_wrong_party(request, engine, text):
+    """The playbook's wrong_party outranks stop_calling: both are read, and the hint the agent acts on
+    first is the one that says disclose nothing; the stop request follows it."""
+    intents = [e.intent for e in of_type(run_call(request.getfixturevalue(f"{engine}_engine"), [("debtor", text)]), "intent")]
+    assert intents[:2] == ["wrong_party", "stop_calling"]
+
+
 @pytest.mark.parametrize(("text", "intent"), [
     ("我是不是上了你们的黑名单 以后还能办贷款吗", None),
     ("我这张卡现在是不是被冻结了 昨天刷了两次都没成功", None),
