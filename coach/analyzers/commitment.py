@@ -70,11 +70,13 @@ class Commitment:
         return "; ".join(parts)
 
 
-def read_commitment(text: str, language: str, asked: str | None = None) -> Commitment:
+def read_commitment(text: str, language: str, asked: str | None = None, proposed: bool = False) -> Commitment:
     """``asked``: the agent's line just before, when the debtor answers it: digits given for a phone
     number or a verification detail are no payment details, a short cvv named as one is; a date, an
     amount or a way to pay given to a question for one ("when can you do it" - "um friday") is a term
-    agreed."""
+    agreed. ``proposed``: that line put a payment to the debtor; its amount or date said back, with no
+    question or refusal ("could we do forty on the tenth" - "ok forty on the tenth, fine"), is the
+    proposal taken up."""
     pack = language_pack(language)
     lowered = text.lower()
     amount = find_amount(text, language)
@@ -88,6 +90,10 @@ def read_commitment(text: str, language: str, asked: str | None = None) -> Commi
     verb = pack.promise_verb.search(lowered) if pack.promise_verb else None
     if answers is not None and asks:
         answers = None  # "a hundred bucks? where am i supposed to find a hundred bucks": a question back
+    if (answers is None and proposed and not asks and not pack.asks_open_question(text)
+            and not (pack.acceptance_veto and pack.acceptance_veto.search(lowered))
+            and _says_back(text, language, asked or "", amount, due)):
+        answers = asked
     if answers is not None and amount is None and channel is None and (
         due is None or not (verb or _only_the_date(pack, lowered, due[1])
                     or pack.names_payment(lowered))
@@ -112,6 +118,15 @@ def read_commitment(text: str, language: str, asked: str | None = None) -> Commi
         channel=channel.group(0) if channel else None, digits=digits, verb=verb.group(0) if verb else None,
         vetoed=vetoed, answers=answers,
     )
+
+
+def _says_back(text: str, language: str, proposal: str, amount, due) -> bool:
+    """The reply names the proposal's own amount or date (the same figure, the same words for the day)."""
+    offered = find_amount(proposal, language)
+    if amount is not None and offered is not None and amount[0] == offered[0]:
+        return True
+    offered_day = find_due_date(proposal, language, None)
+    return due is not None and offered_day is not None and due[1].lower() == offered_day[1].lower()
 
 
 def _only_the_date(pack, lowered: str, date_words: str) -> bool:
@@ -161,5 +176,6 @@ class CommitmentAnalyzer(Analyzer):
 
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         if self.enabled:
-            turn.facts["commitment"] = read_commitment(turn.text, self.engine.language, session.last_agent_text)
+            proposed = session.intent_context().previous_agent_payment_proposal
+            turn.facts["commitment"] = read_commitment(turn.text, self.engine.language, session.last_agent_text, proposed)
         return []

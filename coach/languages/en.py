@@ -276,7 +276,7 @@ PACK = LanguagePack(
         r"(?:what(?!\s+(?:about|if)\b)|whats|why|how (?:much|many|come|long|often)|when|where|which|who)\b"
     ),
     payment_offer=re.compile(
-        r"\b(?:could you|can you|would you|will you|how about|what about|we can|i can|we could|i could|let.?s"
+        r"\b(?:could you|can you|would you|will you|how about|what about|we can|i can|we could|i could|(?:can|could|shall) we (?:do|set|put|get|schedule|split|try|make|start|agree|go with)|let.?s"
         r"|set (?:you |it |that |this )?up|payments? of|agree|works? for you|does that work|plan|arrangement|schedule"
         r"|put you down|if you (?:pay|can pay|send|make)|settle|waive"
         # the agent taking up the debtor's figure puts it back to them ("okay two hundred works, ill put that down")
@@ -339,7 +339,8 @@ PACK = LanguagePack(
         r"|^(?:ok |okay )?deal$"
     ),
     # what turns taking-up words into their opposite ("no deal", "that isnt doable", "go ahead and sue me")
-    acceptance_veto=re.compile(r"\b(?:no|isn.?t|isnt|ain.?t|sue|court|lawyer|report|complain\w*|later|think about)\b"),
+    acceptance_veto=re.compile(r"\b(?:no|nope|isn.?t|isnt|ain.?t|sue|court|lawyer|report|complain\w*|later|think about"
+                               r"|impossible|too (?:much|high|steep|soon|early)|ridiculous|crazy|a joke|kidding)\b"),
     commitment_veto=re.compile(
         r"\b(?:can.?t|cannot|can not|won.?t|will not|wont|don.?t|dont|not|no way|never|unable|nothing|only if|if i|maybe|might"
         r"|already paid|already sent|i paid|phone number|my cell|reach me|social security)\b"

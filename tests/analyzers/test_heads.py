@@ -163,6 +163,23 @@ def test_an_answer_to_the_agents_payment_question_commits_to_it(text, language, 
     assert read_commitment(text, language, asked).is_promise is promise
 
 
+@pytest.mark.parametrize(("text", "language", "asked", "proposed", "promise"), [
+    # the proposal's own amount or day said back: taken up
+    ("right, sixty on the twelfth works", "en", "could we do sixty on the twelfth", True, True),
+    ("ok so ninety by next wednesday", "en", "how about ninety by next wednesday", True, True),
+    ("行 八百 二十号", "zh", "二十号之前先转八百过来 您看行不行", True, True),
+    # said back as a question, refused, or after a line that proposed nothing
+    ("sixty on the twelfth? that's way too much", "en", "could we do sixty on the twelfth", True, False),
+    ("sixty on the twelfth is impossible for me", "en", "could we do sixty on the twelfth", True, False),
+    ("八百 二十号 我哪里拿得出来", "zh", "二十号之前先转八百过来 您看行不行", True, False),
+    ("right, sixty on the twelfth", "en", "the statement showed sixty on the twelfth", False, False),
+])
+def test_the_proposals_terms_said_back_take_it_up(text, language, asked, proposed, promise):
+    """"Could we do sixty on the twelfth" - "right, sixty on the twelfth works": the terms said back are
+    the agreement; said back as a question or with a refusal, or after a line that proposed nothing, not."""
+    assert read_commitment(text, language, asked, proposed).is_promise is promise
+
+
 def test_card_number_read_out_is_a_promise_with_its_terms(en_engine):
     events = run_call(en_engine, [
         ("agent", "would you like to take care of the two hundred today"),
