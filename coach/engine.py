@@ -328,10 +328,12 @@ class CallSession:
         if self.previous_agent is None:
             return IntentContext()
         text, stage = self.previous_agent
+        identity = self.engine.stages.identity_stage
         return IntentContext(
             previous_agent_text=text,
-            previous_agent_identity_check=stage is not None and stage == self.engine.stages.identity_stage,
+            previous_agent_identity_check=stage is not None and stage == identity,
             previous_agent_payment_proposal=self._proposes_payment(text, stage),
+            right_party_unconfirmed=identity in self.stages.reached and not self.stages.identity_verified,
         )
 
     def _proposes_payment(self, text: str, stage: str | None) -> bool:
@@ -339,9 +341,9 @@ class CallSession:
         answer ("您这个月的还款有什么困难吗"); or any line that offers a payment in so many words."""
         if stage in PROPOSAL_STAGES and not language_pack(self.engine.language).asks_open_question(text):
             return True
-        return self._offers_payment(text)
+        return self.offers_payment(text)
 
-    def _offers_payment(self, text: str) -> bool:
+    def offers_payment(self, text: str) -> bool:
         """An agent line that puts a payment to the debtor: an offer's words with an amount or a date.
         The stage cues miss most concrete offers ("could you do 40 dollars on the 18th")."""
         language = self.engine.language

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import TYPE_CHECKING
 
 from coach.analyzers.base import DEBTOR_SIDE, Analyzer, Turn, register
 from coach.events import BaseEvent
-from coach.languages import language_pack
+from coach.languages import LanguagePack, language_pack
 from coach.outcome import find_amount, find_due_date
 
 if TYPE_CHECKING:
@@ -90,9 +91,7 @@ def read_commitment(text: str, language: str, asked: str | None = None, proposed
     verb = pack.promise_verb.search(lowered) if pack.promise_verb else None
     if answers is not None and asks:
         answers = None  # "a hundred bucks? where am i supposed to find a hundred bucks": a question back
-    if (answers is None and proposed and not asks and not pack.asks_open_question(text)
-            and not (pack.acceptance_veto and pack.acceptance_veto.search(lowered))
-            and _says_back(text, language, asked or "", amount, due)):
+    if answers is None and proposed and _takes_up(pack, lowered, asks) and _says_back(text, language, asked or "", amount, due):
         answers = asked
     if answers is not None and amount is None and channel is None and (
         due is None or not (verb or _only_the_date(pack, lowered, due[1])
@@ -120,13 +119,30 @@ def read_commitment(text: str, language: str, asked: str | None = None, proposed
     )
 
 
-def _says_back(text: str, language: str, proposal: str, amount, due) -> bool:
-    """The reply names the proposal's own amount or date (the same figure, the same words for the day)."""
+def _takes_up(pack: LanguagePack, lowered: str, asks: bool) -> bool:
+    """A yes beside the terms, and no question, refusal or hedge ("sixty on the twelfth? too much")."""
+    vetoes = (pack.acceptance_veto, pack.commitment_veto)
+    return (pack.assent is not None and pack.assent.search(lowered) is not None and not asks
+            and not pack.asks_open_question(lowered) and not any(v is not None and v.search(lowered) for v in vetoes))
+
+
+def _says_back(text: str, language: str, proposal: str, amount: tuple[float, str] | None,
+               due: tuple[date | None, str] | None) -> bool:
+    """The reply names the proposal's own amount or day, and no other amount ("ok forty on the twelfth"
+    to sixty on the twelfth is a counter-offer). Days are compared as dates ("the 12th", "the twelfth")."""
     offered = find_amount(proposal, language)
-    if amount is not None and offered is not None and amount[0] == offered[0]:
-        return True
-    offered_day = find_due_date(proposal, language, None)
-    return due is not None and offered_day is not None and due[1].lower() == offered_day[1].lower()
+    if amount is not None and (offered is None or amount[0] != offered[0]):
+        return False
+    said = find_due_date(text, language, _DAY_BASE) if due is not None else None
+    put = find_due_date(proposal, language, _DAY_BASE)
+    if said is not None and put is not None and (said[0], said[1].lower()) != (put[0], put[1].lower()):
+        if said[0] is None or said[0] != put[0]:
+            return False
+    return amount is not None or (said is not None and put is not None)
+
+
+#: Any fixed day: the reply's and the proposal's days are resolved against the same one to compare them.
+_DAY_BASE = date(2024, 1, 1)
 
 
 def _only_the_date(pack, lowered: str, date_words: str) -> bool:
@@ -176,6 +192,6 @@ class CommitmentAnalyzer(Analyzer):
 
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         if self.enabled:
-            proposed = session.intent_context().previous_agent_payment_proposal
+            proposed = session.last_agent_text is not None and session.offers_payment(session.last_agent_text)
             turn.facts["commitment"] = read_commitment(turn.text, self.engine.language, session.last_agent_text, proposed)
         return []

@@ -89,6 +89,9 @@ class IntentContext:
     previous_agent_identity_check: bool = False
     #: The previous agent utterance proposed a payment (negotiation or recap stage).
     previous_agent_payment_proposal: bool = False
+    #: The agent has asked for the debtor and nobody has confirmed being them: whoever answers may be
+    #: family, and a death they tell of may be the debtor's.
+    right_party_unconfirmed: bool = False
 
 
 class ObjectionDetector:
@@ -124,6 +127,9 @@ class ObjectionDetector:
         self._denials = {i.id: CompiledMatcher(Matcher(unless=i.keywords.unless), space)
                          for i in playbook.intents if i.keywords.unless}
         self._outranks = {i.id: set(i.outranks) for i in playbook.intents if i.outranks}
+        #: Intents that start a duty of the agent's (stop calling, a lawyer, a dispute): a debtor's own
+        #: bereavement said beside one does not go before it.
+        self._duties = {i for rule in playbook.rules if rule.kind == "duty" for i in rule.after_intents}
         self.pack = language_pack(playbook.language)
         self.affirmations = _vocabulary(playbook.affirmations, playbook.language)
         self.negations = _vocabulary(playbook.negations, playbook.language)
@@ -153,19 +159,25 @@ class ObjectionDetector:
         # two keyword hits tie at the keyword confidence: the classifier's own score breaks the tie
         ranked = sorted(((p, keyword_hits[c][1] if c in keyword_hits else p, c) for c, p in scores.items() if c != NONE),
                         reverse=True)
-        ranked = self._by_precedence(ranked)
         own_loss = self._own_bereavement(features, context)
         order = [c for _, _, c in ranked]
         if own_loss and order.index(DECEASED) < order.index(HARDSHIP):
             # the death is one in the speaker's own family: the classifier hears a death, not whose ("we
             # buried my grandad last week" read deceased at 0.8), so the bereavement takes its reading
             ranked = [(p, tie, OWN_LOSS.get(c, c)) for p, tie, c in ranked]
-        if ranked[0][2] != HARDSHIP and self._says_death(features):
+        if own_loss:
+            # ... and it goes before what the turn says beside it ("我外婆前天过世了 我在老家守灵 过几天再说"),
+            # but after a request that starts a duty of the agent's ("... so please stop calling me")
+            if self._says_death(features):
+                ranked.sort(key=lambda entry: entry[2] != HARDSHIP)
+            duty = next((c for p, _, c in ranked if c in self._duties and p >= self.threshold), None)
+            if ranked[0][2] == HARDSHIP and duty is not None:
+                ranked.sort(key=lambda entry: entry[2] != duty)
+        elif ranked[0][2] != HARDSHIP and self._says_death(features):
             # the borrower's death outranks whatever else the turn says ("人不在了 ... 以后别打了"):
-            # the call must stop, and the rest follows it as runners-up. A death in the speaker's own
-            # family outranks it as their hardship ("我外婆前天过世了 我在老家守灵 过几天再说")
-            first = HARDSHIP if own_loss else DECEASED
-            ranked.sort(key=lambda entry: entry[2] != first)
+            # the call must stop, and the rest follows it as runners-up
+            ranked.sort(key=lambda entry: entry[2] != DECEASED)
+        ranked = self._by_precedence(ranked, scores.get(NONE, 0.0))
         best_p, _, best = ranked[0]
         if bare and best_p < BARE_ANSWER_CONFIDENCE:
             # ... unless the words say it themselves ("wrong number", "打错了打错了") and the classifier is
@@ -211,12 +223,13 @@ class ObjectionDetector:
         return (matcher is not None and self.pack.speaks_of_death(features.norms[0])
                 and matcher.match(features) is not None)
 
-    def _by_precedence(self, ranked: list[tuple[float, float, str]]) -> list[tuple[float, float, str]]:
+    def _by_precedence(self, ranked: list[tuple[float, float, str]], none: float) -> list[tuple[float, float, str]]:
         """``ranked`` with an intent the playbook puts before the first (``Intent.outranks``) moved to
-        the front, when it is read over the abstention threshold too."""
+        the front, when it is read surely enough to be a hint itself (over the abstention threshold and
+        over no intent at all)."""
         first = ranked[0][2]
         for entry in ranked[1:]:
-            if entry[0] < self.threshold:
+            if entry[0] < self.threshold or entry[0] <= none:
                 break
             if first in self._outranks.get(entry[2], ()):
                 return [entry] + [other for other in ranked if other is not entry]
@@ -224,10 +237,11 @@ class ObjectionDetector:
 
     def _own_bereavement(self, features: Features, context: IntentContext) -> bool:
         """The turn tells of a death in the speaker's own family, tied to no debt, and not in answer to
-        a question for someone (who would then be the one who died: "may I speak with Ruth?" - "my
-        mother passed in the spring")."""
+        a question for someone, nor while the one asked for is unconfirmed (who would then be the one who
+        died: "may I speak with Ruth?" - "who is this?" - "... from Acme" - "my mother passed in the
+        spring")."""
         return (HARDSHIP in self.classes and DECEASED in self.classes and not context.previous_agent_identity_check
-                and self.pack.own_bereavement(features.norms[0]))
+                and not context.right_party_unconfirmed and self.pack.own_bereavement(features.norms[0]))
 
     def keyword_evidence(self, features: Features, intent_id: str) -> str | None:
         """The playbook keyword of ``intent_id`` the utterance says, if any."""

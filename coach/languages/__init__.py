@@ -73,6 +73,9 @@ class LanguagePack:
     #: Words that take up what the agent just proposed ("go ahead and set it up", "就按你说的办"):
     #: a reply to a payment proposal that says them is a promise, even when not only yes-words.
     proposal_acceptance: re.Pattern[str] | None = None
+    #: A plain yes beside the proposal's terms said back ("ok sixty on the twelfth", "行 八百 二十号"): the
+    #: terms alone may be a refusal's ("sixty bucks is a lot", "八百太多了").
+    assent: re.Pattern[str] | None = None
     #: How an agent puts a payment to the debtor ("could you do", "how about", "分六期 您看行吗"): with
     #: an amount or a date in the same line, the line proposes a payment whatever stage it reads as.
     payment_offer: re.Pattern[str] | None = None

@@ -20,6 +20,13 @@ _NAME_WORD = (
     r"|go|now)\b)[a-z]+"
 )
 
+
+#: Family members a debtor may lose (the speaker's own bereavement, :attr:`LanguagePack.bereavement`).
+_KIN = ("mom|mother|mum|mama|ma|dad|father|daddy|pops|husband|hubby|wife|son|daughter|brother|sister|baby|kid|child|boy"
+        "|girl|grandma|grandmother|grandpa|grandfather|granddad|grandad|granny|nana|grandson|granddaughter|uncle|aunt"
+        "|auntie|partner|fiance|fiancee|boyfriend|girlfriend|cousin|nephew|niece|stepdad|stepmom|stepson|stepdaughter")
+_KIN_ADJECTIVE = "little|baby|older|younger|big|twin|best|own|step|sweet"
+
 PACK = LanguagePack(
     code="en",
     fillers=("um", "uh", "uhm", "er", "oh", "well", "hmm", "mm", "like", "so"),
@@ -257,19 +264,23 @@ PACK = LanguagePack(
     death=re.compile(r"\b(?:sorry (?:for|about) your loss|condolences|passed away|(?:his|her|their) passing|deceased|"
                      r"(?:his|her|the) estate|probate|executor|executrix|death certificate|(?:he|she) died)\b"),
     bereavement=re.compile(
-        r"\b(?:my|our) (?:(?:little|baby|older|younger|big|twin|best|own|step|sweet) )?(?:mom|mother|mum|mama|ma|dad|father|daddy|pops|husband|hubby|wife|son|daughter|brother|sister|baby|kid|child|boy|girl|grandma|grandmother|grandpa|grandfather|granddad|grandad|granny|nana|grandson|granddaughter|uncle|aunt|auntie|partner|fiance|fiancee|boyfriend|girlfriend|cousin|nephew|niece|stepdad|stepmom|stepson|stepdaughter)\b(?: \w+){0,3}? "
-        r"(?:(?:just|recently|suddenly|finally|has|had) )*(?:passed|died|is dead|was killed|is gone)\b"
-        r"|\b(?:buried|bury|burying|lost|losing) (?:my|our) (?:(?:little|baby|older|younger|big|twin|best|own|step) )?(?:mom|mother|mum|mama|ma|dad|father|daddy|pops|husband|hubby|wife|son|daughter|brother|sister|baby|kid|child|boy|girl|grandma|grandmother|grandpa|grandfather|granddad|grandad|granny|nana|grandson|granddaughter|uncle|aunt|auntie|partner|fiance|fiancee|boyfriend|girlfriend|cousin|nephew|niece|stepdad|stepmom|stepson|stepdaughter)\b"
-        r"|\bwe lost the baby\b|\b(?:my|our) (?:mom|mother|mum|mama|ma|dad|father|daddy|pops|husband|hubby|wife|son|daughter|brother|sister|baby|kid|child|boy|girl|grandma|grandmother|grandpa|grandfather|granddad|grandad|granny|nana|grandson|granddaughter|uncle|aunt|auntie|partner|fiance|fiancee|boyfriend|girlfriend|cousin|nephew|niece|stepdad|stepmom|stepson|stepdaughter)s? funeral\b|\bfuneral for my (?:mom|mother|mum|mama|ma|dad|father|daddy|pops|husband|hubby|wife|son|daughter|brother|sister|baby|kid|child|boy|girl|grandma|grandmother|grandpa|grandfather|granddad|grandad|granny|nana|grandson|granddaughter|uncle|aunt|auntie|partner|fiance|fiancee|boyfriend|girlfriend|cousin|nephew|niece|stepdad|stepmom|stepson|stepdaughter)\b"
+        rf"\b(?:my|our) (?:{_KIN_ADJECTIVE} )?(?:{_KIN})s?\b(?: \w+){{0,3}}? "
+        r"(?:(?:just|recently|suddenly|finally|has|had) )*(?:passed|died|is dead|was killed|is gone|gone)\b"
+        rf"|\b(?:buried|bury|burying|lost|losing) (?:my|our) (?:{_KIN_ADJECTIVE} )?(?:{_KIN})\b"
+        rf"|\bwe lost the baby\b|\b(?:my|our) (?:{_KIN})s? funeral\b|\bfuneral for my (?:{_KIN})\b"
     ),
     # the account, the estate, a question of who pays, the call for someone else
     death_of_the_borrower=re.compile(
-        r"\b(?:(?:his|her|their|(?:mom|mother|mum|mama|ma|dad|father|daddy|pops|husband|hubby|wife|son|daughter|brother|sister|baby|kid|child|boy|girl|grandma|grandmother|grandpa|grandfather|granddad|grandad|granny|nana|grandson|granddaughter|uncle|aunt|auntie|partner|fiance|fiancee|boyfriend|girlfriend|cousin|nephew|niece|stepdad|stepmom|stepson|stepdaughter)s) (?:account|accounts|card|cards|credit cards?|bills?|debts?|loans?|mortgage|balance"
-        r"|mail|phone|number|name|stuff|things|letters?|estate|affairs)"
+        rf"\b(?:(?:his|her|their|(?:{_KIN})s) (?:accounts?|cards?|credit cards?|bills?|debts?|loans?|mortgage|balance"
+        r"|payments|mail|phone|number|name|letters?|estate|affairs)"
         r"|(?:was|is|were) (?:his|hers|theirs)|in (?:his|her|their) name|estate|executor|executrix|probate"
-        r"|personal representative|death certificate|obituary|next of kin|on the hook|responsible for|have to pay (?:for )?(?:his|her|it|this|that)"
+        r"|personal representative|death certificate|obituary|next of kin|on the hook|liable|who pays"
+        r"|responsible for (?:it|this|that|the (?:debt|bill|card|account|balance)|his|her|their|any)"
+        r"|(?:had|has|opened|took out|owed|used) (?:that|the|this|those) (?:cards?|accounts?|loans?|debts?)"
+        r"|have to pay (?:for )?(?:his|her|it|this|that)|what happens to (?:the|his|her|their) (?:account|debt|card|loan|payments|bills)"
         r"|(?:you|youre|you are|yall|you guys|why are you|stop|keep) (?:calling|asking) (?:for|about|a|here|him|her|this)"
-        r"|(?:keep|kept) (?:finding|getting) (?:these|all these|his|her|the) (?:bills|letters|statements|notices)|(?:looking|asking) for (?:him|her)|trying to reach (?:him|her)|your (?:letters?|records)|update (?:your|the) records)\b"
+        r"|(?:keep|kept) (?:finding|getting) (?:these|all these|his|her|the) (?:bills|letters|statements|notices)"
+        r"|(?:looking|asking) for (?:him|her)|trying to reach (?:him|her)|your (?:letters?|records)|update (?:your|the) records)\b"
     ),
     open_question=re.compile(
         r"(?:^|[,.;!?]\s*)(?:(?:so|and|ok|okay|alright|now|well|um|uh)\s+)*"
@@ -339,8 +350,10 @@ PACK = LanguagePack(
         r"|^(?:ok |okay )?deal$"
     ),
     # what turns taking-up words into their opposite ("no deal", "that isnt doable", "go ahead and sue me")
-    acceptance_veto=re.compile(r"\b(?:no|nope|isn.?t|isnt|ain.?t|sue|court|lawyer|report|complain\w*|later|think about"
-                               r"|impossible|too (?:much|high|steep|soon|early)|ridiculous|crazy|a joke|kidding)\b"),
+    acceptance_veto=re.compile(r"\b(?:no(?! problem| worries)|nope|isn.?t|isnt|ain.?t|sue|court|lawyer|report|complain\w*"
+                               r"|later|think about|impossible|too (?:much|high|steep|soon|early)|ridiculous|crazy|a joke"
+                               r"|kidding|yeah right|a lot|but|only make|cant|can.?t|wont|won.?t)\b"),
+    assent=re.compile(r"\b(?:ok|okay|alright|all right|sure|yes|yeah|yep|yup|fine|works|deal|good|great|perfect|lets do|no problem)\b"),
     commitment_veto=re.compile(
         r"\b(?:can.?t|cannot|can not|won.?t|will not|wont|don.?t|dont|not|no way|never|unable|nothing|only if|if i|maybe|might"
         r"|already paid|already sent|i paid|phone number|my cell|reach me|social security)\b"

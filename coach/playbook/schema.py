@@ -147,6 +147,20 @@ class Intent(Strict):
     outranks: list[str] = Field(default_factory=list)
 
 
+def _outranking_cycle(start: str, outranks: dict[str, list[str]]) -> list[str] | None:
+    """The path by which ``start`` outranks itself through ``Intent.outranks``, if there is one."""
+    paths, seen = [[start]], set()
+    while paths:
+        path = paths.pop()
+        for name in outranks.get(path[-1], []):
+            if name == start:
+                return path + [name]
+            if name not in seen:
+                seen.add(name)
+                paths.append(path + [name])
+    return None
+
+
 class Emotion(Strict):
     id: EmotionId
     description: str = Field(min_length=1)
@@ -492,11 +506,12 @@ class Playbook(Strict):
             errors.append("stages: only one stage may have confirmations")
         for i, intent in enumerate(self.intents):
             for name in intent.outranks:
-                if name not in intent_ids or name == intent.id:
-                    errors.append(f"intents.{i}.outranks: unknown intent {name!r}" if name != intent.id
-                                  else f"intents.{i}.outranks: an intent cannot outrank itself")
-                elif intent.id in next(other.outranks for other in self.intents if other.id == name):
-                    errors.append(f"intents.{i}.outranks: {intent.id!r} and {name!r} outrank each other")
+                if name not in intent_ids:
+                    errors.append(f"intents.{i}.outranks: unknown intent {name!r}")
+            cycle = _outranking_cycle(intent.id, {other.id: other.outranks for other in self.intents})
+            if cycle:
+                errors.append(f"intents.{i}.outranks: {' > '.join(cycle)} (intents that outrank each other in a "
+                              "circle leave the top hint to whichever the classifier read first)")
             for j, response in enumerate(intent.responses):
                 if response.stage != "any" and response.stage not in stage_ids:
                     errors.append(f"intents.{i}.responses.{j}.stage: unknown stage {response.stage!r}")

@@ -173,6 +173,10 @@ def test_an_answer_to_the_agents_payment_question_commits_to_it(text, language, 
     ("sixty on the twelfth is impossible for me", "en", "could we do sixty on the twelfth", True, False),
     ("八百 二十号 我哪里拿得出来", "zh", "二十号之前先转八百过来 您看行不行", True, False),
     ("right, sixty on the twelfth", "en", "the statement showed sixty on the twelfth", False, False),
+    ("ok the 12th", "en", "could we do sixty on the twelfth", True, True),           # the same day, in digits
+    ("ok forty on the twelfth", "en", "could we do sixty on the twelfth", True, False),  # a counter-offer
+    ("sixty bucks is a lot", "en", "could we do sixty on the twelfth", True, False),
+    ("八百太多了", "zh", "二十号之前先转八百过来 您看行不行", True, False),
 ])
 def test_the_proposals_terms_said_back_take_it_up(text, language, asked, proposed, promise):
     """"Could we do sixty on the twelfth" - "right, sixty on the twelfth works": the terms said back are

@@ -436,6 +436,16 @@ def test_leaving_or_a_parent_of_ones_own_dying_is_not_the_debtor_deceased(zh_eng
     ("en", [("debtor", "my grandad died on friday, the card was in his name")], "deceased"),
     ("en", [("agent", "may i speak with walter kim please"), ("debtor", "my grandad died on friday")], "deceased"),
     ("zh", [("debtor", "我外婆前天过世了 她那张卡怎么处理你们说")], "deceased"),
+    # asked for, not yet confirmed: the one who answers may be family telling of the debtor's death
+    ("en", [("agent", "good morning, is glenn ortiz there please"), ("debtor", "who is this"),
+            ("agent", "my name is tess, i'm calling from harbor recovery"),
+            ("debtor", "my husband passed on the ninth of last month")], "deceased"),
+    # confirmed: the debtor's own loss
+    ("en", [("agent", "good morning, is glenn ortiz there please"), ("debtor", "yes this is glenn"),
+            ("agent", "thanks glenn, this call concerns the visa balance"),
+            ("debtor", "my brother passed on the ninth of last month, i can barely think")], "hardship"),
+    # beside a request that starts a duty, the request keeps the top hint
+    ("en", [("debtor", "my dad passed away last week so stop calling me")], "stop_calling"),
 ])
 def test_a_death_in_the_speakers_own_family_is_their_hardship(request, engine, turns, intent):
     """The classifier hears a death, not whose: a relative's death that the speaker ties to no debt,
