@@ -91,7 +91,8 @@ def read_commitment(text: str, language: str, asked: str | None = None, proposed
     verb = pack.promise_verb.search(lowered) if pack.promise_verb else None
     if answers is not None and asks:
         answers = None  # "a hundred bucks? where am i supposed to find a hundred bucks": a question back
-    if answers is None and proposed and _takes_up(pack, lowered, asks) and _says_back(text, language, asked or "", amount, due):
+    if answers is None and proposed and _takes_up(pack, lowered, asks) and _says_back(text, language, asked or "",
+                                                                                     amount, due):
         answers = asked
     if answers is not None and amount is None and channel is None and (
         due is None or not (verb or _only_the_date(pack, lowered, due[1])
@@ -135,9 +136,10 @@ def _says_back(text: str, language: str, proposal: str, amount: tuple[float, str
         return False
     said = find_due_date(text, language, _DAY_BASE) if due is not None else None
     put = find_due_date(proposal, language, _DAY_BASE)
-    if said is not None and put is not None and (said[0], said[1].lower()) != (put[0], put[1].lower()):
-        if said[0] is None or said[0] != put[0]:
-            return False
+    if said is not None and put is not None:
+        resolved = said[0] is not None and put[0] is not None
+        if not (said[0] == put[0] if resolved else said[1].lower() == put[1].lower()):
+            return False  # another day: a counter-offer
     return amount is not None or (said is not None and put is not None)
 
 
@@ -192,6 +194,7 @@ class CommitmentAnalyzer(Analyzer):
 
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         if self.enabled:
-            proposed = session.last_agent_text is not None and session.offers_payment(session.last_agent_text)
-            turn.facts["commitment"] = read_commitment(turn.text, self.engine.language, session.last_agent_text, proposed)
+            asked = session.last_agent_text
+            proposed = asked is not None and session.offers_payment(asked)
+            turn.facts["commitment"] = read_commitment(turn.text, self.engine.language, asked, proposed)
         return []

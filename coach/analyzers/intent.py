@@ -166,8 +166,8 @@ class ObjectionDetector:
             # buried my grandad last week" read deceased at 0.8), so the bereavement takes its reading
             ranked = [(p, tie, OWN_LOSS.get(c, c)) for p, tie, c in ranked]
         if own_loss:
-            # ... and it goes before what the turn says beside it ("我外婆前天过世了 我在老家守灵 过几天再说"),
-            # but after a request that starts a duty of the agent's ("... so please stop calling me")
+            # ... and it goes before what the turn says beside it ("我外婆前天过世了 我在老家守灵
+            # 过几天再说"), but after a request that starts a duty of the agent's ("... so stop calling me")
             if self._says_death(features):
                 ranked.sort(key=lambda entry: entry[2] != HARDSHIP)
             duty = next((c for p, _, c in ranked if c in self._duties and p >= self.threshold), None)

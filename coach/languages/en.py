@@ -277,17 +277,21 @@ PACK = LanguagePack(
         r"|personal representative|death certificate|obituary|next of kin|on the hook|liable|who pays"
         r"|responsible for (?:it|this|that|the (?:debt|bill|card|account|balance)|his|her|their|any)"
         r"|(?:had|has|opened|took out|owed|used) (?:that|the|this|those) (?:cards?|accounts?|loans?|debts?)"
-        r"|have to pay (?:for )?(?:his|her|it|this|that)|what happens to (?:the|his|her|their) (?:account|debt|card|loan|payments|bills)"
-        r"|(?:you|youre|you are|yall|you guys|why are you|stop|keep) (?:calling|asking) (?:for|about|a|here|him|her|this)"
+        r"|have to pay (?:for )?(?:his|her|it|this|that)"
+        r"|what happens to (?:the|his|her|their) (?:account|debt|card|loan|payments|bills)"
+        r"|(?:you|youre|you are|yall|you guys|why are you|stop|keep) (?:calling|asking)"
+        r" (?:for|about|a|here|him|her|this)"
         r"|(?:keep|kept) (?:finding|getting) (?:these|all these|his|her|the) (?:bills|letters|statements|notices)"
-        r"|(?:looking|asking) for (?:him|her)|trying to reach (?:him|her)|your (?:letters?|records)|update (?:your|the) records)\b"
+        r"|(?:looking|asking) for (?:him|her)|trying to reach (?:him|her)|your (?:letters?|records)"
+        r"|update (?:your|the) records)\b"
     ),
     open_question=re.compile(
         r"(?:^|[,.;!?]\s*)(?:(?:so|and|ok|okay|alright|now|well|um|uh)\s+)*"
         r"(?:what(?!\s+(?:about|if)\b)|whats|why|how (?:much|many|come|long|often)|when|where|which|who)\b"
     ),
     payment_offer=re.compile(
-        r"\b(?:could you|can you|would you|will you|how about|what about|we can|i can|we could|i could|(?:can|could|shall) we (?:do|set|put|get|schedule|split|try|make|start|agree|go with)|let.?s"
+        r"\b(?:could you|can you|would you|will you|how about|what about|we can|i can|we could|i could|let.?s"
+        r"|(?:can|could|shall) we (?:do|set|put|get|schedule|split|try|make|start|agree|go with)"
         r"|set (?:you |it |that |this )?up|payments? of|agree|works? for you|does that work|plan|arrangement|schedule"
         r"|put you down|if you (?:pay|can pay|send|make)|settle|waive"
         # the agent taking up the debtor's figure puts it back to them ("okay two hundred works, ill put that down")
@@ -350,10 +354,12 @@ PACK = LanguagePack(
         r"|^(?:ok |okay )?deal$"
     ),
     # what turns taking-up words into their opposite ("no deal", "that isnt doable", "go ahead and sue me")
-    acceptance_veto=re.compile(r"\b(?:no(?! problem| worries)|nope|isn.?t|isnt|ain.?t|sue|court|lawyer|report|complain\w*"
-                               r"|later|think about|impossible|too (?:much|high|steep|soon|early)|ridiculous|crazy|a joke"
-                               r"|kidding|yeah right|a lot|but|only make|cant|can.?t|wont|won.?t)\b"),
-    assent=re.compile(r"\b(?:ok|okay|alright|all right|sure|yes|yeah|yep|yup|fine|works|deal|good|great|perfect|lets do|no problem)\b"),
+    acceptance_veto=re.compile(r"\b(?:no(?! problem| worries)|nope|isn.?t|isnt|ain.?t|sue|court|lawyer|report"
+                               r"|complain\w*|later|think about|impossible|too (?:much|high|steep|soon|early)"
+                               r"|ridiculous|crazy|a joke|kidding|yeah right|a lot|but|only make|cant|can.?t|wont"
+                               r"|won.?t)\b"),
+    assent=re.compile(r"\b(?:ok|okay|alright|all right|sure|yes|yeah|yep|yup|fine|works|deal|good|great|perfect"
+                      r"|lets do|no problem)\b"),
     commitment_veto=re.compile(
         r"\b(?:can.?t|cannot|can not|won.?t|will not|wont|don.?t|dont|not|no way|never|unable|nothing|only if|if i|maybe|might"
         r"|already paid|already sent|i paid|phone number|my cell|reach me|social security)\b"

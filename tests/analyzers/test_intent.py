@@ -462,7 +462,8 @@ def test_a_death_in_the_speakers_own_family_is_their_hardship(request, engine, t
 def test_a_wrong_party_asking_to_stop_is_first_a_wrong_party(request, engine, text):
     """The playbook's wrong_party outranks stop_calling: both are read, and the hint the agent acts on
     first is the one that says disclose nothing; the stop request follows it."""
-    intents = [e.intent for e in of_type(run_call(request.getfixturevalue(f"{engine}_engine"), [("debtor", text)]), "intent")]
+    events = run_call(request.getfixturevalue(f"{engine}_engine"), [("debtor", text)])
+    intents = [e.intent for e in of_type(events, "intent")]
     assert intents[:2] == ["wrong_party", "stop_calling"]
 
 
