@@ -122,9 +122,8 @@ def read_commitment(text: str, language: str, asked: str | None = None, proposed
 
 def _takes_up(pack: LanguagePack, lowered: str, asks: bool) -> bool:
     """A yes beside the terms, and no question, refusal or hedge ("sixty on the twelfth? too much")."""
-    vetoes = (pack.acceptance_veto, pack.commitment_veto)
     return (pack.assent is not None and pack.assent.search(lowered) is not None and not asks
-            and not pack.asks_open_question(lowered) and not any(v is not None and v.search(lowered) for v in vetoes))
+            and not pack.asks_open_question(lowered) and not pack.turns_down(lowered))
 
 
 def _says_back(text: str, language: str, proposal: str, amount: tuple[float, str] | None,

@@ -159,13 +159,12 @@ class ObjectionDetector:
         # two keyword hits tie at the keyword confidence: the classifier's own score breaks the tie
         ranked = sorted(((p, keyword_hits[c][1] if c in keyword_hits else p, c) for c, p in scores.items() if c != NONE),
                         reverse=True)
-        own_loss = self._own_bereavement(features, context)
-        order = [c for _, _, c in ranked]
-        if own_loss and order.index(DECEASED) < order.index(HARDSHIP):
-            # the death is one in the speaker's own family: the classifier hears a death, not whose ("we
-            # buried my grandad last week" read deceased at 0.8), so the bereavement takes its reading
-            ranked = [(p, tie, OWN_LOSS.get(c, c)) for p, tie, c in ranked]
-        if own_loss:
+        if self._own_bereavement(features, context):
+            order = [c for _, _, c in ranked]
+            if order.index(DECEASED) < order.index(HARDSHIP):
+                # the death is one in the speaker's own family: the classifier hears a death, not whose ("we
+                # buried my grandad last week" read deceased at 0.8), so the bereavement takes its reading
+                ranked = [(p, tie, OWN_LOSS.get(c, c)) for p, tie, c in ranked]
             # ... and it goes before what the turn says beside it ("我外婆前天过世了 我在老家守灵
             # 过几天再说"), but after a request that starts a duty of the agent's ("... so stop calling me")
             if self._says_death(features):

@@ -344,10 +344,12 @@ class LanguagePack:
         text = text.lower().strip()
         if self.proposal_acceptance is None or not self.proposal_acceptance.search(text):
             return False
-        for veto in (self.commitment_veto, self.acceptance_veto):
-            if veto is not None and veto.search(text):
-                return False
-        return not self.question.search(text)
+        return not self.turns_down(text) and not self.question.search(text)
+
+    def turns_down(self, text: str) -> bool:
+        """Words that make a yes no yes: a refusal, inability or hedge (``commitment_veto``) or words
+        that turn taking-up into its opposite (``acceptance_veto``). ``text`` in lower case."""
+        return any(veto is not None and veto.search(text) for veto in (self.commitment_veto, self.acceptance_veto))
 
     def offers_payment(self, text: str, money: bool = False) -> bool:
         """An agent line worded as putting a payment to the debtor: an offer's words about paying (or

@@ -504,11 +504,12 @@ class Playbook(Strict):
             errors.append("scorecard: none (a playbook needs the QA scorecard's checks, or no call gets a score)")
         if sum(1 for s in self.stages if s.confirmations is not None) > 1:
             errors.append("stages: only one stage may have confirmations")
+        outranks = {intent.id: intent.outranks for intent in self.intents}
         for i, intent in enumerate(self.intents):
             for name in intent.outranks:
                 if name not in intent_ids:
                     errors.append(f"intents.{i}.outranks: unknown intent {name!r}")
-            cycle = _outranking_cycle(intent.id, {other.id: other.outranks for other in self.intents})
+            cycle = _outranking_cycle(intent.id, outranks)
             if cycle:
                 errors.append(f"intents.{i}.outranks: {' > '.join(cycle)} (intents that outrank each other in a "
                               "circle leave the top hint to whichever the classifier read first)")
