@@ -155,7 +155,10 @@ PACK = LanguagePack(
     reported_speech=re.compile(
         r"^(?:(?:and|so|ok|okay|now|look|well|yeah|alright|right|i know|i hear|i heard|i get that|i understand)\s+)*"
         r"(?:you (?:just |already |literally )?(?:said|say|told me|told us|called (?:us|me|this|it|them|the company)|yelled|screamed"
-        r"|mentioned)|i heard you (?:say|said|call))\b"
+        r"|mentioned)|i heard you (?:say|said|call)"
+        # the listener's words put back to them ("so what you're saying is ...", "if i heard you right, ...")
+        r"|(?:what )?(?:you.?re|you are|youre) (?:telling|saying to) (?:me|us)|(?:what )?(?:you.?re|you are|youre) saying(?: is)?"
+        r"|what i.?m hearing(?: is)?|(?:if|so) i (?:understand|heard) you(?: right| correctly)?)\b"
     ),
     # the report and its quotation go together: "your words were 'quit phoning me, I've had it.'"; a quotation
     # closes with its own kind of mark, not followed by a letter, so an apostrophe inside it ("I'm") does not end it

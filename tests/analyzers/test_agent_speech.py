@@ -321,6 +321,8 @@ def test_an_insult_reported_or_named_is_not_one(zh_engine, line):
     ("en", "you told me this whole thing is a scam and we're a bunch of crooks. okay, i hear you, let me send it all in writing",
      False),
     ("en", "You said you'd rather sit in jail than pay. I get it, and let's see what we can work out.", False),
+    ("en", "So what you're saying is we're crooks and you'd rather rot in prison. Alright, that's in my notes.", False),
+    ("en", "If I heard you right, you're done with us and we can all go to hell. Understood, I'll mark that.", False),
     ("zh", "您刚才说“你们这帮吸血鬼”，这话我听到了，我们还是看看怎么帮您处理", False),
     ("zh", "您刚才说 叫我们都去死 我理解您很生气 咱们慢慢说", False),  # a transcript: a pause ends the quote
     ("zh", "你刚才说「再催就去法院告你们」，可以的，这是您的权利", False),
@@ -332,7 +334,8 @@ def test_an_insult_reported_or_named_is_not_one(zh_engine, line):
     ("zh", "我跟你说“三天不还 我们就派人去你公司堵你”", True),  # the agent's own words, not a report of the debtor's
     # the agent's own words after the quote are still read
     ("en", "you said you'd pay on friday. you're a lying deadbeat.", True),
-    ("en", "you said youd pay by friday you lying deadbeat", True),  # no break: nothing tells where the quote ends
+    ("en", "you said youd pay by friday you lying deadbeat", True),
+    ("en", "what you're telling me is you won't pay. fine, then we'll send a deputy to pick you up at work", True),  # no break: nothing tells where the quote ends
     ("zh", "你刚才说下周还，你这种老赖的话谁信", True),
     ("zh", "你说你这人是不是有病，欠钱还这么横", True),  # a bare 你说 is no quotation
 ])
