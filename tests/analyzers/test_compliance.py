@@ -258,6 +258,18 @@ def test_chinese_third_party_disclosure(zh_engine):
     assert "CN-3P" in _rules(events)
 
 
+@pytest.mark.parametrize(("check", "reply", "disclosed"), [
+    ("你好 请问系唔系黄伟强先生 我哋系招行卡中心打嚟嘅", "系呀 我系黄伟强 乜嘢事", False),
+    ("喂 你係咪黄生本人啊", "係啊 边位", False),
+    ("你好 请问系唔系黄伟强先生 我哋系招行卡中心打嚟嘅", "佢唔喺度 我系佢老婆", True),
+])
+def test_an_identity_check_asked_and_answered_in_cantonese(zh_engine, check, reply, disclosed):
+    """Cantonese asks with 系/係 where Mandarin says 是: the check and a yes to it verify the borrower."""
+    events = run_call(zh_engine, [("agent", check), ("debtor", reply),
+                                  ("agent", "黄生 你张尾号八八嘅卡仲欠三万二 逾期六十几日喇")])
+    assert ("CN-3P" in _rules(events)) is disclosed
+
+
 def test_a_disclosure_as_speech_recognition_writes_it_is_still_one(zh_engine):
     """逾期 and 欠款 come out of the recogniser as 鱼期 and 前款; said to a wife they still tell her the debt."""
     events = run_call(zh_engine, [("agent", "您好请问是王磊先生吗"), ("third_party", "我是他老婆 他出差了"),

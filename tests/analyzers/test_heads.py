@@ -247,6 +247,9 @@ def test_english_identity_replies(en_engine, text, expected):
     ("对不起 他出去了", None),
     ("嗯 你稍等 我叫他", None),
     ("係我 乜嘢事啊", "identity_confirm"),  # Cantonese-flavoured 是我
+    ("我系黄伟强 有咩事", "identity_confirm"),  # Cantonese 我是
+    ("我係黄伟强", "identity_confirm"),
+    ("唔系 我系佢老婆", "identity_deny"),
 ])
 def test_chinese_identity_replies(text, expected):
     assert identity_reply(text, text, language_pack("zh"), False, False) == expected
