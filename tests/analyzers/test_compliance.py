@@ -270,6 +270,18 @@ def test_an_identity_check_asked_and_answered_in_cantonese(zh_engine, check, rep
     assert ("CN-3P" in _rules(events)) is disclosed
 
 
+@pytest.mark.parametrize(("line", "disclosed"), [
+    # asking a relative to pay for him tells them of the debt, with no debt word said
+    ("那行 你做姐姐的先替他把这期的钱垫上", True),
+    ("他电话老不通 那只能叫他爸妈来还了", True),
+    ("那麻烦您帮他记个号码 叫他有空打给我们", False),
+])
+def test_asking_a_relative_to_pay_for_him_is_disclosure(zh_engine, line, disclosed):
+    events = run_call(zh_engine, [("agent", "喂 孙志远在吗 我找他本人"), ("third_party", "他出门了 我是他大姐"),
+                                  ("agent", line)])
+    assert ("CN-3P" in _rules(events)) is disclosed
+
+
 def test_a_disclosure_as_speech_recognition_writes_it_is_still_one(zh_engine):
     """逾期 and 欠款 come out of the recogniser as 鱼期 and 前款; said to a wife they still tell her the debt."""
     events = run_call(zh_engine, [("agent", "您好请问是王磊先生吗"), ("third_party", "我是他老婆 他出差了"),
