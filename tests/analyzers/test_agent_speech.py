@@ -171,6 +171,15 @@ def test_one_threatening_clause_in_a_long_courteous_turn_is_caught(engine_for, l
     assert _rules_on(events, 2) & rules
 
 
+@pytest.mark.parametrize("line", [
+    "这笔账一直不处理的话 征信上会留下记录 这是规定",
+    "欠款方面 绝不会透露给您同事 您尽管放心",
+    "要不要我把还款的操作步骤发短信给您",
+])
+def test_the_debt_told_to_the_debtor_or_a_bureau_is_no_privacy_threat(zh_engine, line):
+    assert "CN-PRIV" not in _rules_on(run_call(zh_engine, VERIFY_ZH + [("agent", line)]), 2)
+
+
 @pytest.mark.parametrize(("language", "line", "rules"), [
     ("en", "thanks for your patience, just so you know we can freeze your bank account by monday", {"US-THREAT"}),
     ("en", "i appreciate the call but if this isnt handled your drivers license will be suspended", {"US-THREAT"}),
@@ -181,6 +190,9 @@ def test_one_threatening_clause_in_a_long_courteous_turn_is_caught(engine_for, l
     ("zh", "我们很理解您 但是您的案子已经移交给检察院了", {"CN-IMPERS"}),
     ("zh", "您好 我这边是市金融监管局的 来核实您信用卡逾期的情况", {"CN-IMPERS"}),
     ("zh", "您要是不还 我们就打给您通讯录里的所有人", {"CN-PRIV"}),
+    # the debt passed on in polite words, or offered as a question
+    ("zh", "那没办法 您这个欠债的记录我们只能分享给您老乡了", {"CN-PRIV"}),
+    ("zh", "您再不处理 要不要我们跟您爸妈聊聊这个事", {"CN-PRIV"}),
     ("zh", "您再拖着试试 有您好受的", {"CN-ABUSE"}),
     ("en", "since your dad passed the balance goes to you now", {"US-DECEASED"}),
     # the relation named and the duty put on the listener, a duty by custom, the debt passed on
