@@ -241,8 +241,10 @@ PACK = LanguagePack(
         # "pay today or your car goes", not a list of what is safe ("no one will take your car or your house")
         r"|\b(?!(?:your|the|his|her) " + _BELONGINGS + r" or (?:your|the|his|her) " + _BELONGINGS + r"\b)\w+ \w+ or (?:your|the)\b"
         r"|^\w+ or (?:your|the)\b"
-        r"|\b(?:want|wish|warn\w*|like it|pretty|escalat\w*|next level|trouble|consequences|worse|coming back|mess around"
-        r"|nice|shoes)\b"
+        # "want" as in "if you want to play it that way", not the debtor's request said back ("so you want me
+        # to not call anymore")
+        r"|\b(?:want(?! (?:(?:us|me) )?(?:to )?(?:stop|not|quit|cease|leave|no more)\b)|wish|warn\w*|like it|pretty|escalat\w*|next level"
+        r"|trouble|consequences|worse|coming back|mess around|nice|shoes)\b"
         # someone's not paying ("people who dont pay", "you wouldnt pay it back", "you never meant to pay
         # it back"), not the harm negated ("nobody is arrested for not paying" stays a reassurance)
         r"|\b(?:who|that|you|youd|you d|they|theyd|they d|people|folks|those) (?:\w+ )?(?:don.?t|dont|won.?t|wont|wouldn.?t|didn.?t|never|do not"

@@ -87,6 +87,25 @@ def test_acknowledging_stop_calling_is_fine(en_engine):
     assert "US-CEASE" not in _rules(events)
 
 
+@pytest.mark.parametrize(("line", "breach"), [
+    # the request said back starts the duty in the agent's own words, however the debtor put it
+    ("i get that you wanna stop the calls. tough, i will ring every day until this is paid", True),
+    ("so you want me to not call anymore? sure, that's on file, this number won't be rung again", False),
+    ("you wanna stop the calls, fine, that's on file and we won't phone you again", False),
+])
+def test_the_request_to_stop_said_back_starts_the_duty(en_engine, line, breach):
+    events = run_call(en_engine, VERIFY_EN + [("agent", line)])
+    assert ("US-CEASE" in _rules(events)) is breach
+
+
+def test_the_request_said_back_after_the_debtor_made_it_is_no_breach(en_engine):
+    events = run_call(en_engine, VERIFY_EN + [
+        ("debtor", "quit ringing me, i mean it"),
+        ("agent", "you want me to not call anymore, okay, that's on your file and nobody here will phone you again"),
+    ])
+    assert "US-CEASE" not in _rules(events)
+
+
 def test_bankruptcy_starts_only_the_bankruptcy_duty(en_engine):
     events = run_call(en_engine, VERIFY_EN + [
         ("debtor", "i filed chapter 7 last month"),
