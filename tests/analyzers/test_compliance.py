@@ -563,6 +563,9 @@ def test_telling_the_debtor_their_rights_breaks_no_duty(en_engine, zh_engine, la
     "there is no time limit on old loans, so court is always possible",
     "the creditor can sue you on it any time they want",
     "even if its over the statute youll still end up in court",
+    # the limit granted, then a suit anyway
+    "the statute ran out years ago, sure, but we can still haul you before a judge",
+    "its time barred, whatever, we are still filing suit",
 ])
 def test_a_line_that_shows_the_debt_is_time_barred_breaks_the_rule_without_the_flag(en_engine, line):
     """Most calls carry no time_barred flag (or send it empty); a line that names the debt's age and
@@ -596,6 +599,9 @@ def test_a_line_that_shows_the_debt_is_time_barred_breaks_the_rule_without_the_f
     ("there is no limit on the balance you can pay online, and no lawsuit is planned", None),
     ("the 2015 account you asked about has no lawsuit on it", None),
     ("Your last payment was in March of 2016, and the court awarded the judgment in 2018.", None),
+    ("since this debt is time barred, a payment from you might give the creditor fresh time to sue you, but that's your call",
+     None),  # the disclosure Reg F asks for
+    ("this one is time barred so no suit can come of it, though paying is up to you", None),
     ("this card was charged off back in 2011, and our attorneys can still file a lawsuit if you refuse",
      {"time_barred": False}),  # the account says it is not
 ])
