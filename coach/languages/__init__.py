@@ -122,8 +122,9 @@ class LanguagePack:
     #: Negations that press rather than reassure ("ive got no choice but to", "im not kidding",
     #: "没办法", "不是吓唬您"): they negate nothing the agent threatens.
     emphatic_negation: re.Pattern[str] | None = None
-    #: The debtor's not paying ("arrested for not paying", "not paying this is a crime"): a negation
-    #: about the debt, not about the harm, so it makes no reassurance on its own.
+    #: The debtor's not paying or not answering ("arrested for not paying", "not paying this is a crime",
+    #: "since you won't pick up"): a negation about the debtor, not about the harm, so it makes no
+    #: reassurance on its own.
     nonpayment: re.Pattern[str] | None = None
     #: The agent saying collection stops or pauses ("we won't call you again", "no one will ask you
     #: for payment while it's reviewed", "期间不会催您还"): what makes a line after a request to stop

@@ -5,6 +5,9 @@ import re
 from coach.languages import LanguagePack
 
 #: What a debtor owns, loves or goes to, as listed together ("your car or your house", "your home or your work").
+#: The calls stopped, as a debtor asks for it ("stop calling", "not call", "leave me alone", "no more calls").
+_CALLS_STOPPED = (r"(?:(?:stop|quit|cease) (?:calling|contacting|ringing|phoning|the calls)"
+                  r"|not (?:to )?(?:call|contact|ring|phone)|leave (?:you|me) alone|no more calls)")
 _BELONGINGS = (r"(?:car|truck|house|home|job|wages|paycheck|account|bank account|savings|property|stuff|belongings"
                r"|kids|children|family|wife|husband|parents|mother|mom|father|dad|employer|boss|neighbou?rs|friends"
                r"|work|workplace|office|door|place|school|church)")
@@ -157,8 +160,9 @@ PACK = LanguagePack(
         r"(?:you (?:just |already |literally )?(?:said|say|told me|told us|called (?:us|me|this|it|them|the company)|yelled|screamed"
         r"|mentioned)|i heard you (?:say|said|call)"
         # the listener's words put back to them ("so what you're saying is ...", "if i heard you right, ...")
-        r"|(?:what )?(?:you.?re|you are|youre) (?:telling|saying to) (?:me|us)|(?:what )?(?:you.?re|you are|youre) saying(?: is)?"
-        r"|what i.?m hearing(?: is)?|(?:if|so) i (?:understand|heard) you(?: right| correctly)?)\b"
+        r"|(?:what )?(?:you.?re|you are|youre) (?:telling|saying to) (?:me|us)"
+        r"|(?:what )?(?:you.?re|you are|youre) saying(?: is)?"
+        r"|what i.?m hearing(?: is)?|(?:if|so) i (?:understand|heard) you (?:right|correctly))\b"
     ),
     # the report and its quotation go together: "your words were 'quit phoning me, I've had it.'"; a quotation
     # closes with its own kind of mark, not followed by a letter, so an apostrophe inside it ("I'm") does not end it
@@ -214,6 +218,9 @@ PACK = LanguagePack(
         r"|\bno (?:court|judge|lawsuit|judgment|judgement)(?: order)? (?:needed|required|necessary)\b"
         r"|\b(?:don.?t|dont|do not|doesn.?t|doesnt|does not) (?:even )?need (?:a |any )?(?:court|judge|lawsuit|judgment|judgement)(?: order)?\b"
         r"|\b(?:nobody|no one) (?:has to|needs to) get hurt\b"
+        # the next contact will not be a call ("and not by phone", "it won't be a call next time")
+        r"|\b(?:won.?t|wont|will not|not going to|isn.?t going to) be (?:a |by )?(?:phone )?call\b"
+        r"|\bnot (?:by|over the) phone\b"
         r"|\bnot (?:as|nearly as|so) (?:nice|friendly|patient) as\b|\b(?:won.?t|wont|don.?t|dont) want to (?:find out|see|know) what\b"
     ),
     insult_denial=re.compile(
@@ -233,7 +240,12 @@ PACK = LanguagePack(
                           # "if it isnt paid we might have to let your employer know": unpaid, not a denial
                           r"|\b(?:isn.?t|is not|aren.?t|are not|wasn.?t|was not|not|never|doesn.?t get|don.?t get)"
                           r" (?:\w+ )?(?:re)?paid\b"
-                          r"|\b(?:no|not enough|insufficient) (?:money|funds|cash)\b"),
+                          r"|\b(?:no|not enough|insufficient) (?:money|funds|cash)\b"
+                          # the debtor out of reach: "you never answer", "you don't return calls"
+                          r"|\b(?:you|you.?re|youre|you are|he|she|he.?s|she.?s|they|they.?re) (?:\w+ )?"
+                          r"(?:never|not|don.?t|dont|doesn.?t|didn.?t|won.?t|wont|can.?t|refuse to)(?: even| ever)? "
+                          r"(?:home|around|reachable|answer\w*|pick(?:ing)? up|return\w*(?: (?:my|our|the|any) calls?)?"
+                          r"|call\w* (?:us |me )?back|respond\w*|repl\w*)\b"),
     condition=re.compile(
         # "you asked if we can take your house": a question reported, not a condition
         r"\b(?<!asked )(?<!asking )(?<!ask )(?<!wondered )(?<!wondering )(?<!know )(?:if)\b"
@@ -242,8 +254,9 @@ PACK = LanguagePack(
         r"|\b(?!(?:your|the|his|her) " + _BELONGINGS + r" or (?:your|the|his|her) " + _BELONGINGS + r"\b)\w+ \w+ or (?:your|the)\b"
         r"|^\w+ or (?:your|the)\b"
         # "want" as in "if you want to play it that way", not the debtor's request said back ("so you want me
-        # to not call anymore")
-        r"|\b(?:want(?! (?:(?:us|me) )?(?:to )?(?:stop|not|quit|cease|leave|no more)\b)|wish|warn\w*|like it|pretty|escalat\w*|next level"
+        # to not call anymore"); "you don't want me to stop by your work" stays a condition
+        r"|\b(?:want(?! (?:(?:us|me) )?(?:to )?" + _CALLS_STOPPED + r")|wish|warn\w*|like it|pretty|escalat\w*"
+        r"|next level"
         r"|trouble|consequences|worse|coming back|mess around|nice|shoes)\b"
         # someone's not paying ("people who dont pay", "you wouldnt pay it back", "you never meant to pay
         # it back"), not the harm negated ("nobody is arrested for not paying" stays a reassurance)

@@ -32,7 +32,7 @@ PACK = LanguagePack(
     ),
     identity_denial=re.compile(
         rf"不是|不在|打错|没这个人|没有这个人|不认识|不知道|去世|过世|走了|我是(?:他|她)\s*(?={_RELATION})"
-        r"|唔系|唔係|唔喺"  # Cantonese: not, not here
+        r"|(?<!系)唔系|(?<!係)唔係|唔喺"  # Cantonese: not, not here (not the question 系唔系)
     ),
     question=re.compile(
         r"^(?:你|您)?(?:是)?(?:谁|什么|干嘛|干什么|为什么|怎么|哪)|(?:吗|呢|谁|啥|什么事|干嘛|哪位)(?:啊|呀|哦|啦)?[?？]?$|[?？]$"

@@ -175,6 +175,10 @@ def test_one_threatening_clause_in_a_long_courteous_turn_is_caught(engine_for, l
     "这笔账一直不处理的话 征信上会留下记录 这是规定",
     "欠款方面 绝不会透露给您同事 您尽管放心",
     "要不要我把还款的操作步骤发短信给您",
+    # the debtor's own choice to tell family or friends, or to ask them for help
+    "要不要跟您爱人商议一下 再定个方案",
+    "逾期这个事 您可以自己告诉家人 看他们能不能帮一把",
+    "要不要找个朋友先周转一下",
 ])
 def test_the_debt_told_to_the_debtor_or_a_bureau_is_no_privacy_threat(zh_engine, line):
     assert "CN-PRIV" not in _rules_on(run_call(zh_engine, VERIFY_ZH + [("agent", line)]), 2)
@@ -346,8 +350,10 @@ def test_an_insult_reported_or_named_is_not_one(zh_engine, line):
     ("zh", "我跟你说“三天不还 我们就派人去你公司堵你”", True),  # the agent's own words, not a report of the debtor's
     # the agent's own words after the quote are still read
     ("en", "you said you'd pay on friday. you're a lying deadbeat.", True),
-    ("en", "you said youd pay by friday you lying deadbeat", True),
-    ("en", "what you're telling me is you won't pay. fine, then we'll send a deputy to pick you up at work", True),  # no break: nothing tells where the quote ends
+    ("en", "you said youd pay by friday you lying deadbeat", True),  # no break: nothing tells where the quote ends
+    ("en", "what you're telling me is you won't pay. fine, then we'll send a deputy to pick you up at work", True),
+    # understanding said, nothing quoted: the rest is the agent's own
+    ("en", "So I understand you lost your job, but we will garnish your wages anyway. Let's talk.", True),
     ("zh", "你刚才说下周还，你这种老赖的话谁信", True),
     ("zh", "你说你这人是不是有病，欠钱还这么横", True),  # a bare 你说 is no quotation
 ])

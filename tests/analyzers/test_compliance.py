@@ -92,10 +92,12 @@ def test_acknowledging_stop_calling_is_fine(en_engine):
     ("i get that you wanna stop the calls. tough, i will ring every day until this is paid", True),
     ("so you want me to not call anymore? sure, that's on file, this number won't be rung again", False),
     ("you wanna stop the calls, fine, that's on file and we won't phone you again", False),
+    ("you want to stop the interest from piling up, then a plan is the way", False),  # no call stopped
+    ("you dont want me to stop by your work, believe me", True),  # no request said back: a menace,
 ])
 def test_the_request_to_stop_said_back_starts_the_duty(en_engine, line, breach):
-    events = run_call(en_engine, VERIFY_EN + [("agent", line)])
-    assert ("US-CEASE" in _rules(events)) is breach
+    rules = set(_rules(run_call(en_engine, VERIFY_EN + [("agent", line)])))
+    assert bool(rules & {"US-CEASE", "US-THREAT"}) is breach, rules
 
 
 def test_the_request_said_back_after_the_debtor_made_it_is_no_breach(en_engine):
@@ -294,6 +296,10 @@ def test_an_identity_check_asked_and_answered_in_cantonese(zh_engine, check, rep
     ("那行 你做姐姐的先替他把这期的钱垫上", True),
     ("他电话老不通 那只能叫他爸妈来还了", True),
     ("那麻烦您帮他记个号码 叫他有空打给我们", False),
+    # 还 as "still" or "or", 交 as "hand over": no one asked to pay
+    ("麻烦您帮他捎个话 他到现在还没给我们回电", False),
+    ("让他爸还是他自己回电都可以", False),
+    ("那麻烦您帮他转交一下我们寄的信", False),
 ])
 def test_asking_a_relative_to_pay_for_him_is_disclosure(zh_engine, line, disclosed):
     events = run_call(zh_engine, [("agent", "喂 孙志远在吗 我找他本人"), ("third_party", "他出门了 我是他大姐"),
@@ -566,6 +572,8 @@ def test_telling_the_debtor_their_rights_breaks_no_duty(en_engine, zh_engine, la
     # the limit granted, then a suit anyway
     "the statute ran out years ago, sure, but we can still haul you before a judge",
     "its time barred, whatever, we are still filing suit",
+    "the limitations period expired but our lawyers can still haul you into court",
+    "the statute of limitations is up, we will file suit anyway",
 ])
 def test_a_line_that_shows_the_debt_is_time_barred_breaks_the_rule_without_the_flag(en_engine, line):
     """Most calls carry no time_barred flag (or send it empty); a line that names the debt's age and
@@ -602,6 +610,9 @@ def test_a_line_that_shows_the_debt_is_time_barred_breaks_the_rule_without_the_f
     ("since this debt is time barred, a payment from you might give the creditor fresh time to sue you, but that's your call",
      None),  # the disclosure Reg F asks for
     ("this one is time barred so no suit can come of it, though paying is up to you", None),
+    ("its time barred, still, if you ever get sued over it, go to court and say so, it's a defense", None),
+    ("the statute of limitations expired, so whatever you decide nobody can sue you over it", None),
+    ("its time barred, but we cannot sue you on it anyway", None),
     ("this card was charged off back in 2011, and our attorneys can still file a lawsuit if you refuse",
      {"time_barred": False}),  # the account says it is not
 ])

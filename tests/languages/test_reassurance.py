@@ -23,6 +23,8 @@ from coach.text.normalize import normalize
     ("zh", "您别担心 都不会再打扰您家人"),
     ("en", "no one is coming to take your car or your house we dont do that"),  # a list, not "or your car goes"
     ("en", "you asked if we can take your house no we cant"),   # a question reported, not a condition
+    ("en", "you didnt pick up earlier so im trying again, nobody will come to your door"),
+    ("en", "you want me to not call anymore okay nobody here will phone you again"),  # the request said back
 ])
 def test_a_negated_harm_reassures(language, line):
     assert language_pack(language).reassures(line)
@@ -46,6 +48,10 @@ def test_a_negated_harm_reassures(language, line):
     ("zh", "我们也没办法 只能派人去您家里了"),
     ("zh", "我不是吓唬您 明天就有人上门"),
     ("en", "dont miss your payment or your car gets towed"),
+    # the debtor out of reach: a negation about the debtor, not the harm
+    ("en", "since youre never home well have somebody wait by your moms place"),
+    ("en", "you wont pick up so a couple of our guys will stop by your job"),
+    ("en", "you dont return calls so next time it wont be a phone call"),
 ])
 def test_a_negation_that_keeps_the_threat_does_not_reassure(language, line):
     assert not language_pack(language).reassures(line)
@@ -58,6 +64,7 @@ def test_a_negation_that_keeps_the_threat_does_not_reassure(language, line):
     ("en", "we wont stop calling until this is paid", False),                # a condition
     ("en", "no i hear you but how much can you pay today", False),          # a negation, then the demand
     ("en", "we dont want to keep calling you so lets settle it now", False),  # a condition
+    ("en", "you want us to quit phoning, fine, we wont call you again", True),     # the debtor's request said back
     ("zh", "好的 核实期间我们不会再催您还款", True),
     ("zh", "我这边先给您暂停催收 等核实结果", True),
     ("zh", "这不是小数目 您今天能还多少", False),
