@@ -513,6 +513,9 @@ def test_a_fee_added_on_top_of_the_balance_breaks_the_amount_rule_whatever_the_b
     ("zh", "哪有什么投诉渠道 你先把钱转过来", "CN-DISPUTE"),
     ("zh", "交易记录我们不提供 钱你是欠了的", "CN-DISPUTE"),
     ("zh", "您不用核对了 就按这个数还", "CN-DISPUTE"),
+    # the debtor's dispute said by the agent, and the money asked for anyway or the dispute waved off
+    ("zh", "您讲的冒用那回事 也得先还 查清楚了再退给您", "CN-DISPUTE"),
+    ("zh", "利息不认是您的事 我们只负责催收", "CN-DISPUTE"),
     ("zh", "拿不出证据就乖乖还钱", "CN-DISPUTE"),
     ("zh", "报警是你自己的事 欠的钱一样要还", "CN-DISPUTE"),
 ])
@@ -550,6 +553,8 @@ def test_words_that_deny_the_right_to_dispute_break_it_before_any_dispute(en_eng
     ("zh", "明细我们会通过短信发给您 您对哪笔有疑问可以拨打客服"),
     ("zh", "投诉渠道是我行官方客服热线 您也可以到网点书面申请"),
     ("zh", "您可以报警 报警回执请通过官方渠道提交 核实期间不催收"),
+    ("zh", "您说卡被冒用了 那这笔先不用还 我马上提交核查"),
+    ("zh", "如果确认是盗刷 这笔您就不用还 我们会出书面结果"),
 ])
 def test_telling_the_debtor_their_rights_breaks_no_duty(en_engine, zh_engine, language, line):
     engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
