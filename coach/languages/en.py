@@ -5,12 +5,12 @@ import re
 from coach.languages import LanguagePack
 
 #: What a debtor owns, loves or goes to, as listed together ("your car or your house", "your home or your work").
-#: The calls stopped, as a debtor asks for it ("stop calling", "not call", "leave me alone", "no more calls").
-_CALLS_STOPPED = (r"(?:(?:stop|quit|cease) (?:calling|contacting|ringing|phoning|the calls)"
-                  r"|not (?:to )?(?:call|contact|ring|phone)|leave (?:you|me) alone|no more calls)")
 _BELONGINGS = (r"(?:car|truck|house|home|job|wages|paycheck|account|bank account|savings|property|stuff|belongings"
                r"|kids|children|family|wife|husband|parents|mother|mom|father|dad|employer|boss|neighbou?rs|friends"
                r"|work|workplace|office|door|place|school|church)")
+#: The calls stopped, as a debtor asks for it ("stop calling", "not call", "leave me alone", "no more calls").
+_CALLS_STOPPED = (r"(?:(?:stop|quit|cease) (?:calling|contacting|ringing|phoning|the calls)"
+                  r"|not (?:to )?(?:call|contact|ring|phone)|leave (?:you|me) alone|no more calls)")
 
 _NUMBER_WORD = r"(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|twelfth|[0-9]+(?:st|nd|rd|th)?)"
 _MONTH = r"(?:january|february|march|april|may|june|july|august|september|october|november|december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)"
@@ -256,8 +256,7 @@ PACK = LanguagePack(
         # "want" as in "if you want to play it that way", not the debtor's request said back ("so you want me
         # to not call anymore"); "you don't want me to stop by your work" stays a condition
         r"|\b(?:want(?! (?:(?:us|me) )?(?:to )?" + _CALLS_STOPPED + r")|wish|warn\w*|like it|pretty|escalat\w*"
-        r"|next level"
-        r"|trouble|consequences|worse|coming back|mess around|nice|shoes)\b"
+        r"|next level|trouble|consequences|worse|coming back|mess around|nice|shoes)\b"
         # someone's not paying ("people who dont pay", "you wouldnt pay it back", "you never meant to pay
         # it back"), not the harm negated ("nobody is arrested for not paying" stays a reassurance)
         r"|\b(?:who|that|you|youd|you d|they|theyd|they d|people|folks|those) (?:\w+ )?(?:don.?t|dont|won.?t|wont|wouldn.?t|didn.?t|never|do not"
