@@ -122,10 +122,10 @@ class LanguagePack:
     #: Negations that press rather than reassure ("ive got no choice but to", "im not kidding",
     #: "没办法", "不是吓唬您"): they negate nothing the agent threatens.
     emphatic_negation: re.Pattern[str] | None = None
-    #: The debtor's not paying or not answering ("arrested for not paying", "not paying this is a crime",
-    #: "since you won't pick up"): a negation about the debtor, not about the harm, so it makes no
+    #: What the debtor does not do: pay ("arrested for not paying", "for never paying it back") or answer
+    #: ("since you won't pick up"): a negation about the debtor, not about the harm, so it makes no
     #: reassurance on its own.
-    nonpayment: re.Pattern[str] | None = None
+    debtor_negation: re.Pattern[str] | None = None
     #: The agent saying collection stops or pauses ("we won't call you again", "no one will ask you
     #: for payment while it's reviewed", "期间不会催您还"): what makes a line after a request to stop
     #: lawful. Narrower than ``negation``: pressing lines carry negations of their own ("这不是小数目").
@@ -234,7 +234,7 @@ class LanguagePack:
 
     def reassures(self, text: str) -> bool:
         """A negated statement that is not a conditional threat: "nobody is going to arrest you"."""
-        negated = self.nonpayment.sub(" ", text) if self.nonpayment is not None else text
+        negated = self.debtor_negation.sub(" ", text) if self.debtor_negation is not None else text
         if self.emphatic_negation is not None:
             negated = self.emphatic_negation.sub(" ", negated)
         if self.negation is None or not self.negation.search(negated):

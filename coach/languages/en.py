@@ -235,17 +235,19 @@ PACK = LanguagePack(
         r"|(?:blam\w*|accus\w*|judg\w*|insult\w*|label\w*) (?:you|anyone|anybody)\b)"
     ),
     insult_denial_veto=re.compile(r"\b(?:but|however|though|although|yet|if|unless|or else|otherwise)\b"),
-    nonpayment=re.compile(r"\b(?:for|by|from|over|of) (?:not|never) (?:\w+ ){0,2}?(?:re)?(?:pay|paying|paid|payments?)\b"
-                          r"|\bnot (?:re)?paying\b|\bnot making (?:\w+ )?payments?\b"
-                          # "if it isnt paid we might have to let your employer know": unpaid, not a denial
-                          r"|\b(?:isn.?t|is not|aren.?t|are not|wasn.?t|was not|not|never|doesn.?t get|don.?t get)"
-                          r" (?:\w+ )?(?:re)?paid\b"
-                          r"|\b(?:no|not enough|insufficient) (?:money|funds|cash)\b"
-                          # the debtor out of reach: "you never answer", "you don't return calls"
-                          r"|\b(?:you|you.?re|youre|you are|he|she|he.?s|she.?s|they|they.?re) (?:\w+ )?"
-                          r"(?:never|not|don.?t|dont|doesn.?t|didn.?t|won.?t|wont|can.?t|refuse to)(?: even| ever)? "
-                          r"(?:home|around|reachable|answer\w*|pick(?:ing)? up|return\w*(?: (?:my|our|the|any) calls?)?"
-                          r"|call\w* (?:us |me )?back|respond\w*|repl\w*)\b"),
+    debtor_negation=re.compile(
+        r"\b(?:for|by|from|over|of) (?:not|never) (?:\w+ ){0,2}?(?:re)?(?:pay|paying|paid|payments?)\b"
+        r"|\bnot (?:re)?paying\b|\bnot making (?:\w+ )?payments?\b"
+        # "if it isnt paid we might have to let your employer know": unpaid, not a denial
+        r"|\b(?:isn.?t|is not|aren.?t|are not|wasn.?t|was not|not|never|doesn.?t get|don.?t get)"
+        r" (?:\w+ )?(?:re)?paid\b"
+        r"|\b(?:no|not enough|insufficient) (?:money|funds|cash)\b"
+        # the debtor out of reach: "you never answer", "you don't return calls"
+        r"|\b(?:you|you.?re|youre|you are|he|she|he.?s|she.?s|they|they.?re) (?:\w+ )?"
+        r"(?:never|not|don.?t|dont|doesn.?t|didn.?t|won.?t|wont|can.?t|refuse to)(?: even| ever)? "
+        r"(?:home|around|reachable|answer\w*|pick(?:ing)? up|return\w*(?: (?:my|our|the|any) calls?)?"
+        r"|call\w* (?:us |me )?back|respond\w*|repl\w*)\b"
+    ),
     condition=re.compile(
         # "you asked if we can take your house": a question reported, not a condition
         r"\b(?<!asked )(?<!asking )(?<!ask )(?<!wondered )(?<!wondering )(?<!know )(?:if)\b"
