@@ -169,7 +169,7 @@ PACK = LanguagePack(
     quotation=re.compile(
         r"(?i)\b(?:you (?:just |already |literally )?(?:said|say|told me|told us|wrote|put it|yelled|screamed)"
         r"|(?:what|how) you (?:just )?(?:said|put it|told me|wrote)|quoting you|your (?:exact )?words(?: were)?"
-        r"|in your (?:own )?words)\s*[,:]?\s*"
+        r"|in your (?:own )?words)(?:,? (?:and )?(?:i.?m|im|i am) quoting(?: you)?)?\s*[,:]?\s*"
         r"(?:'.{1,200}?'(?!\w)|\".{1,200}?\"|\u201c.{1,200}?\u201d|\u2018.{1,200}?\u2019(?!\w))"
     ),
     pressing_reads_clauses=True,

@@ -828,3 +828,30 @@ def test_a_request_said_back_and_brushed_aside_is_pressing(en_engine, line, rule
     """The agent's own words say the debtor filed, has a lawyer or asked to stop (the request may have
     come by letter or in an earlier call): asking for money in the same breath breaks the duty."""
     assert _s1(run_call(en_engine, VERIFY_EN + [("agent", line)])) == ([rule] if rule else [])
+
+
+@pytest.mark.parametrize(("language", "line"), [
+    # a warning about impostors or a colleague's unlawful words, the law's order of things
+    ("en", "if a text ever claims a warrant is out for your arrest, that wasn't us, it's a scam"),
+    ("en", "if a collector ever told you you'd be arrested, that was wrong"),
+    ("en", "watch out, scammers posing as collectors threaten people with jail, just hang up"),
+    ("en", "even if it never gets paid, nobody can take your truck over a credit card"),
+    ("en", "a creditor would have to sue and win first before any garnishment"),
+    ("en", "if the lender repossesses, they have to follow state law and send you a notice"),
+    ("en", "for an unpaid card there's no jail, only credit reporting and maybe a lawsuit if the bank decides"),
+    # a court's or the debtor's lawyer's papers, a credit bureau to write to, everyday idioms
+    ("en", "please open any letter you get from the court"),
+    ("en", "i can send everything to your lawyer's office instead"),
+    ("en", "you can also take the dispute directly with the credit bureau"),
+    ("en", "you're a real trooper for handling all this"),
+    ("en", "it's crazy how fast kids grow up these days"),
+    # the debtor's insult quoted back in quotation marks
+    ("en", "here's what you said, im quoting you, 'rot in hell you vultures', it's on the record"),
+    ("zh", "当妈的不容易 分期的方案我发您短信"),
+    ("zh", "莫听别人瞎说哈 欠卡费不得坐牢"),
+])
+def test_lawful_warnings_explanations_and_idioms_raise_no_s1(engine_for, language, line):
+    """The words a rule watches for ("warrant", "jail", "take your truck", "from the court", "trooper",
+    妈的), said to warn of impostors, to set out the law's order of things, or in an idiom."""
+    engine, verify = engine_for(language)
+    assert not _s1(run_call(engine, verify + [("agent", line)]))
