@@ -142,10 +142,11 @@ class ProhibitedSpeechAnalyzer(Analyzer):
     def _fit_small_talk(self, matrix: csr_matrix, small_talk: list[str]) -> LinearClassifier:
         """A head that tells small talk from the rules' examples, apart from the rule classifier: as
         lawful lines there, small talk moved its calibration and cost threats (docs/benchmarks.md,
-        sections 45 and 47). Unweighted, so the rules' many more examples keep it to clear chit-chat.
-        It reads the rule classifier's input, whose words were fitted without the small talk: small
-        talk's own words reach it through the sentence embedding only."""
-        return self._fit_head(matrix[np.flatnonzero(self.labels != NONE)], small_talk, SMALL_TALK)
+        sections 45 and 47). Lightly weighted (``LanguagePack.small_talk_weight``), so the rules' many
+        more examples keep it to clear chit-chat. It reads the rule classifier's input, whose words were fitted
+        without the small talk: small talk's own words reach it through the sentence embedding only."""
+        return self._fit_head(matrix[np.flatnonzero(self.labels != NONE)], small_talk, SMALL_TALK,
+                              class_weight={SMALL_TALK: self.pack.small_talk_weight, VIOLATION: 1.0})
 
     def _fit_praise(self, matrix: csr_matrix, praise: list[str]) -> LinearClassifier:
         """A head that tells sincere praise from the abuse rules' examples, mock praise among them

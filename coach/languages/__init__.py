@@ -185,6 +185,14 @@ class LanguagePack:
     #: in Chinese, whose particles (啊, 吧, 呢, 嘛) carry the tone a sentence-embedding blurs
     #: (docs/benchmarks.md sections 37 and 42).
     emotion_words_weight: float = 1.25
+    #: How much one small-talk example weighs against one of the rules' examples in the prohibited-speech
+    #: analyzer's small-talk head. English doubles it: unweighted, the head read 12 % of the playbook's
+    #: own small talk as violations (the rules' ~2,000 examples outweigh its ~240), and unseen chit-chat
+    #: raised an S1 on a fifth of devset9's small-talk lines; doubled, six fewer false S1s over nine
+    #: development sets for one threat fewer. Chinese keeps one: doubled, it cleared two false S1s and
+    #: a menace put as friendly advice, and the playbook's Chinese small talk already reads as such
+    #: (docs/benchmarks.md section 67).
+    small_talk_weight: float = 1.0
     #: One question asked (a question mark, or a question word where transcripts drop the mark): a turn
     #: of several at once is the anxious debtor of domain.md ("fast, repeated questions"). Of the six
     #: development sets' debtor turns with two or more, 84 % are anxious in Chinese, 68 % in English.

@@ -173,6 +173,7 @@ PACK = LanguagePack(
         r"(?:'.{1,200}?'(?!\w)|\".{1,200}?\"|\u201c.{1,200}?\u201d|\u2018.{1,200}?\u2019(?!\w))"
     ),
     pressing_reads_clauses=True,
+    small_talk_weight=2.0,
     callback_before=re.compile(
         r"\b(?:call|calls|calling|ring|contact|reach|follow up|followup|check in|touch base|talk|speak|get back)"
         r"(?: (?:with|to))?(?: (?:you|me|us|him|her))?(?: (?:back|again))?(?: (?:on|by|around|next|this|from))?\s*$"

@@ -1025,3 +1025,21 @@ def test_the_debtors_stop_request_quoted_back_is_no_collection_talk(en_engine):
     events = run_call(en_engine, VERIFY_EN + [("agent", line), ("agent", "so can you put fifty down today")])
     assert not [e for e in of_type(events, "compliance") if e.utterance_id == 2 and e.severity == "S1"]
     assert "US-CEASE" in _rules_on(events, 3)  # the duty started on the line itself
+
+
+@pytest.mark.parametrize(("language", "most"), [("en", 0.10), ("zh", 0.07)])
+def test_the_playbooks_own_small_talk_and_praise_seldom_raise_an_s1(engine_for, language, most):
+    """The small-talk head learns from these lines against the rules' examples, ten times as many:
+    unweighted it left 11 % of the English ones raising an S1 through the rule classifier, which reads
+    chit-chat it never learned as abuse (``LanguagePack.small_talk_weight``); 6 % of the Chinese."""
+    engine, verify = engine_for(language)
+    lines = list(engine.playbook.small_talk_agent_examples) + list(engine.playbook.praise_agent_examples)
+    events = run_call(engine, verify + [("agent", line) for line in lines])
+    raised = {e.utterance_id for e in of_type(events, "compliance")
+              if e.severity == "S1" and e.utterance_id >= len(verify) and e.method != "deadline"}
+    assert len(raised) <= most * len(lines), f"{len(raised)} of {len(lines)}"
+
+
+def test_chit_chat_about_a_pet_is_no_abuse(en_engine):
+    events = run_call(en_engine, VERIFY_EN + [("agent", "does your parakeet whistle? that's adorable")])
+    assert not _rules_on(events, len(VERIFY_EN))
