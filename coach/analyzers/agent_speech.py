@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.sparse import csr_matrix, vstack
@@ -142,8 +142,8 @@ class ProhibitedSpeechAnalyzer(Analyzer):
     def _fit_small_talk(self, matrix: csr_matrix, small_talk: list[str]) -> LinearClassifier:
         """A head that tells small talk from the rules' examples, apart from the rule classifier: as
         lawful lines there, small talk moved its calibration and cost threats (docs/benchmarks.md,
-        sections 45 and 47). Lightly weighted (``LanguagePack.small_talk_weight``), so the rules' many
-        more examples keep it to clear chit-chat. It reads the rule classifier's input, whose words were fitted
+        sections 45 and 47). Its lines weigh ``LanguagePack.small_talk_weight`` rule examples each (one,
+        or two in English), so the rules' many more examples keep it to clear chit-chat. It reads the rule classifier's input, whose words were fitted
         without the small talk: small talk's own words reach it through the sentence embedding only."""
         return self._fit_head(matrix[np.flatnonzero(self.labels != NONE)], small_talk, SMALL_TALK,
                               class_weight={SMALL_TALK: self.pack.small_talk_weight, VIOLATION: 1.0})
@@ -156,7 +156,7 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         abuse = matrix[np.flatnonzero(np.isin(self.labels, sorted(self._abuse)))]
         return self._fit_head(abuse, praise, PRAISE, class_weight="balanced")
 
-    def _fit_head(self, violations: csr_matrix, lines: list[str], label: str, **weights: str) -> LinearClassifier:
+    def _fit_head(self, violations: csr_matrix, lines: list[str], label: str, **weights: Any) -> LinearClassifier:
         """``lines`` (labelled ``label``) against ``violations`` (rows of the rule classifier's input)."""
         own = self.classifier_input(self.space.encode(lines))
         labels = np.array([VIOLATION] * violations.shape[0] + [label] * own.shape[0])

@@ -187,7 +187,7 @@ class LanguagePack:
     emotion_words_weight: float = 1.25
     #: How much one small-talk example weighs against one of the rules' examples in the prohibited-speech
     #: analyzer's small-talk head. English doubles it: unweighted, the head read 12 % of the playbook's
-    #: own small talk as violations (the rules' ~2,000 examples outweigh its ~240), and unseen chit-chat
+    #: own small talk as violations (the rules' ~1,400 examples outweigh its ~240), and unseen chit-chat
     #: raised an S1 on a fifth of devset9's small-talk lines; doubled, six fewer false S1s over nine
     #: development sets for one threat fewer. Chinese keeps one: doubled, it cleared two false S1s and
     #: a menace put as friendly advice, and the playbook's Chinese small talk already reads as such

@@ -219,7 +219,7 @@ PACK = LanguagePack(
         # the estate's lack, not the family's freedom ("there's no estate, so we'd expect the kids to step up")
         r"|\bno estate\b"
         # every lender shut ("no lender anywhere would ever approve you")
-        r"|\bno (?:bank|lender|landlord|credit union|employer|company)s?(?: in (?:the|this) (?:country|state|world))?(?: will| would)? ever\b"
+        r"|\bno (?:bank|lender|landlord|credit union)s?(?: in (?:the|this) (?:country|state|world))?(?: will| would)? ever (?:open|give|approve|lend|rent|finance)\w*\b"
         r"|\bno (?:court|judge|lawsuit|judgment|judgement)(?: order)? (?:needed|required|necessary)\b"
         r"|\b(?:don.?t|dont|do not|doesn.?t|doesnt|does not) (?:even )?need (?:a |any )?(?:court|judge|lawsuit|judgment|judgement)(?: order)?\b"
         r"|\b(?:nobody|no one) (?:has to|needs to) get hurt\b"

@@ -855,3 +855,33 @@ def test_lawful_warnings_explanations_and_idioms_raise_no_s1(engine_for, languag
     妈的), said to warn of impostors, to set out the law's order of things, or in an idiom."""
     engine, verify = engine_for(language)
     assert not _s1(run_call(engine, verify + [("agent", line)]))
+
+
+@pytest.mark.parametrize(("language", "line", "rule"), [
+    # a lawful-sounding clause does not excuse the threat or the claim beside it
+    ("en", "we dont need to go to court before we take your car", "US-THREAT"),
+    ("en", "unlike scammers we actually can have the sheriff arrest you", "US-THREAT"),
+    ("en", "if they tell you we cant take your car thats wrong we will repossess it monday", "US-THREAT"),
+    ("en", "this is attorney hale, have your lawyers office call me back", "US-IMPERS"),
+    ("zh", "别听律师瞎说 不还钱就得坐牢", "CN-MISLEAD"),
+])
+def test_an_excuse_beside_the_breach_excuses_nothing(engine_for, language, line, rule):
+    engine, verify = engine_for(language)
+    assert rule in _rules(run_call(engine, verify + [("agent", line)]))
+
+
+@pytest.mark.parametrize(("language", "line"), [
+    ("en", "our collections team will stop calling your work number"),
+    ("en", "you can wait for the attorney to look it over"),
+    ("en", "so do you have a court hearing on the calendar"),
+    ("en", "those late marks were credit bureau errors"),
+    ("en", "if you guys want to chip in voluntarily you can, but you are not required to"),
+    ("zh", "我们是兴业银行合作的正规机构 不是中介"),
+    ("zh", "我们仅是受托提醒还款的公司 无权代表法院"),
+    ("zh", "您把APP卸载了再装一下试试"),
+    ("zh", "如果您不是很会说普通话 我们可以安排方言坐席"),
+    ("zh", "我刚才可能没说太清楚 您明白了吗"),
+])
+def test_ordinary_lines_near_the_new_words_raise_no_s1(engine_for, language, line):
+    engine, verify = engine_for(language)
+    assert not _s1(run_call(engine, verify + [("agent", line)]))
