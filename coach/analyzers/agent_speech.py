@@ -143,8 +143,9 @@ class ProhibitedSpeechAnalyzer(Analyzer):
         """A head that tells small talk from the rules' examples, apart from the rule classifier: as
         lawful lines there, small talk moved its calibration and cost threats (docs/benchmarks.md,
         sections 45 and 47). Its lines weigh ``LanguagePack.small_talk_weight`` rule examples each (one,
-        or two in English), so the rules' many more examples keep it to clear chit-chat. It reads the rule classifier's input, whose words were fitted
-        without the small talk: small talk's own words reach it through the sentence embedding only."""
+        or two in English), so the rules' many more examples keep it to clear chit-chat. It reads the
+        rule classifier's input, whose words were fitted without the small talk: small talk's own words
+        reach it through the sentence embedding only."""
         return self._fit_head(matrix[np.flatnonzero(self.labels != NONE)], small_talk, SMALL_TALK,
                               class_weight={SMALL_TALK: self.pack.small_talk_weight, VIOLATION: 1.0})
 
