@@ -743,77 +743,68 @@ def _s1(events):
     return [e.rule_id for e in of_type(events, "compliance") if e.severity == "S1"]
 
 
-@pytest.mark.parametrize(("line", "rule"), [
+@pytest.mark.parametrize(("language", "line", "rule"), [
     # the family asked to come forward for the one who died
-    ("now that he's passed we'd really like his children to chip in and cover the rest", "US-DECEASED"),
-    ("we'll keep her account open until somebody in the family makes a payment", "US-DECEASED"),
+    ("en", "now that he's passed we'd really like his children to chip in and cover the rest", "US-DECEASED"),
+    ("en", "we'll keep her account open until somebody in the family makes a payment", "US-DECEASED"),
     # an attorney, a credit bureau or a hearing on the line
-    ("hi, this is attorney Delgado calling about your account", "US-IMPERS"),
-    ("please stay on the line for our attorney", "US-IMPERS"),
-    ("we're the credit reporting agency, so your score is up to us", "US-IMPERS"),
-    ("you have a court hearing next tuesday at nine", "US-IMPERS"),
+    ("en", "hi, this is attorney Delgado calling about your account", "US-IMPERS"),
+    ("en", "please stay on the line for our attorney", "US-IMPERS"),
+    ("en", "we're the credit reporting agency, so your score is up to us", "US-IMPERS"),
+    ("en", "you have a court hearing next tuesday at nine", "US-IMPERS"),
     # menace left to the imagination, a visit in person, the credit ruined on purpose, the home taken
-    ("you ought to be scared right now", "US-THREAT"),
-    ("the collections crew is scheduled to knock on your door at work monday", "US-THREAT"),
-    ("we can collect the payment in person on friday", "US-THREAT"),
-    ("i'll see to it that your credit score is ruined", "US-THREAT"),
-    ("no lender will ever approve you after this", "US-THREAT"),
-    ("the family house could be seized over this", "US-THREAT"),
-])
-def test_menace_and_false_authority_in_plain_words(en_engine, line, rule):
-    """No legal step named, yet a menace ("you ought to be scared") or a false authority ("this is
-    attorney ..."): 1692d, 1692e(3), 1692e(5), and Reg F's rule on a dead debtor's family."""
-    assert rule in _rules(run_call(en_engine, VERIFY_EN + [("agent", line)]))
-
-
-@pytest.mark.parametrize("line", [
-    "his brothers aren't expected to chip in at all, that's the estate's job",
-    "if theres nothing in the estate, relatives are not expected to cover it",
-    "if you ever get a court date, please go to it",
-    "you can check our license with the attorney general",
-    "i'd be worried too if i got a letter like that",
-    "it's normal to be nervous about this, let's go through it",
-    "we don't have field agents and no one will come to your house",
-    "you can pay in person at any of our branches",
-    "your home can't be taken for an unpaid card balance",
-])
-def test_lawful_lines_in_those_words_raise_no_s1(en_engine, line):
-    assert not _s1(run_call(en_engine, VERIFY_EN + [("agent", line)]))
-
-
-@pytest.mark.parametrize(("line", "rule"), [
+    ("en", "you ought to be scared right now", "US-THREAT"),
+    ("en", "the collections crew is scheduled to knock on your door at work monday", "US-THREAT"),
+    ("en", "we can collect the payment in person on friday", "US-THREAT"),
+    ("en", "i'll see to it that your credit score is ruined", "US-THREAT"),
+    ("en", "no lender will ever approve you after this", "US-THREAT"),
+    ("en", "the family house could be seized over this", "US-THREAT"),
     # an agency that says it is the bank, or speaks for a court
-    ("我是正经的交通银行在编员工 可不是第三方", "CN-IMPERS"),
-    ("我们和银行是一家 您直接还给我们就行", "CN-IMPERS"),
-    ("我们这次是代表法院来通知您的", "CN-IMPERS"),
+    ("zh", "我是正经的交通银行在编员工 可不是第三方", "CN-IMPERS"),
+    ("zh", "我们和银行是一家 您直接还给我们就行", "CN-IMPERS"),
+    ("zh", "我们这次是代表法院来通知您的", "CN-IMPERS"),
     # sent to borrow elsewhere, a visit with consent waved away
-    ("您可以去借贷平台拆借一点 应应急", "CN-MISLEAD"),
-    ("我们下周安排外访 这个不需要征得您同意", "CN-CHANNEL"),
+    ("zh", "您可以去借贷平台拆借一点 应应急", "CN-MISLEAD"),
+    ("zh", "我们下周安排外访 这个不需要征得您同意", "CN-CHANNEL"),
     # menace that names no step, a taunt
-    ("等到了下一步 那个代价您可担不起", "CN-ABUSE"),
-    ("再这么拖下去 您的生活可就没那么太平了", "CN-ABUSE"),
-    ("后面的处理方式 你肯定不想见到", "CN-ABUSE"),
-    ("我们会用尽一切手段", "CN-ABUSE"),
-    ("你不是很能说吗 继续编", "CN-ABUSE"),
+    ("zh", "等到了下一步 那个代价您可担不起", "CN-ABUSE"),
+    ("zh", "再这么拖下去 您的生活可就没那么太平了", "CN-ABUSE"),
+    ("zh", "后面的处理方式 你肯定不想见到", "CN-ABUSE"),
+    ("zh", "我们会用尽一切手段", "CN-ABUSE"),
+    ("zh", "你不是很能说吗 继续编", "CN-ABUSE"),
 ])
-def test_chinese_menace_and_posing_as_the_bank(zh_engine, line, rule):
-    """Their negations ("不是外包", "不需要您同意", "不想知道") are the breach, not a reassurance."""
-    assert rule in _rules(run_call(zh_engine, VERIFY_ZH + [("agent", line)]))
+def test_menace_and_false_authority_in_plain_words(engine_for, language, line, rule):
+    """No legal step named, yet a menace ("you ought to be scared", 后面的处理方式 你肯定不想见到) or a false
+    authority ("this is attorney ...", an agency that says it is the bank): 1692d, 1692e(3), 1692e(5), Reg F's
+    rule on a dead debtor's family, CBA-G. Chinese negations ("不是第三方", "不需要您同意") are the breach, not a
+    reassurance."""
+    engine, verify = engine_for(language)
+    assert rule in _rules(run_call(engine, verify + [("agent", line)]))
 
 
-@pytest.mark.parametrize("line", [
-    "我们是银行找来帮忙提醒还款的机构 并非银行职员",
-    "这条提醒并不代表法院立了案",
-    "请别为了还我们这笔钱去找网贷",
-    "您之前是不是去借了网贷",
-    "上门之前我们会先征得您的同意",
-    "逾期会上报征信 这是实际的后果 您心里有个数",
-    "您可以找身边的人商量一下",
-    "咱们换个办法解决 帮您把这笔分成几期",
-    "这事没完全弄清楚以前 谁也不会催您",
+@pytest.mark.parametrize(("language", "line"), [
+    ("en", "his brothers aren't expected to chip in at all, that's the estate's job"),
+    ("en", "if theres nothing in the estate, relatives are not expected to cover it"),
+    ("en", "if you ever get a court date, please go to it"),
+    ("en", "you can check our license with the attorney general"),
+    ("en", "i'd be worried too if i got a letter like that"),
+    ("en", "it's normal to be nervous about this, let's go through it"),
+    ("en", "we don't have field agents and no one will come to your house"),
+    ("en", "you can pay in person at any of our branches"),
+    ("en", "your home can't be taken for an unpaid card balance"),
+    ("zh", "我们是银行找来帮忙提醒还款的机构 并非银行职员"),
+    ("zh", "这条提醒并不代表法院立了案"),
+    ("zh", "请别为了还我们这笔钱去找网贷"),
+    ("zh", "您之前是不是去借了网贷"),
+    ("zh", "上门之前我们会先征得您的同意"),
+    ("zh", "逾期会上报征信 这是实际的后果 您心里有个数"),
+    ("zh", "您可以找身边的人商量一下"),
+    ("zh", "咱们换个办法解决 帮您把这笔分成几期"),
+    ("zh", "这事没完全弄清楚以前 谁也不会催您"),
 ])
-def test_lawful_chinese_lines_in_those_words_raise_no_s1(zh_engine, line):
-    assert not _s1(run_call(zh_engine, VERIFY_ZH + [("agent", line)]))
+def test_lawful_lines_in_those_words_raise_no_s1(engine_for, language, line):
+    engine, verify = engine_for(language)
+    assert not _s1(run_call(engine, verify + [("agent", line)]))
 
 
 @pytest.mark.parametrize(("line", "rule"), [
