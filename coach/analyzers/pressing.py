@@ -19,6 +19,7 @@ from scipy.sparse import csr_matrix
 from coach.analyzers.base import AGENT_SIDE, Analyzer, Turn, register
 from coach.analyzers.compliance import Finding
 from coach.analyzers.features import Features, LinearClassifier, class_probabilities, fit_logistic
+from coach.analyzers.matcher import CompiledMatcher
 from coach.events import BaseEvent
 from coach.languages import language_pack
 from coach.outcome import find_amount, find_due_date
@@ -102,12 +103,18 @@ class PressingAnalyzer(Analyzer):
         """The line's dense block beside its words in this head's own vocabulary."""
         return features.input_with_words("pressing_input", self.lexical)
 
-    def _clause_reading(self, text: str) -> float:
-        """The most pressing clause of a line of several (0 for a line of one)."""
+    def _clause_reading(self, text: str, acknowledgements: list[CompiledMatcher]) -> float:
+        """The most pressing clause of a line of several (0 for a line of one), leaving out the clauses
+        that only say the debtor asked: the acknowledgement is no collection talk, though read alone it
+        can read as such (a promise to take the debtor off the call list, read alone, at 0.68)."""
         runs = self.pack.clause_runs(text)
         if len(runs) < 2:
             return 0.0
-        return float(class_probabilities(self.classifier, self.classifier_input(self.engine.space.encode(runs)))[:, 1].max())
+        features = self.engine.space.encode(runs)
+        readings = class_probabilities(self.classifier, self.classifier_input(features))[:, 1]
+        kept = [float(p) for i, p in enumerate(readings)
+                if not any(matcher.match(features.row(i)) for matcher in acknowledgements)]
+        return max(kept, default=0.0)
 
     def _offers_choice(self, turn: Turn) -> bool:
         """An offer to go over the options (read by :mod:`coach.analyzers.consent`) that asks for nothing
@@ -163,7 +170,8 @@ class PressingAnalyzer(Analyzer):
         unsure = (UNSURE <= p or any(rule.id in acknowledged for rule in started)
                   or self.pack.turns_after_conceding(norm))
         if unsure and p < PRESSING_THRESHOLD and self.pack.pressing_reads_clauses and not self.pack.pauses_collection(norm):
-            p = max(p, self._clause_reading(text))
+            said = [monitor.rules.acknowledgements[r.id] for r in started if r.id in monitor.rules.acknowledgements]
+            p = max(p, self._clause_reading(text, said))
         if p < PRESSING_THRESHOLD:
             return []
         if p < REASSURANCE_CONFIDENCE and self.pack.pauses_collection(norm):

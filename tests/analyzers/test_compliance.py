@@ -488,6 +488,22 @@ def test_a_threat_to_tell_family_or_employer_is_a_threat(en_engine, line, threat
     ("there's a twenty five dollar fee to pay over the phone", True),
     ("paying online costs an extra nine ninety nine", True),
     ("the original creditor charged late fees under your agreement, those are already in the balance", False),
+    # a penalty, a fee per call or letter, a charge for the trouble, interest the agency added, a fee
+    # that comes unless the debtor pays by a date, fees lumped in, a balance that jumps tomorrow
+    ("a collection penalty of seventy five dollars goes on the account next", True),
+    ("every call we make costs a ten dollar call fee, so let's settle it now", True),
+    ("there's a fifteen dollar charge for each letter we send you", True),
+    ("i'm adding forty bucks for all the trouble this has caused", True),
+    ("that total has interest our office has put on since the bank sent it over", True),
+    ("a two hundred dollar legal fee gets charged if the account is not cleared by tomorrow", True),
+    ("it's nine hundred with the fees and everything", True),
+    ("pay today, because tomorrow the balance doubles", True),
+    ("there won't be any penalty if you miss this one payment", False),
+    ("there's no interest from us on top of what the bank sent", False),
+    ("the interest was added by the bank under your card agreement before it came to us", False),
+    ("if you can round your payment up to fifty a month you'll be done sooner", False),
+    ("our calls and our letters come free of charge", False),
+    ("sorry for all the trouble, let me fix that for you", False),
 ])
 def test_a_fee_added_on_top_of_the_balance_breaks_the_amount_rule_whatever_the_balance(en_engine, line, fee):
     """No balance on file says a pay-by-phone or collection fee is authorised (1692f(1)): flagged with or without one."""
@@ -579,6 +595,12 @@ def test_telling_the_debtor_their_rights_breaks_no_duty(en_engine, zh_engine, la
     "its time barred, whatever, we are still filing suit",
     "the limitations period expired but our lawyers can still haul you into court",
     "the statute of limitations is up, we will file suit anyway",
+    # a judge or the lawyers named beside the age, the limit said not to stop a suit, a taunt
+    "the card is from 2005, though any judge would make you pay it",
+    "you stopped paying in 2011, so this goes to our attorneys to file",
+    "even if it is over the limit, court is still on the table",
+    "the limit on this one ran out, which won't stop the bank from filing",
+    "statute of limitations? tell it to the judge",
 ])
 def test_a_line_that_shows_the_debt_is_time_barred_breaks_the_rule_without_the_flag(en_engine, line):
     """Most calls carry no time_barred flag (or send it empty); a line that names the debt's age and
@@ -618,6 +640,8 @@ def test_a_line_that_shows_the_debt_is_time_barred_breaks_the_rule_without_the_f
     ("its time barred, still, if you ever get sued over it, go to court and say so, it's a defense", None),
     ("the statute of limitations expired, so whatever you decide nobody can sue you over it", None),
     ("its time barred, but we cannot sue you on it anyway", None),
+    ("the statute of limitations is a defense, and you could raise it before a judge", None),
+    ("the account is from 2008 and a judge dismissed that case years ago", None),
     ("this card was charged off back in 2011, and our attorneys can still file a lawsuit if you refuse",
      {"time_barred": False}),  # the account says it is not
 ])
@@ -812,8 +836,17 @@ def test_lawful_lines_in_those_words_raise_no_s1(engine_for, language, line):
     ("your bankruptcy filing doesn't matter to us, we need the money by thursday", "US-BANKRUPTCY"),
     ("we won't need your attorneys, just pay the balance today", "US-ATTY"),
     ("you cannot just ask me to quit calling, this balance is still due", "US-CEASE"),
+    # the request heard, the debtor taken off the list, a letter or a filing granted in a word (session 61)
+    ("i really hear you about the calls, but can you set a payment date first", "US-CEASE"),
+    ("we have the email you sent saying not to ring you, have you thought any more about paying", "US-CEASE"),
+    ("i know your attorneys handling it, but what could you send us this week", "US-ATTY"),
+    ("i understand you already filed, but we'd still want something paid on it by the fifteenth", "US-BANKRUPTCY"),
+    ("chapter thirteen, okay, but a small payment to us on the side would help", "US-BANKRUPTCY"),
     # the filing said back with no pressing after it
     ("so youve filed for chapter seven, i'll route the account to our bankruptcy team", None),
+    ("i do hear you about the calls, it's noted, nobody here will phone you again", None),
+    ("we're taking you off our call list today, you can write to us if you need anything", None),
+    ("we have the letter you sent asking us to stop calling, which we have honored", None),
 ])
 def test_a_request_said_back_and_brushed_aside_is_pressing(en_engine, line, rule):
     """The agent's own words say the debtor filed, has a lawyer or asked to stop (the request may have
