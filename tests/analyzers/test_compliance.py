@@ -504,6 +504,12 @@ def test_a_threat_to_tell_family_or_employer_is_a_threat(en_engine, line, threat
     ("if you can round your payment up to fifty a month you'll be done sooner", False),
     ("our calls and our letters come free of charge", False),
     ("sorry for all the trouble, let me fix that for you", False),
+    # a reviewer's lines near the new words: a denial, the creditor's own penalty, a card charged, a court's rate
+    ("per our terms there's a processing fee for phone payments", True),
+    ("we never round the balance up, it's exactly five twelve thirty seven", False),
+    ("the bank put a late payment penalty on the card back in march before we got the account", False),
+    ("we'll charge the card on the first unless you tell us not to by friday", False),
+    ("the interest we've applied is the judgment rate the court set", False),
 ])
 def test_a_fee_added_on_top_of_the_balance_breaks_the_amount_rule_whatever_the_balance(en_engine, line, fee):
     """No balance on file says a pay-by-phone or collection fee is authorised (1692f(1)): flagged with or without one."""
@@ -601,6 +607,7 @@ def test_telling_the_debtor_their_rights_breaks_no_duty(en_engine, zh_engine, la
     "even if it is over the limit, court is still on the table",
     "the limit on this one ran out, which won't stop the bank from filing",
     "statute of limitations? tell it to the judge",
+    "the debt is from 2009, the statute is no defense, our lawyers will file suit",
 ])
 def test_a_line_that_shows_the_debt_is_time_barred_breaks_the_rule_without_the_flag(en_engine, line):
     """Most calls carry no time_barred flag (or send it empty); a line that names the debt's age and
@@ -642,6 +649,8 @@ def test_a_line_that_shows_the_debt_is_time_barred_breaks_the_rule_without_the_f
     ("its time barred, but we cannot sue you on it anyway", None),
     ("the statute of limitations is a defense, and you could raise it before a judge", None),
     ("the account is from 2008 and a judge dismissed that case years ago", None),
+    ("this card dates from 2008 and the judge in your divorce gave it to you", None),
+    ("since the debt is years old, if your attorney wants to file a dispute here's our address", None),
     ("this card was charged off back in 2011, and our attorneys can still file a lawsuit if you refuse",
      {"time_barred": False}),  # the account says it is not
 ])
@@ -847,6 +856,10 @@ def test_lawful_lines_in_those_words_raise_no_s1(engine_for, language, line):
     ("i do hear you about the calls, it's noted, nobody here will phone you again", None),
     ("we're taking you off our call list today, you can write to us if you need anything", None),
     ("we have the letter you sent asking us to stop calling, which we have honored", None),
+    # a reviewer's lines: a bankruptcy only thought about, a complaint filed, calls to work only
+    ("you're thinking about bankruptcy, okay, before you decide could we try a payment plan", None),
+    ("i see you filed a complaint about us, shall we look at the balance together", None),
+    ("sure, we will stop the calls to your work number, what about a payment today", None),
 ])
 def test_a_request_said_back_and_brushed_aside_is_pressing(en_engine, line, rule):
     """The agent's own words say the debtor filed, has a lawyer or asked to stop (the request may have
