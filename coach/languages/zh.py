@@ -126,6 +126,8 @@ PACK = LanguagePack(
         r"|不是(?:什么)?(?:第三方|催收公司|外包|催收机构)"
         r"|(?:所有|任何|全国的?|哪家)(?:的)?银行(?:都|也)?不(?:会|再|会再)?(?:给|让|帮)(?:你|您)(?:开户|办卡|贷款|放款)"
         r"|不用(?:怕|担心|管)(?:利息|利率|费用|手续费)"
+        # a question, not a denial (会不会: "whether it might"); the agency's name waved away as the breach
+        r"|会不会|(?:(?:哪家|什么)(?:公司|机构)|(?:公司|单位)(?:叫|名字|名称)(?:啥|什么)?)(?:您|你)?(?:就)?(?:不用|不必|不需要|别)(?:管|问)"
     ),
     # the speaker, or nobody, denies saying or thinking it of the debtor: "你没说你什么时候还" is no denial
     insult_denial=re.compile(r"(?:(?:我|我们|咱们)(?:也|都|并|从来|可)?(?:不是|没有|没|并不是|并没有|不会|从没|从来没)"

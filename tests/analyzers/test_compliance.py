@@ -841,6 +841,59 @@ def test_lawful_lines_in_those_words_raise_no_s1(engine_for, language, line):
 
 
 @pytest.mark.parametrize(("line", "rule"), [
+    # a card drawn on to pay another, a fee by the day, a suit filed by "the system", a record erased, a
+    # raised limit guaranteed; a neighbourhood office or a court's line, the agency's name withheld; a
+    # boss or a spouse told, silence sold for payment; the family left to decide who pays; complaints
+    # waved off; a call promised for late at night or at dawn, or after three conversations today
+    ("从其他信用卡取现 把这期补上", "CN-MISLEAD"),
+    ("晚还一天就多收您三百块的罚款", "CN-MISLEAD"),
+    ("到了月底系统会自动立案", "CN-MISLEAD"),
+    ("结清那天我找人把您的不良记录删除", "CN-MISLEAD"),
+    ("只要还上 我打包票给您提额", "CN-MISLEAD"),
+    ("我们是街道办的 过来问问您这笔账", "CN-IMPERS"),
+    ("这边是公安的专线 您的问题已经登记", "CN-IMPERS"),
+    ("我们单位名称您不用管 有事找我就行", "CN-IMPERS"),
+    ("要不要让您的领导也看看您这笔账", "CN-PRIV"),
+    ("照片我发给您老板欣赏一下", "CN-PRIV"),
+    ("这个月还了 我就不跟您家里人说", "CN-PRIV"),
+    ("您那些资料泄露出去 我们管不了", "CN-PRIV"),
+    ("我们只要一个电话就可以让您家人知道", "CN-PRIV"),
+    ("他留下的欠款 你们姐弟几个定一下谁还", "CN-ESTATE"),
+    ("这笔欠款随着家庭走 谁也躲不开", "CN-ESTATE"),
+    ("异议电话用不着了 这个月照常还", "CN-DISPUTE"),
+    ("投诉也白搭 钱还是要还的", "CN-DISPUTE"),
+    ("我晚上十一点再给您打一个", "CN-HOURS"),
+    ("明早五点多给您打过来", "CN-HOURS"),
+    ("上午您接了我们四通电话 下午继续给您打", "CN-FREQ"),
+])
+def test_chinese_false_promises_posing_disclosure_threats_hours_in_plain_words(zh_engine, line, rule):
+    """CBA-G's false consequences and promises, fees and borrowing to repay; posing as an authority or
+    hiding the agency; PIPL disclosure threats; Civil Code 1161; CCM 69; the hours and frequency limits."""
+    assert rule in _rules(run_call(zh_engine, VERIFY_ZH + [("agent", line)]))
+
+
+@pytest.mark.parametrize("line", [
+    "套现还款风险太大 我们不建议",
+    "信用记录里的不良信息五年后才删除",
+    "提额要看银行的审批 我没法保证",
+    "每日万分之五的罚息写在您签的合同里",
+    "我姓王 在一家催收公司上班 受托联系您 并不是法院",
+    "我们不是街道办的 是一家催收公司",
+    "您放心 这件事不会让您的同事知道",
+    "您可以把账单发给家人看看 一起商量",
+    "遗产以外的部分您家人不用承担 也不用决定谁来还",
+    "晚上十点以后 这边不再给您来电",
+    "您说晚上十一点方便 那我十一点给您打",
+    "今天跟您已经聊了三次 今天不会再打了",
+])
+def test_lawful_chinese_lines_near_those_words_raise_nothing_new(zh_engine, line):
+    """Advice against drawing on a card, the record's own five years, a limit left to approval, interest by
+    the contract, an agency that says what it is, a promise not to tell, consent to a late call."""
+    found = set(_rules(run_call(zh_engine, VERIFY_ZH + [("agent", line)])))
+    assert not found & {"CN-MISLEAD", "CN-IMPERS", "CN-PRIV", "CN-ESTATE", "CN-DISPUTE", "CN-HOURS", "CN-FREQ"}
+
+
+@pytest.mark.parametrize(("line", "rule"), [
     ("i get that youre in chapter thirteen, but i'll still need a payment by thursday", "US-BANKRUPTCY"),
     ("your bankruptcy filing doesn't matter to us, we need the money by thursday", "US-BANKRUPTCY"),
     ("we won't need your attorneys, just pay the balance today", "US-ATTY"),
