@@ -108,6 +108,11 @@ class IdentityAnalyzer(Analyzer):
         if pending and session.stages.identity_verified and turn.facts.get("act") == "identity_deny" and someone_else:
             session.stages.revoke(turn.text)  # "oh wait you want my dad": a bare "no" to a re-check is not this
             return []
+        disowned = self.pack.identity_disowned
+        if (session.stages.identity_verified and turn.speaker == "debtor" and disowned is not None
+                and disowned.search(turn.features.norms[0])):
+            session.stages.revoke(turn.text)  # "sorry, i misheard, i'm his brother": no check needed to say so
+            return []
         rechecked = pending and confirmed and session.stages.identity_verified  # a second check, after a plain yes
         if session.stages.on_debtor(turn.time, turn.features, wrong_party=not_the_debtor, confirmed=confirmed):
             session.compliance.reach("identity_verified", turn.time)

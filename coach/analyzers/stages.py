@@ -181,6 +181,9 @@ class StagesAnalyzer(Analyzer):
             if session.stages.mark_identified(turn.time, f"{reply} (accepted: {turn.text})"):
                 session.compliance.reach("identity_verified", turn.time)
         turn.facts["stage"] = session.stages.on_agent(turn.uid, turn.time, turn.features)
+        relation = self.pack.relation_check
+        if relation is not None and relation.search(turn.features.norms[0]):
+            session.stages.identity_check_pending = False  # "is this dana's mother": a yes verifies the mother
         for reached in session.stages.reached.values():
             session.compliance.reach(f"stage:{reached.stage}", reached.time)
         session.answer_objections(turn.uid)

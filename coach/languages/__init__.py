@@ -157,6 +157,12 @@ class LanguagePack:
     #: A question of who is on the line or how they know the debtor, by name or relation ("你是王磊吧",
     #: "你是他什么人"): the rule classifier, whose insults say 你 as often, read these as abuse.
     identity_question: re.Pattern[str] | None = None
+    #: An identity check that asks for someone who knows the debtor ("请问是王芳的邻居吗", "is this
+    #: Dana's mother"): a yes to it verifies the friend or the relative, not the debtor.
+    relation_check: re.Pattern[str] | None = None
+    #: The one who said yes saying they misheard and naming who they really are (a brother, a wife): what
+    #: follows is said to a third party again.
+    identity_disowned: re.Pattern[str] | None = None
     #: A clause that opens by reporting the listener's own words ("you told me this whole thing is a scam",
     #: "您刚才说“你们这帮吸血鬼”"): what follows is theirs, not the agent's (:meth:`unreported`).
     reported_speech: re.Pattern[str] | None = None

@@ -63,6 +63,16 @@ PACK = LanguagePack(
         r" (?:doesn.?t|does not|didn.?t|did not|don.?t|do not) (?:match|line up|check out)\b"
         r"|\bnot (?:a match|matching|what (?:we|i) have)\b|\b(?:doesn.?t|does not) match (?:what|our|the)\b"
     ),
+    relation_check=re.compile(
+        r"\b(?:are you|is this|am i (?:speaking|talking) (?:with|to)|i.?m looking for) \w+(?:.?s) (?:friend|wife|husband|partner|mother|mom"
+        r"|father|dad|brother|sister|son|daughter|roommate|coworker|co worker|neighbor|emergency contact|reference)\b"
+    ),
+    # a mishearing beside who they are, or the one sought named as a relative ("wrong person" alone disputes the debt)
+    identity_disowned=re.compile(
+        r"\b(?:misheard|thought you said)\b.{0,40}\b(?:i.?m|i am|this is) (?:his|her|their) (?:dad|father|mom|mother|son|daughter"
+        r"|husband|wife|brother|sister|roommate|friend)\b|\b(?:you.?re|you are) looking for my (?:dad|father|mom|mother|son|daughter"
+        r"|husband|wife|brother|sister)\b|\byou (?:meant|mean) my (?:dad|father|mom|mother|son|daughter|husband|wife|brother|sister)\b"
+    ),
     identity_accepted=re.compile(
         r"\b(?:that matches|(?:that|it|everything|all) (?:matches|checks out|lines up)|that.?s a match"
         r"|(?:thank you|thanks) for (?:verifying|confirming|the verification)|(?:you.?re|you are|you.?ve been|you have been) verified"

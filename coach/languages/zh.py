@@ -89,6 +89,15 @@ PACK = LanguagePack(
         r"|(?:你|您)(?:是|和|跟|与)(?:他|她|机主|户主)(?:的)?(?:是)?什么(?:人|关系)"
         r"|(?:你|您)(?:是|就是)(?:机主|户主|他|她)?本人(?:吗|吧|嘛)|(?:你|您)是(?:不是)?(?:他|她)的?(?:家里人|家人|亲戚|朋友|同事)"
     ),
+    relation_check=re.compile(
+        r"[\u4e00-\u9fff]{2,3}的(?:朋友|同事|家人|家属|爱人|妻子|丈夫|老婆|老公|父亲|母亲|爸爸|妈妈|哥哥|姐姐|弟弟|妹妹|儿子|女儿"
+        r"|同学|室友|紧急联系人|联系人|亲戚|邻居|领导)[\u4e00-\u9fff]{0,4}(?:吗|吧|嘛|是吧|对吧|是不是)"
+    ),
+    # a mishearing or a "not me" beside who they are ("我找错人"/"不是我刷的" alone dispute the debt, the debtor's words)
+    identity_disowned=re.compile(
+        r"^(?=.*(?:听(?:岔|错)了|不是(?:我|本人)))(?=.*(?:我是|我叫)[\u4e00-\u9fff]{0,3}(?:他|她)的?"
+        r"(?:哥|姐|弟|妹|爸|妈|老婆|老公|爱人|媳妇|丈夫|妻子|儿子|女儿|朋友|同事|室友|同学|家人|亲戚))"
+    ),
     clause_break=re.compile(r"[，。；：！？、…,;:!?\s]+"),
     # 您(刚才)说 / 你刚才说 / 你说「...」 / 您这句话: the listener's words; a bare 你说 is a discourse marker too often
     # ("你说你这人怎么这样") to count without a time word or a quotation mark

@@ -300,11 +300,46 @@ def test_an_identity_check_asked_and_answered_in_cantonese(zh_engine, check, rep
     ("麻烦您帮他捎个话 他到现在还没给我们回电", False),
     ("让他爸还是他自己回电都可以", False),
     ("那麻烦您帮他转交一下我们寄的信", False),
+    # a message to pass on that he should pay, however many words come between
+    ("那你转告他 让他抓紧把网贷的钱还了", True),
 ])
 def test_asking_a_relative_to_pay_for_him_is_disclosure(zh_engine, line, disclosed):
     events = run_call(zh_engine, [("agent", "喂 孙志远在吗 我找他本人"), ("third_party", "他出门了 我是他大姐"),
                                   ("agent", line)])
     assert ("CN-3P" in _rules(events)) is disclosed
+
+
+@pytest.mark.parametrize(("language", "turns", "disclosure"), [
+    # the check asked for a colleague or a roommate: their yes verifies them, not the debtor
+    ("zh", [("agent", "请问是刘涛的同事孙先生吗"), ("debtor", "是我 怎么了"),
+            ("agent", "刘涛的卡上有笔六千的欠款 麻烦您提醒他")], "CN-3P"),
+    ("en", [("agent", "hi, is this jordan's roommate, alex?"), ("debtor", "yes that's me"),
+            ("agent", "jordan owes us twelve hundred on his card, can you nudge him to pay")], "US-3P"),
+    # the one who said yes misheard and says who they are: what follows is said to a third party
+    ("zh", [("agent", "请问是周强先生吗"), ("debtor", "是的"), ("agent", "周先生 您的车贷本期逾期了"),
+            ("debtor", "啊 不是我 我是他弟弟 听岔了"), ("agent", "那您跟他讲 车贷已经逾期 尽快还款")], "CN-3P"),
+    ("en", [("agent", "am i speaking with sam lee"), ("debtor", "yes"), ("agent", "sam, your balance of four hundred is past due"),
+            ("debtor", "oh sorry, i misheard, i am his brother and he's at work"),
+            ("agent", "okay, well tell him his balance of four hundred is past due")], "US-3P"),
+    # a mishearing of something else, a dispute: the debtor stays verified
+    ("zh", [("agent", "请问是周强先生吗"), ("debtor", "是的"), ("agent", "周先生 您的车贷本期逾期了"),
+            ("debtor", "我听错了 你说多少钱"), ("agent", "这个月应还三千二")], None),
+    ("zh", [("agent", "请问是周强先生吗"), ("debtor", "是的"), ("agent", "周先生 您的车贷本期逾期了"),
+            ("debtor", "你们找错人了 我没办过车贷"), ("agent", "系统里这笔车贷登记在您名下 欠款三千二")], None),
+    ("en", [("agent", "am i speaking with sam lee"), ("debtor", "yes"), ("agent", "sam, your balance of four hundred is past due"),
+            ("debtor", "sorry i misheard you, what's the total"), ("agent", "it's four hundred twelve")], None),
+    ("en", [("agent", "am i speaking with sam lee"), ("debtor", "yes"), ("agent", "sam, your balance of four hundred is past due"),
+            ("debtor", "no, this debt is not mine at all"), ("agent", "the account is listed under your name")], None),
+])
+def test_who_said_yes_decides_whom_the_debt_was_told(engine_for, language, turns, disclosure):
+    """A yes verifies whoever the check asked for; a verified listener who says they misheard and are
+    someone else is a third party again (CBA-G, 1692c(b))."""
+    engine, _ = engine_for(language)
+    found = set(_rules(run_call(engine, turns)))
+    if disclosure:
+        assert disclosure in found
+    else:
+        assert not found & {"CN-3P", "US-3P"}
 
 
 def test_a_disclosure_as_speech_recognition_writes_it_is_still_one(zh_engine):
