@@ -575,6 +575,10 @@ def test_a_fee_added_on_top_of_the_balance_breaks_the_amount_rule_whatever_the_b
     ("zh", "利息不认是您的事 我们只负责催收", "CN-DISPUTE"),
     ("zh", "拿不出证据就乖乖还钱", "CN-DISPUTE"),
     ("zh", "报警是你自己的事 欠的钱一样要还", "CN-DISPUTE"),
+    # the forms belittled, the window said not to apply, a dispute said to hurt the debtor's credit (session 61)
+    ("en", "those validation forms, nobody looks at them, just send the money", "US-DISPUTE"),
+    ("en", "the 30 day period doesn't even apply to you", "US-DISPUTE"),
+    ("en", "if you contest it, it'll hurt your credit, so just pay", "US-DISPUTE"),
 ])
 def test_words_that_deny_the_right_to_dispute_break_it_before_any_dispute(en_engine, zh_engine, language, line, rule):
     """Overshadowing needs no dispute before it: the line itself tells the debtor their right is worthless."""
@@ -597,6 +601,7 @@ def test_words_that_deny_the_right_to_dispute_break_it_before_any_dispute(en_eng
     ("en", "forget the notice from april, the new one has the right address on it"),
     ("en", "ok so theres nothing to dispute then, great, lets set up the plan"),
     ("en", "the dispute wont do anything to your credit score, it just pauses collection"),
+    ("en", "if you dispute it, the bureau will show it as disputed while we check"),
     ("en", "forget that letter we sent, it showed the wrong balance, a corrected one is in the mail"),
     ("en", "im not showing any validation request here"),
     ("en", "the thirty days dont count until you actually receive the notice"),
@@ -740,6 +745,16 @@ def test_a_complaint_about_the_calls_read_unsurely_starts_no_duty(en_engine, zh_
     engine, verify = (en_engine, VERIFY_EN) if language == "en" else (zh_engine, VERIFY_ZH)
     assert rule not in _rules(run_call(engine, verify + [("debtor", complaint), ("agent", line)]))
     assert rule in _rules(run_call(engine, verify + [("debtor", asked_to_stop), ("agent", line)]))
+
+
+@pytest.mark.parametrize(("line", "pressing"), [
+    ("i get that it's not your debt, but could you put fifty down while the bank looks into it", True),
+    ("i understand this is not your account, so collection stops and proof goes out by mail", False),
+])
+def test_a_dispute_granted_in_a_word_and_pressed_past_breaks_its_duty(en_engine, line, pressing):
+    """The agent's own words say the debtor disputes ("it's not yours"), or ask for a payment while it is
+    checked: asking for money in the same breath breaks the dispute duty (1692g(b))."""
+    assert ("US-DISPUTE" in _rules(run_call(en_engine, VERIFY_EN + [("agent", line)]))) is pressing
 
 
 def test_a_dispute_spread_over_its_intents_still_starts_its_duty(en_engine):
