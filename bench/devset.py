@@ -10,6 +10,7 @@
     python bench/devset.py --set devset7        # a seventh, as speech recognition writes (devset7/README.md)
     python bench/devset.py --set devset8        # an eighth, turns lifted out of calls in progress (devset8/README.md)
     python bench/devset.py --set devset9        # a ninth, rapport and chit-chat around the business (devset9/README.md)
+    python bench/devset.py --set devset10       # a tenth, firm lawful lines and feelings under the surface (devset10/README.md)
     python bench/devset.py --set holdout        # the sealed set (holdout/README.md): figures only
 
 Debtor turns: the top hint (first intent event) against the label, the share of turns without an
@@ -236,9 +237,9 @@ def calls_report(engine, calls: list[dict], errors: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--set", dest="which", choices=("devset", "devset2", "devset3", "devset4", "devset5", "devset6", "devset7", "devset8", "devset9", "holdout"),
+    parser.add_argument("--set", dest="which", choices=("devset", "devset2", "devset3", "devset4", "devset5", "devset6", "devset7", "devset8", "devset9", "devset10", "holdout"),
                         default="devset",
-                        help="devset (default); devset2 to devset9: development sets written in sessions 23-25, 47, 48, 53, 57 and 60 "
+                        help="devset (default); devset2 to devset10: development sets written in sessions 23-25, 47, 48, 53, 57, 60 and 62 "
                              "(their README.md); holdout: the sealed set, whose mistakes are never listed")
     parser.add_argument("--languages", nargs="+", default=["en", "zh"])
     parser.add_argument("--parts", nargs="+", default=["debtor", "agent", "calls"])

@@ -13,7 +13,7 @@ from coach.playbook import load_playbook
 from coach.text.normalize import normalize
 
 ROOT = Path(__file__).resolve().parents[1]
-SETS = ("devset", "devset2", "devset3", "devset4", "devset5", "devset6", "devset7", "devset8", "devset9", "holdout")
+SETS = ("devset", "devset2", "devset3", "devset4", "devset5", "devset6", "devset7", "devset8", "devset9", "devset10", "holdout")
 #: The QA-scorecard set's halves (qaset/README.md): whole calls, one file per language.
 QA_HALVES = ("qaset/dev", "qaset/test")
 
