@@ -53,12 +53,10 @@ def small_book(shipped: str, new_id: str, folder: Path):
     """A shipped playbook cut down to a few examples of everything: quick to fit, for tests of how an
     engine is built (cache, configured models) or of what is done with one (a mined playbook's check),
     not of its judgement."""
-    import yaml
-
     from coach.playbook import load_playbook
-    from coach.resources import data_dir
+    from tests import yaml_io
 
-    data = yaml.safe_load((data_dir("playbooks") / f"{shipped}.yaml").read_text(encoding="utf-8"))
+    data = yaml_io.shipped_playbook(shipped)
     for intent in data["intents"]:
         intent["examples"] = intent["examples"][:16]
     data["non_objection_examples"] = data["non_objection_examples"][:30]
@@ -71,7 +69,7 @@ def small_book(shipped: str, new_id: str, folder: Path):
     data["calibration_examples"] = data.get("calibration_examples", [])[:60]
     data["id"] = new_id
     path = folder / f"{new_id}.yaml"
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    path.write_text(yaml_io.dump(data, allow_unicode=True), encoding="utf-8")
     return load_playbook(path)
 
 

@@ -95,12 +95,12 @@ def test_playbook_check_reports_per_intent_accuracy_and_fails_below_min_accuracy
 def test_installed_playbooks_are_listed_and_checked_by_id(tmp_path):
     import os
 
-    from coach.playbook import builtin_playbooks
+    from tests import yaml_io
 
-    data = yaml.safe_load(builtin_playbooks()["en-US-collections"].read_text(encoding="utf-8"))
+    data = yaml_io.shipped_playbook("en-US-collections")
     data.update({"id": "acme", "version": "9.9.9"})
     data["rules"][12]["trigger"]["unless"] = [r"\b(not|no)(\s+\w+)*\s*$", r"(\w+\s?)+$"]
-    (tmp_path / "acme.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    (tmp_path / "acme.yaml").write_text(yaml_io.dump(data), encoding="utf-8")
     (tmp_path / "junk.yaml").write_text("root:x:0:0:root:/root:/bin/bash\n", encoding="utf-8")
     env = {**os.environ, "COACH_PLAYBOOK_DIR": str(tmp_path)}
     listed = subprocess.run([sys.executable, "-m", "coach.cli", "playbook", "list"], capture_output=True, text=True,

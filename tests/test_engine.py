@@ -144,10 +144,9 @@ def test_one_engine_per_playbook_kept_while_its_playbook_is_the_same(monkeypatch
     beside it forever; an edited playbook's replaces it. Engines faked: only the keeping is tested."""
     import os
 
-    import yaml
-
     from coach import engine as module
-    from coach.playbook import builtin_playbooks, loader
+    from coach.playbook import loader
+    from tests import yaml_io
 
     built = []
 
@@ -159,12 +158,12 @@ def test_one_engine_per_playbook_kept_while_its_playbook_is_the_same(monkeypatch
     monkeypatch.setattr(module, "CoachEngine", Built)
     monkeypatch.setattr(module, "_ENGINES", {})
     path = tmp_path / "own.yaml"
-    data = yaml.safe_load(builtin_playbooks()["en-US-collections"].read_text(encoding="utf-8"))
-    path.write_text(yaml.safe_dump({**data, "id": "own"}, allow_unicode=True), encoding="utf-8")
+    data = yaml_io.shipped_playbook("en-US-collections")
+    path.write_text(yaml_io.dump({**data, "id": "own"}, allow_unicode=True), encoding="utf-8")
     first = module.get_engine(str(path))
     loader._load.cache_clear()
     assert module.get_engine(str(path)) is first and len(built) == 1
-    path.write_text(yaml.safe_dump({**data, "id": "own", "version": "9.9.9"}, allow_unicode=True), encoding="utf-8")
+    path.write_text(yaml_io.dump({**data, "id": "own", "version": "9.9.9"}, allow_unicode=True), encoding="utf-8")
     os.utime(path, ns=(path.stat().st_mtime_ns + 10**9,) * 2)
     second = module.get_engine(str(path))
     assert second is not first and second.playbook.version == "9.9.9" and module._ENGINES == {str(path): second}

@@ -6,11 +6,11 @@ import copy
 import os
 
 import pytest
-import yaml
 
 from coach.errors import PlaybookError
 from coach.playbook import builtin_playbooks, load_playbook
 from coach.playbook.schema import EMOTIONS, STANDARD_INTENTS
+from tests import yaml_io
 
 SHIPPED = ["en-US-collections", "zh-CN-bank-collections"]
 
@@ -40,12 +40,12 @@ def test_builtins_listed():
 
 @pytest.fixture
 def valid_data():
-    return yaml.safe_load(builtin_playbooks()["en-US-collections"].read_text())
+    return yaml_io.shipped_playbook("en-US-collections")
 
 
 def _write(tmp_path, data, name="book.yaml"):
     path = tmp_path / name
-    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+    path.write_text(yaml_io.dump(data, allow_unicode=True))
     return path
 
 
@@ -77,7 +77,7 @@ def test_invalid_yaml_names_line(tmp_path):
 
 def test_a_key_given_twice_is_refused_with_its_line(tmp_path, valid_data):
     """YAML keeps the last of two equal keys: a second ``unless:`` would drop the first's patterns."""
-    text = yaml.safe_dump(valid_data, allow_unicode=True, sort_keys=False)
+    text = yaml_io.dump(valid_data, allow_unicode=True, sort_keys=False)
     text = text.replace("\nversion:", "\nversion: '0'\nversion:", 1)
     path = tmp_path / "twice.yaml"
     path.write_text(text, encoding="utf-8")
@@ -363,7 +363,7 @@ def test_a_playbook_cut_short_is_refused_not_read_as_one_without_rules(tmp_path)
     cut = next(n for n, line in enumerate(lines) if line.startswith("emotions:")) + 400  # inside the emotions
     half = tmp_path / "half-book.yaml"
     half.write_text("".join(lines[:cut]).replace("id: zh-CN-bank-collections", "id: half-book", 1), encoding="utf-8")
-    assert isinstance(yaml.safe_load(half.read_text(encoding="utf-8")), dict)
+    assert isinstance(yaml_io.load(half.read_text(encoding="utf-8")), dict)
     error = _error(half)
     assert "emotions: missing" in error and "rules: none" in error and "scorecard: none" in error
     with pytest.raises(PlaybookError) as info:  # one problem a field, each message whole

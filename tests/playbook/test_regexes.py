@@ -8,10 +8,9 @@ import time
 
 import pytest
 import regex
-import yaml
 
-from coach.playbook import builtin_playbooks
 from coach.playbook.regexes import PatternError, SafePattern, check_pattern
+from tests import yaml_io
 from tests.conftest import EXAMPLES
 
 
@@ -100,7 +99,7 @@ def test_shipped_patterns_pass_and_match_as_python_re_does(playbook_id):
     on every text a pattern finds and one in eight of the others)."""
     from coach.text.normalize import normalize
 
-    data = yaml.safe_load(builtin_playbooks()[playbook_id].read_text(encoding="utf-8"))
+    data = yaml_io.shipped_playbook(playbook_id)
     language = data["language"]
     texts = {normalize(t, language) for t in _texts(data)}
     for path in EXAMPLES.glob(f"{language}-*.json"):

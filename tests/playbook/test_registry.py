@@ -5,20 +5,20 @@ from __future__ import annotations
 import time
 
 import pytest
-import yaml
 
 from coach.errors import InvalidPlaybookError, PlaybookError
 from coach.playbook import PlaybookRegistry, builtin_playbooks
 from coach.playbook.registry import ShippedPlaybookError, UnknownPlaybookError
+from tests import yaml_io
 
 SHIPPED = ["en-US-collections", "zh-CN-bank-collections"]
 
 
 @pytest.fixture
 def own_book() -> bytes:
-    data = yaml.safe_load(builtin_playbooks()["en-US-collections"].read_text(encoding="utf-8"))
+    data = yaml_io.shipped_playbook("en-US-collections")
     data.update(id="acme-early-stage", version="2.1.0", name="ACME early stage")
-    return yaml.safe_dump(data, allow_unicode=True).encode()
+    return yaml_io.dump(data, allow_unicode=True).encode()
 
 
 def test_shipped_playbooks_are_installed(tmp_path):
@@ -71,11 +71,11 @@ def test_an_upload_may_not_replace_a_shipped_playbook(tmp_path):
 
 
 def test_an_invalid_upload_lists_its_field_errors_and_stores_nothing(tmp_path, own_book):
-    data = yaml.safe_load(own_book)
+    data = yaml_io.load(own_book)
     data["intents"][0]["examples"] = data["intents"][0]["examples"][:3]
     data["rules"][0]["severity"] = "S9"
     with pytest.raises(InvalidPlaybookError) as info:
-        PlaybookRegistry(tmp_path).install(yaml.safe_dump(data).encode())
+        PlaybookRegistry(tmp_path).install(yaml_io.dump(data).encode())
     fields = [field for field, _ in info.value.problems]
     assert "intents.0.examples" in fields and "rules.0.severity" in fields
     assert not list(tmp_path.iterdir())
@@ -118,9 +118,9 @@ def test_a_server_keeps_at_most_so_many_uploaded_playbooks(tmp_path, own_book, m
 
     monkeypatch.setattr(module, "MAX_INSTALLED", 2)
     registry = PlaybookRegistry(tmp_path / "books")
-    data = yaml.safe_load(own_book)
+    data = yaml_io.load(own_book)
     for n in range(2):
-        registry.install(yaml.safe_dump({**data, "id": f"book-{n}"}, allow_unicode=True).encode())
+        registry.install(yaml_io.dump({**data, "id": f"book-{n}"}, allow_unicode=True).encode())
     with pytest.raises(PlaybookError, match="2 playbooks are installed"):
         registry.install(own_book)
-    assert registry.install(yaml.safe_dump({**data, "id": "book-1", "version": "9"}).encode())[1] is False
+    assert registry.install(yaml_io.dump({**data, "id": "book-1", "version": "9"}).encode())[1] is False

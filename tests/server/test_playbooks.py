@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-import yaml
 from fastapi.testclient import TestClient
 
 from coach.config import Settings
 from coach.playbook import builtin_playbooks
 from coach.storage import CallStore
 from server.app import create_app
+from tests import yaml_io
 
 #: Room for the shipped playbooks (they grow) and a trainer's copy of one, below the server's default.
 LIMIT = 2 * max(path.stat().st_size for path in builtin_playbooks().values())
@@ -31,9 +31,9 @@ def auth(token: str) -> dict[str, str]:
 
 
 def own_book(**changes) -> bytes:
-    data = yaml.safe_load(builtin_playbooks()["en-US-collections"].read_text(encoding="utf-8"))
+    data = yaml_io.shipped_playbook("en-US-collections")
     data.update({"id": "acme-early", "version": "3.0.0", "name": "ACME early stage", **changes})
-    return yaml.safe_dump(data, allow_unicode=True).encode()
+    return yaml_io.dump(data, allow_unicode=True).encode()
 
 
 def post(client, token, raw: bytes, content_type="application/yaml"):
@@ -79,10 +79,10 @@ def test_a_shipped_id_is_a_conflict(setup):
 
 def test_an_invalid_playbook_gets_its_field_errors(setup):
     client, tokens, settings = setup
-    data = yaml.safe_load(own_book(id="broken-book"))
+    data = yaml_io.load(own_book(id="broken-book"))
     data["rules"][0]["severity"] = "S9"
     data["stages"][0]["cues"]["patterns"] = [r"(a|aa)*$"]
-    response = post(client, tokens["admin"], yaml.safe_dump(data).encode())
+    response = post(client, tokens["admin"], yaml_io.dump(data).encode())
     assert response.status_code == 422
     body = response.json()
     fields = {e["field"]: e["message"] for e in body["errors"]}
