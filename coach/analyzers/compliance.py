@@ -372,7 +372,8 @@ class ComplianceAnalyzer(Analyzer):
         findings = session.compliance.on_utterance(
             turn.uid, turn.speaker, turn.time, turn.features,
             identity_verified=session.stages.identity_verified,
-            debtor_intents=turn.facts.get("intents", ()), intent_confidence=turn.facts.get("intent_confidence"),
+            debtor_intents=[*turn.facts.get("intents", ()), *turn.facts.get("duty_requests", {})],
+            intent_confidence=(turn.facts.get("intent_confidence") or {}) | turn.facts.get("duty_requests", {}),
             consents=turn.facts.get("consents"),
         )
         if turn.speaker == "agent":

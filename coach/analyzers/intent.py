@@ -130,6 +130,7 @@ class ObjectionDetector:
         #: Intents that start a duty of the agent's (stop calling, a lawyer, a dispute): a debtor's own
         #: bereavement said beside one does not go before it.
         self._duties = {i for rule in playbook.rules if rule.kind == "duty" for i in rule.after_intents}
+        self._duty_requests = [tuple(rule.after_intents) for rule in playbook.rules if rule.kind == "duty" and rule.after_intents]
         self.pack = language_pack(playbook.language)
         self.affirmations = _vocabulary(playbook.affirmations, playbook.language)
         self.negations = _vocabulary(playbook.negations, playbook.language)
@@ -190,6 +191,19 @@ class ObjectionDetector:
             method = self.space.method + ("+nli" if self.nli else "")
             return IntentResult(best, round(best_p, 3), evidence, similarity, method, alternatives)
         return self._from_context(features, context)
+
+    def spread_duty_request(self, features: Features) -> dict[str, float]:
+        """A request that starts a duty though no one intent was sure enough to show (a dispute read as
+        validation 0.31, not mine 0.18 and the amount 0.14, each under the threshold):
+        its intents together read at least ``DUTY_START_CONFIDENCE`` and over "no objection". The likeliest
+        of each such duty's intents, with the duty's total; the agent sees no hint for it."""
+        scores = self._scores(features)
+        found: dict[str, float] = {}
+        for intents in self._duty_requests:
+            total = sum(scores.get(i, 0.0) for i in intents)
+            if total >= DUTY_START_CONFIDENCE and total > scores.get(NONE, 0.0):
+                found[max(intents, key=lambda i: scores.get(i, 0.0))] = round(total, 3)
+        return found
 
     def nearest_example(self, features: Features, intent_id: str) -> tuple[str, float]:
         """The playbook example of ``intent_id`` most similar to the utterance: the evidence."""
@@ -545,6 +559,9 @@ class ObjectionAnalyzer(Analyzer):
 
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         result = self.engine.detector.detect(turn.features, session.intent_context())
+        if result is None:
+            # no hint to show, but a duty may still start (read by the compliance analyzer)
+            turn.facts["duty_requests"] = self.engine.detector.spread_duty_request(turn.features)
         if result is not None and turn.facts.get("act") in ANSWER_ACTS and result.confidence < self.ANSWER_CONFIDENCE:
             result = None
         pack, norm = self.engine.detector.pack, turn.features.norms[0]
