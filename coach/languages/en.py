@@ -206,6 +206,10 @@ PACK = LanguagePack(
         r"(?: \w+){0,3}? (?:ask|asks|asked|asking|call|calls|called|calling|contact\w*|collect\w*|press\w*|pursu\w*"
         r"|bother\w*|chas\w*|demand\w*|reach\w*|hear from us)\b"
         r"|\b(?:on hold|a hold on|pause\w*|suspend\w*|do not call|mark\w* (?:\w+ ){0,2}(?:as )?disputed)\b"
+        # the pause said of the collection itself ("collection on this account has stopped", "this will be the last call")
+        r"|\b(?:collection|collections|collecting|calls|contact|activity)(?: on (?:this|the|your) (?:account|debt))?"
+        r" (?:has |have |is |are |will |will be |gets |get )?(?:stopped|halted|ended|stops|ends|waits|will wait)\b"
+        r"|\b(?:this|that) (?:will be|is) (?:the|our) last (?:call|time)\b"
     ),
     # a pause taken back or traded for money ("ive marked it disputed but we still need the payment today");
     # "after" bounds it in time ("no calls after today") unless something must happen first
@@ -266,7 +270,13 @@ PACK = LanguagePack(
     condition=re.compile(
         # "you asked if we can take your house": a question reported, not a condition
         r"\b(?<!asked )(?<!asking )(?<!ask )(?<!wondered )(?<!wondering )(?<!know )(?:if)\b"
-        r"|\b(?:unless|or else|otherwise|until|before|or we|or you|or i|better)\b"
+        # "until" bounds a pause by the lawful event it waits for ("no calls until we mail the validation"), or by a demand
+        r"|\b(?:unless|or else|otherwise|until(?! (?:(?:you (?:get|receive|have|see)|we (?:send|mail|get|receive))"
+        r" (?:the |your |our |a |an |that |those )?(?:written )?(?:validation|verification|documents?|paperwork|proof"
+        r"|statements?|itemi[sz]ation|notice|copy|copies|response|results?|answer|it|them)\b(?! together)"
+        r"|we hear back from (?:the )?(?:creditor|bank|client|original creditor|team)\b"
+        r"|(?:it|its|it s|this|the (?:dispute|review)) (?:is )?(?:verified|validated|resolved|reviewed|checked)"
+        r"|(?:the )?(?:verification|validation|review|investigation)|then\b))|before|or we|or you|or i|better)\b"
         # "pay today or your car goes", not a list of what is safe ("no one will take your car or your house")
         r"|\b(?!(?:your|the|his|her) " + _BELONGINGS + r" or (?:your|the|his|her) " + _BELONGINGS + r"\b)\w+ \w+ or (?:your|the)\b"
         r"|^\w+ or (?:your|the)\b"

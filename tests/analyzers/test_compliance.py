@@ -765,6 +765,16 @@ def test_a_dispute_spread_over_its_intents_still_starts_its_duty(en_engine):
     assert "US-DISPUTE" in _rules(events)
 
 
+@pytest.mark.parametrize("question", ["alright and how much is on that card at the moment",
+                                      "sure, remind me which store that card was from"])
+def test_an_ordinary_question_about_the_bill_starts_no_duty(en_engine, question):
+    """The readings a dispute is spread over stay under "no objection" on a plain question: the
+    balance asked for, a payment proposed after it, no dispute to breach."""
+    events = run_call(en_engine, VERIFY_EN + [("debtor", question),
+                                              ("agent", "it comes to four ten, shall we book a payment for friday")])
+    assert "US-DISPUTE" not in _rules(events)
+
+
 def test_granting_the_point_then_pressing_is_a_duty_breach(en_engine, monkeypatch):
     """"got it but ... just settle this with me tonight": the concession dilutes the whole line (read
     lawful at 0.14), so a line that grants a point and turns to payment is read clause by clause; one
@@ -1025,3 +1035,91 @@ def test_an_excuse_beside_the_breach_excuses_nothing(engine_for, language, line,
 def test_ordinary_lines_near_the_new_words_raise_no_s1(engine_for, language, line):
     engine, verify = engine_for(language)
     assert not _s1(run_call(engine, verify + [("agent", line)]))
+
+
+@pytest.mark.parametrize(("line", "rule", "pressing"), [
+    # the agent names the debtor's request as a fact, then asks for money in the same breath
+    ("the no-contact request you mailed is logged, anyway, which figure suits your budget this week", "US-CEASE", True),
+    ("i realize you no longer want phone calls, though which day does the money go out", "US-CEASE", True),
+    ("you told one of our reps to stop calling, but this offer is only good till friday so can you pay", "US-CEASE", True),
+    ("your lawyer's paperwork came, however you and i can settle the money part right now", "US-ATTY", True),
+    ("we will email your counsel at some point, meanwhile tell me what you could manage by saturday", "US-ATTY", True),
+    ("the chapter seven petition is noted, still, can you send something this friday", "US-BANKRUPTCY", True),
+    ("the automatic stay is on file, but a small payment this week keeps the account in good shape", "US-BANKRUPTCY", True),
+    ("your written dispute reached us, regardless we expect the full amount by the first", "US-DISPUTE", True),
+    # named, and answered the lawful way
+    ("your no-contact request is on file, so this will be the last call you get from us", "US-CEASE", False),
+    ("we will contact your attorney from now on and leave you alone", "US-ATTY", False),
+    ("thanks, the bankruptcy notice is in, so collection on this account has stopped", "US-BANKRUPTCY", False),
+    ("your dispute is logged; verification goes out by post and collection waits until then", "US-DISPUTE", False),
+])
+def test_a_request_named_as_the_debtors_own_then_pressed_breaks_its_duty(en_engine, line, rule, pressing):
+    """No debtor line before it: the agent's own words say the request was made (a letter, a colleague
+    told, the filing's notice, the dispute received), which starts the duty for the rest of the line."""
+    assert (rule in _rules(run_call(en_engine, VERIFY_EN + [("agent", line)]))) is pressing
+
+
+@pytest.mark.parametrize(("line", "rule"), [
+    ("plus a twenty-five dollar handling fee our firm charges", "US-AMT"),
+    ("i'm rounding the amount up to cover our trouble", "US-AMT"),
+    ("the debt is beyond the statute, yet the lender stands ready to sue", "US-TBD"),
+    ("i'll try you around six tomorrow morning", "US-TIME"),
+    ("the prerecorded messages will keep coming whatever you say", "US-TCPA"),
+    ("we'll be ringing you every morning till it's paid", "US-FREQ"),
+])
+def test_fees_old_debts_hours_and_calls_in_the_agents_own_words(en_engine, line, rule):
+    assert rule in _rules(run_call(en_engine, VERIFY_EN + [("agent", line)]))
+
+
+@pytest.mark.parametrize("line", [
+    "this one is beyond the statute, so no one is able to file over it anymore",
+    "how about i ring you after six tonight",
+    "you won't get any more automated calls from us",
+    "i'll check in once a week until the plan is set up, if that works",
+    "the late fee from your card agreement is already part of that balance",
+])
+def test_lawful_lines_near_those_words_raise_nothing(en_engine, line):
+    found = set(_rules(run_call(en_engine, VERIFY_EN + [("agent", line)])))
+    assert not found & {"US-AMT", "US-TBD", "US-TIME", "US-TCPA", "US-FREQ"}
+
+
+@pytest.mark.parametrize(("line", "rule"), [
+    # veiled menace: harm left unsaid, the family's safety, details of the debtor's life known
+    ("你家里人晚上回家路上可要当心点", "CN-ABUSE"),
+    ("你家里人要是出个什么事故 那也说不准", "CN-ABUSE"),
+    ("下次换别的同事打给您 可就没这么客气了", "CN-ABUSE"),
+    ("您儿子五年级三班的 是吧", "CN-ABUSE"),
+    ("您家里到时候会出什么事 我可没法保证", "CN-ABUSE"),
+    # telling the employer, the contacts, the colleagues
+    ("我们会将你的欠款跟你们老板讲清楚", "CN-PRIV"),
+    ("你那些微信联系人 我们逐个发短信过去", "CN-PRIV"),
+    ("回头你邻居都知道你逾期了 看你怎么见人", "CN-PRIV"),
+    ("账目有没有出入不重要 今天必须先把钱交了", "CN-DISPUTE"),
+    ("我直接加你微信跟你聊", "CN-CHANNEL"),
+    ("天天打六次 直到打到你还上为止", "CN-FREQ"),
+    ("知道这个点您要睡了 但还是得把还款说清楚", "CN-HOURS"),
+])
+def test_chinese_veiled_menace_disclosure_threats_and_pressure_in_plain_words(zh_engine, line, rule):
+    """CBA-G forbids menace however softly put; PIPL forbids telling others; the hours and frequency
+    limits and the dispute and channel rules in the agent's own words."""
+    assert rule in _rules(run_call(zh_engine, VERIFY_ZH + [("agent", line)]))
+
+
+@pytest.mark.parametrize("line", [
+    "您出门注意安全 路上慢点",
+    "后面改由另一位同事跟进 流程都一样",
+    "我们绝不将您的欠款透露给家人",
+    "对账单数字存疑 可以走异议流程 由银行核实",
+    "您可以关注我行官方微信公众号查账单",
+    "我们每天最多联系您三次",
+    "这么晚了 不多打扰 明早九点后另行联系",
+])
+def test_lawful_chinese_lines_near_the_menace_words_raise_nothing(zh_engine, line):
+    found = set(_rules(run_call(zh_engine, VERIFY_ZH + [("agent", line)])))
+    assert not found & {"CN-ABUSE", "CN-PRIV", "CN-DISPUTE", "CN-CHANNEL", "CN-FREQ", "CN-HOURS"}
+
+
+def test_a_third_party_told_the_family_must_find_the_money_is_disclosure(zh_engine):
+    events = run_call(zh_engine, [("agent", "喂 孙志远在吗 我找他本人"), ("third_party", "他出门了 我是他大姐"),
+                                  ("agent", "他再拖着不还 那就只能你们来还了")])
+    assert "CN-3P" in _rules(events)
