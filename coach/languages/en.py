@@ -272,8 +272,9 @@ PACK = LanguagePack(
         r"\b(?<!asked )(?<!asking )(?<!ask )(?<!wondered )(?<!wondering )(?<!know )(?:if)\b"
         # "until" bounds a pause by the lawful event it waits for ("no calls until we mail the validation"), or by a demand
         r"|\b(?:unless|or else|otherwise|until(?! (?:(?:you (?:get|receive|have|see)|we (?:send|mail|get|receive))"
-        r" (?:the |your |our |a |an |that |those )?(?:written )?(?:validation|verification|documents?|paperwork|proof"
-        r"|statements?|itemi[sz]ation|notice|copy|copies|response|results?|answer|it|them)\b(?! together)"
+        r" (?:(?:the |your |our |a |an |that |those )?(?:written )?(?:validation|verification|documents?|paperwork|proof"
+        r"|statements?|itemi[sz]ation|notice|copy|copies|response|results?|answer)\b"
+        r"|(?:it|them)(?: in the mail| by mail| by email)?(?:$| and\b| so\b))"
         r"|we hear back from (?:the )?(?:creditor|bank|client|original creditor|team)\b"
         r"|(?:it|its|it s|this|the (?:dispute|review)) (?:is )?(?:verified|validated|resolved|reviewed|checked)"
         r"|(?:the )?(?:verification|validation|review|investigation)|then\b))|before|or we|or you|or i|better)\b"
