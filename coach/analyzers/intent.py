@@ -127,10 +127,10 @@ class ObjectionDetector:
         self._denials = {i.id: CompiledMatcher(Matcher(unless=i.keywords.unless), space)
                          for i in playbook.intents if i.keywords.unless}
         self._outranks = {i.id: set(i.outranks) for i in playbook.intents if i.outranks}
+        self._duty_requests = [tuple(rule.after_intents) for rule in playbook.rules if rule.kind == "duty" and rule.after_intents]
         #: Intents that start a duty of the agent's (stop calling, a lawyer, a dispute): a debtor's own
         #: bereavement said beside one does not go before it.
-        self._duties = {i for rule in playbook.rules if rule.kind == "duty" for i in rule.after_intents}
-        self._duty_requests = [tuple(rule.after_intents) for rule in playbook.rules if rule.kind == "duty" and rule.after_intents]
+        self._duties = {i for intents in self._duty_requests for i in intents}
         self.pack = language_pack(playbook.language)
         self.affirmations = _vocabulary(playbook.affirmations, playbook.language)
         self.negations = _vocabulary(playbook.negations, playbook.language)
@@ -266,6 +266,11 @@ class ObjectionDetector:
         return only_words_from(norm, self.negations) or only_words_from(norm, self.affirmations)
 
     def _scores(self, features: Features) -> dict[str, float]:
+        """The blended scores, computed once per utterance (read by :meth:`detect` and, when it abstains,
+        :meth:`spread_duty_request`); a copy, as :meth:`_decision_scores` raises keyword hits in it."""
+        return dict(features.cached("objection_scores", lambda: self._blended_scores(features)))
+
+    def _blended_scores(self, features: Features) -> dict[str, float]:
         classifier = class_probabilities(self.classifier, features.classifier_input())
         nearest = nearest_example_probabilities(self._similarities(features), self._class_columns)
         probabilities = ((1 - NEAREST_WEIGHT) * classifier + NEAREST_WEIGHT * nearest)[0]

@@ -8,6 +8,17 @@ from coach.languages import LanguagePack
 _BELONGINGS = (r"(?:car|truck|house|home|job|wages|paycheck|account|bank account|savings|property|stuff|belongings"
                r"|kids|children|family|wife|husband|parents|mother|mom|father|dad|employer|boss|neighbou?rs|friends"
                r"|work|workplace|office|door|place|school|church)")
+#: The lawful event a pause waits for ("until you receive the validation", "until we hear back from the
+#: creditor", "until it is resolved"): such an "until" bounds a pause, it is no condition.
+_PAUSE_ENDS = (
+    r"(?:(?:you (?:get|receive|have|see)|we (?:send|mail|get|receive))"
+    r" (?:(?:the |your |our |a |an |that |those )?(?:written )?(?:validation|verification|documents?|paperwork|proof"
+    r"|statements?|itemi[sz]ation|notice|copy|copies|response|results?|answer)\b"
+    r"|(?:it|them)(?: in the mail| by mail| by email)?(?:$| and\b| so\b))"
+    r"|we hear back from (?:the )?(?:creditor|bank|client|original creditor|team)\b"
+    r"|(?:it|its|it s|this|the (?:dispute|review)) (?:is )?(?:verified|validated|resolved|reviewed|checked)"
+    r"|(?:the )?(?:verification|validation|review|investigation)|then\b)"
+)
 #: The calls stopped, as a debtor asks for it ("stop calling", "not call", "leave me alone", "no more calls").
 _CALLS_STOPPED = (r"(?:(?:stop|quit|cease) (?:calling|contacting|ringing|phoning|the calls)"
                   r"|not (?:to )?(?:call|contact|ring|phone)|leave (?:you|me) alone|no more calls)")
@@ -270,14 +281,8 @@ PACK = LanguagePack(
     condition=re.compile(
         # "you asked if we can take your house": a question reported, not a condition
         r"\b(?<!asked )(?<!asking )(?<!ask )(?<!wondered )(?<!wondering )(?<!know )(?:if)\b"
-        # "until" bounds a pause by the lawful event it waits for ("no calls until we mail the validation"), or by a demand
-        r"|\b(?:unless|or else|otherwise|until(?! (?:(?:you (?:get|receive|have|see)|we (?:send|mail|get|receive))"
-        r" (?:(?:the |your |our |a |an |that |those )?(?:written )?(?:validation|verification|documents?|paperwork|proof"
-        r"|statements?|itemi[sz]ation|notice|copy|copies|response|results?|answer)\b"
-        r"|(?:it|them)(?: in the mail| by mail| by email)?(?:$| and\b| so\b))"
-        r"|we hear back from (?:the )?(?:creditor|bank|client|original creditor|team)\b"
-        r"|(?:it|its|it s|this|the (?:dispute|review)) (?:is )?(?:verified|validated|resolved|reviewed|checked)"
-        r"|(?:the )?(?:verification|validation|review|investigation)|then\b))|before|or we|or you|or i|better)\b"
+        # "until" is a demand ("until you pay"), unless it names the lawful event a pause waits for
+        r"|\b(?:unless|or else|otherwise|until(?! " + _PAUSE_ENDS + r")|before|or we|or you|or i|better)\b"
         # "pay today or your car goes", not a list of what is safe ("no one will take your car or your house")
         r"|\b(?!(?:your|the|his|her) " + _BELONGINGS + r" or (?:your|the|his|her) " + _BELONGINGS + r"\b)\w+ \w+ or (?:your|the)\b"
         r"|^\w+ or (?:your|the)\b"
