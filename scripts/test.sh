@@ -34,15 +34,17 @@ from coach.review.speakers import role_classifier
 for playbook in ('en-US-collections', 'zh-CN-bank-collections'):
     role_classifier(get_engine(playbook))  # mono recordings' speaker roles, cached beside the engine
 "
-# Two workers (COACH_TEST_WORKERS; 0 runs in this process): most tests wait on servers, subprocesses
-# and models, so two share two cores well. A test file stays on one worker (its module fixtures).
+# Three workers (COACH_TEST_WORKERS; 0 runs in this process): the slowest tests play calls at real-time
+# pace and wait on servers and subprocesses, so a third worker fills two cores' idle time (on two
+# cores: 2 workers 9 min 15 s, 3 workers 6 min 39 s, 4 workers 8 min 6 s; docs/benchmarks.md section 71).
+# A test file stays on one worker (its module fixtures).
 # The slowest tests are listed at the end: the suite's time is a budget (~7 min on two cores).
 # In a process group of its own, so a stopped run (Ctrl-C, a CI timeout) takes its workers and the
 # servers they started with it instead of leaving them running. Ctrl-C reaches it as TERM (a job
 # started with & in a script ignores SIGINT), and the script waits for the group to finish.
 tests=""
 trap '[ -z "$tests" ] || kill -TERM -- "-$tests" 2>/dev/null || true' INT TERM HUP
-setsid -w .venv/bin/python -m pytest -n "${COACH_TEST_WORKERS:-2}" --dist loadfile --durations=25 "$@" <&0 &
+setsid -w .venv/bin/python -m pytest -n "${COACH_TEST_WORKERS:-3}" --dist loadfile --durations=25 "$@" <&0 &
 tests=$!
 status=0
 wait "$tests" || status=$?
