@@ -203,16 +203,16 @@ class ProhibitedSpeechAnalyzer(Analyzer):
 
     def _support_floor(self) -> float:
         """How close a line must come to one of a rule's examples for the classifier's finding to
-        count: as close as the loneliest example of any rule is to its nearest sibling. Further away,
-        a sure classifier is extrapolating: lines of a Chinese call reviewed as English ("and then
-        were in the kurfoo, in the kurfoo") read as threats at 0.8 while 0.26 from every threat
-        example, whose examples all lie within 0.31 of another (MiniLM + e5). The embedding's own
-        scale (e5's cosines run higher than MiniLM's), with no threshold to tune."""
+        count: as close as all but the loneliest ``LanguagePack.support_percentile`` % of the rules'
+        examples are to their nearest sibling. Further away, a sure classifier is extrapolating: lines
+        of a Chinese call reviewed as English ("and then were in the kurfoo, in the kurfoo") read as
+        threats at 0.8 while 0.26 from every threat example, whose examples all lie within 0.31 of
+        another (MiniLM + e5). The embedding's own scale (e5's cosines run higher than MiniLM's)."""
         sims = self.features.similarity(self.features)
         np.fill_diagonal(sims, -np.inf)
         nearest = [sims[i][self.labels == label].max() for i, label in enumerate(self.labels)
                    if label != NONE and (self.labels == label).sum() > 1]
-        return float(min(nearest)) if nearest else 0.0
+        return float(np.percentile(nearest, self.pack.support_percentile)) if nearest else 0.0
 
     def analyze(self, turn: Turn, session: CallSession) -> list[BaseEvent]:
         findings: list[Finding] = []

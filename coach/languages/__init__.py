@@ -199,6 +199,15 @@ class LanguagePack:
     #: a menace put as friendly advice, and the playbook's Chinese small talk already reads as such
     #: (docs/benchmarks.md section 67).
     small_talk_weight: float = 1.0
+    #: The share (%) of the prohibited-speech rules' examples that may lie further from their nearest
+    #: sibling than a line may from the rule's nearest example for the rule classifier's finding to
+    #: count (``ProhibitedSpeechAnalyzer._support_floor``). English takes 1 %: lawful chit-chat that
+    #: the classifier read as a threat or abuse at 0.9 and more lay 0.37-0.38 from every example of the
+    #: rule, where 99 % of the examples lie within 0.384 of a sibling (MiniLM + e5); on ten
+    #: development sets two false S1s went and no violation. Chinese keeps the loneliest example
+    #: (0 %): on e5 alone its examples crowd into a narrow band (0.418 the loneliest, 0.467 at 1 %),
+    #: and 1 % lost a six-character insult and a menace, clearing nothing (docs/benchmarks.md section 71).
+    support_percentile: float = 0.0
     #: One question asked (a question mark, or a question word where transcripts drop the mark): a turn
     #: of several at once is the anxious debtor of domain.md ("fast, repeated questions"). Of the six
     #: development sets' debtor turns with two or more, 84 % are anxious in Chinese, 68 % in English.

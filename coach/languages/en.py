@@ -195,6 +195,7 @@ PACK = LanguagePack(
     ),
     pressing_reads_clauses=True,
     small_talk_weight=2.0,
+    support_percentile=1.0,
     callback_before=re.compile(
         r"\b(?:call|calls|calling|ring|contact|reach|follow up|followup|check in|touch base|talk|speak|get back)"
         r"(?: (?:with|to))?(?: (?:you|me|us|him|her))?(?: (?:back|again))?(?: (?:on|by|around|next|this|from))?\s*$"

@@ -794,6 +794,26 @@ def test_a_classifier_finding_needs_an_example_of_its_rule_nearby(en_engine, mon
     assert "US-THREAT" not in classified(run_call(en_engine, line))
 
 
+@pytest.mark.parametrize(("engine_name", "loneliest_sets_it"), [("en_engine", False), ("zh_engine", True)])
+def test_the_support_floor_is_the_languages_share_of_the_rules_examples(request, engine_name, loneliest_sets_it):
+    """English lets its loneliest 1 % of rule examples lie further from a sibling than a line may from
+    the rule (chit-chat read as a threat far from every threat example); Chinese keeps the loneliest."""
+    import numpy as np
+
+    from coach.analyzers.agent_speech import NONE, ProhibitedSpeechAnalyzer
+
+    engine = request.getfixturevalue(engine_name)
+    analyzer = next(a for a in engine.analyzers if isinstance(a, ProhibitedSpeechAnalyzer))
+    sims = analyzer.features.similarity(analyzer.features)
+    np.fill_diagonal(sims, -np.inf)
+    nearest = np.array([sims[i][analyzer.labels == label].max() for i, label in enumerate(analyzer.labels) if label != NONE])
+    if loneliest_sets_it:
+        assert analyzer.support_floor == pytest.approx(nearest.min())
+    else:
+        assert nearest.min() < analyzer.support_floor
+        assert (nearest < analyzer.support_floor).mean() == pytest.approx(0.01, abs=0.002)
+
+
 @pytest.mark.parametrize(("language", "line"), [
     ("en", "what kind of dog is it"),
     ("zh", "周末过得怎么样 出去玩了吗"),
@@ -812,6 +832,7 @@ def test_small_talk_the_classifier_reads_as_a_violation_is_not_one(engine_for, m
     assert not s1s()
     monkeypatch.setattr(analyzer, "small_talk_head", None)
     monkeypatch.setattr(analyzer, "praise_head", None)
+    monkeypatch.setattr(analyzer, "support_floor", 0.0)  # which in English keeps this line too: far from every abuse example
     assert s1s()
 
 
@@ -932,6 +953,7 @@ def test_a_line_the_speech_model_looped_on_is_not_judged_a_threat(en_engine, mon
     reading = np.full((1, len(classes)), 0.1 / (len(classes) - 2))
     reading[0, classes.index("US-THREAT")], reading[0, classes.index(agent_speech.NONE)] = 0.8, 0.1
     monkeypatch.setattr(agent_speech, "class_probabilities", lambda model, matrix: reading)
+    monkeypatch.setattr(en_engine.analyzer("prohibited_speech"), "support_floor", 0.0)  # which keeps it too: far from every threat
     assert "US-THREAT" not in s1s(run_call(en_engine, line))
     monkeypatch.setattr(agent_speech, "looped", lambda text, language: False)
     assert "US-THREAT" in s1s(run_call(en_engine, line))
