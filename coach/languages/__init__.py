@@ -111,6 +111,9 @@ class LanguagePack:
     #: keeps a threat a threat despite its negation ("if you don't pay", "要是不还").
     negation: re.Pattern[str] | None = None
     condition: re.Pattern[str] | None = None
+    #: A contrast after the negation, which brings back what was negated ("we won't take you to court,
+    #: but ...", "不会起诉您 不过 ..."): what follows it is what the line says.
+    contrast: re.Pattern[str] | None = None
     #: A negation that takes an insult back ("im not calling you a liar", "nobody thinks youre a bad
     #: person", "我不是说您是老赖"): for a rule against abuse the only negation that makes a line a
     #: reassurance. An insult carries negations of its own ("someone who cant even pay a phone bill",
@@ -260,9 +263,11 @@ class LanguagePack:
         negated = self.debtor_negation.sub(" ", text) if self.debtor_negation is not None else text
         if self.emphatic_negation is not None:
             negated = self.emphatic_negation.sub(" ", negated)
-        if self.negation is None or not self.negation.search(negated):
+        found = self.negation.search(negated) if self.negation is not None else None
+        if found is None or (self.condition is not None and self.condition.search(text)):
             return False
-        return not (self.condition is not None and self.condition.search(text))
+        # ... nor one a contrast after it takes back (:attr:`contrast`)
+        return not (self.contrast is not None and self.contrast.search(negated, found.end()))
 
     def denies_insult(self, text: str) -> bool:
         """The line takes an insult back, with no contrast or condition that brings it back."""

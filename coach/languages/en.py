@@ -279,6 +279,7 @@ PACK = LanguagePack(
         r"(?:home|around|reachable|answer\w*|pick(?:ing)? up|return\w*(?: (?:my|our|the|any) calls?)?"
         r"|call\w* (?:us |me )?back|respond\w*|repl\w*)\b"
     ),
+    contrast=re.compile(r"\b(?:but|however|though|although)\b"),
     condition=re.compile(
         # "you asked if we can take your house": a question reported, not a condition
         r"\b(?<!asked )(?<!asking )(?<!ask )(?<!wondered )(?<!wondering )(?<!know )(?:if)\b"

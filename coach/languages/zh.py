@@ -146,6 +146,7 @@ PACK = LanguagePack(
     insult_denial_veto=re.compile(r"但|可是|不过|然而|却|要是|如果|假如|否则|不然|除非|再不|吗[？?]?$"),
     # a condition, a menace, or the debtor's not paying ("剩下的就不用还了" promises what the bank will
     # not give): not a reassurance
+    contrast=re.compile(r"但|可是|不过|然而"),
     condition=re.compile(r"如果|要是|假如|否则|不然|再不|还不|不还|除非|之前|以前|等着|后果|好看|走着瞧|好果子|别怪|警告|后悔"
                          r"|不用(?:再)?还|不必还|不需要还"),
     collection_pause=re.compile(

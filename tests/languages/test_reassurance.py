@@ -25,6 +25,8 @@ from coach.text.normalize import normalize
     ("en", "you asked if we can take your house no we cant"),   # a question reported, not a condition
     ("en", "you didnt pick up earlier so im trying again, nobody will come to your door"),
     ("en", "you want me to not call anymore okay nobody here will phone you again"),  # the request said back
+    ("en", "i hear you, but no one from our office will ever knock on your door"),  # a contrast before the negation
+    ("zh", "我理解 但是您单位那边我们是不会联系的"),
 ])
 def test_a_negated_harm_reassures(language, line):
     assert language_pack(language).reassures(line)
@@ -52,6 +54,11 @@ def test_a_negated_harm_reassures(language, line):
     ("en", "since youre never home well have somebody wait by your moms place"),
     ("en", "you wont pick up so a couple of our guys will stop by your job"),
     ("en", "you dont return calls so next time it wont be a phone call"),
+    # a contrast after the negation takes it back
+    ("en", "nobody here will sue you, but we know which school your kids go to"),
+    ("en", "we wont call your boss. however, your boss might just hear about it anyway"),
+    ("zh", "我们不会告您 但是您孩子在哪上学我们都清楚"),
+    ("zh", "放心 不会找您麻烦 不过您老婆上下班那条路我们可都熟"),
 ])
 def test_a_negation_that_keeps_the_threat_does_not_reassure(language, line):
     assert not language_pack(language).reassures(line)
