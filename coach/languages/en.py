@@ -11,9 +11,11 @@ _BELONGINGS = (r"(?:car|truck|house|home|job|wages|paycheck|account|bank account
 #: The lawful event a pause waits for ("until you receive the validation", "until we hear back from the
 #: creditor", "until it is resolved"): such an "until" bounds a pause, it is no condition.
 _PAUSE_ENDS = (
-    r"(?:(?:you (?:get|receive|have|see)|we (?:send|mail|get|receive))"
+    # "until you get the letter", "until youve got the documents", "until we have mailed them"
+    r"(?:(?:you(?:ve| ve| have)? (?:get|got|gotten|receive|received|have|had|see|seen|review|reviewed)"
+    r"|we(?:ve| ve| have)? (?:send|sent|mail|mailed|get|got|receive|received))"
     r" (?:(?:the |your |our |a |an |that |those )?(?:written )?(?:validation|verification|documents?|paperwork|proof"
-    r"|statements?|itemi[sz]ation|notice|copy|copies|response|results?|answer)\b"
+    r"|statements?|itemi[sz]ation|notice|copy|copies|response|repl(?:y|ies)|results?|answer)\b"
     r"|(?:it|them)(?: in the mail| by mail| by email)?(?:$| and\b| so\b))"
     r"|we hear back from (?:the )?(?:creditor|bank|client|original creditor|team)\b"
     r"|(?:it|its|it s|this|the (?:dispute|review)) (?:is )?(?:verified|validated|resolved|reviewed|checked)"
@@ -217,7 +219,10 @@ PACK = LanguagePack(
         r"\b(?:won.?t|wont|will not|not going to|no one|nobody|don.?t|dont|do not|no more|not|never|stop|cease)"
         r"(?: \w+){0,3}? (?:ask|asks|asked|asking|call|calls|called|calling|contact\w*|collect\w*|press\w*|pursu\w*"
         r"|bother\w*|chas\w*|demand\w*|reach\w*|hear from us)\b"
-        r"|\b(?:on hold|a hold on|pause\w*|suspend\w*|do not call|mark\w* (?:\w+ ){0,2}(?:as )?disputed)\b"
+        r"|\b(?:on hold|a hold on|hold(?:s|ing)? off|pause\w*|suspend\w*|do not call|mark\w* (?:\w+ ){0,2}(?:as )?disputed)\b"
+        # nothing asked while the dispute is looked into ("we ask for nothing while the claim is being investigated")
+        r"|\b(?:no|nothing|none|not|never)\b(?: \w+){0,4}? while (?:it|its|it s|this|that|the (?:dispute|claim|account|case|debt))"
+        r" (?:is )?(?:under (?:review|investigation)|being (?:reviewed|investigated|verified|looked into))\b"
         # the pause said of the collection itself ("collection on this account has stopped", "this will be the last call")
         r"|\b(?:collection|collections|collecting|calls|contact|activity)(?: on (?:this|the|your) (?:account|debt))?"
         r" (?:has |have |is |are |will |will be |gets |get )?(?:stopped|halted|ended|stops|ends|waits|will wait)\b"

@@ -72,6 +72,10 @@ def test_a_negation_that_keeps_the_threat_does_not_reassure(language, line):
     ("en", "no i hear you but how much can you pay today", False),          # a negation, then the demand
     ("en", "we dont want to keep calling you so lets settle it now", False),  # a condition
     ("en", "you want us to quit phoning, fine, we wont call you again", True),     # the debtor's request said back
+    ("en", "alright, our side holds off until you have gotten a reply from us", True),
+    ("en", "the account sits paused until youve received the written validation", True),
+    ("en", "none of that is expected while the claim is being investigated", True),
+    ("en", "we need something from you while the claim is being investigated", False),   # no negation: a demand
     ("zh", "好的 核实期间我们不会再催您还款", True),
     ("zh", "我这边先给您暂停催收 等核实结果", True),
     ("zh", "这不是小数目 您今天能还多少", False),
